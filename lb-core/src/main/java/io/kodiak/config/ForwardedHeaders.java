@@ -1,0 +1,14 @@
+package io.kodiak.config;
+
+/**
+ * Which forwarding headers Kodiak adds to requests it sends upstream.
+ *
+ * @param xForwardedFor   append the client address to {@code X-Forwarded-For}
+ * @param xForwardedProto set {@code X-Forwarded-Proto} to the listener's scheme
+ * @param xForwardedHost  set {@code X-Forwarded-Host} to the request's {@code Host}
+ * @param forwarded       append an RFC 7239 {@code Forwarded} element (for, proto, host)
+ */
+public record ForwardedHeaders(boolean xForwardedFor, boolean xForwardedProto, boolean xForwardedHost,
+                               boolean forwarded) {
+    public static final ForwardedHeaders DEFAULTS = new ForwardedHeaders(true, true, true, false);
+}

@@ -1,0 +1,47 @@
+package io.kodiak.config;
+
+import java.util.List;
+
+/**
+ * A pool of interchangeable upstreams and how to reach them.
+ *
+ * @param name        unique pool name
+ * @param strategy    how a request picks an upstream
+ * @param upstreams   the upstreams, in file order (at least one)
+ * @param timeouts    upstream-side timeouts
+ * @param connections the upstream keep-alive connection pool
+ * @param buffering   request and response buffering
+ * @param errorPage   the response sent when no upstream can take the request, or {@code null}
+ *                    for the built-in plain-text page
+ */
+public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
+                         ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage) {
+    public PoolConfig {
+        upstreams = List.copyOf(upstreams);
+    }
+
+    /** The balancing strategies, by their configuration names. */
+    public enum Strategy {
+        ROUND_ROBIN("round-robin");
+
+        private final String configName;
+
+        Strategy(String configName) {
+            this.configName = configName;
+        }
+
+        public String configName() {
+            return configName;
+        }
+
+        /** @return the strategy with this configuration name, or {@code null} */
+        public static Strategy byConfigName(String name) {
+            for (Strategy s : values()) {
+                if (s.configName.equals(name)) {
+                    return s;
+                }
+            }
+            return null;
+        }
+    }
+}

@@ -1,0 +1,14 @@
+package io.kodiak.config;
+
+/**
+ * What the client sees in the {@code Server} response field. By default Kodiak reveals neither
+ * itself nor the upstream ({@link Mode#STRIP}).
+ *
+ * @param mode  strip the upstream's field, pass it through, or set a fixed value
+ * @param value the fixed value for {@link Mode#SET}, otherwise {@code null}
+ */
+public record ServerHeaderPolicy(Mode mode, String value) {
+    public enum Mode { STRIP, PASS, SET }
+
+    public static final ServerHeaderPolicy DEFAULTS = new ServerHeaderPolicy(Mode.STRIP, null);
+}
