@@ -1,0 +1,393 @@
+package io.kodiak.http;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/**
+ * Strict HTTP/1.1 head parsing (RFC 9112). Everything that two parsers could read differently is
+ * rejected rather than repaired, because Kodiak sits between a client and an upstream whose
+ * parser is not ours: that disagreement is what request smuggling exploits. Requests fail with
+ * 400 (and 414/431/501/505 where RFC 9110 says so); upstream responses fail with 502.
+ */
+public final class HeadParser {
+    private HeadParser() {
+    }
+
+    /**
+     * Parses a complete request head as returned by {@link HeadReader}.
+     *
+     * @param maxFields most fields allowed (431 beyond)
+     */
+    public static RequestHead parseRequest(byte[] head, int maxFields) throws HttpException {
+        RequestHead r = new RequestHead(head);
+        int p = parseRequestLine(r, head);
+        parseFields(head, p, r.fields, maxFields, 400, 431);
+        checkRequestSemantics(r);
+        return r;
+    }
+
+    /**
+     * Parses a complete upstream response head.
+     *
+     * @param headRequest whether the request was HEAD (its response has no body whatever it says)
+     */
+    public static ResponseHead parseResponse(byte[] head, boolean headRequest) throws HttpException {
+        ResponseHead r = new ResponseHead(head);
+        int p = parseStatusLine(r, head);
+        parseFields(head, p, r.fields, 1000, 502, 502);
+        checkResponseSemantics(r, headRequest);
+        return r;
+    }
+
+    // ------------------------------------------------------------------ start lines
+
+    private static int parseRequestLine(RequestHead r, byte[] b) throws HttpException {
+        int eol = lineEnd(b, 0, 400);
+        int p = 0;
+        while (p < eol && Chars.isTchar(b[p])) {
+            p++;
+        }
+        if (p == 0 || p >= eol || b[p] != ' ') {
+            throw new HttpException(400, "malformed request line: bad method");
+        }
+        r.method = new String(b, 0, p, StandardCharsets.US_ASCII);
+        r.targetStart = ++p;
+        while (p < eol && b[p] != ' ') {
+            if (!Chars.isTarget(b[p])) {
+                throw new HttpException(400, "malformed request line: invalid byte in target");
+            }
+            p++;
+        }
+        r.targetEnd = p;
+        if (r.targetEnd == r.targetStart || p >= eol) {
+            throw new HttpException(400, "malformed request line: missing target or version");
+        }
+        p++;
+        r.versionMinor = parseVersion(b, p, eol, 400);
+        if (p + 8 != contentEnd(b, eol)) {
+            throw new HttpException(400, "malformed request line: junk after version");
+        }
+        return eol + 1;
+    }
+
+    private static int parseStatusLine(ResponseHead r, byte[] b) throws HttpException {
+        int eol = lineEnd(b, 0, 502);
+        int end = contentEnd(b, eol);
+        r.versionMinor = parseVersion(b, 0, end, 502);
+        int p = 8;
+        if (end < p + 4 || b[p] != ' ') {
+            throw new HttpException(502, "malformed status line");
+        }
+        int status = 0;
+        for (int i = p + 1; i < p + 4; i++) {
+            if (b[i] < '0' || b[i] > '9') {
+                throw new HttpException(502, "malformed status code");
+            }
+            status = status * 10 + (b[i] - '0');
+        }
+        if (status < 100 || status > 599) {
+            throw new HttpException(502, "status code out of range: " + status);
+        }
+        r.status = status;
+        p += 4;
+        if (p < end && b[p] != ' ') {
+            throw new HttpException(502, "malformed status line after code");
+        }
+        r.reasonStart = Math.min(p + 1, end);
+        r.reasonEnd = end;
+        for (int i = r.reasonStart; i < end; i++) {
+            if (!Chars.isFieldValue(b[i])) {
+                throw new HttpException(502, "invalid byte in reason phrase");
+            }
+        }
+        return eol + 1;
+    }
+
+    /** "HTTP/1.x": returns x (0 or 1); HTTP/1.2+ is treated as 1.1 (RFC 9110 §2.5). */
+    private static int parseVersion(byte[] b, int p, int limit, int status) throws HttpException {
+        if (limit - p < 8 || b[p] != 'H' || b[p + 1] != 'T' || b[p + 2] != 'T' || b[p + 3] != 'P'
+                || b[p + 4] != '/' || b[p + 6] != '.' || !digit(b[p + 5]) || !digit(b[p + 7])) {
+            throw new HttpException(status, "malformed HTTP version");
+        }
+        if (b[p + 5] != '1') {
+            throw new HttpException(status == 400 ? 505 : status, "unsupported HTTP version");
+        }
+        return b[p + 7] == '0' ? 0 : 1;
+    }
+
+    // ------------------------------------------------------------------ fields
+
+    private static void parseFields(byte[] b, int p, HeaderFields fields, int maxFields, int bad, int tooMany)
+            throws HttpException {
+        while (true) {
+            int eol = lineEnd(b, p, bad);
+            int end = contentEnd(b, eol);
+            if (end == p) {
+                return; // the empty line
+            }
+            if (b[p] == ' ' || b[p] == '\t') {
+                throw new HttpException(bad, "obsolete line folding");
+            }
+            int n = p;
+            while (n < end && Chars.isTchar(b[n])) {
+                n++;
+            }
+            if (n == p || n == end || b[n] != ':') {
+                throw new HttpException(bad, n < end && (b[n] == ' ' || b[n] == '\t')
+                        ? "whitespace before colon in field name" : "invalid field name");
+            }
+            int v = n + 1;
+            while (v < end && (b[v] == ' ' || b[v] == '\t')) {
+                v++;
+            }
+            int ve = end;
+            while (ve > v && (b[ve - 1] == ' ' || b[ve - 1] == '\t')) {
+                ve--;
+            }
+            for (int i = v; i < ve; i++) {
+                if (!Chars.isFieldValue(b[i])) {
+                    throw new HttpException(bad, "invalid byte in field value");
+                }
+            }
+            if (fields.size() >= maxFields) {
+                throw new HttpException(tooMany, "too many header fields");
+            }
+            fields.add(p, n, v, ve);
+            p = eol + 1;
+        }
+    }
+
+    /** @return the index of the LF ending the line at {@code p}; a CR anywhere but before LF is an error */
+    private static int lineEnd(byte[] b, int p, int status) throws HttpException {
+        for (int i = p; i < b.length; i++) {
+            byte c = b[i];
+            if (c == '\n') {
+                return i;
+            }
+            if (c == '\r' && (i + 1 >= b.length || b[i + 1] != '\n')) {
+                throw new HttpException(status, "bare CR");
+            }
+            if (c == 0) {
+                throw new HttpException(status, "NUL byte in head");
+            }
+        }
+        throw new HttpException(status, "unterminated line");
+    }
+
+    /** The end of the line's content: before the CR of a CRLF, or at the LF. */
+    private static int contentEnd(byte[] b, int eol) {
+        return eol > 0 && b[eol - 1] == '\r' ? eol - 1 : eol;
+    }
+
+    // ------------------------------------------------------------------ semantics
+
+    private static void checkRequestSemantics(RequestHead r) throws HttpException {
+        HeaderFields f = r.fields;
+        byte[] b = r.head;
+        int hosts = f.count("host");
+        if (hosts > 1) {
+            throw new HttpException(400, "duplicate Host");
+        }
+        if (hosts == 0 && r.versionMinor == 1) {
+            throw new HttpException(400, "missing Host");
+        }
+        String hostValue = null;
+        if (hosts == 1) {
+            int i = f.indexOf("host", 0);
+            for (int k = f.valueStart(i); k < f.valueEnd(i); k++) {
+                if (!Chars.isHost(b[k])) {
+                    throw new HttpException(400, "invalid Host");
+                }
+            }
+            hostValue = f.value(i);
+        }
+        parseTarget(r, hostValue);
+
+        boolean te = f.indexOf("transfer-encoding", 0) >= 0;
+        long cl = contentLength(f, 400);
+        if (te) {
+            if (cl >= 0) {
+                throw new HttpException(400, "both Content-Length and Transfer-Encoding");
+            }
+            if (r.versionMinor == 0) {
+                throw new HttpException(400, "Transfer-Encoding in an HTTP/1.0 request");
+            }
+            checkChunkedOnly(f, 400);
+            r.contentLength = RequestHead.CHUNKED;
+        } else {
+            r.contentLength = cl < 0 ? RequestHead.NO_BODY : cl;
+        }
+
+        boolean close = f.hasToken("connection", "close");
+        r.keepAlive = r.versionMinor == 1 ? !close : !close && f.hasToken("connection", "keep-alive");
+
+        int e = f.indexOf("expect", 0);
+        if (e >= 0) {
+            if (f.count("expect") > 1 || !"100-continue".equalsIgnoreCase(f.value(e))) {
+                throw new HttpException(417, "unsupported expectation");
+            }
+            r.expectContinue = r.versionMinor == 1;
+        }
+        r.webSocketUpgrade = "GET".equals(r.method) && r.versionMinor == 1
+                && f.hasToken("connection", "upgrade") && f.hasToken("upgrade", "websocket");
+    }
+
+    private static void parseTarget(RequestHead r, String hostValue) throws HttpException {
+        byte[] b = r.head;
+        int s = r.targetStart;
+        int e = r.targetEnd;
+        if ("CONNECT".equals(r.method)) {
+            throw new HttpException(405, "CONNECT is not supported");
+        }
+        String authority = hostValue;
+        if (b[s] == '/') {
+            r.path = pathOf(b, s, e);
+        } else if (e - s == 1 && b[s] == '*') {
+            if (!"OPTIONS".equals(r.method)) {
+                throw new HttpException(400, "asterisk-form is only for OPTIONS");
+            }
+            r.path = "*";
+        } else {
+            String t = new String(b, s, e - s, StandardCharsets.ISO_8859_1);
+            String lower = t.toLowerCase(Locale.ROOT);
+            int schemeEnd = lower.startsWith("http://") ? 7 : lower.startsWith("https://") ? 8 : -1;
+            if (schemeEnd < 0) {
+                throw new HttpException(400, "malformed request target");
+            }
+            int slash = t.indexOf('/', schemeEnd);
+            int auth = slash < 0 ? t.length() : slash;
+            int query = t.indexOf('?', schemeEnd);
+            if (query >= 0 && query < auth) {
+                auth = query;
+            }
+            authority = t.substring(schemeEnd, auth);
+            if (authority.isEmpty() || authority.indexOf('@') >= 0) {
+                throw new HttpException(400, "malformed authority in request target");
+            }
+            r.absoluteForm = true;
+            r.targetStart = s + auth;
+            r.path = slash == auth ? pathOf(b, s + auth, e) : "/";
+        }
+        r.host = authority == null ? "" : stripPort(authority).toLowerCase(Locale.ROOT);
+    }
+
+    private static String pathOf(byte[] b, int s, int e) {
+        int q = s;
+        while (q < e && b[q] != '?') {
+            q++;
+        }
+        return new String(b, s, q - s, StandardCharsets.ISO_8859_1);
+    }
+
+    static String stripPort(String authority) {
+        if (authority.startsWith("[")) {
+            int close = authority.indexOf(']');
+            return close < 0 ? authority : authority.substring(0, close + 1);
+        }
+        int colon = authority.lastIndexOf(':');
+        return colon < 0 ? authority : authority.substring(0, colon);
+    }
+
+    /**
+     * @return the Content-Length, or -1 if absent; identical repeated values (as lists or as
+     *         separate fields) are accepted as one, as RFC 9112 §6.3 allows
+     */
+    private static long contentLength(HeaderFields f, int status) throws HttpException {
+        long value = -1;
+        byte[] b = f.bytes();
+        for (int i = f.indexOf("content-length", 0); i >= 0; i = f.indexOf("content-length", i + 1)) {
+            int p = f.valueStart(i);
+            int end = f.valueEnd(i);
+            do {
+                while (p < end && (b[p] == ' ' || b[p] == '\t')) {
+                    p++;
+                }
+                long v = 0;
+                int digits = 0;
+                while (p < end && digit(b[p])) {
+                    if (++digits > 18) {
+                        throw new HttpException(status, "Content-Length too large");
+                    }
+                    v = v * 10 + (b[p++] - '0');
+                }
+                while (p < end && (b[p] == ' ' || b[p] == '\t')) {
+                    p++;
+                }
+                if (digits == 0 || (p < end && b[p] != ',')) {
+                    throw new HttpException(status, "invalid Content-Length");
+                }
+                if (value >= 0 && v != value) {
+                    throw new HttpException(status, "conflicting Content-Length values");
+                }
+                value = v;
+            } while (p++ < end);
+        }
+        return value;
+    }
+
+    /** Transfer-Encoding must be exactly {@code chunked}: one coding, once. */
+    private static void checkChunkedOnly(HeaderFields f, int status) throws HttpException {
+        int tokens = 0;
+        boolean lastChunked = false;
+        byte[] b = f.bytes();
+        for (int i = f.indexOf("transfer-encoding", 0); i >= 0; i = f.indexOf("transfer-encoding", i + 1)) {
+            int p = f.valueStart(i);
+            int end = f.valueEnd(i);
+            while (p <= end) {
+                int s = p;
+                while (p < end && b[p] != ',') {
+                    p++;
+                }
+                int te = p;
+                int ts = s;
+                while (ts < te && (b[ts] == ' ' || b[ts] == '\t')) {
+                    ts++;
+                }
+                while (te > ts && (b[te - 1] == ' ' || b[te - 1] == '\t')) {
+                    te--;
+                }
+                if (te > ts) {
+                    tokens++;
+                    lastChunked = Chars.equalsLower(b, ts, te, "chunked");
+                }
+                p++;
+            }
+        }
+        if (!lastChunked) {
+            throw new HttpException(status, "Transfer-Encoding does not end in chunked");
+        }
+        if (tokens != 1) {
+            throw new HttpException(status == 400 ? 501 : status, "unsupported transfer coding");
+        }
+    }
+
+    private static void checkResponseSemantics(ResponseHead r, boolean headRequest) throws HttpException {
+        HeaderFields f = r.fields;
+        boolean te = f.indexOf("transfer-encoding", 0) >= 0;
+        long cl = contentLength(f, 502);
+        boolean close = f.hasToken("connection", "close");
+        r.keepAlive = r.versionMinor == 1 ? !close : !close && f.hasToken("connection", "keep-alive");
+        int s = r.status;
+        if (headRequest || (s >= 100 && s < 200) || s == 204 || s == 304) {
+            r.framing = ResponseHead.Framing.NONE;
+            return;
+        }
+        if (te) {
+            if (cl >= 0) {
+                throw new HttpException(502, "both Content-Length and Transfer-Encoding");
+            }
+            checkChunkedOnly(f, 502);
+            r.framing = ResponseHead.Framing.CHUNKED;
+        } else if (cl >= 0) {
+            r.framing = ResponseHead.Framing.LENGTH;
+            r.contentLength = cl;
+        } else {
+            r.framing = ResponseHead.Framing.CLOSE;
+            r.keepAlive = false;
+        }
+    }
+
+    private static boolean digit(byte c) {
+        return c >= '0' && c <= '9';
+    }
+}

@@ -1,0 +1,155 @@
+package io.kodiak.http;
+
+import org.glassfish.grizzly.Buffer;
+
+import java.util.Arrays;
+
+/**
+ * Collects the bytes of one message head (start line and fields, up to and including the empty
+ * line) from a stream of buffers, enforcing the size limits before the head is complete so that a
+ * client cannot make Kodiak buffer an unbounded head. Line ends are LF or CRLF.
+ *
+ * <p>Not thread-safe: one instance per connection, used by whoever holds that connection's lock.
+ */
+public final class HeadReader {
+    private static final int INITIAL = 1024;
+    /** RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request-line. */
+    private static final int MAX_LEADING_EMPTY_LINES = 4;
+
+    private final int maxStartLine;
+    private final int maxHead;
+    private final int startLineStatus;
+    private final int headStatus;
+    private byte[] buf = new byte[INITIAL];
+    private int len;
+    private int scanned;
+    private int firstLineEnd = -1;
+    private int leadingEmpty;
+
+    /**
+     * @param maxStartLine    longest start line, without its line end
+     * @param maxHead         largest head in bytes
+     * @param startLineStatus the status for an oversize start line (414 for requests, 502 for responses)
+     * @param headStatus      the status for an oversize head (431 for requests, 502 for responses)
+     */
+    public HeadReader(int maxStartLine, int maxHead, int startLineStatus, int headStatus) {
+        this.maxStartLine = maxStartLine;
+        this.maxHead = Math.max(maxHead, maxStartLine + 2);
+        this.startLineStatus = startLineStatus;
+        this.headStatus = headStatus;
+    }
+
+    /** Whether any byte of a head has arrived (leading empty lines do not count). */
+    public boolean started() {
+        return len > 0;
+    }
+
+    /**
+     * Consumes bytes of {@code src} up to the end of the head; bytes after the head stay in
+     * {@code src}.
+     *
+     * @return the complete head (a fresh array holding exactly the head), or {@code null} if more
+     *         bytes are needed; the reader is then reset for the next head
+     */
+    public byte[] read(Buffer src) throws HttpException {
+        while (src.hasRemaining()) {
+            if (len == 0) {
+                byte b = src.get(src.position());
+                if (b == '\r' || b == '\n') {
+                    skipLeadingLineEnd(src);
+                    continue;
+                }
+            }
+            int room = maxHead - len;
+            int n = Math.min(src.remaining(), room);
+            if (n == 0) {
+                throw new HttpException(firstLineEnd < 0 ? startLineStatus : headStatus,
+                        firstLineEnd < 0 ? "start line too long" : "head too large");
+            }
+            ensureCapacity(len + n);
+            src.get(buf, len, n);
+            len += n;
+            int end = scan();
+            if (end >= 0) {
+                src.position(src.position() - (len - end));
+                byte[] head = Arrays.copyOf(buf, end);
+                reset();
+                return head;
+            }
+        }
+        return null;
+    }
+
+    private void skipLeadingLineEnd(Buffer src) throws HttpException {
+        byte b = src.get();
+        if (b == '\r') {
+            if (!src.hasRemaining()) {
+                // A lone CR at a buffer boundary: keep it as head bytes so the parser sees it.
+                ensureCapacity(1);
+                buf[len++] = b;
+                return;
+            }
+            if (src.get(src.position()) != '\n') {
+                throw new HttpException(400, "bare CR before request line");
+            }
+            src.get();
+        }
+        if (++leadingEmpty > MAX_LEADING_EMPTY_LINES) {
+            throw new HttpException(400, "too many empty lines before the start line");
+        }
+    }
+
+    /** @return the head's length if its end is in {@code buf[0..len)}, else -1 */
+    private int scan() throws HttpException {
+        int i = Math.max(scanned, 0);
+        for (; i < len; i++) {
+            if (buf[i] != '\n') {
+                continue;
+            }
+            if (firstLineEnd < 0) {
+                firstLineEnd = i;
+                int lineLen = i > 0 && buf[i - 1] == '\r' ? i - 1 : i;
+                if (lineLen > maxStartLine) {
+                    throw new HttpException(startLineStatus, "start line too long");
+                }
+                if (lineLen == 0) {
+                    // Only possible after a CR that straddled buffers at the very start.
+                    throw new HttpException(400, "empty start line");
+                }
+            }
+            // The head ends at an empty line: LF LF or LF CR LF.
+            if (i >= 1 && buf[i - 1] == '\n') {
+                return i + 1;
+            }
+            if (i >= 2 && buf[i - 1] == '\r' && buf[i - 2] == '\n') {
+                return i + 1;
+            }
+        }
+        scanned = len;
+        if (firstLineEnd < 0 && len > maxStartLine + 1) {
+            throw new HttpException(startLineStatus, "start line too long");
+        }
+        return -1;
+    }
+
+    private void ensureCapacity(int n) {
+        if (n > buf.length) {
+            buf = Arrays.copyOf(buf, Math.min(Math.max(n, buf.length * 2), maxHead));
+        }
+    }
+
+    private void reset() {
+        len = 0;
+        scanned = 0;
+        firstLineEnd = -1;
+        leadingEmpty = 0;
+        if (buf.length > 4 * INITIAL) {
+            buf = new byte[INITIAL];
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "HeadReader[" + len + " bytes buffered]";
+    }
+}

@@ -1,0 +1,107 @@
+package io.kodiak.http;
+
+import io.kodiak.config.ForwardedHeaders;
+
+/**
+ * Writes the request head Kodiak sends upstream: the request line and fields as received (byte
+ * for byte), minus hop-by-hop fields, plus the forwarding fields and Kodiak's own framing.
+ */
+public final class RequestEncoder {
+    private RequestEncoder() {
+    }
+
+    /**
+     * @param bodyLength  the body Kodiak will send: {@link RequestHead#CHUNKED} or a byte count
+     * @param clientIp    the client's address literal (no port)
+     * @param scheme      "http" or "https", the listener's scheme
+     */
+    public static Bytes encode(RequestHead r, ForwardedHeaders fwd, String clientIp, String scheme, long bodyLength) {
+        HeaderFields f = r.fields;
+        byte[] b = r.head;
+        Bytes out = new Bytes(b.length + 128);
+        if (r.absoluteForm) {
+            // Forward origin-form: the method, then the path and query of the absolute target.
+            out.append(r.method).append(" ");
+            if (r.targetStart == r.targetEnd || b[r.targetStart] != '/') {
+                out.append("/");
+            }
+            out.append(b, r.targetStart, r.targetEnd);
+        } else {
+            out.append(b, 0, r.targetEnd); // method SP target, byte for byte
+        }
+        out.append(" HTTP/1.1").crlf();
+
+        String xff = null;
+        String fwdExisting = null;
+        String hostValue = null;
+        for (int i = 0; i < f.size(); i++) {
+            if (Hop.isHopByHop(f, i) || Hop.droppedByConnection(f, i) || f.nameIs(i, "expect")) {
+                continue;
+            }
+            if (f.nameIs(i, "host")) {
+                hostValue = f.value(i);
+                if (r.absoluteForm) {
+                    continue;
+                }
+            } else if (fwd.xForwardedFor() && f.nameIs(i, "x-forwarded-for")) {
+                xff = xff == null ? f.value(i) : xff + ", " + f.value(i);
+                continue;
+            } else if (fwd.forwarded() && f.nameIs(i, "forwarded")) {
+                fwdExisting = fwdExisting == null ? f.value(i) : fwdExisting + ", " + f.value(i);
+                continue;
+            } else if ((fwd.xForwardedProto() && f.nameIs(i, "x-forwarded-proto"))
+                    || (fwd.xForwardedHost() && f.nameIs(i, "x-forwarded-host"))) {
+                continue;
+            }
+            out.append(b, f.nameStart(i), f.valueEnd(i)).crlf();
+        }
+        if (r.absoluteForm) {
+            String authority = authorityOf(r);
+            hostValue = authority;
+            out.field("Host", authority);
+        }
+        if (r.webSocketUpgrade) {
+            out.field("Connection", "upgrade");
+            for (int i = f.indexOf("upgrade", 0); i >= 0; i = f.indexOf("upgrade", i + 1)) {
+                out.append(b, f.nameStart(i), f.valueEnd(i)).crlf();
+            }
+        }
+        if (fwd.xForwardedFor()) {
+            out.field("X-Forwarded-For", xff == null ? clientIp : xff + ", " + clientIp);
+        }
+        if (fwd.xForwardedProto()) {
+            out.field("X-Forwarded-Proto", scheme);
+        }
+        if (fwd.xForwardedHost() && hostValue != null) {
+            out.field("X-Forwarded-Host", hostValue);
+        }
+        if (fwd.forwarded()) {
+            String node = clientIp.indexOf(':') >= 0 ? "\"[" + clientIp + "]\"" : clientIp;
+            String element = "for=" + node + ";proto=" + scheme
+                    + (hostValue == null ? "" : ";host=\"" + hostValue.replace("\"", "") + "\"");
+            out.field("Forwarded", fwdExisting == null ? element : fwdExisting + ", " + element);
+        }
+        if (bodyLength == RequestHead.CHUNKED) {
+            out.field("Transfer-Encoding", "chunked");
+        } else if (bodyLength > 0 || f.indexOf("content-length", 0) >= 0 || expectsBody(r.method)) {
+            out.append("Content-Length: ").append(bodyLength).crlf();
+        }
+        return out.crlf();
+    }
+
+    private static String authorityOf(RequestHead r) {
+        // parseTarget moved targetStart past the authority; recover it from the original target.
+        byte[] b = r.head;
+        int s = r.method.length() + 1;
+        int p = s;
+        while (p < r.targetStart && b[p] != ':') {
+            p++;
+        }
+        p += 3; // "://"
+        return new String(b, p, r.targetStart - p, java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    private static boolean expectsBody(String method) {
+        return "POST".equals(method) || "PUT".equals(method) || "PATCH".equals(method);
+    }
+}

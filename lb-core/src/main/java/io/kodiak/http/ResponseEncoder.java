@@ -1,0 +1,113 @@
+package io.kodiak.http;
+
+import io.kodiak.config.ServerHeaderPolicy;
+
+/**
+ * Writes the response head Kodiak sends to the client: status line and end-to-end fields from
+ * the upstream, the {@code Server} field by policy, and Kodiak's own framing and connection
+ * fields.
+ */
+public final class ResponseEncoder {
+    /** How the body goes to the client. */
+    public enum ClientFraming { NONE, LENGTH, CHUNKED, CLOSE }
+
+    private ResponseEncoder() {
+    }
+
+    /**
+     * @param framing       how Kodiak frames the body towards the client
+     * @param length        the body length for {@link ClientFraming#LENGTH}
+     * @param keepAlive     whether the client connection stays open after this response
+     * @param clientMinor   the client's HTTP minor version (an HTTP/1.0 client needs an explicit keep-alive)
+     * @param upgrade       relay a 101 WebSocket upgrade: keep Upgrade and send Connection: upgrade
+     */
+    public static Bytes encode(ResponseHead r, ServerHeaderPolicy server, ClientFraming framing, long length,
+                               boolean keepAlive, int clientMinor, boolean upgrade) {
+        HeaderFields f = r.fields;
+        byte[] b = r.head;
+        Bytes out = new Bytes(b.length + 96);
+        out.append("HTTP/1.1 ").append(b, 9, r.reasonEnd).crlf();
+        boolean keepLength = framing == ClientFraming.NONE && r.status != 204 && r.status >= 200;
+        for (int i = 0; i < f.size(); i++) {
+            if (f.nameIs(i, "content-length")) {
+                if (keepLength) {
+                    out.append(b, f.nameStart(i), f.valueEnd(i)).crlf(); // HEAD and 304 keep theirs
+                }
+                continue;
+            }
+            if (upgrade && f.nameIs(i, "upgrade")) {
+                out.append(b, f.nameStart(i), f.valueEnd(i)).crlf();
+                continue;
+            }
+            if (Hop.isHopByHop(f, i) || Hop.droppedByConnection(f, i)) {
+                continue;
+            }
+            if (server.mode() != ServerHeaderPolicy.Mode.PASS && f.nameIs(i, "server")) {
+                continue;
+            }
+            out.append(b, f.nameStart(i), f.valueEnd(i)).crlf();
+        }
+        if (server.mode() == ServerHeaderPolicy.Mode.SET) {
+            out.field("Server", server.value());
+        }
+        switch (framing) {
+            case LENGTH -> out.append("Content-Length: ").append(length).crlf();
+            case CHUNKED -> out.field("Transfer-Encoding", "chunked");
+            default -> { }
+        }
+        if (upgrade) {
+            out.field("Connection", "upgrade");
+        } else if (!keepAlive) {
+            out.field("Connection", "close");
+        } else if (clientMinor == 0) {
+            out.field("Connection", "keep-alive");
+        }
+        return out.crlf();
+    }
+
+    /**
+     * A response of Kodiak's own (errors, the error page): never reveals Kodiak unless the
+     * policy sets a Server value.
+     */
+    public static Bytes local(int status, String contentType, int bodyLength, ServerHeaderPolicy server,
+                              boolean keepAlive, String extraField) {
+        Bytes out = new Bytes(160);
+        out.append("HTTP/1.1 ").append(status).append(" ").append(reason(status)).crlf();
+        if (server.mode() == ServerHeaderPolicy.Mode.SET) {
+            out.field("Server", server.value());
+        }
+        if (bodyLength > 0) {
+            out.field("Content-Type", contentType);
+        }
+        out.append("Content-Length: ").append(bodyLength).crlf();
+        if (extraField != null) {
+            out.append(extraField).crlf();
+        }
+        if (!keepAlive) {
+            out.field("Connection", "close");
+        }
+        return out.crlf();
+    }
+
+    public static String reason(int status) {
+        return switch (status) {
+            case 100 -> "Continue";
+            case 200 -> "OK";
+            case 400 -> "Bad Request";
+            case 404 -> "Not Found";
+            case 405 -> "Method Not Allowed";
+            case 408 -> "Request Timeout";
+            case 413 -> "Content Too Large";
+            case 414 -> "URI Too Long";
+            case 417 -> "Expectation Failed";
+            case 431 -> "Request Header Fields Too Large";
+            case 500 -> "Internal Server Error";
+            case 501 -> "Not Implemented";
+            case 502 -> "Bad Gateway";
+            case 503 -> "Service Unavailable";
+            case 504 -> "Gateway Timeout";
+            case 505 -> "HTTP Version Not Supported";
+            default -> "Error";
+        };
+    }
+}
