@@ -1,0 +1,135 @@
+package io.kodiak.config;
+
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.Tag;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads and validates a Kodiak YAML configuration file (reference: {@code docs/configuration.md}).
+ *
+ * <p>The file is read through SnakeYAML's node API rather than into maps, so that every error
+ * names the line it comes from: {@code FILE:LINE: KEY.PATH: problem}, e.g.
+ * {@code kodiak.yaml:12: pools.web.upstreams[1].address: "10.0.0.1:99999" is not host:port (port must be 1-65535)}.
+ * Loading stops at the first error. Unknown keys are errors, so a misspelt key never silently
+ * leaves a default in place. Missing optional sections take the records' {@code DEFAULTS}.
+ *
+ * <p>Pools are read before listeners because routes name pools. Relative paths in the file
+ * (error-page files, temp dirs) resolve against the directory of the config file; error-page
+ * bodies are read here, once, so a missing page fails at load rather than during an outage.
+ * Listener host names are resolved here (a bind needs an address); upstream host names are only
+ * checked for syntax and are resolved when connecting.
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class ConfigLoader {
+    private static final List<String> TOP_KEYS = List.of("listeners", "pools");
+
+    private ConfigLoader() {
+    }
+
+    /**
+     * Reads and validates {@code file} (UTF-8).
+     *
+     * @throws ConfigException {@code FILE: cannot read: reason} if the file cannot be read,
+     *                         otherwise as {@link #parse}
+     */
+    public static KodiakConfig load(Path file) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read: " + reason(e));
+        }
+        return parse(text, file);
+    }
+
+    /**
+     * Validates a configuration given as text.
+     *
+     * @param yaml            the YAML text
+     * @param nameForMessages the file name used in error messages and as {@link KodiakConfig#source()};
+     *                        relative paths in the YAML resolve against its directory
+     * @throws ConfigException with a {@code FILE:LINE: KEY.PATH: problem} message
+     */
+    public static KodiakConfig parse(String yaml, Path nameForMessages) throws ConfigException {
+        String name = nameForMessages.toString();
+        Node root = compose(yaml, name);
+        if (root == null || (root instanceof ScalarNode s && Tag.NULL.equals(s.getTag()) && s.isPlain())) {
+            throw new ConfigException(name + ":1: file is empty (expected the keys "
+                    + String.join(", ", TOP_KEYS) + ")");
+        }
+        ConfigMapping top = new ConfigNode(root, "", name).mapping(TOP_KEYS);
+        Path absolute = nameForMessages.toAbsolutePath();
+        Path baseDir = absolute.getParent() == null ? absolute : absolute.getParent();
+        Map<String, PoolConfig> pools = new PoolReader(baseDir).read(top.require("pools"));
+        List<ListenerConfig> listeners = new ListenerReader(pools.keySet()).read(top.require("listeners"));
+        return new KodiakConfig(nameForMessages, listeners, pools);
+    }
+
+    private static Node compose(String yaml, String name) throws ConfigException {
+        try {
+            return new Yaml(new LoaderOptions()).compose(new StringReader(yaml));
+        } catch (MarkedYAMLException e) {
+            Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+            throw new ConfigException(name + (mark == null ? "" : ":" + (mark.getLine() + 1))
+                    + ": invalid YAML: " + describe(e));
+        } catch (YAMLException e) {
+            // Unmarked: limits such as the 3M code point cap, or a bad encoding in the text.
+            throw new ConfigException(name + ": invalid YAML: " + e.getMessage());
+        }
+    }
+
+    /**
+     * SnakeYAML splits its messages into a context ("while parsing a flow sequence", or "expected a
+     * single document in the stream") and a problem ("but found another document"); join them into
+     * one sentence and say where the context began, which is often where the real mistake is.
+     */
+    private static String describe(MarkedYAMLException e) {
+        String context = e.getContext();
+        String problem = e.getProblem();
+        if (problem == null) {
+            return context;
+        }
+        if (context == null) {
+            return problem;
+        }
+        if (problem.startsWith("but ")) {
+            return context + ", " + problem;
+        }
+        return e.getContextMark() == null ? problem + " (" + context + ")"
+                : problem + " (" + context + " at line " + (e.getContextMark().getLine() + 1) + ")";
+    }
+
+    /** A short reason for an I/O failure; the JDK's messages are often just the path again. */
+    static String reason(IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof CharacterCodingException) {
+            return "not valid UTF-8 text";
+        }
+        if (e instanceof FileSystemException fse && fse.getReason() != null) {
+            return fse.getReason();
+        }
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    }
+}

@@ -1,0 +1,222 @@
+package io.kodiak.config;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/** Reads the {@code listeners} section; routes are checked against the pools already read. */
+final class ListenerReader {
+    private static final List<String> LISTENER_KEYS = List.of(
+            "name", "address", "routes", "timeouts", "limits", "forwarded-headers", "server-header");
+    private static final List<String> ROUTE_KEYS = List.of("host", "path-prefix", "pool");
+    private static final List<String> TIMEOUT_KEYS = List.of("request-header", "keep-alive", "body", "send");
+    private static final List<String> LIMIT_KEYS =
+            List.of("max-request-line", "max-header-size", "max-headers", "max-connections");
+    private static final List<String> FORWARDED_KEYS =
+            List.of("x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded");
+
+    private final Set<String> poolNames;
+
+    ListenerReader(Set<String> poolNames) {
+        this.poolNames = poolNames;
+    }
+
+    List<ListenerConfig> read(ConfigNode listenersNode) throws ConfigException {
+        List<ConfigNode> items = listenersNode.sequence();
+        if (items.isEmpty()) {
+            throw listenersNode.error("must define at least one listener");
+        }
+        List<ListenerConfig> result = new ArrayList<>();
+        List<ConfigNode> addressNodes = new ArrayList<>();
+        Map<String, ConfigNode> byName = new HashMap<>();
+        for (ConfigNode item : items) {
+            ConfigMapping m = item.mapping(LISTENER_KEYS);
+            ConfigNode addressNode = m.require("address");
+            InetSocketAddress address = addressNode.parse("host:port", Values::listenAddress);
+            checkOverlap(addressNode, address, result, addressNodes);
+            ConfigNode nameNode = m.get("name") == null ? addressNode : m.get("name");
+            String name = nameNode.parse("a name", m.get("name") == null ? Values::defaultName : Values::name);
+            ConfigNode first = byName.putIfAbsent(name, nameNode);
+            if (first != null) {
+                throw nameNode.error("listener name " + Values.quote(name) + " is already used by "
+                        + first.path() + " (line " + first.line() + ")");
+            }
+            result.add(new ListenerConfig(name, address, routes(m),
+                    m.get("timeouts") == null ? ClientTimeouts.DEFAULTS : timeouts(m.get("timeouts")),
+                    m.get("limits") == null ? ClientLimits.DEFAULTS : limits(m.get("limits")),
+                    m.get("forwarded-headers") == null ? ForwardedHeaders.DEFAULTS
+                            : forwarded(m.get("forwarded-headers")),
+                    m.get("server-header") == null ? ServerHeaderPolicy.DEFAULTS
+                            : serverHeader(m.get("server-header"))));
+            addressNodes.add(addressNode);
+        }
+        return result;
+    }
+
+    /**
+     * Two listeners cannot bind the same port on the same address, and a wildcard address takes
+     * the port on every interface of its family ({@code ::} takes IPv4 too, as Java sockets are
+     * dual-stack). Port 0 never collides: each bind gets its own ephemeral port.
+     */
+    private static void checkOverlap(ConfigNode node, InetSocketAddress address, List<ListenerConfig> earlier,
+                                     List<ConfigNode> earlierNodes) throws ConfigException {
+        if (address.getPort() == 0) {
+            return;
+        }
+        for (int i = 0; i < earlier.size(); i++) {
+            InetSocketAddress other = earlier.get(i).address();
+            if (other.getPort() != address.getPort()) {
+                continue;
+            }
+            String where = "listener " + Values.quote(earlier.get(i).name()) + " (line " + earlierNodes.get(i).line()
+                    + ")";
+            if (other.getAddress().equals(address.getAddress())) {
+                throw node.error(Values.quote(text(address)) + " is already used by " + where);
+            }
+            if (covers(other, address) || covers(address, other)) {
+                throw node.error(Values.quote(text(address)) + " overlaps " + where + " at "
+                        + text(other) + ": a wildcard address takes the port on every interface");
+            }
+        }
+    }
+
+    private static boolean covers(InetSocketAddress wildcard, InetSocketAddress other) {
+        if (!wildcard.getAddress().isAnyLocalAddress()) {
+            return false;
+        }
+        return wildcard.getAddress().getAddress().length == 16
+                || other.getAddress().getAddress().length == 4;
+    }
+
+    private static String text(InetSocketAddress address) {
+        return new Values.HostPort(address.getAddress().getHostAddress(), address.getPort()).toString();
+    }
+
+    private List<RouteConfig> routes(ConfigMapping listener) throws ConfigException {
+        ConfigNode routesNode = listener.get("routes");
+        if (routesNode == null) {
+            if (poolNames.size() == 1) {
+                return List.of(new RouteConfig(null, null, poolNames.iterator().next()));
+            }
+            throw listener.childError("routes", "required when more than one pool is defined");
+        }
+        List<ConfigNode> items = routesNode.sequence();
+        if (items.isEmpty()) {
+            throw routesNode.error("must list at least one route (or remove the key when there is one pool)");
+        }
+        List<RouteConfig> result = new ArrayList<>();
+        List<ConfigNode> nodes = new ArrayList<>();
+        for (ConfigNode item : items) {
+            ConfigMapping m = item.mapping(ROUTE_KEYS);
+            String host = m.get("host") == null ? null : m.get("host").parse("a host name", ListenerReader::routeHost);
+            String prefix = m.get("path-prefix") == null ? null
+                    : m.get("path-prefix").parse("a path", ListenerReader::pathPrefix);
+            ConfigNode poolNode = m.require("pool");
+            String pool = poolNode.string();
+            if (!poolNames.contains(pool)) {
+                throw poolNode.error("unknown pool " + Values.quote(pool) + " (defined: "
+                        + String.join(", ", poolNames) + ")");
+            }
+            RouteConfig route = new RouteConfig(host, prefix, pool);
+            for (int i = 0; i < result.size(); i++) {
+                RouteConfig r = result.get(i);
+                if (Objects.equals(r.host(), host) && Objects.equals(r.pathPrefix(), prefix)) {
+                    throw item.error("same host and path-prefix as " + nodes.get(i).path() + " (line "
+                            + nodes.get(i).line() + "), so it could never match");
+                }
+            }
+            result.add(route);
+            nodes.add(item);
+        }
+        return result;
+    }
+
+    /** Route hosts compare with the request's Host minus its port, so a port here could never match. */
+    static String routeHost(String text) {
+        if (text.startsWith("[") && text.endsWith("]")) {
+            try {
+                Values.upstreamAddress(text + ":1"); // validates the IPv6 literal
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(Values.quote(text) + " is not a valid IPv6 address", e);
+            }
+            return text.toLowerCase(Locale.ROOT);
+        }
+        if (text.indexOf(':') >= 0) {
+            throw new IllegalArgumentException(Values.quote(text)
+                    + " must not contain a port (routes match the Host field without its port)");
+        }
+        return Values.hostSyntax(text).toLowerCase(Locale.ROOT);
+    }
+
+    static String pathPrefix(String text) {
+        if (!text.startsWith("/")) {
+            throw new IllegalArgumentException(Values.quote(text) + " must start with '/'");
+        }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c <= 0x20 || c >= 0x7f || c == '?' || c == '#') {
+                throw new IllegalArgumentException(Values.quote(text)
+                        + " must be a plain path: no spaces, query ('?'), fragment ('#') or non-ASCII characters");
+            }
+        }
+        return text;
+    }
+
+    private static ClientTimeouts timeouts(ConfigNode node) throws ConfigException {
+        ConfigMapping m = node.mapping(TIMEOUT_KEYS);
+        ClientTimeouts d = ClientTimeouts.DEFAULTS;
+        return new ClientTimeouts(
+                m.get("request-header") == null ? d.requestHeader() : m.get("request-header").duration(),
+                m.get("keep-alive") == null ? d.keepAlive() : m.get("keep-alive").duration(),
+                m.get("body") == null ? d.body() : m.get("body").duration(),
+                m.get("send") == null ? d.send() : m.get("send").duration());
+    }
+
+    private static ClientLimits limits(ConfigNode node) throws ConfigException {
+        ConfigMapping m = node.mapping(LIMIT_KEYS);
+        ClientLimits d = ClientLimits.DEFAULTS;
+        int requestLine = m.get("max-request-line") == null ? d.maxRequestLine()
+                : (int) m.get("max-request-line").size(Integer.MAX_VALUE);
+        int headerBytes = m.get("max-header-size") == null ? d.maxHeaderBytes()
+                : (int) m.get("max-header-size").size(Integer.MAX_VALUE);
+        if (requestLine > headerBytes) {
+            // The request line is part of the head, so the head limit would always fire first.
+            ConfigNode at = m.get("max-request-line") != null ? m.get("max-request-line") : m.get("max-header-size");
+            throw at.error("max-request-line (" + requestLine + " bytes) exceeds max-header-size ("
+                    + headerBytes + " bytes), which bounds the whole request head");
+        }
+        return new ClientLimits(requestLine, headerBytes,
+                m.get("max-headers") == null ? d.maxHeaders() : m.get("max-headers").integer(1, 100_000),
+                m.get("max-connections") == null ? d.maxConnections()
+                        : m.get("max-connections").integer(1, 10_000_000));
+    }
+
+    private static ForwardedHeaders forwarded(ConfigNode node) throws ConfigException {
+        ConfigMapping m = node.mapping(FORWARDED_KEYS);
+        ForwardedHeaders d = ForwardedHeaders.DEFAULTS;
+        return new ForwardedHeaders(
+                m.get("x-forwarded-for") == null ? d.xForwardedFor() : m.get("x-forwarded-for").bool(),
+                m.get("x-forwarded-proto") == null ? d.xForwardedProto() : m.get("x-forwarded-proto").bool(),
+                m.get("x-forwarded-host") == null ? d.xForwardedHost() : m.get("x-forwarded-host").bool(),
+                m.get("forwarded") == null ? d.forwarded() : m.get("forwarded").bool());
+    }
+
+    private static ServerHeaderPolicy serverHeader(ConfigNode node) throws ConfigException {
+        String value = node.parse("strip, pass or a value", Values::fieldValue);
+        return switch (value) {
+            case "strip" -> ServerHeaderPolicy.DEFAULTS;
+            case "pass" -> new ServerHeaderPolicy(ServerHeaderPolicy.Mode.PASS, null);
+            default -> new ServerHeaderPolicy(ServerHeaderPolicy.Mode.SET, value);
+        };
+    }
+
+    @Override
+    public String toString() {
+        return "ListenerReader[pools=" + poolNames + "]";
+    }
+}

@@ -1,0 +1,172 @@
+package io.kodiak.config;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Reads the {@code pools} section. Relative paths resolve against the config file's directory. */
+final class PoolReader {
+    private static final List<String> POOL_KEYS =
+            List.of("strategy", "upstreams", "timeouts", "connections", "buffering", "error-page");
+    private static final List<String> UPSTREAM_KEYS = List.of("address", "weight", "name");
+    private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "read", "send");
+    private static final List<String> CONNECTION_KEYS = List.of("max-idle", "idle-timeout");
+    private static final List<String> BUFFERING_KEYS =
+            List.of("request", "response", "memory", "max-request-body", "max-temp-file", "temp-dir");
+    private static final List<String> ERROR_PAGE_KEYS = List.of("status", "content-type", "file");
+
+    /** Defaults of an {@code error-page} section that gives only a file. */
+    static final int DEFAULT_ERROR_STATUS = 503;
+    static final String DEFAULT_ERROR_CONTENT_TYPE = "text/html; charset=utf-8";
+    /** The page is held in memory for the process's life; a bigger file is almost surely a mistake. */
+    static final long MAX_ERROR_PAGE_BYTES = 1024 * 1024;
+
+    private final Path baseDir;
+
+    PoolReader(Path baseDir) {
+        this.baseDir = baseDir;
+    }
+
+    Map<String, PoolConfig> read(ConfigNode poolsNode) throws ConfigException {
+        ConfigMapping pools = poolsNode.freeMapping();
+        if (pools.isEmpty()) {
+            throw poolsNode.error("must define at least one pool");
+        }
+        Map<String, PoolConfig> result = new LinkedHashMap<>();
+        for (String name : pools.keys()) {
+            try {
+                Values.name(name);
+            } catch (IllegalArgumentException e) {
+                throw pools.keyError(name, e.getMessage());
+            }
+            result.put(name, pool(name, pools.get(name)));
+        }
+        return result;
+    }
+
+    private PoolConfig pool(String name, ConfigNode node) throws ConfigException {
+        ConfigMapping pool = node.mapping(POOL_KEYS);
+        PoolConfig.Strategy strategy = PoolConfig.Strategy.ROUND_ROBIN;
+        if (pool.get("strategy") != null) {
+            strategy = pool.get("strategy").parse("a strategy name", Values::strategy);
+        }
+        List<UpstreamConfig> upstreams = upstreams(pool.require("upstreams"));
+        UpstreamTimeouts timeouts = pool.get("timeouts") == null ? UpstreamTimeouts.DEFAULTS
+                : timeouts(pool.get("timeouts"));
+        ConnectionPoolConfig connections = pool.get("connections") == null ? ConnectionPoolConfig.DEFAULTS
+                : connections(pool.get("connections"));
+        BufferingConfig buffering = pool.get("buffering") == null ? BufferingConfig.defaults()
+                : buffering(pool.get("buffering"));
+        ErrorPageConfig errorPage = pool.get("error-page") == null ? null : errorPage(pool.get("error-page"));
+        return new PoolConfig(name, strategy, upstreams, timeouts, connections, buffering, errorPage);
+    }
+
+    private List<UpstreamConfig> upstreams(ConfigNode node) throws ConfigException {
+        List<ConfigNode> items = node.sequence();
+        if (items.isEmpty()) {
+            throw node.error("must list at least one upstream");
+        }
+        List<UpstreamConfig> result = new ArrayList<>();
+        Map<String, ConfigNode> byName = new HashMap<>();
+        for (ConfigNode item : items) {
+            // Short form "- host:port", or a mapping with address, weight and name.
+            ConfigMapping m = item.isScalar() ? null : item.mapping(UPSTREAM_KEYS);
+            ConfigNode addressNode = m == null ? item : m.require("address");
+            Values.HostPort hp = addressNode.parse("host:port", Values::upstreamAddress);
+            ConfigNode explicitName = m == null ? null : m.get("name");
+            ConfigNode nameNode = explicitName == null ? addressNode : explicitName;
+            String name = explicitName == null
+                    ? addressNode.parse("host:port", text -> Values.defaultName(hp.toString()))
+                    : explicitName.parse("a name", Values::name);
+            int weight = m == null || m.get("weight") == null ? 1 : m.get("weight").integer(1, 1000);
+            UpstreamConfig upstream = new UpstreamConfig(name, hp.host(), hp.port(), weight);
+            ConfigNode first = byName.putIfAbsent(upstream.name(), nameNode);
+            if (first != null) {
+                throw nameNode.error("upstream name " + Values.quote(upstream.name()) + " is already used by "
+                        + first.path() + " (line " + first.line() + "); give one of them a distinct name");
+            }
+            result.add(upstream);
+        }
+        return result;
+    }
+
+    private static UpstreamTimeouts timeouts(ConfigNode node) throws ConfigException {
+        ConfigMapping m = node.mapping(TIMEOUT_KEYS);
+        UpstreamTimeouts d = UpstreamTimeouts.DEFAULTS;
+        return new UpstreamTimeouts(duration(m, "connect", d.connect()), duration(m, "response", d.response()),
+                duration(m, "read", d.read()), duration(m, "send", d.send()));
+    }
+
+    private static ConnectionPoolConfig connections(ConfigNode node) throws ConfigException {
+        ConfigMapping m = node.mapping(CONNECTION_KEYS);
+        ConnectionPoolConfig d = ConnectionPoolConfig.DEFAULTS;
+        int maxIdle = m.get("max-idle") == null ? d.maxIdle() : m.get("max-idle").integer(0, 100_000);
+        return new ConnectionPoolConfig(maxIdle, duration(m, "idle-timeout", d.idleTimeout()));
+    }
+
+    private BufferingConfig buffering(ConfigNode node) throws ConfigException {
+        ConfigMapping m = node.mapping(BUFFERING_KEYS);
+        BufferingConfig d = BufferingConfig.defaults();
+        Path tempDir = d.tempDir();
+        if (m.get("temp-dir") != null) {
+            ConfigNode dirNode = m.get("temp-dir");
+            tempDir = resolve(dirNode.string());
+            if (!Files.isDirectory(tempDir)) {
+                throw dirNode.error(tempDir + " is not a directory");
+            }
+            if (!Files.isWritable(tempDir)) {
+                throw dirNode.error(tempDir + " is not writable");
+            }
+        }
+        return new BufferingConfig(
+                m.get("request") == null ? d.request() : m.get("request").bool(),
+                m.get("response") == null ? d.response() : m.get("response").bool(),
+                size(m, "memory", d.memory()), size(m, "max-request-body", d.maxRequestBody()),
+                size(m, "max-temp-file", d.maxTempFile()), tempDir);
+    }
+
+    private ErrorPageConfig errorPage(ConfigNode node) throws ConfigException {
+        ConfigMapping m = node.mapping(ERROR_PAGE_KEYS);
+        int status = m.get("status") == null ? DEFAULT_ERROR_STATUS : m.get("status").integer(500, 599);
+        String contentType = m.get("content-type") == null ? DEFAULT_ERROR_CONTENT_TYPE
+                : m.get("content-type").parse("a media type", Values::fieldValue);
+        ConfigNode fileNode = m.require("file");
+        Path file = resolve(fileNode.string());
+        byte[] body;
+        try {
+            if (Files.isDirectory(file)) {
+                throw fileNode.error("cannot read " + file + ": is a directory");
+            }
+            if (Files.size(file) > MAX_ERROR_PAGE_BYTES) {
+                throw fileNode.error(file + " is larger than " + MAX_ERROR_PAGE_BYTES + " bytes");
+            }
+            body = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw fileNode.error("cannot read " + file + ": " + ConfigLoader.reason(e));
+        }
+        return new ErrorPageConfig(status, contentType, file, body);
+    }
+
+    private Path resolve(String path) {
+        return baseDir.resolve(path).normalize();
+    }
+
+    private static Duration duration(ConfigMapping m, String key, Duration fallback) throws ConfigException {
+        return m.get(key) == null ? fallback : m.get(key).duration();
+    }
+
+    private static long size(ConfigMapping m, String key, long fallback) throws ConfigException {
+        return m.get(key) == null ? fallback : m.get(key).size(Long.MAX_VALUE);
+    }
+
+    @Override
+    public String toString() {
+        return "PoolReader[" + baseDir + "]";
+    }
+}

@@ -1,0 +1,352 @@
+package io.kodiak.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * Every rejection, with the exact message: {@code FILE:LINE: KEY.PATH: problem}. The file as a
+ * whole and listeners are here, pools in {@link PoolRejectionTest}, value syntax edge cases in
+ * {@link ValuesTest}.
+ */
+class ConfigLoaderRejectionTest {
+    /** A valid pools section to append to files that test listeners. */
+    static final String ONE_POOL = """
+            pools:
+              web:
+                upstreams: [127.0.0.1:9001]
+            """;
+
+    @TempDir
+    Path dir;
+
+    static void assertRejected(String yaml, String expected) {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, Path.of("kodiak.yaml")));
+        assertEquals(expected, e.getMessage());
+    }
+
+    // --- the file as a whole
+
+    @Test
+    void missingFile() {
+        Path missing = dir.resolve("nope.yaml");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(missing));
+        assertEquals(missing + ": cannot read: no such file", e.getMessage());
+    }
+
+    @Test
+    void directoryInsteadOfFile() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(dir));
+        assertEquals(dir + ": cannot read: Is a directory", e.getMessage());
+    }
+
+    @Test
+    void emptyFile() {
+        assertRejected("", "kodiak.yaml:1: file is empty (expected the keys listeners, pools)");
+        assertRejected("# only a comment\n\n", "kodiak.yaml:1: file is empty (expected the keys listeners, pools)");
+        assertRejected("---\n", "kodiak.yaml:1: file is empty (expected the keys listeners, pools)");
+    }
+
+    @Test
+    void topLevelNotAMapping() {
+        assertRejected("- a\n- b\n", "kodiak.yaml:1: expected a mapping, got a list");
+    }
+
+    @Test
+    void yamlSyntaxErrorNamesTheLine() {
+        assertRejected("""
+                listeners:
+                  - address: 127.0.0.1:8080
+                    routes: [{pool: web}
+                pools: {}
+                """, "kodiak.yaml:4: invalid YAML: expected ',' or ']', but got <scalar>"
+                + " (while parsing a flow sequence at line 3)");
+        assertRejected("""
+                pools:
+                  web:
+                   upstreams: x
+                  bad indent: [
+                """.replace("  bad indent", " bad indent"),
+                "kodiak.yaml:4: invalid YAML: expected <block end>, but found '<block mapping start>'"
+                        + " (while parsing a block mapping at line 1)");
+    }
+
+    @Test
+    void moreThanOneDocument() {
+        assertRejected("pools: {}\n---\nlisteners: []\n",
+                "kodiak.yaml:2: invalid YAML: expected a single document in the stream, but found another document");
+    }
+
+    @Test
+    void missingTopLevelKeys() {
+        assertRejected("listeners: []\n", "kodiak.yaml:1: pools: required key is missing");
+        assertRejected(ONE_POOL, "kodiak.yaml:1: listeners: required key is missing");
+    }
+
+    // --- unknown keys, wrong types, missing keys
+
+    @Test
+    void unknownTopLevelKey() {
+        assertRejected("listener: []\n" + ONE_POOL,
+                "kodiak.yaml:1: listener: unknown key; did you mean \"listeners\"? (allowed: listeners, pools)");
+    }
+
+    @Test
+    void unknownNestedKeyListsTheAllowedOnes() {
+        assertRejected("""
+                listeners:
+                  - address: 127.0.0.1:8080
+                    timeouts:
+                      keepalive: 5s
+                """ + ONE_POOL,
+                "kodiak.yaml:4: listeners[0].timeouts.keepalive: unknown key; did you mean \"keep-alive\"?"
+                        + " (allowed: request-header, keep-alive, body, send)");
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    upstreams: [127.0.0.1:9001]
+                    health: {}
+                """, "kodiak.yaml:5: pools.web.health: unknown key"
+                + " (allowed: strategy, upstreams, timeouts, connections, buffering, error-page)");
+    }
+
+    @Test
+    void duplicateKey() {
+        assertRejected("""
+                listeners:
+                  - address: 127.0.0.1:8080
+                    timeouts:
+                      send: 5s
+                      send: 6s
+                """ + ONE_POOL, "kodiak.yaml:5: listeners[0].timeouts.send: duplicate key (first at line 4)");
+    }
+
+    @Test
+    void mergeKeysAreRefused() {
+        assertRejected("""
+                listeners:
+                  - address: 127.0.0.1:8080
+                    timeouts:
+                      <<: {send: 5s}
+                """ + ONE_POOL, "kodiak.yaml:4: listeners[0].timeouts.<<: YAML merge keys are not supported;"
+                + " repeat the keys or use an alias (*name) for the whole value");
+    }
+
+    @Test
+    void wrongTypes() {
+        assertRejected("listeners: {address: 127.0.0.1:8080}\n" + ONE_POOL,
+                "kodiak.yaml:1: listeners: expected a list, got a mapping");
+        assertRejected("listeners: [{address: 127.0.0.1:8080, timeouts: 10s}]\n" + ONE_POOL,
+                "kodiak.yaml:1: listeners[0].timeouts: expected a mapping, got \"10s\"");
+        assertRejected("listeners: [{address: [127.0.0.1, 8080]}]\n" + ONE_POOL,
+                "kodiak.yaml:1: listeners[0].address: expected host:port, got a list");
+        assertRejected("listeners: [{address: 127.0.0.1:8080, limits: {max-headers: lots}}]\n" + ONE_POOL,
+                "kodiak.yaml:1: listeners[0].limits.max-headers: expected an integer, got \"lots\"");
+        assertRejected("listeners: [{address: 127.0.0.1:8080, forwarded-headers: {forwarded: yes}}]\n" + ONE_POOL,
+                "kodiak.yaml:1: listeners[0].forwarded-headers.forwarded: expected true or false, got \"yes\"");
+        assertRejected("listeners: [{address: 127.0.0.1:8080, name: {a: b}}]\n" + ONE_POOL,
+                "kodiak.yaml:1: listeners[0].name: expected a name, got a mapping");
+    }
+
+    @Test
+    void complexKeysAreRefused() {
+        assertRejected("""
+                listeners:
+                  - address: 127.0.0.1:8080
+                    ? [a, b]
+                    : c
+                """ + ONE_POOL, "kodiak.yaml:3: listeners[0]: keys must be plain strings");
+    }
+
+    @Test
+    void poolThatIsNotAMapping() {
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web: [127.0.0.1:9001]
+                """, "kodiak.yaml:3: pools.web: expected a mapping, got a list");
+    }
+
+    @Test
+    void keyWithoutValue() {
+        assertRejected("""
+                listeners:
+                  - address: 127.0.0.1:8080
+                    routes:
+                """ + ONE_POOL, "kodiak.yaml:3: listeners[0].routes: has no value (expected a list)");
+        assertRejected("listeners: [{address: 127.0.0.1:8080, name: \"\"}]\n" + ONE_POOL,
+                "kodiak.yaml:1: listeners[0].name: must not be empty");
+    }
+
+    @Test
+    void missingRequiredKeys() {
+        assertRejected("""
+                listeners:
+                  - name: public
+                """ + ONE_POOL, "kodiak.yaml:2: listeners[0].address: required key is missing");
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    strategy: round-robin
+                """, "kodiak.yaml:4: pools.web.upstreams: required key is missing");
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    upstreams:
+                      - {weight: 2}
+                """, "kodiak.yaml:5: pools.web.upstreams[0].address: required key is missing");
+        assertRejected("""
+                listeners:
+                  - address: 127.0.0.1:8080
+                    routes:
+                      - host: a.example
+                """ + ONE_POOL, "kodiak.yaml:4: listeners[0].routes[0].pool: required key is missing");
+    }
+
+    // --- listeners
+
+    @Test
+    void noListeners() {
+        assertRejected("listeners: []\n" + ONE_POOL, "kodiak.yaml:1: listeners: must define at least one listener");
+    }
+
+    @Test
+    void badListenerAddress() {
+        assertRejected("listeners: [{address: 127.0.0.1}]\n" + ONE_POOL,
+                "kodiak.yaml:1: listeners[0].address: \"127.0.0.1\" is not host:port (the port is missing)");
+        assertRejected("listeners: [{address: \"127.0.0.1:65536\"}]\n" + ONE_POOL,
+                "kodiak.yaml:1: listeners[0].address: \"127.0.0.1:65536\" is not host:port (port must be 0-65535)");
+    }
+
+    @Test
+    void unresolvableListenerHost() {
+        assertRejected("listeners: [{address: no-such-host.invalid:8080}]\n" + ONE_POOL,
+                "kodiak.yaml:1: listeners[0].address: \"no-such-host.invalid:8080\":"
+                        + " cannot resolve host \"no-such-host.invalid\"");
+    }
+
+    @Test
+    void duplicateListenerAddress() {
+        assertRejected("""
+                listeners:
+                  - name: a
+                    address: 127.0.0.1:8080
+                  - name: b
+                    address: 127.0.0.1:8080
+                """ + ONE_POOL,
+                "kodiak.yaml:5: listeners[1].address: \"127.0.0.1:8080\" is already used by listener \"a\" (line 3)");
+    }
+
+    @Test
+    void wildcardListenerOverlapsASpecificOne() {
+        assertRejected("""
+                listeners:
+                  - address: 127.0.0.1:8080
+                  - address: :8080
+                """ + ONE_POOL, "kodiak.yaml:3: listeners[1].address: \"0.0.0.0:8080\" overlaps listener"
+                + " \"127.0.0.1:8080\" (line 2) at 127.0.0.1:8080: a wildcard address takes the port on every interface");
+    }
+
+    @Test
+    void duplicateListenerName() {
+        assertRejected("""
+                listeners:
+                  - name: public
+                    address: 127.0.0.1:8080
+                  - name: public
+                    address: 127.0.0.1:8081
+                """ + ONE_POOL,
+                "kodiak.yaml:4: listeners[1].name: listener name \"public\" is already used by listeners[0].name (line 2)");
+    }
+
+    @Test
+    void invalidListenerName() {
+        assertRejected("listeners: [{address: 127.0.0.1:8080, name: my listener}]\n" + ONE_POOL,
+                "kodiak.yaml:1: listeners[0].name: \"my listener\" is not a valid name"
+                        + " (use 1-100 letters, digits and . _ - : [ ])");
+    }
+
+    @Test
+    void limitsOutOfRange() {
+        assertRejected("listeners: [{address: 127.0.0.1:8080, limits: {max-headers: 0}}]\n" + ONE_POOL,
+                "kodiak.yaml:1: listeners[0].limits.max-headers: 0 is out of range (must be 1-100000)");
+        assertRejected("listeners: [{address: 127.0.0.1:8080, limits: {max-header-size: 4GiB}}]\n" + ONE_POOL,
+                "kodiak.yaml:1: listeners[0].limits.max-header-size: \"4GiB\" is too large (at most 2147483647 bytes)");
+        assertRejected("listeners: [{address: 127.0.0.1:8080, limits: {max-request-line: 64KiB}}]\n" + ONE_POOL,
+                "kodiak.yaml:1: listeners[0].limits.max-request-line: max-request-line (65536 bytes) exceeds"
+                        + " max-header-size (32768 bytes), which bounds the whole request head");
+    }
+
+    @Test
+    void badServerHeader() {
+        assertRejected("listeners: [{address: 127.0.0.1:8080, server-header: \"x\\r\\nSet-Cookie: a=b\"}]\n" + ONE_POOL,
+                "kodiak.yaml:1: listeners[0].server-header: \"x\\x0d\\x0aSet-Cookie: a=b\" is not a valid header value"
+                        + " (only printable ASCII characters are allowed)");
+    }
+
+    // --- routes
+
+    @Test
+    void multiplePoolsNeedRoutes() {
+        assertRejected("""
+                listeners:
+                  - address: 127.0.0.1:8080
+                pools:
+                  a: {upstreams: [127.0.0.1:9001]}
+                  b: {upstreams: [127.0.0.1:9002]}
+                """, "kodiak.yaml:2: listeners[0].routes: required when more than one pool is defined");
+    }
+
+    @Test
+    void routeToUnknownPool() {
+        assertRejected("""
+                listeners:
+                  - address: 127.0.0.1:8080
+                    routes:
+                      - pool: wbe
+                """ + ONE_POOL, "kodiak.yaml:4: listeners[0].routes[0].pool: unknown pool \"wbe\" (defined: web)");
+    }
+
+    @Test
+    void emptyRoutes() {
+        assertRejected("listeners: [{address: 127.0.0.1:8080, routes: []}]\n" + ONE_POOL,
+                "kodiak.yaml:1: listeners[0].routes: must list at least one route (or remove the key when there is one pool)");
+    }
+
+    @Test
+    void routeHostWithPort() {
+        assertRejected("listeners: [{address: 127.0.0.1:8080, routes: [{host: \"a.example:8080\", pool: web}]}]\n"
+                        + ONE_POOL, "kodiak.yaml:1: listeners[0].routes[0].host: \"a.example:8080\" must not contain"
+                        + " a port (routes match the Host field without its port)");
+        assertRejected("listeners: [{address: 127.0.0.1:8080, routes: [{host: \"*.example\", pool: web}]}]\n"
+                + ONE_POOL, "kodiak.yaml:1: listeners[0].routes[0].host: \"*.example\" is not a valid host name");
+    }
+
+    @Test
+    void routePathPrefixMustStartWithSlash() {
+        assertRejected("listeners: [{address: 127.0.0.1:8080, routes: [{path-prefix: api/, pool: web}]}]\n" + ONE_POOL,
+                "kodiak.yaml:1: listeners[0].routes[0].path-prefix: \"api/\" must start with '/'");
+        assertRejected("listeners: [{address: 127.0.0.1:8080, routes: [{path-prefix: \"/a?b\", pool: web}]}]\n" + ONE_POOL,
+                "kodiak.yaml:1: listeners[0].routes[0].path-prefix: \"/a?b\" must be a plain path:"
+                        + " no spaces, query ('?'), fragment ('#') or non-ASCII characters");
+    }
+
+    @Test
+    void shadowedRoute() {
+        assertRejected("""
+                listeners:
+                  - address: 127.0.0.1:8080
+                    routes:
+                      - {path-prefix: /a, pool: web}
+                      - {path-prefix: /a, pool: web}
+                """ + ONE_POOL, "kodiak.yaml:5: listeners[0].routes[1]: same host and path-prefix as"
+                + " listeners[0].routes[0] (line 4), so it could never match");
+    }
+}

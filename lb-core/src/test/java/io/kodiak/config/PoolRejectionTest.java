@@ -1,0 +1,251 @@
+package io.kodiak.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static io.kodiak.config.ConfigLoaderRejectionTest.ONE_POOL;
+import static io.kodiak.config.ConfigLoaderRejectionTest.assertRejected;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** Rejections in the {@code pools} section, with the exact message. */
+class PoolRejectionTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void noPools() {
+        assertRejected("listeners: [{address: 127.0.0.1:8080}]\npools: {}\n",
+                "kodiak.yaml:2: pools: must define at least one pool");
+    }
+
+    @Test
+    void duplicatePoolName() {
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    upstreams: [127.0.0.1:9001]
+                  web:
+                    upstreams: [127.0.0.1:9002]
+                """, "kodiak.yaml:5: pools.web: \"web\" is defined twice (first at line 3)");
+    }
+
+    @Test
+    void invalidPoolName() {
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web/1:
+                    upstreams: [127.0.0.1:9001]
+                """, "kodiak.yaml:3: pools.web/1: \"web/1\" is not a valid name (use 1-100 letters, digits and . _ - : [ ])");
+    }
+
+    @Test
+    void poolWithoutUpstreams() {
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    upstreams: []
+                """, "kodiak.yaml:4: pools.web.upstreams: must list at least one upstream");
+    }
+
+    @Test
+    void badUpstreamAddress() {
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    upstreams:
+                      - 10.0.0.1:9001
+                      - address: 10.0.0.1:99999
+                """, "kodiak.yaml:6: pools.web.upstreams[1].address: \"10.0.0.1:99999\" is not host:port"
+                + " (port must be 1-65535)");
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    upstreams: [":9001"]
+                """, "kodiak.yaml:4: pools.web.upstreams[0]: \":9001\" is not host:port (the host is missing)");
+    }
+
+    @Test
+    void duplicateUpstreamName() {
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    upstreams:
+                      - {address: 127.0.0.1:9001, name: a}
+                      - {address: 127.0.0.1:9002, name: a}
+                """, "kodiak.yaml:6: pools.web.upstreams[1].name: upstream name \"a\" is already used by"
+                + " pools.web.upstreams[0].name (line 5); give one of them a distinct name");
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    upstreams:
+                      - 127.0.0.1:9001
+                      - 127.0.0.1:9001
+                """, "kodiak.yaml:6: pools.web.upstreams[1]: upstream name \"127.0.0.1:9001\" is already used by"
+                + " pools.web.upstreams[0] (line 5); give one of them a distinct name");
+    }
+
+    @Test
+    void weightOutOfRange() {
+        for (String weight : new String[] {"0", "1001", "-1"}) {
+            assertRejected("""
+                    listeners: [{address: 127.0.0.1:8080}]
+                    pools:
+                      web:
+                        upstreams:
+                          - {address: 127.0.0.1:9001, weight: %s}
+                    """.formatted(weight),
+                    "kodiak.yaml:5: pools.web.upstreams[0].weight: " + weight + " is out of range (must be 1-1000)");
+        }
+    }
+
+    @Test
+    void badStrategy() {
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    strategy: least-conn
+                    upstreams: [127.0.0.1:9001]
+                """, "kodiak.yaml:4: pools.web.strategy: \"least-conn\" is not a strategy (valid: round-robin)");
+    }
+
+    @Test
+    void badDurations() {
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    upstreams: [127.0.0.1:9001]
+                    timeouts: {connect: 3}
+                """, "kodiak.yaml:5: pools.web.timeouts.connect: \"3\" has no unit (units are required: ms, s, m, h)");
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080, timeouts: {body: 0s}}]
+                """ + ONE_POOL, "kodiak.yaml:1: listeners[0].timeouts.body: \"0s\" must be greater than 0");
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    upstreams: [127.0.0.1:9001]
+                    connections: {idle-timeout: 2 days}
+                """, "kodiak.yaml:5: pools.web.connections.idle-timeout: \"2 days\" is not a duration"
+                + " (use e.g. 500ms, 10s, 2m, 1h)");
+    }
+
+    @Test
+    void badSizes() {
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    upstreams: [127.0.0.1:9001]
+                    buffering: {memory: -1KiB}
+                """, "kodiak.yaml:5: pools.web.buffering.memory: \"-1KiB\" must not be negative");
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    upstreams: [127.0.0.1:9001]
+                    buffering: {max-temp-file: 9000000000GiB}
+                """, "kodiak.yaml:5: pools.web.buffering.max-temp-file: \"9000000000GiB\" is too large"
+                + " (at most 9223372036854775807 bytes)");
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    upstreams: [127.0.0.1:9001]
+                    buffering: {max-request-body: 10TB}
+                """, "kodiak.yaml:5: pools.web.buffering.max-request-body: \"10TB\" is not a size"
+                + " (use bytes or a unit: 512, 64KiB, 100MiB, 1GiB; k, M, GB also work)");
+    }
+
+    @Test
+    void maxIdleOutOfRange() {
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    upstreams: [127.0.0.1:9001]
+                    connections: {max-idle: -1}
+                """, "kodiak.yaml:5: pools.web.connections.max-idle: -1 is out of range (must be 0-100000)");
+    }
+
+    @Test
+    void tempDirMustBeADirectory() throws Exception {
+        Files.writeString(dir.resolve("file"), "x");
+        Path name = dir.resolve("kodiak.yaml");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    upstreams: [127.0.0.1:9001]
+                    buffering: {temp-dir: file}
+                """, name));
+        assertEquals(name + ":5: pools.web.buffering.temp-dir: " + dir.resolve("file") + " is not a directory",
+                e.getMessage());
+    }
+
+    // --- error pages
+
+    private static String errorPagePool(String errorPage) {
+        return """
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    upstreams: [127.0.0.1:9001]
+                    error-page: %s
+                """.formatted(errorPage);
+    }
+
+    @Test
+    void errorPageFileMissingNamesTheResolvedPath() {
+        Path name = dir.resolve("kodiak.yaml");
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(errorPagePool("{file: errors/../errors/503.html}"), name));
+        assertEquals(name + ":5: pools.web.error-page.file: cannot read " + dir.resolve("errors/503.html")
+                + ": no such file", e.getMessage());
+    }
+
+    @Test
+    void errorPageFileIsADirectory() throws Exception {
+        Files.createDirectories(dir.resolve("errors"));
+        Path name = dir.resolve("kodiak.yaml");
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(errorPagePool("{file: errors}"), name));
+        assertEquals(name + ":5: pools.web.error-page.file: cannot read " + dir.resolve("errors")
+                + ": is a directory", e.getMessage());
+    }
+
+    @Test
+    void errorPageFileTooLarge() throws Exception {
+        Files.write(dir.resolve("big.html"), new byte[(int) PoolReader.MAX_ERROR_PAGE_BYTES + 1]);
+        Path name = dir.resolve("kodiak.yaml");
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(errorPagePool("{file: big.html}"), name));
+        assertEquals(name + ":5: pools.web.error-page.file: " + dir.resolve("big.html")
+                + " is larger than 1048576 bytes", e.getMessage());
+    }
+
+    @Test
+    void errorPageStatusOutOfRange() {
+        assertRejected(errorPagePool("{status: 404, file: x.html}"),
+                "kodiak.yaml:5: pools.web.error-page.status: 404 is out of range (must be 500-599)");
+        assertRejected(errorPagePool("{status: 600, file: x.html}"),
+                "kodiak.yaml:5: pools.web.error-page.status: 600 is out of range (must be 500-599)");
+    }
+
+    @Test
+    void errorPageNeedsAFile() {
+        assertRejected(errorPagePool("{status: 503}"), "kodiak.yaml:5: pools.web.error-page.file: required key is missing");
+    }
+}

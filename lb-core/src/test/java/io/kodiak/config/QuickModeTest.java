@@ -1,0 +1,91 @@
+package io.kodiak.config;
+
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code kodiak proxy --listen ... --to ...}. */
+class QuickModeTest {
+    private static void assertRejected(List<String> args, String expected) {
+        ConfigException e = assertThrows(ConfigException.class, () -> QuickMode.fromArgs(args));
+        assertEquals(expected, e.getMessage());
+    }
+
+    @Test
+    void buildsOneListenerAndOnePoolWithDefaults() throws Exception {
+        KodiakConfig config = QuickMode.fromArgs(List.of("--listen", "127.0.0.1:9000",
+                "--to", "127.0.0.1:9001,[::1]:9002", "--strategy", "round-robin"));
+
+        assertNull(config.source());
+        ListenerConfig listener = config.listeners().get(0);
+        assertEquals(1, config.listeners().size());
+        assertEquals("quick", listener.name());
+        assertEquals(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 9000), listener.address());
+        assertEquals(List.of(new RouteConfig(null, null, "default")), listener.routes());
+        assertEquals(ClientTimeouts.DEFAULTS, listener.timeouts());
+        assertEquals(ClientLimits.DEFAULTS, listener.limits());
+        assertEquals(ForwardedHeaders.DEFAULTS, listener.forwarded());
+        assertEquals(ServerHeaderPolicy.DEFAULTS, listener.serverHeader());
+        assertEquals(List.of("default"), List.copyOf(config.pools().keySet()));
+        PoolConfig pool = config.pools().get("default");
+        assertEquals(PoolConfig.Strategy.ROUND_ROBIN, pool.strategy());
+        assertEquals(List.of(new UpstreamConfig("127.0.0.1:9001", "127.0.0.1", 9001, 1),
+                new UpstreamConfig("[::1]:9002", "::1", 9002, 1)), pool.upstreams());
+        assertEquals(UpstreamTimeouts.DEFAULTS, pool.timeouts());
+        assertEquals(ConnectionPoolConfig.DEFAULTS, pool.connections());
+        assertEquals(BufferingConfig.defaults(), pool.buffering());
+        assertNull(pool.errorPage());
+    }
+
+    @Test
+    void equalsFormAndDefaultListen() throws Exception {
+        KodiakConfig config = QuickMode.fromArgs(List.of("--to=127.0.0.1:9001, 127.0.0.1:9002"));
+
+        assertEquals(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 8080),
+                config.listeners().get(0).address());
+        assertEquals(2, config.pools().get("default").upstreams().size());
+    }
+
+    @Test
+    void wildcardListen() throws Exception {
+        KodiakConfig config = QuickMode.fromArgs(List.of("--listen=:0", "--to", "127.0.0.1:9001"));
+
+        assertTrue(config.listeners().get(0).address().getAddress().isAnyLocalAddress());
+    }
+
+    @Test
+    void rejections() {
+        assertRejected(List.of(), "--to: required (the upstreams, comma-separated host:port)");
+        assertRejected(List.of("--to", "x"), "--to: \"x\" is not host:port (the port is missing)");
+        assertRejected(List.of("--to", "127.0.0.1:9001,,127.0.0.1:9002"),
+                "--to: \"127.0.0.1:9001,,127.0.0.1:9002\" has an empty entry");
+        assertRejected(List.of("--to", "127.0.0.1:9001,127.0.0.1:9001"), "--to: \"127.0.0.1:9001\" is listed twice");
+        assertRejected(List.of("--to"), "--to: needs a value");
+        assertRejected(List.of("--to", "--listen", ":0"), "--to: needs a value");
+        assertRejected(List.of("--to="), "--to: needs a value");
+        assertRejected(List.of("--to", "127.0.0.1:9001", "--to", "127.0.0.1:9002"), "--to: given more than once");
+        assertRejected(List.of("--to", "127.0.0.1:9001", "--listen", "127.0.0.1:70000"),
+                "--listen: \"127.0.0.1:70000\" is not host:port (port must be 0-65535)");
+        assertRejected(List.of("--to", "127.0.0.1:9001", "--strategy", "random"),
+                "--strategy: \"random\" is not a strategy (valid: round-robin)");
+        assertRejected(List.of("--to", "127.0.0.1:9001", "--timeout", "5s"),
+                "--timeout: unknown flag (flags are --listen, --to, --strategy)");
+        assertRejected(List.of("--to", "127.0.0.1:9001", "extra"),
+                "\"extra\": unexpected argument (flags are --listen, --to, --strategy)");
+    }
+
+    @Test
+    void usageMentionsEveryFlag() {
+        String usage = QuickMode.usage();
+        for (String flag : List.of("--listen", "--to", "--strategy", "round-robin", "127.0.0.1:8080")) {
+            assertTrue(usage.contains(flag), flag);
+        }
+    }
+}
