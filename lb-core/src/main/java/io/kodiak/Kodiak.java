@@ -1,35 +1,51 @@
 package io.kodiak;
 
 import io.kodiak.config.KodiakConfig;
+import io.kodiak.proxy.ProxyServer;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 
 /**
- * A running Kodiak: its listeners, pools and the NIO transport that carries both sides.
- * WORK IN PROGRESS: the data path lands in the next commits.
+ * A running Kodiak: its listeners, pools and the NIO transport that carries both sides. This is
+ * the embedding API that the launcher, the demo and the tests use.
  */
 public final class Kodiak implements AutoCloseable {
+    private final KodiakConfig config;
+    private final ProxyServer server;
+
+    private Kodiak(KodiakConfig config, ProxyServer server) {
+        this.config = config;
+        this.server = server;
+    }
 
     /** Binds every listener of {@code config} and starts serving. */
     public static Kodiak start(KodiakConfig config) throws IOException {
-        throw new UnsupportedOperationException("data path not yet built");
+        return new Kodiak(config, ProxyServer.start(config));
+    }
+
+    public KodiakConfig config() {
+        return config;
     }
 
     /** The address a listener is bound to (the real port when the config said port 0). */
     public InetSocketAddress boundAddress(String listenerName) {
-        throw new UnsupportedOperationException();
+        return server.boundAddress(listenerName);
     }
 
-    /** Stops accepting, lets in-flight requests finish within {@code grace}, then closes everything. */
-    public void shutdown(Duration grace) {
-        throw new UnsupportedOperationException();
+    /**
+     * Stops accepting, lets in-flight requests finish within {@code grace}, then closes everything.
+     *
+     * @return whether every request in flight finished in time
+     */
+    public boolean shutdown(Duration grace) {
+        return server.shutdown(grace);
     }
 
     /** Stops at once. */
     @Override
     public void close() {
-        shutdown(Duration.ZERO);
+        server.close();
     }
 }

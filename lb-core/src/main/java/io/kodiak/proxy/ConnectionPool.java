@@ -1,0 +1,100 @@
+package io.kodiak.proxy;
+
+import java.util.ArrayDeque;
+
+/**
+ * Idle keep-alive connections to one upstream. Last in, first out: the most recently used
+ * connection is the least likely to have been closed by the upstream, and the ones at the tail
+ * age out through the idle timeout (nginx's {@code keepalive} cache works the same way).
+ * Thread-safe; the lock is held only to move a connection in or out.
+ */
+final class ConnectionPool {
+    private final int maxIdle;
+    private final long idleTimeoutNanos;
+    private final ArrayDeque<UpstreamConnection> idle = new ArrayDeque<>();
+
+    ConnectionPool(int maxIdle, long idleTimeoutNanos) {
+        this.maxIdle = maxIdle;
+        this.idleTimeoutNanos = idleTimeoutNanos;
+    }
+
+    /** @return an open idle connection, or {@code null} */
+    UpstreamConnection acquire(long now) {
+        while (true) {
+            UpstreamConnection c;
+            synchronized (this) {
+                c = idle.pollFirst();
+            }
+            if (c == null) {
+                return null;
+            }
+            if (c.connection.isOpen() && !c.dead && now - c.idleSince < idleTimeoutNanos) {
+                return c;
+            }
+            c.close();
+        }
+    }
+
+    /** Keeps {@code c} for reuse, or closes it if the pool is full. */
+    void release(UpstreamConnection c, long now) {
+        c.owner = null;
+        c.idleSince = now;
+        boolean kept = false;
+        if (maxIdle > 0 && !c.dead) {
+            synchronized (this) {
+                if (idle.size() < maxIdle) {
+                    idle.addFirst(c);
+                    kept = true;
+                }
+            }
+        }
+        if (!kept) {
+            c.close();
+        }
+    }
+
+    /** An idle connection saw bytes or a close: it can never be reused. */
+    void retire(UpstreamConnection c) {
+        synchronized (this) {
+            idle.remove(c);
+        }
+        c.close();
+    }
+
+    /** Closes connections idle for longer than the idle timeout. */
+    void expire(long now) {
+        while (true) {
+            UpstreamConnection c;
+            synchronized (this) {
+                c = idle.peekLast();
+                if (c == null || now - c.idleSince < idleTimeoutNanos) {
+                    return;
+                }
+                idle.pollLast();
+            }
+            c.close();
+        }
+    }
+
+    synchronized int idleCount() {
+        return idle.size();
+    }
+
+    void closeAll() {
+        while (true) {
+            UpstreamConnection c;
+            synchronized (this) {
+                c = idle.pollFirst();
+            }
+            if (c == null) {
+                return;
+            }
+            c.close();
+        }
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "ConnectionPool[" + idle.size() + "/" + maxIdle + " idle]";
+    }
+}

@@ -1,0 +1,804 @@
+package io.kodiak.proxy;
+
+import io.kodiak.buffer.BodyBuffer;
+import io.kodiak.buffer.Spool;
+import io.kodiak.config.BufferingConfig;
+import io.kodiak.config.PoolConfig;
+import io.kodiak.http.BodyDecoder;
+import io.kodiak.http.Bytes;
+import io.kodiak.http.HeadParser;
+import io.kodiak.http.HeadReader;
+import io.kodiak.http.HttpException;
+import io.kodiak.http.RequestEncoder;
+import io.kodiak.http.RequestHead;
+import io.kodiak.http.ResponseEncoder;
+import io.kodiak.http.ResponseEncoder.ClientFraming;
+import io.kodiak.http.ResponseHead;
+import io.kodiak.upstream.PoolRuntime;
+import io.kodiak.upstream.Upstream;
+import org.glassfish.grizzly.Buffer;
+import org.glassfish.grizzly.CompletionHandler;
+import org.glassfish.grizzly.Connection;
+import org.glassfish.grizzly.GrizzlyFuture;
+import org.glassfish.grizzly.IOEvent;
+import org.glassfish.grizzly.WriteResult;
+import org.glassfish.grizzly.memory.Buffers;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * One request and its response: receives the request body (buffered whole, or streamed), picks
+ * an upstream, connects or reuses a pooled connection, sends the request, reads the response and
+ * relays it to the client through a {@link Spool}, so a slow client never holds the upstream.
+ *
+ * <p>Threading: every method runs with the owning {@link ClientSession}'s monitor held.
+ */
+final class Exchange implements Spool.Listener {
+    private static final Logger LOG = Logger.getLogger(Exchange.class.getName());
+
+    private enum Phase { BODY, CONNECTING, SENDING, WAITING, RECEIVING, TUNNEL, DONE }
+
+    private static final int NONE = 0, CONNECT = 1, SEND = 2, RESPONSE = 3, READ = 4, TUNNEL_IDLE = 5;
+    private static final int UPSTREAM_HIGH_WATER = 256 * 1024;
+    private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+    private final ClientSession s;
+    private final ProxyContext ctx;
+    private final RequestHead req;
+    private final PoolRuntime pool;
+    private final PoolConfig pc;
+
+    // request body
+    private BodyDecoder bodyDecoder;
+    private BodyBuffer body;
+    private Spool stream;
+    private long bodyBytes;
+    private boolean bodyComplete;
+
+    // upstream
+    private Phase phase = Phase.BODY;
+    private final List<Upstream> tried = new ArrayList<>(2);
+    private Upstream upstream;
+    private UpstreamConnection uc;
+    private GrizzlyFuture<Connection> connecting;
+    private int attempt;
+    private boolean fresh;
+    private boolean staleRetried;
+    private boolean begun;
+    private BodyBuffer.Reader reader;
+    private int upInflight;
+    private boolean requestSent;
+    private boolean upstreamPaused;
+    private long deadline;
+    private int deadlineKind;
+
+    // response
+    private HeadReader respReader;
+    private ResponseHead resp;
+    private BodyDecoder respDecoder;
+    private Spool respSpool;
+    private ClientFraming framing;
+    private boolean keepAlive;
+    private boolean headSent;
+    private boolean anyResponseByte;
+    private boolean upstreamDone;
+    private boolean finished;
+
+    Exchange(ClientSession s, RequestHead req, PoolRuntime pool) {
+        this.s = s;
+        this.ctx = s.ctx;
+        this.req = req;
+        this.pool = pool;
+        this.pc = pool == null ? null : pool.config();
+    }
+
+    // ------------------------------------------------------------------ request
+
+    void start() {
+        if (pool == null) {
+            byte[] msg = "404 Not Found\n".getBytes(StandardCharsets.US_ASCII);
+            finished = true;
+            s.respondLocal(404, "text/plain; charset=utf-8", msg, req.keepAlive() && !req.hasBody(), null);
+            return;
+        }
+        BufferingConfig b = pc.buffering();
+        long cl = req.contentLength();
+        if (cl > b.maxRequestBody()) {
+            fail413();
+            return;
+        }
+        if (req.webSocketUpgrade() || !req.hasBody()) {
+            bodyComplete = true;
+            dispatch();
+            return;
+        }
+        bodyDecoder = cl == RequestHead.CHUNKED ? BodyDecoder.chunked(400) : BodyDecoder.length(cl);
+        if (req.expectContinue()) {
+            s.write(CONTINUE, CONTINUE.length);
+        }
+        if (b.request()) {
+            body = new BodyBuffer(s, b.memory(), b.tempDir(), ctx.spoolIo, this::onBodyWritable);
+        } else {
+            stream = new Spool(s, b.memory(), 0, b.tempDir(), ctx.spoolIo, this);
+        }
+        s.expectBody();
+        if (stream != null) {
+            dispatch();
+        }
+    }
+
+    /** Client bytes for the request body; stops early if the body buffer asks to pause. */
+    void clientBody(Buffer in) {
+        try {
+            while (in.hasRemaining() && !bodyDecoder.done()) {
+                Buffer data = bodyDecoder.decode(in);
+                if (data != null) {
+                    bodyBytes += data.remaining();
+                    if (bodyBytes > pc.buffering().maxRequestBody()) {
+                        fail413();
+                        return;
+                    }
+                    if (body != null) {
+                        body.add(data);
+                    } else {
+                        stream.add(data);
+                    }
+                }
+                if (body != null ? body.full() : stream.full()) {
+                    s.pauseRead(ClientSession.PAUSE_BODY);
+                    break;
+                }
+            }
+        } catch (HttpException e) {
+            s.reject(e);
+            return;
+        } catch (IOException e) {
+            LOG.warning(() -> pool.name() + ": cannot buffer request body: " + e.getMessage());
+            s.reject(new HttpException(500, "temp file failed"));
+            return;
+        }
+        s.bodyProgress();
+        if (bodyDecoder.done()) {
+            bodyComplete = true;
+            s.bodyDone();
+            if (body != null) {
+                body.whenWritten(() -> {
+                    if (body.failure() != null) {
+                        s.reject(new HttpException(500, "temp file failed"));
+                    } else {
+                        dispatch();
+                    }
+                });
+                return;
+            }
+            stream.end();
+        }
+        if (stream != null) {
+            pumpRequest();
+        }
+    }
+
+    private void onBodyWritable() {
+        s.resumeRead(ClientSession.PAUSE_BODY);
+    }
+
+    private void fail413() {
+        byte[] msg = "413 Content Too Large\n".getBytes(StandardCharsets.US_ASCII);
+        cleanup();
+        s.respondLocal(413, "text/plain; charset=utf-8", msg, false, null);
+    }
+
+    // ------------------------------------------------------------------ upstream selection
+
+    private void dispatch() {
+        if (finished) {
+            return;
+        }
+        Upstream u = pool.strategy().pick(x -> !tried.contains(x));
+        if (u == null) {
+            noUpstream();
+            return;
+        }
+        tried.add(u);
+        upstream = u;
+        UpstreamConnection c = ctx.connectionPools.get(u).acquire(ctx.now());
+        if (c != null) {
+            fresh = false;
+            bind(c);
+            send();
+        } else {
+            connect();
+        }
+    }
+
+    private void connect() {
+        phase = Phase.CONNECTING;
+        int my = ++attempt;
+        Upstream u = upstream;
+        ConnectionPool cp = ctx.connectionPools.get(u);
+        setDeadline(CONNECT, pc.timeouts().connect().toNanos());
+        GrizzlyFuture<Connection> f = ctx.connector.connect(u.address());
+        connecting = f;
+        f.addCompletionHandler(new CompletionHandler<>() {
+            @Override
+            public void completed(Connection c) {
+                synchronized (s) {
+                    if (my != attempt || phase != Phase.CONNECTING || finished) {
+                        c.closeSilently();
+                        return;
+                    }
+                    connecting = null;
+                    UpstreamConnection nc = new UpstreamConnection(u, c, cp);
+                    UpstreamFilter.UPSTREAM.set(c, nc);
+                    fresh = true;
+                    bind(nc);
+                    send();
+                }
+            }
+
+            @Override
+            public void failed(Throwable t) {
+                synchronized (s) {
+                    if (my != attempt || phase != Phase.CONNECTING || finished) {
+                        return;
+                    }
+                    connecting = null;
+                    connectFailed(t instanceof ConnectException ? "connection refused" : String.valueOf(t));
+                }
+            }
+
+            @Override
+            public void cancelled() {
+            }
+
+            @Override
+            public void updated(Connection result) {
+            }
+        });
+    }
+
+    private void connectFailed(String why) {
+        upstream.failed();
+        LOG.info(() -> pool.name() + "/" + upstream.name() + ": connect failed (" + why + "), trying the next upstream");
+        dispatch();
+    }
+
+    /** Nothing could take the request: the pool's error page, or 502/503. */
+    private void noUpstream() {
+        cleanup();
+        var page = pc.errorPage();
+        boolean keep = req.keepAlive() && bodyComplete;
+        if (page != null) {
+            s.respondLocal(page.status(), page.contentType(), page.body(), keep, null);
+        } else if (tried.isEmpty()) {
+            s.respondLocal(503, "text/plain; charset=utf-8", "503 Service Unavailable\n".getBytes(StandardCharsets.US_ASCII),
+                    keep, "Retry-After: 1");
+        } else {
+            s.respondLocal(502, "text/plain; charset=utf-8", "502 Bad Gateway\n".getBytes(StandardCharsets.US_ASCII), keep, null);
+        }
+    }
+
+    private void bind(UpstreamConnection c) {
+        uc = c;
+        c.owner = this;
+        c.uses++;
+        upInflight = 0;
+        if (!begun) {
+            upstream.begin();
+            begun = true;
+        }
+    }
+
+    private void endAttempt() {
+        if (begun) {
+            upstream.end();
+            begun = false;
+        }
+    }
+
+    // ------------------------------------------------------------------ sending
+
+    private void send() {
+        phase = Phase.SENDING;
+        requestSent = false;
+        anyResponseByte = false;
+        resp = null;
+        respReader = new HeadReader(8190, 64 * 1024, 502, 502);
+        long length = body != null ? body.length() : stream != null ? req.contentLength() : 0;
+        Bytes head = RequestEncoder.encode(req, s.config.forwarded(), s.clientIp, "http", length);
+        // The reader must exist before the first write: a write may complete synchronously and pump.
+        reader = body != null ? body.reader(this) : null;
+        setDeadline(SEND, pc.timeouts().send().toNanos());
+        writeUpstream(Buffers.wrap(uc.connection.getMemoryManager(), head.array(), 0, head.length()));
+        pumpRequest();
+    }
+
+    private void pumpRequest() {
+        if (uc == null || requestSent || phase == Phase.CONNECTING || finished) {
+            return;
+        }
+        while (upInflight < UPSTREAM_HIGH_WATER) {
+            Buffer b;
+            if (reader != null) {
+                b = reader.poll();
+                if (b == null) {
+                    if (reader.done()) {
+                        requestComplete();
+                    }
+                    break;
+                }
+            } else if (stream != null) {
+                b = stream.poll();
+                if (b == null) {
+                    if (stream.drained()) {
+                        if (req.contentLength() == RequestHead.CHUNKED) {
+                            writeUpstream(wrap(LAST_CHUNK));
+                        }
+                        requestComplete();
+                    }
+                    break;
+                }
+                if (req.contentLength() == RequestHead.CHUNKED) {
+                    writeUpstream(wrap((Integer.toHexString(b.remaining()) + "\r\n").getBytes(StandardCharsets.US_ASCII)));
+                    writeUpstream(b);
+                    writeUpstream(wrap(CRLF));
+                    continue;
+                }
+            } else {
+                requestComplete();
+                break;
+            }
+            writeUpstream(b);
+        }
+        if (stream != null && !stream.full()) {
+            s.resumeRead(ClientSession.PAUSE_BODY);
+        }
+    }
+
+    private void requestComplete() {
+        requestSent = true;
+        if (resp == null && phase == Phase.SENDING) {
+            phase = Phase.WAITING;
+            setDeadline(RESPONSE, pc.timeouts().response().toNanos());
+        }
+    }
+
+    private Buffer wrap(byte[] b) {
+        return Buffers.wrap(s.connection.getMemoryManager(), b);
+    }
+
+    private void writeUpstream(Buffer b) {
+        UpstreamConnection target = uc;
+        int n = b.remaining();
+        upInflight += n;
+        ctx.write(target.connection, b, new CompletionHandler<WriteResult>() {
+            @Override
+            public void completed(WriteResult result) {
+                synchronized (s) {
+                    if (target != uc) {
+                        return;
+                    }
+                    upInflight -= n;
+                    if (phase == Phase.SENDING) {
+                        setDeadline(SEND, pc.timeouts().send().toNanos());
+                        pumpRequest();
+                    } else if (phase == Phase.TUNNEL) {
+                        if (upInflight < UPSTREAM_HIGH_WATER) {
+                            s.resumeRead(ClientSession.PAUSE_TUNNEL);
+                        }
+                    }
+                }
+            }
+
+            @Override
+            public void failed(Throwable t) {
+                synchronized (s) {
+                    if (target == uc) {
+                        onUpstreamClosed(target);
+                    }
+                }
+            }
+
+            @Override
+            public void cancelled() {
+                failed(null);
+            }
+
+            @Override
+            public void updated(WriteResult result) {
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ receiving
+
+    void onUpstreamRead(UpstreamConnection c, Buffer in) {
+        synchronized (s) {
+            if (c != uc || finished) {
+                if (c.owner == null || c.owner == this) {
+                    c.pool.retire(c);
+                }
+                return;
+            }
+            anyResponseByte = true;
+            if (phase == Phase.TUNNEL) {
+                s.write(in);
+                setDeadline(TUNNEL_IDLE, tunnelTimeout());
+                if (!s.clientWritable()) {
+                    pauseUpstream();
+                }
+                return;
+            }
+            try {
+                while (in.hasRemaining() && !upstreamDone) {
+                    if (resp == null) {
+                        byte[] head = respReader.read(in);
+                        if (head == null) {
+                            break;
+                        }
+                        ResponseHead r = HeadParser.parseResponse(head, req.isHead());
+                        if (r.isInterim()) {
+                            continue;
+                        }
+                        if (r.status() == 101) {
+                            if (!req.webSocketUpgrade()) {
+                                throw new HttpException(502, "101 without an upgrade request");
+                            }
+                            resp = r;
+                            startTunnel(in);
+                            return;
+                        }
+                        resp = r;
+                        startResponse();
+                        if (respDecoder == null) {
+                            upstreamComplete(in.hasRemaining());
+                        }
+                    } else {
+                        Buffer data = respDecoder.decode(in);
+                        if (data != null) {
+                            respSpool.add(data);
+                        }
+                        if (respDecoder.done()) {
+                            upstreamComplete(in.hasRemaining());
+                        }
+                    }
+                }
+            } catch (HttpException e) {
+                badResponse(e.getMessage());
+                return;
+            } catch (IOException e) {
+                LOG.warning(() -> pool.name() + ": cannot buffer response: " + e.getMessage());
+                failAfterStart();
+                return;
+            }
+            if (phase == Phase.RECEIVING && !upstreamDone) {
+                setDeadline(READ, pc.timeouts().read().toNanos());
+            }
+            pumpResponse();
+            if (uc != null && respSpool != null && respSpool.full()) {
+                pauseUpstream();
+            }
+        }
+    }
+
+    private void startResponse() {
+        phase = Phase.RECEIVING;
+        setDeadline(READ, pc.timeouts().read().toNanos());
+        long length = resp.contentLength();
+        framing = switch (resp.framing()) {
+            case NONE -> ClientFraming.NONE;
+            case LENGTH -> ClientFraming.LENGTH;
+            case CHUNKED, CLOSE -> req.versionMinor() == 1 ? ClientFraming.CHUNKED : ClientFraming.CLOSE;
+        };
+        keepAlive = req.keepAlive() && framing != ClientFraming.CLOSE && bodyComplete && !ctx.stopping();
+        Bytes head = ResponseEncoder.encode(resp, s.config.serverHeader(), framing, length, keepAlive,
+                req.versionMinor(), false);
+        s.write(head.array(), head.length());
+        headSent = true;
+        respDecoder = switch (resp.framing()) {
+            case NONE -> null;
+            case LENGTH -> length == 0 ? null : BodyDecoder.length(length);
+            case CHUNKED -> BodyDecoder.chunked(502);
+            case CLOSE -> BodyDecoder.closeDelimited();
+        };
+        BufferingConfig b = pc.buffering();
+        respSpool = new Spool(s, b.memory(), b.response() ? b.maxTempFile() : 0, b.tempDir(), ctx.spoolIo, this);
+    }
+
+    /** The upstream has sent the whole response; {@code extra} means it sent more than that. */
+    private void upstreamComplete(boolean extra) {
+        upstreamDone = true;
+        respSpool.end();
+        boolean reusable = resp.keepAlive() && requestSent && !extra && !req.webSocketUpgrade();
+        if (extra) {
+            LOG.fine(() -> pool.name() + "/" + upstream.name() + ": bytes after the response; connection not reused");
+        }
+        releaseUpstream(reusable);
+    }
+
+    private void releaseUpstream(boolean reusable) {
+        endAttempt();
+        UpstreamConnection c = uc;
+        uc = null;
+        deadline = 0;
+        deadlineKind = NONE;
+        if (c == null) {
+            return;
+        }
+        if (reusable) {
+            if (upstreamPaused) {
+                resumeUpstream(c);
+            }
+            c.pool.release(c, ctx.now());
+        } else {
+            c.close();
+        }
+    }
+
+    private void pumpResponse() {
+        if (!headSent || finished) {
+            return;
+        }
+        while (s.clientWritable()) {
+            Buffer b = respSpool.poll();
+            if (b == null) {
+                break;
+            }
+            if (framing == ClientFraming.CHUNKED) {
+                s.write(wrap((Integer.toHexString(b.remaining()) + "\r\n").getBytes(StandardCharsets.US_ASCII)));
+                s.write(b);
+                s.write(wrap(CRLF));
+            } else {
+                s.write(b);
+            }
+        }
+        if (upstreamPaused && uc != null && !respSpool.full()) {
+            resumeUpstream(uc);
+        }
+        if (upstreamDone && respSpool.drained()) {
+            if (framing == ClientFraming.CHUNKED) {
+                s.write(wrap(LAST_CHUNK));
+            }
+            finished = true;
+            phase = Phase.DONE;
+            cleanup();
+            s.exchangeDone(keepAlive);
+        }
+    }
+
+    void onClientWritable() {
+        if (phase == Phase.TUNNEL) {
+            if (upstreamPaused && uc != null && s.clientWritable()) {
+                resumeUpstream(uc);
+            }
+            return;
+        }
+        pumpResponse();
+    }
+
+    @Override
+    public void onSpoolReady(Spool spool) {
+        if (spool == null || spool == stream) {
+            pumpRequest();
+        } else {
+            pumpResponse();
+        }
+    }
+
+    @Override
+    public void onSpoolFailed(Spool spool, Throwable error) {
+        LOG.warning(() -> pool.name() + ": temp file failed: " + error);
+        failAfterStart();
+    }
+
+    private void pauseUpstream() {
+        if (!upstreamPaused && uc != null) {
+            upstreamPaused = true;
+            try {
+                uc.connection.disableIOEvent(IOEvent.READ);
+            } catch (IOException e) {
+                onUpstreamClosed(uc);
+            }
+        }
+    }
+
+    private void resumeUpstream(UpstreamConnection c) {
+        upstreamPaused = false;
+        try {
+            c.connection.enableIOEvent(IOEvent.READ);
+        } catch (IOException e) {
+            c.close();
+        }
+    }
+
+    // ------------------------------------------------------------------ failures
+
+    void onUpstreamClosed(UpstreamConnection c) {
+        synchronized (s) {
+            if (c != uc || finished) {
+                return;
+            }
+            if (phase == Phase.TUNNEL) {
+                releaseUpstream(false);
+                finished = true;
+                cleanup();
+                s.close();
+                return;
+            }
+            if (resp == null) {
+                boolean replayable = stream == null;
+                if (!anyResponseByte && !fresh && !staleRetried && replayable) {
+                    // A pooled connection the upstream had already closed: nothing was processed.
+                    staleRetried = true;
+                    releaseUpstream(false);
+                    LOG.fine(() -> pool.name() + "/" + upstream.name() + ": stale pooled connection, retrying on a new one");
+                    connect();
+                    return;
+                }
+                upstream.failed();
+                LOG.info(() -> pool.name() + "/" + upstream.name() + ": connection closed before a response");
+                releaseUpstream(false);
+                respondError(502);
+                return;
+            }
+            if (respDecoder != null && respDecoder.completesOnEof() && !upstreamDone) {
+                upstreamComplete(false);
+                pumpResponse();
+                return;
+            }
+            if (!upstreamDone) {
+                upstream.failed();
+                LOG.info(() -> pool.name() + "/" + upstream.name() + ": response truncated; closing the client connection");
+                releaseUpstream(false);
+                failAfterStart();
+            }
+        }
+    }
+
+    private void badResponse(String why) {
+        upstream.failed();
+        LOG.warning(() -> pool.name() + "/" + upstream.name() + ": invalid response: " + why);
+        releaseUpstream(false);
+        if (headSent) {
+            failAfterStart();
+        } else {
+            respondError(502);
+        }
+    }
+
+    /** An error before any response byte reached the client. */
+    private void respondError(int status) {
+        cleanup();
+        boolean keep = req.keepAlive() && bodyComplete;
+        s.respondLocal(status, "text/plain; charset=utf-8",
+                (status + " " + ResponseEncoder.reason(status) + "\n").getBytes(StandardCharsets.US_ASCII), keep, null);
+    }
+
+    /** The response has started: the client must see it truncated. */
+    private void failAfterStart() {
+        releaseUpstream(false);
+        cleanup();
+        s.abort();
+    }
+
+    void checkTimeouts(long now) {
+        if (deadline == 0 || now - deadline < 0 || finished) {
+            return;
+        }
+        int kind = deadlineKind;
+        deadline = 0;
+        deadlineKind = NONE;
+        switch (kind) {
+            case CONNECT -> {
+                attempt++;
+                if (connecting != null) {
+                    connecting.cancel(false);
+                    connecting = null;
+                }
+                connectFailed("timeout");
+            }
+            case SEND, RESPONSE -> {
+                upstream.failed();
+                LOG.info(() -> pool.name() + "/" + upstream.name() + ": no response in time (504)");
+                releaseUpstream(false);
+                if (headSent) {
+                    failAfterStart();
+                } else {
+                    respondError(504);
+                }
+            }
+            case READ -> {
+                upstream.failed();
+                LOG.info(() -> pool.name() + "/" + upstream.name() + ": response body stalled; closing");
+                failAfterStart();
+            }
+            case TUNNEL_IDLE -> {
+                releaseUpstream(false);
+                finished = true;
+                cleanup();
+                s.close();
+            }
+            default -> { }
+        }
+    }
+
+    /** The client went away, or the session gave up: drop everything. */
+    void abort() {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        attempt++;
+        if (connecting != null) {
+            connecting.cancel(false);
+            connecting = null;
+        }
+        releaseUpstream(false);
+        cleanup();
+    }
+
+    private void cleanup() {
+        finished = true;
+        if (body != null) {
+            body.close();
+        }
+        if (stream != null) {
+            stream.close();
+        }
+        if (respSpool != null) {
+            respSpool.close();
+        }
+    }
+
+    // ------------------------------------------------------------------ tunnel
+
+    private void startTunnel(Buffer rest) {
+        phase = Phase.TUNNEL;
+        Bytes head = ResponseEncoder.encode(resp, s.config.serverHeader(), ClientFraming.NONE, -1, false,
+                req.versionMinor(), true);
+        s.write(head.array(), head.length());
+        headSent = true;
+        setDeadline(TUNNEL_IDLE, tunnelTimeout());
+        if (rest.hasRemaining()) {
+            s.write(rest);
+        }
+        s.startTunnel();
+    }
+
+    void tunnelFromClient(Buffer b) {
+        if (uc == null) {
+            return;
+        }
+        writeUpstream(b);
+        setDeadline(TUNNEL_IDLE, tunnelTimeout());
+        if (upInflight >= UPSTREAM_HIGH_WATER) {
+            s.pauseRead(ClientSession.PAUSE_TUNNEL);
+        }
+    }
+
+    private long tunnelTimeout() {
+        return Math.max(pc.timeouts().read().toNanos(), s.config.timeouts().keepAlive().toNanos());
+    }
+
+    private void setDeadline(int kind, long afterNanos) {
+        deadlineKind = kind;
+        deadline = ClientSession.nonZero(ctx.now() + afterNanos);
+    }
+
+    @Override
+    public String toString() {
+        return "Exchange[" + req + " -> " + (upstream == null ? pool : upstream.name()) + ", " + phase + "]";
+    }
+
+    static boolean fine() {
+        return LOG.isLoggable(Level.FINE);
+    }
+}

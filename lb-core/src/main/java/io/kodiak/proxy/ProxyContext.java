@@ -1,0 +1,73 @@
+package io.kodiak.proxy;
+
+import io.kodiak.buffer.SpoolIo;
+import io.kodiak.upstream.Upstream;
+import org.glassfish.grizzly.Buffer;
+import org.glassfish.grizzly.CompletionHandler;
+import org.glassfish.grizzly.Connection;
+import org.glassfish.grizzly.WriteResult;
+import org.glassfish.grizzly.asyncqueue.AsyncQueueWriter;
+import org.glassfish.grizzly.nio.transport.TCPNIOConnectorHandler;
+import org.glassfish.grizzly.nio.transport.TCPNIOTransport;
+
+import java.net.SocketAddress;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+ * What every session and exchange of one Kodiak process shares: the transport, the upstream
+ * connector, the keep-alive pools, temp-file I/O, the clock, and the set of live sessions that
+ * the {@link TimeoutSweeper} walks.
+ */
+final class ProxyContext {
+    final TCPNIOTransport transport;
+    final TCPNIOConnectorHandler connector;
+    final SpoolIo spoolIo;
+    final LongSupplier nanoTime;
+    final Map<Upstream, ConnectionPool> connectionPools;
+    private final AsyncQueueWriter<SocketAddress> writer;
+    private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+    private volatile boolean stopping;
+
+    ProxyContext(TCPNIOTransport transport, TCPNIOConnectorHandler connector, SpoolIo spoolIo, LongSupplier nanoTime,
+                 Map<Upstream, ConnectionPool> connectionPools) {
+        this.transport = transport;
+        this.connector = connector;
+        this.spoolIo = spoolIo;
+        this.nanoTime = nanoTime;
+        this.connectionPools = connectionPools;
+        this.writer = transport.getAsyncQueueIO().getWriter();
+    }
+
+    /** Queues {@code b} on {@code c} straight to the transport's writer (our filters never transform writes). */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    void write(Connection<?> c, Buffer b, CompletionHandler<WriteResult> done) {
+        writer.write((Connection) c, b, (CompletionHandler) done);
+    }
+
+    long now() {
+        return nanoTime.getAsLong();
+    }
+
+    void register(ClientSession s) {
+        sessions.add(s);
+    }
+
+    void unregister(ClientSession s) {
+        sessions.remove(s);
+    }
+
+    Set<ClientSession> sessions() {
+        return sessions;
+    }
+
+    boolean stopping() {
+        return stopping;
+    }
+
+    void stopAccepting() {
+        stopping = true;
+    }
+}

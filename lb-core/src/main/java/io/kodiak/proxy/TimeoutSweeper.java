@@ -1,0 +1,64 @@
+package io.kodiak.proxy;
+
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Enforces every timeout of the data path from one thread. The hot path only writes a deadline
+ * into a field; this sweeper visits the live sessions a few times per timeout period and lets each
+ * act on what has expired, and ages out idle pooled upstream connections. That costs nothing per
+ * request, unlike arming and cancelling a timer for each read, write and connect.
+ *
+ * <p>{@link #sweep(long)} is public to the package so that tests can drive it with a fake clock.
+ */
+final class TimeoutSweeper implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(TimeoutSweeper.class.getName());
+
+    private final ProxyContext ctx;
+    private final ScheduledExecutorService timer;
+
+    TimeoutSweeper(ProxyContext ctx, long periodNanos) {
+        this.ctx = ctx;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "kodiak-timeouts");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.scheduleWithFixedDelay(this::sweepNow, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void sweepNow() {
+        try {
+            sweep(ctx.now());
+        } catch (RuntimeException e) {
+            // One broken session must not stop every timeout of the process.
+            LOG.log(Level.SEVERE, "timeout sweep failed", e);
+        }
+    }
+
+    void sweep(long now) {
+        for (ClientSession s : ctx.sessions()) {
+            s.checkTimeouts(now);
+        }
+        for (ConnectionPool p : ctx.connectionPools.values()) {
+            p.expire(now);
+        }
+    }
+
+    /**
+     * A sweep period small against the shortest timeout, so that a timeout fires within about a
+     * tenth of its length late, and never more often than every 10 ms.
+     */
+    static long periodFor(long shortestTimeoutNanos) {
+        return Math.max(TimeUnit.MILLISECONDS.toNanos(10),
+                Math.min(TimeUnit.MILLISECONDS.toNanos(250), shortestTimeoutNanos / 10));
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

@@ -1,0 +1,39 @@
+package io.kodiak.proxy;
+
+import io.kodiak.upstream.Upstream;
+import org.glassfish.grizzly.Connection;
+
+/**
+ * One TCP connection to an upstream. While an exchange uses it, {@link #owner} is that exchange
+ * and every event on the connection goes to it; while it is idle in its {@link ConnectionPool},
+ * the owner is {@code null} and any event (bytes or a close) retires it.
+ */
+final class UpstreamConnection {
+    final Upstream upstream;
+    final Connection<?> connection;
+    final ConnectionPool pool;
+    volatile Exchange owner;
+    /** When it went idle, for the pool's idle timeout. */
+    long idleSince;
+    /** Requests it has carried, for logs. */
+    int uses;
+    /** Set once it is known dead, so the close is handled once. */
+    boolean dead;
+
+    UpstreamConnection(Upstream upstream, Connection<?> connection, ConnectionPool pool) {
+        this.upstream = upstream;
+        this.connection = connection;
+        this.pool = pool;
+    }
+
+    void close() {
+        dead = true;
+        owner = null;
+        connection.closeSilently();
+    }
+
+    @Override
+    public String toString() {
+        return "UpstreamConnection[" + upstream.name() + " " + connection.getLocalAddress() + ", uses " + uses + "]";
+    }
+}
