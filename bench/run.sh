@@ -344,7 +344,7 @@ done
     echo "- nginx upstream keepalive pool: $BENCH_NGINX_KEEPALIVE idle connections; haproxy http-reuse always"
     if [[ " ${ACTIVE[*]} " == *" kodiak "* ]]; then echo "- kodiak command: $KODIAK_CMD"; fi
     echo "- errors = non-2xx/3xx responses + socket errors, summed over rounds; spread = (max-min)/median of req/s"
-    echo "- proxy CPU = CPU time of the proxy's process tree / wall time (100% = one core); load CPU = busy share of CPU $BENCH_LOAD_CPU (wrk + upstreams); other = busy share of CPU $BENCH_PROXY_CPU not used by the proxy (other tenants)"
+    echo "- proxy CPU = CPU time of the proxy's process tree / wall time (100% = one core); load CPU = busy share of CPU $BENCH_LOAD_CPU (wrk + upstreams + anything else); other = busy share of CPU $BENCH_PROXY_CPU not used by the proxy (other tenants)"
     echo "- read req/s and latency as proxy limits only where proxy CPU is near 100%; req per CPU-s is the steadier comparison, best between proxies at similar proxy CPU"
     for n in "${NOTES[@]}"; do echo "- NOTE: $n"; done
     echo

@@ -53,10 +53,20 @@ def summarize(runs):
         "cpu_pct": _median_pct(runs, lambda r: float(r["cpu_s"])),
         "load_pct": _median_pct(runs, lambda r: float(r["load_cpu_busy_s"])),
         # Busy time on the proxy's CPU that the proxy itself did not use: other tenants.
-        "other_pct": _median_pct(
-            runs, lambda r: max(0.0, float(r["proxy_cpu_busy_s"]) - float(r["cpu_s"]))),
+        "other_pct": statistics.median(_other_pct(r) for r in runs),
         "per_cpu": statistics.median(per_cpu) if per_cpu else None,
     }
+
+
+def _other_pct(run):
+    other = max(0.0, float(run["proxy_cpu_busy_s"]) - float(run["cpu_s"]))
+    return 100 * other / float(run["wall_s"])
+
+
+def _disturbed_runs(runs_by_proxy):
+    """Runs where other processes used the proxy's CPU, as "proxy rN"."""
+    return [f"{p} r{r['round']}" for p, runs in runs_by_proxy.items() for r in runs
+            if _other_pct(r) > OTHER_WARN_PCT]
 
 
 def _div(a, b):
@@ -82,11 +92,13 @@ def render(rows, subject):
                        f"| {per_cpu} | {s['cpu_pct']:.0f}% | {s['load_pct']:.0f}% "
                        f"| {s['other_pct']:.0f}% |")
         out.append("")
-        busy = [p for p, s in stats.items() if s["other_pct"] > OTHER_WARN_PCT]
-        if busy:
-            out.append(f"Warning: other processes used more than {OTHER_WARN_PCT}% of the proxy CPU "
-                       f"during the runs of {', '.join(busy)}; their req/s and latency are "
-                       "unreliable (req per CPU-s is less affected).\n")
+        disturbed = _disturbed_runs(by_conns[conns])
+        if disturbed:
+            total = sum(len(runs) for runs in by_conns[conns].values())
+            out.append(f"Warning: in {len(disturbed)} of {total} runs other processes took more "
+                       f"than {OTHER_WARN_PCT}% of the proxy CPU ({', '.join(disturbed)}). Their "
+                       "req/s and latency are unreliable; the medians hold only if most rounds "
+                       "were quiet (req per CPU-s is less affected).\n")
         if subject in stats and len(stats) > 1:
             me = stats[subject]
             out.append(f"| {subject} vs | req per CPU-s ratio (>1: {subject} cheaper) "
