@@ -1,0 +1,353 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: nginx, HAProxy and Kodiak as reverse proxies in front of the
+# same four upstreams, measured with wrk in alternating rounds. Not a test; CI never runs
+# it. See bench/README.md for what it measures and how to read the numbers.
+#
+# Usage: bench/run.sh            (settings through environment variables, listed below)
+# The markdown report goes to stdout and to $BENCH_OUT/report.md; progress goes to stderr.
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(dirname "$BENCH_DIR")
+LIB=$BENCH_DIR/lib
+# shellcheck source=lib/configs.sh
+source "$LIB/configs.sh"
+
+BENCH_ROUNDS=${BENCH_ROUNDS:-3}
+BENCH_DURATION=${BENCH_DURATION:-10}
+BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-"64 256"}
+BENCH_WARMUP=${BENCH_WARMUP:-5}
+BENCH_KODIAK_WARMUP=${BENCH_KODIAK_WARMUP:-15}
+BENCH_PROXIES=${BENCH_PROXIES:-"nginx haproxy kodiak"}
+BENCH_PROXY_CPU=${BENCH_PROXY_CPU:-1}
+BENCH_LOAD_CPU=${BENCH_LOAD_CPU:-0}
+BENCH_WRK_THREADS=${BENCH_WRK_THREADS:-1}
+BENCH_WRK_TIMEOUT=${BENCH_WRK_TIMEOUT:-5s}
+BENCH_PAUSE=${BENCH_PAUSE:-1}
+BENCH_NGINX_KEEPALIVE=${BENCH_NGINX_KEEPALIVE:-64}
+BENCH_OUT=${BENCH_OUT:-$BENCH_DIR/out/$(date +%Y%m%d-%H%M%S)}
+# Single quotes: the BENCH_* variables are expanded by the shell that starts Kodiak.
+KODIAK_CMD=${KODIAK_CMD:-'bin/kodiak proxy --listen $BENCH_LISTEN --to $BENCH_UPSTREAMS --strategy round-robin'}
+KODIAK_START_TIMEOUT=${KODIAK_START_TIMEOUT:-60}
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+NOTES=()
+note() { NOTES+=("$*"); log "note: $*"; }
+
+# --- settings and tools ---------------------------------------------------------------
+
+check_settings() {
+    local name
+    for name in BENCH_ROUNDS BENCH_DURATION BENCH_WARMUP BENCH_KODIAK_WARMUP BENCH_PROXY_CPU \
+        BENCH_LOAD_CPU BENCH_WRK_THREADS BENCH_PAUSE BENCH_NGINX_KEEPALIVE KODIAK_START_TIMEOUT; do
+        [[ ${!name} =~ ^[0-9]+$ ]] || die "$name must be a whole number, got '${!name}'"
+    done
+    ((BENCH_ROUNDS >= 1 && BENCH_DURATION >= 1)) || die "BENCH_ROUNDS and BENCH_DURATION must be >= 1"
+    local c
+    for c in $BENCH_CONNECTIONS; do
+        [[ $c =~ ^[0-9]+$ ]] && ((c >= BENCH_WRK_THREADS)) ||
+            die "BENCH_CONNECTIONS entries must be numbers >= BENCH_WRK_THREADS, got '$c'"
+    done
+    local p
+    for p in $BENCH_PROXIES; do
+        [[ $p == nginx || $p == haproxy || $p == kodiak ]] ||
+            die "BENCH_PROXIES may only name nginx, haproxy, kodiak; got '$p'"
+    done
+    ((BENCH_PROXY_CPU != BENCH_LOAD_CPU)) || die "BENCH_PROXY_CPU and BENCH_LOAD_CPU must differ"
+}
+
+check_tools() {
+    local missing=() entry tool pkg
+    # nginx serves the upstreams even when nginx itself is not benchmarked.
+    for entry in nginx:nginx-light haproxy:haproxy wrk:wrk taskset:util-linux python3:python3; do
+        tool=${entry%%:*} pkg=${entry#*:}
+        if [[ $tool == haproxy && " $BENCH_PROXIES " != *" haproxy "* ]]; then continue; fi
+        command -v "$tool" >/dev/null || missing+=("$tool (apt-get install $pkg)")
+    done
+    ((${#missing[@]} == 0)) || die "missing tools: ${missing[*]}"
+    local cpu
+    for cpu in "$BENCH_PROXY_CPU" "$BENCH_LOAD_CPU"; do
+        taskset -c "$cpu" true 2>/dev/null || die "cannot pin to CPU $cpu (this machine has $(nproc) CPUs)"
+    done
+}
+
+# The first word of KODIAK_CMD must be runnable; paths are relative to the repository root.
+kodiak_available() {
+    local first
+    read -r first _ <<<"$KODIAK_CMD"
+    if [[ -z $first ]]; then
+        KODIAK_MISSING="KODIAK_CMD is empty"
+    elif [[ $first == */* ]]; then
+        [[ -x $first ]] && return 0
+        KODIAK_MISSING="'$first' is not an executable file (build Kodiak first, or point KODIAK_CMD elsewhere)"
+    else
+        command -v "$first" >/dev/null && return 0
+        KODIAK_MISSING="'$first' is not on PATH"
+    fi
+    return 1
+}
+
+print_versions() {
+    echo "- nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //')"
+    if command -v haproxy >/dev/null; then
+        echo "- haproxy: $(haproxy -v 2>&1 | head -n 1 | sed 's/^HAProxy version //')"
+    fi
+    echo "- wrk: $(wrk -v 2>&1 | head -n 1 | sed 's/ Copyright.*//')"
+    if command -v java >/dev/null; then
+        echo "- java: $(java -version 2>&1 | head -n 1)"
+    else
+        echo "- java: not found"
+    fi
+    echo "- kernel: $(uname -r); CPU: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1) x $(nproc)"
+}
+
+# --- processes ------------------------------------------------------------------------
+
+declare -A PID=() PORT=()
+STARTED=()   # names in start order, stopped in reverse
+WRK_PID=""
+SAMPLER_PID_SAVED=""
+
+cleanup() {
+    local rc=$? i name
+    trap - EXIT INT TERM
+    if [[ -n $WRK_PID ]]; then
+        kill "$WRK_PID" 2>/dev/null || true
+        wait "$WRK_PID" 2>/dev/null || true
+    fi
+    if [[ -n $SAMPLER_PID_SAVED ]]; then
+        kill "$SAMPLER_PID_SAVED" 2>/dev/null || true
+        wait "$SAMPLER_PID_SAVED" 2>/dev/null || true
+    fi
+    for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do
+        name=${STARTED[i]}
+        python3 "$LIB/proctree.py" stop "${PID[$name]}" 5 || true
+        wait "${PID[$name]}" 2>/dev/null || true
+    done
+    ((${#STARTED[@]} == 0)) || log "stopped: ${STARTED[*]}"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# start_pinned NAME CPU CMD... : run CMD pinned to CPU, output to $BENCH_OUT/NAME.log.
+# taskset execs CMD, so the recorded PID is the server itself (or its launcher).
+start_pinned() {
+    local name=$1 cpu=$2
+    shift 2
+    taskset -c "$cpu" "$@" >"$BENCH_OUT/$name.log" 2>&1 &
+    PID[$name]=$!
+    STARTED+=("$name")
+}
+
+stop_one() {
+    python3 "$LIB/proctree.py" stop "${PID[$1]}" 5 || true
+    wait "${PID[$1]}" 2>/dev/null || true
+    local kept=() n
+    for n in "${STARTED[@]}"; do [[ $n == "$1" ]] || kept+=("$n"); done
+    STARTED=("${kept[@]}")
+}
+
+alive() { [[ -d /proc/${PID[$1]} ]] && ! grep -q '^[0-9]* (.*) Z' "/proc/${PID[$1]}/stat" 2>/dev/null; }
+
+log_tail() { tail -n 15 "$BENCH_OUT/$1.log" 2>/dev/null | sed 's/^/    /' >&2 || true; }
+
+# wait_proxy NAME TIMEOUT : wait until it answers 200 and check it reaches all upstreams.
+wait_proxy() {
+    local name=$1 timeout=$2 seen rc=0
+    seen=$(python3 "$LIB/waitready.py" "http://127.0.0.1:${PORT[$name]}/" "$timeout" "${PID[$name]}" 8) || rc=$?
+    if ((rc != 0)); then
+        log "$name did not come up; last lines of $BENCH_OUT/$name.log:"
+        log_tail "$name"
+        return "$rc"
+    fi
+    if [[ $seen != "ok 1 ok 2 ok 3 ok 4" ]]; then
+        note "$name: 8 sequential probes reached only [$seen], not all four upstreams"
+    fi
+    log "$name ready on 127.0.0.1:${PORT[$name]} (probes saw: $seen)"
+}
+
+start_upstreams() {
+    write_upstreams_conf "$BENCH_OUT/upstreams.conf" "$BENCH_OUT" "${UPSTREAM_PORTS[@]}"
+    start_pinned upstreams "$BENCH_LOAD_CPU" nginx -p "$BENCH_OUT" -e "$BENCH_OUT/upstreams.error.log" \
+        -c "$BENCH_OUT/upstreams.conf"
+    local port
+    for port in "${UPSTREAM_PORTS[@]}"; do
+        python3 "$LIB/waitready.py" "http://127.0.0.1:$port/" 10 "${PID[upstreams]}" 1 >/dev/null ||
+            { log_tail upstreams; die "upstream nginx did not come up on port $port"; }
+    done
+    log "upstreams ready on 127.0.0.1:${UPSTREAM_PORTS[*]}"
+}
+
+start_nginx() {
+    write_nginx_proxy_conf "$BENCH_OUT/nginx-proxy.conf" "$BENCH_OUT" "${PORT[nginx]}" \
+        "$BENCH_NGINX_KEEPALIVE" "${UPSTREAM_PORTS[@]}"
+    start_pinned nginx "$BENCH_PROXY_CPU" nginx -p "$BENCH_OUT" -e "$BENCH_OUT/nginx-proxy.error.log" \
+        -c "$BENCH_OUT/nginx-proxy.conf"
+    wait_proxy nginx 10 || die "nginx failed to start"
+}
+
+start_haproxy() {
+    write_haproxy_conf "$BENCH_OUT/haproxy.cfg" "${PORT[haproxy]}" "${UPSTREAM_PORTS[@]}"
+    haproxy -c -q -f "$BENCH_OUT/haproxy.cfg" || die "haproxy rejected $BENCH_OUT/haproxy.cfg"
+    start_pinned haproxy "$BENCH_PROXY_CPU" haproxy -db -f "$BENCH_OUT/haproxy.cfg"
+    wait_proxy haproxy 10 || die "haproxy failed to start"
+}
+
+# Kodiak is optional: if it is missing or does not come up, the others still run.
+start_kodiak() {
+    if ! kodiak_available; then
+        note "kodiak skipped: $KODIAK_MISSING"
+        return 1
+    fi
+    export BENCH_LISTEN_PORT=${PORT[kodiak]} BENCH_LISTEN=127.0.0.1:${PORT[kodiak]}
+    export BENCH_UPSTREAMS
+    BENCH_UPSTREAMS=$(printf '127.0.0.1:%s,' "${UPSTREAM_PORTS[@]}")
+    BENCH_UPSTREAMS=${BENCH_UPSTREAMS%,}
+    log "starting kodiak: $KODIAK_CMD (BENCH_LISTEN=$BENCH_LISTEN BENCH_UPSTREAMS=$BENCH_UPSTREAMS)"
+    # The whole JVM (every thread) inherits the affinity, so it sees one CPU.
+    start_pinned kodiak "$BENCH_PROXY_CPU" bash -c "$KODIAK_CMD"
+    local rc=0
+    wait_proxy kodiak "$KODIAK_START_TIMEOUT" || rc=$?
+    if ((rc == 2)); then
+        note "kodiak skipped: its command exited during start-up (log: $BENCH_OUT/kodiak.log)"
+    elif ((rc != 0)); then
+        note "kodiak skipped: no 200 from it within ${KODIAK_START_TIMEOUT}s, or probes failed (log: $BENCH_OUT/kodiak.log)"
+    fi
+    if ((rc != 0)); then
+        stop_one kodiak
+        return 1
+    fi
+}
+
+# --- measuring ------------------------------------------------------------------------
+
+# run_wrk PROXY CONNS SECONDS FILE : load the proxy from the load CPU; wrk runs in the
+# background so an interrupt reaches the EXIT trap at once.
+run_wrk() {
+    local proxy=$1 conns=$2 secs=$3 file=$4
+    taskset -c "$BENCH_LOAD_CPU" wrk -t "$BENCH_WRK_THREADS" -c "$conns" -d "${secs}s" \
+        --timeout "$BENCH_WRK_TIMEOUT" --latency "http://127.0.0.1:${PORT[$proxy]}/" >"$file" 2>&1 &
+    WRK_PID=$!
+    local rc=0
+    wait "$WRK_PID" || rc=$?
+    WRK_PID=""
+    return "$rc"
+}
+
+warm_up() {
+    local proxy=$1 secs=$BENCH_WARMUP conns
+    [[ $proxy == kodiak ]] && secs=$BENCH_KODIAK_WARMUP
+    ((secs > 0)) || return 0
+    conns=$(tr ' ' '\n' <<<"$BENCH_CONNECTIONS" | sort -n | tail -n 1)
+    log "warm-up $proxy: ${secs}s at $conns connections (discarded)"
+    run_wrk "$proxy" "$conns" "$secs" "$BENCH_OUT/warmup-$proxy.txt" || true
+}
+
+# One long-lived sampler (lib/sample.py --serve) on the load CPU: a fresh Python per
+# sample would add its start-up time, seconds on a busy machine, to the window.
+start_sampler() {
+    coproc SAMPLER { exec taskset -c "$BENCH_LOAD_CPU" python3 -u "$LIB/sample.py" --serve; }
+    SAMPLER_PID_SAVED=$SAMPLER_PID
+}
+
+# take_sample VAR PROXY : store a counter sample for PROXY's process tree in VAR.
+take_sample() {
+    local line
+    echo "${PID[$2]} $BENCH_LOAD_CPU $BENCH_PROXY_CPU" >&"${SAMPLER[1]}"
+    IFS= read -r -t 30 line <&"${SAMPLER[0]}" || die "CPU sampler did not answer"
+    printf -v "$1" '%s' "$line"
+}
+
+# measure PROXY CONNS ROUND : one measured run; appends a row to results.tsv. CPU counters
+# (proxy tree, load CPU, proxy CPU) are sampled right before wrk starts and right after it exits.
+measure() {
+    local proxy=$1 conns=$2 round=$3
+    local file=$BENCH_OUT/wrk-$proxy-c$conns-r$round.txt before after row
+    take_sample before "$proxy"
+    run_wrk "$proxy" "$conns" "$BENCH_DURATION" "$file" || log "wrk exited non-zero for $proxy (see $file)"
+    take_sample after "$proxy"
+    if ! alive "$proxy"; then
+        note "$proxy exited during c=$conns round $round; run dropped, no further runs (log: $BENCH_OUT/$proxy.log)"
+        GONE[$proxy]=1
+        return 0
+    fi
+    if ! row=$(python3 "$LIB/wrkparse.py" "$file"); then
+        note "$proxy c=$conns round $round: unreadable wrk output, run dropped ($file)"
+        return 0
+    fi
+    local deltas
+    # proxy tree CPU, load CPU busy, proxy CPU busy, wall: seconds over the same window
+    deltas=$(awk -v b="$before" -v a="$after" 'BEGIN {
+        split(b, x, " "); split(a, y, " ")
+        printf "%.2f\t%.2f\t%.2f\t%.3f\n", y[1] - x[1], y[2] - x[2], y[3] - x[3], y[4] - x[4] }')
+    printf '%s\t%s\t%s\t%s\t%s\n' "$conns" "$round" "$proxy" "$row" "$deltas" >>"$RESULTS"
+    local -a f d
+    IFS=$'\t' read -r -a f <<<"$row"
+    IFS=$'\t' read -r -a d <<<"$deltas"
+    log "$(printf '%-8s c=%-4s round %s: %8.0f req/s  p99 %7.0f us  errors %s  proxy cpu %5.2fs  load cpu %5.2fs  wall %ss' \
+        "$proxy" "$conns" "$round" "${f[2]}" "${f[4]}" "${f[5]}" "${d[0]}" "${d[1]}" "${d[3]}")"
+}
+
+# --- main -----------------------------------------------------------------------------
+
+check_settings
+check_tools
+cd "$REPO_DIR"
+mkdir -p "$BENCH_OUT"
+BENCH_OUT=$(cd "$BENCH_OUT" && pwd)
+RESULTS=$BENCH_OUT/results.tsv
+printf 'conns\tround\tproxy\trequests\tduration_s\trps\tp50_us\tp99_us\terrors\tcpu_s\tload_cpu_busy_s\tproxy_cpu_busy_s\twall_s\n' >"$RESULTS"
+log "output directory: $BENCH_OUT"
+
+mapfile -t ports < <(python3 "$LIB/ports.py" 7)
+UPSTREAM_PORTS=("${ports[@]:0:4}")
+PORT[nginx]=${ports[4]} PORT[haproxy]=${ports[5]} PORT[kodiak]=${ports[6]}
+
+start_upstreams
+ACTIVE=()
+for proxy in $BENCH_PROXIES; do
+    if "start_$proxy"; then ACTIVE+=("$proxy"); fi
+done
+((${#ACTIVE[@]} > 0)) || die "no proxy to measure"
+
+for proxy in "${ACTIVE[@]}"; do warm_up "$proxy"; done
+
+declare -A GONE=()   # proxies that exited; noted once, then skipped
+start_sampler
+
+for conns in $BENCH_CONNECTIONS; do
+    for ((round = 1; round <= BENCH_ROUNDS; round++)); do
+        for proxy in "${ACTIVE[@]}"; do
+            if ! alive "$proxy"; then
+                [[ -n ${GONE[$proxy]:-} ]] ||
+                    note "$proxy exited before c=$conns round $round; no further runs (log: $BENCH_OUT/$proxy.log)"
+                GONE[$proxy]=1
+                continue
+            fi
+            sleep "$BENCH_PAUSE"
+            measure "$proxy" "$conns" "$round"
+        done
+    done
+done
+
+{
+    echo "## Kodiak proxy benchmark ($(date -u +%Y-%m-%dT%H:%MZ))"
+    echo
+    print_versions
+    echo "- setup: proxies pinned to CPU $BENCH_PROXY_CPU (one worker/thread each), wrk (-t$BENCH_WRK_THREADS) and the 4 upstreams (one nginx) on CPU $BENCH_LOAD_CPU"
+    echo "- runs: $BENCH_ROUNDS rounds x ${BENCH_DURATION}s per proxy and connection count, proxies alternating within each round; warm-up ${BENCH_WARMUP}s (kodiak ${BENCH_KODIAK_WARMUP}s) discarded"
+    echo "- health checks: haproxy active (httpchk GET / every 2s); nginx OSS passive only (max_fails=1, fail_timeout=10s defaults)"
+    echo "- nginx upstream keepalive pool: $BENCH_NGINX_KEEPALIVE idle connections; haproxy http-reuse always"
+    if [[ " ${ACTIVE[*]} " == *" kodiak "* ]]; then echo "- kodiak command: $KODIAK_CMD"; fi
+    echo "- errors = non-2xx/3xx responses + socket errors, summed over rounds; spread = (max-min)/median of req/s"
+    echo "- proxy CPU = CPU time of the proxy's process tree / wall time (100% = one core); load CPU = busy share of CPU $BENCH_LOAD_CPU (wrk + upstreams + anything else); other = busy share of CPU $BENCH_PROXY_CPU not used by the proxy (other tenants)"
+    echo "- read req/s and latency as proxy limits only where proxy CPU is near 100%; req per CPU-s is the steadier comparison, best between proxies at similar proxy CPU"
+    for n in "${NOTES[@]}"; do echo "- NOTE: $n"; done
+    echo
+    python3 "$LIB/report.py" "$RESULTS" kodiak
+    echo "Raw wrk output and logs: $BENCH_OUT"
+} | tee "$BENCH_OUT/report.md"
