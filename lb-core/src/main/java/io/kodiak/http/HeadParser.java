@@ -261,8 +261,15 @@ public final class HeadParser {
                 auth = query;
             }
             authority = t.substring(schemeEnd, auth);
-            if (authority.isEmpty() || authority.indexOf('@') >= 0) {
+            // The authority becomes the Host sent upstream and a quoted Forwarded host, so it
+            // gets the same byte check as a Host field; userinfo ('@') is not allowed in http(s).
+            if (authority.isEmpty()) {
                 throw new HttpException(400, "malformed authority in request target");
+            }
+            for (int k = s + schemeEnd; k < s + auth; k++) {
+                if (!Chars.isHost(b[k])) {
+                    throw new HttpException(400, "malformed authority in request target");
+                }
             }
             r.absoluteForm = true;
             r.targetStart = s + auth;
