@@ -332,9 +332,14 @@ public final class HeadParser {
         return value;
     }
 
-    /** Transfer-Encoding must be exactly {@code chunked}: one coding, once. */
+    /**
+     * Transfer-Encoding must be exactly {@code chunked}: one coding, once. A list that does not
+     * end in chunked, or applies chunked twice (RFC 9112 §6.1), has no trustworthy framing (400);
+     * other codings before a final chunked are well formed but not supported (501).
+     */
     private static void checkChunkedOnly(HeaderFields f, int status) throws HttpException {
         int tokens = 0;
+        int chunked = 0;
         boolean lastChunked = false;
         byte[] b = f.bytes();
         for (int i = f.indexOf("transfer-encoding", 0); i >= 0; i = f.indexOf("transfer-encoding", i + 1)) {
@@ -356,12 +361,18 @@ public final class HeadParser {
                 if (te > ts) {
                     tokens++;
                     lastChunked = Chars.equalsLower(b, ts, te, "chunked");
+                    if (lastChunked) {
+                        chunked++;
+                    }
                 }
                 p++;
             }
         }
         if (!lastChunked) {
             throw new HttpException(status, "Transfer-Encoding does not end in chunked");
+        }
+        if (chunked > 1) {
+            throw new HttpException(status, "chunked applied more than once");
         }
         if (tokens != 1) {
             throw new HttpException(status == 400 ? 501 : status, "unsupported transfer coding");
