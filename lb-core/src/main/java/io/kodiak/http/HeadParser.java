@@ -394,6 +394,10 @@ public final class HeadParser {
             if (cl >= 0) {
                 throw new HttpException(502, "both Content-Length and Transfer-Encoding");
             }
+            if (r.versionMinor == 0) {
+                // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means the framing is faulty.
+                throw new HttpException(502, "Transfer-Encoding in an HTTP/1.0 response");
+            }
             checkChunkedOnly(f, 502);
             r.framing = ResponseHead.Framing.CHUNKED;
         } else if (cl >= 0) {
