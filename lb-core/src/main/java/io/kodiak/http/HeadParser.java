@@ -182,6 +182,10 @@ public final class HeadParser {
     // ------------------------------------------------------------------ semantics
 
     private static void checkRequestSemantics(RequestHead r) throws HttpException {
+        if ("CONNECT".equals(r.method)) {
+            // Kodiak is no forward proxy: whatever else the request says, the method is refused.
+            throw new HttpException(405, "CONNECT is not supported");
+        }
         HeaderFields f = r.fields;
         byte[] b = r.head;
         int hosts = f.count("host");
@@ -236,9 +240,6 @@ public final class HeadParser {
         byte[] b = r.head;
         int s = r.targetStart;
         int e = r.targetEnd;
-        if ("CONNECT".equals(r.method)) {
-            throw new HttpException(405, "CONNECT is not supported");
-        }
         String authority = hostValue;
         if (b[s] == '/') {
             r.path = pathOf(b, s, e);
