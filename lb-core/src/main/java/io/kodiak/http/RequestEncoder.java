@@ -59,6 +59,10 @@ public final class RequestEncoder {
             String authority = authorityOf(r);
             hostValue = authority;
             out.field("Host", authority);
+        } else if (hostValue == null) {
+            // An HTTP/1.0 client may omit Host, but what goes upstream is HTTP/1.1, which must
+            // carry one; with no authority known it is empty (RFC 9112 §3.2).
+            out.append("Host:").crlf();
         }
         if (r.webSocketUpgrade) {
             out.field("Connection", "upgrade");
