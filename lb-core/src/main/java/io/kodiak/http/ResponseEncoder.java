@@ -26,7 +26,9 @@ public final class ResponseEncoder {
         HeaderFields f = r.fields;
         byte[] b = r.head;
         Bytes out = new Bytes(b.length + 96);
-        out.append("HTTP/1.1 ").append(b, 9, r.reasonEnd).crlf();
+        // status-line = HTTP-version SP status-code SP [ reason-phrase ]: the second SP stays
+        // even when the upstream sent none.
+        out.append("HTTP/1.1 ").append(b, 9, 12).append(" ").append(b, r.reasonStart, r.reasonEnd).crlf();
         boolean keepLength = framing == ClientFraming.NONE && r.status != 204 && r.status >= 200;
         for (int i = 0; i < f.size(); i++) {
             if (f.nameIs(i, "content-length")) {
