@@ -384,6 +384,7 @@ public final class HeadParser {
         HeaderFields f = r.fields;
         boolean te = f.indexOf("transfer-encoding", 0) >= 0;
         long cl = contentLength(f, 502);
+        r.declaredLength = cl;
         boolean close = f.hasToken("connection", "close");
         r.keepAlive = r.versionMinor == 1 ? !close : !close && f.hasToken("connection", "keep-alive");
         int s = r.status;
