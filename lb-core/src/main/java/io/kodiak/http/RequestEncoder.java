@@ -22,10 +22,14 @@ public final class RequestEncoder {
         if (r.absoluteForm) {
             // Forward origin-form: the method, then the path and query of the absolute target.
             out.append(r.method).append(" ");
-            if (r.targetStart == r.targetEnd || b[r.targetStart] != '/') {
-                out.append("/");
+            if (r.targetStart == r.targetEnd && "OPTIONS".equals(r.method)) {
+                out.append("*"); // RFC 9112 §3.2.4: OPTIONS of a bare authority means the server itself
+            } else {
+                if (r.targetStart == r.targetEnd || b[r.targetStart] != '/') {
+                    out.append("/");
+                }
+                out.append(b, r.targetStart, r.targetEnd);
             }
-            out.append(b, r.targetStart, r.targetEnd);
         } else {
             out.append(b, 0, r.targetEnd); // method SP target, byte for byte
         }
