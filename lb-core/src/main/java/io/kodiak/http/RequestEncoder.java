@@ -80,13 +80,15 @@ public final class RequestEncoder {
         if (fwd.xForwardedProto()) {
             out.field("X-Forwarded-Proto", scheme);
         }
-        if (fwd.xForwardedHost() && hostValue != null) {
+        // An empty Host (allowed when the target has no authority) is no host to report.
+        boolean hasHost = hostValue != null && !hostValue.isEmpty();
+        if (fwd.xForwardedHost() && hasHost) {
             out.field("X-Forwarded-Host", hostValue);
         }
         if (fwd.forwarded()) {
             String node = clientIp.indexOf(':') >= 0 ? "\"[" + clientIp + "]\"" : clientIp;
-            String element = "for=" + node + ";proto=" + scheme
-                    + (hostValue == null ? "" : ";host=\"" + hostValue.replace("\"", "") + "\"");
+            // hostValue passed the Host byte check, so it holds no '"' or '\' to escape.
+            String element = "for=" + node + ";proto=" + scheme + (hasHost ? ";host=\"" + hostValue + "\"" : "");
             out.field("Forwarded", fwdExisting == null ? element : fwdExisting + ", " + element);
         }
         if (bodyLength == RequestHead.CHUNKED) {
