@@ -208,7 +208,7 @@ public final class HeadParser {
         parseTarget(r, hostValue);
 
         boolean te = f.indexOf("transfer-encoding", 0) >= 0;
-        long cl = contentLength(f, 400);
+        long cl = FramingFields.contentLength(f, 400);
         if (te) {
             if (cl >= 0) {
                 throw new HttpException(400, "both Content-Length and Transfer-Encoding");
@@ -216,7 +216,7 @@ public final class HeadParser {
             if (r.versionMinor == 0) {
                 throw new HttpException(400, "Transfer-Encoding in an HTTP/1.0 request");
             }
-            checkChunkedOnly(f, 400);
+            FramingFields.checkChunkedOnly(f, 400);
             r.contentLength = RequestHead.CHUNKED;
         } else {
             r.contentLength = cl < 0 ? RequestHead.NO_BODY : cl;
@@ -296,94 +296,10 @@ public final class HeadParser {
         return colon < 0 ? authority : authority.substring(0, colon);
     }
 
-    /**
-     * @return the Content-Length, or -1 if absent; identical repeated values (as lists or as
-     *         separate fields) are accepted as one, as RFC 9112 §6.3 allows
-     */
-    private static long contentLength(HeaderFields f, int status) throws HttpException {
-        long value = -1;
-        byte[] b = f.bytes();
-        for (int i = f.indexOf("content-length", 0); i >= 0; i = f.indexOf("content-length", i + 1)) {
-            int p = f.valueStart(i);
-            int end = f.valueEnd(i);
-            do {
-                while (p < end && (b[p] == ' ' || b[p] == '\t')) {
-                    p++;
-                }
-                long v = 0;
-                int digits = 0;
-                while (p < end && digit(b[p])) {
-                    if (++digits > 18) {
-                        throw new HttpException(status, "Content-Length too large");
-                    }
-                    v = v * 10 + (b[p++] - '0');
-                }
-                while (p < end && (b[p] == ' ' || b[p] == '\t')) {
-                    p++;
-                }
-                if (digits == 0 || (p < end && b[p] != ',')) {
-                    throw new HttpException(status, "invalid Content-Length");
-                }
-                if (value >= 0 && v != value) {
-                    throw new HttpException(status, "conflicting Content-Length values");
-                }
-                value = v;
-            } while (p++ < end);
-        }
-        return value;
-    }
-
-    /**
-     * Transfer-Encoding must be exactly {@code chunked}: one coding, once. A list that does not
-     * end in chunked, or applies chunked twice (RFC 9112 §6.1), has no trustworthy framing (400);
-     * other codings before a final chunked are well formed but not supported (501).
-     */
-    private static void checkChunkedOnly(HeaderFields f, int status) throws HttpException {
-        int tokens = 0;
-        int chunked = 0;
-        boolean lastChunked = false;
-        byte[] b = f.bytes();
-        for (int i = f.indexOf("transfer-encoding", 0); i >= 0; i = f.indexOf("transfer-encoding", i + 1)) {
-            int p = f.valueStart(i);
-            int end = f.valueEnd(i);
-            while (p <= end) {
-                int s = p;
-                while (p < end && b[p] != ',') {
-                    p++;
-                }
-                int te = p;
-                int ts = s;
-                while (ts < te && (b[ts] == ' ' || b[ts] == '\t')) {
-                    ts++;
-                }
-                while (te > ts && (b[te - 1] == ' ' || b[te - 1] == '\t')) {
-                    te--;
-                }
-                if (te > ts) {
-                    tokens++;
-                    lastChunked = Chars.equalsLower(b, ts, te, "chunked");
-                    if (lastChunked) {
-                        chunked++;
-                    }
-                }
-                p++;
-            }
-        }
-        if (!lastChunked) {
-            throw new HttpException(status, "Transfer-Encoding does not end in chunked");
-        }
-        if (chunked > 1) {
-            throw new HttpException(status, "chunked applied more than once");
-        }
-        if (tokens != 1) {
-            throw new HttpException(status == 400 ? 501 : status, "unsupported transfer coding");
-        }
-    }
-
     private static void checkResponseSemantics(ResponseHead r, boolean headRequest) throws HttpException {
         HeaderFields f = r.fields;
         boolean te = f.indexOf("transfer-encoding", 0) >= 0;
-        long cl = contentLength(f, 502);
+        long cl = FramingFields.contentLength(f, 502);
         r.declaredLength = cl;
         boolean close = f.hasToken("connection", "close");
         r.keepAlive = r.versionMinor == 1 ? !close : !close && f.hasToken("connection", "keep-alive");
@@ -400,7 +316,7 @@ public final class HeadParser {
                 // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means the framing is faulty.
                 throw new HttpException(502, "Transfer-Encoding in an HTTP/1.0 response");
             }
-            checkChunkedOnly(f, 502);
+            FramingFields.checkChunkedOnly(f, 502);
             r.framing = ResponseHead.Framing.CHUNKED;
         } else if (cl >= 0) {
             r.framing = ResponseHead.Framing.LENGTH;
