@@ -124,7 +124,7 @@ final class ClientSession {
                     LOG.fine(() -> this + ": client stopped reading; closing");
                     abort();
                 }
-                default -> deadline = 0;
+                default -> clearDeadline();
             }
             return;
         }
@@ -185,7 +185,7 @@ final class ClientSession {
                     }
                     exchange = new Exchange(this, req, listener.router.route(req.host(), req.path()));
                     state = State.EXCHANGE;
-                    deadline = 0;
+                    clearDeadline();
                     exchange.start();
                 }
                 case BODY -> {
@@ -223,7 +223,7 @@ final class ClientSession {
     void bodyDone() {
         if (state == State.BODY) {
             state = State.EXCHANGE;
-            deadline = 0;
+            clearDeadline();
         }
     }
 
@@ -245,7 +245,7 @@ final class ClientSession {
 
     void startTunnel() {
         state = State.TUNNEL;
-        deadline = 0;
+        clearDeadline();
         Buffer rest = pending;
         pending = null;
         resumeRead(PAUSE_BUSY | PAUSE_BODY);
@@ -316,8 +316,7 @@ final class ClientSession {
                     clientInflight -= n;
                     if (deadlineKind == SEND) {
                         if (clientInflight == 0) {
-                            deadline = 0;
-                            deadlineKind = NONE;
+                            clearDeadline();
                         } else {
                             setDeadline(SEND, timeouts().send().toNanos());
                         }
@@ -405,6 +404,11 @@ final class ClientSession {
 
     synchronized boolean idle() {
         return state == State.IDLE || state == State.CLOSED;
+    }
+
+    private void clearDeadline() {
+        deadline = 0;
+        deadlineKind = NONE;
     }
 
     private void setDeadline(int kind, long afterNanos) {
