@@ -75,6 +75,10 @@ final class Exchange implements Spool.Listener {
     private boolean begun;
     private BodyBuffer.Reader reader;
     private int upInflight;
+    private boolean pumpingRequest;
+    private boolean repumpRequest;
+    private boolean pumpingResponse;
+    private boolean repumpResponse;
     private boolean requestSent;
     private boolean upstreamPaused;
     private long deadline;
@@ -321,7 +325,28 @@ final class Exchange implements Spool.Listener {
         pumpRequest();
     }
 
+    /**
+     * Writes request bytes while the upstream takes them. A write can complete synchronously and
+     * call back into this method; the guard turns that into another turn of the outer loop, so
+     * the pieces of one chunk (size line, data, CRLF) are never interleaved with the next.
+     */
     private void pumpRequest() {
+        if (pumpingRequest) {
+            repumpRequest = true;
+            return;
+        }
+        pumpingRequest = true;
+        try {
+            do {
+                repumpRequest = false;
+                pumpRequestOnce();
+            } while (repumpRequest && !finished);
+        } finally {
+            pumpingRequest = false;
+        }
+    }
+
+    private void pumpRequestOnce() {
         if (uc == null || requestSent || phase == Phase.CONNECTING || finished) {
             return;
         }
@@ -543,7 +568,24 @@ final class Exchange implements Spool.Listener {
         }
     }
 
+    /** Writes response bytes while the client takes them; re-entrant calls fold into the outer loop. */
     private void pumpResponse() {
+        if (pumpingResponse) {
+            repumpResponse = true;
+            return;
+        }
+        pumpingResponse = true;
+        try {
+            do {
+                repumpResponse = false;
+                pumpResponseOnce();
+            } while (repumpResponse && !finished);
+        } finally {
+            pumpingResponse = false;
+        }
+    }
+
+    private void pumpResponseOnce() {
         if (!headSent || finished) {
             return;
         }
