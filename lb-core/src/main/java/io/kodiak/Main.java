@@ -53,6 +53,14 @@ public final class Main {
         } catch (IOException e) {
             System.err.println("kodiak: " + e.getMessage());
             code = 1;
+        } catch (RuntimeException e) {
+            // A bug, not a user error: still one line, with the trace only on request.
+            System.err.println("kodiak: unexpected error: " + e
+                    + (Boolean.getBoolean("kodiak.debug") ? "" : " (run with KODIAK_JAVA_OPTS=-Dkodiak.debug=true for details)"));
+            if (Boolean.getBoolean("kodiak.debug")) {
+                e.printStackTrace(System.err);
+            }
+            code = 1;
         }
         if (code != 0) {
             System.exit(code);
