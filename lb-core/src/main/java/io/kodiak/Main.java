@@ -58,7 +58,7 @@ public final class Main {
             System.err.println("kodiak: unexpected error: " + e
                     + (Boolean.getBoolean("kodiak.debug") ? "" : " (run with KODIAK_JAVA_OPTS=-Dkodiak.debug=true for details)"));
             if (Boolean.getBoolean("kodiak.debug")) {
-                e.printStackTrace(System.err);
+                Logger.getLogger(Main.class.getName()).log(Level.SEVERE, "unexpected error", e);
             }
             code = 1;
         }
