@@ -79,6 +79,16 @@ final class Exchange implements Spool.Listener {
     private boolean upstreamPaused;
     private long deadline;
     private int deadlineKind;
+    /*
+     * Grizzly completes a write in the caller's thread when the socket takes it at once, so a
+     * write's completion handler can call back into the pump that issued the write. A nested pump
+     * would interleave its writes with the outer one's (a chunk's size line, data and CRLF are three
+     * writes) or finish the exchange twice; instead it only asks the outer pump to go round again.
+     */
+    private boolean pumpingRequest;
+    private boolean pumpRequestAgain;
+    private boolean pumpingResponse;
+    private boolean pumpResponseAgain;
 
     // response
     private HeadReader respReader;
@@ -322,10 +332,25 @@ final class Exchange implements Spool.Listener {
     }
 
     private void pumpRequest() {
-        if (uc == null || requestSent || phase == Phase.CONNECTING || finished) {
+        if (pumpingRequest) {
+            pumpRequestAgain = true;
             return;
         }
-        while (upInflight < UPSTREAM_HIGH_WATER) {
+        pumpingRequest = true;
+        try {
+            do {
+                pumpRequestAgain = false;
+                pumpRequestOnce();
+            } while (pumpRequestAgain);
+        } finally {
+            pumpingRequest = false;
+        }
+    }
+
+    private void pumpRequestOnce() {
+        // Re-checked on every round: a write that fails at once ends the attempt (uc becomes null).
+        while (uc != null && !requestSent && phase != Phase.CONNECTING && !finished
+                && upInflight < UPSTREAM_HIGH_WATER) {
             Buffer b;
             if (reader != null) {
                 b = reader.poll();
@@ -358,7 +383,7 @@ final class Exchange implements Spool.Listener {
             }
             writeUpstream(b);
         }
-        if (stream != null && !stream.full()) {
+        if (stream != null && !finished && !stream.full()) {
             s.resumeRead(ClientSession.PAUSE_BODY);
         }
     }
@@ -377,6 +402,9 @@ final class Exchange implements Spool.Listener {
 
     private void writeUpstream(Buffer b) {
         UpstreamConnection target = uc;
+        if (target == null) {
+            return; // an earlier write of the same batch failed at once and ended this attempt
+        }
         int n = b.remaining();
         upInflight += n;
         ctx.write(target.connection, b, new CompletionHandler<WriteResult>() {
@@ -544,6 +572,22 @@ final class Exchange implements Spool.Listener {
     }
 
     private void pumpResponse() {
+        if (pumpingResponse) {
+            pumpResponseAgain = true;
+            return;
+        }
+        pumpingResponse = true;
+        try {
+            do {
+                pumpResponseAgain = false;
+                pumpResponseOnce();
+            } while (pumpResponseAgain);
+        } finally {
+            pumpingResponse = false;
+        }
+    }
+
+    private void pumpResponseOnce() {
         if (!headSent || finished) {
             return;
         }
