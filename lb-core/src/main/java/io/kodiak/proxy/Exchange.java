@@ -202,6 +202,8 @@ final class Exchange implements Spool.Listener {
 
     private void fail413() {
         byte[] msg = "413 Content Too Large\n".getBytes(StandardCharsets.US_ASCII);
+        // When streaming, the upstream already has part of the body: that request can never end.
+        dropUpstream();
         cleanup();
         s.respondLocal(413, "text/plain; charset=utf-8", msg, false, null);
     }
@@ -780,13 +782,18 @@ final class Exchange implements Spool.Listener {
             return;
         }
         finished = true;
+        dropUpstream();
+        cleanup();
+    }
+
+    /** Gives up the upstream side: a connect in progress is cancelled, a connection closed. */
+    private void dropUpstream() {
         attempt++;
         if (connecting != null) {
             connecting.cancel(false);
             connecting = null;
         }
         releaseUpstream(false);
-        cleanup();
     }
 
     private void cleanup() {
