@@ -350,15 +350,19 @@ final class ClientSession {
     /**
      * Sends a response of Kodiak's own and ends the exchange. The connection stays open only if
      * the request was read completely and both sides want keep-alive.
+     *
+     * @param headRequest the request was HEAD: the head says what a GET would get, but no body
+     *                    follows (a client reads none, so body bytes would pass for the next response)
      */
-    void respondLocal(int status, String contentType, byte[] body, boolean keepAlive, String extraField) {
+    void respondLocal(int status, String contentType, byte[] body, boolean keepAlive, String extraField,
+                      boolean headRequest) {
         if (state == State.CLOSED) {
             return;
         }
         boolean keep = keepAlive && state != State.BODY && state != State.HEAD;
         var head = ResponseEncoder.local(status, contentType, body.length, config.serverHeader(), keep, extraField);
         write(head.array(), head.length());
-        if (body.length > 0) {
+        if (body.length > 0 && !headRequest) {
             write(body, body.length);
         }
         exchangeDone(keep);
@@ -374,7 +378,7 @@ final class ClientSession {
         pending = null;
         state = State.HEAD; // a partly read request: never keep-alive
         byte[] body = (e.status() + " " + ResponseEncoder.reason(e.status()) + "\n").getBytes(StandardCharsets.US_ASCII);
-        respondLocal(e.status(), "text/plain; charset=utf-8", body, false, null);
+        respondLocal(e.status(), "text/plain; charset=utf-8", body, false, null, false);
     }
 
     /** Closes after the queued bytes are written. */

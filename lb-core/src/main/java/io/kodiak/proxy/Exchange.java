@@ -116,7 +116,7 @@ final class Exchange implements Spool.Listener {
         if (pool == null) {
             byte[] msg = "404 Not Found\n".getBytes(StandardCharsets.US_ASCII);
             finished = true;
-            s.respondLocal(404, "text/plain; charset=utf-8", msg, req.keepAlive() && !req.hasBody(), null);
+            respondLocal(404, "text/plain; charset=utf-8", msg, req.keepAlive() && !req.hasBody(), null);
             return;
         }
         BufferingConfig b = pc.buffering();
@@ -205,7 +205,7 @@ final class Exchange implements Spool.Listener {
         // When streaming, the upstream already has part of the body: that request can never end.
         dropUpstream();
         cleanup();
-        s.respondLocal(413, "text/plain; charset=utf-8", msg, false, null);
+        respondLocal(413, "text/plain; charset=utf-8", msg, false, null);
     }
 
     // ------------------------------------------------------------------ upstream selection
@@ -289,12 +289,12 @@ final class Exchange implements Spool.Listener {
         var page = pc.errorPage();
         boolean keep = req.keepAlive() && bodyComplete;
         if (page != null) {
-            s.respondLocal(page.status(), page.contentType(), page.body(), keep, null);
+            respondLocal(page.status(), page.contentType(), page.body(), keep, null);
         } else if (tried.isEmpty()) {
-            s.respondLocal(503, "text/plain; charset=utf-8", "503 Service Unavailable\n".getBytes(StandardCharsets.US_ASCII),
+            respondLocal(503, "text/plain; charset=utf-8", "503 Service Unavailable\n".getBytes(StandardCharsets.US_ASCII),
                     keep, "Retry-After: 1");
         } else {
-            s.respondLocal(502, "text/plain; charset=utf-8", "502 Bad Gateway\n".getBytes(StandardCharsets.US_ASCII), keep, null);
+            respondLocal(502, "text/plain; charset=utf-8", "502 Bad Gateway\n".getBytes(StandardCharsets.US_ASCII), keep, null);
         }
     }
 
@@ -720,11 +720,15 @@ final class Exchange implements Spool.Listener {
         }
     }
 
+    private void respondLocal(int status, String contentType, byte[] body, boolean keep, String extraField) {
+        s.respondLocal(status, contentType, body, keep, extraField, req.isHead());
+    }
+
     /** An error before any response byte reached the client. */
     private void respondError(int status) {
         cleanup();
         boolean keep = req.keepAlive() && bodyComplete;
-        s.respondLocal(status, "text/plain; charset=utf-8",
+        respondLocal(status, "text/plain; charset=utf-8",
                 (status + " " + ResponseEncoder.reason(status) + "\n").getBytes(StandardCharsets.US_ASCII), keep, null);
     }
 
