@@ -14,17 +14,14 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -136,10 +133,10 @@ class BufferingTest {
             up.await("pooled connection idle-closed", () -> up.openConnections() == 0, WAIT);
 
             InputStream in = new BufferedInputStream(slow.getInputStream(), 64 * 1024);
-            String head = readHead(in);
+            String head = WireIo.readHead(in);
             assertTrue(head.startsWith("HTTP/1.1 200 "), head);
             assertTrue(head.contains("\r\nContent-Length: " + size + "\r\n"), head);
-            assertEquals(DeterministicBytes.of(13).sha256Hex(size), sha256(in, size));
+            assertEquals(DeterministicBytes.of(13).sha256Hex(size), WireIo.sha256(in, size));
         }
         Conditions.await("temp files closed", () -> openSpillFiles() == 0, WAIT);
     }
@@ -158,7 +155,7 @@ class BufferingTest {
             try (Socket s = upstream.accept()) {
                 s.setSoTimeout((int) WAIT.toMillis());
                 InputStream in = new BufferedInputStream(s.getInputStream());
-                String head = readHead(in);
+                String head = WireIo.readHead(in);
                 assertTrue(head.contains("\r\nContent-Length: " + size + "\r\n"), head);
                 // The first half is readable upstream while the client still holds the second.
                 byte[] first = in.readNBytes(size / 2);
@@ -205,35 +202,5 @@ class BufferingTest {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
-    }
-
-    /** Reads a head through its empty line, as ISO-8859-1. */
-    static String readHead(InputStream in) throws java.io.IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        int matched = 0;
-        byte[] end = {'\r', '\n', '\r', '\n'};
-        while (matched < 4) {
-            int b = in.read();
-            if (b < 0) {
-                throw new java.io.EOFException("closed inside a head: " + head);
-            }
-            head.write(b);
-            matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
-        }
-        return head.toString(StandardCharsets.ISO_8859_1);
-    }
-
-    private static String sha256(InputStream in, long length) throws Exception {
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        byte[] buf = new byte[64 * 1024];
-        for (long left = length; left > 0; ) {
-            int n = in.read(buf, 0, (int) Math.min(buf.length, left));
-            if (n < 0) {
-                throw new java.io.EOFException((length - left) + " of " + length + " bytes");
-            }
-            digest.update(buf, 0, n);
-            left -= n;
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 }
