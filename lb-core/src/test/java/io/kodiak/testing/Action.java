@@ -70,6 +70,18 @@ public sealed interface Action {
     }
 
     /**
+     * {@code length} bytes of {@code seed}'s deterministic sequence, verbatim and unframed: for a
+     * server that keeps writing after its response, without holding the bytes in memory.
+     */
+    record RawStream(long length, long seed) implements Action {
+        public RawStream {
+            if (length < 0) {
+                throw new IllegalArgumentException("negative length " + length);
+            }
+        }
+    }
+
+    /**
      * Do nothing for {@code duration}, reading nothing meanwhile. When the upstream closes, the stall
      * ends at once and the rest of the action is dropped.
      */
@@ -156,6 +168,11 @@ public sealed interface Action {
     /** The string's ISO-8859-1 bytes verbatim ({@code "\r\n"} must be written out). */
     static Action raw(String latin1) {
         return new Raw(latin1.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    /** {@code length} unframed deterministic bytes from {@code seed}, e.g. after a response. */
+    static Action rawStream(long length, long seed) {
+        return new RawStream(length, seed);
     }
 
     /** Waits {@code duration} (or until the upstream closes), sending nothing. */

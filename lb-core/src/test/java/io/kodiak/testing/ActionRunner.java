@@ -71,6 +71,10 @@ final class ActionRunner {
             out.write(raw.bytes());
             out.flush();
             return true;
+        } else if (action instanceof Action.RawStream stream) {
+            DeterministicBytes.of(stream.seed()).writeTo(out, stream.length());
+            out.flush();
+            return true;
         } else if (action instanceof Action.Stall stall) {
             out.flush();
             // Cut short by close(): the connection is being torn down, so no later step may write.

@@ -184,6 +184,16 @@ public final class RawClient implements AutoCloseable {
                 body.finish(), trailers);
     }
 
+    /**
+     * Reads whatever bytes remain until the peer closes, without parsing (e.g. what a server wrote
+     * past the end of a response); kept in full up to the capture limit, always as length and SHA-256.
+     */
+    public CapturedBody readRawToEof() throws IOException {
+        CapturedBody.Accumulator acc = new CapturedBody.Accumulator(bodyCaptureLimit);
+        reader.readToEof(acc);
+        return acc.finish();
+    }
+
     /** Reads {@code count} responses to pipelined non-HEAD requests, in order. */
     public List<RawResponse> readResponses(int count) throws IOException {
         List<RawResponse> responses = new ArrayList<>(count);

@@ -50,7 +50,7 @@ public final class ScriptedUpstream implements AutoCloseable {
     private final ThreadPoolExecutor pool;
     private final int port;
     private volatile Function<RecordedRequest, Action> handler;
-    private ServerSocket listener; // guarded by this
+    private final UpstreamListener listener;
 
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CountDownLatch closing = new CountDownLatch(1);
@@ -79,7 +79,9 @@ public final class ScriptedUpstream implements AutoCloseable {
         this.pool = new ThreadPoolExecutor(b.maxConnections, b.maxConnections, 10, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), r -> daemon(r, "upstream-" + name + "-conn-" + threadNo.incrementAndGet()));
         pool.allowCoreThreadTimeOut(true);
-        this.port = listen(0);
+        this.listener = new UpstreamListener("upstream-" + name + "-accept", this::accepted,
+                e -> ioFailure(0, e));
+        this.port = listener.open(0);
     }
 
     /** A builder for an upstream called {@code name} (the name appears in default responses and thread names). */
@@ -239,21 +241,16 @@ public final class ScriptedUpstream implements AutoCloseable {
      * Closes the listening socket, so new connections are refused (the port stays known and can be
      * re-opened with {@link #acceptConnections()}). Open connections are left alone.
      */
-    public synchronized void refuseConnections() throws IOException {
-        if (listener != null) {
-            listener.close();
-            listener = null;
-        }
+    public void refuseConnections() throws IOException {
+        listener.close();
     }
 
     /** Listens again on the same port after {@link #refuseConnections()}; no-op if listening. */
-    public synchronized void acceptConnections() throws IOException {
+    public void acceptConnections() throws IOException {
         if (closed.get()) {
             throw new IllegalStateException("upstream " + name + " is closed");
         }
-        if (listener == null) {
-            listen(port);
-        }
+        listener.open(port);
     }
 
     /** Closes every open connection at once (FIN, or RST if unread data is pending), like a restart would. */
@@ -369,51 +366,24 @@ public final class ScriptedUpstream implements AutoCloseable {
         signal();
     }
 
-    // ---- accepting ----
-
-    /** Binds (port 0 on first start, the known port afterwards) and starts an accept thread. */
-    private synchronized int listen(int wanted) throws IOException {
-        ServerSocket s = new ServerSocket();
-        s.setReuseAddress(true); // re-listening right after refuseConnections() must not hit TIME_WAIT
-        s.bind(Loopback.at(wanted), 128);
-        listener = s;
-        daemon(() -> acceptLoop(s), "upstream-" + name + "-accept").start();
-        return s.getLocalPort();
-    }
-
-    private void acceptLoop(ServerSocket s) {
-        while (true) {
-            Socket socket;
-            try {
-                socket = s.accept();
-            } catch (IOException e) {
-                if (!s.isClosed()) {
-                    ioFailure(0, e);
-                }
-                return; // refuseConnections() or close() closed the listener
-            }
-            UpstreamConnection c = new UpstreamConnection(this, socket, connectionsAccepted.incrementAndGet());
-            connections.add(c);
-            maxOpenConnections.accumulateAndGet(openConnections.incrementAndGet(), Math::max);
-            signal();
-            try {
-                socket.setTcpNoDelay(true);
-                pool.execute(c);
-            } catch (IOException | RejectedExecutionException e) {
-                // Only close() shuts the pool; dropping the connection is what closing means.
-                abortQuietly(c, e);
-            }
-        }
-    }
-
-    private void abortQuietly(UpstreamConnection c, Exception cause) {
+    private void accepted(Socket socket) {
+        UpstreamConnection c = new UpstreamConnection(this, socket, connectionsAccepted.incrementAndGet());
+        connections.add(c);
+        maxOpenConnections.accumulateAndGet(openConnections.incrementAndGet(), Math::max);
+        signal();
         try {
-            c.abort();
-        } catch (IOException e) {
-            e.addSuppressed(cause);
-            ioFailure(c.id(), e);
+            socket.setTcpNoDelay(true);
+            pool.execute(c);
+        } catch (IOException | RejectedExecutionException e) {
+            // Only close() shuts the pool, and dropping the connection is what closing means.
+            try {
+                c.abort();
+            } catch (IOException closeFailure) {
+                closeFailure.addSuppressed(e);
+                ioFailure(c.id(), closeFailure);
+            }
+            connectionEnded(c);
         }
-        connectionEnded(c);
     }
 
     private void signal() {

@@ -177,6 +177,17 @@ class ScriptedUpstreamActionsTest {
     }
 
     @Test
+    void unframedStreamAfterTheResponseArrivesIntact() throws Exception {
+        long length = 3L << 20;
+        try (RawClient c = clientFor(req -> Action.ok("ok").then(Action.rawStream(length, 4)).thenClose())) {
+            assertEquals("ok", c.exchange(GET).bodyString());
+            CapturedBody rest = c.readRawToEof();
+            assertEquals(length, rest.length());
+            assertEquals(DeterministicBytes.of(4).sha256Hex(length), rest.sha256());
+        }
+    }
+
+    @Test
     void thenCloseClosesSilentlyAfterTheResponse() throws Exception {
         try (RawClient c = clientFor(req -> Action.ok("bye").thenClose())) {
             RawResponse r = c.exchange(GET);
