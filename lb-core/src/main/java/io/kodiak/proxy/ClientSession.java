@@ -185,7 +185,7 @@ final class ClientSession {
                     }
                     exchange = new Exchange(this, req, listener.router.route(req.host(), req.path()));
                     state = State.EXCHANGE;
-                    deadline = 0;
+                    clearDeadline();
                     exchange.start();
                 }
                 case BODY -> {
@@ -223,7 +223,7 @@ final class ClientSession {
     void bodyDone() {
         if (state == State.BODY) {
             state = State.EXCHANGE;
-            deadline = 0;
+            clearDeadline();
         }
     }
 
@@ -245,7 +245,7 @@ final class ClientSession {
 
     void startTunnel() {
         state = State.TUNNEL;
-        deadline = 0;
+        clearDeadline();
         Buffer rest = pending;
         pending = null;
         resumeRead(PAUSE_BUSY | PAUSE_BODY);
@@ -414,6 +414,21 @@ final class ClientSession {
     private void setDeadline(int kind, long afterNanos) {
         deadlineKind = kind;
         deadline = nonZero(ctx.now() + afterNanos);
+    }
+
+    /**
+     * Ends the head or body deadline once the exchange has what it needs from the client. The kind
+     * must go too: write() arms the send timeout only when no other deadline kind is set, so a
+     * stale kind left the send timeout unarmed for the whole response. Bytes still on their way
+     * to the client keep a send deadline.
+     */
+    private void clearDeadline() {
+        if (clientInflight > 0) {
+            setDeadline(SEND, timeouts().send().toNanos());
+        } else {
+            deadline = 0;
+            deadlineKind = NONE;
+        }
     }
 
     static long nonZero(long t) {
