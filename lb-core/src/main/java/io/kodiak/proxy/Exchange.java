@@ -648,6 +648,12 @@ final class Exchange implements Spool.Listener {
     private void pauseUpstream() {
         if (!upstreamPaused && uc != null) {
             upstreamPaused = true;
+            if (deadlineKind == READ) {
+                // Kodiak stops reading because the client is slow: the upstream is not stalling, so
+                // its read timeout waits until reading resumes (the client's send timeout applies).
+                deadline = 0;
+                deadlineKind = NONE;
+            }
             try {
                 uc.connection.disableIOEvent(IOEvent.READ);
             } catch (IOException e) {
@@ -658,6 +664,9 @@ final class Exchange implements Spool.Listener {
 
     private void resumeUpstream(UpstreamConnection c) {
         upstreamPaused = false;
+        if (c == uc && phase == Phase.RECEIVING && !upstreamDone) {
+            setDeadline(READ, pc.timeouts().read().toNanos());
+        }
         try {
             c.connection.enableIOEvent(IOEvent.READ);
         } catch (IOException e) {
