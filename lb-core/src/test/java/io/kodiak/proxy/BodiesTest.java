@@ -4,6 +4,7 @@ import io.kodiak.testing.Action;
 import io.kodiak.testing.BodyFraming;
 import io.kodiak.testing.DeterministicBytes;
 import io.kodiak.testing.HeaderFields;
+import io.kodiak.testing.Loopback;
 import io.kodiak.testing.RawClient;
 import io.kodiak.testing.RawResponse;
 import io.kodiak.testing.RecordedRequest;
@@ -13,6 +14,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 
@@ -117,6 +121,46 @@ class BodiesTest {
                     assertNull(r.header("Transfer-Encoding"));
                     assertEquals(SHA, r.body().sha256());
                 }
+            }
+        }
+    }
+
+    @Test
+    void chunkExtensionsAndTrailersAreConsumedWithoutDesyncingEitherSide() throws Exception {
+        try (ScriptedUpstream up = ScriptedUpstream.start("a", r -> Action.chunked(200, HeaderFields.EMPTY,
+                List.of("hel".getBytes(), "lo".getBytes()), HeaderFields.of("X-Checksum", "abc")));
+             TestProxy proxy = ProxyConfig.to(up).start();
+             RawClient c = proxy.client()) {
+            c.send("POST /ext HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "3;name=value;flag\r\nabc\r\n2 ; x=\"y\"\r\nde\r\n0\r\nX-Trailer: t1\r\nX-Other: t2\r\n\r\n");
+            RawResponse r = c.readResponse();
+            assertEquals("hello", r.bodyString());
+            RecordedRequest seen = up.takeRequest(WAIT);
+            assertEquals("abcde", seen.body().utf8());
+            assertEquals(200, c.get("/next").status(), "trailers on both sides left nothing behind");
+            assertEquals("/next", up.takeRequest(WAIT).target());
+        }
+    }
+
+    @Test
+    void upstreamAnsweringBeforeAStreamedBodyEndsIsRelayedAndTheConnectionClosed() throws Exception {
+        // An app may reject an upload before reading it; the client must still get the answer.
+        try (ServerSocket upstream = new ServerSocket(0, 8, Loopback.ADDRESS);
+             TestProxy proxy = new ProxyConfig().upstream("raw", upstream.getLocalPort(), 1)
+                     .buffering(false, false).start();
+             RawClient c = proxy.client()) {
+            upstream.setSoTimeout((int) WAIT.toMillis());
+            c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n0123456789");
+            try (Socket s = upstream.accept()) {
+                WireIo.readHead(s.getInputStream()); // and not one byte of the body
+                s.getOutputStream().write("HTTP/1.1 403 Forbidden\r\nContent-Length: 6\r\n\r\ndenied"
+                        .getBytes(StandardCharsets.US_ASCII));
+                RawResponse r = c.readResponse();
+                assertEquals(403, r.status());
+                assertEquals("denied", r.bodyString());
+                // The request was never finished, so the connection cannot carry another one.
+                assertEquals("close", r.header("Connection"), r.rawHeadString());
+                assertEquals(RawClient.Closure.EOF, c.awaitClose());
             }
         }
     }

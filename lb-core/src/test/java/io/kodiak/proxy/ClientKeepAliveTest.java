@@ -7,6 +7,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -52,6 +56,32 @@ class ClientKeepAliveTest {
             assertEquals(String.valueOf("HEAD /2 []".length()), head.header("Content-Length"));
             assertEquals("POST /3 [abcde]", c.readResponse().bodyString());
             assertEquals("GET /4 []", c.readResponse().bodyString());
+        }
+    }
+
+    @Test
+    void pipelineLargerThanThePendingBoundIsReadInPiecesAndAnsweredInOrder() throws Exception {
+        int count = 1500; // about 110 KiB of requests: Kodiak must stop reading and resume
+        ExecutorService writer = Executors.newSingleThreadExecutor();
+        try (ScriptedUpstream up = ScriptedUpstream.start("a");
+             TestProxy proxy = ProxyConfig.to(up).start();
+             RawClient c = proxy.client()) {
+            StringBuilder batch = new StringBuilder();
+            for (int i = 0; i < count; i++) {
+                batch.append("GET /pipelined/").append(i).append(" HTTP/1.1\r\nHost: t\r\nX-Pad: ")
+                        .append("p".repeat(30)).append("\r\n\r\n");
+            }
+            // Written from another thread: while Kodiak holds back, the write may block until we read.
+            Future<?> sent = writer.submit(() -> {
+                c.send(batch.toString());
+                return null;
+            });
+            for (int i = 0; i < count; i++) {
+                assertEquals("a GET /pipelined/" + i, c.readResponse().bodyString());
+            }
+            sent.get(10, TimeUnit.SECONDS);
+        } finally {
+            writer.shutdownNow();
         }
     }
 

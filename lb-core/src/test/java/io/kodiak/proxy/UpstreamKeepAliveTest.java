@@ -1,6 +1,7 @@
 package io.kodiak.proxy;
 
 import io.kodiak.testing.Action;
+import io.kodiak.testing.DeterministicBytes;
 import io.kodiak.testing.RawClient;
 import io.kodiak.testing.RawResponse;
 import io.kodiak.testing.RecordedRequest;
@@ -87,16 +88,22 @@ class UpstreamKeepAliveTest {
     }
 
     @Test
-    void stalePooledConnectionRetryReplaysABufferedBody() throws Exception {
+    void stalePooledConnectionRetryReplaysASpilledBodyFromItsTempFile() throws Exception {
+        long size = 3L << 20; // far beyond the 64 KiB in memory: the replay reads the temp file again
         try (ScriptedUpstream up = ScriptedUpstream.start("a",
-                r -> r.indexOnConnection() > 0 ? Action.close() : Action.ok(r.body().utf8()));
+                r -> r.indexOnConnection() > 0 ? Action.close() : Action.ok(r.body().length() + " " + r.body().sha256()));
              TestProxy proxy = ProxyConfig.to(up).start();
              RawClient c = proxy.client()) {
             assertEquals(200, c.get("/warm").status());
-            RawResponse r = c.exchange("POST /post HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nhello world");
+            c.send("POST /post HTTP/1.1\r\nHost: t\r\nContent-Length: " + size + "\r\n\r\n");
+            c.sendBody(21, size);
+            RawResponse r = c.readResponse();
             assertEquals(200, r.status(), r.toString());
-            assertEquals("hello world", r.bodyString());
+            assertEquals(size + " " + DeterministicBytes.of(21).sha256Hex(size), r.bodyString());
             assertEquals(2, up.connectionsAccepted());
+            List<RecordedRequest> seen = up.requests();
+            assertEquals(3, seen.size());
+            assertEquals(seen.get(1).body().sha256(), seen.get(2).body().sha256(), "both attempts carried the body");
         }
     }
 
