@@ -148,4 +148,6 @@ def application(environ, start_response):
 
 
 # The Gunicorn fixture waits for one such line per worker before it lets a test send traffic.
-print("kodiak_test_app ready pid=%d instance=%s" % (os.getpid(), INSTANCE), file=sys.stderr, flush=True)
+# One write(2) per line: workers share stderr, and print() may write the text and the newline
+# separately, which lets two workers' lines run together and hides one from the fixture.
+os.write(2, ("kodiak_test_app ready pid=%d instance=%s\n" % (os.getpid(), INSTANCE)).encode())

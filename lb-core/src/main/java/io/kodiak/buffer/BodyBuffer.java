@@ -1,11 +1,9 @@
 package io.kodiak.buffer;
 
 import org.glassfish.grizzly.Buffer;
-import org.glassfish.grizzly.memory.Buffers;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,38 +16,31 @@ import java.util.List;
  * <p>Threading: every method is called with {@code lock} held; temp-file completions take it.
  */
 public final class BodyBuffer {
-    private static final int READ_CHUNK = 64 * 1024;
-
     private final Object lock;
     private final long memoryLimit;
     private final Path dir;
     private final SpoolIo io;
+    private final Runnable onWritable;
     private final List<Buffer> memory = new ArrayList<>();
     private long memoryBytes;
     private SpillFile file;
-    private final ArrayDeque<Buffer> toFile = new ArrayDeque<>();
-    private long toFileBytes;
-    private boolean writing;
-    private long fileEnd;
     private long total;
     private Throwable failure;
     private Runnable whenWritten;
     private boolean closed;
 
-    private final Runnable onWritable;
-
     /** @param onWritable run (with the lock held) when a temp-file write completes and {@link #full()} is false */
     public BodyBuffer(Object lock, long memoryLimit, Path dir, SpoolIo io, Runnable onWritable) {
         this.lock = lock;
-        this.onWritable = onWritable;
         this.memoryLimit = memoryLimit;
         this.dir = dir;
         this.io = io;
+        this.onWritable = onWritable;
     }
 
     public void add(Buffer b) throws IOException {
         int n = b.remaining();
-        if (n == 0) {
+        if (n == 0 || closed) {
             return;
         }
         total += n;
@@ -59,21 +50,19 @@ public final class BodyBuffer {
             return;
         }
         if (file == null) {
-            file = io.newFile(dir);
+            file = io.newFile(dir, lock, this::written, this::failed);
         }
-        toFile.add(b);
-        toFileBytes += n;
-        writeNext();
+        file.append(b);
     }
 
     /** Whether the producer should pause until temp-file writes catch up. */
     public boolean full() {
-        return toFileBytes >= Math.max(memoryLimit, READ_CHUNK);
+        return file != null && file.queued() >= Math.max(memoryLimit, 64 * 1024);
     }
 
-    /** Runs {@code r} (with the lock held) once every byte is in memory or on disk. */
+    /** Runs {@code r} (with the lock held) once every byte is in memory or on disk, or writing failed. */
     public void whenWritten(Runnable r) {
-        if (!writing && toFile.isEmpty()) {
+        if (file == null || file.idle() || failure != null) {
             r.run();
         } else {
             whenWritten = r;
@@ -102,92 +91,58 @@ public final class BodyBuffer {
     public void close() {
         closed = true;
         memory.clear();
-        toFile.clear();
         if (file != null) {
             file.close();
         }
     }
 
-    private void writeNext() {
-        if (writing || closed) {
-            return;
+    private void written() {
+        if (file.idle()) {
+            runWhenWritten();
         }
-        if (toFile.isEmpty()) {
-            Runnable r = whenWritten;
-            whenWritten = null;
-            if (r != null) {
-                r.run();
-            }
-            return;
+        if (!full()) {
+            onWritable.run();
         }
-        Buffer b = toFile.poll();
-        int n = b.remaining();
-        writing = true;
-        file.write(b.toByteBuffer(), fileEnd, error -> {
-            synchronized (lock) {
-                writing = false;
-                if (closed) {
-                    return;
-                }
-                if (error != null) {
-                    failure = error;
-                }
-                toFileBytes -= n;
-                fileEnd += n;
-                writeNext();
-                if (!full()) {
-                    onWritable.run();
-                }
-            }
-        });
+    }
+
+    private void failed(Throwable error) {
+        failure = error;
+        runWhenWritten();
+    }
+
+    private void runWhenWritten() {
+        Runnable r = whenWritten;
+        whenWritten = null;
+        if (r != null) {
+            r.run();
+        }
     }
 
     /** Reads the body from the start; same poll protocol as {@link Spool#poll()}. */
     public final class Reader {
-        private final Spool.Listener listener;
+        private final FileCursor cursor;
         private int index;
-        private long fileRead;
-        private boolean reading;
-        private Buffer readAhead;
         private long remaining = total;
 
         Reader(Spool.Listener listener) {
-            this.listener = listener;
+            this.cursor = new FileCursor(lock, () -> listener.onSpoolReady(null), e -> listener.onSpoolFailed(null, e));
         }
 
         /** @return the next bytes, or {@code null} if none are ready (the listener is told) or none are left */
         public Buffer poll() {
+            Buffer b;
             if (index < memory.size()) {
-                Buffer b = memory.get(index++).duplicate();
-                remaining -= b.remaining();
-                return b;
+                b = memory.get(index++).duplicate();
+            } else if (closed || file == null) {
+                return null;
+            } else {
+                b = cursor.poll(file);
+                if (b == null) {
+                    return null;
+                }
             }
-            if (readAhead != null) {
-                Buffer b = readAhead;
-                readAhead = null;
-                remaining -= b.remaining();
-                return b;
-            }
-            if (!reading && fileRead < fileEnd && !closed) {
-                reading = true;
-                int n = (int) Math.min(READ_CHUNK, fileEnd - fileRead);
-                file.read(fileRead, n, (bytes, error) -> {
-                    synchronized (lock) {
-                        reading = false;
-                        if (closed) {
-                            return;
-                        }
-                        if (error != null) {
-                            listener.onSpoolFailed(null, error);
-                            return;
-                        }
-                        fileRead += bytes.remaining();
-                        readAhead = Buffers.wrap(null, bytes);
-                        listener.onSpoolReady(null);
-                    }
-                });
-            }
-            return null;
+            remaining -= b.remaining();
+            return b;
         }
 
         /** Whether every byte has been polled. */
@@ -198,6 +153,6 @@ public final class BodyBuffer {
 
     @Override
     public String toString() {
-        return "BodyBuffer[" + total + " bytes, " + (file == null ? "memory" : "spilled") + "]";
+        return "BodyBuffer[" + total + " bytes, " + (file == null ? "memory" : file) + "]";
     }
 }

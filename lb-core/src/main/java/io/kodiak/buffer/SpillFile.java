@@ -1,5 +1,7 @@
 package io.kodiak.buffer;
 
+import org.glassfish.grizzly.Buffer;
+
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -8,59 +10,84 @@ import java.nio.channels.CompletionHandler;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
 import java.util.EnumSet;
 import java.util.concurrent.ExecutorService;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
- * A temp file for body bytes that do not fit in memory. All I/O is asynchronous, on a small
- * executor of its own, so a selector thread never blocks on the disk. The file is unlinked as
- * soon as it is opened: it disappears when closed, or when the process dies.
+ * A temp file that body bytes are appended to, in order, when they do not fit in memory. All I/O
+ * is asynchronous, on the {@link SpoolIo} executor, so a selector thread never blocks on the disk.
+ * The file is unlinked as soon as it is opened: it disappears when closed, or when the process dies.
  *
- * <p>Callers issue at most one write and one read at a time; completions run on the executor.
+ * <p>Threading: {@link #append}, {@link #end}, {@link #queued} and friends are called with
+ * {@code lock} held; write completions take it and then tell the owner. One write is in flight at
+ * a time, which keeps the bytes in order.
  */
 final class SpillFile implements Closeable {
+    private final Object lock;
     private final AsynchronousFileChannel channel;
+    private final Runnable onWritten;
+    private final Consumer<Throwable> onFailed;
+    private final ArrayDeque<Buffer> queue = new ArrayDeque<>();
+    private long queued;
+    private boolean writing;
+    private long end;
+    private boolean closed;
 
-    private SpillFile(AsynchronousFileChannel channel) {
+    private SpillFile(Object lock, AsynchronousFileChannel channel, Runnable onWritten, Consumer<Throwable> onFailed) {
+        this.lock = lock;
         this.channel = channel;
+        this.onWritten = onWritten;
+        this.onFailed = onFailed;
     }
 
-    static SpillFile create(Path dir, ExecutorService executor) throws IOException {
+    /**
+     * @param onWritten run with {@code lock} held after each completed write
+     * @param onFailed  run with {@code lock} held if a write fails; no write follows
+     */
+    static SpillFile create(Path dir, ExecutorService executor, Object lock, Runnable onWritten,
+                            Consumer<Throwable> onFailed) throws IOException {
         Files.createDirectories(dir);
         Path path = Files.createTempFile(dir, "kodiak-", ".body");
         try {
             AsynchronousFileChannel ch = AsynchronousFileChannel.open(path,
                     EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE), executor);
-            return new SpillFile(ch);
+            return new SpillFile(lock, ch, onWritten, onFailed);
         } finally {
             Files.deleteIfExists(path);
         }
     }
 
-    /** Writes all of {@code data} at {@code position}; {@code done} gets the error or null. */
-    void write(ByteBuffer data, long position, java.util.function.Consumer<Throwable> done) {
-        channel.write(data, position, null, new CompletionHandler<Integer, Void>() {
-            long pos = position;
-
-            @Override
-            public void completed(Integer n, Void a) {
-                pos += n;
-                if (data.hasRemaining()) {
-                    channel.write(data, pos, null, this);
-                } else {
-                    done.accept(null);
-                }
-            }
-
-            @Override
-            public void failed(Throwable t, Void a) {
-                done.accept(t);
-            }
-        });
+    /** Queues {@code b} to be written after everything appended before it. */
+    void append(Buffer b) {
+        queue.add(b);
+        queued += b.remaining();
+        writeNext();
     }
 
-    /** Reads up to {@code max} bytes at {@code position}; {@code done} gets the bytes (flipped) or the error. */
+    /** Bytes appended but not yet on disk. */
+    long queued() {
+        return queued;
+    }
+
+    /** Bytes on disk, readable with {@link #read}. */
+    long end() {
+        return end;
+    }
+
+    /** Whether every appended byte is on disk. */
+    boolean idle() {
+        return !writing && queue.isEmpty();
+    }
+
+    /** Starts over at position 0, reusing the file; only when {@link #idle()} and fully read. */
+    void rewind() {
+        end = 0;
+    }
+
+    /** Reads up to {@code max} bytes at {@code position}; {@code done} gets them (flipped) or the error, without the lock. */
     void read(long position, int max, BiConsumer<ByteBuffer, Throwable> done) {
         ByteBuffer dst = ByteBuffer.allocate(max);
         channel.read(dst, position, null, new CompletionHandler<Integer, Void>() {
@@ -68,14 +95,12 @@ final class SpillFile implements Closeable {
             public void completed(Integer n, Void a) {
                 if (n < 0) {
                     done.accept(null, new IOException("spill file truncated"));
-                    return;
-                }
-                if (dst.hasRemaining() && n > 0) {
+                } else if (dst.hasRemaining() && n > 0) {
                     channel.read(dst, position + dst.position(), null, this);
-                    return;
+                } else {
+                    dst.flip();
+                    done.accept(dst, null);
                 }
-                dst.flip();
-                done.accept(dst, null);
             }
 
             @Override
@@ -85,12 +110,62 @@ final class SpillFile implements Closeable {
         });
     }
 
+    private void writeNext() {
+        if (writing || closed || queue.isEmpty()) {
+            return;
+        }
+        Buffer b = queue.poll();
+        ByteBuffer data = b.toByteBuffer();
+        int n = data.remaining();
+        writing = true;
+        channel.write(data, end, null, new CompletionHandler<Integer, Void>() {
+            long at = end;
+
+            @Override
+            public void completed(Integer written, Void a) {
+                at += written;
+                if (data.hasRemaining()) {
+                    channel.write(data, at, null, this);
+                    return;
+                }
+                synchronized (lock) {
+                    writing = false;
+                    if (closed) {
+                        return;
+                    }
+                    queued -= n;
+                    end += n;
+                    writeNext();
+                    onWritten.run();
+                }
+            }
+
+            @Override
+            public void failed(Throwable t, Void a) {
+                synchronized (lock) {
+                    writing = false;
+                    if (!closed) {
+                        onFailed.accept(t);
+                    }
+                }
+            }
+        });
+    }
+
     @Override
     public void close() {
+        closed = true;
+        queue.clear();
+        queued = 0;
         try {
             channel.close();
         } catch (IOException ignored) {
             // The file is already unlinked; closing can only fail if it is already closed.
         }
+    }
+
+    @Override
+    public String toString() {
+        return "SpillFile[" + end + " on disk, " + queued + " queued]";
     }
 }

@@ -1,10 +1,8 @@
 package io.kodiak.buffer;
 
 import org.glassfish.grizzly.Buffer;
-import org.glassfish.grizzly.memory.Buffers;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 
@@ -26,8 +24,6 @@ public final class Spool {
         void onSpoolFailed(Spool spool, Throwable error);
     }
 
-    private static final int READ_CHUNK = 64 * 1024;
-
     private final Object lock;
     private final long memoryLimit;
     private final long fileLimit;
@@ -37,15 +33,10 @@ public final class Spool {
 
     private final ArrayDeque<Buffer> memory = new ArrayDeque<>();
     private long memoryBytes;
+    /** Bytes queue behind the file until the consumer has read all of it. */
     private boolean spilling;
     private SpillFile file;
-    private final ArrayDeque<Buffer> toFile = new ArrayDeque<>();
-    private long toFileBytes;
-    private boolean writing;
-    private long fileEnd;      // bytes committed to the file
-    private long fileRead;     // next position to read
-    private boolean reading;
-    private Buffer readAhead;  // bytes read from the file, not yet polled
+    private final FileCursor cursor;
     private boolean ended;
     private boolean closed;
     private long total;
@@ -57,31 +48,30 @@ public final class Spool {
         this.dir = dir;
         this.io = io;
         this.listener = listener;
+        this.cursor = new FileCursor(lock, () -> listener.onSpoolReady(this), e -> listener.onSpoolFailed(this, e));
     }
 
     /** Adds bytes at the tail. The spool keeps {@code b}; the caller must not reuse it. */
     public void add(Buffer b) throws IOException {
         int n = b.remaining();
-        if (n == 0) {
+        if (n == 0 || closed) {
             return;
         }
         total += n;
-        if (!spilling) {
-            memory.add(b);
-            memoryBytes += n;
-            // ">=" as in full(): at exactly the limit a non-spilling spool would report full and
-            // pause the producer, which is streaming, not buffering.
-            if (memoryBytes >= memoryLimit && fileLimit > 0) {
-                spilling = true; // from now on bytes queue behind the file, keeping their order
-                if (file == null) {
-                    file = io.newFile(dir);
-                }
-            }
+        if (spilling) {
+            file.append(b);
             return;
         }
-        toFile.add(b);
-        toFileBytes += n;
-        writeNext();
+        memory.add(b);
+        memoryBytes += n;
+        // ">=" as in full(): at exactly the limit a non-spilling spool would report full and pause
+        // the producer, which is streaming, not buffering.
+        if (memoryBytes >= memoryLimit && fileLimit > 0) {
+            spilling = true; // from now on bytes queue behind the file, keeping their order
+            if (file == null) {
+                file = io.newFile(dir, lock, () -> listener.onSpoolReady(this), e -> listener.onSpoolFailed(this, e));
+            }
+        }
     }
 
     /** The producer has no more bytes. */
@@ -98,7 +88,7 @@ public final class Spool {
         if (!spilling) {
             return memoryBytes >= memoryLimit;
         }
-        return toFileBytes >= memoryLimit || (fileEnd - fileRead) + toFileBytes >= fileLimit;
+        return file.queued() >= memoryLimit || (file.end() - cursor.position()) + file.queued() >= fileLimit;
     }
 
     /**
@@ -111,14 +101,17 @@ public final class Spool {
             memoryBytes -= b.remaining();
             return b;
         }
-        if (readAhead != null) {
-            b = readAhead;
-            readAhead = null;
-            readNext();
-            return b;
+        if (!spilling) {
+            return null;
         }
-        readNext();
-        return null;
+        b = cursor.poll(file);
+        if (b == null && file.idle() && cursor.caughtUp(file)) {
+            // The consumer caught up with the file: back to memory, reuse the file from the start.
+            spilling = false;
+            file.rewind();
+            cursor.reset();
+        }
+        return b;
     }
 
     /** Whether every byte has been added and polled. */
@@ -127,7 +120,7 @@ public final class Spool {
     }
 
     public boolean isEmpty() {
-        return memoryBytes == 0 && readAhead == null && !spilling;
+        return memoryBytes == 0 && !spilling;
     }
 
     /** Bytes added so far. */
@@ -144,76 +137,16 @@ public final class Spool {
     public void close() {
         closed = true;
         memory.clear();
-        toFile.clear();
         memoryBytes = 0;
-        toFileBytes = 0;
-        readAhead = null;
+        cursor.close();
         if (file != null) {
             file.close();
         }
     }
 
-    private void writeNext() {
-        if (writing || closed || toFile.isEmpty()) {
-            return;
-        }
-        Buffer b = toFile.poll();
-        int n = b.remaining();
-        writing = true;
-        file.write(b.toByteBuffer(), fileEnd, error -> {
-            synchronized (lock) {
-                writing = false;
-                if (closed) {
-                    return;
-                }
-                if (error != null) {
-                    listener.onSpoolFailed(this, error);
-                    return;
-                }
-                toFileBytes -= n;
-                fileEnd += n;
-                writeNext();
-                listener.onSpoolReady(this);
-            }
-        });
-    }
-
-    private void readNext() {
-        if (reading || closed || readAhead != null) {
-            return;
-        }
-        if (fileRead == fileEnd) {
-            if (spilling && !writing && toFile.isEmpty()) {
-                // The consumer caught up with the file: back to memory, reuse the file from the start.
-                spilling = false;
-                fileRead = 0;
-                fileEnd = 0;
-            }
-            return;
-        }
-        int n = (int) Math.min(READ_CHUNK, fileEnd - fileRead);
-        long at = fileRead;
-        reading = true;
-        file.read(at, n, (bytes, error) -> {
-            synchronized (lock) {
-                reading = false;
-                if (closed) {
-                    return;
-                }
-                if (error != null) {
-                    listener.onSpoolFailed(this, error);
-                    return;
-                }
-                fileRead += bytes.remaining();
-                readAhead = Buffers.wrap(null, bytes);
-                listener.onSpoolReady(this);
-            }
-        });
-    }
-
     @Override
     public String toString() {
-        return "Spool[memory=" + memoryBytes + ", file=" + (fileEnd - fileRead) + "+" + toFileBytes
+        return "Spool[memory=" + memoryBytes + (file == null ? "" : ", " + file + ", " + cursor)
                 + (ended ? ", ended" : "") + "]";
     }
 }

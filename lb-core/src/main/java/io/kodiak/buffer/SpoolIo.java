@@ -21,12 +21,9 @@ public final class SpoolIo implements AutoCloseable {
         });
     }
 
-    ExecutorService executor() {
-        return executor;
-    }
-
-    SpillFile newFile(Path dir) throws java.io.IOException {
-        return SpillFile.create(dir, executor);
+    SpillFile newFile(Path dir, Object lock, Runnable onWritten, java.util.function.Consumer<Throwable> onFailed)
+            throws java.io.IOException {
+        return SpillFile.create(dir, executor, lock, onWritten, onFailed);
     }
 
     @Override

@@ -28,8 +28,11 @@ final class Chars {
             FIELD_VALUE[c] = true;
         }
         // request-target: visible ASCII only; anything else (SP, CTL, DEL, 8-bit) is rejected.
+        // '#' too: a fragment is never part of a request-target (RFC 9112 §3.2), and a proxy that
+        // routes on the path before '#' while the upstream reads past it is an ACL bypass
+        // (HAProxy CVE-2023-45539).
         for (int c = 0x21; c <= 0x7e; c++) {
-            TARGET[c] = true;
+            TARGET[c] = c != '#';
         }
         // uri-host = IP-literal / IPv4address / reg-name, plus ":" port
         for (int c = 0; c < 256; c++) {

@@ -182,6 +182,10 @@ public final class HeadParser {
     // ------------------------------------------------------------------ semantics
 
     private static void checkRequestSemantics(RequestHead r) throws HttpException {
+        if ("CONNECT".equals(r.method)) {
+            // Kodiak is no forward proxy: whatever else the request says, the method is refused.
+            throw new HttpException(405, "CONNECT is not supported");
+        }
         HeaderFields f = r.fields;
         byte[] b = r.head;
         int hosts = f.count("host");
@@ -204,7 +208,7 @@ public final class HeadParser {
         parseTarget(r, hostValue);
 
         boolean te = f.indexOf("transfer-encoding", 0) >= 0;
-        long cl = contentLength(f, 400);
+        long cl = FramingFields.contentLength(f, 400);
         if (te) {
             if (cl >= 0) {
                 throw new HttpException(400, "both Content-Length and Transfer-Encoding");
@@ -212,7 +216,7 @@ public final class HeadParser {
             if (r.versionMinor == 0) {
                 throw new HttpException(400, "Transfer-Encoding in an HTTP/1.0 request");
             }
-            checkChunkedOnly(f, 400);
+            FramingFields.checkChunkedOnly(f, 400);
             r.contentLength = RequestHead.CHUNKED;
         } else {
             r.contentLength = cl < 0 ? RequestHead.NO_BODY : cl;
@@ -236,9 +240,6 @@ public final class HeadParser {
         byte[] b = r.head;
         int s = r.targetStart;
         int e = r.targetEnd;
-        if ("CONNECT".equals(r.method)) {
-            throw new HttpException(405, "CONNECT is not supported");
-        }
         String authority = hostValue;
         if (b[s] == '/') {
             r.path = pathOf(b, s, e);
@@ -261,8 +262,15 @@ public final class HeadParser {
                 auth = query;
             }
             authority = t.substring(schemeEnd, auth);
-            if (authority.isEmpty() || authority.indexOf('@') >= 0) {
+            // The authority becomes the Host sent upstream and a quoted Forwarded host, so it
+            // gets the same byte check as a Host field; userinfo ('@') is not allowed in http(s).
+            if (authority.isEmpty()) {
                 throw new HttpException(400, "malformed authority in request target");
+            }
+            for (int k = s + schemeEnd; k < s + auth; k++) {
+                if (!Chars.isHost(b[k])) {
+                    throw new HttpException(400, "malformed authority in request target");
+                }
             }
             r.absoluteForm = true;
             r.targetStart = s + auth;
@@ -288,83 +296,11 @@ public final class HeadParser {
         return colon < 0 ? authority : authority.substring(0, colon);
     }
 
-    /**
-     * @return the Content-Length, or -1 if absent; identical repeated values (as lists or as
-     *         separate fields) are accepted as one, as RFC 9112 §6.3 allows
-     */
-    private static long contentLength(HeaderFields f, int status) throws HttpException {
-        long value = -1;
-        byte[] b = f.bytes();
-        for (int i = f.indexOf("content-length", 0); i >= 0; i = f.indexOf("content-length", i + 1)) {
-            int p = f.valueStart(i);
-            int end = f.valueEnd(i);
-            do {
-                while (p < end && (b[p] == ' ' || b[p] == '\t')) {
-                    p++;
-                }
-                long v = 0;
-                int digits = 0;
-                while (p < end && digit(b[p])) {
-                    if (++digits > 18) {
-                        throw new HttpException(status, "Content-Length too large");
-                    }
-                    v = v * 10 + (b[p++] - '0');
-                }
-                while (p < end && (b[p] == ' ' || b[p] == '\t')) {
-                    p++;
-                }
-                if (digits == 0 || (p < end && b[p] != ',')) {
-                    throw new HttpException(status, "invalid Content-Length");
-                }
-                if (value >= 0 && v != value) {
-                    throw new HttpException(status, "conflicting Content-Length values");
-                }
-                value = v;
-            } while (p++ < end);
-        }
-        return value;
-    }
-
-    /** Transfer-Encoding must be exactly {@code chunked}: one coding, once. */
-    private static void checkChunkedOnly(HeaderFields f, int status) throws HttpException {
-        int tokens = 0;
-        boolean lastChunked = false;
-        byte[] b = f.bytes();
-        for (int i = f.indexOf("transfer-encoding", 0); i >= 0; i = f.indexOf("transfer-encoding", i + 1)) {
-            int p = f.valueStart(i);
-            int end = f.valueEnd(i);
-            while (p <= end) {
-                int s = p;
-                while (p < end && b[p] != ',') {
-                    p++;
-                }
-                int te = p;
-                int ts = s;
-                while (ts < te && (b[ts] == ' ' || b[ts] == '\t')) {
-                    ts++;
-                }
-                while (te > ts && (b[te - 1] == ' ' || b[te - 1] == '\t')) {
-                    te--;
-                }
-                if (te > ts) {
-                    tokens++;
-                    lastChunked = Chars.equalsLower(b, ts, te, "chunked");
-                }
-                p++;
-            }
-        }
-        if (!lastChunked) {
-            throw new HttpException(status, "Transfer-Encoding does not end in chunked");
-        }
-        if (tokens != 1) {
-            throw new HttpException(status == 400 ? 501 : status, "unsupported transfer coding");
-        }
-    }
-
     private static void checkResponseSemantics(ResponseHead r, boolean headRequest) throws HttpException {
         HeaderFields f = r.fields;
         boolean te = f.indexOf("transfer-encoding", 0) >= 0;
-        long cl = contentLength(f, 502);
+        long cl = FramingFields.contentLength(f, 502);
+        r.declaredLength = cl;
         boolean close = f.hasToken("connection", "close");
         r.keepAlive = r.versionMinor == 1 ? !close : !close && f.hasToken("connection", "keep-alive");
         int s = r.status;
@@ -376,7 +312,11 @@ public final class HeadParser {
             if (cl >= 0) {
                 throw new HttpException(502, "both Content-Length and Transfer-Encoding");
             }
-            checkChunkedOnly(f, 502);
+            if (r.versionMinor == 0) {
+                // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means the framing is faulty.
+                throw new HttpException(502, "Transfer-Encoding in an HTTP/1.0 response");
+            }
+            FramingFields.checkChunkedOnly(f, 502);
             r.framing = ResponseHead.Framing.CHUNKED;
         } else if (cl >= 0) {
             r.framing = ResponseHead.Framing.LENGTH;

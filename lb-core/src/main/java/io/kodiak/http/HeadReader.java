@@ -25,6 +25,8 @@ public final class HeadReader {
     private int scanned;
     private int firstLineEnd = -1;
     private int leadingEmpty;
+    /** A leading empty line's CR ended the previous buffer; its LF must come first in the next. */
+    private boolean pendingCr;
 
     /**
      * @param maxStartLine    longest start line, without its line end
@@ -55,7 +57,7 @@ public final class HeadReader {
         while (src.hasRemaining()) {
             if (len == 0) {
                 byte b = src.get(src.position());
-                if (b == '\r' || b == '\n') {
+                if (pendingCr || b == '\r' || b == '\n') {
                     skipLeadingLineEnd(src);
                     continue;
                 }
@@ -80,19 +82,26 @@ public final class HeadReader {
         return null;
     }
 
+    /**
+     * Skips one byte of an empty line before the start line. A CRLF may straddle two buffers, so
+     * a trailing CR is remembered rather than read ahead: the head must parse the same however
+     * the stream was split.
+     */
     private void skipLeadingLineEnd(Buffer src) throws HttpException {
         byte b = src.get();
-        if (b == '\r') {
+        if (pendingCr) {
+            pendingCr = false;
+            if (b != '\n') {
+                throw new HttpException(400, "bare CR before the start line");
+            }
+        } else if (b == '\r') {
             if (!src.hasRemaining()) {
-                // A lone CR at a buffer boundary: keep it as head bytes so the parser sees it.
-                ensureCapacity(1);
-                buf[len++] = b;
+                pendingCr = true;
                 return;
             }
-            if (src.get(src.position()) != '\n') {
-                throw new HttpException(400, "bare CR before request line");
+            if (src.get() != '\n') {
+                throw new HttpException(400, "bare CR before the start line");
             }
-            src.get();
         }
         if (++leadingEmpty > MAX_LEADING_EMPTY_LINES) {
             throw new HttpException(400, "too many empty lines before the start line");
@@ -111,10 +120,6 @@ public final class HeadReader {
                 int lineLen = i > 0 && buf[i - 1] == '\r' ? i - 1 : i;
                 if (lineLen > maxStartLine) {
                     throw new HttpException(startLineStatus, "start line too long");
-                }
-                if (lineLen == 0) {
-                    // Only possible after a CR that straddled buffers at the very start.
-                    throw new HttpException(400, "empty start line");
                 }
             }
             // The head ends at an empty line: LF LF or LF CR LF.
@@ -143,6 +148,7 @@ public final class HeadReader {
         scanned = 0;
         firstLineEnd = -1;
         leadingEmpty = 0;
+        pendingCr = false;
         if (buf.length > 4 * INITIAL) {
             buf = new byte[INITIAL];
         }
@@ -150,6 +156,6 @@ public final class HeadReader {
 
     @Override
     public String toString() {
-        return "HeadReader[" + len + " bytes buffered]";
+        return "HeadReader[" + len + " bytes buffered" + (pendingCr ? ", CR pending" : "") + "]";
     }
 }

@@ -24,10 +24,17 @@ final class Hop {
 
     /**
      * Whether a {@code Connection} field names field {@code i}. Fields that carry the message's
-     * identity or framing are never removed this way: {@code Connection: host} must not make a
-     * request lose its Host.
+     * identity or the forwarding chain are never removed this way: {@code Connection: host} must
+     * not make a request lose its Host, and {@code Connection: X-Forwarded-For} must not let a
+     * client erase the entries a trusted proxy in front of Kodiak appended, leaving the upstream
+     * to see that proxy's (internal) address as the client's.
      */
     static boolean droppedByConnection(HeaderFields f, int i) {
-        return !f.nameIs(i, "host") && f.namedByConnection(i);
+        return !isProtected(f, i) && f.namedByConnection(i);
+    }
+
+    private static boolean isProtected(HeaderFields f, int i) {
+        return f.nameIs(i, "host") || f.nameIs(i, "x-forwarded-for") || f.nameIs(i, "forwarded")
+                || f.nameIs(i, "x-forwarded-proto") || f.nameIs(i, "x-forwarded-host");
     }
 }

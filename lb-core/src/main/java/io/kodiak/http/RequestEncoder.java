@@ -22,10 +22,14 @@ public final class RequestEncoder {
         if (r.absoluteForm) {
             // Forward origin-form: the method, then the path and query of the absolute target.
             out.append(r.method).append(" ");
-            if (r.targetStart == r.targetEnd || b[r.targetStart] != '/') {
-                out.append("/");
+            if (r.targetStart == r.targetEnd && "OPTIONS".equals(r.method)) {
+                out.append("*"); // RFC 9112 §3.2.4: OPTIONS of a bare authority means the server itself
+            } else {
+                if (r.targetStart == r.targetEnd || b[r.targetStart] != '/') {
+                    out.append("/");
+                }
+                out.append(b, r.targetStart, r.targetEnd);
             }
-            out.append(b, r.targetStart, r.targetEnd);
         } else {
             out.append(b, 0, r.targetEnd); // method SP target, byte for byte
         }
@@ -59,6 +63,10 @@ public final class RequestEncoder {
             String authority = authorityOf(r);
             hostValue = authority;
             out.field("Host", authority);
+        } else if (hostValue == null) {
+            // An HTTP/1.0 client may omit Host, but what goes upstream is HTTP/1.1, which must
+            // carry one; with no authority known it is empty (RFC 9112 §3.2).
+            out.append("Host:").crlf();
         }
         if (r.webSocketUpgrade) {
             out.field("Connection", "upgrade");
@@ -72,13 +80,15 @@ public final class RequestEncoder {
         if (fwd.xForwardedProto()) {
             out.field("X-Forwarded-Proto", scheme);
         }
-        if (fwd.xForwardedHost() && hostValue != null) {
+        // An empty Host (allowed when the target has no authority) is no host to report.
+        boolean hasHost = hostValue != null && !hostValue.isEmpty();
+        if (fwd.xForwardedHost() && hasHost) {
             out.field("X-Forwarded-Host", hostValue);
         }
         if (fwd.forwarded()) {
             String node = clientIp.indexOf(':') >= 0 ? "\"[" + clientIp + "]\"" : clientIp;
-            String element = "for=" + node + ";proto=" + scheme
-                    + (hostValue == null ? "" : ";host=\"" + hostValue.replace("\"", "") + "\"");
+            // hostValue passed the Host byte check, so it holds no '"' or '\' to escape.
+            String element = "for=" + node + ";proto=" + scheme + (hasHost ? ";host=\"" + hostValue + "\"" : "");
             out.field("Forwarded", fwdExisting == null ? element : fwdExisting + ", " + element);
         }
         if (bodyLength == RequestHead.CHUNKED) {

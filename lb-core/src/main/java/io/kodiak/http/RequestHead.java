@@ -37,7 +37,10 @@ public final class RequestHead {
         return "HEAD".equals(method);
     }
 
-    /** The request target bytes as received (origin-form unless {@link #absoluteForm()}). */
+    /**
+     * The request target bytes as received; for {@link #absoluteForm()} only what follows the
+     * authority (path and query, possibly empty), which is what is forwarded.
+     */
     public String target() {
         return new String(head, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
     }

@@ -26,13 +26,11 @@ public final class ResponseEncoder {
         HeaderFields f = r.fields;
         byte[] b = r.head;
         Bytes out = new Bytes(b.length + 96);
-        out.append("HTTP/1.1 ").append(b, 9, r.reasonEnd).crlf();
-        boolean keepLength = framing == ClientFraming.NONE && r.status != 204 && r.status >= 200;
+        // status-line = HTTP-version SP status-code SP [ reason-phrase ]: the second SP stays
+        // even when the upstream sent none.
+        out.append("HTTP/1.1 ").append(b, 9, 12).append(" ").append(b, r.reasonStart, r.reasonEnd).crlf();
         for (int i = 0; i < f.size(); i++) {
             if (f.nameIs(i, "content-length")) {
-                if (keepLength) {
-                    out.append(b, f.nameStart(i), f.valueEnd(i)).crlf(); // HEAD and 304 keep theirs
-                }
                 continue;
             }
             if (upgrade && f.nameIs(i, "upgrade")) {
@@ -51,6 +49,13 @@ public final class ResponseEncoder {
             out.field("Server", server.value());
         }
         switch (framing) {
+            case NONE -> {
+                // HEAD and 304 keep the length the upstream declared, as one canonical field
+                // even if it came as "5, 5" or repeated; 1xx and 204 never carry one.
+                if (r.status >= 200 && r.status != 204 && r.declaredLength >= 0) {
+                    out.append("Content-Length: ").append(r.declaredLength).crlf();
+                }
+            }
             case LENGTH -> out.append("Content-Length: ").append(length).crlf();
             case CHUNKED -> out.field("Transfer-Encoding", "chunked");
             default -> { }

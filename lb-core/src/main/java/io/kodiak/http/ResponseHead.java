@@ -13,6 +13,8 @@ public final class ResponseHead {
     int reasonEnd;
     Framing framing;
     long contentLength = -1;
+    /** The valid Content-Length the upstream declared, whatever the framing; -1 if none. */
+    long declaredLength = -1;
     boolean keepAlive;
 
     ResponseHead(byte[] head) {

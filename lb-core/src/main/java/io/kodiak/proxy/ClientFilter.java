@@ -42,7 +42,7 @@ final class ClientFilter extends BaseFilter {
     public NextAction handleRead(FilterChainContext ctx) {
         ClientSession s = SESSION.get(ctx.getConnection());
         if (s != null) {
-            s.onRead((Buffer) ctx.getMessage());
+            s.onRead(ReadBuffers.own(ctx.getMessage()));
         }
         return ctx.getStopAction();
     }

@@ -124,7 +124,7 @@ final class ClientSession {
                     LOG.fine(() -> this + ": client stopped reading; closing");
                     abort();
                 }
-                default -> deadline = 0;
+                default -> clearDeadline();
             }
             return;
         }
@@ -316,8 +316,7 @@ final class ClientSession {
                     clientInflight -= n;
                     if (deadlineKind == SEND) {
                         if (clientInflight == 0) {
-                            deadline = 0;
-                            deadlineKind = NONE;
+                            clearDeadline();
                         } else {
                             setDeadline(SEND, timeouts().send().toNanos());
                         }

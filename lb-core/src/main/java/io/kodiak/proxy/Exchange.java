@@ -75,20 +75,18 @@ final class Exchange implements Spool.Listener {
     private boolean begun;
     private BodyBuffer.Reader reader;
     private int upInflight;
+    /** The request head, written with the first body bytes. */
+    private Buffer upHead;
+    /** The response head, written with the first body bytes. */
+    private Buffer clientHead;
+    private boolean pumpingRequest;
+    private boolean repumpRequest;
+    private boolean pumpingResponse;
+    private boolean repumpResponse;
     private boolean requestSent;
     private boolean upstreamPaused;
     private long deadline;
     private int deadlineKind;
-    /*
-     * Grizzly completes a write in the caller's thread when the socket takes it at once, so a
-     * write's completion handler can call back into the pump that issued the write. A nested pump
-     * would interleave its writes with the outer one's (a chunk's size line, data and CRLF are three
-     * writes) or finish the exchange twice; instead it only asks the outer pump to go round again.
-     */
-    private boolean pumpingRequest;
-    private boolean pumpRequestAgain;
-    private boolean pumpingResponse;
-    private boolean pumpResponseAgain;
 
     // response
     private HeadReader respReader;
@@ -329,65 +327,74 @@ final class Exchange implements Spool.Listener {
         // The reader must exist before the first write: a write may complete synchronously and pump.
         reader = body != null ? body.reader(this) : null;
         setDeadline(SEND, pc.timeouts().send().toNanos());
-        writeUpstream(Buffers.wrap(uc.connection.getMemoryManager(), head.array(), 0, head.length()));
+        upHead = Buffers.wrap(uc.connection.getMemoryManager(), head.array(), 0, head.length());
         pumpRequest();
     }
 
+    /**
+     * Writes request bytes while the upstream takes them. A write can complete synchronously and
+     * call back into this method; the guard turns that into another turn of the outer loop, so
+     * the pieces of one chunk (size line, data, CRLF) are never interleaved with the next.
+     */
     private void pumpRequest() {
         if (pumpingRequest) {
-            pumpRequestAgain = true;
+            repumpRequest = true;
             return;
         }
         pumpingRequest = true;
         try {
             do {
-                pumpRequestAgain = false;
+                repumpRequest = false;
                 pumpRequestOnce();
-            } while (pumpRequestAgain);
+            } while (repumpRequest && !finished);
         } finally {
             pumpingRequest = false;
         }
     }
 
     private void pumpRequestOnce() {
-        // Re-checked on every round: a write that fails at once ends the attempt (uc becomes null).
-        while (uc != null && !requestSent && phase != Phase.CONNECTING && !finished
-                && upInflight < UPSTREAM_HIGH_WATER) {
-            Buffer b;
-            if (reader != null) {
-                b = reader.poll();
-                if (b == null) {
-                    if (reader.done()) {
-                        requestComplete();
+        if (uc == null || requestSent || phase == Phase.CONNECTING || finished) {
+            return;
+        }
+        // Everything ready goes out in one write: the head with the first body bytes, and a
+        // chunk's size line, data and CRLF together.
+        Buffer out = upHead;
+        upHead = null;
+        boolean chunked = stream != null && req.contentLength() == RequestHead.CHUNKED;
+        long budget = UPSTREAM_HIGH_WATER - upInflight;
+        boolean complete = false;
+        while (budget > 0) {
+            Buffer b = reader != null ? reader.poll() : stream != null ? stream.poll() : null;
+            if (b == null) {
+                if (reader != null ? reader.done() : stream == null || stream.drained()) {
+                    if (chunked) {
+                        out = gather(out, wrap(LAST_CHUNK));
                     }
-                    break;
+                    complete = true;
                 }
-            } else if (stream != null) {
-                b = stream.poll();
-                if (b == null) {
-                    if (stream.drained()) {
-                        if (req.contentLength() == RequestHead.CHUNKED) {
-                            writeUpstream(wrap(LAST_CHUNK));
-                        }
-                        requestComplete();
-                    }
-                    break;
-                }
-                if (req.contentLength() == RequestHead.CHUNKED) {
-                    writeUpstream(wrap((Integer.toHexString(b.remaining()) + "\r\n").getBytes(StandardCharsets.US_ASCII)));
-                    writeUpstream(b);
-                    writeUpstream(wrap(CRLF));
-                    continue;
-                }
-            } else {
-                requestComplete();
                 break;
             }
-            writeUpstream(b);
+            budget -= b.remaining();
+            if (chunked) {
+                out = gather(out, wrap((Integer.toHexString(b.remaining()) + "\r\n").getBytes(StandardCharsets.US_ASCII)));
+                out = gather(gather(out, b), wrap(CRLF));
+            } else {
+                out = gather(out, b);
+            }
+        }
+        if (out != null) {
+            writeUpstream(out);
+        }
+        if (complete && uc != null && !finished) {
+            requestComplete();
         }
         if (stream != null && !finished && !stream.full()) {
             s.resumeRead(ClientSession.PAUSE_BODY);
         }
+    }
+
+    private Buffer gather(Buffer a, Buffer b) {
+        return a == null ? b : Buffers.appendBuffers(s.connection.getMemoryManager(), a, b, false);
     }
 
     private void requestComplete() {
@@ -531,8 +538,8 @@ final class Exchange implements Spool.Listener {
         keepAlive = req.keepAlive() && framing != ClientFraming.CLOSE && bodyComplete && !ctx.stopping();
         Bytes head = ResponseEncoder.encode(resp, s.config.serverHeader(), framing, length, keepAlive,
                 req.versionMinor(), false);
-        s.write(head.array(), head.length());
-        headSent = true;
+        clientHead = wrap(head.toArray());
+        headSent = true; // committed: from here on a failure can only truncate
         respDecoder = switch (resp.framing()) {
             case NONE -> null;
             case LENGTH -> length == 0 ? null : BodyDecoder.length(length);
@@ -573,17 +580,18 @@ final class Exchange implements Spool.Listener {
         }
     }
 
+    /** Writes response bytes while the client takes them; re-entrant calls fold into the outer loop. */
     private void pumpResponse() {
         if (pumpingResponse) {
-            pumpResponseAgain = true;
+            repumpResponse = true;
             return;
         }
         pumpingResponse = true;
         try {
             do {
-                pumpResponseAgain = false;
+                repumpResponse = false;
                 pumpResponseOnce();
-            } while (pumpResponseAgain);
+            } while (repumpResponse && !finished);
         } finally {
             pumpingResponse = false;
         }
@@ -593,26 +601,35 @@ final class Exchange implements Spool.Listener {
         if (!headSent || finished) {
             return;
         }
-        while (s.clientWritable()) {
+        // Everything ready goes out in one write: the head with the first body bytes, and a
+        // chunk's size line, data and CRLF together.
+        Buffer out = clientHead;
+        clientHead = null;
+        long budget = ClientSession.CLIENT_HIGH_WATER - s.clientInflight();
+        while (budget > 0) {
             Buffer b = respSpool.poll();
             if (b == null) {
                 break;
             }
+            budget -= b.remaining();
             if (framing == ClientFraming.CHUNKED) {
-                s.write(wrap((Integer.toHexString(b.remaining()) + "\r\n").getBytes(StandardCharsets.US_ASCII)));
-                s.write(b);
-                s.write(wrap(CRLF));
+                out = gather(out, wrap((Integer.toHexString(b.remaining()) + "\r\n").getBytes(StandardCharsets.US_ASCII)));
+                out = gather(gather(out, b), wrap(CRLF));
             } else {
-                s.write(b);
+                out = gather(out, b);
             }
+        }
+        boolean done = upstreamDone && respSpool.drained();
+        if (done && framing == ClientFraming.CHUNKED) {
+            out = gather(out, wrap(LAST_CHUNK));
+        }
+        if (out != null) {
+            s.write(out);
         }
         if (upstreamPaused && uc != null && !respSpool.full()) {
             resumeUpstream(uc);
         }
-        if (upstreamDone && respSpool.drained()) {
-            if (framing == ClientFraming.CHUNKED) {
-                s.write(wrap(LAST_CHUNK));
-            }
+        if (done) {
             finished = true;
             phase = Phase.DONE;
             cleanup();

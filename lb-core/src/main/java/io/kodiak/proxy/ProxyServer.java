@@ -55,6 +55,7 @@ public final class ProxyServer implements AutoCloseable {
         FilterChain upstreamChain = FilterChainBuilder.stateless()
                 .add(new TransportFilter()).add(new UpstreamFilter()).build();
         TCPNIOConnectorHandler connector = TCPNIOConnectorHandler.builder(transport).processor(upstreamChain).build();
+        transport.setNIOChannelDistributor(new AffinityDistributor(transport, upstreamChain));
 
         SplittableRandom seeds = new SplittableRandom();
         Map<Upstream, ConnectionPool> connectionPools = new IdentityHashMap<>();

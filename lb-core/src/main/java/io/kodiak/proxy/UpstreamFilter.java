@@ -26,7 +26,7 @@ final class UpstreamFilter extends BaseFilter {
         if (owner == null) {
             uc.pool.retire(uc);
         } else {
-            owner.onUpstreamRead(uc, (Buffer) ctx.getMessage());
+            owner.onUpstreamRead(uc, ReadBuffers.own(ctx.getMessage()));
         }
         return ctx.getStopAction();
     }

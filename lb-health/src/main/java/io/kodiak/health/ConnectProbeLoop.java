@@ -1,0 +1,297 @@
+package io.kodiak.health;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.SocketException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.UnresolvedAddressException;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.PriorityQueue;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Runs non-blocking TCP connects with deadlines on one {@link Selector} and one daemon thread, for
+ * any number of {@link TcpConnectProbe}s.
+ *
+ * <p><b>Why plain NIO rather than Grizzly's {@code TCPNIOConnectorHandler}:</b> a connect check needs
+ * nothing but "did {@code finishConnect()} succeed in time". A Grizzly transport would bring its own
+ * selector and worker threads, a filter chain and a lifecycle, and would tie this library to the data
+ * path's transport; one selector thread is a page of code, and it keeps probe load off the proxy's
+ * selector threads.
+ *
+ * <p><b>Threading.</b> {@link #connect} may be called from any thread; it queues the connect and
+ * wakes the loop. Everything else (opening, connecting, deadlines, closing sockets) happens on the
+ * loop thread, so a slow or silent target only holds its own socket and deadline entry: it never
+ * delays other probes. Callbacks run on the loop thread and must not block; an exception from one
+ * is logged and does not stop the loop. {@link #close()} stops the thread and waits for it; probes
+ * still pending then report {@link ProbeStatus#ERROR}.
+ *
+ * <p>Timing uses {@link System#nanoTime()}: this class measures real sockets. Logic that decides
+ * anything from time lives in {@link HealthStateMachine} and {@link HealthChecker}, which take a clock.
+ */
+public final class ConnectProbeLoop implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(ConnectProbeLoop.class.getName());
+    private static final AtomicInteger THREAD_IDS = new AtomicInteger();
+    private static final long CLOSE_WAIT_MILLIS = 5_000;
+
+    private final Selector selector;
+    private final Thread thread;
+    private final Object lifecycleLock = new Object();
+    /** Written under lifecycleLock, so that a connect is either queued before close or rejected. */
+    private volatile boolean closed;
+    private final Queue<PendingConnect> submitted = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    // Loop thread only. Completed entries stay until they reach the head; removal from the middle
+    // would cost O(n) and the entries are small.
+    private final PriorityQueue<PendingConnect> deadlines =
+            new PriorityQueue<>((a, b) -> Long.compare(a.deadlineNanos - b.deadlineNanos, 0)); // nanoTime-safe
+
+    /** Opens the selector and starts the loop thread. */
+    public ConnectProbeLoop() throws IOException {
+        this.selector = Selector.open();
+        this.thread = new Thread(this::run, "kodiak-connect-probe-" + THREAD_IDS.incrementAndGet());
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /**
+     * Starts a connect to {@code address}; {@code callback} receives the result exactly once, on the
+     * loop thread: {@link ProbeStatus#SUCCESS} once connected (the connection is then closed),
+     * {@link ProbeStatus#TIMEOUT} if not connected within {@code timeout}, or the failure.
+     *
+     * @throws IllegalArgumentException if {@code address} is unresolved or {@code timeout} not positive
+     * @throws IllegalStateException    after {@link #close()}
+     */
+    public void connect(InetSocketAddress address, Duration timeout, Consumer<ProbeResult> callback) {
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("address must be resolved: " + address);
+        }
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive: " + timeout);
+        }
+        PendingConnect pending = new PendingConnect(address, timeout.toNanos(), Objects.requireNonNull(callback));
+        synchronized (lifecycleLock) {
+            if (closed) {
+                throw new IllegalStateException(thread.getName() + " is closed");
+            }
+            inFlight.incrementAndGet();
+            submitted.add(pending);
+        }
+        selector.wakeup();
+    }
+
+    /** @return connects started and not yet reported (each holds at most one socket) */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    private void run() {
+        try {
+            while (!closed) {
+                startSubmitted();
+                long waitMillis = millisUntilNextDeadline();
+                if (waitMillis < 0) {
+                    selector.select();
+                } else if (waitMillis == 0) {
+                    selector.selectNow();
+                } else {
+                    selector.select(waitMillis);
+                }
+                Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
+                while (keys.hasNext()) {
+                    SelectionKey key = keys.next();
+                    keys.remove();
+                    finishConnect((PendingConnect) key.attachment());
+                }
+                expire(System.nanoTime());
+            }
+        } catch (IOException | RuntimeException e) {
+            // The selector itself failed: no probe can run any more. Fail them all rather than hang them.
+            LOG.log(Level.SEVERE, thread.getName() + " failed; pending and future connect probes fail", e);
+        } finally {
+            synchronized (lifecycleLock) {
+                closed = true;
+            }
+            failAll();
+            try {
+                selector.close();
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "Closing the selector of " + thread.getName() + " failed", e);
+            }
+        }
+    }
+
+    private void startSubmitted() {
+        PendingConnect pending;
+        while ((pending = submitted.poll()) != null) {
+            try {
+                pending.channel = SocketChannel.open();
+                pending.channel.configureBlocking(false);
+                if (pending.channel.connect(pending.address)) {
+                    complete(pending, ProbeStatus.SUCCESS, "connected to " + pending.address, null);
+                } else {
+                    pending.channel.register(selector, SelectionKey.OP_CONNECT, pending);
+                    deadlines.add(pending);
+                }
+            } catch (IOException | UnresolvedAddressException e) {
+                fail(pending, e);
+            }
+        }
+    }
+
+    private void finishConnect(PendingConnect pending) {
+        try {
+            if (pending.channel.finishConnect()) {
+                complete(pending, ProbeStatus.SUCCESS, "connected to " + pending.address, null);
+            }
+        } catch (IOException e) {
+            fail(pending, e);
+        }
+    }
+
+    /** @return milliseconds until the earliest deadline (rounded up), 0 if one has passed, -1 if none */
+    private long millisUntilNextDeadline() {
+        while (!deadlines.isEmpty() && deadlines.peek().done) {
+            deadlines.poll();
+        }
+        PendingConnect next = deadlines.peek();
+        if (next == null) {
+            return -1;
+        }
+        long remaining = next.deadlineNanos - System.nanoTime();
+        return remaining <= 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(remaining + 999_999);
+    }
+
+    private void expire(long now) {
+        while (!deadlines.isEmpty() && (deadlines.peek().done || deadlines.peek().deadlineNanos - now <= 0)) {
+            PendingConnect pending = deadlines.poll();
+            if (!pending.done) {
+                complete(pending, ProbeStatus.TIMEOUT, String.format(Locale.ROOT, "no connection to %s within %d ms",
+                        pending.address, TimeUnit.NANOSECONDS.toMillis(pending.timeoutNanos)), null);
+            }
+        }
+    }
+
+    private void fail(PendingConnect pending, Exception e) {
+        ProbeStatus status = classify(e);
+        String detail = "connect to " + pending.address + ": " + (e.getMessage() != null ? e.getMessage() : e.toString());
+        // REFUSED, TIMEOUT and UNREACHABLE are what the target did: the result says it all. An ERROR is
+        // our own problem (e.g. out of file descriptors), so keep its stack trace.
+        complete(pending, status, detail, status == ProbeStatus.ERROR ? e : null);
+    }
+
+    /** Maps the JDK's connect exceptions (sun.nio.ch.Net's errno mapping) to probe outcomes. */
+    static ProbeStatus classify(Exception e) {
+        if (e instanceof NoRouteToHostException || e instanceof UnresolvedAddressException) {
+            return ProbeStatus.UNREACHABLE;
+        }
+        String message = e.getMessage() == null ? "" : e.getMessage().toLowerCase(Locale.ROOT);
+        if (e instanceof ConnectException) {
+            // ECONNREFUSED and ETIMEDOUT both surface as ConnectException; only the message tells them apart.
+            return message.contains("timed out") ? ProbeStatus.TIMEOUT : ProbeStatus.REFUSED;
+        }
+        if (e instanceof SocketException && message.contains("unreachable")) {
+            return ProbeStatus.UNREACHABLE; // ENETUNREACH
+        }
+        return ProbeStatus.ERROR;
+    }
+
+    private void complete(PendingConnect pending, ProbeStatus status, String detail, Exception error) {
+        if (pending.done) {
+            return;
+        }
+        pending.done = true;
+        inFlight.decrementAndGet();
+        if (pending.channel != null) {
+            try {
+                pending.channel.close();
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "Closing the probe socket to " + pending.address + " failed", e);
+            }
+        }
+        if (error != null) {
+            LOG.log(Level.WARNING, "Connect probe to " + pending.address + " could not run", error);
+        }
+        ProbeResult result = new ProbeResult(status, detail, System.nanoTime() - pending.startNanos);
+        try {
+            pending.callback.accept(result);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "Probe callback failed for " + result, e);
+        }
+    }
+
+    private void failAll() {
+        PendingConnect pending;
+        while ((pending = submitted.poll()) != null) {
+            complete(pending, ProbeStatus.ERROR, "probe loop closed before connecting to " + pending.address, null);
+        }
+        while ((pending = deadlines.poll()) != null) {
+            complete(pending, ProbeStatus.ERROR, "probe loop closed while connecting to " + pending.address, null);
+        }
+    }
+
+    /** Stops the loop thread and waits (up to 5 s) for it; pending probes report {@link ProbeStatus#ERROR}. */
+    @Override
+    public void close() {
+        synchronized (lifecycleLock) {
+            closed = true;
+        }
+        selector.wakeup();
+        if (Thread.currentThread() == thread) {
+            return; // called from a callback: the loop exits when the callback returns
+        }
+        try {
+            thread.join(CLOSE_WAIT_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        if (thread.isAlive()) {
+            LOG.warning(thread.getName() + " did not stop within " + CLOSE_WAIT_MILLIS + " ms; is a probe callback blocking?");
+        }
+    }
+
+    /** @return whether the loop thread is still running (for tests) */
+    boolean isRunning() {
+        return thread.isAlive();
+    }
+
+    @Override
+    public String toString() {
+        return "ConnectProbeLoop{" + thread.getName() + (closed ? ", closed" : "") + ", inFlight=" + inFlight.get() + '}';
+    }
+
+    /** One connect, owned by the loop thread once it has been taken from the submission queue. */
+    private static final class PendingConnect {
+        final InetSocketAddress address;
+        final long timeoutNanos;
+        final long startNanos;
+        final long deadlineNanos;
+        final Consumer<ProbeResult> callback;
+        SocketChannel channel;
+        boolean done;
+
+        PendingConnect(InetSocketAddress address, long timeoutNanos, Consumer<ProbeResult> callback) {
+            this.address = address;
+            this.timeoutNanos = timeoutNanos;
+            this.callback = callback;
+            // The deadline counts from the request, so time spent queued counts against the timeout.
+            this.startNanos = System.nanoTime();
+            this.deadlineNanos = startNanos + timeoutNanos;
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package io.kodiak.health;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Real sockets on 127.0.0.1; waits are bounded latches and queues, never sleeps, and no timing is asserted. */
+class TcpConnectProbeTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(5);
+    private static final long WAIT_SECONDS = 20;
+
+    private ConnectProbeLoop loop;
+    private final List<AutoCloseable> resources = new ArrayList<>();
+
+    @BeforeEach
+    void openLoop() throws IOException {
+        loop = new ConnectProbeLoop();
+    }
+
+    @AfterEach
+    void closeAll() throws Exception {
+        loop.close();
+        for (AutoCloseable r : resources) {
+            r.close();
+        }
+    }
+
+    @Test
+    void listeningPortIsSuccess() throws Exception {
+        ServerSocket server = listen(50);
+
+        ProbeResult result = probeOnce(new TcpConnectProbe(loop, address(server)), TIMEOUT);
+
+        assertEquals(ProbeStatus.SUCCESS, result.status(), result.toString());
+        assertTrue(result.passed());
+        assertEquals(0, loop.inFlight());
+    }
+
+    @Test
+    void closedPortIsRefused() throws Exception {
+        ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        InetSocketAddress closedPort = address(server);
+        server.close();
+
+        ProbeResult result = probeOnce(new TcpConnectProbe(loop, closedPort), TIMEOUT);
+
+        assertEquals(ProbeStatus.REFUSED, result.status(), result.toString());
+        assertFalse(result.passed());
+    }
+
+    @Test
+    void fullAcceptQueueIsTimeout() throws Exception {
+        InetSocketAddress silent = silentListener();
+
+        ProbeResult result = probeOnce(new TcpConnectProbe(loop, silent), Duration.ofMillis(300));
+
+        assertEquals(ProbeStatus.TIMEOUT, result.status(), result.toString());
+        assertEquals(0, loop.inFlight());
+    }
+
+    @Test
+    void slowProbeDoesNotDelayOthers() throws Exception {
+        InetSocketAddress silent = silentListener();
+        ServerSocket healthy = listen(50);
+        BlockingQueue<ProbeResult> slowResults = new LinkedBlockingQueue<>();
+
+        // Far longer than this test waits for anything: it is still pending when the fast ones finish.
+        loop.connect(silent, Duration.ofMinutes(10), slowResults::add);
+        for (int i = 0; i < 20; i++) {
+            ProbeResult fast = probeOnce(new TcpConnectProbe(loop, address(healthy)), TIMEOUT);
+            assertEquals(ProbeStatus.SUCCESS, fast.status(), fast.toString());
+        }
+        assertTrue(slowResults.isEmpty());
+        assertEquals(1, loop.inFlight());
+
+        loop.close();
+        ProbeResult slow = slowResults.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+        assertNotNull(slow, "close() must report pending probes");
+        assertEquals(ProbeStatus.ERROR, slow.status(), slow.toString());
+        assertEquals(0, loop.inFlight());
+        assertFalse(loop.isRunning(), "loop thread still running after close()");
+    }
+
+    @Test
+    void manyConcurrentProbesAllReport() throws Exception {
+        ServerSocket healthy = listen(200);
+        int probes = 100;
+        CountDownLatch done = new CountDownLatch(probes);
+        BlockingQueue<ProbeResult> results = new LinkedBlockingQueue<>();
+        for (int i = 0; i < probes; i++) {
+            loop.connect(address(healthy), TIMEOUT, r -> {
+                results.add(r);
+                done.countDown();
+            });
+        }
+
+        assertTrue(done.await(WAIT_SECONDS, TimeUnit.SECONDS), "not all probes reported");
+        for (ProbeResult r : results) {
+            assertEquals(ProbeStatus.SUCCESS, r.status(), r.toString());
+        }
+        assertEquals(probes, results.size());
+        assertEquals(0, loop.inFlight());
+    }
+
+    @Test
+    void failingCallbackDoesNotStopTheLoop() throws Exception {
+        ServerSocket healthy = listen(50);
+        CountDownLatch thrown = new CountDownLatch(1);
+        loop.connect(address(healthy), TIMEOUT, r -> {
+            thrown.countDown();
+            throw new IllegalStateException("callback bug (expected in this test)");
+        });
+        assertTrue(thrown.await(WAIT_SECONDS, TimeUnit.SECONDS));
+
+        ProbeResult next = probeOnce(new TcpConnectProbe(loop, address(healthy)), TIMEOUT);
+
+        assertEquals(ProbeStatus.SUCCESS, next.status(), next.toString());
+    }
+
+    @Test
+    void rejectsUnresolvedAddressesAndUseAfterClose() {
+        InetSocketAddress unresolved = InetSocketAddress.createUnresolved("backend.invalid", 80);
+        assertThrows(IllegalArgumentException.class, () -> new TcpConnectProbe(loop, unresolved));
+        assertThrows(IllegalArgumentException.class, () -> loop.connect(unresolved, TIMEOUT, r -> { }));
+
+        loop.close();
+
+        InetSocketAddress somewhere = new InetSocketAddress(InetAddress.getLoopbackAddress(), 9);
+        assertThrows(IllegalStateException.class, () -> loop.connect(somewhere, TIMEOUT, r -> { }));
+    }
+
+    @Test
+    void classifiesConnectExceptions() {
+        assertEquals(ProbeStatus.REFUSED, ConnectProbeLoop.classify(new ConnectException("Connection refused")));
+        assertEquals(ProbeStatus.TIMEOUT, ConnectProbeLoop.classify(new ConnectException("Connection timed out")));
+        assertEquals(ProbeStatus.UNREACHABLE, ConnectProbeLoop.classify(new NoRouteToHostException("No route to host")));
+        assertEquals(ProbeStatus.UNREACHABLE, ConnectProbeLoop.classify(new SocketException("Network is unreachable")));
+        assertEquals(ProbeStatus.ERROR, ConnectProbeLoop.classify(new SocketException("Too many open files")));
+        assertEquals(ProbeStatus.ERROR, ConnectProbeLoop.classify(new IOException("something else")));
+    }
+
+    private ProbeResult probeOnce(Probe probe, Duration timeout) throws InterruptedException {
+        BlockingQueue<ProbeResult> results = new LinkedBlockingQueue<>();
+        probe.start(timeout, results::add);
+        ProbeResult result = results.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+        assertNotNull(result, probe + " did not report");
+        return result;
+    }
+
+    private ServerSocket listen(int backlog) throws IOException {
+        ServerSocket server = new ServerSocket(0, backlog, InetAddress.getLoopbackAddress());
+        resources.add(server);
+        return server;
+    }
+
+    /**
+     * A listener whose accept queue is full, so that Linux drops further SYNs and a connect hangs until
+     * the caller's timeout (the only deterministic connect timeout on loopback). Fills the queue with
+     * connections nobody accepts until one of them times out; skips the test where that never happens.
+     */
+    private InetSocketAddress silentListener() throws IOException {
+        ServerSocket server = listen(1);
+        InetSocketAddress address = address(server);
+        for (int i = 0; i < 10; i++) {
+            Socket filler = new Socket();
+            resources.add(filler);
+            try {
+                filler.connect(address, 500);
+            } catch (SocketTimeoutException queueFull) {
+                return address;
+            }
+        }
+        assumeTrue(false, "this platform accepted 10 connections into a backlog of 1; no way to force a connect timeout");
+        return address;
+    }
+
+    private static InetSocketAddress address(ServerSocket server) {
+        return new InetSocketAddress(server.getInetAddress(), server.getLocalPort());
+    }
+}
