@@ -398,6 +398,11 @@ final class ClientSession {
         onClosed();
     }
 
+    /** Shutdown after the grace period: cut the connection and whatever exchange it still runs. */
+    synchronized void terminate() {
+        abort();
+    }
+
     /** Shutdown: close now if idle, otherwise after the exchange in flight. */
     synchronized void closeWhenIdle() {
         closeWhenIdle = true;
