@@ -64,7 +64,9 @@ public final class Spool {
         }
         memory.add(b);
         memoryBytes += n;
-        if (memoryBytes > memoryLimit && fileLimit > 0) {
+        // ">=" as in full(): at exactly the limit a non-spilling spool would report full and pause
+        // the producer, which is streaming, not buffering.
+        if (memoryBytes >= memoryLimit && fileLimit > 0) {
             spilling = true; // from now on bytes queue behind the file, keeping their order
             if (file == null) {
                 file = io.newFile(dir, lock, () -> listener.onSpoolReady(this), e -> listener.onSpoolFailed(this, e));

@@ -349,15 +349,19 @@ final class ClientSession {
     /**
      * Sends a response of Kodiak's own and ends the exchange. The connection stays open only if
      * the request was read completely and both sides want keep-alive.
+     *
+     * @param headRequest the request was HEAD: the head says what a GET would get, but no body
+     *                    follows (a client reads none, so body bytes would pass for the next response)
      */
-    void respondLocal(int status, String contentType, byte[] body, boolean keepAlive, String extraField) {
+    void respondLocal(int status, String contentType, byte[] body, boolean keepAlive, String extraField,
+                      boolean headRequest) {
         if (state == State.CLOSED) {
             return;
         }
         boolean keep = keepAlive && state != State.BODY && state != State.HEAD;
         var head = ResponseEncoder.local(status, contentType, body.length, config.serverHeader(), keep, extraField);
         write(head.array(), head.length());
-        if (body.length > 0) {
+        if (body.length > 0 && !headRequest) {
             write(body, body.length);
         }
         exchangeDone(keep);
@@ -373,7 +377,7 @@ final class ClientSession {
         pending = null;
         state = State.HEAD; // a partly read request: never keep-alive
         byte[] body = (e.status() + " " + ResponseEncoder.reason(e.status()) + "\n").getBytes(StandardCharsets.US_ASCII);
-        respondLocal(e.status(), "text/plain; charset=utf-8", body, false, null);
+        respondLocal(e.status(), "text/plain; charset=utf-8", body, false, null, false);
     }
 
     /** Closes after the queued bytes are written. */
@@ -394,6 +398,11 @@ final class ClientSession {
         onClosed();
     }
 
+    /** Shutdown after the grace period: cut the connection and whatever exchange it still runs. */
+    synchronized void terminate() {
+        abort();
+    }
+
     /** Shutdown: close now if idle, otherwise after the exchange in flight. */
     synchronized void closeWhenIdle() {
         closeWhenIdle = true;
@@ -406,14 +415,24 @@ final class ClientSession {
         return state == State.IDLE || state == State.CLOSED;
     }
 
-    private void clearDeadline() {
-        deadline = 0;
-        deadlineKind = NONE;
-    }
-
     private void setDeadline(int kind, long afterNanos) {
         deadlineKind = kind;
         deadline = nonZero(ctx.now() + afterNanos);
+    }
+
+    /**
+     * Ends the head or body deadline once the exchange has what it needs from the client. The kind
+     * must go too: write() arms the send timeout only when no other deadline kind is set, so a
+     * stale kind left the send timeout unarmed for the whole response. Bytes still on their way
+     * to the client keep a send deadline.
+     */
+    private void clearDeadline() {
+        if (clientInflight > 0) {
+            setDeadline(SEND, timeouts().send().toNanos());
+        } else {
+            deadline = 0;
+            deadlineKind = NONE;
+        }
     }
 
     static long nonZero(long t) {

@@ -114,7 +114,7 @@ final class Exchange implements Spool.Listener {
         if (pool == null) {
             byte[] msg = "404 Not Found\n".getBytes(StandardCharsets.US_ASCII);
             finished = true;
-            s.respondLocal(404, "text/plain; charset=utf-8", msg, req.keepAlive() && !req.hasBody(), null);
+            respondLocal(404, "text/plain; charset=utf-8", msg, req.keepAlive() && !req.hasBody(), null);
             return;
         }
         BufferingConfig b = pc.buffering();
@@ -200,8 +200,10 @@ final class Exchange implements Spool.Listener {
 
     private void fail413() {
         byte[] msg = "413 Content Too Large\n".getBytes(StandardCharsets.US_ASCII);
+        // When streaming, the upstream already has part of the body: that request can never end.
+        dropUpstream();
         cleanup();
-        s.respondLocal(413, "text/plain; charset=utf-8", msg, false, null);
+        respondLocal(413, "text/plain; charset=utf-8", msg, false, null);
     }
 
     // ------------------------------------------------------------------ upstream selection
@@ -285,12 +287,12 @@ final class Exchange implements Spool.Listener {
         var page = pc.errorPage();
         boolean keep = req.keepAlive() && bodyComplete;
         if (page != null) {
-            s.respondLocal(page.status(), page.contentType(), page.body(), keep, null);
+            respondLocal(page.status(), page.contentType(), page.body(), keep, null);
         } else if (tried.isEmpty()) {
-            s.respondLocal(503, "text/plain; charset=utf-8", "503 Service Unavailable\n".getBytes(StandardCharsets.US_ASCII),
+            respondLocal(503, "text/plain; charset=utf-8", "503 Service Unavailable\n".getBytes(StandardCharsets.US_ASCII),
                     keep, "Retry-After: 1");
         } else {
-            s.respondLocal(502, "text/plain; charset=utf-8", "502 Bad Gateway\n".getBytes(StandardCharsets.US_ASCII), keep, null);
+            respondLocal(502, "text/plain; charset=utf-8", "502 Bad Gateway\n".getBytes(StandardCharsets.US_ASCII), keep, null);
         }
     }
 
@@ -386,7 +388,7 @@ final class Exchange implements Spool.Listener {
         if (complete && uc != null && !finished) {
             requestComplete();
         }
-        if (stream != null && !stream.full()) {
+        if (stream != null && !finished && !stream.full()) {
             s.resumeRead(ClientSession.PAUSE_BODY);
         }
     }
@@ -409,6 +411,9 @@ final class Exchange implements Spool.Listener {
 
     private void writeUpstream(Buffer b) {
         UpstreamConnection target = uc;
+        if (target == null) {
+            return; // an earlier write of the same batch failed at once and ended this attempt
+        }
         int n = b.remaining();
         upInflight += n;
         ctx.write(target.connection, b, new CompletionHandler<WriteResult>() {
@@ -660,6 +665,12 @@ final class Exchange implements Spool.Listener {
     private void pauseUpstream() {
         if (!upstreamPaused && uc != null) {
             upstreamPaused = true;
+            if (deadlineKind == READ) {
+                // Kodiak stops reading because the client is slow: the upstream is not stalling, so
+                // its read timeout waits until reading resumes (the client's send timeout applies).
+                deadline = 0;
+                deadlineKind = NONE;
+            }
             try {
                 uc.connection.disableIOEvent(IOEvent.READ);
             } catch (IOException e) {
@@ -670,6 +681,9 @@ final class Exchange implements Spool.Listener {
 
     private void resumeUpstream(UpstreamConnection c) {
         upstreamPaused = false;
+        if (c == uc && phase == Phase.RECEIVING && !upstreamDone) {
+            setDeadline(READ, pc.timeouts().read().toNanos());
+        }
         try {
             c.connection.enableIOEvent(IOEvent.READ);
         } catch (IOException e) {
@@ -732,11 +746,15 @@ final class Exchange implements Spool.Listener {
         }
     }
 
+    private void respondLocal(int status, String contentType, byte[] body, boolean keep, String extraField) {
+        s.respondLocal(status, contentType, body, keep, extraField, req.isHead());
+    }
+
     /** An error before any response byte reached the client. */
     private void respondError(int status) {
         cleanup();
         boolean keep = req.keepAlive() && bodyComplete;
-        s.respondLocal(status, "text/plain; charset=utf-8",
+        respondLocal(status, "text/plain; charset=utf-8",
                 (status + " " + ResponseEncoder.reason(status) + "\n").getBytes(StandardCharsets.US_ASCII), keep, null);
     }
 
@@ -794,13 +812,18 @@ final class Exchange implements Spool.Listener {
             return;
         }
         finished = true;
+        dropUpstream();
+        cleanup();
+    }
+
+    /** Gives up the upstream side: a connect in progress is cancelled, a connection closed. */
+    private void dropUpstream() {
         attempt++;
         if (connecting != null) {
             connecting.cancel(false);
             connecting = null;
         }
         releaseUpstream(false);
-        cleanup();
     }
 
     private void cleanup() {

@@ -158,6 +158,12 @@ public final class ProxyServer implements AutoCloseable {
     public void close() {
         sweeper.close();
         ctx.stopAccepting();
+        // Clients first: their exchanges end as aborted, dropping upstream connections without
+        // blame. Left to the transport, an upstream connection could close first and its exchange
+        // would answer 502 and count a failure against an upstream that did nothing wrong.
+        for (ClientSession s : ctx.sessions()) {
+            s.terminate();
+        }
         for (ConnectionPool p : ctx.connectionPools.values()) {
             p.closeAll();
         }

@@ -16,6 +16,7 @@ final class UpstreamListener {
     private final Consumer<Socket> onAccept;
     private final Consumer<IOException> onFailure;
     private ServerSocket socket; // guarded by this
+    private Thread acceptThread; // guarded by this
 
     UpstreamListener(String threadName, Consumer<Socket> onAccept, Consumer<IOException> onFailure) {
         this.threadName = threadName;
@@ -35,6 +36,7 @@ final class UpstreamListener {
         Thread t = new Thread(() -> acceptLoop(s), threadName);
         t.setDaemon(true);
         t.start();
+        acceptThread = t;
         return s.getLocalPort();
     }
 
@@ -43,6 +45,19 @@ final class UpstreamListener {
         if (socket != null) {
             socket.close();
             socket = null;
+            // A thread blocked in accept() holds the socket open in the kernel until it leaves the
+            // call, so the port still completes handshakes for a moment after close() returns
+            // (seen in over half of tries). "Refused from now on" needs that thread gone.
+            try {
+                acceptThread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while the accept thread stopped", e);
+            }
+            if (acceptThread.isAlive()) {
+                throw new IOException(threadName + " still accepting 10 s after close");
+            }
+            acceptThread = null;
         }
     }
 

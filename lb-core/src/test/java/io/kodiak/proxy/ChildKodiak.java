@@ -1,0 +1,145 @@
+package io.kodiak.proxy;
+
+import io.kodiak.Main;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Kodiak as a separate process ({@code java ... io.kodiak.Main run -c FILE}) on this test's own
+ * classpath, so it can run under JVM limits of its own. The listener binds port 0; the bound port
+ * is taken from the line {@code Main} prints for it. The last lines of its output are kept for
+ * failure messages. Closing destroys the process (only this one, by its handle).
+ */
+final class ChildKodiak implements AutoCloseable {
+    private static final Pattern LISTENER = Pattern.compile("^listener \\S+: http://[^:]+:(\\d+) ");
+    private static final int KEPT_LINES = 200;
+
+    private final Process process;
+    private final CompletableFuture<Integer> port = new CompletableFuture<>();
+    private final Deque<String> output = new ArrayDeque<>(); // guarded by itself
+
+    private ChildKodiak(Process process) {
+        this.process = process;
+        drain(process.getInputStream(), "out", true);
+        drain(process.getErrorStream(), "err", false);
+    }
+
+    /** Starts Kodiak with {@code config} and waits (up to {@code startup}) for its first listener's port. */
+    static ChildKodiak start(Path config, List<String> jvmOptions, Duration startup) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(Main.class.getName());
+        command.add("run");
+        command.add("-c");
+        command.add(config.toString());
+        ChildKodiak child = new ChildKodiak(new ProcessBuilder(command).start());
+        try {
+            child.port.get(startup.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            child.close();
+            throw new IOException("interrupted while Kodiak started", e);
+        } catch (ExecutionException | TimeoutException e) {
+            child.close();
+            throw new IOException("Kodiak did not report a listener within " + startup + ": " + child.output(), e);
+        }
+        return child;
+    }
+
+    int port() {
+        return port.join();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** Peak resident memory of the process in KiB ({@code VmHWM}), or -1 where /proc is unavailable. */
+    long peakRssKib() {
+        Path status = Path.of("/proc", Long.toString(process.pid()), "status");
+        try {
+            for (String line : Files.readAllLines(status)) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /** The last lines the process wrote, both streams interleaved. */
+    String output() {
+        synchronized (output) {
+            return String.join("\n", output);
+        }
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+    }
+
+    private void drain(InputStream in, String name, boolean scanForPort) {
+        Thread t = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    keep(name + ": " + line);
+                    Matcher m = LISTENER.matcher(line);
+                    if (scanForPort && m.find()) {
+                        port.complete(Integer.parseInt(m.group(1)));
+                    }
+                }
+            } catch (IOException e) {
+                keep(name + ": read failed: " + e);
+            }
+            port.completeExceptionally(new IOException("Kodiak's " + name + " ended"));
+        }, "child-kodiak-" + name);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void keep(String line) {
+        synchronized (output) {
+            output.addLast(line);
+            if (output.size() > KEPT_LINES) {
+                output.removeFirst();
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ChildKodiak[pid " + process.pid() + (process.isAlive() ? "" : " exited " + process.exitValue()) + "]";
+    }
+}

@@ -1,0 +1,164 @@
+package io.kodiak.proxy;
+
+import io.kodiak.config.BufferingConfig;
+import io.kodiak.config.ClientLimits;
+import io.kodiak.config.ClientTimeouts;
+import io.kodiak.config.ConnectionPoolConfig;
+import io.kodiak.config.ErrorPageConfig;
+import io.kodiak.config.ForwardedHeaders;
+import io.kodiak.config.KodiakConfig;
+import io.kodiak.config.ListenerConfig;
+import io.kodiak.config.PoolConfig;
+import io.kodiak.config.RouteConfig;
+import io.kodiak.config.ServerHeaderPolicy;
+import io.kodiak.config.UpstreamConfig;
+import io.kodiak.config.UpstreamTimeouts;
+import io.kodiak.testing.Loopback;
+import io.kodiak.testing.ScriptedUpstream;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds the configuration of a Kodiak under test straight from the config records: listener
+ * {@value #LISTENER} on {@code 127.0.0.1:0} routing everything to pool {@value #POOL}. Defaults are
+ * generous (seconds) so that only the timeout a test is about can fire; tests shorten that one.
+ */
+final class ProxyConfig {
+    static final String LISTENER = "test";
+    static final String POOL = "p";
+
+    private final List<UpstreamConfig> upstreams = new ArrayList<>();
+    private final List<ListenerSpec> extraListeners = new ArrayList<>();
+    private UpstreamTimeouts upstreamTimeouts = new UpstreamTimeouts(
+            Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(10));
+    private ClientTimeouts clientTimeouts = new ClientTimeouts(
+            Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(10));
+    private ClientLimits limits = ClientLimits.DEFAULTS;
+    private ConnectionPoolConfig connections = new ConnectionPoolConfig(32, Duration.ofSeconds(30));
+    private BufferingConfig buffering = BufferingConfig.defaults();
+    private ErrorPageConfig errorPage;
+    private ServerHeaderPolicy serverHeader = ServerHeaderPolicy.DEFAULTS;
+    private ForwardedHeaders forwarded = ForwardedHeaders.DEFAULTS;
+
+    private record ListenerSpec(String name, ServerHeaderPolicy serverHeader) {
+    }
+
+    /** A config whose pool holds {@code ups}, each with weight 1, named after the upstream. */
+    static ProxyConfig to(ScriptedUpstream... ups) {
+        ProxyConfig c = new ProxyConfig();
+        for (ScriptedUpstream u : ups) {
+            c.upstream(u.name(), u.port(), 1);
+        }
+        return c;
+    }
+
+    ProxyConfig upstream(String name, int port, int weight) {
+        upstreams.add(new UpstreamConfig(name, "127.0.0.1", port, weight));
+        return this;
+    }
+
+    ProxyConfig upstreamTimeouts(Duration connect, Duration response, Duration read, Duration send) {
+        upstreamTimeouts = new UpstreamTimeouts(connect, response, read, send);
+        return this;
+    }
+
+    ProxyConfig connectTimeout(Duration d) {
+        UpstreamTimeouts t = upstreamTimeouts;
+        upstreamTimeouts = new UpstreamTimeouts(d, t.response(), t.read(), t.send());
+        return this;
+    }
+
+    ProxyConfig responseTimeout(Duration d) {
+        UpstreamTimeouts t = upstreamTimeouts;
+        upstreamTimeouts = new UpstreamTimeouts(t.connect(), d, t.read(), t.send());
+        return this;
+    }
+
+    ProxyConfig clientTimeouts(Duration requestHeader, Duration keepAlive, Duration body, Duration send) {
+        clientTimeouts = new ClientTimeouts(requestHeader, keepAlive, body, send);
+        return this;
+    }
+
+    ProxyConfig limits(ClientLimits l) {
+        limits = l;
+        return this;
+    }
+
+    ProxyConfig connections(int maxIdle, Duration idleTimeout) {
+        connections = new ConnectionPoolConfig(maxIdle, idleTimeout);
+        return this;
+    }
+
+    ProxyConfig buffering(boolean request, boolean response) {
+        BufferingConfig b = buffering;
+        buffering = new BufferingConfig(request, response, b.memory(), b.maxRequestBody(), b.maxTempFile(), b.tempDir());
+        return this;
+    }
+
+    ProxyConfig maxRequestBody(long bytes) {
+        BufferingConfig b = buffering;
+        buffering = new BufferingConfig(b.request(), b.response(), b.memory(), bytes, b.maxTempFile(), b.tempDir());
+        return this;
+    }
+
+    ProxyConfig tempDir(Path dir) {
+        BufferingConfig b = buffering;
+        buffering = new BufferingConfig(b.request(), b.response(), b.memory(), b.maxRequestBody(), b.maxTempFile(), dir);
+        return this;
+    }
+
+    ProxyConfig errorPage(ErrorPageConfig page) {
+        errorPage = page;
+        return this;
+    }
+
+    ProxyConfig serverHeader(ServerHeaderPolicy policy) {
+        serverHeader = policy;
+        return this;
+    }
+
+    ProxyConfig forwarded(ForwardedHeaders f) {
+        forwarded = f;
+        return this;
+    }
+
+    /** Another listener on 127.0.0.1:0, routing to the same pool, with its own Server policy. */
+    ProxyConfig listener(String name, ServerHeaderPolicy policy) {
+        extraListeners.add(new ListenerSpec(name, policy));
+        return this;
+    }
+
+    KodiakConfig build() {
+        PoolConfig pool = new PoolConfig(POOL, PoolConfig.Strategy.ROUND_ROBIN, upstreams, upstreamTimeouts,
+                connections, buffering, errorPage);
+        List<ListenerConfig> listeners = new ArrayList<>();
+        listeners.add(listenerConfig(LISTENER, serverHeader));
+        for (ListenerSpec l : extraListeners) {
+            listeners.add(listenerConfig(l.name(), l.serverHeader()));
+        }
+        Map<String, PoolConfig> pools = new LinkedHashMap<>();
+        pools.put(POOL, pool);
+        return new KodiakConfig(null, listeners, pools);
+    }
+
+    private ListenerConfig listenerConfig(String name, ServerHeaderPolicy policy) {
+        return new ListenerConfig(name, Loopback.at(0), List.of(new RouteConfig(null, null, POOL)),
+                clientTimeouts, limits, forwarded, policy);
+    }
+
+    /** Starts Kodiak with this configuration. */
+    TestProxy start() throws IOException {
+        return TestProxy.start(build());
+    }
+
+    @Override
+    public String toString() {
+        return "ProxyConfig" + upstreams;
+    }
+}
