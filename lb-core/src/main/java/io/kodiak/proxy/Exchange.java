@@ -7,7 +7,6 @@ import io.kodiak.config.PoolConfig;
 import io.kodiak.http.BodyDecoder;
 import io.kodiak.http.Bytes;
 import io.kodiak.http.HeadParser;
-import io.kodiak.http.HeadReader;
 import io.kodiak.http.HttpException;
 import io.kodiak.http.RequestEncoder;
 import io.kodiak.http.RequestHead;
@@ -89,7 +88,6 @@ final class Exchange implements Spool.Listener {
     private int deadlineKind;
 
     // response
-    private HeadReader respReader;
     private ResponseHead resp;
     private BodyDecoder respDecoder;
     private Spool respSpool;
@@ -321,7 +319,6 @@ final class Exchange implements Spool.Listener {
         requestSent = false;
         anyResponseByte = false;
         resp = null;
-        respReader = new HeadReader(8190, 64 * 1024, 502, 502);
         long length = body != null ? body.length() : stream != null ? req.contentLength() : 0;
         Bytes head = RequestEncoder.encode(req, s.config.forwarded(), s.clientIp, "http", length);
         // The reader must exist before the first write: a write may complete synchronously and pump.
@@ -477,7 +474,7 @@ final class Exchange implements Spool.Listener {
             try {
                 while (in.hasRemaining() && !upstreamDone) {
                     if (resp == null) {
-                        byte[] head = respReader.read(in);
+                        byte[] head = c.responseHeads.read(in);
                         if (head == null) {
                             break;
                         }
@@ -538,7 +535,7 @@ final class Exchange implements Spool.Listener {
         keepAlive = req.keepAlive() && framing != ClientFraming.CLOSE && bodyComplete && !ctx.stopping();
         Bytes head = ResponseEncoder.encode(resp, s.config.serverHeader(), framing, length, keepAlive,
                 req.versionMinor(), false);
-        clientHead = wrap(head.toArray());
+        clientHead = Buffers.wrap(s.connection.getMemoryManager(), head.array(), 0, head.length());
         headSent = true; // committed: from here on a failure can only truncate
         respDecoder = switch (resp.framing()) {
             case NONE -> null;

@@ -1,5 +1,6 @@
 package io.kodiak.proxy;
 
+import io.kodiak.http.HeadReader;
 import io.kodiak.upstream.Upstream;
 import org.glassfish.grizzly.Connection;
 
@@ -12,6 +13,11 @@ final class UpstreamConnection {
     final Upstream upstream;
     final Connection<?> connection;
     final ConnectionPool pool;
+    /**
+     * Collects response heads. One per connection: a connection is only reused after a complete
+     * response, when the reader has reset itself, so it never carries bytes into the next exchange.
+     */
+    final HeadReader responseHeads = new HeadReader(8190, 64 * 1024, 502, 502);
     volatile Exchange owner;
     /** When it went idle, for the pool's idle timeout. */
     long idleSince;
