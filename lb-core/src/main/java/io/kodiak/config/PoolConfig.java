@@ -22,7 +22,8 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
 
     /** The balancing strategies, by their configuration names. */
     public enum Strategy {
-        ROUND_ROBIN("round-robin");
+        ROUND_ROBIN("round-robin"),
+        LEAST_CONNECTIONS("least-connections");
 
         private final String configName;
 

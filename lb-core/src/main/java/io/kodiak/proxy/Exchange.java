@@ -217,6 +217,10 @@ final class Exchange implements Spool.Listener {
         }
         tried.add(u);
         upstream = u;
+        // In flight from the pick, not from the connect: least-connections must see the requests
+        // still connecting, or a burst of picks would all land on the same upstream.
+        upstream.begin();
+        begun = true;
         UpstreamConnection c = ctx.connectionPools.get(u).acquire(ctx.now());
         if (c != null) {
             fresh = false;
@@ -274,6 +278,7 @@ final class Exchange implements Spool.Listener {
     }
 
     private void connectFailed(String why) {
+        endAttempt();
         upstream.failed();
         LOG.info(() -> pool.name() + "/" + upstream.name() + ": connect failed (" + why + "), trying the next upstream");
         dispatch();

@@ -1,5 +1,6 @@
 package io.kodiak.upstream;
 
+import io.kodiak.balancer.LeastConnections;
 import io.kodiak.balancer.SmoothWeightedRoundRobin;
 import io.kodiak.balancer.Strategy;
 import io.kodiak.config.PoolConfig;
@@ -24,6 +25,7 @@ public final class PoolRuntime {
         this.upstreams = List.copyOf(list);
         this.strategy = switch (config.strategy()) {
             case ROUND_ROBIN -> new SmoothWeightedRoundRobin(upstreams, random);
+            case LEAST_CONNECTIONS -> new LeastConnections(upstreams, random);
         };
     }
 

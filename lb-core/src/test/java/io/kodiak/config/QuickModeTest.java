@@ -19,6 +19,14 @@ class QuickModeTest {
     }
 
     @Test
+    void acceptsEveryStrategyByItsConfigName() throws Exception {
+        for (PoolConfig.Strategy strategy : PoolConfig.Strategy.values()) {
+            KodiakConfig config = QuickMode.fromArgs(List.of("--to", "127.0.0.1:9001", "--strategy", strategy.configName()));
+            assertEquals(strategy, config.pools().get("default").strategy());
+        }
+    }
+
+    @Test
     void buildsOneListenerAndOnePoolWithDefaults() throws Exception {
         KodiakConfig config = QuickMode.fromArgs(List.of("--listen", "127.0.0.1:9000",
                 "--to", "127.0.0.1:9001,[::1]:9002", "--strategy", "round-robin"));
@@ -74,7 +82,7 @@ class QuickModeTest {
         assertRejected(List.of("--to", "127.0.0.1:9001", "--listen", "127.0.0.1:70000"),
                 "--listen: \"127.0.0.1:70000\" is not host:port (port must be 0-65535)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "--strategy", "random"),
-                "--strategy: \"random\" is not a strategy (valid: round-robin)");
+                "--strategy: \"random\" is not a strategy (valid: round-robin, least-connections)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "--timeout", "5s"),
                 "--timeout: unknown flag (flags are --listen, --to, --strategy)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "extra"),

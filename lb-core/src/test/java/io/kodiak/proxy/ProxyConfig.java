@@ -45,6 +45,7 @@ final class ProxyConfig {
     private ErrorPageConfig errorPage;
     private ServerHeaderPolicy serverHeader = ServerHeaderPolicy.DEFAULTS;
     private ForwardedHeaders forwarded = ForwardedHeaders.DEFAULTS;
+    private PoolConfig.Strategy strategy = PoolConfig.Strategy.ROUND_ROBIN;
 
     private record ListenerSpec(String name, ServerHeaderPolicy serverHeader) {
     }
@@ -82,6 +83,11 @@ final class ProxyConfig {
 
     ProxyConfig clientTimeouts(Duration requestHeader, Duration keepAlive, Duration body, Duration send) {
         clientTimeouts = new ClientTimeouts(requestHeader, keepAlive, body, send);
+        return this;
+    }
+
+    ProxyConfig strategy(PoolConfig.Strategy s) {
+        this.strategy = s;
         return this;
     }
 
@@ -135,7 +141,7 @@ final class ProxyConfig {
     }
 
     KodiakConfig build() {
-        PoolConfig pool = new PoolConfig(POOL, PoolConfig.Strategy.ROUND_ROBIN, upstreams, upstreamTimeouts,
+        PoolConfig pool = new PoolConfig(POOL, strategy, upstreams, upstreamTimeouts,
                 connections, buffering, errorPage);
         List<ListenerConfig> listeners = new ArrayList<>();
         listeners.add(listenerConfig(LISTENER, serverHeader));
