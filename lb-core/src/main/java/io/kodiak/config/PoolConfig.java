@@ -23,7 +23,8 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
     /** The balancing strategies, by their configuration names. */
     public enum Strategy {
         ROUND_ROBIN("round-robin"),
-        LEAST_CONNECTIONS("least-connections");
+        LEAST_CONNECTIONS("least-connections"),
+        LATENCY_WEIGHTED("latency-weighted");
 
         private final String configName;
 

@@ -85,6 +85,8 @@ final class Exchange implements Spool.Listener {
     private boolean requestSent;
     private boolean upstreamPaused;
     private long deadline;
+    /** When the current upstream was picked. */
+    private long dispatchedAt;
     private int deadlineKind;
 
     // response
@@ -221,7 +223,8 @@ final class Exchange implements Spool.Listener {
         // still connecting, or a burst of picks would all land on the same upstream.
         upstream.begin();
         begun = true;
-        UpstreamConnection c = ctx.connectionPools.get(u).acquire(ctx.now());
+        dispatchedAt = ctx.now();
+        UpstreamConnection c = ctx.connectionPools.get(u).acquire(dispatchedAt);
         if (c != null) {
             fresh = false;
             bind(c);
@@ -556,6 +559,8 @@ final class Exchange implements Spool.Listener {
     private void upstreamComplete(boolean extra) {
         upstreamDone = true;
         respSpool.end();
+        // The round trip for the latency estimate: from the pick to the last byte from the upstream.
+        upstream.responded(resp.status(), ctx.now() - dispatchedAt);
         boolean reusable = resp.keepAlive() && requestSent && !extra && !req.webSocketUpgrade();
         if (extra) {
             LOG.fine(() -> pool.name() + "/" + upstream.name() + ": bytes after the response; connection not reused");

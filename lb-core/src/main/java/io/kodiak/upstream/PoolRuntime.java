@@ -1,5 +1,6 @@
 package io.kodiak.upstream;
 
+import io.kodiak.balancer.LatencyWeighted;
 import io.kodiak.balancer.LeastConnections;
 import io.kodiak.balancer.SmoothWeightedRoundRobin;
 import io.kodiak.balancer.Strategy;
@@ -26,6 +27,7 @@ public final class PoolRuntime {
         this.strategy = switch (config.strategy()) {
             case ROUND_ROBIN -> new SmoothWeightedRoundRobin(upstreams, random);
             case LEAST_CONNECTIONS -> new LeastConnections(upstreams, random);
+            case LATENCY_WEIGHTED -> new LatencyWeighted(upstreams, random);
         };
     }
 

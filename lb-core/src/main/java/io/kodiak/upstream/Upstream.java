@@ -1,10 +1,12 @@
 package io.kodiak.upstream;
 
+import io.kodiak.balancer.PeakEwma;
 import io.kodiak.config.UpstreamConfig;
 
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 
 /**
  * One upstream server and the load state that belongs to it rather than to any configuration:
@@ -18,11 +20,18 @@ public final class Upstream {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final LongAdder requests = new LongAdder();
     private final LongAdder failures = new LongAdder();
+    private final PeakEwma latency;
 
     public Upstream(String pool, UpstreamConfig config) {
+        this(pool, config, System::nanoTime);
+    }
+
+    /** @param nanoClock the clock of the latency estimate (tests inject one) */
+    public Upstream(String pool, UpstreamConfig config, LongSupplier nanoClock) {
         this.pool = pool;
         this.config = config;
         this.address = new InetSocketAddress(config.host(), config.port());
+        this.latency = PeakEwma.withDefaults(nanoClock);
     }
 
     public String pool() {
@@ -56,8 +65,27 @@ public final class Upstream {
         inFlight.decrementAndGet();
     }
 
+    /** A request here failed (connect, reset, timeout, invalid response): counts against its latency too. */
     public void failed() {
         failures.increment();
+        latency.fail();
+    }
+
+    /**
+     * A response from here is complete, {@code rttNanos} after the request was dispatched. A 5xx
+     * counts as a failure for the latency estimate, so a fast-failing upstream does not look cheap.
+     */
+    public void responded(int status, long rttNanos) {
+        if (status >= 500) {
+            latency.fail();
+        } else {
+            latency.observe(rttNanos);
+        }
+    }
+
+    /** The peak-EWMA latency estimate, which outlives configuration snapshots with the rest of this object. */
+    public PeakEwma latency() {
+        return latency;
     }
 
     public long requests() {

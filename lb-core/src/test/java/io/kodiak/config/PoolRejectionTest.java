@@ -117,7 +117,7 @@ class PoolRejectionTest {
                   web:
                     strategy: least-conn
                     upstreams: [127.0.0.1:9001]
-                """, "kodiak.yaml:4: pools.web.strategy: \"least-conn\" is not a strategy (valid: round-robin, least-connections)");
+                """, "kodiak.yaml:4: pools.web.strategy: \"least-conn\" is not a strategy (valid: round-robin, least-connections, latency-weighted)");
     }
 
     @Test
