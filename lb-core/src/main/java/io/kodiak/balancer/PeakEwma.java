@@ -19,8 +19,6 @@ import java.util.function.LongSupplier;
  * <p>Thread-safe; the clock is injected so that tests control time.
  */
 public final class PeakEwma {
-    /** Finagle's and Linkerd's default decay time. */
-    public static final Duration DEFAULT_DECAY = Duration.ofSeconds(10);
     /** The RTT assumed before any observation. */
     public static final Duration DEFAULT_RTT = Duration.ofMillis(30);
     /** The RTT a failure counts as. */
@@ -38,10 +36,6 @@ public final class PeakEwma {
         this.nanoClock = nanoClock;
         this.ewma = defaultRtt.toNanos();
         this.stamp = nanoClock.getAsLong();
-    }
-
-    public static PeakEwma withDefaults(LongSupplier nanoClock) {
-        return new PeakEwma(DEFAULT_DECAY, DEFAULT_RTT, DEFAULT_PENALTY, nanoClock);
     }
 
     /** A request to this upstream completed after {@code rttNanos}. */

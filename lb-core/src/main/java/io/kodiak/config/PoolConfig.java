@@ -1,5 +1,6 @@
 package io.kodiak.config;
 
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -15,9 +16,19 @@ import java.util.List;
  *                    for the built-in plain-text page
  */
 public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
-                         ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage) {
+                         ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage,
+                         Duration latencyDecay) {
+    /** The default decay of the latency estimate: Finagle's and Linkerd's 10 s. */
+    public static final Duration DEFAULT_LATENCY_DECAY = Duration.ofSeconds(10);
+
     public PoolConfig {
         upstreams = List.copyOf(upstreams);
+    }
+
+    /** A pool with the default latency decay. */
+    public PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
+                      ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage) {
+        this(name, strategy, upstreams, timeouts, connections, buffering, errorPage, DEFAULT_LATENCY_DECAY);
     }
 
     /** The balancing strategies, by their configuration names. */

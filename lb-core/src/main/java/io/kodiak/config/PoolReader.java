@@ -13,7 +13,7 @@ import java.util.Map;
 /** Reads the {@code pools} section. Relative paths resolve against the config file's directory. */
 final class PoolReader {
     private static final List<String> POOL_KEYS =
-            List.of("strategy", "upstreams", "timeouts", "connections", "buffering", "error-page");
+            List.of("strategy", "latency-decay", "upstreams", "timeouts", "connections", "buffering", "error-page");
     private static final List<String> UPSTREAM_KEYS = List.of("address", "weight", "name");
     private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "read", "send");
     private static final List<String> CONNECTION_KEYS = List.of("max-idle", "idle-timeout");
@@ -64,7 +64,11 @@ final class PoolReader {
         BufferingConfig buffering = pool.get("buffering") == null ? BufferingConfig.defaults()
                 : buffering(pool.get("buffering"));
         ErrorPageConfig errorPage = pool.get("error-page") == null ? null : errorPage(pool.get("error-page"));
-        return new PoolConfig(name, strategy, upstreams, timeouts, connections, buffering, errorPage);
+        Duration latencyDecay = PoolConfig.DEFAULT_LATENCY_DECAY;
+        if (pool.get("latency-decay") != null) {
+            latencyDecay = pool.get("latency-decay").parse("a duration", Values::duration);
+        }
+        return new PoolConfig(name, strategy, upstreams, timeouts, connections, buffering, errorPage, latencyDecay);
     }
 
     private List<UpstreamConfig> upstreams(ConfigNode node) throws ConfigException {

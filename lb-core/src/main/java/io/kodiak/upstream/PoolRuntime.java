@@ -21,7 +21,7 @@ public final class PoolRuntime {
         this.config = config;
         List<Upstream> list = new ArrayList<>();
         for (UpstreamConfig u : config.upstreams()) {
-            list.add(new Upstream(config.name(), u));
+            list.add(new Upstream(config.name(), u, System::nanoTime, config.latencyDecay()));
         }
         this.upstreams = List.copyOf(list);
         this.strategy = switch (config.strategy()) {

@@ -1,6 +1,7 @@
 package io.kodiak.upstream;
 
 import io.kodiak.balancer.PeakEwma;
+import io.kodiak.config.PoolConfig;
 import io.kodiak.config.UpstreamConfig;
 
 import java.net.InetSocketAddress;
@@ -28,10 +29,15 @@ public final class Upstream {
 
     /** @param nanoClock the clock of the latency estimate (tests inject one) */
     public Upstream(String pool, UpstreamConfig config, LongSupplier nanoClock) {
+        this(pool, config, nanoClock, PoolConfig.DEFAULT_LATENCY_DECAY);
+    }
+
+    /** @param latencyDecay the time constant τ of the latency estimate */
+    public Upstream(String pool, UpstreamConfig config, LongSupplier nanoClock, java.time.Duration latencyDecay) {
         this.pool = pool;
         this.config = config;
         this.address = new InetSocketAddress(config.host(), config.port());
-        this.latency = PeakEwma.withDefaults(nanoClock);
+        this.latency = new PeakEwma(latencyDecay, PeakEwma.DEFAULT_RTT, PeakEwma.DEFAULT_PENALTY, nanoClock);
     }
 
     public String pool() {

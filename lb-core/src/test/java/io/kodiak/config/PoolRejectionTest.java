@@ -121,6 +121,36 @@ class PoolRejectionTest {
     }
 
     @Test
+    void badLatencyDecay() {
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    strategy: latency-weighted
+                    latency-decay: 10
+                    upstreams: [127.0.0.1:9001]
+                """, "kodiak.yaml:5: pools.web.latency-decay: \"10\" has no unit (units are required: ms, s, m, h)");
+    }
+
+    @Test
+    void latencyDecayIsReadAndDefaults() throws Exception {
+        KodiakConfig c = ConfigLoader.parse("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    strategy: latency-weighted
+                    latency-decay: 2500ms
+                    upstreams: [127.0.0.1:9001]
+                  api:
+                    upstreams: [127.0.0.1:9002]
+                  # routes are required with two pools
+                """.replace("listeners: [{address: 127.0.0.1:8080}]",
+                "listeners: [{address: 127.0.0.1:8080, routes: [{pool: web}]}]"), java.nio.file.Path.of("kodiak.yaml"));
+        assertEquals(java.time.Duration.ofMillis(2500), c.pools().get("web").latencyDecay());
+        assertEquals(PoolConfig.DEFAULT_LATENCY_DECAY, c.pools().get("api").latencyDecay());
+    }
+
+    @Test
     void badDurations() {
         assertRejected("""
                 listeners: [{address: 127.0.0.1:8080}]
