@@ -205,7 +205,7 @@ public final class Main {
                   demo [--listen HOST:PORT]   start on :8080 with three built-in demo upstreams
                   run -c FILE                 start with a configuration file
                   check -c FILE               validate a configuration file and exit
-                  proxy --listen HOST:PORT --to HOST:PORT[,HOST:PORT...] [--strategy round-robin|least-connections|latency-weighted]
+                  proxy --listen HOST:PORT --to HOST:PORT[,HOST:PORT...] [--strategy round-robin|least-connections|latency-weighted|consistent-hash]
                                               start a one-line proxy without a file
                 """;
     }

@@ -16,4 +16,17 @@ public interface Strategy {
      * @return the upstream, or {@code null} if none is eligible
      */
     Upstream pick(Predicate<Upstream> eligible);
+
+    /**
+     * Picks for a request whose hash key is {@code key}. Only strategies that hash read the key;
+     * the others pick as {@link #pick(Predicate)} does.
+     */
+    default Upstream pick(long key, Predicate<Upstream> eligible) {
+        return pick(eligible);
+    }
+
+    /** Whether {@link #pick(long, Predicate)} reads the key, so that callers compute it only then. */
+    default boolean usesKey() {
+        return false;
+    }
 }

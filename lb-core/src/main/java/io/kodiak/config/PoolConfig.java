@@ -17,7 +17,7 @@ import java.util.List;
  */
 public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
                          ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage,
-                         Duration latencyDecay) {
+                         Duration latencyDecay, HashConfig hash) {
     /** The default decay of the latency estimate: Finagle's and Linkerd's 10 s. */
     public static final Duration DEFAULT_LATENCY_DECAY = Duration.ofSeconds(10);
 
@@ -28,14 +28,16 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
     /** A pool with the default latency decay. */
     public PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
                       ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage) {
-        this(name, strategy, upstreams, timeouts, connections, buffering, errorPage, DEFAULT_LATENCY_DECAY);
+        this(name, strategy, upstreams, timeouts, connections, buffering, errorPage, DEFAULT_LATENCY_DECAY,
+                HashConfig.DEFAULTS);
     }
 
     /** The balancing strategies, by their configuration names. */
     public enum Strategy {
         ROUND_ROBIN("round-robin"),
         LEAST_CONNECTIONS("least-connections"),
-        LATENCY_WEIGHTED("latency-weighted");
+        LATENCY_WEIGHTED("latency-weighted"),
+        CONSISTENT_HASH("consistent-hash");
 
         private final String configName;
 

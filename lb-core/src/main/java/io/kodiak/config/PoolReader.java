@@ -13,7 +13,8 @@ import java.util.Map;
 /** Reads the {@code pools} section. Relative paths resolve against the config file's directory. */
 final class PoolReader {
     private static final List<String> POOL_KEYS =
-            List.of("strategy", "latency-decay", "upstreams", "timeouts", "connections", "buffering", "error-page");
+            List.of("strategy", "latency-decay", "hash-key", "hash-balance-factor", "upstreams", "timeouts",
+                    "connections", "buffering", "error-page");
     private static final List<String> UPSTREAM_KEYS = List.of("address", "weight", "name");
     private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "read", "send");
     private static final List<String> CONNECTION_KEYS = List.of("max-idle", "idle-timeout");
@@ -68,7 +69,29 @@ final class PoolReader {
         if (pool.get("latency-decay") != null) {
             latencyDecay = pool.get("latency-decay").parse("a duration", Values::duration);
         }
-        return new PoolConfig(name, strategy, upstreams, timeouts, connections, buffering, errorPage, latencyDecay);
+        HashConfig hash = hash(pool, strategy);
+        return new PoolConfig(name, strategy, upstreams, timeouts, connections, buffering, errorPage, latencyDecay, hash);
+    }
+
+    /** {@code hash-key} and {@code hash-balance-factor}, which only {@code consistent-hash} reads. */
+    private static HashConfig hash(ConfigMapping pool, PoolConfig.Strategy strategy) throws ConfigException {
+        for (String key : List.of("hash-key", "hash-balance-factor")) {
+            if (pool.get(key) != null && strategy != PoolConfig.Strategy.CONSISTENT_HASH) {
+                throw pool.get(key).error("only applies to strategy consistent-hash");
+            }
+        }
+        HashConfig.Source source = HashConfig.DEFAULTS.source();
+        String name = null;
+        if (pool.get("hash-key") != null) {
+            HashConfig parsed = pool.get("hash-key").parse("client-ip, header:NAME or cookie:NAME", Values::hashKey);
+            source = parsed.source();
+            name = parsed.name();
+        }
+        int factor = HashConfig.DEFAULTS.balanceFactor();
+        if (pool.get("hash-balance-factor") != null) {
+            factor = pool.get("hash-balance-factor").parse("a percentage", text -> Values.balanceFactor(text));
+        }
+        return new HashConfig(source, name, factor);
     }
 
     private List<UpstreamConfig> upstreams(ConfigNode node) throws ConfigException {

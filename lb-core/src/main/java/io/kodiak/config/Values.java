@@ -130,6 +130,40 @@ public final class Values {
         return resolved;
     }
 
+    /** {@code client-ip}, {@code header:NAME} or {@code cookie:NAME}, with the default balance factor. */
+    public static HashConfig hashKey(String text) {
+        if (text.equals("client-ip")) {
+            return new HashConfig(HashConfig.Source.CLIENT_IP, null, HashConfig.DEFAULTS.balanceFactor());
+        }
+        int colon = text.indexOf(':');
+        String kind = colon < 0 ? text : text.substring(0, colon);
+        String name = colon < 0 ? "" : text.substring(colon + 1);
+        HashConfig.Source source = switch (kind) {
+            case "header" -> HashConfig.Source.HEADER;
+            case "cookie" -> HashConfig.Source.COOKIE;
+            default -> throw new IllegalArgumentException(quote(text) + " is not a hash key (valid: client-ip, header:NAME, cookie:NAME)");
+        };
+        if (name.isEmpty() || !name.chars().allMatch(c -> c > 0x20 && c < 0x7f && "()<>@,;:\\\"/[]?={}".indexOf(c) < 0)) {
+            throw new IllegalArgumentException(quote(text) + ": " + kind + " name must be a token (letters, digits, -_.!#$%&'*+^`|~)");
+        }
+        return new HashConfig(source, source == HashConfig.Source.HEADER ? name.toLowerCase(java.util.Locale.ROOT) : name,
+                HashConfig.DEFAULTS.balanceFactor());
+    }
+
+    /** HAProxy's {@code hash-balance-factor}: 0 (no bound) or a percentage of at least 100. */
+    public static int balanceFactor(String text) {
+        int v;
+        try {
+            v = Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(quote(text) + " is not an integer percentage");
+        }
+        if (v != 0 && (v < 100 || v > 10_000)) {
+            throw new IllegalArgumentException(quote(text) + " must be 0 (no bound) or 100-10000 (percent of the average load)");
+        }
+        return v;
+    }
+
     /** The strategy with this configuration name; the error lists the valid names. */
     public static PoolConfig.Strategy strategy(String text) {
         PoolConfig.Strategy s = PoolConfig.Strategy.byConfigName(text);

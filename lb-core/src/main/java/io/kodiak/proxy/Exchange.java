@@ -1,5 +1,6 @@
 package io.kodiak.proxy;
 
+import io.kodiak.balancer.Strategy;
 import io.kodiak.buffer.BodyBuffer;
 import io.kodiak.buffer.Spool;
 import io.kodiak.config.BufferingConfig;
@@ -212,7 +213,10 @@ final class Exchange implements Spool.Listener {
         if (finished) {
             return;
         }
-        Upstream u = pool.strategy().pick(x -> !tried.contains(x));
+        Strategy strategy = pool.strategy();
+        Upstream u = strategy.usesKey()
+                ? strategy.pick(HashKeys.of(pc.hash(), req, s.clientIp), x -> !tried.contains(x))
+                : strategy.pick(x -> !tried.contains(x));
         if (u == null) {
             noUpstream();
             return;

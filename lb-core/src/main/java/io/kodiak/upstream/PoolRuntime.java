@@ -1,5 +1,6 @@
 package io.kodiak.upstream;
 
+import io.kodiak.balancer.ConsistentHash;
 import io.kodiak.balancer.LatencyWeighted;
 import io.kodiak.balancer.LeastConnections;
 import io.kodiak.balancer.SmoothWeightedRoundRobin;
@@ -28,6 +29,7 @@ public final class PoolRuntime {
             case ROUND_ROBIN -> new SmoothWeightedRoundRobin(upstreams, random);
             case LEAST_CONNECTIONS -> new LeastConnections(upstreams, random);
             case LATENCY_WEIGHTED -> new LatencyWeighted(upstreams, random);
+            case CONSISTENT_HASH -> new ConsistentHash(upstreams, config.hash().balanceFactor());
         };
     }
 

@@ -86,7 +86,9 @@ class StrategySimulationTest {
             case ROUND_ROBIN -> new SmoothWeightedRoundRobin(ups, new SplittableRandom(seed));
             case LEAST_CONNECTIONS -> new LeastConnections(ups, new SplittableRandom(seed));
             case LATENCY_WEIGHTED -> new LatencyWeighted(ups, new SplittableRandom(seed));
+            case CONSISTENT_HASH -> new ConsistentHash(ups, 125);
         };
+        SplittableRandom keys = new SplittableRandom(seed + 3); // one key per request, e.g. a user id
         SplittableRandom arrivals = new SplittableRandom(seed + 1);
         SplittableRandom service = new SplittableRandom(seed + 2);
         double capacityPerMs = (UPSTREAMS - 1) * WORKERS / FAST_MEAN_MS; // the healthy three
@@ -102,7 +104,7 @@ class StrategySimulationTest {
                 complete(completions.poll(), clock, completions, service, latencies);
             }
             clock.set(now);
-            Upstream u = picker.pick(x -> true);
+            Upstream u = picker.pick(keys.nextLong(), x -> true);
             Server s = servers.get(ups.indexOf(u));
             if (s == servers.get(UPSTREAMS - 1)) {
                 slowCount++;

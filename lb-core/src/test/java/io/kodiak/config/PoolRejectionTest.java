@@ -117,7 +117,7 @@ class PoolRejectionTest {
                   web:
                     strategy: least-conn
                     upstreams: [127.0.0.1:9001]
-                """, "kodiak.yaml:4: pools.web.strategy: \"least-conn\" is not a strategy (valid: round-robin, least-connections, latency-weighted)");
+                """, "kodiak.yaml:4: pools.web.strategy: \"least-conn\" is not a strategy (valid: round-robin, least-connections, latency-weighted, consistent-hash)");
     }
 
     @Test
@@ -148,6 +148,40 @@ class PoolRejectionTest {
                 "listeners: [{address: 127.0.0.1:8080, routes: [{pool: web}]}]"), java.nio.file.Path.of("kodiak.yaml"));
         assertEquals(java.time.Duration.ofMillis(2500), c.pools().get("web").latencyDecay());
         assertEquals(PoolConfig.DEFAULT_LATENCY_DECAY, c.pools().get("api").latencyDecay());
+    }
+
+    @Test
+    void hashKeysAreReadAndValidated() throws Exception {
+        String base = """
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    strategy: consistent-hash
+                %s
+                    upstreams: [127.0.0.1:9001]
+                """;
+        PoolConfig header = ConfigLoader.parse(base.formatted("    hash-key: header:X-User-Id\n    hash-balance-factor: 150"),
+                java.nio.file.Path.of("kodiak.yaml")).pools().get("web");
+        assertEquals(new HashConfig(HashConfig.Source.HEADER, "x-user-id", 150), header.hash());
+        PoolConfig cookie = ConfigLoader.parse(base.formatted("    hash-key: cookie:session"),
+                java.nio.file.Path.of("kodiak.yaml")).pools().get("web");
+        assertEquals(new HashConfig(HashConfig.Source.COOKIE, "session", 125), cookie.hash());
+        PoolConfig defaults = ConfigLoader.parse(base.formatted(""), java.nio.file.Path.of("kodiak.yaml")).pools().get("web");
+        assertEquals(HashConfig.DEFAULTS, defaults.hash());
+
+        assertRejected(base.formatted("    hash-key: body"),
+                "kodiak.yaml:5: pools.web.hash-key: \"body\" is not a hash key (valid: client-ip, header:NAME, cookie:NAME)");
+        assertRejected(base.formatted("    hash-key: \"header:bad name\""),
+                "kodiak.yaml:5: pools.web.hash-key: \"header:bad name\": header name must be a token (letters, digits, -_.!#$%&'*+^`|~)");
+        assertRejected(base.formatted("    hash-balance-factor: 50"),
+                "kodiak.yaml:5: pools.web.hash-balance-factor: \"50\" must be 0 (no bound) or 100-10000 (percent of the average load)");
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    hash-key: client-ip
+                    upstreams: [127.0.0.1:9001]
+                """, "kodiak.yaml:4: pools.web.hash-key: only applies to strategy consistent-hash");
     }
 
     @Test

@@ -82,7 +82,7 @@ class QuickModeTest {
         assertRejected(List.of("--to", "127.0.0.1:9001", "--listen", "127.0.0.1:70000"),
                 "--listen: \"127.0.0.1:70000\" is not host:port (port must be 0-65535)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "--strategy", "random"),
-                "--strategy: \"random\" is not a strategy (valid: round-robin, least-connections, latency-weighted)");
+                "--strategy: \"random\" is not a strategy (valid: round-robin, least-connections, latency-weighted, consistent-hash)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "--timeout", "5s"),
                 "--timeout: unknown flag (flags are --listen, --to, --strategy)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "extra"),

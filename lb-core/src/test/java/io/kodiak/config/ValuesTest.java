@@ -108,7 +108,7 @@ class ValuesTest {
     @Test
     void strategies() {
         assertEquals(PoolConfig.Strategy.ROUND_ROBIN, Values.strategy("round-robin"));
-        assertEquals("\"roundrobin\" is not a strategy (valid: round-robin, least-connections, latency-weighted)", problem(() -> Values.strategy("roundrobin")));
+        assertEquals("\"roundrobin\" is not a strategy (valid: round-robin, least-connections, latency-weighted, consistent-hash)", problem(() -> Values.strategy("roundrobin")));
     }
 
     @ParameterizedTest

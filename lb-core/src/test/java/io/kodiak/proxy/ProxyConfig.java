@@ -6,6 +6,7 @@ import io.kodiak.config.ClientTimeouts;
 import io.kodiak.config.ConnectionPoolConfig;
 import io.kodiak.config.ErrorPageConfig;
 import io.kodiak.config.ForwardedHeaders;
+import io.kodiak.config.HashConfig;
 import io.kodiak.config.KodiakConfig;
 import io.kodiak.config.ListenerConfig;
 import io.kodiak.config.PoolConfig;
@@ -46,6 +47,7 @@ final class ProxyConfig {
     private ServerHeaderPolicy serverHeader = ServerHeaderPolicy.DEFAULTS;
     private ForwardedHeaders forwarded = ForwardedHeaders.DEFAULTS;
     private PoolConfig.Strategy strategy = PoolConfig.Strategy.ROUND_ROBIN;
+    private HashConfig hash = HashConfig.DEFAULTS;
 
     private record ListenerSpec(String name, ServerHeaderPolicy serverHeader) {
     }
@@ -88,6 +90,12 @@ final class ProxyConfig {
 
     ProxyConfig strategy(PoolConfig.Strategy s) {
         this.strategy = s;
+        return this;
+    }
+
+    ProxyConfig hash(HashConfig h) {
+        this.strategy = PoolConfig.Strategy.CONSISTENT_HASH;
+        this.hash = h;
         return this;
     }
 
@@ -142,7 +150,7 @@ final class ProxyConfig {
 
     KodiakConfig build() {
         PoolConfig pool = new PoolConfig(POOL, strategy, upstreams, upstreamTimeouts,
-                connections, buffering, errorPage);
+                connections, buffering, errorPage, PoolConfig.DEFAULT_LATENCY_DECAY, hash);
         List<ListenerConfig> listeners = new ArrayList<>();
         listeners.add(listenerConfig(LISTENER, serverHeader));
         for (ListenerSpec l : extraListeners) {
