@@ -34,6 +34,11 @@ public final class Kodiak implements AutoCloseable {
         return server.boundAddress(listenerName);
     }
 
+    /** How many requests wait in a pool's queue (every upstream at its max-connections). */
+    public int queued(String pool) {
+        return server.queued(pool);
+    }
+
     /**
      * Stops accepting, lets in-flight requests finish within {@code grace}, then closes everything.
      *

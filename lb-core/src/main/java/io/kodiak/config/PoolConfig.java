@@ -17,7 +17,7 @@ import java.util.List;
  */
 public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
                          ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage,
-                         Duration latencyDecay, HashConfig hash) {
+                         Duration latencyDecay, HashConfig hash, QueueConfig queue) {
     /** The default decay of the latency estimate: Finagle's and Linkerd's 10 s. */
     public static final Duration DEFAULT_LATENCY_DECAY = Duration.ofSeconds(10);
 
@@ -29,7 +29,7 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
     public PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
                       ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage) {
         this(name, strategy, upstreams, timeouts, connections, buffering, errorPage, DEFAULT_LATENCY_DECAY,
-                HashConfig.DEFAULTS);
+                HashConfig.DEFAULTS, QueueConfig.DEFAULTS);
     }
 
     /** The balancing strategies, by their configuration names. */

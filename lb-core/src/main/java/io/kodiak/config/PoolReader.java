@@ -13,9 +13,10 @@ import java.util.Map;
 /** Reads the {@code pools} section. Relative paths resolve against the config file's directory. */
 final class PoolReader {
     private static final List<String> POOL_KEYS =
-            List.of("strategy", "latency-decay", "hash-key", "hash-balance-factor", "upstreams", "timeouts",
-                    "connections", "buffering", "error-page");
-    private static final List<String> UPSTREAM_KEYS = List.of("address", "weight", "name");
+            List.of("strategy", "latency-decay", "hash-key", "hash-balance-factor", "max-connections", "queue",
+                    "upstreams", "timeouts", "connections", "buffering", "error-page");
+    private static final List<String> UPSTREAM_KEYS = List.of("address", "weight", "name", "max-connections");
+    private static final List<String> QUEUE_KEYS = List.of("max-length", "timeout");
     private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "read", "send");
     private static final List<String> CONNECTION_KEYS = List.of("max-idle", "idle-timeout");
     private static final List<String> BUFFERING_KEYS =
@@ -57,7 +58,8 @@ final class PoolReader {
         if (pool.get("strategy") != null) {
             strategy = pool.get("strategy").parse("a strategy name", Values::strategy);
         }
-        List<UpstreamConfig> upstreams = upstreams(pool.require("upstreams"));
+        int poolMaxConnections = pool.get("max-connections") == null ? 0 : pool.get("max-connections").integer(0, 1_000_000);
+        List<UpstreamConfig> upstreams = upstreams(pool.require("upstreams"), poolMaxConnections);
         UpstreamTimeouts timeouts = pool.get("timeouts") == null ? UpstreamTimeouts.DEFAULTS
                 : timeouts(pool.get("timeouts"));
         ConnectionPoolConfig connections = pool.get("connections") == null ? ConnectionPoolConfig.DEFAULTS
@@ -70,7 +72,17 @@ final class PoolReader {
             latencyDecay = pool.get("latency-decay").parse("a duration", Values::duration);
         }
         HashConfig hash = hash(pool, strategy);
-        return new PoolConfig(name, strategy, upstreams, timeouts, connections, buffering, errorPage, latencyDecay, hash);
+        QueueConfig queue = pool.get("queue") == null ? QueueConfig.DEFAULTS : queue(pool.get("queue"));
+        return new PoolConfig(name, strategy, upstreams, timeouts, connections, buffering, errorPage, latencyDecay, hash,
+                queue);
+    }
+
+    private static QueueConfig queue(ConfigNode node) throws ConfigException {
+        ConfigMapping m = node.mapping(QUEUE_KEYS);
+        QueueConfig d = QueueConfig.DEFAULTS;
+        int maxLength = m.get("max-length") == null ? d.maxLength() : m.get("max-length").integer(0, 1_000_000);
+        Duration timeout = m.get("timeout") == null ? d.timeout() : m.get("timeout").parse("a duration", Values::duration);
+        return new QueueConfig(maxLength, timeout);
     }
 
     /** {@code hash-key} and {@code hash-balance-factor}, which only {@code consistent-hash} reads. */
@@ -94,7 +106,8 @@ final class PoolReader {
         return new HashConfig(source, name, factor);
     }
 
-    private List<UpstreamConfig> upstreams(ConfigNode node) throws ConfigException {
+    /** @param defaultMaxConnections the pool's {@code max-connections}, for upstreams without their own */
+    private List<UpstreamConfig> upstreams(ConfigNode node, int defaultMaxConnections) throws ConfigException {
         List<ConfigNode> items = node.sequence();
         if (items.isEmpty()) {
             throw node.error("must list at least one upstream");
@@ -112,7 +125,9 @@ final class PoolReader {
                     ? addressNode.parse("host:port", text -> Values.defaultName(hp.toString()))
                     : explicitName.parse("a name", Values::name);
             int weight = m == null || m.get("weight") == null ? 1 : m.get("weight").integer(1, 1000);
-            UpstreamConfig upstream = new UpstreamConfig(name, hp.host(), hp.port(), weight);
+            int maxConnections = m == null || m.get("max-connections") == null ? defaultMaxConnections
+                    : m.get("max-connections").integer(0, 1_000_000);
+            UpstreamConfig upstream = new UpstreamConfig(name, hp.host(), hp.port(), weight, maxConnections);
             ConfigNode first = byName.putIfAbsent(upstream.name(), nameNode);
             if (first != null) {
                 throw nameNode.error("upstream name " + Values.quote(upstream.name()) + " is already used by "

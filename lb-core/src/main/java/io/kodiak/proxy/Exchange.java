@@ -42,9 +42,9 @@ import java.util.logging.Logger;
 final class Exchange implements Spool.Listener {
     private static final Logger LOG = Logger.getLogger(Exchange.class.getName());
 
-    private enum Phase { BODY, CONNECTING, SENDING, WAITING, RECEIVING, TUNNEL, DONE }
+    private enum Phase { BODY, QUEUED, CONNECTING, SENDING, WAITING, RECEIVING, TUNNEL, DONE }
 
-    private static final int NONE = 0, CONNECT = 1, SEND = 2, RESPONSE = 3, READ = 4, TUNNEL_IDLE = 5;
+    private static final int NONE = 0, CONNECT = 1, SEND = 2, RESPONSE = 3, READ = 4, TUNNEL_IDLE = 5, QUEUE = 6;
     private static final int UPSTREAM_HIGH_WATER = 256 * 1024;
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -55,6 +55,7 @@ final class Exchange implements Spool.Listener {
     private final RequestHead req;
     private final PoolRuntime pool;
     private final PoolConfig pc;
+    private final WaitQueue queue;
 
     // request body
     private BodyDecoder bodyDecoder;
@@ -107,6 +108,7 @@ final class Exchange implements Spool.Listener {
         this.req = req;
         this.pool = pool;
         this.pc = pool == null ? null : pool.config();
+        this.queue = pool == null ? null : ctx.queues.get(pool);
     }
 
     // ------------------------------------------------------------------ request
@@ -214,18 +216,31 @@ final class Exchange implements Spool.Listener {
             return;
         }
         Strategy strategy = pool.strategy();
-        Upstream u = strategy.usesKey()
-                ? strategy.pick(HashKeys.of(pc.hash(), req, s.clientIp), x -> !tried.contains(x))
-                : strategy.pick(x -> !tried.contains(x));
-        if (u == null) {
-            noUpstream();
-            return;
+        long key = strategy.usesKey() ? HashKeys.of(pc.hash(), req, s.clientIp) : 0;
+        // A pick can race another selector thread for an upstream's last slot; then pick again.
+        for (int race = 0; race < 4; race++) {
+            Upstream u = strategy.pick(key, x -> !tried.contains(x) && x.hasCapacity());
+            if (u == null) {
+                break;
+            }
+            if (u.tryBegin()) {
+                startAttempt(u);
+                return;
+            }
         }
+        if (pool.upstreams().stream().anyMatch(x -> !tried.contains(x) && !x.hasCapacity())) {
+            enqueue();
+        } else {
+            noUpstream();
+        }
+    }
+
+    /** {@code u}'s slot is ours (counted in flight from here): use a pooled connection or connect. */
+    private void startAttempt(Upstream u) {
         tried.add(u);
         upstream = u;
         // In flight from the pick, not from the connect: least-connections must see the requests
         // still connecting, or a burst of picks would all land on the same upstream.
-        upstream.begin();
         begun = true;
         dispatchedAt = ctx.now();
         UpstreamConnection c = ctx.connectionPools.get(u).acquire(dispatchedAt);
@@ -236,6 +251,39 @@ final class Exchange implements Spool.Listener {
         } else {
             connect();
         }
+    }
+
+    /** Every upstream that could take the request is at its max-connections: wait in the pool's queue. */
+    private void enqueue() {
+        if (!queue.offer(this)) {
+            LOG.info(() -> pool.name() + ": queue full, 503");
+            serviceUnavailable();
+            return;
+        }
+        phase = Phase.QUEUED;
+        setDeadline(QUEUE, pc.queue().timeout().toNanos());
+        // A slot may have freed between the pick that found none and joining the queue, and its
+        // end found the queue empty: offer every free slot to the head of the queue now.
+        for (Upstream u : pool.upstreams()) {
+            queue.handOff(u);
+        }
+    }
+
+    /**
+     * The queue reserved a slot of {@code u} for this exchange. Called on the thread that freed
+     * it, with that exchange's lock held: the rest runs on this exchange's own selector thread.
+     */
+    void grant(Upstream u) {
+        s.connection.executeInEventThread(IOEvent.READ, () -> {
+            synchronized (s) {
+                if (finished || phase != Phase.QUEUED) {
+                    u.end(); // gone meanwhile: pass the slot on
+                    queue.handOff(u);
+                    return;
+                }
+                startAttempt(u);
+            }
+        });
     }
 
     private void connect() {
@@ -291,18 +339,27 @@ final class Exchange implements Spool.Listener {
         dispatch();
     }
 
-    /** Nothing could take the request: the pool's error page, or 502/503. */
+    /** Nothing could take the request: the pool's error page, or 502 after failed attempts, 503 without any. */
     private void noUpstream() {
+        if (tried.isEmpty() || pc.errorPage() != null) {
+            serviceUnavailable();
+            return;
+        }
+        cleanup();
+        respondLocal(502, "text/plain; charset=utf-8", "502 Bad Gateway\n".getBytes(StandardCharsets.US_ASCII),
+                req.keepAlive() && bodyComplete, null);
+    }
+
+    /** No upstream can take the request now (none usable, queue full or wait expired): the error page or 503. */
+    private void serviceUnavailable() {
         cleanup();
         var page = pc.errorPage();
         boolean keep = req.keepAlive() && bodyComplete;
         if (page != null) {
             respondLocal(page.status(), page.contentType(), page.body(), keep, null);
-        } else if (tried.isEmpty()) {
+        } else {
             respondLocal(503, "text/plain; charset=utf-8", "503 Service Unavailable\n".getBytes(StandardCharsets.US_ASCII),
                     keep, "Retry-After: 1");
-        } else {
-            respondLocal(502, "text/plain; charset=utf-8", "502 Bad Gateway\n".getBytes(StandardCharsets.US_ASCII), keep, null);
         }
     }
 
@@ -311,16 +368,13 @@ final class Exchange implements Spool.Listener {
         c.owner = this;
         c.uses++;
         upInflight = 0;
-        if (!begun) {
-            upstream.begin();
-            begun = true;
-        }
     }
 
     private void endAttempt() {
         if (begun) {
             upstream.end();
             begun = false;
+            queue.handOff(upstream);
         }
     }
 
@@ -721,7 +775,9 @@ final class Exchange implements Spool.Listener {
                 if (!anyResponseByte && !fresh && !staleRetried && replayable) {
                     // A pooled connection the upstream had already closed: nothing was processed.
                     staleRetried = true;
-                    releaseUpstream(false);
+                    UpstreamConnection stale = uc; // the slot stays ours for the retry
+                    uc = null;
+                    stale.close();
                     LOG.fine(() -> pool.name() + "/" + upstream.name() + ": stale pooled connection, retrying on a new one");
                     connect();
                     return;
@@ -784,6 +840,12 @@ final class Exchange implements Spool.Listener {
         deadline = 0;
         deadlineKind = NONE;
         switch (kind) {
+            case QUEUE -> {
+                if (queue.remove(this)) {
+                    LOG.info(() -> pool.name() + ": waited " + pc.queue().timeout().toMillis() + " ms in the queue, 503");
+                    serviceUnavailable();
+                } // else a granted slot is already on its way to this exchange
+            }
             case CONNECT -> {
                 attempt++;
                 if (connecting != null) {
@@ -823,6 +885,9 @@ final class Exchange implements Spool.Listener {
             return;
         }
         finished = true;
+        if (phase == Phase.QUEUED) {
+            queue.remove(this); // if a grant is already on its way, it passes the slot on
+        }
         dropUpstream();
         cleanup();
     }

@@ -1,6 +1,7 @@
 package io.kodiak.proxy;
 
 import io.kodiak.buffer.SpoolIo;
+import io.kodiak.upstream.PoolRuntime;
 import io.kodiak.upstream.Upstream;
 import org.glassfish.grizzly.Buffer;
 import org.glassfish.grizzly.CompletionHandler;
@@ -27,17 +28,19 @@ final class ProxyContext {
     final SpoolIo spoolIo;
     final LongSupplier nanoTime;
     final Map<Upstream, ConnectionPool> connectionPools;
+    final Map<PoolRuntime, WaitQueue> queues;
     private final AsyncQueueWriter<SocketAddress> writer;
     private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
 
     ProxyContext(TCPNIOTransport transport, TCPNIOConnectorHandler connector, SpoolIo spoolIo, LongSupplier nanoTime,
-                 Map<Upstream, ConnectionPool> connectionPools) {
+                 Map<Upstream, ConnectionPool> connectionPools, Map<PoolRuntime, WaitQueue> queues) {
         this.transport = transport;
         this.connector = connector;
         this.spoolIo = spoolIo;
         this.nanoTime = nanoTime;
         this.connectionPools = connectionPools;
+        this.queues = queues;
         this.writer = transport.getAsyncQueueIO().getWriter();
     }
 

@@ -59,16 +59,18 @@ public final class ProxyServer implements AutoCloseable {
 
         SplittableRandom seeds = new SplittableRandom();
         Map<Upstream, ConnectionPool> connectionPools = new IdentityHashMap<>();
+        Map<PoolRuntime, WaitQueue> queues = new IdentityHashMap<>();
         for (PoolConfig pc : config.pools().values()) {
             PoolRuntime p = new PoolRuntime(pc, seeds.split());
             pools.put(pc.name(), p);
+            queues.put(p, new WaitQueue(pc.queue().maxLength()));
             for (Upstream u : p.upstreams()) {
                 connectionPools.put(u, new ConnectionPool(pc.connections().maxIdle(),
                         pc.connections().idleTimeout().toNanos()));
             }
         }
         this.spoolIo = new SpoolIo(2);
-        this.ctx = new ProxyContext(transport, connector, spoolIo, nanoTime, connectionPools);
+        this.ctx = new ProxyContext(transport, connector, spoolIo, nanoTime, connectionPools, queues);
         this.sweeper = new TimeoutSweeper(ctx, TimeoutSweeper.periodFor(shortestTimeout(config)));
     }
 
@@ -107,6 +109,11 @@ public final class ProxyServer implements AutoCloseable {
 
     public Map<String, PoolRuntime> pools() {
         return pools;
+    }
+
+    /** How many requests wait in a pool's queue for an upstream under its max-connections. */
+    public int queued(String pool) {
+        return ctx.queues.get(pools.get(pool)).length();
     }
 
     /** The address a listener is bound to (the real port when the config said port 0). */

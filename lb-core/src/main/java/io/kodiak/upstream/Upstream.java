@@ -60,10 +60,41 @@ public final class Upstream {
         return inFlight.get();
     }
 
-    /** A request was dispatched to this upstream. */
+    /** A request was dispatched to this upstream, whatever its limit (tests and simulations). */
     public void begin() {
         inFlight.incrementAndGet();
         requests.increment();
+    }
+
+    /**
+     * Takes one of this upstream's {@code max-connections} slots for a request, atomically, so that
+     * two selector threads cannot both take the last one.
+     *
+     * @return false if the upstream is at its limit
+     */
+    public boolean tryBegin() {
+        int max = config.maxConnections();
+        while (true) {
+            int n = inFlight.get();
+            if (max > 0 && n >= max) {
+                return false;
+            }
+            if (inFlight.compareAndSet(n, n + 1)) {
+                requests.increment();
+                return true;
+            }
+        }
+    }
+
+    /** Whether a request could start here now (no limit, or under it). */
+    public boolean hasCapacity() {
+        int max = config.maxConnections();
+        return max == 0 || inFlight.get() < max;
+    }
+
+    /** The concurrency limit, 0 for none. */
+    public int maxConnections() {
+        return config.maxConnections();
     }
 
     /** A request dispatched here has finished, successfully or not. */

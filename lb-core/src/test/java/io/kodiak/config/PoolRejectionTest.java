@@ -1,6 +1,8 @@
 package io.kodiak.config;
 
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -183,6 +185,46 @@ class PoolRejectionTest {
                     upstreams: [127.0.0.1:9001]
                 """, "kodiak.yaml:4: pools.web.hash-key: only applies to strategy consistent-hash");
     }
+
+    @Test
+    void maxConnectionsAndQueueAreReadWithPoolDefaultsAndPerUpstreamOverrides() throws Exception {
+        PoolConfig p = ConfigLoader.parse("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    max-connections: 4
+                    queue: {max-length: 50, timeout: 2s}
+                    upstreams:
+                      - 127.0.0.1:9001
+                      - {address: 127.0.0.1:9002, max-connections: 8}
+                """, java.nio.file.Path.of("kodiak.yaml")).pools().get("web");
+        assertEquals(List.of(4, 8), p.upstreams().stream().map(UpstreamConfig::maxConnections).toList());
+        assertEquals(new QueueConfig(50, java.time.Duration.ofSeconds(2)), p.queue());
+        PoolConfig d = ConfigLoader.parse(ONE_POOL_FILE, java.nio.file.Path.of("kodiak.yaml")).pools().get("web");
+        assertEquals(0, d.upstreams().get(0).maxConnections(), "no limit by default");
+        assertEquals(QueueConfig.DEFAULTS, d.queue());
+
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    queue: {length: 5}
+                    upstreams: [127.0.0.1:9001]
+                """, "kodiak.yaml:4: pools.web.queue.length: unknown key (allowed: max-length, timeout)");
+        assertRejected("""
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    upstreams: [{address: 127.0.0.1:9001, max-connections: -1}]
+                """, "kodiak.yaml:4: pools.web.upstreams[0].max-connections: -1 is out of range (must be 0-1000000)");
+    }
+
+    private static final String ONE_POOL_FILE = """
+            listeners: [{address: 127.0.0.1:8080}]
+            pools:
+              web:
+                upstreams: [127.0.0.1:9001]
+            """;
 
     @Test
     void badDurations() {

@@ -7,6 +7,7 @@ import io.kodiak.config.ConnectionPoolConfig;
 import io.kodiak.config.ErrorPageConfig;
 import io.kodiak.config.ForwardedHeaders;
 import io.kodiak.config.HashConfig;
+import io.kodiak.config.QueueConfig;
 import io.kodiak.config.KodiakConfig;
 import io.kodiak.config.ListenerConfig;
 import io.kodiak.config.PoolConfig;
@@ -48,6 +49,7 @@ final class ProxyConfig {
     private ForwardedHeaders forwarded = ForwardedHeaders.DEFAULTS;
     private PoolConfig.Strategy strategy = PoolConfig.Strategy.ROUND_ROBIN;
     private HashConfig hash = HashConfig.DEFAULTS;
+    private QueueConfig queue = QueueConfig.DEFAULTS;
 
     private record ListenerSpec(String name, ServerHeaderPolicy serverHeader) {
     }
@@ -63,6 +65,12 @@ final class ProxyConfig {
 
     ProxyConfig upstream(String name, int port, int weight) {
         upstreams.add(new UpstreamConfig(name, "127.0.0.1", port, weight));
+        return this;
+    }
+
+    /** Sets max-connections on every upstream added so far. */
+    ProxyConfig maxConnections(int max) {
+        upstreams.replaceAll(u -> new UpstreamConfig(u.name(), u.host(), u.port(), u.weight(), max));
         return this;
     }
 
@@ -96,6 +104,11 @@ final class ProxyConfig {
     ProxyConfig hash(HashConfig h) {
         this.strategy = PoolConfig.Strategy.CONSISTENT_HASH;
         this.hash = h;
+        return this;
+    }
+
+    ProxyConfig queue(int maxLength, Duration timeout) {
+        this.queue = new QueueConfig(maxLength, timeout);
         return this;
     }
 
@@ -150,7 +163,7 @@ final class ProxyConfig {
 
     KodiakConfig build() {
         PoolConfig pool = new PoolConfig(POOL, strategy, upstreams, upstreamTimeouts,
-                connections, buffering, errorPage, PoolConfig.DEFAULT_LATENCY_DECAY, hash);
+                connections, buffering, errorPage, PoolConfig.DEFAULT_LATENCY_DECAY, hash, queue);
         List<ListenerConfig> listeners = new ArrayList<>();
         listeners.add(listenerConfig(LISTENER, serverHeader));
         for (ListenerSpec l : extraListeners) {
