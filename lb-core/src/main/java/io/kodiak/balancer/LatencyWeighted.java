@@ -17,7 +17,7 @@ public final class LatencyWeighted implements Strategy {
     private final Upstream[] upstreams;
     private final RandomGenerator random;
 
-    /** @param random draws the two choices; used under a lock, so any generator will do */
+    /** @param random draws the two choices; must be safe for concurrent use, e.g. {@link LockFreeRandom} */
     public LatencyWeighted(List<Upstream> upstreams, RandomGenerator random) {
         this.upstreams = upstreams.toArray(new Upstream[0]);
         this.random = random;
@@ -38,12 +38,8 @@ public final class LatencyWeighted implements Strategy {
         if (n == 1) {
             return upstreams[candidates[0]];
         }
-        int first;
-        int second;
-        synchronized (random) {
-            first = random.nextInt(n);
-            second = random.nextInt(n - 1);
-        }
+        int first = random.nextInt(n);
+        int second = random.nextInt(n - 1);
         if (second >= first) {
             second++; // two different upstreams, each pair equally likely
         }

@@ -14,14 +14,14 @@ import java.util.random.RandomGenerator;
  *
  * <p>Ties are broken uniformly at random (reservoir sampling over the tied upstreams), never by
  * list order: with equal loads, which is the normal state of a lightly used pool, "first wins"
- * would send everything to the first upstream. The scan is a full one; it is lock-free, reading
- * each upstream's counter once.
+ * would send everything to the first upstream. The scan is a full one and lock-free: it reads
+ * each upstream's counter once and draws from a lock-free random source.
  */
 public final class LeastConnections implements Strategy {
     private final Upstream[] upstreams;
     private final RandomGenerator random;
 
-    /** @param random breaks ties; used under a lock, so any generator will do (tests pass a seeded one) */
+    /** @param random breaks ties; must be safe for concurrent use, e.g. {@link LockFreeRandom} */
     public LeastConnections(List<Upstream> upstreams, RandomGenerator random) {
         this.upstreams = upstreams.toArray(new Upstream[0]);
         this.random = random;
@@ -46,17 +46,11 @@ public final class LeastConnections implements Strategy {
                 bestLoad = load;
                 bestWeight = weight;
                 ties = 1;
-            } else if (cmp == 0 && nextInt(++ties) == 0) {
+            } else if (cmp == 0 && random.nextInt(++ties) == 0) {
                 best = u;
             }
         }
         return best;
-    }
-
-    private int nextInt(int bound) {
-        synchronized (random) {
-            return random.nextInt(bound);
-        }
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.kodiak.upstream;
 import io.kodiak.balancer.ConsistentHash;
 import io.kodiak.balancer.LatencyWeighted;
 import io.kodiak.balancer.LeastConnections;
+import io.kodiak.balancer.LockFreeRandom;
 import io.kodiak.balancer.SmoothWeightedRoundRobin;
 import io.kodiak.balancer.Strategy;
 import io.kodiak.config.PoolConfig;
@@ -27,8 +28,8 @@ public final class PoolRuntime {
         this.upstreams = List.copyOf(list);
         this.strategy = switch (config.strategy()) {
             case ROUND_ROBIN -> new SmoothWeightedRoundRobin(upstreams, random);
-            case LEAST_CONNECTIONS -> new LeastConnections(upstreams, random);
-            case LATENCY_WEIGHTED -> new LatencyWeighted(upstreams, random);
+            case LEAST_CONNECTIONS -> new LeastConnections(upstreams, new LockFreeRandom(random.nextLong()));
+            case LATENCY_WEIGHTED -> new LatencyWeighted(upstreams, new LockFreeRandom(random.nextLong()));
             case CONSISTENT_HASH -> new ConsistentHash(upstreams, config.hash().balanceFactor());
         };
     }
