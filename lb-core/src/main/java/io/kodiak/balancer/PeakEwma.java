@@ -1,6 +1,7 @@
 package io.kodiak.balancer;
 
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 
 /**
@@ -16,7 +17,7 @@ import java.util.function.LongSupplier;
  * without that, an upstream that fails fast would look like the fastest one and attract more
  * traffic, the known flaw of plain peak EWMA.
  *
- * <p>Thread-safe; the clock is injected so that tests control time.
+ * <p>Thread-safe and lock-free; the clock is injected so that tests control time.
  */
 public final class PeakEwma {
     /** The RTT assumed before any observation. */
@@ -27,23 +28,30 @@ public final class PeakEwma {
     private final double tauNanos;
     private final long penaltyNanos;
     private final LongSupplier nanoClock;
-    private double ewma;
-    private long stamp;
+    /** The estimate and when it was last observed, swapped as one so that readers never lock. */
+    private final AtomicReference<Sample> sample;
+
+    private record Sample(double ewma, long stamp) {
+    }
 
     public PeakEwma(Duration decay, Duration defaultRtt, Duration penalty, LongSupplier nanoClock) {
         this.tauNanos = decay.toNanos();
         this.penaltyNanos = penalty.toNanos();
         this.nanoClock = nanoClock;
-        this.ewma = defaultRtt.toNanos();
-        this.stamp = nanoClock.getAsLong();
+        this.sample = new AtomicReference<>(new Sample(defaultRtt.toNanos(), nanoClock.getAsLong()));
     }
 
     /** A request to this upstream completed after {@code rttNanos}. */
-    public synchronized void observe(long rttNanos) {
-        long now = nanoClock.getAsLong();
-        double w = Math.exp(-Math.max(now - stamp, 0) / tauNanos);
-        ewma = rttNanos > ewma ? rttNanos : ewma * w + rttNanos * (1 - w);
-        stamp = now;
+    public void observe(long rttNanos) {
+        while (true) {
+            Sample s = sample.get();
+            long now = nanoClock.getAsLong();
+            double w = Math.exp(-Math.max(now - s.stamp(), 0) / tauNanos);
+            double ewma = rttNanos > s.ewma() ? rttNanos : s.ewma() * w + rttNanos * (1 - w);
+            if (sample.compareAndSet(s, new Sample(ewma, now))) {
+                return;
+            }
+        }
     }
 
     /** A request to this upstream failed: it counts as a round trip of the penalty. */
@@ -52,9 +60,9 @@ public final class PeakEwma {
     }
 
     /** The current estimate in nanoseconds, decayed for the time since the last observation. */
-    public synchronized double nanos() {
-        long now = nanoClock.getAsLong();
-        return ewma * Math.exp(-Math.max(now - stamp, 0) / tauNanos);
+    public double nanos() {
+        Sample s = sample.get();
+        return s.ewma() * Math.exp(-Math.max(nanoClock.getAsLong() - s.stamp(), 0) / tauNanos);
     }
 
     @Override
