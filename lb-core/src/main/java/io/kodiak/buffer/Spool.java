@@ -39,7 +39,6 @@ public final class Spool {
     private final FileCursor cursor;
     private boolean ended;
     private boolean closed;
-    private long total;
 
     public Spool(Object lock, long memoryLimit, long fileLimit, Path dir, SpoolIo io, Listener listener) {
         this.lock = lock;
@@ -57,7 +56,6 @@ public final class Spool {
         if (n == 0 || closed) {
             return;
         }
-        total += n;
         if (spilling) {
             file.append(b);
             return;
@@ -77,10 +75,6 @@ public final class Spool {
     /** The producer has no more bytes. */
     public void end() {
         ended = true;
-    }
-
-    public boolean ended() {
-        return ended;
     }
 
     /** Whether the producer should stop until the consumer catches up. */
@@ -121,11 +115,6 @@ public final class Spool {
 
     public boolean isEmpty() {
         return memoryBytes == 0 && !spilling;
-    }
-
-    /** Bytes added so far. */
-    public long total() {
-        return total;
     }
 
     /** Whether bytes have ever gone to a temp file. */

@@ -17,7 +17,6 @@ import org.glassfish.grizzly.memory.Buffers;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -411,10 +410,6 @@ final class ClientSession {
         }
     }
 
-    synchronized boolean idle() {
-        return state == State.IDLE || state == State.CLOSED;
-    }
-
     private void setDeadline(int kind, long afterNanos) {
         deadlineKind = kind;
         deadline = nonZero(ctx.now() + afterNanos);
@@ -442,11 +437,5 @@ final class ClientSession {
     @Override
     public String toString() {
         return "Client[" + clientIp + " on " + config.name() + ", " + state + "]";
-    }
-
-    static void logFailure(Logger log, String what, Throwable t) {
-        if (log.isLoggable(Level.FINE)) {
-            log.log(Level.FINE, what, t);
-        }
     }
 }

@@ -76,10 +76,6 @@ final class ConnectionPool {
         }
     }
 
-    synchronized int idleCount() {
-        return idle.size();
-    }
-
     void closeAll() {
         while (true) {
             UpstreamConnection c;

@@ -29,7 +29,6 @@ import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -953,9 +952,5 @@ final class Exchange implements Spool.Listener {
     @Override
     public String toString() {
         return "Exchange[" + req + " -> " + (upstream == null ? pool : upstream.name()) + ", " + phase + "]";
-    }
-
-    static boolean fine() {
-        return LOG.isLoggable(Level.FINE);
     }
 }
