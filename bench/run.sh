@@ -12,6 +12,8 @@ REPO_DIR=$(dirname "$BENCH_DIR")
 LIB=$BENCH_DIR/lib
 # shellcheck source=lib/configs.sh
 source "$LIB/configs.sh"
+# shellcheck source=lib/common.sh
+source "$LIB/common.sh"
 
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_DURATION=${BENCH_DURATION:-10}
@@ -29,12 +31,6 @@ BENCH_OUT=${BENCH_OUT:-$BENCH_DIR/out/$(date +%Y%m%d-%H%M%S)}
 # Single quotes: the BENCH_* variables are expanded by the shell that starts Kodiak.
 KODIAK_CMD=${KODIAK_CMD:-'bin/kodiak proxy --listen $BENCH_LISTEN --to $BENCH_UPSTREAMS --strategy round-robin'}
 KODIAK_START_TIMEOUT=${KODIAK_START_TIMEOUT:-60}
-
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-NOTES=()
-note() { NOTES+=("$*"); log "note: $*"; }
 
 # --- settings and tools ---------------------------------------------------------------
 
@@ -58,115 +54,21 @@ check_settings() {
     ((BENCH_PROXY_CPU != BENCH_LOAD_CPU)) || die "BENCH_PROXY_CPU and BENCH_LOAD_CPU must differ"
 }
 
-check_tools() {
-    local missing=() entry tool pkg
+check_tools_for_run() {
     # nginx serves the upstreams even when nginx itself is not benchmarked.
-    for entry in nginx:nginx-light haproxy:haproxy wrk:wrk taskset:util-linux python3:python3; do
-        tool=${entry%%:*} pkg=${entry#*:}
-        if [[ $tool == haproxy && " $BENCH_PROXIES " != *" haproxy "* ]]; then continue; fi
-        command -v "$tool" >/dev/null || missing+=("$tool (apt-get install $pkg)")
-    done
-    ((${#missing[@]} == 0)) || die "missing tools: ${missing[*]}"
-    local cpu
-    for cpu in "$BENCH_PROXY_CPU" "$BENCH_LOAD_CPU"; do
-        taskset -c "$cpu" true 2>/dev/null || die "cannot pin to CPU $cpu (this machine has $(nproc) CPUs)"
-    done
-}
-
-# The first word of KODIAK_CMD must be runnable; paths are relative to the repository root.
-kodiak_available() {
-    local first
-    read -r first _ <<<"$KODIAK_CMD"
-    if [[ -z $first ]]; then
-        KODIAK_MISSING="KODIAK_CMD is empty"
-    elif [[ $first == */* ]]; then
-        [[ -x $first ]] && return 0
-        KODIAK_MISSING="'$first' is not an executable file (build Kodiak first, or point KODIAK_CMD elsewhere)"
-    else
-        command -v "$first" >/dev/null && return 0
-        KODIAK_MISSING="'$first' is not on PATH"
-    fi
-    return 1
-}
-
-print_versions() {
-    echo "- nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //')"
-    if command -v haproxy >/dev/null; then
-        echo "- haproxy: $(haproxy -v 2>&1 | head -n 1 | sed 's/^HAProxy version //')"
-    fi
-    echo "- wrk: $(wrk -v 2>&1 | head -n 1 | sed 's/ Copyright.*//')"
-    if command -v java >/dev/null; then
-        echo "- java: $(java -version 2>&1 | head -n 1)"
-    else
-        echo "- java: not found"
-    fi
-    echo "- kernel: $(uname -r); CPU: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1) x $(nproc)"
+    local tools=(nginx:nginx-light wrk:wrk taskset:util-linux python3:python3)
+    [[ " $BENCH_PROXIES " != *" haproxy "* ]] || tools+=(haproxy:haproxy)
+    check_tools "${tools[@]}"
 }
 
 # --- processes ------------------------------------------------------------------------
 
-declare -A PID=() PORT=()
-STARTED=()   # names in start order, stopped in reverse
-WRK_PID=""
-SAMPLER_PID_SAVED=""
-
-cleanup() {
-    local rc=$? i name
-    trap - EXIT INT TERM
-    if [[ -n $WRK_PID ]]; then
-        kill "$WRK_PID" 2>/dev/null || true
-        wait "$WRK_PID" 2>/dev/null || true
-    fi
-    if [[ -n $SAMPLER_PID_SAVED ]]; then
-        kill "$SAMPLER_PID_SAVED" 2>/dev/null || true
-        wait "$SAMPLER_PID_SAVED" 2>/dev/null || true
-    fi
-    for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do
-        name=${STARTED[i]}
-        python3 "$LIB/proctree.py" stop "${PID[$name]}" 5 || true
-        wait "${PID[$name]}" 2>/dev/null || true
-    done
-    ((${#STARTED[@]} == 0)) || log "stopped: ${STARTED[*]}"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# start_pinned NAME CPU CMD... : run CMD pinned to CPU, output to $BENCH_OUT/NAME.log.
-# taskset execs CMD, so the recorded PID is the server itself (or its launcher).
-start_pinned() {
-    local name=$1 cpu=$2
-    shift 2
-    taskset -c "$cpu" "$@" >"$BENCH_OUT/$name.log" 2>&1 &
-    PID[$name]=$!
-    STARTED+=("$name")
-}
-
-stop_one() {
-    python3 "$LIB/proctree.py" stop "${PID[$1]}" 5 || true
-    wait "${PID[$1]}" 2>/dev/null || true
-    local kept=() n
-    for n in "${STARTED[@]}"; do [[ $n == "$1" ]] || kept+=("$n"); done
-    STARTED=("${kept[@]}")
-}
-
-alive() { [[ -d /proc/${PID[$1]} ]] && ! grep -q '^[0-9]* (.*) Z' "/proc/${PID[$1]}/stat" 2>/dev/null; }
-
-log_tail() { tail -n 15 "$BENCH_OUT/$1.log" 2>/dev/null | sed 's/^/    /' >&2 || true; }
-
 # wait_proxy NAME TIMEOUT : wait until it answers 200 and check it reaches all upstreams.
 wait_proxy() {
     local name=$1 timeout=$2 seen rc=0
-    seen=$(python3 "$LIB/waitready.py" "http://127.0.0.1:${PORT[$name]}/" "$timeout" "${PID[$name]}" 8) || rc=$?
-    if ((rc != 0)); then
-        log "$name did not come up; last lines of $BENCH_OUT/$name.log:"
-        log_tail "$name"
-        return "$rc"
-    fi
-    if [[ $seen != "ok 1 ok 2 ok 3 ok 4" ]]; then
-        note "$name: 8 sequential probes reached only [$seen], not all four upstreams"
-    fi
+    seen=$(wait_ready "$name" "${PORT[$name]}" "$timeout") || rc=$?
+    ((rc == 0)) || return "$rc"
+    check_rotation "$name" "$seen"
     log "$name ready on 127.0.0.1:${PORT[$name]} (probes saw: $seen)"
 }
 
@@ -199,7 +101,7 @@ start_haproxy() {
 
 # Kodiak is optional: if it is missing or does not come up, the others still run.
 start_kodiak() {
-    if ! kodiak_available; then
+    if ! kodiak_available "$KODIAK_CMD"; then
         note "kodiak skipped: $KODIAK_MISSING"
         return 1
     fi
@@ -225,26 +127,13 @@ start_kodiak() {
 
 # --- measuring ------------------------------------------------------------------------
 
-# run_wrk PROXY CONNS SECONDS FILE : load the proxy from the load CPU; wrk runs in the
-# background so an interrupt reaches the EXIT trap at once.
-run_wrk() {
-    local proxy=$1 conns=$2 secs=$3 file=$4
-    taskset -c "$BENCH_LOAD_CPU" wrk -t "$BENCH_WRK_THREADS" -c "$conns" -d "${secs}s" \
-        --timeout "$BENCH_WRK_TIMEOUT" --latency "http://127.0.0.1:${PORT[$proxy]}/" >"$file" 2>&1 &
-    WRK_PID=$!
-    local rc=0
-    wait "$WRK_PID" || rc=$?
-    WRK_PID=""
-    return "$rc"
-}
-
 warm_up() {
     local proxy=$1 secs=$BENCH_WARMUP conns
     [[ $proxy == kodiak ]] && secs=$BENCH_KODIAK_WARMUP
     ((secs > 0)) || return 0
     conns=$(tr ' ' '\n' <<<"$BENCH_CONNECTIONS" | sort -n | tail -n 1)
     log "warm-up $proxy: ${secs}s at $conns connections (discarded)"
-    run_wrk "$proxy" "$conns" "$secs" "$BENCH_OUT/warmup-$proxy.txt" || true
+    run_wrk "${PORT[$proxy]}" "$conns" "$secs" "$BENCH_OUT/warmup-$proxy.txt" || true
 }
 
 # One long-lived sampler (lib/sample.py --serve) on the load CPU: a fresh Python per
@@ -268,7 +157,7 @@ measure() {
     local proxy=$1 conns=$2 round=$3
     local file=$BENCH_OUT/wrk-$proxy-c$conns-r$round.txt before after row
     take_sample before "$proxy"
-    run_wrk "$proxy" "$conns" "$BENCH_DURATION" "$file" || log "wrk exited non-zero for $proxy (see $file)"
+    run_wrk "${PORT[$proxy]}" "$conns" "$BENCH_DURATION" "$file" || log "wrk exited non-zero for $proxy (see $file)"
     take_sample after "$proxy"
     if ! alive "$proxy"; then
         note "$proxy exited during c=$conns round $round; run dropped, no further runs (log: $BENCH_OUT/$proxy.log)"
@@ -295,7 +184,7 @@ measure() {
 # --- main -----------------------------------------------------------------------------
 
 check_settings
-check_tools
+check_tools_for_run
 cd "$REPO_DIR"
 mkdir -p "$BENCH_OUT"
 BENCH_OUT=$(cd "$BENCH_OUT" && pwd)
