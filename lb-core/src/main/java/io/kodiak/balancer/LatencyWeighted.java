@@ -11,41 +11,36 @@ import java.util.random.RandomGenerator;
  * draw two different eligible upstreams at random and take the one with the lower
  * {@code ewma × (inFlight + 1) / weight}. Latency and queueing both raise the cost, so a slow
  * instance sheds load within a few requests, while the random draw keeps several Kodiak instances
- * from all herding onto the same "best" upstream.
+ * from all herding onto the same "best" upstream. {@code choiceCount} generalises the two to d
+ * random choices (Envoy's {@code choice_count}); d at or above the number of eligible upstreams
+ * compares them all.
  */
 public final class LatencyWeighted implements Strategy {
     private final Upstream[] upstreams;
     private final RandomGenerator random;
+    private final int choiceCount;
 
-    /** @param random draws the two choices; must be safe for concurrent use, e.g. {@link LockFreeRandom} */
+    /** P2C: two choices. */
     public LatencyWeighted(List<Upstream> upstreams, RandomGenerator random) {
+        this(upstreams, random, 2);
+    }
+
+    /**
+     * @param random      draws the choices; must be safe for concurrent use, e.g. {@link LockFreeRandom}
+     * @param choiceCount how many random upstreams each pick compares, at least 2
+     */
+    public LatencyWeighted(List<Upstream> upstreams, RandomGenerator random, int choiceCount) {
+        if (choiceCount < 2) {
+            throw new IllegalArgumentException("choiceCount must be at least 2, got " + choiceCount);
+        }
         this.upstreams = upstreams.toArray(new Upstream[0]);
         this.random = random;
+        this.choiceCount = choiceCount;
     }
 
     @Override
     public Upstream pick(Predicate<Upstream> eligible) {
-        int[] candidates = new int[upstreams.length];
-        int n = 0;
-        for (int i = 0; i < upstreams.length; i++) {
-            if (eligible.test(upstreams[i])) {
-                candidates[n++] = i;
-            }
-        }
-        if (n == 0) {
-            return null;
-        }
-        if (n == 1) {
-            return upstreams[candidates[0]];
-        }
-        int first = random.nextInt(n);
-        int second = random.nextInt(n - 1);
-        if (second >= first) {
-            second++; // two different upstreams, each pair equally likely
-        }
-        Upstream a = upstreams[candidates[first]];
-        Upstream b = upstreams[candidates[second]];
-        return cost(a) <= cost(b) ? a : b;
+        return RandomChoices.leastOf(upstreams, eligible, choiceCount, random, LatencyWeighted::cost);
     }
 
     static double cost(Upstream u) {
@@ -54,6 +49,6 @@ public final class LatencyWeighted implements Strategy {
 
     @Override
     public String toString() {
-        return "LatencyWeighted" + java.util.Arrays.toString(upstreams);
+        return "LatencyWeighted(choices " + choiceCount + ")" + java.util.Arrays.toString(upstreams);
     }
 }

@@ -14,21 +14,48 @@ import java.util.random.RandomGenerator;
  *
  * <p>Ties are broken uniformly at random (reservoir sampling over the tied upstreams), never by
  * list order: with equal loads, which is the normal state of a lightly used pool, "first wins"
- * would send everything to the first upstream. The scan is a full one and lock-free: it reads
- * each upstream's counter once and draws from a lock-free random source.
+ * would send everything to the first upstream. By default the scan is a full one, as HAProxy's
+ * and nginx's are; with a {@code choiceCount} d it compares only d upstreams drawn at random
+ * (P2C for d = 2, Envoy's least request and nginx's {@code random two least_conn}), which costs
+ * O(d) instead of O(n) in a large pool and keeps several Kodiak instances from herding onto the
+ * same least-loaded upstream. Either way the pick is lock-free: it reads each counter once and
+ * draws from a lock-free random source.
  */
 public final class LeastConnections implements Strategy {
     private final Upstream[] upstreams;
     private final RandomGenerator random;
+    private final int choiceCount;
 
-    /** @param random breaks ties; must be safe for concurrent use, e.g. {@link LockFreeRandom} */
+    /** A full scan. */
     public LeastConnections(List<Upstream> upstreams, RandomGenerator random) {
+        this(upstreams, random, Integer.MAX_VALUE);
+    }
+
+    /**
+     * @param random      breaks ties and draws the choices; must be safe for concurrent use, e.g.
+     *                    {@link LockFreeRandom}
+     * @param choiceCount how many random upstreams each pick compares, at least 2;
+     *                    {@link Integer#MAX_VALUE} for all of them
+     */
+    public LeastConnections(List<Upstream> upstreams, RandomGenerator random, int choiceCount) {
+        if (choiceCount < 2) {
+            throw new IllegalArgumentException("choiceCount must be at least 2, got " + choiceCount);
+        }
         this.upstreams = upstreams.toArray(new Upstream[0]);
         this.random = random;
+        this.choiceCount = choiceCount;
     }
 
     @Override
     public Upstream pick(Predicate<Upstream> eligible) {
+        if (choiceCount < upstreams.length) {
+            return RandomChoices.leastOf(upstreams, eligible, choiceCount, random, u -> (double) u.inFlight() / u.weight());
+        }
+        return scan(eligible);
+    }
+
+    /** The least loaded of all eligible upstreams, ties broken at random. */
+    private Upstream scan(Predicate<Upstream> eligible) {
         Upstream best = null;
         long bestLoad = 0;
         int bestWeight = 1;
@@ -55,6 +82,7 @@ public final class LeastConnections implements Strategy {
 
     @Override
     public String toString() {
-        return "LeastConnections" + java.util.Arrays.toString(upstreams);
+        return "LeastConnections(" + (choiceCount == Integer.MAX_VALUE ? "all" : "choices " + choiceCount) + ")"
+                + java.util.Arrays.toString(upstreams);
     }
 }

@@ -14,22 +14,38 @@ import java.util.List;
  * @param buffering   request and response buffering
  * @param errorPage   the response sent when no upstream can take the request, or {@code null}
  *                    for the built-in plain-text page
+ * @param choiceCount how many random upstreams {@code least-connections} and {@code latency-weighted}
+ *                    compare per pick, at least 2; {@link #ALL_CHOICES} for all of them
  */
 public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
                          ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage,
-                         Duration latencyDecay, HashConfig hash, QueueConfig queue) {
+                         Duration latencyDecay, HashConfig hash, QueueConfig queue, int choiceCount) {
     /** The default decay of the latency estimate: Finagle's and Linkerd's 10 s. */
     public static final Duration DEFAULT_LATENCY_DECAY = Duration.ofSeconds(10);
+    /** {@code choice-count: all}: compare every eligible upstream. */
+    public static final int ALL_CHOICES = Integer.MAX_VALUE;
 
     public PoolConfig {
         upstreams = List.copyOf(upstreams);
+        if (choiceCount < 2) {
+            throw new IllegalArgumentException("choiceCount must be at least 2, got " + choiceCount);
+        }
     }
 
-    /** A pool with the default latency decay. */
+    /**
+     * {@code choice-count} when the file does not say: least-connections scans all upstreams, as
+     * HAProxy's {@code leastconn} and nginx's {@code least_conn} do; latency-weighted draws two, as
+     * Finagle and Linkerd do. The other strategies do not read it.
+     */
+    public static int defaultChoiceCount(Strategy strategy) {
+        return strategy == Strategy.LATENCY_WEIGHTED ? 2 : ALL_CHOICES;
+    }
+
+    /** A pool with the defaults for latency decay, hashing, queue and choices. */
     public PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
                       ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage) {
         this(name, strategy, upstreams, timeouts, connections, buffering, errorPage, DEFAULT_LATENCY_DECAY,
-                HashConfig.DEFAULTS, QueueConfig.DEFAULTS);
+                HashConfig.DEFAULTS, QueueConfig.DEFAULTS, defaultChoiceCount(strategy));
     }
 
     /** The balancing strategies, by their configuration names. */

@@ -13,7 +13,7 @@ import java.util.Map;
 /** Reads the {@code pools} section. Relative paths resolve against the config file's directory. */
 final class PoolReader {
     private static final List<String> POOL_KEYS =
-            List.of("strategy", "latency-decay", "hash-key", "hash-balance-factor", "max-connections", "queue",
+            List.of("strategy", "choice-count", "latency-decay", "hash-key", "hash-balance-factor", "max-connections", "queue",
                     "upstreams", "timeouts", "connections", "buffering", "error-page");
     private static final List<String> UPSTREAM_KEYS = List.of("address", "weight", "name", "max-connections");
     private static final List<String> QUEUE_KEYS = List.of("max-length", "timeout");
@@ -74,7 +74,7 @@ final class PoolReader {
         HashConfig hash = hash(pool, strategy);
         QueueConfig queue = pool.get("queue") == null ? QueueConfig.DEFAULTS : queue(pool.get("queue"));
         return new PoolConfig(name, strategy, upstreams, timeouts, connections, buffering, errorPage, latencyDecay, hash,
-                queue);
+                queue, choiceCount(pool, strategy));
     }
 
     private static QueueConfig queue(ConfigNode node) throws ConfigException {
@@ -83,6 +83,18 @@ final class PoolReader {
         int maxLength = m.get("max-length") == null ? d.maxLength() : m.get("max-length").integer(0, 1_000_000);
         Duration timeout = m.get("timeout") == null ? d.timeout() : m.get("timeout").parse("a duration", Values::duration);
         return new QueueConfig(maxLength, timeout);
+    }
+
+    /** {@code choice-count}, which only {@code least-connections} and {@code latency-weighted} read. */
+    private static int choiceCount(ConfigMapping pool, PoolConfig.Strategy strategy) throws ConfigException {
+        ConfigNode node = pool.get("choice-count");
+        if (node == null) {
+            return PoolConfig.defaultChoiceCount(strategy);
+        }
+        if (strategy != PoolConfig.Strategy.LEAST_CONNECTIONS && strategy != PoolConfig.Strategy.LATENCY_WEIGHTED) {
+            throw node.error("only applies to strategies least-connections and latency-weighted");
+        }
+        return node.parse("an integer of at least 2, or all", Values::choiceCount);
     }
 
     /** {@code hash-key} and {@code hash-balance-factor}, which only {@code consistent-hash} reads. */

@@ -164,6 +164,23 @@ public final class Values {
         return v;
     }
 
+    /** {@code choice-count}: {@code all}, or how many random upstreams to compare, 2 to 1000. */
+    public static int choiceCount(String text) {
+        if (text.equals("all")) {
+            return PoolConfig.ALL_CHOICES;
+        }
+        int v;
+        try {
+            v = Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(quote(text) + " is not an integer or \"all\"");
+        }
+        if (v < 2 || v > 1000) {
+            throw new IllegalArgumentException(quote(text) + " must be 2-1000 (2 is the power of two choices) or all");
+        }
+        return v;
+    }
+
     /** The strategy with this configuration name; the error lists the valid names. */
     public static PoolConfig.Strategy strategy(String text) {
         PoolConfig.Strategy s = PoolConfig.Strategy.byConfigName(text);

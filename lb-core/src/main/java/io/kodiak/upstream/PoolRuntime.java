@@ -28,8 +28,10 @@ public final class PoolRuntime {
         this.upstreams = List.copyOf(list);
         this.strategy = switch (config.strategy()) {
             case ROUND_ROBIN -> new SmoothWeightedRoundRobin(upstreams, random);
-            case LEAST_CONNECTIONS -> new LeastConnections(upstreams, new LockFreeRandom(random.nextLong()));
-            case LATENCY_WEIGHTED -> new LatencyWeighted(upstreams, new LockFreeRandom(random.nextLong()));
+            case LEAST_CONNECTIONS ->
+                    new LeastConnections(upstreams, new LockFreeRandom(random.nextLong()), config.choiceCount());
+            case LATENCY_WEIGHTED ->
+                    new LatencyWeighted(upstreams, new LockFreeRandom(random.nextLong()), config.choiceCount());
             case CONSISTENT_HASH -> new ConsistentHash(upstreams, config.hash().balanceFactor());
         };
     }

@@ -94,4 +94,29 @@ class LatencyWeightedTest {
         assertEquals(b, s.pick(u -> u != a));
         assertNull(s.pick(u -> false));
     }
+
+    /**
+     * Three choices of four upstreams leave exactly one out, so the costliest and the second
+     * costliest never win (one of the two cheapest is always drawn); the cheapest wins whenever it
+     * is drawn, 3/4 of the picks, and the second cheapest the remaining 1/4.
+     */
+    @Test
+    void moreChoicesNarrowThePicksToTheCheapest() {
+        List<Upstream> ups = new ArrayList<>();
+        for (int i = 1; i <= 4; i++) {
+            Upstream u = up("u" + i, 1);
+            u.responded(200, i * 40 * MS); // above the 30 ms default, so each estimate jumps to its sample
+            ups.add(u);
+        }
+        var s = new LatencyWeighted(ups, new SplittableRandom(4), 3);
+        Map<String, Integer> counts = new HashMap<>();
+        int picks = 40_000;
+        for (int i = 0; i < picks; i++) {
+            counts.merge(s.pick(u -> true).name(), 1, Integer::sum);
+        }
+        assertNull(counts.get("u3"), counts.toString());
+        assertNull(counts.get("u4"), counts.toString());
+        LeastConnectionsTest.assertShare(counts, "u1", picks, 3 / 4.0);
+        LeastConnectionsTest.assertShare(counts, "u2", picks, 1 / 4.0);
+    }
 }

@@ -153,6 +153,34 @@ class PoolRejectionTest {
     }
 
     @Test
+    void choiceCountIsReadDefaultsPerStrategyAndIsValidated() throws Exception {
+        String base = """
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    strategy: %s
+                %s
+                    upstreams: [127.0.0.1:9001]
+                """;
+        java.nio.file.Path file = java.nio.file.Path.of("kodiak.yaml");
+        assertEquals(2, ConfigLoader.parse(base.formatted("least-connections", "    choice-count: 2"), file)
+                .pools().get("web").choiceCount());
+        assertEquals(PoolConfig.ALL_CHOICES, ConfigLoader.parse(base.formatted("latency-weighted", "    choice-count: all"), file)
+                .pools().get("web").choiceCount());
+        assertEquals(PoolConfig.ALL_CHOICES, ConfigLoader.parse(base.formatted("least-connections", ""), file)
+                .pools().get("web").choiceCount(), "least-connections scans every upstream by default, as leastconn does");
+        assertEquals(2, ConfigLoader.parse(base.formatted("latency-weighted", ""), file)
+                .pools().get("web").choiceCount(), "latency-weighted is P2C by default");
+
+        assertRejected(base.formatted("least-connections", "    choice-count: 1"),
+                "kodiak.yaml:5: pools.web.choice-count: \"1\" must be 2-1000 (2 is the power of two choices) or all");
+        assertRejected(base.formatted("least-connections", "    choice-count: two"),
+                "kodiak.yaml:5: pools.web.choice-count: \"two\" is not an integer or \"all\"");
+        assertRejected(base.formatted("round-robin", "    choice-count: 2"),
+                "kodiak.yaml:5: pools.web.choice-count: only applies to strategies least-connections and latency-weighted");
+    }
+
+    @Test
     void hashKeysAreReadAndValidated() throws Exception {
         String base = """
                 listeners: [{address: 127.0.0.1:8080}]

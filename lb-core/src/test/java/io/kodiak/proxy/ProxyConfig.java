@@ -163,7 +163,8 @@ final class ProxyConfig {
 
     KodiakConfig build() {
         PoolConfig pool = new PoolConfig(POOL, strategy, upstreams, upstreamTimeouts,
-                connections, buffering, errorPage, PoolConfig.DEFAULT_LATENCY_DECAY, hash, queue);
+                connections, buffering, errorPage, PoolConfig.DEFAULT_LATENCY_DECAY, hash, queue,
+                PoolConfig.defaultChoiceCount(strategy));
         List<ListenerConfig> listeners = new ArrayList<>();
         listeners.add(listenerConfig(LISTENER, serverHeader));
         for (ListenerSpec l : extraListeners) {
