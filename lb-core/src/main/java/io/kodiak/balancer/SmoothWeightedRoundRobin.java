@@ -3,6 +3,7 @@ package io.kodiak.balancer;
 import io.kodiak.upstream.Upstream;
 
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.random.RandomGenerator;
 
@@ -12,17 +13,25 @@ import java.util.random.RandomGenerator;
  * any window of {@code sum(weights)} picks each upstream is chosen exactly {@code weight} times,
  * and picks of a heavy upstream are spread out ({a:5,b:1,c:1} gives a a b a c a a, not a a a a a b c).
  *
+ * <p>Only eligible upstreams take part in a pick, as in nginx, where a peer already tried for
+ * the request or marked down is skipped: the others keep their proportions among themselves.
+ *
  * <p>The sequence starts at a random phase, so that several Kodiak instances started together do
- * not all send their first requests to the same upstream. Picks are serialised on a lock: the
- * work inside is a few additions per upstream.
+ * not all send their first requests to the same upstream.
+ *
+ * <p>Picks are lock-free: the scores are an immutable array that each pick replaces by
+ * compare-and-set, retrying if another selector thread picked in between. The copy is one
+ * small array per pick (a few longs per upstream), cheaper than making the other selector
+ * thread wait.
  */
 public final class SmoothWeightedRoundRobin implements Strategy {
     private final Upstream[] upstreams;
-    private final long[] current;
+    /** The running scores, one per upstream; never written once published. */
+    private final AtomicReference<long[]> current;
 
     public SmoothWeightedRoundRobin(List<Upstream> upstreams, RandomGenerator random) {
         this.upstreams = upstreams.toArray(new Upstream[0]);
-        this.current = new long[this.upstreams.length];
+        this.current = new AtomicReference<>(new long[this.upstreams.length]);
         int total = upstreams.stream().mapToInt(Upstream::weight).sum();
         int skip = total <= 1 ? 0 : random.nextInt(total);
         for (int i = 0; i < skip; i++) {
@@ -31,25 +40,31 @@ public final class SmoothWeightedRoundRobin implements Strategy {
     }
 
     @Override
-    public synchronized Upstream pick(Predicate<Upstream> eligible) {
-        long total = 0;
-        int best = -1;
-        for (int i = 0; i < upstreams.length; i++) {
-            if (!eligible.test(upstreams[i])) {
-                continue;
+    public Upstream pick(Predicate<Upstream> eligible) {
+        while (true) {
+            long[] before = current.get();
+            long[] after = before.clone();
+            long total = 0;
+            int best = -1;
+            for (int i = 0; i < upstreams.length; i++) {
+                if (!eligible.test(upstreams[i])) {
+                    continue;
+                }
+                int w = upstreams[i].weight();
+                after[i] += w;
+                total += w;
+                if (best < 0 || after[i] > after[best]) {
+                    best = i;
+                }
             }
-            int w = upstreams[i].weight();
-            current[i] += w;
-            total += w;
-            if (best < 0 || current[i] > current[best]) {
-                best = i;
+            if (best < 0) {
+                return null;
+            }
+            after[best] -= total;
+            if (current.compareAndSet(before, after)) {
+                return upstreams[best];
             }
         }
-        if (best < 0) {
-            return null;
-        }
-        current[best] -= total;
-        return upstreams[best];
     }
 
     @Override
