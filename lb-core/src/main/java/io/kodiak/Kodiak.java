@@ -2,6 +2,7 @@ package io.kodiak;
 
 import io.kodiak.config.KodiakConfig;
 import io.kodiak.proxy.ProxyServer;
+import io.kodiak.upstream.PoolRuntime;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -32,6 +33,20 @@ public final class Kodiak implements AutoCloseable {
     /** The address a listener is bound to (the real port when the config said port 0). */
     public InetSocketAddress boundAddress(String listenerName) {
         return server.boundAddress(listenerName);
+    }
+
+    /**
+     * A pool as it runs: its upstreams with their load and health, and the selection requests are
+     * picked from now.
+     *
+     * @throws IllegalArgumentException if there is no such pool
+     */
+    public PoolRuntime pool(String name) {
+        PoolRuntime p = server.pools().get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("no pool named " + name);
+        }
+        return p;
     }
 
     /** How many requests wait in a pool's queue (every upstream at its max-connections). */

@@ -160,7 +160,7 @@ public final class Main {
                             + (u.weight() == 1 ? "" : " weight " + u.weight()))
                     .collect(Collectors.joining(", "));
             out.println("pool " + p.name() + ": " + p.strategy().configName() + " over " + ups
-                    + "; buffering " + (p.buffering().request() ? "on" : "off"));
+                    + "; buffering " + (p.buffering().request() ? "on" : "off") + "; " + p.healthCheck());
         }
     }
 

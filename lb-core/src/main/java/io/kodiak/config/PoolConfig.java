@@ -16,10 +16,12 @@ import java.util.List;
  *                    for the built-in plain-text page
  * @param choiceCount how many random upstreams {@code least-connections} and {@code latency-weighted}
  *                    compare per pick, at least 2; {@link #ALL_CHOICES} for all of them
+ * @param healthCheck the active check every upstream of the pool gets
  */
 public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
                          ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage,
-                         Duration latencyDecay, HashConfig hash, QueueConfig queue, int choiceCount) {
+                         Duration latencyDecay, HashConfig hash, QueueConfig queue, int choiceCount,
+                         HealthCheckConfig healthCheck) {
     /** The default decay of the latency estimate: Finagle's and Linkerd's 10 s. */
     public static final Duration DEFAULT_LATENCY_DECAY = Duration.ofSeconds(10);
     /** {@code choice-count: all}: compare every eligible upstream. */
@@ -30,6 +32,7 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
         if (choiceCount < 2) {
             throw new IllegalArgumentException("choiceCount must be at least 2, got " + choiceCount);
         }
+        java.util.Objects.requireNonNull(healthCheck, "healthCheck");
     }
 
     /**
@@ -41,11 +44,11 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
         return strategy == Strategy.LATENCY_WEIGHTED ? 2 : ALL_CHOICES;
     }
 
-    /** A pool with the defaults for latency decay, hashing, queue and choices. */
+    /** A pool with the defaults for latency decay, hashing, queue, choices and health checks. */
     public PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
                       ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage) {
         this(name, strategy, upstreams, timeouts, connections, buffering, errorPage, DEFAULT_LATENCY_DECAY,
-                HashConfig.DEFAULTS, QueueConfig.DEFAULTS, defaultChoiceCount(strategy));
+                HashConfig.DEFAULTS, QueueConfig.DEFAULTS, defaultChoiceCount(strategy), HealthCheckConfig.DEFAULTS);
     }
 
     /** The balancing strategies, by their configuration names. */

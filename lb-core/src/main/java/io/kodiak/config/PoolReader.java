@@ -14,7 +14,7 @@ import java.util.Map;
 final class PoolReader {
     private static final List<String> POOL_KEYS =
             List.of("strategy", "choice-count", "latency-decay", "hash-key", "hash-balance-factor", "max-connections", "queue",
-                    "upstreams", "timeouts", "connections", "buffering", "error-page");
+                    "health-check", "upstreams", "timeouts", "connections", "buffering", "error-page");
     private static final List<String> UPSTREAM_KEYS = List.of("address", "weight", "name", "max-connections");
     private static final List<String> QUEUE_KEYS = List.of("max-length", "timeout");
     private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "read", "send");
@@ -74,7 +74,8 @@ final class PoolReader {
         HashConfig hash = hash(pool, strategy);
         QueueConfig queue = pool.get("queue") == null ? QueueConfig.DEFAULTS : queue(pool.get("queue"));
         return new PoolConfig(name, strategy, upstreams, timeouts, connections, buffering, errorPage, latencyDecay, hash,
-                queue, choiceCount(pool, strategy));
+                queue, choiceCount(pool, strategy),
+                pool.get("health-check") == null ? HealthCheckConfig.DEFAULTS : HealthCheckReader.read(pool.get("health-check")));
     }
 
     private static QueueConfig queue(ConfigNode node) throws ConfigException {

@@ -1,5 +1,7 @@
 package io.kodiak.config;
 
+import io.kodiak.health.HttpCheck;
+
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -27,6 +29,7 @@ public final class Values {
     private static final Pattern SIZE = Pattern.compile("(-?[0-9]+)(k|K|KB|KiB|m|M|MB|MiB|g|G|GB|GiB)?");
     private static final Pattern DIGITS = Pattern.compile("-?[0-9]+");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:\\[\\]-]{1,100}");
+    private static final Pattern STATUS_RANGE = Pattern.compile("([1-5][0-9][0-9])(?:-([1-5][0-9][0-9]))?");
     private static final String HOST_PORT_FORMS = "host:port, [ipv6]:port";
 
     private Values() {
@@ -63,6 +66,47 @@ public final class Values {
         } catch (ArithmeticException e) {
             throw new IllegalArgumentException(quote(text) + " is too large");
         }
+    }
+
+    /** A duration as the configuration writes it: {@code 1500ms}, {@code 2s}, {@code 5m}, {@code 1h}. */
+    public static String format(Duration d) {
+        long ms = d.toMillis();
+        if (ms % 1000 != 0 || ms == 0) {
+            return ms + "ms";
+        }
+        long s = ms / 1000;
+        if (s % 3600 == 0) {
+            return s / 3600 + "h";
+        }
+        return s % 60 == 0 ? s / 60 + "m" : s + "s";
+    }
+
+    /** A whole percentage with its sign, {@code 10%}, between 0 and {@code max}. */
+    public static int percent(String text, int max) {
+        if (!text.matches("[0-9]{1,9}%")) {
+            throw new IllegalArgumentException(quote(text) + " is not a percentage (e.g. 10%)");
+        }
+        int v = Integer.parseInt(text.substring(0, text.length() - 1));
+        if (v > max) {
+            throw new IllegalArgumentException(quote(text) + " must be at most " + max + "%");
+        }
+        return v;
+    }
+
+    /**
+     * HTTP statuses that pass a check: one status or a range, {@code 200} or {@code 200-399}.
+     */
+    public static HttpCheck.StatusRange statusRange(String text) {
+        Matcher m = STATUS_RANGE.matcher(text);
+        if (!m.matches()) {
+            throw new IllegalArgumentException(quote(text) + " is not a status or a range of statuses (e.g. 200 or 200-399)");
+        }
+        int from = Integer.parseInt(m.group(1));
+        int to = m.group(2) == null ? from : Integer.parseInt(m.group(2));
+        if (to < from) {
+            throw new IllegalArgumentException(quote(text) + ": the range runs from low to high");
+        }
+        return new HttpCheck.StatusRange(from, to);
     }
 
     /**

@@ -214,7 +214,9 @@ final class Exchange implements Spool.Listener {
         if (finished) {
             return;
         }
-        Strategy strategy = pool.strategy();
+        // One snapshot for the whole decision: the health checker may publish another meanwhile.
+        PoolRuntime.Selection selection = pool.selection();
+        Strategy strategy = selection.strategy();
         long key = strategy.usesKey() ? HashKeys.of(pc.hash(), req, s.clientIp) : 0;
         // A pick can race another selector thread for an upstream's last slot; then pick again.
         for (int race = 0; race < 4; race++) {
@@ -227,7 +229,7 @@ final class Exchange implements Spool.Listener {
                 return;
             }
         }
-        if (pool.upstreams().stream().anyMatch(x -> !tried.contains(x) && !x.hasCapacity())) {
+        if (selection.members().stream().anyMatch(x -> !tried.contains(x) && !x.hasCapacity())) {
             enqueue();
         } else {
             noUpstream();
@@ -263,7 +265,7 @@ final class Exchange implements Spool.Listener {
         setDeadline(QUEUE, pc.queue().timeout().toNanos());
         // A slot may have freed between the pick that found none and joining the queue, and its
         // end found the queue empty: offer every free slot to the head of the queue now.
-        for (Upstream u : pool.upstreams()) {
+        for (Upstream u : pool.selection().members()) {
             queue.handOff(u);
         }
     }

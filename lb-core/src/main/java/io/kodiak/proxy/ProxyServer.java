@@ -38,6 +38,7 @@ public final class ProxyServer implements AutoCloseable {
     private final ProxyContext ctx;
     private final SpoolIo spoolIo;
     private final TimeoutSweeper sweeper;
+    private final HealthChecks healthChecks;
     private final Map<String, PoolRuntime> pools = new LinkedHashMap<>();
     private final Map<String, TCPNIOServerConnection> servers = new LinkedHashMap<>();
 
@@ -69,6 +70,8 @@ public final class ProxyServer implements AutoCloseable {
                         pc.connections().idleTimeout().toNanos()));
             }
         }
+        // First of the parts with threads, so that nothing else needs stopping if it fails.
+        this.healthChecks = new HealthChecks(pools.values(), queues);
         this.spoolIo = new SpoolIo(2);
         this.ctx = new ProxyContext(transport, connector, spoolIo, nanoTime, connectionPools, queues);
         this.sweeper = new TimeoutSweeper(ctx, TimeoutSweeper.periodFor(shortestTimeout(config)));
@@ -163,6 +166,7 @@ public final class ProxyServer implements AutoCloseable {
 
     @Override
     public void close() {
+        healthChecks.close();
         sweeper.close();
         ctx.stopAccepting();
         // Clients first: their exchanges end as aborted, dropping upstream connections without

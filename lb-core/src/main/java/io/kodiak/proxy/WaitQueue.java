@@ -48,8 +48,11 @@ final class WaitQueue {
      * for the head of the queue and hand it over on that exchange's own thread.
      */
     void handOff(Upstream freed) {
-        if (size == 0) {
-            return; // the common case, without the lock (an exchange joining the queue re-offers free slots itself)
+        if (size == 0 || !freed.available()) {
+            // The common case, without the lock (an exchange joining the queue re-offers free slots
+            // itself). An upstream that went down keeps its slots from the queue; when it comes
+            // back, the health checker offers them again.
+            return;
         }
         Exchange next;
         synchronized (this) {

@@ -13,26 +13,79 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.random.RandomGenerator;
 
-/** A pool as it runs: its configuration, its upstreams and the strategy that picks among them. */
+/**
+ * A pool as it runs: its configuration, its upstreams, and the current {@link Selection}: the
+ * upstreams that are available now and a strategy built over just those.
+ *
+ * <p>Strategies never see an unavailable upstream (Armeria's and Envoy's design): a change of an
+ * upstream's availability rebuilds the selection under a short lock and publishes it through a
+ * volatile field, and every pick reads that snapshot without a lock. Load state (requests in
+ * flight, latency) lives on {@link Upstream}, so a rebuild keeps it.
+ *
+ * <p><b>Threading.</b> {@link #selection()} from any thread, lock-free; {@link #refresh()} from any
+ * thread (the health checker's), serialised.
+ */
 public final class PoolRuntime {
     private final PoolConfig config;
     private final List<Upstream> upstreams;
-    private final Strategy strategy;
+    /** Draws the seeds of the strategies; used only under {@code this}'s lock (and in the constructor). */
+    private final RandomGenerator random;
+    private volatile Selection selection;
+
+    /**
+     * The upstreams a request may go to now and the strategy that picks among them.
+     *
+     * @param members the available upstreams, in configuration order; may be empty
+     */
+    public record Selection(List<Upstream> members, Strategy strategy) {
+        public Selection {
+            members = List.copyOf(members);
+        }
+    }
 
     public PoolRuntime(PoolConfig config, RandomGenerator random) {
         this.config = config;
+        this.random = random;
         List<Upstream> list = new ArrayList<>();
         for (UpstreamConfig u : config.upstreams()) {
             list.add(new Upstream(config.name(), u, System::nanoTime, config.latencyDecay()));
         }
         this.upstreams = List.copyOf(list);
-        this.strategy = switch (config.strategy()) {
-            case ROUND_ROBIN -> new SmoothWeightedRoundRobin(upstreams, random);
-            case LEAST_CONNECTIONS ->
-                    new LeastConnections(upstreams, new LockFreeRandom(random.nextLong()), config.choiceCount());
-            case LATENCY_WEIGHTED ->
-                    new LatencyWeighted(upstreams, new LockFreeRandom(random.nextLong()), config.choiceCount());
-            case CONSISTENT_HASH -> new ConsistentHash(upstreams, config.hash().balanceFactor());
+        this.selection = select();
+    }
+
+    /**
+     * Rebuilds the selection from the upstreams' availability, if it changed.
+     *
+     * @return whether the selection changed
+     */
+    public synchronized boolean refresh() {
+        List<Upstream> available = available();
+        if (available.equals(selection.members())) {
+            return false;
+        }
+        selection = new Selection(available, strategy(available));
+        return true;
+    }
+
+    private Selection select() {
+        List<Upstream> available = available();
+        return new Selection(available, strategy(available));
+    }
+
+    private List<Upstream> available() {
+        return upstreams.stream().filter(Upstream::available).toList();
+    }
+
+    private Strategy strategy(List<Upstream> members) {
+        if (members.isEmpty()) {
+            return eligible -> null;
+        }
+        return switch (config.strategy()) {
+            case ROUND_ROBIN -> new SmoothWeightedRoundRobin(members, random);
+            case LEAST_CONNECTIONS -> new LeastConnections(members, new LockFreeRandom(random.nextLong()), config.choiceCount());
+            case LATENCY_WEIGHTED -> new LatencyWeighted(members, new LockFreeRandom(random.nextLong()), config.choiceCount());
+            case CONSISTENT_HASH -> new ConsistentHash(members, config.hash().balanceFactor());
         };
     }
 
@@ -44,16 +97,24 @@ public final class PoolRuntime {
         return config.name();
     }
 
+    /** Every upstream of the pool, available or not, in configuration order. */
     public List<Upstream> upstreams() {
         return upstreams;
     }
 
+    /** The available upstreams and their strategy, as of now. */
+    public Selection selection() {
+        return selection;
+    }
+
+    /** The strategy of the current selection. */
     public Strategy strategy() {
-        return strategy;
+        return selection.strategy();
     }
 
     @Override
     public String toString() {
-        return "Pool[" + config.name() + ", " + config.strategy().configName() + ", " + upstreams.size() + " upstreams]";
+        return "Pool[" + config.name() + ", " + config.strategy().configName() + ", "
+                + selection.members().size() + "/" + upstreams.size() + " upstreams available]";
     }
 }

@@ -22,6 +22,8 @@ public final class Upstream {
     private final LongAdder requests = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final PeakEwma latency;
+    /** What the active health check last concluded; up until a check says otherwise. */
+    private volatile boolean healthy = true;
 
     public Upstream(String pool, UpstreamConfig config) {
         this(pool, config, System::nanoTime);
@@ -120,6 +122,31 @@ public final class Upstream {
         }
     }
 
+    /** Whether the active health check counts this upstream as up (always, without a check). */
+    public boolean healthy() {
+        return healthy;
+    }
+
+    /**
+     * Records the active health check's verdict. Callers rebuild the pool's selection after a
+     * change ({@link PoolRuntime#refresh()}).
+     *
+     * @return whether it changed
+     */
+    public boolean setHealthy(boolean up) {
+        boolean was = healthy;
+        healthy = up;
+        return was != up;
+    }
+
+    /**
+     * Whether requests may be sent here now. Health is one flag of several that will decide it
+     * (admin state and outlier ejection are independent flags, so one never overwrites another).
+     */
+    public boolean available() {
+        return healthy;
+    }
+
     /** The peak-EWMA latency estimate, which outlives configuration snapshots with the rest of this object. */
     public PeakEwma latency() {
         return latency;
@@ -135,6 +162,6 @@ public final class Upstream {
 
     @Override
     public String toString() {
-        return pool + "/" + name() + "(" + config.address() + ", weight " + weight() + ", in flight " + inFlight + ")";
+        return pool + "/" + name() + "(" + config.address() + ", weight " + weight() + ", in flight " + inFlight + (healthy ? "" : ", DOWN") + ")";
     }
 }

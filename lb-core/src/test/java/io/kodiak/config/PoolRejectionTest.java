@@ -181,6 +181,90 @@ class PoolRejectionTest {
     }
 
     @Test
+    void healthChecksDefaultToTcpWithHaproxyThresholdsAndAreRead() throws Exception {
+        String base = """
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    upstreams: [127.0.0.1:9001]
+                %s
+                """;
+        java.nio.file.Path file = java.nio.file.Path.of("kodiak.yaml");
+        HealthCheckConfig d = ConfigLoader.parse(base.formatted(""), file).pools().get("web").healthCheck();
+        assertEquals(HealthCheckConfig.DEFAULTS, d);
+        assertEquals(HealthCheckConfig.Type.TCP, d.type());
+        assertEquals(2, d.policy().rise());
+        assertEquals(3, d.policy().fall());
+        assertEquals(java.time.Duration.ofSeconds(2), d.policy().interval());
+
+        HealthCheckConfig h = ConfigLoader.parse(base.formatted("""
+                    health-check:
+                      type: http
+                      interval: 5s
+                      fast-interval: 1s
+                      rise: 3
+                      fall: 2
+                      jitter: 20%
+                      method: HEAD
+                      path: /health?deep=1
+                      host: app.internal
+                      expect-status: [200, 204-206]
+                      expect-body: ready
+                """), file).pools().get("web").healthCheck();
+        assertEquals(HealthCheckConfig.Type.HTTP, h.type());
+        assertEquals(java.time.Duration.ofSeconds(5), h.policy().interval());
+        assertEquals(java.time.Duration.ofSeconds(1), h.policy().fastInterval());
+        assertEquals(java.time.Duration.ofSeconds(5), h.policy().downInterval(), "down-interval defaults to interval");
+        assertEquals(java.time.Duration.ofSeconds(5), h.policy().timeout(), "timeout defaults to interval, as in HAProxy");
+        assertEquals(3, h.policy().rise());
+        assertEquals(2, h.policy().fall());
+        assertEquals(0.2, h.policy().jitter(), 1e-9);
+        assertEquals(new io.kodiak.health.HttpCheck("HEAD", "/health?deep=1", "app.internal",
+                List.of(new io.kodiak.health.HttpCheck.StatusRange(200, 200), new io.kodiak.health.HttpCheck.StatusRange(204, 206)),
+                "ready"), h.http());
+
+        HealthCheckConfig http = ConfigLoader.parse(base.formatted("    health-check: {type: http}"), file)
+                .pools().get("web").healthCheck();
+        assertEquals(io.kodiak.health.HttpCheck.DEFAULTS, http.http(), "GET /, 2xx and 3xx");
+        assertEquals(HealthCheckConfig.Type.NONE, ConfigLoader.parse(base.formatted("    health-check: {type: none}"), file)
+                .pools().get("web").healthCheck().type());
+    }
+
+    @Test
+    void badHealthChecksAreRejectedNamingTheKey() throws Exception {
+        String base = """
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    upstreams: [127.0.0.1:9001]
+                    health-check:
+                %s
+                """;
+        assertRejected(base.formatted("      type: icmp"),
+                "kodiak.yaml:6: pools.web.health-check.type: \"icmp\" is not a check type (valid: tcp, http, none)");
+        assertRejected(base.formatted("      path: /health"),
+                "kodiak.yaml:6: pools.web.health-check.path: only applies to type http");
+        assertRejected(base.formatted("      type: http\n      path: health"),
+                "kodiak.yaml:7: pools.web.health-check.path: \"health\" must start with / and hold no spaces or control characters");
+        assertRejected(base.formatted("      type: http\n      method: DELETE"),
+                "kodiak.yaml:7: pools.web.health-check.method: \"DELETE\" is not a check method (valid: GET, HEAD, OPTIONS, POST)");
+        assertRejected(base.formatted("      type: http\n      expect-status: 2xx"),
+                "kodiak.yaml:7: pools.web.health-check.expect-status: \"2xx\" is not a status or a range of statuses (e.g. 200 or 200-399)");
+        assertRejected(base.formatted("      type: http\n      expect-status: 399-200"),
+                "kodiak.yaml:7: pools.web.health-check.expect-status: \"399-200\": the range runs from low to high");
+        assertRejected(base.formatted("      interval: 2"),
+                "kodiak.yaml:6: pools.web.health-check.interval: \"2\" has no unit (units are required: ms, s, m, h)");
+        assertRejected(base.formatted("      rise: 0"),
+                "kodiak.yaml:6: pools.web.health-check.rise: 0 is out of range (must be 1-1000)");
+        assertRejected(base.formatted("      jitter: 0.1"),
+                "kodiak.yaml:6: pools.web.health-check.jitter: \"0.1\" is not a percentage (e.g. 10%)");
+        assertRejected(base.formatted("      jitter: 60%"),
+                "kodiak.yaml:6: pools.web.health-check.jitter: \"60%\" must be at most 50%");
+        assertRejected(base.formatted("      interval: 2s\n      intervall: 2s"),
+                "kodiak.yaml:7: pools.web.health-check.intervall: unknown key; did you mean \"interval\"? (allowed: type, interval, fast-interval, down-interval, timeout, rise, fall, jitter, method, path, host, expect-status, expect-body)");
+    }
+
+    @Test
     void hashKeysAreReadAndValidated() throws Exception {
         String base = """
                 listeners: [{address: 127.0.0.1:8080}]

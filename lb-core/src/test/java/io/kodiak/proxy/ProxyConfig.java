@@ -7,6 +7,7 @@ import io.kodiak.config.ConnectionPoolConfig;
 import io.kodiak.config.ErrorPageConfig;
 import io.kodiak.config.ForwardedHeaders;
 import io.kodiak.config.HashConfig;
+import io.kodiak.config.HealthCheckConfig;
 import io.kodiak.config.QueueConfig;
 import io.kodiak.config.KodiakConfig;
 import io.kodiak.config.ListenerConfig;
@@ -50,6 +51,12 @@ final class ProxyConfig {
     private PoolConfig.Strategy strategy = PoolConfig.Strategy.ROUND_ROBIN;
     private HashConfig hash = HashConfig.DEFAULTS;
     private QueueConfig queue = QueueConfig.DEFAULTS;
+    /**
+     * No active checks unless a test asks: many tests script upstreams that refuse or reset on
+     * purpose, and a check marking one down in between would change what they observe.
+     */
+    private HealthCheckConfig healthCheck = new HealthCheckConfig(HealthCheckConfig.Type.NONE,
+            io.kodiak.health.HealthCheckPolicy.DEFAULTS, null);
 
     private record ListenerSpec(String name, ServerHeaderPolicy serverHeader) {
     }
@@ -104,6 +111,11 @@ final class ProxyConfig {
     ProxyConfig hash(HashConfig h) {
         this.strategy = PoolConfig.Strategy.CONSISTENT_HASH;
         this.hash = h;
+        return this;
+    }
+
+    ProxyConfig healthCheck(HealthCheckConfig h) {
+        this.healthCheck = h;
         return this;
     }
 
@@ -164,7 +176,7 @@ final class ProxyConfig {
     KodiakConfig build() {
         PoolConfig pool = new PoolConfig(POOL, strategy, upstreams, upstreamTimeouts,
                 connections, buffering, errorPage, PoolConfig.DEFAULT_LATENCY_DECAY, hash, queue,
-                PoolConfig.defaultChoiceCount(strategy));
+                PoolConfig.defaultChoiceCount(strategy), healthCheck);
         List<ListenerConfig> listeners = new ArrayList<>();
         listeners.add(listenerConfig(LISTENER, serverHeader));
         for (ListenerSpec l : extraListeners) {

@@ -11,6 +11,11 @@ public enum ProbeStatus {
     REFUSED,
     /** No answer within the probe timeout. */
     TIMEOUT,
+    /**
+     * The target answered, but not as the check requires: a status outside the expected ones
+     * (HAProxy {@code L7STS}), the expected body text missing ({@code L7RSP}), or not valid HTTP.
+     */
+    UNEXPECTED_RESPONSE,
     /** No route to the target's host or network, or its address could not be resolved. */
     UNREACHABLE,
     /** The check could not be carried out on our side (socket error, probe shut down); still a failure. */

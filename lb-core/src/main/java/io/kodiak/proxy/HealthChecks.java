@@ -1,0 +1,123 @@
+package io.kodiak.proxy;
+
+import io.kodiak.config.HealthCheckConfig;
+import io.kodiak.health.ConnectProbeLoop;
+import io.kodiak.health.Health;
+import io.kodiak.health.HealthChecker;
+import io.kodiak.health.HttpProbeClient;
+import io.kodiak.health.Probe;
+import io.kodiak.health.ProbeResult;
+import io.kodiak.health.TcpConnectProbe;
+import io.kodiak.upstream.PoolRuntime;
+import io.kodiak.upstream.Upstream;
+
+import java.io.IOException;
+import java.util.Collection;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * The active health checks of every pool: lb-health's {@link HealthChecker} over the upstreams,
+ * with TCP probes on one {@link ConnectProbeLoop} and HTTP probes on one {@link HttpProbeClient},
+ * each created only if some pool needs it. A transition sets the upstream's health flag and
+ * rebuilds its pool's selection, so strategies only ever see upstreams that are up; an upstream
+ * that comes back offers its free slots to requests waiting in the pool's queue.
+ *
+ * <p><b>Threading.</b> Checks, transitions and selection rebuilds run on one daemon scheduler
+ * thread, off the data path: a check never runs on a selector thread and the data path never
+ * waits for one.
+ */
+final class HealthChecks implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(HealthChecks.class.getName());
+
+    private final ScheduledThreadPoolExecutor scheduler;
+    private final HealthChecker<Upstream> checker;
+    private final Map<Upstream, PoolRuntime> poolOf = new IdentityHashMap<>();
+    private final Map<PoolRuntime, WaitQueue> queues;
+    private ConnectProbeLoop connectLoop;
+    private HttpProbeClient httpClient;
+
+    HealthChecks(Collection<PoolRuntime> pools, Map<PoolRuntime, WaitQueue> queues) throws IOException {
+        this.queues = queues;
+        this.scheduler = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "kodiak-health");
+            t.setDaemon(true);
+            return t;
+        });
+        scheduler.setRemoveOnCancelPolicy(true);
+        this.checker = new HealthChecker<>(scheduler, System::nanoTime, new SplittableRandom(), this::onTransition);
+        try {
+            for (PoolRuntime pool : pools) {
+                HealthCheckConfig hc = pool.config().healthCheck();
+                if (hc.type() == HealthCheckConfig.Type.NONE) {
+                    continue;
+                }
+                for (Upstream u : pool.upstreams()) {
+                    poolOf.put(u, pool);
+                    checker.add(u, probe(hc, u), hc.policy());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private Probe probe(HealthCheckConfig hc, Upstream u) throws IOException {
+        if (hc.type() == HealthCheckConfig.Type.HTTP) {
+            if (httpClient == null) {
+                httpClient = new HttpProbeClient(scheduler);
+            }
+            return httpClient.probe(u.address(), hc.http());
+        }
+        if (connectLoop == null) {
+            connectLoop = new ConnectProbeLoop();
+        }
+        return new TcpConnectProbe(connectLoop, u.address());
+    }
+
+    /** On the scheduler thread; the checker has logged the transition with its reason. */
+    private void onTransition(Upstream u, Health from, Health to, ProbeResult result) {
+        if (!u.setHealthy(to == Health.UP)) {
+            return;
+        }
+        PoolRuntime pool = poolOf.get(u);
+        pool.refresh();
+        if (pool.selection().members().isEmpty()) {
+            LOG.warning(() -> "pool " + pool.name() + ": no upstream is up; requests get "
+                    + (pool.config().errorPage() == null ? "503" : "the error page") + " at once");
+        }
+        if (to == Health.UP) {
+            WaitQueue queue = queues.get(pool);
+            for (int i = 0, n = queue.length(); i < n; i++) {
+                queue.handOff(u); // each takes one free slot for the head of the queue, if there is one
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        checker.close();
+        if (httpClient != null) {
+            httpClient.close();
+        }
+        if (connectLoop != null) {
+            connectLoop.close();
+        }
+        scheduler.shutdownNow();
+        try {
+            scheduler.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "HealthChecks[" + checker + "]";
+    }
+}

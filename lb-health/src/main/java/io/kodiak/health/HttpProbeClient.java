@@ -1,0 +1,227 @@
+package io.kodiak.health;
+
+import com.ning.http.client.AsyncHandler;
+import com.ning.http.client.AsyncHttpClient;
+import com.ning.http.client.AsyncHttpClientConfig;
+import com.ning.http.client.HttpResponseBodyPart;
+import com.ning.http.client.HttpResponseHeaders;
+import com.ning.http.client.HttpResponseStatus;
+import com.ning.http.client.ListenableFuture;
+import com.ning.http.client.Request;
+import com.ning.http.client.RequestBuilder;
+
+import java.io.ByteArrayOutputStream;
+import java.net.ConnectException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * HTTP checks (HAProxy's {@code option httpchk}) on one shared grizzly-http-client, which runs its
+ * own selector threads, so checks never touch the proxy's. Every check opens a new connection and
+ * sends {@code Connection: close}, as HAProxy's do: a check must see whether the upstream still
+ * accepts connections, and must not hold one of a sync Gunicorn worker's keep-alive slots.
+ *
+ * <p>Each check has its own deadline on the given scheduler: at its timeout the check reports
+ * {@link ProbeStatus#TIMEOUT} and its request is aborted, so a hung upstream ties up nothing beyond
+ * that. At most {@link #MAX_BODY_BYTES} of a body are kept, and only when the check looks for
+ * text in it.
+ *
+ * <p><b>Threading.</b> {@link #probe} and the probes' {@code start} may be called from any thread;
+ * results are reported on the client's threads or the scheduler's, once per check.
+ */
+public final class HttpProbeClient implements AutoCloseable {
+
+    /** How much of a response body is searched for {@link HttpCheck#expectBody()}. */
+    public static final int MAX_BODY_BYTES = 64 * 1024;
+
+    private final AsyncHttpClient client;
+    private final ScheduledExecutorService timer;
+
+    /** @param timer runs the check deadlines; not shut down by {@link #close()} */
+    public HttpProbeClient(ScheduledExecutorService timer) {
+        this.timer = Objects.requireNonNull(timer, "timer");
+        AsyncHttpClientConfig config = new AsyncHttpClientConfig.Builder()
+                .setAllowPoolingConnections(false)
+                .setFollowRedirect(false)
+                .setMaxRequestRetry(0)
+                .setCompressionEnforced(false)
+                .setUserAgent("Kodiak-health-check")
+                // Each check enforces its own timeout; these only stop a check that outlives its deadline.
+                .setConnectTimeout((int) TimeUnit.MINUTES.toMillis(1))
+                .setRequestTimeout((int) TimeUnit.MINUTES.toMillis(1))
+                .setReadTimeout((int) TimeUnit.MINUTES.toMillis(1))
+                .build();
+        this.client = new AsyncHttpClient(config);
+    }
+
+    /**
+     * @param address the target; must be resolved, so that no check ever waits for DNS
+     * @param check   what to send and accept
+     */
+    public Probe probe(InetSocketAddress address, HttpCheck check) {
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("address must be resolved: " + address);
+        }
+        return new HttpProbe(address, check);
+    }
+
+    /** Aborts checks in flight (they report {@link ProbeStatus#ERROR}) and stops the client's threads. */
+    @Override
+    public void close() {
+        client.close();
+    }
+
+    @Override
+    public String toString() {
+        return "HttpProbeClient" + (client.isClosed() ? "[closed]" : "");
+    }
+
+    private static String authority(InetSocketAddress a) {
+        String host = a.getAddress() instanceof Inet6Address
+                ? "[" + a.getAddress().getHostAddress() + "]" : a.getAddress().getHostAddress();
+        return host + ":" + a.getPort();
+    }
+
+    private final class HttpProbe implements Probe {
+        private final InetSocketAddress address;
+        private final HttpCheck check;
+        private final String url;
+
+        HttpProbe(InetSocketAddress address, HttpCheck check) {
+            this.address = address;
+            this.check = Objects.requireNonNull(check, "check");
+            this.url = "http://" + authority(address) + check.path();
+        }
+
+        @Override
+        public void start(Duration timeout, Consumer<ProbeResult> callback) {
+            if (client.isClosed()) {
+                throw new IllegalStateException("HTTP check client is closed");
+            }
+            long startNanos = System.nanoTime();
+            Check c = new Check(callback, startNanos);
+            RequestBuilder rb = new RequestBuilder(check.method()).setUrl(url).setFollowRedirects(false)
+                    .setHeader("Connection", "close");
+            if (check.host() != null) {
+                rb.setVirtualHost(check.host());
+            }
+            Request request = rb.build();
+            try {
+                c.deadline = timer.schedule(c::expire, timeout.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException e) {
+                throw new IllegalStateException("health check scheduler is shut down", e);
+            }
+            c.future = client.executeRequest(request, c);
+        }
+
+        @Override
+        public String toString() {
+            return "http " + check.method() + " " + url + (check.host() == null ? "" : " (Host: " + check.host() + ")");
+        }
+
+        /** One check in flight: the response handler, its deadline and its single report. */
+        private final class Check implements AsyncHandler<Void> {
+            private final Consumer<ProbeResult> callback;
+            private final long startNanos;
+            private final AtomicBoolean reported = new AtomicBoolean();
+            private final ByteArrayOutputStream body = new ByteArrayOutputStream();
+            private volatile ScheduledFuture<?> deadline;
+            private volatile ListenableFuture<Void> future;
+            private int status;
+
+            Check(Consumer<ProbeResult> callback, long startNanos) {
+                this.callback = callback;
+                this.startNanos = startNanos;
+            }
+
+            void expire() {
+                if (report(ProbeStatus.TIMEOUT, "no complete response from " + address + " in time")) {
+                    ListenableFuture<Void> f = future;
+                    if (f != null) {
+                        f.abort(new TimeoutException("health check timed out"));
+                    }
+                }
+            }
+
+            /** @return whether this was the first report */
+            private boolean report(ProbeStatus s, String detail) {
+                if (!reported.compareAndSet(false, true)) {
+                    return false;
+                }
+                ScheduledFuture<?> d = deadline;
+                if (d != null) {
+                    d.cancel(false);
+                }
+                callback.accept(new ProbeResult(s, detail, System.nanoTime() - startNanos));
+                return true;
+            }
+
+            @Override
+            public STATE onStatusReceived(HttpResponseStatus s) {
+                status = s.getStatusCode();
+                return STATE.CONTINUE;
+            }
+
+            @Override
+            public STATE onHeadersReceived(HttpResponseHeaders headers) {
+                return STATE.CONTINUE;
+            }
+
+            @Override
+            public STATE onBodyPartReceived(HttpResponseBodyPart part) {
+                if (check.expectBody() != null && body.size() < MAX_BODY_BYTES) {
+                    byte[] bytes = part.getBodyPartBytes();
+                    body.write(bytes, 0, Math.min(bytes.length, MAX_BODY_BYTES - body.size()));
+                }
+                return STATE.CONTINUE;
+            }
+
+            @Override
+            public Void onCompleted() {
+                if (!check.accepts(status)) {
+                    report(ProbeStatus.UNEXPECTED_RESPONSE, "HTTP " + status + ", expected " + check.expectStatus());
+                } else if (check.expectBody() != null
+                        && !body.toString(StandardCharsets.UTF_8).contains(check.expectBody())) {
+                    report(ProbeStatus.UNEXPECTED_RESPONSE, "HTTP " + status + " without \"" + check.expectBody()
+                            + "\" in the first " + MAX_BODY_BYTES + " bytes of the body");
+                } else {
+                    report(ProbeStatus.SUCCESS, "HTTP " + status);
+                }
+                return null;
+            }
+
+            @Override
+            public void onThrowable(Throwable t) {
+                Throwable cause = t;
+                while (cause.getCause() != null && cause.getCause() != cause && !(cause instanceof ConnectException)) {
+                    cause = cause.getCause();
+                }
+                ProbeStatus s;
+                if (cause instanceof ConnectException) {
+                    s = ProbeStatus.REFUSED;
+                } else if (cause instanceof NoRouteToHostException || cause instanceof UnknownHostException) {
+                    s = ProbeStatus.UNREACHABLE;
+                } else if (cause instanceof TimeoutException) {
+                    s = ProbeStatus.TIMEOUT;
+                } else if (status != 0) {
+                    s = ProbeStatus.UNEXPECTED_RESPONSE; // the response started, then broke off or was invalid
+                } else {
+                    s = ProbeStatus.ERROR;
+                }
+                report(s, check.method() + " " + url + ": " + cause);
+            }
+        }
+    }
+}
