@@ -3,6 +3,7 @@ package io.kodiak.balancer;
 import io.kodiak.upstream.Upstream;
 
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import java.util.random.RandomGenerator;
 
@@ -12,19 +13,26 @@ import java.util.random.RandomGenerator;
  * connections are pooled and one connection carries many requests over its life (HAProxy's
  * {@code leastconn} and nginx's {@code least_conn} count what is in progress the same way).
  *
- * <p>Ties are broken uniformly at random (reservoir sampling over the tied upstreams), never by
- * list order: with equal loads, which is the normal state of a lightly used pool, "first wins"
- * would send everything to the first upstream. By default the scan is a full one, as HAProxy's
- * and nginx's are; with a {@code choiceCount} d it compares only d upstreams drawn at random
+ * <p>Ties are broken in turn, never by list order: with equal loads, which is the normal state of
+ * a lightly used pool, "first wins" would send everything to the first upstream. Each scan
+ * starts one upstream further round the list (from a random first offset, so that several
+ * Kodiak instances do not start together), and the first of equal loads wins, so tied upstreams
+ * take turns, as with nginx's {@code least_conn} (weighted round-robin among ties) and HAProxy's
+ * {@code leastconn} (a used server goes behind its equals). Turns spread a burst of tied picks
+ * exactly evenly; a random tie-break would now and then put two of them on one upstream while
+ * another stays idle, which a sync Gunicorn worker pays for in queueing. By default the scan is
+ * a full one, as HAProxy's and nginx's are; with a {@code choiceCount} d it compares only d upstreams drawn at random
  * (P2C for d = 2, Envoy's least request and nginx's {@code random two least_conn}), which costs
  * O(d) instead of O(n) in a large pool and keeps several Kodiak instances from herding onto the
- * same least-loaded upstream. Either way the pick is lock-free: it reads each counter once and
- * draws from a lock-free random source.
+ * same least-loaded upstream. Either way the pick is lock-free: it reads each counter once, and
+ * the turn is an atomic counter.
  */
 public final class LeastConnections implements Strategy {
     private final Upstream[] upstreams;
     private final RandomGenerator random;
     private final int choiceCount;
+    /** Where the next full scan starts; only its value modulo the pool size matters. */
+    private final AtomicInteger turn;
 
     /** A full scan. */
     public LeastConnections(List<Upstream> upstreams, RandomGenerator random) {
@@ -32,7 +40,7 @@ public final class LeastConnections implements Strategy {
     }
 
     /**
-     * @param random      breaks ties and draws the choices; must be safe for concurrent use, e.g.
+     * @param random      draws the first turn and the choices; must be safe for concurrent use, e.g.
      *                    {@link LockFreeRandom}
      * @param choiceCount how many random upstreams each pick compares, at least 2;
      *                    {@link Integer#MAX_VALUE} for all of them
@@ -44,6 +52,7 @@ public final class LeastConnections implements Strategy {
         this.upstreams = upstreams.toArray(new Upstream[0]);
         this.random = random;
         this.choiceCount = choiceCount;
+        this.turn = new AtomicInteger(this.upstreams.length == 0 ? 0 : random.nextInt(this.upstreams.length));
     }
 
     @Override
@@ -54,27 +63,28 @@ public final class LeastConnections implements Strategy {
         return scan(eligible);
     }
 
-    /** The least loaded of all eligible upstreams, ties broken at random. */
+    /** The least loaded of all eligible upstreams; of equal ones, the first from this scan's turn on. */
     private Upstream scan(Predicate<Upstream> eligible) {
+        int n = upstreams.length;
+        if (n == 0) {
+            return null;
+        }
+        int start = Math.floorMod(turn.getAndIncrement(), n);
         Upstream best = null;
         long bestLoad = 0;
         int bestWeight = 1;
-        int ties = 0;
-        for (Upstream u : upstreams) {
+        for (int k = 0; k < n; k++) {
+            Upstream u = upstreams[(start + k) % n];
             if (!eligible.test(u)) {
                 continue;
             }
             long load = u.inFlight();
             int weight = u.weight();
             // load/weight < bestLoad/bestWeight, compared without division
-            long cmp = best == null ? -1 : load * bestWeight - bestLoad * weight;
-            if (cmp < 0) {
+            if (best == null || load * bestWeight < bestLoad * weight) {
                 best = u;
                 bestLoad = load;
                 bestWeight = weight;
-                ties = 1;
-            } else if (cmp == 0 && random.nextInt(++ties) == 0) {
-                best = u;
             }
         }
         return best;

@@ -47,15 +47,37 @@ class LeastConnectionsTest {
     }
 
     @Test
-    void tiesAreBrokenAtRandomNotByListOrder() {
+    void tiedUpstreamsTakeTurnsNotListOrder() {
         List<Upstream> ups = List.of(up("a", 1, 0), up("b", 1, 0), up("c", 1, 0), up("d", 1, 0));
         var s = new LeastConnections(ups, new SplittableRandom(7));
+        for (int window = 0; window < 100; window++) {
+            Map<String, Integer> counts = new HashMap<>();
+            for (int i = 0; i < 4; i++) {
+                counts.merge(s.pick(u -> true).name(), 1, Integer::sum);
+            }
+            assertEquals(Map.of("a", 1, "b", 1, "c", 1, "d", 1), counts, "every 4 tied picks cover all 4");
+        }
+    }
+
+    @Test
+    void ofPartlyTiedUpstreamsTheTiedOnesShareEvenly() {
+        List<Upstream> ups = List.of(up("a", 1, 3), up("b", 1, 1), up("c", 1, 2), up("d", 1, 1));
+        var s = new LeastConnections(ups, new SplittableRandom(3));
         Map<String, Integer> counts = new HashMap<>();
-        for (int i = 0; i < 4000; i++) {
+        for (int i = 0; i < 400; i++) {
             counts.merge(s.pick(u -> true).name(), 1, Integer::sum);
         }
-        assertEquals(4, counts.size(), "every tied upstream must be picked: " + counts);
-        counts.values().forEach(n -> assertTrue(n > 800 && n < 1200, "roughly uniform: " + counts));
+        assertEquals(Map.of("b", 200, "d", 200), counts);
+    }
+
+    @Test
+    void theFirstTurnIsRandomisedSoInstancesDoNotStartTogether() {
+        List<Upstream> ups = List.of(up("a", 1, 0), up("b", 1, 0), up("c", 1, 0), up("d", 1, 0));
+        var firsts = new java.util.HashSet<String>();
+        for (int seed = 0; seed < 40; seed++) {
+            firsts.add(new LeastConnections(ups, new SplittableRandom(seed)).pick(u -> true).name());
+        }
+        assertEquals(4, firsts.size(), "first picks of 40 instances: " + firsts);
     }
 
     @Test
