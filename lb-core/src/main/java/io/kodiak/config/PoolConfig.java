@@ -17,11 +17,12 @@ import java.util.List;
  * @param choiceCount how many random upstreams {@code least-connections} and {@code latency-weighted}
  *                    compare per pick, at least 2; {@link #ALL_CHOICES} for all of them
  * @param healthCheck the active check every upstream of the pool gets
+ * @param retries     when a failed request goes to another upstream
  */
 public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
                          ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage,
                          Duration latencyDecay, HashConfig hash, QueueConfig queue, int choiceCount,
-                         HealthCheckConfig healthCheck) {
+                         HealthCheckConfig healthCheck, RetryConfig retries) {
     /** The default decay of the latency estimate: Finagle's and Linkerd's 10 s. */
     public static final Duration DEFAULT_LATENCY_DECAY = Duration.ofSeconds(10);
     /** {@code choice-count: all}: compare every eligible upstream. */
@@ -33,6 +34,7 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
             throw new IllegalArgumentException("choiceCount must be at least 2, got " + choiceCount);
         }
         java.util.Objects.requireNonNull(healthCheck, "healthCheck");
+        java.util.Objects.requireNonNull(retries, "retries");
     }
 
     /**
@@ -44,11 +46,12 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
         return strategy == Strategy.LATENCY_WEIGHTED ? 2 : ALL_CHOICES;
     }
 
-    /** A pool with the defaults for latency decay, hashing, queue, choices and health checks. */
+    /** A pool with the defaults for latency decay, hashing, queue, choices, health checks and retries. */
     public PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
                       ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage) {
         this(name, strategy, upstreams, timeouts, connections, buffering, errorPage, DEFAULT_LATENCY_DECAY,
-                HashConfig.DEFAULTS, QueueConfig.DEFAULTS, defaultChoiceCount(strategy), HealthCheckConfig.DEFAULTS);
+                HashConfig.DEFAULTS, QueueConfig.DEFAULTS, defaultChoiceCount(strategy), HealthCheckConfig.DEFAULTS,
+                RetryConfig.DEFAULTS);
     }
 
     /** The balancing strategies, by their configuration names. */

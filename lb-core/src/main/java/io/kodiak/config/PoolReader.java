@@ -14,9 +14,10 @@ import java.util.Map;
 final class PoolReader {
     private static final List<String> POOL_KEYS =
             List.of("strategy", "choice-count", "latency-decay", "hash-key", "hash-balance-factor", "max-connections", "queue",
-                    "health-check", "upstreams", "timeouts", "connections", "buffering", "error-page");
+                    "health-check", "retries", "upstreams", "timeouts", "connections", "buffering", "error-page");
     private static final List<String> UPSTREAM_KEYS = List.of("address", "weight", "name", "max-connections");
     private static final List<String> QUEUE_KEYS = List.of("max-length", "timeout");
+    private static final List<String> RETRY_KEYS = List.of("attempts", "on", "budget", "min-per-second");
     private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "read", "send");
     private static final List<String> CONNECTION_KEYS = List.of("max-idle", "idle-timeout");
     private static final List<String> BUFFERING_KEYS =
@@ -75,7 +76,8 @@ final class PoolReader {
         QueueConfig queue = pool.get("queue") == null ? QueueConfig.DEFAULTS : queue(pool.get("queue"));
         return new PoolConfig(name, strategy, upstreams, timeouts, connections, buffering, errorPage, latencyDecay, hash,
                 queue, choiceCount(pool, strategy),
-                pool.get("health-check") == null ? HealthCheckConfig.DEFAULTS : HealthCheckReader.read(pool.get("health-check")));
+                pool.get("health-check") == null ? HealthCheckConfig.DEFAULTS : HealthCheckReader.read(pool.get("health-check")),
+                pool.get("retries") == null ? RetryConfig.DEFAULTS : retries(pool.get("retries")));
     }
 
     private static QueueConfig queue(ConfigNode node) throws ConfigException {
@@ -84,6 +86,34 @@ final class PoolReader {
         int maxLength = m.get("max-length") == null ? d.maxLength() : m.get("max-length").integer(0, 1_000_000);
         Duration timeout = m.get("timeout") == null ? d.timeout() : m.get("timeout").parse("a duration", Values::duration);
         return new QueueConfig(maxLength, timeout);
+    }
+
+    private static RetryConfig retries(ConfigNode node) throws ConfigException {
+        ConfigMapping m = node.mapping(RETRY_KEYS);
+        RetryConfig d = RetryConfig.DEFAULTS;
+        int attempts = m.get("attempts") == null ? d.attempts() : m.get("attempts").integer(0, 10);
+        boolean reset = d.onReset();
+        boolean timeout = d.onTimeout();
+        java.util.Set<Integer> statuses = d.onStatus();
+        ConfigNode on = m.get("on");
+        if (on != null) {
+            reset = false;
+            timeout = false;
+            statuses = new java.util.HashSet<>();
+            for (ConfigNode item : on.isScalar() ? List.of(on) : on.sequence()) {
+                String cause = item.string();
+                switch (cause) {
+                    case "reset" -> reset = true;
+                    case "timeout" -> timeout = true;
+                    case "502", "503", "504" -> statuses.add(Integer.parseInt(cause));
+                    default -> throw item.error(Values.quote(cause) + " is not a retry cause (valid: reset, timeout, 502, 503, 504)");
+                }
+            }
+        }
+        int budget = m.get("budget") == null ? d.budgetPercent()
+                : m.get("budget").parse("a percentage", text -> Values.percent(text, 100));
+        int minPerSecond = m.get("min-per-second") == null ? d.minPerSecond() : m.get("min-per-second").integer(0, 1_000_000);
+        return new RetryConfig(attempts, reset, timeout, statuses, budget, minPerSecond);
     }
 
     /** {@code choice-count}, which only {@code least-connections} and {@code latency-weighted} read. */

@@ -5,6 +5,7 @@ import io.kodiak.buffer.BodyBuffer;
 import io.kodiak.buffer.Spool;
 import io.kodiak.config.BufferingConfig;
 import io.kodiak.config.PoolConfig;
+import io.kodiak.config.RetryConfig;
 import io.kodiak.http.BodyDecoder;
 import io.kodiak.http.Bytes;
 import io.kodiak.http.HeadParser;
@@ -72,6 +73,8 @@ final class Exchange implements Spool.Listener {
     private int attempt;
     private boolean fresh;
     private boolean staleRetried;
+    /** Retries made after a failure the upstream may have processed (not connect failures). */
+    private int retries;
     private boolean begun;
     private BodyBuffer.Reader reader;
     private int upInflight;
@@ -119,6 +122,7 @@ final class Exchange implements Spool.Listener {
             respondLocal(404, "text/plain; charset=utf-8", msg, req.keepAlive() && !req.hasBody(), null);
             return;
         }
+        pool.retryBudget().onRequest();
         BufferingConfig b = pc.buffering();
         long cl = req.contentLength();
         if (cl > b.maxRequestBody()) {
@@ -340,6 +344,40 @@ final class Exchange implements Spool.Listener {
         dispatch();
     }
 
+    /**
+     * Whether this request may be sent again after its upstream may have processed it: nothing of
+     * a response reached the client, the method is idempotent, the body is buffered (so it can be
+     * replayed), attempts are left, and some available upstream has not been tried yet (never the
+     * same one twice). The budget is checked last, in {@link #retry}, so it is spent only on retries
+     * that happen.
+     */
+    private boolean mayRetry() {
+        return !headSent && stream == null && retries < pc.retries().attempts() && RetryConfig.idempotent(req.method())
+                && pool.selection().members().stream().anyMatch(u -> !tried.contains(u));
+    }
+
+    /**
+     * Gives up the current attempt and sends the request to another upstream, if {@code enabled}
+     * for this cause and {@link #mayRetry()} and the pool's budget allow.
+     *
+     * @return whether a retry was started; if not, the caller answers the failure
+     */
+    private boolean retry(boolean enabled, String why) {
+        if (!enabled || !mayRetry()) {
+            return false;
+        }
+        Upstream failed = upstream;
+        if (!pool.retryBudget().tryRetry()) {
+            LOG.info(() -> pool.name() + "/" + failed.name() + ": " + why + "; retry budget spent, not retrying");
+            return false;
+        }
+        retries++;
+        LOG.info(() -> pool.name() + "/" + failed.name() + ": " + why + "; retrying on another upstream");
+        releaseUpstream(false);
+        dispatch();
+        return true;
+    }
+
     /** Nothing could take the request: the pool's error page, or 502 after failed attempts, 503 without any. */
     private void noUpstream() {
         if (tried.isEmpty() || pc.errorPage() != null) {
@@ -556,6 +594,14 @@ final class Exchange implements Spool.Listener {
                             resp = r;
                             startTunnel(in);
                             return;
+                        }
+                        if (pc.retries().onStatus().contains(r.status())) {
+                            Upstream answered = upstream;
+                            long rtt = ctx.now() - dispatchedAt;
+                            if (retry(true, "answered " + r.status())) {
+                                answered.responded(r.status(), rtt); // a 5xx: counts against its latency
+                                return;
+                            }
                         }
                         resp = r;
                         startResponse();
@@ -784,6 +830,9 @@ final class Exchange implements Spool.Listener {
                     return;
                 }
                 upstream.failed();
+                if (retry(pc.retries().onReset(), "connection closed before a response")) {
+                    return;
+                }
                 LOG.info(() -> pool.name() + "/" + upstream.name() + ": connection closed before a response");
                 releaseUpstream(false);
                 respondError(502);
@@ -857,6 +906,9 @@ final class Exchange implements Spool.Listener {
             }
             case SEND, RESPONSE -> {
                 upstream.failed();
+                if (!headSent && retry(pc.retries().onTimeout(), "no response in time")) {
+                    return;
+                }
                 LOG.info(() -> pool.name() + "/" + upstream.name() + ": no response in time (504)");
                 releaseUpstream(false);
                 if (headSent) {

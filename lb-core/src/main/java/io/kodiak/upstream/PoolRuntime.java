@@ -31,6 +31,7 @@ public final class PoolRuntime {
     /** Draws the seeds of the strategies; used only under {@code this}'s lock (and in the constructor). */
     private final RandomGenerator random;
     private volatile Selection selection;
+    private final RetryBudget retryBudget;
 
     /**
      * The upstreams a request may go to now and the strategy that picks among them.
@@ -52,6 +53,7 @@ public final class PoolRuntime {
         }
         this.upstreams = List.copyOf(list);
         this.selection = select();
+        this.retryBudget = new RetryBudget(config.retries().budgetPercent(), config.retries().minPerSecond(), System::nanoTime);
     }
 
     /**
@@ -105,6 +107,11 @@ public final class PoolRuntime {
     /** The available upstreams and their strategy, as of now. */
     public Selection selection() {
         return selection;
+    }
+
+    /** How many retries the pool may still make; it outlives configuration snapshots with the upstreams. */
+    public RetryBudget retryBudget() {
+        return retryBudget;
     }
 
     /** The strategy of the current selection. */

@@ -265,6 +265,30 @@ class PoolRejectionTest {
     }
 
     @Test
+    void retriesAreOnByDefaultAndAreReadAndValidated() throws Exception {
+        String base = """
+                listeners: [{address: 127.0.0.1:8080}]
+                pools:
+                  web:
+                    upstreams: [127.0.0.1:9001]
+                %s
+                """;
+        java.nio.file.Path file = java.nio.file.Path.of("kodiak.yaml");
+        assertEquals(RetryConfig.DEFAULTS, ConfigLoader.parse(base.formatted(""), file).pools().get("web").retries());
+        RetryConfig r = ConfigLoader.parse(base.formatted("    retries: {attempts: 1, on: [timeout, 503], budget: 10%, min-per-second: 5}"),
+                file).pools().get("web").retries();
+        assertEquals(new RetryConfig(1, false, true, java.util.Set.of(503), 10, 5), r);
+        assertEquals(0, ConfigLoader.parse(base.formatted("    retries: {attempts: 0}"), file).pools().get("web").retries().attempts());
+
+        assertRejected(base.formatted("    retries: {on: [reset, 500]}"),
+                "kodiak.yaml:5: pools.web.retries.on[1]: \"500\" is not a retry cause (valid: reset, timeout, 502, 503, 504)");
+        assertRejected(base.formatted("    retries: {attempts: 11}"),
+                "kodiak.yaml:5: pools.web.retries.attempts: 11 is out of range (must be 0-10)");
+        assertRejected(base.formatted("    retries: {budget: 20}"),
+                "kodiak.yaml:5: pools.web.retries.budget: \"20\" is not a percentage (e.g. 10%)");
+    }
+
+    @Test
     void hashKeysAreReadAndValidated() throws Exception {
         String base = """
                 listeners: [{address: 127.0.0.1:8080}]

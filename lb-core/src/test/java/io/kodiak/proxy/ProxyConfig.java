@@ -9,6 +9,7 @@ import io.kodiak.config.ForwardedHeaders;
 import io.kodiak.config.HashConfig;
 import io.kodiak.config.HealthCheckConfig;
 import io.kodiak.config.QueueConfig;
+import io.kodiak.config.RetryConfig;
 import io.kodiak.config.KodiakConfig;
 import io.kodiak.config.ListenerConfig;
 import io.kodiak.config.PoolConfig;
@@ -55,6 +56,11 @@ final class ProxyConfig {
      * No active checks unless a test asks: many tests script upstreams that refuse or reset on
      * purpose, and a check marking one down in between would change what they observe.
      */
+    /**
+     * No retries unless a test asks: the tests of failure paths assert what the client sees when
+     * one upstream fails, and a retry on the next one would hide it.
+     */
+    private RetryConfig retries = new RetryConfig(0, false, false, java.util.Set.of(), 0, 0);
     private HealthCheckConfig healthCheck = new HealthCheckConfig(HealthCheckConfig.Type.NONE,
             io.kodiak.health.HealthCheckPolicy.DEFAULTS, null);
 
@@ -111,6 +117,11 @@ final class ProxyConfig {
     ProxyConfig hash(HashConfig h) {
         this.strategy = PoolConfig.Strategy.CONSISTENT_HASH;
         this.hash = h;
+        return this;
+    }
+
+    ProxyConfig retries(RetryConfig r) {
+        this.retries = r;
         return this;
     }
 
@@ -176,7 +187,7 @@ final class ProxyConfig {
     KodiakConfig build() {
         PoolConfig pool = new PoolConfig(POOL, strategy, upstreams, upstreamTimeouts,
                 connections, buffering, errorPage, PoolConfig.DEFAULT_LATENCY_DECAY, hash, queue,
-                PoolConfig.defaultChoiceCount(strategy), healthCheck);
+                PoolConfig.defaultChoiceCount(strategy), healthCheck, retries);
         List<ListenerConfig> listeners = new ArrayList<>();
         listeners.add(listenerConfig(LISTENER, serverHeader));
         for (ListenerSpec l : extraListeners) {
