@@ -18,11 +18,12 @@ import java.util.List;
  *                    compare per pick, at least 2; {@link #ALL_CHOICES} for all of them
  * @param healthCheck the active check every upstream of the pool gets
  * @param retries     when a failed request goes to another upstream
+ * @param outlierDetection when live traffic takes an upstream out for a while
  */
 public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
                          ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage,
                          Duration latencyDecay, HashConfig hash, QueueConfig queue, int choiceCount,
-                         HealthCheckConfig healthCheck, RetryConfig retries) {
+                         HealthCheckConfig healthCheck, RetryConfig retries, OutlierConfig outlierDetection) {
     /** The default decay of the latency estimate: Finagle's and Linkerd's 10 s. */
     public static final Duration DEFAULT_LATENCY_DECAY = Duration.ofSeconds(10);
     /** {@code choice-count: all}: compare every eligible upstream. */
@@ -35,6 +36,7 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
         }
         java.util.Objects.requireNonNull(healthCheck, "healthCheck");
         java.util.Objects.requireNonNull(retries, "retries");
+        java.util.Objects.requireNonNull(outlierDetection, "outlierDetection");
     }
 
     /**
@@ -46,12 +48,12 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
         return strategy == Strategy.LATENCY_WEIGHTED ? 2 : ALL_CHOICES;
     }
 
-    /** A pool with the defaults for latency decay, hashing, queue, choices, health checks and retries. */
+    /** A pool with the defaults for latency decay, hashing, queue, choices, health checks, retries and outlier detection. */
     public PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
                       ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage) {
         this(name, strategy, upstreams, timeouts, connections, buffering, errorPage, DEFAULT_LATENCY_DECAY,
                 HashConfig.DEFAULTS, QueueConfig.DEFAULTS, defaultChoiceCount(strategy), HealthCheckConfig.DEFAULTS,
-                RetryConfig.DEFAULTS);
+                RetryConfig.DEFAULTS, OutlierConfig.DEFAULTS);
     }
 
     /** The balancing strategies, by their configuration names. */

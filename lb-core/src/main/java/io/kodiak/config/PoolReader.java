@@ -14,9 +14,11 @@ import java.util.Map;
 final class PoolReader {
     private static final List<String> POOL_KEYS =
             List.of("strategy", "choice-count", "latency-decay", "hash-key", "hash-balance-factor", "max-connections", "queue",
-                    "health-check", "retries", "upstreams", "timeouts", "connections", "buffering", "error-page");
+                    "health-check", "retries", "outlier-detection", "upstreams", "timeouts", "connections", "buffering", "error-page");
     private static final List<String> UPSTREAM_KEYS = List.of("address", "weight", "name", "max-connections");
     private static final List<String> QUEUE_KEYS = List.of("max-length", "timeout");
+    private static final List<String> OUTLIER_KEYS = List.of("consecutive-failures", "count-5xx", "base-ejection-time",
+            "max-ejection-time", "max-ejection-percent");
     private static final List<String> RETRY_KEYS = List.of("attempts", "on", "budget", "min-per-second");
     private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "read", "send");
     private static final List<String> CONNECTION_KEYS = List.of("max-idle", "idle-timeout");
@@ -77,7 +79,8 @@ final class PoolReader {
         return new PoolConfig(name, strategy, upstreams, timeouts, connections, buffering, errorPage, latencyDecay, hash,
                 queue, choiceCount(pool, strategy),
                 pool.get("health-check") == null ? HealthCheckConfig.DEFAULTS : HealthCheckReader.read(pool.get("health-check")),
-                pool.get("retries") == null ? RetryConfig.DEFAULTS : retries(pool.get("retries")));
+                pool.get("retries") == null ? RetryConfig.DEFAULTS : retries(pool.get("retries")),
+                pool.get("outlier-detection") == null ? OutlierConfig.DEFAULTS : outliers(pool.get("outlier-detection")));
     }
 
     private static QueueConfig queue(ConfigNode node) throws ConfigException {
@@ -86,6 +89,24 @@ final class PoolReader {
         int maxLength = m.get("max-length") == null ? d.maxLength() : m.get("max-length").integer(0, 1_000_000);
         Duration timeout = m.get("timeout") == null ? d.timeout() : m.get("timeout").parse("a duration", Values::duration);
         return new QueueConfig(maxLength, timeout);
+    }
+
+    private static OutlierConfig outliers(ConfigNode node) throws ConfigException {
+        ConfigMapping m = node.mapping(OUTLIER_KEYS);
+        OutlierConfig d = OutlierConfig.DEFAULTS;
+        int consecutive = m.get("consecutive-failures") == null ? d.consecutiveFailures()
+                : m.get("consecutive-failures").integer(0, 1_000_000);
+        boolean count5xx = m.get("count-5xx") == null ? d.count5xx() : m.get("count-5xx").bool();
+        Duration base = m.get("base-ejection-time") == null ? d.baseEjectionTime() : m.get("base-ejection-time").duration();
+        Duration max = m.get("max-ejection-time") == null ? d.maxEjectionTime() : m.get("max-ejection-time").duration();
+        if (max.compareTo(base) < 0) {
+            throw m.get(m.get("max-ejection-time") != null ? "max-ejection-time" : "base-ejection-time")
+                    .error("max-ejection-time (" + Values.format(max) + ") is shorter than base-ejection-time ("
+                            + Values.format(base) + ")");
+        }
+        int percent = m.get("max-ejection-percent") == null ? d.maxEjectionPercent()
+                : m.get("max-ejection-percent").parse("a percentage", text -> Values.percent(text, 100));
+        return new OutlierConfig(consecutive, count5xx, base, max, percent);
     }
 
     private static RetryConfig retries(ConfigNode node) throws ConfigException {

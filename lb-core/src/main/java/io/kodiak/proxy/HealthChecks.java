@@ -16,12 +16,13 @@ import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
- * The active health checks of every pool: lb-health's {@link HealthChecker} over the upstreams,
+ * The active health checks of every pool, and the timer of their outlier detectors' ejections: lb-health's {@link HealthChecker} over the upstreams,
  * with TCP probes on one {@link ConnectProbeLoop} and HTTP probes on one {@link HttpProbeClient},
  * each created only if some pool needs it. A transition sets the upstream's health flag and
  * rebuilds its pool's selection, so strategies only ever see upstreams that are up; an upstream
@@ -52,6 +53,7 @@ final class HealthChecks implements AutoCloseable {
         this.checker = new HealthChecker<>(scheduler, System::nanoTime, new SplittableRandom(), this::onTransition);
         try {
             for (PoolRuntime pool : pools) {
+                pool.outliers().start(this::schedule, u -> offerSlots(pool, u));
                 HealthCheckConfig hc = pool.config().healthCheck();
                 if (hc.type() == HealthCheckConfig.Type.NONE) {
                     continue;
@@ -92,10 +94,24 @@ final class HealthChecks implements AutoCloseable {
                     + (pool.config().errorPage() == null ? "503" : "the error page") + " at once");
         }
         if (to == Health.UP) {
-            WaitQueue queue = queues.get(pool);
-            for (int i = 0, n = queue.length(); i < n; i++) {
-                queue.handOff(u); // each takes one free slot for the head of the queue, if there is one
-            }
+            offerSlots(pool, u);
+        }
+    }
+
+    /** {@code u} is back in {@code pool}'s selection: requests waiting in the queue may take its free slots. */
+    private void offerSlots(PoolRuntime pool, Upstream u) {
+        WaitQueue queue = queues.get(pool);
+        for (int i = 0, n = queue.length(); i < n; i++) {
+            queue.handOff(u); // each takes one free slot for the head of the queue, if there is one
+        }
+    }
+
+    /** Any thread: the end of an ejection. After {@link #close()} nothing runs any more, and nothing needs to. */
+    private void schedule(Runnable task, long delayNanos) {
+        try {
+            scheduler.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            LOG.fine(() -> "shutting down: an ejection's end was not scheduled");
         }
     }
 

@@ -11,6 +11,7 @@ import io.kodiak.config.UpstreamConfig;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 
 /**
@@ -32,6 +33,7 @@ public final class PoolRuntime {
     private final RandomGenerator random;
     private volatile Selection selection;
     private final RetryBudget retryBudget;
+    private final OutlierDetector outliers;
 
     /**
      * The upstreams a request may go to now and the strategy that picks among them.
@@ -45,15 +47,24 @@ public final class PoolRuntime {
     }
 
     public PoolRuntime(PoolConfig config, RandomGenerator random) {
+        this(config, random, System::nanoTime);
+    }
+
+    /** @param nanoClock the clock of latency estimates, the retry budget and ejections (tests inject one) */
+    public PoolRuntime(PoolConfig config, RandomGenerator random, LongSupplier nanoClock) {
         this.config = config;
         this.random = random;
         List<Upstream> list = new ArrayList<>();
         for (UpstreamConfig u : config.upstreams()) {
-            list.add(new Upstream(config.name(), u, System::nanoTime, config.latencyDecay()));
+            list.add(new Upstream(config.name(), u, nanoClock, config.latencyDecay()));
         }
         this.upstreams = List.copyOf(list);
+        this.outliers = new OutlierDetector(this, config.outlierDetection(), nanoClock);
+        for (Upstream u : upstreams) {
+            u.observedBy(outliers);
+        }
         this.selection = select();
-        this.retryBudget = new RetryBudget(config.retries().budgetPercent(), config.retries().minPerSecond(), System::nanoTime);
+        this.retryBudget = new RetryBudget(config.retries().budgetPercent(), config.retries().minPerSecond(), nanoClock);
     }
 
     /**
@@ -112,6 +123,11 @@ public final class PoolRuntime {
     /** How many retries the pool may still make; it outlives configuration snapshots with the upstreams. */
     public RetryBudget retryBudget() {
         return retryBudget;
+    }
+
+    /** Passive health: ejects upstreams that fail on live traffic. */
+    public OutlierDetector outliers() {
+        return outliers;
     }
 
     /** The strategy of the current selection. */

@@ -24,6 +24,13 @@ public final class Upstream {
     private final PeakEwma latency;
     /** What the active health check last concluded; up until a check says otherwise. */
     private volatile boolean healthy = true;
+    /** Passive health: taken out by the outlier detector for a while. */
+    private volatile boolean ejected;
+    /** Guarded by the pool's outlier detector: how many ejections in a row, and when the last one ended. */
+    private int ejections;
+    private long lastReturnNanos;
+    private final AtomicInteger consecutiveFailures = new AtomicInteger();
+    private OutlierDetector outliers;
 
     public Upstream(String pool, UpstreamConfig config) {
         this(pool, config, System::nanoTime);
@@ -108,6 +115,9 @@ public final class Upstream {
     public void failed() {
         failures.increment();
         latency.fail();
+        if (outliers != null) {
+            outliers.failed(this);
+        }
     }
 
     /**
@@ -119,6 +129,9 @@ public final class Upstream {
             latency.fail();
         } else {
             latency.observe(rttNanos);
+        }
+        if (outliers != null) {
+            outliers.responded(this, status);
         }
     }
 
@@ -140,11 +153,56 @@ public final class Upstream {
     }
 
     /**
-     * Whether requests may be sent here now. Health is one flag of several that will decide it
-     * (admin state and outlier ejection are independent flags, so one never overwrites another).
+     * Whether requests may be sent here now: up by its active check and not ejected by the outlier
+     * detector. The flags are independent, so one never overwrites the other (the admin state will
+     * be a third).
      */
     public boolean available() {
-        return healthy;
+        return healthy && !ejected;
+    }
+
+    /** Whether the outlier detector has taken this upstream out for a while. */
+    public boolean ejected() {
+        return ejected;
+    }
+
+    /** Failed requests in a row, as the outlier detector counts them. */
+    public int consecutiveFailures() {
+        return consecutiveFailures.get();
+    }
+
+    void observedBy(OutlierDetector detector) {
+        this.outliers = detector;
+    }
+
+    int countFailure() {
+        return consecutiveFailures.incrementAndGet();
+    }
+
+    void resetFailures() {
+        if (consecutiveFailures.get() != 0) {
+            consecutiveFailures.set(0);
+        }
+    }
+
+    int ejections() {
+        return ejections;
+    }
+
+    /** When the last ejection ended, 0 if there was none. */
+    long lastReturnNanos() {
+        return lastReturnNanos;
+    }
+
+    void eject(int n) {
+        ejections = n;
+        ejected = true;
+    }
+
+    void restore(long nowNanos) {
+        consecutiveFailures.set(0);
+        lastReturnNanos = nowNanos;
+        ejected = false;
     }
 
     /** The peak-EWMA latency estimate, which outlives configuration snapshots with the rest of this object. */
@@ -162,6 +220,6 @@ public final class Upstream {
 
     @Override
     public String toString() {
-        return pool + "/" + name() + "(" + config.address() + ", weight " + weight() + ", in flight " + inFlight + (healthy ? "" : ", DOWN") + ")";
+        return pool + "/" + name() + "(" + config.address() + ", weight " + weight() + ", in flight " + inFlight + (healthy ? "" : ", DOWN") + (ejected ? ", ejected" : "") + ")";
     }
 }

@@ -15,6 +15,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** Rejections in the {@code pools} section, with the exact message. */
 class PoolRejectionTest {
+    /** One pool named web with one upstream; %s is more of the pool's keys, indented by four. */
+    private static final String WEB_POOL_WITH = """
+            listeners: [{address: 127.0.0.1:8080}]
+            pools:
+              web:
+                upstreams: [127.0.0.1:9001]
+            %s
+            """;
+
     @TempDir
     Path dir;
 
@@ -182,13 +191,7 @@ class PoolRejectionTest {
 
     @Test
     void healthChecksDefaultToTcpWithHaproxyThresholdsAndAreRead() throws Exception {
-        String base = """
-                listeners: [{address: 127.0.0.1:8080}]
-                pools:
-                  web:
-                    upstreams: [127.0.0.1:9001]
-                %s
-                """;
+        String base = WEB_POOL_WITH;
         java.nio.file.Path file = java.nio.file.Path.of("kodiak.yaml");
         HealthCheckConfig d = ConfigLoader.parse(base.formatted(""), file).pools().get("web").healthCheck();
         assertEquals(HealthCheckConfig.DEFAULTS, d);
@@ -266,13 +269,7 @@ class PoolRejectionTest {
 
     @Test
     void retriesAreOnByDefaultAndAreReadAndValidated() throws Exception {
-        String base = """
-                listeners: [{address: 127.0.0.1:8080}]
-                pools:
-                  web:
-                    upstreams: [127.0.0.1:9001]
-                %s
-                """;
+        String base = WEB_POOL_WITH;
         java.nio.file.Path file = java.nio.file.Path.of("kodiak.yaml");
         assertEquals(RetryConfig.DEFAULTS, ConfigLoader.parse(base.formatted(""), file).pools().get("web").retries());
         RetryConfig r = ConfigLoader.parse(base.formatted("    retries: {attempts: 1, on: [timeout, 503], budget: 10%, min-per-second: 5}"),
@@ -286,6 +283,22 @@ class PoolRejectionTest {
                 "kodiak.yaml:5: pools.web.retries.attempts: 11 is out of range (must be 0-10)");
         assertRejected(base.formatted("    retries: {budget: 20}"),
                 "kodiak.yaml:5: pools.web.retries.budget: \"20\" is not a percentage (e.g. 10%)");
+    }
+
+    @Test
+    void outlierDetectionIsOnByDefaultAndIsReadAndValidated() throws Exception {
+        String base = WEB_POOL_WITH;
+        java.nio.file.Path file = java.nio.file.Path.of("kodiak.yaml");
+        assertEquals(OutlierConfig.DEFAULTS, ConfigLoader.parse(base.formatted(""), file).pools().get("web").outlierDetection());
+        OutlierConfig o = ConfigLoader.parse(base.formatted(
+                "    outlier-detection: {consecutive-failures: 3, count-5xx: true, base-ejection-time: 10s, max-ejection-time: 1m, max-ejection-percent: 34%}"),
+                file).pools().get("web").outlierDetection();
+        assertEquals(new OutlierConfig(3, true, java.time.Duration.ofSeconds(10), java.time.Duration.ofMinutes(1), 34), o);
+
+        assertRejected(base.formatted("    outlier-detection: {base-ejection-time: 10m}"),
+                "kodiak.yaml:5: pools.web.outlier-detection.base-ejection-time: max-ejection-time (5m) is shorter than base-ejection-time (10m)");
+        assertRejected(base.formatted("    outlier-detection: {max-ejection-percent: 101%}"),
+                "kodiak.yaml:5: pools.web.outlier-detection.max-ejection-percent: \"101%\" must be at most 100%");
     }
 
     @Test

@@ -8,6 +8,7 @@ import io.kodiak.config.ErrorPageConfig;
 import io.kodiak.config.ForwardedHeaders;
 import io.kodiak.config.HashConfig;
 import io.kodiak.config.HealthCheckConfig;
+import io.kodiak.config.OutlierConfig;
 import io.kodiak.config.QueueConfig;
 import io.kodiak.config.RetryConfig;
 import io.kodiak.config.KodiakConfig;
@@ -60,6 +61,8 @@ final class ProxyConfig {
      * No retries unless a test asks: the tests of failure paths assert what the client sees when
      * one upstream fails, and a retry on the next one would hide it.
      */
+    /** No ejections unless a test asks, for the same reason. */
+    private OutlierConfig outliers = OutlierConfig.OFF;
     private RetryConfig retries = new RetryConfig(0, false, false, java.util.Set.of(), 0, 0);
     private HealthCheckConfig healthCheck = new HealthCheckConfig(HealthCheckConfig.Type.NONE,
             io.kodiak.health.HealthCheckPolicy.DEFAULTS, null);
@@ -117,6 +120,11 @@ final class ProxyConfig {
     ProxyConfig hash(HashConfig h) {
         this.strategy = PoolConfig.Strategy.CONSISTENT_HASH;
         this.hash = h;
+        return this;
+    }
+
+    ProxyConfig outliers(OutlierConfig o) {
+        this.outliers = o;
         return this;
     }
 
@@ -187,7 +195,7 @@ final class ProxyConfig {
     KodiakConfig build() {
         PoolConfig pool = new PoolConfig(POOL, strategy, upstreams, upstreamTimeouts,
                 connections, buffering, errorPage, PoolConfig.DEFAULT_LATENCY_DECAY, hash, queue,
-                PoolConfig.defaultChoiceCount(strategy), healthCheck, retries);
+                PoolConfig.defaultChoiceCount(strategy), healthCheck, retries, outliers);
         List<ListenerConfig> listeners = new ArrayList<>();
         listeners.add(listenerConfig(LISTENER, serverHeader));
         for (ListenerSpec l : extraListeners) {
