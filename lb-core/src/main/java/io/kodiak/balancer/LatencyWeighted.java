@@ -44,7 +44,7 @@ public final class LatencyWeighted implements Strategy {
     }
 
     static double cost(Upstream u) {
-        return u.latency().nanos() * (u.inFlight() + 1) / u.weight();
+        return u.latency().nanos() * (u.inFlight() + 1) / u.effectiveWeight();
     }
 
     @Override

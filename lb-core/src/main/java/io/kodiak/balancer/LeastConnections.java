@@ -58,7 +58,7 @@ public final class LeastConnections implements Strategy {
     @Override
     public Upstream pick(Predicate<Upstream> eligible) {
         if (choiceCount < upstreams.length) {
-            return RandomChoices.leastOf(upstreams, eligible, choiceCount, random, u -> (double) u.inFlight() / u.weight());
+            return RandomChoices.leastOf(upstreams, eligible, choiceCount, random, u -> (double) u.inFlight() / u.effectiveWeight());
         }
         return scan(eligible);
     }
@@ -79,7 +79,7 @@ public final class LeastConnections implements Strategy {
                 continue;
             }
             long load = u.inFlight();
-            int weight = u.weight();
+            int weight = u.effectiveWeight();
             // load/weight < bestLoad/bestWeight, compared without division
             if (best == null || load * bestWeight < bestLoad * weight) {
                 best = u;

@@ -50,7 +50,7 @@ public final class SmoothWeightedRoundRobin implements Strategy {
                 if (!eligible.test(upstreams[i])) {
                     continue;
                 }
-                int w = upstreams[i].weight();
+                int w = upstreams[i].effectiveWeight();
                 after[i] += w;
                 total += w;
                 if (best < 0 || after[i] > after[best]) {

@@ -19,11 +19,14 @@ import java.util.List;
  * @param healthCheck the active check every upstream of the pool gets
  * @param retries     when a failed request goes to another upstream
  * @param outlierDetection when live traffic takes an upstream out for a while
+ * @param slowStart   how long an upstream that came back takes to reach its full weight and
+ *                    max-connections; zero for at once
  */
 public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
                          ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage,
                          Duration latencyDecay, HashConfig hash, QueueConfig queue, int choiceCount,
-                         HealthCheckConfig healthCheck, RetryConfig retries, OutlierConfig outlierDetection) {
+                         HealthCheckConfig healthCheck, RetryConfig retries, OutlierConfig outlierDetection,
+                         Duration slowStart) {
     /** The default decay of the latency estimate: Finagle's and Linkerd's 10 s. */
     public static final Duration DEFAULT_LATENCY_DECAY = Duration.ofSeconds(10);
     /** {@code choice-count: all}: compare every eligible upstream. */
@@ -37,6 +40,9 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
         java.util.Objects.requireNonNull(healthCheck, "healthCheck");
         java.util.Objects.requireNonNull(retries, "retries");
         java.util.Objects.requireNonNull(outlierDetection, "outlierDetection");
+        if (slowStart == null || slowStart.isNegative()) {
+            throw new IllegalArgumentException("slowStart must be zero or positive: " + slowStart);
+        }
     }
 
     /**
@@ -53,7 +59,7 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
                       ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage) {
         this(name, strategy, upstreams, timeouts, connections, buffering, errorPage, DEFAULT_LATENCY_DECAY,
                 HashConfig.DEFAULTS, QueueConfig.DEFAULTS, defaultChoiceCount(strategy), HealthCheckConfig.DEFAULTS,
-                RetryConfig.DEFAULTS, OutlierConfig.DEFAULTS);
+                RetryConfig.DEFAULTS, OutlierConfig.DEFAULTS, Duration.ZERO);
     }
 
     /** The balancing strategies, by their configuration names. */

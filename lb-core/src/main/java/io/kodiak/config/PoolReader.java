@@ -14,7 +14,7 @@ import java.util.Map;
 final class PoolReader {
     private static final List<String> POOL_KEYS =
             List.of("strategy", "choice-count", "latency-decay", "hash-key", "hash-balance-factor", "max-connections", "queue",
-                    "health-check", "retries", "outlier-detection", "upstreams", "timeouts", "connections", "buffering", "error-page");
+                    "health-check", "retries", "outlier-detection", "slow-start", "upstreams", "timeouts", "connections", "buffering", "error-page");
     private static final List<String> UPSTREAM_KEYS = List.of("address", "weight", "name", "max-connections");
     private static final List<String> QUEUE_KEYS = List.of("max-length", "timeout");
     private static final List<String> OUTLIER_KEYS = List.of("consecutive-failures", "count-5xx", "base-ejection-time",
@@ -80,7 +80,8 @@ final class PoolReader {
                 queue, choiceCount(pool, strategy),
                 pool.get("health-check") == null ? HealthCheckConfig.DEFAULTS : HealthCheckReader.read(pool.get("health-check")),
                 pool.get("retries") == null ? RetryConfig.DEFAULTS : retries(pool.get("retries")),
-                pool.get("outlier-detection") == null ? OutlierConfig.DEFAULTS : outliers(pool.get("outlier-detection")));
+                pool.get("outlier-detection") == null ? OutlierConfig.DEFAULTS : outliers(pool.get("outlier-detection")),
+                slowStart(pool, strategy));
     }
 
     private static QueueConfig queue(ConfigNode node) throws ConfigException {
@@ -89,6 +90,18 @@ final class PoolReader {
         int maxLength = m.get("max-length") == null ? d.maxLength() : m.get("max-length").integer(0, 1_000_000);
         Duration timeout = m.get("timeout") == null ? d.timeout() : m.get("timeout").parse("a duration", Values::duration);
         return new QueueConfig(maxLength, timeout);
+    }
+
+    /** {@code slow-start}: weighted strategies only; a hash ring cannot shift a share gradually (nginx refuses it too). */
+    private static Duration slowStart(ConfigMapping pool, PoolConfig.Strategy strategy) throws ConfigException {
+        ConfigNode node = pool.get("slow-start");
+        if (node == null) {
+            return Duration.ZERO;
+        }
+        if (strategy == PoolConfig.Strategy.CONSISTENT_HASH) {
+            throw node.error("does not apply to strategy consistent-hash (a ring moves keys, not shares)");
+        }
+        return node.duration();
     }
 
     private static OutlierConfig outliers(ConfigNode node) throws ConfigException {

@@ -88,6 +88,9 @@ final class HealthChecks implements AutoCloseable {
             return;
         }
         PoolRuntime pool = poolOf.get(u);
+        if (to == Health.UP) {
+            u.startSlowStart(pool.config().slowStart()); // back from DOWN: ramp up, do not flood it
+        }
         pool.refresh();
         if (pool.selection().members().isEmpty()) {
             LOG.warning(() -> "pool " + pool.name() + ": no upstream is up; requests get "

@@ -111,6 +111,7 @@ public final class OutlierDetector {
     private void restore(Upstream u) {
         synchronized (this) {
             u.restore(nanoClock.getAsLong());
+            u.startSlowStart(pool.config().slowStart());
             pool.refresh();
         }
         LOG.info(() -> pool.name() + "/" + u.name() + ": ejection over, back in the selection"

@@ -31,6 +31,17 @@ public final class Upstream {
     private long lastReturnNanos;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     private OutlierDetector outliers;
+    private final LongSupplier nanoClock;
+    /** When the current slow start began, 0 if none is under way; and how long it lasts. */
+    private volatile long slowStartFrom;
+    private volatile long slowStartNanos;
+
+    /**
+     * {@link #effectiveWeight()} is the configured weight times this, so that a slow start can
+     * ramp a weight of 1 in a hundred steps. Strategies compare weights only with each other, so
+     * the scale changes no pick.
+     */
+    public static final int WEIGHT_SCALE = 100;
 
     public Upstream(String pool, UpstreamConfig config) {
         this(pool, config, System::nanoTime);
@@ -47,6 +58,7 @@ public final class Upstream {
         this.config = config;
         this.address = new InetSocketAddress(config.host(), config.port());
         this.latency = new PeakEwma(latencyDecay, PeakEwma.DEFAULT_RTT, PeakEwma.DEFAULT_PENALTY, nanoClock);
+        this.nanoClock = nanoClock;
     }
 
     public String pool() {
@@ -63,6 +75,62 @@ public final class Upstream {
 
     public InetSocketAddress address() {
         return address;
+    }
+
+    /**
+     * The weight weighted strategies use: the configured weight × {@link #WEIGHT_SCALE}, and during a
+     * slow start that share of it which the ramp has reached, at least 1 (HAProxy's {@code slowstart}).
+     */
+    public int effectiveWeight() {
+        int full = config.weight() * WEIGHT_SCALE;
+        double ramp = ramp();
+        return ramp >= 1 ? full : (int) Math.max(1, full * ramp);
+    }
+
+    /**
+     * Begins a slow start (after the upstream came back): for {@code window} its effective weight
+     * and its max-connections grow linearly from almost nothing to their configured values.
+     * Nothing happens for a zero window.
+     */
+    public void startSlowStart(java.time.Duration window) {
+        if (window.isZero() || window.isNegative()) {
+            return;
+        }
+        slowStartNanos = window.toNanos();
+        slowStartFrom = nonZero(nanoClock.getAsLong());
+    }
+
+    /** Whether a slow start is under way. */
+    public boolean slowStarting() {
+        return ramp() < 1;
+    }
+
+    /** The share of its weight and max-connections the upstream has now: 1 outside a slow start. */
+    private double ramp() {
+        long from = slowStartFrom;
+        if (from == 0) {
+            return 1;
+        }
+        long elapsed = nanoClock.getAsLong() - from;
+        if (elapsed >= slowStartNanos) {
+            slowStartFrom = 0; // over; a racing startSlowStart is at worst cut short
+            return 1;
+        }
+        return Math.max(0, elapsed) / (double) slowStartNanos;
+    }
+
+    private static long nonZero(long t) {
+        return t == 0 ? 1 : t;
+    }
+
+    /** max-connections with a slow start's ramp applied (at least 1); 0 for no limit. */
+    private int effectiveMaxConnections() {
+        int max = config.maxConnections();
+        if (max == 0) {
+            return 0;
+        }
+        double ramp = ramp();
+        return ramp >= 1 ? max : (int) Math.max(1, Math.ceil(max * ramp));
     }
 
     public int inFlight() {
@@ -82,7 +150,7 @@ public final class Upstream {
      * @return false if the upstream is at its limit
      */
     public boolean tryBegin() {
-        int max = config.maxConnections();
+        int max = effectiveMaxConnections();
         while (true) {
             int n = inFlight.get();
             if (max > 0 && n >= max) {
@@ -97,7 +165,7 @@ public final class Upstream {
 
     /** Whether a request could start here now (no limit, or under it). */
     public boolean hasCapacity() {
-        int max = config.maxConnections();
+        int max = effectiveMaxConnections();
         return max == 0 || inFlight.get() < max;
     }
 
@@ -220,6 +288,6 @@ public final class Upstream {
 
     @Override
     public String toString() {
-        return pool + "/" + name() + "(" + config.address() + ", weight " + weight() + ", in flight " + inFlight + (healthy ? "" : ", DOWN") + (ejected ? ", ejected" : "") + ")";
+        return pool + "/" + name() + "(" + config.address() + ", weight " + weight() + ", in flight " + inFlight + (healthy ? "" : ", DOWN") + (ejected ? ", ejected" : "") + (slowStartFrom != 0 ? ", slow start" : "") + ")";
     }
 }

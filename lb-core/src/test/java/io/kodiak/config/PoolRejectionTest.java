@@ -302,6 +302,16 @@ class PoolRejectionTest {
     }
 
     @Test
+    void slowStartIsOffByDefaultAndNotForHashing() throws Exception {
+        java.nio.file.Path file = java.nio.file.Path.of("kodiak.yaml");
+        assertEquals(java.time.Duration.ZERO, ConfigLoader.parse(WEB_POOL_WITH.formatted(""), file).pools().get("web").slowStart());
+        assertEquals(java.time.Duration.ofSeconds(30),
+                ConfigLoader.parse(WEB_POOL_WITH.formatted("    slow-start: 30s"), file).pools().get("web").slowStart());
+        assertRejected(WEB_POOL_WITH.formatted("    strategy: consistent-hash\n    slow-start: 30s"),
+                "kodiak.yaml:6: pools.web.slow-start: does not apply to strategy consistent-hash (a ring moves keys, not shares)");
+    }
+
+    @Test
     void hashKeysAreReadAndValidated() throws Exception {
         String base = """
                 listeners: [{address: 127.0.0.1:8080}]

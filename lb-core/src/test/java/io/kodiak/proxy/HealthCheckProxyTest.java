@@ -95,6 +95,29 @@ class HealthCheckProxyTest {
     }
 
     @Test
+    void anUpstreamThatComesBackUpStartsSlowly() throws Exception {
+        AtomicBoolean bHealthy = new AtomicBoolean(true);
+        ScriptedUpstream a = upstream("a", new AtomicBoolean(true));
+        ScriptedUpstream b = upstream("b", bHealthy);
+        try (TestProxy proxy = ProxyConfig.to(a, b).healthCheck(http("GET", "/health", null))
+                .slowStart(Duration.ofMinutes(10)).start()) {
+            Upstream ub = proxy.kodiak().pool(ProxyConfig.POOL).upstreams().get(1);
+            assertTrue(!ub.slowStarting(), "no slow start at start-up, as in HAProxy");
+            bHealthy.set(false);
+            Conditions.await("b down", () -> available(proxy).equals(List.of("a")), SETTLE);
+            bHealthy.set(true);
+            Conditions.await("b back", () -> available(proxy).equals(List.of("a", "b")), SETTLE);
+            assertTrue(ub.slowStarting());
+            assertTrue(ub.effectiveWeight() < Upstream.WEIGHT_SCALE / 10, "seconds into a 10 minute ramp: " + ub.effectiveWeight());
+            try (RawClient c = proxy.client()) {
+                for (int i = 0; i < 20; i++) {
+                    assertEquals("a", c.get("/x" + i).header("X-Upstream"), "a ramping b gets almost nothing yet");
+                }
+            }
+        }
+    }
+
+    @Test
     void theHttpCheckSendsTheConfiguredMethodPathAndHost() throws Exception {
         ScriptedUpstream a = upstream("a", new AtomicBoolean(true));
         try (TestProxy proxy = ProxyConfig.to(a).healthCheck(http("HEAD", "/health", "app.internal")).start()) {

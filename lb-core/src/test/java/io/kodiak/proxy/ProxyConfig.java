@@ -63,6 +63,7 @@ final class ProxyConfig {
      */
     /** No ejections unless a test asks, for the same reason. */
     private OutlierConfig outliers = OutlierConfig.OFF;
+    private Duration slowStart = Duration.ZERO;
     private RetryConfig retries = new RetryConfig(0, false, false, java.util.Set.of(), 0, 0);
     private HealthCheckConfig healthCheck = new HealthCheckConfig(HealthCheckConfig.Type.NONE,
             io.kodiak.health.HealthCheckPolicy.DEFAULTS, null);
@@ -120,6 +121,11 @@ final class ProxyConfig {
     ProxyConfig hash(HashConfig h) {
         this.strategy = PoolConfig.Strategy.CONSISTENT_HASH;
         this.hash = h;
+        return this;
+    }
+
+    ProxyConfig slowStart(Duration d) {
+        this.slowStart = d;
         return this;
     }
 
@@ -195,7 +201,7 @@ final class ProxyConfig {
     KodiakConfig build() {
         PoolConfig pool = new PoolConfig(POOL, strategy, upstreams, upstreamTimeouts,
                 connections, buffering, errorPage, PoolConfig.DEFAULT_LATENCY_DECAY, hash, queue,
-                PoolConfig.defaultChoiceCount(strategy), healthCheck, retries, outliers);
+                PoolConfig.defaultChoiceCount(strategy), healthCheck, retries, outliers, slowStart);
         List<ListenerConfig> listeners = new ArrayList<>();
         listeners.add(listenerConfig(LISTENER, serverHeader));
         for (ListenerSpec l : extraListeners) {
