@@ -89,6 +89,7 @@ final class HealthChecks implements AutoCloseable {
         }
         PoolRuntime pool = poolOf.get(u);
         if (to == Health.UP) {
+            pool.outliers().healthRestored(u); // recovered: an ejection for its failures ends too
             u.startSlowStart(pool.config().slowStart()); // back from DOWN: ramp up, do not flood it
         }
         pool.refresh();

@@ -20,9 +20,10 @@ import java.util.logging.Logger;
  * may be (Envoy's rule), and never the last available one: ejecting it would turn a failing
  * upstream into no upstream at all.
  *
- * <p>An ejection ends when its time is up. The active check runs on meanwhile as an independent
- * flag: an upstream that is really dead has been marked DOWN by then and stays out until its
- * checks pass.
+ * <p>An ejection ends when its time is up, or earlier when the active check, having found the
+ * upstream DOWN, finds it UP again: that proves recovery. The active check is an independent
+ * flag otherwise: an upstream that is really dead has been marked DOWN by the time its ejection
+ * ends, and stays out until its checks pass.
  *
  * <p><b>Threading.</b> {@link #failed} and {@link #succeeded} are called from selector threads
  * and do one atomic update in the common case; an ejection takes this detector's lock, rebuilds
@@ -101,20 +102,39 @@ public final class OutlierDetector {
         // Back for max-ejection-time without failing enough again: the count starts over.
         int n = u.lastReturnNanos() != 0 && now - u.lastReturnNanos() >= maxNanos ? 1 : u.ejections() + 1;
         long duration = Math.min(config.baseEjectionTime().toNanos() * n, maxNanos);
-        u.eject(n);
+        long id = u.eject(n);
         pool.refresh();
         LOG.warning(() -> pool.name() + "/" + u.name() + " ejected for " + TimeUnit.NANOSECONDS.toMillis(duration)
                 + " ms (ejection " + n + "): " + u.consecutiveFailures() + " failures in a row");
-        scheduler.schedule(() -> restore(u), duration);
+        scheduler.schedule(() -> restore(u, id, "ejection over"), duration);
     }
 
-    private void restore(Upstream u) {
+    /**
+     * The active check found {@code u} up again after it had been down: that proves it recovered,
+     * so an ejection ends now ("it returns through the active check"). The caller starts the slow
+     * start and rebuilds the selection.
+     *
+     * @return whether an ejection ended
+     */
+    public synchronized boolean healthRestored(Upstream u) {
+        if (!u.ejected()) {
+            return false;
+        }
+        u.restore(nanoClock.getAsLong());
+        LOG.info(() -> pool.name() + "/" + u.name() + ": its health check passes again; ejection ended early");
+        return true;
+    }
+
+    private void restore(Upstream u, long id, String why) {
         synchronized (this) {
+            if (!u.ejected() || u.ejectionId() != id) {
+                return; // ended early by its health check, or a newer ejection owns the flag now
+            }
             u.restore(nanoClock.getAsLong());
             u.startSlowStart(pool.config().slowStart());
             pool.refresh();
         }
-        LOG.info(() -> pool.name() + "/" + u.name() + ": ejection over, back in the selection"
+        LOG.info(() -> pool.name() + "/" + u.name() + ": " + why + ", back in the selection"
                 + (u.healthy() ? "" : " once its health check passes"));
         onReturn.accept(u);
     }

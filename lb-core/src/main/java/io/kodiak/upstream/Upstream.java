@@ -29,6 +29,8 @@ public final class Upstream {
     /** Guarded by the pool's outlier detector: how many ejections in a row, and when the last one ended. */
     private int ejections;
     private long lastReturnNanos;
+    /** Counts ejections ever, so that the scheduled end of an old one cannot end a newer one. */
+    private long ejectionId;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     private OutlierDetector outliers;
     private final LongSupplier nanoClock;
@@ -262,9 +264,15 @@ public final class Upstream {
         return lastReturnNanos;
     }
 
-    void eject(int n) {
+    /** @return this ejection's id */
+    long eject(int n) {
         ejections = n;
         ejected = true;
+        return ++ejectionId;
+    }
+
+    long ejectionId() {
+        return ejectionId;
     }
 
     void restore(long nowNanos) {

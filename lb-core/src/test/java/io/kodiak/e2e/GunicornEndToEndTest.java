@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -43,19 +42,7 @@ class GunicornEndToEndTest {
         for (String name : List.of("g1", "g2", "g3")) {
             instances.add(Gunicorn.builder(name).workers(2).workerClass(workerClass).start());
         }
-        String upstreams = instances.stream()
-                .map(g -> "      - {address: " + g.hostPort() + ", name: " + g.name() + "}")
-                .collect(Collectors.joining("\n"));
-        String yaml = """
-                listeners:
-                  - name: web
-                    address: 127.0.0.1:0
-                pools:
-                  app:
-                    upstreams:
-                %s
-                    buffering: {memory: 64KiB}
-                """.formatted(upstreams);
+        String yaml = Gunicorn.kodiakYaml(instances, "    buffering: {memory: 64KiB}\n");
         kodiak = Kodiak.start(ConfigLoader.parse(yaml, Path.of("e2e.yaml")));
         return kodiak.boundAddress("web").getPort();
     }

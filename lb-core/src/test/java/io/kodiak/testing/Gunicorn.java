@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -86,6 +87,26 @@ public final class Gunicorn implements AutoCloseable {
             kill();
             throw new IllegalStateException("gunicorn " + name + " does not lead its own process group; setsid did not work");
         }
+    }
+
+    /**
+     * A Kodiak configuration in front of {@code instances}: listener {@code web} on a free port,
+     * pool {@code app} over them (named as they are), and {@code poolKeys} (more keys of the pool,
+     * indented by four spaces, or empty).
+     */
+    public static String kodiakYaml(List<Gunicorn> instances, String poolKeys) {
+        StringBuilder yaml = new StringBuilder("""
+                listeners:
+                  - name: web
+                    address: 127.0.0.1:0
+                pools:
+                  app:
+                    upstreams:
+                """);
+        for (Gunicorn g : instances) {
+            yaml.append("      - {address: ").append(g.hostPort()).append(", name: ").append(g.name()).append("}\n");
+        }
+        return yaml.append(poolKeys).toString();
     }
 
     /** A builder for an instance named {@code name} (reported by {@code GET /} and {@code X-Instance}). */
@@ -207,6 +228,19 @@ public final class Gunicorn implements AutoCloseable {
         finish();
     }
 
+    /**
+     * SIGSTOP (or SIGCONT with {@code stopped = false}) to the master and every worker: a hung
+     * instance, whose sockets still accept connections that nobody answers.
+     */
+    public void freeze(boolean stopped) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("kill", stopped ? "-STOP" : "-CONT"));
+        livePids().forEach(pid -> cmd.add(Long.toString(pid)));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException(String.join(" ", cmd) + " failed");
+        }
+    }
+
     /** SIGKILL to the master and every worker, as a crash would; waits until they are gone. */
     public synchronized void kill() throws InterruptedException {
         if (stopped) {
@@ -302,6 +336,7 @@ public final class Gunicorn implements AutoCloseable {
         Duration workerTimeout = Duration.ofSeconds(30);
         Duration startTimeout = Duration.ofSeconds(30);
         Path baseDir;
+        int port;
         final List<String> extraArgs = new ArrayList<>();
 
         private Builder(String name) {
@@ -309,6 +344,15 @@ public final class Gunicorn implements AutoCloseable {
                 throw new IllegalArgumentException("instance name must be [A-Za-z0-9._-]+: " + name);
             }
             this.name = name;
+        }
+
+        /**
+         * The port to bind (default 0: Gunicorn picks one). A fixed port lets a test restart an
+         * instance where its load balancer expects it.
+         */
+        public Builder port(int p) {
+            this.port = p;
+            return this;
         }
 
         /** Worker processes (default 1). */

@@ -180,6 +180,23 @@ class OutlierDetectorTest {
     }
 
     @Test
+    void anUpstreamThatRecoversThroughItsActiveCheckReturnsAtOnce() {
+        PoolRuntime p = pool(3, FIVE);
+        Upstream u0 = p.upstreams().get(0);
+        fail(u0, 5);
+        assertTrue(u0.ejected());
+        assertTrue(p.outliers().healthRestored(u0));
+        p.refresh();
+        assertEquals(List.of("u0", "u1", "u2"), members(p));
+        fail(u0, 5); // ejected again, the second time: 60 s
+        advance(Duration.ofSeconds(30));
+        assertTrue(u0.ejected(), "the first ejection's end must not end the second one");
+        advance(Duration.ofSeconds(30));
+        assertFalse(u0.ejected());
+        assertFalse(p.outliers().healthRestored(u0), "nothing to end");
+    }
+
+    @Test
     void zeroConsecutiveFailuresTurnsItOff() {
         PoolRuntime p = pool(3, OutlierConfig.OFF);
         fail(p.upstreams().get(0), 1_000);
