@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * rise × interval after it is started again, and then ramps up (slow start), visible in the
  * requests it gets.
  *
- * <p>Every load loop runs for a bounded time and count. The time bounds asserted here are the
+ * <p>Every load loop runs for a bounded time (the kill test's load lasts the issue's 30 s). The time bounds asserted here are the
  * health-check bounds the issue asks for, with one second of slack for process start-up and
  * scheduling on a busy two-CPU machine.
  */
@@ -45,6 +45,7 @@ class GunicornFailoverTest {
     private static final Duration SLOW_START = Duration.ofSeconds(4);
     private static final Duration SLACK = Duration.ofSeconds(1);
     private static final int CLIENTS = 4;
+    private static final Duration LOAD = Duration.ofSeconds(30);
 
     private final List<Gunicorn> instances = new ArrayList<>();
     private Kodiak kodiak;
@@ -202,6 +203,7 @@ class GunicornFailoverTest {
         int port = startKodiak(List.of(g1, g2, g3));
         PoolRuntime pool = kodiak.pool("app");
         Upstream u2 = pool.upstreams().get(1);
+        long loadStart = System.nanoTime();
         startLoad(port);
         await("traffic on every instance", () -> results.stream().map(Result::instance).distinct().count() >= 3,
                 Duration.ofSeconds(20));
@@ -222,6 +224,8 @@ class GunicornFailoverTest {
         // and both smaller than after it.
         long half = SLOW_START.toNanos() / 2;
         await("slow start over", () -> System.nanoTime() - upAt > SLOW_START.toNanos() + 1_500_000_000L, Duration.ofSeconds(30));
+        // The issue's steady load lasts 30 s in all: the rest of it on the recovered fleet.
+        await("30 s of load", () -> System.nanoTime() - loadStart >= LOAD.toNanos(), LOAD);
         stopLoad();
         double first = served("g2", upAt, upAt + half) / (double) all(upAt, upAt + half);
         double second = served("g2", upAt + half, upAt + 2 * half) / (double) all(upAt + half, upAt + 2 * half);
