@@ -22,6 +22,13 @@ public record HealthCheckConfig(Type type, HealthCheckPolicy policy, HttpCheck h
      */
     public static final HealthCheckConfig DEFAULTS = new HealthCheckConfig(Type.TCP, HealthCheckPolicy.DEFAULTS, null);
 
+    /** Header of an HTTP check's response with which an upstream asks to be drained ({@code drain}) or used ({@code ready}). */
+    public static final String NODE_STATE_HEADER = "x-kodiak-state";
+    /** Header of an HTTP check's response with which an upstream asks for a share of its weight ({@code 50%}). */
+    public static final String NODE_WEIGHT_HEADER = "x-kodiak-weight";
+    /** What every HTTP check captures from its responses. */
+    public static final java.util.Set<String> NODE_HEADERS = java.util.Set.of(NODE_STATE_HEADER, NODE_WEIGHT_HEADER);
+
     public HealthCheckConfig {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(policy, "policy");

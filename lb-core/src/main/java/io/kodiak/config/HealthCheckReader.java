@@ -65,7 +65,7 @@ final class HealthCheckReader {
             }
         }
         String body = m.get("expect-body") == null ? null : m.get("expect-body").string();
-        return new HttpCheck(method, path, host, status, body);
+        return new HttpCheck(method, path, host, status, body, HealthCheckConfig.NODE_HEADERS);
     }
 
     private static Duration duration(ConfigMapping m, String key, Duration dflt) throws ConfigException {

@@ -4,6 +4,7 @@ import io.kodiak.config.HealthCheckConfig;
 import io.kodiak.health.ConnectProbeLoop;
 import io.kodiak.health.Health;
 import io.kodiak.health.HealthChecker;
+import io.kodiak.health.HealthListener;
 import io.kodiak.health.HttpProbeClient;
 import io.kodiak.health.Probe;
 import io.kodiak.health.ProbeResult;
@@ -50,7 +51,17 @@ final class HealthChecks implements AutoCloseable {
             return t;
         });
         scheduler.setRemoveOnCancelPolicy(true);
-        this.checker = new HealthChecker<>(scheduler, System::nanoTime, new SplittableRandom(), this::onTransition);
+        this.checker = new HealthChecker<>(scheduler, System::nanoTime, new SplittableRandom(), new HealthListener<>() {
+            @Override
+            public void onTransition(Upstream u, Health from, Health to, ProbeResult result) {
+                HealthChecks.this.onTransition(u, to);
+            }
+
+            @Override
+            public void onCheck(Upstream u, ProbeResult result) {
+                HealthChecks.this.onCheck(u, result);
+            }
+        });
         try {
             for (PoolRuntime pool : pools) {
                 pool.outliers().start(this::schedule, u -> offerSlots(pool, u));
@@ -83,7 +94,7 @@ final class HealthChecks implements AutoCloseable {
     }
 
     /** On the scheduler thread; the checker has logged the transition with its reason. */
-    private void onTransition(Upstream u, Health from, Health to, ProbeResult result) {
+    private void onTransition(Upstream u, Health to) {
         if (!u.setHealthy(to == Health.UP)) {
             return;
         }
@@ -100,6 +111,59 @@ final class HealthChecks implements AutoCloseable {
         if (to == Health.UP) {
             offerSlots(pool, u);
         }
+    }
+
+    /**
+     * Node-driven state, HAProxy's agent-check over the same HTTP check: a passed check's response
+     * may carry {@code X-Kodiak-State: drain} (or {@code maint}: no new requests; the checks go on)
+     * or {@code ready}, and {@code X-Kodiak-Weight: N%} (a share of the configured weight; 0 %
+     * drains). Without the headers the upstream is ready at full weight. Each Kodiak in front of
+     * the node reads the same answer, so several drain it without coordinating.
+     */
+    private void onCheck(Upstream u, ProbeResult result) {
+        if (!result.passed() || poolOf.get(u).config().healthCheck().type() != HealthCheckConfig.Type.HTTP) {
+            return;
+        }
+        String state = result.headers().getOrDefault(HealthCheckConfig.NODE_STATE_HEADER, "ready").toLowerCase(java.util.Locale.ROOT);
+        boolean drain = switch (state) {
+            case "drain", "maint" -> true;
+            case "ready", "up" -> false;
+            default -> {
+                LOG.fine(() -> u + ": ignoring " + HealthCheckConfig.NODE_STATE_HEADER + ": " + state);
+                yield u.nodeDrain();
+            }
+        };
+        int weight = 100;
+        String w = result.headers().get(HealthCheckConfig.NODE_WEIGHT_HEADER);
+        if (w != null) {
+            if (w.matches("[0-9]{1,3}%") && Integer.parseInt(w.substring(0, w.length() - 1)) <= 100) {
+                weight = Integer.parseInt(w.substring(0, w.length() - 1));
+            } else {
+                LOG.fine(() -> u + ": ignoring " + HealthCheckConfig.NODE_WEIGHT_HEADER + ": " + w + " (0%-100%)");
+                weight = u.nodeWeightPercent();
+            }
+        }
+        if (weight == 0) {
+            drain = true; // HAProxy: weight 0 is DRAIN
+            weight = 100;
+        }
+        boolean wasDrained = u.nodeDrain();
+        int wasWeight = u.nodeWeightPercent();
+        if (!u.setNodeState(drain, weight)) {
+            return;
+        }
+        PoolRuntime pool = poolOf.get(u);
+        if (drain != wasDrained) {
+            pool.refresh();
+            if (!drain) {
+                offerSlots(pool, u);
+            }
+        }
+        boolean d = drain;
+        int pct = weight;
+        LOG.info(() -> pool.name() + "/" + u.name() + ": the node asks for " + (d ? "drain" : "ready")
+                + (pct == 100 ? "" : " at " + pct + "% weight") + " (was " + (wasDrained ? "drain" : "ready")
+                + (wasWeight == 100 ? "" : " at " + wasWeight + "%") + ")");
     }
 
     /** {@code u} is back in {@code pool}'s selection: requests waiting in the queue may take its free slots. */

@@ -32,6 +32,9 @@ public final class Upstream {
     /** Counts ejections ever, so that the scheduled end of an old one cannot end a newer one. */
     private long ejectionId;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
+    /** Node-driven: the upstream's own health response asked to be drained, or re-weighted. */
+    private volatile boolean nodeDrain;
+    private volatile int nodeWeightPercent = 100;
     private OutlierDetector outliers;
     private final LongSupplier nanoClock;
     /** When the current slow start began, 0 if none is under way; and how long it lasts. */
@@ -84,9 +87,9 @@ public final class Upstream {
      * slow start that share of it which the ramp has reached, at least 1 (HAProxy's {@code slowstart}).
      */
     public int effectiveWeight() {
-        int full = config.weight() * WEIGHT_SCALE;
+        int full = config.weight() * WEIGHT_SCALE * nodeWeightPercent / 100;
         double ramp = ramp();
-        return ramp >= 1 ? full : (int) Math.max(1, full * ramp);
+        return ramp >= 1 ? Math.max(1, full) : (int) Math.max(1, full * ramp);
     }
 
     /**
@@ -228,7 +231,30 @@ public final class Upstream {
      * be a third).
      */
     public boolean available() {
-        return healthy && !ejected;
+        return healthy && !ejected && !nodeDrain;
+    }
+
+    /** Whether the upstream's own health response asks for no new requests ({@code X-Kodiak-State: drain}). */
+    public boolean nodeDrain() {
+        return nodeDrain;
+    }
+
+    /** The share of its weight the upstream's health response asks for ({@code X-Kodiak-Weight}), 100 by default. */
+    public int nodeWeightPercent() {
+        return nodeWeightPercent;
+    }
+
+    /**
+     * Records what the upstream's health response asked for. Callers rebuild the pool's selection
+     * after a change of {@code drain} ({@link PoolRuntime#refresh()}); a weight takes effect at the next pick.
+     *
+     * @return whether anything changed
+     */
+    public boolean setNodeState(boolean drain, int weightPercent) {
+        boolean changed = drain != nodeDrain || weightPercent != nodeWeightPercent;
+        nodeDrain = drain;
+        nodeWeightPercent = weightPercent;
+        return changed;
     }
 
     /** Whether the outlier detector has taken this upstream out for a while. */
@@ -296,6 +322,7 @@ public final class Upstream {
 
     @Override
     public String toString() {
-        return pool + "/" + name() + "(" + config.address() + ", weight " + weight() + ", in flight " + inFlight + (healthy ? "" : ", DOWN") + (ejected ? ", ejected" : "") + (slowStartFrom != 0 ? ", slow start" : "") + ")";
+        return pool + "/" + name() + "(" + config.address() + ", weight " + weight() + ", in flight " + inFlight + (healthy ? "" : ", DOWN") + (ejected ? ", ejected" : "") + (slowStartFrom != 0 ? ", slow start" : "") + (nodeDrain ? ", node drain" : "")
+                + (nodeWeightPercent != 100 ? ", node weight " + nodeWeightPercent + "%" : "") + ")";
     }
 }

@@ -224,11 +224,12 @@ class PoolRejectionTest {
         assertEquals(0.2, h.policy().jitter(), 1e-9);
         assertEquals(new io.kodiak.health.HttpCheck("HEAD", "/health?deep=1", "app.internal",
                 List.of(new io.kodiak.health.HttpCheck.StatusRange(200, 200), new io.kodiak.health.HttpCheck.StatusRange(204, 206)),
-                "ready"), h.http());
+                "ready", HealthCheckConfig.NODE_HEADERS), h.http());
 
         HealthCheckConfig http = ConfigLoader.parse(base.formatted("    health-check: {type: http}"), file)
                 .pools().get("web").healthCheck();
-        assertEquals(io.kodiak.health.HttpCheck.DEFAULTS, http.http(), "GET /, 2xx and 3xx");
+        assertEquals(new io.kodiak.health.HttpCheck("GET", "/", null, io.kodiak.health.HttpCheck.DEFAULT_STATUS, null,
+                HealthCheckConfig.NODE_HEADERS), http.http(), "GET /, 2xx and 3xx, reading the node's state");
         assertEquals(HealthCheckConfig.Type.NONE, ConfigLoader.parse(base.formatted("    health-check: {type: none}"), file)
                 .pools().get("web").healthCheck().type());
     }

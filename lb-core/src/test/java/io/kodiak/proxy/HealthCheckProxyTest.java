@@ -6,6 +6,7 @@ import io.kodiak.health.HealthCheckPolicy;
 import io.kodiak.health.HttpCheck;
 import io.kodiak.health.InitialState;
 import io.kodiak.testing.Action;
+import io.kodiak.testing.HeaderFields;
 import io.kodiak.testing.RawClient;
 import io.kodiak.testing.RawResponse;
 import io.kodiak.testing.RecordedRequest;
@@ -22,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -54,7 +56,7 @@ class HealthCheckProxyTest {
 
     private static HealthCheckConfig http(String method, String path, String host) {
         return new HealthCheckConfig(HealthCheckConfig.Type.HTTP, FAST,
-                new HttpCheck(method, path, host, HttpCheck.DEFAULT_STATUS, null));
+                new HttpCheck(method, path, host, HttpCheck.DEFAULT_STATUS, null, HealthCheckConfig.NODE_HEADERS));
     }
 
     private static List<String> available(TestProxy proxy) {
@@ -114,6 +116,42 @@ class HealthCheckProxyTest {
                     assertEquals("a", c.get("/x" + i).header("X-Upstream"), "a ramping b gets almost nothing yet");
                 }
             }
+        }
+    }
+
+    @Test
+    void theNodeDrainsAndReweightsItselfThroughItsHealthResponse() throws Exception {
+        AtomicReference<String> state = new AtomicReference<>("ready");
+        AtomicReference<String> weight = new AtomicReference<>("100%");
+        ScriptedUpstream a = upstream("a", new AtomicBoolean(true));
+        ScriptedUpstream b = ScriptedUpstream.start("b", r -> r.path().equals("/health")
+                ? Action.respond(200, HeaderFields.of("X-Kodiak-State", state.get(), "X-Kodiak-Weight", weight.get(),
+                        "Content-Type", "text/plain"), "ok".getBytes(StandardCharsets.UTF_8))
+                : ScriptedUpstream.defaultResponse("b", r));
+        ups.add(b);
+        try (TestProxy proxy = ProxyConfig.to(a, b).healthCheck(http("GET", "/health", null)).start();
+             RawClient c = proxy.client()) {
+            Upstream ub = proxy.kodiak().pool(ProxyConfig.POOL).upstreams().get(1);
+            state.set("drain");
+            Conditions.await("b drained", () -> available(proxy).equals(List.of("a")), SETTLE);
+            assertTrue(ub.healthy(), "drained, not down: its checks pass");
+            long before = proxiedRequests(b);
+            for (int i = 0; i < 10; i++) {
+                assertEquals("a", c.get("/x" + i).header("X-Upstream"));
+            }
+            assertEquals(before, proxiedRequests(b));
+
+            state.set("ready");
+            weight.set("50%");
+            Conditions.await("b ready at half weight", () -> available(proxy).size() == 2 && ub.nodeWeightPercent() == 50, SETTLE);
+            long b0 = proxiedRequests(b);
+            for (int i = 0; i < 30; i++) {
+                assertEquals(200, c.get("/y" + i).status());
+            }
+            assertEquals(b0 + 10, proxiedRequests(b), "weights 100 : 50 give b a third");
+
+            weight.set("0%");
+            Conditions.await("0% drains b", () -> available(proxy).equals(List.of("a")), SETTLE);
         }
     }
 

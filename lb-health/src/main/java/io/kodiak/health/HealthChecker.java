@@ -229,6 +229,11 @@ public final class HealthChecker<T> implements AutoCloseable {
             if (step.changed()) {
                 announce(step, result);
             }
+            try {
+                listener.onCheck(target, result);
+            } catch (RuntimeException e) {
+                LOG.log(Level.SEVERE, "Health listener failed on a check of " + target, e);
+            }
             scheduleCheck(machine.nextInterval());
         }
 

@@ -19,4 +19,12 @@ public interface HealthListener<T> {
      * @param reason the result of the check that completed the transition
      */
     void onTransition(T target, Health from, Health to, ProbeResult reason);
+
+    /**
+     * Called after every check of {@code target}, on the scheduler thread, after any transition it
+     * caused was reported; for what a check reports besides pass or fail (the headers an HTTP check
+     * was asked to capture). The same rules as for {@link #onTransition} apply.
+     */
+    default void onCheck(T target, ProbeResult result) {
+    }
 }

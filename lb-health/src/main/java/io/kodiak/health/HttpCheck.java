@@ -2,6 +2,7 @@ package io.kodiak.health;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * What an HTTP check sends and what it accepts: HAProxy's {@code option httpchk METHOD PATH} with
@@ -13,14 +14,22 @@ import java.util.Objects;
  * @param expectStatus the statuses that pass; HAProxy's default is 2xx and 3xx
  * @param expectBody   text the first {@link HttpProbeClient#MAX_BODY_BYTES} bytes of the body must
  *                     contain, or {@code null} to accept any body
+ * @param captureHeaders response header fields to pass on in {@link ProbeResult#headers()} (by
+ *                     lower-case name), for the caller's own use: how a node reports its state
  */
-public record HttpCheck(String method, String path, String host, List<StatusRange> expectStatus, String expectBody) {
+public record HttpCheck(String method, String path, String host, List<StatusRange> expectStatus, String expectBody,
+                        Set<String> captureHeaders) {
 
     /** 2xx and 3xx pass, as with HAProxy's {@code option httpchk}. */
     public static final List<StatusRange> DEFAULT_STATUS = List.of(new StatusRange(200, 399));
 
     /** {@code GET /}, any Host, 2xx or 3xx, any body. */
     public static final HttpCheck DEFAULTS = new HttpCheck("GET", "/", null, DEFAULT_STATUS, null);
+
+    /** A check that captures no headers. */
+    public HttpCheck(String method, String path, String host, List<StatusRange> expectStatus, String expectBody) {
+        this(method, path, host, expectStatus, expectBody, Set.of());
+    }
 
     public HttpCheck {
         Objects.requireNonNull(method, "method");
@@ -29,6 +38,11 @@ public record HttpCheck(String method, String path, String host, List<StatusRang
             throw new IllegalArgumentException("path must start with /: " + path);
         }
         expectStatus = List.copyOf(expectStatus);
+        Set<String> lower = new java.util.HashSet<>();
+        for (String h : captureHeaders) {
+            lower.add(h.toLowerCase(java.util.Locale.ROOT));
+        }
+        captureHeaders = Set.copyOf(lower);
         if (expectStatus.isEmpty()) {
             throw new IllegalArgumentException("expectStatus must not be empty");
         }

@@ -18,6 +18,8 @@ import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -140,6 +142,7 @@ public final class HttpProbeClient implements AutoCloseable {
             private volatile ScheduledFuture<?> deadline;
             private volatile ListenableFuture<Void> future;
             private int status;
+            private final Map<String, String> captured = new HashMap<>();
 
             Check(Consumer<ProbeResult> callback, long startNanos) {
                 this.callback = callback;
@@ -164,7 +167,8 @@ public final class HttpProbeClient implements AutoCloseable {
                 if (d != null) {
                     d.cancel(false);
                 }
-                callback.accept(new ProbeResult(s, detail, System.nanoTime() - startNanos));
+                callback.accept(new ProbeResult(s, detail, System.nanoTime() - startNanos,
+                        s == ProbeStatus.SUCCESS ? captured : Map.of()));
                 return true;
             }
 
@@ -176,6 +180,12 @@ public final class HttpProbeClient implements AutoCloseable {
 
             @Override
             public STATE onHeadersReceived(HttpResponseHeaders headers) {
+                for (String name : check.captureHeaders()) {
+                    String value = headers.getHeaders().getFirstValue(name);
+                    if (value != null) {
+                        captured.put(name, value.trim());
+                    }
+                }
                 return STATE.CONTINUE;
             }
 

@@ -1,6 +1,7 @@
 package io.kodiak.health;
 
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -9,12 +10,20 @@ import java.util.Objects;
  * @param status        the outcome
  * @param detail        a human-readable explanation for logs, e.g. {@code "connect to /10.0.0.5:8000: Connection refused"}
  * @param durationNanos from the probe's start to its outcome
+ * @param headers       response header fields the check was asked to capture ({@link HttpCheck#captureHeaders()}),
+ *                      by lower-case name; empty for other checks
  */
-public record ProbeResult(ProbeStatus status, String detail, long durationNanos) {
+public record ProbeResult(ProbeStatus status, String detail, long durationNanos, Map<String, String> headers) {
 
     public ProbeResult {
         Objects.requireNonNull(status, "status");
         Objects.requireNonNull(detail, "detail");
+        headers = Map.copyOf(headers);
+    }
+
+    /** A result without captured headers. */
+    public ProbeResult(ProbeStatus status, String detail, long durationNanos) {
+        this(status, detail, durationNanos, Map.of());
     }
 
     /** @return whether this result counts as a passed check */

@@ -52,6 +52,7 @@ class HttpProbeClientTest {
             seen.add(exchange.getRequestMethod() + " " + exchange.getRequestURI() + " Host=" + exchange.getRequestHeaders().getFirst("Host")
                     + " Connection=" + exchange.getRequestHeaders().getFirst("Connection"));
             byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("X-Node-State", "drain");
             boolean head = exchange.getRequestMethod().equals("HEAD");
             exchange.sendResponseHeaders(status, head ? -1 : bytes.length);
             if (!head) {
@@ -103,6 +104,17 @@ class HttpProbeClientTest {
         assertEquals("HTTP 200", r.detail());
         String request = seen.poll(5, TimeUnit.SECONDS);
         assertEquals("GET /healthz?full=1 Host=127.0.0.1:" + address().getPort() + " Connection=close", request);
+    }
+
+    @Test
+    void requestedHeadersArePassedOnWithAPassedCheck() throws Exception {
+        HttpCheck check = new HttpCheck("GET", "/", null, HttpCheck.DEFAULT_STATUS, null, java.util.Set.of("X-Node-State", "X-Absent"));
+        ProbeResult r = probeOnce(client.probe(address(), check), TIMEOUT);
+        assertEquals(java.util.Map.of("x-node-state", "drain"), r.headers());
+        status = 503;
+        assertEquals(java.util.Map.of(), probeOnce(client.probe(address(), check), TIMEOUT).headers(),
+                "a failed check reports no node state");
+        assertEquals(java.util.Map.of(), probeOnce(client.probe(address(), get("/")), TIMEOUT).headers(), "only what was asked for");
     }
 
     @Test
