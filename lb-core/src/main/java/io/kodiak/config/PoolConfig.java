@@ -21,12 +21,14 @@ import java.util.List;
  * @param outlierDetection when live traffic takes an upstream out for a while
  * @param slowStart   how long an upstream that came back takes to reach its full weight and
  *                    max-connections; zero for at once
+ * @param panicThreshold below this percentage of upstreams available, all of them are used
+ *                    regardless (Envoy's panic mode); 0 for never
  */
 public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
                          ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage,
                          Duration latencyDecay, HashConfig hash, QueueConfig queue, int choiceCount,
                          HealthCheckConfig healthCheck, RetryConfig retries, OutlierConfig outlierDetection,
-                         Duration slowStart) {
+                         Duration slowStart, int panicThreshold) {
     /** The default decay of the latency estimate: Finagle's and Linkerd's 10 s. */
     public static final Duration DEFAULT_LATENCY_DECAY = Duration.ofSeconds(10);
     /** {@code choice-count: all}: compare every eligible upstream. */
@@ -40,6 +42,9 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
         java.util.Objects.requireNonNull(healthCheck, "healthCheck");
         java.util.Objects.requireNonNull(retries, "retries");
         java.util.Objects.requireNonNull(outlierDetection, "outlierDetection");
+        if (panicThreshold < 0 || panicThreshold > 100) {
+            throw new IllegalArgumentException("panicThreshold must be 0-100: " + panicThreshold);
+        }
         if (slowStart == null || slowStart.isNegative()) {
             throw new IllegalArgumentException("slowStart must be zero or positive: " + slowStart);
         }
@@ -59,7 +64,7 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
                       ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage) {
         this(name, strategy, upstreams, timeouts, connections, buffering, errorPage, DEFAULT_LATENCY_DECAY,
                 HashConfig.DEFAULTS, QueueConfig.DEFAULTS, defaultChoiceCount(strategy), HealthCheckConfig.DEFAULTS,
-                RetryConfig.DEFAULTS, OutlierConfig.DEFAULTS, Duration.ZERO);
+                RetryConfig.DEFAULTS, OutlierConfig.DEFAULTS, Duration.ZERO, 0);
     }
 
     /** The balancing strategies, by their configuration names. */

@@ -14,7 +14,7 @@ import java.util.Map;
 final class PoolReader {
     private static final List<String> POOL_KEYS =
             List.of("strategy", "choice-count", "latency-decay", "hash-key", "hash-balance-factor", "max-connections", "queue",
-                    "health-check", "retries", "outlier-detection", "slow-start", "upstreams", "timeouts", "connections", "buffering", "error-page");
+                    "health-check", "retries", "outlier-detection", "slow-start", "panic-threshold", "upstreams", "timeouts", "connections", "buffering", "error-page");
     private static final List<String> UPSTREAM_KEYS = List.of("address", "weight", "name", "max-connections");
     private static final List<String> QUEUE_KEYS = List.of("max-length", "timeout");
     private static final List<String> OUTLIER_KEYS = List.of("consecutive-failures", "count-5xx", "base-ejection-time",
@@ -81,7 +81,9 @@ final class PoolReader {
                 pool.get("health-check") == null ? HealthCheckConfig.DEFAULTS : HealthCheckReader.read(pool.get("health-check")),
                 pool.get("retries") == null ? RetryConfig.DEFAULTS : retries(pool.get("retries")),
                 pool.get("outlier-detection") == null ? OutlierConfig.DEFAULTS : outliers(pool.get("outlier-detection")),
-                slowStart(pool, strategy));
+                slowStart(pool, strategy),
+                pool.get("panic-threshold") == null ? 0
+                        : pool.get("panic-threshold").parse("a percentage", text -> Values.percent(text, 100)));
     }
 
     private static QueueConfig queue(ConfigNode node) throws ConfigException {

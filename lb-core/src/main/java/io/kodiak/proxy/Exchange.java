@@ -229,6 +229,9 @@ final class Exchange implements Spool.Listener {
                 break;
             }
             if (u.tryBegin()) {
+                if (selection.panic()) {
+                    pool.countPanicRequest();
+                }
                 startAttempt(u);
                 return;
             }

@@ -92,7 +92,7 @@ public final class OutlierDetector {
                     + config.maxEjectionPercent() + "%)");
             return;
         }
-        if (pool.selection().members().stream().noneMatch(x -> x != u)) {
+        if (all.stream().noneMatch(x -> x != u && x.available())) {
             LOG.info(() -> pool.name() + "/" + u.name() + ": " + u.consecutiveFailures()
                     + " failures in a row, not ejected: it is the last available upstream");
             return;

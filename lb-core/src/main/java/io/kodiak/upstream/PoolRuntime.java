@@ -11,7 +11,9 @@ import io.kodiak.config.UpstreamConfig;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import java.util.logging.Logger;
 import java.util.random.RandomGenerator;
 
 /**
@@ -27,6 +29,7 @@ import java.util.random.RandomGenerator;
  * thread (the health checker's), serialised.
  */
 public final class PoolRuntime {
+    private static final Logger LOG = Logger.getLogger(PoolRuntime.class.getName());
     private final PoolConfig config;
     private final List<Upstream> upstreams;
     /** Draws the seeds of the strategies; used only under {@code this}'s lock (and in the constructor). */
@@ -39,12 +42,15 @@ public final class PoolRuntime {
      * The upstreams a request may go to now and the strategy that picks among them.
      *
      * @param members the available upstreams, in configuration order; may be empty
+     * @param panic   whether too few were available, so that members are all of them (Envoy's panic mode)
      */
-    public record Selection(List<Upstream> members, Strategy strategy) {
+    public record Selection(List<Upstream> members, Strategy strategy, boolean panic) {
         public Selection {
             members = List.copyOf(members);
         }
     }
+
+    private final LongAdder panicRequests = new LongAdder();
 
     public PoolRuntime(PoolConfig config, RandomGenerator random) {
         this(config, random, System::nanoTime);
@@ -74,20 +80,45 @@ public final class PoolRuntime {
      */
     public synchronized boolean refresh() {
         List<Upstream> available = available();
-        if (available.equals(selection.members())) {
+        boolean panic = panic(available);
+        List<Upstream> members = panic ? upstreams : available;
+        if (members.equals(selection.members()) && panic == selection.panic()) {
             return false;
         }
-        selection = new Selection(available, strategy(available));
+        if (panic != selection.panic()) {
+            LOG.warning(() -> "pool " + config.name() + (panic
+                    ? ": panic: only " + available.size() + " of " + upstreams.size() + " upstreams available, below "
+                    + config.panicThreshold() + "%; sending requests to all of them"
+                    : ": out of panic, " + available.size() + " of " + upstreams.size() + " upstreams available"));
+        }
+        selection = new Selection(members, strategy(members), panic);
         return true;
     }
 
     private Selection select() {
         List<Upstream> available = available();
-        return new Selection(available, strategy(available));
+        boolean panic = panic(available);
+        List<Upstream> members = panic ? upstreams : available;
+        return new Selection(members, strategy(members), panic);
     }
 
     private List<Upstream> available() {
         return upstreams.stream().filter(Upstream::available).toList();
+    }
+
+    /** Envoy's panic mode: with fewer than {@code panic-threshold} of the upstreams available, use them all. */
+    private boolean panic(List<Upstream> available) {
+        return available.size() * 100 < config.panicThreshold() * upstreams.size();
+    }
+
+    /** A request was dispatched while the pool was in panic mode. */
+    public void countPanicRequest() {
+        panicRequests.increment();
+    }
+
+    /** Requests dispatched in panic mode since start, for the metrics. */
+    public long panicRequests() {
+        return panicRequests.sum();
     }
 
     private Strategy strategy(List<Upstream> members) {

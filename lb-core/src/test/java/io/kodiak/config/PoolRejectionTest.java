@@ -303,6 +303,15 @@ class PoolRejectionTest {
     }
 
     @Test
+    void panicThresholdIsOffByDefault() throws Exception {
+        java.nio.file.Path file = java.nio.file.Path.of("kodiak.yaml");
+        assertEquals(0, ConfigLoader.parse(WEB_POOL_WITH.formatted(""), file).pools().get("web").panicThreshold());
+        assertEquals(50, ConfigLoader.parse(WEB_POOL_WITH.formatted("    panic-threshold: 50%"), file).pools().get("web").panicThreshold());
+        assertRejected(WEB_POOL_WITH.formatted("    panic-threshold: 0.5"),
+                "kodiak.yaml:5: pools.web.panic-threshold: \"0.5\" is not a percentage (e.g. 10%)");
+    }
+
+    @Test
     void slowStartIsOffByDefaultAndNotForHashing() throws Exception {
         java.nio.file.Path file = java.nio.file.Path.of("kodiak.yaml");
         assertEquals(java.time.Duration.ZERO, ConfigLoader.parse(WEB_POOL_WITH.formatted(""), file).pools().get("web").slowStart());

@@ -201,7 +201,7 @@ final class ProxyConfig {
     KodiakConfig build() {
         PoolConfig pool = new PoolConfig(POOL, strategy, upstreams, upstreamTimeouts,
                 connections, buffering, errorPage, PoolConfig.DEFAULT_LATENCY_DECAY, hash, queue,
-                PoolConfig.defaultChoiceCount(strategy), healthCheck, retries, outliers, slowStart);
+                PoolConfig.defaultChoiceCount(strategy), healthCheck, retries, outliers, slowStart, 0);
         List<ListenerConfig> listeners = new ArrayList<>();
         listeners.add(listenerConfig(LISTENER, serverHeader));
         for (ListenerSpec l : extraListeners) {

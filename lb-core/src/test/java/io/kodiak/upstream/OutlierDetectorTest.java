@@ -39,7 +39,7 @@ class OutlierDetectorTest {
         PoolConfig pc = new PoolConfig("p", PoolConfig.Strategy.ROUND_ROBIN, ups, UpstreamTimeouts.DEFAULTS,
                 ConnectionPoolConfig.DEFAULTS, BufferingConfig.defaults(), null, PoolConfig.DEFAULT_LATENCY_DECAY,
                 HashConfig.DEFAULTS, QueueConfig.DEFAULTS, PoolConfig.ALL_CHOICES, HealthCheckConfig.DEFAULTS,
-                RetryConfig.DEFAULTS, outliers, Duration.ZERO);
+                RetryConfig.DEFAULTS, outliers, Duration.ZERO, 0);
         PoolRuntime p = new PoolRuntime(pc, new SplittableRandom(1), clock::get);
         p.outliers().start((task, delay) -> {
             due.add(new long[] {clock.get() + delay});

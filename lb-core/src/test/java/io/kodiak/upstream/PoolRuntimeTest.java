@@ -19,10 +19,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PoolRuntimeTest {
     private static PoolRuntime pool(PoolConfig.Strategy strategy) {
+        return pool(strategy, 0);
+    }
+
+    private static PoolRuntime pool(PoolConfig.Strategy strategy, int panicThreshold) {
         List<UpstreamConfig> ups = List.of(new UpstreamConfig("a", "127.0.0.1", 9001, 1),
                 new UpstreamConfig("b", "127.0.0.1", 9002, 1), new UpstreamConfig("c", "127.0.0.1", 9003, 1));
-        return new PoolRuntime(new PoolConfig("p", strategy, ups, UpstreamTimeouts.DEFAULTS, ConnectionPoolConfig.DEFAULTS,
-                BufferingConfig.defaults(), null), new SplittableRandom(1));
+        PoolConfig d = new PoolConfig("p", strategy, ups, UpstreamTimeouts.DEFAULTS, ConnectionPoolConfig.DEFAULTS,
+                BufferingConfig.defaults(), null);
+        return new PoolRuntime(new PoolConfig(d.name(), d.strategy(), d.upstreams(), d.timeouts(), d.connections(),
+                d.buffering(), d.errorPage(), d.latencyDecay(), d.hash(), d.queue(), d.choiceCount(), d.healthCheck(),
+                d.retries(), d.outlierDetection(), d.slowStart(), panicThreshold), new SplittableRandom(1));
     }
 
     private static List<String> members(PoolRuntime p) {
@@ -76,5 +83,31 @@ class PoolRuntimeTest {
         p.refresh();
         assertTrue(p.selection().members().isEmpty());
         assertNull(p.strategy().pick(u -> true));
+    }
+
+    @Test
+    void belowThePanicThresholdEveryUpstreamIsUsed() {
+        PoolRuntime p = pool(PoolConfig.Strategy.ROUND_ROBIN, 50);
+        p.upstreams().get(0).setHealthy(false);
+        p.refresh();
+        assertEquals(List.of("b", "c"), members(p), "2 of 3 is above 50 %");
+        assertFalse(p.selection().panic());
+        p.upstreams().get(1).setHealthy(false);
+        p.refresh();
+        assertTrue(p.selection().panic(), "1 of 3 is below 50 %");
+        assertEquals(List.of("a", "b", "c"), members(p), "panic: all of them, as Envoy does");
+        p.upstreams().get(1).setHealthy(true);
+        p.refresh();
+        assertFalse(p.selection().panic());
+        assertEquals(List.of("b", "c"), members(p));
+    }
+
+    @Test
+    void withoutAPanicThresholdNoUpstreamUpMeansNone() {
+        PoolRuntime p = pool(PoolConfig.Strategy.ROUND_ROBIN, 0);
+        p.upstreams().forEach(u -> u.setHealthy(false));
+        p.refresh();
+        assertFalse(p.selection().panic());
+        assertTrue(p.selection().members().isEmpty(), "the default: 503 (or the error page) at once");
     }
 }
