@@ -50,6 +50,11 @@ class QuickModeTest {
         assertEquals(ConnectionPoolConfig.DEFAULTS, pool.connections());
         assertEquals(BufferingConfig.defaults(), pool.buffering());
         assertNull(pool.errorPage());
+        // Defaults that protect, even without a file: a killed upstream costs nothing here either.
+        assertEquals(HealthCheckConfig.DEFAULTS, pool.healthCheck());
+        assertEquals(HealthCheckConfig.Type.TCP, pool.healthCheck().type());
+        assertEquals(OutlierConfig.DEFAULTS, pool.outlierDetection());
+        assertEquals(RetryConfig.DEFAULTS, pool.retries());
     }
 
     @Test
