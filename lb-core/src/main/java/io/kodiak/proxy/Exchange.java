@@ -247,6 +247,7 @@ final class Exchange implements Spool.Listener {
     private void startAttempt(Upstream u) {
         tried.add(u);
         upstream = u;
+        staleRetried = false; // one stale-connection retry per upstream, not per request
         // In flight from the pick, not from the connect: least-connections must see the requests
         // still connecting, or a burst of picks would all land on the same upstream.
         begun = true;
@@ -281,6 +282,15 @@ final class Exchange implements Spool.Listener {
      * The queue reserved a slot of {@code u} for this exchange. Called on the thread that freed
      * it, with that exchange's lock held: the rest runs on this exchange's own selector thread.
      */
+    /**
+     * Whether this request already went to {@code u}. Read by the queue while the exchange waits
+     * in it, when nothing changes the list: it is written only in {@link #startAttempt}, before the
+     * exchange joined the queue under the queue's lock.
+     */
+    boolean triedOn(Upstream u) {
+        return tried.contains(u);
+    }
+
     void grant(Upstream u) {
         s.connection.executeInEventThread(IOEvent.READ, () -> {
             synchronized (s) {
@@ -461,6 +471,9 @@ final class Exchange implements Spool.Listener {
         if (uc == null || requestSent || phase == Phase.CONNECTING || finished) {
             return;
         }
+        // A write can fail at once and start a retry on another connection from inside this call;
+        // then this turn's request is not the one on uc any more, and must not mark it complete.
+        UpstreamConnection target = uc;
         // Everything ready goes out in one write: the head with the first body bytes, and a
         // chunk's size line, data and CRLF together.
         Buffer out = upHead;
@@ -490,7 +503,7 @@ final class Exchange implements Spool.Listener {
         if (out != null) {
             writeUpstream(out);
         }
-        if (complete && uc != null && !finished) {
+        if (complete && uc == target && !finished) {
             requestComplete();
         }
         if (stream != null && !finished && !stream.full()) {

@@ -64,7 +64,7 @@ public final class ProxyServer implements AutoCloseable {
         for (PoolConfig pc : config.pools().values()) {
             PoolRuntime p = new PoolRuntime(pc, seeds.split());
             pools.put(pc.name(), p);
-            queues.put(p, new WaitQueue(pc.queue().maxLength()));
+            queues.put(p, new WaitQueue(pc.queue().maxLength(), p));
             for (Upstream u : p.upstreams()) {
                 connectionPools.put(u, new ConnectionPool(pc.connections().maxIdle(),
                         pc.connections().idleTimeout().toNanos()));

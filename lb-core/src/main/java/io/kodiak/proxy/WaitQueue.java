@@ -1,12 +1,13 @@
 package io.kodiak.proxy;
 
+import io.kodiak.upstream.PoolRuntime;
 import io.kodiak.upstream.Upstream;
 
 import java.util.ArrayDeque;
 
 /**
  * A pool's FIFO of exchanges waiting for an upstream under its {@code max-connections} (HAProxy's
- * backend queue). When a request ends, the slot it frees goes straight to the head of the queue,
+ * backend queue). A retry in the queue is skipped for the upstream it already failed on. When a request ends, the slot it frees goes straight to the head of the queue,
  * reserved before anyone else can take it; the waiting exchange then runs on its own client
  * connection's selector thread, so no session lock is ever taken while another is held.
  *
@@ -14,12 +15,14 @@ import java.util.ArrayDeque;
  */
 final class WaitQueue {
     private final int maxLength;
+    private final PoolRuntime pool;
     private final ArrayDeque<Exchange> waiting = new ArrayDeque<>();
     /** {@code waiting.size()}, readable without the lock: every request's end looks at it. */
     private volatile int size;
 
-    WaitQueue(int maxLength) {
+    WaitQueue(int maxLength, PoolRuntime pool) {
         this.maxLength = maxLength;
+        this.pool = pool;
     }
 
     /** @return false if the queue is full */
@@ -48,18 +51,28 @@ final class WaitQueue {
      * for the head of the queue and hand it over on that exchange's own thread.
      */
     void handOff(Upstream freed) {
-        if (size == 0 || !freed.available()) {
-            // The common case, without the lock (an exchange joining the queue re-offers free slots
-            // itself). An upstream that went down keeps its slots from the queue; when it comes
-            // back, the health checker offers them again.
+        if (size == 0) {
+            return; // the common case, without the lock (an exchange joining the queue re-offers free slots itself)
+        }
+        if (!pool.selection().members().contains(freed)) {
+            // Out of the selection (down, ejected, drained): its slots are not for the queue. When
+            // it comes back, its slots are offered again. In panic mode every upstream is a member.
             return;
         }
-        Exchange next;
+        Exchange next = null;
         synchronized (this) {
-            if (waiting.isEmpty() || !freed.tryBegin()) {
+            // The first in line that has not failed on this upstream already: a retry waits for
+            // another one (never the same upstream twice), and the slot goes to the next in line.
+            for (Exchange e : waiting) {
+                if (!e.triedOn(freed)) {
+                    next = e;
+                    break;
+                }
+            }
+            if (next == null || !freed.tryBegin()) {
                 return;
             }
-            next = waiting.poll();
+            waiting.remove(next);
             size = waiting.size();
         }
         next.grant(freed);

@@ -159,4 +159,30 @@ class RetryTest {
             assertEquals(1, u.requestsReceived(), u + ": never the same upstream twice");
         }
     }
+
+    /**
+     * A retry that has to wait in the queue for a slot must not take a slot of the upstream it
+     * just failed on: a answers 503, b is busy, so the retry waits for b.
+     */
+    @Test
+    void aQueuedRetryWaitsForAnotherUpstreamRatherThanTheOneThatFailed() throws Exception {
+        ups.add(ScriptedUpstream.start("a", r -> Action.respond(503, "busy")));
+        ups.add(ScriptedUpstream.start("b", r -> r.path().equals("/slow")
+                ? Action.sequence(Action.stall(Duration.ofMillis(500)), Action.ok("slow done"))
+                : ScriptedUpstream.defaultResponse("b", r)));
+        RetryConfig on503 = new RetryConfig(2, true, true, Set.of(503), 100, 100);
+        try (TestProxy proxy = ProxyConfig.to(ups.get(0), ups.get(1)).maxConnections(1).queue(10, Duration.ofSeconds(10))
+                .retries(on503).start();
+             RawClient slow = proxy.client(); RawClient c = proxy.client()) {
+            // Round-robin may send /slow to a first; a's 503 is then retried on b, which holds it.
+            slow.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
+            b().await("b busy with /slow", () -> b().requestsInProgress() == 1, Duration.ofSeconds(10));
+            int aBefore = a().requestsReceived();
+            RawResponse r = c.get("/x");
+            assertEquals(200, r.status(), r.toString());
+            assertEquals("b", r.header("X-Upstream"));
+            assertEquals(aBefore + 1, a().requestsReceived(), "a saw /x once: never the same upstream twice");
+            assertEquals(200, slow.readResponse().status());
+        }
+    }
 }

@@ -125,7 +125,15 @@ public final class HttpProbeClient implements AutoCloseable {
             } catch (RejectedExecutionException e) {
                 throw new IllegalStateException("health check scheduler is shut down", e);
             }
-            c.future = client.executeRequest(request, c);
+            try {
+                c.future = client.executeRequest(request, c);
+            } catch (RuntimeException e) {
+                c.deadline.cancel(false); // the checker reports the failure to start
+                throw e;
+            }
+            if (c.reported.get()) {
+                c.future.abort(new TimeoutException("health check timed out")); // expired before we had the future
+            }
         }
 
         @Override
