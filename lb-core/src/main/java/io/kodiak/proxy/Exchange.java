@@ -291,6 +291,19 @@ final class Exchange implements Spool.Listener {
         return tried.contains(u);
     }
 
+    /** The queue gave up on this exchange (no upstream is left): answer it on its own selector thread. */
+    void rejectFromQueue() {
+        s.connection.executeInEventThread(IOEvent.READ, () -> {
+            synchronized (s) {
+                if (!finished && phase == Phase.QUEUED) {
+                    deadline = 0;
+                    deadlineKind = NONE;
+                    serviceUnavailable();
+                }
+            }
+        });
+    }
+
     void grant(Upstream u) {
         s.connection.executeInEventThread(IOEvent.READ, () -> {
             synchronized (s) {

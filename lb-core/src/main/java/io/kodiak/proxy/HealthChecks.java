@@ -104,10 +104,7 @@ final class HealthChecks implements AutoCloseable {
             u.startSlowStart(pool.config().slowStart()); // back from DOWN: ramp up, do not flood it
         }
         pool.refresh();
-        if (pool.selection().members().isEmpty()) {
-            LOG.warning(() -> "pool " + pool.name() + ": no upstream is up; requests get "
-                    + (pool.config().errorPage() == null ? "503" : "the error page") + " at once");
-        }
+        answerQueueIfEmpty(pool);
         if (to == Health.UP) {
             offerSlots(pool, u);
         }
@@ -155,6 +152,7 @@ final class HealthChecks implements AutoCloseable {
         PoolRuntime pool = poolOf.get(u);
         if (drain != wasDrained) {
             pool.refresh();
+            answerQueueIfEmpty(pool);
             if (!drain) {
                 offerSlots(pool, u);
             }
@@ -164,6 +162,20 @@ final class HealthChecks implements AutoCloseable {
         LOG.info(() -> pool.name() + "/" + u.name() + ": the node asks for " + (d ? "drain" : "ready")
                 + (pct == 100 ? "" : " at " + pct + "% weight") + " (was " + (wasDrained ? "drain" : "ready")
                 + (wasWeight == 100 ? "" : " at " + wasWeight + "%") + ")");
+    }
+
+    /**
+     * With no upstream left in the selection, requests waiting in the pool's queue would only wait
+     * out its timeout: they get the error page (or 503) now, as new requests do.
+     */
+    private void answerQueueIfEmpty(PoolRuntime pool) {
+        if (!pool.selection().members().isEmpty()) {
+            return;
+        }
+        int waiting = queues.get(pool).rejectAll();
+        LOG.warning(() -> "pool " + pool.name() + ": no upstream is up; requests get "
+                + (pool.config().errorPage() == null ? "503" : "the error page") + " at once"
+                + (waiting == 0 ? "" : ", and so did the " + waiting + " waiting in its queue"));
     }
 
     /** {@code u} is back in {@code pool}'s selection: requests waiting in the queue may take its free slots. */

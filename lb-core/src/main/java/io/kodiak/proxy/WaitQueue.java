@@ -42,6 +42,22 @@ final class WaitQueue {
         return removed;
     }
 
+    /**
+     * Empties the queue: every waiting exchange is answered as unavailable, on its own thread.
+     *
+     * @return how many were waiting
+     */
+    int rejectAll() {
+        java.util.List<Exchange> all;
+        synchronized (this) {
+            all = new java.util.ArrayList<>(waiting);
+            waiting.clear();
+            size = 0;
+        }
+        all.forEach(Exchange::rejectFromQueue);
+        return all.size();
+    }
+
     int length() {
         return size;
     }

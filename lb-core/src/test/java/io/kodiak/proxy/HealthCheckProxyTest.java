@@ -245,6 +245,29 @@ class HealthCheckProxyTest {
     }
 
     @Test
+    void queuedRequestsAreAnsweredAtOnceWhenTheLastUpstreamGoesDown() throws Exception {
+        AtomicBoolean healthy = new AtomicBoolean(true);
+        ScriptedUpstream a = ScriptedUpstream.start("a", r -> r.path().equals("/health")
+                ? Action.respond(healthy.get() ? 200 : 503, "check")
+                : r.path().equals("/slow") ? Action.sequence(Action.stall(Duration.ofSeconds(20)), Action.ok("late"))
+                : ScriptedUpstream.defaultResponse("a", r));
+        ups.add(a);
+        try (TestProxy proxy = ProxyConfig.to(a).maxConnections(1).queue(10, Duration.ofSeconds(30))
+                .healthCheck(http("GET", "/health", null)).start();
+             RawClient slow = proxy.client(); RawClient c = proxy.client()) {
+            slow.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"); // holds a's only slot
+            a.await("a busy", () -> a.requestsInProgress() == 1, SETTLE);
+            c.send("GET /queued HTTP/1.1\r\nHost: t\r\n\r\n");
+            Conditions.await("a request queued", () -> proxy.kodiak().queued(ProxyConfig.POOL) == 1, SETTLE);
+            healthy.set(false);
+            // The queue's timeout is 30 s and the client's read timeout 10 s: only an early answer passes.
+            RawResponse r = c.readResponse();
+            assertEquals(503, r.status());
+            assertEquals(0, proxy.kodiak().queued(ProxyConfig.POOL));
+        }
+    }
+
+    @Test
     void theSelectionOnlyChangesOnTransitions() throws Exception {
         ScriptedUpstream a = upstream("a", new AtomicBoolean(true));
         try (TestProxy proxy = ProxyConfig.to(a).healthCheck(http("GET", "/health", null)).start()) {
