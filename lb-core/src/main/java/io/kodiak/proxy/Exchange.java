@@ -122,7 +122,9 @@ final class Exchange implements Spool.Listener {
             respondLocal(404, "text/plain; charset=utf-8", msg, req.keepAlive() && !req.hasBody(), null);
             return;
         }
-        pool.retryBudget().onRequest();
+        if (pc.retries().attempts() > 0) {
+            pool.retryBudget().onRequest(); // only retries spend what requests earn
+        }
         BufferingConfig b = pc.buffering();
         long cl = req.contentLength();
         if (cl > b.maxRequestBody()) {

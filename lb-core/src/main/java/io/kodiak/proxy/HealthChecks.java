@@ -23,8 +23,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
- * The active health checks of every pool, and the timer of their outlier detectors' ejections: lb-health's {@link HealthChecker} over the upstreams,
- * with TCP probes on one {@link ConnectProbeLoop} and HTTP probes on one {@link HttpProbeClient},
+ * The active health checks of every pool, and the timer of their outlier detectors' ejections:
+ * lb-health's {@link HealthChecker} over the upstreams, with TCP probes on one
+ * {@link ConnectProbeLoop} and HTTP probes on one {@link HttpProbeClient},
  * each created only if some pool needs it. A transition sets the upstream's health flag and
  * rebuilds its pool's selection, so strategies only ever see upstreams that are up; an upstream
  * that comes back offers its free slots to requests waiting in the pool's queue.
@@ -103,11 +104,7 @@ final class HealthChecks implements AutoCloseable {
             pool.outliers().healthRestored(u); // recovered: an ejection for its failures ends too
             u.startSlowStart(pool.config().slowStart()); // back from DOWN: ramp up, do not flood it
         }
-        pool.refresh();
-        answerQueueIfEmpty(pool);
-        if (to == Health.UP) {
-            offerSlots(pool, u);
-        }
+        availabilityChanged(pool, u);
     }
 
     /**
@@ -133,8 +130,9 @@ final class HealthChecks implements AutoCloseable {
         int weight = 100;
         String w = result.headers().get(HealthCheckConfig.NODE_WEIGHT_HEADER);
         if (w != null) {
-            if (w.matches("[0-9]{1,3}%") && Integer.parseInt(w.substring(0, w.length() - 1)) <= 100) {
-                weight = Integer.parseInt(w.substring(0, w.length() - 1));
+            int percent = w.matches("[0-9]{1,3}%") ? Integer.parseInt(w.substring(0, w.length() - 1)) : -1;
+            if (percent >= 0 && percent <= 100) {
+                weight = percent;
             } else {
                 LOG.fine(() -> u + ": ignoring " + HealthCheckConfig.NODE_WEIGHT_HEADER + ": " + w + " (0%-100%)");
                 weight = u.nodeWeightPercent();
@@ -151,17 +149,25 @@ final class HealthChecks implements AutoCloseable {
         }
         PoolRuntime pool = poolOf.get(u);
         if (drain != wasDrained) {
-            pool.refresh();
-            answerQueueIfEmpty(pool);
-            if (!drain) {
-                offerSlots(pool, u);
-            }
+            availabilityChanged(pool, u);
         }
         boolean d = drain;
         int pct = weight;
         LOG.info(() -> pool.name() + "/" + u.name() + ": the node asks for " + (d ? "drain" : "ready")
                 + (pct == 100 ? "" : " at " + pct + "% weight") + " (was " + (wasDrained ? "drain" : "ready")
                 + (wasWeight == 100 ? "" : " at " + wasWeight + "%") + ")");
+    }
+
+    /**
+     * One of {@code u}'s flags changed: rebuild the selection; if the pool has nothing left, answer
+     * its queue; if {@code u} is back, offer its free slots to the queue.
+     */
+    private void availabilityChanged(PoolRuntime pool, Upstream u) {
+        pool.refresh();
+        answerQueueIfEmpty(pool);
+        if (u.available()) {
+            offerSlots(pool, u);
+        }
     }
 
     /**

@@ -7,7 +7,8 @@ import java.util.ArrayDeque;
 
 /**
  * A pool's FIFO of exchanges waiting for an upstream under its {@code max-connections} (HAProxy's
- * backend queue). A retry in the queue is skipped for the upstream it already failed on. When a request ends, the slot it frees goes straight to the head of the queue,
+ * backend queue). When a request ends, the slot it frees goes straight to the head of the queue
+ * (a retry in the queue is passed over for the upstream it already failed on),
  * reserved before anyone else can take it; the waiting exchange then runs on its own client
  * connection's selector thread, so no session lock is ever taken while another is held.
  *

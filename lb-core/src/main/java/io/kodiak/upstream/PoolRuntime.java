@@ -79,26 +79,34 @@ public final class PoolRuntime {
      * @return whether the selection changed
      */
     public synchronized boolean refresh() {
-        List<Upstream> available = available();
-        boolean panic = panic(available);
-        List<Upstream> members = panic ? upstreams : available;
-        if (members.equals(selection.members()) && panic == selection.panic()) {
+        Selection now = selection;
+        Selection next = select();
+        if (next == now) {
             return false;
         }
-        if (panic != selection.panic()) {
-            LOG.warning(() -> "pool " + config.name() + (panic
-                    ? ": panic: only " + available.size() + " of " + upstreams.size() + " upstreams available, below "
+        if (next.panic() != now.panic()) {
+            long available = upstreams.stream().filter(Upstream::available).count();
+            LOG.warning(() -> "pool " + config.name() + (next.panic()
+                    ? ": panic: only " + available + " of " + upstreams.size() + " upstreams available, below "
                     + config.panicThreshold() + "%; sending requests to all of them"
-                    : ": out of panic, " + available.size() + " of " + upstreams.size() + " upstreams available"));
+                    : ": out of panic, " + available + " of " + upstreams.size() + " upstreams available"));
         }
-        selection = new Selection(members, strategy(members), panic);
+        selection = next;
         return true;
     }
 
+    /**
+     * The selection the upstreams' flags call for now: the current one if nothing changed (so a
+     * rebuild never restarts round-robin for nothing), else a new one with its own strategy.
+     */
     private Selection select() {
         List<Upstream> available = available();
         boolean panic = panic(available);
         List<Upstream> members = panic ? upstreams : available;
+        Selection now = selection;
+        if (now != null && members.equals(now.members()) && panic == now.panic()) {
+            return now;
+        }
         return new Selection(members, strategy(members), panic);
     }
 

@@ -226,9 +226,9 @@ public final class Upstream {
     }
 
     /**
-     * Whether requests may be sent here now: up by its active check and not ejected by the outlier
-     * detector. The flags are independent, so one never overwrites the other (the admin state will
-     * be a third).
+     * Whether requests may be sent here now: up by its active check, not ejected by the outlier
+     * detector, and not drained by its own health response. The flags are independent, so one
+     * never overwrites another (the admin state will be a fourth).
      */
     public boolean available() {
         return healthy && !ejected && !nodeDrain;
