@@ -1,38 +1,80 @@
 package io.kodiak;
 
+import io.kodiak.admin.AdminServer;
+import io.kodiak.admin.StateFile;
 import io.kodiak.config.KodiakConfig;
 import io.kodiak.proxy.ProxyServer;
+import io.kodiak.upstream.AdminState;
 import io.kodiak.upstream.PoolRuntime;
+import io.kodiak.upstream.Upstream;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.logging.Logger;
 
 /**
- * A running Kodiak: its listeners, pools and the NIO transport that carries both sides. This is
- * the embedding API that the launcher, the demo and the tests use.
+ * A running Kodiak: its listeners, pools and the NIO transport that carries both sides, the admin
+ * API if configured, and the state file that keeps the operator's changes. This is the embedding
+ * API that the launcher, the demo, the admin API and the tests use.
  */
 public final class Kodiak implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Kodiak.class.getName());
     private final KodiakConfig config;
     private final ProxyServer server;
+    private final StateFile stateFile;
+    private final Instant startedAt = Instant.now();
+    private volatile AdminServer admin;
 
-    private Kodiak(KodiakConfig config, ProxyServer server) {
+    private Kodiak(KodiakConfig config, ProxyServer server, StateFile stateFile) {
         this.config = config;
         this.server = server;
+        this.stateFile = stateFile;
     }
 
-    /** Binds every listener of {@code config} and starts serving. */
+    /**
+     * Restores the state file's admin states, binds every listener, starts serving, then starts
+     * the admin API.
+     *
+     * @throws IOException if a listener cannot bind, or the state file cannot be read
+     */
     public static Kodiak start(KodiakConfig config) throws IOException {
-        return new Kodiak(config, ProxyServer.start(config));
+        StateFile sf = config.admin().stateFile() == null ? null : new StateFile(config.admin().stateFile());
+        List<StateFile.Entry> saved = sf == null ? List.of() : sf.read();
+        ProxyServer server = ProxyServer.start(config, pools -> StateFile.apply(saved, pools));
+        Kodiak k = new Kodiak(config, server, sf);
+        if (config.admin().enabled()) {
+            try {
+                k.admin = AdminServer.start(k, config.admin());
+            } catch (IOException | RuntimeException e) {
+                server.close();
+                throw e;
+            }
+        }
+        return k;
     }
 
     public KodiakConfig config() {
         return config;
     }
 
+    /** When this Kodiak started. */
+    public Instant startedAt() {
+        return startedAt;
+    }
+
     /** The address a listener is bound to (the real port when the config said port 0). */
     public InetSocketAddress boundAddress(String listenerName) {
         return server.boundAddress(listenerName);
+    }
+
+    /** The admin API's address (the real port when the config said port 0), or {@code null} if it is off. */
+    public InetSocketAddress adminAddress() {
+        AdminServer a = admin;
+        return a == null ? null : a.address();
     }
 
     /**
@@ -49,9 +91,73 @@ public final class Kodiak implements AutoCloseable {
         return p;
     }
 
+    /** Every pool, in configuration order. */
+    public java.util.Collection<PoolRuntime> pools() {
+        return server.pools().values();
+    }
+
+    /**
+     * An upstream of {@code pool} by its name or its {@code host:port}.
+     *
+     * @throws IllegalArgumentException naming what is missing
+     */
+    public Upstream upstream(String pool, String nameOrAddress) {
+        PoolRuntime p = server.pools().get(pool);
+        if (p == null) {
+            throw new IllegalArgumentException("no pool named \"" + pool + "\" (pools: " + String.join(", ", server.pools().keySet()) + ")");
+        }
+        for (Upstream u : p.upstreams()) {
+            if (u.name().equals(nameOrAddress)) {
+                return u;
+            }
+        }
+        for (Upstream u : p.upstreams()) {
+            if (u.hostPort().equals(nameOrAddress)) {
+                return u;
+            }
+        }
+        throw new IllegalArgumentException("pool " + pool + " has no upstream \"" + nameOrAddress + "\" (upstreams: "
+                + String.join(", ", p.upstreams().stream().map(Upstream::name).toList()) + ")");
+    }
+
     /** How many requests wait in a pool's queue (every upstream at its max-connections). */
     public int queued(String pool) {
         return server.queued(pool);
+    }
+
+    /** How many idle keep-alive connections to {@code u} wait for reuse. */
+    public int idleConnections(Upstream u) {
+        return server.idleConnections(u);
+    }
+
+    /**
+     * Sets {@code u}'s admin state; when this returns it is in force (no new request picks a
+     * drained upstream) and saved in the state file.
+     *
+     * @throws UncheckedIOException if the state is in force but the state file could not be written
+     */
+    public void setAdminState(Upstream u, AdminState state) {
+        server.setAdminState(u, state);
+        saveState();
+    }
+
+    /** Sets {@code u}'s weight ({@code -1}: the configured one), in force and saved when this returns. */
+    public void setWeight(Upstream u, int weight) {
+        server.setWeight(u, weight);
+        saveState();
+    }
+
+    private void saveState() {
+        if (stateFile == null) {
+            return;
+        }
+        try {
+            stateFile.write(StateFile.capture(server.pools().values()));
+        } catch (IOException e) {
+            LOG.severe("state file " + stateFile.path() + ": cannot write: " + e.getMessage());
+            throw new UncheckedIOException("the change is in force but the state file " + stateFile.path()
+                    + " could not be written (" + e.getMessage() + "), so a restart would lose it", e);
+        }
     }
 
     /**
@@ -60,12 +166,22 @@ public final class Kodiak implements AutoCloseable {
      * @return whether every request in flight finished in time
      */
     public boolean shutdown(Duration grace) {
+        closeAdmin();
         return server.shutdown(grace);
     }
 
     /** Stops at once. */
     @Override
     public void close() {
+        closeAdmin();
         server.close();
+    }
+
+    private void closeAdmin() {
+        AdminServer a = admin;
+        admin = null;
+        if (a != null) {
+            a.close();
+        }
     }
 }

@@ -94,8 +94,7 @@ public final class Main {
                 return 0;
             }
             case "ctl" -> {
-                err.println("kodiak: ctl: the admin API is not part of this build yet");
-                return 2;
+                return io.kodiak.admin.Ctl.run(rest, out, err);
             }
             case "-h", "--help", "help" -> {
                 out.print(usage());
@@ -162,10 +161,16 @@ public final class Main {
             out.println("pool " + p.name() + ": " + p.strategy().configName() + " over " + ups
                     + "; buffering " + (p.buffering().request() ? "on" : "off") + "; " + p.healthCheck());
         }
+        InetSocketAddress admin = k.adminAddress();
+        out.println(admin == null ? "admin API: off"
+                : "admin API: http://" + admin.getHostString() + ":" + admin.getPort() + "/v1/status (kodiak ctl"
+                + (admin.equals(io.kodiak.config.AdminConfig.DEFAULT_LISTEN) ? "" : " --admin " + admin.getHostString() + ":" + admin.getPort())
+                + " status)" + (c.admin().stateFile() == null ? "" : "; state file " + c.admin().stateFile()));
     }
 
     private static int demo(List<String> args, PrintStream out) throws IOException, ConfigException {
         InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 8080);
+        io.kodiak.config.AdminConfig admin = QuickMode.admin(null);
         for (int i = 0; i < args.size(); i++) {
             if (args.get(i).equals("--listen") && i + 1 < args.size()) {
                 String v = args.get(++i);
@@ -175,6 +180,8 @@ public final class Main {
                 } catch (RuntimeException e) {
                     throw new ConfigException("--listen: \"" + v + "\" is not host:port");
                 }
+            } else if (args.get(i).equals("--admin") && i + 1 < args.size()) {
+                admin = QuickMode.admin(args.get(++i));
             } else {
                 throw new ConfigException("demo: unknown option " + args.get(i));
             }
@@ -183,7 +190,7 @@ public final class Main {
         for (int i = 1; i <= 3; i++) {
             upstreams.add(DemoUpstream.start("demo-" + i));
         }
-        KodiakConfig config = demoConfig(listen, upstreams);
+        KodiakConfig config = demoConfig(listen, upstreams).withAdmin(admin);
         out.println("demo: three upstreams in this JVM; try: curl http://localhost:" + listen.getPort() + "/");
         serve(config, out, () -> upstreams.forEach(DemoUpstream::close));
         return 0;
@@ -202,11 +209,14 @@ public final class Main {
     static String usage() {
         return """
                 usage: kodiak COMMAND
-                  demo [--listen HOST:PORT]   start on :8080 with three built-in demo upstreams
+                  demo [--listen HOST:PORT] [--admin HOST:PORT|off]
+                                              start on :8080 with three built-in demo upstreams
                   run -c FILE                 start with a configuration file
                   check -c FILE               validate a configuration file and exit
                   proxy --listen HOST:PORT --to HOST:PORT[,HOST:PORT...] [--strategy round-robin|least-connections|latency-weighted|consistent-hash]
                                               start a one-line proxy without a file
+                                              (--admin HOST:PORT|off moves or disables the admin API)
+                  ctl COMMAND                 drive a running Kodiak through its admin API (kodiak ctl --help)
                 """;
     }
 

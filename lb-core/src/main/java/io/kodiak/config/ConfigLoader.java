@@ -38,7 +38,7 @@ import java.util.Map;
  * <p>Stateless and thread-safe.
  */
 public final class ConfigLoader {
-    private static final List<String> TOP_KEYS = List.of("listeners", "pools");
+    private static final List<String> TOP_KEYS = List.of("listeners", "pools", "admin");
 
     private ConfigLoader() {
     }
@@ -72,14 +72,35 @@ public final class ConfigLoader {
         Node root = compose(yaml, name);
         if (root == null || (root instanceof ScalarNode s && Tag.NULL.equals(s.getTag()) && s.isPlain())) {
             throw new ConfigException(name + ":1: file is empty (expected the keys "
-                    + String.join(", ", TOP_KEYS) + ")");
+                    + "listeners, pools)");
         }
         ConfigMapping top = new ConfigNode(root, "", name).mapping(TOP_KEYS);
         Path absolute = nameForMessages.toAbsolutePath();
         Path baseDir = absolute.getParent() == null ? absolute : absolute.getParent();
         Map<String, PoolConfig> pools = new PoolReader(baseDir).read(top.require("pools"));
         List<ListenerConfig> listeners = new ListenerReader(pools.keySet()).read(top.require("listeners"));
-        return new KodiakConfig(nameForMessages, listeners, pools);
+        AdminConfig admin = new AdminReader(nameForMessages).read(top.get("admin"));
+        if (admin.enabled()) {
+            for (ListenerConfig l : listeners) {
+                if (l.address().getPort() != 0 && l.address().equals(admin.listen())) {
+                    String msg = "the admin API's address " + l.address().getHostString() + ":" + l.address().getPort()
+                            + " is also listener " + l.name() + "'s: the admin API needs its own (set admin.listen)";
+                    throw top.get("admin") != null ? top.get("admin").error(msg) : top.keyError("listeners", msg);
+                }
+            }
+        }
+        return new KodiakConfig(nameForMessages, listeners, pools, admin, version(yaml));
+    }
+
+    /** The first 12 hex digits of the SHA-256 of the file's text: which config is running. */
+    static String version(String text) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(d, 0, 6);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e); // every JDK has SHA-256
+        }
     }
 
     private static Node compose(String yaml, String name) throws ConfigException {

@@ -10,11 +10,26 @@ import java.util.Map;
  * @param source    the file it was read from, or {@code null} for quick mode and the demo
  * @param listeners the client-facing listeners, in file order
  * @param pools     the upstream pools by name, in file order
+ * @param admin     the admin API's listener and state file
+ * @param version   identifies the configuration: the first 12 hex digits of the SHA-256 of the
+ *                  file's text, or {@code built-in}
  */
-public record KodiakConfig(Path source, List<ListenerConfig> listeners, Map<String, PoolConfig> pools) {
+public record KodiakConfig(Path source, List<ListenerConfig> listeners, Map<String, PoolConfig> pools,
+                           AdminConfig admin, String version) {
     public KodiakConfig {
         listeners = List.copyOf(listeners);
         pools = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(pools));
+        java.util.Objects.requireNonNull(admin, "admin");
+        java.util.Objects.requireNonNull(version, "version");
+    }
+
+    /** A built-in configuration without an admin listener (tests, embedding). */
+    public KodiakConfig(Path source, List<ListenerConfig> listeners, Map<String, PoolConfig> pools) {
+        this(source, listeners, pools, AdminConfig.OFF, "built-in");
+    }
+
+    public KodiakConfig withAdmin(AdminConfig a) {
+        return new KodiakConfig(source, listeners, pools, a, version);
     }
 
     /** Where this configuration came from, for messages: the file name or "quick mode". */

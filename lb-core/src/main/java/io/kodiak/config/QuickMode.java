@@ -22,7 +22,7 @@ public final class QuickMode {
     /** The listen address when {@code --listen} is not given. */
     public static final String DEFAULT_LISTEN = "127.0.0.1:8080";
 
-    private static final List<String> FLAGS = List.of("--listen", "--to", "--strategy");
+    private static final List<String> FLAGS = List.of("--listen", "--to", "--strategy", "--admin");
 
     private QuickMode() {
     }
@@ -62,7 +62,27 @@ public final class QuickMode {
                 ServerHeaderPolicy.DEFAULTS);
         PoolConfig pool = new PoolConfig(POOL, strategy, upstreams, UpstreamTimeouts.DEFAULTS,
                 ConnectionPoolConfig.DEFAULTS, BufferingConfig.defaults(), null);
-        return new KodiakConfig(null, List.of(listener), Map.of(POOL, pool));
+        AdminConfig admin = admin(values.get("--admin"));
+        if (admin.enabled() && admin.listen().equals(address)) {
+            throw new ConfigException("--admin: " + values.get("--admin") + " is also the --listen address: the admin API needs its own");
+        }
+        return new KodiakConfig(null, List.of(listener), Map.of(POOL, pool)).withAdmin(admin);
+    }
+
+    /** {@code --admin HOST:PORT|off}: the admin API's address, default {@code 127.0.0.1:9090}; no state file. */
+    public static AdminConfig admin(String value) throws ConfigException {
+        if (value == null) {
+            return new AdminConfig(AdminConfig.DEFAULT_LISTEN, null, null);
+        }
+        if (value.equals("off")) {
+            return AdminConfig.OFF;
+        }
+        InetSocketAddress a = parse("--admin", () -> Values.listenAddress(value));
+        if (!a.getAddress().isLoopbackAddress() && System.getenv("KODIAK_ADMIN_TOKEN") == null) {
+            throw new ConfigException("--admin: " + value + " is not a loopback address: set KODIAK_ADMIN_TOKEN, "
+                    + "or the admin API would be open to the network");
+        }
+        return new AdminConfig(a, null, null);
     }
 
     /** Help text for the {@code proxy} command's flags, one flag per line. */
@@ -73,6 +93,8 @@ public final class QuickMode {
                 "  --listen HOST:PORT  address to accept clients on (default " + DEFAULT_LISTEN
                         + "); :PORT listens on all IPv4 interfaces",
                 "  --strategy NAME     balancing strategy (default round-robin; valid: " + strategies() + ")",
+                "  --admin HOST:PORT   the admin API for kodiak ctl (default " + AdminConfig.DEFAULT_LISTEN.getHostString() + ":"
+                        + AdminConfig.DEFAULT_LISTEN.getPort() + "), or off",
                 "Everything else takes its default; use a configuration file to change it.",
                 "");
     }

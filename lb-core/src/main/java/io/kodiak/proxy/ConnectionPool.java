@@ -40,7 +40,9 @@ final class ConnectionPool {
         c.owner = null;
         c.idleSince = now;
         boolean kept = false;
-        if (maxIdle > 0 && !c.dead) {
+        // A drained upstream keeps no idle connection: the drain closed the others, and closes
+        // each one as its request ends (Envoy closes a draining host's idle connections too).
+        if (maxIdle > 0 && !c.dead && !c.upstream.adminOut()) {
             synchronized (this) {
                 if (idle.size() < maxIdle) {
                     idle.addFirst(c);
@@ -74,6 +76,11 @@ final class ConnectionPool {
             }
             c.close();
         }
+    }
+
+    /** How many connections wait idle for reuse now. */
+    synchronized int idleCount() {
+        return idle.size();
     }
 
     void closeAll() {

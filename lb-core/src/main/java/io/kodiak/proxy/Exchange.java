@@ -226,7 +226,8 @@ final class Exchange implements Spool.Listener {
         long key = strategy.usesKey() ? HashKeys.of(pc.hash(), req, s.clientIp) : 0;
         // A pick can race another selector thread for an upstream's last slot; then pick again.
         for (int race = 0; race < 4; race++) {
-            Upstream u = strategy.pick(key, x -> !tried.contains(x) && x.hasCapacity());
+            // adminOut: the operator may have drained an upstream after this selection was built.
+            Upstream u = strategy.pick(key, x -> !tried.contains(x) && x.hasCapacity() && !x.adminOut());
             if (u == null) {
                 break;
             }
@@ -238,7 +239,7 @@ final class Exchange implements Spool.Listener {
                 return;
             }
         }
-        if (selection.members().stream().anyMatch(x -> !tried.contains(x) && !x.hasCapacity())) {
+        if (selection.members().stream().anyMatch(x -> !tried.contains(x) && !x.hasCapacity() && !x.adminOut())) {
             enqueue();
         } else {
             noUpstream();

@@ -6,9 +6,11 @@ import io.kodiak.health.Health;
 import io.kodiak.health.HealthChecker;
 import io.kodiak.health.HealthListener;
 import io.kodiak.health.HttpProbeClient;
+import io.kodiak.health.InitialState;
 import io.kodiak.health.Probe;
 import io.kodiak.health.ProbeResult;
 import io.kodiak.health.TcpConnectProbe;
+import io.kodiak.upstream.AdminState;
 import io.kodiak.upstream.PoolRuntime;
 import io.kodiak.upstream.Upstream;
 
@@ -17,9 +19,11 @@ import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.logging.Logger;
 
 /**
@@ -30,9 +34,12 @@ import java.util.logging.Logger;
  * rebuilds its pool's selection, so strategies only ever see upstreams that are up; an upstream
  * that comes back offers its free slots to requests waiting in the pool's queue.
  *
- * <p><b>Threading.</b> Checks, transitions and selection rebuilds run on one daemon scheduler
- * thread, off the data path: a check never runs on a selector thread and the data path never
- * waits for one.
+ * <p>The operator's changes through the admin API (admin state, weight) run here too, so that a
+ * drain and a health transition of the same upstream never interleave.
+ *
+ * <p><b>Threading.</b> Checks, transitions, admin changes and selection rebuilds run on one daemon
+ * scheduler thread, off the data path: a check never runs on a selector thread and the data path
+ * never waits for one.
  */
 final class HealthChecks implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(HealthChecks.class.getName());
@@ -41,11 +48,14 @@ final class HealthChecks implements AutoCloseable {
     private final HealthChecker<Upstream> checker;
     private final Map<Upstream, PoolRuntime> poolOf = new IdentityHashMap<>();
     private final Map<PoolRuntime, WaitQueue> queues;
+    private final Map<Upstream, ConnectionPool> connectionPools;
     private ConnectProbeLoop connectLoop;
     private HttpProbeClient httpClient;
 
-    HealthChecks(Collection<PoolRuntime> pools, Map<PoolRuntime, WaitQueue> queues) throws IOException {
+    HealthChecks(Collection<PoolRuntime> pools, Map<PoolRuntime, WaitQueue> queues,
+                 Map<Upstream, ConnectionPool> connectionPools) throws IOException {
         this.queues = queues;
+        this.connectionPools = connectionPools;
         this.scheduler = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "kodiak-health");
             t.setDaemon(true);
@@ -72,7 +82,9 @@ final class HealthChecks implements AutoCloseable {
                 }
                 for (Upstream u : pool.upstreams()) {
                     poolOf.put(u, pool);
-                    checker.add(u, probe(hc, u), hc.policy());
+                    if (u.adminState() != AdminState.MAINT) { // restored from the state file: no checks
+                        checker.add(u, probe(hc, u), hc.policy());
+                    }
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -115,6 +127,7 @@ final class HealthChecks implements AutoCloseable {
      * the node reads the same answer, so several drain it without coordinating.
      */
     private void onCheck(Upstream u, ProbeResult result) {
+        u.checked(result.passed(), result.toString(), System.currentTimeMillis());
         if (!result.passed() || poolOf.get(u).config().healthCheck().type() != HealthCheckConfig.Type.HTTP) {
             return;
         }
@@ -156,6 +169,87 @@ final class HealthChecks implements AutoCloseable {
         LOG.info(() -> pool.name() + "/" + u.name() + ": the node asks for " + (d ? "drain" : "ready")
                 + (pct == 100 ? "" : " at " + pct + "% weight") + " (was " + (wasDrained ? "drain" : "ready")
                 + (wasWeight == 100 ? "" : " at " + wasWeight + "%") + ")");
+    }
+
+    /**
+     * Sets {@code u}'s admin state (HAProxy's {@code set server state}), waiting until it is in
+     * force: when this returns, no new request picks {@code u} unless the state is READY.
+     * DRAIN and MAINT close its idle pooled connections (requests in flight finish); MAINT stops
+     * its checks, and leaving MAINT restarts them with the upstream down until the first passes
+     * (it may have been restarted meanwhile); READY starts a slow start.
+     */
+    void setAdminState(PoolRuntime pool, Upstream u, AdminState to) {
+        onScheduler(() -> {
+            AdminState from = u.setAdminState(to);
+            if (from == to) {
+                return;
+            }
+            HealthCheckConfig hc = pool.config().healthCheck();
+            if (hc.type() != HealthCheckConfig.Type.NONE) {
+                if (to == AdminState.MAINT) {
+                    checker.remove(u);
+                } else if (from == AdminState.MAINT) {
+                    u.setHealthy(false);
+                    try {
+                        checker.add(u, probe(hc, u), hc.policy().withInitialState(InitialState.DOWN));
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException("cannot restart the checks of " + u.name(), e);
+                    }
+                }
+            }
+            if (to == AdminState.READY && u.available()) {
+                u.startSlowStart(pool.config().slowStart());
+            }
+            LOG.info(() -> pool.name() + "/" + u.name() + ": admin state " + from.apiName() + " -> " + to.apiName()
+                    + (to == AdminState.READY && !u.available() ? " (back when its check passes)" : ""));
+            availabilityChanged(pool, u);
+            if (u.adminOut()) {
+                connectionPools.get(u).closeAll();
+            }
+        });
+    }
+
+    /** Sets {@code u}'s weight ({@code -1}: the configured one), waiting until it is in force. 0 drains. */
+    void setWeight(PoolRuntime pool, Upstream u, int weight) {
+        onScheduler(() -> {
+            boolean wasOut = u.adminOut();
+            int was = u.weight();
+            u.setRuntimeWeight(weight);
+            if (was == u.weight()) {
+                return;
+            }
+            LOG.info(() -> pool.name() + "/" + u.name() + ": weight " + was + " -> " + u.weight());
+            if (u.adminOut() == wasOut) {
+                pool.rebuild(); // a hash ring is laid out by weight; the others read it at each pick
+                return;
+            }
+            if (!u.adminOut()) {
+                u.startSlowStart(pool.config().slowStart());
+            }
+            availabilityChanged(pool, u);
+            if (u.adminOut()) {
+                connectionPools.get(u).closeAll();
+            }
+        });
+    }
+
+    /** Runs {@code task} on the scheduler thread and waits for it; its exception is the caller's. */
+    private void onScheduler(Runnable task) {
+        try {
+            scheduler.submit(task).get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("the health scheduler did not run the change within 10 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        } catch (RejectedExecutionException e) {
+            throw new IllegalStateException("shutting down");
+        }
     }
 
     /**

@@ -4,6 +4,7 @@ import io.kodiak.buffer.SpoolIo;
 import io.kodiak.config.KodiakConfig;
 import io.kodiak.config.ListenerConfig;
 import io.kodiak.config.PoolConfig;
+import io.kodiak.upstream.AdminState;
 import io.kodiak.upstream.PoolRuntime;
 import io.kodiak.upstream.Upstream;
 import org.glassfish.grizzly.filterchain.FilterChain;
@@ -23,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 
@@ -42,7 +44,7 @@ public final class ProxyServer implements AutoCloseable {
     private final Map<String, PoolRuntime> pools = new LinkedHashMap<>();
     private final Map<String, TCPNIOServerConnection> servers = new LinkedHashMap<>();
 
-    private ProxyServer(KodiakConfig config, LongSupplier nanoTime) throws IOException {
+    private ProxyServer(KodiakConfig config, LongSupplier nanoTime, Consumer<Map<String, PoolRuntime>> restore) throws IOException {
         this.config = config;
         int selectors = Math.max(1, Integer.getInteger("kodiak.selectors", Runtime.getRuntime().availableProcessors()));
         this.transport = TCPNIOTransportBuilder.newInstance()
@@ -70,8 +72,10 @@ public final class ProxyServer implements AutoCloseable {
                         pc.connections().idleTimeout().toNanos()));
             }
         }
+        // Admin states from the state file are in force before the first check and the first request.
+        restore.accept(java.util.Collections.unmodifiableMap(pools));
         // First of the parts with threads, so that nothing else needs stopping if it fails.
-        this.healthChecks = new HealthChecks(pools.values(), queues);
+        this.healthChecks = new HealthChecks(pools.values(), queues, connectionPools);
         this.spoolIo = new SpoolIo(2);
         this.ctx = new ProxyContext(transport, connector, spoolIo, nanoTime, connectionPools, queues);
         this.sweeper = new TimeoutSweeper(ctx, TimeoutSweeper.periodFor(shortestTimeout(config)));
@@ -79,11 +83,24 @@ public final class ProxyServer implements AutoCloseable {
 
     /** Binds every listener and starts serving. */
     public static ProxyServer start(KodiakConfig config) throws IOException {
-        return start(config, System::nanoTime);
+        return start(config, System::nanoTime, pools -> { });
+    }
+
+    /**
+     * Binds every listener and starts serving, after {@code restore} has seen the pools: it may set
+     * upstreams' admin states and weights (from a state file) before any check or request runs.
+     */
+    public static ProxyServer start(KodiakConfig config, Consumer<Map<String, PoolRuntime>> restore) throws IOException {
+        return start(config, System::nanoTime, restore);
     }
 
     static ProxyServer start(KodiakConfig config, LongSupplier nanoTime) throws IOException {
-        ProxyServer server = new ProxyServer(config, nanoTime);
+        return start(config, nanoTime, pools -> { });
+    }
+
+    private static ProxyServer start(KodiakConfig config, LongSupplier nanoTime, Consumer<Map<String, PoolRuntime>> restore)
+            throws IOException {
+        ProxyServer server = new ProxyServer(config, nanoTime, restore);
         try {
             server.bindAndStart();
         } catch (IOException | RuntimeException e) {
@@ -112,6 +129,34 @@ public final class ProxyServer implements AutoCloseable {
 
     public Map<String, PoolRuntime> pools() {
         return pools;
+    }
+
+    /**
+     * Sets an upstream's admin state and waits until it is in force ({@link HealthChecks#setAdminState}).
+     *
+     * @throws IllegalArgumentException if {@code u} is not an upstream of this server
+     */
+    public void setAdminState(Upstream u, AdminState state) {
+        healthChecks.setAdminState(poolOf(u), u, state);
+    }
+
+    /** Sets an upstream's weight ({@code -1}: the configured one) and waits until it is in force. */
+    public void setWeight(Upstream u, int weight) {
+        healthChecks.setWeight(poolOf(u), u, weight);
+    }
+
+    /** How many idle keep-alive connections to {@code u} wait for reuse. */
+    public int idleConnections(Upstream u) {
+        ConnectionPool cp = ctx.connectionPools.get(u);
+        return cp == null ? 0 : cp.idleCount();
+    }
+
+    private PoolRuntime poolOf(Upstream u) {
+        PoolRuntime p = pools.get(u.pool());
+        if (p == null || !p.upstreams().contains(u)) {
+            throw new IllegalArgumentException("not an upstream of this server: " + u);
+        }
+        return p;
     }
 
     /** How many requests wait in a pool's queue for an upstream under its max-connections. */

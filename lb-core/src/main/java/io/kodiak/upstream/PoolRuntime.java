@@ -84,15 +84,30 @@ public final class PoolRuntime {
         if (next == now) {
             return false;
         }
+        publish(now, next);
+        return true;
+    }
+
+    /**
+     * Builds a new selection even if the members did not change: after a weight set through the
+     * admin API, which a hash ring is laid out by.
+     */
+    public synchronized void rebuild() {
+        Selection now = selection;
+        List<Upstream> members = members();
+        publish(now, new Selection(members, strategy(members), panic(available())));
+    }
+
+    private void publish(Selection now, Selection next) {
         if (next.panic() != now.panic()) {
             long available = upstreams.stream().filter(Upstream::available).count();
+            long eligible = inRotation().size();
             LOG.warning(() -> "pool " + config.name() + (next.panic()
-                    ? ": panic: only " + available + " of " + upstreams.size() + " upstreams available, below "
+                    ? ": panic: only " + available + " of " + eligible + " upstreams available, below "
                     + config.panicThreshold() + "%; sending requests to all of them"
-                    : ": out of panic, " + available + " of " + upstreams.size() + " upstreams available"));
+                    : ": out of panic, " + available + " of " + eligible + " upstreams available"));
         }
         selection = next;
-        return true;
     }
 
     /**
@@ -102,7 +117,7 @@ public final class PoolRuntime {
     private Selection select() {
         List<Upstream> available = available();
         boolean panic = panic(available);
-        List<Upstream> members = panic ? upstreams : available;
+        List<Upstream> members = panic ? inRotation() : available;
         Selection now = selection;
         if (now != null && members.equals(now.members()) && panic == now.panic()) {
             return now;
@@ -114,9 +129,22 @@ public final class PoolRuntime {
         return upstreams.stream().filter(Upstream::available).toList();
     }
 
-    /** Envoy's panic mode: with fewer than {@code panic-threshold} of the upstreams available, use them all. */
+    private List<Upstream> members() {
+        List<Upstream> available = available();
+        return panic(available) ? inRotation() : available;
+    }
+
+    /** The upstreams the operator has not taken out (DRAIN, MAINT, weight 0): panic mode never sends to those. */
+    private List<Upstream> inRotation() {
+        return upstreams.stream().filter(u -> !u.adminOut()).toList();
+    }
+
+    /**
+     * Envoy's panic mode: with fewer than {@code panic-threshold} of the upstreams in rotation
+     * available, use all of those. Upstreams the operator took out count in neither number.
+     */
     private boolean panic(List<Upstream> available) {
-        return available.size() * 100 < config.panicThreshold() * upstreams.size();
+        return available.size() * 100 < config.panicThreshold() * inRotation().size();
     }
 
     /** A request was dispatched while the pool was in panic mode. */

@@ -5,7 +5,9 @@ import io.kodiak.config.PoolConfig;
 import io.kodiak.config.UpstreamConfig;
 
 import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
@@ -40,6 +42,24 @@ public final class Upstream {
     /** When the current slow start began, 0 if none is under way; and how long it lasts. */
     private volatile long slowStartFrom;
     private volatile long slowStartNanos;
+    /** What the operator set through the admin API (HAProxy's admin state); READY by default. */
+    private volatile AdminState admin = AdminState.READY;
+    /** The weight set through the admin API, or -1 for the configured one. */
+    private volatile int runtimeWeight = -1;
+    /** Completed when {@link #inFlight} next reaches zero; {@code null} while nobody waits. */
+    private final AtomicReference<CompletableFuture<Void>> idle = new AtomicReference<>();
+    /** The last active health check's result, or {@code null} before the first. */
+    private volatile CheckRecord lastCheck;
+
+    /**
+     * One active health check's outcome, for the admin API.
+     *
+     * @param passed        whether it passed
+     * @param detail        the probe's result, e.g. {@code "REFUSED in 0.4 ms: ..."}
+     * @param epochMillis   when it completed (wall clock)
+     */
+    public record CheckRecord(boolean passed, String detail, long epochMillis) {
+    }
 
     /**
      * {@link #effectiveWeight()} is the configured weight times this, so that a slow start can
@@ -74,12 +94,100 @@ public final class Upstream {
         return config.name();
     }
 
+    /** The weight in force: the one set through the admin API, else the configured one. 0 drains. */
     public int weight() {
+        int w = runtimeWeight;
+        return w < 0 ? config.weight() : w;
+    }
+
+    /** The weight from the configuration file. */
+    public int configuredWeight() {
         return config.weight();
+    }
+
+    /**
+     * Sets the weight through the admin API ({@code -1}: back to the configured one). Weight 0
+     * takes the upstream out of rotation as DRAIN does (HAProxy's {@code set weight 0}). Callers
+     * rebuild the pool's selection ({@link PoolRuntime#rebuild()}): a hash ring is laid out by weight.
+     */
+    public void setRuntimeWeight(int weight) {
+        if (weight < -1 || weight > 1000) {
+            throw new IllegalArgumentException("weight " + weight + " is not 0-1000");
+        }
+        runtimeWeight = weight == config.weight() ? -1 : weight;
+    }
+
+    /** Whether the weight was set through the admin API (to something other than the configured one). */
+    public boolean weightOverridden() {
+        return runtimeWeight >= 0;
+    }
+
+    /** The admin state the operator set: READY, DRAIN or MAINT. */
+    public AdminState adminState() {
+        return admin;
+    }
+
+    /**
+     * Sets the admin state. Callers rebuild the pool's selection and take care of the checks
+     * (MAINT pauses them) and the idle connections (DRAIN and MAINT close them).
+     *
+     * @return the state before
+     */
+    public AdminState setAdminState(AdminState state) {
+        AdminState was = admin;
+        admin = java.util.Objects.requireNonNull(state, "state");
+        return was;
+    }
+
+    /** Whether the operator took this upstream out of rotation: DRAIN, MAINT or weight 0. */
+    public boolean adminOut() {
+        return admin != AdminState.READY || runtimeWeight == 0;
+    }
+
+    /** Records an active health check's outcome (the health scheduler's thread). */
+    public void checked(boolean passed, String detail, long epochMillis) {
+        lastCheck = new CheckRecord(passed, detail, epochMillis);
+    }
+
+    /** The last active health check's outcome, or {@code null} if none ran (yet, or since MAINT). */
+    public CheckRecord lastCheck() {
+        return lastCheck;
+    }
+
+    /**
+     * Completes when no request is in flight here (at once if none is now): the admin API's
+     * "wait until drained" (HAProxy's {@code wait srv-removable}). The future completes on the
+     * thread that ended the last request, a selector thread: callers move off it at once.
+     */
+    public CompletableFuture<Void> whenIdle() {
+        CompletableFuture<Void> f = idle.get();
+        if (f == null) {
+            CompletableFuture<Void> mine = new CompletableFuture<>();
+            f = idle.compareAndExchange(null, mine);
+            if (f == null) {
+                f = mine;
+            }
+        }
+        if (inFlight.get() == 0) {
+            signalIdle();
+        }
+        return f;
+    }
+
+    private void signalIdle() {
+        CompletableFuture<Void> f = idle.getAndSet(null);
+        if (f != null) {
+            f.complete(null);
+        }
     }
 
     public InetSocketAddress address() {
         return address;
+    }
+
+    /** The address as configured, {@code host:port}. */
+    public String hostPort() {
+        return config.address();
     }
 
     /**
@@ -87,7 +195,7 @@ public final class Upstream {
      * slow start that share of it which the ramp has reached, at least 1 (HAProxy's {@code slowstart}).
      */
     public int effectiveWeight() {
-        int full = config.weight() * WEIGHT_SCALE * nodeWeightPercent / 100;
+        int full = weight() * WEIGHT_SCALE * nodeWeightPercent / 100;
         double ramp = ramp();
         return ramp >= 1 ? Math.max(1, full) : (int) Math.max(1, full * ramp);
     }
@@ -162,6 +270,13 @@ public final class Upstream {
                 return false;
             }
             if (inFlight.compareAndSet(n, n + 1)) {
+                if (adminOut()) {
+                    // Drained after the caller's selection was read. Counted in flight first and
+                    // then checked, so "wait until drained" either sees this request or this
+                    // request sees the drain: none can slip past a drain that has returned.
+                    end();
+                    return false;
+                }
                 requests.increment();
                 return true;
             }
@@ -181,7 +296,9 @@ public final class Upstream {
 
     /** A request dispatched here has finished, successfully or not. */
     public void end() {
-        inFlight.decrementAndGet();
+        if (inFlight.decrementAndGet() == 0 && idle.get() != null) {
+            signalIdle();
+        }
     }
 
     /** A request here failed (connect, reset, timeout, invalid response): counts against its latency too. */
@@ -227,11 +344,47 @@ public final class Upstream {
 
     /**
      * Whether requests may be sent here now: up by its active check, not ejected by the outlier
-     * detector, and not drained by its own health response. The flags are independent, so one
-     * never overwrites another (the admin state will be a fourth).
+     * detector, not drained by its own health response, and in rotation by the operator. The
+     * flags are independent, so one never overwrites another.
      */
     public boolean available() {
-        return healthy && !ejected && !nodeDrain;
+        return healthy && !ejected && !nodeDrain && !adminOut();
+    }
+
+    /**
+     * The state an operator sees: MAINT or DRAIN if set by the admin API (or weight 0), else DOWN
+     * if the check failed or the outlier detector ejected it, DRAIN if the node asked for it, else UP
+     * (HAProxy's precedence: the admin state shows over the operational one).
+     */
+    public String state() {
+        if (admin == AdminState.MAINT) {
+            return "MAINT";
+        }
+        if (adminOut()) {
+            return "DRAIN";
+        }
+        if (!healthy || ejected) {
+            return "DOWN";
+        }
+        return nodeDrain ? "DRAIN" : "UP";
+    }
+
+    /** Why the upstream is not UP, each cause that holds: admin, health, ejected, node; empty when UP. */
+    public java.util.List<String> stateReasons() {
+        java.util.List<String> why = new java.util.ArrayList<>(4);
+        if (adminOut()) {
+            why.add("admin");
+        }
+        if (!healthy) {
+            why.add("health");
+        }
+        if (ejected) {
+            why.add("ejected");
+        }
+        if (nodeDrain) {
+            why.add("node");
+        }
+        return why;
     }
 
     /** Whether the upstream's own health response asks for no new requests ({@code X-Kodiak-State: drain}). */
@@ -323,6 +476,7 @@ public final class Upstream {
     @Override
     public String toString() {
         return pool + "/" + name() + "(" + config.address() + ", weight " + weight() + ", in flight " + inFlight + (healthy ? "" : ", DOWN") + (ejected ? ", ejected" : "") + (slowStartFrom != 0 ? ", slow start" : "") + (nodeDrain ? ", node drain" : "")
-                + (nodeWeightPercent != 100 ? ", node weight " + nodeWeightPercent + "%" : "") + ")";
+                + (nodeWeightPercent != 100 ? ", node weight " + nodeWeightPercent + "%" : "")
+                + (admin != AdminState.READY ? ", " + admin : "") + ")";
     }
 }

@@ -92,7 +92,7 @@ class ConfigLoaderRejectionTest {
     @Test
     void unknownTopLevelKey() {
         assertRejected("listener: []\n" + ONE_POOL,
-                "kodiak.yaml:1: listener: unknown key; did you mean \"listeners\"? (allowed: listeners, pools)");
+                "kodiak.yaml:1: listener: unknown key; did you mean \"listeners\"? (allowed: listeners, pools, admin)");
     }
 
     @Test
@@ -348,5 +348,43 @@ class ConfigLoaderRejectionTest {
                       - {path-prefix: /a, pool: web}
                 """ + ONE_POOL, "kodiak.yaml:5: listeners[0].routes[1]: same host and path-prefix as"
                 + " listeners[0].routes[0] (line 4), so it could never match");
+    }
+
+    // --- admin
+
+    static final String ONE_LISTENER = """
+            listeners:
+              - address: 127.0.0.1:8080
+            """ + ONE_POOL;
+
+    @Test
+    void adminDefaultsToLoopback9090AndAStateFileNextToTheConfig() throws Exception {
+        KodiakConfig c = ConfigLoader.parse(ONE_LISTENER, dir.resolve("site.yaml"));
+        assertEquals(AdminConfig.DEFAULT_LISTEN, c.admin().listen());
+        assertEquals(dir.resolve("site.state.json"), c.admin().stateFile());
+        assertEquals(null, c.admin().token());
+        KodiakConfig off = ConfigLoader.parse("admin:\n  listen: off\n  state-file: off\n" + ONE_LISTENER, dir.resolve("site.yaml"));
+        assertEquals(false, off.admin().enabled());
+        assertEquals(null, off.admin().stateFile());
+        KodiakConfig moved = ConfigLoader.parse("admin:\n  listen: 127.0.0.1:9901\n  token: abcdefghijklmnop\n  state-file: run/k.json\n"
+                + ONE_LISTENER, dir.resolve("site.yaml"));
+        assertEquals(9901, moved.admin().listen().getPort());
+        assertEquals("abcdefghijklmnop", moved.admin().token());
+        assertEquals(dir.resolve("run/k.json"), moved.admin().stateFile());
+        assertEquals(12, c.version().length());
+    }
+
+    @Test
+    void adminRejections() {
+        assertRejected("admin:\n  listen: 0.0.0.0:9090\n" + ONE_LISTENER,
+                "kodiak.yaml:2: admin.listen: 0.0.0.0 is not a loopback address: the admin API would be open to the network, "
+                        + "so it needs admin.token (or KODIAK_ADMIN_TOKEN)");
+        assertRejected("admin:\n  token: short\n" + ONE_LISTENER,
+                "kodiak.yaml:2: admin.token: the token must be at least 16 characters");
+        assertRejected("admin:\n  tokn: abcdefghijklmnopq\n" + ONE_LISTENER,
+                "kodiak.yaml:2: admin.tokn: unknown key; did you mean \"token\"? (allowed: listen, token, state-file)");
+        assertRejected("admin:\n  listen: 127.0.0.1:8080\n" + ONE_LISTENER,
+                "kodiak.yaml:2: admin: the admin API's address 127.0.0.1:8080 is also listener 127.0.0.1:8080's: "
+                        + "the admin API needs its own (set admin.listen)");
     }
 }

@@ -89,9 +89,9 @@ class QuickModeTest {
         assertRejected(List.of("--to", "127.0.0.1:9001", "--strategy", "random"),
                 "--strategy: \"random\" is not a strategy (valid: round-robin, least-connections, latency-weighted, consistent-hash)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "--timeout", "5s"),
-                "--timeout: unknown flag (flags are --listen, --to, --strategy)");
+                "--timeout: unknown flag (flags are --listen, --to, --strategy, --admin)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "extra"),
-                "\"extra\": unexpected argument (flags are --listen, --to, --strategy)");
+                "\"extra\": unexpected argument (flags are --listen, --to, --strategy, --admin)");
     }
 
     @Test
@@ -100,5 +100,17 @@ class QuickModeTest {
         for (String flag : List.of("--listen", "--to", "--strategy", "round-robin", "127.0.0.1:8080")) {
             assertTrue(usage.contains(flag), flag);
         }
+    }
+
+    @Test
+    void theAdminApiIsOnByDefaultAndCanMoveOrBeTurnedOff() throws ConfigException {
+        KodiakConfig c = QuickMode.fromArgs(java.util.List.of("--to", "127.0.0.1:9001"));
+        assertEquals(AdminConfig.DEFAULT_LISTEN, c.admin().listen());
+        assertEquals(null, c.admin().stateFile(), "quick mode has no file to put a state file next to");
+        assertEquals(9911, QuickMode.fromArgs(java.util.List.of("--to", "127.0.0.1:9001", "--admin", "127.0.0.1:9911"))
+                .admin().listen().getPort());
+        assertEquals(false, QuickMode.fromArgs(java.util.List.of("--to", "127.0.0.1:9001", "--admin", "off")).admin().enabled());
+        assertRejected(java.util.List.of("--to", "127.0.0.1:9001", "--admin", "127.0.0.1:8080"),
+                "--admin: 127.0.0.1:8080 is also the --listen address: the admin API needs its own");
     }
 }

@@ -92,10 +92,13 @@ public final class Gunicorn implements AutoCloseable {
     /**
      * A Kodiak configuration in front of {@code instances}: listener {@code web} on a free port,
      * pool {@code app} over them (named as they are), and {@code poolKeys} (more keys of the pool,
-     * indented by four spaces, or empty).
+     * indented by four spaces, or empty). No admin API and no state file.
      */
     public static String kodiakYaml(List<Gunicorn> instances, String poolKeys) {
         StringBuilder yaml = new StringBuilder("""
+                admin:
+                  listen: off
+                  state-file: off
                 listeners:
                   - name: web
                     address: 127.0.0.1:0

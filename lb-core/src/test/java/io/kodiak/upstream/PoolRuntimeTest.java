@@ -110,4 +110,89 @@ class PoolRuntimeTest {
         assertFalse(p.selection().panic());
         assertTrue(p.selection().members().isEmpty(), "the default: 503 (or the error page) at once");
     }
+
+    @Test
+    void anUpstreamTheOperatorTookOutIsNeverPickedNotEvenInPanic() {
+        PoolRuntime p = pool(PoolConfig.Strategy.ROUND_ROBIN, 50);
+        Upstream a = p.upstreams().get(0);
+        a.setAdminState(AdminState.DRAIN);
+        p.refresh();
+        assertEquals(List.of("b", "c"), members(p));
+        p.upstreams().get(1).setHealthy(false);
+        p.refresh();
+        assertFalse(p.selection().panic(), "1 of the 2 in rotation is not below 50 %: the drained one counts in neither");
+        p.upstreams().get(2).setHealthy(false);
+        p.refresh();
+        assertTrue(p.selection().panic());
+        assertEquals(List.of("b", "c"), members(p), "panic sends to the unhealthy ones, never to the drained one");
+    }
+
+    @Test
+    void adminStateShowsOverHealthAndEveryReasonIsListed() {
+        Upstream u = pool(PoolConfig.Strategy.ROUND_ROBIN).upstreams().get(0);
+        assertEquals("UP", u.state());
+        assertEquals(List.of(), u.stateReasons());
+        u.setHealthy(false);
+        assertEquals("DOWN", u.state());
+        u.setAdminState(AdminState.DRAIN);
+        assertEquals("DRAIN", u.state());
+        assertEquals(List.of("admin", "health"), u.stateReasons());
+        u.setAdminState(AdminState.MAINT);
+        assertEquals("MAINT", u.state());
+        u.setAdminState(AdminState.READY);
+        u.setHealthy(true);
+        u.setNodeState(true, 100);
+        assertEquals("DRAIN", u.state());
+        assertEquals(List.of("node"), u.stateReasons());
+        u.setNodeState(false, 100);
+        u.setRuntimeWeight(0);
+        assertEquals("DRAIN", u.state(), "weight 0 is DRAIN, as in HAProxy");
+        assertFalse(u.available());
+        u.setRuntimeWeight(-1);
+        assertTrue(u.available());
+    }
+
+    @Test
+    void aRequestRacingADrainEitherCountsInFlightOrIsRefused() {
+        Upstream u = pool(PoolConfig.Strategy.ROUND_ROBIN).upstreams().get(0);
+        assertTrue(u.tryBegin());
+        u.setAdminState(AdminState.DRAIN);
+        assertEquals(1, u.inFlight(), "begun before the drain: in flight, so a wait sees it");
+        long requests = u.requests();
+        assertFalse(u.tryBegin(), "a pick from a selection read before the drain is refused");
+        assertEquals(1, u.inFlight());
+        assertEquals(requests, u.requests(), "and not counted");
+    }
+
+    @Test
+    void whenIdleCompletesWhenTheLastRequestInFlightEnds() {
+        Upstream u = pool(PoolConfig.Strategy.ROUND_ROBIN).upstreams().get(0);
+        assertTrue(u.whenIdle().isDone(), "nothing in flight: at once");
+        u.begin();
+        u.begin();
+        java.util.concurrent.CompletableFuture<Void> idle = u.whenIdle();
+        java.util.concurrent.CompletableFuture<Void> second = u.whenIdle();
+        assertFalse(idle.isDone());
+        u.end();
+        assertFalse(idle.isDone(), "one still in flight");
+        u.end();
+        assertTrue(idle.isDone());
+        assertTrue(second.isDone(), "every waiter is told");
+        u.begin();
+        assertFalse(u.whenIdle().isDone(), "a new wait waits for the new request");
+        u.end();
+    }
+
+    @Test
+    void aRuntimeWeightCountsUntilResetAndTheConfiguredOneStaysKnown() {
+        Upstream u = pool(PoolConfig.Strategy.ROUND_ROBIN).upstreams().get(0);
+        u.setRuntimeWeight(5);
+        assertEquals(5, u.weight());
+        assertEquals(1, u.configuredWeight());
+        assertEquals(5 * Upstream.WEIGHT_SCALE, u.effectiveWeight());
+        assertTrue(u.weightOverridden());
+        u.setRuntimeWeight(1);
+        assertFalse(u.weightOverridden(), "setting the configured weight is no override");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> u.setRuntimeWeight(1001));
+    }
 }

@@ -1,0 +1,562 @@
+package io.kodiak.admin;
+
+import io.kodiak.Kodiak;
+import io.kodiak.config.AdminConfig;
+import io.kodiak.config.Values;
+import io.kodiak.upstream.AdminState;
+import io.kodiak.upstream.PoolRuntime;
+import io.kodiak.upstream.Upstream;
+import org.glassfish.grizzly.http.server.HttpHandler;
+import org.glassfish.grizzly.http.server.HttpServer;
+import org.glassfish.grizzly.http.server.NetworkListener;
+import org.glassfish.grizzly.http.server.Request;
+import org.glassfish.grizzly.http.server.Response;
+import org.glassfish.grizzly.threadpool.ThreadPoolConfig;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The admin API: JSON over HTTP on its own listener (never a data port), served by
+ * grizzly-http-server on its own small transport, so the data path's selector threads never run
+ * admin work. Reference: {@code docs/admin-api.md}.
+ *
+ * <p><b>Auth.</b> Changes ({@code POST}) need {@code Authorization: Bearer TOKEN}: none gives 401,
+ * a wrong one 403. Reads are open on a loopback address and need the token elsewhere. The token
+ * comes from the config, else {@code KODIAK_ADMIN_TOKEN}, else one is generated and written to a
+ * {@link TokenFile} that {@code kodiak ctl} reads (loopback only: the config refuses a
+ * non-loopback address without a token).
+ *
+ * <p><b>Errors.</b> Bad input gets a 4xx and {@code {"error": "..."}} saying what was wrong, and
+ * changes nothing: the whole request is checked before anything is applied.
+ */
+public final class AdminServer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(AdminServer.class.getName());
+    static final int MAX_BODY = 64 * 1024;
+    static final Duration DEFAULT_WAIT = Duration.ofSeconds(60);
+    static final Duration MAX_WAIT = Duration.ofHours(1);
+    /** Waits hold a connection each; more than this at once are refused (503). */
+    static final int MAX_WAITERS = 64;
+    private static final Duration UP_POLL = Duration.ofMillis(50);
+
+    private final Kodiak kodiak;
+    private final HttpServer http;
+    private final NetworkListener listener;
+    private final String token;
+    private final boolean openReads;
+    private final Path tokenFile;
+    private final ScheduledExecutorService timer;
+    private final Semaphore waiters = new Semaphore(MAX_WAITERS);
+
+    private AdminServer(Kodiak kodiak, AdminConfig config, String token, boolean generated, Path tokenHome) throws IOException {
+        this.kodiak = kodiak;
+        this.token = token;
+        this.openReads = config.listen().getAddress().isLoopbackAddress();
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "kodiak-admin-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        this.http = new HttpServer();
+        this.listener = new NetworkListener("kodiak-admin", config.listen().getHostString(), config.listen().getPort());
+        listener.setMaxHttpHeaderSize(16 * 1024);
+        listener.getKeepAlive().setIdleTimeoutInSeconds(30);
+        listener.getTransport().setSelectorRunnersCount(1);
+        listener.getTransport().setWorkerThreadPoolConfig(ThreadPoolConfig.defaultConfig()
+                .setPoolName("kodiak-admin").setCorePoolSize(1).setMaxPoolSize(4).setQueueLimit(256));
+        http.addListener(listener);
+        http.getServerConfiguration().setHttpServerName("kodiak-admin");
+        http.getServerConfiguration().setHttpServerVersion("");
+        http.getServerConfiguration().setJmxEnabled(false);
+        http.getServerConfiguration().addHttpHandler(new Handler(), "/");
+        try {
+            http.start();
+        } catch (IOException e) {
+            timer.shutdownNow();
+            throw new IOException("admin: cannot listen on " + config.listen().getHostString() + ":"
+                    + config.listen().getPort() + ": " + e.getMessage() + " (set admin.listen, or --admin)", e);
+        }
+        Path file = null;
+        if (generated) {
+            file = TokenFile.of(tokenHome, address());
+            try {
+                TokenFile.write(file, token);
+            } catch (IOException e) {
+                http.shutdownNow();
+                timer.shutdownNow();
+                throw new IOException("admin: cannot write the token file " + file + ": " + e.getMessage()
+                        + " (set KODIAK_ADMIN_TOKEN, or KODIAK_HOME to a writable directory)", e);
+            }
+        }
+        this.tokenFile = file;
+    }
+
+    /** Starts the admin API of {@code kodiak} as {@code config} says; the token as the class comment says. */
+    public static AdminServer start(Kodiak kodiak, AdminConfig config) throws IOException {
+        return start(kodiak, config, System.getenv("KODIAK_ADMIN_TOKEN"), TokenFile.home());
+    }
+
+    /** As {@link #start(Kodiak, AdminConfig)}, with the environment's token and the token home given. */
+    public static AdminServer start(Kodiak kodiak, AdminConfig config, String envToken, Path tokenHome) throws IOException {
+        String token = config.token() != null ? config.token() : envToken;
+        boolean generated = false;
+        if (token == null || token.isEmpty()) {
+            if (!config.listen().getAddress().isLoopbackAddress()) {
+                throw new IOException("admin: " + config.listen().getHostString()
+                        + " is not a loopback address: the admin API needs a token (admin.token or KODIAK_ADMIN_TOKEN)");
+            }
+            token = TokenFile.generate();
+            generated = true;
+        }
+        return new AdminServer(kodiak, config, token, generated, tokenHome);
+    }
+
+    /** The bound address (the real port when the config said 0). */
+    public InetSocketAddress address() {
+        return (InetSocketAddress) listener.getServerConnection().getLocalAddress();
+    }
+
+    /** Where the generated token was written, or {@code null} if the token came from the config or environment. */
+    public Path tokenFile() {
+        return tokenFile;
+    }
+
+    @Override
+    public void close() {
+        http.shutdownNow();
+        timer.shutdownNow();
+        if (tokenFile != null) {
+            try {
+                Files.deleteIfExists(tokenFile);
+            } catch (IOException e) {
+                LOG.fine(() -> "could not delete " + tokenFile + ": " + e);
+            }
+        }
+    }
+
+    /** An answer to an admin request: a status and a JSON body. */
+    private record Reply(int status, Object body) {
+        static Reply ok(Object body) {
+            return new Reply(200, body);
+        }
+
+        static Reply error(int status, String message) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("error", message);
+            return new Reply(status, m);
+        }
+    }
+
+    /** A request that cannot be served as asked; its status and message go to the client. */
+    private static final class Refused extends Exception {
+        final int status;
+
+        Refused(int status, String message) {
+            super(message, null, false, false);
+            this.status = status;
+        }
+    }
+
+    private final class Handler extends HttpHandler {
+        @Override
+        public void service(Request req, Response resp) {
+            try {
+                route(req, resp);
+            } catch (Refused r) {
+                send(resp, Reply.error(r.status, r.getMessage()));
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "admin: " + req.getMethod() + " " + req.getRequestURI() + " failed", e);
+                send(resp, Reply.error(500, e.getMessage() == null ? e.toString() : e.getMessage()));
+            }
+        }
+    }
+
+    private void route(Request req, Response resp) throws Refused {
+        String method = req.getMethod().getMethodString();
+        List<String> path = segments(req.getRequestURI());
+        boolean change = !method.equals("GET") && !method.equals("HEAD");
+        if (!path.isEmpty() && path.get(0).equals("v1")) {
+            authorize(req, change);
+        }
+        // GET /v1/status | /v1/config | /v1/pools/P | /v1/pools/P/upstreams/U
+        // POST /v1/pools/P/upstreams/U/{state,weight,wait-drained,wait-up}
+        int n = path.size();
+        if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("status")) {
+            allow(method, "GET");
+            send(resp, Reply.ok(status()));
+            return;
+        }
+        if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("config")) {
+            allow(method, "GET");
+            send(resp, Reply.ok(configInfo()));
+            return;
+        }
+        if (n == 3 && path.get(0).equals("v1") && path.get(1).equals("pools")) {
+            allow(method, "GET");
+            send(resp, Reply.ok(pool(lookupPool(path.get(2)))));
+            return;
+        }
+        if ((n == 5 || n == 6) && path.get(0).equals("v1") && path.get(1).equals("pools") && path.get(3).equals("upstreams")) {
+            Upstream u = lookup(path.get(2), path.get(4));
+            if (n == 5) {
+                allow(method, "GET");
+                send(resp, Reply.ok(upstream(u)));
+                return;
+            }
+            allow(method, "POST");
+            Map<String, Object> body = body(req);
+            switch (path.get(5)) {
+                case "state" -> {
+                    AdminState s = state(body);
+                    only(body, "state");
+                    kodiak.setAdminState(u, s);
+                    send(resp, Reply.ok(upstream(u)));
+                }
+                case "weight" -> {
+                    int w = weight(body);
+                    only(body, "weight");
+                    kodiak.setWeight(u, w);
+                    send(resp, Reply.ok(upstream(u)));
+                }
+                case "wait-drained" -> {
+                    Duration timeout = timeout(body);
+                    only(body, "timeout");
+                    if (u.adminState() == AdminState.READY && !u.adminOut()) {
+                        throw new Refused(409, u.pool() + "/" + u.name() + " is ready: drain it first (state drain or maint)");
+                    }
+                    waitDrained(u, timeout, resp);
+                }
+                case "wait-up" -> {
+                    Duration timeout = timeout(body);
+                    only(body, "timeout");
+                    if (u.adminOut()) {
+                        throw new Refused(409, u.pool() + "/" + u.name() + " is " + u.state() + " by the operator: set it ready first");
+                    }
+                    waitUp(u, timeout, resp);
+                }
+                default -> throw new Refused(404, "no such action \"" + path.get(5)
+                        + "\" (expected state, weight, wait-drained or wait-up)");
+            }
+            return;
+        }
+        throw new Refused(404, "no such endpoint: " + req.getRequestURI() + " (see docs/admin-api.md)");
+    }
+
+    private void authorize(Request req, boolean change) throws Refused {
+        if (!change && openReads) {
+            return;
+        }
+        String h = req.getHeader("Authorization");
+        if (h == null || h.isBlank()) {
+            throw new Refused(401, (change ? "changes" : "requests on a non-loopback address")
+                    + " need a bearer token: Authorization: Bearer TOKEN (kodiak ctl sends KODIAK_ADMIN_TOKEN)");
+        }
+        String given = h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).trim() : "";
+        if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
+            throw new Refused(403, "wrong token");
+        }
+    }
+
+    private static void allow(String method, String allowed) throws Refused {
+        if (!method.equals(allowed) && !(allowed.equals("GET") && method.equals("HEAD"))) {
+            throw new Refused(405, "method " + method + " is not allowed here (use " + allowed + ")");
+        }
+    }
+
+    private static List<String> segments(String uri) throws Refused {
+        List<String> out = new ArrayList<>();
+        for (String s : uri.split("/")) {
+            if (s.isEmpty()) {
+                continue;
+            }
+            try {
+                out.add(URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                throw new Refused(400, "malformed percent-encoding in the path: " + s);
+            }
+        }
+        return out;
+    }
+
+    private PoolRuntime lookupPool(String name) throws Refused {
+        try {
+            return kodiak.pool(name);
+        } catch (IllegalArgumentException e) {
+            throw new Refused(404, "no pool named \"" + name + "\" (pools: "
+                    + String.join(", ", kodiak.pools().stream().map(PoolRuntime::name).toList()) + ")");
+        }
+    }
+
+    private Upstream lookup(String pool, String upstream) throws Refused {
+        try {
+            return kodiak.upstream(pool, upstream);
+        } catch (IllegalArgumentException e) {
+            throw new Refused(404, e.getMessage());
+        }
+    }
+
+    // ------------------------------------------------------------------ request bodies
+
+    private static Map<String, Object> body(Request req) throws Refused {
+        if (req.getHeader("Upgrade") != null) {
+            // Grizzly hands the body of an upgrade request (the JDK client's h2c) to the upgraded
+            // protocol, so it would never arrive here: say so at once instead of timing out.
+            throw new Refused(400, "protocol upgrades (" + req.getHeader("Upgrade") + ") are not supported: send HTTP/1.1 without Upgrade");
+        }
+        String ct = req.getContentType();
+        if (ct != null && !ct.isBlank() && !ct.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+            throw new Refused(415, "the body must be JSON (Content-Type: application/json), not " + ct);
+        }
+        byte[] bytes;
+        try (InputStream in = req.getInputStream()) {
+            bytes = in.readNBytes(MAX_BODY + 1);
+        } catch (IOException e) {
+            throw new Refused(400, "cannot read the body: " + e.getMessage());
+        }
+        if (bytes.length > MAX_BODY) {
+            throw new Refused(413, "the body is larger than " + MAX_BODY + " bytes");
+        }
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        if (text.isBlank()) {
+            return Map.of();
+        }
+        Object v;
+        try {
+            v = Json.parse(text);
+        } catch (Json.ParseException e) {
+            throw new Refused(400, "malformed JSON: " + e.getMessage());
+        }
+        if (!(v instanceof Map<?, ?> m)) {
+            throw new Refused(400, "the body must be a JSON object, e.g. {\"state\": \"drain\"}");
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> map = (Map<String, Object>) m;
+        return map;
+    }
+
+    private static void only(Map<String, Object> body, String... keys) throws Refused {
+        List<String> allowed = List.of(keys);
+        for (String k : body.keySet()) {
+            if (!allowed.contains(k)) {
+                throw new Refused(400, "unknown field \"" + k + "\" (expected " + String.join(", ", allowed) + ")");
+            }
+        }
+    }
+
+    private static AdminState state(Map<String, Object> body) throws Refused {
+        Object s = body.get("state");
+        if (!(s instanceof String text)) {
+            throw new Refused(400, s == null ? "missing field \"state\" (ready, drain or maint)"
+                    : "\"state\" must be a string: ready, drain or maint");
+        }
+        try {
+            return AdminState.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new Refused(400, e.getMessage());
+        }
+    }
+
+    private static int weight(Map<String, Object> body) throws Refused {
+        if (!body.containsKey("weight")) {
+            throw new Refused(400, "missing field \"weight\" (0-1000, or null for the configured weight)");
+        }
+        Object w = body.get("weight");
+        if (w == null) {
+            return -1;
+        }
+        if (!(w instanceof Long l) || l < 0 || l > 1000) {
+            throw new Refused(400, "\"weight\" must be an integer 0-1000 (0 drains), or null for the configured weight; got " + Json.write(w));
+        }
+        return (int) (long) l;
+    }
+
+    private static Duration timeout(Map<String, Object> body) throws Refused {
+        Object t = body.get("timeout");
+        if (t == null) {
+            return DEFAULT_WAIT;
+        }
+        Duration d;
+        try {
+            d = t instanceof String s ? Values.duration(s) : null;
+        } catch (IllegalArgumentException e) {
+            d = null;
+        }
+        if (d == null || d.isNegative() || d.isZero() || d.compareTo(MAX_WAIT) > 0) {
+            throw new Refused(400, "\"timeout\" must be a duration such as \"60s\" or \"500ms\", at most 1h; got " + Json.write(t));
+        }
+        return d;
+    }
+
+    // ------------------------------------------------------------------ waits
+
+    /** Answers once {@code u} has nothing in flight, or after {@code timeout} with the count still in flight. */
+    private void waitDrained(Upstream u, Duration timeout, Response resp) throws Refused {
+        long start = System.nanoTime();
+        hold(resp, u.whenIdle().copy().orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS), (done, t) -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("drained", done);
+            m.put("in_flight", u.inFlight());
+            m.put("waited_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+            m.put("upstream", upstream(u));
+            return Reply.ok(m);
+        });
+    }
+
+    /** Answers once {@code u} is UP (its check passed), or after {@code timeout}. */
+    private void waitUp(Upstream u, Duration timeout, Response resp) throws Refused {
+        long start = System.nanoTime();
+        CompletableFuture<Void> up = new CompletableFuture<>();
+        ScheduledFuture<?> poll = timer.scheduleAtFixedRate(() -> {
+            if (u.available() || u.adminOut()) {
+                up.complete(null);
+            }
+        }, 0, UP_POLL.toMillis(), TimeUnit.MILLISECONDS);
+        up.whenComplete((v, t) -> poll.cancel(false));
+        hold(resp, up.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS), (done, t) -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("up", u.available());
+            m.put("waited_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+            m.put("upstream", upstream(u));
+            return Reply.ok(m);
+        });
+    }
+
+    private interface Answer {
+        Reply reply(boolean done, Throwable failure);
+    }
+
+    /** Suspends {@code resp} until {@code f} completes (a timeout counts as not done) and answers on the timer thread. */
+    private void hold(Response resp, CompletableFuture<Void> f, Answer answer) throws Refused {
+        if (!waiters.tryAcquire()) {
+            throw new Refused(503, "too many waits at once (" + MAX_WAITERS + ")");
+        }
+        resp.suspend();
+        f.whenCompleteAsync((v, t) -> {
+            try {
+                boolean done = t == null;
+                if (t != null && !(t instanceof TimeoutException)) {
+                    send(resp, Reply.error(500, t.toString()));
+                } else {
+                    send(resp, answer.reply(done, t));
+                }
+            } finally {
+                waiters.release();
+                resp.resume();
+            }
+        }, timer);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    private Map<String, Object> status() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("kodiak", configInfo());
+        List<Object> pools = new ArrayList<>();
+        for (PoolRuntime p : kodiak.pools()) {
+            pools.add(pool(p));
+        }
+        m.put("pools", pools);
+        return m;
+    }
+
+    private Map<String, Object> configInfo() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("config_version", kodiak.config().version());
+        m.put("config_file", kodiak.config().source() == null ? null : kodiak.config().source().toAbsolutePath().toString());
+        m.put("started_at", kodiak.startedAt().toString());
+        Path sf = kodiak.config().admin().stateFile();
+        m.put("state_file", sf == null ? null : sf.toString());
+        return m;
+    }
+
+    private Map<String, Object> pool(PoolRuntime p) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", p.name());
+        m.put("strategy", p.config().strategy().configName());
+        PoolRuntime.Selection s = p.selection();
+        m.put("available", s.members().stream().filter(Upstream::available).count());
+        m.put("panic", s.panic());
+        m.put("queued", kodiak.queued(p.name()));
+        List<Object> ups = new ArrayList<>();
+        for (Upstream u : p.upstreams()) {
+            ups.add(upstream(u));
+        }
+        m.put("upstreams", ups);
+        return m;
+    }
+
+    private Map<String, Object> upstream(Upstream u) {
+        PoolRuntime p = kodiak.pool(u.pool());
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("pool", u.pool());
+        m.put("name", u.name());
+        m.put("address", u.hostPort());
+        m.put("state", u.state());
+        m.put("reasons", u.stateReasons());
+        m.put("admin_state", u.adminState().apiName());
+        boolean checked = p.config().healthCheck().type() != io.kodiak.config.HealthCheckConfig.Type.NONE
+                && u.adminState() != AdminState.MAINT;
+        m.put("health", checked ? (u.healthy() ? "up" : "down") : "unchecked");
+        m.put("ejected", u.ejected());
+        m.put("node_state", u.nodeDrain() ? "drain" : "ready");
+        m.put("weight", u.weight());
+        m.put("configured_weight", u.configuredWeight());
+        m.put("effective_weight", u.adminOut() ? 0.0 : u.effectiveWeight() / (double) Upstream.WEIGHT_SCALE);
+        m.put("slow_start", u.slowStarting());
+        m.put("in_flight", u.inFlight());
+        m.put("max_connections", u.maxConnections());
+        m.put("idle_connections", kodiak.idleConnections(u));
+        m.put("requests", u.requests());
+        m.put("failures", u.failures());
+        Upstream.CheckRecord c = u.lastCheck();
+        if (c == null) {
+            m.put("last_check", null);
+        } else {
+            Map<String, Object> cm = new LinkedHashMap<>();
+            cm.put("passed", c.passed());
+            cm.put("detail", c.detail());
+            cm.put("at", Instant.ofEpochMilli(c.epochMillis()).toString());
+            m.put("last_check", cm);
+        }
+        return m;
+    }
+
+    private static void send(Response resp, Reply r) {
+        byte[] body = (Json.writePretty(r.body()) + "\n").getBytes(StandardCharsets.UTF_8);
+        resp.setStatus(r.status());
+        resp.setContentType("application/json");
+        resp.setCharacterEncoding("utf-8");
+        resp.setHeader("Cache-Control", "no-store");
+        if (r.status() == 401) {
+            resp.setHeader("WWW-Authenticate", "Bearer realm=\"kodiak\"");
+        }
+        resp.setContentLength(body.length);
+        try {
+            resp.getOutputStream().write(body);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

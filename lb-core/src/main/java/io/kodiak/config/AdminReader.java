@@ -1,0 +1,62 @@
+package io.kodiak.config;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Reads the {@code admin} section. Without one: {@code 127.0.0.1:9090} and the state file next to the config. */
+final class AdminReader {
+    private static final List<String> KEYS = List.of("listen", "token", "state-file");
+    /** Shorter tokens are too easy to guess for something that can drain a whole pool. */
+    static final int MIN_TOKEN_LENGTH = 16;
+
+    private final Path configFile;
+
+    AdminReader(Path configFile) {
+        this.configFile = configFile;
+    }
+
+    AdminConfig read(ConfigNode node) throws ConfigException {
+        Path stateFile = AdminConfig.defaultStateFile(configFile);
+        if (node == null) {
+            return new AdminConfig(AdminConfig.DEFAULT_LISTEN, null, stateFile);
+        }
+        ConfigMapping m = node.mapping(KEYS);
+        InetSocketAddress listen = AdminConfig.DEFAULT_LISTEN;
+        ConfigNode l = m.get("listen");
+        if (l != null) {
+            String text = l.string();
+            listen = text.equals("off") ? null : l.parse("host:port or off", Values::listenAddress);
+        }
+        String token = null;
+        ConfigNode t = m.get("token");
+        if (t != null) {
+            token = t.string();
+            String problem = tokenProblem(token);
+            if (problem != null) {
+                throw t.error(problem);
+            }
+        }
+        ConfigNode s = m.get("state-file");
+        if (s != null) {
+            String text = s.string();
+            stateFile = text.equals("off") ? null : configFile.toAbsolutePath().resolveSibling(text).normalize();
+        }
+        if (listen != null && token == null && !listen.getAddress().isLoopbackAddress() && System.getenv("KODIAK_ADMIN_TOKEN") == null) {
+            throw (l != null ? l : node).error(listen.getHostString() + " is not a loopback address: the admin API "
+                    + "would be open to the network, so it needs admin.token (or KODIAK_ADMIN_TOKEN)");
+        }
+        return new AdminConfig(listen, token, stateFile);
+    }
+
+    /** @return why {@code token} cannot be a bearer token, or {@code null} if it can */
+    static String tokenProblem(String token) {
+        if (token.length() < MIN_TOKEN_LENGTH) {
+            return "the token must be at least " + MIN_TOKEN_LENGTH + " characters";
+        }
+        if (!token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            return "the token must be printable ASCII without spaces";
+        }
+        return null;
+    }
+}
