@@ -2,6 +2,8 @@ package io.kodiak;
 
 import io.kodiak.admin.AdminServer;
 import io.kodiak.admin.StateFile;
+import io.kodiak.config.ConfigException;
+import io.kodiak.config.ConfigLoader;
 import io.kodiak.config.KodiakConfig;
 import io.kodiak.proxy.ProxyServer;
 import io.kodiak.upstream.AdminState;
@@ -23,14 +25,12 @@ import java.util.logging.Logger;
  */
 public final class Kodiak implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Kodiak.class.getName());
-    private final KodiakConfig config;
     private final ProxyServer server;
     private final StateFile stateFile;
     private final Instant startedAt = Instant.now();
     private volatile AdminServer admin;
 
-    private Kodiak(KodiakConfig config, ProxyServer server, StateFile stateFile) {
-        this.config = config;
+    private Kodiak(ProxyServer server, StateFile stateFile) {
         this.server = server;
         this.stateFile = stateFile;
     }
@@ -45,7 +45,7 @@ public final class Kodiak implements AutoCloseable {
         StateFile sf = config.admin().stateFile() == null ? null : new StateFile(config.admin().stateFile());
         List<StateFile.Entry> saved = sf == null ? List.of() : sf.read();
         ProxyServer server = ProxyServer.start(config, pools -> StateFile.apply(saved, pools));
-        Kodiak k = new Kodiak(config, server, sf);
+        Kodiak k = new Kodiak(server, sf);
         if (config.admin().enabled()) {
             try {
                 k.admin = AdminServer.start(k, config.admin());
@@ -57,8 +57,46 @@ public final class Kodiak implements AutoCloseable {
         return k;
     }
 
+    /** The configuration in force: the one started with, or the last one a reload applied. */
     public KodiakConfig config() {
-        return config;
+        return server.config();
+    }
+
+    /**
+     * What a reload did.
+     *
+     * @param version the configuration version now in force
+     * @param changes one line per change; empty if the file said what was running already
+     * @param notes   what the reload did not apply (the admin section needs a restart)
+     */
+    public record Reload(String version, List<String> changes, List<String> notes) {
+    }
+
+    /**
+     * Reads the configuration file again and applies it without closing client connections or
+     * failing requests in flight ({@link ProxyServer#reload}). A file that does not validate, or a
+     * new listener address that cannot be bound, changes nothing. Reloads run one at a time.
+     *
+     * @throws ConfigException naming the file, the key and the problem; the running config stays
+     * @throws IOException     if a new listener address cannot be bound; the running config stays
+     */
+    public synchronized Reload reload() throws ConfigException, IOException {
+        KodiakConfig running = server.config();
+        if (running.source() == null) {
+            throw new ConfigException("this Kodiak runs a built-in configuration (demo or quick mode): there is no file to reload");
+        }
+        KodiakConfig next = ConfigLoader.load(running.source());
+        List<String> notes = new java.util.ArrayList<>();
+        if (!next.admin().equals(running.admin())) {
+            notes.add("admin: changes to the admin section take effect at the next start; the admin API stays as it is");
+            next = next.withAdmin(running.admin());
+        }
+        List<String> changes = server.reload(next);
+        LOG.info(() -> "reloaded " + running.origin() + ": version " + running.version() + " -> " + server.config().version()
+                + (changes.isEmpty() ? ", nothing changed" : "\n  " + String.join("\n  ", changes)));
+        notes.forEach(LOG::warning);
+        saveState(); // removed upstreams leave the state file
+        return new Reload(server.config().version(), changes, notes);
     }
 
     /** When this Kodiak started. */

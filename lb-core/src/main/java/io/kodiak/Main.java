@@ -36,9 +36,6 @@ import java.util.stream.Collectors;
  * --to}, {@code ctl}. Errors are one clear line on stderr and a non-zero exit, never a stack trace.
  */
 public final class Main {
-    /** How long SIGTERM waits for requests in flight. */
-    static final Duration GRACE = Duration.ofSeconds(Long.getLong("kodiak.grace.seconds", 15));
-
     private Main() {
     }
 
@@ -120,7 +117,12 @@ public final class Main {
         throw new ConfigException("missing -c FILE");
     }
 
-    /** Starts Kodiak, prints one line per listener and pool, and serves until SIGTERM. */
+    /**
+     * Starts Kodiak, prints one line per listener and pool, and serves until SIGTERM or SIGINT:
+     * then it stops accepting, lets requests in flight finish within {@code shutdown-grace}, and
+     * exits (0 if all finished, 1 if some were cut off); a second SIGTERM exits at once. SIGHUP
+     * reloads the configuration file.
+     */
     static void serve(KodiakConfig config, PrintStream out) throws IOException {
         serve(config, out, () -> { });
     }
@@ -129,17 +131,48 @@ public final class Main {
         Kodiak k = Kodiak.start(config);
         describe(k, out);
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.err.println("kodiak: stopping (grace " + GRACE.toSeconds() + "s)");
-            boolean clean = k.shutdown(GRACE);
-            afterStop.run();
-            System.err.println(clean ? "kodiak: stopped" : "kodiak: stopped; some requests did not finish in time");
-            stopped.countDown();
-        }, "kodiak-shutdown"));
+        java.util.concurrent.atomic.AtomicInteger stops = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean clean = new java.util.concurrent.atomic.AtomicBoolean();
+        sun.misc.SignalHandler stop = signal -> {
+            if (stops.incrementAndGet() > 1) {
+                System.err.println("kodiak: SIG" + signal.getName() + " again: exiting now");
+                Runtime.getRuntime().halt(1);
+            }
+            Thread t = new Thread(() -> {
+                java.time.Duration grace = k.config().shutdownGrace();
+                System.err.println("kodiak: SIG" + signal.getName() + ": stopping (grace " + grace.toMillis() / 1000.0
+                        + " s; send it again to exit at once)");
+                clean.set(k.shutdown(grace));
+                afterStop.run();
+                System.err.println(clean.get() ? "kodiak: stopped" : "kodiak: stopped; some requests did not finish in time");
+                stopped.countDown();
+            }, "kodiak-shutdown");
+            t.start();
+        };
+        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), stop);
+        sun.misc.Signal.handle(new sun.misc.Signal("INT"), stop);
+        if (config.source() != null) {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> new Thread(() -> reload(k), "kodiak-reload").start());
+        }
         try {
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        System.exit(clean.get() ? 0 : 1);
+    }
+
+    /** SIGHUP: reload, and say what happened on stderr; a rejected file leaves the running config. */
+    private static void reload(Kodiak k) {
+        try {
+            Kodiak.Reload r = k.reload();
+            System.err.println("kodiak: reloaded: version " + r.version() + (r.changes().isEmpty() ? ", no changes"
+                    : "\n  " + String.join("\n  ", r.changes())));
+            r.notes().forEach(n -> System.err.println("kodiak: " + n));
+        } catch (ConfigException | IOException e) {
+            System.err.println("kodiak: reload rejected, still running version " + k.config().version() + ": " + e.getMessage());
+        } catch (RuntimeException e) {
+            System.err.println("kodiak: reload failed, still running version " + k.config().version() + ": " + e);
         }
     }
 

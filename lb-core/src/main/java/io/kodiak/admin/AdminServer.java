@@ -213,6 +213,12 @@ public final class AdminServer implements AutoCloseable {
             send(resp, Reply.ok(configInfo()));
             return;
         }
+        if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("reload")) {
+            allow(method, "POST");
+            only(body(req));
+            send(resp, Reply.ok(reload()));
+            return;
+        }
         if (n == 3 && path.get(0).equals("v1") && path.get(1).equals("pools")) {
             allow(method, "GET");
             send(resp, Reply.ok(pool(lookupPool(path.get(2)))));
@@ -314,6 +320,24 @@ public final class AdminServer implements AutoCloseable {
             return kodiak.upstream(pool, upstream);
         } catch (IllegalArgumentException e) {
             throw new Refused(404, e.getMessage());
+        }
+    }
+
+    private Map<String, Object> reload() throws Refused {
+        String running = kodiak.config().version();
+        try {
+            Kodiak.Reload r = kodiak.reload();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("reloaded", true);
+            m.put("previous_version", running);
+            m.put("config_version", r.version());
+            m.put("changes", r.changes());
+            m.put("notes", r.notes());
+            return m;
+        } catch (io.kodiak.config.ConfigException e) {
+            throw new Refused(400, "the configuration was rejected, version " + running + " keeps running: " + e.getMessage());
+        } catch (IOException e) {
+            throw new Refused(409, "the reload could not be applied, version " + running + " keeps running: " + e.getMessage());
         }
     }
 

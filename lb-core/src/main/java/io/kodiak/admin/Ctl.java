@@ -86,6 +86,7 @@ public final class Ctl {
                   ready POOL UPSTREAM [--wait] [--timeout D] back in rotation (slow start); --wait: until it is UP
                   weight POOL UPSTREAM N|configured          set the weight (0 drains), or go back to the configured one
                   wait-drained POOL UPSTREAM [--timeout D]   wait until nothing is in flight on a drained upstream
+                  reload                                     re-read the config file and apply it (as SIGHUP); a bad file changes nothing
                   version                                    the running configuration's version
                 UPSTREAM is a name or host:port. The admin address comes from --admin, KODIAK_ADMIN, else 127.0.0.1:9090;
                 the token from --token, KODIAK_ADMIN_TOKEN, else the token file Kodiak wrote under ~/.kodiak.
@@ -165,6 +166,7 @@ public final class Ctl {
             case "weight" -> weight(arity(rest, 3, 3, "weight POOL UPSTREAM N|configured"));
             case "wait-drained" -> waitDrained(arity(rest, 2, 2, "wait-drained POOL UPSTREAM"));
             case "version" -> version(arity(rest, 0, 0, "version"));
+            case "reload" -> reload(arity(rest, 0, 0, "reload"));
             default -> throw new UsageException("unknown command '" + cmd + "'");
         };
     }
@@ -338,6 +340,24 @@ public final class Ctl {
             out.println(Json.writePretty(u));
         } else {
             out.println(name(u) + ": weight " + weightText(u) + " (now " + str(u.get("state")) + ")");
+        }
+        return OK;
+    }
+
+    private int reload(List<String> rest) throws Failure {
+        Map<String, Object> r = post("/v1/reload", Map.of(), Duration.ofSeconds(30));
+        if (json) {
+            out.println(Json.writePretty(r));
+            return OK;
+        }
+        List<Object> changes = list(r.get("changes"));
+        out.println("reloaded: version " + str(r.get("previous_version")) + " -> " + str(r.get("config_version"))
+                + (changes.isEmpty() ? ", no changes" : ""));
+        for (Object c : changes) {
+            out.println("  " + str(c));
+        }
+        for (Object n : list(r.get("notes"))) {
+            err.println("kodiak ctl: note: " + str(n));
         }
         return OK;
     }

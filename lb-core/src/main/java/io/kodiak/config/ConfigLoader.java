@@ -38,7 +38,7 @@ import java.util.Map;
  * <p>Stateless and thread-safe.
  */
 public final class ConfigLoader {
-    private static final List<String> TOP_KEYS = List.of("listeners", "pools", "admin");
+    private static final List<String> TOP_KEYS = List.of("listeners", "pools", "admin", "shutdown-grace");
 
     private ConfigLoader() {
     }
@@ -89,7 +89,14 @@ public final class ConfigLoader {
                 }
             }
         }
-        return new KodiakConfig(nameForMessages, listeners, pools, admin, version(yaml));
+        java.time.Duration grace = KodiakConfig.DEFAULT_SHUTDOWN_GRACE;
+        if (top.get("shutdown-grace") != null) {
+            grace = top.get("shutdown-grace").duration();
+            if (grace.isNegative() || grace.compareTo(java.time.Duration.ofHours(1)) > 0) {
+                throw top.get("shutdown-grace").error("must be between 0s and 1h");
+            }
+        }
+        return new KodiakConfig(nameForMessages, listeners, pools, admin, version(yaml), grace);
     }
 
     /** The first 12 hex digits of the SHA-256 of the file's text: which config is running. */

@@ -56,7 +56,7 @@ final class ClientSession {
     private int pauseReasons;
     private boolean processing;
     private boolean reprocess;
-    private boolean closeWhenIdle;
+    private volatile boolean closeWhenIdle;
     private volatile long deadline;
     private int deadlineKind;
 
@@ -403,6 +403,11 @@ final class ClientSession {
     }
 
     /** Shutdown: close now if idle, otherwise after the exchange in flight. */
+    /** Whether this connection closes after the current exchange (shutdown, or its listener is gone). */
+    boolean closingWhenIdle() {
+        return closeWhenIdle;
+    }
+
     synchronized void closeWhenIdle() {
         closeWhenIdle = true;
         if (state == State.IDLE) {

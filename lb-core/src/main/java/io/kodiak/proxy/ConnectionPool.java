@@ -9,11 +9,17 @@ import java.util.ArrayDeque;
  * Thread-safe; the lock is held only to move a connection in or out.
  */
 final class ConnectionPool {
-    private final int maxIdle;
-    private final long idleTimeoutNanos;
+    private volatile int maxIdle;
+    private volatile long idleTimeoutNanos;
     private final ArrayDeque<UpstreamConnection> idle = new ArrayDeque<>();
 
     ConnectionPool(int maxIdle, long idleTimeoutNanos) {
+        this.maxIdle = maxIdle;
+        this.idleTimeoutNanos = idleTimeoutNanos;
+    }
+
+    /** A reload changed the limits; connections over the new max-idle age out as they go idle. */
+    void reconfigure(int maxIdle, long idleTimeoutNanos) {
         this.maxIdle = maxIdle;
         this.idleTimeoutNanos = idleTimeoutNanos;
     }

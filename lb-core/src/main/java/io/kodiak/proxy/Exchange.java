@@ -677,7 +677,7 @@ final class Exchange implements Spool.Listener {
             case LENGTH -> ClientFraming.LENGTH;
             case CHUNKED, CLOSE -> req.versionMinor() == 1 ? ClientFraming.CHUNKED : ClientFraming.CLOSE;
         };
-        keepAlive = req.keepAlive() && framing != ClientFraming.CLOSE && bodyComplete && !ctx.stopping();
+        keepAlive = req.keepAlive() && framing != ClientFraming.CLOSE && bodyComplete && !ctx.stopping() && !s.closingWhenIdle();
         Bytes head = ResponseEncoder.encode(resp, s.config.serverHeader(), framing, length, keepAlive,
                 req.versionMinor(), false);
         clientHead = Buffers.wrap(s.connection.getMemoryManager(), head.array(), 0, head.length());

@@ -233,8 +233,69 @@ final class HealthChecks implements AutoCloseable {
         });
     }
 
+    /** A reload added {@code pool}: its outlier detector starts, and its checks (scheduler thread). */
+    void addPool(PoolRuntime pool) {
+        pool.outliers().start(this::schedule, u -> offerSlots(pool, u));
+        for (Upstream u : pool.upstreams()) {
+            startChecks(pool, u, pool.config().healthCheck().policy());
+        }
+    }
+
+    /** A reload removed {@code pool}: its checks stop (scheduler thread); requests in flight finish. */
+    void removePool(PoolRuntime pool) {
+        for (Upstream u : pool.upstreams()) {
+            checker.remove(u);
+            poolOf.remove(u);
+        }
+    }
+
+    /**
+     * A reload changed {@code pool} in place (scheduler thread): removed upstreams lose their
+     * checks, added ones get them as at start, and if the check itself changed, the kept ones are
+     * checked the new way from the health they have (so a reload neither floods nor loses a
+     * DOWN upstream).
+     */
+    void reconfigured(PoolRuntime pool, HealthCheckConfig before, PoolRuntime.Change change) {
+        for (Upstream u : change.removed()) {
+            checker.remove(u);
+            poolOf.remove(u);
+        }
+        HealthCheckConfig hc = pool.config().healthCheck();
+        if (!hc.equals(before)) {
+            for (Upstream u : change.kept()) {
+                checker.remove(u);
+                if (hc.type() == HealthCheckConfig.Type.NONE) {
+                    u.setHealthy(true); // no check: up, as at start
+                } else {
+                    startChecks(pool, u, hc.policy().withInitialState(u.healthy() ? InitialState.FULLY_UP : InitialState.FULLY_DOWN));
+                }
+            }
+        }
+        for (Upstream u : change.added()) {
+            startChecks(pool, u, hc.policy());
+        }
+        pool.refresh();
+        answerQueueIfEmpty(pool);
+        for (Upstream u : pool.selection().members()) {
+            offerSlots(pool, u);
+        }
+    }
+
+    private void startChecks(PoolRuntime pool, Upstream u, io.kodiak.health.HealthCheckPolicy policy) {
+        HealthCheckConfig hc = pool.config().healthCheck();
+        poolOf.put(u, pool);
+        if (hc.type() == HealthCheckConfig.Type.NONE || u.adminState() == AdminState.MAINT) {
+            return;
+        }
+        try {
+            checker.add(u, probe(hc, u), policy);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot start the checks of " + pool.name() + "/" + u.name(), e);
+        }
+    }
+
     /** Runs {@code task} on the scheduler thread and waits for it; its exception is the caller's. */
-    private void onScheduler(Runnable task) {
+    void onScheduler(Runnable task) {
         try {
             scheduler.submit(task).get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {

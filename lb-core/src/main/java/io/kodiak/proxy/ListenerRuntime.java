@@ -6,15 +6,25 @@ import io.kodiak.upstream.PoolRuntime;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A listener as it runs: its configuration, its routes, and its open connection count. */
+/**
+ * A listener as it runs: its configuration, its routes, and its open connection count. A reload
+ * that keeps the listener's address replaces the configuration and routes in place: requests
+ * route by the new routes at once, and new connections take the new timeouts and limits (open
+ * ones keep theirs).
+ */
 final class ListenerRuntime {
-    final ListenerConfig config;
-    final Router router;
+    volatile ListenerConfig config;
+    volatile Router router;
     final AtomicInteger connections = new AtomicInteger();
 
     ListenerRuntime(ListenerConfig config, Map<String, PoolRuntime> pools) {
         this.config = config;
         this.router = new Router(config.routes(), pools);
+    }
+
+    void update(ListenerConfig next, Map<String, PoolRuntime> pools) {
+        this.router = new Router(next.routes(), pools);
+        this.config = next;
     }
 
     @Override

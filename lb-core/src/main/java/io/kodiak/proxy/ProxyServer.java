@@ -4,6 +4,7 @@ import io.kodiak.buffer.SpoolIo;
 import io.kodiak.config.KodiakConfig;
 import io.kodiak.config.ListenerConfig;
 import io.kodiak.config.PoolConfig;
+import io.kodiak.config.UpstreamConfig;
 import io.kodiak.upstream.AdminState;
 import io.kodiak.upstream.PoolRuntime;
 import io.kodiak.upstream.Upstream;
@@ -19,7 +20,8 @@ import org.glassfish.grizzly.strategies.SameThreadIOStrategy;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.IdentityHashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -35,14 +37,21 @@ import java.util.stream.Stream;
  * on the selector thread that read it, with no hand-off to a worker pool.
  */
 public final class ProxyServer implements AutoCloseable {
-    private final KodiakConfig config;
+    private volatile KodiakConfig config;
     private final TCPNIOTransport transport;
     private final ProxyContext ctx;
     private final SpoolIo spoolIo;
     private final TimeoutSweeper sweeper;
     private final HealthChecks healthChecks;
-    private final Map<String, PoolRuntime> pools = new LinkedHashMap<>();
-    private final Map<String, TCPNIOServerConnection> servers = new LinkedHashMap<>();
+    /** By name, in configuration order; replaced as a whole by a reload. */
+    private volatile Map<String, PoolRuntime> pools;
+    /** Listeners by name with their server connections; changed only under this object's lock. */
+    private final Map<String, Bound> listeners = new java.util.concurrent.ConcurrentHashMap<>();
+    private final SplittableRandom seeds = new SplittableRandom();
+
+    /** A listener as bound: its runtime and its server connection. */
+    private record Bound(ListenerRuntime runtime, TCPNIOServerConnection server) {
+    }
 
     private ProxyServer(KodiakConfig config, LongSupplier nanoTime, Consumer<Map<String, PoolRuntime>> restore) throws IOException {
         this.config = config;
@@ -60,20 +69,18 @@ public final class ProxyServer implements AutoCloseable {
         TCPNIOConnectorHandler connector = TCPNIOConnectorHandler.builder(transport).processor(upstreamChain).build();
         transport.setNIOChannelDistributor(new AffinityDistributor(transport, upstreamChain));
 
-        SplittableRandom seeds = new SplittableRandom();
-        Map<Upstream, ConnectionPool> connectionPools = new IdentityHashMap<>();
-        Map<PoolRuntime, WaitQueue> queues = new IdentityHashMap<>();
+        // Concurrent: a reload adds and removes entries while selector threads read them.
+        Map<Upstream, ConnectionPool> connectionPools = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<PoolRuntime, WaitQueue> queues = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<String, PoolRuntime> byName = new LinkedHashMap<>();
         for (PoolConfig pc : config.pools().values()) {
             PoolRuntime p = new PoolRuntime(pc, seeds.split());
-            pools.put(pc.name(), p);
-            queues.put(p, new WaitQueue(pc.queue().maxLength(), p));
-            for (Upstream u : p.upstreams()) {
-                connectionPools.put(u, new ConnectionPool(pc.connections().maxIdle(),
-                        pc.connections().idleTimeout().toNanos()));
-            }
+            byName.put(pc.name(), p);
+            addPoolParts(p, queues, connectionPools);
         }
+        this.pools = java.util.Collections.unmodifiableMap(byName);
         // Admin states from the state file are in force before the first check and the first request.
-        restore.accept(java.util.Collections.unmodifiableMap(pools));
+        restore.accept(pools);
         // First of the parts with threads, so that nothing else needs stopping if it fails.
         this.healthChecks = new HealthChecks(pools.values(), queues, connectionPools);
         this.spoolIo = new SpoolIo(2);
@@ -110,25 +117,213 @@ public final class ProxyServer implements AutoCloseable {
         return server;
     }
 
-    private void bindAndStart() throws IOException {
-        for (ListenerConfig lc : config.listeners()) {
-            ListenerRuntime lr = new ListenerRuntime(lc, pools);
-            FilterChain chain = FilterChainBuilder.stateless()
-                    .add(new TransportFilter()).add(new ClientFilter(ctx, lr)).build();
-            TCPNIOServerConnection sc;
-            try {
-                sc = transport.bind(lc.address(), 4096);
-            } catch (IOException e) {
-                throw new IOException("listener " + lc.name() + ": cannot listen on " + lc.address() + ": " + e.getMessage(), e);
-            }
-            sc.setProcessor(chain);
-            servers.put(lc.name(), sc);
+    private static void addPoolParts(PoolRuntime p, Map<PoolRuntime, WaitQueue> queues, Map<Upstream, ConnectionPool> connectionPools) {
+        queues.put(p, new WaitQueue(p.config().queue().maxLength(), p));
+        for (Upstream u : p.upstreams()) {
+            connectionPools.put(u, newConnectionPool(p));
         }
+    }
+
+    private static ConnectionPool newConnectionPool(PoolRuntime p) {
+        return new ConnectionPool(p.config().connections().maxIdle(), p.config().connections().idleTimeout().toNanos());
+    }
+
+    private void bindAndStart() throws IOException {
         transport.start();
+        for (ListenerConfig lc : config.listeners()) {
+            listeners.put(lc.name(), bind(new ListenerRuntime(lc, pools)));
+        }
+    }
+
+    /** Binds {@code lr}'s address with its filter chain in place before the first accept. */
+    private Bound bind(ListenerRuntime lr) throws IOException {
+        ListenerConfig lc = lr.config;
+        FilterChain chain = FilterChainBuilder.stateless()
+                .add(new TransportFilter()).add(new ClientFilter(ctx, lr)).build();
+        try {
+            TCPNIOServerConnection sc = org.glassfish.grizzly.nio.transport.TCPNIOBindingHandler.builder(transport)
+                    .processor(chain).build().bind(lc.address(), 4096);
+            return new Bound(lr, sc);
+        } catch (IOException e) {
+            throw new IOException("listener " + lc.name() + ": cannot listen on " + lc.address() + ": " + e.getMessage(), e);
+        }
     }
 
     public Map<String, PoolRuntime> pools() {
         return pools;
+    }
+
+    /** The configuration in force (the last one a reload applied). */
+    public KodiakConfig config() {
+        return config;
+    }
+
+    /**
+     * Applies {@code next} without closing a client connection or failing a request in flight:
+     * pools are changed in place ({@link PoolRuntime#reconfigure}: kept upstreams keep their load
+     * state, admin state and health), added or removed; a listener whose address is unchanged
+     * takes its new routes, timeouts and limits; a listener on a new address is bound first, and
+     * one whose address is gone stops accepting and closes its connections as they go idle. If a
+     * new address cannot be bound, nothing changes.
+     *
+     * @return one line per change, for the log and the admin API
+     * @throws IOException if a new listener address cannot be bound (the old configuration stays)
+     */
+    public synchronized List<String> reload(KodiakConfig next) throws IOException {
+        List<String> changes = new ArrayList<>();
+        Map<String, PoolRuntime> before = pools;
+        Map<String, PoolRuntime> after = new LinkedHashMap<>();
+        List<PoolRuntime> added = new ArrayList<>();
+        for (PoolConfig pc : next.pools().values()) {
+            PoolRuntime p = before.get(pc.name());
+            if (p == null) {
+                p = new PoolRuntime(pc, seeds.split());
+                added.add(p);
+            }
+            after.put(pc.name(), p);
+        }
+        // Parts of new pools first: a new listener may route a request to one at once.
+        for (PoolRuntime p : added) {
+            addPoolParts(p, ctx.queues, ctx.connectionPools);
+        }
+        // A listener is its address: one whose address stays is updated, a new address is bound.
+        Map<InetSocketAddress, Bound> byAddress = new java.util.HashMap<>();
+        for (Bound b : listeners.values()) {
+            byAddress.put(b.runtime().config.address(), b);
+        }
+        Map<String, Bound> nextListeners = new LinkedHashMap<>();
+        List<Bound> newlyBound = new ArrayList<>();
+        try {
+            for (ListenerConfig lc : next.listeners()) {
+                Bound b = byAddress.remove(lc.address());
+                if (b == null) {
+                    b = bind(new ListenerRuntime(lc, after));
+                    newlyBound.add(b);
+                    changes.add("listener " + lc.name() + ": now on " + lc.address().getHostString() + ":" + lc.address().getPort());
+                }
+                nextListeners.put(lc.name(), b);
+            }
+        } catch (IOException | RuntimeException e) {
+            for (Bound b : newlyBound) {
+                transport.unbind(b.server());
+            }
+            for (PoolRuntime p : added) {
+                removePoolParts(p);
+            }
+            throw e;
+        }
+        // Pools, on the health scheduler's thread, so that no health transition interleaves.
+        healthChecks.onScheduler(() -> {
+            for (PoolRuntime p : added) {
+                healthChecks.addPool(p);
+                changes.add("pool " + p.name() + ": added with " + p.upstreams().size() + " upstream(s)");
+            }
+            for (PoolConfig pc : next.pools().values()) {
+                PoolRuntime p = before.get(pc.name());
+                if (p != null) {
+                    reconfigure(p, pc, changes);
+                }
+            }
+            for (PoolRuntime p : before.values()) {
+                if (!after.containsKey(p.name())) {
+                    healthChecks.removePool(p);
+                    for (Upstream u : p.upstreams()) {
+                        retireWhenIdle(u);
+                    }
+                    changes.add("pool " + p.name() + ": removed (requests in flight finish)");
+                }
+            }
+        });
+        for (ListenerConfig lc : next.listeners()) {
+            Bound b = nextListeners.get(lc.name());
+            if (!newlyBound.contains(b)) {
+                if (!b.runtime().config.equals(lc)) {
+                    changes.add("listener " + lc.name() + ": routes and settings updated");
+                }
+                b.runtime().update(lc, after);
+            }
+        }
+        pools = java.util.Collections.unmodifiableMap(after);
+        for (Bound gone : byAddress.values()) {
+            transport.unbind(gone.server());
+            for (ClientSession s : ctx.sessions()) {
+                if (s.listener == gone.runtime()) {
+                    s.closeWhenIdle();
+                }
+            }
+            changes.add("listener " + gone.runtime().config.name() + ": stopped listening on "
+                    + gone.runtime().config.address().getHostString() + ":" + gone.runtime().config.address().getPort()
+                    + " (open connections close when idle)");
+        }
+        listeners.clear();
+        listeners.putAll(nextListeners);
+        config = next;
+        sweeper.period(TimeoutSweeper.periodFor(shortestTimeout(next)));
+        return changes;
+    }
+
+    /** Scheduler thread: {@code p} takes {@code pc}; its connection pools and queue follow. */
+    private void reconfigure(PoolRuntime p, PoolConfig pc, List<String> changes) {
+        PoolConfig was = p.config();
+        PoolRuntime.Change ch = p.reconfigure(pc, u -> ctx.connectionPools.put(u,
+                new ConnectionPool(pc.connections().maxIdle(), pc.connections().idleTimeout().toNanos())));
+        for (Upstream u : ch.added()) {
+            changes.add("pool " + p.name() + ": upstream " + u.name() + " (" + u.hostPort() + ") added");
+        }
+        for (Upstream u : ch.kept()) {
+            ConnectionPool cp = ctx.connectionPools.get(u);
+            if (cp != null) {
+                cp.reconfigure(pc.connections().maxIdle(), pc.connections().idleTimeout().toNanos());
+            }
+        }
+        for (Upstream u : ch.removed()) {
+            retireWhenIdle(u);
+            changes.add("pool " + p.name() + ": upstream " + u.name() + " (" + u.hostPort() + ") removed"
+                    + (u.inFlight() == 0 ? "" : "; its " + u.inFlight() + " request(s) in flight finish"));
+        }
+        for (UpstreamConfig uc : pc.upstreams()) {
+            UpstreamConfig old = was.upstreams().stream().filter(o -> o.name().equals(uc.name()) && o.address().equals(uc.address()))
+                    .findFirst().orElse(null);
+            if (old != null && (old.weight() != uc.weight() || old.maxConnections() != uc.maxConnections())) {
+                changes.add("pool " + p.name() + ": upstream " + uc.name() + " now weight " + uc.weight()
+                        + (uc.maxConnections() == 0 ? "" : ", max-connections " + uc.maxConnections()));
+            }
+        }
+        WaitQueue q = ctx.queues.get(p);
+        q.maxLength(pc.queue().maxLength());
+        healthChecks.reconfigured(p, was.healthCheck(), ch);
+        if (!withoutUpstreams(was).equals(withoutUpstreams(pc))) {
+            changes.add("pool " + p.name() + ": settings changed");
+        }
+    }
+
+    private static PoolConfig withoutUpstreams(PoolConfig c) {
+        return new PoolConfig(c.name(), c.strategy(), List.of(), c.timeouts(), c.connections(), c.buffering(), c.errorPage(),
+                c.latencyDecay(), c.hash(), c.queue(), c.choiceCount(), c.healthCheck(), c.retries(), c.outlierDetection(),
+                c.slowStart(), c.panicThreshold());
+    }
+
+    /** A removed upstream's idle connections close now; its connection pool goes once nothing is in flight. */
+    private void retireWhenIdle(Upstream u) {
+        u.markRemoved();
+        ConnectionPool cp = ctx.connectionPools.get(u);
+        if (cp != null) {
+            cp.closeAll();
+        }
+        u.whenIdle().thenRun(() -> {
+            ConnectionPool gone = ctx.connectionPools.remove(u);
+            if (gone != null) {
+                gone.closeAll();
+            }
+        });
+    }
+
+    /** Undoes {@link #addPoolParts} for a pool that a failed reload never made visible. */
+    private void removePoolParts(PoolRuntime p) {
+        ctx.queues.remove(p);
+        for (Upstream u : p.upstreams()) {
+            ctx.connectionPools.remove(u);
+        }
     }
 
     /**
@@ -166,11 +361,11 @@ public final class ProxyServer implements AutoCloseable {
 
     /** The address a listener is bound to (the real port when the config said port 0). */
     public InetSocketAddress boundAddress(String listener) {
-        TCPNIOServerConnection sc = servers.get(listener);
-        if (sc == null) {
+        Bound b = listeners.get(listener);
+        if (b == null) {
             throw new IllegalArgumentException("no listener named " + listener);
         }
-        return (InetSocketAddress) sc.getLocalAddress();
+        return (InetSocketAddress) b.server().getLocalAddress();
     }
 
     /**
@@ -181,8 +376,8 @@ public final class ProxyServer implements AutoCloseable {
      */
     public boolean shutdown(Duration grace) {
         ctx.stopAccepting();
-        for (TCPNIOServerConnection sc : servers.values()) {
-            transport.unbind(sc);
+        for (Bound b : listeners.values()) {
+            transport.unbind(b.server());
         }
         long deadline = System.nanoTime() + grace.toNanos();
         boolean clean = true;
@@ -242,6 +437,6 @@ public final class ProxyServer implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "ProxyServer" + servers.keySet();
+        return "ProxyServer" + listeners.keySet();
     }
 }

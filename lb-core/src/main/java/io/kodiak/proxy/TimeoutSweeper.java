@@ -19,6 +19,8 @@ final class TimeoutSweeper implements AutoCloseable {
 
     private final ProxyContext ctx;
     private final ScheduledExecutorService timer;
+    private java.util.concurrent.ScheduledFuture<?> task; // guarded by this
+    private long periodNanos; // guarded by this
 
     TimeoutSweeper(ProxyContext ctx, long periodNanos) {
         this.ctx = ctx;
@@ -27,7 +29,19 @@ final class TimeoutSweeper implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        timer.scheduleWithFixedDelay(this::sweepNow, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
+        period(periodNanos);
+    }
+
+    /** Sweeps every {@code nanos} from now on (a reload may have shortened a timeout). */
+    synchronized void period(long nanos) {
+        if (nanos == periodNanos) {
+            return;
+        }
+        if (task != null) {
+            task.cancel(false);
+        }
+        periodNanos = nanos;
+        task = timer.scheduleWithFixedDelay(this::sweepNow, nanos, nanos, TimeUnit.NANOSECONDS);
     }
 
     private void sweepNow() {

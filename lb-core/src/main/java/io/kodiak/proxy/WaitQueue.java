@@ -15,7 +15,7 @@ import java.util.ArrayDeque;
  * <p>Thread-safe: the queue's own lock is held only to move an exchange in or out.
  */
 final class WaitQueue {
-    private final int maxLength;
+    private volatile int maxLength;
     private final PoolRuntime pool;
     private final ArrayDeque<Exchange> waiting = new ArrayDeque<>();
     /** {@code waiting.size()}, readable without the lock: every request's end looks at it. */
@@ -24,6 +24,11 @@ final class WaitQueue {
     WaitQueue(int maxLength, PoolRuntime pool) {
         this.maxLength = maxLength;
         this.pool = pool;
+    }
+
+    /** A reload changed the limit; those already waiting stay. */
+    void maxLength(int n) {
+        maxLength = n;
     }
 
     /** @return false if the queue is full */

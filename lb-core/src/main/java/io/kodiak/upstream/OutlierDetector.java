@@ -40,7 +40,7 @@ public final class OutlierDetector {
     }
 
     private final PoolRuntime pool;
-    private final OutlierConfig config;
+    private volatile OutlierConfig config;
     private final LongSupplier nanoClock;
     private volatile Scheduler scheduler;
     private volatile Consumer<Upstream> onReturn = u -> { };
@@ -60,6 +60,11 @@ public final class OutlierDetector {
     public void start(Scheduler scheduler, Consumer<Upstream> onReturn) {
         this.onReturn = onReturn;
         this.scheduler = scheduler;
+    }
+
+    /** A reload changed the thresholds; ejections under way run their course. */
+    void reconfigure(OutlierConfig next) {
+        this.config = next;
     }
 
     /** A request to {@code u} failed: connect error, reset, timeout, invalid response. */

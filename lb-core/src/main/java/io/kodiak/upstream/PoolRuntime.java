@@ -30,8 +30,9 @@ import java.util.random.RandomGenerator;
  */
 public final class PoolRuntime {
     private static final Logger LOG = Logger.getLogger(PoolRuntime.class.getName());
-    private final PoolConfig config;
-    private final List<Upstream> upstreams;
+    private volatile PoolConfig config;
+    private volatile List<Upstream> upstreams;
+    private final LongSupplier nanoClock;
     /** Draws the seeds of the strategies; used only under {@code this}'s lock (and in the constructor). */
     private final RandomGenerator random;
     private volatile Selection selection;
@@ -60,6 +61,7 @@ public final class PoolRuntime {
     public PoolRuntime(PoolConfig config, RandomGenerator random, LongSupplier nanoClock) {
         this.config = config;
         this.random = random;
+        this.nanoClock = nanoClock;
         List<Upstream> list = new ArrayList<>();
         for (UpstreamConfig u : config.upstreams()) {
             list.add(new Upstream(config.name(), u, nanoClock, config.latencyDecay()));
@@ -86,6 +88,62 @@ public final class PoolRuntime {
         }
         publish(now, next);
         return true;
+    }
+
+    /**
+     * What a reload did to a pool's upstreams.
+     *
+     * @param added   new upstreams (name or address not in the pool before)
+     * @param removed upstreams no longer in the configuration: they take no new request, and those
+     *                in flight finish
+     * @param kept    upstreams carried over with their load state, admin state and health
+     */
+    public record Change(List<Upstream> added, List<Upstream> removed, List<Upstream> kept) {
+    }
+
+    /**
+     * Applies a reloaded configuration of this pool in place, so that requests in flight, the
+     * queue and the upstreams' load state carry over: an upstream with the same name and address
+     * is kept (with its new weight and max-connections), others are added or removed. The
+     * strategy is rebuilt, which may restart a round-robin sequence.
+     *
+     * @param prepare runs for each added upstream before the new selection is published (requests
+     *                may pick it from then on, so its connection pool must exist by then)
+     */
+    public synchronized Change reconfigure(PoolConfig next, java.util.function.Consumer<Upstream> prepare) {
+        if (!next.name().equals(config.name())) {
+            throw new IllegalArgumentException("pool " + next.name() + " is not " + config.name());
+        }
+        java.util.Map<String, Upstream> before = new java.util.LinkedHashMap<>();
+        for (Upstream u : upstreams) {
+            before.put(u.name() + " " + u.hostPort(), u);
+        }
+        List<Upstream> list = new ArrayList<>();
+        List<Upstream> added = new ArrayList<>();
+        List<Upstream> kept = new ArrayList<>();
+        for (UpstreamConfig uc : next.upstreams()) {
+            Upstream u = before.remove(uc.name() + " " + uc.address());
+            if (u != null) {
+                if (u.reconfigure(uc)) {
+                    LOG.info(() -> "pool " + next.name() + "/" + uc.name() + ": the configured weight changed, so the weight set at runtime is dropped");
+                }
+                kept.add(u);
+            } else {
+                u = new Upstream(next.name(), uc, nanoClock, next.latencyDecay());
+                u.observedBy(outliers);
+                prepare.accept(u);
+                added.add(u);
+            }
+            list.add(u);
+        }
+        List<Upstream> removed = List.copyOf(before.values());
+        removed.forEach(Upstream::markRemoved);
+        this.config = next;
+        this.upstreams = List.copyOf(list);
+        retryBudget.reconfigure(next.retries().budgetPercent(), next.retries().minPerSecond());
+        outliers.reconfigure(next.outlierDetection());
+        rebuild();
+        return new Change(List.copyOf(added), removed, List.copyOf(kept));
     }
 
     /**

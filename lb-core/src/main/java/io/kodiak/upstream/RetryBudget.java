@@ -16,8 +16,8 @@ import java.util.function.LongSupplier;
 public final class RetryBudget {
     static final int WINDOW_SECONDS = 10;
 
-    private final int percent;
-    private final int minPerSecond;
+    private int percent; // guarded by this
+    private int minPerSecond; // guarded by this
     private final LongSupplier nanoClock;
     private final long[] requests = new long[WINDOW_SECONDS];
     private final long[] retries = new long[WINDOW_SECONDS];
@@ -29,6 +29,12 @@ public final class RetryBudget {
         this.minPerSecond = minPerSecond;
         this.nanoClock = nanoClock;
         this.second = secondNow();
+    }
+
+    /** A reload changed the budget; the counts of the window carry over. */
+    public synchronized void reconfigure(int percent, int minPerSecond) {
+        this.percent = percent;
+        this.minPerSecond = minPerSecond;
     }
 
     /** A request started (its first attempt). */

@@ -18,7 +18,10 @@ import java.util.function.LongSupplier;
  */
 public final class Upstream {
     private final String pool;
-    private final UpstreamConfig config;
+    /** Replaced by a reload that keeps the upstream (same name and address): weight, max-connections. */
+    private volatile UpstreamConfig config;
+    /** Removed from its pool by a reload: no new requests; those in flight finish. */
+    private volatile boolean removed;
     private final InetSocketAddress address;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final LongAdder requests = new LongAdder();
@@ -139,9 +142,38 @@ public final class Upstream {
         return was;
     }
 
-    /** Whether the operator took this upstream out of rotation: DRAIN, MAINT or weight 0. */
+    /** Whether the operator took this upstream out of rotation: DRAIN, MAINT or weight 0 (or a reload removed it). */
     public boolean adminOut() {
-        return admin != AdminState.READY || runtimeWeight == 0;
+        return admin != AdminState.READY || runtimeWeight == 0 || removed;
+    }
+
+    /**
+     * A reload keeps this upstream with {@code next} (same name and address): its load state,
+     * admin state and health carry over. A weight set at runtime is dropped if the configured
+     * weight changed (the file's author meant the new one), as the state file does.
+     *
+     * @return whether the weight set at runtime was dropped
+     */
+    public boolean reconfigure(UpstreamConfig next) {
+        if (!next.name().equals(config.name()) || !next.address().equals(config.address())) {
+            throw new IllegalArgumentException(next + " is not " + config);
+        }
+        boolean dropped = next.weight() != config.weight() && runtimeWeight >= 0;
+        if (dropped) {
+            runtimeWeight = -1;
+        }
+        config = next;
+        return dropped;
+    }
+
+    /** A reload removed this upstream from its pool: it takes no new request. */
+    public void markRemoved() {
+        removed = true;
+    }
+
+    /** Whether a reload removed this upstream from its pool. */
+    public boolean removed() {
+        return removed;
     }
 
     /** Records an active health check's outcome (the health scheduler's thread). */

@@ -92,7 +92,7 @@ class ConfigLoaderRejectionTest {
     @Test
     void unknownTopLevelKey() {
         assertRejected("listener: []\n" + ONE_POOL,
-                "kodiak.yaml:1: listener: unknown key; did you mean \"listeners\"? (allowed: listeners, pools, admin)");
+                "kodiak.yaml:1: listener: unknown key; did you mean \"listeners\"? (allowed: listeners, pools, admin, shutdown-grace)");
     }
 
     @Test

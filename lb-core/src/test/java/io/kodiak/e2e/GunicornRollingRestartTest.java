@@ -3,8 +3,7 @@ package io.kodiak.e2e;
 import io.kodiak.Kodiak;
 import io.kodiak.config.ConfigLoader;
 import io.kodiak.testing.Gunicorn;
-import io.kodiak.testing.RawClient;
-import io.kodiak.testing.RawResponse;
+import io.kodiak.testing.NumberedLoad;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -26,7 +25,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -48,7 +46,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GunicornRollingRestartTest {
     private static final String TOKEN = "rolling-restart-test-token";
     private static final int CLIENTS = 4;
-    private static final Pattern SEQ = Pattern.compile("[?&]seq=(\\d+)");
     private static final Pattern DRAINED = Pattern.compile("rolling-restart: (\\S+): drained");
 
     @TempDir
@@ -56,10 +53,9 @@ class GunicornRollingRestartTest {
     private final Map<String, Gunicorn> current = new ConcurrentHashMap<>();
     private final List<Gunicorn> all = new ArrayList<>();
     private Kodiak kodiak;
-    private final AtomicBoolean loadRunning = new AtomicBoolean();
+    private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<Thread> threads = new ArrayList<>();
-    private final AtomicLong nextSeq = new AtomicLong();
-    private final AtomicLong ok = new AtomicLong();
+    private NumberedLoad load;
     private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     private final Map<String, Long> seqAtDrain = new ConcurrentHashMap<>();
     private final Map<String, Integer> inFlightAtDrain = new ConcurrentHashMap<>();
@@ -67,7 +63,10 @@ class GunicornRollingRestartTest {
 
     @AfterEach
     void stop() throws InterruptedException {
-        loadRunning.set(false);
+        running.set(false);
+        if (load != null) {
+            load.stop();
+        }
         for (Thread t : threads) {
             t.join(10_000);
         }
@@ -120,8 +119,8 @@ class GunicornRollingRestartTest {
         int port = kodiak.boundAddress("web").getPort();
 
         startRestarter();
-        startLoad(port);
-        awaitRequests(200);
+        load = NumberedLoad.start(port, CLIENTS, 0, Duration.ofMinutes(3));
+        load.awaitMore(200, Duration.ofSeconds(30));
 
         ProcessBuilder pb = new ProcessBuilder("bash", repoRoot().resolve("examples/rolling-restart.sh").toString(), "app",
                 "touch " + dir + "/restart-{upstream} && for i in $(seq 1 1200); do "
@@ -135,48 +134,36 @@ class GunicornRollingRestartTest {
         Thread reader = readScript(script);
         assertTrue(script.waitFor(180, TimeUnit.SECONDS), "the script finished: " + scriptOutput);
         reader.join(5_000);
-        long seqAtEnd = nextSeq.get();
-        awaitRequestsAfter(seqAtEnd, 200); // the restarted pool serves on
-        loadRunning.set(false);
-        for (Thread t : threads) {
-            t.join(10_000);
-        }
+        load.awaitMore(200, Duration.ofSeconds(30)); // the restarted pool serves on
+        load.stop();
+        running.set(false);
 
         assertEquals(0, script.exitValue(), "script output:\n" + String.join("\n", scriptOutput));
-        assertEquals(List.of(), failures.stream().limit(5).toList(), failures.size() + " of " + (ok.get() + failures.size())
+        List<String> failed = new ArrayList<>(failures);
+        failed.addAll(load.failures());
+        assertEquals(List.of(), failed.stream().limit(5).toList(), failed.size() + " of " + (load.ok() + failed.size())
                 + " requests failed; script output:\n" + String.join("\n", scriptOutput));
         for (Gunicorn old : first) {
             String name = old.name();
             assertTrue(seqAtDrain.containsKey(name), name + " was drained: " + scriptOutput);
             assertEquals(0, inFlightAtDrain.get(name), name + ": drain --wait returned with requests in flight");
             long from = seqAtDrain.get(name);
-            List<Long> late = seqs(old.accessLogLines()).stream().filter(s -> s >= from).toList();
+            List<Long> late = NumberedLoad.seqs(old.accessLogLines()).stream().filter(s -> s >= from).toList();
             assertEquals(List.of(), late, name + " got requests issued after its drain returned (at seq " + from + ")");
-            assertTrue(seqs(old.accessLogLines()).size() > 10, name + " served before its restart");
+            assertTrue(NumberedLoad.seqs(old.accessLogLines()).size() > 10, name + " served before its restart");
         }
         for (String name : List.of("web-1", "web-2", "web-3")) {
             Gunicorn now = current.get(name);
             assertTrue(now != first.get(List.of("web-1", "web-2", "web-3").indexOf(name)), name + " was restarted");
-            assertTrue(!seqs(now.awaitAccessLogLines(1, Duration.ofSeconds(5))).isEmpty(), name + " serves again after its restart");
+            assertTrue(!NumberedLoad.seqs(now.awaitAccessLogLines(1, Duration.ofSeconds(5))).isEmpty(), name + " serves again after its restart");
         }
-    }
-
-    private static List<Long> seqs(List<String> accessLog) {
-        List<Long> out = new ArrayList<>();
-        for (String line : accessLog) {
-            Matcher m = SEQ.matcher(line);
-            if (m.find()) {
-                out.add(Long.parseLong(m.group(1)));
-            }
-        }
-        return out;
     }
 
     /** Restarts an instance when the script's restart command asks (a file), on the same port, then answers (a file). */
     private void startRestarter() {
         Thread t = new Thread(() -> {
             long end = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-            while (loadRunning.get() || System.nanoTime() < end) {
+            while (running.get()) {
                 if (System.nanoTime() > end) {
                     return;
                 }
@@ -215,7 +202,7 @@ class GunicornRollingRestartTest {
                     Matcher m = DRAINED.matcher(line);
                     if (m.find()) {
                         String name = m.group(1);
-                        seqAtDrain.put(name, nextSeq.get());
+                        seqAtDrain.put(name, load.nextSeq());
                         inFlightAtDrain.put(name, kodiak.upstream("app", name).inFlight());
                     }
                     scriptOutput.add(line);
@@ -227,84 +214,6 @@ class GunicornRollingRestartTest {
         t.setDaemon(true);
         t.start();
         return t;
-    }
-
-    /** CLIENTS threads alternating GET / and POST /echo on keep-alive connections, each request numbered. */
-    private void startLoad(int port) {
-        loadRunning.set(true);
-        long end = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-        for (int i = 0; i < CLIENTS; i++) {
-            Thread t = new Thread(() -> {
-                RawClient c = null;
-                boolean post = false;
-                while (loadRunning.get() && System.nanoTime() < end) {
-                    long seq = nextSeq.getAndIncrement();
-                    post = !post;
-                    String body = "payload-" + seq;
-                    try {
-                        if (c == null) {
-                            c = RawClient.connect(port);
-                        }
-                        RawResponse r = post
-                                ? c.exchange("POST /echo?seq=" + seq + " HTTP/1.1\r\nHost: app\r\nContent-Type: text/plain\r\n"
-                                + "Content-Length: " + body.length() + "\r\n\r\n" + body)
-                                : c.get("/?seq=" + seq);
-                        if (r.status() != 200 || (post && !r.bodyString().equals(echoOf(body)))) {
-                            failures.add("seq " + seq + ": " + r.status() + " " + r.bodyString());
-                        } else {
-                            ok.incrementAndGet();
-                        }
-                        if ("close".equalsIgnoreCase(r.header("Connection"))) {
-                            c.close();
-                            c = null;
-                        }
-                    } catch (IOException e) {
-                        failures.add("seq " + seq + ": " + e);
-                        closeQuietly(c);
-                        c = null;
-                    }
-                }
-                closeQuietly(c);
-            }, "load-" + i);
-            t.setDaemon(true);
-            threads.add(t);
-            t.start();
-        }
-    }
-
-    /** What the test app's /echo answers: the body's SHA-256 and length, so a mangled body shows. */
-    private static String echoOf(String body) {
-        try {
-            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(body.getBytes(StandardCharsets.UTF_8));
-            return "sha256=" + java.util.HexFormat.of().formatHex(d) + " len=" + body.length();
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static void closeQuietly(RawClient c) {
-        if (c != null) {
-            try {
-                c.close();
-            } catch (IOException ignored) {
-                // dropped either way
-            }
-        }
-    }
-
-    private void awaitRequests(long n) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (ok.get() < n && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertTrue(ok.get() >= n, "the load got going: " + ok.get() + " ok, failures " + failures);
-    }
-
-    private void awaitRequestsAfter(long seq, long n) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (nextSeq.get() < seq + n && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
     }
 
     /**

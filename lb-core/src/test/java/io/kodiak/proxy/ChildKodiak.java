@@ -74,6 +74,19 @@ final class ChildKodiak implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** Sends signal {@code name} (TERM, HUP, ...) to this process only, by its PID. */
+    void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IOException("kill -" + name + " " + process.pid() + " failed");
+        }
+    }
+
+    /** @return the exit code, or -1 if the process is still running after {@code limit} */
+    int awaitExit(Duration limit) throws InterruptedException {
+        return process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
+    }
+
     /** Peak resident memory of the process in KiB ({@code VmHWM}), or -1 where /proc is unavailable. */
     long peakRssKib() {
         Path status = Path.of("/proc", Long.toString(process.pid()), "status");

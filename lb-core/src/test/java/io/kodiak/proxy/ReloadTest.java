@@ -1,0 +1,235 @@
+package io.kodiak.proxy;
+
+import io.kodiak.Kodiak;
+import io.kodiak.admin.Ctl;
+import io.kodiak.config.ConfigException;
+import io.kodiak.config.ConfigLoader;
+import io.kodiak.testing.RawClient;
+import io.kodiak.testing.RawResponse;
+import io.kodiak.testing.ScriptedUpstream;
+import io.kodiak.upstream.AdminState;
+import io.kodiak.upstream.Upstream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Hot reload: what changes, what carries over, and that a bad file changes nothing. */
+@Timeout(60)
+class ReloadTest {
+    private static final String TOKEN = AdminApiTest.TOKEN;
+    private final List<ScriptedUpstream> ups = new ArrayList<>();
+    private Kodiak kodiak;
+    @TempDir
+    Path dir;
+    private Path file;
+
+    @AfterEach
+    void stop() {
+        if (kodiak != null) {
+            kodiak.close();
+        }
+        ups.forEach(ScriptedUpstream::close);
+    }
+
+    private ScriptedUpstream upstream(String name) throws IOException {
+        ScriptedUpstream u = ScriptedUpstream.start(name);
+        ups.add(u);
+        return u;
+    }
+
+    /** A config with listener web on {@code listen}, pool app over {@code upstreams} ("name=port[*weight]"), and extra pool keys. */
+    private void write(String listen, String poolKeys, ScriptedUpstream... upstreams) throws IOException {
+        StringBuilder y = new StringBuilder("admin:\n  listen: 127.0.0.1:0\n  token: " + TOKEN + "\n"
+                + "listeners:\n  - name: web\n    address: " + listen + "\npools:\n  app:\n    upstreams:\n");
+        for (ScriptedUpstream u : upstreams) {
+            y.append("      - {name: ").append(u.name()).append(", address: ").append(u.hostPort()).append("}\n");
+        }
+        y.append(poolKeys);
+        if (file == null) {
+            file = dir.resolve("kodiak.yaml");
+        }
+        Files.writeString(file, y.toString());
+    }
+
+    private void start() throws Exception {
+        kodiak = Kodiak.start(ConfigLoader.load(file));
+    }
+
+    private int port() {
+        return kodiak.boundAddress("web").getPort();
+    }
+
+    private List<String> send(int n) throws IOException {
+        List<String> who = new ArrayList<>();
+        try (RawClient c = RawClient.connect(port())) {
+            for (int i = 0; i < n; i++) {
+                RawResponse r = c.get("/r" + i);
+                assertEquals(200, r.status(), r.toString());
+                who.add(r.header("X-Upstream"));
+            }
+        }
+        return who;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void addedRemovedAndReweightedUpstreamsApplyAndKeptOnesKeepTheirState() throws Exception {
+        ScriptedUpstream a = upstream("a");
+        ScriptedUpstream b = upstream("b");
+        ScriptedUpstream c = upstream("c");
+        write("127.0.0.1:0", "", a, b);
+        start();
+        Upstream ua = kodiak.upstream("app", "a");
+        Upstream ub = kodiak.upstream("app", "b");
+        send(4);
+        kodiak.setAdminState(ub, AdminState.DRAIN);
+        long requestsOfA = ua.requests();
+        String v1 = kodiak.config().version();
+
+        write("127.0.0.1:0", "", a, c);
+        Files.writeString(file, Files.readString(file).replace("{name: a, address: " + a.hostPort() + "}",
+                "{name: a, address: " + a.hostPort() + ", weight: 3}"));
+        Kodiak.Reload r = kodiak.reload();
+        assertNotEquals(v1, r.version());
+        assertTrue(r.changes().contains("pool app: upstream c (" + c.hostPort() + ") added"), r.changes().toString());
+        assertTrue(r.changes().contains("pool app: upstream b (" + b.hostPort() + ") removed"), r.changes().toString());
+        assertTrue(r.changes().contains("pool app: upstream a now weight 3"), r.changes().toString());
+        assertSame(ua, kodiak.upstream("app", "a"), "a is kept, with its load state");
+        assertEquals(requestsOfA, ua.requests());
+        assertEquals(3, ua.weight());
+        assertTrue(ub.removed());
+        List<String> who = send(8);
+        assertEquals(6, who.stream().filter("a"::equals).count(), who.toString());
+        assertEquals(2, who.stream().filter("c"::equals).count(), who.toString());
+        assertEquals(List.of(), kodiak.reload().changes(), "the same file again changes nothing");
+    }
+
+    @Test
+    void theAdminStateOfAKeptUpstreamSurvivesAReload() throws Exception {
+        ScriptedUpstream a = upstream("a");
+        ScriptedUpstream b = upstream("b");
+        write("127.0.0.1:0", "", a, b);
+        start();
+        kodiak.setAdminState(kodiak.upstream("app", "a"), AdminState.MAINT);
+        write("127.0.0.1:0", "    strategy: least-connections\n", a, b);
+        Kodiak.Reload r = kodiak.reload();
+        assertTrue(r.changes().contains("pool app: settings changed"), r.changes().toString());
+        assertEquals(AdminState.MAINT, kodiak.upstream("app", "a").adminState());
+        assertEquals(List.of("b", "b", "b"), send(3));
+    }
+
+    @Test
+    void anInvalidFileIsRejectedWithTheReasonAndTheOldConfigKeepsRunning() throws Exception {
+        ScriptedUpstream a = upstream("a");
+        write("127.0.0.1:0", "", a);
+        start();
+        String v1 = kodiak.config().version();
+        Files.writeString(file, Files.readString(file) + "    strategy: fastest\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> kodiak.reload());
+        assertTrue(e.getMessage().startsWith(file + ":11: pools.app.strategy: "), e.getMessage());
+        assertEquals(v1, kodiak.config().version());
+        assertEquals(List.of("a", "a"), send(2));
+    }
+
+    @Test
+    void aNewListenerAddressIsBoundAndTheOldOneStopsAcceptingButFinishesItsRequest() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        ScriptedUpstream a = ScriptedUpstream.start("a", req -> {
+            if (req.target().equals("/held")) {
+                try {
+                    release.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return ScriptedUpstream.defaultResponse("a", req);
+        });
+        ups.add(a);
+        int first = freePort();
+        write("127.0.0.1:" + first, "", a);
+        start();
+        try (RawClient held = RawClient.connect(first)) {
+            held.send("GET /held HTTP/1.1\r\nHost: x\r\n\r\n");
+            Conditions.await("the request is in flight", () -> kodiak.upstream("app", "a").inFlight() == 1, Duration.ofSeconds(10));
+            int second = freePort();
+            write("127.0.0.1:" + second, "", a);
+            Kodiak.Reload r = kodiak.reload();
+            assertTrue(r.changes().contains("listener web: now on 127.0.0.1:" + second), r.changes().toString());
+            assertEquals(second, port());
+            assertEquals(List.of("a"), send(1), "the new address serves");
+            assertThrows(IOException.class, () -> RawClient.connect(first).get("/"), "the old address stopped accepting");
+            release.countDown();
+            RawResponse rr = held.readResponse();
+            assertEquals(200, rr.status(), "the request in flight on the old address finished");
+            assertEquals("close", rr.header("Connection"), "and its connection closes as it goes idle");
+        }
+    }
+
+    @Test
+    void aListenerAddressThatCannotBeBoundChangesNothing() throws Exception {
+        ScriptedUpstream a = upstream("a");
+        ScriptedUpstream b = upstream("b");
+        write("127.0.0.1:0", "", a);
+        start();
+        try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            write("127.0.0.1:" + taken.getLocalPort(), "", a, b);
+            IOException e = assertThrows(IOException.class, () -> kodiak.reload());
+            assertTrue(e.getMessage().startsWith("listener web: cannot listen on "), e.getMessage());
+        }
+        assertEquals(1, kodiak.pool("app").upstreams().size(), "the pool was not changed either");
+        assertEquals(List.of("a", "a"), send(2));
+    }
+
+    @Test
+    void reloadThroughTheAdminApiAndCtl() throws Exception {
+        ScriptedUpstream a = upstream("a");
+        ScriptedUpstream b = upstream("b");
+        write("127.0.0.1:0", "", a);
+        start();
+        write("127.0.0.1:0", "", a, b);
+        Map<String, String> env = Map.of("KODIAK_ADMIN", "127.0.0.1:" + kodiak.adminAddress().getPort(),
+                "KODIAK_ADMIN_TOKEN", TOKEN, "KODIAK_HOME", dir.toString());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Ctl.run(List.of("reload"), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), env::get);
+        assertEquals(Ctl.OK, code, err.toString(StandardCharsets.UTF_8));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("pool app: upstream b (" + b.hostPort() + ") added"), out.toString());
+
+        Files.writeString(file, "listeners: [\n");
+        ByteArrayOutputStream err2 = new ByteArrayOutputStream();
+        int bad = Ctl.run(List.of("reload"), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                new PrintStream(err2, true, StandardCharsets.UTF_8), env::get);
+        assertEquals(Ctl.REFUSED, bad);
+        String msg = err2.toString(StandardCharsets.UTF_8);
+        assertTrue(msg.contains("the configuration was rejected, version " + kodiak.config().version() + " keeps running: " + file), msg);
+        assertFalse(kodiak.pool("app").upstreams().isEmpty());
+    }
+}
