@@ -185,6 +185,26 @@ public final class Kodiak implements AutoCloseable {
         saveState();
     }
 
+    /**
+     * Adds an upstream to {@code pool} at runtime; not written to the file, so a reload or a
+     * restart goes back to what the file says (as HAProxy's {@code add server}).
+     *
+     * @throws IllegalArgumentException naming the problem (unknown pool, name or address taken)
+     */
+    public Upstream addUpstream(String pool, io.kodiak.config.UpstreamConfig upstream) {
+        return server.addUpstream(pool, upstream);
+    }
+
+    /**
+     * Removes {@code u} from its pool at runtime: no new request goes to it; the returned future
+     * completes when the requests in flight have finished.
+     */
+    public java.util.concurrent.CompletableFuture<Void> removeUpstream(Upstream u) {
+        server.removeUpstream(u);
+        saveState();
+        return u.whenIdle();
+    }
+
     private void saveState() {
         if (stateFile == null) {
             return;

@@ -90,6 +90,7 @@ public final class AdminServer implements AutoCloseable {
         http.getServerConfiguration().setHttpServerName("kodiak-admin");
         http.getServerConfiguration().setHttpServerVersion("");
         http.getServerConfiguration().setJmxEnabled(false);
+        http.getServerConfiguration().setAllowPayloadForUndefinedHttpMethods(true); // DELETE with a {"timeout"} body
         http.getServerConfiguration().addHttpHandler(new Handler(), "/");
         try {
             http.start();
@@ -224,10 +225,42 @@ public final class AdminServer implements AutoCloseable {
             send(resp, Reply.ok(pool(lookupPool(path.get(2)))));
             return;
         }
+        if (n == 4 && path.get(0).equals("v1") && path.get(1).equals("pools") && path.get(3).equals("upstreams")) {
+            allow(method, "POST");
+            PoolRuntime p = lookupPool(path.get(2));
+            Map<String, Object> body = body(req);
+            io.kodiak.config.UpstreamConfig uc = newUpstream(body);
+            only(body, "address", "name", "weight", "max_connections");
+            try {
+                send(resp, Reply.ok(upstream(kodiak.addUpstream(p.name(), uc))));
+            } catch (IllegalArgumentException e) {
+                throw new Refused(409, e.getMessage());
+            }
+            return;
+        }
         if ((n == 5 || n == 6) && path.get(0).equals("v1") && path.get(1).equals("pools") && path.get(3).equals("upstreams")) {
             Upstream u = lookup(path.get(2), path.get(4));
+            if (n == 5 && method.equals("DELETE")) {
+                Map<String, Object> body = body(req);
+                Duration timeout = timeout(body);
+                only(body, "timeout");
+                Map<String, Object> shown = upstream(u);
+                long start = System.nanoTime();
+                hold(resp, kodiak.removeUpstream(u).copy().orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS), (done, t) -> {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("removed", true);
+                    m.put("drained", done);
+                    m.put("in_flight", u.inFlight());
+                    m.put("waited_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+                    m.put("upstream", shown);
+                    return Reply.ok(m);
+                });
+                return;
+            }
             if (n == 5) {
-                allow(method, "GET");
+                if (!method.equals("GET") && !method.equals("HEAD")) {
+                    throw new Refused(405, "method " + method + " is not allowed here (use GET, or DELETE to remove it)");
+                }
                 send(resp, Reply.ok(upstream(u)));
                 return;
             }
@@ -387,6 +420,39 @@ public final class AdminServer implements AutoCloseable {
                 throw new Refused(400, "unknown field \"" + k + "\" (expected " + String.join(", ", allowed) + ")");
             }
         }
+    }
+
+    /** {@code {"address": "host:port", "name": ..., "weight": 1, "max_connections": 0}}, checked as the config file is. */
+    private static io.kodiak.config.UpstreamConfig newUpstream(Map<String, Object> body) throws Refused {
+        if (!(body.get("address") instanceof String address)) {
+            throw new Refused(400, "missing field \"address\" (host:port)");
+        }
+        io.kodiak.config.Values.HostPort hp;
+        String name;
+        try {
+            hp = Values.upstreamAddress(address);
+            Object n = body.get("name");
+            if (n != null && !(n instanceof String)) {
+                throw new IllegalArgumentException("\"name\" must be a string");
+            }
+            name = n == null ? Values.defaultName(hp.toString()) : Values.name((String) n);
+        } catch (IllegalArgumentException e) {
+            throw new Refused(400, e.getMessage());
+        }
+        int weight = integer(body, "weight", 1, 1, 1000);
+        int max = integer(body, "max_connections", 0, 0, 1_000_000);
+        return new io.kodiak.config.UpstreamConfig(name, hp.host(), hp.port(), weight, max);
+    }
+
+    private static int integer(Map<String, Object> body, String key, int dflt, int min, int max) throws Refused {
+        Object v = body.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        if (!(v instanceof Long l) || l < min || l > max) {
+            throw new Refused(400, "\"" + key + "\" must be an integer " + min + "-" + max + "; got " + Json.write(v));
+        }
+        return (int) (long) l;
     }
 
     private static AdminState state(Map<String, Object> body) throws Refused {

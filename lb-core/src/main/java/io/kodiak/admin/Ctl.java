@@ -86,6 +86,8 @@ public final class Ctl {
                   ready POOL UPSTREAM [--wait] [--timeout D] back in rotation (slow start); --wait: until it is UP
                   weight POOL UPSTREAM N|configured          set the weight (0 drains), or go back to the configured one
                   wait-drained POOL UPSTREAM [--timeout D]   wait until nothing is in flight on a drained upstream
+                  add POOL HOST:PORT [NAME [WEIGHT]]         add an upstream at runtime (not written to the file)
+                  remove POOL UPSTREAM [--timeout D]         take it out of the pool; returns when nothing is in flight
                   reload                                     re-read the config file and apply it (as SIGHUP); a bad file changes nothing
                   version                                    the running configuration's version
                 UPSTREAM is a name or host:port. The admin address comes from --admin, KODIAK_ADMIN, else 127.0.0.1:9090;
@@ -167,6 +169,8 @@ public final class Ctl {
             case "wait-drained" -> waitDrained(arity(rest, 2, 2, "wait-drained POOL UPSTREAM"));
             case "version" -> version(arity(rest, 0, 0, "version"));
             case "reload" -> reload(arity(rest, 0, 0, "reload"));
+            case "add" -> add(arity(rest, 2, 4, "add POOL HOST:PORT [NAME [WEIGHT]]"));
+            case "remove" -> remove(arity(rest, 2, 2, "remove POOL UPSTREAM"));
             default -> throw new UsageException("unknown command '" + cmd + "'");
         };
     }
@@ -340,6 +344,49 @@ public final class Ctl {
             out.println(Json.writePretty(u));
         } else {
             out.println(name(u) + ": weight " + weightText(u) + " (now " + str(u.get("state")) + ")");
+        }
+        return OK;
+    }
+
+    private int add(List<String> rest) throws UsageException, Failure {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("address", rest.get(1));
+        if (rest.size() > 2) {
+            body.put("name", rest.get(2));
+        }
+        if (rest.size() > 3) {
+            try {
+                body.put("weight", Long.parseLong(rest.get(3)));
+            } catch (NumberFormatException e) {
+                throw new UsageException("add: weight \"" + rest.get(3) + "\" is not a number");
+            }
+        }
+        Map<String, Object> u = post("/v1/pools/" + enc(rest.get(0)) + "/upstreams", body, null);
+        if (json) {
+            out.println(Json.writePretty(u));
+        } else {
+            out.println(name(u) + ": added at " + str(u.get("address")) + " (now " + str(u.get("state"))
+                    + "; not in the config file: a reload or restart goes back to the file)");
+        }
+        return OK;
+    }
+
+    private int remove(List<String> rest) throws Failure {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(upstreamPath(rest)))
+                .header("Content-Type", "application/json")
+                .method("DELETE", HttpRequest.BodyPublishers.ofString(Json.write(Map.of("timeout", Values.format(timeout)))));
+        Map<String, Object> r = call(b, timeout.plusSeconds(15));
+        Map<String, Object> u = map(r.get("upstream"));
+        boolean drained = Boolean.TRUE.equals(r.get("drained"));
+        if (json) {
+            out.println(Json.writePretty(r));
+        } else {
+            out.println(name(u) + ": removed" + (drained ? ", nothing in flight" : ""));
+        }
+        if (!drained) {
+            err.println("kodiak ctl: " + name(u) + ": removed, but " + str(r.get("in_flight")) + " request(s) still in flight after "
+                    + Values.format(timeout));
+            return TIMED_OUT;
         }
         return OK;
     }

@@ -37,6 +37,7 @@ import java.util.stream.Stream;
  * on the selector thread that read it, with no hand-off to a worker pool.
  */
 public final class ProxyServer implements AutoCloseable {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(ProxyServer.class.getName());
     private volatile KodiakConfig config;
     private final TCPNIOTransport transport;
     private final ProxyContext ctx;
@@ -262,6 +263,58 @@ public final class ProxyServer implements AutoCloseable {
         return changes;
     }
 
+    /**
+     * Adds an upstream to a pool at runtime (HAProxy's {@code add server}): in rotation at once
+     * (after its first check if the pool has them, as at start). Not written to the file, so a
+     * reload or restart goes back to what the file says.
+     *
+     * @return the new upstream
+     * @throws IllegalArgumentException if the pool does not exist or already has that name or address
+     */
+    public synchronized Upstream addUpstream(String pool, UpstreamConfig uc) {
+        PoolRuntime p = pools.get(pool);
+        if (p == null) {
+            throw new IllegalArgumentException("no pool named \"" + pool + "\"");
+        }
+        for (UpstreamConfig o : p.config().upstreams()) {
+            if (o.name().equals(uc.name()) || o.address().equals(uc.address())) {
+                throw new IllegalArgumentException("pool " + pool + " already has " + (o.name().equals(uc.name())
+                        ? "an upstream named \"" + uc.name() + "\"" : "an upstream at " + uc.address() + " (" + o.name() + ")"));
+            }
+        }
+        List<UpstreamConfig> ups = new ArrayList<>(p.config().upstreams());
+        ups.add(uc);
+        applyRuntimeChange(p, withUpstreams(p.config(), ups));
+        return p.upstreams().stream().filter(u -> u.name().equals(uc.name())).findFirst().orElseThrow();
+    }
+
+    /**
+     * Removes an upstream from its pool at runtime (HAProxy's {@code del server}): no new
+     * request goes to it; those in flight finish (wait with {@link Upstream#whenIdle()}).
+     */
+    public synchronized void removeUpstream(Upstream u) {
+        PoolRuntime p = poolOf(u);
+        List<UpstreamConfig> ups = new ArrayList<>(p.config().upstreams());
+        ups.removeIf(o -> o.name().equals(u.name()));
+        applyRuntimeChange(p, withUpstreams(p.config(), ups));
+    }
+
+    private void applyRuntimeChange(PoolRuntime p, PoolConfig next) {
+        List<String> changes = new ArrayList<>();
+        healthChecks.onScheduler(() -> reconfigure(p, next, changes));
+        Map<String, PoolConfig> byName = new LinkedHashMap<>(config.pools());
+        byName.put(next.name(), next);
+        KodiakConfig c = config;
+        config = new KodiakConfig(c.source(), c.listeners(), byName, c.admin(), c.version(), c.shutdownGrace());
+        changes.forEach(line -> LOG.info(() -> "admin API: " + line));
+    }
+
+    private static PoolConfig withUpstreams(PoolConfig c, List<UpstreamConfig> ups) {
+        return new PoolConfig(c.name(), c.strategy(), ups, c.timeouts(), c.connections(), c.buffering(), c.errorPage(),
+                c.latencyDecay(), c.hash(), c.queue(), c.choiceCount(), c.healthCheck(), c.retries(), c.outlierDetection(),
+                c.slowStart(), c.panicThreshold());
+    }
+
     /** Scheduler thread: {@code p} takes {@code pc}; its connection pools and queue follow. */
     private void reconfigure(PoolRuntime p, PoolConfig pc, List<String> changes) {
         PoolConfig was = p.config();
@@ -298,9 +351,7 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     private static PoolConfig withoutUpstreams(PoolConfig c) {
-        return new PoolConfig(c.name(), c.strategy(), List.of(), c.timeouts(), c.connections(), c.buffering(), c.errorPage(),
-                c.latencyDecay(), c.hash(), c.queue(), c.choiceCount(), c.healthCheck(), c.retries(), c.outlierDetection(),
-                c.slowStart(), c.panicThreshold());
+        return withUpstreams(c, List.of());
     }
 
     /** A removed upstream's idle connections close now; its connection pool goes once nothing is in flight. */

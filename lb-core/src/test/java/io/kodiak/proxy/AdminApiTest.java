@@ -51,6 +51,7 @@ class AdminApiTest {
 
     private final List<ScriptedUpstream> ups = new ArrayList<>();
     private final List<Kodiak> kodiaks = new ArrayList<>();
+    private final List<RawClient> clientsToClose = new ArrayList<>();
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     @TempDir
     Path dir;
@@ -417,6 +418,74 @@ class AdminApiTest {
                 new AdminConfig(new java.net.InetSocketAddress("0.0.0.0", 0), null, null), null, dir));
         assertTrue(e.getMessage().contains("is not a loopback address"), e.getMessage());
         assertNull(k.adminAddress());
+    }
+
+    @Test
+    void upstreamsCanBeAddedAndRemovedAtRuntimeAndRemovalWaitsForRequestsInFlight() throws Exception {
+        ScriptedUpstream a = upstream("a");
+        CountDownLatch release = new CountDownLatch(1);
+        ScriptedUpstream b = ScriptedUpstream.start("b", req -> {
+            if (req.target().equals("/held")) {
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return ScriptedUpstream.defaultResponse("b", req);
+        });
+        ups.add(b);
+        Kodiak k = start(ProxyConfig.to(a));
+        Answer added = post(k, "/v1/pools/p/upstreams", "{\"address\": \"" + b.hostPort() + "\", \"name\": \"b\"}");
+        assertEquals(200, added.status(), added.raw().body());
+        assertEquals("b", added.body().get("name"));
+        assertEquals("UP", added.body().get("state"));
+        assertTrue(send(k, 4).contains("b"));
+
+        assertEquals(409, post(k, "/v1/pools/p/upstreams", "{\"address\": \"127.0.0.1:1\", \"name\": \"b\"}").status());
+        Answer sameAddress = post(k, "/v1/pools/p/upstreams", "{\"address\": \"" + a.hostPort() + "\", \"name\": \"a2\"}");
+        assertEquals(409, sameAddress.status());
+        assertTrue(sameAddress.error().contains("already has an upstream at " + a.hostPort() + " (a)"), sameAddress.error());
+        Answer badAddress = post(k, "/v1/pools/p/upstreams", "{\"address\": \"nowhere\"}");
+        assertEquals(400, badAddress.status());
+        assertTrue(badAddress.error().contains("nowhere"), badAddress.error());
+        assertEquals(400, post(k, "/v1/pools/p/upstreams", "{\"address\": \"127.0.0.1:2\", \"weight\": 0}").status());
+        assertEquals(400, post(k, "/v1/pools/p/upstreams", "{\"address\": \"127.0.0.1:2\", \"port\": 1}").status());
+        assertEquals(2, k.pool("p").upstreams().size(), "the refused adds changed nothing");
+
+        Upstream ub = k.upstream("p", "b");
+        try (RawClient held = RawClient.connect(k.boundAddress(ProxyConfig.LISTENER).getPort())) {
+            // Round-robin over a and b: send until one request is held by b.
+            for (int i = 0; i < 4 && ub.inFlight() == 0; i++) {
+                RawClient c = RawClient.connect(k.boundAddress(ProxyConfig.LISTENER).getPort());
+                c.send("GET /held HTTP/1.1\r\nHost: x\r\n\r\n");
+                Thread.sleep(50); // let the pick happen
+                if (ub.inFlight() == 0) {
+                    assertEquals(200, c.readResponse().status());
+                    c.close();
+                } else {
+                    clientsToClose.add(c);
+                }
+            }
+            assertEquals(1, ub.inFlight());
+            Answer removed = call(k, "DELETE", path("b", null), "{\"timeout\": \"200ms\"}", TOKEN);
+            assertEquals(200, removed.status(), removed.raw().body());
+            assertEquals(true, removed.body().get("removed"));
+            assertEquals(false, removed.body().get("drained"));
+            assertEquals(1L, removed.body().get("in_flight"));
+            assertEquals(404, call(k, "GET", path("b", null), null, null).status(), "gone from the pool");
+            int seen = b.requestsReceived();
+            assertEquals(List.of("a", "a", "a"), send(k, 3));
+            assertEquals(seen, b.requestsReceived(), "no new request reached the removed upstream");
+            release.countDown();
+            assertEquals(200, clientsToClose.get(0).readResponse().status(), "its request in flight finished");
+            Conditions.await("the removed upstream is idle", () -> ub.inFlight() == 0, SETTLE);
+        } finally {
+            release.countDown();
+            for (RawClient c : clientsToClose) {
+                c.close();
+            }
+        }
     }
 
     @SuppressWarnings("unchecked")

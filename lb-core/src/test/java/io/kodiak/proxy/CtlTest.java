@@ -143,6 +143,18 @@ class CtlTest {
         assertEquals(Ctl.OK, ctl("weight", "p", "a", "configured").code());
         assertEquals(1, kodiak.upstream("p", "a").weight());
 
+        ScriptedUpstream c = ScriptedUpstream.start("c");
+        ups.add(c);
+        Run added = ctl("add", "p", c.hostPort(), "c", "2");
+        assertEquals(Ctl.OK, added.code(), added.err());
+        assertTrue(added.out().startsWith("p/c: added at " + c.hostPort()), added.out());
+        assertEquals(2, kodiak.upstream("p", "c").weight());
+        assertEquals(Ctl.REFUSED, ctl("add", "p", "not-an-address").code());
+        Run removed = ctl("remove", "p", "c");
+        assertEquals(Ctl.OK, removed.code(), removed.err());
+        assertEquals("p/c: removed, nothing in flight\n", removed.out());
+        assertEquals(List.of("a"), kodiak.pool("p").upstreams().stream().map(io.kodiak.upstream.Upstream::name).toList());
+
         env.put("KODIAK_ADMIN", "127.0.0.1:" + ScriptedUpstream.unusedPort());
         Run away = ctl("status");
         assertEquals(Ctl.UNREACHABLE, away.code());
