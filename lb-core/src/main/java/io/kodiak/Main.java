@@ -129,7 +129,6 @@ public final class Main {
 
     private static void serve(KodiakConfig config, PrintStream out, Runnable afterStop) throws IOException {
         Kodiak k = Kodiak.start(config);
-        describe(k, out);
         CountDownLatch stopped = new CountDownLatch(1);
         java.util.concurrent.atomic.AtomicInteger stops = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicBoolean clean = new java.util.concurrent.atomic.AtomicBoolean();
@@ -154,6 +153,8 @@ public final class Main {
         if (config.source() != null) {
             sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> new Thread(() -> reload(k), "kodiak-reload").start());
         }
+        describe(k, out); // after the handlers: whoever waits for these lines may signal at once
+
         try {
             stopped.await();
         } catch (InterruptedException e) {

@@ -29,10 +29,12 @@ import java.util.regex.Pattern;
  */
 final class ChildKodiak implements AutoCloseable {
     private static final Pattern LISTENER = Pattern.compile("^listener \\S+: http://[^:]+:(\\d+) ");
+    private static final Pattern ADMIN = Pattern.compile("^admin API: http://[^:]+:(\\d+)/");
     private static final int KEPT_LINES = 200;
 
     private final Process process;
     private final CompletableFuture<Integer> port = new CompletableFuture<>();
+    private final CompletableFuture<Integer> adminPort = new CompletableFuture<>();
     private final Deque<String> output = new ArrayDeque<>(); // guarded by itself
 
     private ChildKodiak(Process process) {
@@ -68,6 +70,11 @@ final class ChildKodiak implements AutoCloseable {
 
     int port() {
         return port.join();
+    }
+
+    /** The admin API's port, from the line Main prints for it (it comes after the listeners'). */
+    int adminPort() throws Exception {
+        return adminPort.get(10, TimeUnit.SECONDS);
     }
 
     boolean isAlive() {
@@ -131,6 +138,10 @@ final class ChildKodiak implements AutoCloseable {
                     Matcher m = LISTENER.matcher(line);
                     if (scanForPort && m.find()) {
                         port.complete(Integer.parseInt(m.group(1)));
+                    }
+                    Matcher a = ADMIN.matcher(line);
+                    if (scanForPort && a.find()) {
+                        adminPort.complete(Integer.parseInt(a.group(1)));
                     }
                 }
             } catch (IOException e) {

@@ -135,4 +135,43 @@ class SignalTest {
         }
         assertTrue(k.isAlive());
     }
+
+    @Test
+    void anAdminStateSetBeforeARestartIsInForceAfterIt() throws Exception {
+        ScriptedUpstream a = ScriptedUpstream.start("a");
+        ScriptedUpstream b = ScriptedUpstream.start("b");
+        closeables.add(a);
+        closeables.add(b);
+        Path file = config(a.hostPort() + ", " + b.hostPort(), "");
+        Files.writeString(file, Files.readString(file).replace("""
+                admin:
+                  listen: off
+                  state-file: off
+                """, "admin:\n  listen: 127.0.0.1:0\n  token: " + AdminApiTest.TOKEN + "\n"));
+        ChildKodiak first = start(file);
+        java.util.Map<String, String> env = java.util.Map.of("KODIAK_ADMIN", "127.0.0.1:" + first.adminPort(),
+                "KODIAK_ADMIN_TOKEN", AdminApiTest.TOKEN, "KODIAK_HOME", dir.toString());
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream sink = new java.io.PrintStream(new java.io.ByteArrayOutputStream(), true, java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(io.kodiak.admin.Ctl.OK, io.kodiak.admin.Ctl.run(List.of("maint", "app", a.hostPort()), sink,
+                new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8), env::get), err.toString());
+        first.signal("TERM");
+        assertEquals(0, first.awaitExit(Duration.ofSeconds(20)), first.output());
+        assertTrue(Files.readString(dir.resolve("kodiak.state.json")).contains("\"state\": \"maint\""));
+
+        ChildKodiak second = start(file);
+        int before = a.requestsReceived();
+        try (RawClient c = RawClient.connect(second.port())) {
+            for (int i = 0; i < 4; i++) {
+                assertEquals("b", c.get("/").header("X-Upstream"), "a is still in maint");
+            }
+        }
+        assertEquals(before, a.requestsReceived());
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.util.Map<String, String> env2 = java.util.Map.of("KODIAK_ADMIN", "127.0.0.1:" + second.adminPort(),
+                "KODIAK_HOME", dir.toString());
+        assertEquals(io.kodiak.admin.Ctl.OK, io.kodiak.admin.Ctl.run(List.of("status"),
+                new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8), sink, env2::get));
+        assertTrue(out.toString().lines().anyMatch(l -> l.contains(a.hostPort()) && l.contains("MAINT")), out.toString());
+    }
 }
