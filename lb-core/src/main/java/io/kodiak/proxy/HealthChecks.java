@@ -197,15 +197,9 @@ final class HealthChecks implements AutoCloseable {
                     }
                 }
             }
-            if (to == AdminState.READY && u.available()) {
-                u.startSlowStart(pool.config().slowStart());
-            }
             LOG.info(() -> pool.name() + "/" + u.name() + ": admin state " + from.apiName() + " -> " + to.apiName()
                     + (to == AdminState.READY && !u.available() ? " (back when its check passes)" : ""));
-            availabilityChanged(pool, u);
-            if (u.adminOut()) {
-                connectionPools.get(u).closeAll();
-            }
+            rotationChanged(pool, u);
         });
     }
 
@@ -223,14 +217,22 @@ final class HealthChecks implements AutoCloseable {
                 pool.rebuild(); // a hash ring is laid out by weight; the others read it at each pick
                 return;
             }
-            if (!u.adminOut()) {
-                u.startSlowStart(pool.config().slowStart());
-            }
-            availabilityChanged(pool, u);
-            if (u.adminOut()) {
-                connectionPools.get(u).closeAll();
-            }
+            rotationChanged(pool, u);
         });
+    }
+
+    /**
+     * The operator took {@code u} out of rotation or put it back: back and up, it ramps up through
+     * slow start (one coming back DOWN does when its check passes); out, its idle connections close.
+     */
+    private void rotationChanged(PoolRuntime pool, Upstream u) {
+        if (u.available()) {
+            u.startSlowStart(pool.config().slowStart());
+        }
+        availabilityChanged(pool, u);
+        if (u.adminOut()) {
+            connectionPools.get(u).closeAll();
+        }
     }
 
     /** A reload added {@code pool}: its outlier detector starts, and its checks (scheduler thread). */

@@ -121,12 +121,12 @@ public final class ProxyServer implements AutoCloseable {
     private static void addPoolParts(PoolRuntime p, Map<PoolRuntime, WaitQueue> queues, Map<Upstream, ConnectionPool> connectionPools) {
         queues.put(p, new WaitQueue(p.config().queue().maxLength(), p));
         for (Upstream u : p.upstreams()) {
-            connectionPools.put(u, newConnectionPool(p));
+            connectionPools.put(u, newConnectionPool(p.config()));
         }
     }
 
-    private static ConnectionPool newConnectionPool(PoolRuntime p) {
-        return new ConnectionPool(p.config().connections().maxIdle(), p.config().connections().idleTimeout().toNanos());
+    private static ConnectionPool newConnectionPool(PoolConfig pc) {
+        return new ConnectionPool(pc.connections().maxIdle(), pc.connections().idleTimeout().toNanos());
     }
 
     private void bindAndStart() throws IOException {
@@ -318,8 +318,8 @@ public final class ProxyServer implements AutoCloseable {
     /** Scheduler thread: {@code p} takes {@code pc}; its connection pools and queue follow. */
     private void reconfigure(PoolRuntime p, PoolConfig pc, List<String> changes) {
         PoolConfig was = p.config();
-        PoolRuntime.Change ch = p.reconfigure(pc, u -> ctx.connectionPools.put(u,
-                new ConnectionPool(pc.connections().maxIdle(), pc.connections().idleTimeout().toNanos())));
+        // With the new config's limits: p.config() is still the old one until reconfigure publishes.
+        PoolRuntime.Change ch = p.reconfigure(pc, u -> ctx.connectionPools.put(u, newConnectionPool(pc)));
         for (Upstream u : ch.added()) {
             changes.add("pool " + p.name() + ": upstream " + u.name() + " (" + u.hostPort() + ") added");
         }
