@@ -5,6 +5,9 @@ import io.kodiak.admin.StateFile;
 import io.kodiak.config.ConfigException;
 import io.kodiak.config.ConfigLoader;
 import io.kodiak.config.KodiakConfig;
+import io.kodiak.metrics.MetricSet;
+import io.kodiak.metrics.MetricsRegistry;
+import io.kodiak.metrics.PrometheusExporter;
 import io.kodiak.proxy.ProxyServer;
 import io.kodiak.upstream.AdminState;
 import io.kodiak.upstream.PoolRuntime;
@@ -29,6 +32,9 @@ public final class Kodiak implements AutoCloseable {
     private final StateFile stateFile;
     private final Instant startedAt = Instant.now();
     private volatile AdminServer admin;
+    private volatile PrometheusExporter exporter;
+    private final java.util.concurrent.atomic.LongAdder reloadsOk = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder reloadsFailed = new java.util.concurrent.atomic.LongAdder();
 
     private Kodiak(ProxyServer server, StateFile stateFile) {
         this.server = server;
@@ -46,13 +52,25 @@ public final class Kodiak implements AutoCloseable {
         List<StateFile.Entry> saved = sf == null ? List.of() : sf.read();
         ProxyServer server = ProxyServer.start(config, pools -> StateFile.apply(saved, pools));
         Kodiak k = new Kodiak(server, sf);
-        if (config.admin().enabled()) {
-            try {
-                k.admin = AdminServer.start(k, config.admin());
-            } catch (IOException | RuntimeException e) {
-                server.close();
-                throw e;
+        try {
+            MetricsRegistry registry = server.metricsRegistry();
+            if (registry != null) {
+                registry.register(registry.name("Kodiak"), MetricSet.builder("kodiak")
+                        .counter("reloads_total", "result", "ok", "Configuration reloads applied", k.reloadsOk::sum)
+                        .counter("reloads_total", "result", "failed", "Configuration reloads rejected (the old config kept running)",
+                                k.reloadsFailed::sum)
+                        .gauge("start_time_seconds", "When this Kodiak started, Unix time", () -> k.startedAt.toEpochMilli() / 1000.0)
+                        .build());
             }
+            if (config.metrics().serves()) {
+                k.exporter = PrometheusExporter.start(config.metrics().listen(), config.metrics().rules());
+            }
+            if (config.admin().enabled()) {
+                k.admin = AdminServer.start(k, config.admin());
+            }
+        } catch (IOException | RuntimeException e) {
+            k.close();
+            throw e;
         }
         return k;
     }
@@ -85,13 +103,25 @@ public final class Kodiak implements AutoCloseable {
         if (running.source() == null) {
             throw new ConfigException("this Kodiak runs a built-in configuration (demo or quick mode): there is no file to reload");
         }
-        KodiakConfig next = ConfigLoader.load(running.source());
+        KodiakConfig next;
+        List<String> changes;
         List<String> notes = new java.util.ArrayList<>();
-        if (!next.admin().equals(running.admin())) {
-            notes.add("admin: changes to the admin section take effect at the next start; the admin API stays as it is");
-            next = next.withAdmin(running.admin());
+        try {
+            next = ConfigLoader.load(running.source());
+            if (!next.admin().equals(running.admin())) {
+                notes.add("admin: changes to the admin section take effect at the next start; the admin API stays as it is");
+                next = next.withAdmin(running.admin());
+            }
+            if (!next.metrics().equals(running.metrics())) {
+                notes.add("metrics: changes to the metrics section take effect at the next start; /metrics stays as it is");
+                next = next.withMetrics(running.metrics());
+            }
+            changes = server.reload(next);
+        } catch (ConfigException | IOException | RuntimeException e) {
+            reloadsFailed.increment();
+            throw e;
         }
-        List<String> changes = server.reload(next);
+        reloadsOk.increment();
         LOG.info(() -> "reloaded " + running.origin() + ": version " + running.version() + " -> " + server.config().version()
                 + (changes.isEmpty() ? ", nothing changed" : "\n  " + String.join("\n  ", changes)));
         notes.forEach(LOG::warning);
@@ -107,6 +137,20 @@ public final class Kodiak implements AutoCloseable {
     /** The address a listener is bound to (the real port when the config said port 0). */
     public InetSocketAddress boundAddress(String listenerName) {
         return server.boundAddress(listenerName);
+    }
+
+    /**
+     * The registry of this Kodiak's MBeans ({@code io.kodiak:*}), or {@code null} with {@code metrics: off}.
+     * {@link MetricsRegistry#snapshotAll()} closes a latency interval now instead of at the next tick.
+     */
+    public MetricsRegistry metrics() {
+        return server.metricsRegistry();
+    }
+
+    /** Where {@code /metrics} is served (the real port when the config said port 0), or {@code null} if it is not. */
+    public InetSocketAddress metricsAddress() {
+        PrometheusExporter e = exporter;
+        return e == null ? null : e.address();
     }
 
     /** The admin API's address (the real port when the config said port 0), or {@code null} if it is off. */
@@ -225,14 +269,25 @@ public final class Kodiak implements AutoCloseable {
      */
     public boolean shutdown(Duration grace) {
         closeAdmin();
-        return server.shutdown(grace);
+        boolean clean = server.shutdown(grace);
+        closeExporter();
+        return clean;
     }
 
     /** Stops at once. */
     @Override
     public void close() {
         closeAdmin();
+        closeExporter();
         server.close();
+    }
+
+    private void closeExporter() {
+        PrometheusExporter e = exporter;
+        exporter = null;
+        if (e != null) {
+            e.close();
+        }
     }
 
     private void closeAdmin() {

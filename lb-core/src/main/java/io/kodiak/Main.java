@@ -200,11 +200,16 @@ public final class Main {
                 : "admin API: http://" + admin.getHostString() + ":" + admin.getPort() + "/v1/status (kodiak ctl"
                 + (admin.equals(io.kodiak.config.AdminConfig.DEFAULT_LISTEN) ? "" : " --admin " + admin.getHostString() + ":" + admin.getPort())
                 + " status)" + (c.admin().stateFile() == null ? "" : "; state file " + c.admin().stateFile()));
+        InetSocketAddress metrics = k.metricsAddress();
+        out.println(!c.metrics().enabled() ? "metrics: off"
+                : metrics == null ? "metrics: MBeans only (io.kodiak:*), no /metrics endpoint"
+                : "metrics: http://" + metrics.getHostString() + ":" + metrics.getPort() + "/metrics");
     }
 
     private static int demo(List<String> args, PrintStream out) throws IOException, ConfigException {
         InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 8080);
         io.kodiak.config.AdminConfig admin = QuickMode.admin(null);
+        io.kodiak.config.MetricsConfig metrics = QuickMode.metrics(null);
         for (int i = 0; i < args.size(); i++) {
             if (args.get(i).equals("--listen") && i + 1 < args.size()) {
                 String v = args.get(++i);
@@ -216,6 +221,8 @@ public final class Main {
                 }
             } else if (args.get(i).equals("--admin") && i + 1 < args.size()) {
                 admin = QuickMode.admin(args.get(++i));
+            } else if (args.get(i).equals("--metrics") && i + 1 < args.size()) {
+                metrics = QuickMode.metrics(args.get(++i));
             } else {
                 throw new ConfigException("demo: unknown option " + args.get(i));
             }
@@ -224,7 +231,7 @@ public final class Main {
         for (int i = 1; i <= 3; i++) {
             upstreams.add(DemoUpstream.start("demo-" + i));
         }
-        KodiakConfig config = demoConfig(listen, upstreams).withAdmin(admin);
+        KodiakConfig config = demoConfig(listen, upstreams).withAdmin(admin).withMetrics(metrics);
         out.println("demo: three upstreams in this JVM; try: curl http://localhost:" + listen.getPort() + "/");
         serve(config, out, () -> upstreams.forEach(DemoUpstream::close));
         return 0;
@@ -243,13 +250,14 @@ public final class Main {
     static String usage() {
         return """
                 usage: kodiak COMMAND
-                  demo [--listen HOST:PORT] [--admin HOST:PORT|off]
+                  demo [--listen HOST:PORT] [--admin HOST:PORT|off] [--metrics HOST:PORT|off]
                                               start on :8080 with three built-in demo upstreams
                   run -c FILE                 start with a configuration file
                   check -c FILE               validate a configuration file and exit
                   proxy --listen HOST:PORT --to HOST:PORT[,HOST:PORT...] [--strategy round-robin|least-connections|latency-weighted|consistent-hash]
                                               start a one-line proxy without a file
-                                              (--admin HOST:PORT|off moves or disables the admin API)
+                                              (--admin HOST:PORT|off moves or disables the admin API,
+                                               --metrics HOST:PORT|off the Prometheus endpoint)
                   ctl COMMAND                 drive a running Kodiak through its admin API (kodiak ctl --help)
                 """;
     }

@@ -38,7 +38,7 @@ import java.util.Map;
  * <p>Stateless and thread-safe.
  */
 public final class ConfigLoader {
-    private static final List<String> TOP_KEYS = List.of("listeners", "pools", "admin", "shutdown-grace");
+    private static final List<String> TOP_KEYS = List.of("listeners", "pools", "admin", "metrics", "shutdown-grace");
 
     private ConfigLoader() {
     }
@@ -81,12 +81,15 @@ public final class ConfigLoader {
         List<ListenerConfig> listeners = new ListenerReader(pools.keySet()).read(top.require("listeners"));
         AdminConfig admin = new AdminReader(nameForMessages).read(top.get("admin"));
         if (admin.enabled()) {
-            for (ListenerConfig l : listeners) {
-                if (l.address().getPort() != 0 && l.address().equals(admin.listen())) {
-                    String msg = "the admin API's address " + l.address().getHostString() + ":" + l.address().getPort()
-                            + " is also listener " + l.name() + "'s: the admin API needs its own (set admin.listen)";
-                    throw top.get("admin") != null ? top.get("admin").error(msg) : top.keyError("listeners", msg);
-                }
+            requireOwnAddress(top, "admin", admin.listen(), listeners, "the admin API's address", "the admin API needs its own");
+        }
+        MetricsConfig metrics = new MetricsReader(baseDir).read(top.get("metrics"));
+        if (metrics.serves()) {
+            requireOwnAddress(top, "metrics", metrics.listen(), listeners, "the metrics address", "/metrics needs its own");
+            if (metrics.listen().getPort() != 0 && metrics.listen().equals(admin.listen())) {
+                throw (top.get("metrics") != null ? top.get("metrics") : top.get("admin")).error("the metrics address "
+                        + metrics.listen().getHostString() + ":" + metrics.listen().getPort()
+                        + " is also the admin API's: each needs its own");
             }
         }
         java.time.Duration grace = KodiakConfig.DEFAULT_SHUTDOWN_GRACE;
@@ -96,7 +99,19 @@ public final class ConfigLoader {
                 throw top.get("shutdown-grace").error("must be between 0s and 1h");
             }
         }
-        return new KodiakConfig(nameForMessages, listeners, pools, admin, version(yaml), grace);
+        return new KodiakConfig(nameForMessages, listeners, pools, admin, metrics, version(yaml), grace);
+    }
+
+    /** Rejects a {@code section}'s {@code address} that is also a listener's (port 0 is never taken twice). */
+    private static void requireOwnAddress(ConfigMapping top, String section, java.net.InetSocketAddress address,
+                                          List<ListenerConfig> listeners, String what, String need) throws ConfigException {
+        for (ListenerConfig l : listeners) {
+            if (l.address().getPort() != 0 && l.address().equals(address)) {
+                String msg = what + " " + l.address().getHostString() + ":" + l.address().getPort()
+                        + " is also listener " + l.name() + "'s: " + need + " (set " + section + ".listen)";
+                throw top.get(section) != null ? top.get(section).error(msg) : top.keyError("listeners", msg);
+            }
+        }
     }
 
     /** The first 12 hex digits of the SHA-256 of the file's text: which config is running. */

@@ -11,13 +11,14 @@ import java.util.Map;
  * @param listeners the client-facing listeners, in file order
  * @param pools     the upstream pools by name, in file order
  * @param admin     the admin API's listener and state file
+ * @param metrics   whether metrics are recorded, and where {@code /metrics} is served
  * @param version   identifies the configuration: the first 12 hex digits of the SHA-256 of the
  *                  file's text, or {@code built-in}
  * @param shutdownGrace how long SIGTERM waits for requests in flight before it closes the rest
  *                  ({@code shutdown-grace}; HAProxy's {@code hard-stop-after}, nginx's {@code worker_shutdown_timeout})
  */
 public record KodiakConfig(Path source, List<ListenerConfig> listeners, Map<String, PoolConfig> pools,
-                           AdminConfig admin, String version, java.time.Duration shutdownGrace) {
+                           AdminConfig admin, MetricsConfig metrics, String version, java.time.Duration shutdownGrace) {
     /** {@code shutdown-grace} when the file does not say: 15 s, or {@code -Dkodiak.grace.seconds}. */
     public static final java.time.Duration DEFAULT_SHUTDOWN_GRACE =
             java.time.Duration.ofSeconds(Long.getLong("kodiak.grace.seconds", 15));
@@ -26,17 +27,22 @@ public record KodiakConfig(Path source, List<ListenerConfig> listeners, Map<Stri
         listeners = List.copyOf(listeners);
         pools = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(pools));
         java.util.Objects.requireNonNull(admin, "admin");
+        java.util.Objects.requireNonNull(metrics, "metrics");
         java.util.Objects.requireNonNull(version, "version");
         java.util.Objects.requireNonNull(shutdownGrace, "shutdownGrace");
     }
 
-    /** A built-in configuration without an admin listener (tests, embedding). */
+    /** A built-in configuration without an admin listener or metrics (tests, embedding). */
     public KodiakConfig(Path source, List<ListenerConfig> listeners, Map<String, PoolConfig> pools) {
-        this(source, listeners, pools, AdminConfig.OFF, "built-in", DEFAULT_SHUTDOWN_GRACE);
+        this(source, listeners, pools, AdminConfig.OFF, MetricsConfig.OFF, "built-in", DEFAULT_SHUTDOWN_GRACE);
     }
 
     public KodiakConfig withAdmin(AdminConfig a) {
-        return new KodiakConfig(source, listeners, pools, a, version, shutdownGrace);
+        return new KodiakConfig(source, listeners, pools, a, metrics, version, shutdownGrace);
+    }
+
+    public KodiakConfig withMetrics(MetricsConfig m) {
+        return new KodiakConfig(source, listeners, pools, admin, m, version, shutdownGrace);
     }
 
     /** Where this configuration came from, for messages: the file name or "quick mode". */

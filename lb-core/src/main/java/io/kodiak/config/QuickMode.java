@@ -22,7 +22,7 @@ public final class QuickMode {
     /** The listen address when {@code --listen} is not given. */
     public static final String DEFAULT_LISTEN = "127.0.0.1:8080";
 
-    private static final List<String> FLAGS = List.of("--listen", "--to", "--strategy", "--admin");
+    private static final List<String> FLAGS = List.of("--listen", "--to", "--strategy", "--admin", "--metrics");
 
     private QuickMode() {
     }
@@ -66,7 +66,23 @@ public final class QuickMode {
         if (admin.enabled() && admin.listen().equals(address)) {
             throw new ConfigException("--admin: " + values.get("--admin") + " is also the --listen address: the admin API needs its own");
         }
-        return new KodiakConfig(null, List.of(listener), Map.of(POOL, pool)).withAdmin(admin);
+        MetricsConfig metrics = metrics(values.get("--metrics"));
+        if (metrics.serves() && (metrics.listen().equals(address) || metrics.listen().equals(admin.listen()))) {
+            throw new ConfigException("--metrics: " + values.get("--metrics") + " is also the "
+                    + (metrics.listen().equals(address) ? "--listen" : "--admin") + " address: /metrics needs its own");
+        }
+        return new KodiakConfig(null, List.of(listener), Map.of(POOL, pool)).withAdmin(admin).withMetrics(metrics);
+    }
+
+    /** {@code --metrics HOST:PORT|off}: where {@code /metrics} is served, default {@code 127.0.0.1:9404}; off records nothing. */
+    public static MetricsConfig metrics(String value) throws ConfigException {
+        if (value == null) {
+            return MetricsConfig.DEFAULT;
+        }
+        if (value.equals("off")) {
+            return MetricsConfig.OFF;
+        }
+        return new MetricsConfig(true, parse("--metrics", () -> Values.listenAddress(value)), null);
     }
 
     /** {@code --admin HOST:PORT|off}: the admin API's address, default {@code 127.0.0.1:9090}; no state file. */
@@ -95,6 +111,8 @@ public final class QuickMode {
                 "  --strategy NAME     balancing strategy (default round-robin; valid: " + strategies() + ")",
                 "  --admin HOST:PORT   the admin API for kodiak ctl (default " + AdminConfig.DEFAULT_LISTEN.getHostString() + ":"
                         + AdminConfig.DEFAULT_LISTEN.getPort() + "), or off",
+                "  --metrics HOST:PORT Prometheus /metrics (default " + MetricsConfig.DEFAULT_LISTEN.getHostString() + ":"
+                        + MetricsConfig.DEFAULT_LISTEN.getPort() + "), or off",
                 "Everything else takes its default; use a configuration file to change it.",
                 "");
     }

@@ -29,9 +29,11 @@ final class ClientFilter extends BaseFilter {
         Connection<?> c = ctx.getConnection();
         if (listener.connections.incrementAndGet() > listener.config.limits().maxConnections() || context.stopping()) {
             listener.connections.decrementAndGet();
+            listener.refused.increment();
             c.terminateSilently();
             return ctx.getStopAction();
         }
+        listener.accepted.increment();
         ClientSession s = new ClientSession(context, listener, c);
         SESSION.set(c, s);
         context.register(s);

@@ -182,6 +182,7 @@ final class ClientSession {
                         reject(e);
                         return;
                     }
+                    listener.requests.increment();
                     exchange = new Exchange(this, req, listener.router.route(req.host(), req.path()));
                     state = State.EXCHANGE;
                     clearDeadline();
@@ -369,6 +370,7 @@ final class ClientSession {
     /** A request Kodiak will not proxy: answer with the status and close (its framing is suspect). */
     void reject(HttpException e) {
         LOG.fine(() -> this + ": " + e.status() + " " + e.getMessage());
+        listener.rejected.increment();
         if (exchange != null) {
             exchange.abort();
             exchange = null;

@@ -12,6 +12,8 @@ final class ConnectionPool {
     private volatile int maxIdle;
     private volatile long idleTimeoutNanos;
     private final ArrayDeque<UpstreamConnection> idle = new ArrayDeque<>();
+    /** Open connections to the upstream, idle or in use (counted by {@link UpstreamConnection}). */
+    final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
 
     ConnectionPool(int maxIdle, long idleTimeoutNanos) {
         this.maxIdle = maxIdle;

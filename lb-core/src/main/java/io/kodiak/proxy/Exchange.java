@@ -15,6 +15,7 @@ import io.kodiak.http.RequestHead;
 import io.kodiak.http.ResponseEncoder;
 import io.kodiak.http.ResponseEncoder.ClientFraming;
 import io.kodiak.http.ResponseHead;
+import io.kodiak.metrics.ErrorCause;
 import io.kodiak.upstream.PoolRuntime;
 import io.kodiak.upstream.Upstream;
 import org.glassfish.grizzly.Buffer;
@@ -91,6 +92,11 @@ final class Exchange implements Spool.Listener {
     private long deadline;
     /** When the current upstream was picked. */
     private long dispatchedAt;
+    // metrics (ctx.metrics): when the request head was read, when the current connect began, and
+    // whether the pool's client-side count has this request's outcome yet
+    private long startedAt;
+    private long connectStartedAt;
+    private boolean counted;
     private int deadlineKind;
 
     // response
@@ -124,6 +130,10 @@ final class Exchange implements Spool.Listener {
         }
         if (pc.retries().attempts() > 0) {
             pool.retryBudget().onRequest(); // only retries spend what requests earn
+        }
+        if (ctx.metrics) {
+            startedAt = ctx.now();
+            pool.clientStats().recordRequest();
         }
         BufferingConfig b = pc.buffering();
         long cl = req.contentLength();
@@ -255,6 +265,9 @@ final class Exchange implements Spool.Listener {
         // still connecting, or a burst of picks would all land on the same upstream.
         begun = true;
         dispatchedAt = ctx.now();
+        if (ctx.metrics) {
+            u.stats().recordRequest();
+        }
         UpstreamConnection c = ctx.connectionPools.get(u).acquire(dispatchedAt);
         if (c != null) {
             fresh = false;
@@ -268,6 +281,7 @@ final class Exchange implements Spool.Listener {
     /** Every upstream that could take the request is at its max-connections: wait in the pool's queue. */
     private void enqueue() {
         if (!queue.offer(this)) {
+            pool.queueFull().increment();
             LOG.info(() -> pool.name() + ": queue full, 503");
             serviceUnavailable();
             return;
@@ -326,6 +340,9 @@ final class Exchange implements Spool.Listener {
         Upstream u = upstream;
         ConnectionPool cp = ctx.connectionPools.get(u);
         setDeadline(CONNECT, pc.timeouts().connect().toNanos());
+        if (ctx.metrics) {
+            connectStartedAt = ctx.now();
+        }
         GrizzlyFuture<Connection> f = ctx.connector.connect(u.address());
         connecting = f;
         f.addCompletionHandler(new CompletionHandler<>() {
@@ -337,6 +354,9 @@ final class Exchange implements Spool.Listener {
                         return;
                     }
                     connecting = null;
+                    if (ctx.metrics) {
+                        u.stats().connectTime().record(ctx.now() - connectStartedAt);
+                    }
                     UpstreamConnection nc = new UpstreamConnection(u, c, cp);
                     UpstreamFilter.UPSTREAM.set(c, nc);
                     fresh = true;
@@ -352,7 +372,7 @@ final class Exchange implements Spool.Listener {
                         return;
                     }
                     connecting = null;
-                    connectFailed(t instanceof ConnectException ? "connection refused" : String.valueOf(t));
+                    connectFailed(ErrorCause.CONNECT_REFUSED, t instanceof ConnectException ? "connection refused" : String.valueOf(t));
                 }
             }
 
@@ -366,7 +386,8 @@ final class Exchange implements Spool.Listener {
         });
     }
 
-    private void connectFailed(String why) {
+    private void connectFailed(ErrorCause cause, String why) {
+        recordError(cause);
         endAttempt();
         upstream.failed();
         LOG.info(() -> pool.name() + "/" + upstream.name() + ": connect failed (" + why + "), trying the next upstream");
@@ -401,6 +422,7 @@ final class Exchange implements Spool.Listener {
             return false;
         }
         retries++;
+        pool.retries().increment();
         LOG.info(() -> pool.name() + "/" + failed.name() + ": " + why + "; retrying on another upstream");
         releaseUpstream(false);
         dispatch();
@@ -550,6 +572,9 @@ final class Exchange implements Spool.Listener {
         }
         int n = b.remaining();
         upInflight += n;
+        if (ctx.metrics) {
+            target.upstream.stats().addBytesOut(n);
+        }
         ctx.write(target.connection, b, new CompletionHandler<WriteResult>() {
             @Override
             public void completed(WriteResult result) {
@@ -600,6 +625,9 @@ final class Exchange implements Spool.Listener {
                 return;
             }
             anyResponseByte = true;
+            if (ctx.metrics) {
+                upstream.stats().addBytesIn(in.remaining());
+            }
             if (phase == Phase.TUNNEL) {
                 s.write(in);
                 setDeadline(TUNNEL_IDLE, tunnelTimeout());
@@ -619,6 +647,9 @@ final class Exchange implements Spool.Listener {
                         if (r.isInterim()) {
                             continue;
                         }
+                        if (ctx.metrics) {
+                            upstream.stats().timeToFirstByte().record(ctx.now() - dispatchedAt);
+                        }
                         if (r.status() == 101) {
                             if (!req.webSocketUpgrade()) {
                                 throw new HttpException(502, "101 without an upgrade request");
@@ -632,6 +663,10 @@ final class Exchange implements Spool.Listener {
                             long rtt = ctx.now() - dispatchedAt;
                             if (retry(true, "answered " + r.status())) {
                                 answered.responded(r.status(), rtt); // a 5xx: counts against its latency
+                                if (ctx.metrics) {
+                                    answered.stats().recordResponse(r.status());
+                                    answered.stats().latency().record(rtt);
+                                }
                                 return;
                             }
                         }
@@ -682,6 +717,9 @@ final class Exchange implements Spool.Listener {
                 req.versionMinor(), false);
         clientHead = Buffers.wrap(s.connection.getMemoryManager(), head.array(), 0, head.length());
         headSent = true; // committed: from here on a failure can only truncate
+        if (ctx.metrics) {
+            pool.clientStats().timeToFirstByte().record(ctx.now() - startedAt);
+        }
         respDecoder = switch (resp.framing()) {
             case NONE -> null;
             case LENGTH -> length == 0 ? null : BodyDecoder.length(length);
@@ -697,7 +735,12 @@ final class Exchange implements Spool.Listener {
         upstreamDone = true;
         respSpool.end();
         // The round trip for the latency estimate: from the pick to the last byte from the upstream.
-        upstream.responded(resp.status(), ctx.now() - dispatchedAt);
+        long rtt = ctx.now() - dispatchedAt;
+        upstream.responded(resp.status(), rtt);
+        if (ctx.metrics) {
+            upstream.stats().recordResponse(resp.status());
+            upstream.stats().latency().record(rtt);
+        }
         boolean reusable = resp.keepAlive() && requestSent && !extra && !req.webSocketUpgrade();
         if (extra) {
             LOG.fine(() -> pool.name() + "/" + upstream.name() + ": bytes after the response; connection not reused");
@@ -774,6 +817,7 @@ final class Exchange implements Spool.Listener {
             resumeUpstream(uc);
         }
         if (done) {
+            clientDone(resp.status());
             finished = true;
             phase = Phase.DONE;
             cleanup();
@@ -862,6 +906,7 @@ final class Exchange implements Spool.Listener {
                     return;
                 }
                 upstream.failed();
+                recordError(ErrorCause.RESET);
                 if (retry(pc.retries().onReset(), "connection closed before a response")) {
                     return;
                 }
@@ -877,6 +922,7 @@ final class Exchange implements Spool.Listener {
             }
             if (!upstreamDone) {
                 upstream.failed();
+                recordError(ErrorCause.RESET);
                 LOG.info(() -> pool.name() + "/" + upstream.name() + ": response truncated; closing the client connection");
                 releaseUpstream(false);
                 failAfterStart();
@@ -886,6 +932,7 @@ final class Exchange implements Spool.Listener {
 
     private void badResponse(String why) {
         upstream.failed();
+        recordError(ErrorCause.INVALID_RESPONSE);
         LOG.warning(() -> pool.name() + "/" + upstream.name() + ": invalid response: " + why);
         releaseUpstream(false);
         if (headSent) {
@@ -896,6 +943,7 @@ final class Exchange implements Spool.Listener {
     }
 
     private void respondLocal(int status, String contentType, byte[] body, boolean keep, String extraField) {
+        clientDone(status);
         s.respondLocal(status, contentType, body, keep, extraField, req.isHead());
     }
 
@@ -909,6 +957,7 @@ final class Exchange implements Spool.Listener {
 
     /** The response has started: the client must see it truncated. */
     private void failAfterStart() {
+        clientDone(resp != null ? resp.status() : 502);
         releaseUpstream(false);
         cleanup();
         s.abort();
@@ -924,6 +973,7 @@ final class Exchange implements Spool.Listener {
         switch (kind) {
             case QUEUE -> {
                 if (queue.remove(this)) {
+                    pool.queueTimeouts().increment();
                     LOG.info(() -> pool.name() + ": waited " + pc.queue().timeout().toMillis() + " ms in the queue, 503");
                     serviceUnavailable();
                 } // else a granted slot is already on its way to this exchange
@@ -934,10 +984,11 @@ final class Exchange implements Spool.Listener {
                     connecting.cancel(false);
                     connecting = null;
                 }
-                connectFailed("timeout");
+                connectFailed(ErrorCause.CONNECT_TIMEOUT, "timeout");
             }
             case SEND, RESPONSE -> {
                 upstream.failed();
+                recordError(ErrorCause.TIMEOUT);
                 if (!headSent && retry(pc.retries().onTimeout(), "no response in time")) {
                     return;
                 }
@@ -951,6 +1002,7 @@ final class Exchange implements Spool.Listener {
             }
             case READ -> {
                 upstream.failed();
+                recordError(ErrorCause.TIMEOUT);
                 LOG.info(() -> pool.name() + "/" + upstream.name() + ": response body stalled; closing");
                 failAfterStart();
             }
@@ -970,6 +1022,10 @@ final class Exchange implements Spool.Listener {
             return;
         }
         finished = true;
+        if (pool != null && !counted) {
+            counted = true;
+            pool.clientAborts().increment();
+        }
         if (phase == Phase.QUEUED) {
             queue.remove(this); // if a grant is already on its way, it passes the slot on
         }
@@ -1008,6 +1064,10 @@ final class Exchange implements Spool.Listener {
                 req.versionMinor(), true);
         s.write(head.array(), head.length());
         headSent = true;
+        if (ctx.metrics) {
+            upstream.stats().recordResponse(101);
+        }
+        clientDone(101);
         setDeadline(TUNNEL_IDLE, tunnelTimeout());
         if (rest.hasRemaining()) {
             s.write(rest);
@@ -1028,6 +1088,25 @@ final class Exchange implements Spool.Listener {
 
     private long tunnelTimeout() {
         return Math.max(pc.timeouts().read().toNanos(), s.config.timeouts().keepAlive().toNanos());
+    }
+
+    /** Counts an attempt's failure against the current upstream. */
+    private void recordError(ErrorCause cause) {
+        if (ctx.metrics) {
+            upstream.stats().recordError(cause);
+        }
+    }
+
+    /** The client has its answer (or all of it that it will get): counted once per request, for the pool. */
+    private void clientDone(int status) {
+        if (counted || pool == null) {
+            return;
+        }
+        counted = true;
+        if (ctx.metrics) {
+            pool.clientStats().recordResponse(status);
+            pool.clientStats().latency().record(ctx.now() - startedAt);
+        }
     }
 
     private void setDeadline(int kind, long afterNanos) {

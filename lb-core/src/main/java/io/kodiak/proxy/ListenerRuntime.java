@@ -5,6 +5,7 @@ import io.kodiak.upstream.PoolRuntime;
 
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A listener as it runs: its configuration, its routes, and its open connection count. A reload
@@ -16,6 +17,12 @@ final class ListenerRuntime {
     volatile ListenerConfig config;
     volatile Router router;
     final AtomicInteger connections = new AtomicInteger();
+    // For the metrics: connections accepted and refused (over max-connections), requests read,
+    // and requests rejected as malformed or too large (4xx, connection closed).
+    final LongAdder accepted = new LongAdder();
+    final LongAdder refused = new LongAdder();
+    final LongAdder requests = new LongAdder();
+    final LongAdder rejected = new LongAdder();
 
     ListenerRuntime(ListenerConfig config, Map<String, PoolRuntime> pools) {
         this.config = config;

@@ -32,9 +32,12 @@ final class ProxyContext {
     private final AsyncQueueWriter<SocketAddress> writer;
     private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
+    /** Whether exchanges time and count themselves ({@code metrics} on); fixed for the process. */
+    final boolean metrics;
 
     ProxyContext(TCPNIOTransport transport, TCPNIOConnectorHandler connector, SpoolIo spoolIo, LongSupplier nanoTime,
-                 Map<Upstream, ConnectionPool> connectionPools, Map<PoolRuntime, WaitQueue> queues) {
+                 Map<Upstream, ConnectionPool> connectionPools, Map<PoolRuntime, WaitQueue> queues, boolean metrics) {
+        this.metrics = metrics;
         this.transport = transport;
         this.connector = connector;
         this.spoolIo = spoolIo;

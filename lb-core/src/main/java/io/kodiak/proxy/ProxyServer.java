@@ -5,6 +5,7 @@ import io.kodiak.config.KodiakConfig;
 import io.kodiak.config.ListenerConfig;
 import io.kodiak.config.PoolConfig;
 import io.kodiak.config.UpstreamConfig;
+import io.kodiak.metrics.MetricsRegistry;
 import io.kodiak.upstream.AdminState;
 import io.kodiak.upstream.PoolRuntime;
 import io.kodiak.upstream.Upstream;
@@ -49,6 +50,8 @@ public final class ProxyServer implements AutoCloseable {
     /** Listeners by name with their server connections; changed only under this object's lock. */
     private final Map<String, Bound> listeners = new java.util.concurrent.ConcurrentHashMap<>();
     private final SplittableRandom seeds = new SplittableRandom();
+    /** The MBeans of pools, upstreams and listeners, or {@code null} with {@code metrics: off}. */
+    private final ProxyMetrics metrics;
 
     /** A listener as bound: its runtime and its server connection. */
     private record Bound(ListenerRuntime runtime, TCPNIOServerConnection server) {
@@ -85,8 +88,10 @@ public final class ProxyServer implements AutoCloseable {
         // First of the parts with threads, so that nothing else needs stopping if it fails.
         this.healthChecks = new HealthChecks(pools.values(), queues, connectionPools);
         this.spoolIo = new SpoolIo(2);
-        this.ctx = new ProxyContext(transport, connector, spoolIo, nanoTime, connectionPools, queues);
+        this.ctx = new ProxyContext(transport, connector, spoolIo, nanoTime, connectionPools, queues, config.metrics().enabled());
         this.sweeper = new TimeoutSweeper(ctx, TimeoutSweeper.periodFor(shortestTimeout(config)));
+        this.metrics = config.metrics().enabled()
+                ? new ProxyMetrics(new MetricsRegistry("io.kodiak", PoolRuntime.METRICS_INTERVAL), ctx) : null;
     }
 
     /** Binds every listener and starts serving. */
@@ -134,6 +139,19 @@ public final class ProxyServer implements AutoCloseable {
         for (ListenerConfig lc : config.listeners()) {
             listeners.put(lc.name(), bind(new ListenerRuntime(lc, pools)));
         }
+        syncMetrics();
+    }
+
+    /** Brings the MBeans in step with the pools, upstreams and listeners now running. */
+    private void syncMetrics() {
+        if (metrics != null) {
+            metrics.sync(pools.values(), listeners.values().stream().map(Bound::runtime).toList());
+        }
+    }
+
+    /** Where the MBeans go, for the process-wide ones, or {@code null} with {@code metrics: off}. */
+    public MetricsRegistry metricsRegistry() {
+        return metrics == null ? null : metrics.registry();
     }
 
     /** Binds {@code lr}'s address with its filter chain in place before the first accept. */
@@ -260,6 +278,7 @@ public final class ProxyServer implements AutoCloseable {
         listeners.putAll(nextListeners);
         config = next;
         sweeper.period(TimeoutSweeper.periodFor(shortestTimeout(next)));
+        syncMetrics();
         return changes;
     }
 
@@ -305,7 +324,8 @@ public final class ProxyServer implements AutoCloseable {
         Map<String, PoolConfig> byName = new LinkedHashMap<>(config.pools());
         byName.put(next.name(), next);
         KodiakConfig c = config;
-        config = new KodiakConfig(c.source(), c.listeners(), byName, c.admin(), c.version(), c.shutdownGrace());
+        config = new KodiakConfig(c.source(), c.listeners(), byName, c.admin(), c.metrics(), c.version(), c.shutdownGrace());
+        syncMetrics();
         changes.forEach(line -> LOG.info(() -> "admin API: " + line));
     }
 
@@ -457,6 +477,9 @@ public final class ProxyServer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (metrics != null) {
+            metrics.close();
+        }
         healthChecks.close();
         sweeper.close();
         ctx.stopAccepting();

@@ -30,6 +30,9 @@ final class UpstreamConnection {
         this.upstream = upstream;
         this.connection = connection;
         this.pool = pool;
+        pool.open.incrementAndGet();
+        // Fires once, whoever closes it (us, the upstream, or the transport at shutdown).
+        connection.addCloseListener((org.glassfish.grizzly.GenericCloseListener) (closeable, type) -> pool.open.decrementAndGet());
     }
 
     void close() {

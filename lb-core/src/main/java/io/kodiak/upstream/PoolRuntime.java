@@ -51,7 +51,23 @@ public final class PoolRuntime {
         }
     }
 
+    /**
+     * The latency recorders' shape: 2 significant digits (1 %, about 37 KB per recording thread and
+     * recorder instead of 270 KB at 3), up to 1 h, and a rolling window of 12 intervals of
+     * {@link #METRICS_INTERVAL}, so quantiles cover the last minute.
+     */
+    public static final io.kodiak.metrics.LatencySettings LATENCY_SETTINGS = new io.kodiak.metrics.LatencySettings(
+            java.util.concurrent.TimeUnit.HOURS.toNanos(1), 2, 12, io.kodiak.metrics.LatencySettings.DEFAULT_BUCKETS);
+    /** How often the metrics publisher closes a latency interval. */
+    public static final java.time.Duration METRICS_INTERVAL = java.time.Duration.ofSeconds(5);
+
     private final LongAdder panicRequests = new LongAdder();
+    /** Requests as clients see them: status classes of what they got, and the whole time it took. */
+    private final io.kodiak.metrics.RequestStats clientStats;
+    private final LongAdder retries = new LongAdder();
+    private final LongAdder queueFull = new LongAdder();
+    private final LongAdder queueTimeouts = new LongAdder();
+    private final LongAdder clientAborts = new LongAdder();
 
     public PoolRuntime(PoolConfig config, RandomGenerator random) {
         this(config, random, System::nanoTime);
@@ -62,6 +78,7 @@ public final class PoolRuntime {
         this.config = config;
         this.random = random;
         this.nanoClock = nanoClock;
+        this.clientStats = new io.kodiak.metrics.RequestStats(config.name(), LATENCY_SETTINGS);
         List<Upstream> list = new ArrayList<>();
         for (UpstreamConfig u : config.upstreams()) {
             list.add(new Upstream(config.name(), u, nanoClock, config.latencyDecay()));
@@ -213,6 +230,31 @@ public final class PoolRuntime {
     /** Requests dispatched in panic mode since start, for the metrics. */
     public long panicRequests() {
         return panicRequests.sum();
+    }
+
+    /** Requests routed here, counted and timed as their clients saw them (including Kodiak's own 502/503/504). */
+    public io.kodiak.metrics.RequestStats clientStats() {
+        return clientStats;
+    }
+
+    /** Retries started (another upstream after a reset, timeout or listed status), for the metrics. */
+    public LongAdder retries() {
+        return retries;
+    }
+
+    /** Requests refused with 503 because the queue was full. */
+    public LongAdder queueFull() {
+        return queueFull;
+    }
+
+    /** Requests that waited the queue's whole timeout and got 503. */
+    public LongAdder queueTimeouts() {
+        return queueTimeouts;
+    }
+
+    /** Requests whose client went away before the response was complete. */
+    public LongAdder clientAborts() {
+        return clientAborts;
     }
 
     private Strategy strategy(List<Upstream> members) {

@@ -3,6 +3,7 @@ package io.kodiak.upstream;
 import io.kodiak.balancer.PeakEwma;
 import io.kodiak.config.PoolConfig;
 import io.kodiak.config.UpstreamConfig;
+import io.kodiak.metrics.RequestStats;
 
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
@@ -53,6 +54,13 @@ public final class Upstream {
     private final AtomicReference<CompletableFuture<Void>> idle = new AtomicReference<>();
     /** The last active health check's result, or {@code null} before the first. */
     private volatile CheckRecord lastCheck;
+    /** Attempts here, timed and counted by cause and status class, for the metrics (ProxyMetrics). */
+    private final RequestStats stats;
+    private final LongAdder checksPassed = new LongAdder();
+    private final LongAdder checksFailed = new LongAdder();
+    private final LongAdder wentUp = new LongAdder();
+    private final LongAdder wentDown = new LongAdder();
+    private final LongAdder ejectionsTotal = new LongAdder();
 
     /**
      * One active health check's outcome, for the admin API.
@@ -87,6 +95,7 @@ public final class Upstream {
         this.address = new InetSocketAddress(config.host(), config.port());
         this.latency = new PeakEwma(latencyDecay, PeakEwma.DEFAULT_RTT, PeakEwma.DEFAULT_PENALTY, nanoClock);
         this.nanoClock = nanoClock;
+        this.stats = new RequestStats(pool + "/" + config.name(), PoolRuntime.LATENCY_SETTINGS);
     }
 
     public String pool() {
@@ -179,6 +188,27 @@ public final class Upstream {
     /** Records an active health check's outcome (the health scheduler's thread). */
     public void checked(boolean passed, String detail, long epochMillis) {
         lastCheck = new CheckRecord(passed, detail, epochMillis);
+        (passed ? checksPassed : checksFailed).increment();
+    }
+
+    /** Active health checks that passed (or failed) since start. */
+    public long checks(boolean passed) {
+        return (passed ? checksPassed : checksFailed).sum();
+    }
+
+    /** How often the active check took this upstream up (or down) since start. */
+    public long transitions(boolean up) {
+        return (up ? wentUp : wentDown).sum();
+    }
+
+    /** How often the outlier detector ejected this upstream since start. */
+    public long ejectionsTotal() {
+        return ejectionsTotal.sum();
+    }
+
+    /** Attempts sent here: counters by status class and error cause, bytes, and three latencies. */
+    public RequestStats stats() {
+        return stats;
     }
 
     /** The last active health check's outcome, or {@code null} if none ran (yet, or since MAINT). */
@@ -371,6 +401,9 @@ public final class Upstream {
     public boolean setHealthy(boolean up) {
         boolean was = healthy;
         healthy = up;
+        if (was != up) {
+            (up ? wentUp : wentDown).increment();
+        }
         return was != up;
     }
 
@@ -479,6 +512,7 @@ public final class Upstream {
     long eject(int n) {
         ejections = n;
         ejected = true;
+        ejectionsTotal.increment();
         return ++ejectionId;
     }
 

@@ -92,7 +92,7 @@ class ConfigLoaderRejectionTest {
     @Test
     void unknownTopLevelKey() {
         assertRejected("listener: []\n" + ONE_POOL,
-                "kodiak.yaml:1: listener: unknown key; did you mean \"listeners\"? (allowed: listeners, pools, admin, shutdown-grace)");
+                "kodiak.yaml:1: listener: unknown key; did you mean \"listeners\"? (allowed: listeners, pools, admin, metrics, shutdown-grace)");
     }
 
     @Test
@@ -386,5 +386,41 @@ class ConfigLoaderRejectionTest {
         assertRejected("admin:\n  listen: 127.0.0.1:8080\n" + ONE_LISTENER,
                 "kodiak.yaml:2: admin: the admin API's address 127.0.0.1:8080 is also listener 127.0.0.1:8080's: "
                         + "the admin API needs its own (set admin.listen)");
+    }
+
+    @Test
+    void metricsDefaultToLoopback9404AndCanMoveStopServingOrTurnOff() throws Exception {
+        KodiakConfig c = ConfigLoader.parse(ONE_LISTENER, dir.resolve("site.yaml"));
+        assertEquals(MetricsConfig.DEFAULT, c.metrics());
+        assertEquals(9404, c.metrics().listen().getPort());
+        KodiakConfig moved = ConfigLoader.parse("metrics:\n  listen: 127.0.0.1:9500\n" + ONE_LISTENER, dir.resolve("site.yaml"));
+        assertEquals(9500, moved.metrics().listen().getPort());
+        KodiakConfig mbeansOnly = ConfigLoader.parse("metrics:\n  listen: off\n" + ONE_LISTENER, dir.resolve("site.yaml"));
+        assertEquals(true, mbeansOnly.metrics().enabled());
+        assertEquals(false, mbeansOnly.metrics().serves());
+        KodiakConfig off = ConfigLoader.parse("metrics: off\n" + ONE_LISTENER, dir.resolve("site.yaml"));
+        assertEquals(MetricsConfig.OFF, off.metrics());
+        java.nio.file.Files.writeString(dir.resolve("rules.yaml"), "rules: []\n");
+        KodiakConfig rules = ConfigLoader.parse("metrics:\n  rules: rules.yaml\n" + ONE_LISTENER, dir.resolve("site.yaml"));
+        assertEquals(dir.resolve("rules.yaml"), rules.metrics().rules());
+    }
+
+    @Test
+    void metricsRejections() {
+        assertRejected("metrics: on\n" + ONE_LISTENER,
+                "kodiak.yaml:1: metrics: expected off, or a mapping with the keys listen, rules");
+        assertRejected("metrics:\n  listen: nowhere\n" + ONE_LISTENER,
+                "kodiak.yaml:2: metrics.listen: \"nowhere\" is not host:port (the port is missing)");
+        assertRejected("metrics:\n  lisen: 127.0.0.1:9500\n" + ONE_LISTENER,
+                "kodiak.yaml:2: metrics.lisen: unknown key; did you mean \"listen\"? (allowed: listen, rules)");
+        assertRejected("metrics:\n  listen: 127.0.0.1:8080\n" + ONE_LISTENER,
+                "kodiak.yaml:2: metrics: the metrics address 127.0.0.1:8080 is also listener 127.0.0.1:8080's: "
+                        + "/metrics needs its own (set metrics.listen)");
+        assertRejected("metrics:\n  listen: 127.0.0.1:9090\n" + ONE_LISTENER,
+                "kodiak.yaml:2: metrics: the metrics address 127.0.0.1:9090 is also the admin API's: each needs its own");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+                "metrics:\n  rules: missing.yaml\n" + ONE_LISTENER, dir.resolve("site.yaml")));
+        assertEquals(dir.resolve("site.yaml") + ":2: metrics.rules: cannot read the rules file " + dir.resolve("missing.yaml"),
+                e.getMessage());
     }
 }

@@ -89,9 +89,9 @@ class QuickModeTest {
         assertRejected(List.of("--to", "127.0.0.1:9001", "--strategy", "random"),
                 "--strategy: \"random\" is not a strategy (valid: round-robin, least-connections, latency-weighted, consistent-hash)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "--timeout", "5s"),
-                "--timeout: unknown flag (flags are --listen, --to, --strategy, --admin)");
+                "--timeout: unknown flag (flags are --listen, --to, --strategy, --admin, --metrics)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "extra"),
-                "\"extra\": unexpected argument (flags are --listen, --to, --strategy, --admin)");
+                "\"extra\": unexpected argument (flags are --listen, --to, --strategy, --admin, --metrics)");
     }
 
     @Test
@@ -112,5 +112,20 @@ class QuickModeTest {
         assertEquals(false, QuickMode.fromArgs(java.util.List.of("--to", "127.0.0.1:9001", "--admin", "off")).admin().enabled());
         assertRejected(java.util.List.of("--to", "127.0.0.1:9001", "--admin", "127.0.0.1:8080"),
                 "--admin: 127.0.0.1:8080 is also the --listen address: the admin API needs its own");
+    }
+
+    @Test
+    void metricsAreServedOnLoopback9404ByDefaultAndCanMoveOrBeTurnedOff() throws ConfigException {
+        KodiakConfig c = QuickMode.fromArgs(java.util.List.of("--to", "127.0.0.1:9001"));
+        assertEquals(MetricsConfig.DEFAULT, c.metrics());
+        assertEquals(9405, QuickMode.fromArgs(java.util.List.of("--to", "127.0.0.1:9001", "--metrics", "127.0.0.1:9405"))
+                .metrics().listen().getPort());
+        assertEquals(MetricsConfig.OFF, QuickMode.fromArgs(java.util.List.of("--to", "127.0.0.1:9001", "--metrics", "off")).metrics());
+        assertRejected(java.util.List.of("--to", "127.0.0.1:9001", "--metrics", "127.0.0.1:8080"),
+                "--metrics: 127.0.0.1:8080 is also the --listen address: /metrics needs its own");
+        assertRejected(java.util.List.of("--to", "127.0.0.1:9001", "--metrics", "127.0.0.1:9090"),
+                "--metrics: 127.0.0.1:9090 is also the --admin address: /metrics needs its own");
+        assertRejected(java.util.List.of("--to", "127.0.0.1:9001", "--metrics", "soon"),
+                "--metrics: \"soon\" is not host:port (the port is missing)");
     }
 }

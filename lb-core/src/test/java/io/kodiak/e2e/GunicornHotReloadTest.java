@@ -55,6 +55,7 @@ class GunicornHotReloadTest {
                 admin:
                   listen: off
                   state-file: off
+                metrics: off
                 listeners:
                   - name: web
                     address: 127.0.0.1:0

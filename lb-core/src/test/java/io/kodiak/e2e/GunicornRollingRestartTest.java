@@ -109,6 +109,7 @@ class GunicornRollingRestartTest {
                 admin:
                   listen: off
                   state-file: off
+                metrics: off
                 """, """
                 admin:
                   listen: 127.0.0.1:0

@@ -28,7 +28,7 @@ class ErrorPageTest {
         String upstreams = live == null
                 ? "[127.0.0.1:" + ScriptedUpstream.unusedPort() + ", 127.0.0.1:" + ScriptedUpstream.unusedPort() + "]"
                 : "[" + live.hostPort() + "]";
-        String yaml = "admin:\n  listen: off\n  state-file: off\nlisteners:\n"
+        String yaml = "admin:\n  listen: off\n  state-file: off\nmetrics: off\nlisteners:\n"
                 + "  - name: " + ProxyConfig.LISTENER + "\n"
                 + "    address: 127.0.0.1:0\n"
                 + "pools:\n"

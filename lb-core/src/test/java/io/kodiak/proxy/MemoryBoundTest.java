@@ -52,7 +52,7 @@ class MemoryBoundTest {
                     () -> DeterministicBytes.of(DOWN_SEED).sha256Hex(GIB), hashing);
             Path spool = Files.createDirectory(dir.resolve("spool"));
             Path config = dir.resolve("kodiak.yaml");
-            Files.writeString(config, "admin:\n  listen: off\n  state-file: off\nlisteners:\n"
+            Files.writeString(config, "admin:\n  listen: off\n  state-file: off\nmetrics: off\nlisteners:\n"
                     + "  - name: big\n"
                     + "    address: 127.0.0.1:0\n"
                     + "pools:\n"

@@ -61,7 +61,7 @@ class ReloadTest {
 
     /** A config with listener web on {@code listen}, pool app over {@code upstreams} ("name=port[*weight]"), and extra pool keys. */
     private void write(String listen, String poolKeys, ScriptedUpstream... upstreams) throws IOException {
-        StringBuilder y = new StringBuilder("admin:\n  listen: 127.0.0.1:0\n  token: " + TOKEN + "\n"
+        StringBuilder y = new StringBuilder("admin:\n  listen: 127.0.0.1:0\n  token: " + TOKEN + "\nmetrics: off\n"
                 + "listeners:\n  - name: web\n    address: " + listen + "\npools:\n  app:\n    upstreams:\n");
         for (ScriptedUpstream u : upstreams) {
             y.append("      - {name: ").append(u.name()).append(", address: ").append(u.hostPort()).append("}\n");
@@ -153,7 +153,7 @@ class ReloadTest {
         String v1 = kodiak.config().version();
         Files.writeString(file, Files.readString(file) + "    strategy: fastest\n");
         ConfigException e = assertThrows(ConfigException.class, () -> kodiak.reload());
-        assertTrue(e.getMessage().startsWith(file + ":11: pools.app.strategy: "), e.getMessage());
+        assertTrue(e.getMessage().startsWith(file + ":12: pools.app.strategy: "), e.getMessage());
         assertEquals(v1, kodiak.config().version());
         assertEquals(List.of("a", "a"), send(2));
     }

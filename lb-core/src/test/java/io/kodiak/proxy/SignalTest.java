@@ -43,6 +43,7 @@ class SignalTest {
                 admin:
                   listen: off
                   state-file: off
+                metrics: off
                 listeners:
                   - name: web
                     address: 127.0.0.1:0
@@ -129,7 +130,7 @@ class SignalTest {
         k.signal("HUP");
         Conditions.await("the rejection is logged", () -> k.output().contains("kodiak: reload rejected, still running version"),
                 Duration.ofSeconds(20));
-        assertTrue(k.output().contains(file + ":10: pools.app.strategy: "), k.output());
+        assertTrue(k.output().contains(file + ":11: pools.app.strategy: "), k.output());
         try (RawClient c = RawClient.connect(k.port())) {
             assertEquals(200, c.get("/").status(), "still serving");
         }
@@ -147,7 +148,8 @@ class SignalTest {
                 admin:
                   listen: off
                   state-file: off
-                """, "admin:\n  listen: 127.0.0.1:0\n  token: " + AdminApiTest.TOKEN + "\n"));
+                metrics: off
+                """, "admin:\n  listen: 127.0.0.1:0\n  token: " + AdminApiTest.TOKEN + "\nmetrics: off\n"));
         ChildKodiak first = start(file);
         java.util.Map<String, String> env = java.util.Map.of("KODIAK_ADMIN", "127.0.0.1:" + first.adminPort(),
                 "KODIAK_ADMIN_TOKEN", AdminApiTest.TOKEN, "KODIAK_HOME", dir.toString());

@@ -99,6 +99,7 @@ public final class Gunicorn implements AutoCloseable {
                 admin:
                   listen: off
                   state-file: off
+                metrics: off
                 listeners:
                   - name: web
                     address: 127.0.0.1:0

@@ -59,6 +59,31 @@ public final class RequestStats {
         return target;
     }
 
+    /** @return attempts started so far (live, unlike a snapshot's latencies) */
+    public long requestCount() {
+        return requests.sum();
+    }
+
+    /** @return responses in {@code statusClass} so far */
+    public long responseCount(StatusClass statusClass) {
+        return responses[statusClass.ordinal()].sum();
+    }
+
+    /** @return attempts that failed for {@code cause} so far */
+    public long errorCount(ErrorCause cause) {
+        return errors[cause.ordinal()].sum();
+    }
+
+    /** @return bytes read from the target so far */
+    public long bytesInCount() {
+        return bytesIn.sum();
+    }
+
+    /** @return bytes written to the target so far */
+    public long bytesOutCount() {
+        return bytesOut.sum();
+    }
+
     /** Counts one attempt, when it starts. */
     public void recordRequest() {
         requests.increment();
