@@ -29,7 +29,12 @@ BENCH_PAUSE=${BENCH_PAUSE:-1}
 BENCH_NGINX_KEEPALIVE=${BENCH_NGINX_KEEPALIVE:-64}
 BENCH_OUT=${BENCH_OUT:-$BENCH_DIR/out/$(date +%Y%m%d-%H%M%S)}
 # Single quotes: the BENCH_* variables are expanded by the shell that starts Kodiak.
-KODIAK_CMD=${KODIAK_CMD:-'bin/kodiak proxy --listen $BENCH_LISTEN --to $BENCH_UPSTREAMS --strategy round-robin'}
+# Admin API off and /metrics on a free port, so that the two Kodiaks can run side by side; metrics
+# are on (recorded and served) as by default.
+KODIAK_CMD=${KODIAK_CMD:-'bin/kodiak proxy --listen $BENCH_LISTEN --to $BENCH_UPSTREAMS --strategy round-robin --admin off --metrics 127.0.0.1:0'}
+# kodiak-off (only if BENCH_PROXIES names it): the same Kodiak with metrics off, nothing recorded,
+# to measure what metrics cost ("kodiak vs kodiak-off" in the report).
+KODIAK_OFF_CMD=${KODIAK_OFF_CMD:-'bin/kodiak proxy --listen $BENCH_LISTEN --to $BENCH_UPSTREAMS --strategy round-robin --admin off --metrics off'}
 KODIAK_START_TIMEOUT=${KODIAK_START_TIMEOUT:-60}
 
 # --- settings and tools ---------------------------------------------------------------
@@ -48,8 +53,8 @@ check_settings() {
     done
     local p
     for p in $BENCH_PROXIES; do
-        [[ $p == nginx || $p == haproxy || $p == kodiak ]] ||
-            die "BENCH_PROXIES may only name nginx, haproxy, kodiak; got '$p'"
+        [[ $p == nginx || $p == haproxy || $p == kodiak || $p == kodiak-off ]] ||
+            die "BENCH_PROXIES may only name nginx, haproxy, kodiak, kodiak-off; got '$p'"
     done
     ((BENCH_PROXY_CPU != BENCH_LOAD_CPU)) || die "BENCH_PROXY_CPU and BENCH_LOAD_CPU must differ"
 }
@@ -99,28 +104,37 @@ start_haproxy() {
     wait_proxy haproxy 10 || die "haproxy failed to start"
 }
 
-# Kodiak is optional: if it is missing or does not come up, the others still run.
 start_kodiak() {
-    if ! kodiak_available "$KODIAK_CMD"; then
-        note "kodiak skipped: $KODIAK_MISSING"
+    start_kodiak_as kodiak "$KODIAK_CMD"
+}
+
+start_kodiak-off() {
+    start_kodiak_as kodiak-off "$KODIAK_OFF_CMD"
+}
+
+# start_kodiak_as NAME CMD : Kodiak is optional: if it is missing or does not come up, the others still run.
+start_kodiak_as() {
+    local name=$1 cmd=$2
+    if ! kodiak_available "$cmd"; then
+        note "$name skipped: $KODIAK_MISSING"
         return 1
     fi
-    export BENCH_LISTEN_PORT=${PORT[kodiak]} BENCH_LISTEN=127.0.0.1:${PORT[kodiak]}
+    export BENCH_LISTEN_PORT=${PORT[$name]} BENCH_LISTEN=127.0.0.1:${PORT[$name]}
     export BENCH_UPSTREAMS
     BENCH_UPSTREAMS=$(printf '127.0.0.1:%s,' "${UPSTREAM_PORTS[@]}")
     BENCH_UPSTREAMS=${BENCH_UPSTREAMS%,}
-    log "starting kodiak: $KODIAK_CMD (BENCH_LISTEN=$BENCH_LISTEN BENCH_UPSTREAMS=$BENCH_UPSTREAMS)"
+    log "starting $name: $cmd (BENCH_LISTEN=$BENCH_LISTEN BENCH_UPSTREAMS=$BENCH_UPSTREAMS)"
     # The whole JVM (every thread) inherits the affinity, so it sees one CPU.
-    start_pinned kodiak "$BENCH_PROXY_CPU" bash -c "$KODIAK_CMD"
+    start_pinned "$name" "$BENCH_PROXY_CPU" bash -c "$cmd"
     local rc=0
-    wait_proxy kodiak "$KODIAK_START_TIMEOUT" || rc=$?
+    wait_proxy "$name" "$KODIAK_START_TIMEOUT" || rc=$?
     if ((rc == 2)); then
-        note "kodiak skipped: its command exited during start-up (log: $BENCH_OUT/kodiak.log)"
+        note "$name skipped: its command exited during start-up (log: $BENCH_OUT/$name.log)"
     elif ((rc != 0)); then
-        note "kodiak skipped: no 200 from it within ${KODIAK_START_TIMEOUT}s, or probes failed (log: $BENCH_OUT/kodiak.log)"
+        note "$name skipped: no 200 from it within ${KODIAK_START_TIMEOUT}s, or probes failed (log: $BENCH_OUT/$name.log)"
     fi
     if ((rc != 0)); then
-        stop_one kodiak
+        stop_one "$name"
         return 1
     fi
 }
@@ -129,7 +143,7 @@ start_kodiak() {
 
 warm_up() {
     local proxy=$1 secs=$BENCH_WARMUP conns
-    [[ $proxy == kodiak ]] && secs=$BENCH_KODIAK_WARMUP
+    [[ $proxy == kodiak* ]] && secs=$BENCH_KODIAK_WARMUP
     ((secs > 0)) || return 0
     conns=$(tr ' ' '\n' <<<"$BENCH_CONNECTIONS" | sort -n | tail -n 1)
     log "warm-up $proxy: ${secs}s at $conns connections (discarded)"
@@ -192,9 +206,9 @@ RESULTS=$BENCH_OUT/results.tsv
 printf 'conns\tround\tproxy\trequests\tduration_s\trps\tp50_us\tp99_us\terrors\tcpu_s\tload_cpu_busy_s\tproxy_cpu_busy_s\twall_s\n' >"$RESULTS"
 log "output directory: $BENCH_OUT"
 
-mapfile -t ports < <(python3 "$LIB/ports.py" 7)
+mapfile -t ports < <(python3 "$LIB/ports.py" 8)
 UPSTREAM_PORTS=("${ports[@]:0:4}")
-PORT[nginx]=${ports[4]} PORT[haproxy]=${ports[5]} PORT[kodiak]=${ports[6]}
+PORT[nginx]=${ports[4]} PORT[haproxy]=${ports[5]} PORT[kodiak]=${ports[6]} PORT[kodiak-off]=${ports[7]}
 
 start_upstreams
 ACTIVE=()
@@ -232,6 +246,7 @@ done
     echo "- health checks: haproxy active (httpchk GET / every 2s); nginx OSS passive only (max_fails=1, fail_timeout=10s defaults)"
     echo "- nginx upstream keepalive pool: $BENCH_NGINX_KEEPALIVE idle connections; haproxy http-reuse always"
     if [[ " ${ACTIVE[*]} " == *" kodiak "* ]]; then echo "- kodiak command: $KODIAK_CMD"; fi
+    if [[ " ${ACTIVE[*]} " == *" kodiak-off "* ]]; then echo "- kodiak-off command: $KODIAK_OFF_CMD"; fi
     echo "- errors = non-2xx/3xx responses + socket errors, summed over rounds; spread = (max-min)/median of req/s"
     echo "- proxy CPU = CPU time of the proxy's process tree / wall time (100% = one core); load CPU = busy share of CPU $BENCH_LOAD_CPU (wrk + upstreams + anything else); other = busy share of CPU $BENCH_PROXY_CPU not used by the proxy (other tenants)"
     echo "- read req/s and latency as proxy limits only where proxy CPU is near 100%; req per CPU-s is the steadier comparison, best between proxies at similar proxy CPU"
