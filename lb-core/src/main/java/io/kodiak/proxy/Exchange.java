@@ -647,8 +647,9 @@ final class Exchange implements Spool.Listener {
                         if (r.isInterim()) {
                             continue;
                         }
+                        long headAt = ctx.now(); // one clock read for the time to first byte, the deadline and a head-only rtt
                         if (ctx.metrics) {
-                            upstream.stats().timeToFirstByte().record(ctx.now() - dispatchedAt);
+                            upstream.stats().timeToFirstByte().record(headAt - dispatchedAt);
                         }
                         if (r.status() == 101) {
                             if (!req.webSocketUpgrade()) {
@@ -660,7 +661,7 @@ final class Exchange implements Spool.Listener {
                         }
                         if (pc.retries().onStatus().contains(r.status())) {
                             Upstream answered = upstream;
-                            long rtt = ctx.now() - dispatchedAt;
+                            long rtt = headAt - dispatchedAt;
                             if (retry(true, "answered " + r.status())) {
                                 answered.responded(r.status(), rtt); // a 5xx: counts against its latency
                                 if (ctx.metrics) {
@@ -671,9 +672,9 @@ final class Exchange implements Spool.Listener {
                             }
                         }
                         resp = r;
-                        startResponse();
+                        startResponse(headAt);
                         if (respDecoder == null) {
-                            upstreamComplete(in.hasRemaining());
+                            upstreamComplete(in.hasRemaining(), headAt);
                         }
                     } else {
                         Buffer data = respDecoder.decode(in);
@@ -681,7 +682,7 @@ final class Exchange implements Spool.Listener {
                             respSpool.add(data);
                         }
                         if (respDecoder.done()) {
-                            upstreamComplete(in.hasRemaining());
+                            upstreamComplete(in.hasRemaining(), ctx.now());
                         }
                     }
                 }
@@ -703,9 +704,11 @@ final class Exchange implements Spool.Listener {
         }
     }
 
-    private void startResponse() {
+    /** {@code now}: when the head arrived. */
+    private void startResponse(long now) {
         phase = Phase.RECEIVING;
-        setDeadline(READ, pc.timeouts().read().toNanos());
+        deadlineKind = READ;
+        deadline = ClientSession.nonZero(now + pc.timeouts().read().toNanos());
         long length = resp.contentLength();
         framing = switch (resp.framing()) {
             case NONE -> ClientFraming.NONE;
@@ -718,7 +721,7 @@ final class Exchange implements Spool.Listener {
         clientHead = Buffers.wrap(s.connection.getMemoryManager(), head.array(), 0, head.length());
         headSent = true; // committed: from here on a failure can only truncate
         if (ctx.metrics) {
-            pool.clientStats().timeToFirstByte().record(ctx.now() - startedAt);
+            pool.clientStats().timeToFirstByte().record(now - startedAt);
         }
         respDecoder = switch (resp.framing()) {
             case NONE -> null;
@@ -730,12 +733,12 @@ final class Exchange implements Spool.Listener {
         respSpool = new Spool(s, b.memory(), b.response() ? b.maxTempFile() : 0, b.tempDir(), ctx.spoolIo, this);
     }
 
-    /** The upstream has sent the whole response; {@code extra} means it sent more than that. */
-    private void upstreamComplete(boolean extra) {
+    /** The upstream has sent the whole response (at {@code now}); {@code extra} means it sent more than that. */
+    private void upstreamComplete(boolean extra, long now) {
         upstreamDone = true;
         respSpool.end();
         // The round trip for the latency estimate: from the pick to the last byte from the upstream.
-        long rtt = ctx.now() - dispatchedAt;
+        long rtt = now - dispatchedAt;
         upstream.responded(resp.status(), rtt);
         if (ctx.metrics) {
             upstream.stats().recordResponse(resp.status());
@@ -916,7 +919,7 @@ final class Exchange implements Spool.Listener {
                 return;
             }
             if (respDecoder != null && respDecoder.completesOnEof() && !upstreamDone) {
-                upstreamComplete(false);
+                upstreamComplete(false, ctx.now());
                 pumpResponse();
                 return;
             }

@@ -90,6 +90,11 @@ class MetricsTest {
         for (int i = 0; i < 2; i++) {
             assertEquals(503, send(k, "/fail"));
         }
+        // The pool counts a request once its last byte is written, which the selector thread may
+        // finish just after the client has read it: wait for the tenth before the snapshot.
+        io.kodiak.metrics.RequestStats client = k.pool(ProxyConfig.POOL).clientStats();
+        Conditions.await("the pool has counted all ten", () -> Arrays.stream(io.kodiak.metrics.StatusClass.values())
+                .mapToLong(client::responseCount).sum() == 10, Duration.ofSeconds(5));
         k.metrics().snapshotAll(); // close the latency interval now rather than at the next 5 s tick
         Map<String, Double> m = scrape(k);
         String p = ProxyConfig.POOL;
