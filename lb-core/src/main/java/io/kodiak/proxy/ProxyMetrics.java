@@ -84,9 +84,9 @@ final class ProxyMetrics implements AutoCloseable {
                 .counter("requests_total", "Requests routed to the pool", () -> st.requestCount());
         statusClasses(b, st, "Responses sent to clients (Kodiak's own 502/503/504 included), by status class");
         b.latency("request_duration", "Request time as the client saw it, head read to last byte queued",
-                        () -> st.latency().lastSnapshot())
+                        () -> st.latency().current())
                 .latency("first_byte_duration", "Time from the request head read to the response head sent",
-                        () -> st.timeToFirstByte().lastSnapshot())
+                        () -> st.timeToFirstByte().current())
                 .counter("retries_total", "Retries on another upstream (reset, timeout or a listed status)", () -> p.retries().sum())
                 .counter("queue_rejections_total", "reason", "full", "Requests answered 503 because the queue was full",
                         () -> p.queueFull().sum())
@@ -124,10 +124,10 @@ final class ProxyMetrics implements AutoCloseable {
         b.counter("received_bytes_total", "Bytes read from the upstream", st::bytesInCount)
                 .counter("sent_bytes_total", "Bytes written to the upstream", st::bytesOutCount)
                 .latency("response_duration", "Attempt time, upstream picked to last response byte",
-                        () -> st.latency().lastSnapshot())
+                        () -> st.latency().current())
                 .latency("first_byte_duration", "Time from the upstream picked to the response head",
-                        () -> st.timeToFirstByte().lastSnapshot())
-                .latency("connect_duration", "TCP connect time of new connections", () -> st.connectTime().lastSnapshot())
+                        () -> st.timeToFirstByte().current())
+                .latency("connect_duration", "TCP connect time of new connections", () -> st.connectTime().current())
                 .counter("checks_total", "result", "passed", "Active health checks that passed", () -> u.checks(true))
                 .counter("checks_total", "result", "failed", "Active health checks that failed", () -> u.checks(false))
                 .counter("transitions_total", "to", "up", "Times the health check took the upstream up", () -> u.transitions(true))

@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -41,13 +42,19 @@ import org.HdrHistogram.ValueRecorder;
  * <p><b>Reading.</b> Each {@link #snapshot()} closes an interval: it collects what every thread
  * recorded since the previous snapshot, adds it to the never-reset bucket counts, and publishes the
  * last {@link LatencySettings#windowIntervals()} intervals as a {@link LatencySnapshot}. Call it from
- * one periodic task (the metrics publisher); other readers, such as MBean attribute getters and log
- * lines, use {@link #lastSnapshot()} so that they do not shorten the intervals.
+ * one periodic task (the metrics publisher). Readers that need counts up to now, such as MBean
+ * attribute getters at a scrape, use {@link #current()}: it harvests what was recorded since into
+ * the open interval, the bucket counts and the window's quantiles without closing the interval, at
+ * most once per {@link #CURRENT_MAX_AGE_NANOS}, so a scrape that reads twenty attributes harvests
+ * once. Log lines use {@link #lastSnapshot()}, which never harvests.
  */
 public final class LatencyRecorder {
 
     /** Threads beyond this many share one contended recorder; more would cost memory and scan time. */
     static final int MAX_THREAD_SLOTS = 16;
+
+    /** How old a snapshot {@link #current()} may return: one harvest serves all the reads of one scrape. */
+    public static final long CURRENT_MAX_AGE_NANOS = 200_000_000L;
 
     private static final Logger LOG = Logger.getLogger(LatencyRecorder.class.getName());
     private static final Slot[] NO_SLOTS = new Slot[0];
@@ -58,6 +65,7 @@ public final class LatencyRecorder {
     private final long[] bucketBounds;
     /** Never recorded into: supplies value-equivalence arithmetic for sparse copies, at ~300 bytes. */
     private final AbstractHistogram shape;
+    private final LongSupplier clock;
 
     // Write side. slots is copy-on-write: replaced under registrationLock, scanned without a lock.
     private final Object registrationLock = new Object();
@@ -67,11 +75,16 @@ public final class LatencyRecorder {
     // Read side, guarded by 'this'.
     private Histogram spare;
     private Histogram overflowSpare;
+    /** Closed intervals, oldest first, at most windowIntervals. */
     private final ArrayDeque<SparseHistogram> window = new ArrayDeque<>();
+    /** What was harvested since the last {@link #snapshot()}: the interval still open. */
+    private SparseHistogram open;
     private final long[] cumulativeBucketCounts;
     private long cumulativeCount;
     private double cumulativeSum;
     private volatile LatencySnapshot last;
+    /** When {@link #last} was published, by {@link #clock}. */
+    private volatile long lastAt;
 
     /** A recorder with {@link LatencySettings#DEFAULT}. */
     public LatencyRecorder(String name) {
@@ -83,12 +96,20 @@ public final class LatencyRecorder {
      * @param settings histogram resolution, window length and bucket bounds
      */
     public LatencyRecorder(String name, LatencySettings settings) {
+        this(name, settings, System::nanoTime);
+    }
+
+    /** @param clock nanoseconds, for {@link #current()}'s age; tests pass a fake */
+    LatencyRecorder(String name, LatencySettings settings, LongSupplier clock) {
         this.name = name;
+        this.clock = clock;
         this.settings = settings;
         this.highestTrackable = settings.highestTrackableNanos();
         this.bucketBounds = settings.bucketUpperBoundsNanos();
         this.shape = new PackedHistogram(1, highestTrackable, settings.significantDigits());
         this.cumulativeBucketCounts = new long[bucketBounds.length];
+        this.open = SparseHistogram.empty(shape);
+        this.lastAt = clock.getAsLong();
         this.last = new LatencySnapshot(SparseHistogram.empty(shape), 0, bucketBounds, cumulativeBucketCounts, 0, 0.0D);
     }
 
@@ -143,6 +164,37 @@ public final class LatencyRecorder {
      * @return the new snapshot, also returned by {@link #lastSnapshot()} until the next call
      */
     public synchronized LatencySnapshot snapshot() {
+        harvest();
+        window.addLast(open);
+        if (window.size() > settings.windowIntervals()) {
+            window.removeFirst();
+        }
+        open = SparseHistogram.empty(shape);
+        return publish(SparseHistogram.merge(List.copyOf(window), shape), window.size());
+    }
+
+    /**
+     * A snapshot no older than {@link #CURRENT_MAX_AGE_NANOS}: if {@link #lastSnapshot()} is older,
+     * harvests what every thread recorded since into the bucket counts and the open interval, without
+     * closing it. Its window is the closed intervals plus the open one.
+     */
+    public LatencySnapshot current() {
+        if (clock.getAsLong() - lastAt < CURRENT_MAX_AGE_NANOS) {
+            return last;
+        }
+        synchronized (this) {
+            if (clock.getAsLong() - lastAt < CURRENT_MAX_AGE_NANOS) {
+                return last; // another reader harvested while this one waited
+            }
+            harvest();
+            List<SparseHistogram> parts = new ArrayList<>(window);
+            parts.add(open);
+            return publish(SparseHistogram.merge(parts, shape), window.size());
+        }
+    }
+
+    /** Collects what every thread recorded since the last harvest into {@link #open} and the cumulative counts. */
+    private void harvest() {
         List<SparseHistogram> parts = new ArrayList<>();
         List<Slot> dead = null;
         for (Slot slot : slots) {
@@ -167,18 +219,18 @@ public final class LatencyRecorder {
             retire(dead);
         }
 
-        SparseHistogram interval = SparseHistogram.merge(parts, shape);
-        window.addLast(interval);
-        if (window.size() > settings.windowIntervals()) {
-            window.removeFirst();
-        }
-        interval.addCountsAtOrBelow(bucketBounds, cumulativeBucketCounts);
-        cumulativeCount += interval.totalCount();
-        cumulativeSum += interval.approximateSum();
+        SparseHistogram harvested = SparseHistogram.merge(parts, shape);
+        harvested.addCountsAtOrBelow(bucketBounds, cumulativeBucketCounts);
+        cumulativeCount += harvested.totalCount();
+        cumulativeSum += harvested.approximateSum();
+        open = SparseHistogram.merge(List.of(open, harvested), shape);
+    }
 
-        LatencySnapshot snapshot = new LatencySnapshot(SparseHistogram.merge(List.copyOf(window), shape), window.size(),
-                bucketBounds, cumulativeBucketCounts, cumulativeCount, cumulativeSum);
+    private LatencySnapshot publish(SparseHistogram windowed, int intervals) {
+        LatencySnapshot snapshot = new LatencySnapshot(windowed, intervals, bucketBounds, cumulativeBucketCounts,
+                cumulativeCount, cumulativeSum);
         last = snapshot;
+        lastAt = clock.getAsLong();
         return snapshot;
     }
 
@@ -190,7 +242,7 @@ public final class LatencyRecorder {
         }
     }
 
-    /** @return the snapshot the last {@link #snapshot()} call returned (an empty one before the first); no side effects */
+    /** @return the snapshot the last {@link #snapshot()} or harvesting {@link #current()} published (an empty one before); no side effects */
     public LatencySnapshot lastSnapshot() {
         return last;
     }

@@ -158,7 +158,7 @@ public final class MetricSet implements DynamicMBean {
          * A latency as bucket counters, sum, count and window quantiles (see the class comment).
          *
          * @param name     without unit, e.g. {@code response_duration}
-         * @param snapshot usually {@link LatencyRecorder#lastSnapshot()}, which the publisher refreshes
+         * @param snapshot usually {@link LatencyRecorder#current()}: counts up to the scrape
          */
         public Builder latency(String name, String help, Supplier<LatencySnapshot> snapshot) {
             checkGauge(name);

@@ -28,8 +28,8 @@ import javax.management.ObjectName;
  *
  * <p><b>Snapshots.</b> Every {@code interval} the publisher thread calls {@link LatencyRecorder#snapshot()}
  * on each tracked recorder: that closes an interval of the rolling window (so quantiles cover the
- * last {@code interval x windowIntervals}) and brings the cumulative bucket counts up to date. Bucket
- * counts therefore lag the request counters by up to one interval.
+ * last {@code interval x windowIntervals}). Between two, a scrape's {@link LatencyRecorder#current()}
+ * brings the bucket counts up to date without closing the interval.
  */
 public final class MetricsRegistry implements AutoCloseable {
 

@@ -177,6 +177,51 @@ class LatencyRecorderTest {
     }
 
     @Test
+    void currentCountsEverythingUpToTheReadWithoutClosingTheInterval() {
+        java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong();
+        LatencyRecorder recorder = new LatencyRecorder("current", settings(2, List.of(Duration.ofMillis(2))), clock::get);
+        record(recorder, MS, 3);
+        LatencySnapshot young = recorder.current();
+        assertEquals(0, young.cumulativeCount(), "the empty snapshot is younger than the max age: no harvest yet");
+
+        clock.addAndGet(LatencyRecorder.CURRENT_MAX_AGE_NANOS);
+        LatencySnapshot first = recorder.current();
+        assertEquals(3, first.cumulativeCount());
+        assertArrayEquals(new long[] {3}, first.cumulativeBucketCounts());
+        assertEquals(3, first.count(), "the open interval is in the window");
+        assertEquals(0, first.intervals(), "but not counted as a closed one");
+        assertSame(first, recorder.lastSnapshot());
+
+        record(recorder, 5 * MS, 2);
+        assertSame(first, recorder.current(), "reads within the max age share one harvest");
+        clock.addAndGet(LatencyRecorder.CURRENT_MAX_AGE_NANOS);
+        LatencySnapshot second = recorder.current();
+        assertEquals(5, second.cumulativeCount());
+        assertArrayEquals(new long[] {3}, second.cumulativeBucketCounts());
+        assertEquals(5, second.count());
+
+        // Closing the interval neither loses nor double-counts what current() harvested.
+        record(recorder, MS, 1);
+        LatencySnapshot closed = recorder.snapshot();
+        assertEquals(6, closed.cumulativeCount());
+        assertArrayEquals(new long[] {4}, closed.cumulativeBucketCounts());
+        assertEquals(6, closed.count());
+        assertEquals(1, closed.intervals());
+        assertEquals((3 + 10 + 1) * MS, closed.cumulativeSumNanos(), 0.001 * 14 * MS);
+
+        // The window still ages by closed intervals: two more and the one with values is gone.
+        recorder.snapshot();
+        LatencySnapshot aged = recorder.snapshot();
+        assertEquals(0, aged.count(), "the window of 2 has moved past the interval with values");
+        assertEquals(6, aged.cumulativeCount());
+        record(recorder, MS, 1);
+        clock.addAndGet(LatencyRecorder.CURRENT_MAX_AGE_NANOS);
+        LatencySnapshot now = recorder.current();
+        assertEquals(7, now.cumulativeCount());
+        assertEquals(1, now.count());
+    }
+
+    @Test
     void slotsOfDeadThreadsAreMergedOnceAndDropped() throws InterruptedException {
         LatencyRecorder recorder = new LatencyRecorder("dead");
         runConcurrently(2, t -> record(recorder, MS, 10));
