@@ -25,7 +25,8 @@ public final class PeakEwma {
     /** The RTT a failure counts as. */
     public static final Duration DEFAULT_PENALTY = Duration.ofSeconds(1);
 
-    private final double tauNanos;
+    /** τ; a reload may change it, readers see the new one at their next read. */
+    private volatile double tauNanos;
     private final long penaltyNanos;
     private final LongSupplier nanoClock;
     /** The estimate and when it was last observed, swapped as one so that readers never lock. */
@@ -52,6 +53,11 @@ public final class PeakEwma {
                 return;
             }
         }
+    }
+
+    /** From now on the estimate decays with time constant {@code decay}; the estimate itself is kept. */
+    public void setDecay(Duration decay) {
+        tauNanos = decay.toNanos();
     }
 
     /** A request to this upstream failed: it counts as a round trip of the penalty. */

@@ -144,6 +144,7 @@ public final class PoolRuntime {
                 if (u.reconfigure(uc)) {
                     LOG.info(() -> "pool " + next.name() + "/" + uc.name() + ": the configured weight changed, so the weight set at runtime is dropped");
                 }
+                u.latency().setDecay(next.latencyDecay());
                 kept.add(u);
             } else {
                 u = new Upstream(next.name(), uc, nanoClock, next.latencyDecay());

@@ -52,4 +52,13 @@ class PeakEwmaTest {
         ewma.fail();
         assertEquals(1_000 * MS, ewma.nanos(), 1);
     }
+
+    @Test
+    void aNewDecayKeepsTheEstimateAndAppliesFromTheNextRead() {
+        ewma.observe(1_000 * MS);
+        ewma.setDecay(Duration.ofSeconds(2));
+        assertEquals(1_000 * MS, ewma.nanos(), 1);
+        clock.addAndGet(2_000 * MS); // one new τ, a fifth of the old one
+        assertEquals(1_000 * MS * Math.exp(-1), ewma.nanos(), 1);
+    }
 }

@@ -195,4 +195,19 @@ class PoolRuntimeTest {
         assertFalse(u.weightOverridden(), "setting the configured weight is no override");
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> u.setRuntimeWeight(1001));
     }
+
+    @Test
+    void aReloadGivesKeptUpstreamsTheNewLatencyDecay() {
+        long[] now = {1_000_000_000L};
+        PoolConfig d = pool(PoolConfig.Strategy.LATENCY_WEIGHTED).config();
+        PoolRuntime p = new PoolRuntime(d, new SplittableRandom(1), () -> now[0]);
+        Upstream a = p.upstreams().get(0);
+        a.latency().observe(1_000_000_000L); // one second
+        p.reconfigure(new PoolConfig(d.name(), d.strategy(), d.upstreams(), d.timeouts(), d.connections(),
+                d.buffering(), d.errorPage(), java.time.Duration.ofSeconds(1), d.hash(), d.queue(), d.choiceCount(),
+                d.healthCheck(), d.retries(), d.outlierDetection(), d.slowStart(), d.panicThreshold()), u -> { });
+        assertSame(a, p.upstreams().get(0), "kept, with its estimate");
+        now[0] += 1_000_000_000L; // one new τ
+        assertEquals(1e9 * Math.exp(-1), a.latency().nanos(), 1e3);
+    }
 }
