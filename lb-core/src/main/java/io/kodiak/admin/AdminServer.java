@@ -441,7 +441,12 @@ public final class AdminServer implements AutoCloseable {
         }
         int weight = integer(body, "weight", 1, 1, 1000);
         int max = integer(body, "max_connections", 0, 0, 1_000_000);
-        return new io.kodiak.config.UpstreamConfig(name, hp.host(), hp.port(), weight, max);
+        io.kodiak.config.UpstreamConfig uc = new io.kodiak.config.UpstreamConfig(name, hp.host(), hp.port(), weight, max);
+        String unresolved = uc.unresolvable();
+        if (unresolved != null) {
+            throw new Refused(400, "\"address\": " + unresolved);
+        }
+        return uc;
     }
 
     private static int integer(Map<String, Object> body, String key, int dflt, int min, int max) throws Refused {

@@ -19,4 +19,13 @@ public record UpstreamConfig(String name, String host, int port, int weight, int
     public String address() {
         return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;
     }
+
+    /**
+     * Resolves the host now (a DNS lookup for a name; blocks, so never on a selector thread).
+     *
+     * @return why it does not resolve, e.g. {@code cannot resolve host "api-3.internal"}, or null if it does
+     */
+    public String unresolvable() {
+        return new java.net.InetSocketAddress(host, port).isUnresolved() ? "cannot resolve host \"" + host + "\"" : null;
+    }
 }

@@ -145,7 +145,8 @@ public final class Values {
 
     /**
      * An upstream address: {@code host:port} or {@code [ipv6]:port}, port 1..65535. The host is
-     * checked for syntax only; it is resolved when connecting, so a DNS change needs no reload.
+     * checked for syntax only here; it is resolved once, when the upstream is created (see
+     * {@link UpstreamConfig#unresolvable()}).
      */
     public static HostPort upstreamAddress(String text) {
         HostPort hp = hostPort(text, false, 1);

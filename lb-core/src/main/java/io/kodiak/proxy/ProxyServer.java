@@ -58,6 +58,7 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     private ProxyServer(KodiakConfig config, LongSupplier nanoTime, Consumer<Map<String, PoolRuntime>> restore) throws IOException {
+        requireResolvable(config, Map.of());
         this.config = config;
         int selectors = Math.max(1, Integer.getInteger("kodiak.selectors", Runtime.getRuntime().availableProcessors()));
         this.transport = TCPNIOTransportBuilder.newInstance()
@@ -191,6 +192,7 @@ public final class ProxyServer implements AutoCloseable {
     public synchronized List<String> reload(KodiakConfig next) throws IOException {
         List<String> changes = new ArrayList<>();
         Map<String, PoolRuntime> before = pools;
+        requireResolvable(next, before); // before anything changes: a half-applied reload is worse than none
         Map<String, PoolRuntime> after = new LinkedHashMap<>();
         List<PoolRuntime> added = new ArrayList<>();
         for (PoolConfig pc : next.pools().values()) {
@@ -301,6 +303,10 @@ public final class ProxyServer implements AutoCloseable {
                         ? "an upstream named \"" + uc.name() + "\"" : "an upstream at " + uc.address() + " (" + o.name() + ")"));
             }
         }
+        String unresolved = uc.unresolvable();
+        if (unresolved != null) {
+            throw new IllegalArgumentException("pool " + pool + ": upstream " + uc.name() + ": " + unresolved);
+        }
         List<UpstreamConfig> ups = new ArrayList<>(p.config().upstreams());
         ups.add(uc);
         applyRuntimeChange(p, withUpstreams(p.config(), ups));
@@ -327,6 +333,29 @@ public final class ProxyServer implements AutoCloseable {
         config = new KodiakConfig(c.source(), c.listeners(), byName, c.admin(), c.metrics(), c.version(), c.shutdownGrace());
         syncMetrics();
         changes.forEach(line -> LOG.info(() -> "admin API: " + line));
+    }
+
+    /**
+     * Every upstream that {@code next} adds to {@code running} must resolve now: an
+     * {@link Upstream} resolves its host once, and neither a connect nor a health check can use an
+     * unresolved address. The file is checked for syntax only, so that {@code kodiak check} works
+     * away from the upstreams' network (a compose file's service names, say).
+     */
+    private static void requireResolvable(KodiakConfig next, Map<String, PoolRuntime> running) throws IOException {
+        for (PoolConfig pc : next.pools().values()) {
+            PoolRuntime p = running.get(pc.name());
+            java.util.Set<String> kept = new java.util.HashSet<>();
+            if (p != null) {
+                p.upstreams().forEach(u -> kept.add(u.name() + " " + u.hostPort()));
+            }
+            for (UpstreamConfig uc : pc.upstreams()) {
+                String unresolved = kept.contains(uc.name() + " " + uc.address()) ? null : uc.unresolvable();
+                if (unresolved != null) {
+                    throw new IOException((next.source() == null ? "pool " + pc.name() + ": upstream "
+                            : next.source() + ": pools." + pc.name() + ".upstreams: ") + uc.name() + ": " + unresolved);
+                }
+            }
+        }
     }
 
     private static PoolConfig withUpstreams(PoolConfig c, List<UpstreamConfig> ups) {

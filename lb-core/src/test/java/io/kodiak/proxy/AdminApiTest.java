@@ -449,6 +449,9 @@ class AdminApiTest {
         Answer badAddress = post(k, "/v1/pools/p/upstreams", "{\"address\": \"nowhere\"}");
         assertEquals(400, badAddress.status());
         assertTrue(badAddress.error().contains("nowhere"), badAddress.error());
+        Answer ghost = post(k, "/v1/pools/p/upstreams", "{\"address\": \"no-such-host.invalid:80\"}");
+        assertEquals(400, ghost.status());
+        assertEquals("\"address\": cannot resolve host \"no-such-host.invalid\"", ghost.error());
         assertEquals(400, post(k, "/v1/pools/p/upstreams", "{\"address\": \"127.0.0.1:2\", \"weight\": 0}").status());
         assertEquals(400, post(k, "/v1/pools/p/upstreams", "{\"address\": \"127.0.0.1:2\", \"port\": 1}").status());
         assertEquals(2, k.pool("p").upstreams().size(), "the refused adds changed nothing");

@@ -159,6 +159,46 @@ class ReloadTest {
     }
 
     @Test
+    void anUpstreamWhoseHostDoesNotResolveStopsTheStartWithTheFileAndKey() throws Exception {
+        ScriptedUpstream a = upstream("a");
+        write("127.0.0.1:0", "", a);
+        Files.writeString(file, Files.readString(file).replace("    upstreams:\n",
+                "    upstreams:\n      - {name: ghost, address: \"no-such-host.invalid:80\"}\n"));
+        IOException e = assertThrows(IOException.class, this::start);
+        assertEquals(file + ": pools.app.upstreams: ghost: cannot resolve host \"no-such-host.invalid\"", e.getMessage());
+    }
+
+    @Test
+    void anUpstreamWhoseHostDoesNotResolveRejectsTheWholeReload() throws Exception {
+        ScriptedUpstream a = upstream("a");
+        ScriptedUpstream b = upstream("b");
+        write("127.0.0.1:0", "", a, b);
+        start();
+        int oldPort = port();
+        String v1 = kodiak.config().version();
+        Upstream ua = kodiak.upstream("app", "a");
+        int newPort = freePort();
+        // A new listener, b removed and an upstream whose DNS record does not exist yet: none of it applies.
+        write("127.0.0.1:" + newPort, "", a);
+        Files.writeString(file, Files.readString(file).replace("    upstreams:\n",
+                "    upstreams:\n      - {name: ghost, address: \"no-such-host.invalid:80\"}\n"));
+        IOException e = assertThrows(IOException.class, () -> kodiak.reload());
+        assertEquals(file + ": pools.app.upstreams: ghost: cannot resolve host \"no-such-host.invalid\"", e.getMessage());
+        assertEquals(v1, kodiak.config().version());
+        assertEquals(oldPort, port());
+        assertEquals(List.of("a", "b"), kodiak.pool("app").upstreams().stream().map(Upstream::name).toList());
+        assertFalse(kodiak.upstream("app", "b").removed());
+        assertSame(ua, kodiak.upstream("app", "a"));
+        assertEquals(2, send(4).stream().filter("b"::equals).count());
+        assertThrows(IOException.class, () -> RawClient.connect(newPort).get("/"), "the new listener was never bound");
+
+        write("127.0.0.1:" + newPort, "", a);
+        Kodiak.Reload r = kodiak.reload();
+        assertTrue(r.changes().contains("listener web: now on 127.0.0.1:" + newPort), r.changes().toString());
+        assertEquals(List.of("a", "a"), send(2));
+    }
+
+    @Test
     void aNewListenerAddressIsBoundAndTheOldOneStopsAcceptingButFinishesItsRequest() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         ScriptedUpstream a = ScriptedUpstream.start("a", req -> {
