@@ -243,12 +243,19 @@ final class HealthChecks implements AutoCloseable {
         }
     }
 
-    /** A reload removed {@code pool}: its checks stop (scheduler thread); requests in flight finish. */
-    void removePool(PoolRuntime pool) {
+    /**
+     * A reload removed {@code pool} (scheduler thread, its upstreams already marked removed): its
+     * checks stop, requests in flight finish, and those waiting in its queue, which no upstream
+     * would take any more, are answered now rather than at the queue timeout.
+     *
+     * @return how many waiting requests were answered
+     */
+    int removePool(PoolRuntime pool) {
         for (Upstream u : pool.upstreams()) {
             checker.remove(u);
             poolOf.remove(u);
         }
+        return queues.get(pool).rejectAll();
     }
 
     /**

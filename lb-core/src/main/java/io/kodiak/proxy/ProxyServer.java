@@ -245,15 +245,6 @@ public final class ProxyServer implements AutoCloseable {
                     reconfigure(p, pc, changes);
                 }
             }
-            for (PoolRuntime p : before.values()) {
-                if (!after.containsKey(p.name())) {
-                    healthChecks.removePool(p);
-                    for (Upstream u : p.upstreams()) {
-                        retireWhenIdle(u);
-                    }
-                    changes.add("pool " + p.name() + ": removed (requests in flight finish)");
-                }
-            }
         });
         for (ListenerConfig lc : next.listeners()) {
             Bound b = nextListeners.get(lc.name());
@@ -265,6 +256,19 @@ public final class ProxyServer implements AutoCloseable {
             }
         }
         pools = java.util.Collections.unmodifiableMap(after);
+        // Removed pools last, once no listener routes a new request to them.
+        healthChecks.onScheduler(() -> {
+            for (PoolRuntime p : before.values()) {
+                if (!after.containsKey(p.name())) {
+                    for (Upstream u : p.upstreams()) {
+                        retireWhenIdle(u);
+                    }
+                    int answered = healthChecks.removePool(p);
+                    changes.add("pool " + p.name() + ": removed (requests in flight finish"
+                            + (answered == 0 ? ")" : "; the " + answered + " waiting in its queue got 503 or the error page)"));
+                }
+            }
+        });
         for (Bound gone : byAddress.values()) {
             transport.unbind(gone.server());
             for (ClientSession s : ctx.sessions()) {

@@ -233,6 +233,45 @@ class ReloadTest {
     }
 
     @Test
+    void requestsWaitingInTheQueueOfARemovedPoolAreAnsweredAtOnceAndNewOnesGoToTheNewPool() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        ScriptedUpstream a = ScriptedUpstream.start("a", req -> {
+            if (req.target().equals("/held")) {
+                try {
+                    release.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return ScriptedUpstream.defaultResponse("a", req);
+        });
+        ups.add(a);
+        ScriptedUpstream b = upstream("b");
+        file = dir.resolve("kodiak.yaml");
+        String head = "admin: {listen: off, state-file: off}\nmetrics: off\nlisteners:\n  - name: web\n    address: 127.0.0.1:0\n";
+        Files.writeString(file, head + "    routes: [{pool: v1}]\npools:\n  v1:\n    health-check: {type: none}\n"
+                + "    queue: {max-length: 10, timeout: 60s}\n"
+                + "    upstreams:\n      - {name: a, address: \"" + a.hostPort() + "\", max-connections: 1}\n");
+        start();
+        try (RawClient held = RawClient.connect(port()); RawClient queued = RawClient.connect(port())) {
+            held.send("GET /held HTTP/1.1\r\nHost: x\r\n\r\n");
+            Conditions.await("the request is in flight", () -> kodiak.upstream("v1", "a").inFlight() == 1, Duration.ofSeconds(10));
+            queued.send("GET /queued HTTP/1.1\r\nHost: x\r\n\r\n");
+            Conditions.await("the second request waits", () -> kodiak.queued("v1") == 1, Duration.ofSeconds(10));
+
+            Files.writeString(file, head + "    routes: [{pool: v2}]\npools:\n  v2:\n    health-check: {type: none}\n"
+                    + "    upstreams:\n      - {name: b, address: \"" + b.hostPort() + "\"}\n");
+            Kodiak.Reload r = kodiak.reload();
+            assertTrue(r.changes().contains("pool v1: removed (requests in flight finish; the 1 waiting in its queue got 503"
+                    + " or the error page)"), r.changes().toString());
+            assertEquals(503, queued.readResponse().status(), "answered now, not at the 60 s queue timeout");
+            assertEquals(List.of("b", "b"), send(2));
+            release.countDown();
+            assertEquals(200, held.readResponse().status(), "the request in flight finished");
+        }
+    }
+
+    @Test
     void aListenerAddressThatCannotBeBoundChangesNothing() throws Exception {
         ScriptedUpstream a = upstream("a");
         ScriptedUpstream b = upstream("b");
