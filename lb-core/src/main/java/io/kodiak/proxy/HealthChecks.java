@@ -273,6 +273,9 @@ final class HealthChecks implements AutoCloseable {
         if (!hc.equals(before)) {
             for (Upstream u : change.kept()) {
                 checker.remove(u);
+                if (hc.type() != HealthCheckConfig.Type.HTTP) {
+                    u.setNodeState(false, 100); // only an HTTP check's answer could have drained or reweighted it, or undo that
+                }
                 if (hc.type() == HealthCheckConfig.Type.NONE) {
                     u.setHealthy(true); // no check: up, as at start
                 } else {

@@ -272,6 +272,29 @@ class ReloadTest {
     }
 
     @Test
+    void aNodeThatDrainedItselfThroughItsHttpCheckIsBackWhenAReloadSwitchesToTcpChecks() throws Exception {
+        ScriptedUpstream a = upstream("a");
+        ScriptedUpstream b = ScriptedUpstream.start("b", r -> r.path().equals("/health")
+                ? io.kodiak.testing.Action.respond(200, io.kodiak.testing.HeaderFields.of("X-Kodiak-State", "drain",
+                        "Content-Type", "text/plain"), "ok".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                : ScriptedUpstream.defaultResponse("b", r));
+        ups.add(b);
+        write("127.0.0.1:0", "    health-check: {type: http, path: /health, interval: 100ms}\n", a, b);
+        start();
+        Upstream ub = kodiak.upstream("app", "b");
+        Conditions.await("b drained by its check, a up", () -> ub.state().equals("DRAIN")
+                && kodiak.upstream("app", "a").available(), Duration.ofSeconds(10));
+        assertEquals(List.of("a", "a"), send(2));
+
+        write("127.0.0.1:0", "    health-check: {type: tcp, interval: 100ms}\n", a, b);
+        kodiak.reload();
+        assertSame(ub, kodiak.upstream("app", "b"));
+        Conditions.await("b back: a TCP check cannot drain it", () -> ub.state().equals("UP") && ub.available(),
+                Duration.ofSeconds(10));
+        assertTrue(send(4).contains("b"));
+    }
+
+    @Test
     void aListenerAddressThatCannotBeBoundChangesNothing() throws Exception {
         ScriptedUpstream a = upstream("a");
         ScriptedUpstream b = upstream("b");
