@@ -12,6 +12,8 @@ final class ConnectionPool {
     private volatile int maxIdle;
     private volatile long idleTimeoutNanos;
     private final ArrayDeque<UpstreamConnection> idle = new ArrayDeque<>();
+    /** Set once the upstream is removed: a connection released after that closes (guarded by this). */
+    private boolean retired;
     /** Open connections to the upstream, idle or in use (counted by {@link UpstreamConnection}). */
     final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -52,7 +54,7 @@ final class ConnectionPool {
         // each one as its request ends (Envoy closes a draining host's idle connections too).
         if (maxIdle > 0 && !c.dead && !c.upstream.adminOut()) {
             synchronized (this) {
-                if (idle.size() < maxIdle) {
+                if (!retired && idle.size() < maxIdle) {
                     idle.addFirst(c);
                     kept = true;
                 }
@@ -89,6 +91,17 @@ final class ConnectionPool {
     /** How many connections wait idle for reuse now. */
     synchronized int idleCount() {
         return idle.size();
+    }
+
+    /**
+     * The upstream is gone: the idle connections close now, and each one still carrying a request
+     * closes when it is released (a release racing with this cannot slip one into the idle list).
+     */
+    void retire() {
+        synchronized (this) {
+            retired = true;
+        }
+        closeAll();
     }
 
     void closeAll() {

@@ -412,14 +412,9 @@ public final class ProxyServer implements AutoCloseable {
         u.markRemoved();
         ConnectionPool cp = ctx.connectionPools.get(u);
         if (cp != null) {
-            cp.closeAll();
+            cp.retire();
         }
-        u.whenIdle().thenRun(() -> {
-            ConnectionPool gone = ctx.connectionPools.remove(u);
-            if (gone != null) {
-                gone.closeAll();
-            }
-        });
+        u.whenIdle().thenRun(() -> ctx.connectionPools.remove(u));
     }
 
     /** Undoes {@link #addPoolParts} for a pool that a failed reload never made visible. */
@@ -433,14 +428,17 @@ public final class ProxyServer implements AutoCloseable {
     /**
      * Sets an upstream's admin state and waits until it is in force ({@link HealthChecks#setAdminState}).
      *
+     * Synchronized with reloads and runtime adds and removes, so that {@code u} is still in its
+     * pool when the change applies (else leaving MAINT would restart the checks of a removed upstream).
+     *
      * @throws IllegalArgumentException if {@code u} is not an upstream of this server
      */
-    public void setAdminState(Upstream u, AdminState state) {
+    public synchronized void setAdminState(Upstream u, AdminState state) {
         healthChecks.setAdminState(poolOf(u), u, state);
     }
 
     /** Sets an upstream's weight ({@code -1}: the configured one) and waits until it is in force. */
-    public void setWeight(Upstream u, int weight) {
+    public synchronized void setWeight(Upstream u, int weight) {
         healthChecks.setWeight(poolOf(u), u, weight);
     }
 
@@ -460,7 +458,11 @@ public final class ProxyServer implements AutoCloseable {
 
     /** How many requests wait in a pool's queue for an upstream under its max-connections. */
     public int queued(String pool) {
-        return ctx.queues.get(pools.get(pool)).length();
+        PoolRuntime p = pools.get(pool);
+        if (p == null) {
+            throw new IllegalArgumentException("no pool named \"" + pool + "\"");
+        }
+        return ctx.queues.get(p).length();
     }
 
     /** The address a listener is bound to (the real port when the config said port 0). */

@@ -295,6 +295,35 @@ class ReloadTest {
     }
 
     @Test
+    void theConnectionOfTheLastRequestToARemovedUpstreamClosesWhenItEnds() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        ScriptedUpstream a = upstream("a");
+        ScriptedUpstream b = ScriptedUpstream.start("b", req -> {
+            try {
+                release.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            return ScriptedUpstream.defaultResponse("b", req);
+        });
+        ups.add(b);
+        write("127.0.0.1:0", "    health-check: {type: none}\n", a, b);
+        start();
+        Upstream ub = kodiak.upstream("app", "b");
+        kodiak.setAdminState(kodiak.upstream("app", "a"), AdminState.MAINT); // the request goes to b
+        try (RawClient held = RawClient.connect(port())) {
+            held.send("GET /held HTTP/1.1\r\nHost: x\r\n\r\n");
+            Conditions.await("a request in flight at b", () -> ub.inFlight() == 1, Duration.ofSeconds(10));
+            java.util.concurrent.CompletableFuture<Void> idle = kodiak.removeUpstream(ub);
+            release.countDown();
+            assertEquals(200, held.readResponse().status());
+            idle.get(10, TimeUnit.SECONDS);
+            // Its end completed the removal; the connection it came back on is not kept for nobody.
+            Conditions.await("Kodiak closed its last connection to b", () -> b.openConnections() == 0, Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
     void aListenerAddressThatCannotBeBoundChangesNothing() throws Exception {
         ScriptedUpstream a = upstream("a");
         ScriptedUpstream b = upstream("b");
