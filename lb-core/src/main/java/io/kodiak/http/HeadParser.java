@@ -234,6 +234,13 @@ public final class HeadParser {
         }
         r.webSocketUpgrade = "GET".equals(r.method) && r.versionMinor == 1
                 && f.hasToken("connection", "upgrade") && f.hasToken("upgrade", "websocket");
+        if (r.webSocketUpgrade && (te || cl > 0)) {
+            // A handshake has no body. Forwarding one unread would leave its bytes on the client
+            // connection to be parsed as the next request when the upstream refuses the upgrade
+            // (request smuggling past any front proxy that reuses connections); refusing is
+            // simpler and safer than framing a body no WebSocket server reads.
+            throw new HttpException(400, "upgrade request with a body");
+        }
     }
 
     private static void parseTarget(RequestHead r, String hostValue) throws HttpException {

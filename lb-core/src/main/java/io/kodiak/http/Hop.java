@@ -15,7 +15,8 @@ final class Hop {
             case 2 -> f.nameIs(i, "te");
             case 7 -> f.nameIs(i, "trailer") || f.nameIs(i, "upgrade");
             case 10 -> f.nameIs(i, "connection") || f.nameIs(i, "keep-alive");
-            case 14 -> f.nameIs(i, "content-length");
+            // HTTP2-Settings belongs to an h2c upgrade (RFC 7540 §3.2.1), which Kodiak never forwards.
+            case 14 -> f.nameIs(i, "content-length") || f.nameIs(i, "http2-settings");
             case 16 -> f.nameIs(i, "proxy-connection");
             case 17 -> f.nameIs(i, "transfer-encoding");
             default -> false;

@@ -69,10 +69,11 @@ public final class RequestEncoder {
             out.append("Host:").crlf();
         }
         if (r.webSocketUpgrade) {
+            // Only the websocket token goes upstream: "Upgrade: websocket, h2c" (or a second
+            // Upgrade field) must not let an h2c-capable origin switch the tunnel to HTTP/2, whose
+            // streams would then bypass Kodiak's routing (h2c smuggling).
             out.field("Connection", "upgrade");
-            for (int i = f.indexOf("upgrade", 0); i >= 0; i = f.indexOf("upgrade", i + 1)) {
-                out.append(b, f.nameStart(i), f.valueEnd(i)).crlf();
-            }
+            out.field("Upgrade", "websocket");
         }
         if (fwd.xForwardedFor()) {
             out.field("X-Forwarded-For", xff == null ? clientIp : xff + ", " + clientIp);

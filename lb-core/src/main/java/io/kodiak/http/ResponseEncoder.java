@@ -19,7 +19,7 @@ public final class ResponseEncoder {
      * @param length        the body length for {@link ClientFraming#LENGTH}
      * @param keepAlive     whether the client connection stays open after this response
      * @param clientMinor   the client's HTTP minor version (an HTTP/1.0 client needs an explicit keep-alive)
-     * @param upgrade       relay a 101 WebSocket upgrade: keep Upgrade and send Connection: upgrade
+     * @param upgrade       relay a 101 WebSocket upgrade: send Upgrade: websocket and Connection: upgrade
      */
     public static Bytes encode(ResponseHead r, ServerHeaderPolicy server, ClientFraming framing, long length,
                                boolean keepAlive, int clientMinor, boolean upgrade) {
@@ -31,10 +31,6 @@ public final class ResponseEncoder {
         out.append("HTTP/1.1 ").append(b, 9, 12).append(" ").append(b, r.reasonStart, r.reasonEnd).crlf();
         for (int i = 0; i < f.size(); i++) {
             if (f.nameIs(i, "content-length")) {
-                continue;
-            }
-            if (upgrade && f.nameIs(i, "upgrade")) {
-                out.append(b, f.nameStart(i), f.valueEnd(i)).crlf();
                 continue;
             }
             if (Hop.isHopByHop(f, i) || Hop.droppedByConnection(f, i)) {
@@ -61,7 +57,9 @@ public final class ResponseEncoder {
             default -> { }
         }
         if (upgrade) {
+            // The upstream's Upgrade said exactly websocket (ResponseHead#upgradesToWebSocket).
             out.field("Connection", "upgrade");
+            out.field("Upgrade", "websocket");
         } else if (!keepAlive) {
             out.field("Connection", "close");
         } else if (clientMinor == 0) {

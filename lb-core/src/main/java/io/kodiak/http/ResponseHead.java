@@ -61,6 +61,18 @@ public final class ResponseHead {
         return status >= 100 && status < 200 && status != 101;
     }
 
+    /**
+     * Whether a 101 switches to WebSocket and nothing else: exactly one Upgrade field whose value
+     * is the single token {@code websocket} (RFC 6455 §4.1; case-insensitive). A proxy that asked
+     * only for websocket must never tunnel another protocol, h2c above all.
+     */
+    public boolean upgradesToWebSocket() {
+        if (fields.count("upgrade") != 1) {
+            return false;
+        }
+        return "websocket".equalsIgnoreCase(fields.get("upgrade").trim());
+    }
+
     @Override
     public String toString() {
         return "HTTP/1." + versionMinor + " " + status + " " + framing

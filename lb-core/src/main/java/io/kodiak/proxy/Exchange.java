@@ -655,6 +655,9 @@ final class Exchange implements Spool.Listener {
                             if (!req.webSocketUpgrade()) {
                                 throw new HttpException(502, "101 without an upgrade request");
                             }
+                            if (!r.upgradesToWebSocket()) {
+                                throw new HttpException(502, "101 to a protocol other than websocket");
+                            }
                             resp = r;
                             startTunnel(in);
                             return;

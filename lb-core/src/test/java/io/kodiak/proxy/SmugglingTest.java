@@ -28,6 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SmugglingTest {
     private static final String H = "Host: t\r\n";
     private static final String SMUGGLED = "GET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n";
+    private static final String UPGRADE = "Connection: Upgrade\r\nUpgrade: websocket\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
 
     private ScriptedUpstream up;
     private TestProxy proxy;
@@ -92,6 +94,13 @@ class SmugglingTest {
                 bad("relative target", "GET foo HTTP/1.1\r\n" + H + "\r\n"),
                 bad("userinfo in absolute target", "GET http://u@t/ HTTP/1.1\r\n" + H + "\r\n"),
                 bad("field without colon", "GET / HTTP/1.1\r\n" + H + "NoColon\r\n\r\n"),
+                // A handshake's body left unread would be parsed as the next request when the
+                // upstream refuses the upgrade: a hidden request past any front proxy's rules.
+                bad("WebSocket upgrade with a Content-Length body", "GET /echo HTTP/1.1\r\n" + H + UPGRADE
+                        + "Content-Length: " + SMUGGLED.length() + "\r\n\r\n" + SMUGGLED),
+                bad("WebSocket upgrade with a chunked body", "GET /echo HTTP/1.1\r\n" + H + UPGRADE
+                        + "Transfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(SMUGGLED.length()) + "\r\n"
+                        + SMUGGLED + "\r\n0\r\n\r\n"),
                 Arguments.of("HTTP/2.0 request line", "GET / HTTP/2.0\r\n" + H + "\r\n", 505),
                 Arguments.of("unknown expectation", "POST / HTTP/1.1\r\n" + H + "Expect: 200-ok\r\nContent-Length: 1\r\n\r\nx",
                         417),

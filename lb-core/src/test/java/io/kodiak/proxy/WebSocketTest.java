@@ -5,6 +5,7 @@ import io.kodiak.testing.DeterministicBytes;
 import io.kodiak.testing.Loopback;
 import io.kodiak.testing.RawClient;
 import io.kodiak.testing.RawResponse;
+import io.kodiak.testing.RecordedRequest;
 import io.kodiak.testing.ScriptedUpstream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -17,6 +18,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -96,6 +98,48 @@ class WebSocketTest {
             assertEquals(403, r.status());
             assertEquals("no websockets here", r.bodyString());
             assertEquals("plain", c.get("/next").bodyString(), "the connection goes on as HTTP");
+        }
+    }
+
+    @Test
+    void onlyTheWebSocketTokenGoesUpstreamAndHttp2SettingsNever() throws Exception {
+        try (ScriptedUpstream up = ScriptedUpstream.start("a", r -> Action.respond(426, "no"));
+             TestProxy proxy = ProxyConfig.to(up).start();
+             RawClient c = proxy.client()) {
+            String h2c = "GET /chat HTTP/1.1\r\nHost: t\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                    + "Upgrade: websocket, h2c\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+            assertEquals(426, c.exchange(h2c).status());
+            RecordedRequest seen = up.takeRequest(Duration.ofSeconds(5));
+            assertEquals(List.of("websocket"), seen.headers().values("Upgrade"), seen.rawHeadString());
+            assertEquals(null, seen.header("HTTP2-Settings"), seen.rawHeadString());
+        }
+    }
+
+    @Test
+    void a101ToAnotherProtocolIsA502AndNeverATunnel() throws Exception {
+        // An h2c-capable origin that switches whatever it was asked: its HTTP/2 stream through the
+        // tunnel could reach any path, bypassing Kodiak's routes.
+        for (String upgrade : List.of("h2c", "websocket, h2c", "h2c, websocket")) {
+            try (ScriptedUpstream up = ScriptedUpstream.start("a", r -> Action.raw(
+                    "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: " + upgrade + "\r\n\r\n"
+                            + "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+                 TestProxy proxy = ProxyConfig.to(up).start();
+                 RawClient c = proxy.client()) {
+                RawResponse r = c.exchange(UPGRADE);
+                assertEquals(502, r.status(), upgrade + ": " + r.rawHeadString());
+                assertTrue(!r.bodyString().contains("PRI"), upgrade);
+            }
+        }
+    }
+
+    @Test
+    void aSecondUpgradeFieldIn101IsA502() throws Exception {
+        try (ScriptedUpstream up = ScriptedUpstream.start("a", r -> Action.raw(
+                "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nUpgrade: h2c\r\n\r\n"));
+             TestProxy proxy = ProxyConfig.to(up).start();
+             RawClient c = proxy.client()) {
+            assertEquals(502, c.exchange(UPGRADE).status());
         }
     }
 
