@@ -131,6 +131,7 @@ final class PoolReader {
         boolean reset = d.onReset();
         boolean timeout = d.onTimeout();
         java.util.Set<Integer> statuses = d.onStatus();
+        boolean nonIdempotent = d.nonIdempotent();
         ConfigNode on = m.get("on");
         if (on != null) {
             reset = false;
@@ -142,14 +143,16 @@ final class PoolReader {
                     case "reset" -> reset = true;
                     case "timeout" -> timeout = true;
                     case "502", "503", "504" -> statuses.add(Integer.parseInt(cause));
-                    default -> throw item.error(Values.quote(cause) + " is not a retry cause (valid: reset, timeout, 502, 503, 504)");
+                    case "non-idempotent" -> nonIdempotent = true;
+                    default -> throw item.error(Values.quote(cause)
+                            + " is not a retry cause (valid: reset, timeout, 502, 503, 504, non-idempotent)");
                 }
             }
         }
         int budget = m.get("budget") == null ? d.budgetPercent()
                 : m.get("budget").parse("a percentage", text -> Values.percent(text, 100));
         int minPerSecond = m.get("min-per-second") == null ? d.minPerSecond() : m.get("min-per-second").integer(0, 1_000_000);
-        return new RetryConfig(attempts, reset, timeout, statuses, budget, minPerSecond);
+        return new RetryConfig(attempts, reset, timeout, statuses, budget, minPerSecond, nonIdempotent);
     }
 
     /** {@code choice-count}, which only {@code least-connections} and {@code latency-weighted} read. */

@@ -5,7 +5,6 @@ import io.kodiak.buffer.BodyBuffer;
 import io.kodiak.buffer.Spool;
 import io.kodiak.config.BufferingConfig;
 import io.kodiak.config.PoolConfig;
-import io.kodiak.config.RetryConfig;
 import io.kodiak.http.BodyDecoder;
 import io.kodiak.http.Bytes;
 import io.kodiak.http.HeadParser;
@@ -402,7 +401,7 @@ final class Exchange implements Spool.Listener {
      * that happen.
      */
     private boolean mayRetry() {
-        return !headSent && stream == null && retries < pc.retries().attempts() && RetryConfig.idempotent(req.method())
+        return !headSent && stream == null && retries < pc.retries().attempts() && pc.retries().mayRepeat(req.method())
                 && pool.selection().members().stream().anyMatch(u -> !tried.contains(u));
     }
 
@@ -900,7 +899,9 @@ final class Exchange implements Spool.Listener {
                 return;
             }
             if (resp == null) {
-                boolean replayable = stream == null;
+                // Written whole, a non-idempotent request may have run before the connection
+                // closed: a stale connection and a worker that died after the work look alike.
+                boolean replayable = stream == null && (!requestSent || pc.retries().mayRepeat(req.method()));
                 if (!anyResponseByte && !fresh && !staleRetried && replayable) {
                     // A pooled connection the upstream had already closed: nothing was processed.
                     staleRetried = true;

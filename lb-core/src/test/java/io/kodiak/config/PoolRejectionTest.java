@@ -277,9 +277,11 @@ class PoolRejectionTest {
                 file).pools().get("web").retries();
         assertEquals(new RetryConfig(1, false, true, java.util.Set.of(503), 10, 5), r);
         assertEquals(0, ConfigLoader.parse(base.formatted("    retries: {attempts: 0}"), file).pools().get("web").retries().attempts());
+        assertEquals(new RetryConfig(2, true, false, java.util.Set.of(), 20, 3, true),
+                ConfigLoader.parse(base.formatted("    retries: {on: [reset, non-idempotent]}"), file).pools().get("web").retries());
 
         assertRejected(base.formatted("    retries: {on: [reset, 500]}"),
-                "kodiak.yaml:5: pools.web.retries.on[1]: \"500\" is not a retry cause (valid: reset, timeout, 502, 503, 504)");
+                "kodiak.yaml:5: pools.web.retries.on[1]: \"500\" is not a retry cause (valid: reset, timeout, 502, 503, 504, non-idempotent)");
         assertRejected(base.formatted("    retries: {attempts: 11}"),
                 "kodiak.yaml:5: pools.web.retries.attempts: 11 is out of range (must be 0-10)");
         assertRejected(base.formatted("    retries: {budget: 20}"),

@@ -95,7 +95,7 @@ class UpstreamKeepAliveTest {
              TestProxy proxy = ProxyConfig.to(up).start();
              RawClient c = proxy.client()) {
             assertEquals(200, c.get("/warm").status());
-            c.send("POST /post HTTP/1.1\r\nHost: t\r\nContent-Length: " + size + "\r\n\r\n");
+            c.send("PUT /put HTTP/1.1\r\nHost: t\r\nContent-Length: " + size + "\r\n\r\n");
             c.sendBody(21, size);
             RawResponse r = c.readResponse();
             assertEquals(200, r.status(), r.toString());
@@ -121,6 +121,40 @@ class UpstreamKeepAliveTest {
             assertEquals(3, up.requestsReceived(), up.requests().toString());
             assertEquals(2, up.connectionsAccepted());
             assertTrue(up.errors().isEmpty(), up.errors().toString());
+        }
+    }
+
+    @Test
+    void aNonIdempotentRequestWrittenWholeIsNotResentWhenItsPooledConnectionCloses() throws Exception {
+        // The upstream reads the request and closes without a byte: a stale keep-alive connection
+        // looks exactly like a worker that ran the POST and died. Repeating it could run it twice.
+        for (String method : List.of("POST", "PATCH")) {
+            try (ScriptedUpstream up = ScriptedUpstream.start("a",
+                    r -> r.indexOnConnection() > 0 ? Action.close() : Action.ok("fresh"));
+                 TestProxy proxy = ProxyConfig.to(up).start();
+                 RawClient c = proxy.client()) {
+                assertEquals(200, c.get("/warm").status());
+                RawResponse r = c.exchange(method + " /pay HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc");
+                assertEquals(502, r.status(), method + ": " + r);
+                List<RecordedRequest> seen = up.requests();
+                assertEquals(2, seen.size(), method + ": " + seen);
+                assertEquals(1, seen.stream().filter(q -> q.target().equals("/pay")).count(), method);
+            }
+        }
+    }
+
+    @Test
+    void aPoolThatOptsInResendsANonIdempotentRequest() throws Exception {
+        try (ScriptedUpstream up = ScriptedUpstream.start("a",
+                r -> r.indexOnConnection() > 0 ? Action.close() : Action.ok("fresh " + r.connectionId()));
+             TestProxy proxy = ProxyConfig.to(up)
+                     .retries(new io.kodiak.config.RetryConfig(0, false, false, java.util.Set.of(), 0, 0, true)).start();
+             RawClient c = proxy.client()) {
+            assertEquals(200, c.get("/warm").status());
+            RawResponse r = c.exchange("POST /pay HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc");
+            assertEquals(200, r.status(), r.toString());
+            assertEquals("fresh 2", r.bodyString());
+            assertEquals(2, up.requests().stream().filter(q -> q.target().equals("/pay")).count());
         }
     }
 }
