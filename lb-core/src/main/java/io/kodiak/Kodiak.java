@@ -60,6 +60,10 @@ public final class Kodiak implements AutoCloseable {
                         .counter("reloads_total", "result", "failed", "Configuration reloads rejected (the old config kept running)",
                                 k.reloadsFailed::sum)
                         .gauge("start_time_seconds", "When this Kodiak started, Unix time", () -> k.startedAt.toEpochMilli() / 1000.0)
+                        .gauge("temp_bytes", "Bytes all temp files hold now (request and response bodies spilled to disk)",
+                                () -> server.tempSpace().used())
+                        .gauge("temp_max_bytes", "The budget of all temp files together (temp.max-total)",
+                                () -> server.tempSpace().max())
                         .build());
             }
             if (config.metrics().serves()) {
@@ -171,6 +175,11 @@ public final class Kodiak implements AutoCloseable {
             throw new IllegalArgumentException("no pool named " + name);
         }
         return p;
+    }
+
+    /** The process's temp-file budget and what spill files hold of it now. */
+    public io.kodiak.buffer.TempSpace tempSpace() {
+        return server.tempSpace();
     }
 
     /** Every pool, in configuration order. */

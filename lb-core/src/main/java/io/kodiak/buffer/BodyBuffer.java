@@ -38,6 +38,7 @@ public final class BodyBuffer {
         this.onWritable = onWritable;
     }
 
+    /** @throws TempSpaceExhausted if the bytes would go to a temp file and the process's budget is spent */
     public void add(Buffer b) throws IOException {
         int n = b.remaining();
         if (n == 0 || closed) {
@@ -48,6 +49,10 @@ public final class BodyBuffer {
             memory.add(b);
             memoryBytes += n;
             return;
+        }
+        if (io.space().exhausted()) {
+            // Pausing the client until another exchange frees space could wait for ever: refuse now.
+            throw new TempSpaceExhausted(io.space());
         }
         if (file == null) {
             file = io.newFile(dir, lock, this::written, this::failed);

@@ -28,6 +28,7 @@ import java.util.function.Consumer;
 final class SpillFile implements Closeable {
     private final Object lock;
     private final AsynchronousFileChannel channel;
+    private final TempSpace space;
     private final Runnable onWritten;
     private final Consumer<Throwable> onFailed;
     private final ArrayDeque<Buffer> queue = new ArrayDeque<>();
@@ -36,9 +37,11 @@ final class SpillFile implements Closeable {
     private long end;
     private boolean closed;
 
-    private SpillFile(Object lock, AsynchronousFileChannel channel, Runnable onWritten, Consumer<Throwable> onFailed) {
+    private SpillFile(Object lock, AsynchronousFileChannel channel, TempSpace space, Runnable onWritten,
+                      Consumer<Throwable> onFailed) {
         this.lock = lock;
         this.channel = channel;
+        this.space = space;
         this.onWritten = onWritten;
         this.onFailed = onFailed;
     }
@@ -47,24 +50,30 @@ final class SpillFile implements Closeable {
      * @param onWritten run with {@code lock} held after each completed write
      * @param onFailed  run with {@code lock} held if a write fails; no write follows
      */
-    static SpillFile create(Path dir, ExecutorService executor, Object lock, Runnable onWritten,
+    static SpillFile create(Path dir, ExecutorService executor, TempSpace space, Object lock, Runnable onWritten,
                             Consumer<Throwable> onFailed) throws IOException {
         Files.createDirectories(dir);
         Path path = Files.createTempFile(dir, "kodiak-", ".body");
         try {
             AsynchronousFileChannel ch = AsynchronousFileChannel.open(path,
                     EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE), executor);
-            return new SpillFile(lock, ch, onWritten, onFailed);
+            return new SpillFile(lock, ch, space, onWritten, onFailed);
         } finally {
             Files.deleteIfExists(path);
         }
     }
 
-    /** Queues {@code b} to be written after everything appended before it. */
+    /** Queues {@code b} to be written after everything appended before it; it counts against the budget from now. */
     void append(Buffer b) {
         queue.add(b);
         queued += b.remaining();
+        space.add(b.remaining());
         writeNext();
+    }
+
+    /** The file's size once everything appended is written: what it holds of the budget. */
+    long size() {
+        return end + queued;
     }
 
     /** Bytes appended but not yet on disk. */
@@ -84,6 +93,7 @@ final class SpillFile implements Closeable {
 
     /** Starts over at position 0, reusing the file; only when {@link #idle()} and fully read. */
     void rewind() {
+        space.release(end);
         end = 0;
     }
 
@@ -154,7 +164,11 @@ final class SpillFile implements Closeable {
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
+        space.release(end + queued); // a write in flight is still in queued: its completion sees closed
         queue.clear();
         queued = 0;
         try {

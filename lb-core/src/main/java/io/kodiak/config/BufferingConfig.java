@@ -13,12 +13,11 @@ import java.nio.file.Path;
  * @param maxRequestBody largest request body accepted, in bytes; beyond it 413
  * @param maxTempFile    largest temp file per direction per exchange; once reached, Kodiak stops
  *                       reading the producing side until the consumer catches up
- * @param tempDir        where temp files go
+ * @param tempDir        where temp files go; {@code null}: the process's ({@code temp.dir})
  */
 public record BufferingConfig(boolean request, boolean response, long memory, long maxRequestBody,
                               long maxTempFile, Path tempDir) {
     public static BufferingConfig defaults() {
-        return new BufferingConfig(true, true, 64 * 1024, 100L * 1024 * 1024, 1024L * 1024 * 1024,
-                Path.of(System.getProperty("java.io.tmpdir")));
+        return new BufferingConfig(true, true, 64 * 1024, 100L * 1024 * 1024, 1024L * 1024 * 1024, null);
     }
 }

@@ -38,7 +38,7 @@ import java.util.Map;
  * <p>Stateless and thread-safe.
  */
 public final class ConfigLoader {
-    private static final List<String> TOP_KEYS = List.of("listeners", "pools", "admin", "metrics", "shutdown-grace");
+    private static final List<String> TOP_KEYS = List.of("listeners", "pools", "admin", "metrics", "shutdown-grace", "temp");
 
     private ConfigLoader() {
     }
@@ -99,7 +99,26 @@ public final class ConfigLoader {
                 throw top.get("shutdown-grace").error("must be between 0s and 1h");
             }
         }
-        return new KodiakConfig(nameForMessages, listeners, pools, admin, metrics, version(yaml), grace);
+        TempConfig temp = temp(top.get("temp"), baseDir);
+        return new KodiakConfig(nameForMessages, listeners, pools, admin, metrics, version(yaml), grace, temp);
+    }
+
+    private static TempConfig temp(ConfigNode node, Path baseDir) throws ConfigException {
+        if (node == null) {
+            return TempConfig.DEFAULTS;
+        }
+        ConfigMapping m = node.mapping(List.of("dir", "max-total"));
+        Path dir = TempConfig.DEFAULTS.dir();
+        ConfigNode d = m.get("dir");
+        if (d != null) {
+            dir = baseDir.resolve(d.string()).normalize();
+            // Created at start if missing; what exists must be a writable directory.
+            if (Files.exists(dir) && !(Files.isDirectory(dir) && Files.isWritable(dir))) {
+                throw d.error(dir + " is not a writable directory");
+            }
+        }
+        long max = m.get("max-total") == null ? TempConfig.DEFAULTS.maxTotal() : m.get("max-total").size(Long.MAX_VALUE);
+        return new TempConfig(dir, max);
     }
 
     /** Rejects a {@code section}'s {@code address} that is also a listener's (port 0 is never taken twice). */

@@ -16,9 +16,11 @@ import java.util.Map;
  *                  file's text, or {@code built-in}
  * @param shutdownGrace how long SIGTERM waits for requests in flight before it closes the rest
  *                  ({@code shutdown-grace}; HAProxy's {@code hard-stop-after}, nginx's {@code worker_shutdown_timeout})
+ * @param temp      the process's temp directory and the budget of all temp files
  */
 public record KodiakConfig(Path source, List<ListenerConfig> listeners, Map<String, PoolConfig> pools,
-                           AdminConfig admin, MetricsConfig metrics, String version, java.time.Duration shutdownGrace) {
+                           AdminConfig admin, MetricsConfig metrics, String version, java.time.Duration shutdownGrace,
+                           TempConfig temp) {
     /** {@code shutdown-grace} when the file does not say: 15 s, or {@code -Dkodiak.grace.seconds}. */
     public static final java.time.Duration DEFAULT_SHUTDOWN_GRACE =
             java.time.Duration.ofSeconds(Long.getLong("kodiak.grace.seconds", 15));
@@ -30,19 +32,21 @@ public record KodiakConfig(Path source, List<ListenerConfig> listeners, Map<Stri
         java.util.Objects.requireNonNull(metrics, "metrics");
         java.util.Objects.requireNonNull(version, "version");
         java.util.Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+        java.util.Objects.requireNonNull(temp, "temp");
     }
 
     /** A built-in configuration without an admin listener or metrics (tests, embedding). */
     public KodiakConfig(Path source, List<ListenerConfig> listeners, Map<String, PoolConfig> pools) {
-        this(source, listeners, pools, AdminConfig.OFF, MetricsConfig.OFF, "built-in", DEFAULT_SHUTDOWN_GRACE);
+        this(source, listeners, pools, AdminConfig.OFF, MetricsConfig.OFF, "built-in", DEFAULT_SHUTDOWN_GRACE,
+                TempConfig.DEFAULTS);
     }
 
     public KodiakConfig withAdmin(AdminConfig a) {
-        return new KodiakConfig(source, listeners, pools, a, metrics, version, shutdownGrace);
+        return new KodiakConfig(source, listeners, pools, a, metrics, version, shutdownGrace, temp);
     }
 
     public KodiakConfig withMetrics(MetricsConfig m) {
-        return new KodiakConfig(source, listeners, pools, admin, m, version, shutdownGrace);
+        return new KodiakConfig(source, listeners, pools, admin, m, version, shutdownGrace, temp);
     }
 
     /** Where this configuration came from, for messages: the file name or "quick mode". */

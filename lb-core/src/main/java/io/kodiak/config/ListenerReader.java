@@ -14,7 +14,7 @@ final class ListenerReader {
     private static final List<String> LISTENER_KEYS = List.of(
             "name", "address", "routes", "timeouts", "limits", "forwarded-headers", "server-header");
     private static final List<String> ROUTE_KEYS = List.of("host", "path-prefix", "pool");
-    private static final List<String> TIMEOUT_KEYS = List.of("request-header", "keep-alive", "body", "send");
+    private static final List<String> TIMEOUT_KEYS = List.of("request-header", "keep-alive", "body", "send", "body-min-rate");
     private static final List<String> LIMIT_KEYS =
             List.of("max-request-line", "max-header-size", "max-headers", "max-connections");
     private static final List<String> FORWARDED_KEYS =
@@ -174,7 +174,15 @@ final class ListenerReader {
                 m.get("request-header") == null ? d.requestHeader() : m.get("request-header").duration(),
                 m.get("keep-alive") == null ? d.keepAlive() : m.get("keep-alive").duration(),
                 m.get("body") == null ? d.body() : m.get("body").duration(),
-                m.get("send") == null ? d.send() : m.get("send").duration());
+                m.get("send") == null ? d.send() : m.get("send").duration(),
+                m.get("body-min-rate") == null ? d.bodyMinRate()
+                        : m.get("body-min-rate").parse("a rate such as 500/s or 1KiB/s (0 turns it off)", ListenerReader::rate));
+    }
+
+    /** Bytes per second: a size, optionally followed by "/s". */
+    private static long rate(String text) {
+        String size = text.endsWith("/s") ? text.substring(0, text.length() - 2) : text;
+        return "0".equals(size) || "off".equals(size) ? 0 : Values.size(size, 1L << 40);
     }
 
     private static ClientLimits limits(ConfigNode node) throws ConfigException {

@@ -24,6 +24,14 @@ import java.util.logging.Logger;
  * requests are answered in order), writes to the client with bounded queueing, keeps the
  * connection alive between requests, and enforces the client-side timeouts.
  *
+ * <p>Two deadlines run side by side: one for what Kodiak waits to read (the first request on a new
+ * connection, keep-alive idleness, the request head, the request body) and one for what it waits
+ * to write (the send timeout, from the last byte the client took). Output bounds input: the next
+ * pipelined request is not read while more than {@link #OUTPUT_BOUND} bytes wait for the client,
+ * so a client that pipelines and never reads cannot make Kodiak queue responses without end.
+ * A connection closed with output still queued stays counted (against {@code max-connections})
+ * and swept until the output is flushed or the send timeout cuts it.
+ *
  * <p>Threading: events arrive from the client connection's selector thread, from the upstream
  * connection's selector thread, from temp-file I/O and from the {@link TimeoutSweeper}. Every
  * method runs with this object's monitor held; the {@link Exchange} shares it. Nothing here blocks.
@@ -31,12 +39,22 @@ import java.util.logging.Logger;
 final class ClientSession {
     private static final Logger LOG = Logger.getLogger(ClientSession.class.getName());
 
-    enum State { IDLE, HEAD, BODY, EXCHANGE, TUNNEL, CLOSED }
+    /** CLOSING: closed by Kodiak, its last bytes still being flushed. */
+    enum State { IDLE, HEAD, BODY, EXCHANGE, TUNNEL, CLOSING, CLOSED }
 
-    /** Deadline kinds for the client side. */
-    private static final int NONE = 0, KEEP_ALIVE = 1, HEADER = 2, BODY_GAP = 3, SEND = 4;
+    /**
+     * Kinds of the read deadline. KEEP_ALIVE: waiting for a request, none of it read (closed
+     * silently); HEADER: a head, from its first byte or, on a new connection, from the accept (408
+     * once something was read); BODY_GAP: request body data.
+     */
+    private static final int NONE = 0, KEEP_ALIVE = 1, HEADER = 2, BODY_GAP = 3;
     /** Reasons to stop reading from the client; reading resumes when none is left. */
-    static final int PAUSE_BODY = 1, PAUSE_BUSY = 2, PAUSE_TUNNEL = 4;
+    static final int PAUSE_BODY = 1, PAUSE_BUSY = 2, PAUSE_TUNNEL = 4, PAUSE_OUTPUT = 8;
+    /**
+     * Most bytes waiting for the client before Kodiak reads no further request. Small: a client
+     * that reads keeps it near zero, and one that does not must not see more answers produced.
+     */
+    static final int OUTPUT_BOUND = 64 * 1024;
 
     /** Most bytes queued for the client before Kodiak stops producing more. */
     static final int CLIENT_HIGH_WATER = 256 * 1024;
@@ -59,6 +77,11 @@ final class ClientSession {
     private volatile boolean closeWhenIdle;
     private volatile long deadline;
     private int deadlineKind;
+    /** When the client must have taken more output (0: nothing waits for it). */
+    private volatile long sendDeadline;
+    /** The window over which the body's rate is measured: its start and the data bytes since. */
+    private long rateSince;
+    private long rateBytes;
 
     ClientSession(ProxyContext ctx, ListenerRuntime listener, Connection<?> connection) {
         this.ctx = ctx;
@@ -69,7 +92,9 @@ final class ClientSession {
         this.clientIp = peer instanceof InetSocketAddress a && a.getAddress() != null
                 ? a.getAddress().getHostAddress() : String.valueOf(peer);
         this.headReader = new HeadReader(config.limits().maxRequestLine(), config.limits().maxHeaderBytes(), 414, 431);
-        setDeadline(KEEP_ALIVE, timeouts().keepAlive().toNanos());
+        // A new connection gets the request-header timeout from the accept, not the longer
+        // keep-alive one: a client that connects and says nothing is a slowloris too.
+        setDeadline(HEADER, timeouts().requestHeader().toNanos());
     }
 
     private ClientTimeouts timeouts() {
@@ -79,8 +104,8 @@ final class ClientSession {
     // ------------------------------------------------------------------ events
 
     synchronized void onRead(Buffer b) {
-        if (state == State.CLOSED) {
-            return;
+        if (state == State.CLOSED || state == State.CLOSING) {
+            return; // closing: whatever the client still sends is dropped
         }
         if (state == State.TUNNEL) {
             exchange.tunnelFromClient(b);
@@ -100,6 +125,7 @@ final class ClientSession {
         }
         state = State.CLOSED;
         deadline = 0;
+        sendDeadline = 0;
         listener.connections.decrementAndGet();
         ctx.unregister(this);
         if (exchange != null) {
@@ -114,17 +140,34 @@ final class ClientSession {
         if (state == State.CLOSED) {
             return;
         }
+        long sd = sendDeadline;
+        if (sd != 0 && now - sd >= 0) {
+            LOG.fine(() -> this + ": client stopped reading; closing");
+            abort();
+            return;
+        }
+        if (state == State.CLOSING) {
+            return;
+        }
         long d = deadline;
         if (d != 0 && now - d >= 0) {
             switch (deadlineKind) {
                 case KEEP_ALIVE -> close();
-                case HEADER, BODY_GAP -> reject(new HttpException(408, "client too slow"));
-                case SEND -> {
-                    LOG.fine(() -> this + ": client stopped reading; closing");
-                    abort();
+                // Nothing of a request read (a new connection, or only empty lines): nothing to answer.
+                case HEADER -> {
+                    if (headReader.started()) {
+                        reject(new HttpException(408, "client too slow"));
+                    } else {
+                        close();
+                    }
                 }
+                case BODY_GAP -> reject(new HttpException(408, "client too slow"));
                 default -> clearDeadline();
             }
+            return;
+        }
+        if (state == State.BODY && belowMinRate(now)) {
+            reject(new HttpException(408, "request body too slow"));
             return;
         }
         if (exchange != null) {
@@ -132,8 +175,28 @@ final class ClientSession {
         }
     }
 
+    /**
+     * Whether the body has arrived slower than {@code body-min-rate} since its window began, once
+     * the window is longer than the body timeout (a slow start is allowed). Time when Kodiak
+     * itself stopped reading (a full buffer, a slow upstream) is never held against the client:
+     * each resume starts a new window.
+     */
+    private boolean belowMinRate(long now) {
+        long rate = timeouts().bodyMinRate();
+        if (rate == 0 || (pauseReasons & PAUSE_BODY) != 0) {
+            return false;
+        }
+        long elapsed = now - rateSince;
+        return elapsed > timeouts().body().toNanos() && rateBytes < rate * (elapsed / 1_000_000_000.0);
+    }
+
     long deadline() {
         return deadline;
+    }
+
+    /** The send deadline (0: none), for tests. */
+    long sendDeadline() {
+        return sendDeadline;
     }
 
     // ------------------------------------------------------------------ reading requests
@@ -162,8 +225,12 @@ final class ClientSession {
             }
             switch (state) {
                 case IDLE -> {
+                    if (clientInflight > OUTPUT_BOUND) {
+                        // The client is not taking its answers: read nothing more until it does.
+                        pauseRead(PAUSE_OUTPUT);
+                        return;
+                    }
                     state = State.HEAD;
-                    setDeadline(HEADER, timeouts().requestHeader().toNanos());
                 }
                 case HEAD -> {
                     byte[] head;
@@ -172,8 +239,11 @@ final class ClientSession {
                         head = headReader.read(pending);
                         if (head == null) {
                             if (!headReader.started()) {
-                                state = State.IDLE; // only empty lines so far
-                                setDeadline(KEEP_ALIVE, timeouts().keepAlive().toNanos());
+                                // Only empty lines so far: they neither start the head timeout
+                                // nor extend the one running.
+                                state = State.IDLE;
+                            } else if (deadlineKind != HEADER) {
+                                setDeadline(HEADER, timeouts().requestHeader().toNanos());
                             }
                             return;
                         }
@@ -212,11 +282,17 @@ final class ClientSession {
     void expectBody() {
         state = State.BODY;
         setDeadline(BODY_GAP, timeouts().body().toNanos());
+        rateSince = ctx.now();
+        rateBytes = 0;
     }
 
-    /** Body bytes arrived: the body timeout counts from the last progress. */
-    void bodyProgress() {
+    /**
+     * {@code n > 0} bytes of body data arrived: the body timeout counts from here. Framing (chunk
+     * size lines, extensions, trailers) is not progress: it can be sent forever without a body.
+     */
+    void bodyProgress(int n) {
         setDeadline(BODY_GAP, timeouts().body().toNanos());
+        rateBytes += n;
     }
 
     /** The whole request has been read; the exchange goes on without the client's bytes. */
@@ -259,6 +335,11 @@ final class ClientSession {
     void pauseRead(int reason) {
         boolean was = pauseReasons != 0;
         pauseReasons |= reason;
+        if ((reason & PAUSE_BODY) != 0 && deadlineKind == BODY_GAP) {
+            // Kodiak stopped reading the body (a full buffer, a slow upstream): not the client's delay.
+            deadline = 0;
+            deadlineKind = NONE;
+        }
         if (!was && state != State.CLOSED) {
             try {
                 connection.disableIOEvent(IOEvent.READ);
@@ -273,6 +354,11 @@ final class ClientSession {
             return;
         }
         pauseReasons &= ~reason;
+        if ((reason & PAUSE_BODY) != 0 && state == State.BODY) {
+            setDeadline(BODY_GAP, timeouts().body().toNanos());
+            rateSince = ctx.now();
+            rateBytes = 0;
+        }
         if (pauseReasons == 0 && state != State.CLOSED) {
             try {
                 connection.enableIOEvent(IOEvent.READ);
@@ -301,24 +387,29 @@ final class ClientSession {
     }
 
     void write(Buffer b) {
-        if (state == State.CLOSED) {
+        if (state == State.CLOSED || state == State.CLOSING) {
             return;
         }
         int n = b.remaining();
-        clientInflight += n;
-        if (deadlineKind == NONE || deadlineKind == SEND) {
-            setDeadline(SEND, timeouts().send().toNanos());
+        if (clientInflight == 0) {
+            sendDeadline = nonZero(ctx.now() + timeouts().send().toNanos());
         }
+        clientInflight += n;
         ctx.write(connection, b, new CompletionHandler<WriteResult>() {
             @Override
             public void completed(WriteResult result) {
                 synchronized (ClientSession.this) {
                     clientInflight -= n;
-                    if (deadlineKind == SEND) {
-                        if (clientInflight == 0) {
-                            clearDeadline();
-                        } else {
-                            setDeadline(SEND, timeouts().send().toNanos());
+                    if (state == State.CLOSED || state == State.CLOSING) {
+                        return; // closing: the deadline set at close stands
+                    }
+                    // The send timeout counts from the last byte the client took, not from the
+                    // last byte Kodiak queued (nginx send_timeout).
+                    sendDeadline = clientInflight == 0 ? 0 : nonZero(ctx.now() + timeouts().send().toNanos());
+                    if ((pauseReasons & PAUSE_OUTPUT) != 0 && clientInflight <= OUTPUT_BOUND) {
+                        resumeRead(PAUSE_OUTPUT);
+                        if (state == State.IDLE) {
+                            process();
                         }
                     }
                     if (exchange != null) {
@@ -355,7 +446,7 @@ final class ClientSession {
      */
     void respondLocal(int status, String contentType, byte[] body, boolean keepAlive, String extraField,
                       boolean headRequest) {
-        if (state == State.CLOSED) {
+        if (state == State.CLOSED || state == State.CLOSING) {
             return;
         }
         boolean keep = keepAlive && state != State.BODY && state != State.HEAD;
@@ -381,13 +472,30 @@ final class ClientSession {
         respondLocal(e.status(), "text/plain; charset=utf-8", body, false, null, false);
     }
 
-    /** Closes after the queued bytes are written. */
+    /**
+     * Closes after the queued bytes are written, within the send timeout from now: until then the
+     * connection still counts against {@code max-connections} and is swept, so a client that
+     * never reads cannot keep a socket and its buffers after Kodiak is done with it.
+     */
     void close() {
-        if (state == State.CLOSED) {
+        if (state == State.CLOSED || state == State.CLOSING) {
             return;
         }
-        connection.closeSilently();
-        onClosed();
+        if (clientInflight == 0) {
+            connection.closeSilently();
+            onClosed();
+            return;
+        }
+        state = State.CLOSING;
+        deadline = 0;
+        deadlineKind = NONE;
+        sendDeadline = nonZero(ctx.now() + timeouts().send().toNanos());
+        pending = null;
+        if (exchange != null) {
+            exchange.abort();
+            exchange = null;
+        }
+        connection.closeSilently(); // Grizzly closes once its write queue is empty: onClosed then
     }
 
     /** Closes at once, without flushing: the client must see the response as incomplete. */
@@ -422,19 +530,10 @@ final class ClientSession {
         deadline = nonZero(ctx.now() + afterNanos);
     }
 
-    /**
-     * Ends the head or body deadline once the exchange has what it needs from the client. The kind
-     * must go too: write() arms the send timeout only when no other deadline kind is set, so a
-     * stale kind left the send timeout unarmed for the whole response. Bytes still on their way
-     * to the client keep a send deadline.
-     */
+    /** Ends the read deadline once the exchange has what it needs from the client. */
     private void clearDeadline() {
-        if (clientInflight > 0) {
-            setDeadline(SEND, timeouts().send().toNanos());
-        } else {
-            deadline = 0;
-            deadlineKind = NONE;
-        }
+        deadline = 0;
+        deadlineKind = NONE;
     }
 
     static long nonZero(long t) {

@@ -3,6 +3,7 @@ package io.kodiak.proxy;
 import io.kodiak.balancer.Strategy;
 import io.kodiak.buffer.BodyBuffer;
 import io.kodiak.buffer.Spool;
+import io.kodiak.buffer.TempSpaceExhausted;
 import io.kodiak.config.BufferingConfig;
 import io.kodiak.config.PoolConfig;
 import io.kodiak.http.BodyDecoder;
@@ -162,6 +163,7 @@ final class Exchange implements Spool.Listener {
 
     /** Client bytes for the request body; stops early if the body buffer asks to pause. */
     void clientBody(Buffer in) {
+        long before = bodyBytes;
         try {
             while (in.hasRemaining() && !bodyDecoder.done()) {
                 Buffer data = bodyDecoder.decode(in);
@@ -185,12 +187,20 @@ final class Exchange implements Spool.Listener {
         } catch (HttpException e) {
             s.reject(e);
             return;
+        } catch (TempSpaceExhausted e) {
+            LOG.warning(() -> pool.name() + ": " + e.getMessage() + "; request body refused with 503");
+            cleanup();
+            respondLocal(503, "text/plain; charset=utf-8", "503 Service Unavailable\n".getBytes(StandardCharsets.US_ASCII),
+                    false, "Retry-After: 5");
+            return;
         } catch (IOException e) {
             LOG.warning(() -> pool.name() + ": cannot buffer request body: " + e.getMessage());
             s.reject(new HttpException(500, "temp file failed"));
             return;
         }
-        s.bodyProgress();
+        if (bodyBytes > before) {
+            s.bodyProgress((int) (bodyBytes - before));
+        }
         if (bodyDecoder.done()) {
             bodyComplete = true;
             s.bodyDone();

@@ -19,6 +19,7 @@ import org.glassfish.grizzly.nio.transport.TCPNIOTransportBuilder;
 import org.glassfish.grizzly.strategies.SameThreadIOStrategy;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -88,7 +89,7 @@ public final class ProxyServer implements AutoCloseable {
         restore.accept(pools);
         // First of the parts with threads, so that nothing else needs stopping if it fails.
         this.healthChecks = new HealthChecks(pools.values(), queues, connectionPools);
-        this.spoolIo = new SpoolIo(2);
+        this.spoolIo = new SpoolIo(2, TempDir.prepare(config.temp().dir()), config.temp().maxTotal());
         this.ctx = new ProxyContext(transport, connector, spoolIo, nanoTime, connectionPools, queues, config.metrics().enabled());
         this.sweeper = new TimeoutSweeper(ctx, TimeoutSweeper.periodFor(shortestTimeout(config)));
         this.metrics = config.metrics().enabled()
@@ -169,6 +170,11 @@ public final class ProxyServer implements AutoCloseable {
         }
     }
 
+    /** The process's temp-file budget and what spill files hold of it now. */
+    public io.kodiak.buffer.TempSpace tempSpace() {
+        return spoolIo.space();
+    }
+
     public Map<String, PoolRuntime> pools() {
         return pools;
     }
@@ -193,6 +199,7 @@ public final class ProxyServer implements AutoCloseable {
         List<String> changes = new ArrayList<>();
         Map<String, PoolRuntime> before = pools;
         requireResolvable(next, before); // before anything changes: a half-applied reload is worse than none
+        Path tempDir = TempDir.prepare(next.temp().dir());
         Map<String, PoolRuntime> after = new LinkedHashMap<>();
         List<PoolRuntime> added = new ArrayList<>();
         for (PoolConfig pc : next.pools().values()) {
@@ -282,6 +289,10 @@ public final class ProxyServer implements AutoCloseable {
         }
         listeners.clear();
         listeners.putAll(nextListeners);
+        if (!next.temp().equals(config.temp())) {
+            spoolIo.configure(tempDir, next.temp().maxTotal());
+            changes.add("temp: " + tempDir + ", at most " + next.temp().maxTotal() + " bytes (new temp files)");
+        }
         config = next;
         sweeper.period(TimeoutSweeper.periodFor(shortestTimeout(next)));
         syncMetrics();
@@ -334,7 +345,8 @@ public final class ProxyServer implements AutoCloseable {
         Map<String, PoolConfig> byName = new LinkedHashMap<>(config.pools());
         byName.put(next.name(), next);
         KodiakConfig c = config;
-        config = new KodiakConfig(c.source(), c.listeners(), byName, c.admin(), c.metrics(), c.version(), c.shutdownGrace());
+        config = new KodiakConfig(c.source(), c.listeners(), byName, c.admin(), c.metrics(), c.version(), c.shutdownGrace(),
+                c.temp());
         syncMetrics();
         changes.forEach(line -> LOG.info(() -> "admin API: " + line));
     }

@@ -18,12 +18,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SpoolTest {
     @TempDir
     Path dir;
-    private final SpoolIo io = new SpoolIo(1);
+    private final SpoolIo io = new SpoolIo(1, null, Long.MAX_VALUE);
     private final Object lock = new Object();
 
     @AfterEach
@@ -152,6 +153,94 @@ class SpoolTest {
             assertEquals(data.length, body.length());
             assertTrue(body.spilled());
             body.close();
+        }
+    }
+
+    @Test
+    void theFileStopsAtItsCapEvenWhileTheReaderKeepsUp() throws Exception {
+        // The file starts over only once the reader has read all of it, so a cap on unread bytes
+        // alone let a reader that stays just behind grow the file without end.
+        Signal signal = new Signal();
+        Spool s = new Spool(lock, 4096, 100_000, dir, io, signal);
+        int added = 0;
+        synchronized (lock) {
+            while (!s.full()) {
+                s.add(Buffers.wrap(null, new byte[1000]));
+                added += 1000;
+            }
+        }
+        assertTrue(added <= 100_000 + 4096 + 1000, "added " + added);
+        // Read half of it: an unread-bytes cap would let the producer go on now.
+        int read = 0;
+        while (read < added / 2) {
+            synchronized (lock) {
+                Buffer b;
+                while (read < added / 2 && (b = s.poll()) != null) {
+                    read += b.remaining();
+                }
+                if (read >= added / 2) {
+                    break;
+                }
+                signal.arm();
+            }
+            assertTrue(signal.await(), "spool never became ready");
+        }
+        synchronized (lock) {
+            assertTrue(s.full(), "the file is at its cap until the reader has caught up with all of it");
+            s.end();
+        }
+        drain(lock, s::poll, s::drained, signal);
+        synchronized (lock) {
+            assertFalse(s.full(), "caught up: the file starts over");
+            assertEquals(0, io.space().used(), "a file that started over holds no budget");
+        }
+    }
+
+    @Test
+    void whenTheProcessBudgetIsSpentASpoolHoldsTheProducerBackInsteadOfSpilling() throws Exception {
+        SpoolIo small = new SpoolIo(1, null, 50_000);
+        try {
+            Spool a = new Spool(lock, 4096, 1 << 20, dir, small, new Signal());
+            Spool b = new Spool(lock, 4096, 1 << 20, dir, small, new Signal());
+            synchronized (lock) {
+                while (small.space().used() < 50_000) {
+                    a.add(Buffers.wrap(null, new byte[1000]));
+                }
+                assertTrue(a.full(), "the budget is spent");
+                b.add(Buffers.wrap(null, new byte[5000]));
+                assertFalse(b.spilled(), "no temp file while the budget is spent");
+                assertTrue(b.full(), "the producer waits for the consumer instead");
+                a.close();
+                assertEquals(0, small.space().used(), "a closed file gives its bytes back");
+                b.poll();
+                b.add(Buffers.wrap(null, new byte[5000]));
+                assertTrue(b.spilled(), "with budget back, the spool spills again");
+                b.close();
+                assertEquals(0, small.space().used());
+            }
+        } finally {
+            small.close();
+        }
+    }
+
+    @Test
+    void aRequestBodyThatNeedsSpentBudgetIsRefused() throws Exception {
+        SpoolIo small = new SpoolIo(1, null, 10_000);
+        try {
+            BodyBuffer first = new BodyBuffer(lock, 1000, dir, small, () -> { });
+            BodyBuffer second = new BodyBuffer(lock, 1000, dir, small, () -> { });
+            synchronized (lock) {
+                for (int i = 0; i < 11; i++) {
+                    first.add(Buffers.wrap(null, new byte[1000]));
+                }
+                second.add(Buffers.wrap(null, new byte[1000])); // memory: no budget needed
+                assertThrows(TempSpaceExhausted.class, () -> second.add(Buffers.wrap(null, new byte[1000])));
+                first.close();
+                second.close();
+                assertEquals(0, small.space().used());
+            }
+        } finally {
+            small.close();
         }
     }
 }

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every rejection, with the exact message: {@code FILE:LINE: KEY.PATH: problem}. The file as a
@@ -21,6 +22,9 @@ class ConfigLoaderRejectionTest {
                 upstreams: [127.0.0.1:9001]
             """;
 
+    /** A whole valid file of five lines. */
+    private static final String MINIMAL = "listeners:\n  - {name: l, address: 127.0.0.1:0}\n" + ONE_POOL;
+
     @TempDir
     Path dir;
 
@@ -30,6 +34,20 @@ class ConfigLoaderRejectionTest {
     }
 
     // --- the file as a whole
+
+    @Test
+    void tempIsReadAndItsDirectoryChecked() throws Exception {
+        Path file = dir.resolve("kodiak.yaml");
+        KodiakConfig c = ConfigLoader.parse(MINIMAL + "temp: {dir: spill, max-total: 2GiB}\n", file);
+        assertEquals(new TempConfig(dir.resolve("spill"), 2L << 30), c.temp());
+        assertEquals(TempConfig.DEFAULTS, ConfigLoader.parse(MINIMAL, file).temp());
+        java.nio.file.Files.writeString(dir.resolve("plain"), "x");
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse(MINIMAL + "temp: {dir: plain}\n", file));
+        assertTrue(e.getMessage().endsWith("temp.dir: " + dir.resolve("plain") + " is not a writable directory"), e.getMessage());
+        assertRejected(MINIMAL + "temp: {max-total: lots}\n",
+                "kodiak.yaml:6: temp.max-total: \"lots\" is not a size (use bytes or a unit: 512, 64KiB, 100MiB, 1GiB; k, M, GB also work)");
+    }
 
     @Test
     void missingFile() {
@@ -92,7 +110,7 @@ class ConfigLoaderRejectionTest {
     @Test
     void unknownTopLevelKey() {
         assertRejected("listener: []\n" + ONE_POOL,
-                "kodiak.yaml:1: listener: unknown key; did you mean \"listeners\"? (allowed: listeners, pools, admin, metrics, shutdown-grace)");
+                "kodiak.yaml:1: listener: unknown key; did you mean \"listeners\"? (allowed: listeners, pools, admin, metrics, shutdown-grace, temp)");
     }
 
     @Test
@@ -104,7 +122,7 @@ class ConfigLoaderRejectionTest {
                       keepalive: 5s
                 """ + ONE_POOL,
                 "kodiak.yaml:4: listeners[0].timeouts.keepalive: unknown key; did you mean \"keep-alive\"?"
-                        + " (allowed: request-header, keep-alive, body, send)");
+                        + " (allowed: request-header, keep-alive, body, send, body-min-rate)");
         assertRejected("""
                 listeners: [{address: 127.0.0.1:8080}]
                 pools:

@@ -113,6 +113,36 @@ class BufferingTest {
     }
 
     @Test
+    void aRequestBodyThatWouldSpillWhileTheTempBudgetIsSpentGets503WithRetryAfter() throws Exception {
+        // One slow download holds the whole (tiny) budget; an upload that needs disk must not
+        // fail with a full disk, nor wait: it is told to come back.
+        try (ScriptedUpstream up = ScriptedUpstream.start("a", r -> r.method().equals("GET")
+                ? Action.streamBody(200, 64L << 20, 13, false) : Action.ok("stored " + r.body().length()));
+             TestProxy proxy = ProxyConfig.to(up).temp(new io.kodiak.config.TempConfig(spillDir, 1L << 20)).start();
+             Socket slow = new Socket()) {
+            slow.setReceiveBufferSize(16 * 1024);
+            slow.connect(Loopback.at(proxy.port()), 5_000);
+            slow.getOutputStream().write("GET /big HTTP/1.1\r\nHost: t\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            Conditions.await("the download holds the whole budget",
+                    () -> proxy.kodiak().tempSpace().exhausted(), WAIT);
+
+            try (RawClient c = proxy.client()) {
+                c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: " + (2 << 20) + "\r\n\r\n");
+                c.sendBody(5, 70_000); // past the 64 KiB in memory; no more, so Kodiak closes with nothing unread
+                RawResponse r = c.readResponse();
+                assertEquals(503, r.status(), r.toString());
+                assertEquals("5", r.header("Retry-After"));
+            }
+            try (RawClient c = proxy.client()) {
+                RawResponse small = c.exchange("POST /small HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
+                assertEquals("stored 5", small.bodyString(), "a body that fits in memory needs no budget");
+            }
+            assertTrue(up.requests().stream().noneMatch(q -> q.target().equals("/upload")));
+        }
+        Conditions.await("temp files closed", () -> openSpillFiles() == 0, WAIT);
+    }
+
+    @Test
     void largeResponseToAClientThatDoesNotReadReleasesTheUpstreamFirst() throws Exception {
         long size = 64L << 20; // far more than the socket buffers on both sides can hold
         try (ScriptedUpstream up = ScriptedUpstream.start("a", r -> Action.streamBody(200, size, 13, false));

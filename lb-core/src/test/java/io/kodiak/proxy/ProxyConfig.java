@@ -113,6 +113,11 @@ final class ProxyConfig {
         return this;
     }
 
+    ProxyConfig clientTimeouts(ClientTimeouts t) {
+        clientTimeouts = t;
+        return this;
+    }
+
     ProxyConfig strategy(PoolConfig.Strategy s) {
         this.strategy = s;
         return this;
@@ -171,6 +176,8 @@ final class ProxyConfig {
         return this;
     }
 
+    private io.kodiak.config.TempConfig temp;
+
     ProxyConfig tempDir(Path dir) {
         BufferingConfig b = buffering;
         buffering = new BufferingConfig(b.request(), b.response(), b.memory(), b.maxRequestBody(), b.maxTempFile(), dir);
@@ -209,7 +216,15 @@ final class ProxyConfig {
         }
         Map<String, PoolConfig> pools = new LinkedHashMap<>();
         pools.put(POOL, pool);
-        return new KodiakConfig(null, listeners, pools);
+        KodiakConfig c = new KodiakConfig(null, listeners, pools);
+        return temp == null ? c : new KodiakConfig(null, listeners, pools, c.admin(), c.metrics(), c.version(),
+                c.shutdownGrace(), temp);
+    }
+
+    /** The process's temp directory and budget (default: {@link io.kodiak.config.TempConfig#DEFAULTS}). */
+    ProxyConfig temp(io.kodiak.config.TempConfig t) {
+        this.temp = t;
+        return this;
     }
 
     private ListenerConfig listenerConfig(String name, ServerHeaderPolicy policy) {
