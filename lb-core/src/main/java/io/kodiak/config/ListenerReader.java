@@ -1,5 +1,8 @@
 package io.kodiak.config;
 
+import io.kodiak.http.HttpException;
+import io.kodiak.http.PathNormalizer;
+
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -163,6 +166,16 @@ final class ListenerReader {
                 throw new IllegalArgumentException(Values.quote(text)
                         + " must be a plain path: no spaces, query ('?'), fragment ('#') or non-ASCII characters");
             }
+        }
+        String normal;
+        try {
+            normal = PathNormalizer.normalize(text);
+        } catch (HttpException e) {
+            throw new IllegalArgumentException(Values.quote(text) + " is not a valid path: " + e.getMessage(), e);
+        }
+        if (!normal.equals(text)) {
+            throw new IllegalArgumentException(Values.quote(text) + " would never match: requests are routed on their"
+                    + " normalised path; write " + Values.quote(normal));
         }
         return text;
     }

@@ -286,12 +286,13 @@ public final class HeadParser {
         r.host = authority == null ? "" : stripPort(authority).toLowerCase(Locale.ROOT);
     }
 
-    private static String pathOf(byte[] b, int s, int e) {
+    /** The path routes compare with: the target up to '?', normalised (the target itself is forwarded as is). */
+    private static String pathOf(byte[] b, int s, int e) throws HttpException {
         int q = s;
         while (q < e && b[q] != '?') {
             q++;
         }
-        return new String(b, s, q - s, StandardCharsets.ISO_8859_1);
+        return PathNormalizer.normalize(new String(b, s, q - s, StandardCharsets.ISO_8859_1));
     }
 
     static String stripPort(String authority) {

@@ -98,7 +98,11 @@ public final class RequestHead {
         return host;
     }
 
-    /** The target's path (up to '?'), for routing. */
+    /**
+     * The target's path (up to '?') for routing, normalised by {@link PathNormalizer}: dot segments
+     * removed, unreserved characters decoded, slashes merged. Not what is forwarded: that is
+     * {@link #target()}.
+     */
     public String path() {
         return path;
     }

@@ -11,6 +11,8 @@ import java.util.Map;
 /**
  * Maps a request's host and path to a pool. Routes are tried most specific first: a route with a
  * host before one without, then the longest path prefix, then file order; the first match wins.
+ * The path is {@link io.kodiak.http.RequestHead#path()}, already normalised, so that dot segments
+ * and encoded dots cannot step out of a prefix.
  */
 final class Router {
     private record Route(String host, String prefix, PoolRuntime pool, int order) {

@@ -356,6 +356,23 @@ class ConfigLoaderRejectionTest {
                         + " no spaces, query ('?'), fragment ('#') or non-ASCII characters");
     }
 
+    /** Requests are routed on their normalised path, so a prefix in any other form would never match. */
+    @Test
+    void routePathPrefixMustBeNormalised() {
+        String[][] cases = {
+            {"/v1/./x/", "\"/v1/./x/\" would never match: requests are routed on their normalised path; write \"/v1/x/\""},
+            {"/%7eu/", "\"/%7eu/\" would never match: requests are routed on their normalised path; write \"/~u/\""},
+            {"/a%2fb", "\"/a%2fb\" would never match: requests are routed on their normalised path; write \"/a%2Fb\""},
+            {"/api//", "\"/api//\" would never match: requests are routed on their normalised path; write \"/api/\""},
+            {"/../a", "\"/../a\" is not a valid path: path climbs above the root"},
+            {"/%zz", "\"/%zz\" is not a valid path: malformed percent-encoding in path"},
+        };
+        for (String[] c : cases) {
+            assertRejected("listeners: [{address: 127.0.0.1:8080, routes: [{path-prefix: \"" + c[0] + "\", pool: web}]}]\n"
+                    + ONE_POOL, "kodiak.yaml:1: listeners[0].routes[0].path-prefix: " + c[1]);
+        }
+    }
+
     @Test
     void shadowedRoute() {
         assertRejected("""
