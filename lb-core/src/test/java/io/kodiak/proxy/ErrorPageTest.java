@@ -47,6 +47,7 @@ class ErrorPageTest {
                 assertEquals(503, r.status());
                 assertEquals("text/html; charset=utf-8", r.header("Content-Type"));
                 assertEquals(PAGE, r.bodyString());
+                DateHeaderTest.assertDated(r);
             }
             RawResponse post = c.exchange("POST /form HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc");
             assertEquals(503, post.status());
