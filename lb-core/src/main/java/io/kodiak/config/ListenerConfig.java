@@ -13,11 +13,21 @@ import java.util.List;
  * @param limits    client-side size and count limits
  * @param forwarded which forwarding headers Kodiak adds
  * @param serverHeader what the client sees in {@code Server}
+ * @param underscoresInHeaders whether request fields whose name holds '_' are kept (nginx
+ *                  {@code underscores_in_headers on}); by default they are dropped, because CGI
+ *                  and WSGI read {@code X_Forwarded_For} as {@code X-Forwarded-For}
  */
 public record ListenerConfig(String name, InetSocketAddress address, List<RouteConfig> routes,
                              ClientTimeouts timeouts, ClientLimits limits, ForwardedHeaders forwarded,
-                             ServerHeaderPolicy serverHeader) {
+                             ServerHeaderPolicy serverHeader, boolean underscoresInHeaders) {
     public ListenerConfig {
         routes = List.copyOf(routes);
+    }
+
+    /** A listener that drops request fields whose name holds '_' (the default). */
+    public ListenerConfig(String name, InetSocketAddress address, List<RouteConfig> routes,
+                          ClientTimeouts timeouts, ClientLimits limits, ForwardedHeaders forwarded,
+                          ServerHeaderPolicy serverHeader) {
+        this(name, address, routes, timeouts, limits, forwarded, serverHeader, false);
     }
 }

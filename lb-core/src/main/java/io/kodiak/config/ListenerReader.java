@@ -15,7 +15,8 @@ import java.util.Set;
 /** Reads the {@code listeners} section; routes are checked against the pools already read. */
 final class ListenerReader {
     private static final List<String> LISTENER_KEYS = List.of(
-            "name", "address", "routes", "timeouts", "limits", "forwarded-headers", "server-header");
+            "name", "address", "routes", "timeouts", "limits", "forwarded-headers", "server-header",
+            "underscores-in-headers");
     private static final List<String> ROUTE_KEYS = List.of("host", "path-prefix", "pool");
     private static final List<String> TIMEOUT_KEYS = List.of("request-header", "keep-alive", "body", "send", "body-min-rate");
     private static final List<String> LIMIT_KEYS =
@@ -23,10 +24,12 @@ final class ListenerReader {
     private static final List<String> FORWARDED_KEYS =
             List.of("x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded");
 
+    private final Map<String, PoolConfig> pools;
     private final Set<String> poolNames;
 
-    ListenerReader(Set<String> poolNames) {
-        this.poolNames = poolNames;
+    ListenerReader(Map<String, PoolConfig> pools) {
+        this.pools = pools;
+        this.poolNames = pools.keySet();
     }
 
     List<ListenerConfig> read(ConfigNode listenersNode) throws ConfigException {
@@ -49,13 +52,20 @@ final class ListenerReader {
                 throw nameNode.error("listener name " + Values.quote(name) + " is already used by "
                         + first.path() + " (line " + first.line() + ")");
             }
-            result.add(new ListenerConfig(name, address, routes(m),
+            List<RouteConfig> routes = routes(m);
+            boolean underscores = m.get("underscores-in-headers") != null
+                    && underscores(m.get("underscores-in-headers"));
+            if (!underscores) {
+                checkHashHeaders(item, routes);
+            }
+            result.add(new ListenerConfig(name, address, routes,
                     m.get("timeouts") == null ? ClientTimeouts.DEFAULTS : timeouts(m.get("timeouts")),
                     m.get("limits") == null ? ClientLimits.DEFAULTS : limits(m.get("limits")),
                     m.get("forwarded-headers") == null ? ForwardedHeaders.DEFAULTS
                             : forwarded(m.get("forwarded-headers")),
                     m.get("server-header") == null ? ServerHeaderPolicy.DEFAULTS
-                            : serverHeader(m.get("server-header"))));
+                            : serverHeader(m.get("server-header")),
+                    underscores));
             addressNodes.add(addressNode);
         }
         return result;
@@ -234,6 +244,31 @@ final class ListenerReader {
             case "pass" -> new ServerHeaderPolicy(ServerHeaderPolicy.Mode.PASS, null);
             default -> new ServerHeaderPolicy(ServerHeaderPolicy.Mode.SET, value);
         };
+    }
+
+    /** {@code underscores-in-headers}: {@code drop} (nginx {@code underscores_in_headers off}) or {@code pass}. */
+    private static boolean underscores(ConfigNode node) throws ConfigException {
+        return switch (node.string()) {
+            case "drop" -> false;
+            case "pass" -> true;
+            default -> throw node.error("expected drop or pass, got " + Values.quote(node.string()));
+        };
+    }
+
+    /**
+     * A listener that drops fields named with '_' never lets a pool hash on such a header: the
+     * field is gone before the hash key is read, so every request would fall back to its client
+     * address without a word.
+     */
+    private void checkHashHeaders(ConfigNode listener, List<RouteConfig> routes) throws ConfigException {
+        for (RouteConfig r : routes) {
+            HashConfig hash = pools.get(r.pool()).hash();
+            if (hash.source() == HashConfig.Source.HEADER && hash.name().indexOf('_') >= 0) {
+                throw listener.error("routes to pool " + Values.quote(r.pool()) + ", whose hash-key "
+                        + hash.key() + " would never be found: this listener drops request fields whose"
+                        + " name holds '_' (underscores-in-headers: pass keeps them)");
+            }
+        }
     }
 
     @Override

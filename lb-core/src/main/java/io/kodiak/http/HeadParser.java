@@ -14,14 +14,32 @@ public final class HeadParser {
     }
 
     /**
-     * Parses a complete request head as returned by {@link HeadReader}.
+     * Parses a complete request head as returned by {@link HeadReader}, dropping fields whose name
+     * holds an underscore (the listener default).
      *
      * @param maxFields most fields allowed (431 beyond)
      */
     public static RequestHead parseRequest(byte[] head, int maxFields) throws HttpException {
+        return parseRequest(head, maxFields, false);
+    }
+
+    /**
+     * Parses a complete request head as returned by {@link HeadReader}.
+     *
+     * @param maxFields        most fields allowed (431 beyond); dropped fields count too, as the
+     *                         client sent them
+     * @param passUnderscores  keep fields whose name holds '_'. When false they are dropped here,
+     *                         before anything reads the fields, so neither Kodiak (Host, framing,
+     *                         hash keys) nor the upstream sees them: CGI and WSGI map '-' and '_'
+     *                         to the same environ key, so {@code X_Forwarded_For} would merge with
+     *                         the {@code X-Forwarded-For} Kodiak sets (nginx
+     *                         {@code underscores_in_headers off}). {@link RequestHead#droppedFields()}
+     *                         counts them.
+     */
+    public static RequestHead parseRequest(byte[] head, int maxFields, boolean passUnderscores) throws HttpException {
         RequestHead r = new RequestHead(head);
         int p = parseRequestLine(r, head);
-        parseFields(head, p, r.fields, maxFields, 400, 431);
+        r.droppedFields = parseFields(head, p, r.fields, maxFields, 400, 431, !passUnderscores);
         checkRequestSemantics(r);
         return r;
     }
@@ -34,7 +52,7 @@ public final class HeadParser {
     public static ResponseHead parseResponse(byte[] head, boolean headRequest) throws HttpException {
         ResponseHead r = new ResponseHead(head);
         int p = parseStatusLine(r, head);
-        parseFields(head, p, r.fields, 1000, 502, 502);
+        parseFields(head, p, r.fields, 1000, 502, 502, false);
         checkResponseSemantics(r, headRequest);
         return r;
     }
@@ -117,19 +135,27 @@ public final class HeadParser {
 
     // ------------------------------------------------------------------ fields
 
-    private static void parseFields(byte[] b, int p, HeaderFields fields, int maxFields, int bad, int tooMany)
-            throws HttpException {
+    /**
+     * @param dropUnderscores leave out fields whose name holds '_' (after checking their syntax:
+     *                        a malformed line is rejected whatever its name)
+     * @return how many fields were left out
+     */
+    private static int parseFields(byte[] b, int p, HeaderFields fields, int maxFields, int bad, int tooMany,
+                                   boolean dropUnderscores) throws HttpException {
+        int dropped = 0;
         while (true) {
             int eol = lineEnd(b, p, bad);
             int end = contentEnd(b, eol);
             if (end == p) {
-                return; // the empty line
+                return dropped; // the empty line
             }
             if (b[p] == ' ' || b[p] == '\t') {
                 throw new HttpException(bad, "obsolete line folding");
             }
             int n = p;
+            boolean underscore = false;
             while (n < end && Chars.isTchar(b[n])) {
+                underscore |= b[n] == '_';
                 n++;
             }
             if (n == p || n == end || b[n] != ':') {
@@ -149,10 +175,14 @@ public final class HeadParser {
                     throw new HttpException(bad, "invalid byte in field value");
                 }
             }
-            if (fields.size() >= maxFields) {
+            if (fields.size() + dropped >= maxFields) {
                 throw new HttpException(tooMany, "too many header fields");
             }
-            fields.add(p, n, v, ve);
+            if (underscore && dropUnderscores) {
+                dropped++;
+            } else {
+                fields.add(p, n, v, ve);
+            }
             p = eol + 1;
         }
     }

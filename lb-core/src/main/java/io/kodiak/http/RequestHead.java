@@ -21,6 +21,7 @@ public final class RequestHead {
     boolean expectContinue;
     boolean webSocketUpgrade;
     boolean absoluteForm;
+    int droppedFields;
     String host;
     String path;
 
@@ -91,6 +92,11 @@ public final class RequestHead {
     /** Whether the target was in absolute-form; {@link #host()} then comes from it, not from Host. */
     public boolean absoluteForm() {
         return absoluteForm;
+    }
+
+    /** How many fields the parser left out (names with '_', unless the listener passes them). */
+    public int droppedFields() {
+        return droppedFields;
     }
 
     /** The host without port, lower-cased, for routing; {@code ""} if none. */

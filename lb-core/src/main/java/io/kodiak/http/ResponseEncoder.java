@@ -5,7 +5,7 @@ import io.kodiak.config.ServerHeaderPolicy;
 /**
  * Writes the response head Kodiak sends to the client: status line and end-to-end fields from
  * the upstream, the {@code Server} field by policy, and Kodiak's own framing and connection
- * fields.
+ * fields. Every final response carries a {@code Date} ({@link HttpDate}).
  */
 public final class ResponseEncoder {
     /** How the body goes to the client. */
@@ -29,6 +29,7 @@ public final class ResponseEncoder {
         // status-line = HTTP-version SP status-code SP [ reason-phrase ]: the second SP stays
         // even when the upstream sent none.
         out.append("HTTP/1.1 ").append(b, 9, 12).append(" ").append(b, r.reasonStart, r.reasonEnd).crlf();
+        boolean hasDate = false;
         for (int i = 0; i < f.size(); i++) {
             if (f.nameIs(i, "content-length")) {
                 continue;
@@ -39,7 +40,16 @@ public final class ResponseEncoder {
             if (server.mode() != ServerHeaderPolicy.Mode.PASS && f.nameIs(i, "server")) {
                 continue;
             }
+            hasDate = hasDate || f.nameIs(i, "date");
             out.append(b, f.nameStart(i), f.valueEnd(i)).crlf();
+        }
+        // The upstream's Date passes unchanged: it says when the response was made, as HAProxy
+        // relays it. One without Date gets Kodiak's, as RFC 9110 §6.6.1 asks of a recipient with
+        // a clock that forwards it; so, as behind nginx (which always sends its own), every final
+        // response has one. A 101 is interim and a tunnel's head, and an origin need not date it.
+        if (!hasDate && r.status >= 200) {
+            byte[] date = HttpDate.SYSTEM.fieldLine();
+            out.append(date, 0, date.length);
         }
         if (server.mode() == ServerHeaderPolicy.Mode.SET) {
             out.field("Server", server.value());
@@ -69,13 +79,15 @@ public final class ResponseEncoder {
     }
 
     /**
-     * A response of Kodiak's own (errors, the error page): never reveals Kodiak unless the
-     * policy sets a Server value.
+     * A response of Kodiak's own (errors, the error page): dated, and never reveals Kodiak unless
+     * the policy sets a Server value.
      */
     public static Bytes local(int status, String contentType, int bodyLength, ServerHeaderPolicy server,
                               boolean keepAlive, String extraField) {
         Bytes out = new Bytes(160);
         out.append("HTTP/1.1 ").append(status).append(" ").append(reason(status)).crlf();
+        byte[] date = HttpDate.SYSTEM.fieldLine();
+        out.append(date, 0, date.length);
         if (server.mode() == ServerHeaderPolicy.Mode.SET) {
             out.field("Server", server.value());
         }

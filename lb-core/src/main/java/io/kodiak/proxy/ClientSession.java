@@ -247,12 +247,15 @@ final class ClientSession {
                             }
                             return;
                         }
-                        req = HeadParser.parseRequest(head, config.limits().maxHeaders());
+                        req = HeadParser.parseRequest(head, config.limits().maxHeaders(), config.underscoresInHeaders());
                     } catch (HttpException e) {
                         reject(e);
                         return;
                     }
                     listener.requests.increment();
+                    if (req.droppedFields() > 0) {
+                        listener.droppedFields.add(req.droppedFields());
+                    }
                     exchange = new Exchange(this, req, listener.router.route(req.host(), req.path()));
                     state = State.EXCHANGE;
                     clearDeadline();

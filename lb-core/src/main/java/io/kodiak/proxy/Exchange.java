@@ -441,7 +441,8 @@ final class Exchange implements Spool.Listener {
     /** Nothing could take the request: the pool's error page, or 502 after failed attempts, 503 without any. */
     private void noUpstream() {
         if (tried.isEmpty() || pc.errorPage() != null) {
-            serviceUnavailable();
+            // After failed attempts the built-in answer is a 502, which promises no retry time.
+            serviceUnavailable(tried.isEmpty());
             return;
         }
         cleanup();
@@ -451,14 +452,23 @@ final class Exchange implements Spool.Listener {
 
     /** No upstream can take the request now (none usable, queue full or wait expired): the error page or 503. */
     private void serviceUnavailable() {
+        serviceUnavailable(true);
+    }
+
+    /**
+     * @param retryAfter send Retry-After, as the built-in 503 does; a custom page replaces the
+     *                   body, not what the answer tells clients about retrying
+     */
+    private void serviceUnavailable(boolean retryAfter) {
         cleanup();
         var page = pc.errorPage();
         boolean keep = req.keepAlive() && bodyComplete;
+        String retry = retryAfter ? "Retry-After: 1" : null;
         if (page != null) {
-            respondLocal(page.status(), page.contentType(), page.body(), keep, null);
+            respondLocal(page.status(), page.contentType(), page.body(), keep, retry);
         } else {
             respondLocal(503, "text/plain; charset=utf-8", "503 Service Unavailable\n".getBytes(StandardCharsets.US_ASCII),
-                    keep, "Retry-After: 1");
+                    keep, retry);
         }
     }
 

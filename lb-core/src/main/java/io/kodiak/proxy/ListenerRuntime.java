@@ -18,11 +18,13 @@ final class ListenerRuntime {
     volatile Router router;
     final AtomicInteger connections = new AtomicInteger();
     // For the metrics: connections accepted and refused (over max-connections), requests read,
-    // and requests rejected as malformed or too large (4xx, connection closed).
+    // requests rejected as malformed or too large (4xx, connection closed), and request fields
+    // dropped for an underscore in their name.
     final LongAdder accepted = new LongAdder();
     final LongAdder refused = new LongAdder();
     final LongAdder requests = new LongAdder();
     final LongAdder rejected = new LongAdder();
+    final LongAdder droppedFields = new LongAdder();
 
     ListenerRuntime(ListenerConfig config, Map<String, PoolRuntime> pools) {
         this.config = config;

@@ -166,6 +166,8 @@ final class ProxyMetrics implements AutoCloseable {
                 .counter("requests_total", "Request heads read", () -> l.requests.sum())
                 .counter("rejected_requests_total", "Requests answered with an error and closed: malformed, too large, too slow",
                         () -> l.rejected.sum())
+                .counter("dropped_header_fields_total", "Request header fields dropped because their name holds '_' (underscores-in-headers: drop)",
+                        () -> l.droppedFields.sum())
                 .gauge("connections", "Open client connections", () -> l.connections.get())
                 .build();
     }

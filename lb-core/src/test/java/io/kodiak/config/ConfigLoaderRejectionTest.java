@@ -309,6 +309,28 @@ class ConfigLoaderRejectionTest {
                         + " (only printable ASCII characters are allowed)");
     }
 
+    @Test
+    void badUnderscoresInHeaders() {
+        assertRejected("listeners: [{address: 127.0.0.1:8080, underscores-in-headers: on}]\n" + ONE_POOL,
+                "kodiak.yaml:1: listeners[0].underscores-in-headers: expected drop or pass, got \"on\"");
+    }
+
+    @Test
+    void aHashHeaderWithAnUnderscoreNeedsListenersThatPassIt() throws Exception {
+        String pool = """
+                pools:
+                  web:
+                    strategy: consistent-hash
+                    hash-key: header:X_User
+                    upstreams: [127.0.0.1:9001]
+                """;
+        assertRejected("listeners: [{address: 127.0.0.1:8080}]\n" + pool,
+                "kodiak.yaml:1: listeners[0]: routes to pool \"web\", whose hash-key header:x_user would never be"
+                        + " found: this listener drops request fields whose name holds '_' (underscores-in-headers: pass keeps them)");
+        ConfigLoader.parse("listeners: [{address: 127.0.0.1:8080, underscores-in-headers: pass}]\n" + pool,
+                Path.of("kodiak.yaml"));
+    }
+
     // --- routes
 
     @Test

@@ -14,6 +14,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,6 +44,7 @@ class ConfigLoaderTest {
                     server-header: "Kodiak test"
                   - address: "[::1]:0"
                     server-header: pass
+                    underscores-in-headers: pass
                     routes: [{pool: web}]
                   - address: :0
                     routes: [{pool: api}]
@@ -75,10 +77,12 @@ class ConfigLoaderTest {
         assertEquals(new ClientLimits(4096, 16384, 50, 200), pub.limits());
         assertEquals(new ForwardedHeaders(false, false, false, true), pub.forwarded());
         assertEquals(new ServerHeaderPolicy(ServerHeaderPolicy.Mode.SET, "Kodiak test"), pub.serverHeader());
+        assertFalse(pub.underscoresInHeaders(), "underscored fields are dropped by default");
 
         ListenerConfig v6 = config.listeners().get(1);
         assertEquals(new InetSocketAddress(InetAddress.getByName("::1"), 0), v6.address());
         assertEquals(new ServerHeaderPolicy(ServerHeaderPolicy.Mode.PASS, null), v6.serverHeader());
+        assertTrue(v6.underscoresInHeaders());
         ListenerConfig any = config.listeners().get(2);
         assertTrue(any.address().getAddress().isAnyLocalAddress());
         assertEquals(4, any.address().getAddress().getAddress().length, ":port means 0.0.0.0");

@@ -5,11 +5,16 @@ import io.kodiak.config.ServerHeaderPolicy.Mode;
 import io.kodiak.http.ResponseEncoder.ClientFraming;
 import org.junit.jupiter.api.Test;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 import static io.kodiak.http.Wire.bytes;
 import static io.kodiak.http.Wire.head;
 import static io.kodiak.http.Wire.str;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The response head Kodiak sends to the client, byte for byte. */
 class ResponseEncoderTest {
@@ -17,9 +22,28 @@ class ResponseEncoderTest {
     private static final ServerHeaderPolicy PASS = new ServerHeaderPolicy(Mode.PASS, null);
     private static final ServerHeaderPolicy SET = new ServerHeaderPolicy(Mode.SET, "kodiak");
 
+    /** The Date line Kodiak adds: an IMF-fixdate of the current second. */
+    private static final Pattern KODIAK_DATE =
+            Pattern.compile("\r\nDate: [A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT\r\n");
+
+    /** The head without the Date line Kodiak added (it changes every second), which must be there once. */
+    private static String undated(String head) {
+        Matcher m = KODIAK_DATE.matcher(head);
+        assertTrue(m.find(), head);
+        String rest = head.substring(0, m.start()) + "\r\n" + head.substring(m.end());
+        assertFalse(KODIAK_DATE.matcher(rest).find(), "one Date: " + head);
+        return rest;
+    }
+
     private static String encode(String upstream, boolean headRequest, ServerHeaderPolicy server,
                                  ClientFraming framing, long length, boolean keepAlive, int clientMinor,
                                  boolean upgrade) throws HttpException {
+        return undated(encodeAsIs(upstream, headRequest, server, framing, length, keepAlive, clientMinor, upgrade));
+    }
+
+    private static String encodeAsIs(String upstream, boolean headRequest, ServerHeaderPolicy server,
+                                     ClientFraming framing, long length, boolean keepAlive, int clientMinor,
+                                     boolean upgrade) throws HttpException {
         ResponseHead r = HeadParser.parseResponse(bytes(upstream), headRequest);
         return str(ResponseEncoder.encode(r, server, framing, length, keepAlive, clientMinor, upgrade));
     }
@@ -100,9 +124,11 @@ class ResponseEncoderTest {
 
     @Test
     void relaysAnInterimResponseBare() throws HttpException {
-        assertEquals(head("HTTP/1.1 100 Continue"), encode(head("HTTP/1.1 100 Continue"), ClientFraming.NONE, 0));
+        assertEquals(head("HTTP/1.1 100 Continue"), encodeAsIs(head("HTTP/1.1 100 Continue"), false, STRIP,
+                ClientFraming.NONE, 0, true, 1, false));
         assertEquals(head("HTTP/1.1 103 Early Hints", "Link: </s.css>; rel=preload"),
-                encode(head("HTTP/1.1 103 Early Hints", "Link: </s.css>; rel=preload"), ClientFraming.NONE, 0));
+                encodeAsIs(head("HTTP/1.1 103 Early Hints", "Link: </s.css>; rel=preload"), false, STRIP,
+                        ClientFraming.NONE, 0, true, 1, false));
     }
 
     @Test
@@ -138,7 +164,7 @@ class ResponseEncoderTest {
                 "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
         assertEquals(head("HTTP/1.1 101 Switching Protocols",
                 "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "Connection: upgrade", "Upgrade: websocket"),
-                encode(up, false, STRIP, ClientFraming.NONE, 0, true, 1, true));
+                encodeAsIs(up, false, STRIP, ClientFraming.NONE, 0, true, 1, true));
     }
 
     @Test
@@ -158,7 +184,16 @@ class ResponseEncoderTest {
     void setsTheServerField() throws HttpException {
         String up = head("HTTP/1.1 200 OK", "Server: gunicorn", "Date: x", "Content-Length: 0");
         assertEquals(head("HTTP/1.1 200 OK", "Date: x", "Server: kodiak", "Content-Length: 0"),
-                encode(up, false, SET, ClientFraming.LENGTH, 0, true, 1, false));
+                encodeAsIs(up, false, SET, ClientFraming.LENGTH, 0, true, 1, false));
+    }
+
+    @Test
+    void keepsTheUpstreamsDateAndDatesAResponseWithout() throws HttpException {
+        String dated = head("HTTP/1.1 200 OK", "date: Sun, 06 Nov 1994 08:49:37 GMT", "Content-Length: 0");
+        assertEquals(dated, encodeAsIs(dated, false, STRIP, ClientFraming.LENGTH, 0, true, 1, false));
+        String undated = encodeAsIs(head("HTTP/1.1 200 OK", "Content-Length: 0"), false, STRIP,
+                ClientFraming.LENGTH, 0, true, 1, false);
+        assertEquals(head("HTTP/1.1 200 OK", "Content-Length: 0"), undated(undated));
     }
 
     @Test
@@ -177,13 +212,20 @@ class ResponseEncoderTest {
     void writesALocalErrorResponse() {
         assertEquals(head("HTTP/1.1 503 Service Unavailable", "Server: kodiak", "Content-Type: text/html",
                 "Content-Length: 12", "Retry-After: 5", "Connection: close"),
-                str(ResponseEncoder.local(503, "text/html", 12, SET, false, "Retry-After: 5")));
+                undated(str(ResponseEncoder.local(503, "text/html", 12, SET, false, "Retry-After: 5"))));
     }
 
     @Test
     void writesAnEmptyLocalResponseWithoutTypeOrServer() {
         assertEquals(head("HTTP/1.1 400 Bad Request", "Content-Length: 0"),
-                str(ResponseEncoder.local(400, "text/html", 0, STRIP, true, null)));
+                undated(str(ResponseEncoder.local(400, "text/html", 0, STRIP, true, null))));
+    }
+
+    @Test
+    void aLocalResponseIsDatedRightAfterItsStatusLine() {
+        String local = str(ResponseEncoder.local(502, "text/plain", 0, STRIP, true, null));
+        assertTrue(KODIAK_DATE.matcher(local).find(), local);
+        assertTrue(local.startsWith("HTTP/1.1 502 Bad Gateway\r\nDate: "), local);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.kodiak.proxy;
 
 import io.kodiak.config.ConfigLoader;
+import io.kodiak.upstream.AdminState;
 import io.kodiak.testing.RawClient;
 import io.kodiak.testing.RawResponse;
 import io.kodiak.testing.ScriptedUpstream;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 /** The pool's error page when no upstream can take a request, configured through a YAML file. */
 @Timeout(30)
@@ -47,10 +49,29 @@ class ErrorPageTest {
                 assertEquals(503, r.status());
                 assertEquals("text/html; charset=utf-8", r.header("Content-Type"));
                 assertEquals(PAGE, r.bodyString());
+                DateHeaderTest.assertDated(r);
+                // Both upstreams were tried: the built-in answer would be a 502, without a retry time.
+                assertNull(r.header("Retry-After"), r.rawHeadString());
             }
             RawResponse post = c.exchange("POST /form HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc");
             assertEquals(503, post.status());
             assertEquals(PAGE, post.bodyString());
+        }
+    }
+
+    /** The page replaces the built-in 503's body, not its Retry-After. */
+    @Test
+    void whenNoUpstreamMayTakeTheRequestThePageKeepsRetryAfter() throws Exception {
+        try (ScriptedUpstream live = ScriptedUpstream.start("live");
+             TestProxy proxy = start(true, live);
+             RawClient c = proxy.client()) {
+            proxy.kodiak().setAdminState(proxy.kodiak().upstream("web", live.hostPort()), AdminState.DRAIN);
+            RawResponse r = c.get("/");
+            assertEquals(503, r.status());
+            assertEquals(PAGE, r.bodyString());
+            assertEquals("1", r.header("Retry-After"), r.rawHeadString());
+            DateHeaderTest.assertDated(r);
+            assertEquals(0, live.requestsReceived());
         }
     }
 

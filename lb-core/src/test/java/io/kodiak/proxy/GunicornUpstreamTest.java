@@ -115,4 +115,21 @@ class GunicornUpstreamTest {
             assertEquals(200, c.get("/").status());
         }
     }
+
+    /**
+     * WSGI maps {@code X_Forwarded_For} and {@code X-Forwarded-For} to the same environ key
+     * (Gunicorn 20 joins the values with a comma), so a client could put its own address in front
+     * of the one Kodiak sets. Kodiak drops fields named with '_': the app sees only the real one.
+     */
+    @Test
+    void anUnderscoredFieldCannotSpoofTheEnvironOfTheApp() throws Exception {
+        try (TestProxy proxy = proxy(); RawClient c = proxy.client()) {
+            for (int i = 0; i < 2; i++) { // once per instance
+                RawResponse r = c.exchange("GET /headers HTTP/1.1\r\nHost: t\r\nX_Forwarded_For: 6.6.6.6\r\n\r\n");
+                assertEquals(200, r.status(), r.toString());
+                assertTrue(r.bodyString().contains("X-Forwarded-For: 127.0.0.1\n"), r.bodyString());
+                assertFalse(r.bodyString().contains("6.6.6.6"), r.bodyString());
+            }
+        }
+    }
 }

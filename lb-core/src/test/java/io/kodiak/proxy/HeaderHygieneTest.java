@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -136,6 +137,41 @@ class HeaderHygieneTest {
                 RawResponse local = c.exchange("GET / HTTP/1.1\r\n\r\n");
                 assertEquals(List.of("edge"), local.headers().values("Server"), local.rawHeadString());
             }
+        }
+    }
+
+    /**
+     * CGI and WSGI turn '-' into '_' for the environ key, so {@code X_Forwarded_For} would reach
+     * the app as HTTP_X_FORWARDED_FOR beside the one Kodiak sets; Gunicorn 20 even reads a
+     * {@code SCRIPT_NAME} field as the script name. Such fields are dropped, as nginx does.
+     */
+    @Test
+    void fieldsWithUnderscoresAreDroppedByDefault() throws Exception {
+        try (ScriptedUpstream up = ScriptedUpstream.start("a");
+             TestProxy proxy = ProxyConfig.to(up).start();
+             RawClient c = proxy.client()) {
+            RawResponse r = c.exchange("GET /u HTTP/1.1\r\nHost: t\r\nX_Forwarded_For: 6.6.6.6\r\n"
+                    + "x_forwarded_proto: https\r\nSCRIPT_NAME: /admin\r\nX-Kept: yes\r\n\r\n");
+            assertEquals(200, r.status());
+            RecordedRequest seen = up.takeRequest(WAIT);
+            String head = seen.rawHeadString();
+            assertFalse(head.contains("_"), head);
+            assertFalse(head.contains("6.6.6.6"), head);
+            assertEquals(List.of("127.0.0.1"), seen.headers().values("X-Forwarded-For"));
+            assertEquals(List.of("http"), seen.headers().values("X-Forwarded-Proto"));
+            assertEquals("yes", seen.header("X-Kept"));
+            assertEquals(200, c.get("/next").status(), "the connection stays usable");
+        }
+    }
+
+    @Test
+    void fieldsWithUnderscoresPassWhenTheListenerSaysSo() throws Exception {
+        try (ScriptedUpstream up = ScriptedUpstream.start("a");
+             TestProxy proxy = ProxyConfig.to(up).underscoresInHeaders(true).start();
+             RawClient c = proxy.client()) {
+            c.exchange("GET /u HTTP/1.1\r\nHost: t\r\nX_Forwarded_For: 6.6.6.6\r\n\r\n");
+            String head = up.takeRequest(WAIT).rawHeadString();
+            assertTrue(head.contains("\r\nX_Forwarded_For: 6.6.6.6\r\n"), head);
         }
     }
 }

@@ -84,8 +84,10 @@ class MetricsTest {
         for (int i = 0; i < 5; i++) {
             assertEquals(200, send(k, "/"));
         }
-        for (int i = 0; i < 3; i++) {
-            assertEquals(404, send(k, "/missing"));
+        for (int i = 0; i < 3; i++) { // each with a field named with '_': dropped, and counted
+            try (RawClient c = RawClient.connect(k.boundAddress(ProxyConfig.LISTENER).getPort())) {
+                assertEquals(404, c.exchange("GET /missing HTTP/1.1\r\nHost: t\r\nX_Trace: " + i + "\r\n\r\n").status());
+            }
         }
         for (int i = 0; i < 2; i++) {
             assertEquals(503, send(k, "/fail"));
@@ -108,6 +110,7 @@ class MetricsTest {
         assertEquals(0.0, m.get(metric("kodiak_upstream_errors_total", "pool", p, "upstream", "a", "cause", "reset")));
         assertEquals(10.0, m.get(metric("kodiak_listener_requests_total", "listener", ProxyConfig.LISTENER)));
         assertEquals(10.0, m.get(metric("kodiak_listener_connections_accepted_total", "listener", ProxyConfig.LISTENER)));
+        assertEquals(3.0, m.get(metric("kodiak_listener_dropped_header_fields_total", "listener", ProxyConfig.LISTENER)));
         assertTrue(m.get(metric("kodiak_upstream_received_bytes_total", "pool", p, "upstream", "a")) > 10 * 30);
         assertTrue(m.get(metric("kodiak_upstream_sent_bytes_total", "pool", p, "upstream", "a")) > 10 * 20);
         // Every request took under 60 s and over 0: the +Inf bucket is the count, and the buckets never decrease.

@@ -50,6 +50,7 @@ final class ProxyConfig {
     private ErrorPageConfig errorPage;
     private ServerHeaderPolicy serverHeader = ServerHeaderPolicy.DEFAULTS;
     private ForwardedHeaders forwarded = ForwardedHeaders.DEFAULTS;
+    private boolean underscoresInHeaders;
     private PoolConfig.Strategy strategy = PoolConfig.Strategy.ROUND_ROBIN;
     private HashConfig hash = HashConfig.DEFAULTS;
     private QueueConfig queue = QueueConfig.DEFAULTS;
@@ -199,6 +200,12 @@ final class ProxyConfig {
         return this;
     }
 
+    /** {@code underscores-in-headers: pass} when true (default: drop). */
+    ProxyConfig underscoresInHeaders(boolean pass) {
+        underscoresInHeaders = pass;
+        return this;
+    }
+
     /** Another listener on 127.0.0.1:0, routing to the same pool, with its own Server policy. */
     ProxyConfig listener(String name, ServerHeaderPolicy policy) {
         extraListeners.add(new ListenerSpec(name, policy));
@@ -229,7 +236,7 @@ final class ProxyConfig {
 
     private ListenerConfig listenerConfig(String name, ServerHeaderPolicy policy) {
         return new ListenerConfig(name, Loopback.at(0), List.of(new RouteConfig(null, null, POOL)),
-                clientTimeouts, limits, forwarded, policy);
+                clientTimeouts, limits, forwarded, policy, underscoresInHeaders);
     }
 
     /** Starts Kodiak with this configuration. */
