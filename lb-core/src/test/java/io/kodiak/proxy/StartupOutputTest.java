@@ -1,11 +1,13 @@
 package io.kodiak.proxy;
 
+import io.kodiak.testing.Loopback;
 import io.kodiak.testing.ScriptedUpstream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,9 +16,15 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** What Kodiak prints when it starts, as its own process: a start with HTTP checks prints nothing from SLF4J. */
+/**
+ * What Kodiak prints when it starts, as its own process: a start that fails says so in one line
+ * and nothing else (no stack trace from a health check cut short, no library noise), and a start
+ * with HTTP checks prints nothing from SLF4J.
+ */
 @Timeout(180)
 class StartupOutputTest {
+    /** Child JVMs are slow to start on a busy machine; a few tries make the race likely enough. */
+    private static final int TRIES = 6;
     private static final Duration EXIT = Duration.ofSeconds(60);
 
     @TempDir
@@ -51,6 +59,26 @@ class StartupOutputTest {
             }
         }
         return Files.writeString(dir.resolve("kodiak.yaml"), y.toString());
+    }
+
+    @Test
+    void aStartWhoseListenerPortIsTakenPrintsOneCleanLineAndNoStackTrace() throws Exception {
+        upstream = ScriptedUpstream.start("u");
+        try (ServerSocket taken = new ServerSocket(0, 50, Loopback.ADDRESS)) {
+            Path file = config("127.0.0.1:" + taken.getLocalPort(), 20);
+            for (int i = 0; i < TRIES; i++) {
+                ChildKodiak k = ChildKodiak.launch(file, List.of("-Xmx128m"));
+                try {
+                    List<String> err = k.stderrAfterExit(EXIT);
+                    assertEquals(1, k.awaitExit(Duration.ZERO), "try " + i + ": " + err);
+                    assertEquals(1, err.size(), "try " + i + ": one line, nothing else: " + String.join("\n", err));
+                    assertTrue(err.get(0).startsWith("kodiak: listener web: cannot listen on 127.0.0.1:"
+                            + taken.getLocalPort() + ": "), err.get(0));
+                } finally {
+                    k.close();
+                }
+            }
+        }
     }
 
     @Test
