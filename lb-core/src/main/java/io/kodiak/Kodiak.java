@@ -1,6 +1,7 @@
 package io.kodiak;
 
 import io.kodiak.admin.AdminServer;
+import io.kodiak.admin.HostGuard;
 import io.kodiak.admin.StateFile;
 import io.kodiak.config.ConfigException;
 import io.kodiak.config.ConfigLoader;
@@ -67,7 +68,9 @@ public final class Kodiak implements AutoCloseable {
                         .build());
             }
             if (config.metrics().serves()) {
-                k.exporter = PrometheusExporter.start(config.metrics().listen(), config.metrics().rules());
+                InetSocketAddress listen = config.metrics().listen();
+                k.exporter = PrometheusExporter.start(listen, config.metrics().rules(),
+                        HostGuard.of(listen, config.metrics().allowedHosts(), "metrics.allowed-hosts").filter());
             }
             if (config.admin().enabled()) {
                 k.admin = AdminServer.start(k, config.admin());

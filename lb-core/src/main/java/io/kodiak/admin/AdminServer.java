@@ -47,7 +47,9 @@ import java.util.logging.Logger;
  * a wrong one 403. Reads are open on a loopback address and need the token elsewhere. The token
  * comes from the config, else {@code KODIAK_ADMIN_TOKEN}, else one is generated and written to a
  * {@link TokenFile} that {@code kodiak ctl} reads (loopback only: the config refuses a
- * non-loopback address without a token).
+ * non-loopback address without a token). Before any of that, a request must name this listener in
+ * {@code Host} and come from no foreign {@code Origin} ({@link HostGuard}: 421 or 403), token or
+ * not: reads are what a DNS-rebinding page would steal.
  *
  * <p><b>Errors.</b> Bad input gets a 4xx and {@code {"error": "..."}} saying what was wrong, and
  * changes nothing: the whole request is checked before anything is applied.
@@ -66,6 +68,7 @@ public final class AdminServer implements AutoCloseable {
     private final NetworkListener listener;
     private final String token;
     private final boolean openReads;
+    private final HostGuard guard;
     private final Path tokenFile;
     private final ScheduledExecutorService timer;
     private final Semaphore waiters = new Semaphore(MAX_WAITERS);
@@ -74,6 +77,7 @@ public final class AdminServer implements AutoCloseable {
         this.kodiak = kodiak;
         this.token = token;
         this.openReads = config.listen().getAddress().isLoopbackAddress();
+        this.guard = HostGuard.of(config.listen(), config.allowedHosts(), "admin.allowed-hosts");
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "kodiak-admin-timer");
             t.setDaemon(true);
@@ -183,6 +187,13 @@ public final class AdminServer implements AutoCloseable {
     private final class Handler extends HttpHandler {
         @Override
         public void service(Request req, Response resp) {
+            Object local = req.getRequest().getConnection().getLocalAddress();
+            HostGuard.Refusal refused = guard.check(req.getHeader("Host"), req.getHeader("Origin"),
+                    local instanceof InetSocketAddress a ? a.getAddress() : null);
+            if (refused != null) {
+                send(resp, Reply.error(refused.status(), refused.message()));
+                return;
+            }
             try {
                 route(req, resp);
             } catch (Refused r) {

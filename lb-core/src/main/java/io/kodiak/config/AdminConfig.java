@@ -2,6 +2,7 @@ package io.kodiak.config;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * The admin API's listener ({@code admin} in the file).
@@ -12,28 +13,39 @@ import java.nio.file.Path;
  *                  (loopback only: Kodiak refuses a non-loopback admin address without a token)
  * @param stateFile where admin states and weights set at runtime are kept across restarts and
  *                  reloads, or {@code null} for nowhere
+ * @param allowedHosts names the API answers in {@code Host} besides localhost, 127.x.x.x, [::1] and
+ *                  the listen address ({@code admin.allowed-hosts}; see {@link io.kodiak.admin.HostGuard})
  */
-public record AdminConfig(InetSocketAddress listen, String token, Path stateFile) {
+public record AdminConfig(InetSocketAddress listen, String token, Path stateFile, List<String> allowedHosts) {
     /** The default admin address: loopback only, port 9090. */
     public static final InetSocketAddress DEFAULT_LISTEN = new InetSocketAddress("127.0.0.1", 9090);
 
     /** No admin listener and no state file: the embedding default (tests, the demo decides itself). */
     public static final AdminConfig OFF = new AdminConfig(null, null, null);
 
+    public AdminConfig {
+        allowedHosts = List.copyOf(allowedHosts);
+    }
+
+    /** No allowed hosts beyond the loopback names and the listen address. */
+    public AdminConfig(InetSocketAddress listen, String token, Path stateFile) {
+        this(listen, token, stateFile, List.of());
+    }
+
     public boolean enabled() {
         return listen != null;
     }
 
     public AdminConfig withListen(InetSocketAddress a) {
-        return new AdminConfig(a, token, stateFile);
+        return new AdminConfig(a, token, stateFile, allowedHosts);
     }
 
     public AdminConfig withToken(String t) {
-        return new AdminConfig(listen, t, stateFile);
+        return new AdminConfig(listen, t, stateFile, allowedHosts);
     }
 
     public AdminConfig withStateFile(Path p) {
-        return new AdminConfig(listen, token, p);
+        return new AdminConfig(listen, token, p, allowedHosts);
     }
 
     /**
@@ -51,6 +63,7 @@ public record AdminConfig(InetSocketAddress listen, String token, Path stateFile
     @Override
     public String toString() {
         return listen == null ? "admin off" : "admin on " + listen.getHostString() + ":" + listen.getPort()
+                + (allowedHosts.isEmpty() ? "" : ", also as " + String.join(", ", allowedHosts))
                 + (stateFile == null ? "" : ", state file " + stateFile);
     }
 }

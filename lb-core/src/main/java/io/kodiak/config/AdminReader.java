@@ -6,7 +6,7 @@ import java.util.List;
 
 /** Reads the {@code admin} section. Without one: {@code 127.0.0.1:9090} and the state file next to the config. */
 final class AdminReader {
-    private static final List<String> KEYS = List.of("listen", "token", "state-file");
+    private static final List<String> KEYS = List.of("listen", "token", "state-file", "allowed-hosts");
     /** Shorter tokens are too easy to guess for something that can drain a whole pool. */
     static final int MIN_TOKEN_LENGTH = 16;
 
@@ -46,7 +46,8 @@ final class AdminReader {
             throw (l != null ? l : node).error(listen.getHostString() + " is not a loopback address: the admin API "
                     + "would be open to the network, so it needs admin.token (or KODIAK_ADMIN_TOKEN)");
         }
-        return new AdminConfig(listen, token, stateFile);
+        List<String> allowedHosts = m.get("allowed-hosts") == null ? List.of() : m.get("allowed-hosts").hostNames();
+        return new AdminConfig(listen, token, stateFile, allowedHosts);
     }
 
     /** @return why {@code token} cannot be a bearer token, or {@code null} if it can */

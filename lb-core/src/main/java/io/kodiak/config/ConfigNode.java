@@ -81,6 +81,15 @@ final class ConfigNode {
         return items;
     }
 
+    /** A list of host names ({@code allowed-hosts}), as {@link Values#allowedHost} reads each. */
+    List<String> hostNames() throws ConfigException {
+        List<String> names = new ArrayList<>();
+        for (ConfigNode item : sequence()) {
+            names.add(item.parse("a host name", Values::allowedHost));
+        }
+        return names;
+    }
+
     /** A non-empty scalar's text. */
     String string() throws ConfigException {
         String text = scalar("a string");

@@ -5,9 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Reads the {@code metrics} section: {@code off}, or {@code listen} and {@code rules}. Without one: {@link MetricsConfig#DEFAULT}. */
+/** Reads the {@code metrics} section: {@code off}, or {@code listen}, {@code rules} and {@code allowed-hosts}. Without one: {@link MetricsConfig#DEFAULT}. */
 final class MetricsReader {
-    private static final List<String> KEYS = List.of("listen", "rules");
+    private static final List<String> KEYS = List.of("listen", "rules", "allowed-hosts");
 
     private final Path baseDir;
 
@@ -39,6 +39,7 @@ final class MetricsReader {
                 throw r.error("cannot read the rules file " + rules);
             }
         }
-        return new MetricsConfig(true, listen, rules);
+        List<String> allowedHosts = m.get("allowed-hosts") == null ? List.of() : m.get("allowed-hosts").hostNames();
+        return new MetricsConfig(true, listen, rules, allowedHosts);
     }
 }

@@ -357,6 +357,18 @@ public final class Values {
     }
 
     /**
+     * An entry of {@code allowed-hosts}: a host name or IPv4 address as a {@code Host} header names
+     * it, without a port (every port is allowed), in lower case.
+     */
+    static String allowedHost(String text) {
+        if (text.indexOf(':') >= 0 || text.indexOf('*') >= 0 || text.indexOf('/') >= 0) {
+            throw new IllegalArgumentException(quote(text) + " is not a host name: give the name alone, without port,"
+                    + " scheme or wildcard (any port is allowed)");
+        }
+        return hostSyntax(text).toLowerCase(Locale.ROOT);
+    }
+
+    /**
      * Checks the syntax of a host name or IPv4 literal (no DNS). All-numeric names must be valid
      * dotted quads, so a typo like {@code 10.0.0.256} is not sent to DNS as a name.
      */
@@ -372,7 +384,7 @@ public final class Values {
     }
 
     /** Strict dotted quad; {@link InetAddress} would also take "127.1" and look up anything else. */
-    static boolean isIpv4Literal(String host) {
+    public static boolean isIpv4Literal(String host) {
         String[] parts = host.split("\\.", -1);
         if (parts.length != 4) {
             return false;

@@ -166,7 +166,9 @@ public final class ProxyServer implements AutoCloseable {
                     .processor(chain).build().bind(lc.address(), 4096);
             return new Bound(lr, sc);
         } catch (IOException e) {
-            throw new IOException("listener " + lc.name() + ": cannot listen on " + lc.address() + ": " + e.getMessage(), e);
+            throw new IOException("listener " + lc.name() + ": cannot listen on "
+                    + new io.kodiak.config.Values.HostPort(lc.address().getHostString(), lc.address().getPort())
+                    + ": " + e.getMessage(), e);
         }
     }
 

@@ -428,6 +428,11 @@ class ConfigLoaderRejectionTest {
         assertEquals(9901, moved.admin().listen().getPort());
         assertEquals("abcdefghijklmnop", moved.admin().token());
         assertEquals(dir.resolve("run/k.json"), moved.admin().stateFile());
+        assertEquals(java.util.List.of(), moved.admin().allowedHosts());
+        KodiakConfig named = ConfigLoader.parse("admin:\n  allowed-hosts: [Kodiak.Internal, 10.0.0.5]\n"
+                + "metrics:\n  allowed-hosts: [prometheus-target]\n" + ONE_LISTENER, dir.resolve("site.yaml"));
+        assertEquals(java.util.List.of("kodiak.internal", "10.0.0.5"), named.admin().allowedHosts());
+        assertEquals(java.util.List.of("prometheus-target"), named.metrics().allowedHosts());
         assertEquals(12, c.version().length());
     }
 
@@ -439,7 +444,12 @@ class ConfigLoaderRejectionTest {
         assertRejected("admin:\n  token: short\n" + ONE_LISTENER,
                 "kodiak.yaml:2: admin.token: the token must be at least 16 characters");
         assertRejected("admin:\n  tokn: abcdefghijklmnopq\n" + ONE_LISTENER,
-                "kodiak.yaml:2: admin.tokn: unknown key; did you mean \"token\"? (allowed: listen, token, state-file)");
+                "kodiak.yaml:2: admin.tokn: unknown key; did you mean \"token\"? (allowed: listen, token, state-file, allowed-hosts)");
+        assertRejected("admin:\n  allowed-hosts: [kodiak.internal, \"kodiak.internal:9090\"]\n" + ONE_LISTENER,
+                "kodiak.yaml:2: admin.allowed-hosts[1]: \"kodiak.internal:9090\" is not a host name: give the name alone,"
+                        + " without port, scheme or wildcard (any port is allowed)");
+        assertRejected("admin:\n  allowed-hosts: kodiak.internal\n" + ONE_LISTENER,
+                "kodiak.yaml:2: admin.allowed-hosts: expected a list, got \"kodiak.internal\"");
         assertRejected("admin:\n  listen: 127.0.0.1:8080\n" + ONE_LISTENER,
                 "kodiak.yaml:2: admin: the admin API's address 127.0.0.1:8080 is also listener 127.0.0.1:8080's: "
                         + "the admin API needs its own (set admin.listen)");
@@ -465,11 +475,14 @@ class ConfigLoaderRejectionTest {
     @Test
     void metricsRejections() {
         assertRejected("metrics: on\n" + ONE_LISTENER,
-                "kodiak.yaml:1: metrics: expected off, or a mapping with the keys listen, rules");
+                "kodiak.yaml:1: metrics: expected off, or a mapping with the keys listen, rules, allowed-hosts");
         assertRejected("metrics:\n  listen: nowhere\n" + ONE_LISTENER,
                 "kodiak.yaml:2: metrics.listen: \"nowhere\" is not host:port (the port is missing)");
         assertRejected("metrics:\n  lisen: 127.0.0.1:9500\n" + ONE_LISTENER,
-                "kodiak.yaml:2: metrics.lisen: unknown key; did you mean \"listen\"? (allowed: listen, rules)");
+                "kodiak.yaml:2: metrics.lisen: unknown key; did you mean \"listen\"? (allowed: listen, rules, allowed-hosts)");
+        assertRejected("metrics:\n  allowed-hosts:\n    - \"*.internal\"\n" + ONE_LISTENER,
+                "kodiak.yaml:3: metrics.allowed-hosts[0]: \"*.internal\" is not a host name: give the name alone,"
+                        + " without port, scheme or wildcard (any port is allowed)");
         assertRejected("metrics:\n  listen: 127.0.0.1:8080\n" + ONE_LISTENER,
                 "kodiak.yaml:2: metrics: the metrics address 127.0.0.1:8080 is also listener 127.0.0.1:8080's: "
                         + "/metrics needs its own (set metrics.listen)");

@@ -115,6 +115,7 @@ class GunicornRollingRestartTest {
                   listen: 127.0.0.1:0
                   token: %s
                   state-file: %s
+                metrics: off
                 """.formatted(TOKEN, dir.resolve("kodiak.state.json")));
         kodiak = Kodiak.start(ConfigLoader.parse(yaml, dir.resolve("kodiak.yaml")));
         int port = kodiak.boundAddress("web").getPort();

@@ -36,6 +36,7 @@ final class ChildKodiak implements AutoCloseable {
     private final CompletableFuture<Integer> port = new CompletableFuture<>();
     private final CompletableFuture<Integer> adminPort = new CompletableFuture<>();
     private final Deque<String> output = new ArrayDeque<>(); // guarded by itself
+    private final List<CompletableFuture<Void>> drained = new ArrayList<>();
 
     private ChildKodiak(Process process) {
         this.process = process;
@@ -45,16 +46,7 @@ final class ChildKodiak implements AutoCloseable {
 
     /** Starts Kodiak with {@code config} and waits (up to {@code startup}) for its first listener's port. */
     static ChildKodiak start(Path config, List<String> jvmOptions, Duration startup) throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(jvmOptions);
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(Main.class.getName());
-        command.add("run");
-        command.add("-c");
-        command.add(config.toString());
-        ChildKodiak child = new ChildKodiak(new ProcessBuilder(command).start());
+        ChildKodiak child = launch(config, jvmOptions);
         try {
             child.port.get(startup.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -68,8 +60,36 @@ final class ChildKodiak implements AutoCloseable {
         return child;
     }
 
+    /** Starts Kodiak with {@code config} and returns at once, for a start that is meant to fail. */
+    static ChildKodiak launch(Path config, List<String> jvmOptions) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(Main.class.getName());
+        command.add("run");
+        command.add("-c");
+        command.add(config.toString());
+        return new ChildKodiak(new ProcessBuilder(command).start());
+    }
+
     int port() {
         return port.join();
+    }
+
+    /**
+     * What the process wrote to stderr, once it has exited and both streams have been read to
+     * their end (the last {@value #KEPT_LINES} lines of both streams are kept).
+     */
+    List<String> stderrAfterExit(Duration limit) throws Exception {
+        if (awaitExit(limit) == -1) {
+            throw new TimeoutException(this + " still runs after " + limit + ": " + output());
+        }
+        CompletableFuture.allOf(drained.toArray(CompletableFuture[]::new)).get(limit.toMillis(), TimeUnit.MILLISECONDS);
+        synchronized (output) {
+            return output.stream().filter(l -> l.startsWith("err: ")).map(l -> l.substring(5)).toList();
+        }
     }
 
     /** The admin API's port, from the line Main prints for it (it comes after the listeners'). */
@@ -131,6 +151,8 @@ final class ChildKodiak implements AutoCloseable {
     }
 
     private void drain(InputStream in, String name, boolean scanForPort) {
+        CompletableFuture<Void> ended = new CompletableFuture<>();
+        drained.add(ended);
         Thread t = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
                 for (String line; (line = r.readLine()) != null; ) {
@@ -148,6 +170,7 @@ final class ChildKodiak implements AutoCloseable {
                 keep(name + ": read failed: " + e);
             }
             port.completeExceptionally(new IOException("Kodiak's " + name + " ended"));
+            ended.complete(null);
         }, "child-kodiak-" + name);
         t.setDaemon(true);
         t.start();

@@ -146,6 +146,18 @@ class ReloadTest {
     }
 
     @Test
+    void reloadingAnUnchangedFileWithAnErrorPageReportsNoChange() throws Exception {
+        ScriptedUpstream a = upstream("a");
+        Files.writeString(dir.resolve("503.html"), "<h1>down</h1>\n");
+        write("127.0.0.1:0", "    error-page: {status: 503, file: 503.html}\n", a);
+        start();
+        // The page is read again on every load: equal bytes in a new array must count as no change.
+        assertEquals(List.of(), kodiak.reload().changes());
+        Files.writeString(dir.resolve("503.html"), "<h1>gone</h1>\n");
+        assertEquals(List.of("pool app: settings changed"), kodiak.reload().changes(), "a new page is a change");
+    }
+
+    @Test
     void anInvalidFileIsRejectedWithTheReasonAndTheOldConfigKeepsRunning() throws Exception {
         ScriptedUpstream a = upstream("a");
         write("127.0.0.1:0", "", a);

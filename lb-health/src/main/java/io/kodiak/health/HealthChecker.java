@@ -126,7 +126,11 @@ public final class HealthChecker<T> implements AutoCloseable {
         return Set.copyOf(targets.keySet());
     }
 
-    /** Stops all checks. The scheduler is left running; the listener hears nothing more. */
+    /**
+     * Stops all checks. The scheduler is left running; the listener hears nothing more. A check
+     * that is starting meanwhile ends quietly, even if its probe refuses to start because the
+     * caller closed the probe's resources right after this returned.
+     */
     @Override
     public void close() {
         synchronized (lifecycleLock) {
@@ -194,6 +198,17 @@ public final class HealthChecker<T> implements AutoCloseable {
             try {
                 probe.start(timeout, result -> report(reported, watchdog, result));
             } catch (RuntimeException e) {
+                if (cancelled) {
+                    // close() or remove() ran while this check was starting: its owner may already have
+                    // closed the probe's loop, client or timer, which is why it threw. Nobody waits for
+                    // this result, and a warning with a stack trace would only alarm (at shutdown, or
+                    // when a start fails after the checks began).
+                    LOG.log(Level.FINE, () -> "Probe " + probe + " of " + target + " did not start: checks stopped (" + e + ")");
+                    if (watchdog != null) {
+                        watchdog.cancel(false);
+                    }
+                    return;
+                }
                 LOG.log(Level.WARNING, "Probe " + probe + " of " + target + " failed to start", e);
                 report(reported, watchdog, new ProbeResult(ProbeStatus.ERROR, probe + " failed to start: " + e,
                         nanoClock.getAsLong() - startNanos));

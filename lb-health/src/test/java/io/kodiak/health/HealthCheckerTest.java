@@ -114,6 +114,45 @@ class HealthCheckerTest {
     }
 
     @Test
+    void aProbeThatFailsToStartBecauseTheCheckerClosedMeanwhileEndsQuietly() {
+        List<java.util.logging.LogRecord> warnings = new ArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) {
+                    warnings.add(r);
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        // What a shutdown on another thread does while a check is starting: the checker closes,
+        // then its owner closes the probe's loop, and the probe refuses the connect.
+        Probe closing = (timeout, callback) -> {
+            checker.close();
+            throw new IllegalStateException("kodiak-connect-probe-1 is closed");
+        };
+        checker.add("app1", closing, POLICY.withInitialState(InitialState.UP));
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger(HealthChecker.class.getName());
+        log.addHandler(capture);
+        try {
+            scheduler.runDue();
+        } finally {
+            log.removeHandler(capture);
+        }
+
+        assertEquals(List.of(), warnings.stream().map(java.util.logging.LogRecord::getMessage).toList());
+        assertEquals(List.of(), transitions);
+        assertEquals(List.of(), scheduler.pendingDelays(), "no watchdog or next check left behind");
+    }
+
+    @Test
     void failingListenerDoesNotStopChecks() {
         HealthChecker<String> withBadListener = new HealthChecker<>(scheduler, scheduler, new Random(1), (t, f, to, r) -> {
             throw new IllegalStateException("listener bug (expected in this test)");

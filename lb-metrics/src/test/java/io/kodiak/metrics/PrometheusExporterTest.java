@@ -119,6 +119,44 @@ class PrometheusExporterTest {
         assertTrue(e.getMessage().contains(broken.toString()), e.getMessage());
     }
 
+    @Test
+    void theAgentsHttpServerSectionIsRefusedNotSilentlyIgnored(@TempDir Path dir) throws Exception {
+        // The agent's own server would ask for this password; dropping it would serve /metrics without one.
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), """
+                httpServer:
+                  authentication:
+                    basic: {username: prometheus, password: secret}
+                rules: []
+                """);
+        IOException e = assertThrows(IOException.class, () -> PrometheusExporter.start(ANY_PORT, rules));
+        assertTrue(e.getMessage().startsWith("metrics rules " + rules + ": httpServer "), e.getMessage());
+    }
+
+    @Test
+    void aFilterRunsBeforeEveryPathAndMayAnswerInstead() throws Exception {
+        com.sun.net.httpserver.Filter refuseAll = new com.sun.net.httpserver.Filter() {
+            @Override
+            public void doFilter(com.sun.net.httpserver.HttpExchange exchange, Chain chain) throws IOException {
+                byte[] body = "no\n".getBytes(StandardCharsets.UTF_8);
+                exchange.sendResponseHeaders(421, body.length);
+                exchange.getResponseBody().write(body);
+                exchange.close();
+            }
+
+            @Override
+            public String description() {
+                return "refuses everything";
+            }
+        };
+        try (PrometheusExporter exporter = PrometheusExporter.start(ANY_PORT, null, refuseAll)) {
+            for (String path : new String[] {"/metrics", "/", "/-/healthy"}) {
+                HttpURLConnection c = (HttpURLConnection) new URL("http://127.0.0.1:" + exporter.address().getPort() + path)
+                        .openConnection();
+                assertEquals(421, c.getResponseCode(), path);
+            }
+        }
+    }
+
     /** Every sample line of /metrics, keyed by name and labels as written. */
     static Map<String, Double> scrape(InetSocketAddress address) throws IOException {
         HttpURLConnection c = (HttpURLConnection) new URL("http://127.0.0.1:" + address.getPort() + "/metrics").openConnection();
