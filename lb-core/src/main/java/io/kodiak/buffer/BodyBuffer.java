@@ -21,6 +21,7 @@ public final class BodyBuffer {
     private final Path dir;
     private final SpoolIo io;
     private final Runnable onWritable;
+    private final java.util.function.Consumer<Throwable> onFailed;
     private final List<Buffer> memory = new ArrayList<>();
     private long memoryBytes;
     private SpillFile file;
@@ -29,13 +30,19 @@ public final class BodyBuffer {
     private Runnable whenWritten;
     private boolean closed;
 
-    /** @param onWritable run (with the lock held) when a temp-file write completes and {@link #full()} is false */
-    public BodyBuffer(Object lock, long memoryLimit, Path dir, SpoolIo io, Runnable onWritable) {
+    /**
+     * @param onWritable run (with the lock held) when a temp-file write completes and {@link #full()} is false
+     * @param onFailed   run (with the lock held) when a temp-file write fails before {@link #whenWritten}
+     *                   was asked for: the producer may be paused waiting for a write that never completes
+     */
+    public BodyBuffer(Object lock, long memoryLimit, Path dir, SpoolIo io, Runnable onWritable,
+                      java.util.function.Consumer<Throwable> onFailed) {
         this.lock = lock;
         this.memoryLimit = memoryLimit;
         this.dir = dir;
         this.io = io;
         this.onWritable = onWritable;
+        this.onFailed = onFailed;
     }
 
     /** @throws TempSpaceExhausted if the bytes would go to a temp file and the process's budget is spent */
@@ -43,6 +50,9 @@ public final class BodyBuffer {
         int n = b.remaining();
         if (n == 0 || closed) {
             return;
+        }
+        if (failure != null) {
+            throw new IOException("temp file failed", failure);
         }
         total += n;
         if (file == null && memoryBytes + n <= memoryLimit) {
@@ -112,7 +122,11 @@ public final class BodyBuffer {
 
     private void failed(Throwable error) {
         failure = error;
-        runWhenWritten();
+        if (whenWritten != null) {
+            runWhenWritten();
+        } else if (!closed) {
+            onFailed.accept(error);
+        }
     }
 
     private void runWhenWritten() {

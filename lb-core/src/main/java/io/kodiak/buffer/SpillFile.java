@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.EnumSet;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -26,6 +27,11 @@ import java.util.function.Consumer;
  * a time, which keeps the bytes in order.
  */
 final class SpillFile implements Closeable {
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+    private static final java.nio.file.attribute.FileAttribute<Set<java.nio.file.attribute.PosixFilePermission>>
+            OWNER_READ_WRITE = java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+
     private final Object lock;
     private final AsynchronousFileChannel channel;
     private final TempSpace space;
@@ -52,11 +58,15 @@ final class SpillFile implements Closeable {
      */
     static SpillFile create(Path dir, ExecutorService executor, TempSpace space, Object lock, Runnable onWritten,
                             Consumer<Throwable> onFailed) throws IOException {
-        Files.createDirectories(dir);
-        Path path = Files.createTempFile(dir, "kodiak-", ".body");
+        // One open, of a new name, never through a link, owner-only: between creating a file and
+        // opening it again by name, whoever can write the directory could swap it.
+        Path path = dir.resolve("kodiak-" + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".body");
+        Set<StandardOpenOption> options = EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        AsynchronousFileChannel ch = path.getFileSystem().supportedFileAttributeViews().contains("posix")
+                ? AsynchronousFileChannel.open(path, options, executor, OWNER_READ_WRITE)
+                : AsynchronousFileChannel.open(path, options, executor);
         try {
-            AsynchronousFileChannel ch = AsynchronousFileChannel.open(path,
-                    EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE), executor);
             return new SpillFile(lock, ch, space, onWritten, onFailed);
         } finally {
             Files.deleteIfExists(path);

@@ -12,7 +12,7 @@ import java.util.ArrayDeque;
  * beyond that, bytes go to a temp file until the consumer catches up, and the producer is asked to
  * pause when the file has grown to {@code fileLimit} bytes (read or not: the file only starts over
  * once the consumer has read all of it, so counting unread bytes alone would let a slow reader's
- * file grow without bound), or when the process's {@link TempSpace} is spent. With
+ * file grow without bound), or when the responses' half of the process's {@link TempSpace} is spent. With
  * {@code fileLimit == 0} the spool is a plain bounded buffer: that is streaming with backpressure.
  *
  * <p>Threading: every method is called with {@code lock} held. Temp-file I/O completes on the
@@ -66,7 +66,7 @@ public final class Spool {
         memoryBytes += n;
         // ">=" as in full(): at exactly the limit a non-spilling spool would report full and pause
         // the producer, which is streaming, not buffering.
-        if (memoryBytes >= memoryLimit && fileLimit > 0 && !io.space().exhausted()) {
+        if (memoryBytes >= memoryLimit && fileLimit > 0 && !io.space().fullForResponses()) {
             spilling = true; // from now on bytes queue behind the file, keeping their order
             if (file == null) {
                 file = io.newFile(dir, lock, () -> listener.onSpoolReady(this), e -> listener.onSpoolFailed(this, e));
@@ -84,7 +84,7 @@ public final class Spool {
         if (!spilling) {
             return memoryBytes >= memoryLimit;
         }
-        return file.queued() >= memoryLimit || file.size() >= fileLimit || io.space().exhausted();
+        return file.queued() >= memoryLimit || file.size() >= fileLimit || io.space().fullForResponses();
     }
 
     /**

@@ -1,6 +1,8 @@
 package io.kodiak.buffer;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -40,7 +42,11 @@ public final class SpoolIo implements AutoCloseable {
 
     /** @param dir the pool's own temp directory, or {@code null} for the process's */
     SpillFile newFile(Path dir, Object lock, Runnable onWritten, Consumer<Throwable> onFailed) throws IOException {
-        return SpillFile.create(dir != null ? dir : this.dir, executor, space, lock, onWritten, onFailed);
+        Path d = dir != null ? dir : this.dir;
+        if (dir == null && !Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+            TempDir.prepare(d); // gone (a tmp cleaner): made again only with every check of the start
+        }
+        return SpillFile.create(d, executor, space, lock, onWritten, onFailed);
     }
 
     @Override

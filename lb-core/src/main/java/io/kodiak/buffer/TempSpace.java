@@ -7,7 +7,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * their spill files hold (on disk or on the way there). A spool that would spill while the
  * budget is spent does not: it holds the producer back instead (backpressure); a request body
  * that would is answered 503. So many slow clients together can never fill the disk under
- * everyone else (nginx has only a per-request {@code proxy_max_temp_file_size}).
+ * everyone else (nginx has only a per-request {@code proxy_max_temp_file_size}). Responses may
+ * take only half of it: a few slow readers of large downloads would otherwise hold the whole
+ * budget for as long as they take, and every upload that needs disk would get 503 meanwhile.
  *
  * <p>Threading: any thread; counts are atomic, the limit is read volatile and may change on reload.
  * A file may overshoot the limit by the one buffer it was given when the budget ran out.
@@ -37,6 +39,11 @@ public final class TempSpace {
     /** Whether no spill file may grow now. */
     public boolean exhausted() {
         return used.get() >= max;
+    }
+
+    /** Whether a response's spill file may not grow now: responses get half of the budget. */
+    public boolean fullForResponses() {
+        return used.get() >= max / 2;
     }
 
     void add(long n) {

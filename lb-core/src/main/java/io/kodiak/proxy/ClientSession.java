@@ -55,6 +55,13 @@ final class ClientSession {
      * that reads keeps it near zero, and one that does not must not see more answers produced.
      */
     static final int OUTPUT_BOUND = 64 * 1024;
+    /**
+     * How long a connection closed in the middle of a request keeps reading (and dropping) what
+     * the client still sends after Kodiak's answer went out (nginx {@code lingering_timeout}, 5 s):
+     * closing with unread bytes makes the kernel send a reset, which can destroy the answer
+     * before the client has read it.
+     */
+    static final long LINGER_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
     /** Most bytes queued for the client before Kodiak stops producing more. */
     static final int CLIENT_HIGH_WATER = 256 * 1024;
@@ -79,6 +86,8 @@ final class ClientSession {
     private int deadlineKind;
     /** When the client must have taken more output (0: nothing waits for it). */
     private volatile long sendDeadline;
+    /** Closing in the middle of a request: read and drop the client's bytes until it closes or {@link #LINGER_NANOS}. */
+    private boolean lingering;
     /** The window over which the body's rate is measured: its start and the data bytes since. */
     private long rateSince;
     private long rateBytes;
@@ -152,7 +161,14 @@ final class ClientSession {
         long d = deadline;
         if (d != 0 && now - d >= 0) {
             switch (deadlineKind) {
-                case KEEP_ALIVE -> close();
+                // Answers still on their way: the send timeout governs, and the client may yet read them.
+                case KEEP_ALIVE -> {
+                    if (clientInflight > 0) {
+                        setDeadline(KEEP_ALIVE, timeouts().keepAlive().toNanos());
+                    } else {
+                        close();
+                    }
+                }
                 // Nothing of a request read (a new connection, or only empty lines): nothing to answer.
                 case HEADER -> {
                     if (headReader.started()) {
@@ -294,8 +310,10 @@ final class ClientSession {
      * size lines, extensions, trailers) is not progress: it can be sent forever without a body.
      */
     void bodyProgress(int n) {
-        setDeadline(BODY_GAP, timeouts().body().toNanos());
         rateBytes += n;
+        if ((pauseReasons & PAUSE_BODY) == 0) { // paused: resumeRead arms it again
+            setDeadline(BODY_GAP, timeouts().body().toNanos());
+        }
     }
 
     /** The whole request has been read; the exchange goes on without the client's bytes. */
@@ -403,6 +421,9 @@ final class ClientSession {
             public void completed(WriteResult result) {
                 synchronized (ClientSession.this) {
                     clientInflight -= n;
+                    if (state == State.CLOSING && lingering && clientInflight == 0) {
+                        shutdownOutput();
+                    }
                     if (state == State.CLOSED || state == State.CLOSING) {
                         return; // closing: the deadline set at close stands
                     }
@@ -463,6 +484,19 @@ final class ClientSession {
 
     /** A request Kodiak will not proxy: answer with the status and close (its framing is suspect). */
     void reject(HttpException e) {
+        if (state == State.CLOSED || state == State.CLOSING) {
+            return;
+        }
+        if (exchange != null && exchange.responseStarted()) {
+            // A streamed response is under way (an upstream may answer before the body is in):
+            // an answer of Kodiak's own would land inside it. The client sees it cut off instead.
+            LOG.fine(() -> this + ": " + e.status() + " " + e.getMessage() + " after the response started; closing");
+            listener.rejected.increment();
+            exchange.abort();
+            exchange = null;
+            abort();
+            return;
+        }
         LOG.fine(() -> this + ": " + e.status() + " " + e.getMessage());
         listener.rejected.increment();
         if (exchange != null) {
@@ -484,7 +518,10 @@ final class ClientSession {
         if (state == State.CLOSED || state == State.CLOSING) {
             return;
         }
-        if (clientInflight == 0) {
+        // In the middle of a request (an error answered before its body was read): the client may
+        // still be sending, so linger rather than close with its bytes unread.
+        boolean linger = state == State.HEAD || state == State.BODY;
+        if (clientInflight == 0 && !linger) {
             connection.closeSilently();
             onClosed();
             return;
@@ -498,7 +535,38 @@ final class ClientSession {
             exchange.abort();
             exchange = null;
         }
-        connection.closeSilently(); // Grizzly closes once its write queue is empty: onClosed then
+        if (!linger) {
+            connection.closeSilently(); // Grizzly closes once its write queue is empty: onClosed then
+            return;
+        }
+        lingering = true;
+        if (pauseReasons != 0) {
+            pauseReasons = 0;
+            try {
+                connection.enableIOEvent(IOEvent.READ); // drain what the client sends; onRead drops it
+            } catch (IOException e) {
+                abort();
+                return;
+            }
+        }
+        if (clientInflight == 0) {
+            shutdownOutput();
+        }
+    }
+
+    /**
+     * The answer is out: half-close (FIN), so the client reads it to the end, and keep reading
+     * until the client closes too (then Grizzly closes and {@link #onClosed} runs) or
+     * {@link #LINGER_NANOS} have passed (the sweeper cuts it).
+     */
+    private void shutdownOutput() {
+        sendDeadline = nonZero(ctx.now() + LINGER_NANOS);
+        try {
+            var channel = ((org.glassfish.grizzly.nio.NIOConnection) connection).getChannel();
+            ((java.nio.channels.SocketChannel) channel).shutdownOutput();
+        } catch (IOException | ClassCastException e) {
+            connection.closeSilently();
+        }
     }
 
     /** Closes at once, without flushing: the client must see the response as incomplete. */
@@ -516,6 +584,11 @@ final class ClientSession {
     }
 
     /** Shutdown: close now if idle, otherwise after the exchange in flight. */
+    /** Whether Kodiak has closed this connection and only its last bytes are still being flushed. */
+    synchronized boolean flushingOnClose() {
+        return state == State.CLOSING;
+    }
+
     /** Whether this connection closes after the current exchange (shutdown, or its listener is gone). */
     boolean closingWhenIdle() {
         return closeWhenIdle;

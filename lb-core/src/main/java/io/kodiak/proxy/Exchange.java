@@ -151,7 +151,7 @@ final class Exchange implements Spool.Listener {
             s.write(CONTINUE, CONTINUE.length);
         }
         if (b.request()) {
-            body = new BodyBuffer(s, b.memory(), b.tempDir(), ctx.spoolIo, this::onBodyWritable);
+            body = new BodyBuffer(s, b.memory(), b.tempDir(), ctx.spoolIo, this::onBodyWritable, this::onBodyFailed);
         } else {
             stream = new Spool(s, b.memory(), 0, b.tempDir(), ctx.spoolIo, this);
         }
@@ -225,7 +225,22 @@ final class Exchange implements Spool.Listener {
         s.resumeRead(ClientSession.PAUSE_BODY);
     }
 
+    /** A temp-file write failed while the body was still arriving (reading may be paused on it). */
+    private void onBodyFailed(Throwable error) {
+        LOG.warning(() -> pool.name() + ": cannot buffer request body: " + error);
+        s.reject(new HttpException(500, "temp file failed"));
+    }
+
+    /** Whether a response head has gone to the client: from here a failure can only cut the response. */
+    boolean responseStarted() {
+        return headSent;
+    }
+
     private void fail413() {
+        if (headSent) {
+            failAfterStart(); // the response is under way: cut it, never write a 413 into it
+            return;
+        }
         byte[] msg = "413 Content Too Large\n".getBytes(StandardCharsets.US_ASCII);
         // When streaming, the upstream already has part of the body: that request can never end.
         dropUpstream();
@@ -862,6 +877,9 @@ final class Exchange implements Spool.Listener {
 
     @Override
     public void onSpoolReady(Spool spool) {
+        if (finished) {
+            return; // a read-ahead of a closed body or spool completing late
+        }
         if (spool == null || spool == stream) {
             pumpRequest();
         } else {
@@ -871,6 +889,9 @@ final class Exchange implements Spool.Listener {
 
     @Override
     public void onSpoolFailed(Spool spool, Throwable error) {
+        if (finished) {
+            return; // closing a body or spool fails its read in flight: nothing is wrong
+        }
         LOG.warning(() -> pool.name() + ": temp file failed: " + error);
         failAfterStart();
     }

@@ -89,7 +89,7 @@ public final class ProxyServer implements AutoCloseable {
         restore.accept(pools);
         // First of the parts with threads, so that nothing else needs stopping if it fails.
         this.healthChecks = new HealthChecks(pools.values(), queues, connectionPools);
-        this.spoolIo = new SpoolIo(2, TempDir.prepare(config.temp().dir()), config.temp().maxTotal());
+        this.spoolIo = new SpoolIo(2, io.kodiak.buffer.TempDir.prepare(config.temp().dir()), config.temp().maxTotal());
         this.ctx = new ProxyContext(transport, connector, spoolIo, nanoTime, connectionPools, queues, config.metrics().enabled());
         this.sweeper = new TimeoutSweeper(ctx, TimeoutSweeper.periodFor(shortestTimeout(config)));
         this.metrics = config.metrics().enabled()
@@ -201,7 +201,7 @@ public final class ProxyServer implements AutoCloseable {
         List<String> changes = new ArrayList<>();
         Map<String, PoolRuntime> before = pools;
         requireResolvable(next, before); // before anything changes: a half-applied reload is worse than none
-        Path tempDir = TempDir.prepare(next.temp().dir());
+        Path tempDir = io.kodiak.buffer.TempDir.prepare(next.temp().dir());
         Map<String, PoolRuntime> after = new LinkedHashMap<>();
         List<PoolRuntime> added = new ArrayList<>();
         for (PoolConfig pc : next.pools().values()) {
@@ -509,7 +509,8 @@ public final class ProxyServer implements AutoCloseable {
                 break;
             }
             if (System.nanoTime() - deadline >= 0) {
-                clean = false;
+                // Connections only flushing their last bytes had their answers: not cut-off requests.
+                clean = ctx.sessions().stream().allMatch(ClientSession::flushingOnClose);
                 break;
             }
             try {

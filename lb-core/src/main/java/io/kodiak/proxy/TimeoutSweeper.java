@@ -55,7 +55,12 @@ final class TimeoutSweeper implements AutoCloseable {
 
     void sweep(long now) {
         for (ClientSession s : ctx.sessions()) {
-            s.checkTimeouts(now);
+            try {
+                s.checkTimeouts(now);
+            } catch (RuntimeException e) {
+                // One broken session must not stop the others' timeouts (a closing one ends only here).
+                LOG.log(Level.SEVERE, "timeout check failed for " + s, e);
+            }
         }
         for (ConnectionPool p : ctx.connectionPools.values()) {
             p.expire(now);

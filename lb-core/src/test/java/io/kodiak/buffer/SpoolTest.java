@@ -132,7 +132,7 @@ class SpoolTest {
     @Test
     void bodyBufferReplaysFromTheStartAnyNumberOfTimes() throws Exception {
         byte[] data = bytes(200_000, 3);
-        BodyBuffer body = new BodyBuffer(lock, 16 * 1024, dir, io, () -> { });
+        BodyBuffer body = new BodyBuffer(lock, 16 * 1024, dir, io, () -> { }, e -> { });
         CountDownLatch written = new CountDownLatch(1);
         synchronized (lock) {
             for (int off = 0; off < data.length; off += 4096) {
@@ -198,7 +198,7 @@ class SpoolTest {
 
     @Test
     void whenTheProcessBudgetIsSpentASpoolHoldsTheProducerBackInsteadOfSpilling() throws Exception {
-        SpoolIo small = new SpoolIo(1, null, 50_000);
+        SpoolIo small = new SpoolIo(1, null, 100_000); // responses get half: 50,000
         try {
             Spool a = new Spool(lock, 4096, 1 << 20, dir, small, new Signal());
             Spool b = new Spool(lock, 4096, 1 << 20, dir, small, new Signal());
@@ -206,7 +206,8 @@ class SpoolTest {
                 while (small.space().used() < 50_000) {
                     a.add(Buffers.wrap(null, new byte[1000]));
                 }
-                assertTrue(a.full(), "the budget is spent");
+                assertTrue(a.full(), "the responses' half of the budget is spent");
+                assertFalse(small.space().exhausted(), "the other half stays for request bodies");
                 b.add(Buffers.wrap(null, new byte[5000]));
                 assertFalse(b.spilled(), "no temp file while the budget is spent");
                 assertTrue(b.full(), "the producer waits for the consumer instead");
@@ -227,8 +228,8 @@ class SpoolTest {
     void aRequestBodyThatNeedsSpentBudgetIsRefused() throws Exception {
         SpoolIo small = new SpoolIo(1, null, 10_000);
         try {
-            BodyBuffer first = new BodyBuffer(lock, 1000, dir, small, () -> { });
-            BodyBuffer second = new BodyBuffer(lock, 1000, dir, small, () -> { });
+            BodyBuffer first = new BodyBuffer(lock, 1000, dir, small, () -> { }, e -> { });
+            BodyBuffer second = new BodyBuffer(lock, 1000, dir, small, () -> { }, e -> { });
             synchronized (lock) {
                 for (int i = 0; i < 11; i++) {
                     first.add(Buffers.wrap(null, new byte[1000]));

@@ -114,24 +114,34 @@ class BufferingTest {
 
     @Test
     void aRequestBodyThatWouldSpillWhileTheTempBudgetIsSpentGets503WithRetryAfter() throws Exception {
-        // One slow download holds the whole (tiny) budget; an upload that needs disk must not
-        // fail with a full disk, nor wait: it is told to come back.
+        // A slow download may hold only the responses' half of the (tiny) budget; an unfinished
+        // upload holds the rest; then an upload that needs disk must not fail with a full disk,
+        // nor wait: it is told to come back.
         try (ScriptedUpstream up = ScriptedUpstream.start("a", r -> r.method().equals("GET")
                 ? Action.streamBody(200, 64L << 20, 13, false) : Action.ok("stored " + r.body().length()));
              TestProxy proxy = ProxyConfig.to(up).temp(new io.kodiak.config.TempConfig(spillDir, 1L << 20)).start();
-             Socket slow = new Socket()) {
+             Socket slow = new Socket();
+             RawClient holding = proxy.client()) {
             slow.setReceiveBufferSize(16 * 1024);
             slow.connect(Loopback.at(proxy.port()), 5_000);
             slow.getOutputStream().write("GET /big HTTP/1.1\r\nHost: t\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            Conditions.await("the download holds the whole budget",
-                    () -> proxy.kodiak().tempSpace().exhausted(), WAIT);
+            io.kodiak.buffer.TempSpace space = proxy.kodiak().tempSpace();
+            Conditions.await("the download holds the responses' half of the budget", space::fullForResponses, WAIT);
+            assertTrue(!space.exhausted(), "a download never takes the uploads' half: " + space);
+
+            holding.send("POST /held HTTP/1.1\r\nHost: t\r\nContent-Length: " + (4 << 20) + "\r\n\r\n");
+            holding.sendBody(3, 300_000); // spilled, and the rest never comes (within the body timeout)
+            Conditions.await("the unfinished upload holds part of the rest", () -> space.used() > 600_000, WAIT);
 
             try (RawClient c = proxy.client()) {
+                // Crosses the budget midway: refused while the client is still sending, which
+                // Kodiak reads and drops after its answer, so that no reset destroys the answer.
                 c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: " + (2 << 20) + "\r\n\r\n");
-                c.sendBody(5, 70_000); // past the 64 KiB in memory; no more, so Kodiak closes with nothing unread
+                c.sendBody(5, 2 << 20);
                 RawResponse r = c.readResponse();
                 assertEquals(503, r.status(), r.toString());
                 assertEquals("5", r.header("Retry-After"));
+                assertEquals(RawClient.Closure.EOF, c.awaitClose());
             }
             try (RawClient c = proxy.client()) {
                 RawResponse small = c.exchange("POST /small HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");

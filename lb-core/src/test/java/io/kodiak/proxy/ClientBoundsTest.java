@@ -175,6 +175,137 @@ class ClientBoundsTest {
         }
     }
 
+    @Test
+    void aBodyKodiakStoppedReadingIsNotTimedOutAgainstTheClient() throws Exception {
+        // Streaming to an upstream that takes its time: Kodiak stops reading the client, and that
+        // pause is not the client's delay (no 408 while the pool's own send timeout allows it).
+        long size = 32L << 20;
+        ClientTimeouts t = new ClientTimeouts(Duration.ofSeconds(10), LONG, Duration.ofMillis(500), LONG, 0);
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try (java.net.ServerSocket upstream = new java.net.ServerSocket()) {
+            upstream.setReceiveBufferSize(4096);
+            upstream.bind(Loopback.at(0));
+            try (TestProxy proxy = new ProxyConfig().upstream("raw", upstream.getLocalPort(), 1)
+                    .buffering(false, false).clientTimeouts(t).start();
+                 Socket client = new Socket()) {
+                client.connect(Loopback.at(proxy.port()), 5_000);
+                client.setSoTimeout(20_000);
+                OutputStream out = client.getOutputStream();
+                CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
+                    try {
+                        out.write(("POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: " + size + "\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII));
+                        byte[] chunk = new byte[64 * 1024];
+                        for (long sent = 0; sent < size; sent += chunk.length) {
+                            out.write(chunk);
+                        }
+                        out.flush();
+                    } catch (IOException e) {
+                        // cut by Kodiak: the assertion below says so
+                    }
+                }, threads);
+                CompletableFuture<Void> upstreamSide = CompletableFuture.runAsync(() -> {
+                    try (Socket s = upstream.accept()) {
+                        java.io.InputStream in = new java.io.BufferedInputStream(s.getInputStream());
+                        WireIo.readHead(in);
+                        Thread.sleep(2_000); // the upstream is busy: buffers fill, Kodiak pauses the client
+                        in.skipNBytes(size);
+                        s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                                .getBytes(StandardCharsets.US_ASCII));
+                        s.getOutputStream().flush();
+                    } catch (Exception e) {
+                        // Kodiak dropped the upstream: the client's status says so
+                    }
+                }, threads);
+                String line = new String(client.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+                assertTrue(line.startsWith("HTTP/1.1 200"), "the client got " + line);
+                sending.get(20, java.util.concurrent.TimeUnit.SECONDS);
+                client.close();
+                upstreamSide.get(20, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
+    void aBodyTimeoutAfterAStreamedResponseStartedCutsItAndNeverWritesA408IntoIt() throws Exception {
+        ClientTimeouts t = new ClientTimeouts(Duration.ofSeconds(10), LONG, Duration.ofMillis(500), LONG, 1024);
+        ExecutorService threads = Executors.newSingleThreadExecutor();
+        try (java.net.ServerSocket upstream = new java.net.ServerSocket(0, 8, Loopback.ADDRESS);
+             TestProxy proxy = new ProxyConfig().upstream("raw", upstream.getLocalPort(), 1)
+                     .buffering(false, false).clientTimeouts(t).start();
+             Socket c = new Socket()) {
+            c.connect(Loopback.at(proxy.port()), 5_000);
+            c.setSoTimeout(100);
+            OutputStream out = c.getOutputStream();
+            CompletableFuture<Void> up = CompletableFuture.runAsync(() -> {
+                try (Socket s = upstream.accept()) {
+                    java.io.InputStream in = new java.io.BufferedInputStream(s.getInputStream());
+                    WireIo.readHead(in);
+                    // An early answer, before the body is in (an echo, a progress feed).
+                    s.getOutputStream().write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+                    s.getOutputStream().flush();
+                    while (in.read() >= 0) {
+                        // until Kodiak drops the upstream
+                    }
+                } catch (IOException e) {
+                    // dropped
+                }
+            }, threads);
+            out.write("POST /s HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            // 10 bytes/s: within the 500 ms gap, far below 1 KiB/s; the client reads all the while.
+            java.io.ByteArrayOutputStream seen = new java.io.ByteArrayOutputStream();
+            java.io.InputStream in = c.getInputStream();
+            byte[] buf = new byte[4096];
+            boolean ended = false;
+            for (int i = 0; i < 100 && !ended; i++) {
+                try {
+                    out.write('x');
+                } catch (IOException e) {
+                    // cut under the sender; the read below sees it
+                }
+                try {
+                    int n = in.read(buf);
+                    if (n < 0) {
+                        ended = true;
+                    } else {
+                        seen.write(buf, 0, n);
+                    }
+                } catch (java.net.SocketTimeoutException e) {
+                    // nothing this time: send the next byte
+                } catch (IOException e) {
+                    ended = true; // reset: cut off
+                }
+            }
+            String wire = seen.toString(StandardCharsets.ISO_8859_1);
+            assertTrue(ended, "the slow body was never cut: " + wire);
+            assertTrue(wire.startsWith("HTTP/1.1 200 "), wire);
+            assertTrue(!wire.contains("408"), "a 408 was written into the relayed 200:\n" + wire);
+            up.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
+    void anErrorAnsweredMidBodyReachesAClientThatIsStillSending() throws Exception {
+        // The client sends a 4 MiB chunked body past a 100 KB limit without waiting for an answer,
+        // as curl does. Closing with its bytes unread would make the kernel reset the connection,
+        // and the reset can destroy the 413 before the client reads it.
+        try (ScriptedUpstream up = ScriptedUpstream.start("a");
+             TestProxy proxy = ProxyConfig.to(up).maxRequestBody(100_000).start();
+             RawClient c = proxy.client()) {
+            c.send("POST /big HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+            c.sendChunkedBody(9, 4L << 20, 64 * 1024);
+            RawResponse r = c.readResponse();
+            assertEquals(413, r.status(), r.toString());
+            assertEquals(RawClient.Closure.EOF, c.awaitClose());
+            assertEquals(0, up.connectionsAccepted());
+        }
+    }
+
     /**
      * Sends {@code piece} every {@code everyMillis} (the client's read timeout is the pause) until
      * Kodiak answers or closes, for at most 10 s.
