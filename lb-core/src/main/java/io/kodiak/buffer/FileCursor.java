@@ -43,10 +43,6 @@ final class FileCursor {
         return !reading && ahead == null && position >= file.end();
     }
 
-    long position() {
-        return position;
-    }
-
     void reset() {
         position = 0;
     }

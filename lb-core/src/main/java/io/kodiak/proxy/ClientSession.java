@@ -206,15 +206,6 @@ final class ClientSession {
         return elapsed > timeouts().body().toNanos() && rateBytes < rate * (elapsed / 1_000_000_000.0);
     }
 
-    long deadline() {
-        return deadline;
-    }
-
-    /** The send deadline (0: none), for tests. */
-    long sendDeadline() {
-        return sendDeadline;
-    }
-
     // ------------------------------------------------------------------ reading requests
 
     private void process() {
