@@ -16,12 +16,22 @@ import java.util.List;
  * @param underscoresInHeaders whether request fields whose name holds '_' are kept (nginx
  *                  {@code underscores_in_headers on}); by default they are dropped, because CGI
  *                  and WSGI read {@code X_Forwarded_For} as {@code X-Forwarded-For}
+ * @param tracing   the request ID and {@code X-Request-Start} the app gets
  */
 public record ListenerConfig(String name, InetSocketAddress address, List<RouteConfig> routes,
                              ClientTimeouts timeouts, ClientLimits limits, ForwardedHeaders forwarded,
-                             ServerHeaderPolicy serverHeader, boolean underscoresInHeaders) {
+                             ServerHeaderPolicy serverHeader, boolean underscoresInHeaders, RequestTracing tracing) {
     public ListenerConfig {
         routes = List.copyOf(routes);
+        java.util.Objects.requireNonNull(tracing, "tracing");
+    }
+
+    /** With the default request ID and {@code X-Request-Start}. */
+    public ListenerConfig(String name, InetSocketAddress address, List<RouteConfig> routes,
+                          ClientTimeouts timeouts, ClientLimits limits, ForwardedHeaders forwarded,
+                          ServerHeaderPolicy serverHeader, boolean underscoresInHeaders) {
+        this(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders,
+                RequestTracing.DEFAULTS);
     }
 
     /** A listener that drops request fields whose name holds '_' (the default). */

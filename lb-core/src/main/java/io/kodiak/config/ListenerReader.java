@@ -16,7 +16,8 @@ import java.util.Set;
 final class ListenerReader {
     private static final List<String> LISTENER_KEYS = List.of(
             "name", "address", "routes", "timeouts", "limits", "forwarded-headers", "server-header",
-            "underscores-in-headers");
+            "underscores-in-headers", "request-id", "request-start");
+    private static final List<String> REQUEST_ID_KEYS = List.of("header", "trust-client", "echo");
     private static final List<String> ROUTE_KEYS = List.of("host", "path-prefix", "pool");
     private static final List<String> TIMEOUT_KEYS = List.of("request-header", "keep-alive", "body", "send", "body-min-rate");
     private static final List<String> LIMIT_KEYS =
@@ -65,7 +66,7 @@ final class ListenerReader {
                             : forwarded(m.get("forwarded-headers")),
                     m.get("server-header") == null ? ServerHeaderPolicy.DEFAULTS
                             : serverHeader(m.get("server-header")),
-                    underscores));
+                    underscores, tracing(m)));
             addressNodes.add(addressNode);
         }
         return result;
@@ -188,6 +189,28 @@ final class ListenerReader {
                     + " normalised path; write " + Values.quote(normal));
         }
         return text;
+    }
+
+    private static RequestTracing tracing(ConfigMapping listener) throws ConfigException {
+        RequestTracing d = RequestTracing.DEFAULTS;
+        String header = d.idHeader();
+        boolean trust = d.trustClientId();
+        boolean echo = d.echoId();
+        ConfigNode idNode = listener.get("request-id");
+        if (idNode != null) {
+            ConfigMapping m = idNode.mapping(REQUEST_ID_KEYS);
+            if (m.get("header") != null) {
+                ConfigNode h = m.get("header");
+                header = h.string();
+                if (!header.matches("[A-Za-z0-9-]{1,64}")) {
+                    throw h.error(Values.quote(header) + " is not a field name (letters, digits and '-')");
+                }
+            }
+            trust = m.get("trust-client") == null ? trust : m.get("trust-client").bool();
+            echo = m.get("echo") == null ? echo : m.get("echo").bool();
+        }
+        boolean start = listener.get("request-start") == null ? d.requestStart() : listener.get("request-start").bool();
+        return new RequestTracing(header, trust, echo, start);
     }
 
     private static ClientTimeouts timeouts(ConfigNode node) throws ConfigException {

@@ -16,6 +16,17 @@ public final class RequestEncoder {
      * @param scheme      "http" or "https", the listener's scheme
      */
     public static Bytes encode(RequestHead r, ForwardedHeaders fwd, String clientIp, String scheme, long bodyLength) {
+        return encode(r, fwd, clientIp, scheme, bodyLength, null, null, 0);
+    }
+
+    /**
+     * @param idHeaderLower the request ID field's name in lower case, or {@code null} for none: every
+     *                      client field of that name is replaced by {@code idHeader: requestId}
+     * @param requestStartMicros when the head was read, in microseconds since the Unix epoch, sent as
+     *                      {@code X-Request-Start: t=...} in place of any the client sent; 0 for none
+     */
+    public static Bytes encode(RequestHead r, ForwardedHeaders fwd, String clientIp, String scheme, long bodyLength,
+                               String idHeaderLower, String idField, long requestStartMicros) {
         HeaderFields f = r.fields;
         byte[] b = r.head;
         Bytes out = new Bytes(b.length + 128);
@@ -39,7 +50,9 @@ public final class RequestEncoder {
         String fwdExisting = null;
         String hostValue = null;
         for (int i = 0; i < f.size(); i++) {
-            if (Hop.isHopByHop(f, i) || Hop.droppedByConnection(f, i) || f.nameIs(i, "expect")) {
+            if (Hop.isHopByHop(f, i) || Hop.droppedByConnection(f, i) || f.nameIs(i, "expect")
+                    || (idHeaderLower != null && f.nameIs(i, idHeaderLower))
+                    || (requestStartMicros != 0 && f.nameIs(i, "x-request-start"))) {
                 continue;
             }
             if (f.nameIs(i, "host")) {
@@ -74,6 +87,12 @@ public final class RequestEncoder {
             // streams would then bypass Kodiak's routing (h2c smuggling).
             out.field("Connection", "upgrade");
             out.field("Upgrade", "websocket");
+        }
+        if (idField != null) {
+            out.append(idField).crlf();
+        }
+        if (requestStartMicros != 0) {
+            out.append("X-Request-Start: t=").append(requestStartMicros).crlf();
         }
         if (fwd.xForwardedFor()) {
             out.field("X-Forwarded-For", xff == null ? clientIp : xff + ", " + clientIp);

@@ -23,6 +23,17 @@ public final class ResponseEncoder {
      */
     public static Bytes encode(ResponseHead r, ServerHeaderPolicy server, ClientFraming framing, long length,
                                boolean keepAlive, int clientMinor, boolean upgrade) {
+        return encode(r, server, framing, length, keepAlive, clientMinor, upgrade, null, null);
+    }
+
+    /**
+     * @param ownFieldLower the lower-case name of a field Kodiak sets itself (the echoed request ID):
+     *                      the upstream's fields of that name are dropped; {@code null} for none
+     * @param ownField      that field's line, e.g. {@code X-Request-ID: 4bf9...}
+     */
+    public static Bytes encode(ResponseHead r, ServerHeaderPolicy server, ClientFraming framing, long length,
+                               boolean keepAlive, int clientMinor, boolean upgrade, String ownFieldLower,
+                               String ownField) {
         HeaderFields f = r.fields;
         byte[] b = r.head;
         Bytes out = new Bytes(b.length + 96);
@@ -40,6 +51,9 @@ public final class ResponseEncoder {
             if (server.mode() != ServerHeaderPolicy.Mode.PASS && f.nameIs(i, "server")) {
                 continue;
             }
+            if (ownFieldLower != null && f.nameIs(i, ownFieldLower)) {
+                continue;
+            }
             hasDate = hasDate || f.nameIs(i, "date");
             out.append(b, f.nameStart(i), f.valueEnd(i)).crlf();
         }
@@ -53,6 +67,9 @@ public final class ResponseEncoder {
         }
         if (server.mode() == ServerHeaderPolicy.Mode.SET) {
             out.field("Server", server.value());
+        }
+        if (ownField != null) {
+            out.append(ownField).crlf();
         }
         switch (framing) {
             case NONE -> {
@@ -81,6 +98,9 @@ public final class ResponseEncoder {
     /**
      * A response of Kodiak's own (errors, the error page): dated, and never reveals Kodiak unless
      * the policy sets a Server value.
+     *
+     * @param extraField field lines of Kodiak's own ({@code Retry-After}, the echoed request ID),
+     *                   CRLF-separated, or {@code null}
      */
     public static Bytes local(int status, String contentType, int bodyLength, ServerHeaderPolicy server,
                               boolean keepAlive, String extraField) {

@@ -6,12 +6,14 @@ import io.kodiak.buffer.Spool;
 import io.kodiak.buffer.TempSpaceExhausted;
 import io.kodiak.config.BufferingConfig;
 import io.kodiak.config.PoolConfig;
+import io.kodiak.config.RequestTracing;
 import io.kodiak.http.BodyDecoder;
 import io.kodiak.http.Bytes;
 import io.kodiak.http.HeadParser;
 import io.kodiak.http.HttpException;
 import io.kodiak.http.RequestEncoder;
 import io.kodiak.http.RequestHead;
+import io.kodiak.http.RequestIds;
 import io.kodiak.http.ResponseEncoder;
 import io.kodiak.http.ResponseEncoder.ClientFraming;
 import io.kodiak.http.ResponseHead;
@@ -57,6 +59,12 @@ final class Exchange implements Spool.Listener {
     private final PoolRuntime pool;
     private final PoolConfig pc;
     private final WaitQueue queue;
+    private final RequestTracing tracing;
+    private final String requestId;
+    /** {@code X-Request-ID: ...}, the same on every attempt and in the echo. */
+    private final String idField;
+    /** When the head was read, for {@code X-Request-Start}; 0 when the listener sends none. */
+    private final long startedMicros;
 
     // request body
     private BodyDecoder bodyDecoder;
@@ -117,6 +125,22 @@ final class Exchange implements Spool.Listener {
         this.pool = pool;
         this.pc = pool == null ? null : pool.config();
         this.queue = pool == null ? null : ctx.queues.get(pool);
+        this.tracing = s.config.tracing();
+        String id = tracing.trustClientId() ? RequestIds.fromClient(req, tracing.idHeaderLower()) : null;
+        this.requestId = id != null ? id : RequestIds.generate();
+        this.idField = tracing.idHeader() + ": " + requestId;
+        this.startedMicros = tracing.requestStart() ? epochMicros() : 0; // the head was just read
+    }
+
+    /** Now, in microseconds since the Unix epoch (the resolution APMs read X-Request-Start in). */
+    private static long epochMicros() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+    }
+
+    /** This request's ID: the client's if the listener trusts it, else a generated one. */
+    String requestId() {
+        return requestId;
     }
 
     // ------------------------------------------------------------------ request
@@ -510,7 +534,8 @@ final class Exchange implements Spool.Listener {
         anyResponseByte = false;
         resp = null;
         long length = body != null ? body.length() : stream != null ? req.contentLength() : 0;
-        Bytes head = RequestEncoder.encode(req, s.config.forwarded(), s.clientIp, "http", length);
+        Bytes head = RequestEncoder.encode(req, s.config.forwarded(), s.clientIp, "http", length,
+                tracing.idHeaderLower(), idField, startedMicros);
         // The reader must exist before the first write: a write may complete synchronously and pump.
         reader = body != null ? body.reader(this) : null;
         setDeadline(SEND, pc.timeouts().send().toNanos());
@@ -754,7 +779,8 @@ final class Exchange implements Spool.Listener {
         };
         keepAlive = req.keepAlive() && framing != ClientFraming.CLOSE && bodyComplete && !ctx.stopping() && !s.closingWhenIdle();
         Bytes head = ResponseEncoder.encode(resp, s.config.serverHeader(), framing, length, keepAlive,
-                req.versionMinor(), false);
+                req.versionMinor(), false, tracing.echoId() ? tracing.idHeaderLower() : null,
+                tracing.echoId() ? idField : null);
         clientHead = Buffers.wrap(s.connection.getMemoryManager(), head.array(), 0, head.length());
         headSent = true; // committed: from here on a failure can only truncate
         if (ctx.metrics) {
@@ -992,6 +1018,9 @@ final class Exchange implements Spool.Listener {
 
     private void respondLocal(int status, String contentType, byte[] body, boolean keep, String extraField) {
         clientDone(status);
+        if (tracing.echoId()) {
+            extraField = extraField == null ? idField : extraField + "\r\n" + idField;
+        }
         s.respondLocal(status, contentType, body, keep, extraField, req.isHead());
     }
 

@@ -36,6 +36,21 @@ class ConfigLoaderRejectionTest {
     // --- the file as a whole
 
     @Test
+    void requestIdAndRequestStartAreReadAndChecked() throws Exception {
+        Path file = Path.of("kodiak.yaml");
+        String l = "listeners:\n  - {name: l, address: 127.0.0.1:0, %s}\n" + ONE_POOL;
+        assertEquals(RequestTracing.DEFAULTS, ConfigLoader.parse(l.formatted("request-start: true"), file)
+                .listeners().get(0).tracing());
+        assertEquals(new RequestTracing("X-Trace-Id", true, true, false), ConfigLoader.parse(l.formatted(
+                "request-id: {header: X-Trace-Id, trust-client: true, echo: true}, request-start: false"), file)
+                .listeners().get(0).tracing());
+        assertRejected(l.formatted("request-id: {header: 'X Trace'}"),
+                "kodiak.yaml:2: listeners[0].request-id.header: \"X Trace\" is not a field name (letters, digits and '-')");
+        assertRejected(l.formatted("request-id: {echoes: true}"),
+                "kodiak.yaml:2: listeners[0].request-id.echoes: unknown key; did you mean \"echo\"? (allowed: header, trust-client, echo)");
+    }
+
+    @Test
     void tempIsReadAndItsDirectoryChecked() throws Exception {
         Path file = dir.resolve("kodiak.yaml");
         KodiakConfig c = ConfigLoader.parse(MINIMAL + "temp: {dir: spill, max-total: 2GiB}\n", file);

@@ -234,9 +234,17 @@ final class ProxyConfig {
         return this;
     }
 
+    private io.kodiak.config.RequestTracing tracing = io.kodiak.config.RequestTracing.DEFAULTS;
+
+    /** The listeners' request ID and X-Request-Start settings. */
+    ProxyConfig tracing(io.kodiak.config.RequestTracing t) {
+        this.tracing = t;
+        return this;
+    }
+
     private ListenerConfig listenerConfig(String name, ServerHeaderPolicy policy) {
         return new ListenerConfig(name, Loopback.at(0), List.of(new RouteConfig(null, null, POOL)),
-                clientTimeouts, limits, forwarded, policy, underscoresInHeaders);
+                clientTimeouts, limits, forwarded, policy, underscoresInHeaders, tracing);
     }
 
     /** Starts Kodiak with this configuration. */
