@@ -14,6 +14,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -22,12 +23,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Kodiak as a separate process ({@code java ... io.kodiak.Main run -c FILE}) on this test's own
- * classpath, so it can run under JVM limits of its own. The listener binds port 0; the bound port
- * is taken from the line {@code Main} prints for it. The last lines of its output are kept for
- * failure messages. Closing destroys the process (only this one, by its handle).
+ * Kodiak as a separate process: {@code java ... io.kodiak.Main run -c FILE} on this test's own
+ * classpath, so it can run under JVM limits of its own, or any command that runs Kodiak (an
+ * installed {@code bin/kodiak}, which execs its JVM, so the PID is Kodiak's). The listener binds
+ * port 0; the bound port is taken from the line {@code Main} prints for it. The last lines of its
+ * output are kept for failure messages. Closing destroys the process (only this one, by its handle).
  */
-final class ChildKodiak implements AutoCloseable {
+public final class ChildKodiak implements AutoCloseable {
     private static final Pattern LISTENER = Pattern.compile("^listener \\S+: http://[^:]+:(\\d+) ");
     private static final Pattern ADMIN = Pattern.compile("^admin API: http://[^:]+:(\\d+)/");
     private static final int KEPT_LINES = 200;
@@ -46,7 +48,17 @@ final class ChildKodiak implements AutoCloseable {
 
     /** Starts Kodiak with {@code config} and waits (up to {@code startup}) for its first listener's port. */
     static ChildKodiak start(Path config, List<String> jvmOptions, Duration startup) throws IOException {
-        ChildKodiak child = launch(config, jvmOptions);
+        return awaitPort(launch(config, jvmOptions), startup);
+    }
+
+    /** Runs {@code command} with {@code env} added and waits (up to {@code startup}) for its first listener's port. */
+    public static ChildKodiak start(List<String> command, Map<String, String> env, Duration startup) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().putAll(env);
+        return awaitPort(new ChildKodiak(pb.start()), startup);
+    }
+
+    private static ChildKodiak awaitPort(ChildKodiak child, Duration startup) throws IOException {
         try {
             child.port.get(startup.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -74,7 +86,7 @@ final class ChildKodiak implements AutoCloseable {
         return new ChildKodiak(new ProcessBuilder(command).start());
     }
 
-    int port() {
+    public int port() {
         return port.join();
     }
 
@@ -93,7 +105,7 @@ final class ChildKodiak implements AutoCloseable {
     }
 
     /** The admin API's port, from the line Main prints for it (it comes after the listeners'). */
-    int adminPort() throws Exception {
+    public int adminPort() throws Exception {
         return adminPort.get(10, TimeUnit.SECONDS);
     }
 
@@ -102,7 +114,7 @@ final class ChildKodiak implements AutoCloseable {
     }
 
     /** Sends signal {@code name} (TERM, HUP, ...) to this process only, by its PID. */
-    void signal(String name) throws IOException, InterruptedException {
+    public void signal(String name) throws IOException, InterruptedException {
         Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
         if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
             throw new IOException("kill -" + name + " " + process.pid() + " failed");
@@ -110,7 +122,7 @@ final class ChildKodiak implements AutoCloseable {
     }
 
     /** @return the exit code, or -1 if the process is still running after {@code limit} */
-    int awaitExit(Duration limit) throws InterruptedException {
+    public int awaitExit(Duration limit) throws InterruptedException {
         return process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
     }
 
@@ -130,7 +142,7 @@ final class ChildKodiak implements AutoCloseable {
     }
 
     /** The last lines the process wrote, both streams interleaved. */
-    String output() {
+    public String output() {
         synchronized (output) {
             return String.join("\n", output);
         }
