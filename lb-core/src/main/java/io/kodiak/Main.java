@@ -35,7 +35,7 @@ import java.util.stream.Collectors;
 
 /**
  * The command line: {@code demo}, {@code run -c FILE}, {@code check -c FILE}, {@code proxy --listen
- * --to}, {@code ctl}, {@code help}. Every command answers {@code --help} with
+ * --to}, {@code ctl}, {@code help}, and {@code --version}. Every command answers {@code --help} with
  * its flags (each command's {@link Flags}). Errors are one clear line on stderr and a non-zero exit,
  * never a stack trace.
  */
@@ -53,8 +53,9 @@ public final class Main {
             "Start with a configuration file; SIGHUP reloads it, SIGTERM stops gracefully.", CONFIG);
     private static final Flags CHECK = Flags.of("kodiak check", "-c FILE",
             "Validate a configuration file and exit: OK (exit 0), or FILE:LINE: KEY: problem (exit 2).", CONFIG);
-    /** {@code kodiak} before any command: {@code --help}. */
-    private static final Flags TOP = Flags.of("kodiak", "COMMAND [FLAGS]", "");
+    /** {@code kodiak} before any command: {@code --version} and {@code --help}. */
+    private static final Flags TOP = Flags.of("kodiak", "COMMAND [FLAGS]", "",
+            Flags.Flag.toggle("--version", "print Kodiak's version and exit").alias("-V"));
     /** The commands whose flags {@link Flags} reads; {@code ctl} reads its own, per subcommand. */
     private static final Map<String, Flags> COMMANDS = Map.of("demo", DEMO, "run", RUN, "check", CHECK,
             "proxy", QuickMode.FLAGS);
@@ -104,8 +105,8 @@ public final class Main {
         String name = args.get(0);
         List<String> rest = args.subList(1, args.size());
         if (name.startsWith("-")) {
-            TOP.parse(args); // only --help gets past it
-            out.print(usage());
+            Flags.Parsed top = TOP.parse(args);
+            out.print(top.help() ? usage() : "kodiak " + version() + "\n");
             return 0;
         }
         if (name.equals("ctl")) {
@@ -289,6 +290,28 @@ public final class Main {
         }
         sb.append(String.format(Locale.ROOT, "  %-7s%s\n", "help", "This list, or with a COMMAND, its flags."));
         return sb.append("flags:\n").append(TOP.flagLines()).toString();
+    }
+
+    /**
+     * The Maven project version, which the build writes into {@code version.properties} (so it is
+     * right when classes run from {@code target/classes}, as bin/kodiak runs them), else a jar
+     * manifest's {@code Implementation-Version}.
+     */
+    static String version() {
+        try (java.io.InputStream in = Main.class.getResourceAsStream("version.properties")) {
+            if (in != null) {
+                java.util.Properties p = new java.util.Properties();
+                p.load(in);
+                String v = p.getProperty("version", "");
+                if (!v.isEmpty() && !v.startsWith("${")) {
+                    return v;
+                }
+            }
+        } catch (IOException e) {
+            // a class-path resource that cannot be read: the manifest is the next best source
+        }
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v != null ? v : "(version unknown: built without Maven's resource filtering)";
     }
 
     private static void configureLogging() {

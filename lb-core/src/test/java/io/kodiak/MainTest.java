@@ -11,12 +11,14 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The command line through {@link Main#run}: the commands that return (check, help,
+ * The command line through {@link Main#run}: the commands that return (check, help, version,
  * errors), every command's {@code --help}, and what an unknown flag or a missing value says.
  * Serving commands are covered end to end.
  */
@@ -89,7 +91,7 @@ class MainTest {
     void helpListsEveryCommandAndSucceeds() {
         for (List<String> help : List.of(List.of("--help"), List.of("-h"), List.of("help"))) {
             assertEquals(0, run(help.toArray(String[]::new)), help.toString());
-            for (String command : List.of("demo", "run", "check", "proxy", "ctl", "help", "-h, --help")) {
+            for (String command : List.of("demo", "run", "check", "proxy", "ctl", "help", "-V, --version", "-h, --help")) {
                 assertTrue(out().contains("\n  " + command + " "), command + " in\n" + out());
             }
         }
@@ -133,7 +135,7 @@ class MainTest {
             assertEquals("kodiak: --frob: unknown flag (flags are " + flags + ")\n", err(), command);
         });
         assertEquals(2, run("--frob"));
-        assertEquals("kodiak: --frob: unknown flag (flags are -h/--help)\n", err());
+        assertEquals("kodiak: --frob: unknown flag (flags are -V/--version, -h/--help)\n", err());
     }
 
     @Test
@@ -146,6 +148,19 @@ class MainTest {
         assertEquals("kodiak: --admin: needs a value (--admin HOST:PORT|off)\n", err());
         assertEquals(2, run("run", "-c"));
         assertEquals("kodiak: -c: needs a value (-c FILE)\n", err());
+    }
+
+    @Test
+    void versionPrintsThePomsVersion() throws Exception {
+        Matcher m = Pattern.compile("<artifactId>kodiak-parent</artifactId>\\s*<version>([^<]+)</version>")
+                .matcher(Files.readString(Path.of("pom.xml")));
+        assertTrue(m.find(), "the parent's version in lb-core/pom.xml");
+        for (String flag : List.of("--version", "-V")) {
+            assertEquals(0, run(flag), err());
+            assertEquals("kodiak " + m.group(1) + "\n", out());
+        }
+        assertEquals(2, run("--version", "proxy"));
+        assertTrue(err().startsWith("kodiak: \"proxy\": unexpected argument"), err());
     }
 
     @Test
