@@ -146,7 +146,9 @@ public final class Main {
             return 0;
         }
         if (args.get(0).equals("ctl")) {
-            return io.kodiak.admin.Ctl.run(List.of("--help"), out, err);
+            List<String> ctlHelp = new ArrayList<>(List.of("help"));
+            ctlHelp.addAll(args.subList(1, args.size()));
+            return io.kodiak.admin.Ctl.run(ctlHelp, out, err);
         }
         Flags flags = COMMANDS.get(args.get(0));
         if (flags == null || args.size() > 1) {
@@ -285,7 +287,7 @@ public final class Main {
                 commands:
                 """);
         for (String name : COMMAND_NAMES) {
-            String summary = name.equals("ctl") ? "Drive a running Kodiak through its admin API: status, drain, maint, ready, weight, reload..." : COMMANDS.get(name).summary();
+            String summary = name.equals("ctl") ? io.kodiak.admin.Ctl.summary() : COMMANDS.get(name).summary();
             sb.append(String.format(Locale.ROOT, "  %-7s%s\n", name, summary));
         }
         sb.append(String.format(Locale.ROOT, "  %-7s%s\n", "help", "This list, or with a COMMAND, its flags."));

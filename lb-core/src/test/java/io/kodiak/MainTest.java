@@ -25,12 +25,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class MainTest {
     /** Each command and the flags its usage and its unknown-flag message must name, in order. */
     private static final Map<String, String> FLAGS = new LinkedHashMap<>();
+    /** Each ctl command and its own flags, before the ones every ctl command takes. */
+    private static final Map<String, String> CTL_FLAGS = new LinkedHashMap<>();
 
     static {
         FLAGS.put("demo", "--listen, --admin, --metrics, -h/--help");
         FLAGS.put("run", "-c/--config, -h/--help");
         FLAGS.put("check", "-c/--config, -h/--help");
         FLAGS.put("proxy", "--to, --listen, --strategy, --admin, --metrics, -h/--help");
+        for (String c : List.of("status", "list", "weight", "add", "reload", "version")) {
+            CTL_FLAGS.put(c, "");
+        }
+        for (String c : List.of("drain", "maint", "ready")) {
+            CTL_FLAGS.put(c, "--wait, --timeout, ");
+        }
+        CTL_FLAGS.put("wait-drained", "--timeout, ");
+        CTL_FLAGS.put("remove", "--timeout, ");
     }
 
     @TempDir
@@ -112,6 +122,22 @@ class MainTest {
         assertUsage("kodiak proxy", FLAGS.get("proxy"), out());
     }
 
+    @Test
+    void everyCtlCommandsHelpPrintsItsUsageWithEveryFlagAndSucceeds() {
+        assertEquals(0, run("ctl", "--help"));
+        assertTrue(out().startsWith("usage: kodiak ctl COMMAND"), out());
+        for (String command : CTL_FLAGS.keySet()) {
+            assertTrue(out().contains("\n  " + command + " "), command + " in\n" + out());
+        }
+        CTL_FLAGS.forEach((command, flags) -> {
+            assertEquals(0, run("ctl", command, "--help"), command + ": " + err());
+            assertUsage("kodiak ctl " + command, flags + "--admin, --token, --json, -h/--help", out());
+            assertTrue(out().contains("Exit codes: 0 done, 1 refused"), out());
+            assertEquals(0, run("help", "ctl", command));
+            assertUsage("kodiak ctl " + command, flags + "--admin, --token, --json, -h/--help", out());
+        });
+    }
+
     /** The usage line, then one line per flag, in order, each value's line saying its default. */
     private static void assertUsage(String command, String flags, String usage) {
         assertTrue(usage.startsWith("usage: " + command + " ") || usage.startsWith("usage: " + command + "\n"), usage);
@@ -136,6 +162,14 @@ class MainTest {
         });
         assertEquals(2, run("--frob"));
         assertEquals("kodiak: --frob: unknown flag (flags are -V/--version, -h/--help)\n", err());
+        CTL_FLAGS.forEach((command, flags) -> {
+            assertEquals(2, run("ctl", command, "--frob"), command);
+            assertTrue(err().startsWith("kodiak ctl: --frob: unknown flag (flags are " + flags
+                    + "--admin, --token, --json, -h/--help)\nusage: kodiak ctl " + command + " "), err());
+        });
+        // A flag of another ctl command is unknown here, rather than silently doing nothing.
+        assertEquals(2, run("ctl", "weight", "p", "a", "3", "--wait"));
+        assertTrue(err().startsWith("kodiak ctl: --wait: unknown flag (flags are --admin, --token, --json, -h/--help)"), err());
     }
 
     @Test
@@ -148,6 +182,10 @@ class MainTest {
         assertEquals("kodiak: --admin: needs a value (--admin HOST:PORT|off)\n", err());
         assertEquals(2, run("run", "-c"));
         assertEquals("kodiak: -c: needs a value (-c FILE)\n", err());
+        assertEquals(2, run("ctl", "drain", "p", "a", "--wait", "--timeout"));
+        assertTrue(err().startsWith("kodiak ctl: --timeout: needs a value (--timeout D)\nusage: kodiak ctl drain "), err());
+        assertEquals(2, run("ctl", "--admin"));
+        assertTrue(err().startsWith("kodiak ctl: --admin: needs a value (--admin HOST:PORT)\n"), err());
     }
 
     @Test
