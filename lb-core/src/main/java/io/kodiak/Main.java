@@ -6,6 +6,7 @@ import io.kodiak.config.ClientTimeouts;
 import io.kodiak.config.ConfigException;
 import io.kodiak.config.ConfigLoader;
 import io.kodiak.config.ConnectionPoolConfig;
+import io.kodiak.config.Flags;
 import io.kodiak.config.ForwardedHeaders;
 import io.kodiak.config.KodiakConfig;
 import io.kodiak.config.ListenerConfig;
@@ -25,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
@@ -33,23 +35,37 @@ import java.util.stream.Collectors;
 
 /**
  * The command line: {@code demo}, {@code run -c FILE}, {@code check -c FILE}, {@code proxy --listen
- * --to}, {@code ctl}. Errors are one clear line on stderr and a non-zero exit, never a stack trace.
+ * --to}, {@code ctl}, {@code help}, and {@code --version}. Every command answers {@code --help} with
+ * its flags (each command's {@link Flags}). Errors are one clear line on stderr and a non-zero exit,
+ * never a stack trace.
  */
 public final class Main {
     private Main() {
     }
+
+    private static final Flags.Flag CONFIG = Flags.Flag.value("--config", "FILE",
+            "the configuration file (required; every key: docs/configuration.md)").alias("-c");
+    private static final Flags DEMO = Flags.of("kodiak demo",
+            "[--listen HOST:PORT] [--admin HOST:PORT|off] [--metrics HOST:PORT|off]",
+            "Start Kodiak in front of three built-in demo upstreams in this JVM, to try it out.",
+            QuickMode.LISTEN, QuickMode.ADMIN, QuickMode.METRICS);
+    private static final Flags RUN = Flags.of("kodiak run", "-c FILE",
+            "Start with a configuration file; SIGHUP reloads it, SIGTERM stops gracefully.", CONFIG);
+    private static final Flags CHECK = Flags.of("kodiak check", "-c FILE",
+            "Validate a configuration file and exit: OK (exit 0), or FILE:LINE: KEY: problem (exit 2).", CONFIG);
+    /** {@code kodiak} before any command: {@code --version} and {@code --help}. */
+    private static final Flags TOP = Flags.of("kodiak", "COMMAND [FLAGS]", "",
+            Flags.Flag.toggle("--version", "print Kodiak's version and exit").alias("-V"));
+    /** The commands whose flags {@link Flags} reads; {@code ctl} reads its own, per subcommand. */
+    private static final Map<String, Flags> COMMANDS = Map.of("demo", DEMO, "run", RUN, "check", CHECK,
+            "proxy", QuickMode.FLAGS);
+    private static final List<String> COMMAND_NAMES = List.of("demo", "run", "check", "proxy", "ctl");
 
     public static void main(String[] args) {
         configureLogging();
         int code;
         try {
             code = run(Arrays.asList(args), System.out, System.err);
-        } catch (ConfigException e) {
-            System.err.println("kodiak: " + e.getMessage());
-            code = 2;
-        } catch (IOException e) {
-            System.err.println("kodiak: " + e.getMessage());
-            code = 1;
         } catch (RuntimeException e) {
             // A bug, not a user error: still one line, with the trace only on request.
             System.err.println("kodiak: unexpected error: " + e
@@ -64,57 +80,91 @@ public final class Main {
         }
     }
 
-    static int run(List<String> args, PrintStream out, PrintStream err) throws ConfigException, IOException {
+    /**
+     * Runs {@code kodiak ARGS} and returns the exit code: 0 done, 1 failed (e.g. cannot listen),
+     * 2 a bad command line or configuration (one line on {@code err}); {@code kodiak ctl} has its own.
+     * The serving commands return only if they cannot start.
+     */
+    static int run(List<String> args, PrintStream out, PrintStream err) {
+        try {
+            return command(args, out, err);
+        } catch (ConfigException e) {
+            err.println("kodiak: " + e.getMessage());
+            return 2;
+        } catch (IOException e) {
+            err.println("kodiak: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private static int command(List<String> args, PrintStream out, PrintStream err) throws ConfigException, IOException {
         if (args.isEmpty()) {
             err.print(usage());
             return 2;
         }
+        String name = args.get(0);
         List<String> rest = args.subList(1, args.size());
-        switch (args.get(0)) {
-            case "demo" -> {
-                return demo(rest, out);
-            }
-            case "run" -> {
-                KodiakConfig c = ConfigLoader.load(configPath(rest));
-                serve(c, out);
-                return 0;
-            }
+        if (name.startsWith("-")) {
+            Flags.Parsed top = TOP.parse(args);
+            out.print(top.help() ? usage() : "kodiak " + version() + "\n");
+            return 0;
+        }
+        if (name.equals("ctl")) {
+            return io.kodiak.admin.Ctl.run(rest, out, err);
+        }
+        if (name.equals("help")) {
+            return help(rest, out, err);
+        }
+        Flags flags = COMMANDS.get(name);
+        if (flags == null) {
+            err.print("kodiak: unknown command '" + name + "'\n" + usage());
+            return 2;
+        }
+        Flags.Parsed p = flags.parse(rest);
+        if (p.help()) {
+            out.print(flags.usage());
+            return 0;
+        }
+        switch (name) {
+            case "demo" -> demo(p, out);
+            case "run" -> serve(ConfigLoader.load(configPath(p)), out);
             case "check" -> {
-                KodiakConfig c = ConfigLoader.load(configPath(rest));
-                int upstreams = c.pools().values().stream().mapToInt(p -> p.upstreams().size()).sum();
+                KodiakConfig c = ConfigLoader.load(configPath(p));
+                int upstreams = c.pools().values().stream().mapToInt(pool -> pool.upstreams().size()).sum();
                 out.println(c.origin() + ": OK (" + c.listeners().size() + " listener(s), " + c.pools().size()
                         + " pool(s), " + upstreams + " upstream(s))");
-                return 0;
             }
-            case "proxy" -> {
-                serve(QuickMode.fromArgs(rest), out);
-                return 0;
-            }
-            case "ctl" -> {
-                return io.kodiak.admin.Ctl.run(rest, out, err);
-            }
-            case "-h", "--help", "help" -> {
-                out.print(usage());
-                return 0;
-            }
-            default -> {
-                err.print("kodiak: unknown command '" + args.get(0) + "'\n" + usage());
-                return 2;
-            }
+            default -> serve(QuickMode.from(p), out); // proxy
         }
+        return 0;
     }
 
-    private static Path configPath(List<String> args) throws ConfigException {
-        for (int i = 0; i < args.size(); i++) {
-            String a = args.get(i);
-            if ((a.equals("-c") || a.equals("--config")) && i + 1 < args.size()) {
-                return Path.of(args.get(i + 1));
-            }
-            if (a.startsWith("--config=")) {
-                return Path.of(a.substring("--config=".length()));
-            }
+    /** {@code kodiak help [COMMAND]}: the list of commands, or one command's flags, as {@code --help} prints them. */
+    private static int help(List<String> args, PrintStream out, PrintStream err) throws ConfigException {
+        if (args.isEmpty()) {
+            out.print(usage());
+            return 0;
         }
-        throw new ConfigException("missing -c FILE");
+        if (args.get(0).equals("ctl")) {
+            List<String> ctlHelp = new ArrayList<>(List.of("help"));
+            ctlHelp.addAll(args.subList(1, args.size()));
+            return io.kodiak.admin.Ctl.run(ctlHelp, out, err);
+        }
+        Flags flags = COMMANDS.get(args.get(0));
+        if (flags == null || args.size() > 1) {
+            throw new ConfigException("help: " + (flags == null ? "no command '" + args.get(0) + "'" : "one command at a time")
+                    + " (commands: " + String.join(", ", COMMAND_NAMES) + ")");
+        }
+        out.print(flags.usage());
+        return 0;
+    }
+
+    private static Path configPath(Flags.Parsed flags) throws ConfigException {
+        String file = flags.value("--config");
+        if (file == null) {
+            throw new ConfigException("missing -c FILE");
+        }
+        return Path.of(file);
     }
 
     /**
@@ -206,27 +256,10 @@ public final class Main {
                 : "metrics: http://" + metrics.getHostString() + ":" + metrics.getPort() + "/metrics");
     }
 
-    private static int demo(List<String> args, PrintStream out) throws IOException, ConfigException {
-        InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 8080);
-        io.kodiak.config.AdminConfig admin = QuickMode.admin(null);
-        io.kodiak.config.MetricsConfig metrics = QuickMode.metrics(null);
-        for (int i = 0; i < args.size(); i++) {
-            if (args.get(i).equals("--listen") && i + 1 < args.size()) {
-                String v = args.get(++i);
-                int colon = v.lastIndexOf(':');
-                try {
-                    listen = new InetSocketAddress(v.substring(0, colon), Integer.parseInt(v.substring(colon + 1)));
-                } catch (RuntimeException e) {
-                    throw new ConfigException("--listen: \"" + v + "\" is not host:port");
-                }
-            } else if (args.get(i).equals("--admin") && i + 1 < args.size()) {
-                admin = QuickMode.admin(args.get(++i));
-            } else if (args.get(i).equals("--metrics") && i + 1 < args.size()) {
-                metrics = QuickMode.metrics(args.get(++i));
-            } else {
-                throw new ConfigException("demo: unknown option " + args.get(i));
-            }
-        }
+    private static void demo(Flags.Parsed flags, PrintStream out) throws IOException, ConfigException {
+        InetSocketAddress listen = QuickMode.listen(flags.value("--listen"));
+        io.kodiak.config.AdminConfig admin = QuickMode.admin(flags.value("--admin"));
+        io.kodiak.config.MetricsConfig metrics = QuickMode.metrics(flags.value("--metrics"));
         List<DemoUpstream> upstreams = new ArrayList<>();
         for (int i = 1; i <= 3; i++) {
             upstreams.add(DemoUpstream.start("demo-" + i));
@@ -234,7 +267,6 @@ public final class Main {
         KodiakConfig config = demoConfig(listen, upstreams).withAdmin(admin).withMetrics(metrics);
         out.println("demo: three upstreams in this JVM; try: curl http://localhost:" + listen.getPort() + "/");
         serve(config, out, () -> upstreams.forEach(DemoUpstream::close));
-        return 0;
     }
 
     static KodiakConfig demoConfig(InetSocketAddress listen, List<DemoUpstream> upstreams) {
@@ -247,19 +279,41 @@ public final class Main {
         return new KodiakConfig(null, List.of(listener), Map.of("demo", pool));
     }
 
+    /** {@code kodiak --help}: the commands, each with its one-line summary. */
     static String usage() {
-        return """
-                usage: kodiak COMMAND
-                  demo [--listen HOST:PORT] [--admin HOST:PORT|off] [--metrics HOST:PORT|off]
-                                              start on :8080 with three built-in demo upstreams
-                  run -c FILE                 start with a configuration file
-                  check -c FILE               validate a configuration file and exit
-                  proxy --listen HOST:PORT --to HOST:PORT[,HOST:PORT...] [--strategy round-robin|least-connections|latency-weighted|consistent-hash]
-                                              start a one-line proxy without a file
-                                              (--admin HOST:PORT|off moves or disables the admin API,
-                                               --metrics HOST:PORT|off the Prometheus endpoint)
-                  ctl COMMAND                 drive a running Kodiak through its admin API (kodiak ctl --help)
-                """;
+        StringBuilder sb = new StringBuilder("""
+                usage: kodiak COMMAND [FLAGS]
+                Kodiak, an HTTP reverse proxy and load balancer. Each command's flags: kodiak COMMAND --help.
+                commands:
+                """);
+        for (String name : COMMAND_NAMES) {
+            String summary = name.equals("ctl") ? io.kodiak.admin.Ctl.summary() : COMMANDS.get(name).summary();
+            sb.append(String.format(Locale.ROOT, "  %-7s%s\n", name, summary));
+        }
+        sb.append(String.format(Locale.ROOT, "  %-7s%s\n", "help", "This list, or with a COMMAND, its flags."));
+        return sb.append("flags:\n").append(TOP.flagLines()).toString();
+    }
+
+    /**
+     * The Maven project version, which the build writes into {@code version.properties} (so it is
+     * right when classes run from {@code target/classes}, as bin/kodiak runs them), else a jar
+     * manifest's {@code Implementation-Version}.
+     */
+    static String version() {
+        try (java.io.InputStream in = Main.class.getResourceAsStream("version.properties")) {
+            if (in != null) {
+                java.util.Properties p = new java.util.Properties();
+                p.load(in);
+                String v = p.getProperty("version", "");
+                if (!v.isEmpty() && !v.startsWith("${")) {
+                    return v;
+                }
+            }
+        } catch (IOException e) {
+            // a class-path resource that cannot be read: the manifest is the next best source
+        }
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v != null ? v : "(version unknown: built without Maven's resource filtering)";
     }
 
     private static void configureLogging() {

@@ -1,5 +1,7 @@
 package io.kodiak.admin;
 
+import io.kodiak.config.ConfigException;
+import io.kodiak.config.Flags;
 import io.kodiak.config.Values;
 
 import java.io.IOException;
@@ -32,6 +34,8 @@ import java.util.function.Function;
  *   <li>3: {@code --wait} timed out (the change itself is in force);</li>
  *   <li>4: the admin API could not be reached.</li>
  * </ul>
+ * Its commands, their arguments and flags are {@link CtlCommand}'s; every command answers
+ * {@code --help}, and refuses a flag it does not take (exit 2) rather than ignore it.
  */
 public final class Ctl {
     public static final int OK = 0;
@@ -68,7 +72,7 @@ public final class Ctl {
             return c.main(args);
         } catch (UsageException e) {
             err.println("kodiak ctl: " + e.getMessage());
-            err.print(usage());
+            err.print(e.command == null ? usage() : e.command.flags().usage());
             return USAGE;
         } catch (Failure f) {
             err.println("kodiak ctl: " + f.getMessage());
@@ -76,29 +80,23 @@ public final class Ctl {
         }
     }
 
+    /** {@code kodiak ctl --help}: every command with its arguments, the flags they share, and the exit codes. */
     public static String usage() {
-        return """
-                usage: kodiak ctl [--admin HOST:PORT] [--token TOKEN] [--json] COMMAND
-                  status [POOL]                              pools and upstreams with state, load and checks
-                  list POOL                                  the pool's upstream names, one per line
-                  drain POOL UPSTREAM [--wait] [--timeout D] no new requests; with --wait, until none is in flight
-                  maint POOL UPSTREAM [--wait] [--timeout D] no traffic and no health checks
-                  ready POOL UPSTREAM [--wait] [--timeout D] back in rotation (slow start); --wait: until it is UP
-                  weight POOL UPSTREAM N|configured          set the weight (0 drains), or go back to the configured one
-                  wait-drained POOL UPSTREAM [--timeout D]   wait until nothing is in flight on a drained upstream
-                  add POOL HOST:PORT [NAME [WEIGHT]]         add an upstream at runtime (not written to the file)
-                  remove POOL UPSTREAM [--timeout D]         take it out of the pool; returns when nothing is in flight
-                  reload                                     re-read the config file and apply it (as SIGHUP); a bad file changes nothing
-                  version                                    the running configuration's version
-                UPSTREAM is a name or host:port. The admin address comes from --admin, KODIAK_ADMIN, else 127.0.0.1:9090;
-                the token from --token, KODIAK_ADMIN_TOKEN, else the token file Kodiak wrote under ~/.kodiak.
-                Exit codes: 0 done, 1 refused by Kodiak, 2 usage, 3 --wait timed out, 4 admin API unreachable.
-                """;
+        return CtlCommand.usage();
     }
 
-    private static final class UsageException extends Exception {
-        UsageException(String m) {
+    /** What {@code kodiak --help} says of {@code ctl}. */
+    public static String summary() {
+        return "Drive a running Kodiak through its admin API: status, drain, maint, ready, weight, reload...";
+    }
+
+    /** A wrong command line: exit 2, with the usage of the command it was for (or of ctl). */
+    static final class UsageException extends Exception {
+        final CtlCommand command;
+
+        UsageException(String m, CtlCommand command) {
             super(m);
+            this.command = command;
         }
     }
 
@@ -112,41 +110,41 @@ public final class Ctl {
     }
 
     private int main(List<String> args) throws UsageException, Failure {
-        List<String> words = new ArrayList<>();
-        String adminText = env.apply("KODIAK_ADMIN");
-        for (int i = 0; i < args.size(); i++) {
-            String a = args.get(i);
-            switch (a) {
-                case "--admin" -> adminText = value(args, ++i, a);
-                case "--token" -> token = value(args, ++i, a);
-                case "--json" -> json = true;
-                case "--wait" -> wait = true;
-                case "--timeout" -> {
-                    String v = value(args, ++i, a);
-                    try {
-                        timeout = Values.duration(v);
-                    } catch (IllegalArgumentException e) {
-                        throw new UsageException("--timeout: " + e.getMessage());
-                    }
-                    if (timeout.isZero() || timeout.isNegative() || timeout.compareTo(AdminServer.MAX_WAIT) > 0) {
-                        throw new UsageException("--timeout: must be more than 0 and at most 1h");
-                    }
-                }
-                case "-h", "--help" -> {
-                    out.print(usage());
-                    return OK;
-                }
-                default -> {
-                    if (a.startsWith("--")) {
-                        throw new UsageException("unknown option " + a);
-                    }
-                    words.add(a);
-                }
+        String word = CtlCommand.anyFlags().firstArgument(args);
+        if (word == null) {
+            if (parse(CtlCommand.anyFlags(), args, null).help()) {
+                out.print(usage());
+                return OK;
+            }
+            throw new UsageException("missing command", null);
+        }
+        if (word.equals("help")) {
+            return help(parse(CtlCommand.anyFlags(), args, null).arguments());
+        }
+        CtlCommand command = CtlCommand.named(word);
+        if (command == null) {
+            throw new UsageException("unknown command '" + word + "'", null);
+        }
+        Flags.Parsed flags = parse(command.flags(), args, command);
+        if (flags.help()) {
+            out.print(command.flags().usage());
+            return OK;
+        }
+        List<String> rest = command.arguments(flags.arguments());
+        json = flags.has("--json");
+        wait = flags.has("--wait");
+        token = flags.value("--token");
+        if (flags.value("--timeout") != null) {
+            try {
+                timeout = Values.duration(flags.value("--timeout"));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--timeout: " + e.getMessage(), command);
+            }
+            if (timeout.isZero() || timeout.isNegative() || timeout.compareTo(AdminServer.MAX_WAIT) > 0) {
+                throw new UsageException("--timeout: must be more than 0 and at most 1h", command);
             }
         }
-        if (words.isEmpty()) {
-            throw new UsageException("missing command");
-        }
+        String adminText = flags.value("--admin") != null ? flags.value("--admin") : env.apply("KODIAK_ADMIN");
         admin = adminText == null ? new InetSocketAddress("127.0.0.1", 9090) : address(adminText);
         if (token == null) {
             token = env.apply("KODIAK_ADMIN_TOKEN");
@@ -157,36 +155,41 @@ public final class Ctl {
         }
         // HTTP/1.1: the JDK client's default h2c upgrade would make Grizzly treat the body as an upgraded stream.
         client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
-        String cmd = words.get(0);
-        List<String> rest = words.subList(1, words.size());
-        return switch (cmd) {
-            case "status" -> status(arity(rest, 0, 1, "status [POOL]"));
-            case "list" -> list(arity(rest, 1, 1, "list POOL"));
-            case "drain" -> setState(arity(rest, 2, 2, "drain POOL UPSTREAM"), "drain");
-            case "maint" -> setState(arity(rest, 2, 2, "maint POOL UPSTREAM"), "maint");
-            case "ready" -> setState(arity(rest, 2, 2, "ready POOL UPSTREAM"), "ready");
-            case "weight" -> weight(arity(rest, 3, 3, "weight POOL UPSTREAM N|configured"));
-            case "wait-drained" -> waitDrained(arity(rest, 2, 2, "wait-drained POOL UPSTREAM"));
-            case "version" -> version(arity(rest, 0, 0, "version"));
-            case "reload" -> reload(arity(rest, 0, 0, "reload"));
-            case "add" -> add(arity(rest, 2, 4, "add POOL HOST:PORT [NAME [WEIGHT]]"));
-            case "remove" -> remove(arity(rest, 2, 2, "remove POOL UPSTREAM"));
-            default -> throw new UsageException("unknown command '" + cmd + "'");
+        return switch (command) {
+            case STATUS -> status(rest);
+            case LIST -> list(rest);
+            case DRAIN -> setState(rest, "drain");
+            case MAINT -> setState(rest, "maint");
+            case READY -> setState(rest, "ready");
+            case WEIGHT -> weight(rest);
+            case WAIT_DRAINED -> waitDrained(rest);
+            case VERSION -> version(rest);
+            case RELOAD -> reload(rest);
+            case ADD -> add(rest);
+            case REMOVE -> remove(rest);
         };
     }
 
-    private static String value(List<String> args, int i, String option) throws UsageException {
-        if (i >= args.size()) {
-            throw new UsageException(option + " needs a value");
+    /** {@code kodiak ctl help [COMMAND]}: as {@code --help}. */
+    private int help(List<String> words) throws UsageException {
+        if (words.size() <= 1) {
+            out.print(usage());
+            return OK;
         }
-        return args.get(i);
+        CtlCommand command = words.size() == 2 ? CtlCommand.named(words.get(1)) : null;
+        if (command == null) {
+            throw new UsageException("expected: help [COMMAND]", null);
+        }
+        out.print(command.flags().usage());
+        return OK;
     }
 
-    private static List<String> arity(List<String> rest, int min, int max, String form) throws UsageException {
-        if (rest.size() < min || rest.size() > max) {
-            throw new UsageException("expected: " + form);
+    private static Flags.Parsed parse(Flags flags, List<String> args, CtlCommand command) throws UsageException {
+        try {
+            return flags.parse(args);
+        } catch (ConfigException e) {
+            throw new UsageException(e.getMessage(), command);
         }
-        return rest;
     }
 
     private static InetSocketAddress address(String text) throws UsageException {
@@ -198,7 +201,7 @@ public final class Ctl {
             }
             return InetSocketAddress.createUnresolved(host, Integer.parseInt(text.substring(colon + 1)));
         } catch (RuntimeException e) {
-            throw new UsageException("admin address \"" + text + "\" is not host:port");
+            throw new UsageException("admin address \"" + text + "\" is not host:port", null);
         }
     }
 
@@ -334,7 +337,8 @@ public final class Ctl {
             try {
                 w = Long.parseLong(rest.get(2));
             } catch (NumberFormatException e) {
-                throw new UsageException("weight: \"" + rest.get(2) + "\" is not a number (0-1000) or 'configured'");
+                throw new UsageException("weight: \"" + rest.get(2) + "\" is not a number (0-1000) or 'configured'",
+                        CtlCommand.WEIGHT);
             }
         }
         Map<String, Object> body = new LinkedHashMap<>();
@@ -358,7 +362,7 @@ public final class Ctl {
             try {
                 body.put("weight", Long.parseLong(rest.get(3)));
             } catch (NumberFormatException e) {
-                throw new UsageException("add: weight \"" + rest.get(3) + "\" is not a number");
+                throw new UsageException("add: weight \"" + rest.get(3) + "\" is not a number", CtlCommand.ADD);
             }
         }
         Map<String, Object> u = post("/v1/pools/" + enc(rest.get(0)) + "/upstreams", body, null);

@@ -3,7 +3,6 @@ package io.kodiak.config;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -11,8 +10,8 @@ import java.util.function.Supplier;
 
 /**
  * Builds a configuration from command-line flags, for {@code bin/kodiak proxy --listen ADDR --to
- * A,B [--strategy S]}: one listener named {@value #LISTENER}, one pool named {@value #POOL}
- * routing everything, defaults everywhere else. Errors read {@code --to: "x" is not host:port}.
+ * A,B [--strategy S]} ({@link #FLAGS} lists them all): one listener named {@value #LISTENER}, one
+ * pool named {@value #POOL} routing everything, defaults everywhere else. Errors read {@code --to: "x" is not host:port}.
  */
 public final class QuickMode {
     /** The name of the single listener. */
@@ -22,25 +21,50 @@ public final class QuickMode {
     /** The listen address when {@code --listen} is not given. */
     public static final String DEFAULT_LISTEN = "127.0.0.1:8080";
 
-    private static final List<String> FLAGS = List.of("--listen", "--to", "--strategy", "--admin", "--metrics");
+    /** {@code --listen}, also the demo's. */
+    public static final Flags.Flag LISTEN = Flags.Flag.value("--listen", "HOST:PORT",
+            "address to accept clients on (default " + DEFAULT_LISTEN + "); :PORT listens on all IPv4 interfaces");
+    /** {@code --admin}, also the demo's. */
+    public static final Flags.Flag ADMIN = Flags.Flag.value("--admin", "HOST:PORT|off",
+            "the admin API that kodiak ctl drives (default " + text(AdminConfig.DEFAULT_LISTEN)
+                    + "; off: none; a non-loopback address needs KODIAK_ADMIN_TOKEN)");
+    /** {@code --metrics}, also the demo's. */
+    public static final Flags.Flag METRICS = Flags.Flag.value("--metrics", "HOST:PORT|off",
+            "Prometheus /metrics (default " + text(MetricsConfig.DEFAULT_LISTEN) + "; off: record nothing)");
+
+    /** The {@code proxy} command's flags and usage. */
+    public static final Flags FLAGS = Flags.of("kodiak proxy",
+                    "--to HOST:PORT[,HOST:PORT...] [--listen HOST:PORT] [--strategy NAME] [--admin HOST:PORT|off] [--metrics HOST:PORT|off]",
+                    "Balance across upstreams without a configuration file: one listener \"" + LISTENER + "\", one pool \""
+                            + POOL + "\".",
+                    Flags.Flag.value("--to", "HOST:PORT,...", "the upstreams, comma-separated (required); IPv6 as [::1]:9001"),
+                    LISTEN,
+                    Flags.Flag.value("--strategy", "NAME", "balancing strategy (default round-robin; valid: " + strategies() + ")"),
+                    ADMIN,
+                    METRICS)
+            .withNotes("Flags take their value as the next argument or after '=' (--to=127.0.0.1:9001).",
+                    "Everything else takes its default (docs/configuration.md); a configuration file (kodiak run) changes it.");
 
     private QuickMode() {
     }
 
     /**
-     * Parses the arguments that follow the word {@code proxy}. Flags take their value either as
-     * the next argument or after '=' ({@code --to=a:1,b:2}).
+     * Parses the arguments that follow the word {@code proxy} (see {@link #FLAGS}); {@code --help}
+     * is the caller's to answer before this.
      *
      * @throws ConfigException for an unknown flag, a missing or repeated flag or value, or a bad value
      */
     public static KodiakConfig fromArgs(List<String> args) throws ConfigException {
-        Map<String, String> values = flags(args);
-        String listen = values.getOrDefault("--listen", DEFAULT_LISTEN);
-        InetSocketAddress address = parse("--listen", () -> Values.listenAddress(listen));
-        PoolConfig.Strategy strategy = values.containsKey("--strategy")
-                ? parse("--strategy", () -> Values.strategy(values.get("--strategy")))
+        return from(FLAGS.parse(args));
+    }
+
+    /** The configuration that {@link #FLAGS}' parsed flags describe. */
+    public static KodiakConfig from(Flags.Parsed values) throws ConfigException {
+        InetSocketAddress address = listen(values.value("--listen"));
+        PoolConfig.Strategy strategy = values.value("--strategy") != null
+                ? parse("--strategy", () -> Values.strategy(values.value("--strategy")))
                 : PoolConfig.Strategy.ROUND_ROBIN;
-        String to = values.get("--to");
+        String to = values.value("--to");
         if (to == null) {
             throw new ConfigException("--to: required (the upstreams, comma-separated host:port)");
         }
@@ -62,16 +86,22 @@ public final class QuickMode {
                 ServerHeaderPolicy.DEFAULTS);
         PoolConfig pool = new PoolConfig(POOL, strategy, upstreams, UpstreamTimeouts.DEFAULTS,
                 ConnectionPoolConfig.DEFAULTS, BufferingConfig.defaults(), null);
-        AdminConfig admin = admin(values.get("--admin"));
+        AdminConfig admin = admin(values.value("--admin"));
         if (admin.enabled() && admin.listen().equals(address)) {
-            throw new ConfigException("--admin: " + values.get("--admin") + " is also the --listen address: the admin API needs its own");
+            throw new ConfigException("--admin: " + values.value("--admin") + " is also the --listen address: the admin API needs its own");
         }
-        MetricsConfig metrics = metrics(values.get("--metrics"));
+        MetricsConfig metrics = metrics(values.value("--metrics"));
         if (metrics.serves() && (metrics.listen().equals(address) || metrics.listen().equals(admin.listen()))) {
-            throw new ConfigException("--metrics: " + values.get("--metrics") + " is also the "
+            throw new ConfigException("--metrics: " + values.value("--metrics") + " is also the "
                     + (metrics.listen().equals(address) ? "--listen" : "--admin") + " address: /metrics needs its own");
         }
         return new KodiakConfig(null, List.of(listener), Map.of(POOL, pool)).withAdmin(admin).withMetrics(metrics);
+    }
+
+    /** {@code --listen HOST:PORT}: where clients connect, default {@value #DEFAULT_LISTEN}. */
+    public static InetSocketAddress listen(String value) throws ConfigException {
+        String text = value == null ? DEFAULT_LISTEN : value;
+        return parse("--listen", () -> Values.listenAddress(text));
     }
 
     /** {@code --metrics HOST:PORT|off}: where {@code /metrics} is served, default {@code 127.0.0.1:9404}; off records nothing. */
@@ -101,51 +131,8 @@ public final class QuickMode {
         return new AdminConfig(a, null, null);
     }
 
-    /** Help text for the {@code proxy} command's flags, one flag per line. */
-    public static String usage() {
-        return String.join("\n",
-                "usage: kodiak proxy --to HOST:PORT[,HOST:PORT...] [--listen HOST:PORT] [--strategy NAME]",
-                "  --to HOST:PORT,...  upstreams to balance across (required); IPv6 as [::1]:9001",
-                "  --listen HOST:PORT  address to accept clients on (default " + DEFAULT_LISTEN
-                        + "); :PORT listens on all IPv4 interfaces",
-                "  --strategy NAME     balancing strategy (default round-robin; valid: " + strategies() + ")",
-                "  --admin HOST:PORT   the admin API for kodiak ctl (default " + AdminConfig.DEFAULT_LISTEN.getHostString() + ":"
-                        + AdminConfig.DEFAULT_LISTEN.getPort() + "), or off",
-                "  --metrics HOST:PORT Prometheus /metrics (default " + MetricsConfig.DEFAULT_LISTEN.getHostString() + ":"
-                        + MetricsConfig.DEFAULT_LISTEN.getPort() + "), or off",
-                "Everything else takes its default; use a configuration file to change it.",
-                "");
-    }
-
-    private static Map<String, String> flags(List<String> args) throws ConfigException {
-        Map<String, String> values = new LinkedHashMap<>();
-        for (int i = 0; i < args.size(); i++) {
-            String arg = args.get(i);
-            if (!arg.startsWith("--")) {
-                throw new ConfigException(Values.quote(arg) + ": unexpected argument (flags are "
-                        + String.join(", ", FLAGS) + ")");
-            }
-            int eq = arg.indexOf('=');
-            String flag = eq < 0 ? arg : arg.substring(0, eq);
-            if (!FLAGS.contains(flag)) {
-                throw new ConfigException(flag + ": unknown flag (flags are " + String.join(", ", FLAGS) + ")");
-            }
-            String value;
-            if (eq >= 0) {
-                value = arg.substring(eq + 1);
-            } else if (i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
-                value = args.get(++i);
-            } else {
-                throw new ConfigException(flag + ": needs a value");
-            }
-            if (value.isEmpty()) {
-                throw new ConfigException(flag + ": needs a value");
-            }
-            if (values.putIfAbsent(flag, value) != null) {
-                throw new ConfigException(flag + ": given more than once");
-            }
-        }
-        return values;
+    private static String text(InetSocketAddress a) {
+        return a.getHostString() + ":" + a.getPort();
     }
 
     private static String strategies() {

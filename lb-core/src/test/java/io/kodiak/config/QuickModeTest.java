@@ -80,26 +80,35 @@ class QuickModeTest {
         assertRejected(List.of("--to", "127.0.0.1:9001,,127.0.0.1:9002"),
                 "--to: \"127.0.0.1:9001,,127.0.0.1:9002\" has an empty entry");
         assertRejected(List.of("--to", "127.0.0.1:9001,127.0.0.1:9001"), "--to: \"127.0.0.1:9001\" is listed twice");
-        assertRejected(List.of("--to"), "--to: needs a value");
-        assertRejected(List.of("--to", "--listen", ":0"), "--to: needs a value");
-        assertRejected(List.of("--to="), "--to: needs a value");
+        assertRejected(List.of("--to"), "--to: needs a value (--to HOST:PORT,...)");
+        assertRejected(List.of("--to", "--listen", ":0"), "--to: needs a value (--to HOST:PORT,...)");
+        assertRejected(List.of("--to="), "--to: needs a value (--to HOST:PORT,...)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "--to", "127.0.0.1:9002"), "--to: given more than once");
         assertRejected(List.of("--to", "127.0.0.1:9001", "--listen", "127.0.0.1:70000"),
                 "--listen: \"127.0.0.1:70000\" is not host:port (port must be 0-65535)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "--strategy", "random"),
                 "--strategy: \"random\" is not a strategy (valid: round-robin, least-connections, latency-weighted, consistent-hash)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "--timeout", "5s"),
-                "--timeout: unknown flag (flags are --listen, --to, --strategy, --admin, --metrics)");
+                "--timeout: unknown flag (flags are --to, --listen, --strategy, --admin, --metrics, -h/--help)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "extra"),
-                "\"extra\": unexpected argument (flags are --listen, --to, --strategy, --admin, --metrics)");
+                "\"extra\": unexpected argument (flags are --to, --listen, --strategy, --admin, --metrics, -h/--help)");
     }
 
     @Test
-    void usageMentionsEveryFlag() {
-        String usage = QuickMode.usage();
-        for (String flag : List.of("--listen", "--to", "--strategy", "round-robin", "127.0.0.1:8080")) {
-            assertTrue(usage.contains(flag), flag);
+    void usageMentionsEveryFlagAndItsDefault() {
+        String usage = QuickMode.FLAGS.usage();
+        for (String text : List.of("--to HOST:PORT,...", "(required)", "--listen HOST:PORT", "(default 127.0.0.1:8080)",
+                "--strategy NAME", "(default round-robin; valid: round-robin, least-connections, latency-weighted, consistent-hash)",
+                "--admin HOST:PORT|off", "(default 127.0.0.1:9090", "--metrics HOST:PORT|off", "(default 127.0.0.1:9404",
+                "-h, --help")) {
+            assertTrue(usage.contains(text), text);
         }
+    }
+
+    @Test
+    void helpIsAskedForWhateverElseTheLineHolds() throws ConfigException {
+        assertTrue(QuickMode.FLAGS.parse(List.of("--to", "x", "--help")).help());
+        assertTrue(QuickMode.FLAGS.parse(List.of("--frob", "-h")).help());
     }
 
     @Test

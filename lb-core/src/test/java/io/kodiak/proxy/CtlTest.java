@@ -161,6 +161,29 @@ class CtlTest {
         assertTrue(away.err().contains("cannot reach the admin API"), away.err());
     }
 
+    /** Flags stand before or after the command; --help and a flag the command does not take change nothing. */
+    @Test
+    void flagsStandAnywhereAndHelpOrAFlagOfAnotherCommandChangesNothing() throws Exception {
+        start(ScriptedUpstream.start("a"));
+        String admin = env.remove("KODIAK_ADMIN");
+        Run before = ctl("--admin", admin, "--json", "weight", "p", "a", "2");
+        assertEquals(Ctl.OK, before.code(), before.err());
+        assertTrue(Json.parse(before.out()) instanceof Map<?, ?>, before.out());
+        Run after = ctl("weight", "p", "a", "3", "--admin=" + admin);
+        assertEquals(Ctl.OK, after.code(), after.err());
+        assertEquals(3, kodiak.upstream("p", "a").weight());
+
+        Run wrong = ctl("weight", "p", "a", "5", "--wait", "--admin", admin);
+        assertEquals(Ctl.USAGE, wrong.code());
+        assertTrue(wrong.err().startsWith("kodiak ctl: --wait: unknown flag (flags are --admin, --token, --json, -h/--help)\n"
+                + "usage: kodiak ctl weight POOL UPSTREAM N|configured"), wrong.err());
+        Run help = ctl("drain", "p", "a", "--admin", admin, "--help");
+        assertEquals(Ctl.OK, help.code(), help.err());
+        assertTrue(help.out().startsWith("usage: kodiak ctl drain POOL UPSTREAM [--wait] [--timeout D]"), help.out());
+        assertEquals(3, kodiak.upstream("p", "a").weight());
+        assertEquals(AdminState.READY, kodiak.upstream("p", "a").adminState());
+    }
+
     @Test
     void withoutATokenCtlUsesTheTokenFileKodiakWrote() throws Exception {
         ScriptedUpstream a = ScriptedUpstream.start("a");
