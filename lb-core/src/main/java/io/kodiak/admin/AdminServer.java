@@ -1,6 +1,5 @@
 package io.kodiak.admin;
 
-import io.kodiak.Kodiak;
 import io.kodiak.config.AdminConfig;
 import io.kodiak.config.Values;
 import io.kodiak.upstream.AdminState;
@@ -63,7 +62,7 @@ public final class AdminServer implements AutoCloseable {
     static final int MAX_WAITERS = 64;
     private static final Duration UP_POLL = Duration.ofMillis(50);
 
-    private final Kodiak kodiak;
+    private final Control control;
     private final HttpServer http;
     private final NetworkListener listener;
     private final String token;
@@ -73,8 +72,8 @@ public final class AdminServer implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final Semaphore waiters = new Semaphore(MAX_WAITERS);
 
-    private AdminServer(Kodiak kodiak, AdminConfig config, String token, boolean generated, Path tokenHome) throws IOException {
-        this.kodiak = kodiak;
+    private AdminServer(Control control, AdminConfig config, String token, boolean generated, Path tokenHome) throws IOException {
+        this.control = control;
         this.token = token;
         this.openReads = config.listen().getAddress().isLoopbackAddress();
         this.guard = HostGuard.of(config.listen(), config.allowedHosts(), "admin.allowed-hosts");
@@ -118,13 +117,13 @@ public final class AdminServer implements AutoCloseable {
         this.tokenFile = file;
     }
 
-    /** Starts the admin API of {@code kodiak} as {@code config} says; the token as the class comment says. */
-    public static AdminServer start(Kodiak kodiak, AdminConfig config) throws IOException {
-        return start(kodiak, config, System.getenv("KODIAK_ADMIN_TOKEN"), TokenFile.home());
+    /** Starts the admin API of {@code control} as {@code config} says; the token as the class comment says. */
+    public static AdminServer start(Control control, AdminConfig config) throws IOException {
+        return start(control, config, System.getenv("KODIAK_ADMIN_TOKEN"), TokenFile.home());
     }
 
-    /** As {@link #start(Kodiak, AdminConfig)}, with the environment's token and the token home given. */
-    public static AdminServer start(Kodiak kodiak, AdminConfig config, String envToken, Path tokenHome) throws IOException {
+    /** As {@link #start(Control, AdminConfig)}, with the environment's token and the token home given. */
+    public static AdminServer start(Control control, AdminConfig config, String envToken, Path tokenHome) throws IOException {
         String token = config.token() != null ? config.token() : envToken;
         boolean generated = false;
         if (token == null || token.isEmpty()) {
@@ -135,7 +134,7 @@ public final class AdminServer implements AutoCloseable {
             token = TokenFile.generate();
             generated = true;
         }
-        return new AdminServer(kodiak, config, token, generated, tokenHome);
+        return new AdminServer(control, config, token, generated, tokenHome);
     }
 
     /** The bound address (the real port when the config said 0). */
@@ -243,7 +242,7 @@ public final class AdminServer implements AutoCloseable {
             io.kodiak.config.UpstreamConfig uc = newUpstream(body);
             only(body, "address", "name", "weight", "max_connections");
             try {
-                send(resp, Reply.ok(upstream(kodiak.addUpstream(p.name(), uc))));
+                send(resp, Reply.ok(upstream(control.addUpstream(p.name(), uc))));
             } catch (IllegalArgumentException e) {
                 throw new Refused(409, e.getMessage());
             }
@@ -257,7 +256,7 @@ public final class AdminServer implements AutoCloseable {
                 only(body, "timeout");
                 Map<String, Object> shown = upstream(u);
                 long start = System.nanoTime();
-                hold(resp, kodiak.removeUpstream(u).copy().orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS), (done, t) -> {
+                hold(resp, control.removeUpstream(u).copy().orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS), (done, t) -> {
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("removed", true);
                     m.put("drained", done);
@@ -281,13 +280,13 @@ public final class AdminServer implements AutoCloseable {
                 case "state" -> {
                     AdminState s = state(body);
                     only(body, "state");
-                    kodiak.setAdminState(u, s);
+                    control.setAdminState(u, s);
                     send(resp, Reply.ok(upstream(u)));
                 }
                 case "weight" -> {
                     int w = weight(body);
                     only(body, "weight");
-                    kodiak.setWeight(u, w);
+                    control.setWeight(u, w);
                     send(resp, Reply.ok(upstream(u)));
                 }
                 case "wait-drained" -> {
@@ -352,25 +351,25 @@ public final class AdminServer implements AutoCloseable {
 
     private PoolRuntime lookupPool(String name) throws Refused {
         try {
-            return kodiak.pool(name);
+            return control.pool(name);
         } catch (IllegalArgumentException e) {
             throw new Refused(404, "no pool named \"" + name + "\" (pools: "
-                    + String.join(", ", kodiak.pools().stream().map(PoolRuntime::name).toList()) + ")");
+                    + String.join(", ", control.pools().stream().map(PoolRuntime::name).toList()) + ")");
         }
     }
 
     private Upstream lookup(String pool, String upstream) throws Refused {
         try {
-            return kodiak.upstream(pool, upstream);
+            return control.upstream(pool, upstream);
         } catch (IllegalArgumentException e) {
             throw new Refused(404, e.getMessage());
         }
     }
 
     private Map<String, Object> reload() throws Refused {
-        String running = kodiak.config().version();
+        String running = control.config().version();
         try {
-            Kodiak.Reload r = kodiak.reload();
+            Control.Reloaded r = control.reload();
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("reloaded", true);
             m.put("previous_version", running);
@@ -580,7 +579,7 @@ public final class AdminServer implements AutoCloseable {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("kodiak", configInfo());
         List<Object> pools = new ArrayList<>();
-        for (PoolRuntime p : kodiak.pools()) {
+        for (PoolRuntime p : control.pools()) {
             pools.add(pool(p));
         }
         m.put("pools", pools);
@@ -589,10 +588,10 @@ public final class AdminServer implements AutoCloseable {
 
     private Map<String, Object> configInfo() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("config_version", kodiak.config().version());
-        m.put("config_file", kodiak.config().source() == null ? null : kodiak.config().source().toAbsolutePath().toString());
-        m.put("started_at", kodiak.startedAt().toString());
-        Path sf = kodiak.config().admin().stateFile();
+        m.put("config_version", control.config().version());
+        m.put("config_file", control.config().source() == null ? null : control.config().source().toAbsolutePath().toString());
+        m.put("started_at", control.startedAt().toString());
+        Path sf = control.config().admin().stateFile();
         m.put("state_file", sf == null ? null : sf.toString());
         return m;
     }
@@ -604,7 +603,7 @@ public final class AdminServer implements AutoCloseable {
         PoolRuntime.Selection s = p.selection();
         m.put("available", s.members().stream().filter(Upstream::available).count());
         m.put("panic", s.panic());
-        m.put("queued", kodiak.queued(p.name()));
+        m.put("queued", control.queued(p.name()));
         List<Object> ups = new ArrayList<>();
         for (Upstream u : p.upstreams()) {
             ups.add(upstream(u));
@@ -614,7 +613,7 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private Map<String, Object> upstream(Upstream u) {
-        PoolRuntime p = kodiak.pool(u.pool());
+        PoolRuntime p = control.pool(u.pool());
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("pool", u.pool());
         m.put("name", u.name());
@@ -633,7 +632,7 @@ public final class AdminServer implements AutoCloseable {
         m.put("slow_start", u.slowStarting());
         m.put("in_flight", u.inFlight());
         m.put("max_connections", u.maxConnections());
-        m.put("idle_connections", kodiak.idleConnections(u));
+        m.put("idle_connections", control.idleConnections(u));
         m.put("requests", u.requests());
         m.put("failures", u.failures());
         Upstream.CheckRecord c = u.lastCheck();

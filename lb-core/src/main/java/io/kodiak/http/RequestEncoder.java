@@ -1,7 +1,5 @@
 package io.kodiak.http;
 
-import io.kodiak.config.ForwardedHeaders;
-
 /**
  * Writes the request head Kodiak sends upstream: the request line and fields as received (byte
  * for byte), minus hop-by-hop fields, plus the forwarding fields and Kodiak's own framing.
@@ -15,7 +13,7 @@ public final class RequestEncoder {
      * @param clientIp    the client's address literal (no port)
      * @param scheme      "http" or "https", the listener's scheme
      */
-    public static Bytes encode(RequestHead r, ForwardedHeaders fwd, String clientIp, String scheme, long bodyLength) {
+    public static Bytes encode(RequestHead r, Forwarding fwd, String clientIp, String scheme, long bodyLength) {
         HeaderFields f = r.fields;
         byte[] b = r.head;
         Bytes out = new Bytes(b.length + 128);

@@ -1,7 +1,5 @@
 package io.kodiak.http;
 
-import io.kodiak.config.ServerHeaderPolicy;
-
 /**
  * Writes the response head Kodiak sends to the client: status line and end-to-end fields from
  * the upstream, the {@code Server} field by policy, and Kodiak's own framing and connection
@@ -21,7 +19,7 @@ public final class ResponseEncoder {
      * @param clientMinor   the client's HTTP minor version (an HTTP/1.0 client needs an explicit keep-alive)
      * @param upgrade       relay a 101 WebSocket upgrade: send Upgrade: websocket and Connection: upgrade
      */
-    public static Bytes encode(ResponseHead r, ServerHeaderPolicy server, ClientFraming framing, long length,
+    public static Bytes encode(ResponseHead r, ServerField server, ClientFraming framing, long length,
                                boolean keepAlive, int clientMinor, boolean upgrade) {
         HeaderFields f = r.fields;
         byte[] b = r.head;
@@ -37,7 +35,7 @@ public final class ResponseEncoder {
             if (Hop.isHopByHop(f, i) || Hop.droppedByConnection(f, i)) {
                 continue;
             }
-            if (server.mode() != ServerHeaderPolicy.Mode.PASS && f.nameIs(i, "server")) {
+            if (!server.passesUpstream() && f.nameIs(i, "server")) {
                 continue;
             }
             hasDate = hasDate || f.nameIs(i, "date");
@@ -51,7 +49,7 @@ public final class ResponseEncoder {
             byte[] date = HttpDate.SYSTEM.fieldLine();
             out.append(date, 0, date.length);
         }
-        if (server.mode() == ServerHeaderPolicy.Mode.SET) {
+        if (server.setsOwn()) {
             out.field("Server", server.value());
         }
         switch (framing) {
@@ -82,13 +80,13 @@ public final class ResponseEncoder {
      * A response of Kodiak's own (errors, the error page): dated, and never reveals Kodiak unless
      * the policy sets a Server value.
      */
-    public static Bytes local(int status, String contentType, int bodyLength, ServerHeaderPolicy server,
+    public static Bytes local(int status, String contentType, int bodyLength, ServerField server,
                               boolean keepAlive, String extraField) {
         Bytes out = new Bytes(160);
         out.append("HTTP/1.1 ").append(status).append(" ").append(reason(status)).crlf();
         byte[] date = HttpDate.SYSTEM.fieldLine();
         out.append(date, 0, date.length);
-        if (server.mode() == ServerHeaderPolicy.Mode.SET) {
+        if (server.setsOwn()) {
             out.field("Server", server.value());
         }
         if (bodyLength > 0) {
