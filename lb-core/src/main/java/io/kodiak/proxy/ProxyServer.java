@@ -45,7 +45,7 @@ public final class ProxyServer implements AutoCloseable {
     private final ProxyContext ctx;
     private final SpoolIo spoolIo;
     private final TimeoutSweeper sweeper;
-    private final HealthChecks healthChecks;
+    private final ControlLoop control;
     /** By name, in configuration order; replaced as a whole by a reload. */
     private volatile Map<String, PoolRuntime> pools;
     /** Listeners by name with their server connections; changed only under this object's lock. */
@@ -88,7 +88,7 @@ public final class ProxyServer implements AutoCloseable {
         // Admin states from the state file are in force before the first check and the first request.
         restore.accept(pools);
         // First of the parts with threads, so that nothing else needs stopping if it fails.
-        this.healthChecks = new HealthChecks(pools.values(), queues, connectionPools);
+        this.control = new ControlLoop(pools.values(), queues, connectionPools, nanoTime, System::currentTimeMillis, seeds.split());
         this.spoolIo = new SpoolIo(2, io.kodiak.buffer.TempDir.prepare(config.temp().dir()), config.temp().maxTotal());
         this.ctx = new ProxyContext(transport, connector, spoolIo, nanoTime, connectionPools, queues, config.metrics().enabled());
         this.sweeper = new TimeoutSweeper(ctx, TimeoutSweeper.periodFor(shortestTimeout(config)));
@@ -242,10 +242,10 @@ public final class ProxyServer implements AutoCloseable {
             }
             throw e;
         }
-        // Pools, on the health scheduler's thread, so that no health transition interleaves.
-        healthChecks.onScheduler(() -> {
+        // Pools, on the control loop's thread, so that no health transition interleaves.
+        control.runAndWait(() -> {
             for (PoolRuntime p : added) {
-                healthChecks.addPool(p);
+                control.addPool(p);
                 changes.add("pool " + p.name() + ": added with " + p.upstreams().size() + " upstream(s)");
             }
             for (PoolConfig pc : next.pools().values()) {
@@ -266,13 +266,13 @@ public final class ProxyServer implements AutoCloseable {
         }
         pools = java.util.Collections.unmodifiableMap(after);
         // Removed pools last, once no listener routes a new request to them.
-        healthChecks.onScheduler(() -> {
+        control.runAndWait(() -> {
             for (PoolRuntime p : before.values()) {
                 if (!after.containsKey(p.name())) {
                     for (Upstream u : p.upstreams()) {
                         retireWhenIdle(u);
                     }
-                    int answered = healthChecks.removePool(p);
+                    int answered = control.removePool(p);
                     changes.add("pool " + p.name() + ": removed (requests in flight finish"
                             + (answered == 0 ? ")" : "; the " + answered + " waiting in its queue got 503 or the error page)"));
                 }
@@ -343,7 +343,7 @@ public final class ProxyServer implements AutoCloseable {
 
     private void applyRuntimeChange(PoolRuntime p, PoolConfig next) {
         List<String> changes = new ArrayList<>();
-        healthChecks.onScheduler(() -> reconfigure(p, next, changes));
+        control.runAndWait(() -> reconfigure(p, next, changes));
         Map<String, PoolConfig> byName = new LinkedHashMap<>(config.pools());
         byName.put(next.name(), next);
         KodiakConfig c = config;
@@ -382,7 +382,7 @@ public final class ProxyServer implements AutoCloseable {
                 c.slowStart(), c.panicThreshold());
     }
 
-    /** Scheduler thread: {@code p} takes {@code pc}; its connection pools and queue follow. */
+    /** The control loop's thread: {@code p} takes {@code pc}; its connection pools and queue follow. */
     private void reconfigure(PoolRuntime p, PoolConfig pc, List<String> changes) {
         PoolConfig was = p.config();
         // With the new config's limits: p.config() is still the old one until reconfigure publishes.
@@ -411,7 +411,7 @@ public final class ProxyServer implements AutoCloseable {
         }
         WaitQueue q = ctx.queues.get(p);
         q.maxLength(pc.queue().maxLength());
-        healthChecks.reconfigured(p, was.healthCheck(), ch);
+        control.reconfigured(p, was.healthCheck(), ch);
         if (!withoutUpstreams(was).equals(withoutUpstreams(pc))) {
             changes.add("pool " + p.name() + ": settings changed");
         }
@@ -440,7 +440,7 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /**
-     * Sets an upstream's admin state and waits until it is in force ({@link HealthChecks#setAdminState}).
+     * Sets an upstream's admin state and waits until it is in force ({@link ControlLoop#setAdminState}).
      *
      * Synchronized with reloads and runtime adds and removes, so that {@code u} is still in its
      * pool when the change applies (else leaving MAINT would restart the checks of a removed upstream).
@@ -448,12 +448,12 @@ public final class ProxyServer implements AutoCloseable {
      * @throws IllegalArgumentException if {@code u} is not an upstream of this server
      */
     public synchronized void setAdminState(Upstream u, AdminState state) {
-        healthChecks.setAdminState(poolOf(u), u, state);
+        control.setAdminState(poolOf(u), u, state);
     }
 
     /** Sets an upstream's weight ({@code -1}: the configured one) and waits until it is in force. */
     public synchronized void setWeight(Upstream u, int weight) {
-        healthChecks.setWeight(poolOf(u), u, weight);
+        control.setWeight(poolOf(u), u, weight);
     }
 
     /** How many idle keep-alive connections to {@code u} wait for reuse. */
@@ -530,7 +530,7 @@ public final class ProxyServer implements AutoCloseable {
         if (metrics != null) {
             metrics.close();
         }
-        healthChecks.close();
+        control.close();
         sweeper.close();
         ctx.stopAccepting();
         // Clients first: their exchanges end as aborted, dropping upstream connections without

@@ -185,7 +185,7 @@ public final class Upstream {
         return removed;
     }
 
-    /** Records an active health check's outcome (the health scheduler's thread). */
+    /** Records an active health check's outcome (the control loop's thread). */
     public void checked(boolean passed, String detail, long epochMillis) {
         lastCheck = new CheckRecord(passed, detail, epochMillis);
         (passed ? checksPassed : checksFailed).increment();
