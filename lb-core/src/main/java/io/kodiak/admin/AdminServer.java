@@ -30,7 +30,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -60,7 +59,6 @@ public final class AdminServer implements AutoCloseable {
     static final Duration MAX_WAIT = Duration.ofHours(1);
     /** Waits hold a connection each; more than this at once are refused (503). */
     static final int MAX_WAITERS = 64;
-    private static final Duration UP_POLL = Duration.ofMillis(50);
 
     private final Control control;
     private final HttpServer http;
@@ -529,17 +527,14 @@ public final class AdminServer implements AutoCloseable {
         });
     }
 
-    /** Answers once {@code u} is UP (its check passed), or after {@code timeout}. */
+    /**
+     * Answers once {@code u} is UP (its check passed, and nothing else keeps it out), or the
+     * operator took it out of rotation, or after {@code timeout}: the control loop signals the
+     * transition ({@link Upstream#whenUp()}).
+     */
     private void waitUp(Upstream u, Duration timeout, Response resp) throws Refused {
         long start = System.nanoTime();
-        CompletableFuture<Void> up = new CompletableFuture<>();
-        ScheduledFuture<?> poll = timer.scheduleAtFixedRate(() -> {
-            if (u.available() || u.adminOut()) {
-                up.complete(null);
-            }
-        }, 0, UP_POLL.toMillis(), TimeUnit.MILLISECONDS);
-        up.whenComplete((v, t) -> poll.cancel(false));
-        hold(resp, up.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS), (done, t) -> {
+        hold(resp, u.whenUp().copy().orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS), (done, t) -> {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("up", u.available());
             m.put("waited_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
@@ -553,7 +548,7 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /** Suspends {@code resp} until {@code f} completes (a timeout counts as not done) and answers on the timer thread. */
-    private void hold(Response resp, CompletableFuture<Void> f, Answer answer) throws Refused {
+    private void hold(Response resp, CompletableFuture<?> f, Answer answer) throws Refused {
         if (!waiters.tryAcquire()) {
             throw new Refused(503, "too many waits at once (" + MAX_WAITERS + ")");
         }

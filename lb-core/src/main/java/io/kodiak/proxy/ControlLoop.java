@@ -17,6 +17,7 @@ import io.kodiak.upstream.Upstream;
 import java.io.IOException;
 import java.util.Collection;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
@@ -39,7 +40,8 @@ import java.util.random.RandomGenerator;
  *
  * <p>A change of an upstream's availability rebuilds its pool's selection, so strategies only ever
  * see upstreams that are up; if the pool has nothing left, its queue is answered at once; an
- * upstream that comes back offers its free slots to requests waiting in the pool's queue.
+ * upstream that comes back offers its free slots to requests waiting in the pool's queue, and
+ * completes {@link Upstream#whenUp()} for whoever waits for it (the admin API's wait-up).
  *
  * <p><b>Threading.</b> Checks, transitions, admin changes, reloads and selection rebuilds run on one
  * daemon thread, off the data path: a check never runs on a selector thread and the data path
@@ -92,7 +94,7 @@ final class ControlLoop implements AutoCloseable {
         });
         try {
             for (PoolRuntime pool : pools) {
-                pool.outliers().start(this::schedule, u -> offerSlots(pool, u));
+                pool.outliers().start(this::schedule, u -> returned(pool, u));
                 HealthCheckConfig hc = pool.config().healthCheck();
                 if (hc.type() == HealthCheckConfig.Type.NONE) {
                     continue;
@@ -254,7 +256,7 @@ final class ControlLoop implements AutoCloseable {
 
     /** A reload added {@code pool}: its outlier detector starts, and its checks (the loop's thread). */
     void addPool(PoolRuntime pool) {
-        pool.outliers().start(this::schedule, u -> offerSlots(pool, u));
+        pool.outliers().start(this::schedule, u -> returned(pool, u));
         for (Upstream u : pool.upstreams()) {
             startChecks(pool, u, pool.config().healthCheck().policy());
         }
@@ -271,6 +273,7 @@ final class ControlLoop implements AutoCloseable {
         for (Upstream u : pool.upstreams()) {
             checker.remove(u);
             poolOf.remove(u);
+            u.signalUp(); // removed: out of rotation, so a wait for it to come up ends
         }
         return queues.get(pool).rejectAll();
     }
@@ -307,6 +310,9 @@ final class ControlLoop implements AutoCloseable {
         answerQueueIfEmpty(pool);
         for (Upstream u : pool.selection().members()) {
             offerSlots(pool, u);
+        }
+        for (List<Upstream> us : List.of(change.removed(), change.kept(), change.added())) {
+            us.forEach(Upstream::signalUp);
         }
     }
 
@@ -352,6 +358,13 @@ final class ControlLoop implements AutoCloseable {
         if (u.available()) {
             offerSlots(pool, u);
         }
+        u.signalUp();
+    }
+
+    /** An ejection of {@code u} ended and the outlier detector rebuilt the selection. */
+    private void returned(PoolRuntime pool, Upstream u) {
+        offerSlots(pool, u);
+        u.signalUp();
     }
 
     /**

@@ -52,6 +52,8 @@ public final class Upstream {
     private volatile int runtimeWeight = -1;
     /** Completed when {@link #inFlight} next reaches zero; {@code null} while nobody waits. */
     private final AtomicReference<CompletableFuture<Void>> idle = new AtomicReference<>();
+    /** Completed when the upstream is next available or out of rotation ({@link #whenUp()}); {@code null} while nobody waits. */
+    private final AtomicReference<CompletableFuture<Boolean>> up = new AtomicReference<>();
     /** The last active health check's result, or {@code null} before the first. */
     private volatile CheckRecord lastCheck;
     /** Attempts here, timed and counted by cause and status class, for the metrics (ProxyMetrics). */
@@ -240,6 +242,40 @@ public final class Upstream {
         CompletableFuture<Void> f = idle.getAndSet(null);
         if (f != null) {
             f.complete(null);
+        }
+    }
+
+    /**
+     * Completes with {@code true} once this upstream is {@link #available()}, or with {@code false}
+     * once the operator takes it out of rotation ({@link #adminOut()}: then only the operator can
+     * bring it back), whichever comes first; at once if either holds now. The admin API's "wait
+     * until up". The control loop completes it on the transition ({@link #signalUp()}), after it
+     * rebuilt the pool's selection, on its own thread: callers move off it at once.
+     */
+    public CompletableFuture<Boolean> whenUp() {
+        CompletableFuture<Boolean> f = up.get();
+        if (f == null) {
+            CompletableFuture<Boolean> mine = new CompletableFuture<>();
+            f = up.compareAndExchange(null, mine);
+            if (f == null) {
+                f = mine;
+            }
+        }
+        signalUp(); // registered first, then checked: a transition either sees this future or this check sees it
+        return f;
+    }
+
+    /**
+     * One of this upstream's flags changed and its pool's selection was rebuilt (the control
+     * loop): if it is available or out of rotation now, {@link #whenUp()} completes.
+     */
+    public void signalUp() {
+        boolean available = available();
+        if ((available || adminOut()) && up.get() != null) {
+            CompletableFuture<Boolean> f = up.getAndSet(null);
+            if (f != null) {
+                f.complete(available);
+            }
         }
     }
 
