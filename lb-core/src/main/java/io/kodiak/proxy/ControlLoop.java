@@ -139,41 +139,17 @@ final class ControlLoop implements AutoCloseable {
     }
 
     /**
-     * Node-driven state, HAProxy's agent-check over the same HTTP check: a passed check's response
-     * may carry {@code X-Kodiak-State: drain} (or {@code maint}: no new requests; the checks go on)
-     * or {@code ready}, and {@code X-Kodiak-Weight: N%} (a share of the configured weight; 0 %
-     * drains). Without the headers the upstream is ready at full weight. Each Kodiak in front of
-     * the node reads the same answer, so several drain it without coordinating.
+     * A check's record for the admin API; after a passed HTTP check, what the node asks for in
+     * its response headers ({@link NodeRequest}).
      */
     private void onCheck(Upstream u, ProbeResult result) {
         u.checked(result.passed(), result.toString(), epochMillis.getAsLong());
         if (!result.passed() || poolOf.get(u).config().healthCheck().type() != HealthCheckConfig.Type.HTTP) {
             return;
         }
-        String state = result.headers().getOrDefault(HealthCheckConfig.NODE_STATE_HEADER, "ready").toLowerCase(java.util.Locale.ROOT);
-        boolean drain = switch (state) {
-            case "drain", "maint" -> true;
-            case "ready", "up" -> false;
-            default -> {
-                LOG.fine(() -> u + ": ignoring " + HealthCheckConfig.NODE_STATE_HEADER + ": " + state);
-                yield u.nodeDrain();
-            }
-        };
-        int weight = 100;
-        String w = result.headers().get(HealthCheckConfig.NODE_WEIGHT_HEADER);
-        if (w != null) {
-            int percent = w.matches("[0-9]{1,3}%") ? Integer.parseInt(w.substring(0, w.length() - 1)) : -1;
-            if (percent >= 0 && percent <= 100) {
-                weight = percent;
-            } else {
-                LOG.fine(() -> u + ": ignoring " + HealthCheckConfig.NODE_WEIGHT_HEADER + ": " + w + " (0%-100%)");
-                weight = u.nodeWeightPercent();
-            }
-        }
-        if (weight == 0) {
-            drain = true; // HAProxy: weight 0 is DRAIN
-            weight = 100;
-        }
+        NodeRequest asked = NodeRequest.of(result.headers(), u);
+        boolean drain = asked.drain();
+        int weight = asked.weightPercent();
         boolean wasDrained = u.nodeDrain();
         int wasWeight = u.nodeWeightPercent();
         if (!u.setNodeState(drain, weight)) {
@@ -183,10 +159,8 @@ final class ControlLoop implements AutoCloseable {
         if (drain != wasDrained) {
             availabilityChanged(pool, u);
         }
-        boolean d = drain;
-        int pct = weight;
-        LOG.info(() -> pool.name() + "/" + u.name() + ": the node asks for " + (d ? "drain" : "ready")
-                + (pct == 100 ? "" : " at " + pct + "% weight") + " (was " + (wasDrained ? "drain" : "ready")
+        LOG.info(() -> pool.name() + "/" + u.name() + ": the node asks for " + (drain ? "drain" : "ready")
+                + (weight == 100 ? "" : " at " + weight + "% weight") + " (was " + (wasDrained ? "drain" : "ready")
                 + (wasWeight == 100 ? "" : " at " + wasWeight + "%") + ")");
     }
 
