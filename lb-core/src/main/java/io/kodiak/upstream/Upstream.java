@@ -224,16 +224,26 @@ public final class Upstream {
      * thread that ended the last request, a selector thread: callers move off it at once.
      */
     public CompletableFuture<Void> whenIdle() {
-        CompletableFuture<Void> f = idle.get();
+        CompletableFuture<Void> f = shared(idle);
+        if (inFlight.get() == 0) {
+            signalIdle();
+        }
+        return f;
+    }
+
+    /**
+     * The future in {@code slot}, or a new one put there: every waiter until the next signal
+     * shares it. Callers check their condition after this, so that a signal racing with the
+     * registration either finds the future or the check finds what the signal saw.
+     */
+    private static <T> CompletableFuture<T> shared(AtomicReference<CompletableFuture<T>> slot) {
+        CompletableFuture<T> f = slot.get();
         if (f == null) {
-            CompletableFuture<Void> mine = new CompletableFuture<>();
-            f = idle.compareAndExchange(null, mine);
+            CompletableFuture<T> mine = new CompletableFuture<>();
+            f = slot.compareAndExchange(null, mine);
             if (f == null) {
                 f = mine;
             }
-        }
-        if (inFlight.get() == 0) {
-            signalIdle();
         }
         return f;
     }
@@ -253,15 +263,8 @@ public final class Upstream {
      * rebuilt the pool's selection, on its own thread: callers move off it at once.
      */
     public CompletableFuture<Boolean> whenUp() {
-        CompletableFuture<Boolean> f = up.get();
-        if (f == null) {
-            CompletableFuture<Boolean> mine = new CompletableFuture<>();
-            f = up.compareAndExchange(null, mine);
-            if (f == null) {
-                f = mine;
-            }
-        }
-        signalUp(); // registered first, then checked: a transition either sees this future or this check sees it
+        CompletableFuture<Boolean> f = shared(up);
+        signalUp();
         return f;
     }
 
