@@ -1,6 +1,7 @@
 package io.kodiak;
 
 import io.kodiak.admin.AdminServer;
+import io.kodiak.admin.Control;
 import io.kodiak.admin.HostGuard;
 import io.kodiak.admin.StateFile;
 import io.kodiak.config.ConfigException;
@@ -25,9 +26,9 @@ import java.util.logging.Logger;
 /**
  * A running Kodiak: its listeners, pools and the NIO transport that carries both sides, the admin
  * API if configured, and the state file that keeps the operator's changes. This is the embedding
- * API that the launcher, the demo, the admin API and the tests use.
+ * API that the launcher, the demo and the tests use; the admin API sees it through {@link Control}.
  */
-public final class Kodiak implements AutoCloseable {
+public final class Kodiak implements Control, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Kodiak.class.getName());
     private final ProxyServer server;
     private final StateFile stateFile;
@@ -83,6 +84,7 @@ public final class Kodiak implements AutoCloseable {
     }
 
     /** The configuration in force: the one started with, or the last one a reload applied. */
+    @Override
     public KodiakConfig config() {
         return server.config();
     }
@@ -94,7 +96,7 @@ public final class Kodiak implements AutoCloseable {
      * @param changes one line per change; empty if the file said what was running already
      * @param notes   what the reload did not apply (the admin section needs a restart)
      */
-    public record Reload(String version, List<String> changes, List<String> notes) {
+    public record Reload(String version, List<String> changes, List<String> notes) implements Control.Reloaded {
     }
 
     /**
@@ -105,6 +107,7 @@ public final class Kodiak implements AutoCloseable {
      * @throws ConfigException naming the file, the key and the problem; the running config stays
      * @throws IOException     if a new listener address cannot be bound; the running config stays
      */
+    @Override
     public synchronized Reload reload() throws ConfigException, IOException {
         KodiakConfig running = server.config();
         if (running.source() == null) {
@@ -137,6 +140,7 @@ public final class Kodiak implements AutoCloseable {
     }
 
     /** When this Kodiak started. */
+    @Override
     public Instant startedAt() {
         return startedAt;
     }
@@ -172,6 +176,7 @@ public final class Kodiak implements AutoCloseable {
      *
      * @throws IllegalArgumentException if there is no such pool
      */
+    @Override
     public PoolRuntime pool(String name) {
         PoolRuntime p = server.pools().get(name);
         if (p == null) {
@@ -186,6 +191,7 @@ public final class Kodiak implements AutoCloseable {
     }
 
     /** Every pool, in configuration order. */
+    @Override
     public java.util.Collection<PoolRuntime> pools() {
         return server.pools().values();
     }
@@ -195,6 +201,7 @@ public final class Kodiak implements AutoCloseable {
      *
      * @throws IllegalArgumentException naming what is missing
      */
+    @Override
     public Upstream upstream(String pool, String nameOrAddress) {
         PoolRuntime p = server.pools().get(pool);
         if (p == null) {
@@ -215,11 +222,13 @@ public final class Kodiak implements AutoCloseable {
     }
 
     /** How many requests wait in a pool's queue (every upstream at its max-connections). */
+    @Override
     public int queued(String pool) {
         return server.queued(pool);
     }
 
     /** How many idle keep-alive connections to {@code u} wait for reuse. */
+    @Override
     public int idleConnections(Upstream u) {
         return server.idleConnections(u);
     }
@@ -230,12 +239,14 @@ public final class Kodiak implements AutoCloseable {
      *
      * @throws UncheckedIOException if the state is in force but the state file could not be written
      */
+    @Override
     public void setAdminState(Upstream u, AdminState state) {
         server.setAdminState(u, state);
         saveState();
     }
 
     /** Sets {@code u}'s weight ({@code -1}: the configured one), in force and saved when this returns. */
+    @Override
     public void setWeight(Upstream u, int weight) {
         server.setWeight(u, weight);
         saveState();
@@ -247,6 +258,7 @@ public final class Kodiak implements AutoCloseable {
      *
      * @throws IllegalArgumentException naming the problem (unknown pool, name or address taken)
      */
+    @Override
     public Upstream addUpstream(String pool, io.kodiak.config.UpstreamConfig upstream) {
         return server.addUpstream(pool, upstream);
     }
@@ -255,6 +267,7 @@ public final class Kodiak implements AutoCloseable {
      * Removes {@code u} from its pool at runtime: no new request goes to it; the returned future
      * completes when the requests in flight have finished.
      */
+    @Override
     public java.util.concurrent.CompletableFuture<Void> removeUpstream(Upstream u) {
         server.removeUpstream(u);
         saveState();

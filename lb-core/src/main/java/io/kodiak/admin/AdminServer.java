@@ -1,8 +1,8 @@
 package io.kodiak.admin;
 
-import io.kodiak.Kodiak;
 import io.kodiak.config.AdminConfig;
-import io.kodiak.config.Values;
+import io.kodiak.config.ConfigException;
+import io.kodiak.config.UpstreamConfig;
 import io.kodiak.upstream.AdminState;
 import io.kodiak.upstream.PoolRuntime;
 import io.kodiak.upstream.Upstream;
@@ -14,7 +14,6 @@ import org.glassfish.grizzly.http.server.Response;
 import org.glassfish.grizzly.threadpool.ThreadPoolConfig;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
@@ -23,7 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,7 +29,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -56,14 +53,13 @@ import java.util.logging.Logger;
  */
 public final class AdminServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(AdminServer.class.getName());
-    static final int MAX_BODY = 64 * 1024;
     static final Duration DEFAULT_WAIT = Duration.ofSeconds(60);
     static final Duration MAX_WAIT = Duration.ofHours(1);
     /** Waits hold a connection each; more than this at once are refused (503). */
     static final int MAX_WAITERS = 64;
-    private static final Duration UP_POLL = Duration.ofMillis(50);
 
-    private final Kodiak kodiak;
+    private final Control control;
+    private final AdminViews views;
     private final HttpServer http;
     private final NetworkListener listener;
     private final String token;
@@ -73,8 +69,9 @@ public final class AdminServer implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final Semaphore waiters = new Semaphore(MAX_WAITERS);
 
-    private AdminServer(Kodiak kodiak, AdminConfig config, String token, boolean generated, Path tokenHome) throws IOException {
-        this.kodiak = kodiak;
+    private AdminServer(Control control, AdminConfig config, String token, boolean generated, Path tokenHome) throws IOException {
+        this.control = control;
+        this.views = new AdminViews(control);
         this.token = token;
         this.openReads = config.listen().getAddress().isLoopbackAddress();
         this.guard = HostGuard.of(config.listen(), config.allowedHosts(), "admin.allowed-hosts");
@@ -118,13 +115,13 @@ public final class AdminServer implements AutoCloseable {
         this.tokenFile = file;
     }
 
-    /** Starts the admin API of {@code kodiak} as {@code config} says; the token as the class comment says. */
-    public static AdminServer start(Kodiak kodiak, AdminConfig config) throws IOException {
-        return start(kodiak, config, System.getenv("KODIAK_ADMIN_TOKEN"), TokenFile.home());
+    /** Starts the admin API of {@code control} as {@code config} says; the token as the class comment says. */
+    public static AdminServer start(Control control, AdminConfig config) throws IOException {
+        return start(control, config, System.getenv("KODIAK_ADMIN_TOKEN"), TokenFile.home());
     }
 
-    /** As {@link #start(Kodiak, AdminConfig)}, with the environment's token and the token home given. */
-    public static AdminServer start(Kodiak kodiak, AdminConfig config, String envToken, Path tokenHome) throws IOException {
+    /** As {@link #start(Control, AdminConfig)}, with the environment's token and the token home given. */
+    public static AdminServer start(Control control, AdminConfig config, String envToken, Path tokenHome) throws IOException {
         String token = config.token() != null ? config.token() : envToken;
         boolean generated = false;
         if (token == null || token.isEmpty()) {
@@ -135,7 +132,7 @@ public final class AdminServer implements AutoCloseable {
             token = TokenFile.generate();
             generated = true;
         }
-        return new AdminServer(kodiak, config, token, generated, tokenHome);
+        return new AdminServer(control, config, token, generated, tokenHome);
     }
 
     /** The bound address (the real port when the config said 0). */
@@ -174,16 +171,6 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
-    /** A request that cannot be served as asked; its status and message go to the client. */
-    private static final class Refused extends Exception {
-        final int status;
-
-        Refused(int status, String message) {
-            super(message, null, false, false);
-            this.status = status;
-        }
-    }
-
     private final class Handler extends HttpHandler {
         @Override
         public void service(Request req, Response resp) {
@@ -217,33 +204,33 @@ public final class AdminServer implements AutoCloseable {
         int n = path.size();
         if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("status")) {
             allow(method, "GET");
-            send(resp, Reply.ok(status()));
+            send(resp, Reply.ok(views.status()));
             return;
         }
         if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("config")) {
             allow(method, "GET");
-            send(resp, Reply.ok(configInfo()));
+            send(resp, Reply.ok(views.configInfo()));
             return;
         }
         if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("reload")) {
             allow(method, "POST");
-            only(body(req));
+            AdminBodies.only(AdminBodies.body(req));
             send(resp, Reply.ok(reload()));
             return;
         }
         if (n == 3 && path.get(0).equals("v1") && path.get(1).equals("pools")) {
             allow(method, "GET");
-            send(resp, Reply.ok(pool(lookupPool(path.get(2)))));
+            send(resp, Reply.ok(views.pool(lookupPool(path.get(2)))));
             return;
         }
         if (n == 4 && path.get(0).equals("v1") && path.get(1).equals("pools") && path.get(3).equals("upstreams")) {
             allow(method, "POST");
             PoolRuntime p = lookupPool(path.get(2));
-            Map<String, Object> body = body(req);
-            io.kodiak.config.UpstreamConfig uc = newUpstream(body);
-            only(body, "address", "name", "weight", "max_connections");
+            Map<String, Object> body = AdminBodies.body(req);
+            UpstreamConfig uc = AdminBodies.newUpstream(body);
+            AdminBodies.only(body, "address", "name", "weight", "max_connections");
             try {
-                send(resp, Reply.ok(upstream(kodiak.addUpstream(p.name(), uc))));
+                send(resp, Reply.ok(views.upstream(control.addUpstream(p.name(), uc))));
             } catch (IllegalArgumentException e) {
                 throw new Refused(409, e.getMessage());
             }
@@ -252,12 +239,12 @@ public final class AdminServer implements AutoCloseable {
         if ((n == 5 || n == 6) && path.get(0).equals("v1") && path.get(1).equals("pools") && path.get(3).equals("upstreams")) {
             Upstream u = lookup(path.get(2), path.get(4));
             if (n == 5 && method.equals("DELETE")) {
-                Map<String, Object> body = body(req);
-                Duration timeout = timeout(body);
-                only(body, "timeout");
-                Map<String, Object> shown = upstream(u);
+                Map<String, Object> body = AdminBodies.body(req);
+                Duration timeout = AdminBodies.timeout(body);
+                AdminBodies.only(body, "timeout");
+                Map<String, Object> shown = views.upstream(u);
                 long start = System.nanoTime();
-                hold(resp, kodiak.removeUpstream(u).copy().orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS), (done, t) -> {
+                hold(resp, control.removeUpstream(u).copy().orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS), (done, t) -> {
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("removed", true);
                     m.put("drained", done);
@@ -272,35 +259,35 @@ public final class AdminServer implements AutoCloseable {
                 if (!method.equals("GET") && !method.equals("HEAD")) {
                     throw new Refused(405, "method " + method + " is not allowed here (use GET, or DELETE to remove it)");
                 }
-                send(resp, Reply.ok(upstream(u)));
+                send(resp, Reply.ok(views.upstream(u)));
                 return;
             }
             allow(method, "POST");
-            Map<String, Object> body = body(req);
+            Map<String, Object> body = AdminBodies.body(req);
             switch (path.get(5)) {
                 case "state" -> {
-                    AdminState s = state(body);
-                    only(body, "state");
-                    kodiak.setAdminState(u, s);
-                    send(resp, Reply.ok(upstream(u)));
+                    AdminState s = AdminBodies.state(body);
+                    AdminBodies.only(body, "state");
+                    control.setAdminState(u, s);
+                    send(resp, Reply.ok(views.upstream(u)));
                 }
                 case "weight" -> {
-                    int w = weight(body);
-                    only(body, "weight");
-                    kodiak.setWeight(u, w);
-                    send(resp, Reply.ok(upstream(u)));
+                    int w = AdminBodies.weight(body);
+                    AdminBodies.only(body, "weight");
+                    control.setWeight(u, w);
+                    send(resp, Reply.ok(views.upstream(u)));
                 }
                 case "wait-drained" -> {
-                    Duration timeout = timeout(body);
-                    only(body, "timeout");
+                    Duration timeout = AdminBodies.timeout(body);
+                    AdminBodies.only(body, "timeout");
                     if (u.adminState() == AdminState.READY && !u.adminOut()) {
                         throw new Refused(409, u.pool() + "/" + u.name() + " is ready: drain it first (state drain or maint)");
                     }
                     waitDrained(u, timeout, resp);
                 }
                 case "wait-up" -> {
-                    Duration timeout = timeout(body);
-                    only(body, "timeout");
+                    Duration timeout = AdminBodies.timeout(body);
+                    AdminBodies.only(body, "timeout");
                     if (u.adminOut()) {
                         throw new Refused(409, u.pool() + "/" + u.name() + " is " + u.state() + " by the operator: set it ready first");
                     }
@@ -352,25 +339,25 @@ public final class AdminServer implements AutoCloseable {
 
     private PoolRuntime lookupPool(String name) throws Refused {
         try {
-            return kodiak.pool(name);
+            return control.pool(name);
         } catch (IllegalArgumentException e) {
             throw new Refused(404, "no pool named \"" + name + "\" (pools: "
-                    + String.join(", ", kodiak.pools().stream().map(PoolRuntime::name).toList()) + ")");
+                    + String.join(", ", control.pools().stream().map(PoolRuntime::name).toList()) + ")");
         }
     }
 
     private Upstream lookup(String pool, String upstream) throws Refused {
         try {
-            return kodiak.upstream(pool, upstream);
+            return control.upstream(pool, upstream);
         } catch (IllegalArgumentException e) {
             throw new Refused(404, e.getMessage());
         }
     }
 
     private Map<String, Object> reload() throws Refused {
-        String running = kodiak.config().version();
+        String running = control.config().version();
         try {
-            Kodiak.Reload r = kodiak.reload();
+            Control.Reloaded r = control.reload();
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("reloaded", true);
             m.put("previous_version", running);
@@ -378,141 +365,11 @@ public final class AdminServer implements AutoCloseable {
             m.put("changes", r.changes());
             m.put("notes", r.notes());
             return m;
-        } catch (io.kodiak.config.ConfigException e) {
+        } catch (ConfigException e) {
             throw new Refused(400, "the configuration was rejected, version " + running + " keeps running: " + e.getMessage());
         } catch (IOException e) {
             throw new Refused(409, "the reload could not be applied, version " + running + " keeps running: " + e.getMessage());
         }
-    }
-
-    // ------------------------------------------------------------------ request bodies
-
-    private static Map<String, Object> body(Request req) throws Refused {
-        if (req.getHeader("Upgrade") != null) {
-            // Grizzly hands the body of an upgrade request (the JDK client's h2c) to the upgraded
-            // protocol, so it would never arrive here: say so at once instead of timing out.
-            throw new Refused(400, "protocol upgrades (" + req.getHeader("Upgrade") + ") are not supported: send HTTP/1.1 without Upgrade");
-        }
-        String ct = req.getContentType();
-        if (ct != null && !ct.isBlank() && !ct.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
-            throw new Refused(415, "the body must be JSON (Content-Type: application/json), not " + ct);
-        }
-        byte[] bytes;
-        try (InputStream in = req.getInputStream()) {
-            bytes = in.readNBytes(MAX_BODY + 1);
-        } catch (IOException e) {
-            throw new Refused(400, "cannot read the body: " + e.getMessage());
-        }
-        if (bytes.length > MAX_BODY) {
-            throw new Refused(413, "the body is larger than " + MAX_BODY + " bytes");
-        }
-        String text = new String(bytes, StandardCharsets.UTF_8);
-        if (text.isBlank()) {
-            return Map.of();
-        }
-        Object v;
-        try {
-            v = Json.parse(text);
-        } catch (Json.ParseException e) {
-            throw new Refused(400, "malformed JSON: " + e.getMessage());
-        }
-        if (!(v instanceof Map<?, ?> m)) {
-            throw new Refused(400, "the body must be a JSON object, e.g. {\"state\": \"drain\"}");
-        }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> map = (Map<String, Object>) m;
-        return map;
-    }
-
-    private static void only(Map<String, Object> body, String... keys) throws Refused {
-        List<String> allowed = List.of(keys);
-        for (String k : body.keySet()) {
-            if (!allowed.contains(k)) {
-                throw new Refused(400, "unknown field \"" + k + "\" (expected " + String.join(", ", allowed) + ")");
-            }
-        }
-    }
-
-    /** {@code {"address": "host:port", "name": ..., "weight": 1, "max_connections": 0}}, checked as the config file is. */
-    private static io.kodiak.config.UpstreamConfig newUpstream(Map<String, Object> body) throws Refused {
-        if (!(body.get("address") instanceof String address)) {
-            throw new Refused(400, "missing field \"address\" (host:port)");
-        }
-        io.kodiak.config.Values.HostPort hp;
-        String name;
-        try {
-            hp = Values.upstreamAddress(address);
-            Object n = body.get("name");
-            if (n != null && !(n instanceof String)) {
-                throw new IllegalArgumentException("\"name\" must be a string");
-            }
-            name = n == null ? Values.defaultName(hp.toString()) : Values.name((String) n);
-        } catch (IllegalArgumentException e) {
-            throw new Refused(400, e.getMessage());
-        }
-        int weight = integer(body, "weight", 1, 1, 1000);
-        int max = integer(body, "max_connections", 0, 0, 1_000_000);
-        io.kodiak.config.UpstreamConfig uc = new io.kodiak.config.UpstreamConfig(name, hp.host(), hp.port(), weight, max);
-        String unresolved = uc.unresolvable();
-        if (unresolved != null) {
-            throw new Refused(400, "\"address\": " + unresolved);
-        }
-        return uc;
-    }
-
-    private static int integer(Map<String, Object> body, String key, int dflt, int min, int max) throws Refused {
-        Object v = body.get(key);
-        if (v == null) {
-            return dflt;
-        }
-        if (!(v instanceof Long l) || l < min || l > max) {
-            throw new Refused(400, "\"" + key + "\" must be an integer " + min + "-" + max + "; got " + Json.write(v));
-        }
-        return (int) (long) l;
-    }
-
-    private static AdminState state(Map<String, Object> body) throws Refused {
-        Object s = body.get("state");
-        if (!(s instanceof String text)) {
-            throw new Refused(400, s == null ? "missing field \"state\" (ready, drain or maint)"
-                    : "\"state\" must be a string: ready, drain or maint");
-        }
-        try {
-            return AdminState.parse(text);
-        } catch (IllegalArgumentException e) {
-            throw new Refused(400, e.getMessage());
-        }
-    }
-
-    private static int weight(Map<String, Object> body) throws Refused {
-        if (!body.containsKey("weight")) {
-            throw new Refused(400, "missing field \"weight\" (0-1000, or null for the configured weight)");
-        }
-        Object w = body.get("weight");
-        if (w == null) {
-            return -1;
-        }
-        if (!(w instanceof Long l) || l < 0 || l > 1000) {
-            throw new Refused(400, "\"weight\" must be an integer 0-1000 (0 drains), or null for the configured weight; got " + Json.write(w));
-        }
-        return (int) (long) l;
-    }
-
-    private static Duration timeout(Map<String, Object> body) throws Refused {
-        Object t = body.get("timeout");
-        if (t == null) {
-            return DEFAULT_WAIT;
-        }
-        Duration d;
-        try {
-            d = t instanceof String s ? Values.duration(s) : null;
-        } catch (IllegalArgumentException e) {
-            d = null;
-        }
-        if (d == null || d.isNegative() || d.isZero() || d.compareTo(MAX_WAIT) > 0) {
-            throw new Refused(400, "\"timeout\" must be a duration such as \"60s\" or \"500ms\", at most 1h; got " + Json.write(t));
-        }
-        return d;
     }
 
     // ------------------------------------------------------------------ waits
@@ -525,26 +382,23 @@ public final class AdminServer implements AutoCloseable {
             m.put("drained", done);
             m.put("in_flight", u.inFlight());
             m.put("waited_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
-            m.put("upstream", upstream(u));
+            m.put("upstream", views.upstream(u));
             return Reply.ok(m);
         });
     }
 
-    /** Answers once {@code u} is UP (its check passed), or after {@code timeout}. */
+    /**
+     * Answers once {@code u} is UP (its check passed, and nothing else keeps it out), or the
+     * operator took it out of rotation, or after {@code timeout}: the control loop signals the
+     * transition ({@link Upstream#whenUp()}).
+     */
     private void waitUp(Upstream u, Duration timeout, Response resp) throws Refused {
         long start = System.nanoTime();
-        CompletableFuture<Void> up = new CompletableFuture<>();
-        ScheduledFuture<?> poll = timer.scheduleAtFixedRate(() -> {
-            if (u.available() || u.adminOut()) {
-                up.complete(null);
-            }
-        }, 0, UP_POLL.toMillis(), TimeUnit.MILLISECONDS);
-        up.whenComplete((v, t) -> poll.cancel(false));
-        hold(resp, up.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS), (done, t) -> {
+        hold(resp, u.whenUp().copy().orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS), (done, t) -> {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("up", u.available());
             m.put("waited_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
-            m.put("upstream", upstream(u));
+            m.put("upstream", views.upstream(u));
             return Reply.ok(m);
         });
     }
@@ -554,7 +408,7 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /** Suspends {@code resp} until {@code f} completes (a timeout counts as not done) and answers on the timer thread. */
-    private void hold(Response resp, CompletableFuture<Void> f, Answer answer) throws Refused {
+    private void hold(Response resp, CompletableFuture<?> f, Answer answer) throws Refused {
         if (!waiters.tryAcquire()) {
             throw new Refused(503, "too many waits at once (" + MAX_WAITERS + ")");
         }
@@ -572,81 +426,6 @@ public final class AdminServer implements AutoCloseable {
                 resp.resume();
             }
         }, timer);
-    }
-
-    // ------------------------------------------------------------------ views
-
-    private Map<String, Object> status() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("kodiak", configInfo());
-        List<Object> pools = new ArrayList<>();
-        for (PoolRuntime p : kodiak.pools()) {
-            pools.add(pool(p));
-        }
-        m.put("pools", pools);
-        return m;
-    }
-
-    private Map<String, Object> configInfo() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("config_version", kodiak.config().version());
-        m.put("config_file", kodiak.config().source() == null ? null : kodiak.config().source().toAbsolutePath().toString());
-        m.put("started_at", kodiak.startedAt().toString());
-        Path sf = kodiak.config().admin().stateFile();
-        m.put("state_file", sf == null ? null : sf.toString());
-        return m;
-    }
-
-    private Map<String, Object> pool(PoolRuntime p) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", p.name());
-        m.put("strategy", p.config().strategy().configName());
-        PoolRuntime.Selection s = p.selection();
-        m.put("available", s.members().stream().filter(Upstream::available).count());
-        m.put("panic", s.panic());
-        m.put("queued", kodiak.queued(p.name()));
-        List<Object> ups = new ArrayList<>();
-        for (Upstream u : p.upstreams()) {
-            ups.add(upstream(u));
-        }
-        m.put("upstreams", ups);
-        return m;
-    }
-
-    private Map<String, Object> upstream(Upstream u) {
-        PoolRuntime p = kodiak.pool(u.pool());
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("pool", u.pool());
-        m.put("name", u.name());
-        m.put("address", u.hostPort());
-        m.put("state", u.state());
-        m.put("reasons", u.stateReasons());
-        m.put("admin_state", u.adminState().apiName());
-        boolean checked = p.config().healthCheck().type() != io.kodiak.config.HealthCheckConfig.Type.NONE
-                && u.adminState() != AdminState.MAINT;
-        m.put("health", checked ? (u.healthy() ? "up" : "down") : "unchecked");
-        m.put("ejected", u.ejected());
-        m.put("node_state", u.nodeDrain() ? "drain" : "ready");
-        m.put("weight", u.weight());
-        m.put("configured_weight", u.configuredWeight());
-        m.put("effective_weight", u.adminOut() ? 0.0 : u.effectiveWeight() / (double) Upstream.WEIGHT_SCALE);
-        m.put("slow_start", u.slowStarting());
-        m.put("in_flight", u.inFlight());
-        m.put("max_connections", u.maxConnections());
-        m.put("idle_connections", kodiak.idleConnections(u));
-        m.put("requests", u.requests());
-        m.put("failures", u.failures());
-        Upstream.CheckRecord c = u.lastCheck();
-        if (c == null) {
-            m.put("last_check", null);
-        } else {
-            Map<String, Object> cm = new LinkedHashMap<>();
-            cm.put("passed", c.passed());
-            cm.put("detail", c.detail());
-            cm.put("at", Instant.ofEpochMilli(c.epochMillis()).toString());
-            m.put("last_check", cm);
-        }
-        return m;
     }
 
     private static void send(Response resp, Reply r) {

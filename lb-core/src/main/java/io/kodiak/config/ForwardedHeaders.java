@@ -1,5 +1,7 @@
 package io.kodiak.config;
 
+import io.kodiak.http.Forwarding;
+
 /**
  * Which forwarding headers Kodiak adds to requests it sends upstream.
  *
@@ -9,6 +11,6 @@ package io.kodiak.config;
  * @param forwarded       append an RFC 7239 {@code Forwarded} element (for, proto, host)
  */
 public record ForwardedHeaders(boolean xForwardedFor, boolean xForwardedProto, boolean xForwardedHost,
-                               boolean forwarded) {
+                               boolean forwarded) implements Forwarding {
     public static final ForwardedHeaders DEFAULTS = new ForwardedHeaders(true, true, true, false);
 }

@@ -56,7 +56,7 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
      * Finagle and Linkerd do. The other strategies do not read it.
      */
     public static int defaultChoiceCount(Strategy strategy) {
-        return strategy == Strategy.LATENCY_WEIGHTED ? 2 : ALL_CHOICES;
+        return strategy.defaultChoiceCount();
     }
 
     /** A pool with the defaults for latency decay, hashing, queue, choices, health checks, retries and outlier detection. */
@@ -67,21 +67,52 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
                 RetryConfig.DEFAULTS, OutlierConfig.DEFAULTS, Duration.ZERO, 0);
     }
 
-    /** The balancing strategies, by their configuration names. */
+    /**
+     * The balancing strategies as the configuration file names them, and which of the pool's
+     * strategy options each reads, so that the reader can refuse an option that would do nothing.
+     * Each name has its algorithm registered in {@code io.kodiak.balancer.Strategies}: a new
+     * strategy is its class, one line there and one constant here.
+     */
     public enum Strategy {
-        ROUND_ROBIN("round-robin"),
-        LEAST_CONNECTIONS("least-connections"),
-        LATENCY_WEIGHTED("latency-weighted"),
-        CONSISTENT_HASH("consistent-hash");
+        ROUND_ROBIN("round-robin", 0, false),
+        LEAST_CONNECTIONS("least-connections", ALL_CHOICES, false),
+        LATENCY_WEIGHTED("latency-weighted", 2, false),
+        CONSISTENT_HASH("consistent-hash", 0, true);
 
         private final String configName;
+        private final int choices;
+        private final boolean hashes;
 
-        Strategy(String configName) {
+        /**
+         * @param choices the default {@code choice-count}, or 0 if the strategy draws no choices
+         *                (then {@code choice-count} does not apply)
+         * @param hashes  whether it picks by a request's hash key: {@code hash-key} and
+         *                {@code hash-balance-factor} apply, {@code slow-start} does not (a ring
+         *                moves keys, not shares)
+         */
+        Strategy(String configName, int choices, boolean hashes) {
             this.configName = configName;
+            this.choices = choices;
+            this.hashes = hashes;
         }
 
         public String configName() {
             return configName;
+        }
+
+        /** Whether {@code choice-count} applies: the strategy compares that many random upstreams per pick. */
+        public boolean drawsChoices() {
+            return choices != 0;
+        }
+
+        /** {@code choice-count} when the file does not say; {@link #ALL_CHOICES} for strategies that draw none. */
+        public int defaultChoiceCount() {
+            return choices == 0 ? ALL_CHOICES : choices;
+        }
+
+        /** Whether the strategy picks by a request's hash key. */
+        public boolean hashes() {
+            return hashes;
         }
 
         /** @return the strategy with this configuration name, or {@code null} */
@@ -92,6 +123,18 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
                 }
             }
             return null;
+        }
+
+        /**
+         * The strategies {@code which} holds for, as an error message names them: {@code "strategy a"},
+         * {@code "strategies a and b"}, {@code "strategies a, b and c"}.
+         */
+        public static String describe(java.util.function.Predicate<Strategy> which) {
+            List<String> names = java.util.Arrays.stream(values()).filter(which).map(Strategy::configName).toList();
+            if (names.size() < 2) {
+                return "strategy " + String.join("", names);
+            }
+            return "strategies " + String.join(", ", names.subList(0, names.size() - 1)) + " and " + names.get(names.size() - 1);
         }
     }
 }

@@ -100,8 +100,8 @@ final class PoolReader {
         if (node == null) {
             return Duration.ZERO;
         }
-        if (strategy == PoolConfig.Strategy.CONSISTENT_HASH) {
-            throw node.error("does not apply to strategy consistent-hash (a ring moves keys, not shares)");
+        if (strategy.hashes()) {
+            throw node.error("does not apply to strategy " + strategy.configName() + " (a ring moves keys, not shares)");
         }
         return node.duration();
     }
@@ -155,23 +155,23 @@ final class PoolReader {
         return new RetryConfig(attempts, reset, timeout, statuses, budget, minPerSecond, nonIdempotent);
     }
 
-    /** {@code choice-count}, which only {@code least-connections} and {@code latency-weighted} read. */
+    /** {@code choice-count}, which only strategies that draw choices read ({@code least-connections}, {@code latency-weighted}). */
     private static int choiceCount(ConfigMapping pool, PoolConfig.Strategy strategy) throws ConfigException {
         ConfigNode node = pool.get("choice-count");
         if (node == null) {
-            return PoolConfig.defaultChoiceCount(strategy);
+            return strategy.defaultChoiceCount();
         }
-        if (strategy != PoolConfig.Strategy.LEAST_CONNECTIONS && strategy != PoolConfig.Strategy.LATENCY_WEIGHTED) {
-            throw node.error("only applies to strategies least-connections and latency-weighted");
+        if (!strategy.drawsChoices()) {
+            throw node.error("only applies to " + PoolConfig.Strategy.describe(PoolConfig.Strategy::drawsChoices));
         }
         return node.parse("an integer of at least 2, or all", Values::choiceCount);
     }
 
-    /** {@code hash-key} and {@code hash-balance-factor}, which only {@code consistent-hash} reads. */
+    /** {@code hash-key} and {@code hash-balance-factor}, which only strategies that hash read ({@code consistent-hash}). */
     private static HashConfig hash(ConfigMapping pool, PoolConfig.Strategy strategy) throws ConfigException {
         for (String key : List.of("hash-key", "hash-balance-factor")) {
-            if (pool.get(key) != null && strategy != PoolConfig.Strategy.CONSISTENT_HASH) {
-                throw pool.get(key).error("only applies to strategy consistent-hash");
+            if (pool.get(key) != null && !strategy.hashes()) {
+                throw pool.get(key).error("only applies to " + PoolConfig.Strategy.describe(PoolConfig.Strategy::hashes));
             }
         }
         HashConfig.Source source = HashConfig.DEFAULTS.source();

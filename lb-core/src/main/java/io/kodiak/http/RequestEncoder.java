@@ -1,7 +1,5 @@
 package io.kodiak.http;
 
-import io.kodiak.config.ForwardedHeaders;
-
 /**
  * Writes the request head Kodiak sends upstream: the request line and fields as received (byte
  * for byte), minus hop-by-hop fields, plus the forwarding fields and Kodiak's own framing.
@@ -15,17 +13,18 @@ public final class RequestEncoder {
      * @param clientIp    the client's address literal (no port)
      * @param scheme      "http" or "https", the listener's scheme
      */
-    public static Bytes encode(RequestHead r, ForwardedHeaders fwd, String clientIp, String scheme, long bodyLength) {
+    public static Bytes encode(RequestHead r, Forwarding fwd, String clientIp, String scheme, long bodyLength) {
         return encode(r, fwd, clientIp, scheme, bodyLength, null, null, 0);
     }
 
     /**
      * @param idHeaderLower the request ID field's name in lower case, or {@code null} for none: every
-     *                      client field of that name is replaced by {@code idHeader: requestId}
+     *                      client field of that name is replaced by {@code idField}
+     * @param idField       the request ID's field line, e.g. {@code X-Request-ID: 4bf9...}
      * @param requestStartMicros when the head was read, in microseconds since the Unix epoch, sent as
      *                      {@code X-Request-Start: t=...} in place of any the client sent; 0 for none
      */
-    public static Bytes encode(RequestHead r, ForwardedHeaders fwd, String clientIp, String scheme, long bodyLength,
+    public static Bytes encode(RequestHead r, Forwarding fwd, String clientIp, String scheme, long bodyLength,
                                String idHeaderLower, String idField, long requestStartMicros) {
         HeaderFields f = r.fields;
         byte[] b = r.head;

@@ -1,7 +1,5 @@
 package io.kodiak.http;
 
-import io.kodiak.config.ServerHeaderPolicy;
-
 /**
  * Writes the response head Kodiak sends to the client: status line and end-to-end fields from
  * the upstream, the {@code Server} field by policy, and Kodiak's own framing and connection
@@ -21,7 +19,7 @@ public final class ResponseEncoder {
      * @param clientMinor   the client's HTTP minor version (an HTTP/1.0 client needs an explicit keep-alive)
      * @param upgrade       relay a 101 WebSocket upgrade: send Upgrade: websocket and Connection: upgrade
      */
-    public static Bytes encode(ResponseHead r, ServerHeaderPolicy server, ClientFraming framing, long length,
+    public static Bytes encode(ResponseHead r, ServerField server, ClientFraming framing, long length,
                                boolean keepAlive, int clientMinor, boolean upgrade) {
         return encode(r, server, framing, length, keepAlive, clientMinor, upgrade, null, null);
     }
@@ -31,7 +29,7 @@ public final class ResponseEncoder {
      *                      the upstream's fields of that name are dropped; {@code null} for none
      * @param ownField      that field's line, e.g. {@code X-Request-ID: 4bf9...}
      */
-    public static Bytes encode(ResponseHead r, ServerHeaderPolicy server, ClientFraming framing, long length,
+    public static Bytes encode(ResponseHead r, ServerField server, ClientFraming framing, long length,
                                boolean keepAlive, int clientMinor, boolean upgrade, String ownFieldLower,
                                String ownField) {
         HeaderFields f = r.fields;
@@ -48,7 +46,7 @@ public final class ResponseEncoder {
             if (Hop.isHopByHop(f, i) || Hop.droppedByConnection(f, i)) {
                 continue;
             }
-            if (server.mode() != ServerHeaderPolicy.Mode.PASS && f.nameIs(i, "server")) {
+            if (!server.passesUpstream() && f.nameIs(i, "server")) {
                 continue;
             }
             if (ownFieldLower != null && f.nameIs(i, ownFieldLower)) {
@@ -65,7 +63,7 @@ public final class ResponseEncoder {
             byte[] date = HttpDate.SYSTEM.fieldLine();
             out.append(date, 0, date.length);
         }
-        if (server.mode() == ServerHeaderPolicy.Mode.SET) {
+        if (server.setsOwn()) {
             out.field("Server", server.value());
         }
         if (ownField != null) {
@@ -102,13 +100,13 @@ public final class ResponseEncoder {
      * @param extraField field lines of Kodiak's own ({@code Retry-After}, the echoed request ID),
      *                   CRLF-separated, or {@code null}
      */
-    public static Bytes local(int status, String contentType, int bodyLength, ServerHeaderPolicy server,
+    public static Bytes local(int status, String contentType, int bodyLength, ServerField server,
                               boolean keepAlive, String extraField) {
         Bytes out = new Bytes(160);
         out.append("HTTP/1.1 ").append(status).append(" ").append(reason(status)).crlf();
         byte[] date = HttpDate.SYSTEM.fieldLine();
         out.append(date, 0, date.length);
-        if (server.mode() == ServerHeaderPolicy.Mode.SET) {
+        if (server.setsOwn()) {
             out.field("Server", server.value());
         }
         if (bodyLength > 0) {

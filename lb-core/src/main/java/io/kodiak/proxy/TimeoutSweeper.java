@@ -1,10 +1,14 @@
 package io.kodiak.proxy;
 
+import io.kodiak.config.KodiakConfig;
+
+import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.stream.Stream;
 
 /**
  * Enforces every timeout of the data path from one thread. The hot path only writes a deadline
@@ -74,6 +78,16 @@ final class TimeoutSweeper implements AutoCloseable {
     static long periodFor(long shortestTimeoutNanos) {
         return Math.max(TimeUnit.MILLISECONDS.toNanos(10),
                 Math.min(TimeUnit.MILLISECONDS.toNanos(250), shortestTimeoutNanos / 10));
+    }
+
+    /** The sweep period for {@code c}'s shortest client or upstream timeout ({@link #periodFor(long)}). */
+    static long periodFor(KodiakConfig c) {
+        Stream<Duration> client = c.listeners().stream().flatMap(l -> Stream.of(
+                l.timeouts().requestHeader(), l.timeouts().keepAlive(), l.timeouts().body(), l.timeouts().send()));
+        Stream<Duration> upstream = c.pools().values().stream().flatMap(p -> Stream.of(
+                p.timeouts().connect(), p.timeouts().response(), p.timeouts().read(), p.timeouts().send(),
+                p.connections().idleTimeout()));
+        return periodFor(Stream.concat(client, upstream).mapToLong(Duration::toNanos).min().orElse(TimeUnit.SECONDS.toNanos(1)));
     }
 
     @Override

@@ -1,10 +1,6 @@
 package io.kodiak.upstream;
 
-import io.kodiak.balancer.ConsistentHash;
-import io.kodiak.balancer.LatencyWeighted;
-import io.kodiak.balancer.LeastConnections;
-import io.kodiak.balancer.LockFreeRandom;
-import io.kodiak.balancer.SmoothWeightedRoundRobin;
+import io.kodiak.balancer.Strategies;
 import io.kodiak.balancer.Strategy;
 import io.kodiak.config.PoolConfig;
 import io.kodiak.config.UpstreamConfig;
@@ -259,15 +255,9 @@ public final class PoolRuntime {
     }
 
     private Strategy strategy(List<Upstream> members) {
-        if (members.isEmpty()) {
-            return eligible -> null;
-        }
-        return switch (config.strategy()) {
-            case ROUND_ROBIN -> new SmoothWeightedRoundRobin(members, random);
-            case LEAST_CONNECTIONS -> new LeastConnections(members, new LockFreeRandom(random.nextLong()), config.choiceCount());
-            case LATENCY_WEIGHTED -> new LatencyWeighted(members, new LockFreeRandom(random.nextLong()), config.choiceCount());
-            case CONSISTENT_HASH -> new ConsistentHash(members, config.hash().balanceFactor());
-        };
+        PoolConfig c = config;
+        return Strategies.create(c.strategy().configName(), members, random,
+                new Strategies.Settings(c.choiceCount(), c.hash().balanceFactor()));
     }
 
     public PoolConfig config() {

@@ -52,6 +52,8 @@ public final class Upstream {
     private volatile int runtimeWeight = -1;
     /** Completed when {@link #inFlight} next reaches zero; {@code null} while nobody waits. */
     private final AtomicReference<CompletableFuture<Void>> idle = new AtomicReference<>();
+    /** Completed when the upstream is next available or out of rotation ({@link #whenUp()}); {@code null} while nobody waits. */
+    private final AtomicReference<CompletableFuture<Boolean>> up = new AtomicReference<>();
     /** The last active health check's result, or {@code null} before the first. */
     private volatile CheckRecord lastCheck;
     /** Attempts here, timed and counted by cause and status class, for the metrics (ProxyMetrics). */
@@ -185,7 +187,7 @@ public final class Upstream {
         return removed;
     }
 
-    /** Records an active health check's outcome (the health scheduler's thread). */
+    /** Records an active health check's outcome (the control loop's thread). */
     public void checked(boolean passed, String detail, long epochMillis) {
         lastCheck = new CheckRecord(passed, detail, epochMillis);
         (passed ? checksPassed : checksFailed).increment();
@@ -222,16 +224,26 @@ public final class Upstream {
      * thread that ended the last request, a selector thread: callers move off it at once.
      */
     public CompletableFuture<Void> whenIdle() {
-        CompletableFuture<Void> f = idle.get();
+        CompletableFuture<Void> f = shared(idle);
+        if (inFlight.get() == 0) {
+            signalIdle();
+        }
+        return f;
+    }
+
+    /**
+     * The future in {@code slot}, or a new one put there: every waiter until the next signal
+     * shares it. Callers check their condition after this, so that a signal racing with the
+     * registration either finds the future or the check finds what the signal saw.
+     */
+    private static <T> CompletableFuture<T> shared(AtomicReference<CompletableFuture<T>> slot) {
+        CompletableFuture<T> f = slot.get();
         if (f == null) {
-            CompletableFuture<Void> mine = new CompletableFuture<>();
-            f = idle.compareAndExchange(null, mine);
+            CompletableFuture<T> mine = new CompletableFuture<>();
+            f = slot.compareAndExchange(null, mine);
             if (f == null) {
                 f = mine;
             }
-        }
-        if (inFlight.get() == 0) {
-            signalIdle();
         }
         return f;
     }
@@ -240,6 +252,33 @@ public final class Upstream {
         CompletableFuture<Void> f = idle.getAndSet(null);
         if (f != null) {
             f.complete(null);
+        }
+    }
+
+    /**
+     * Completes with {@code true} once this upstream is {@link #available()}, or with {@code false}
+     * once the operator takes it out of rotation ({@link #adminOut()}: then only the operator can
+     * bring it back), whichever comes first; at once if either holds now. The admin API's "wait
+     * until up". The control loop completes it on the transition ({@link #signalUp()}), after it
+     * rebuilt the pool's selection, on its own thread: callers move off it at once.
+     */
+    public CompletableFuture<Boolean> whenUp() {
+        CompletableFuture<Boolean> f = shared(up);
+        signalUp();
+        return f;
+    }
+
+    /**
+     * One of this upstream's flags changed and its pool's selection was rebuilt (the control
+     * loop): if it is available or out of rotation now, {@link #whenUp()} completes.
+     */
+    public void signalUp() {
+        boolean available = available();
+        if ((available || adminOut()) && up.get() != null) {
+            CompletableFuture<Boolean> f = up.getAndSet(null);
+            if (f != null) {
+                f.complete(available);
+            }
         }
     }
 

@@ -17,65 +17,84 @@ import io.kodiak.upstream.Upstream;
 import java.io.IOException;
 import java.util.Collection;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
 import java.util.logging.Logger;
+import java.util.random.RandomGenerator;
 
 /**
- * The active health checks of every pool, and the timer of their outlier detectors' ejections:
- * lb-health's {@link HealthChecker} over the upstreams, with TCP probes on one
- * {@link ConnectProbeLoop} and HTTP probes on one {@link HttpProbeClient},
- * each created only if some pool needs it. A transition sets the upstream's health flag and
- * rebuilds its pool's selection, so strategies only ever see upstreams that are up; an upstream
- * that comes back offers its free slots to requests waiting in the pool's queue.
+ * The control loop: the one thread through which every change to the running pools passes, one
+ * at a time. Active health checks and their transitions (lb-health's {@link HealthChecker} over the
+ * upstreams, with TCP probes on one {@link ConnectProbeLoop} and HTTP probes on one
+ * {@link HttpProbeClient}, each created only if some pool needs it), what a node asks for in its
+ * check's response headers, the end of an outlier ejection, the operator's changes through the
+ * admin API (admin state, weight, upstreams added and removed) and the pool changes of a reload all
+ * run here, so that a drain, a reload and a health transition of the same upstream never
+ * interleave.
  *
- * <p>The operator's changes through the admin API (admin state, weight) run here too, so that a
- * drain and a health transition of the same upstream never interleave.
+ * <p>A change of an upstream's availability rebuilds its pool's selection, so strategies only ever
+ * see upstreams that are up; if the pool has nothing left, its queue is answered at once; an
+ * upstream that comes back offers its free slots to requests waiting in the pool's queue, and
+ * completes {@link Upstream#whenUp()} for whoever waits for it (the admin API's wait-up).
  *
- * <p><b>Threading.</b> Checks, transitions, admin changes and selection rebuilds run on one daemon
- * scheduler thread, off the data path: a check never runs on a selector thread and the data path
- * never waits for one.
+ * <p><b>Threading.</b> Checks, transitions, admin changes, reloads and selection rebuilds run on one
+ * daemon thread, off the data path: a check never runs on a selector thread and the data path
+ * never waits for one. Other threads hand their changes over with {@link #runAndWait}.
+ *
+ * <p><b>Time and randomness</b> are injected: the monotonic clock of the checks' timeouts and
+ * schedules, the wall clock that dates a check's record for the admin API, and the random source
+ * of the checks' jitter.
  */
-final class HealthChecks implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(HealthChecks.class.getName());
+final class ControlLoop implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(ControlLoop.class.getName());
 
     private final ScheduledThreadPoolExecutor scheduler;
     private final HealthChecker<Upstream> checker;
     private final Map<Upstream, PoolRuntime> poolOf = new IdentityHashMap<>();
     private final Map<PoolRuntime, WaitQueue> queues;
     private final Map<Upstream, ConnectionPool> connectionPools;
+    private final LongSupplier epochMillis;
     private ConnectProbeLoop connectLoop;
     private HttpProbeClient httpClient;
 
-    HealthChecks(Collection<PoolRuntime> pools, Map<PoolRuntime, WaitQueue> queues,
-                 Map<Upstream, ConnectionPool> connectionPools) throws IOException {
+    /**
+     * Starts the checks of {@code pools} and their outlier detectors' timers.
+     *
+     * @param nanoTime    the monotonic clock of the checks (timeouts, intervals)
+     * @param epochMillis the wall clock that dates each check's record
+     * @param random      the jitter of the checks' schedules
+     */
+    ControlLoop(Collection<PoolRuntime> pools, Map<PoolRuntime, WaitQueue> queues, Map<Upstream, ConnectionPool> connectionPools,
+                LongSupplier nanoTime, LongSupplier epochMillis, RandomGenerator random) throws IOException {
         this.queues = queues;
         this.connectionPools = connectionPools;
+        this.epochMillis = epochMillis;
         this.scheduler = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "kodiak-health");
+            Thread t = new Thread(r, "kodiak-control");
             t.setDaemon(true);
             return t;
         });
         scheduler.setRemoveOnCancelPolicy(true);
-        this.checker = new HealthChecker<>(scheduler, System::nanoTime, new SplittableRandom(), new HealthListener<>() {
+        this.checker = new HealthChecker<>(scheduler, nanoTime, random, new HealthListener<>() {
             @Override
             public void onTransition(Upstream u, Health from, Health to, ProbeResult result) {
-                HealthChecks.this.onTransition(u, to);
+                ControlLoop.this.onTransition(u, to);
             }
 
             @Override
             public void onCheck(Upstream u, ProbeResult result) {
-                HealthChecks.this.onCheck(u, result);
+                ControlLoop.this.onCheck(u, result);
             }
         });
         try {
             for (PoolRuntime pool : pools) {
-                pool.outliers().start(this::schedule, u -> offerSlots(pool, u));
+                pool.outliers().start(this::schedule, u -> returned(pool, u));
                 HealthCheckConfig hc = pool.config().healthCheck();
                 if (hc.type() == HealthCheckConfig.Type.NONE) {
                     continue;
@@ -106,7 +125,7 @@ final class HealthChecks implements AutoCloseable {
         return new TcpConnectProbe(connectLoop, u.address());
     }
 
-    /** On the scheduler thread; the checker has logged the transition with its reason. */
+    /** On the loop's thread; the checker has logged the transition with its reason. */
     private void onTransition(Upstream u, Health to) {
         if (!u.setHealthy(to == Health.UP)) {
             return;
@@ -120,41 +139,17 @@ final class HealthChecks implements AutoCloseable {
     }
 
     /**
-     * Node-driven state, HAProxy's agent-check over the same HTTP check: a passed check's response
-     * may carry {@code X-Kodiak-State: drain} (or {@code maint}: no new requests; the checks go on)
-     * or {@code ready}, and {@code X-Kodiak-Weight: N%} (a share of the configured weight; 0 %
-     * drains). Without the headers the upstream is ready at full weight. Each Kodiak in front of
-     * the node reads the same answer, so several drain it without coordinating.
+     * A check's record for the admin API; after a passed HTTP check, what the node asks for in
+     * its response headers ({@link NodeRequest}).
      */
     private void onCheck(Upstream u, ProbeResult result) {
-        u.checked(result.passed(), result.toString(), System.currentTimeMillis());
+        u.checked(result.passed(), result.toString(), epochMillis.getAsLong());
         if (!result.passed() || poolOf.get(u).config().healthCheck().type() != HealthCheckConfig.Type.HTTP) {
             return;
         }
-        String state = result.headers().getOrDefault(HealthCheckConfig.NODE_STATE_HEADER, "ready").toLowerCase(java.util.Locale.ROOT);
-        boolean drain = switch (state) {
-            case "drain", "maint" -> true;
-            case "ready", "up" -> false;
-            default -> {
-                LOG.fine(() -> u + ": ignoring " + HealthCheckConfig.NODE_STATE_HEADER + ": " + state);
-                yield u.nodeDrain();
-            }
-        };
-        int weight = 100;
-        String w = result.headers().get(HealthCheckConfig.NODE_WEIGHT_HEADER);
-        if (w != null) {
-            int percent = w.matches("[0-9]{1,3}%") ? Integer.parseInt(w.substring(0, w.length() - 1)) : -1;
-            if (percent >= 0 && percent <= 100) {
-                weight = percent;
-            } else {
-                LOG.fine(() -> u + ": ignoring " + HealthCheckConfig.NODE_WEIGHT_HEADER + ": " + w + " (0%-100%)");
-                weight = u.nodeWeightPercent();
-            }
-        }
-        if (weight == 0) {
-            drain = true; // HAProxy: weight 0 is DRAIN
-            weight = 100;
-        }
+        NodeRequest asked = NodeRequest.of(result.headers(), u);
+        boolean drain = asked.drain();
+        int weight = asked.weightPercent();
         boolean wasDrained = u.nodeDrain();
         int wasWeight = u.nodeWeightPercent();
         if (!u.setNodeState(drain, weight)) {
@@ -164,10 +159,8 @@ final class HealthChecks implements AutoCloseable {
         if (drain != wasDrained) {
             availabilityChanged(pool, u);
         }
-        boolean d = drain;
-        int pct = weight;
-        LOG.info(() -> pool.name() + "/" + u.name() + ": the node asks for " + (d ? "drain" : "ready")
-                + (pct == 100 ? "" : " at " + pct + "% weight") + " (was " + (wasDrained ? "drain" : "ready")
+        LOG.info(() -> pool.name() + "/" + u.name() + ": the node asks for " + (drain ? "drain" : "ready")
+                + (weight == 100 ? "" : " at " + weight + "% weight") + " (was " + (wasDrained ? "drain" : "ready")
                 + (wasWeight == 100 ? "" : " at " + wasWeight + "%") + ")");
     }
 
@@ -179,7 +172,7 @@ final class HealthChecks implements AutoCloseable {
      * (it may have been restarted meanwhile); READY starts a slow start.
      */
     void setAdminState(PoolRuntime pool, Upstream u, AdminState to) {
-        onScheduler(() -> {
+        runAndWait(() -> {
             AdminState from = u.setAdminState(to);
             if (from == to) {
                 return;
@@ -205,7 +198,7 @@ final class HealthChecks implements AutoCloseable {
 
     /** Sets {@code u}'s weight ({@code -1}: the configured one), waiting until it is in force. 0 drains. */
     void setWeight(PoolRuntime pool, Upstream u, int weight) {
-        onScheduler(() -> {
+        runAndWait(() -> {
             boolean wasOut = u.adminOut();
             int was = u.weight();
             u.setRuntimeWeight(weight);
@@ -235,16 +228,16 @@ final class HealthChecks implements AutoCloseable {
         }
     }
 
-    /** A reload added {@code pool}: its outlier detector starts, and its checks (scheduler thread). */
+    /** A reload added {@code pool}: its outlier detector starts, and its checks (the loop's thread). */
     void addPool(PoolRuntime pool) {
-        pool.outliers().start(this::schedule, u -> offerSlots(pool, u));
+        pool.outliers().start(this::schedule, u -> returned(pool, u));
         for (Upstream u : pool.upstreams()) {
             startChecks(pool, u, pool.config().healthCheck().policy());
         }
     }
 
     /**
-     * A reload removed {@code pool} (scheduler thread, its upstreams already marked removed): its
+     * A reload removed {@code pool} (the loop's thread, its upstreams already marked removed): its
      * checks stop, requests in flight finish, and those waiting in its queue, which no upstream
      * would take any more, are answered now rather than at the queue timeout.
      *
@@ -254,12 +247,13 @@ final class HealthChecks implements AutoCloseable {
         for (Upstream u : pool.upstreams()) {
             checker.remove(u);
             poolOf.remove(u);
+            u.signalUp(); // removed: out of rotation, so a wait for it to come up ends
         }
         return queues.get(pool).rejectAll();
     }
 
     /**
-     * A reload changed {@code pool} in place (scheduler thread): removed upstreams lose their
+     * A reload changed {@code pool} in place (the loop's thread): removed upstreams lose their
      * checks, added ones get them as at start, and if the check itself changed, the kept ones are
      * checked the new way from the health they have (so a reload neither floods nor loses a
      * DOWN upstream).
@@ -291,6 +285,9 @@ final class HealthChecks implements AutoCloseable {
         for (Upstream u : pool.selection().members()) {
             offerSlots(pool, u);
         }
+        for (List<Upstream> us : List.of(change.removed(), change.kept(), change.added())) {
+            us.forEach(Upstream::signalUp);
+        }
     }
 
     private void startChecks(PoolRuntime pool, Upstream u, io.kodiak.health.HealthCheckPolicy policy) {
@@ -306,8 +303,8 @@ final class HealthChecks implements AutoCloseable {
         }
     }
 
-    /** Runs {@code task} on the scheduler thread and waits for it; its exception is the caller's. */
-    void onScheduler(Runnable task) {
+    /** Runs {@code task} on the loop's thread and waits for it; its exception is the caller's. */
+    void runAndWait(Runnable task) {
         try {
             scheduler.submit(task).get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
@@ -316,7 +313,7 @@ final class HealthChecks implements AutoCloseable {
             }
             throw new IllegalStateException(e.getCause());
         } catch (TimeoutException e) {
-            throw new IllegalStateException("the health scheduler did not run the change within 10 s");
+            throw new IllegalStateException("the control loop did not run the change within 10 s");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted");
@@ -335,6 +332,13 @@ final class HealthChecks implements AutoCloseable {
         if (u.available()) {
             offerSlots(pool, u);
         }
+        u.signalUp();
+    }
+
+    /** An ejection of {@code u} ended and the outlier detector rebuilt the selection. */
+    private void returned(PoolRuntime pool, Upstream u) {
+        offerSlots(pool, u);
+        u.signalUp();
     }
 
     /**
@@ -387,6 +391,6 @@ final class HealthChecks implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "HealthChecks[" + checker + "]";
+        return "ControlLoop[" + checker + "]";
     }
 }

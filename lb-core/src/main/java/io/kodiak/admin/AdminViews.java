@@ -1,0 +1,98 @@
+package io.kodiak.admin;
+
+import io.kodiak.config.HealthCheckConfig;
+import io.kodiak.upstream.AdminState;
+import io.kodiak.upstream.PoolRuntime;
+import io.kodiak.upstream.Upstream;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the admin API shows: the JSON objects of the status, the configuration, a pool and an
+ * upstream, as {@code docs/admin-api.md} describes them. Maps keep their keys in the documented order.
+ */
+final class AdminViews {
+    private final Control control;
+
+    AdminViews(Control control) {
+        this.control = control;
+    }
+
+    Map<String, Object> status() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("kodiak", configInfo());
+        List<Object> pools = new ArrayList<>();
+        for (PoolRuntime p : control.pools()) {
+            pools.add(pool(p));
+        }
+        m.put("pools", pools);
+        return m;
+    }
+
+    Map<String, Object> configInfo() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("config_version", control.config().version());
+        m.put("config_file", control.config().source() == null ? null : control.config().source().toAbsolutePath().toString());
+        m.put("started_at", control.startedAt().toString());
+        Path sf = control.config().admin().stateFile();
+        m.put("state_file", sf == null ? null : sf.toString());
+        return m;
+    }
+
+    Map<String, Object> pool(PoolRuntime p) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", p.name());
+        m.put("strategy", p.config().strategy().configName());
+        PoolRuntime.Selection s = p.selection();
+        m.put("available", s.members().stream().filter(Upstream::available).count());
+        m.put("panic", s.panic());
+        m.put("queued", control.queued(p.name()));
+        List<Object> ups = new ArrayList<>();
+        for (Upstream u : p.upstreams()) {
+            ups.add(upstream(u));
+        }
+        m.put("upstreams", ups);
+        return m;
+    }
+
+    Map<String, Object> upstream(Upstream u) {
+        PoolRuntime p = control.pool(u.pool());
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("pool", u.pool());
+        m.put("name", u.name());
+        m.put("address", u.hostPort());
+        m.put("state", u.state());
+        m.put("reasons", u.stateReasons());
+        m.put("admin_state", u.adminState().apiName());
+        boolean checked = p.config().healthCheck().type() != HealthCheckConfig.Type.NONE
+                && u.adminState() != AdminState.MAINT;
+        m.put("health", checked ? (u.healthy() ? "up" : "down") : "unchecked");
+        m.put("ejected", u.ejected());
+        m.put("node_state", u.nodeDrain() ? "drain" : "ready");
+        m.put("weight", u.weight());
+        m.put("configured_weight", u.configuredWeight());
+        m.put("effective_weight", u.adminOut() ? 0.0 : u.effectiveWeight() / (double) Upstream.WEIGHT_SCALE);
+        m.put("slow_start", u.slowStarting());
+        m.put("in_flight", u.inFlight());
+        m.put("max_connections", u.maxConnections());
+        m.put("idle_connections", control.idleConnections(u));
+        m.put("requests", u.requests());
+        m.put("failures", u.failures());
+        Upstream.CheckRecord c = u.lastCheck();
+        if (c == null) {
+            m.put("last_check", null);
+        } else {
+            Map<String, Object> cm = new LinkedHashMap<>();
+            cm.put("passed", c.passed());
+            cm.put("detail", c.detail());
+            cm.put("at", Instant.ofEpochMilli(c.epochMillis()).toString());
+            m.put("last_check", cm);
+        }
+        return m;
+    }
+}

@@ -1,0 +1,85 @@
+package io.kodiak.admin;
+
+import io.kodiak.config.ConfigException;
+import io.kodiak.config.KodiakConfig;
+import io.kodiak.config.UpstreamConfig;
+import io.kodiak.upstream.AdminState;
+import io.kodiak.upstream.PoolRuntime;
+import io.kodiak.upstream.Upstream;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What the admin API reads and changes of a running Kodiak, and nothing more. {@code io.kodiak.Kodiak}
+ * implements it and starts the {@link AdminServer} with itself, so the admin package depends on
+ * this interface, not on the class that starts it (the two used to import each other).
+ *
+ * <p>Changes return once they are in force; each method may be called from any admin worker thread.
+ */
+public interface Control {
+    /** The configuration in force. */
+    KodiakConfig config();
+
+    /** When this Kodiak started. */
+    Instant startedAt();
+
+    /**
+     * Reads the configuration file again and applies it; nothing changes if it fails.
+     *
+     * @throws ConfigException if the file does not validate
+     * @throws IOException     if the new configuration cannot be applied (a listener cannot bind)
+     */
+    Reloaded reload() throws ConfigException, IOException;
+
+    /**
+     * A pool by name.
+     *
+     * @throws IllegalArgumentException if there is no such pool
+     */
+    PoolRuntime pool(String name);
+
+    /** Every pool, in configuration order. */
+    Collection<PoolRuntime> pools();
+
+    /**
+     * An upstream of {@code pool} by its name or its {@code host:port}.
+     *
+     * @throws IllegalArgumentException naming what is missing
+     */
+    Upstream upstream(String pool, String nameOrAddress);
+
+    /** How many requests wait in a pool's queue. */
+    int queued(String pool);
+
+    /** How many idle keep-alive connections to {@code u} wait for reuse. */
+    int idleConnections(Upstream u);
+
+    /** Sets {@code u}'s admin state; in force (and saved, if there is a state file) when this returns. */
+    void setAdminState(Upstream u, AdminState state);
+
+    /** Sets {@code u}'s weight ({@code -1}: the configured one); in force when this returns. */
+    void setWeight(Upstream u, int weight);
+
+    /**
+     * Adds an upstream to {@code pool} at runtime.
+     *
+     * @throws IllegalArgumentException naming the problem (unknown pool, name or address taken)
+     */
+    Upstream addUpstream(String pool, UpstreamConfig upstream);
+
+    /** Removes {@code u} from its pool; the future completes when its requests in flight have finished. */
+    CompletableFuture<Void> removeUpstream(Upstream u);
+
+    /** What a reload did: the version now in force, one line per change, and what it did not apply. */
+    interface Reloaded {
+        String version();
+
+        List<String> changes();
+
+        List<String> notes();
+    }
+}

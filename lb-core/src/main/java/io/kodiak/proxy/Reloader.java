@@ -1,0 +1,268 @@
+package io.kodiak.proxy;
+
+import io.kodiak.buffer.SpoolIo;
+import io.kodiak.buffer.TempDir;
+import io.kodiak.config.KodiakConfig;
+import io.kodiak.config.ListenerConfig;
+import io.kodiak.config.PoolConfig;
+import io.kodiak.config.UpstreamConfig;
+import io.kodiak.upstream.PoolRuntime;
+import io.kodiak.upstream.Upstream;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Applies a new configuration to a running {@link ProxyServer} without closing a client
+ * connection or failing a request in flight: pools are changed in place
+ * ({@link PoolRuntime#reconfigure}: kept upstreams keep their load state, admin state and
+ * health), added or removed; a listener whose address is unchanged takes its new routes,
+ * timeouts and limits; a listener on a new address is bound first, and one whose address is gone
+ * stops accepting and closes its connections as they go idle. If a new address cannot be bound,
+ * nothing changes. A runtime edit of one pool ({@link RuntimeEdits}) goes through the same
+ * per-pool step, {@link #reconfigure}.
+ *
+ * <p><b>Threading.</b> Called under the server's lock, one reload or runtime edit at a time; pool
+ * changes run on the {@link ControlLoop}'s thread, so that no health transition interleaves.
+ */
+final class Reloader {
+    private final Running running;
+    private final Listeners listeners;
+    private final ProxyContext ctx;
+    private final ControlLoop control;
+    private final SpoolIo spoolIo;
+    private final TimeoutSweeper sweeper;
+    /** Seeds the strategies of new pools, as at start. */
+    private final SplittableRandom seeds;
+    /** Brings the MBeans in step with the pools, upstreams and listeners now running. */
+    private final Runnable syncMetrics;
+
+    Reloader(Running running, Listeners listeners, ProxyContext ctx, ControlLoop control, SpoolIo spoolIo,
+             TimeoutSweeper sweeper, SplittableRandom seeds, Runnable syncMetrics) {
+        this.running = running;
+        this.listeners = listeners;
+        this.ctx = ctx;
+        this.control = control;
+        this.spoolIo = spoolIo;
+        this.sweeper = sweeper;
+        this.seeds = seeds;
+        this.syncMetrics = syncMetrics;
+    }
+
+    /**
+     * Applies {@code next} as the class comment says.
+     *
+     * @return one line per change, for the log and the admin API
+     * @throws IOException if a new listener address cannot be bound (the old configuration stays)
+     */
+    List<String> reload(KodiakConfig next) throws IOException {
+        List<String> changes = new ArrayList<>();
+        Map<String, PoolRuntime> before = running.pools();
+        requireResolvable(next, before); // before anything changes: a half-applied reload is worse than none
+        Path tempDir = TempDir.prepare(next.temp().dir());
+        Map<String, PoolRuntime> after = new LinkedHashMap<>();
+        List<PoolRuntime> added = new ArrayList<>();
+        for (PoolConfig pc : next.pools().values()) {
+            PoolRuntime p = before.get(pc.name());
+            if (p == null) {
+                p = new PoolRuntime(pc, seeds.split());
+                added.add(p);
+            }
+            after.put(pc.name(), p);
+        }
+        // Parts of new pools first: a new listener may route a request to one at once.
+        for (PoolRuntime p : added) {
+            addPoolParts(p, ctx.queues, ctx.connectionPools);
+        }
+        // A listener is its address: one whose address stays is updated, a new address is bound.
+        Map<InetSocketAddress, Listeners.Bound> byAddress = new HashMap<>();
+        for (Listeners.Bound b : listeners.all()) {
+            byAddress.put(b.runtime().config.address(), b);
+        }
+        Map<String, Listeners.Bound> nextListeners = new LinkedHashMap<>();
+        List<Listeners.Bound> newlyBound = new ArrayList<>();
+        try {
+            for (ListenerConfig lc : next.listeners()) {
+                Listeners.Bound b = byAddress.remove(lc.address());
+                if (b == null) {
+                    b = listeners.bind(new ListenerRuntime(lc, after));
+                    newlyBound.add(b);
+                    changes.add("listener " + lc.name() + ": now on " + lc.address().getHostString() + ":" + lc.address().getPort());
+                }
+                nextListeners.put(lc.name(), b);
+            }
+        } catch (IOException | RuntimeException e) {
+            for (Listeners.Bound b : newlyBound) {
+                listeners.unbind(b);
+            }
+            for (PoolRuntime p : added) {
+                removePoolParts(p);
+            }
+            throw e;
+        }
+        // Pools, on the control loop's thread, so that no health transition interleaves.
+        control.runAndWait(() -> {
+            for (PoolRuntime p : added) {
+                control.addPool(p);
+                changes.add("pool " + p.name() + ": added with " + p.upstreams().size() + " upstream(s)");
+            }
+            for (PoolConfig pc : next.pools().values()) {
+                PoolRuntime p = before.get(pc.name());
+                if (p != null) {
+                    reconfigure(p, pc, changes);
+                }
+            }
+        });
+        for (ListenerConfig lc : next.listeners()) {
+            Listeners.Bound b = nextListeners.get(lc.name());
+            if (!newlyBound.contains(b)) {
+                if (!b.runtime().config.equals(lc)) {
+                    changes.add("listener " + lc.name() + ": routes and settings updated");
+                }
+                b.runtime().update(lc, after);
+            }
+        }
+        running.pools(after);
+        // Removed pools last, once no listener routes a new request to them.
+        control.runAndWait(() -> {
+            for (PoolRuntime p : before.values()) {
+                if (!after.containsKey(p.name())) {
+                    for (Upstream u : p.upstreams()) {
+                        retireWhenIdle(u);
+                    }
+                    int answered = control.removePool(p);
+                    changes.add("pool " + p.name() + ": removed (requests in flight finish"
+                            + (answered == 0 ? ")" : "; the " + answered + " waiting in its queue got 503 or the error page)"));
+                }
+            }
+        });
+        for (Listeners.Bound gone : byAddress.values()) {
+            listeners.unbind(gone);
+            for (ClientSession s : ctx.sessions()) {
+                if (s.listener == gone.runtime()) {
+                    s.closeWhenIdle();
+                }
+            }
+            changes.add("listener " + gone.runtime().config.name() + ": stopped listening on "
+                    + gone.runtime().config.address().getHostString() + ":" + gone.runtime().config.address().getPort()
+                    + " (open connections close when idle)");
+        }
+        listeners.replaceAll(nextListeners);
+        if (!next.temp().equals(running.config().temp())) {
+            spoolIo.configure(tempDir, next.temp().maxTotal());
+            changes.add("temp: " + tempDir + ", at most " + next.temp().maxTotal() + " bytes (new temp files)");
+        }
+        running.config(next);
+        sweeper.period(TimeoutSweeper.periodFor(next));
+        syncMetrics.run();
+        return changes;
+    }
+
+    /** The control loop's thread: {@code p} takes {@code pc}; its connection pools and queue follow. */
+    void reconfigure(PoolRuntime p, PoolConfig pc, List<String> changes) {
+        PoolConfig was = p.config();
+        // With the new config's limits: p.config() is still the old one until reconfigure publishes.
+        PoolRuntime.Change ch = p.reconfigure(pc, u -> ctx.connectionPools.put(u, newConnectionPool(pc)));
+        for (Upstream u : ch.added()) {
+            changes.add("pool " + p.name() + ": upstream " + u.name() + " (" + u.hostPort() + ") added");
+        }
+        for (Upstream u : ch.kept()) {
+            ConnectionPool cp = ctx.connectionPools.get(u);
+            if (cp != null) {
+                cp.reconfigure(pc.connections().maxIdle(), pc.connections().idleTimeout().toNanos());
+            }
+        }
+        for (Upstream u : ch.removed()) {
+            retireWhenIdle(u);
+            changes.add("pool " + p.name() + ": upstream " + u.name() + " (" + u.hostPort() + ") removed"
+                    + (u.inFlight() == 0 ? "" : "; its " + u.inFlight() + " request(s) in flight finish"));
+        }
+        for (UpstreamConfig uc : pc.upstreams()) {
+            UpstreamConfig old = was.upstreams().stream().filter(o -> o.name().equals(uc.name()) && o.address().equals(uc.address()))
+                    .findFirst().orElse(null);
+            if (old != null && (old.weight() != uc.weight() || old.maxConnections() != uc.maxConnections())) {
+                changes.add("pool " + p.name() + ": upstream " + uc.name() + " now weight " + uc.weight()
+                        + (uc.maxConnections() == 0 ? "" : ", max-connections " + uc.maxConnections()));
+            }
+        }
+        WaitQueue q = ctx.queues.get(p);
+        q.maxLength(pc.queue().maxLength());
+        control.reconfigured(p, was.healthCheck(), ch);
+        if (!withoutUpstreams(was).equals(withoutUpstreams(pc))) {
+            changes.add("pool " + p.name() + ": settings changed");
+        }
+    }
+
+    /** A new pool's queue and its upstreams' connection pools (the data path looks them up). */
+    static void addPoolParts(PoolRuntime p, Map<PoolRuntime, WaitQueue> queues, Map<Upstream, ConnectionPool> connectionPools) {
+        queues.put(p, new WaitQueue(p.config().queue().maxLength(), p));
+        for (Upstream u : p.upstreams()) {
+            connectionPools.put(u, newConnectionPool(p.config()));
+        }
+    }
+
+    private static ConnectionPool newConnectionPool(PoolConfig pc) {
+        return new ConnectionPool(pc.connections().maxIdle(), pc.connections().idleTimeout().toNanos());
+    }
+
+    /** Undoes {@link #addPoolParts} for a pool that a failed reload never made visible. */
+    private void removePoolParts(PoolRuntime p) {
+        ctx.queues.remove(p);
+        for (Upstream u : p.upstreams()) {
+            ctx.connectionPools.remove(u);
+        }
+    }
+
+    /** A removed upstream's idle connections close now; its connection pool goes once nothing is in flight. */
+    private void retireWhenIdle(Upstream u) {
+        u.markRemoved();
+        ConnectionPool cp = ctx.connectionPools.get(u);
+        if (cp != null) {
+            cp.retire();
+        }
+        u.whenIdle().thenRun(() -> ctx.connectionPools.remove(u));
+    }
+
+    /**
+     * Every upstream that {@code next} adds to {@code running} must resolve now: an
+     * {@link Upstream} resolves its host once, and neither a connect nor a health check can use an
+     * unresolved address. The file is checked for syntax only, so that {@code kodiak check} works
+     * away from the upstreams' network (a compose file's service names, say).
+     */
+    static void requireResolvable(KodiakConfig next, Map<String, PoolRuntime> running) throws IOException {
+        for (PoolConfig pc : next.pools().values()) {
+            PoolRuntime p = running.get(pc.name());
+            Set<String> kept = new HashSet<>();
+            if (p != null) {
+                p.upstreams().forEach(u -> kept.add(u.name() + " " + u.hostPort()));
+            }
+            for (UpstreamConfig uc : pc.upstreams()) {
+                String unresolved = kept.contains(uc.name() + " " + uc.address()) ? null : uc.unresolvable();
+                if (unresolved != null) {
+                    throw new IOException((next.source() == null ? "pool " + pc.name() + ": upstream "
+                            : next.source() + ": pools." + pc.name() + ".upstreams: ") + uc.name() + ": " + unresolved);
+                }
+            }
+        }
+    }
+
+    /** {@code c} with {@code ups} for upstreams. */
+    static PoolConfig withUpstreams(PoolConfig c, List<UpstreamConfig> ups) {
+        return new PoolConfig(c.name(), c.strategy(), ups, c.timeouts(), c.connections(), c.buffering(), c.errorPage(),
+                c.latencyDecay(), c.hash(), c.queue(), c.choiceCount(), c.healthCheck(), c.retries(), c.outlierDetection(),
+                c.slowStart(), c.panicThreshold());
+    }
+
+    private static PoolConfig withoutUpstreams(PoolConfig c) {
+        return withUpstreams(c, List.of());
+    }
+}
