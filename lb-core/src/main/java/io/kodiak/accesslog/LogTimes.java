@@ -1,0 +1,73 @@
+package io.kodiak.accesslog;
+
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+
+/**
+ * The entry's start time as nginx's {@code $time_local}, {@code $time_iso8601} and {@code $msec}.
+ * The two calendar forms are formatted once per second and reused: a log line rarely starts a new
+ * second, so the data of a busy second costs one formatting, not one per line.
+ *
+ * <p>Thread-safe: the cache is one immutable holder behind a volatile field; two threads that miss
+ * at once both format, and either result is right.
+ */
+final class LogTimes {
+    private static final DateTimeFormatter LOCAL = DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT);
+    private static final DateTimeFormatter ISO = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssxxx", Locale.ROOT);
+
+    private record Second(long epochSecond, String local, String iso) {
+    }
+
+    private final ZoneId zone;
+    private volatile Second cached = new Second(Long.MIN_VALUE, "", "");
+
+    LogTimes(ZoneId zone) {
+        this.zone = zone;
+    }
+
+    ZoneId zone() {
+        return zone;
+    }
+
+    /** {@code 04/Dec/2026:18:04:25 +0000}, in this zone. */
+    void appendLocal(long epochMillis, StringBuilder out) {
+        out.append(second(epochMillis).local);
+    }
+
+    /** {@code 2026-12-04T18:04:25+00:00}, in this zone. */
+    void appendIso(long epochMillis, StringBuilder out) {
+        out.append(second(epochMillis).iso);
+    }
+
+    /** Seconds since the epoch with milliseconds, {@code 1796407465.123}. */
+    static void appendMsec(long epochMillis, StringBuilder out) {
+        appendMillisAsSeconds(epochMillis, out);
+    }
+
+    /** {@code nanos} as seconds with millisecond resolution, {@code 0.042}, as nginx's timings. */
+    static void appendSeconds(long nanos, StringBuilder out) {
+        appendMillisAsSeconds(nanos / 1_000_000, out);
+    }
+
+    private static void appendMillisAsSeconds(long millis, StringBuilder out) {
+        long ms = Math.floorMod(millis, 1000L);
+        out.append(Math.floorDiv(millis, 1000L)).append('.');
+        if (ms < 100) {
+            out.append(ms < 10 ? "00" : "0");
+        }
+        out.append(ms);
+    }
+
+    private Second second(long epochMillis) {
+        long s = Math.floorDiv(epochMillis, 1000L);
+        Second c = cached;
+        if (c.epochSecond != s) {
+            var t = Instant.ofEpochSecond(s).atZone(zone);
+            c = new Second(s, LOCAL.format(t), ISO.format(t));
+            cached = c;
+        }
+        return c;
+    }
+}

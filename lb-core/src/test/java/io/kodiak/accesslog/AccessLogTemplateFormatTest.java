@@ -1,0 +1,78 @@
+package io.kodiak.accesslog;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.ZoneOffset;
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+import static io.kodiak.accesslog.Entries.format;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class AccessLogTemplateFormatTest {
+    private static final String EVERY_VARIABLE = Arrays.stream(Variable.values())
+            .map(v -> v.varName() + "=$" + v.varName()).collect(Collectors.joining(" "));
+
+    @Test
+    void everyVariableOfAFullEntry() {
+        assertEquals("remote_addr=192.0.2.7 remote_port=51234 time_local=04/Dec/2026:18:04:25 +0000"
+                        + " time_iso8601=2026-12-04T18:04:25+00:00 msec=1796407465.123"
+                        + " request=GET /v1/items?id=3 HTTP/1.1 request_method=GET request_uri=/v1/items?id=3"
+                        + " server_protocol=HTTP/1.1 status=200 request_length=312 bytes_sent=1480"
+                        + " body_bytes_sent=1200 request_time=0.042 upstream_addr=10.0.0.2:8000"
+                        + " upstream_connect_time=0.001 upstream_header_time=0.030 upstream_response_time=0.041"
+                        + " request_id=0123456789abcdef0123456789abcdef http_user_agent=curl/8.5.0"
+                        + " http_referer=https://example.com/ listener=public pool=api upstream_name=web-2"
+                        + " attempts=2 queue_time=0.003 termination=--",
+                format(TemplateFormat.parse(EVERY_VARIABLE, ZoneOffset.UTC), Entries.full()));
+    }
+
+    @Test
+    void absentValuesAreDashes() {
+        assertEquals("- - - 400 - - - - - - PR 0 0.000",
+                format(TemplateFormat.parse("$request $request_method $request_uri $status $pool"
+                        + " $upstream_name $upstream_addr $upstream_connect_time $upstream_response_time"
+                        + " $http_user_agent $termination $attempts $queue_time", ZoneOffset.UTC), Entries.sparse()));
+    }
+
+    @Test
+    void bracedNamesAndLiteralsAroundThem() {
+        assertEquals("[200ms] 0.042s id=0123456789abcdef0123456789abcdef",
+                format(TemplateFormat.parse("[${status}ms] ${request_time}s id=$request_id", ZoneOffset.UTC), Entries.full()));
+    }
+
+    @Test
+    void clientValuesAreEscapedSoTheLineStaysOne() {
+        String line = format(TemplateFormat.parse("$http_user_agent|$status", ZoneOffset.UTC),
+                Entries.withAgent("x\"\n\u0000é"));
+        assertEquals("x\\x22\\x0A\\x00\\xE9|200", line);
+    }
+
+    @Test
+    void unknownVariableNamesTheKnownOnes() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TemplateFormat.parse("$remote_addr $upstream_status"));
+        assertTrue(e.getMessage().startsWith("unknown access log variable $upstream_status; known: $remote_addr $remote_port"),
+                e.getMessage());
+        for (Variable v : Variable.values()) {
+            assertTrue(e.getMessage().contains("$" + v.varName()), v.varName());
+        }
+    }
+
+    @Test
+    void malformedTemplatesAreRejected() {
+        assertThrows(IllegalArgumentException.class, () -> TemplateFormat.parse("cost $ 5"));
+        assertThrows(IllegalArgumentException.class, () -> TemplateFormat.parse("${status"));
+        assertThrows(IllegalArgumentException.class, () -> TemplateFormat.parse("$status\n$request"));
+    }
+
+    @Test
+    void terminationCodesAreUniqueAndTwoCharacters() {
+        for (Termination t : Termination.values()) {
+            assertEquals(2, t.code().length(), t.name());
+            assertEquals(t, Termination.ofCode(t.code()));
+        }
+    }
+}
