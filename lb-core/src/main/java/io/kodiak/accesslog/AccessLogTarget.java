@@ -1,0 +1,49 @@
+package io.kodiak.accesslog;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+
+/**
+ * Where formatted lines go: stdout, a file, or syslog.
+ *
+ * <p>Threading: only the {@link AccessLogWriter}'s thread calls a target, so implementations need
+ * no locking and may block (a full disk, a slow syslog socket); that blocks the writer, never the
+ * data path, which only fills the writer's queue.
+ */
+public interface AccessLogTarget extends Closeable {
+
+    /** Writes one line; {@code line} has no terminator, the target adds its own framing. */
+    void write(CharSequence line) throws IOException;
+
+    /** The end of a batch: push what is buffered out. */
+    void flush() throws IOException;
+
+    /**
+     * Closes and opens again what the target writes to, so a log file renamed by logrotate is
+     * replaced by a new one at the same path. Nothing to do by default.
+     */
+    default void reopen() throws IOException {
+    }
+
+    /** Standard output, UTF-8, one line per entry; closing flushes but leaves stdout open. */
+    static AccessLogTarget stdout() {
+        return new StreamTarget(System.out, "stdout");
+    }
+
+    /** Appends to {@code path}, creating it owner read-write, group read (0640). */
+    static AccessLogTarget file(Path path) throws IOException {
+        return new FileTarget(path);
+    }
+
+    /** RFC 5424 syslog, one UDP datagram per line, to {@code address}, facility local7. */
+    static AccessLogTarget syslogUdp(InetSocketAddress address) throws IOException {
+        return new SyslogUdpTarget(address, SyslogMessages.local());
+    }
+
+    /** RFC 5424 syslog over the Unix stream socket at {@code path}, facility local7. */
+    static AccessLogTarget syslogUnix(Path path) {
+        return new SyslogUnixTarget(path, SyslogMessages.local());
+    }
+}

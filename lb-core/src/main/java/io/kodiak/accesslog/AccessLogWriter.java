@@ -1,0 +1,200 @@
+package io.kodiak.accesslog;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Takes finished entries from the data path and writes them, formatted, to a target, so that the
+ * data path never waits for a disk or a syslog socket.
+ *
+ * <p>Threading contract:
+ * <ul>
+ *   <li>{@link #offer} is called by the data path (any Grizzly worker thread) and never blocks: the
+ *       entry goes into a bounded queue, or, when the queue is full, is dropped and counted in
+ *       {@link #dropped()} (the future metric {@code kodiak_access_log_dropped_total}). Losing log
+ *       lines under a stalled disk beats stalling requests.
+ *   <li>One daemon thread, {@code kodiak-access-log}, takes entries in batches, formats them (so
+ *       formatting costs the data path nothing) and writes them; the target is flushed once per
+ *       batch. Only this thread touches the format's output buffer and the target.
+ *   <li>{@link #reopen} may be called from any thread (a signal handler, the admin API); the writer
+ *       thread performs it between two batches.
+ *   <li>{@link #close} may be called from any thread: later offers are dropped, what is queued is
+ *       written within the given bound, then the target is closed.
+ * </ul>
+ * A failing target (disk full, receiver down) loses the lines it fails on; they are counted in
+ * {@link #failed()} and the first failure of a run of them is logged, so a broken target neither
+ * floods the log nor goes unnoticed.
+ */
+public final class AccessLogWriter implements AutoCloseable {
+    /** As much as nginx's {@code access_log ... buffer=} is usually told to batch, give or take. */
+    public static final int DEFAULT_CAPACITY = 16_384;
+    private static final int BATCH = 512;
+    private static final Logger LOG = Logger.getLogger(AccessLogWriter.class.getName());
+    /** Wakes the writer for a reopen or close request; never written. */
+    private static final AccessLogEntry WAKE = new AccessLogEntry("", 0, 0, null, null, null, 0, 0, 0, 0, 0,
+            "", null, null, null, -1, -1, -1, 0, 0, "", null, null, Termination.NORMAL);
+
+    private final AccessLogFormat format;
+    private final AccessLogTarget target;
+    private final ArrayBlockingQueue<AccessLogEntry> queue;
+    private final LongAdder dropped = new LongAdder();
+    private final LongAdder written = new LongAdder();
+    private final LongAdder failed = new LongAdder();
+    private final AtomicBoolean reopenRequested = new AtomicBoolean();
+    private volatile boolean closing;
+    private final Thread thread;
+
+    /** Starts the writer thread; {@code capacity} entries may wait in the queue. */
+    public AccessLogWriter(AccessLogFormat format, AccessLogTarget target, int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("access log queue capacity must be at least 1, not " + capacity);
+        }
+        this.format = format;
+        this.target = target;
+        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.thread = new Thread(this::run, "kodiak-access-log");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /**
+     * Queues {@code e} for writing; never blocks. False, and counted in {@link #dropped()}, when the
+     * queue is full or the writer is closing.
+     */
+    public boolean offer(AccessLogEntry e) {
+        if (closing || !queue.offer(e)) {
+            dropped.increment();
+            return false;
+        }
+        return true;
+    }
+
+    /** Asks the writer thread to reopen the target (after logrotate renamed the file); returns at once. */
+    public void reopen() {
+        reopenRequested.set(true);
+        // If the queue is full the writer is busy and checks the flag before its next batch anyway.
+        queue.offer(WAKE);
+    }
+
+    /** Entries dropped because the queue was full (or the writer closing). */
+    public long dropped() {
+        return dropped.sum();
+    }
+
+    /** Lines the target accepted. */
+    public long written() {
+        return written.sum();
+    }
+
+    /** Lines lost because formatting or the target failed. */
+    public long failed() {
+        return failed.sum();
+    }
+
+    /** Closes with up to 5 seconds to write what is queued. */
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(5));
+    }
+
+    /**
+     * Drops later offers, lets the writer write what is queued for up to {@code drain}, then stops
+     * it and closes the target. If the target is stuck past the bound, the writer thread is
+     * interrupted and left (it is a daemon) and the rest of the queue is lost.
+     */
+    public void close(Duration drain) {
+        closing = true;
+        queue.offer(WAKE);
+        try {
+            thread.join(drain.toMillis());
+            if (thread.isAlive()) {
+                LOG.warning(() -> "access log " + target + ": " + queue.size()
+                        + " entries not written within " + drain + " of closing; giving up on them");
+                thread.interrupt();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        List<AccessLogEntry> batch = new ArrayList<>(BATCH);
+        StringBuilder line = new StringBuilder(512);
+        boolean failing = false;
+        try {
+            while (!(closing && queue.isEmpty())) {
+                batch.add(queue.take());
+                queue.drainTo(batch, BATCH - 1);
+                if (reopenRequested.getAndSet(false)) {
+                    failing = reopenTarget(failing);
+                }
+                for (AccessLogEntry e : batch) {
+                    if (e != WAKE) {
+                        failing = writeOne(e, line, failing);
+                    }
+                }
+                batch.clear();
+                try {
+                    target.flush();
+                } catch (IOException e) {
+                    failing = failure(failing, "flush", e);
+                }
+            }
+        } catch (InterruptedException e) {
+            // close() gave up waiting: stop here, and still close the target below.
+        } finally {
+            try {
+                target.close();
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "access log " + target + ": closing failed", e);
+            }
+        }
+    }
+
+    private boolean writeOne(AccessLogEntry e, StringBuilder line, boolean failing) {
+        line.setLength(0);
+        try {
+            format.format(e, line);
+            target.write(line);
+            written.increment();
+            if (failing) {
+                LOG.info(() -> "access log " + target + ": writing again");
+            }
+            return false;
+        } catch (IOException | RuntimeException x) {
+            // A RuntimeException from a format is a bug, but it must not kill the writer thread.
+            failed.increment();
+            return failure(failing, "write", x);
+        }
+    }
+
+    private boolean reopenTarget(boolean failing) {
+        try {
+            target.reopen();
+            return failing;
+        } catch (IOException e) {
+            return failure(failing, "reopen", e);
+        }
+    }
+
+    /** Logs the first failure of a run; returns true (now failing). */
+    private boolean failure(boolean failing, String what, Exception e) {
+        if (!failing) {
+            LOG.log(Level.WARNING, "access log " + target + ": " + what + " failed; counting lost lines until it works again", e);
+        }
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return "AccessLogWriter{" + format + " -> " + target + ", queued " + queue.size()
+                + ", written " + written() + ", dropped " + dropped() + ", failed " + failed() + "}";
+    }
+}

@@ -1,0 +1,91 @@
+package io.kodiak.accesslog;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+
+/**
+ * Builds RFC 5424 syslog messages around a log line:
+ * {@code <190>1 2026-12-04T18:04:25.123Z HOST kodiak PID access - LINE}, severity info, facility
+ * local7 by default (as nginx's {@code access_log syslog:}), no structured data. The message has no
+ * UTF-8 BOM: the lines are ASCII unless a template's literals are not, and receivers such as
+ * rsyslog keep a BOM as part of the text.
+ *
+ * <p>A message is cut at {@link #DEFAULT_MAX_BYTES} (on a UTF-8 character boundary): a UDP
+ * datagram cannot be longer than 65507 bytes, receivers commonly accept 8 KiB (rsyslog's default
+ * {@code maxMessageSize}), and a longer access log line is abuse anyway.
+ *
+ * <p>Immutable; any thread.
+ */
+final class SyslogMessages {
+    static final int LOCAL7 = 23;
+    static final int SEVERITY_INFO = 6;
+    static final int DEFAULT_MAX_BYTES = 8 * 1024;
+    private static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+            .withZone(ZoneOffset.UTC);
+
+    private final byte[] afterTimestamp;
+    private final String priority;
+    private final Clock clock;
+    private final int maxBytes;
+
+    /**
+     * @param facility 0-23 (16-23 are local0-local7)
+     * @param hostname HOSTNAME; made printable ASCII (RFC 5424 PRINTUSASCII), {@code -} if empty
+     * @param procId   PROCID, usually the process ID
+     */
+    SyslogMessages(int facility, String hostname, long procId, Clock clock, int maxBytes) {
+        if (facility < 0 || facility > 23) {
+            throw new IllegalArgumentException("syslog facility must be 0-23, not " + facility);
+        }
+        this.priority = "<" + (facility * 8 + SEVERITY_INFO) + ">1 ";
+        this.afterTimestamp = (" " + printable(hostname, 255) + " kodiak " + procId + " access - ")
+                .getBytes(StandardCharsets.US_ASCII);
+        this.clock = clock;
+        this.maxBytes = maxBytes;
+    }
+
+    /** Facility local7, this host's name and process ID, the system clock. */
+    static SyslogMessages local() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            host = "-";
+        }
+        return new SyslogMessages(LOCAL7, host, ProcessHandle.current().pid(), Clock.systemUTC(), DEFAULT_MAX_BYTES);
+    }
+
+    /** The whole message for {@code line}, stamped now, at most the bound, ready to read. */
+    ByteBuffer encode(CharSequence line) {
+        byte[] head = (priority + TIMESTAMP.format(Instant.now(clock))).getBytes(StandardCharsets.US_ASCII);
+        byte[] text = line.toString().getBytes(StandardCharsets.UTF_8);
+        int room = Math.max(0, maxBytes - head.length - afterTimestamp.length);
+        int n = text.length;
+        if (n > room) {
+            n = room;
+            while (n > 0 && (text[n] & 0xC0) == 0x80) {
+                n--; // text[n] continues a character: cut before the character starts
+            }
+        }
+        ByteBuffer b = ByteBuffer.allocate(head.length + afterTimestamp.length + n);
+        b.put(head).put(afterTimestamp).put(text, 0, n);
+        return b.flip();
+    }
+
+    private static String printable(String s, int max) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length() && b.length() < max; i++) {
+            char c = s.charAt(i);
+            if (c > 32 && c < 127) {
+                b.append(c);
+            }
+        }
+        return b.isEmpty() ? "-" : b.toString();
+    }
+}

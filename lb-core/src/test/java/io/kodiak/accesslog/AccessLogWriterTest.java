@@ -1,0 +1,132 @@
+package io.kodiak.accesslog;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The timeouts only turn a hang (an offer that blocks, a writer that never drains) into a failure. */
+@Timeout(30)
+class AccessLogWriterTest {
+    private static final AccessLogFormat URI_ONLY = TemplateFormat.parse("$request_uri", ZoneOffset.UTC);
+
+    /** Records what the writer did to it, and on which thread; its first write may wait on a latch. */
+    static final class RecordingTarget implements AccessLogTarget {
+        final List<String> events = Collections.synchronizedList(new ArrayList<>());
+        final CountDownLatch firstWriteEntered = new CountDownLatch(1);
+        final CountDownLatch release;
+        final String failOn;
+
+        RecordingTarget(CountDownLatch release, String failOn) {
+            this.release = release;
+            this.failOn = failOn;
+        }
+
+        @Override
+        public void write(CharSequence line) throws IOException {
+            if (firstWriteEntered.getCount() > 0) {
+                firstWriteEntered.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException(e);
+                }
+            }
+            if (line.toString().equals(failOn)) {
+                throw new IOException("disk full (test)");
+            }
+            events.add(line.toString());
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void reopen() {
+            events.add("reopen on " + Thread.currentThread().getName());
+        }
+
+        @Override
+        public void close() {
+            events.add("close");
+        }
+    }
+
+    @Test
+    void aFullQueueDropsAndCountsWithoutWaitingAndTheAcceptedAreWrittenInOrder() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        RecordingTarget target = new RecordingTarget(release, null);
+        int capacity = 8;
+        AccessLogWriter writer = new AccessLogWriter(URI_ONLY, target, capacity);
+        assertTrue(writer.offer(Entries.numbered(0)));
+        target.firstWriteEntered.await(); // the writer holds entry 0 and is stuck in the target
+
+        int offered = 1000;
+        List<Integer> accepted = new ArrayList<>();
+        for (int i = 1; i <= offered; i++) {
+            if (writer.offer(Entries.numbered(i))) {
+                accepted.add(i);
+            }
+        }
+        // Every offer returned although the writer cannot move: the queue took exactly its capacity.
+        assertEquals(IntStream.rangeClosed(1, capacity).boxed().toList(), accepted);
+        assertEquals(offered - capacity, writer.dropped());
+
+        release.countDown();
+        writer.close();
+        List<String> expected = IntStream.rangeClosed(0, capacity).mapToObj(i -> "/" + i).collect(Collectors.toList());
+        expected.add("close");
+        assertEquals(expected, target.events);
+        assertEquals(capacity + 1, writer.written());
+    }
+
+    @Test
+    void reopenIsDoneByTheWriterThreadBeforeTheNextBatch() {
+        RecordingTarget target = new RecordingTarget(new CountDownLatch(0), null);
+        AccessLogWriter writer = new AccessLogWriter(URI_ONLY, target, 16);
+        writer.reopen();
+        writer.offer(Entries.numbered(1));
+        writer.close();
+        assertEquals(List.of("reopen on kodiak-access-log", "/1", "close"), target.events);
+    }
+
+    @Test
+    void closeDrainsWhatIsQueuedAndLaterOffersAreDropped() {
+        RecordingTarget target = new RecordingTarget(new CountDownLatch(0), null);
+        AccessLogWriter writer = new AccessLogWriter(URI_ONLY, target, 1000);
+        for (int i = 0; i < 500; i++) {
+            writer.offer(Entries.numbered(i));
+        }
+        writer.close();
+        assertEquals(500, writer.written());
+        assertEquals("close", target.events.get(500));
+        assertFalse(writer.offer(Entries.numbered(501)));
+        assertEquals(1, writer.dropped());
+    }
+
+    @Test
+    void aFailingWriteLosesThatLineOnlyAndIsCounted() {
+        RecordingTarget target = new RecordingTarget(new CountDownLatch(0), "/2");
+        AccessLogWriter writer = new AccessLogWriter(URI_ONLY, target, 16);
+        for (int i = 1; i <= 3; i++) {
+            writer.offer(Entries.numbered(i));
+        }
+        writer.close();
+        assertEquals(List.of("/1", "/3", "close"), target.events);
+        assertEquals(1, writer.failed());
+        assertEquals(2, writer.written());
+    }
+}
