@@ -1,11 +1,8 @@
 package io.kodiak.accesslog;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
 import java.nio.channels.Channels;
 import java.nio.channels.SeekableByteChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
@@ -15,7 +12,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 
 /**
- * Appends lines to a file: UTF-8, {@code \n} after each, buffered and flushed per batch. A new file
+ * Appends lines to a file, as a {@link StreamTarget} over it, so reopenable. A new file
  * is created 0640 (owner read-write, group read): access logs hold client addresses and URLs, so
  * not world-readable, while a log shipper in the owner's group may read them.
  *
@@ -32,14 +29,14 @@ final class FileTarget implements AccessLogTarget {
             PosixFilePermissions.fromString("rw-r-----"));
 
     private final Path path;
-    private BufferedWriter out;
+    private StreamTarget out;
 
     FileTarget(Path path) throws IOException {
         this.path = path;
         this.out = open(path);
     }
 
-    private static BufferedWriter open(Path path) throws IOException {
+    private static StreamTarget open(Path path) throws IOException {
         SeekableByteChannel channel;
         try {
             channel = Files.newByteChannel(path, APPEND, MODE_0640);
@@ -47,12 +44,12 @@ final class FileTarget implements AccessLogTarget {
             // A file system without POSIX modes (not one Kodiak runs on, but tests may): its defaults.
             channel = Files.newByteChannel(path, APPEND);
         }
-        return new BufferedWriter(new OutputStreamWriter(Channels.newOutputStream(channel), StandardCharsets.UTF_8), 64 * 1024);
+        return new StreamTarget(Channels.newOutputStream(channel), "file " + path, true);
     }
 
     @Override
     public void write(CharSequence line) throws IOException {
-        out.append(line).append('\n');
+        out.write(line);
     }
 
     @Override
@@ -62,7 +59,7 @@ final class FileTarget implements AccessLogTarget {
 
     @Override
     public void reopen() throws IOException {
-        BufferedWriter old = out;
+        StreamTarget old = out;
         try {
             old.close();
         } finally {
