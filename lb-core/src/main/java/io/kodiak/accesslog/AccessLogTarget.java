@@ -37,13 +37,16 @@ public interface AccessLogTarget extends Closeable {
         return new FileTarget(path);
     }
 
-    /** RFC 5424 syslog, one UDP datagram per line, to {@code address}, facility local7. */
-    static AccessLogTarget syslogUdp(InetSocketAddress address) throws IOException {
-        return new SyslogUdpTarget(address, SyslogMessages.local());
+    /**
+     * RFC 5424 syslog, one UDP datagram per line, to {@code address}, with the named facility
+     * ({@code local7} as nginx by default; IllegalArgumentException listing the names if unknown).
+     */
+    static AccessLogTarget syslogUdp(InetSocketAddress address, String facility) throws IOException {
+        return new SyslogUdpTarget(address, SyslogMessages.local(SyslogMessages.facility(facility)));
     }
 
-    /** RFC 5424 syslog over the Unix stream socket at {@code path}, facility local7. */
-    static AccessLogTarget syslogUnix(Path path) {
-        return new SyslogUnixTarget(path, SyslogMessages.local());
+    /** RFC 5424 syslog over the Unix stream socket at {@code path}, facility as {@link #syslogUdp}. */
+    static AccessLogTarget syslogUnix(Path path, String facility) {
+        return new SyslogUnixTarget(path, SyslogMessages.local(SyslogMessages.facility(facility)));
     }
 }

@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 
 /**
  * Builds RFC 5424 syslog messages around a log line:
@@ -23,6 +24,10 @@ import java.time.format.DateTimeFormatter;
  * <p>Immutable; any thread.
  */
 final class SyslogMessages {
+    /** RFC 5424's facility names in code order (0-23); "syslog" is 5, "clock" 15, as in nginx. */
+    private static final List<String> FACILITIES = List.of("kern", "user", "mail", "daemon", "auth", "syslog",
+            "lpr", "news", "uucp", "cron", "authpriv", "ftp", "ntp", "audit", "alert", "clock",
+            "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7");
     static final int LOCAL7 = 23;
     static final int SEVERITY_INFO = 6;
     static final int DEFAULT_MAX_BYTES = 8 * 1024;
@@ -50,15 +55,33 @@ final class SyslogMessages {
         this.maxBytes = maxBytes;
     }
 
+    /**
+     * The facility code of {@code name} ({@code local7} is 23); IllegalArgumentException naming the
+     * known ones if it is none, for the config reader to report with its file and line.
+     */
+    static int facility(String name) {
+        int code = FACILITIES.indexOf(name);
+        if (code < 0) {
+            throw new IllegalArgumentException("unknown syslog facility \"" + name + "\"; known: "
+                    + String.join(" ", FACILITIES));
+        }
+        return code;
+    }
+
     /** Facility local7, this host's name and process ID, the system clock. */
     static SyslogMessages local() {
+        return local(LOCAL7);
+    }
+
+    /** {@code facility} (0-23), this host's name and process ID, the system clock. */
+    static SyslogMessages local(int facility) {
         String host;
         try {
             host = InetAddress.getLocalHost().getHostName();
         } catch (UnknownHostException e) {
             host = "-";
         }
-        return new SyslogMessages(LOCAL7, host, ProcessHandle.current().pid(), Clock.systemUTC(), DEFAULT_MAX_BYTES);
+        return new SyslogMessages(facility, host, ProcessHandle.current().pid(), Clock.systemUTC(), DEFAULT_MAX_BYTES);
     }
 
     /** The whole message for {@code line}, stamped now, at most the bound, ready to read. */

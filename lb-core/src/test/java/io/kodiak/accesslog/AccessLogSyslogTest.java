@@ -22,6 +22,7 @@ import java.time.ZoneOffset;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The timeout only turns a lost datagram or a hung read into a failure. */
@@ -42,6 +43,17 @@ class AccessLogSyslogTest {
     }
 
     @Test
+    void facilitiesByNginxsNames() {
+        assertEquals(23, SyslogMessages.facility("local7"));
+        assertEquals(16, SyslogMessages.facility("local0"));
+        assertEquals(3, SyslogMessages.facility("daemon"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SyslogMessages.facility("local8"));
+        assertTrue(e.getMessage().contains("known: kern user"), e.getMessage());
+        String pri = text(new SyslogMessages(SyslogMessages.facility("daemon"), "h", 1, CLOCK, 8192).encode("x"));
+        assertTrue(pri.startsWith("<30>1 "), pri);
+    }
+
+    @Test
     void aLongLineIsCutAtTheBoundOnACharacterBoundary() throws Exception {
         ByteBuffer b = MESSAGES.encode("€".repeat(5000)); // 15000 bytes of 3-byte characters
         assertTrue(b.remaining() <= 8192 && b.remaining() > 8192 - 3, String.valueOf(b.remaining()));
@@ -52,7 +64,7 @@ class AccessLogSyslogTest {
     void udpReceiverGetsOneWellFormedMessagePerEntry() throws Exception {
         try (DatagramSocket receiver = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
             AccessLogWriter writer = new AccessLogWriter(AccessLogFormat.combined(ZoneOffset.UTC),
-                    AccessLogTarget.syslogUdp((InetSocketAddress) receiver.getLocalSocketAddress()), 16);
+                    AccessLogTarget.syslogUdp((InetSocketAddress) receiver.getLocalSocketAddress(), "local7"), 16);
             writer.offer(Entries.withAgent("evil\nline"));
             writer.offer(Entries.sparse());
             writer.close();
