@@ -4,11 +4,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -91,6 +93,54 @@ class AccessLogWriterTest {
         expected.add("close");
         assertEquals(expected, target.events);
         assertEquals(capacity + 1, writer.written());
+    }
+
+    @Test
+    void concurrentOffersAreEachWrittenOnceOrCountedAsDropped() throws Exception {
+        RecordingTarget target = new RecordingTarget(new CountDownLatch(0), null);
+        AccessLogWriter writer = new AccessLogWriter(URI_ONLY, target, 64);
+        int threads = 4;
+        int each = 5_000;
+        LongAdder accepted = new LongAdder();
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> offerers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int base = t * each;
+            Thread th = new Thread(() -> {
+                try {
+                    start.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                for (int i = 0; i < each; i++) {
+                    if (writer.offer(Entries.numbered(base + i))) {
+                        accepted.increment();
+                    }
+                }
+            });
+            th.start();
+            offerers.add(th);
+        }
+        start.countDown();
+        for (Thread th : offerers) {
+            th.join();
+        }
+        writer.close();
+        assertEquals(threads * each, accepted.sum() + writer.dropped());
+        assertEquals(accepted.sum(), writer.written());
+        List<String> lines = target.events.subList(0, target.events.size() - 1);
+        assertEquals(accepted.sum(), lines.stream().distinct().count()); // none twice
+    }
+
+    @Test
+    void closeReturnsWithinItsBoundEvenWhenTheTargetIsStuck() throws Exception {
+        RecordingTarget target = new RecordingTarget(new CountDownLatch(1), null); // never released
+        AccessLogWriter writer = new AccessLogWriter(URI_ONLY, target, 16);
+        writer.offer(Entries.numbered(1));
+        target.firstWriteEntered.await();
+        writer.offer(Entries.numbered(2));
+        writer.close(Duration.ofMillis(50)); // returns: the test's @Timeout would catch a hang
+        assertFalse(writer.offer(Entries.numbered(3)));
     }
 
     @Test
