@@ -131,12 +131,10 @@ enum Variable {
                 }
             }
             case REQUEST -> {
-                int mark = out.length();
-                out.append('"');
                 if (e.method() == null) {
-                    out.setLength(mark);
                     out.append("null");
                 } else {
+                    out.append('"');
                     LogEscape.json(requestLine(e), out);
                     out.append('"');
                 }

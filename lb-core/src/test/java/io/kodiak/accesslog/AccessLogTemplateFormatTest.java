@@ -46,8 +46,9 @@ class AccessLogTemplateFormatTest {
     @Test
     void clientValuesAreEscapedSoTheLineStaysOne() {
         String line = format(TemplateFormat.parse("$http_user_agent|$status", ZoneOffset.UTC),
-                Entries.withAgent("x\"\n\u0000é"));
-        assertEquals("x\\x22\\x0A\\x00\\xE9|200", line);
+                Entries.withAgent("x\"\n\u0000é\ud83d\ude00\ud83d"));
+        // é is one byte (ISO-8859-1 decoded); the emoji is its 4 UTF-8 bytes; a lone surrogate is '?'.
+        assertEquals("x\\x22\\x0A\\x00\\xE9\\xF0\\x9F\\x98\\x80\\x3F|200", line);
     }
 
     @Test
