@@ -32,7 +32,7 @@ public final class TemplateFormat implements AccessLogFormat {
 
     /**
      * Parses {@code template}. IllegalArgumentException if it names an unknown variable (the
-     * message lists the known ones), has a {@code $} without a name or an unclosed {@code ${},
+     * message lists the known ones), has a {@code $} without a name or an unclosed <code>${</code>,
      * or holds a CR or LF (a line must stay one line).
      */
     public static TemplateFormat parse(String template, ZoneId zone) {
