@@ -1,5 +1,6 @@
 package io.kodiak.proxy;
 
+import io.kodiak.accesslog.Termination;
 import io.kodiak.config.ClientTimeouts;
 import io.kodiak.config.ListenerConfig;
 import io.kodiak.http.HeadParser;
@@ -16,7 +17,6 @@ import org.glassfish.grizzly.memory.Buffers;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.logging.Logger;
 
 /**
@@ -36,7 +36,7 @@ import java.util.logging.Logger;
  * connection's selector thread, from temp-file I/O and from the {@link TimeoutSweeper}. Every
  * method runs with this object's monitor held; the {@link Exchange} shares it. Nothing here blocks.
  */
-final class ClientSession {
+final class ClientSession implements ClientOutput {
     private static final Logger LOG = Logger.getLogger(ClientSession.class.getName());
 
     /** CLOSING: closed by Kodiak, its last bytes still being flushed. */
@@ -73,6 +73,7 @@ final class ClientSession {
     final ListenerConfig config;
     final Connection<?> connection;
     final String clientIp;
+    final int clientPort;
     private final HeadReader headReader;
     private Buffer pending;
     private State state = State.IDLE;
@@ -91,6 +92,8 @@ final class ClientSession {
     /** The window over which the body's rate is measured: its start and the data bytes since. */
     private long rateSince;
     private long rateBytes;
+    /** When the current request's first byte came (or the connection was accepted), for the log. */
+    private long headStartedAt;
 
     ClientSession(ProxyContext ctx, ListenerRuntime listener, Connection<?> connection) {
         this.ctx = ctx;
@@ -100,6 +103,8 @@ final class ClientSession {
         Object peer = connection.getPeerAddress();
         this.clientIp = peer instanceof InetSocketAddress a && a.getAddress() != null
                 ? a.getAddress().getHostAddress() : String.valueOf(peer);
+        this.clientPort = peer instanceof InetSocketAddress a ? a.getPort() : 0;
+        this.headStartedAt = ctx.now();
         this.headReader = new HeadReader(config.limits().maxRequestLine(), config.limits().maxHeaderBytes(), 414, 431);
         // A new connection gets the request-header timeout from the accept, not the longer
         // keep-alive one: a client that connects and says nothing is a slowloris too.
@@ -138,7 +143,7 @@ final class ClientSession {
         listener.connections.decrementAndGet();
         ctx.unregister(this);
         if (exchange != null) {
-            exchange.abort();
+            exchange.abort(null, 0);
             exchange = null;
         }
         pending = null;
@@ -152,6 +157,9 @@ final class ClientSession {
         long sd = sendDeadline;
         if (sd != 0 && now - sd >= 0) {
             LOG.fine(() -> this + ": client stopped reading; closing");
+            if (exchange != null) {
+                exchange.abort(Termination.SEND_TIMEOUT, 0);
+            }
             abort();
             return;
         }
@@ -238,6 +246,7 @@ final class ClientSession {
                         return;
                     }
                     state = State.HEAD;
+                    headStartedAt = ctx.now();
                 }
                 case HEAD -> {
                     byte[] head;
@@ -388,8 +397,14 @@ final class ClientSession {
         return clientInflight < CLIENT_HIGH_WATER;
     }
 
-    int clientInflight() {
+    @Override
+    public int clientInflight() {
         return clientInflight;
+    }
+
+    @Override
+    public org.glassfish.grizzly.memory.MemoryManager<?> memory() {
+        return connection.getMemoryManager();
     }
 
     // ------------------------------------------------------------------ writing
@@ -398,7 +413,8 @@ final class ClientSession {
         write(Buffers.wrap(connection.getMemoryManager(), bytes, 0, len));
     }
 
-    void write(Buffer b) {
+    @Override
+    public void write(Buffer b) {
         if (state == State.CLOSED || state == State.CLOSING) {
             return;
         }
@@ -459,18 +475,21 @@ final class ClientSession {
      * @param headRequest the request was HEAD: the head says what a GET would get, but no body
      *                    follows (a client reads none, so body bytes would pass for the next response)
      */
-    void respondLocal(int status, String contentType, byte[] body, boolean keepAlive, String extraField,
+    long respondLocal(int status, String contentType, byte[] body, boolean keepAlive, String extraField,
                       boolean headRequest) {
         if (state == State.CLOSED || state == State.CLOSING) {
-            return;
+            return 0;
         }
         boolean keep = keepAlive && state != State.BODY && state != State.HEAD;
         var head = ResponseEncoder.local(status, contentType, body.length, config.serverHeader(), keep, extraField);
         write(head.array(), head.length());
+        long sent = head.length();
         if (body.length > 0 && !headRequest) {
             write(body, body.length);
+            sent += body.length;
         }
         exchangeDone(keep);
+        return sent;
     }
 
     /** A request Kodiak will not proxy: answer with the status and close (its framing is suspect). */
@@ -478,26 +497,30 @@ final class ClientSession {
         if (state == State.CLOSED || state == State.CLOSING) {
             return;
         }
+        Termination why = e.status() == 408 ? Termination.CLIENT_TIMEOUT : Termination.LOCAL_ANSWER;
         if (exchange != null && exchange.responseStarted()) {
             // A streamed response is under way (an upstream may answer before the body is in):
             // an answer of Kodiak's own would land inside it. The client sees it cut off instead.
             LOG.fine(() -> this + ": " + e.status() + " " + e.getMessage() + " after the response started; closing");
             listener.rejected.increment();
-            exchange.abort();
+            exchange.abort(why, 0);
             exchange = null;
             abort();
             return;
         }
         LOG.fine(() -> this + ": " + e.status() + " " + e.getMessage());
         listener.rejected.increment();
-        if (exchange != null) {
-            exchange.abort();
+        Exchange x = exchange;
+        if (x != null) {
+            exchange.abort(why, e.status());
             exchange = null;
         }
         pending = null;
         state = State.HEAD; // a partly read request: never keep-alive
-        byte[] body = (e.status() + " " + ResponseEncoder.reason(e.status()) + "\n").getBytes(StandardCharsets.US_ASCII);
-        respondLocal(e.status(), "text/plain; charset=utf-8", body, false, null, false);
+        long sent = respondLocal(e.status(), LocalAnswers.TEXT, LocalAnswers.body(e.status()), false, null, false);
+        if (x == null) {
+            ExchangeLog.rejected(this, e.status(), why, sent, headStartedAt);
+        }
     }
 
     /**
@@ -523,7 +546,7 @@ final class ClientSession {
         sendDeadline = nonZero(ctx.now() + timeouts().send().toNanos());
         pending = null;
         if (exchange != null) {
-            exchange.abort();
+            exchange.abort(null, 0);
             exchange = null;
         }
         if (!linger) {

@@ -88,6 +88,15 @@ final class Listeners {
         return (InetSocketAddress) b.server().getLocalAddress();
     }
 
+    /** A listener's runtime; IllegalArgumentException if there is none of that name. */
+    ListenerRuntime runtime(String name) {
+        Bound b = byName.get(name);
+        if (b == null) {
+            throw new IllegalArgumentException("no listener named " + name);
+        }
+        return b.runtime();
+    }
+
     Set<String> names() {
         return byName.keySet();
     }

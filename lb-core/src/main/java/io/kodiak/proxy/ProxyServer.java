@@ -230,6 +230,11 @@ public final class ProxyServer implements AutoCloseable {
         return listeners.boundAddress(listener);
     }
 
+    /** Replaces a listener's log filters (tests; the access log is configured per listener). */
+    void logFilters(String listener, io.kodiak.filter.LogFilter... filters) {
+        listeners.runtime(listener).logFilters = filters.clone();
+    }
+
     /**
      * Stops accepting, closes idle client connections, lets requests in flight finish within
      * {@code grace}, then closes everything.

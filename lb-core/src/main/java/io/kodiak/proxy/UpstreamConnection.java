@@ -10,6 +10,18 @@ import org.glassfish.grizzly.Connection;
  * the owner is {@code null} and any event (bytes or a close) retires it.
  */
 final class UpstreamConnection {
+    /**
+     * Who receives the connection's events while it carries a request. Called on the upstream
+     * connection's selector thread; the owner takes its own lock.
+     */
+    interface Owner {
+        /** Bytes from the upstream. */
+        void onUpstreamRead(UpstreamConnection c, org.glassfish.grizzly.Buffer in);
+
+        /** The connection closed (by the upstream, the transport, or a failed write). */
+        void onUpstreamClosed(UpstreamConnection c);
+    }
+
     final Upstream upstream;
     final Connection<?> connection;
     final ConnectionPool pool;
@@ -18,7 +30,7 @@ final class UpstreamConnection {
      * response, when the reader has reset itself, so it never carries bytes into the next exchange.
      */
     final HeadReader responseHeads = new HeadReader(8190, 64 * 1024, 502, 502);
-    volatile Exchange owner;
+    volatile Owner owner;
     /** When it went idle, for the pool's idle timeout. */
     long idleSince;
     /** Requests it has carried, for logs. */

@@ -22,7 +22,7 @@ final class UpstreamFilter extends BaseFilter {
             ctx.getConnection().closeSilently();
             return ctx.getStopAction();
         }
-        Exchange owner = uc.owner;
+        UpstreamConnection.Owner owner = uc.owner;
         if (owner == null) {
             uc.pool.retire(uc);
         } else {
@@ -35,7 +35,7 @@ final class UpstreamFilter extends BaseFilter {
     public NextAction handleClose(FilterChainContext ctx) {
         UpstreamConnection uc = UPSTREAM.get(ctx.getConnection());
         if (uc != null) {
-            Exchange owner = uc.owner;
+            UpstreamConnection.Owner owner = uc.owner;
             if (owner == null) {
                 uc.pool.retire(uc);
             } else {

@@ -15,9 +15,25 @@ import java.util.ArrayDeque;
  * <p>Thread-safe: the queue's own lock is held only to move an exchange in or out.
  */
 final class WaitQueue {
+    /**
+     * What waits in the queue: a request that needs a slot. Its methods are called with the
+     * queue's lock not held and may run on any thread; each hands the work to the waiter's own
+     * selector thread.
+     */
+    interface Waiter {
+        /** Whether this request already failed on {@code u} (read while it waits, when it cannot change). */
+        boolean triedOn(Upstream u);
+
+        /** A slot of {@code u} is reserved for this waiter ({@code u.tryBegin()} succeeded for it). */
+        void grant(Upstream u);
+
+        /** The queue gave up on this waiter (no upstream is left): it must answer 503. */
+        void rejectFromQueue();
+    }
+
     private volatile int maxLength;
     private final PoolRuntime pool;
-    private final ArrayDeque<Exchange> waiting = new ArrayDeque<>();
+    private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
     /** {@code waiting.size()}, readable without the lock: every request's end looks at it. */
     private volatile int size;
 
@@ -32,7 +48,7 @@ final class WaitQueue {
     }
 
     /** @return false if the queue is full */
-    synchronized boolean offer(Exchange e) {
+    synchronized boolean offer(Waiter e) {
         if (waiting.size() >= maxLength) {
             return false;
         }
@@ -42,7 +58,7 @@ final class WaitQueue {
     }
 
     /** @return whether {@code e} was still waiting (and now is not) */
-    synchronized boolean remove(Exchange e) {
+    synchronized boolean remove(Waiter e) {
         boolean removed = waiting.remove(e);
         size = waiting.size();
         return removed;
@@ -54,13 +70,13 @@ final class WaitQueue {
      * @return how many were waiting
      */
     int rejectAll() {
-        java.util.List<Exchange> all;
+        java.util.List<Waiter> all;
         synchronized (this) {
             all = new java.util.ArrayList<>(waiting);
             waiting.clear();
             size = 0;
         }
-        all.forEach(Exchange::rejectFromQueue);
+        all.forEach(Waiter::rejectFromQueue);
         return all.size();
     }
 
@@ -81,11 +97,11 @@ final class WaitQueue {
             // it comes back, its slots are offered again. In panic mode every upstream is a member.
             return;
         }
-        Exchange next = null;
+        Waiter next = null;
         synchronized (this) {
             // The first in line that has not failed on this upstream already: a retry waits for
             // another one (never the same upstream twice), and the slot goes to the next in line.
-            for (Exchange e : waiting) {
+            for (Waiter e : waiting) {
                 if (!e.triedOn(freed)) {
                     next = e;
                     break;

@@ -1,0 +1,291 @@
+package io.kodiak.proxy;
+
+import io.kodiak.metrics.ErrorCause;
+import io.kodiak.upstream.Upstream;
+import org.glassfish.grizzly.CompletionHandler;
+import org.glassfish.grizzly.Connection;
+import org.glassfish.grizzly.GrizzlyFuture;
+import org.glassfish.grizzly.IOEvent;
+
+import java.io.IOException;
+import java.net.ConnectException;
+
+/**
+ * One try of a request on one upstream: the slot it holds under the upstream's
+ * {@code max-connections}, the connection (pooled or new), and its timings. It is the one place
+ * that records an attempt's result: the upstream's load metric and passive health
+ * ({@link Upstream#responded}, {@link Upstream#failed}) and its metrics, so no failure site can
+ * count twice or forget to count.
+ *
+ * <p>Threading: called with the session's lock held; connect completions take that lock.
+ */
+final class Attempt {
+    /** Where the connect's outcome goes (the exchange). */
+    interface Events {
+        void connected(Attempt a);
+
+        void connectFailed(Attempt a, ErrorCause cause, String why);
+    }
+
+    final Upstream upstream;
+    private final Object lock;
+    private final ProxyContext ctx;
+    private final ExchangeMetrics metrics;
+    private final WaitQueue queue;
+    private final UpstreamConnection.Owner owner;
+    /** When the upstream was picked: the round trip for the load metric counts from here. */
+    final long pickedAt;
+
+    private UpstreamConnection conn;
+    private GrizzlyFuture<Connection> connecting;
+    /** Bumped whenever a connect in flight stops mattering, so its late completion is dropped. */
+    private int generation;
+    private boolean holdsSlot = true;
+    private boolean fresh;
+    private boolean staleRetried;
+    private boolean paused;
+    /** Not happened (a clock may read 0, so 0 cannot mean that). */
+    private static final long NEVER = Long.MIN_VALUE;
+    private long connectStartedAt = NEVER;
+    private long connectNanos = -1;
+    private long headAt = NEVER;
+    private long doneAt = NEVER;
+
+    /** {@code u}'s slot is already held ({@code tryBegin}) for this attempt. */
+    Attempt(Upstream u, Object lock, ProxyContext ctx, ExchangeMetrics metrics, WaitQueue queue,
+            UpstreamConnection.Owner owner) {
+        this.upstream = u;
+        this.lock = lock;
+        this.ctx = ctx;
+        this.metrics = metrics;
+        this.queue = queue;
+        this.owner = owner;
+        this.pickedAt = ctx.now();
+        metrics.attempt(u);
+    }
+
+    /** Takes an idle pooled connection if there is one. */
+    boolean reusePooled() {
+        UpstreamConnection c = ctx.connectionPools.get(upstream).acquire(pickedAt);
+        if (c == null) {
+            return false;
+        }
+        fresh = false;
+        connectNanos = 0; // as nginx's $upstream_connect_time for a kept-alive connection
+        bind(c);
+        return true;
+    }
+
+    /** Opens a new connection; the outcome goes to {@code events} under the lock. */
+    void connect(Events events) {
+        int my = ++generation;
+        Upstream u = upstream;
+        ConnectionPool cp = ctx.connectionPools.get(u);
+        connectStartedAt = ctx.now();
+        GrizzlyFuture<Connection> f = ctx.connector.connect(u.address());
+        connecting = f;
+        f.addCompletionHandler(new CompletionHandler<>() {
+            @Override
+            public void completed(Connection c) {
+                synchronized (lock) {
+                    if (my != generation) {
+                        c.closeSilently();
+                        return;
+                    }
+                    connecting = null;
+                    connectNanos = ctx.now() - connectStartedAt;
+                    metrics.connected(u, connectNanos);
+                    UpstreamConnection nc = new UpstreamConnection(u, c, cp);
+                    UpstreamFilter.UPSTREAM.set(c, nc);
+                    fresh = true;
+                    bind(nc);
+                    events.connected(Attempt.this);
+                }
+            }
+
+            @Override
+            public void failed(Throwable t) {
+                synchronized (lock) {
+                    if (my != generation) {
+                        return;
+                    }
+                    connecting = null;
+                    events.connectFailed(Attempt.this, ErrorCause.CONNECT_REFUSED,
+                            t instanceof ConnectException ? "connection refused" : String.valueOf(t));
+                }
+            }
+
+            @Override
+            public void cancelled() {
+            }
+
+            @Override
+            public void updated(Connection result) {
+            }
+        });
+    }
+
+    private void bind(UpstreamConnection c) {
+        conn = c;
+        c.owner = owner;
+        c.uses++;
+    }
+
+    /** The connection carrying the request; null while connecting or after the release. */
+    UpstreamConnection connection() {
+        return conn;
+    }
+
+    /** Whether the connection was opened for this attempt (not taken from the pool). */
+    boolean fresh() {
+        return fresh;
+    }
+
+    /**
+     * Whether a pooled connection that closed before any response byte may be replaced: the
+     * upstream had closed it idle, so it processed nothing. Once per attempt; a new connection
+     * that closes is a real failure.
+     */
+    boolean mayRetryStale() {
+        return !fresh && !staleRetried && conn != null;
+    }
+
+    /** Closes the stale connection and connects anew, keeping the slot ({@link #mayRetryStale} first). */
+    void retryStale(Events events) {
+        staleRetried = true;
+        UpstreamConnection stale = conn;
+        conn = null;
+        stale.close();
+        connect(events);
+    }
+
+    /** Stops a connect in flight; its late completion is dropped. */
+    void cancelConnect() {
+        generation++;
+        if (connecting != null) {
+            connecting.cancel(false);
+            connecting = null;
+        }
+    }
+
+    /** The response head came at {@code now}. */
+    void headArrived(long now) {
+        headAt = now;
+        metrics.upstreamFirstByte(upstream, now - pickedAt);
+    }
+
+    /** The upstream answered {@code status}; its last byte (or the head, for a retried 5xx) came at {@code now}. */
+    void responded(int status, long now) {
+        doneAt = now;
+        long rtt = now - pickedAt; // from the pick: the round trip the load metric weighs
+        upstream.responded(status, rtt);
+        metrics.upstreamResponse(upstream, status, rtt);
+    }
+
+    /** The upstream switched to a WebSocket tunnel. */
+    void upgraded() {
+        metrics.upgraded(upstream);
+    }
+
+    /** The attempt failed after the connection was up: passive health and the error count. */
+    void failed(ErrorCause cause) {
+        upstream.failed();
+        metrics.upstreamError(upstream, cause);
+    }
+
+    /** The connect failed: the slot goes back before the failure counts, as a refused connect held nothing. */
+    void connectFailed(ErrorCause cause) {
+        metrics.upstreamError(upstream, cause);
+        endSlot();
+        upstream.failed();
+    }
+
+    /** Gives back the slot (once) and offers it to the pool's queue. */
+    void endSlot() {
+        if (holdsSlot) {
+            holdsSlot = false;
+            upstream.end();
+            queue.handOff(upstream);
+        }
+    }
+
+    /** Ends the attempt: the slot back, the connection to the pool if {@code reusable}, else closed. */
+    void release(boolean reusable) {
+        endSlot();
+        UpstreamConnection c = conn;
+        conn = null;
+        if (c == null) {
+            return;
+        }
+        if (reusable) {
+            if (paused) {
+                resumeReads(c);
+            }
+            c.pool.release(c, ctx.now());
+        } else {
+            c.close();
+        }
+    }
+
+    /** Gives up the upstream side: a connect in progress is cancelled, a connection closed. */
+    void drop() {
+        cancelConnect();
+        release(false);
+    }
+
+    /** Stops reading from the upstream (the client is slower); false if the connection failed. */
+    boolean pauseReads() {
+        if (paused || conn == null) {
+            return true;
+        }
+        paused = true;
+        try {
+            conn.connection.disableIOEvent(IOEvent.READ);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    boolean paused() {
+        return paused;
+    }
+
+    void resumeReads() {
+        if (conn != null) {
+            resumeReads(conn);
+        }
+    }
+
+    private void resumeReads(UpstreamConnection c) {
+        paused = false;
+        try {
+            c.connection.enableIOEvent(IOEvent.READ);
+        } catch (IOException e) {
+            c.close();
+        }
+    }
+
+    // For the access log: durations from the connect's start (the pick, for a pooled connection).
+
+    long connectNanos() {
+        return connectNanos;
+    }
+
+    private long startedAt() {
+        return connectStartedAt != NEVER ? connectStartedAt : pickedAt;
+    }
+
+    long headerNanos() {
+        return headAt == NEVER ? -1 : headAt - startedAt();
+    }
+
+    long responseNanos() {
+        return doneAt == NEVER ? -1 : doneAt - startedAt();
+    }
+
+    @Override
+    public String toString() {
+        return "Attempt[" + upstream.name() + (conn == null ? "" : ", " + conn) + "]";
+    }
+}

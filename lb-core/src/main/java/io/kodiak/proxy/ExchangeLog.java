@@ -1,0 +1,110 @@
+package io.kodiak.proxy;
+
+import io.kodiak.accesslog.AccessLogEntry;
+import io.kodiak.accesslog.Termination;
+import io.kodiak.filter.LogFilter;
+import io.kodiak.http.RequestHead;
+
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The log phase: at the end of an exchange, however it ended, builds one {@link AccessLogEntry}
+ * and hands it to the listener's {@link LogFilter}s (the access log), once. When the listener
+ * has none, nothing is built: the phase costs a field read.
+ *
+ * <p>Threading: called with the session's lock held.
+ */
+final class ExchangeLog {
+    private static final Logger LOG = Logger.getLogger(ExchangeLog.class.getName());
+
+    private final ClientSession s;
+    private final Exchange x;
+    private boolean done;
+    private long queuedAt;
+    private long queueNanos;
+    private long tunnelHeadBytes;
+
+    ExchangeLog(ClientSession s, Exchange x) {
+        this.s = s;
+        this.x = x;
+    }
+
+    void queued(long now) {
+        queuedAt = now;
+    }
+
+    /** Left the queue (a slot, a timeout, a rejection or the client gone): the wait adds up over retries. */
+    void dequeued(long now) {
+        if (queuedAt != 0) {
+            queueNanos += now - queuedAt;
+            queuedAt = 0;
+        }
+    }
+
+    void tunnelOpened(long headBytes) {
+        tunnelHeadBytes = headBytes;
+    }
+
+    long tunnelHeadBytes() {
+        return tunnelHeadBytes;
+    }
+
+    /**
+     * The exchange ended: logs it once.
+     *
+     * @param status    the status the client got (0: none)
+     * @param bytesSent bytes handed to the client connection, head included
+     * @param headBytes of which the response head
+     */
+    void finish(Termination how, int status, long bytesSent, long headBytes) {
+        if (done) {
+            return;
+        }
+        done = true;
+        LogFilter[] filters = s.listener.logFilters;
+        if (filters.length == 0) {
+            return;
+        }
+        long now = s.ctx.now();
+        RequestHead req = x.req;
+        Attempt a = x.attempt;
+        var entry = new AccessLogEntry(s.clientIp, s.clientPort, epochMillis(now, x.startedAt),
+                req.method(), req.target(), req.versionMinor() == 1 ? "HTTP/1.1" : "HTTP/1.0", status,
+                req.bytes().length + x.bodyWireBytes(), bytesSent, Math.max(0, bytesSent - headBytes),
+                now - x.startedAt, s.config.name(), x.pool == null ? null : x.pool.name(),
+                a == null ? null : a.upstream.name(), a == null ? null : a.upstream.address().getHostString() + ":" + a.upstream.address().getPort(),
+                a == null ? -1 : a.connectNanos(), a == null ? -1 : a.headerNanos(), a == null ? -1 : a.responseNanos(),
+                x.attempts(), queueNanos, x.requestId, req.fields().get("user-agent"), req.fields().get("referer"), how);
+        emit(filters, entry);
+    }
+
+    /**
+     * A request the session refused before it became an exchange (a malformed or too large head,
+     * or one that came too slowly): logged with what is known of it.
+     */
+    static void rejected(ClientSession s, int status, Termination how, long bytesSent, long startedAt) {
+        LogFilter[] filters = s.listener.logFilters;
+        if (filters.length == 0) {
+            return;
+        }
+        long now = s.ctx.now();
+        emit(filters, new AccessLogEntry(s.clientIp, s.clientPort, epochMillis(now, startedAt), null, null, null,
+                status, 0, bytesSent, 0, now - startedAt, s.config.name(), null, null, null, -1, -1, -1, 0, 0,
+                null, null, null, how));
+    }
+
+    private static long epochMillis(long now, long startedAt) {
+        return System.currentTimeMillis() - (now - startedAt) / 1_000_000;
+    }
+
+    private static void emit(LogFilter[] filters, AccessLogEntry entry) {
+        for (LogFilter f : filters) {
+            try {
+                f.log(entry);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "log filter " + f + " failed", e); // never the exchange's problem
+            }
+        }
+    }
+}
