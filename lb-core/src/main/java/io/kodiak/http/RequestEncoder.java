@@ -26,6 +26,15 @@ public final class RequestEncoder {
      */
     public static Bytes encode(RequestHead r, Forwarding fwd, String clientIp, String scheme, long bodyLength,
                                String idHeaderLower, String idField, long requestStartMicros) {
+        return encode(r, fwd, clientIp, scheme, bodyLength, idHeaderLower, idField, requestStartMicros, null);
+    }
+
+    /**
+     * @param edits the request filters' changes to the fields, or {@code null}: removed fields are
+     *              not copied, added ones follow the client's (a Host set here replaces the client's)
+     */
+    public static Bytes encode(RequestHead r, Forwarding fwd, String clientIp, String scheme, long bodyLength,
+                               String idHeaderLower, String idField, long requestStartMicros, FieldEdits edits) {
         HeaderFields f = r.fields;
         byte[] b = r.head;
         Bytes out = new Bytes(b.length + 128);
@@ -51,7 +60,8 @@ public final class RequestEncoder {
         for (int i = 0; i < f.size(); i++) {
             if (Hop.isHopByHop(f, i) || Hop.droppedByConnection(f, i) || f.nameIs(i, "expect")
                     || (idHeaderLower != null && f.nameIs(i, idHeaderLower))
-                    || (requestStartMicros != 0 && f.nameIs(i, "x-request-start"))) {
+                    || (requestStartMicros != 0 && f.nameIs(i, "x-request-start"))
+                    || (edits != null && edits.removes(f, i))) {
                 continue;
             }
             if (f.nameIs(i, "host")) {
@@ -71,7 +81,10 @@ public final class RequestEncoder {
             }
             out.append(b, f.nameStart(i), f.valueEnd(i)).crlf();
         }
-        if (r.absoluteForm) {
+        String editedHost = edits == null ? null : edits.added("host");
+        if (editedHost != null) {
+            hostValue = editedHost; // the added field is written with the other edits below
+        } else if (r.absoluteForm) {
             String authority = authorityOf(r);
             hostValue = authority;
             out.field("Host", authority);
@@ -86,6 +99,9 @@ public final class RequestEncoder {
             // streams would then bypass Kodiak's routing (h2c smuggling).
             out.field("Connection", "upgrade");
             out.field("Upgrade", "websocket");
+        }
+        if (edits != null) {
+            edits.appendTo(out);
         }
         if (idField != null) {
             out.append(idField).crlf();

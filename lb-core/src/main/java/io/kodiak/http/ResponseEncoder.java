@@ -32,6 +32,16 @@ public final class ResponseEncoder {
     public static Bytes encode(ResponseHead r, ServerField server, ClientFraming framing, long length,
                                boolean keepAlive, int clientMinor, boolean upgrade, String ownFieldLower,
                                String ownField) {
+        return encode(r, server, framing, length, keepAlive, clientMinor, upgrade, ownFieldLower, ownField, null);
+    }
+
+    /**
+     * @param edits the response filters' changes to the fields, or {@code null}: removed fields
+     *              are not copied, added ones follow the upstream's
+     */
+    public static Bytes encode(ResponseHead r, ServerField server, ClientFraming framing, long length,
+                               boolean keepAlive, int clientMinor, boolean upgrade, String ownFieldLower,
+                               String ownField, FieldEdits edits) {
         HeaderFields f = r.fields;
         byte[] b = r.head;
         Bytes out = new Bytes(b.length + 96);
@@ -52,6 +62,9 @@ public final class ResponseEncoder {
             if (ownFieldLower != null && f.nameIs(i, ownFieldLower)) {
                 continue;
             }
+            if (edits != null && edits.removes(f, i)) {
+                continue;
+            }
             hasDate = hasDate || f.nameIs(i, "date");
             out.append(b, f.nameStart(i), f.valueEnd(i)).crlf();
         }
@@ -65,6 +78,9 @@ public final class ResponseEncoder {
         }
         if (server.setsOwn()) {
             out.field("Server", server.value());
+        }
+        if (edits != null) {
+            edits.appendTo(out);
         }
         if (ownField != null) {
             out.append(ownField).crlf();

@@ -5,6 +5,8 @@ import io.kodiak.buffer.Spool;
 import io.kodiak.buffer.TempSpaceExhausted;
 import io.kodiak.config.PoolConfig;
 import io.kodiak.config.RequestTracing;
+import io.kodiak.filter.Filters;
+import io.kodiak.http.FieldEdits;
 import io.kodiak.http.Bytes;
 import io.kodiak.http.HeadParser;
 import io.kodiak.http.HttpException;
@@ -45,9 +47,14 @@ final class Exchange implements Spool.Listener, WaitQueue.Waiter, UpstreamConnec
     private final ProxyContext ctx;
     private final ExchangeMetrics metrics;
     final RequestHead req;
-    final PoolRuntime pool;
-    private final PoolConfig pc;
-    private final WaitQueue queue;
+    /** The route's pool, unless a request filter chose another; null if none (404). */
+    PoolRuntime pool;
+    private PoolConfig pc;
+    private WaitQueue queue;
+    /** The listener's filters, then the route's. */
+    final Filters filters;
+    /** The request filters' changes to the fields sent upstream, or null. */
+    private FieldEdits upstreamEdits;
     private final RequestTracing tracing;
     final String requestId;
     /** {@code X-Request-ID: ...}, the same on every attempt and in the echo. */
@@ -75,14 +82,14 @@ final class Exchange implements Spool.Listener, WaitQueue.Waiter, UpstreamConnec
     private Termination failure;
     private final ExchangeLog log;
 
-    Exchange(ClientSession s, RequestHead req, PoolRuntime pool) {
+    /** @param route the route the request matched, or null */
+    Exchange(ClientSession s, RequestHead req, Router.Route route) {
         this.s = s;
         this.ctx = s.ctx;
         this.metrics = ExchangeMetrics.of(ctx.metrics);
         this.req = req;
-        this.pool = pool;
-        this.pc = pool == null ? null : pool.config();
-        this.queue = pool == null ? null : ctx.queues.get(pool);
+        this.pool = route == null ? null : route.pool();
+        this.filters = route == null ? s.listener.filters : s.listener.filters.then(route.filters());
         this.tracing = s.config.tracing();
         String id = tracing.trustClientId() ? RequestIds.fromClient(req, tracing.idHeaderLower()) : null;
         this.requestId = id != null ? id : RequestIds.generate();
@@ -114,10 +121,22 @@ final class Exchange implements Spool.Listener, WaitQueue.Waiter, UpstreamConnec
     // ------------------------------------------------------------------ request head, route, body
 
     void start() {
+        if (filters.request().length > 0) {
+            RequestPhase rp = RequestPhase.run(filters.request(), req, s.clientIp, requestId, s.listener.router, pool);
+            if (rp.answered()) {
+                respondLocal(rp.status(), rp.contentType(), rp.body(), req.keepAlive() && !req.hasBody(),
+                        rp.answerLines(), Termination.LOCAL_ANSWER);
+                return;
+            }
+            pool = rp.chosenPool();
+            upstreamEdits = rp.edits();
+        }
         if (pool == null) {
             answer(404, Termination.LOCAL_ANSWER, req.keepAlive() && !req.hasBody(), null);
             return;
         }
+        pc = pool.config();
+        queue = ctx.queues.get(pool);
         dispatcher = new Dispatcher(pool);
         if (pc.retries().attempts() > 0) {
             pool.retryBudget().onRequest(); // only retries spend what requests earn
@@ -380,7 +399,7 @@ final class Exchange implements Spool.Listener, WaitQueue.Waiter, UpstreamConnec
         anyResponseByte = false;
         long length = body == null ? 0 : body.upstreamLength();
         Bytes head = RequestEncoder.encode(req, s.config.forwarded(), s.clientIp, "http", length,
-                tracing.idHeaderLower(), idField, startedMicros);
+                tracing.idHeaderLower(), idField, startedMicros, upstreamEdits);
         setDeadline(SEND, pc.timeouts().send().toNanos());
         sender.start(attempt.connection(), head);
         pumpRequest();
@@ -476,7 +495,7 @@ final class Exchange implements Spool.Listener, WaitQueue.Waiter, UpstreamConnec
      *
      * @return false if the exchange left this connection (a retry); true otherwise
      */
-    private boolean responseHead(ResponseHead r, Buffer in) throws HttpException {
+    private boolean responseHead(ResponseHead r, Buffer in) throws HttpException, IOException {
         long headAt = ctx.now(); // one clock read for the first byte, the deadline and a head-only rtt
         attempt.headArrived(headAt);
         if (r.status() == 101) {
@@ -499,10 +518,13 @@ final class Exchange implements Spool.Listener, WaitQueue.Waiter, UpstreamConnec
         phase = Phase.RECEIVING;
         deadlineKind = READ;
         deadline = ClientSession.nonZero(headAt + pc.timeouts().read().toNanos());
+        ResponsePhase filtered = filters.response().length == 0 ? null : ResponsePhase.run(filters.response(), req, r);
         boolean keepAllowed = bodyComplete && !ctx.stopping() && !s.closingWhenIdle();
         ResponseFramingPlan plan = ResponseFramingPlan.of(r, req, keepAllowed, s.config.serverHeader(),
-                tracing.echoId() ? tracing.idHeaderLower() : null, tracing.echoId() ? idField : null);
-        relay = new ResponseRelay(s, r, plan, pc.buffering(), ctx.spoolIo, this, s);
+                tracing.echoId() ? tracing.idHeaderLower() : null, tracing.echoId() ? idField : null,
+                filtered == null ? null : filtered.edits(), filtered != null && filtered.transform() != null);
+        relay = new ResponseRelay(s, r, plan, pc.buffering(), ctx.spoolIo, this, s,
+                filtered == null ? null : filtered.transform());
         metrics.clientFirstByte(pool, headAt - startedAt); // committed: from here a failure can only truncate
         if (relay.bodyless()) {
             upstreamComplete(in.hasRemaining(), headAt);
@@ -511,7 +533,7 @@ final class Exchange implements Spool.Listener, WaitQueue.Waiter, UpstreamConnec
     }
 
     /** The upstream has sent the whole response (at {@code now}); {@code extra} means it sent more than that. */
-    private void upstreamComplete(boolean extra, long now) {
+    private void upstreamComplete(boolean extra, long now) throws IOException {
         relay.upstreamDone();
         attempt.responded(relay.head.status(), now);
         boolean reusable = relay.head.keepAlive() && sender.complete() && !extra && !req.webSocketUpgrade();
@@ -636,7 +658,13 @@ final class Exchange implements Spool.Listener, WaitQueue.Waiter, UpstreamConnec
                 return;
             }
             if (relay.completesOnEof()) {
-                upstreamComplete(false, ctx.now());
+                try {
+                    upstreamComplete(false, ctx.now());
+                } catch (IOException e) {
+                    LOG.warning(() -> pool.name() + ": cannot buffer response: " + e.getMessage());
+                    failAfterStart(Termination.TEMP_SPACE);
+                    return;
+                }
                 pumpResponse();
                 return;
             }

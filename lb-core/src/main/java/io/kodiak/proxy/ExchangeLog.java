@@ -62,7 +62,7 @@ final class ExchangeLog {
             return;
         }
         done = true;
-        LogFilter[] filters = s.listener.logFilters;
+        LogFilter[] filters = x.filters.log();
         if (filters.length == 0) {
             return;
         }
@@ -84,7 +84,7 @@ final class ExchangeLog {
      * or one that came too slowly): logged with what is known of it.
      */
     static void rejected(ClientSession s, int status, Termination how, long bytesSent, long startedAt) {
-        LogFilter[] filters = s.listener.logFilters;
+        LogFilter[] filters = s.listener.filters.log();
         if (filters.length == 0) {
             return;
         }

@@ -16,9 +16,8 @@ import java.util.concurrent.atomic.LongAdder;
 final class ListenerRuntime {
     volatile ListenerConfig config;
     volatile Router router;
-    /** The log phase's consumers (the access log), in order; empty when nothing logs. */
-    volatile io.kodiak.filter.LogFilter[] logFilters = NO_LOG_FILTERS;
-    static final io.kodiak.filter.LogFilter[] NO_LOG_FILTERS = {};
+    /** The listener's filters, run before its routes' (the access log is a log filter). */
+    volatile io.kodiak.filter.Filters filters = io.kodiak.filter.Filters.NONE;
     final AtomicInteger connections = new AtomicInteger();
     // For the metrics: connections accepted and refused (over max-connections), requests read,
     // requests rejected as malformed or too large (4xx, connection closed), and request fields

@@ -230,9 +230,15 @@ public final class ProxyServer implements AutoCloseable {
         return listeners.boundAddress(listener);
     }
 
-    /** Replaces a listener's log filters (tests; the access log is configured per listener). */
-    void logFilters(String listener, io.kodiak.filter.LogFilter... filters) {
-        listeners.runtime(listener).logFilters = filters.clone();
+    /** Replaces a listener's filters (tests, until filters are configured). */
+    void filters(String listener, io.kodiak.filter.Filters filters) {
+        listeners.runtime(listener).filters = filters;
+    }
+
+    /** Replaces the filters of a listener's route {@code order} (tests, until routes configure them). */
+    void routeFilters(String listener, int order, io.kodiak.filter.Filters filters) {
+        ListenerRuntime lr = listeners.runtime(listener);
+        lr.router = lr.router.withRouteFilters(order, filters);
     }
 
     /**

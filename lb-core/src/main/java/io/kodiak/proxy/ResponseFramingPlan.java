@@ -1,6 +1,7 @@
 package io.kodiak.proxy;
 
 import io.kodiak.http.Bytes;
+import io.kodiak.http.FieldEdits;
 import io.kodiak.http.RequestHead;
 import io.kodiak.http.ResponseEncoder;
 import io.kodiak.http.ResponseEncoder.ClientFraming;
@@ -30,16 +31,26 @@ record ResponseFramingPlan(ClientFraming framing, boolean keepAlive, Bytes encod
      */
     static ResponseFramingPlan of(ResponseHead resp, RequestHead req, boolean keepAllowed, ServerField server,
                                   String ownLower, String ownField) {
+        return of(resp, req, keepAllowed, server, ownLower, ownField, null, false);
+    }
+
+    /**
+     * @param edits       the response filters' field edits, or null
+     * @param transformed a filter rewrites the body, so its length is no longer known
+     */
+    static ResponseFramingPlan of(ResponseHead resp, RequestHead req, boolean keepAllowed, ServerField server,
+                                  String ownLower, String ownField, FieldEdits edits, boolean transformed) {
         // A body with no length (chunked or until close) goes chunked to an HTTP/1.1 client,
         // which keeps the connection usable; an HTTP/1.0 client can only read to the close.
+        ClientFraming unknownLength = req.versionMinor() == 1 ? ClientFraming.CHUNKED : ClientFraming.CLOSE;
         ClientFraming framing = switch (resp.framing()) {
             case NONE -> ClientFraming.NONE;
-            case LENGTH -> ClientFraming.LENGTH;
-            case CHUNKED, CLOSE -> req.versionMinor() == 1 ? ClientFraming.CHUNKED : ClientFraming.CLOSE;
+            case LENGTH -> transformed ? unknownLength : ClientFraming.LENGTH;
+            case CHUNKED, CLOSE -> unknownLength;
         };
         boolean keepAlive = keepAllowed && req.keepAlive() && framing != ClientFraming.CLOSE;
         Bytes head = ResponseEncoder.encode(resp, server, framing, resp.contentLength(), keepAlive,
-                req.versionMinor(), false, ownLower, ownField);
+                req.versionMinor(), false, ownLower, ownField, edits);
         return new ResponseFramingPlan(framing, keepAlive, head);
     }
 }

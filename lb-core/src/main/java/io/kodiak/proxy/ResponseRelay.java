@@ -3,12 +3,14 @@ package io.kodiak.proxy;
 import io.kodiak.buffer.Spool;
 import io.kodiak.buffer.SpoolIo;
 import io.kodiak.config.BufferingConfig;
+import io.kodiak.filter.BodyTransform;
 import io.kodiak.http.BodyDecoder;
 import io.kodiak.http.Bytes;
 import io.kodiak.http.HttpException;
 import io.kodiak.http.ResponseHead;
 import org.glassfish.grizzly.Buffer;
 import org.glassfish.grizzly.memory.Buffers;
+import org.glassfish.grizzly.memory.MemoryManager;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -34,15 +36,20 @@ final class ResponseRelay {
     private boolean pumping;
     private boolean repump;
     private long bytesSent;
+    /** A response filter's rewrite of the body, or null. */
+    private final BodyTransform transform;
+    private final MemoryManager<?> memory;
 
     /**
      * @param plan    how the client gets the body, and the encoded head
      * @param b       the pool's buffering (a spill file only if response buffering is on)
      */
     ResponseRelay(Object lock, ResponseHead head, ResponseFramingPlan plan, BufferingConfig b, SpoolIo io,
-                  Spool.Listener listener, ClientOutput out) {
+                  Spool.Listener listener, ClientOutput out, BodyTransform transform) {
         this.head = head;
         this.plan = plan;
+        this.transform = transform;
+        this.memory = out.memory();
         Bytes encoded = plan.encodedHead();
         this.pendingHead = Buffers.wrap(out.memory(), encoded.array(), 0, encoded.length());
         long length = head.contentLength();
@@ -69,7 +76,7 @@ final class ResponseRelay {
         while (in.hasRemaining() && !upstreamDone) {
             Buffer data = decoder.decode(in);
             if (data != null) {
-                spool.add(data);
+                add(transform == null ? data : transformed(transform.apply(data.toByteBuffer())));
             }
             if (decoder.done()) {
                 return true;
@@ -78,15 +85,35 @@ final class ResponseRelay {
         return false;
     }
 
+    private void add(Buffer b) throws IOException {
+        if (b != null && b.hasRemaining()) {
+            spool.add(b);
+        }
+    }
+
+    /** A transform's output as a buffer of its own (the transform may reuse its input's memory). */
+    private Buffer transformed(java.nio.ByteBuffer out) {
+        return out == null || !out.hasRemaining() ? null : Buffers.wrap(memory, out);
+    }
+
     /** The upstream closed: whether that ends the body (close-delimited) rather than truncating it. */
     boolean completesOnEof() {
         return decoder != null && decoder.completesOnEof() && !upstreamDone;
     }
 
-    /** The upstream sent everything: no more bytes come into the spool. */
-    void upstreamDone() {
+    /**
+     * The upstream sent everything: a transform's last bytes go in, then no more bytes come into
+     * the spool.
+     */
+    void upstreamDone() throws IOException {
         upstreamDone = true;
-        spool.end();
+        try {
+            if (transform != null) {
+                add(transformed(transform.finish()));
+            }
+        } finally {
+            spool.end();
+        }
     }
 
     boolean isUpstreamDone() {

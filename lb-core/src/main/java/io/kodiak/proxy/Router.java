@@ -1,6 +1,7 @@
 package io.kodiak.proxy;
 
 import io.kodiak.config.RouteConfig;
+import io.kodiak.filter.Filters;
 import io.kodiak.upstream.PoolRuntime;
 
 import java.util.ArrayList;
@@ -15,19 +16,26 @@ import java.util.Map;
  * and encoded dots cannot step out of a prefix.
  */
 final class Router {
-    private record Route(String host, String prefix, PoolRuntime pool, int order) {
+    /**
+     * One route: what it matches, its pool, and its filters (run after the listener's).
+     *
+     * @param order its place in the configuration
+     */
+    record Route(String host, String prefix, PoolRuntime pool, int order, Filters filters) {
         boolean matches(String h, String path) {
             return (host == null || host.equals(h)) && (prefix == null || path.startsWith(prefix));
         }
     }
 
     private final Route[] routes;
+    private final Map<String, PoolRuntime> pools;
 
     Router(List<RouteConfig> configs, Map<String, PoolRuntime> pools) {
+        this.pools = Map.copyOf(pools);
         List<Route> list = new ArrayList<>();
         for (int i = 0; i < configs.size(); i++) {
             RouteConfig c = configs.get(i);
-            list.add(new Route(c.host(), c.pathPrefix(), pools.get(c.pool()), i));
+            list.add(new Route(c.host(), c.pathPrefix(), pools.get(c.pool()), i, Filters.NONE));
         }
         list.sort(Comparator.comparing((Route r) -> r.host == null)
                 .thenComparing(r -> -(r.prefix == null ? 0 : r.prefix.length()))
@@ -35,13 +43,35 @@ final class Router {
         this.routes = list.toArray(new Route[0]);
     }
 
-    /** @return the pool for this request, or {@code null} if no route matches */
-    PoolRuntime route(String host, String path) {
+    /** @return the route for this request, or {@code null} if none matches */
+    Route route(String host, String path) {
         for (Route r : routes) {
             if (r.matches(host, path)) {
-                return r.pool;
+                return r;
             }
         }
         return null;
+    }
+
+    /** The pool named {@code name} (a filter may send a request to another pool), or null. */
+    PoolRuntime pool(String name) {
+        return pools.get(name);
+    }
+
+    /** This router with route {@code order}'s filters replaced (tests, until routes configure filters). */
+    Router withRouteFilters(int order, Filters f) {
+        Route[] next = routes.clone();
+        for (int i = 0; i < next.length; i++) {
+            Route r = next[i];
+            if (r.order == order) {
+                next[i] = new Route(r.host, r.prefix, r.pool, r.order, f);
+            }
+        }
+        return new Router(next, pools);
+    }
+
+    private Router(Route[] routes, Map<String, PoolRuntime> pools) {
+        this.routes = routes;
+        this.pools = pools;
     }
 }

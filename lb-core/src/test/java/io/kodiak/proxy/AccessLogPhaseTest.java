@@ -35,7 +35,7 @@ class AccessLogPhaseTest {
 
         Logged(ProxyConfig config) throws IOException {
             server = ProxyServer.start(config.build());
-            server.logFilters(ProxyConfig.LISTENER, entries::add);
+            server.filters(ProxyConfig.LISTENER, io.kodiak.filter.Filters.NONE.withLog(entries::add));
         }
 
         RawClient client() throws IOException {

@@ -1,0 +1,16 @@
+package io.kodiak.filter;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Rewrites one response body as it streams through, piece by piece, never holding it whole
+ * (nginx's body filters). One instance per response; called in order on the connection's
+ * selector thread, never concurrently, and must not block. Output may be empty (nothing yet).
+ */
+public interface BodyTransform {
+    /** The next piece of the body as the upstream sent it (decoded from its framing). */
+    ByteBuffer apply(ByteBuffer in);
+
+    /** The body ended: the last bytes to send, if any. Not called if the response is cut short. */
+    ByteBuffer finish();
+}

@@ -1,0 +1,52 @@
+package io.kodiak.filter;
+
+import java.util.Arrays;
+
+/**
+ * The filters of one listener or route, per phase, in order. {@link #NONE} is shared: a request
+ * on a listener and route without filters allocates nothing for them.
+ *
+ * @param request  run after the head is read and routed
+ * @param response run when the response head arrives
+ * @param log      run when the exchange has ended
+ */
+public record Filters(RequestFilter[] request, ResponseFilter[] response, LogFilter[] log) {
+    public static final Filters NONE = new Filters(new RequestFilter[0], new ResponseFilter[0], new LogFilter[0]);
+
+    public Filters {
+        request = request.clone();
+        response = response.clone();
+        log = log.clone();
+    }
+
+    public boolean isEmpty() {
+        return request.length == 0 && response.length == 0 && log.length == 0;
+    }
+
+    /** These filters, then {@code f}'s (a listener's, then its route's). */
+    public Filters then(Filters f) {
+        if (f.isEmpty()) {
+            return this;
+        }
+        if (isEmpty()) {
+            return f;
+        }
+        return new Filters(concat(request, f.request), concat(response, f.response), concat(log, f.log));
+    }
+
+    /** These filters with {@code l} added to the log phase. */
+    public Filters withLog(LogFilter l) {
+        return new Filters(request, response, concat(log, new LogFilter[] {l}));
+    }
+
+    private static <T> T[] concat(T[] a, T[] b) {
+        T[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return "Filters[" + request.length + " request, " + response.length + " response, " + log.length + " log]";
+    }
+}

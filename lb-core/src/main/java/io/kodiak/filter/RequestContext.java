@@ -1,0 +1,38 @@
+package io.kodiak.filter;
+
+import io.kodiak.http.FieldEdits;
+import io.kodiak.http.RequestHead;
+
+/**
+ * One request as a {@link RequestFilter} sees it. Valid only during the call.
+ */
+public interface RequestContext {
+    /** The head as the client sent it (the path normalised); read-only. */
+    RequestHead head();
+
+    /** The client's IP address, as text. */
+    String clientAddress();
+
+    /** The request ID (the client's if the listener trusts it, else generated). */
+    String requestId();
+
+    /** The pool the route chose, or null if no route matched (the answer will be 404). */
+    String pool();
+
+    /**
+     * Sends the request to pool {@code name} instead.
+     *
+     * @return false if there is no such pool (nothing changes)
+     */
+    boolean usePool(String name);
+
+    /** Changes to the fields sent upstream (set, add, remove); they apply to every attempt. */
+    FieldEdits upstreamFields();
+
+    /**
+     * Answers the request without an upstream: {@code status}, a body of {@code contentType}, and
+     * {@code fields} (may be null) besides Kodiak's own. The filter then returns
+     * {@link RequestFilter.Verdict#RESPONDED}.
+     */
+    void respond(int status, String contentType, byte[] body, FieldEdits fields);
+}

@@ -1,0 +1,138 @@
+package io.kodiak.proxy;
+
+import io.kodiak.filter.RequestContext;
+import io.kodiak.filter.RequestFilter;
+import io.kodiak.http.FieldEdits;
+import io.kodiak.http.RequestHead;
+import io.kodiak.upstream.PoolRuntime;
+
+import java.util.Objects;
+
+/**
+ * The request filter phase of one exchange: runs the filters in order and keeps what they
+ * decided (the pool, the edits to the upstream fields, or an answer of their own). Made only when
+ * a listener or route has request filters, so a request without filters allocates nothing here.
+ *
+ * <p>Threading: called with the session's lock held, on its selector thread.
+ */
+final class RequestPhase implements RequestContext {
+    private final RequestHead head;
+    private final String clientIp;
+    private final String requestId;
+    private final Router router;
+    private PoolRuntime pool;
+    private FieldEdits edits;
+    private boolean answered;
+    private int status;
+    private String contentType;
+    private byte[] body;
+    private FieldEdits answerFields;
+
+    private RequestPhase(RequestHead head, String clientIp, String requestId, Router router, PoolRuntime pool) {
+        this.head = head;
+        this.clientIp = clientIp;
+        this.requestId = requestId;
+        this.router = router;
+        this.pool = pool;
+    }
+
+    /** Runs {@code filters} in order until one answers. */
+    static RequestPhase run(RequestFilter[] filters, RequestHead head, String clientIp, String requestId,
+                            Router router, PoolRuntime pool) {
+        RequestPhase p = new RequestPhase(head, clientIp, requestId, router, pool);
+        for (RequestFilter f : filters) {
+            RequestFilter.Verdict v = f.onRequest(p);
+            if (v == RequestFilter.Verdict.RESPONDED) {
+                if (!p.answered) {
+                    throw new IllegalStateException(f + " returned RESPONDED without responding");
+                }
+                break;
+            }
+            if (p.answered) {
+                throw new IllegalStateException(f + " responded but returned " + v);
+            }
+        }
+        return p;
+    }
+
+    boolean answered() {
+        return answered;
+    }
+
+    int status() {
+        return status;
+    }
+
+    String contentType() {
+        return contentType;
+    }
+
+    byte[] body() {
+        return body;
+    }
+
+    /** The answer's own fields as lines, or null. */
+    String answerLines() {
+        return answerFields == null ? null : answerFields.addedLines();
+    }
+
+    /** The pool chosen (the route's unless a filter changed it), or null. */
+    PoolRuntime chosenPool() {
+        return pool;
+    }
+
+    /** The edits to the fields sent upstream, or null if none were made. */
+    FieldEdits edits() {
+        return edits == null || edits.isEmpty() ? null : edits;
+    }
+
+    @Override
+    public RequestHead head() {
+        return head;
+    }
+
+    @Override
+    public String clientAddress() {
+        return clientIp;
+    }
+
+    @Override
+    public String requestId() {
+        return requestId;
+    }
+
+    @Override
+    public String pool() {
+        return pool == null ? null : pool.name();
+    }
+
+    @Override
+    public boolean usePool(String name) {
+        PoolRuntime p = router.pool(name);
+        if (p == null) {
+            return false;
+        }
+        pool = p;
+        return true;
+    }
+
+    @Override
+    public FieldEdits upstreamFields() {
+        if (edits == null) {
+            edits = new FieldEdits();
+        }
+        return edits;
+    }
+
+    @Override
+    public void respond(int status, String contentType, byte[] body, FieldEdits fields) {
+        if (status < 200 || status > 599) {
+            throw new IllegalArgumentException("a filter's answer must be final (200-599): " + status);
+        }
+        this.answered = true;
+        this.status = status;
+        this.contentType = Objects.requireNonNull(contentType, "contentType");
+        this.body = Objects.requireNonNull(body, "body");
+        this.answerFields = fields;
+    }
+}

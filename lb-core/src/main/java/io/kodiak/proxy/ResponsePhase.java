@@ -1,0 +1,97 @@
+package io.kodiak.proxy;
+
+import io.kodiak.filter.BodyTransform;
+import io.kodiak.filter.ResponseContext;
+import io.kodiak.filter.ResponseFilter;
+import io.kodiak.http.FieldEdits;
+import io.kodiak.http.RequestHead;
+import io.kodiak.http.ResponseHead;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The response filter phase of one exchange: runs the filters in order when the upstream's final
+ * head arrives, and keeps the field edits and the body transforms they asked for (chained in
+ * filter order). Made only when there are response filters.
+ *
+ * <p>Threading: called with the session's lock held, on a selector thread.
+ */
+final class ResponsePhase implements ResponseContext {
+    private final RequestHead request;
+    private final ResponseHead head;
+    private FieldEdits edits;
+    private BodyTransform transform;
+
+    private ResponsePhase(RequestHead request, ResponseHead head) {
+        this.request = request;
+        this.head = head;
+    }
+
+    static ResponsePhase run(ResponseFilter[] filters, RequestHead request, ResponseHead head) {
+        ResponsePhase p = new ResponsePhase(request, head);
+        for (ResponseFilter f : filters) {
+            BodyTransform t = f.onResponse(p);
+            if (t != null) {
+                if (!p.hasBody()) {
+                    throw new IllegalStateException(f + " transforms a response that has no body");
+                }
+                p.transform = p.transform == null ? t : new Chain(p.transform, t);
+            }
+        }
+        return p;
+    }
+
+    /** The edits to the client's fields, or null. */
+    FieldEdits edits() {
+        return edits == null || edits.isEmpty() ? null : edits;
+    }
+
+    /** The body transform (several chained in order), or null. */
+    BodyTransform transform() {
+        return transform;
+    }
+
+    @Override
+    public RequestHead request() {
+        return request;
+    }
+
+    @Override
+    public ResponseHead head() {
+        return head;
+    }
+
+    @Override
+    public boolean hasBody() {
+        return head.framing() != ResponseHead.Framing.NONE;
+    }
+
+    @Override
+    public FieldEdits clientFields() {
+        if (edits == null) {
+            edits = new FieldEdits();
+        }
+        return edits;
+    }
+
+    /** Two transforms in a row: what the first emits is the second's input. */
+    private record Chain(BodyTransform first, BodyTransform second) implements BodyTransform {
+        @Override
+        public ByteBuffer apply(ByteBuffer in) {
+            return second.apply(first.apply(in));
+        }
+
+        @Override
+        public ByteBuffer finish() {
+            ByteBuffer tail = second.apply(first.finish());
+            ByteBuffer end = second.finish();
+            if (!end.hasRemaining()) {
+                return tail;
+            }
+            if (!tail.hasRemaining()) {
+                return end;
+            }
+            return ByteBuffer.allocate(tail.remaining() + end.remaining()).put(tail).put(end).flip();
+        }
+    }
+}
