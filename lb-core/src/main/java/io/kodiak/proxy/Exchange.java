@@ -280,7 +280,7 @@ final class Exchange implements Spool.Listener {
         }
         // One snapshot for the whole decision: the health checker may publish another meanwhile.
         PoolRuntime.Selection selection = pool.selection();
-        Strategy strategy = selection.strategy();
+        Strategy<Upstream> strategy = selection.strategy();
         long key = strategy.usesKey() ? HashKeys.of(pc.hash(), req, s.clientIp) : 0;
         // A pick can race another selector thread for an upstream's last slot; then pick again.
         for (int race = 0; race < 4; race++) {
