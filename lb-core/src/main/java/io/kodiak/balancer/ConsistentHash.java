@@ -1,7 +1,5 @@
 package io.kodiak.balancer;
 
-import io.kodiak.upstream.Upstream;
-
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -19,25 +17,25 @@ import java.util.function.Predicate;
  * the walk goes on clockwise. A hot key thus spills to the next upstreams instead of overloading
  * one. If every eligible upstream is at its bound, the first eligible one on the walk is used.
  */
-public final class ConsistentHash implements Strategy {
+public final class ConsistentHash<B extends Backend> implements Strategy<B> {
     static final int POINTS_PER_WEIGHT = 100;
 
-    private final Upstream[] upstreams;
+    private final List<B> upstreams;
     private final long[] points;
     private final int[] owners;
     private final int balanceFactor;
     private final int totalWeight;
 
     /** @param balanceFactor percent, 0 for no bound */
-    public ConsistentHash(List<Upstream> upstreams, int balanceFactor) {
-        this.upstreams = upstreams.toArray(new Upstream[0]);
+    public ConsistentHash(List<? extends B> upstreams, int balanceFactor) {
+        this.upstreams = List.copyOf(upstreams);
         this.balanceFactor = balanceFactor;
-        this.totalWeight = upstreams.stream().mapToInt(Upstream::weight).sum();
+        this.totalWeight = upstreams.stream().mapToInt(Backend::weight).sum();
         int n = upstreams.stream().mapToInt(u -> u.weight() * POINTS_PER_WEIGHT).sum();
         long[][] pairs = new long[n][];
         int k = 0;
-        for (int i = 0; i < this.upstreams.length; i++) {
-            Upstream u = this.upstreams[i];
+        for (int i = 0; i < this.upstreams.size(); i++) {
+            B u = this.upstreams.get(i);
             for (int p = 0; p < u.weight() * POINTS_PER_WEIGHT; p++) {
                 // Points depend on the upstream's name only, so they survive other upstreams coming and going.
                 pairs[k++] = new long[] {hash(u.name() + "#" + p), i};
@@ -58,33 +56,33 @@ public final class ConsistentHash implements Strategy {
     }
 
     @Override
-    public Upstream pick(Predicate<Upstream> eligible) {
+    public B pick(Predicate<? super B> eligible) {
         return pick(0, eligible);
     }
 
     @Override
-    public Upstream pick(long key, Predicate<Upstream> eligible) {
+    public B pick(long key, Predicate<? super B> eligible) {
         if (points.length == 0) {
             return null;
         }
         long total = 0;
         if (balanceFactor > 0) {
-            for (Upstream u : upstreams) {
+            for (B u : upstreams) {
                 total += u.inFlight();
             }
         }
         int start = firstPointAtOrAfter(key);
-        Upstream fallback = null;
-        boolean[] seen = new boolean[upstreams.length];
+        B fallback = null;
+        boolean[] seen = new boolean[upstreams.size()];
         int distinct = 0;
-        for (int step = 0; step < points.length && distinct < upstreams.length; step++) {
+        for (int step = 0; step < points.length && distinct < upstreams.size(); step++) {
             int owner = owners[(start + step) % points.length];
             if (seen[owner]) {
                 continue;
             }
             seen[owner] = true;
             distinct++;
-            Upstream u = upstreams[owner];
+            B u = upstreams.get(owner);
             if (!eligible.test(u)) {
                 continue;
             }
@@ -98,7 +96,7 @@ public final class ConsistentHash implements Strategy {
         return fallback;
     }
 
-    private long capacity(Upstream u, long totalInFlight) {
+    private long capacity(Backend u, long totalInFlight) {
         // ceil(c/100 × (total + 1) × w / W), in integers
         long numerator = (long) balanceFactor * (totalInFlight + 1) * u.weight();
         long denominator = 100L * totalWeight;
@@ -132,6 +130,6 @@ public final class ConsistentHash implements Strategy {
 
     @Override
     public String toString() {
-        return "ConsistentHash" + Arrays.toString(upstreams) + (balanceFactor == 0 ? "" : ", bound " + balanceFactor + "%");
+        return "ConsistentHash" + upstreams + (balanceFactor == 0 ? "" : ", bound " + balanceFactor + "%");
     }
 }

@@ -1,7 +1,5 @@
 package io.kodiak.balancer;
 
-import io.kodiak.upstream.Upstream;
-
 import java.util.List;
 import java.util.function.Predicate;
 import java.util.random.RandomGenerator;
@@ -15,13 +13,13 @@ import java.util.random.RandomGenerator;
  * random choices (Envoy's {@code choice_count}); d at or above the number of eligible upstreams
  * compares them all.
  */
-public final class LatencyWeighted implements Strategy {
-    private final Upstream[] upstreams;
+public final class LatencyWeighted<B extends Backend> implements Strategy<B> {
+    private final List<B> upstreams;
     private final RandomGenerator random;
     private final int choiceCount;
 
     /** P2C: two choices. */
-    public LatencyWeighted(List<Upstream> upstreams, RandomGenerator random) {
+    public LatencyWeighted(List<? extends B> upstreams, RandomGenerator random) {
         this(upstreams, random, 2);
     }
 
@@ -29,26 +27,26 @@ public final class LatencyWeighted implements Strategy {
      * @param random      draws the choices; must be safe for concurrent use, e.g. {@link LockFreeRandom}
      * @param choiceCount how many random upstreams each pick compares, at least 2
      */
-    public LatencyWeighted(List<Upstream> upstreams, RandomGenerator random, int choiceCount) {
+    public LatencyWeighted(List<? extends B> upstreams, RandomGenerator random, int choiceCount) {
         if (choiceCount < 2) {
             throw new IllegalArgumentException("choiceCount must be at least 2, got " + choiceCount);
         }
-        this.upstreams = upstreams.toArray(new Upstream[0]);
+        this.upstreams = List.copyOf(upstreams);
         this.random = random;
         this.choiceCount = choiceCount;
     }
 
     @Override
-    public Upstream pick(Predicate<Upstream> eligible) {
+    public B pick(Predicate<? super B> eligible) {
         return RandomChoices.leastOf(upstreams, eligible, choiceCount, random, LatencyWeighted::cost);
     }
 
-    static double cost(Upstream u) {
-        return u.latency().nanos() * (u.inFlight() + 1) / u.effectiveWeight();
+    static double cost(Backend u) {
+        return u.latencyNanos() * (u.inFlight() + 1) / u.effectiveWeight();
     }
 
     @Override
     public String toString() {
-        return "LatencyWeighted(choices " + choiceCount + ")" + java.util.Arrays.toString(upstreams);
+        return "LatencyWeighted(choices " + choiceCount + ")" + upstreams;
     }
 }

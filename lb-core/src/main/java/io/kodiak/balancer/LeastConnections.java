@@ -1,7 +1,5 @@
 package io.kodiak.balancer;
 
-import io.kodiak.upstream.Upstream;
-
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
@@ -27,15 +25,15 @@ import java.util.random.RandomGenerator;
  * same least-loaded upstream. Either way the pick is lock-free: it reads each counter once, and
  * the turn is an atomic counter.
  */
-public final class LeastConnections implements Strategy {
-    private final Upstream[] upstreams;
+public final class LeastConnections<B extends Backend> implements Strategy<B> {
+    private final List<B> upstreams;
     private final RandomGenerator random;
     private final int choiceCount;
     /** Where the next full scan starts; only its value modulo the pool size matters. */
     private final AtomicInteger turn;
 
     /** A full scan. */
-    public LeastConnections(List<Upstream> upstreams, RandomGenerator random) {
+    public LeastConnections(List<? extends B> upstreams, RandomGenerator random) {
         this(upstreams, random, Integer.MAX_VALUE);
     }
 
@@ -45,36 +43,36 @@ public final class LeastConnections implements Strategy {
      * @param choiceCount how many random upstreams each pick compares, at least 2;
      *                    {@link Integer#MAX_VALUE} for all of them
      */
-    public LeastConnections(List<Upstream> upstreams, RandomGenerator random, int choiceCount) {
+    public LeastConnections(List<? extends B> upstreams, RandomGenerator random, int choiceCount) {
         if (choiceCount < 2) {
             throw new IllegalArgumentException("choiceCount must be at least 2, got " + choiceCount);
         }
-        this.upstreams = upstreams.toArray(new Upstream[0]);
+        this.upstreams = List.copyOf(upstreams);
         this.random = random;
         this.choiceCount = choiceCount;
-        this.turn = new AtomicInteger(this.upstreams.length == 0 ? 0 : random.nextInt(this.upstreams.length));
+        this.turn = new AtomicInteger(this.upstreams.isEmpty() ? 0 : random.nextInt(this.upstreams.size()));
     }
 
     @Override
-    public Upstream pick(Predicate<Upstream> eligible) {
-        if (choiceCount < upstreams.length) {
+    public B pick(Predicate<? super B> eligible) {
+        if (choiceCount < upstreams.size()) {
             return RandomChoices.leastOf(upstreams, eligible, choiceCount, random, u -> (double) u.inFlight() / u.effectiveWeight());
         }
         return scan(eligible);
     }
 
     /** The least loaded of all eligible upstreams; of equal ones, the first from this scan's turn on. */
-    private Upstream scan(Predicate<Upstream> eligible) {
-        int n = upstreams.length;
+    private B scan(Predicate<? super B> eligible) {
+        int n = upstreams.size();
         if (n == 0) {
             return null;
         }
         int start = Math.floorMod(turn.getAndIncrement(), n);
-        Upstream best = null;
+        B best = null;
         long bestLoad = 0;
         int bestWeight = 1;
         for (int k = 0; k < n; k++) {
-            Upstream u = upstreams[(start + k) % n];
+            B u = upstreams.get((start + k) % n);
             if (!eligible.test(u)) {
                 continue;
             }
@@ -93,6 +91,6 @@ public final class LeastConnections implements Strategy {
     @Override
     public String toString() {
         return "LeastConnections(" + (choiceCount == Integer.MAX_VALUE ? "all" : "choices " + choiceCount) + ")"
-                + java.util.Arrays.toString(upstreams);
+                + upstreams;
     }
 }

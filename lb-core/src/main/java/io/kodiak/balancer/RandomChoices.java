@@ -1,7 +1,6 @@
 package io.kodiak.balancer;
 
-import io.kodiak.upstream.Upstream;
-
+import java.util.List;
 import java.util.function.Predicate;
 import java.util.function.ToDoubleFunction;
 import java.util.random.RandomGenerator;
@@ -23,19 +22,19 @@ final class RandomChoices {
      *
      * @return the upstream, or {@code null} if none is eligible
      */
-    static Upstream leastOf(Upstream[] upstreams, Predicate<Upstream> eligible, int d, RandomGenerator random,
-                            ToDoubleFunction<Upstream> cost) {
-        int[] candidates = new int[upstreams.length];
+    static <B extends Backend> B leastOf(List<B> upstreams, Predicate<? super B> eligible, int d, RandomGenerator random,
+                                         ToDoubleFunction<? super B> cost) {
+        int[] candidates = new int[upstreams.size()];
         int n = eligible(upstreams, eligible, candidates);
         if (n == 0) {
             return null;
         }
         int draws = Math.min(d, n);
         draw(candidates, n, draws, random);
-        Upstream best = upstreams[candidates[0]];
+        B best = upstreams.get(candidates[0]);
         double bestCost = cost.applyAsDouble(best);
         for (int i = 1; i < draws; i++) {
-            Upstream u = upstreams[candidates[i]];
+            B u = upstreams.get(candidates[i]);
             double c = cost.applyAsDouble(u);
             if (c < bestCost) {
                 best = u;
@@ -50,10 +49,10 @@ final class RandomChoices {
      *
      * @return how many there are
      */
-    private static int eligible(Upstream[] upstreams, Predicate<Upstream> eligible, int[] into) {
+    private static <B> int eligible(List<B> upstreams, Predicate<? super B> eligible, int[] into) {
         int n = 0;
-        for (int i = 0; i < upstreams.length; i++) {
-            if (eligible.test(upstreams[i])) {
+        for (int i = 0; i < upstreams.size(); i++) {
+            if (eligible.test(upstreams.get(i))) {
                 into[n++] = i;
             }
         }

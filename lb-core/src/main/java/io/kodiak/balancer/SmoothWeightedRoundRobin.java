@@ -1,7 +1,5 @@
 package io.kodiak.balancer;
 
-import io.kodiak.upstream.Upstream;
-
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
@@ -24,15 +22,15 @@ import java.util.random.RandomGenerator;
  * small array per pick (a few longs per upstream), cheaper than making the other selector
  * thread wait.
  */
-public final class SmoothWeightedRoundRobin implements Strategy {
-    private final Upstream[] upstreams;
+public final class SmoothWeightedRoundRobin<B extends Backend> implements Strategy<B> {
+    private final List<B> upstreams;
     /** The running scores, one per upstream; never written once published. */
     private final AtomicReference<long[]> current;
 
-    public SmoothWeightedRoundRobin(List<Upstream> upstreams, RandomGenerator random) {
-        this.upstreams = upstreams.toArray(new Upstream[0]);
-        this.current = new AtomicReference<>(new long[this.upstreams.length]);
-        int total = upstreams.stream().mapToInt(Upstream::weight).sum();
+    public SmoothWeightedRoundRobin(List<? extends B> upstreams, RandomGenerator random) {
+        this.upstreams = List.copyOf(upstreams);
+        this.current = new AtomicReference<>(new long[this.upstreams.size()]);
+        int total = upstreams.stream().mapToInt(Backend::weight).sum();
         int skip = total <= 1 ? 0 : random.nextInt(total);
         for (int i = 0; i < skip; i++) {
             pick(u -> true);
@@ -40,17 +38,18 @@ public final class SmoothWeightedRoundRobin implements Strategy {
     }
 
     @Override
-    public Upstream pick(Predicate<Upstream> eligible) {
+    public B pick(Predicate<? super B> eligible) {
         while (true) {
             long[] before = current.get();
             long[] after = before.clone();
             long total = 0;
             int best = -1;
-            for (int i = 0; i < upstreams.length; i++) {
-                if (!eligible.test(upstreams[i])) {
+            for (int i = 0; i < upstreams.size(); i++) {
+                B u = upstreams.get(i);
+                if (!eligible.test(u)) {
                     continue;
                 }
-                int w = upstreams[i].effectiveWeight();
+                int w = u.effectiveWeight();
                 after[i] += w;
                 total += w;
                 if (best < 0 || after[i] > after[best]) {
@@ -62,13 +61,13 @@ public final class SmoothWeightedRoundRobin implements Strategy {
             }
             after[best] -= total;
             if (current.compareAndSet(before, after)) {
-                return upstreams[best];
+                return upstreams.get(best);
             }
         }
     }
 
     @Override
     public String toString() {
-        return "SmoothWeightedRoundRobin" + java.util.Arrays.toString(upstreams);
+        return "SmoothWeightedRoundRobin" + upstreams;
     }
 }

@@ -54,7 +54,8 @@ public final class ProxyServer implements AutoCloseable {
     private final Reloader reloader;
     private final RuntimeEdits edits;
 
-    private ProxyServer(KodiakConfig config, LongSupplier nanoTime, Consumer<Map<String, PoolRuntime>> restore) throws IOException {
+    private ProxyServer(KodiakConfig config, LongSupplier nanoTime, Consumer<Map<String, PoolRuntime>> restore,
+                        boolean manualSweeps) throws IOException {
         Reloader.requireResolvable(config, Map.of());
         int selectors = Math.max(1, Integer.getInteger("kodiak.selectors", Runtime.getRuntime().availableProcessors()));
         this.transport = TCPNIOTransportBuilder.newInstance()
@@ -87,7 +88,7 @@ public final class ProxyServer implements AutoCloseable {
                 seeds.split());
         this.spoolIo = new SpoolIo(2, TempDir.prepare(config.temp().dir()), config.temp().maxTotal());
         this.ctx = new ProxyContext(transport, connector, spoolIo, nanoTime, connectionPools, queues, config.metrics().enabled());
-        this.sweeper = new TimeoutSweeper(ctx, TimeoutSweeper.periodFor(config));
+        this.sweeper = manualSweeps ? TimeoutSweeper.manual(ctx) : new TimeoutSweeper(ctx, TimeoutSweeper.periodFor(config));
         this.metrics = config.metrics().enabled()
                 ? new ProxyMetrics(new MetricsRegistry("io.kodiak", PoolRuntime.METRICS_INTERVAL), ctx) : null;
         this.listeners = new Listeners(ctx);
@@ -112,9 +113,24 @@ public final class ProxyServer implements AutoCloseable {
         return start(config, nanoTime, pools -> { });
     }
 
+    /**
+     * For tests: starts on the clock {@code nanoTime} with no periodic sweep, so that a timeout
+     * fires only when the test calls {@link #sweep()}, as of the time its clock says then. With
+     * a fake clock the test steps time exactly (to just before a timeout, then past it) instead of
+     * waiting for it.
+     */
+    static ProxyServer startWithManualSweeps(KodiakConfig config, LongSupplier nanoTime) throws IOException {
+        return start(config, nanoTime, pools -> { }, true);
+    }
+
     private static ProxyServer start(KodiakConfig config, LongSupplier nanoTime, Consumer<Map<String, PoolRuntime>> restore)
             throws IOException {
-        ProxyServer server = new ProxyServer(config, nanoTime, restore);
+        return start(config, nanoTime, restore, false);
+    }
+
+    private static ProxyServer start(KodiakConfig config, LongSupplier nanoTime, Consumer<Map<String, PoolRuntime>> restore,
+                                     boolean manualSweeps) throws IOException {
+        ProxyServer server = new ProxyServer(config, nanoTime, restore, manualSweeps);
         try {
             server.bindAndStart();
         } catch (IOException | RuntimeException e) {
@@ -223,6 +239,19 @@ public final class ProxyServer implements AutoCloseable {
             throw new IllegalArgumentException("no pool named \"" + pool + "\"");
         }
         return ctx.queues.get(p).length();
+    }
+
+    /**
+     * Enforces every timeout that is due as of the clock's now, on the calling thread: what the
+     * sweeper's thread does periodically, for tests started with {@link #startWithManualSweeps}.
+     */
+    void sweep() {
+        sweeper.sweep(ctx.now());
+    }
+
+    /** The client connections open now (and those closing with output still queued), for tests to observe. */
+    java.util.Set<ClientSession> sessions() {
+        return ctx.sessions();
     }
 
     /** The address a listener is bound to (the real port when the config said port 0). */

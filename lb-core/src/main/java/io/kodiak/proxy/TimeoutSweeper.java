@@ -16,29 +16,44 @@ import java.util.stream.Stream;
  * act on what has expired, and ages out idle pooled upstream connections. That costs nothing per
  * request, unlike arming and cancelling a timer for each read, write and connect.
  *
- * <p>{@link #sweep(long)} is public to the package so that tests can drive it with a fake clock.
+ * <p>{@link #sweep(long)} is public to the package so that tests can drive it with a fake clock;
+ * a {@link #manual} sweeper has no thread of its own, so that only the test sweeps.
  */
 final class TimeoutSweeper implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(TimeoutSweeper.class.getName());
 
     private final ProxyContext ctx;
+    /** {@code null} for a {@link #manual} sweeper. */
     private final ScheduledExecutorService timer;
     private java.util.concurrent.ScheduledFuture<?> task; // guarded by this
     private long periodNanos; // guarded by this
 
     TimeoutSweeper(ProxyContext ctx, long periodNanos) {
-        this.ctx = ctx;
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        this(ctx, Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "kodiak-timeouts");
             t.setDaemon(true);
             return t;
-        });
+        }));
         period(periodNanos);
+    }
+
+    private TimeoutSweeper(ProxyContext ctx, ScheduledExecutorService timer) {
+        this.ctx = ctx;
+        this.timer = timer;
+    }
+
+    /**
+     * A sweeper that never sweeps by itself, not even after a reload: timeouts fire only when the
+     * owner calls {@link #sweep(long)}. For tests on a fake clock, where a sweep on a timer thread
+     * would race the test's own and make "nothing has happened yet" unobservable.
+     */
+    static TimeoutSweeper manual(ProxyContext ctx) {
+        return new TimeoutSweeper(ctx, null);
     }
 
     /** Sweeps every {@code nanos} from now on (a reload may have shortened a timeout). */
     synchronized void period(long nanos) {
-        if (nanos == periodNanos) {
+        if (timer == null || nanos == periodNanos) {
             return;
         }
         if (task != null) {
@@ -92,6 +107,8 @@ final class TimeoutSweeper implements AutoCloseable {
 
     @Override
     public void close() {
-        timer.shutdownNow();
+        if (timer != null) {
+            timer.shutdownNow();
+        }
     }
 }

@@ -41,7 +41,7 @@ public final class PoolRuntime {
      * @param members the available upstreams, in configuration order; may be empty
      * @param panic   whether too few were available, so that members are all of them (Envoy's panic mode)
      */
-    public record Selection(List<Upstream> members, Strategy strategy, boolean panic) {
+    public record Selection(List<Upstream> members, Strategy<Upstream> strategy, boolean panic) {
         public Selection {
             members = List.copyOf(members);
         }
@@ -254,7 +254,7 @@ public final class PoolRuntime {
         return clientAborts;
     }
 
-    private Strategy strategy(List<Upstream> members) {
+    private Strategy<Upstream> strategy(List<Upstream> members) {
         PoolConfig c = config;
         return Strategies.create(c.strategy().configName(), members, random,
                 new Strategies.Settings(c.choiceCount(), c.hash().balanceFactor()));
@@ -289,7 +289,7 @@ public final class PoolRuntime {
     }
 
     /** The strategy of the current selection. */
-    public Strategy strategy() {
+    public Strategy<Upstream> strategy() {
         return selection.strategy();
     }
 

@@ -1,5 +1,6 @@
 package io.kodiak.upstream;
 
+import io.kodiak.balancer.Backend;
 import io.kodiak.balancer.PeakEwma;
 import io.kodiak.config.PoolConfig;
 import io.kodiak.config.UpstreamConfig;
@@ -15,9 +16,9 @@ import java.util.function.LongSupplier;
 /**
  * One upstream server and the load state that belongs to it rather than to any configuration:
  * requests in flight and totals live here so that later reloads and health changes keep them.
- * Thread-safe.
+ * Strategies see it only as a {@link Backend}. Thread-safe.
  */
-public final class Upstream {
+public final class Upstream implements Backend {
     private final String pool;
     /** Replaced by a reload that keeps the upstream (same name and address): weight, max-connections. */
     private volatile UpstreamConfig config;
@@ -104,11 +105,13 @@ public final class Upstream {
         return pool;
     }
 
+    @Override
     public String name() {
         return config.name();
     }
 
     /** The weight in force: the one set through the admin API, else the configured one. 0 drains. */
+    @Override
     public int weight() {
         int w = runtimeWeight;
         return w < 0 ? config.weight() : w;
@@ -295,6 +298,7 @@ public final class Upstream {
      * The weight weighted strategies use: the configured weight × {@link #WEIGHT_SCALE}, and during a
      * slow start that share of it which the ramp has reached, at least 1 (HAProxy's {@code slowstart}).
      */
+    @Override
     public int effectiveWeight() {
         int full = weight() * WEIGHT_SCALE * nodeWeightPercent / 100;
         double ramp = ramp();
@@ -347,6 +351,7 @@ public final class Upstream {
         return ramp >= 1 ? max : (int) Math.max(1, Math.ceil(max * ramp));
     }
 
+    @Override
     public int inFlight() {
         return inFlight.get();
     }
@@ -568,6 +573,11 @@ public final class Upstream {
     /** The peak-EWMA latency estimate, which outlives configuration snapshots with the rest of this object. */
     public PeakEwma latency() {
         return latency;
+    }
+
+    @Override
+    public double latencyNanos() {
+        return latency.nanos();
     }
 
     public long requests() {

@@ -29,7 +29,7 @@ class ConsistentHashTest {
         return list;
     }
 
-    private static Map<Integer, String> assign(ConsistentHash h) {
+    private static Map<Integer, String> assign(ConsistentHash<Upstream> h) {
         Map<Integer, String> owner = new HashMap<>();
         for (int k = 0; k < KEYS; k++) {
             owner.put(k, h.pick(ConsistentHash.hash("key-" + k), u -> true).name());
@@ -39,19 +39,19 @@ class ConsistentHashTest {
 
     @Test
     void theSameKeyAlwaysGoesToTheSameUpstream() {
-        ConsistentHash h = new ConsistentHash(ups(4), 0);
+        ConsistentHash<Upstream> h = new ConsistentHash<>(ups(4), 0);
         long key = ConsistentHash.hash("user-42");
         String first = h.pick(key, u -> true).name();
         for (int i = 0; i < 100; i++) {
             assertEquals(first, h.pick(key, u -> true).name());
         }
-        assertEquals(first, new ConsistentHash(ups(4), 0).pick(key, u -> true).name(), "a rebuilt ring agrees");
+        assertEquals(first, new ConsistentHash<>(ups(4), 0).pick(key, u -> true).name(), "a rebuilt ring agrees");
     }
 
     @Test
     void addingAnUpstreamMovesAboutOneNthOfTheKeysAndOnlyToIt() {
-        Map<Integer, String> before = assign(new ConsistentHash(ups(4), 0));
-        Map<Integer, String> after = assign(new ConsistentHash(ups(5), 0));
+        Map<Integer, String> before = assign(new ConsistentHash<>(ups(4), 0));
+        Map<Integer, String> after = assign(new ConsistentHash<>(ups(5), 0));
         int moved = 0;
         for (int k = 0; k < KEYS; k++) {
             if (!before.get(k).equals(after.get(k))) {
@@ -65,8 +65,8 @@ class ConsistentHashTest {
 
     @Test
     void removingAnUpstreamMovesOnlyItsKeys() {
-        Map<Integer, String> before = assign(new ConsistentHash(ups(5), 0));
-        Map<Integer, String> after = assign(new ConsistentHash(ups(4), 0));
+        Map<Integer, String> before = assign(new ConsistentHash<>(ups(5), 0));
+        Map<Integer, String> after = assign(new ConsistentHash<>(ups(4), 0));
         for (int k = 0; k < KEYS; k++) {
             if (!before.get(k).equals("u4")) {
                 assertEquals(before.get(k), after.get(k), "key " + k + " moved though its upstream stayed");
@@ -78,7 +78,7 @@ class ConsistentHashTest {
     void sharesFollowWeights() {
         List<Upstream> list = List.of(up("heavy", 3), up("light", 1));
         Map<String, Integer> counts = new HashMap<>();
-        assign(new ConsistentHash(list, 0)).values().forEach(n -> counts.merge(n, 1, Integer::sum));
+        assign(new ConsistentHash<>(list, 0)).values().forEach(n -> counts.merge(n, 1, Integer::sum));
         double heavy = counts.get("heavy") / (double) KEYS;
         assertTrue(heavy > 0.68 && heavy < 0.82, "weight 3 of 4 takes about 75 %: " + heavy);
     }
@@ -86,7 +86,7 @@ class ConsistentHashTest {
     @Test
     void aLoadedOwnerSpillsItsKeysToTheNextUpstreamOnTheRing() {
         List<Upstream> list = ups(4);
-        ConsistentHash h = new ConsistentHash(list, 125);
+        ConsistentHash<Upstream> h = new ConsistentHash<>(list, 125);
         long key = ConsistentHash.hash("hot");
         Upstream owner = h.pick(key, u -> true);
         // Total in flight 8, all on the owner: its bound is ceil(1.25 × 9 / 4) = 3.
@@ -105,7 +105,7 @@ class ConsistentHashTest {
     @Test
     void withoutABoundTheOwnerKeepsItsKeysWhateverItsLoad() {
         List<Upstream> list = ups(4);
-        ConsistentHash h = new ConsistentHash(list, 0);
+        ConsistentHash<Upstream> h = new ConsistentHash<>(list, 0);
         long key = ConsistentHash.hash("hot");
         Upstream owner = h.pick(key, u -> true);
         for (int i = 0; i < 100; i++) {
@@ -117,7 +117,7 @@ class ConsistentHashTest {
     @Test
     void whenEveryUpstreamIsAtItsBoundTheWalkStillPicksOne() {
         List<Upstream> list = ups(2);
-        ConsistentHash h = new ConsistentHash(list, 100);
+        ConsistentHash<Upstream> h = new ConsistentHash<>(list, 100);
         long key = ConsistentHash.hash("k");
         Upstream owner = h.pick(key, u -> true);
         for (Upstream u : list) {
@@ -143,7 +143,7 @@ class ConsistentHashTest {
     @Test
     void ineligibleUpstreamsAreWalkedPast() {
         List<Upstream> list = ups(3);
-        ConsistentHash h = new ConsistentHash(list, 0);
+        ConsistentHash<Upstream> h = new ConsistentHash<>(list, 0);
         long key = ConsistentHash.hash("k");
         Upstream owner = h.pick(key, u -> true);
         Upstream next = h.pick(key, u -> u != owner);

@@ -29,7 +29,7 @@ class LatencyWeightedTest {
         Upstream slow = up("slow", 1);
         fast.responded(200, 5 * MS);
         slow.responded(200, 50 * MS);
-        var s = new LatencyWeighted(List.of(fast, slow), new SplittableRandom(3));
+        var s = new LatencyWeighted<>(List.of(fast, slow), new SplittableRandom(3));
         for (int i = 0; i < 100; i++) {
             assertEquals(fast, s.pick(u -> true));
         }
@@ -44,7 +44,7 @@ class LatencyWeightedTest {
         for (int i = 0; i < 3; i++) {
             a.begin(); // 10 ms × (3 + 1) = 40 > 30 ms × 1
         }
-        assertEquals(b, new LatencyWeighted(List.of(a, b), new SplittableRandom(3)).pick(u -> true));
+        assertEquals(b, new LatencyWeighted<>(List.of(a, b), new SplittableRandom(3)).pick(u -> true));
     }
 
     @Test
@@ -53,10 +53,10 @@ class LatencyWeightedTest {
         Upstream healthy = up("healthy", 1);
         healthy.responded(200, 40 * MS);
         failing.responded(503, 1 * MS); // answered in 1 ms, but with a 5xx
-        assertEquals(healthy, new LatencyWeighted(List.of(failing, healthy), new SplittableRandom(3)).pick(u -> true));
+        assertEquals(healthy, new LatencyWeighted<>(List.of(failing, healthy), new SplittableRandom(3)).pick(u -> true));
         failing.responded(200, 1 * MS);
         failing.failed(); // a refused connect
-        assertEquals(healthy, new LatencyWeighted(List.of(failing, healthy), new SplittableRandom(3)).pick(u -> true));
+        assertEquals(healthy, new LatencyWeighted<>(List.of(failing, healthy), new SplittableRandom(3)).pick(u -> true));
     }
 
     @Test
@@ -67,7 +67,7 @@ class LatencyWeightedTest {
         }
         ups.forEach(u -> u.responded(200, 10 * MS));
         ups.get(3).responded(200, 100 * MS);
-        var s = new LatencyWeighted(ups, new SplittableRandom(11));
+        var s = new LatencyWeighted<>(ups, new SplittableRandom(11));
         Map<String, Integer> counts = new HashMap<>();
         for (int i = 0; i < 3000; i++) {
             counts.merge(s.pick(u -> true).name(), 1, Integer::sum);
@@ -82,7 +82,7 @@ class LatencyWeightedTest {
         Upstream known = up("known", 1);
         Upstream fresh = up("fresh", 1);
         known.responded(200, 100 * MS); // slower than the 30 ms default
-        assertEquals(fresh, new LatencyWeighted(List.of(known, fresh), new SplittableRandom(3)).pick(u -> true));
+        assertEquals(fresh, new LatencyWeighted<>(List.of(known, fresh), new SplittableRandom(3)).pick(u -> true));
     }
 
     @Test
@@ -90,7 +90,7 @@ class LatencyWeightedTest {
         Upstream a = up("a", 1);
         Upstream b = up("b", 1);
         b.responded(200, 500 * MS);
-        var s = new LatencyWeighted(List.of(a, b), new SplittableRandom(3));
+        var s = new LatencyWeighted<>(List.of(a, b), new SplittableRandom(3));
         assertEquals(b, s.pick(u -> u != a));
         assertNull(s.pick(u -> false));
     }
@@ -108,7 +108,7 @@ class LatencyWeightedTest {
             u.responded(200, i * 40 * MS); // above the 30 ms default, so each estimate jumps to its sample
             ups.add(u);
         }
-        var s = new LatencyWeighted(ups, new SplittableRandom(4), 3);
+        var s = new LatencyWeighted<>(ups, new SplittableRandom(4), 3);
         Map<String, Integer> counts = new HashMap<>();
         int picks = 40_000;
         for (int i = 0; i < picks; i++) {

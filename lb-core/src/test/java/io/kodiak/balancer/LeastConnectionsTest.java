@@ -27,7 +27,7 @@ class LeastConnectionsTest {
         Upstream a = up("a", 1, 3);
         Upstream b = up("b", 1, 1);
         Upstream c = up("c", 1, 2);
-        var s = new LeastConnections(List.of(a, b, c), new SplittableRandom(1));
+        var s = new LeastConnections<>(List.of(a, b, c), new SplittableRandom(1));
         assertEquals(b, s.pick(u -> true));
         b.begin();
         b.begin(); // b now has 3, c has 2
@@ -38,7 +38,7 @@ class LeastConnectionsTest {
     void weightsScaleTheLoad() {
         Upstream big = up("big", 4, 6);   // 6/4 = 1.5
         Upstream small = up("small", 1, 2); // 2/1 = 2
-        var s = new LeastConnections(List.of(small, big), new SplittableRandom(1));
+        var s = new LeastConnections<>(List.of(small, big), new SplittableRandom(1));
         assertEquals(big, s.pick(u -> true));
         big.begin();
         big.begin(); // 8/4 = 2: a tie, either may win
@@ -49,7 +49,7 @@ class LeastConnectionsTest {
     @Test
     void tiedUpstreamsTakeTurnsNotListOrder() {
         List<Upstream> ups = List.of(up("a", 1, 0), up("b", 1, 0), up("c", 1, 0), up("d", 1, 0));
-        var s = new LeastConnections(ups, new SplittableRandom(7));
+        var s = new LeastConnections<>(ups, new SplittableRandom(7));
         for (int window = 0; window < 100; window++) {
             Map<String, Integer> counts = new HashMap<>();
             for (int i = 0; i < 4; i++) {
@@ -62,7 +62,7 @@ class LeastConnectionsTest {
     @Test
     void ofPartlyTiedUpstreamsTheTiedOnesShareEvenly() {
         List<Upstream> ups = List.of(up("a", 1, 3), up("b", 1, 1), up("c", 1, 2), up("d", 1, 1));
-        var s = new LeastConnections(ups, new SplittableRandom(3));
+        var s = new LeastConnections<>(ups, new SplittableRandom(3));
         Map<String, Integer> counts = new HashMap<>();
         for (int i = 0; i < 400; i++) {
             counts.merge(s.pick(u -> true).name(), 1, Integer::sum);
@@ -75,7 +75,7 @@ class LeastConnectionsTest {
         List<Upstream> ups = List.of(up("a", 1, 0), up("b", 1, 0), up("c", 1, 0), up("d", 1, 0));
         var firsts = new java.util.HashSet<String>();
         for (int seed = 0; seed < 40; seed++) {
-            firsts.add(new LeastConnections(ups, new SplittableRandom(seed)).pick(u -> true).name());
+            firsts.add(new LeastConnections<>(ups, new SplittableRandom(seed)).pick(u -> true).name());
         }
         assertEquals(4, firsts.size(), "first picks of 40 instances: " + firsts);
     }
@@ -84,7 +84,7 @@ class LeastConnectionsTest {
     void onlyEligibleUpstreamsArePicked() {
         Upstream a = up("a", 1, 0);
         Upstream b = up("b", 1, 5);
-        var s = new LeastConnections(List.of(a, b), new SplittableRandom(1));
+        var s = new LeastConnections<>(List.of(a, b), new SplittableRandom(1));
         assertEquals(b, s.pick(u -> u != a));
         assertNull(s.pick(u -> false));
     }
@@ -97,7 +97,7 @@ class LeastConnectionsTest {
     @Test
     void twoChoicesTakeTheLesserOfARandomPair() {
         List<Upstream> ups = List.of(up("a", 1, 0), up("b", 1, 1), up("c", 1, 2), up("d", 1, 3));
-        var s = new LeastConnections(ups, new SplittableRandom(5), 2);
+        var s = new LeastConnections<>(ups, new SplittableRandom(5), 2);
         Map<String, Integer> counts = new HashMap<>();
         int picks = 60_000;
         for (int i = 0; i < picks; i++) {
@@ -114,7 +114,7 @@ class LeastConnectionsTest {
         Upstream big = up("big", 4, 6);     // 6/4 = 1.5
         Upstream small = up("small", 1, 2); // 2/1 = 2
         Upstream busy = up("busy", 1, 9);
-        var s = new LeastConnections(List.of(small, big, busy), new SplittableRandom(2), 2);
+        var s = new LeastConnections<>(List.of(small, big, busy), new SplittableRandom(2), 2);
         for (int i = 0; i < 100; i++) {
             Upstream picked = s.pick(u -> true);
             assertTrue(picked != busy, "busy loses every pair it is drawn in");
@@ -126,7 +126,7 @@ class LeastConnectionsTest {
     void choicesAtOrAboveThePoolSizeScanEverything() {
         List<Upstream> ups = List.of(up("a", 1, 4), up("b", 1, 2), up("c", 1, 0), up("d", 1, 3));
         for (int d : List.of(4, 10, Integer.MAX_VALUE)) {
-            var s = new LeastConnections(ups, new SplittableRandom(d), d);
+            var s = new LeastConnections<>(ups, new SplittableRandom(d), d);
             for (int i = 0; i < 100; i++) {
                 assertEquals("c", s.pick(u -> true).name(), "d = " + d);
             }
@@ -138,7 +138,7 @@ class LeastConnectionsTest {
         Upstream a = up("a", 1, 0);
         Upstream b = up("b", 1, 5);
         Upstream c = up("c", 1, 7);
-        var s = new LeastConnections(List.of(a, b, c), new SplittableRandom(1), 2);
+        var s = new LeastConnections<>(List.of(a, b, c), new SplittableRandom(1), 2);
         for (int i = 0; i < 100; i++) {
             assertEquals(b, s.pick(u -> u != a), "of b and c, b; a is not eligible");
             assertEquals(c, s.pick(u -> u == c), "one eligible upstream is picked even though two are drawn");
@@ -149,7 +149,7 @@ class LeastConnectionsTest {
     @Test
     void tiesUnderChoicesAreBrokenAtRandom() {
         List<Upstream> ups = List.of(up("a", 1, 0), up("b", 1, 0), up("c", 1, 0), up("d", 1, 0));
-        var s = new LeastConnections(ups, new SplittableRandom(9), 2);
+        var s = new LeastConnections<>(ups, new SplittableRandom(9), 2);
         Map<String, Integer> counts = new HashMap<>();
         for (int i = 0; i < 4000; i++) {
             counts.merge(s.pick(u -> true).name(), 1, Integer::sum);

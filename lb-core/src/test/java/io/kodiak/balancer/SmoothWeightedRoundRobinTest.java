@@ -32,14 +32,14 @@ class SmoothWeightedRoundRobinTest {
 
     @Test
     void sequenceIsNginxSmoothOrder() {
-        var s = new SmoothWeightedRoundRobin(List.of(up("a", 5), up("b", 1), up("c", 1)), phaseZero());
+        var s = new SmoothWeightedRoundRobin<>(List.of(up("a", 5), up("b", 1), up("c", 1)), phaseZero());
         String seq = IntStream.range(0, 14).mapToObj(i -> s.pick(u -> true).name()).collect(Collectors.joining());
         assertEquals("aabacaaaabacaa", seq); // nginx: a a b a c a a, repeating
     }
 
     @Test
     void everyWindowOfTotalWeightHonoursWeightsExactly() {
-        var s = new SmoothWeightedRoundRobin(List.of(up("a", 3), up("b", 2), up("c", 1)), new Random(42));
+        var s = new SmoothWeightedRoundRobin<>(List.of(up("a", 3), up("b", 2), up("c", 1)), new Random(42));
         for (int window = 0; window < 5; window++) {
             Map<String, Integer> counts = new HashMap<>();
             for (int i = 0; i < 6; i++) {
@@ -53,7 +53,7 @@ class SmoothWeightedRoundRobinTest {
     void ineligibleUpstreamsAreSkippedAndNoneEligibleGivesNull() {
         Upstream a = up("a", 1);
         Upstream b = up("b", 1);
-        var s = new SmoothWeightedRoundRobin(List.of(a, b), new Random(1));
+        var s = new SmoothWeightedRoundRobin<>(List.of(a, b), new Random(1));
         for (int i = 0; i < 10; i++) {
             assertEquals("b", s.pick(u -> u != a).name());
         }
@@ -64,7 +64,7 @@ class SmoothWeightedRoundRobinTest {
     void startPhaseIsRandomised() {
         List<Upstream> ups = List.of(up("a", 1), up("b", 1), up("c", 1), up("d", 1));
         var firstPicks = IntStream.range(0, 40)
-                .mapToObj(seed -> new SmoothWeightedRoundRobin(ups, new java.util.SplittableRandom(seed)).pick(u -> true).name())
+                .mapToObj(seed -> new SmoothWeightedRoundRobin<>(ups, new java.util.SplittableRandom(seed)).pick(u -> true).name())
                 .collect(Collectors.toSet());
         assertNotEquals(1, firstPicks.size(), "every instance started on the same upstream");
     }
@@ -76,7 +76,7 @@ class SmoothWeightedRoundRobinTest {
      */
     @Test
     void concurrentPicksAreEachOneStepOfTheSequence() throws Exception {
-        var s = new SmoothWeightedRoundRobin(List.of(up("a", 3), up("b", 2), up("c", 1)), new Random(5));
+        var s = new SmoothWeightedRoundRobin<>(List.of(up("a", 3), up("b", 2), up("c", 1)), new Random(5));
         Map<String, java.util.concurrent.atomic.AtomicInteger> counts = new java.util.concurrent.ConcurrentHashMap<>();
         var start = new java.util.concurrent.CountDownLatch(1);
         Runnable picker = () -> {

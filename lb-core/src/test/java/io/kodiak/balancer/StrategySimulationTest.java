@@ -82,11 +82,11 @@ class StrategySimulationTest {
             ups.add(u);
             servers.add(new Server(u, i == UPSTREAMS - 1 ? SLOW_MEAN_MS : FAST_MEAN_MS));
         }
-        Strategy picker = switch (strategy) {
-            case ROUND_ROBIN -> new SmoothWeightedRoundRobin(ups, new SplittableRandom(seed));
-            case LEAST_CONNECTIONS -> new LeastConnections(ups, new SplittableRandom(seed));
-            case LATENCY_WEIGHTED -> new LatencyWeighted(ups, new SplittableRandom(seed));
-            case CONSISTENT_HASH -> new ConsistentHash(ups, 125);
+        Strategy<Upstream> picker = switch (strategy) {
+            case ROUND_ROBIN -> new SmoothWeightedRoundRobin<>(ups, new SplittableRandom(seed));
+            case LEAST_CONNECTIONS -> new LeastConnections<>(ups, new SplittableRandom(seed));
+            case LATENCY_WEIGHTED -> new LatencyWeighted<>(ups, new SplittableRandom(seed));
+            case CONSISTENT_HASH -> new ConsistentHash<>(ups, 125);
         };
         SplittableRandom keys = new SplittableRandom(seed + 3); // one key per request, e.g. a user id
         SplittableRandom arrivals = new SplittableRandom(seed + 1);

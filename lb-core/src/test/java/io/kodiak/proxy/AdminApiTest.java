@@ -261,7 +261,8 @@ class AdminApiTest {
             return Action.ok("slow");
         });
         ups.add(a);
-        Kodiak k = start(ProxyConfig.to(a, upstream("b")).strategy(io.kodiak.config.PoolConfig.Strategy.ROUND_ROBIN));
+        ScriptedUpstream b = upstream("b");
+        Kodiak k = start(ProxyConfig.to(a, b).strategy(io.kodiak.config.PoolConfig.Strategy.ROUND_ROBIN));
         Upstream ua = k.upstream(ProxyConfig.POOL, "a");
         // Requests until one is held by a.
         List<RawClient> clients = new ArrayList<>();
@@ -269,11 +270,13 @@ class AdminApiTest {
             while (ua.inFlight() == 0) {
                 RawClient c = RawClient.connect(k.boundAddress(ProxyConfig.LISTENER).getPort());
                 clients.add(c);
+                int atB = b.requestsReceived();
                 c.send("GET /held HTTP/1.1\r\nHost: x\r\n\r\n");
                 if (clients.size() > 4) {
                     break;
                 }
-                Thread.sleep(20); // let the pick happen before deciding to send another
+                // Picked before deciding to send another: held by a, or answered by b.
+                Conditions.await("the request picked", () -> ua.inFlight() > 0 || b.requestsReceived() > atB, SETTLE);
             }
             assertTrue(arrived.await(10, TimeUnit.SECONDS));
             assertEquals(1, ua.inFlight());
@@ -461,8 +464,10 @@ class AdminApiTest {
             // Round-robin over a and b: send until one request is held by b.
             for (int i = 0; i < 4 && ub.inFlight() == 0; i++) {
                 RawClient c = RawClient.connect(k.boundAddress(ProxyConfig.LISTENER).getPort());
+                int atA = a.requestsReceived();
                 c.send("GET /held HTTP/1.1\r\nHost: x\r\n\r\n");
-                Thread.sleep(50); // let the pick happen
+                // Picked: held by b, or answered by a.
+                Conditions.await("the request picked", () -> ub.inFlight() > 0 || a.requestsReceived() > atA, SETTLE);
                 if (ub.inFlight() == 0) {
                     assertEquals(200, c.readResponse().status());
                     c.close();

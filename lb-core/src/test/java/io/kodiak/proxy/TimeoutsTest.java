@@ -1,7 +1,6 @@
 package io.kodiak.proxy;
 
 import io.kodiak.testing.Action;
-import io.kodiak.testing.Loopback;
 import io.kodiak.testing.RawClient;
 import io.kodiak.testing.RawResponse;
 import io.kodiak.testing.ScriptedUpstream;
@@ -12,18 +11,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.EOFException;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Connect failures and every timeout, each configured at 300 ms where it matters and everything
@@ -164,48 +158,6 @@ class TimeoutsTest {
              RawClient c = proxy.client()) {
             IOException e = assertThrows(IOException.class, () -> c.get("/"));
             assertTrue(e instanceof EOFException || String.valueOf(e.getMessage()).contains("reset"), e.toString());
-        }
-    }
-
-    /**
-     * A listening socket whose accept queue is full and never drained: Linux drops further SYNs,
-     * so a connect to it hangs (no refusal) until the connector gives up.
-     */
-    static final class BlackHole implements AutoCloseable {
-        private final ServerSocket listener;
-        private final List<Socket> fillers = new ArrayList<>();
-
-        private BlackHole(ServerSocket listener) {
-            this.listener = listener;
-        }
-
-        static BlackHole open() throws IOException {
-            BlackHole h = new BlackHole(new ServerSocket(0, 1, Loopback.ADDRESS));
-            for (int i = 0; i < 16; i++) {
-                Socket s = new Socket();
-                try {
-                    s.connect(Loopback.at(h.port()), 200);
-                    h.fillers.add(s);
-                } catch (SocketTimeoutException e) {
-                    s.close();
-                    return h; // this connect hung: the queue is full
-                }
-            }
-            h.close();
-            assumeTrue(false, "could not fill an accept queue; connect hangs cannot be staged here");
-            return h;
-        }
-
-        int port() {
-            return listener.getLocalPort();
-        }
-
-        @Override
-        public void close() throws IOException {
-            for (Socket s : fillers) {
-                s.close();
-            }
-            listener.close();
         }
     }
 }

@@ -64,7 +64,7 @@ class SlowStartTest {
     void roundRobinGivesAStartingUpstreamItsRampedShare() {
         Upstream a = up("a", 1, 0);
         Upstream b = up("b", 1, 0);
-        var s = new SmoothWeightedRoundRobin(List.of(a, b), new SplittableRandom(1));
+        var s = new SmoothWeightedRoundRobin<>(List.of(a, b), new SplittableRandom(1));
         b.startSlowStart(Duration.ofSeconds(100));
         advance(Duration.ofSeconds(25)); // b at 25 of a's 100
         int toB = 0;
