@@ -45,7 +45,7 @@ final class Dispatcher {
     Upstream pick(long key) {
         // One snapshot for the whole decision: the health checker may publish another meanwhile.
         PoolRuntime.Selection selection = pool.selection();
-        Strategy strategy = selection.strategy();
+        Strategy<Upstream> strategy = selection.strategy();
         for (int race = 0; race < 4; race++) {
             // adminOut: the operator may have drained an upstream after this selection was built.
             Upstream u = strategy.pick(key, x -> !tried.contains(x) && x.hasCapacity() && !x.adminOut());

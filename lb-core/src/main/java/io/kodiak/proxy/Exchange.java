@@ -122,7 +122,15 @@ final class Exchange implements Spool.Listener, WaitQueue.Waiter, UpstreamConnec
 
     void start() {
         if (filters.request().length > 0) {
-            RequestPhase rp = RequestPhase.run(filters.request(), req, s.clientIp, requestId, s.listener.router, pool);
+            RequestPhase rp;
+            try {
+                rp = RequestPhase.run(filters.request(), req, s.clientIp, requestId, s.listener.router, pool);
+            } catch (RuntimeException e) {
+                // A filter's bug costs this request an answer, not the connection nor the process.
+                LOG.log(java.util.logging.Level.WARNING, "request filter failed on " + req, e);
+                answer(500, Termination.LOCAL_ANSWER, req.keepAlive() && !req.hasBody(), null);
+                return;
+            }
             if (rp.answered()) {
                 respondLocal(rp.status(), rp.contentType(), rp.body(), req.keepAlive() && !req.hasBody(),
                         rp.answerLines(), Termination.LOCAL_ANSWER);
@@ -518,7 +526,18 @@ final class Exchange implements Spool.Listener, WaitQueue.Waiter, UpstreamConnec
         phase = Phase.RECEIVING;
         deadlineKind = READ;
         deadline = ClientSession.nonZero(headAt + pc.timeouts().read().toNanos());
-        ResponsePhase filtered = filters.response().length == 0 ? null : ResponsePhase.run(filters.response(), req, r);
+        ResponsePhase filtered = null;
+        if (filters.response().length > 0) {
+            try {
+                filtered = ResponsePhase.run(filters.response(), req, r);
+            } catch (RuntimeException e) {
+                // Not the upstream's fault: no failure counts against it.
+                LOG.log(java.util.logging.Level.WARNING, "response filter failed on " + req, e);
+                releaseUpstream(false);
+                respondError(502, Termination.LOCAL_ANSWER);
+                return false;
+            }
+        }
         boolean keepAllowed = bodyComplete && !ctx.stopping() && !s.closingWhenIdle();
         ResponseFramingPlan plan = ResponseFramingPlan.of(r, req, keepAllowed, s.config.serverHeader(),
                 tracing.echoId() ? tracing.idHeaderLower() : null, tracing.echoId() ? idField : null,
