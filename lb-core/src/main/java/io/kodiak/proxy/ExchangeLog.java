@@ -68,7 +68,7 @@ final class ExchangeLog {
         }
         long now = s.ctx.now();
         RequestHead req = x.req;
-        Attempt a = x.attempt;
+        Attempt a = x.attempt();
         var entry = new AccessLogEntry(s.clientIp, s.clientPort, epochMillis(now, x.startedAt),
                 req.method(), req.target(), req.versionMinor() == 1 ? "HTTP/1.1" : "HTTP/1.0", status,
                 req.bytes().length + x.bodyWireBytes(), bytesSent, Math.max(0, bytesSent - headBytes),

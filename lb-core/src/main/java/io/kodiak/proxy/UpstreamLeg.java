@@ -1,0 +1,522 @@
+package io.kodiak.proxy;
+
+import io.kodiak.accesslog.Termination;
+import io.kodiak.buffer.Spool;
+import io.kodiak.config.PoolConfig;
+import io.kodiak.http.Bytes;
+import io.kodiak.http.HeadParser;
+import io.kodiak.http.HttpException;
+import io.kodiak.http.RequestEncoder;
+import io.kodiak.http.RequestHead;
+import io.kodiak.http.ResponseHead;
+import io.kodiak.metrics.ErrorCause;
+import io.kodiak.upstream.Upstream;
+import org.glassfish.grizzly.Buffer;
+
+import java.io.IOException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The upstream side of one exchange, attempt after attempt: connect (or reuse), send the request
+ * ({@link RequestSender}), read the response head (the response filters, {@link ResponseFramingPlan}),
+ * relay the body ({@link ResponseRelay}) or open a {@link Tunnel}, and enforce the upstream
+ * timeouts. What to do about a failure (retry elsewhere, answer an error, cut the response) is the
+ * {@link Exchange}'s decision: this class reports it and holds no policy.
+ *
+ * <p>Threading: every method runs with the session's lock held; upstream events, write and connect
+ * completions and temp-file callbacks take it first.
+ */
+final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, RequestSender.Events, Spool.Listener {
+    private static final Logger LOG = Logger.getLogger(UpstreamLeg.class.getName());
+
+    private enum Phase { IDLE, CONNECTING, SENDING, WAITING, RECEIVING, TUNNEL }
+
+    private static final int NONE = 0, CONNECT = 1, SEND = 2, RESPONSE = 3, READ = 4, TUNNEL_IDLE = 5;
+
+    private final Exchange x;
+    private final ClientSession s;
+    private final ProxyContext ctx;
+    private final ExchangeMetrics metrics;
+    private final PoolConfig pc;
+    private final RequestHead req;
+    private final RequestBody body;
+    private final RequestSender sender;
+    private Attempt attempt;
+    private ResponseRelay relay;
+    private Tunnel tunnel;
+    private Phase phase = Phase.IDLE;
+    private long deadline;
+    private int deadlineKind;
+    private boolean anyResponseByte;
+
+    UpstreamLeg(Exchange x, ClientSession s, ExchangeMetrics metrics, PoolConfig pc, RequestBody body) {
+        this.x = x;
+        this.s = s;
+        this.ctx = s.ctx;
+        this.metrics = metrics;
+        this.pc = pc;
+        this.req = x.req;
+        this.body = body;
+        this.sender = new RequestSender(s, ctx, metrics, this, body,
+                body != null && body.streaming() && req.contentLength() == RequestHead.CHUNKED);
+    }
+
+    Attempt attempt() {
+        return attempt;
+    }
+
+    ResponseRelay relay() {
+        return relay;
+    }
+
+    /** Whether a response head went to the client: from here a failure can only cut the response. */
+    boolean responseStarted() {
+        return relay != null || tunnel != null;
+    }
+
+    /** The slot of {@code a} is held: a pooled connection, or a new one. */
+    void begin(Attempt a) {
+        attempt = a;
+        if (a.reusePooled()) {
+            send();
+        } else {
+            phase = Phase.CONNECTING;
+            setDeadline(CONNECT, pc.timeouts().connect().toNanos());
+            a.connect(this);
+        }
+    }
+
+    @Override
+    public void connected(Attempt a) {
+        if (a == attempt && !x.finished()) {
+            send();
+        }
+    }
+
+    @Override
+    public void connectFailed(Attempt a, ErrorCause cause, String why) {
+        if (a != attempt || x.finished()) {
+            return;
+        }
+        phase = Phase.IDLE;
+        clearDeadline();
+        a.connectFailed(cause);
+        LOG.info(() -> x.pool.name() + "/" + a.upstream.name() + ": connect failed (" + why + "), trying the next upstream");
+        x.connectFailed(cause == ErrorCause.CONNECT_TIMEOUT ? Termination.CONNECT_TIMEOUT : Termination.CONNECT_FAILED);
+    }
+
+    // ------------------------------------------------------------------ sending
+
+    private void send() {
+        phase = Phase.SENDING;
+        anyResponseByte = false;
+        Bytes head = RequestEncoder.encode(req, s.config.forwarded(), s.clientIp, "http",
+                body == null ? 0 : body.upstreamLength(), x.tracing.idHeaderLower(), x.idField, x.startedMicros,
+                x.upstreamEdits);
+        setDeadline(SEND, pc.timeouts().send().toNanos());
+        sender.start(attempt.connection(), head);
+        pumpRequest();
+    }
+
+    /** Sends what is ready of the request; the client's body is read on while the upstream takes it. */
+    void pumpRequest() {
+        if (x.finished() || phase == Phase.CONNECTING || !sender.active()) {
+            return;
+        }
+        if (sender.pump() && !x.finished() && phase == Phase.SENDING) {
+            phase = Phase.WAITING;
+            setDeadline(RESPONSE, pc.timeouts().response().toNanos());
+        }
+        if (body != null && body.streaming() && !x.finished() && !body.full()) {
+            s.resumeRead(ClientSession.PAUSE_BODY);
+        }
+    }
+
+    @Override
+    public void written(UpstreamConnection target) {
+        if (phase == Phase.SENDING) {
+            setDeadline(SEND, pc.timeouts().send().toNanos());
+            pumpRequest();
+        } else if (phase == Phase.TUNNEL && !tunnel.upstreamBusy()) {
+            s.resumeRead(ClientSession.PAUSE_TUNNEL);
+        }
+    }
+
+    @Override
+    public void writeFailed(UpstreamConnection target) {
+        onUpstreamClosed(target);
+    }
+
+    // ------------------------------------------------------------------ response
+
+    @Override
+    public void onUpstreamRead(UpstreamConnection c, Buffer in) {
+        synchronized (s) {
+            if (attempt == null || c != attempt.connection() || x.finished()) {
+                if (c.owner == null || c.owner == this) {
+                    c.pool.retire(c);
+                }
+                return;
+            }
+            anyResponseByte = true;
+            metrics.bytesFromUpstream(attempt.upstream, in.remaining());
+            if (phase == Phase.TUNNEL) {
+                s.write(in);
+                setDeadline(TUNNEL_IDLE, tunnel.idleTimeout());
+                if (!s.clientWritable() && !attempt.pauseReads()) {
+                    onUpstreamClosed(c);
+                }
+                return;
+            }
+            try {
+                while (in.hasRemaining() && (relay == null || !relay.isUpstreamDone())) {
+                    if (relay == null) {
+                        byte[] head = c.responseHeads.read(in);
+                        if (head == null) {
+                            break;
+                        }
+                        ResponseHead r = HeadParser.parseResponse(head, req.isHead());
+                        if (r.isInterim()) {
+                            continue;
+                        }
+                        if (!responseHead(r, in) || phase != Phase.RECEIVING) {
+                            return; // a retry went elsewhere, or a tunnel started
+                        }
+                    } else if (relay.accept(in)) {
+                        upstreamComplete(in.hasRemaining(), ctx.now());
+                    }
+                }
+            } catch (HttpException e) {
+                badResponse(e.getMessage());
+                return;
+            } catch (IOException e) {
+                LOG.warning(() -> x.pool.name() + ": cannot buffer response: " + e.getMessage());
+                cut(Termination.TEMP_SPACE);
+                return;
+            }
+            if (phase == Phase.RECEIVING && !relay.isUpstreamDone()) {
+                setDeadline(READ, pc.timeouts().read().toNanos());
+            }
+            pumpResponse();
+            if (relay != null && attempt.connection() != null && relay.spoolFull()) {
+                pauseUpstream();
+            }
+        }
+    }
+
+    /**
+     * A final response head: retry on a listed status, open a tunnel on a 101, or start relaying.
+     *
+     * @return false if the exchange left this connection (a retry, or a failed filter)
+     */
+    private boolean responseHead(ResponseHead r, Buffer in) throws HttpException, IOException {
+        long headAt = ctx.now(); // one clock read for the first byte, the deadline and a head-only rtt
+        attempt.headArrived(headAt);
+        if (r.status() == 101) {
+            if (!req.webSocketUpgrade()) {
+                throw new HttpException(502, "101 without an upgrade request");
+            }
+            if (!r.upgradesToWebSocket()) {
+                throw new HttpException(502, "101 to a protocol other than websocket");
+            }
+            startTunnel(r, in);
+            return true;
+        }
+        if (pc.retries().onStatus().contains(r.status())) {
+            Attempt answered = attempt;
+            if (x.retry(true, "answered " + r.status())) {
+                answered.responded(r.status(), headAt); // a 5xx: counts against its latency
+                return false;
+            }
+        }
+        ResponsePhase filtered = null;
+        if (x.filters.response().length > 0) {
+            try {
+                filtered = ResponsePhase.run(x.filters.response(), req, r);
+            } catch (RuntimeException e) {
+                // Not the upstream's fault: no failure counts against it.
+                LOG.log(Level.WARNING, "response filter failed on " + req, e);
+                release(false);
+                x.answerError(502, Termination.LOCAL_ANSWER);
+                return false;
+            }
+        }
+        phase = Phase.RECEIVING;
+        deadlineKind = READ;
+        deadline = ClientSession.nonZero(headAt + pc.timeouts().read().toNanos());
+        boolean keepAllowed = x.bodyComplete() && !ctx.stopping() && !s.closingWhenIdle();
+        boolean echo = x.tracing.echoId();
+        ResponseFramingPlan plan = ResponseFramingPlan.of(r, req, keepAllowed, s.config.serverHeader(),
+                echo ? x.tracing.idHeaderLower() : null, echo ? x.idField : null,
+                filtered == null ? null : filtered.edits(), filtered != null && filtered.transform() != null);
+        relay = new ResponseRelay(s, r, plan, pc.buffering(), ctx.spoolIo, this, s,
+                filtered == null ? null : filtered.transform());
+        metrics.clientFirstByte(x.pool, headAt - x.startedAt); // committed: from here a failure can only truncate
+        if (relay.bodyless()) {
+            upstreamComplete(in.hasRemaining(), headAt);
+        }
+        return true;
+    }
+
+    /** The upstream has sent the whole response (at {@code now}); {@code extra} means it sent more than that. */
+    private void upstreamComplete(boolean extra, long now) throws IOException {
+        relay.upstreamDone();
+        attempt.responded(relay.head.status(), now);
+        boolean reusable = relay.head.keepAlive() && sender.complete() && !extra && !req.webSocketUpgrade();
+        if (extra) {
+            LOG.fine(() -> x.pool.name() + "/" + attempt.upstream.name() + ": bytes after the response; connection not reused");
+        }
+        release(reusable);
+    }
+
+    /** Ends the current attempt: its slot back, its connection pooled if {@code reusable}, else closed. */
+    void release(boolean reusable) {
+        clearDeadline();
+        if (attempt != null) {
+            sender.detach();
+            attempt.release(reusable);
+        }
+        if (relay == null && tunnel == null) {
+            phase = Phase.IDLE;
+        }
+    }
+
+    /** Gives up the upstream side: a connect in progress is cancelled, a connection closed. */
+    void drop() {
+        clearDeadline();
+        if (attempt != null) {
+            sender.detach();
+            attempt.drop();
+        }
+    }
+
+    private void pumpResponse() {
+        if (relay == null || x.finished()) {
+            return;
+        }
+        boolean done = relay.pump(s);
+        if (attempt != null && attempt.paused() && attempt.connection() != null && !relay.spoolFull()) {
+            resumeUpstream();
+        }
+        if (done && !x.finished()) {
+            x.responseDone(relay.head.status(), relay.keepAlive(), relay.bytesSent(), relay.headBytes());
+        }
+    }
+
+    /** The client took bytes: more of the response, or the tunnel's upstream side reads again. */
+    void onClientWritable() {
+        if (phase == Phase.TUNNEL) {
+            if (attempt.paused() && attempt.connection() != null && s.clientWritable()) {
+                attempt.resumeReads();
+            }
+            return;
+        }
+        pumpResponse();
+    }
+
+    @Override
+    public void onSpoolReady(Spool spool) {
+        if (x.finished()) {
+            return; // a read-ahead of a closed body or spool completing late
+        }
+        if (relay != null && relay.isSpool(spool)) {
+            pumpResponse();
+        } else {
+            pumpRequest();
+        }
+    }
+
+    @Override
+    public void onSpoolFailed(Spool spool, Throwable error) {
+        if (x.finished()) {
+            return; // closing a body or spool fails its read in flight: nothing is wrong
+        }
+        LOG.warning(() -> x.pool.name() + ": temp file failed: " + error);
+        cut(Termination.TEMP_SPACE);
+    }
+
+    private void pauseUpstream() {
+        if (attempt.paused()) {
+            return;
+        }
+        if (deadlineKind == READ) {
+            // Kodiak stops reading because the client is slow: the upstream is not stalling, so
+            // its read timeout waits until reading resumes (the client's send timeout applies).
+            clearDeadline();
+        }
+        if (!attempt.pauseReads()) {
+            onUpstreamClosed(attempt.connection());
+        }
+    }
+
+    private void resumeUpstream() {
+        if (phase == Phase.RECEIVING && !relay.isUpstreamDone()) {
+            setDeadline(READ, pc.timeouts().read().toNanos());
+        }
+        attempt.resumeReads();
+    }
+
+    // ------------------------------------------------------------------ failures
+
+    @Override
+    public void onUpstreamClosed(UpstreamConnection c) {
+        synchronized (s) {
+            if (attempt == null || c != attempt.connection() || x.finished()) {
+                return;
+            }
+            Upstream u = attempt.upstream;
+            if (phase == Phase.TUNNEL) {
+                endTunnel();
+                return;
+            }
+            if (relay == null) {
+                // Written whole, a non-idempotent request may have run before the connection
+                // closed: a stale connection and a worker that died after the work look alike.
+                boolean replayable = (body == null || !body.streaming())
+                        && (!sender.complete() || pc.retries().mayRepeat(req.method()));
+                if (!anyResponseByte && replayable && attempt.mayRetryStale()) {
+                    // A pooled connection the upstream had already closed: nothing was processed.
+                    LOG.fine(() -> x.pool.name() + "/" + u.name() + ": stale pooled connection, retrying on a new one");
+                    sender.detach();
+                    phase = Phase.CONNECTING;
+                    setDeadline(CONNECT, pc.timeouts().connect().toNanos());
+                    attempt.retryStale(this);
+                    return;
+                }
+                attempt.failed(ErrorCause.RESET);
+                failed(Termination.UPSTREAM_RESET, pc.retries().onReset(), "connection closed before a response", 502);
+                return;
+            }
+            if (relay.completesOnEof()) {
+                try {
+                    upstreamComplete(false, ctx.now());
+                } catch (IOException e) {
+                    LOG.warning(() -> x.pool.name() + ": cannot buffer response: " + e.getMessage());
+                    cut(Termination.TEMP_SPACE);
+                    return;
+                }
+                pumpResponse();
+                return;
+            }
+            if (!relay.isUpstreamDone()) {
+                attempt.failed(ErrorCause.RESET);
+                LOG.info(() -> x.pool.name() + "/" + u.name() + ": response truncated; closing the client connection");
+                cut(Termination.UPSTREAM_ABORT);
+            }
+        }
+    }
+
+    /**
+     * The attempt failed before a response reached the client: retried elsewhere if {@code retryable}
+     * and the exchange's policy allow, else answered with {@code status}.
+     */
+    private void failed(Termination t, boolean retryable, String why, int status) {
+        x.failure(t);
+        if (x.retry(retryable, why)) {
+            return;
+        }
+        LOG.info(() -> x.pool.name() + "/" + attempt.upstream.name() + ": " + why + " (" + status + ")");
+        release(false);
+        x.answerError(status, t);
+    }
+
+    private void badResponse(String why) {
+        attempt.failed(ErrorCause.INVALID_RESPONSE);
+        LOG.warning(() -> x.pool.name() + "/" + attempt.upstream.name() + ": invalid response: " + why);
+        if (responseStarted()) {
+            cut(Termination.INVALID_RESPONSE);
+        } else {
+            release(false);
+            x.answerError(502, Termination.INVALID_RESPONSE);
+        }
+    }
+
+    /** The response has started: the client must see it truncated. */
+    void cut(Termination t) {
+        release(false);
+        x.cut(t, relay != null ? relay.head.status() : 502, relay == null ? 0 : relay.bytesSent(),
+                relay == null ? 0 : relay.headBytes());
+    }
+
+    void checkTimeouts(long now) {
+        if (deadline == 0 || now - deadline < 0) {
+            return;
+        }
+        int kind = deadlineKind;
+        clearDeadline();
+        switch (kind) {
+            case CONNECT -> {
+                attempt.cancelConnect();
+                connectFailed(attempt, ErrorCause.CONNECT_TIMEOUT, "timeout");
+            }
+            case SEND, RESPONSE -> {
+                attempt.failed(ErrorCause.TIMEOUT);
+                if (responseStarted()) {
+                    cut(Termination.RESPONSE_TIMEOUT);
+                } else {
+                    failed(Termination.RESPONSE_TIMEOUT, pc.retries().onTimeout(), "no response in time", 504);
+                }
+            }
+            case READ -> {
+                attempt.failed(ErrorCause.TIMEOUT);
+                LOG.info(() -> x.pool.name() + "/" + attempt.upstream.name() + ": response body stalled; closing");
+                cut(Termination.READ_TIMEOUT);
+            }
+            case TUNNEL_IDLE -> endTunnel();
+            default -> { }
+        }
+    }
+
+    void close() {
+        if (relay != null) {
+            relay.close();
+        }
+    }
+
+    // ------------------------------------------------------------------ tunnel
+
+    private void startTunnel(ResponseHead r, Buffer rest) {
+        phase = Phase.TUNNEL;
+        tunnel = new Tunnel(sender, pc, s.config);
+        Bytes head = Tunnel.head(r, req, s.config);
+        s.write(head.array(), head.length());
+        attempt.upgraded();
+        x.tunnelOpened(head.length());
+        setDeadline(TUNNEL_IDLE, tunnel.idleTimeout());
+        if (rest.hasRemaining()) {
+            s.write(rest);
+        }
+        s.startTunnel();
+    }
+
+    void tunnelFromClient(Buffer b) {
+        if (attempt == null || attempt.connection() == null) {
+            return;
+        }
+        if (tunnel.fromClient(b)) {
+            s.pauseRead(ClientSession.PAUSE_TUNNEL);
+        }
+        setDeadline(TUNNEL_IDLE, tunnel.idleTimeout());
+    }
+
+    private void endTunnel() {
+        release(false);
+        x.tunnelEnded();
+    }
+
+    private void setDeadline(int kind, long afterNanos) {
+        deadlineKind = kind;
+        deadline = ClientSession.nonZero(ctx.now() + afterNanos);
+    }
+
+    private void clearDeadline() {
+        deadline = 0;
+        deadlineKind = NONE;
+    }
+
+    @Override
+    public String toString() {
+        return "UpstreamLeg[" + (attempt == null ? "-" : attempt.upstream.name()) + ", " + phase + "]";
+    }
+}
