@@ -119,12 +119,9 @@ public final class SharedTargets {
                 return;
             }
             closed = true;
-            // Push out this writer's last lines now; another writer may hold the target for a long time yet.
-            try {
-                flush();
-            } finally {
-                release(shared);
-            }
+            // No flush: the writer flushed after its last batch. Writing here could also meet an
+            // interrupt from a close that gave up waiting, which would close the file for every view.
+            release(shared);
         }
 
         @Override
