@@ -139,6 +139,14 @@ public final class Kodiak implements Control, AutoCloseable {
         return new Reload(server.config().version(), changes, notes);
     }
 
+    /**
+     * The listeners' access logs in force, in listener order (listeners without one have none):
+     * their counters, and for an embedder, {@code log(entry)}.
+     */
+    public List<io.kodiak.accesslog.AccessLog> accessLogs() {
+        return server.accessLogs();
+    }
+
     /** When this Kodiak started. */
     @Override
     public Instant startedAt() {
