@@ -147,6 +147,55 @@ public final class Kodiak implements Control, AutoCloseable {
         return server.accessLogs();
     }
 
+    /** How long {@link #reopenLogs} waits for the writers; one stuck on a dead disk must not hold the caller. */
+    static final Duration REOPEN_WAIT = Duration.ofSeconds(10);
+
+    /**
+     * Reopens every listener's access log, as nginx's {@code reopen} (SIGUSR1) does, and waits
+     * within {@link #REOPEN_WAIT} until each writer has: only then may logrotate compress the
+     * renamed file. A failure (the directory is gone, permissions changed) is reported per log;
+     * that log's lines are lost and counted until a reopen works.
+     */
+    @Override
+    public List<Control.Reopened> reopenLogs() {
+        List<io.kodiak.accesslog.AccessLog> logs = server.accessLogs();
+        List<java.util.concurrent.CompletableFuture<Void>> done = logs.stream().map(io.kodiak.accesslog.AccessLog::reopen).toList();
+        long deadline = System.nanoTime() + REOPEN_WAIT.toNanos();
+        List<Control.Reopened> result = new java.util.ArrayList<>();
+        for (int i = 0; i < logs.size(); i++) {
+            io.kodiak.accesslog.AccessLog log = logs.get(i);
+            String error = null;
+            try {
+                done.get(i).get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                error = "reopen failed: " + reopenFailure(e.getCause());
+            } catch (java.util.concurrent.TimeoutException e) {
+                error = "not reopened within " + REOPEN_WAIT.toSeconds() + " s: its writer is stuck (a full or hung disk,"
+                        + " a syslog receiver that does not read); it reopens once it moves again";
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                error = "interrupted while waiting for the reopen";
+            }
+            result.add(new Control.Reopened(log.listener(), log.target(), error));
+            String failure = error;
+            if (failure != null) {
+                LOG.warning(() -> "access log of listener " + log.listener() + " (" + log.target() + "): " + failure);
+            }
+        }
+        return result;
+    }
+
+    /** The JDK's messages for a file that cannot be opened are only its path. */
+    private static String reopenFailure(Throwable cause) {
+        if (cause instanceof java.nio.file.NoSuchFileException) {
+            return "the directory of " + cause.getMessage() + " does not exist (any more)";
+        }
+        if (cause instanceof java.nio.file.AccessDeniedException) {
+            return cause.getMessage() + ": permission denied";
+        }
+        return cause.getMessage() == null ? cause.toString() : cause.getMessage();
+    }
+
     /** When this Kodiak started. */
     @Override
     public Instant startedAt() {
