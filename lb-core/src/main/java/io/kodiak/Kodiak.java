@@ -1,5 +1,6 @@
 package io.kodiak;
 
+import io.kodiak.accesslog.AccessLog;
 import io.kodiak.admin.AdminServer;
 import io.kodiak.admin.Control;
 import io.kodiak.admin.HostGuard;
@@ -18,9 +19,16 @@ import io.kodiak.upstream.Upstream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.logging.Logger;
 
 /**
@@ -143,7 +151,7 @@ public final class Kodiak implements Control, AutoCloseable {
      * The listeners' access logs in force, in listener order (listeners without one have none):
      * their counters, and for an embedder, {@code log(entry)}.
      */
-    public List<io.kodiak.accesslog.AccessLog> accessLogs() {
+    public List<AccessLog> accessLogs() {
         return server.accessLogs();
     }
 
@@ -158,18 +166,18 @@ public final class Kodiak implements Control, AutoCloseable {
      */
     @Override
     public List<Control.Reopened> reopenLogs() {
-        List<io.kodiak.accesslog.AccessLog> logs = server.accessLogs();
-        List<java.util.concurrent.CompletableFuture<Void>> done = logs.stream().map(io.kodiak.accesslog.AccessLog::reopen).toList();
+        List<AccessLog> logs = server.accessLogs();
+        List<CompletableFuture<Void>> done = logs.stream().map(AccessLog::reopen).toList();
         long deadline = System.nanoTime() + REOPEN_WAIT.toNanos();
-        List<Control.Reopened> result = new java.util.ArrayList<>();
+        List<Control.Reopened> result = new ArrayList<>();
         for (int i = 0; i < logs.size(); i++) {
-            io.kodiak.accesslog.AccessLog log = logs.get(i);
+            AccessLog log = logs.get(i);
             String error = null;
             try {
-                done.get(i).get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
-            } catch (java.util.concurrent.ExecutionException e) {
+                done.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException e) {
                 error = "reopen failed: " + reopenFailure(e.getCause());
-            } catch (java.util.concurrent.TimeoutException e) {
+            } catch (TimeoutException e) {
                 error = "not reopened within " + REOPEN_WAIT.toSeconds() + " s: its writer is stuck (a full or hung disk,"
                         + " a syslog receiver that does not read); it reopens once it moves again";
             } catch (InterruptedException e) {
@@ -187,10 +195,10 @@ public final class Kodiak implements Control, AutoCloseable {
 
     /** The JDK's messages for a file that cannot be opened are only its path. */
     private static String reopenFailure(Throwable cause) {
-        if (cause instanceof java.nio.file.NoSuchFileException) {
+        if (cause instanceof NoSuchFileException) {
             return "the directory of " + cause.getMessage() + " does not exist (any more)";
         }
-        if (cause instanceof java.nio.file.AccessDeniedException) {
+        if (cause instanceof AccessDeniedException) {
             return cause.getMessage() + ": permission denied";
         }
         return cause.getMessage() == null ? cause.toString() : cause.getMessage();

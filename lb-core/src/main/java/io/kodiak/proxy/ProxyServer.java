@@ -1,5 +1,6 @@
 package io.kodiak.proxy;
 
+import io.kodiak.accesslog.AccessLog;
 import io.kodiak.buffer.SpoolIo;
 import io.kodiak.buffer.TempDir;
 import io.kodiak.config.KodiakConfig;
@@ -238,11 +239,11 @@ public final class ProxyServer implements AutoCloseable {
      * The access logs in force, in listener order, each once (listeners without one have none):
      * what a reopen for logrotate goes through.
      */
-    public List<io.kodiak.accesslog.AccessLog> accessLogs() {
-        List<io.kodiak.accesslog.AccessLog> logs = new java.util.ArrayList<>();
+    public List<AccessLog> accessLogs() {
+        List<AccessLog> logs = new java.util.ArrayList<>(); // few listeners: contains() is cheap
         for (ListenerConfig lc : running.config().listeners()) {
             Listeners.Bound b = listeners.byName(lc.name());
-            io.kodiak.accesslog.AccessLog log = b == null ? null : b.runtime().accessLog;
+            AccessLog log = b == null ? null : b.runtime().accessLog;
             if (log != null && !logs.contains(log)) {
                 logs.add(log);
             }
