@@ -202,9 +202,12 @@ final class Reloader {
     private List<AccessLog> openAccessLogs(KodiakConfig next, Map<InetSocketAddress, Listeners.Bound> byAddress,
                                            Map<String, AccessLog> logs) throws IOException {
         List<AccessLog> opened = new ArrayList<>();
+        // Matched as the binding loop will match them (each bound listener once), so that a log
+        // kept here is the one its listener keeps there.
+        Map<InetSocketAddress, Listeners.Bound> unmatched = new HashMap<>(byAddress);
         try {
             for (ListenerConfig lc : next.listeners()) {
-                Listeners.Bound b = byAddress.get(lc.address());
+                Listeners.Bound b = unmatched.remove(lc.address());
                 ListenerConfig was = b == null ? null : b.runtime().config;
                 if (was != null && was.name().equals(lc.name()) && Objects.equals(was.accessLog(), lc.accessLog())) {
                     logs.put(lc.name(), b.runtime().accessLog);
