@@ -1,5 +1,6 @@
 package io.kodiak;
 
+import io.kodiak.accesslog.AccessLog;
 import io.kodiak.admin.AdminServer;
 import io.kodiak.admin.Control;
 import io.kodiak.admin.HostGuard;
@@ -18,9 +19,16 @@ import io.kodiak.upstream.Upstream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.logging.Logger;
 
 /**
@@ -137,6 +145,63 @@ public final class Kodiak implements Control, AutoCloseable {
         notes.forEach(LOG::warning);
         saveState(); // removed upstreams leave the state file
         return new Reload(server.config().version(), changes, notes);
+    }
+
+    /**
+     * The listeners' access logs in force, in listener order (listeners without one have none):
+     * their counters, and for an embedder, {@code log(entry)}.
+     */
+    public List<AccessLog> accessLogs() {
+        return server.accessLogs();
+    }
+
+    /** How long {@link #reopenLogs} waits for the writers; one stuck on a dead disk must not hold the caller. */
+    static final Duration REOPEN_WAIT = Duration.ofSeconds(10);
+
+    /**
+     * Reopens every listener's access log, as nginx's {@code reopen} (SIGUSR1) does, and waits
+     * within {@link #REOPEN_WAIT} until each writer has: only then may logrotate compress the
+     * renamed file. A failure (the directory is gone, permissions changed) is reported per log;
+     * that log's lines are lost and counted until a reopen works.
+     */
+    @Override
+    public List<Control.Reopened> reopenLogs() {
+        List<AccessLog> logs = server.accessLogs();
+        List<CompletableFuture<Void>> done = logs.stream().map(AccessLog::reopen).toList();
+        long deadline = System.nanoTime() + REOPEN_WAIT.toNanos();
+        List<Control.Reopened> result = new ArrayList<>();
+        for (int i = 0; i < logs.size(); i++) {
+            AccessLog log = logs.get(i);
+            String error = null;
+            try {
+                done.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException e) {
+                error = "reopen failed: " + reopenFailure(e.getCause());
+            } catch (TimeoutException e) {
+                error = "not reopened within " + REOPEN_WAIT.toSeconds() + " s: its writer is stuck (a full or hung disk,"
+                        + " a syslog receiver that does not read); it reopens once it moves again";
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                error = "interrupted while waiting for the reopen";
+            }
+            result.add(new Control.Reopened(log.listener(), log.target(), error));
+            String failure = error;
+            if (failure != null) {
+                LOG.warning(() -> "access log of listener " + log.listener() + " (" + log.target() + "): " + failure);
+            }
+        }
+        return result;
+    }
+
+    /** The JDK's messages for a file that cannot be opened are only its path. */
+    private static String reopenFailure(Throwable cause) {
+        if (cause instanceof NoSuchFileException) {
+            return "the directory of " + cause.getMessage() + " does not exist (any more)";
+        }
+        if (cause instanceof AccessDeniedException) {
+            return cause.getMessage() + ": permission denied";
+        }
+        return cause.getMessage() == null ? cause.toString() : cause.getMessage();
     }
 
     /** When this Kodiak started. */

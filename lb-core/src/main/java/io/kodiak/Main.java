@@ -50,7 +50,8 @@ public final class Main {
             "Start Kodiak in front of three built-in demo upstreams in this JVM, to try it out.",
             QuickMode.LISTEN, QuickMode.ADMIN, QuickMode.METRICS);
     private static final Flags RUN = Flags.of("kodiak run", "-c FILE",
-            "Start with a configuration file; SIGHUP reloads it, SIGTERM stops gracefully.", CONFIG);
+            "Start with a configuration file; SIGHUP reloads it, SIGUSR1 reopens the access logs, SIGTERM stops gracefully.",
+            CONFIG);
     private static final Flags CHECK = Flags.of("kodiak check", "-c FILE",
             "Validate a configuration file and exit: OK (exit 0), or FILE:LINE: KEY: problem (exit 2).", CONFIG);
     /** {@code kodiak} before any command: {@code --version} and {@code --help}. */
@@ -171,7 +172,7 @@ public final class Main {
      * Starts Kodiak, prints one line per listener and pool, and serves until SIGTERM or SIGINT:
      * then it stops accepting, lets requests in flight finish within {@code shutdown-grace}, and
      * exits (0 if all finished, 1 if some were cut off); a second SIGTERM exits at once. SIGHUP
-     * reloads the configuration file.
+     * reloads the configuration file; SIGUSR1 reopens the access logs (nginx's signal for it).
      */
     static void serve(KodiakConfig config, PrintStream out) throws IOException {
         serve(config, out, () -> { });
@@ -203,6 +204,8 @@ public final class Main {
         if (config.source() != null) {
             sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> new Thread(() -> reload(k), "kodiak-reload").start());
         }
+        // Always handled, logs or not: the JVM's default for SIGUSR1 would end the process.
+        sun.misc.Signal.handle(new sun.misc.Signal("USR1"), signal -> new Thread(() -> reopenLogs(k), "kodiak-reopen-logs").start());
         describe(k, out); // after the handlers: whoever waits for these lines may signal at once
 
         try {
@@ -227,6 +230,18 @@ public final class Main {
         }
     }
 
+    /** SIGUSR1: reopen the access logs (logrotate's postrotate), and say how it went on stderr. */
+    private static void reopenLogs(Kodiak k) {
+        List<io.kodiak.admin.Control.Reopened> logs = k.reopenLogs();
+        if (logs.isEmpty()) {
+            System.err.println("kodiak: SIGUSR1: no listener has an access log: nothing to reopen");
+        }
+        for (io.kodiak.admin.Control.Reopened r : logs) {
+            System.err.println("kodiak: SIGUSR1: access log of listener " + r.listener() + " (" + r.target() + "): "
+                    + (r.error() == null ? "reopened" : r.error()));
+        }
+    }
+
     static void describe(Kodiak k, PrintStream out) {
         KodiakConfig c = k.config();
         for (ListenerConfig l : c.listeners()) {
@@ -235,7 +250,8 @@ public final class Main {
                     .map(r -> (r.host() == null ? "*" : r.host()) + (r.pathPrefix() == null ? "" : r.pathPrefix())
                             + " -> " + r.pool())
                     .collect(Collectors.joining(", "));
-            out.println("listener " + l.name() + ": http://" + a.getHostString() + ":" + a.getPort() + " (" + routes + ")");
+            out.println("listener " + l.name() + ": http://" + a.getHostString() + ":" + a.getPort() + " (" + routes + ")"
+                    + (l.accessLog() == null ? "" : "; access log " + l.accessLog().destination()));
         }
         for (PoolConfig p : c.pools().values()) {
             String ups = p.upstreams().stream()
@@ -274,8 +290,10 @@ public final class Main {
                 .map(u -> new UpstreamConfig(u.name(), "127.0.0.1", u.port(), 1)).toList();
         PoolConfig pool = new PoolConfig("demo", PoolConfig.Strategy.ROUND_ROBIN, ups, UpstreamTimeouts.DEFAULTS,
                 ConnectionPoolConfig.DEFAULTS, BufferingConfig.defaults(), null);
+        // The demo shows each request as nginx would log it, on stdout.
         ListenerConfig listener = new ListenerConfig("demo", listen, List.of(new RouteConfig(null, null, "demo")),
-                ClientTimeouts.DEFAULTS, ClientLimits.DEFAULTS, ForwardedHeaders.DEFAULTS, ServerHeaderPolicy.DEFAULTS);
+                ClientTimeouts.DEFAULTS, ClientLimits.DEFAULTS, ForwardedHeaders.DEFAULTS, ServerHeaderPolicy.DEFAULTS)
+                .withAccessLog(io.kodiak.config.AccessLogConfig.STDOUT);
         return new KodiakConfig(null, List.of(listener), Map.of("demo", pool));
     }
 

@@ -32,8 +32,8 @@ class MainTest {
         FLAGS.put("demo", "--listen, --admin, --metrics, -h/--help");
         FLAGS.put("run", "-c/--config, -h/--help");
         FLAGS.put("check", "-c/--config, -h/--help");
-        FLAGS.put("proxy", "--to, --listen, --strategy, --admin, --metrics, -h/--help");
-        for (String c : List.of("status", "list", "weight", "add", "reload", "version")) {
+        FLAGS.put("proxy", "--to, --listen, --strategy, --admin, --metrics, --access-log, -h/--help");
+        for (String c : List.of("status", "list", "weight", "add", "reload", "reopen-logs", "version")) {
             CTL_FLAGS.put(c, "");
         }
         for (String c : List.of("drain", "maint", "ready")) {

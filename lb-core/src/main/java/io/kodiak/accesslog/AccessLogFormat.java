@@ -26,4 +26,26 @@ public interface AccessLogFormat {
     static AccessLogFormat json(ZoneId zone) {
         return new JsonFormat(zone);
     }
+
+    /**
+     * The format a configuration names: {@code combined}, {@code json}, or a template
+     * ({@link TemplateFormat}). A template names at least one variable: text without a {@code $}
+     * is a misspelt name far more often than a wish to log the same words for every request.
+     *
+     * @throws IllegalArgumentException saying what is wrong: an unknown name, or the template's
+     *                                  own problem (an unknown variable lists the known ones)
+     */
+    static AccessLogFormat named(String spec, ZoneId zone) {
+        return switch (spec) {
+            case "combined" -> combined(zone);
+            case "json" -> json(zone);
+            default -> {
+                if (spec.indexOf('$') < 0) {
+                    throw new IllegalArgumentException("unknown format \"" + spec
+                            + "\" (expected combined, json, or a template of $variables such as '$remote_addr $status $request_time')");
+                }
+                yield TemplateFormat.parse(spec, zone);
+            }
+        };
+    }
 }

@@ -45,6 +45,14 @@ public interface AccessLogTarget extends Closeable {
         return new SyslogUdpTarget(address, SyslogMessages.local(SyslogMessages.facility(facility)));
     }
 
+    /**
+     * Checks a syslog facility name before anything is opened (the configuration does, to report
+     * it with its file and line): IllegalArgumentException naming the known ones if it is unknown.
+     */
+    static void requireFacility(String facility) {
+        SyslogMessages.facility(facility);
+    }
+
     /** RFC 5424 syslog over the Unix stream socket at {@code path}, facility as {@link #syslogUdp}. */
     static AccessLogTarget syslogUnix(Path path, String facility) {
         return new SyslogUnixTarget(path, SyslogMessages.local(SyslogMessages.facility(facility)));

@@ -5,7 +5,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -24,9 +25,10 @@ import java.util.logging.Logger;
  *       formatting costs the data path nothing) and writes them; the target is flushed once per
  *       batch. Only this thread touches the format's output buffer and the target.
  *   <li>{@link #reopen} may be called from any thread (a signal handler, the admin API); the writer
- *       thread performs it between two batches.
+ *       thread performs it between two batches and completes the returned future then.
  *   <li>{@link #close} may be called from any thread: later offers are dropped, what is queued is
- *       written within the given bound, then the target is closed.
+ *       written within the given bound, then the target is closed. {@link #beginClose} starts the
+ *       same without waiting, so that several writers can drain at once within one bound.
  * </ul>
  * A failing target (disk full, receiver down) loses the lines it fails on; they are counted in
  * {@link #failed()} and the first failure of a run of them is logged, so a broken target neither
@@ -47,7 +49,11 @@ public final class AccessLogWriter implements AutoCloseable {
     private final LongAdder dropped = new LongAdder();
     private final LongAdder written = new LongAdder();
     private final LongAdder failed = new LongAdder();
-    private final AtomicBoolean reopenRequested = new AtomicBoolean();
+    /**
+     * The future of the reopen asked for and not begun yet; every {@link #reopen} call until the
+     * writer takes it shares it, since one reopen after all of them satisfies them all.
+     */
+    private final AtomicReference<CompletableFuture<Void>> pendingReopen = new AtomicReference<>();
     private volatile boolean closing;
     private final Thread thread;
 
@@ -76,11 +82,20 @@ public final class AccessLogWriter implements AutoCloseable {
         return true;
     }
 
-    /** Asks the writer thread to reopen the target (after logrotate renamed the file); returns at once. */
-    public void reopen() {
-        reopenRequested.set(true);
-        // If the queue is full the writer is busy and checks the flag before its next batch anyway.
+    /**
+     * Asks the writer thread to reopen the target (after logrotate renamed the file); returns at
+     * once. The future completes when the target has been reopened, exceptionally with the
+     * IOException if that failed; it never completes if the writer is stuck (callers bound their
+     * wait), and completes at once without a reopen once the writer has stopped.
+     */
+    public CompletableFuture<Void> reopen() {
+        CompletableFuture<Void> f = pendingReopen.updateAndGet(p -> p != null ? p : new CompletableFuture<>());
+        // If the queue is full the writer is busy and checks for a reopen before its next batch anyway.
         queue.offer(WAKE);
+        if (!thread.isAlive()) {
+            finishReopen(); // stopped: there is nothing left to reopen, and no one to do it
+        }
+        return f;
     }
 
     /** Entries dropped because the queue was full (or the writer closing). */
@@ -110,10 +125,9 @@ public final class AccessLogWriter implements AutoCloseable {
      * interrupted and left (it is a daemon) and the rest of the queue is lost.
      */
     public void close(Duration drain) {
-        closing = true;
-        queue.offer(WAKE);
+        beginClose();
         try {
-            thread.join(drain.toMillis());
+            thread.join(Math.max(1, drain.toMillis())); // join(0) would wait for ever
             if (thread.isAlive()) {
                 LOG.warning(() -> "access log " + target + ": " + queue.size()
                         + " entries not written within " + drain + " of closing; giving up on them");
@@ -124,6 +138,15 @@ public final class AccessLogWriter implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts closing and returns at once: later offers are dropped, and the writer writes what is
+     * queued, closes the target and stops. {@link #close(Duration)} then waits for it within its bound.
+     */
+    public void beginClose() {
+        closing = true;
+        queue.offer(WAKE);
+    }
+
     private void run() {
         List<AccessLogEntry> batch = new ArrayList<>(BATCH);
         StringBuilder line = new StringBuilder(512);
@@ -132,8 +155,9 @@ public final class AccessLogWriter implements AutoCloseable {
             while (!(closing && queue.isEmpty())) {
                 batch.add(queue.take());
                 queue.drainTo(batch, BATCH - 1);
-                if (reopenRequested.getAndSet(false)) {
-                    failing = reopenTarget(failing);
+                CompletableFuture<Void> reopen = pendingReopen.getAndSet(null);
+                if (reopen != null) {
+                    failing = reopenTarget(failing, reopen);
                 }
                 for (AccessLogEntry e : batch) {
                     if (e != WAKE) {
@@ -155,6 +179,15 @@ public final class AccessLogWriter implements AutoCloseable {
             } catch (IOException e) {
                 LOG.log(Level.WARNING, "access log " + target + ": closing failed", e);
             }
+            finishReopen();
+        }
+    }
+
+    /** Completes a reopen asked for but not done (the writer stopped first), if there is one. */
+    private void finishReopen() {
+        CompletableFuture<Void> f = pendingReopen.getAndSet(null);
+        if (f != null) {
+            f.complete(null);
         }
     }
 
@@ -175,11 +208,13 @@ public final class AccessLogWriter implements AutoCloseable {
         }
     }
 
-    private boolean reopenTarget(boolean failing) {
+    private boolean reopenTarget(boolean failing, CompletableFuture<Void> done) {
         try {
             target.reopen();
+            done.complete(null);
             return failing;
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            done.completeExceptionally(e);
             return failure(failing, "reopen", e);
         }
     }

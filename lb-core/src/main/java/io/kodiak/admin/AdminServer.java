@@ -200,7 +200,7 @@ public final class AdminServer implements AutoCloseable {
             authorize(req, change);
         }
         // GET /v1/status | /v1/config | /v1/pools/P | /v1/pools/P/upstreams/U
-        // POST /v1/pools/P/upstreams/U/{state,weight,wait-drained,wait-up}
+        // POST /v1/pools/P/upstreams/U/{state,weight,wait-drained,wait-up}, /v1/reload, /v1/reopen-logs
         int n = path.size();
         if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("status")) {
             allow(method, "GET");
@@ -216,6 +216,12 @@ public final class AdminServer implements AutoCloseable {
             allow(method, "POST");
             AdminBodies.only(AdminBodies.body(req));
             send(resp, Reply.ok(reload()));
+            return;
+        }
+        if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("reopen-logs")) {
+            allow(method, "POST");
+            AdminBodies.only(AdminBodies.body(req));
+            send(resp, Reply.ok(reopenLogs()));
             return;
         }
         if (n == 3 && path.get(0).equals("v1") && path.get(1).equals("pools")) {
@@ -370,6 +376,30 @@ public final class AdminServer implements AutoCloseable {
         } catch (IOException e) {
             throw new Refused(409, "the reload could not be applied, version " + running + " keeps running: " + e.getMessage());
         }
+    }
+
+    /**
+     * Every access log reopened, for logrotate's postrotate: 200 once all have, else 500 naming
+     * each that failed (the others are reopened all the same).
+     */
+    private Map<String, Object> reopenLogs() throws Refused {
+        List<Object> reopened = new ArrayList<>();
+        List<String> failed = new ArrayList<>();
+        for (Control.Reopened r : control.reopenLogs()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("listener", r.listener());
+            m.put("target", r.target());
+            reopened.add(m);
+            if (r.error() != null) {
+                failed.add("listener " + r.listener() + " (" + r.target() + "): " + r.error());
+            }
+        }
+        if (!failed.isEmpty()) {
+            throw new Refused(500, "access log " + String.join("; ", failed));
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("reopened", reopened);
+        return m;
     }
 
     // ------------------------------------------------------------------ waits

@@ -74,6 +74,24 @@ public interface Control {
     /** Removes {@code u} from its pool; the future completes when its requests in flight have finished. */
     CompletableFuture<Void> removeUpstream(Upstream u);
 
+    /**
+     * Reopens every access log (logrotate renamed the files: the lines from now on go to new ones
+     * at the same paths) and returns once each has, or a bound has passed.
+     *
+     * @return one per listener with an access log, in listener order; empty if none has one
+     */
+    List<Reopened> reopenLogs();
+
+    /**
+     * One listener's access log after a reopen.
+     *
+     * @param listener the listener's name
+     * @param target   where its lines go, e.g. {@code file /var/log/kodiak/access.log}
+     * @param error    why the reopen failed or did not finish, or {@code null} if it was done
+     */
+    record Reopened(String listener, String target, String error) {
+    }
+
     /** What a reload did: the version now in force, one line per change, and what it did not apply. */
     interface Reloaded {
         String version();

@@ -87,7 +87,7 @@ public final class Ctl {
 
     /** What {@code kodiak --help} says of {@code ctl}. */
     public static String summary() {
-        return "Drive a running Kodiak through its admin API: status, drain, maint, ready, weight, reload...";
+        return "Drive a running Kodiak through its admin API: status, drain, maint, ready, weight, reload, reopen-logs...";
     }
 
     /** A wrong command line: exit 2, with the usage of the command it was for (or of ctl). */
@@ -165,6 +165,7 @@ public final class Ctl {
             case WAIT_DRAINED -> waitDrained(rest);
             case VERSION -> version(rest);
             case RELOAD -> reload(rest);
+            case REOPEN_LOGS -> reopenLogs();
             case ADD -> add(rest);
             case REMOVE -> remove(rest);
         };
@@ -409,6 +410,22 @@ public final class Ctl {
         }
         for (Object n : list(r.get("notes"))) {
             err.println("kodiak ctl: note: " + str(n));
+        }
+        return OK;
+    }
+
+    private int reopenLogs() throws Failure {
+        Map<String, Object> r = post("/v1/reopen-logs", Map.of(), Duration.ofSeconds(30));
+        if (json) {
+            out.println(Json.writePretty(r));
+            return OK;
+        }
+        List<Object> logs = list(r.get("reopened"));
+        if (logs.isEmpty()) {
+            out.println("no listener has an access log: nothing to reopen");
+        }
+        for (Object o : logs) {
+            out.println("listener " + str(map(o).get("listener")) + ": reopened " + str(map(o).get("target")));
         }
         return OK;
     }

@@ -31,6 +31,7 @@ enum CtlCommand {
     REMOVE("remove", "POOL UPSTREAM", 2, 2, "take it out of the pool; returns once nothing is in flight on it",
             timeout("how long to wait for its requests in flight")),
     RELOAD("reload", "", 0, 0, "re-read the configuration file and apply it, as SIGHUP; a bad file changes nothing"),
+    REOPEN_LOGS("reopen-logs", "", 0, 0, "reopen every access log after logrotate renamed it, as SIGUSR1; returns once done"),
     VERSION("version", "", 0, 0, "the running configuration's version, file and start time (kodiak -V: the program's)");
 
     /** What {@code kodiak ctl --help} and each command's usage say of every command. */

@@ -17,13 +17,22 @@ import java.util.List;
  *                  {@code underscores_in_headers on}); by default they are dropped, because CGI
  *                  and WSGI read {@code X_Forwarded_For} as {@code X-Forwarded-For}
  * @param tracing   the request ID and {@code X-Request-Start} the app gets
+ * @param accessLog where and how the listener logs each request, or {@code null} for no access log
  */
 public record ListenerConfig(String name, InetSocketAddress address, List<RouteConfig> routes,
                              ClientTimeouts timeouts, ClientLimits limits, ForwardedHeaders forwarded,
-                             ServerHeaderPolicy serverHeader, boolean underscoresInHeaders, RequestTracing tracing) {
+                             ServerHeaderPolicy serverHeader, boolean underscoresInHeaders, RequestTracing tracing,
+                             AccessLogConfig accessLog) {
     public ListenerConfig {
         routes = List.copyOf(routes);
         java.util.Objects.requireNonNull(tracing, "tracing");
+    }
+
+    /** Without an access log. */
+    public ListenerConfig(String name, InetSocketAddress address, List<RouteConfig> routes,
+                          ClientTimeouts timeouts, ClientLimits limits, ForwardedHeaders forwarded,
+                          ServerHeaderPolicy serverHeader, boolean underscoresInHeaders, RequestTracing tracing) {
+        this(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders, tracing, null);
     }
 
     /** With the default request ID and {@code X-Request-Start}. */
@@ -39,5 +48,11 @@ public record ListenerConfig(String name, InetSocketAddress address, List<RouteC
                           ClientTimeouts timeouts, ClientLimits limits, ForwardedHeaders forwarded,
                           ServerHeaderPolicy serverHeader) {
         this(name, address, routes, timeouts, limits, forwarded, serverHeader, false);
+    }
+
+    /** The same listener with {@code log} as its access log ({@code null}: none). */
+    public ListenerConfig withAccessLog(AccessLogConfig log) {
+        return new ListenerConfig(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders,
+                tracing, log);
     }
 }

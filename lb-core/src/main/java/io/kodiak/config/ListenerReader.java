@@ -16,7 +16,7 @@ import java.util.Set;
 final class ListenerReader {
     private static final List<String> LISTENER_KEYS = List.of(
             "name", "address", "routes", "timeouts", "limits", "forwarded-headers", "server-header",
-            "underscores-in-headers", "request-id", "request-start");
+            "underscores-in-headers", "request-id", "request-start", "access-log");
     private static final List<String> REQUEST_ID_KEYS = List.of("header", "trust-client", "echo");
     private static final List<String> ROUTE_KEYS = List.of("host", "path-prefix", "pool");
     private static final List<String> TIMEOUT_KEYS = List.of("request-header", "keep-alive", "body", "send", "body-min-rate");
@@ -66,7 +66,8 @@ final class ListenerReader {
                             : forwarded(m.get("forwarded-headers")),
                     m.get("server-header") == null ? ServerHeaderPolicy.DEFAULTS
                             : serverHeader(m.get("server-header")),
-                    underscores, tracing(m)));
+                    underscores, tracing(m),
+                    m.get("access-log") == null ? null : AccessLogReader.read(m.get("access-log"))));
             addressNodes.add(addressNode);
         }
         return result;

@@ -32,16 +32,22 @@ public final class QuickMode {
     public static final Flags.Flag METRICS = Flags.Flag.value("--metrics", "HOST:PORT|off",
             "Prometheus /metrics (default " + text(MetricsConfig.DEFAULT_LISTEN) + "; off: record nothing)");
 
+    /** {@code --access-log}: the quick listener's access log, in combined format. */
+    public static final Flags.Flag ACCESS_LOG = Flags.Flag.value("--access-log", "PATH|stdout|off",
+            "log each request in nginx's combined format to a file (appended; SIGUSR1 or kodiak ctl reopen-logs reopens it),"
+                    + " stdout or syslog://HOST[:PORT] (default off)");
+
     /** The {@code proxy} command's flags and usage. */
     public static final Flags FLAGS = Flags.of("kodiak proxy",
-                    "--to HOST:PORT[,HOST:PORT...] [--listen HOST:PORT] [--strategy NAME] [--admin HOST:PORT|off] [--metrics HOST:PORT|off]",
+                    "--to HOST:PORT[,HOST:PORT...] [--listen HOST:PORT] [--strategy NAME] [--admin HOST:PORT|off] [--metrics HOST:PORT|off] [--access-log PATH|stdout|off]",
                     "Balance across upstreams without a configuration file: one listener \"" + LISTENER + "\", one pool \""
                             + POOL + "\".",
                     Flags.Flag.value("--to", "HOST:PORT,...", "the upstreams, comma-separated (required); IPv6 as [::1]:9001"),
                     LISTEN,
                     Flags.Flag.value("--strategy", "NAME", "balancing strategy (default round-robin; valid: " + strategies() + ")"),
                     ADMIN,
-                    METRICS)
+                    METRICS,
+                    ACCESS_LOG)
             .withNotes("Flags take their value as the next argument or after '=' (--to=127.0.0.1:9001).",
                     "Everything else takes its default (docs/configuration.md); a configuration file (kodiak run) changes it.");
 
@@ -83,7 +89,7 @@ public final class QuickMode {
         }
         ListenerConfig listener = new ListenerConfig(LISTENER, address, List.of(new RouteConfig(null, null, POOL)),
                 ClientTimeouts.DEFAULTS, ClientLimits.DEFAULTS, ForwardedHeaders.DEFAULTS,
-                ServerHeaderPolicy.DEFAULTS);
+                ServerHeaderPolicy.DEFAULTS).withAccessLog(accessLog(values.value("--access-log")));
         PoolConfig pool = new PoolConfig(POOL, strategy, upstreams, UpstreamTimeouts.DEFAULTS,
                 ConnectionPoolConfig.DEFAULTS, BufferingConfig.defaults(), null);
         AdminConfig admin = admin(values.value("--admin"));
@@ -102,6 +108,17 @@ public final class QuickMode {
     public static InetSocketAddress listen(String value) throws ConfigException {
         String text = value == null ? DEFAULT_LISTEN : value;
         return parse("--listen", () -> Values.listenAddress(text));
+    }
+
+    /**
+     * {@code --access-log PATH|stdout|off}: off by default; a relative path is taken from the working
+     * directory, as any path on a command line.
+     */
+    public static AccessLogConfig accessLog(String value) throws ConfigException {
+        if (value == null || value.equals("off")) {
+            return null;
+        }
+        return parse("--access-log", () -> AccessLogConfig.target(value, java.nio.file.Path.of("").toAbsolutePath()));
     }
 
     /** {@code --metrics HOST:PORT|off}: where {@code /metrics} is served, default {@code 127.0.0.1:9404}; off records nothing. */

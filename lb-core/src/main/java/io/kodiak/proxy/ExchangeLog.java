@@ -1,5 +1,6 @@
 package io.kodiak.proxy;
 
+import io.kodiak.accesslog.AccessLog;
 import io.kodiak.accesslog.AccessLogEntry;
 import io.kodiak.accesslog.Termination;
 import io.kodiak.filter.LogFilter;
@@ -10,8 +11,8 @@ import java.util.logging.Logger;
 
 /**
  * The log phase: at the end of an exchange, however it ended, builds one {@link AccessLogEntry}
- * and hands it to the listener's {@link LogFilter}s (the access log), once. When the listener
- * has none, nothing is built: the phase costs a field read.
+ * and hands it, once, to the listener's access log and to the listener's and route's
+ * {@link LogFilter}s. When there are none, nothing is built: the phase costs two field reads.
  *
  * <p>Threading: called with the session's lock held.
  */
@@ -63,7 +64,8 @@ final class ExchangeLog {
         }
         done = true;
         LogFilter[] filters = x.filters.log();
-        if (filters.length == 0) {
+        AccessLog accessLog = s.listener.accessLog; // read once: a reload may swap it
+        if (filters.length == 0 && accessLog == null) {
             return;
         }
         long now = s.ctx.now();
@@ -76,7 +78,7 @@ final class ExchangeLog {
                 a == null ? null : a.upstream.name(), a == null ? null : a.upstream.address().getHostString() + ":" + a.upstream.address().getPort(),
                 a == null ? -1 : a.connectNanos(), a == null ? -1 : a.headerNanos(), a == null ? -1 : a.responseNanos(),
                 x.attempts(), queueNanos, x.requestId, req.fields().get("user-agent"), req.fields().get("referer"), how);
-        emit(filters, entry);
+        emit(filters, accessLog, entry);
     }
 
     /**
@@ -85,11 +87,12 @@ final class ExchangeLog {
      */
     static void rejected(ClientSession s, int status, Termination how, long bytesSent, long startedAt) {
         LogFilter[] filters = s.listener.filters.log();
-        if (filters.length == 0) {
+        AccessLog accessLog = s.listener.accessLog;
+        if (filters.length == 0 && accessLog == null) {
             return;
         }
         long now = s.ctx.now();
-        emit(filters, new AccessLogEntry(s.clientIp, s.clientPort, epochMillis(now, startedAt), null, null, null,
+        emit(filters, accessLog, new AccessLogEntry(s.clientIp, s.clientPort, epochMillis(now, startedAt), null, null, null,
                 status, 0, bytesSent, 0, now - startedAt, s.config.name(), null, null, null, -1, -1, -1, 0, 0,
                 null, null, null, how));
     }
@@ -98,7 +101,11 @@ final class ExchangeLog {
         return System.currentTimeMillis() - (now - startedAt) / 1_000_000;
     }
 
-    private static void emit(LogFilter[] filters, AccessLogEntry entry) {
+    /** To the access log (never blocks: a full buffer drops and counts), then the log filters. */
+    private static void emit(LogFilter[] filters, AccessLog accessLog, AccessLogEntry entry) {
+        if (accessLog != null) {
+            accessLog.log(entry);
+        }
         for (LogFilter f : filters) {
             try {
                 f.log(entry);

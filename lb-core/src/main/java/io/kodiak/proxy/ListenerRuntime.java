@@ -16,8 +16,16 @@ import java.util.concurrent.atomic.LongAdder;
 final class ListenerRuntime {
     volatile ListenerConfig config;
     volatile Router router;
-    /** The listener's filters, run before its routes' (the access log is a log filter). */
+    /** The listener's filters, run before its routes' (the access log is beside them, below). */
     volatile io.kodiak.filter.Filters filters = io.kodiak.filter.Filters.NONE;
+    /**
+     * Where the listener logs each finished exchange, or {@code null} when it logs nothing. The
+     * data path reads it once at the end of an exchange and calls {@code log(entry)}, which never
+     * blocks. Opened before the listener accepts; a reload that changes the listener's
+     * {@code access-log} puts the new log here, then closes the old one (an entry offered to the
+     * old one after that is only counted as dropped), and a reload that does not keeps this one.
+     */
+    volatile io.kodiak.accesslog.AccessLog accessLog;
     final AtomicInteger connections = new AtomicInteger();
     // For the metrics: connections accepted and refused (over max-connections), requests read,
     // requests rejected as malformed or too large (4xx, connection closed), and request fields

@@ -71,6 +71,11 @@ final class Listeners {
         byName.putAll(next);
     }
 
+    /** The listener of that name, or {@code null}. */
+    Bound byName(String name) {
+        return byName.get(name);
+    }
+
     Collection<Bound> all() {
         return byName.values();
     }

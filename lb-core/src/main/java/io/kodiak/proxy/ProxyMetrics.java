@@ -1,5 +1,6 @@
 package io.kodiak.proxy;
 
+import io.kodiak.accesslog.AccessLog;
 import io.kodiak.metrics.ErrorCause;
 import io.kodiak.metrics.MetricSet;
 import io.kodiak.metrics.MetricsRegistry;
@@ -20,8 +21,11 @@ import javax.management.ObjectName;
  * Kodiak's pools, upstreams and listeners as MBeans ({@link MetricSet}s), kept in step with the
  * running configuration: {@link #sync} registers what a start, reload or runtime change added and
  * unregisters what it removed. The metric names are listed in the README; the MBeans are
- * {@code io.kodiak:type=Pool,pool="P"}, {@code io.kodiak:type=Upstream,pool="P",upstream="U"} and
- * {@code io.kodiak:type=Listener,listener="L"}, keys in that order.
+ * {@code io.kodiak:type=Pool,pool="P"}, {@code io.kodiak:type=Upstream,pool="P",upstream="U"},
+ * {@code io.kodiak:type=Listener,listener="L"} and, for a listener with an access log,
+ * {@code io.kodiak:type=AccessLog,listener="L"}, keys in that order. A reload that replaces a
+ * listener's access log replaces its series too, so its counters start again from 0 (a counter
+ * reset, which {@code rate()} handles).
  */
 final class ProxyMetrics implements AutoCloseable {
     /** Upstream states as exported: {@code kodiak_upstream_state{state="up"}} is 1 for the current one. */
@@ -52,6 +56,10 @@ final class ProxyMetrics implements AutoCloseable {
         }
         for (ListenerRuntime l : listeners) {
             wanted.put(l, () -> add(l, null, registry.name("Listener", "listener", l.config.name()), listener(l)));
+            AccessLog log = l.accessLog;
+            if (log != null) {
+                wanted.put(log, () -> add(log, null, registry.name("AccessLog", "listener", log.listener()), accessLog(log)));
+            }
         }
         for (Object gone : List.copyOf(registered.keySet())) {
             if (!wanted.containsKey(gone)) {
@@ -169,6 +177,16 @@ final class ProxyMetrics implements AutoCloseable {
                 .counter("dropped_header_fields_total", "Request header fields dropped because their name holds '_' (underscores-in-headers: drop)",
                         () -> l.droppedFields.sum())
                 .gauge("connections", "Open client connections", () -> l.connections.get())
+                .build();
+    }
+
+    private static MetricSet accessLog(AccessLog log) {
+        return MetricSet.builder("access log " + log.listener())
+                .counter("written_total", "Access log lines written", log::written)
+                .counter("dropped_total", "Access log entries dropped because the writer was behind (its buffer full) or closing",
+                        log::dropped)
+                .counter("failed_total", "Access log lines lost because the target failed (disk full, syslog receiver gone)",
+                        log::failed)
                 .build();
     }
 

@@ -1,5 +1,6 @@
 package io.kodiak.proxy;
 
+import io.kodiak.accesslog.AccessLog;
 import io.kodiak.buffer.SpoolIo;
 import io.kodiak.buffer.TempDir;
 import io.kodiak.config.KodiakConfig;
@@ -53,6 +54,8 @@ public final class ProxyServer implements AutoCloseable {
     private final ProxyMetrics metrics;
     private final Reloader reloader;
     private final RuntimeEdits edits;
+    /** The listeners' access logs, opened at start and by reloads, closed at the end. */
+    private final AccessLogs accessLogs = new AccessLogs();
 
     private ProxyServer(KodiakConfig config, LongSupplier nanoTime, Consumer<Map<String, PoolRuntime>> restore,
                         boolean manualSweeps) throws IOException {
@@ -92,7 +95,7 @@ public final class ProxyServer implements AutoCloseable {
         this.metrics = config.metrics().enabled()
                 ? new ProxyMetrics(new MetricsRegistry("io.kodiak", PoolRuntime.METRICS_INTERVAL), ctx) : null;
         this.listeners = new Listeners(ctx);
-        this.reloader = new Reloader(running, listeners, ctx, control, spoolIo, sweeper, seeds, this::syncMetrics);
+        this.reloader = new Reloader(running, listeners, ctx, control, spoolIo, sweeper, seeds, this::syncMetrics, accessLogs);
         this.edits = new RuntimeEdits(running, control, reloader, this::syncMetrics);
     }
 
@@ -143,7 +146,9 @@ public final class ProxyServer implements AutoCloseable {
     private void bindAndStart() throws IOException {
         transport.start();
         for (ListenerConfig lc : running.config().listeners()) {
-            listeners.put(lc.name(), listeners.bind(new ListenerRuntime(lc, running.pools())));
+            ListenerRuntime lr = new ListenerRuntime(lc, running.pools());
+            lr.accessLog = accessLogs.open(lc); // before the first accept: every request is logged
+            listeners.put(lc.name(), listeners.bind(lr));
         }
         syncMetrics();
     }
@@ -271,6 +276,22 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /**
+     * The access logs in force, in listener order, each once (listeners without one have none):
+     * what a reopen for logrotate goes through.
+     */
+    public List<AccessLog> accessLogs() {
+        List<AccessLog> logs = new java.util.ArrayList<>(); // few listeners: contains() is cheap
+        for (ListenerConfig lc : running.config().listeners()) {
+            Listeners.Bound b = listeners.byName(lc.name());
+            AccessLog log = b == null ? null : b.runtime().accessLog;
+            if (log != null && !logs.contains(log)) {
+                logs.add(log);
+            }
+        }
+        return logs;
+    }
+
+    /**
      * Stops accepting, closes idle client connections, lets requests in flight finish within
      * {@code grace}, then closes everything.
      *
@@ -328,6 +349,8 @@ public final class ProxyServer implements AutoCloseable {
             // Closing the selectors of a transport that is going away: nothing left to recover.
         }
         spoolIo.close();
+        // Last, once no exchange can end any more: the aborted ones above have logged their lines.
+        accessLogs.closeAll(AccessLogs.CLOSE_DRAIN);
     }
 
     @Override

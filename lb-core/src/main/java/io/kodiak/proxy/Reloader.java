@@ -1,5 +1,6 @@
 package io.kodiak.proxy;
 
+import io.kodiak.accesslog.AccessLog;
 import io.kodiak.buffer.SpoolIo;
 import io.kodiak.buffer.TempDir;
 import io.kodiak.config.KodiakConfig;
@@ -18,6 +19,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.SplittableRandom;
 
@@ -28,7 +30,10 @@ import java.util.SplittableRandom;
  * health), added or removed; a listener whose address is unchanged takes its new routes,
  * timeouts and limits; a listener on a new address is bound first, and one whose address is gone
  * stops accepting and closes its connections as they go idle. If a new address cannot be bound,
- * nothing changes. A runtime edit of one pool ({@link RuntimeEdits}) goes through the same
+ * nothing changes. A listener keeps its access log when its {@code access-log} and name are
+ * unchanged; otherwise the new log is opened before anything changes (a target that cannot be
+ * opened rejects the reload like an address that cannot be bound), swapped in, and the old one
+ * closed with a bounded drain. A runtime edit of one pool ({@link RuntimeEdits}) goes through the same
  * per-pool step, {@link #reconfigure}.
  *
  * <p><b>Threading.</b> Called under the server's lock, one reload or runtime edit at a time; pool
@@ -45,9 +50,10 @@ final class Reloader {
     private final SplittableRandom seeds;
     /** Brings the MBeans in step with the pools, upstreams and listeners now running. */
     private final Runnable syncMetrics;
+    private final AccessLogs accessLogs;
 
     Reloader(Running running, Listeners listeners, ProxyContext ctx, ControlLoop control, SpoolIo spoolIo,
-             TimeoutSweeper sweeper, SplittableRandom seeds, Runnable syncMetrics) {
+             TimeoutSweeper sweeper, SplittableRandom seeds, Runnable syncMetrics, AccessLogs accessLogs) {
         this.running = running;
         this.listeners = listeners;
         this.ctx = ctx;
@@ -56,19 +62,28 @@ final class Reloader {
         this.sweeper = sweeper;
         this.seeds = seeds;
         this.syncMetrics = syncMetrics;
+        this.accessLogs = accessLogs;
     }
 
     /**
      * Applies {@code next} as the class comment says.
      *
      * @return one line per change, for the log and the admin API
-     * @throws IOException if a new listener address cannot be bound (the old configuration stays)
+     * @throws IOException if a new listener address cannot be bound or an access log cannot be
+     *                     opened (the old configuration stays)
      */
     List<String> reload(KodiakConfig next) throws IOException {
         List<String> changes = new ArrayList<>();
         Map<String, PoolRuntime> before = running.pools();
         requireResolvable(next, before); // before anything changes: a half-applied reload is worse than none
         Path tempDir = TempDir.prepare(next.temp().dir());
+        // A listener is its address: one whose address stays is updated, a new address is bound.
+        Map<InetSocketAddress, Listeners.Bound> byAddress = new HashMap<>();
+        for (Listeners.Bound b : listeners.all()) {
+            byAddress.put(b.runtime().config.address(), b);
+        }
+        Map<String, AccessLog> nextLogs = new HashMap<>();
+        List<AccessLog> opened = openAccessLogs(next, byAddress, nextLogs);
         Map<String, PoolRuntime> after = new LinkedHashMap<>();
         List<PoolRuntime> added = new ArrayList<>();
         for (PoolConfig pc : next.pools().values()) {
@@ -83,18 +98,15 @@ final class Reloader {
         for (PoolRuntime p : added) {
             addPoolParts(p, ctx.queues, ctx.connectionPools);
         }
-        // A listener is its address: one whose address stays is updated, a new address is bound.
-        Map<InetSocketAddress, Listeners.Bound> byAddress = new HashMap<>();
-        for (Listeners.Bound b : listeners.all()) {
-            byAddress.put(b.runtime().config.address(), b);
-        }
         Map<String, Listeners.Bound> nextListeners = new LinkedHashMap<>();
         List<Listeners.Bound> newlyBound = new ArrayList<>();
         try {
             for (ListenerConfig lc : next.listeners()) {
                 Listeners.Bound b = byAddress.remove(lc.address());
                 if (b == null) {
-                    b = listeners.bind(new ListenerRuntime(lc, after));
+                    ListenerRuntime lr = new ListenerRuntime(lc, after);
+                    lr.accessLog = nextLogs.get(lc.name());
+                    b = listeners.bind(lr);
                     newlyBound.add(b);
                     changes.add("listener " + lc.name() + ": now on " + lc.address().getHostString() + ":" + lc.address().getPort());
                 }
@@ -107,6 +119,7 @@ final class Reloader {
             for (PoolRuntime p : added) {
                 removePoolParts(p);
             }
+            accessLogs.close(opened, AccessLogs.RELOAD_DRAIN); // never offered an entry: they stop at once
             throw e;
         }
         // Pools, on the control loop's thread, so that no health transition interleaves.
@@ -122,13 +135,21 @@ final class Reloader {
                 }
             }
         });
+        List<AccessLog> retired = new ArrayList<>();
         for (ListenerConfig lc : next.listeners()) {
             Listeners.Bound b = nextListeners.get(lc.name());
             if (!newlyBound.contains(b)) {
-                if (!b.runtime().config.equals(lc)) {
+                ListenerRuntime lr = b.runtime();
+                if (!lr.config.withAccessLog(null).equals(lc.withAccessLog(null))) {
                     changes.add("listener " + lc.name() + ": routes and settings updated");
                 }
-                b.runtime().update(lc, after);
+                lr.update(lc, after);
+                AccessLog log = nextLogs.get(lc.name());
+                if (lr.accessLog != log) {
+                    retired.add(lr.accessLog);
+                    lr.accessLog = log; // exchanges that end from now on log here
+                    changes.add("listener " + lc.name() + ": " + (lc.accessLog() == null ? "access log off" : lc.accessLog()));
+                }
             }
         }
         running.pools(after);
@@ -146,6 +167,9 @@ final class Reloader {
             }
         });
         for (Listeners.Bound gone : byAddress.values()) {
+            // Its requests still in flight lose their lines (counted as dropped): the log of a
+            // listener that is gone has no one to close it later.
+            retired.add(gone.runtime().accessLog);
             listeners.unbind(gone);
             for (ClientSession s : ctx.sessions()) {
                 if (s.listener == gone.runtime()) {
@@ -164,7 +188,42 @@ final class Reloader {
         running.config(next);
         sweeper.period(TimeoutSweeper.periodFor(next));
         syncMetrics.run();
+        accessLogs.close(retired, AccessLogs.RELOAD_DRAIN);
         return changes;
+    }
+
+    /**
+     * Fills {@code logs} with the access log of every listener of {@code next} by name: the one it
+     * has when its name and {@code access-log} stay, else one opened now (or {@code null} for none).
+     *
+     * @return the logs opened, for the caller to close if the reload fails later
+     * @throws IOException if one cannot be opened; those opened before it are closed again
+     */
+    private List<AccessLog> openAccessLogs(KodiakConfig next, Map<InetSocketAddress, Listeners.Bound> byAddress,
+                                           Map<String, AccessLog> logs) throws IOException {
+        List<AccessLog> opened = new ArrayList<>();
+        // Matched as the binding loop will match them (each bound listener once), so that a log
+        // kept here is the one its listener keeps there.
+        Map<InetSocketAddress, Listeners.Bound> unmatched = new HashMap<>(byAddress);
+        try {
+            for (ListenerConfig lc : next.listeners()) {
+                Listeners.Bound b = unmatched.remove(lc.address());
+                ListenerConfig was = b == null ? null : b.runtime().config;
+                if (was != null && was.name().equals(lc.name()) && Objects.equals(was.accessLog(), lc.accessLog())) {
+                    logs.put(lc.name(), b.runtime().accessLog);
+                } else {
+                    AccessLog log = accessLogs.open(lc);
+                    if (log != null) {
+                        opened.add(log);
+                    }
+                    logs.put(lc.name(), log);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            accessLogs.close(opened, AccessLogs.RELOAD_DRAIN);
+            throw e;
+        }
+        return opened;
     }
 
     /** The control loop's thread: {@code p} takes {@code pc}; its connection pools and queue follow. */

@@ -12,15 +12,33 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** docs/access-log.md's two tables say what the code does: the variables and termination codes. */
+/**
+ * docs/access-log.md's two tables say what the code does: the variables and termination codes;
+ * and the README lists every variable, one line each, with the same meaning.
+ */
 class AccessLogDocsTest {
     private static final Path DOC = Path.of("..", "docs", "access-log.md");
+    private static final Path README = Path.of("..", "README.md");
 
     @Test
     void variableTableIsTheCodesTableInOrderWithTheSameMeanings() throws Exception {
         List<String> documented = rows(Pattern.compile("^\\| `\\$([a-z0-9_]+)` \\| (.+) \\|$"));
         List<String> code = Arrays.stream(Variable.values()).map(v -> v.varName() + " " + v.meaning()).toList();
         assertEquals(code, documented);
+    }
+
+    @Test
+    void theReadmeListsEveryVariableOneLineEachInOrderWithTheSameMeaning() throws Exception {
+        List<String> listed = new ArrayList<>();
+        Pattern item = Pattern.compile("^- `\\$([a-z0-9_]+)`: (.+)$");
+        for (String line : Files.readAllLines(README)) {
+            Matcher m = item.matcher(line);
+            if (m.matches()) {
+                listed.add(m.group(1) + " " + m.group(2));
+            }
+        }
+        List<String> code = Arrays.stream(Variable.values()).map(v -> v.varName() + " " + v.meaning()).toList();
+        assertEquals(code, listed);
     }
 
     @Test

@@ -70,6 +70,21 @@ class AccessLogTemplateFormatTest {
     }
 
     @Test
+    void aConfigurationNamesCombinedJsonOrATemplateAndTextWithoutAVariableIsATypo() {
+        java.time.ZoneId utc = java.time.ZoneOffset.UTC;
+        assertEquals(Entries.format(AccessLogFormat.combined(utc), Entries.full()),
+                Entries.format(AccessLogFormat.named("combined", utc), Entries.full()));
+        assertEquals(Entries.format(AccessLogFormat.json(utc), Entries.full()),
+                Entries.format(AccessLogFormat.named("json", utc), Entries.full()));
+        assertEquals("200 public", Entries.format(AccessLogFormat.named("$status $listener", utc), Entries.full()));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AccessLogFormat.named("combind", utc));
+        assertEquals("unknown format \"combind\" (expected combined, json, or a template of $variables such as"
+                + " '$remote_addr $status $request_time')", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> AccessLogFormat.named("$status $nope", utc));
+        assertTrue(e.getMessage().startsWith("unknown access log variable $nope; known: "), e.getMessage());
+    }
+
+    @Test
     void terminationCodesAreUniqueAndTwoCharacters() {
         for (Termination t : Termination.values()) {
             assertEquals(2, t.code().length(), t.name());

@@ -154,6 +154,52 @@ class AccessLogWriterTest {
     }
 
     @Test
+    void reopenCompletesItsFutureOnceDoneAndAFailureCompletesItExceptionally() throws Exception {
+        RecordingTarget target = new RecordingTarget(new CountDownLatch(0), null);
+        AccessLogWriter writer = new AccessLogWriter(URI_ONLY, target, 16);
+        writer.reopen().get();
+        assertEquals(List.of("reopen on kodiak-access-log"), target.events);
+        writer.close();
+        assertTrue(writer.reopen().isDone(), "a stopped writer answers at once: nothing to reopen");
+
+        AccessLogTarget broken = new AccessLogTarget() {
+            @Override
+            public void write(CharSequence line) {
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void reopen() throws IOException {
+                throw new IOException("permission denied (test)");
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        AccessLogWriter failing = new AccessLogWriter(URI_ONLY, broken, 16);
+        java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.ExecutionException.class, () -> failing.reopen().get());
+        assertTrue(e.getCause().getMessage().contains("permission denied"), e.toString());
+        failing.close();
+    }
+
+    @Test
+    void beginCloseReturnsAtOnceAndTheWriterStillDrains() {
+        RecordingTarget target = new RecordingTarget(new CountDownLatch(0), null);
+        AccessLogWriter writer = new AccessLogWriter(URI_ONLY, target, 16);
+        writer.offer(Entries.numbered(1));
+        writer.beginClose();
+        assertFalse(writer.offer(Entries.numbered(2)), "closing: later entries are dropped");
+        writer.close(Duration.ZERO); // zero waits a moment, not for ever
+        writer.close();
+        assertEquals(List.of("/1", "close"), target.events);
+    }
+
+    @Test
     void closeDrainsWhatIsQueuedAndLaterOffersAreDropped() {
         RecordingTarget target = new RecordingTarget(new CountDownLatch(0), null);
         AccessLogWriter writer = new AccessLogWriter(URI_ONLY, target, 1000);

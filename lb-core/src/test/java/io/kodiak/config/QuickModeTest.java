@@ -1,9 +1,11 @@
 package io.kodiak.config;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,6 +15,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code kodiak proxy --listen ... --to ...}. */
 class QuickModeTest {
+    @TempDir
+    Path dir;
+
     private static void assertRejected(List<String> args, String expected) {
         ConfigException e = assertThrows(ConfigException.class, () -> QuickMode.fromArgs(args));
         assertEquals(expected, e.getMessage());
@@ -89,9 +94,9 @@ class QuickModeTest {
         assertRejected(List.of("--to", "127.0.0.1:9001", "--strategy", "random"),
                 "--strategy: \"random\" is not a strategy (valid: round-robin, least-connections, latency-weighted, consistent-hash)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "--timeout", "5s"),
-                "--timeout: unknown flag (flags are --to, --listen, --strategy, --admin, --metrics, -h/--help)");
+                "--timeout: unknown flag (flags are --to, --listen, --strategy, --admin, --metrics, --access-log, -h/--help)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "extra"),
-                "\"extra\": unexpected argument (flags are --to, --listen, --strategy, --admin, --metrics, -h/--help)");
+                "\"extra\": unexpected argument (flags are --to, --listen, --strategy, --admin, --metrics, --access-log, -h/--help)");
     }
 
     @Test
@@ -136,5 +141,30 @@ class QuickModeTest {
                 "--metrics: 127.0.0.1:9090 is also the --admin address: /metrics needs its own");
         assertRejected(java.util.List.of("--to", "127.0.0.1:9001", "--metrics", "soon"),
                 "--metrics: \"soon\" is not host:port (the port is missing)");
+    }
+
+    @Test
+    void accessLogTakesAPathStdoutOrOffAndResolvesARelativePathFromTheWorkingDirectory() throws Exception {
+        java.util.List<String> to = java.util.List.of("--to", "127.0.0.1:9001");
+        assertNull(QuickMode.fromArgs(to).listeners().get(0).accessLog(), "off by default");
+        assertNull(QuickMode.fromArgs(concat(to, "--access-log", "off")).listeners().get(0).accessLog());
+        assertEquals(AccessLogConfig.STDOUT, QuickMode.fromArgs(concat(to, "--access-log", "stdout")).listeners().get(0).accessLog());
+        Path log = dir.resolve("quick.log");
+        assertEquals(log, QuickMode.fromArgs(concat(to, "--access-log=" + log)).listeners().get(0).accessLog().path());
+        assertEquals(Path.of("").toAbsolutePath().resolve("target/quick.log"),
+                QuickMode.fromArgs(concat(to, "--access-log", "target/quick.log")).listeners().get(0).accessLog().path());
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> QuickMode.fromArgs(concat(to, "--access-log", dir.resolve("nope/x.log").toString())));
+        assertEquals("--access-log: the directory " + dir.resolve("nope") + " does not exist (Kodiak does not create it;"
+                + " create it, writable by the user Kodiak runs as)", e.getMessage());
+        e = assertThrows(ConfigException.class, () -> QuickMode.fromArgs(concat(to, "--access-log")));
+        assertEquals("--access-log: needs a value (--access-log PATH|stdout|off)", e.getMessage());
+        assertTrue(QuickMode.FLAGS.usage().contains("--access-log PATH|stdout|off"), QuickMode.FLAGS.usage());
+    }
+
+    private static java.util.List<String> concat(java.util.List<String> a, String... b) {
+        java.util.List<String> all = new java.util.ArrayList<>(a);
+        all.addAll(java.util.List.of(b));
+        return all;
     }
 }

@@ -234,6 +234,40 @@ class MetricsTest {
     }
 
     @Test
+    void aListenersAccessLogCountsWrittenDroppedAndFailedLines(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        ScriptedUpstream a = upstream("a", r -> Action.ok("a\n"));
+        java.nio.file.Path file = dir.resolve("access.log");
+        Kodiak k = start(ProxyConfig.to(a).accessLog(io.kodiak.config.AccessLogConfig.target(file.toString(), null)));
+        String l = ProxyConfig.LISTENER;
+        Map<String, Double> m = scrape(k);
+        assertEquals(0.0, m.get(metric("kodiak_access_log_written_total", "listener", l)), "there from the start");
+        assertEquals(0.0, m.get(metric("kodiak_access_log_dropped_total", "listener", l)));
+        assertEquals(0.0, m.get(metric("kodiak_access_log_failed_total", "listener", l)));
+
+        io.kodiak.accesslog.AccessLog log = k.accessLogs().get(0);
+        for (int i = 0; i < 3; i++) {
+            log.log(AccessLogListenerTest.entry(l, "/" + i)); // as the data path will
+        }
+        Conditions.await("three lines written", () -> log.written() == 3, Duration.ofSeconds(10));
+        assertEquals(3.0, scrape(k).get(metric("kodiak_access_log_written_total", "listener", l)));
+        Conditions.await("and flushed", () -> {
+            try {
+                return java.nio.file.Files.readAllLines(file).size() == 3;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, Duration.ofSeconds(10));
+    }
+
+    @Test
+    void aListenerWithoutAccessLogHasNoAccessLogSeries() throws Exception {
+        ScriptedUpstream a = upstream("a", r -> Action.ok("a\n"));
+        Kodiak k = start(ProxyConfig.to(a));
+        assertTrue(scrape(k).keySet().stream().noneMatch(key -> key.startsWith("kodiak_access_log_")));
+    }
+
+    @Test
     void metricsOffRecordsNothingAndRegistersNothing() throws Exception {
         ScriptedUpstream a = upstream("a", r -> Action.ok("a\n"));
         Kodiak k = Kodiak.start(ProxyConfig.to(a).build().withMetrics(MetricsConfig.OFF));

@@ -242,9 +242,17 @@ final class ProxyConfig {
         return this;
     }
 
+    private io.kodiak.config.AccessLogConfig accessLog;
+
+    /** Every listener's access log (default: none). */
+    ProxyConfig accessLog(io.kodiak.config.AccessLogConfig c) {
+        this.accessLog = c;
+        return this;
+    }
+
     private ListenerConfig listenerConfig(String name, ServerHeaderPolicy policy) {
         return new ListenerConfig(name, Loopback.at(0), List.of(new RouteConfig(null, null, POOL)),
-                clientTimeouts, limits, forwarded, policy, underscoresInHeaders, tracing);
+                clientTimeouts, limits, forwarded, policy, underscoresInHeaders, tracing, accessLog);
     }
 
     /** Starts Kodiak with this configuration. */

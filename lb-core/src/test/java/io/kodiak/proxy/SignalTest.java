@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Kodiak as its own process, driven by signals: SIGTERM under load answers every request it
- * accepted, a second SIGTERM exits at once, SIGHUP reloads the file (and a bad file changes nothing).
+ * accepted, a second SIGTERM exits at once, SIGHUP reloads the file (and a bad file changes nothing),
+ * SIGUSR1 reopens the access logs.
  */
 @Timeout(120)
 class SignalTest {
@@ -135,6 +136,30 @@ class SignalTest {
             assertEquals(200, c.get("/").status(), "still serving");
         }
         assertTrue(k.isAlive());
+    }
+
+    @Test
+    void sigusr1ReopensTheAccessLogsAsLogrotateExpects() throws Exception {
+        ScriptedUpstream a = ScriptedUpstream.start("a");
+        closeables.add(a);
+        Path log = dir.resolve("access.log");
+        Path file = config(a.hostPort(), "");
+        Files.writeString(file, Files.readString(file).replace("    address: 127.0.0.1:0\n",
+                "    address: 127.0.0.1:0\n    access-log: " + log + "\n"));
+        ChildKodiak k = start(file);
+        assertTrue(Files.exists(log), "opened at start");
+        Files.move(log, dir.resolve("access.log.1")); // logrotate's rename, then its postrotate: kill -USR1
+        k.signal("USR1");
+        Conditions.await("the reopen is logged", () -> k.output().contains("kodiak: SIGUSR1: "), Duration.ofSeconds(20));
+        Conditions.await("a new file at the path", () -> Files.exists(log), Duration.ofSeconds(20));
+        assertTrue(k.output().contains("kodiak: SIGUSR1: access log of listener web (file " + log + "): reopened"), k.output());
+        k.signal("USR1"); // again: a second reopen is as harmless as the first
+        Conditions.await("the second reopen is logged", () -> k.output().split("kodiak: SIGUSR1: ", -1).length == 3,
+                Duration.ofSeconds(20));
+        assertTrue(k.isAlive(), "SIGUSR1 never ends the process, as the JVM's default would");
+        try (RawClient c = RawClient.connect(k.port())) {
+            assertEquals(200, c.get("/").status(), "still serving");
+        }
     }
 
     @Test
