@@ -269,6 +269,11 @@ public final class ProxyServer implements AutoCloseable {
         listeners.runtime(listener).filters = filters;
     }
 
+    /** Replaces a listener's access log (tests: a target of their own); the old one stays open. */
+    void accessLog(String listener, io.kodiak.accesslog.AccessLog log) {
+        listeners.runtime(listener).accessLog = log;
+    }
+
     /** Replaces the filters of a listener's route {@code order} (tests, until routes configure them). */
     void routeFilters(String listener, int order, io.kodiak.filter.Filters filters) {
         ListenerRuntime lr = listeners.runtime(listener);
