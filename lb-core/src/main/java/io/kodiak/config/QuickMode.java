@@ -37,9 +37,14 @@ public final class QuickMode {
             "log each request in nginx's combined format to a file (appended; SIGUSR1 or kodiak ctl reopen-logs reopens it),"
                     + " stdout or syslog://HOST[:PORT] (default off)");
 
+    /** {@code --access-log-format}: combined (default), json, or a template of $variables. */
+    public static final Flags.Flag ACCESS_LOG_FORMAT = Flags.Flag.value("--access-log-format", "combined|json|TEMPLATE",
+            "the access log's format (default combined; a template names variables as nginx's log_format, e.g."
+                    + " '$remote_addr $status $request_time $upstream_name')");
+
     /** The {@code proxy} command's flags and usage. */
     public static final Flags FLAGS = Flags.of("kodiak proxy",
-                    "--to HOST:PORT[,HOST:PORT...] [--listen HOST:PORT] [--strategy NAME] [--admin HOST:PORT|off] [--metrics HOST:PORT|off] [--access-log PATH|stdout|off]",
+                    "--to HOST:PORT[,HOST:PORT...] [--listen HOST:PORT] [--strategy NAME] [--admin HOST:PORT|off] [--metrics HOST:PORT|off] [--access-log PATH|stdout|off] [--access-log-format combined|json|TEMPLATE]",
                     "Balance across upstreams without a configuration file: one listener \"" + LISTENER + "\", one pool \""
                             + POOL + "\".",
                     Flags.Flag.value("--to", "HOST:PORT,...", "the upstreams, comma-separated (required); IPv6 as [::1]:9001"),
@@ -47,7 +52,8 @@ public final class QuickMode {
                     Flags.Flag.value("--strategy", "NAME", "balancing strategy (default round-robin; valid: " + strategies() + ")"),
                     ADMIN,
                     METRICS,
-                    ACCESS_LOG)
+                    ACCESS_LOG,
+                    ACCESS_LOG_FORMAT)
             .withNotes("Flags take their value as the next argument or after '=' (--to=127.0.0.1:9001).",
                     "Everything else takes its default (docs/configuration.md); a configuration file (kodiak run) changes it.");
 
@@ -89,7 +95,8 @@ public final class QuickMode {
         }
         ListenerConfig listener = new ListenerConfig(LISTENER, address, List.of(new RouteConfig(null, null, POOL)),
                 ClientTimeouts.DEFAULTS, ClientLimits.DEFAULTS, ForwardedHeaders.DEFAULTS,
-                ServerHeaderPolicy.DEFAULTS).withAccessLog(accessLog(values.value("--access-log")));
+                ServerHeaderPolicy.DEFAULTS).withAccessLog(accessLog(values.value("--access-log"),
+                values.value("--access-log-format")));
         PoolConfig pool = new PoolConfig(POOL, strategy, upstreams, UpstreamTimeouts.DEFAULTS,
                 ConnectionPoolConfig.DEFAULTS, BufferingConfig.defaults(), null);
         AdminConfig admin = admin(values.value("--admin"));
@@ -115,10 +122,23 @@ public final class QuickMode {
      * directory, as any path on a command line.
      */
     public static AccessLogConfig accessLog(String value) throws ConfigException {
+        return accessLog(value, null);
+    }
+
+    /** {@code --access-log} with {@code --access-log-format} (null: combined), which needs a log to format. */
+    public static AccessLogConfig accessLog(String value, String format) throws ConfigException {
         if (value == null || value.equals("off")) {
+            if (format != null) {
+                throw new ConfigException("--access-log-format: needs --access-log PATH|stdout|syslog://...");
+            }
             return null;
         }
-        return parse("--access-log", () -> AccessLogConfig.target(value, java.nio.file.Path.of("").toAbsolutePath()));
+        AccessLogConfig c = parse("--access-log", () -> AccessLogConfig.target(value, java.nio.file.Path.of("").toAbsolutePath()));
+        if (format == null) {
+            return c;
+        }
+        parse("--access-log-format", () -> io.kodiak.accesslog.AccessLogFormat.named(format, java.time.ZoneId.systemDefault()));
+        return c.withFormat(format);
     }
 
     /** {@code --metrics HOST:PORT|off}: where {@code /metrics} is served, default {@code 127.0.0.1:9404}; off records nothing. */

@@ -94,9 +94,9 @@ class QuickModeTest {
         assertRejected(List.of("--to", "127.0.0.1:9001", "--strategy", "random"),
                 "--strategy: \"random\" is not a strategy (valid: round-robin, least-connections, latency-weighted, consistent-hash)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "--timeout", "5s"),
-                "--timeout: unknown flag (flags are --to, --listen, --strategy, --admin, --metrics, --access-log, -h/--help)");
+                "--timeout: unknown flag (flags are --to, --listen, --strategy, --admin, --metrics, --access-log, --access-log-format, -h/--help)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "extra"),
-                "\"extra\": unexpected argument (flags are --to, --listen, --strategy, --admin, --metrics, --access-log, -h/--help)");
+                "\"extra\": unexpected argument (flags are --to, --listen, --strategy, --admin, --metrics, --access-log, --access-log-format, -h/--help)");
     }
 
     @Test
@@ -160,6 +160,21 @@ class QuickModeTest {
         e = assertThrows(ConfigException.class, () -> QuickMode.fromArgs(concat(to, "--access-log")));
         assertEquals("--access-log: needs a value (--access-log PATH|stdout|off)", e.getMessage());
         assertTrue(QuickMode.FLAGS.usage().contains("--access-log PATH|stdout|off"), QuickMode.FLAGS.usage());
+    }
+
+    @Test
+    void accessLogFormatIsCombinedJsonOrATemplateAndNeedsALog() throws Exception {
+        java.util.List<String> to = java.util.List.of("--to", "127.0.0.1:9001", "--access-log", "stdout");
+        assertEquals("combined", QuickMode.fromArgs(to).listeners().get(0).accessLog().format());
+        assertEquals("json", QuickMode.fromArgs(concat(to, "--access-log-format", "json")).listeners().get(0).accessLog().format());
+        assertEquals("$status $request_id", QuickMode.fromArgs(concat(to, "--access-log-format", "$status $request_id"))
+                .listeners().get(0).accessLog().format());
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> QuickMode.fromArgs(concat(to, "--access-log-format", "$no_such_var")));
+        assertTrue(e.getMessage().startsWith("--access-log-format: "), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> QuickMode.fromArgs(java.util.List.of("--to", "127.0.0.1:9001",
+                "--access-log-format", "json")));
+        assertEquals("--access-log-format: needs --access-log PATH|stdout|syslog://...", e.getMessage());
     }
 
     private static java.util.List<String> concat(java.util.List<String> a, String... b) {
