@@ -5,7 +5,10 @@ import java.nio.ByteBuffer;
 /**
  * Rewrites one response body as it streams through, piece by piece, never holding it whole
  * (nginx's body filters). One instance per response; called in order on the connection's
- * selector thread, never concurrently, and must not block. Output may be empty (nothing yet).
+ * selector thread, never concurrently, and must not block. Output may be empty or null (nothing
+ * yet). The input is valid only during the call; the output is queued for the client as it is,
+ * so each call returns a buffer the transform never touches again. A transform that throws cuts
+ * its response (the client sees it incomplete); nothing counts against the upstream.
  */
 public interface BodyTransform {
     /** The next piece of the body as the upstream sent it (decoded from its framing). */

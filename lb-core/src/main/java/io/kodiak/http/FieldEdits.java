@@ -117,6 +117,16 @@ public final class FieldEdits {
         if (value == null) {
             throw new IllegalArgumentException(name + ": null value");
         }
+        if (name.equalsIgnoreCase("host")) {
+            // Forwarded and X-Forwarded-Host repeat it unquoted-safe only if it is an authority.
+            for (int i = 0; i < value.length(); i++) {
+                char c = value.charAt(i);
+                if (c > 0xff || !Chars.isHost((byte) c)) {
+                    throw new IllegalArgumentException("Host: \"" + value + "\" is not a host[:port]");
+                }
+            }
+            return;
+        }
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             if (c > 0xff || !Chars.isFieldValue((byte) c)) {

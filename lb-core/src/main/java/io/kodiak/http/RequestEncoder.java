@@ -66,8 +66,8 @@ public final class RequestEncoder {
             }
             if (f.nameIs(i, "host")) {
                 hostValue = f.value(i);
-                if (r.absoluteForm) {
-                    continue;
+                if (r.absoluteForm || (edits != null && edits.added("host") != null)) {
+                    continue; // one Host only: the target's authority, or the one a filter set
                 }
             } else if (fwd.xForwardedFor() && f.nameIs(i, "x-forwarded-for")) {
                 xff = xff == null ? f.value(i) : xff + ", " + f.value(i);

@@ -72,17 +72,19 @@ public final class ResponseEncoder {
         // relays it. One without Date gets Kodiak's, as RFC 9110 §6.6.1 asks of a recipient with
         // a clock that forwards it; so, as behind nginx (which always sends its own), every final
         // response has one. A 101 is interim and a tunnel's head, and an origin need not date it.
+        hasDate = hasDate || (edits != null && edits.added("date") != null);
         if (!hasDate && r.status >= 200) {
             byte[] date = HttpDate.SYSTEM.fieldLine();
             out.append(date, 0, date.length);
         }
-        if (server.setsOwn()) {
+        // A filter's Server, or its request-ID field, replaces Kodiak's: never two of either.
+        if (server.setsOwn() && (edits == null || edits.added("server") == null)) {
             out.field("Server", server.value());
         }
         if (edits != null) {
             edits.appendTo(out);
         }
-        if (ownField != null) {
+        if (ownField != null && (edits == null || edits.added(ownFieldLower) == null)) {
             out.append(ownField).crlf();
         }
         switch (framing) {

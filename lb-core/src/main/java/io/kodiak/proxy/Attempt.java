@@ -211,6 +211,7 @@ final class Attempt {
 
     /** Ends the attempt: the slot back, the connection to the pool if {@code reusable}, else closed. */
     void release(boolean reusable) {
+        cancelConnect(); // a connect that completes after the release is closed, not bound
         endSlot();
         UpstreamConnection c = conn;
         conn = null;

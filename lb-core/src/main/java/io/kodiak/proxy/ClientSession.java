@@ -477,7 +477,19 @@ final class ClientSession implements ClientOutput {
      */
     long respondLocal(int status, String contentType, byte[] body, boolean keepAlive, String extraField,
                       boolean headRequest) {
+        return respondLocal(status, contentType, body, keepAlive, extraField, headRequest, null);
+    }
+
+    /**
+     * @param written told the bytes written (head and body) before the next request is read: the
+     *                exchange logs this one before a pipelined one can start and finish
+     */
+    long respondLocal(int status, String contentType, byte[] body, boolean keepAlive, String extraField,
+                      boolean headRequest, java.util.function.LongConsumer written) {
         if (state == State.CLOSED || state == State.CLOSING) {
+            if (written != null) {
+                written.accept(0);
+            }
             return 0;
         }
         boolean keep = keepAlive && state != State.BODY && state != State.HEAD;
@@ -487,6 +499,9 @@ final class ClientSession implements ClientOutput {
         if (body.length > 0 && !headRequest) {
             write(body, body.length);
             sent += body.length;
+        }
+        if (written != null) {
+            written.accept(sent);
         }
         exchangeDone(keep);
         return sent;
@@ -510,15 +525,15 @@ final class ClientSession implements ClientOutput {
         }
         LOG.fine(() -> this + ": " + e.status() + " " + e.getMessage());
         listener.rejected.increment();
+        // The exchange is dropped after the answer is written, so its log line counts those bytes.
         Exchange x = exchange;
-        if (x != null) {
-            exchange.abort(why, e.status());
-            exchange = null;
-        }
+        exchange = null;
         pending = null;
         state = State.HEAD; // a partly read request: never keep-alive
         long sent = respondLocal(e.status(), LocalAnswers.TEXT, LocalAnswers.body(e.status()), false, null, false);
-        if (x == null) {
+        if (x != null) {
+            x.abort(why, e.status(), sent);
+        } else {
             ExchangeLog.rejected(this, e.status(), why, sent, headStartedAt);
         }
     }

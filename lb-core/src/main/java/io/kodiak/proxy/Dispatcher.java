@@ -38,14 +38,15 @@ final class Dispatcher {
      * flight from here). A pick can race another selector thread for an upstream's last slot;
      * then it picks again, a few times.
      *
-     * @param key the request's hash key, for strategies that use one
+     * @param clientIp for a hash key on the client's address
      * @return the upstream whose slot is now held, or null: then {@link #noPick()} says whether
      *         to queue (an untried upstream is only full) or to give up (none is usable)
      */
-    Upstream pick(long key) {
+    Upstream pick(io.kodiak.http.RequestHead req, String clientIp) {
         // One snapshot for the whole decision: the health checker may publish another meanwhile.
         PoolRuntime.Selection selection = pool.selection();
         Strategy<Upstream> strategy = selection.strategy();
+        long key = strategy.usesKey() ? HashKeys.of(pc.hash(), req, clientIp) : 0;
         for (int race = 0; race < 4; race++) {
             // adminOut: the operator may have drained an upstream after this selection was built.
             Upstream u = strategy.pick(key, x -> !tried.contains(x) && x.hasCapacity() && !x.adminOut());
@@ -73,11 +74,6 @@ final class Dispatcher {
     /** Why the last {@link #pick} returned null. */
     NoPick noPick() {
         return noPick;
-    }
-
-    /** Whether the strategy of the pool's current selection hashes a key. */
-    boolean usesKey() {
-        return pool.selection().strategy().usesKey();
     }
 
     /** An attempt on {@code u} starts: it is never tried again for this request. */

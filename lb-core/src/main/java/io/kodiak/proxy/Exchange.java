@@ -256,6 +256,10 @@ final class Exchange implements WaitQueue.Waiter {
             leg.cut(Termination.LOCAL_ANSWER); // never a 413 inside a response under way
             return;
         }
+        if (phase == Phase.QUEUED) {
+            queue.remove(this); // streamed bodies wait in the queue while they arrive
+            log.dequeued(ctx.now());
+        }
         // When streaming, the upstream already has part of the body: that request can never end.
         if (leg != null) {
             leg.drop();
@@ -270,8 +274,7 @@ final class Exchange implements WaitQueue.Waiter {
         if (finished) {
             return;
         }
-        long key = dispatcher.usesKey() ? HashKeys.of(pc.hash(), req, s.clientIp) : 0;
-        Upstream u = dispatcher.pick(key);
+        Upstream u = dispatcher.pick(req, s.clientIp);
         if (u != null) {
             startAttempt(u);
         } else if (dispatcher.noPick() == Dispatcher.NoPick.QUEUE) {
@@ -451,8 +454,9 @@ final class Exchange implements WaitQueue.Waiter {
         if (tracing.echoId()) {
             extraField = extraField == null ? idField : extraField + "\r\n" + idField;
         }
-        long sent = s.respondLocal(status, contentType, body, keep, extraField, req.isHead());
-        log.finish(t, status, sent, sent - (req.isHead() ? 0 : body.length));
+        long bodyBytes = req.isHead() ? 0 : body.length;
+        s.respondLocal(status, contentType, body, keep, extraField, req.isHead(),
+                sent -> log.finish(t, status, sent, Math.max(0, sent - bodyBytes)));
     }
 
     // ------------------------------------------------------------------ events from the session
@@ -491,6 +495,11 @@ final class Exchange implements WaitQueue.Waiter {
      * answers {@code status} itself if it is not 0: drop everything.
      */
     void abort(Termination why, int status) {
+        abort(why, status, 0);
+    }
+
+    /** As {@link #abort(Termination, int)}, after the session wrote its own answer of {@code sent} bytes. */
+    void abort(Termination why, int status, long sent) {
         if (finished) {
             return;
         }
@@ -507,12 +516,21 @@ final class Exchange implements WaitQueue.Waiter {
             leg.drop();
         }
         cleanup();
+        if (leg != null && leg.tunnelOpen()) {
+            // A WebSocket ends when either side closes: the client closing is its normal end.
+            log.finish(why == null ? Termination.NORMAL : why, 101, log.tunnelHeadBytes(), log.tunnelHeadBytes());
+            return;
+        }
         if (why == null) {
             why = bodyComplete || body == null ? Termination.CLIENT_ABORT : Termination.CLIENT_ABORT_REQUEST;
         }
         ResponseRelay relay = leg == null ? null : leg.relay();
-        int sent = status != 0 ? status : relay != null ? relay.head.status() : 0;
-        log.finish(why, sent, relay == null ? 0 : relay.bytesSent(), relay == null ? 0 : relay.headBytes());
+        if (status != 0) {
+            log.finish(why, status, sent, 0); // the session's own answer (408, 400...)
+        } else {
+            log.finish(why, relay != null ? relay.head.status() : 0, relay == null ? 0 : relay.bytesSent(),
+                    relay == null ? 0 : relay.headBytes());
+        }
     }
 
     private void cleanup() {

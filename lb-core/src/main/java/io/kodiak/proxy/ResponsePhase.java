@@ -76,15 +76,17 @@ final class ResponsePhase implements ResponseContext {
 
     /** Two transforms in a row: what the first emits is the second's input. */
     private record Chain(BodyTransform first, BodyTransform second) implements BodyTransform {
+        private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+
         @Override
         public ByteBuffer apply(ByteBuffer in) {
-            return second.apply(first.apply(in));
+            return second.apply(orEmpty(first.apply(in)));
         }
 
         @Override
         public ByteBuffer finish() {
-            ByteBuffer tail = second.apply(first.finish());
-            ByteBuffer end = second.finish();
+            ByteBuffer tail = orEmpty(second.apply(orEmpty(first.finish())));
+            ByteBuffer end = orEmpty(second.finish());
             if (!end.hasRemaining()) {
                 return tail;
             }
@@ -92,6 +94,11 @@ final class ResponsePhase implements ResponseContext {
                 return end;
             }
             return ByteBuffer.allocate(tail.remaining() + end.remaining()).put(tail).put(end).flip();
+        }
+
+        /** A transform may return null for "nothing yet". */
+        private static ByteBuffer orEmpty(ByteBuffer b) {
+            return b == null ? EMPTY.duplicate() : b;
         }
     }
 }

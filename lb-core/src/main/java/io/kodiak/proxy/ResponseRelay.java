@@ -76,7 +76,7 @@ final class ResponseRelay {
         while (in.hasRemaining() && !upstreamDone) {
             Buffer data = decoder.decode(in);
             if (data != null) {
-                add(transform == null ? data : transformed(transform.apply(data.toByteBuffer())));
+                add(transform == null ? data : transformed(apply(data)));
             }
             if (decoder.done()) {
                 return true;
@@ -91,9 +91,24 @@ final class ResponseRelay {
         }
     }
 
-    /** A transform's output as a buffer of its own (the transform may reuse its input's memory). */
+    /** A transform's output as a buffer for the spool (a transform returns a new buffer per call). */
     private Buffer transformed(java.nio.ByteBuffer out) {
         return out == null || !out.hasRemaining() ? null : Buffers.wrap(memory, out);
+    }
+
+    private java.nio.ByteBuffer apply(Buffer data) throws FilterFailed {
+        try {
+            return transform.apply(data.toByteBuffer());
+        } catch (RuntimeException e) {
+            throw new FilterFailed(e);
+        }
+    }
+
+    /** A response filter's {@link BodyTransform} threw: the filter's fault, not the upstream's. */
+    static final class FilterFailed extends IOException {
+        FilterFailed(RuntimeException cause) {
+            super("body transform failed: " + cause, cause);
+        }
     }
 
     /** The upstream closed: whether that ends the body (close-delimited) rather than truncating it. */
@@ -106,14 +121,17 @@ final class ResponseRelay {
      * the spool.
      */
     void upstreamDone() throws IOException {
-        upstreamDone = true;
-        try {
-            if (transform != null) {
-                add(transformed(transform.finish()));
+        if (transform != null) {
+            java.nio.ByteBuffer last;
+            try {
+                last = transform.finish();
+            } catch (RuntimeException e) {
+                throw new FilterFailed(e); // not done: the body was never completed
             }
-        } finally {
-            spool.end();
+            add(transformed(last));
         }
+        upstreamDone = true;
+        spool.end();
     }
 
     boolean isUpstreamDone() {

@@ -70,6 +70,11 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         return relay;
     }
 
+    /** Whether a WebSocket tunnel is open (its 101 went to the client). */
+    boolean tunnelOpen() {
+        return tunnel != null;
+    }
+
     /** Whether a response head went to the client: from here a failure can only cut the response. */
     boolean responseStarted() {
         return relay != null || tunnel != null;
@@ -189,6 +194,9 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
                 }
             } catch (HttpException e) {
                 badResponse(e.getMessage());
+                return;
+            } catch (ResponseRelay.FilterFailed e) {
+                filterFailed(e);
                 return;
             } catch (IOException e) {
                 LOG.warning(() -> x.pool.name() + ": cannot buffer response: " + e.getMessage());
@@ -391,6 +399,9 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
             if (relay.completesOnEof()) {
                 try {
                     upstreamComplete(false, ctx.now());
+                } catch (ResponseRelay.FilterFailed e) {
+                    filterFailed(e);
+                    return;
                 } catch (IOException e) {
                     LOG.warning(() -> x.pool.name() + ": cannot buffer response: " + e.getMessage());
                     cut(Termination.TEMP_SPACE);
@@ -419,6 +430,12 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         LOG.info(() -> x.pool.name() + "/" + attempt.upstream.name() + ": " + why + " (" + status + ")");
         release(false);
         x.answerError(status, t);
+    }
+
+    /** A response filter's body transform threw: the response is cut, and nothing counts against the upstream. */
+    private void filterFailed(ResponseRelay.FilterFailed e) {
+        LOG.log(Level.WARNING, "response filter failed on " + req, e.getCause());
+        cut(Termination.LOCAL_ANSWER);
     }
 
     private void badResponse(String why) {

@@ -106,6 +106,44 @@ class AccessLogPhaseTest {
     }
 
     @Test
+    void pipelinedLocalAnswersAreLoggedInOrder() throws Exception {
+        try (ScriptedUpstream up = ScriptedUpstream.start("a");
+             Logged p = new Logged(ProxyConfig.to(up))) {
+            p.server.filters(ProxyConfig.LISTENER, new io.kodiak.filter.Filters(new io.kodiak.filter.RequestFilter[] {r -> {
+                r.respond(204, "text/plain", new byte[0], null);
+                return io.kodiak.filter.RequestFilter.Verdict.RESPONDED;
+            }}, new io.kodiak.filter.ResponseFilter[0], new io.kodiak.filter.LogFilter[] {p.entries::add}));
+            RawClient c = p.client();
+            c.send("GET /first HTTP/1.1\r\nHost: t\r\n\r\nGET /second HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertEquals(204, c.readResponse().status());
+            assertEquals(204, c.readResponse().status());
+            assertEquals("/first", p.next().target());
+            assertEquals("/second", p.next().target());
+        }
+    }
+
+    @Test
+    void aWebSocketClosedByTheClientIsLoggedAsA101ThatEndedNormally() throws Exception {
+        String switching = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+        try (ScriptedUpstream up = ScriptedUpstream.start("a", r -> Action.sequence(Action.raw(switching), Action.stall(LONG)));
+             Logged p = new Logged(ProxyConfig.to(up));
+             java.net.Socket ws = new java.net.Socket()) {
+            ws.setSoTimeout(10_000);
+            ws.connect(io.kodiak.testing.Loopback.at(p.server.boundAddress(ProxyConfig.LISTENER).getPort()), 10_000);
+            ws.getOutputStream().write(("GET /chat HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String head = WireIo.readHead(new java.io.BufferedInputStream(ws.getInputStream()));
+            assertTrue(head.startsWith("HTTP/1.1 101 "), head);
+            ws.close();
+            AccessLogEntry e = p.only();
+            assertEquals(101, e.status());
+            assertEquals(Termination.NORMAL, e.termination());
+            assertTrue(e.bytesSent() > 0);
+        }
+    }
+
+    @Test
     void aRequestTooLargeIsALocalAnswer() throws Exception {
         try (ScriptedUpstream up = ScriptedUpstream.start("a");
              Logged p = new Logged(ProxyConfig.to(up).maxRequestBody(10))) {
@@ -282,6 +320,7 @@ class AccessLogPhaseTest {
             assertEquals(408, e.status());
             assertEquals(Termination.CLIENT_TIMEOUT, e.termination());
             assertEquals("POST", e.method());
+            assertTrue(e.bytesSent() > 0, "the 408 written counts: " + e.bytesSent());
         }
     }
 }

@@ -275,6 +275,51 @@ class FiltersTest {
     }
 
     @Test
+    void aBodyTransformThatThrowsCutsItsResponseOnly() throws Exception {
+        LinkedBlockingQueue<AccessLogEntry> log = new LinkedBlockingQueue<>();
+        web.handler(r -> Action.ok("hello"));
+        server.filters("front", new Filters(new RequestFilter[0], new ResponseFilter[] {r -> new BodyTransform() {
+            @Override
+            public ByteBuffer apply(ByteBuffer in) {
+                throw new IllegalStateException("transform bug");
+            }
+
+            @Override
+            public ByteBuffer finish() {
+                return null;
+            }
+        }}, new LogFilter[] {log::add}));
+        RawClient c = client();
+        c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+        assertThrows(java.io.IOException.class, c::readResponse, "the response is cut, never completed");
+        AccessLogEntry e = log.poll(10, TimeUnit.SECONDS);
+        assertNotNull(e);
+        assertEquals(Termination.LOCAL_ANSWER, e.termination());
+        server.filters("front", Filters.NONE);
+        RawClient next = client();
+        next.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+        assertEquals("hello", next.readResponse().bodyString());
+    }
+
+    @Test
+    void editsOfDateServerAndHostNeverDoubleAField() throws Exception {
+        server.filters("front", new Filters(new RequestFilter[] {r -> {
+            r.upstreamFields().add("Host", "internal.example:8080");
+            return RequestFilter.Verdict.CONTINUE;
+        }}, new ResponseFilter[] {r -> {
+            r.clientFields().set("Date", "Thu, 01 Jan 2026 00:00:00 GMT");
+            return null;
+        }}, new LogFilter[0]));
+        RawClient c = client();
+        c.send("GET / HTTP/1.1\r\nHost: public.example\r\n\r\n");
+        RawResponse r = c.readResponse();
+        assertEquals(List.of("Thu, 01 Jan 2026 00:00:00 GMT"), r.headers().values("Date"));
+        RecordedRequest seen = web.takeRequest(WAIT);
+        assertEquals(List.of("internal.example:8080"), seen.headers().values("Host"), seen.rawHeadString());
+        assertThrows(IllegalArgumentException.class, () -> new FieldEdits().set("Host", "a\";for=evil"));
+    }
+
+    @Test
     void fieldEditsRefuseFramingAndFieldSplitting() {
         FieldEdits e = new FieldEdits();
         assertThrows(IllegalArgumentException.class, () -> e.set("Content-Length", "1"));
