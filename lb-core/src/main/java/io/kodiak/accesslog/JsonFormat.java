@@ -13,6 +13,9 @@ import java.time.ZoneId;
 final class JsonFormat implements AccessLogFormat {
     private static final Variable[] FIELDS = java.util.Arrays.stream(Variable.values())
             .filter(Variable::inJson).toArray(Variable[]::new);
+    /** Each field's key with the separator before it, made once: {@code {"remote_addr":}, {@code ,"status":}. */
+    private static final String[] KEYS = java.util.stream.IntStream.range(0, FIELDS.length)
+            .mapToObj(i -> (i == 0 ? "{" : ",") + "\"" + FIELDS[i].varName() + "\":").toArray(String[]::new);
 
     private final LogTimes times;
 
@@ -22,12 +25,8 @@ final class JsonFormat implements AccessLogFormat {
 
     @Override
     public void format(AccessLogEntry e, StringBuilder out) {
-        out.append('{');
         for (int i = 0; i < FIELDS.length; i++) {
-            if (i > 0) {
-                out.append(',');
-            }
-            out.append('"').append(FIELDS[i].varName()).append("\":");
+            out.append(KEYS[i]); // {"name": or ,"name":
             FIELDS[i].appendJson(e, times, out);
         }
         out.append('}');

@@ -46,7 +46,17 @@ final class LogEscape {
      * surrogate, which as UTF-8 would not be valid.
      */
     static void json(CharSequence s, StringBuilder out) {
-        for (int i = 0; i < s.length(); i++) {
+        int n = s.length();
+        int plain = 0;
+        while (plain < n) { // the common case: nothing to escape, appended in one copy
+            char c = s.charAt(plain);
+            if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') {
+                break;
+            }
+            plain++;
+        }
+        out.append(s, 0, plain);
+        for (int i = plain; i < n; i++) {
             char c = s.charAt(i);
             switch (c) {
                 case '"' -> out.append("\\\"");

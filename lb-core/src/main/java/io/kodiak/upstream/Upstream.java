@@ -285,8 +285,20 @@ public final class Upstream implements Backend {
         }
     }
 
+    private volatile String addressText;
+
     public InetSocketAddress address() {
         return address;
+    }
+
+    /** The resolved address as text, {@code 10.0.0.5:8000} (nginx's {@code $upstream_addr}), made once. */
+    public String addressText() {
+        String t = addressText;
+        if (t == null) {
+            t = address.getHostString() + ":" + address.getPort();
+            addressText = t; // racing threads make equal strings: harmless
+        }
+        return t;
     }
 
     /** The address as configured, {@code host:port}. */
