@@ -15,7 +15,7 @@ package io.kodiak.accesslog;
  * <p>Codes are unique, so a code names one value ({@link #ofCode}).
  */
 public enum Termination {
-    /** {@code --}: the response was sent in full. HAProxy {@code --}. */
+    /** {@code --}: the response was sent in full (a WebSocket: closed by either side). HAProxy {@code --}. */
     NORMAL("--"),
     /**
      * {@code CR}: the client closed or reset the connection before Kodiak had the whole request.
@@ -74,13 +74,13 @@ public enum Termination {
     INVALID_RESPONSE("PH"),
     /**
      * {@code PR}: Kodiak answered the request itself (400 malformed, 404 no route, 413 too large,
-     * 431, 503 while stopping...) without asking an upstream. HAProxy {@code PR} (proxy blocked
-     * the request) and {@code LR} (answered locally).
+     * 431, a filter's answer...) without asking an upstream, or a filter failed. HAProxy
+     * {@code PR} (proxy blocked the request) and {@code LR} (answered locally).
      */
     LOCAL_ANSWER("PR"),
     /**
-     * {@code RD}: the temp space for spooling a response to a slow client ran out. HAProxy
-     * {@code R} (a resource such as memory or sockets exhausted).
+     * {@code RD}: the temp space for spooling a request body or a response ran out, or a temp
+     * file failed. HAProxy {@code R} (a resource such as memory or sockets exhausted).
      */
     TEMP_SPACE("RD");
 

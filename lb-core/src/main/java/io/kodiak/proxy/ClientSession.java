@@ -512,7 +512,7 @@ final class ClientSession implements ClientOutput {
         if (state == State.CLOSED || state == State.CLOSING) {
             return;
         }
-        Termination why = e.status() == 408 ? Termination.CLIENT_TIMEOUT : Termination.LOCAL_ANSWER;
+        Termination why = Endings.sessionRejected(e.status());
         if (exchange != null && exchange.responseStarted()) {
             // A streamed response is under way (an upstream may answer before the body is in):
             // an answer of Kodiak's own would land inside it. The client sees it cut off instead.

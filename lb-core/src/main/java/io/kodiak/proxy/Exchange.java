@@ -410,7 +410,7 @@ final class Exchange implements WaitQueue.Waiter {
 
     /** Nothing could take the request: the pool's error page, or 502 after failed attempts, 503 without any. */
     private void noUpstream() {
-        Termination t = failure != null ? failure : Termination.NO_UPSTREAM;
+        Termination t = Endings.noUpstream(failure);
         if (!dispatcher.triedAny() || pc.errorPage() != null) {
             // After failed attempts the built-in answer is a 502, which promises no retry time.
             serviceUnavailable(!dispatcher.triedAny(), t);
@@ -516,13 +516,13 @@ final class Exchange implements WaitQueue.Waiter {
             leg.drop();
         }
         cleanup();
-        if (leg != null && leg.tunnelOpen()) {
-            // A WebSocket ends when either side closes: the client closing is its normal end.
-            log.finish(why == null ? Termination.NORMAL : why, 101, log.tunnelHeadBytes(), log.tunnelHeadBytes());
-            return;
-        }
+        boolean tunnel = leg != null && leg.tunnelOpen();
         if (why == null) {
-            why = bodyComplete || body == null ? Termination.CLIENT_ABORT : Termination.CLIENT_ABORT_REQUEST;
+            why = Endings.clientGone(bodyComplete || body == null, tunnel);
+        }
+        if (tunnel) {
+            log.finish(why, 101, log.tunnelHeadBytes(), log.tunnelHeadBytes());
+            return;
         }
         ResponseRelay relay = leg == null ? null : leg.relay();
         if (status != 0) {

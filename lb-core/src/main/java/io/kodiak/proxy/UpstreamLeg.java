@@ -108,7 +108,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         clearDeadline();
         a.connectFailed(cause);
         LOG.info(() -> x.pool.name() + "/" + a.upstream.name() + ": connect failed (" + why + "), trying the next upstream");
-        x.connectFailed(cause == ErrorCause.CONNECT_TIMEOUT ? Termination.CONNECT_TIMEOUT : Termination.CONNECT_FAILED);
+        x.connectFailed(Endings.connectFailed(cause));
     }
 
     // ------------------------------------------------------------------ sending
@@ -393,7 +393,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
                     return;
                 }
                 attempt.failed(ErrorCause.RESET);
-                failed(Termination.UPSTREAM_RESET, pc.retries().onReset(), "connection closed before a response", 502);
+                failed(Endings.upstreamClosed(false), pc.retries().onReset(), "connection closed before a response", 502);
                 return;
             }
             if (relay.completesOnEof()) {
@@ -413,7 +413,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
             if (!relay.isUpstreamDone()) {
                 attempt.failed(ErrorCause.RESET);
                 LOG.info(() -> x.pool.name() + "/" + u.name() + ": response truncated; closing the client connection");
-                cut(Termination.UPSTREAM_ABORT);
+                cut(Endings.upstreamClosed(true));
             }
         }
     }
