@@ -12,7 +12,6 @@ import io.kodiak.http.RequestIds;
 import io.kodiak.upstream.PoolRuntime;
 import io.kodiak.upstream.Upstream;
 import org.glassfish.grizzly.Buffer;
-import org.glassfish.grizzly.IOEvent;
 
 import java.io.IOException;
 import java.util.logging.Level;
@@ -22,7 +21,7 @@ import java.util.logging.Logger;
  * One request and its response, as named phases that this class orders and decides between:
  * request head (read by the session) → route → request filters ({@link RequestPhase}) → request
  * body ({@link RequestBody}) → dispatch ({@link Dispatcher}: pick, queue, retry policy and budget)
- * → attempt ({@link Attempt}, the one place that records an attempt's result) and the upstream
+ * → queue ({@link QueueWait}) → attempt ({@link Attempt}, the one place that records an attempt's result) and the upstream
  * side ({@link UpstreamLeg}: send, response head and filters, relay, tunnel) → log
  * ({@link ExchangeLog}). The phases own their state and report outcomes; the decisions (retry
  * or answer, which answer, how it is logged) are made here.
@@ -30,10 +29,10 @@ import java.util.logging.Logger;
  * <p>Threading: every method runs with the owning session's monitor held; events from the
  * upstream connection, temp-file I/O, the queue and the sweeper take it first.
  */
-final class Exchange implements WaitQueue.Waiter {
+final class Exchange {
     private static final Logger LOG = Logger.getLogger(Exchange.class.getName());
 
-    private enum Phase { BODY, QUEUED, UPSTREAM, DONE }
+    private enum Phase { BODY, UPSTREAM, DONE }
 
     private final ClientSession s;
     private final ProxyContext ctx;
@@ -62,8 +61,8 @@ final class Exchange implements WaitQueue.Waiter {
     private Dispatcher dispatcher;
     private UpstreamLeg leg;
     private Phase phase = Phase.BODY;
-    /** When the wait in the queue ends (0: not queued). */
-    private long queueDeadline;
+    /** The wait in the pool's queue, once the request had to wait; null before. */
+    private QueueWait queueWait;
     private boolean finished;
     /** Whether the pool's client-side count has this request's outcome yet. */
     private boolean counted;
@@ -256,9 +255,8 @@ final class Exchange implements WaitQueue.Waiter {
             leg.cut(Termination.LOCAL_ANSWER); // never a 413 inside a response under way
             return;
         }
-        if (phase == Phase.QUEUED) {
-            queue.remove(this); // streamed bodies wait in the queue while they arrive
-            log.dequeued(ctx.now());
+        if (queueWait != null) {
+            queueWait.cancel(); // streamed bodies wait in the queue while they arrive
         }
         // When streaming, the upstream already has part of the body: that request can never end.
         if (leg != null) {
@@ -293,55 +291,22 @@ final class Exchange implements WaitQueue.Waiter {
 
     /** Every upstream that could take the request is at its max-connections: wait in the pool's queue. */
     private void enqueue() {
-        if (!queue.offer(this)) {
-            pool.queueFull().increment();
-            LOG.info(() -> pool.name() + ": queue full, 503");
+        if (queueWait == null) {
+            queueWait = new QueueWait(this, s, pool, queue, dispatcher, log);
+        }
+        if (!queueWait.join()) {
             serviceUnavailable(true, Termination.QUEUE_FULL);
-            return;
-        }
-        phase = Phase.QUEUED;
-        log.queued(ctx.now());
-        queueDeadline = ClientSession.nonZero(ctx.now() + pc.queue().timeout().toNanos());
-        // A slot may have freed between the pick that found none and joining the queue, and its
-        // end found the queue empty: offer every free slot to the head of the queue now.
-        for (Upstream u : pool.selection().members()) {
-            queue.handOff(u);
         }
     }
 
-    @Override
-    public boolean triedOn(Upstream u) {
-        return dispatcher.triedOn(u);
+    /** The queue holds a slot of {@code u} for this request. */
+    void granted(Upstream u) {
+        startAttempt(u);
     }
 
-    @Override
-    public void rejectFromQueue() {
-        s.connection.executeInEventThread(IOEvent.READ, () -> {
-            synchronized (s) {
-                if (!finished && phase == Phase.QUEUED) {
-                    queueDeadline = 0;
-                    log.dequeued(ctx.now());
-                    serviceUnavailable(true, Termination.NO_UPSTREAM);
-                }
-            }
-        });
-    }
-
-    /** Called on the thread that freed the slot: the rest runs on this exchange's own selector thread. */
-    @Override
-    public void grant(Upstream u) {
-        s.connection.executeInEventThread(IOEvent.READ, () -> {
-            synchronized (s) {
-                if (finished || phase != Phase.QUEUED) {
-                    u.end(); // gone meanwhile: pass the slot on
-                    queue.handOff(u);
-                    return;
-                }
-                queueDeadline = 0;
-                log.dequeued(ctx.now());
-                startAttempt(u);
-            }
-        });
+    /** The queue gave up: timed out, or no upstream is left. */
+    void queueGaveUp(Termination t) {
+        serviceUnavailable(true, t);
     }
 
     // ------------------------------------------------------------------ outcomes of the upstream leg
@@ -475,14 +440,8 @@ final class Exchange implements WaitQueue.Waiter {
         if (finished) {
             return;
         }
-        if (queueDeadline != 0 && now - queueDeadline >= 0) {
-            queueDeadline = 0;
-            if (queue.remove(this)) {
-                pool.queueTimeouts().increment();
-                log.dequeued(now);
-                LOG.info(() -> pool.name() + ": waited " + pc.queue().timeout().toMillis() + " ms in the queue, 503");
-                serviceUnavailable(true, Termination.QUEUE_TIMEOUT);
-            } // else a granted slot is already on its way to this exchange
+        if (queueWait != null && queueWait.waiting()) {
+            queueWait.checkTimeout(now);
             return;
         }
         if (leg != null) {
@@ -508,9 +467,8 @@ final class Exchange implements WaitQueue.Waiter {
             counted = true;
             pool.clientAborts().increment();
         }
-        if (phase == Phase.QUEUED) {
-            queue.remove(this); // if a grant is already on its way, it passes the slot on
-            log.dequeued(ctx.now());
+        if (queueWait != null) {
+            queueWait.cancel();
         }
         if (leg != null) {
             leg.drop();
