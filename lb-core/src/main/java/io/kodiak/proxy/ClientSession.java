@@ -32,6 +32,10 @@ import java.util.logging.Logger;
  * A connection closed with output still queued stays counted (against {@code max-connections})
  * and swept until the output is flushed or the send timeout cuts it.
  *
+ * <p>Size: about 600 lines, over the project's 400, because it is the connection's one state
+ * machine (IDLE, HEAD, BODY, EXCHANGE, TUNNEL, CLOSING, CLOSED), its two deadlines and its output
+ * bound, whose transitions must be read together; what a request does is in {@link Exchange}.
+ *
  * <p>Threading: events arrive from the client connection's selector thread, from the upstream
  * connection's selector thread, from temp-file I/O and from the {@link TimeoutSweeper}. Every
  * method runs with this object's monitor held; the {@link Exchange} shares it. Nothing here blocks.
