@@ -200,12 +200,8 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
             } catch (HttpException e) {
                 badResponse(e.getMessage());
                 return;
-            } catch (ResponseRelay.FilterFailed e) {
-                filterFailed(e);
-                return;
             } catch (IOException e) {
-                LOG.warning(() -> x.pool.name() + ": cannot buffer response: " + e.getMessage());
-                cut(Termination.TEMP_SPACE);
+                relayFailed(e);
                 return;
             }
             if (phase == Phase.RECEIVING && !relay.isUpstreamDone()) {
@@ -404,12 +400,8 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
             if (relay.completesOnEof()) {
                 try {
                     upstreamComplete(false, ctx.now());
-                } catch (ResponseRelay.FilterFailed e) {
-                    filterFailed(e);
-                    return;
                 } catch (IOException e) {
-                    LOG.warning(() -> x.pool.name() + ": cannot buffer response: " + e.getMessage());
-                    cut(Termination.TEMP_SPACE);
+                    relayFailed(e);
                     return;
                 }
                 pumpResponse();
@@ -437,10 +429,18 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         x.answerError(status, t);
     }
 
-    /** A response filter's body transform threw: the response is cut, and nothing counts against the upstream. */
-    private void filterFailed(ResponseRelay.FilterFailed e) {
-        LOG.log(Level.WARNING, "response filter failed on " + req, e.getCause());
-        cut(Termination.LOCAL_ANSWER);
+    /**
+     * Spooling the response failed: the temp file, or a response filter's body transform. Either
+     * way the response is cut; neither counts against the upstream.
+     */
+    private void relayFailed(IOException e) {
+        if (e instanceof ResponseRelay.FilterFailed) {
+            LOG.log(Level.WARNING, "response filter failed on " + req, e.getCause());
+            cut(Termination.LOCAL_ANSWER);
+        } else {
+            LOG.warning(() -> x.pool.name() + ": cannot buffer response: " + e.getMessage());
+            cut(Termination.TEMP_SPACE);
+        }
     }
 
     private void badResponse(String why) {
