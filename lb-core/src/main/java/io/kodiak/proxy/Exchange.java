@@ -484,7 +484,8 @@ final class Exchange {
         }
         ResponseRelay relay = leg == null ? null : leg.relay();
         if (status != 0) {
-            log.finish(why, status, sent, 0); // the session's own answer (408, 400...)
+            // The session's own answer (408, 400...), with its built-in body.
+            log.finish(why, status, sent, Math.max(0, sent - LocalAnswers.body(status).length));
         } else {
             log.finish(why, relay != null ? relay.head.status() : 0, relay == null ? 0 : relay.bytesSent(),
                     relay == null ? 0 : relay.headBytes());

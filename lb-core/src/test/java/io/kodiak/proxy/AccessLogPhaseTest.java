@@ -321,6 +321,7 @@ class AccessLogPhaseTest {
             assertEquals(Termination.CLIENT_TIMEOUT, e.termination());
             assertEquals("POST", e.method());
             assertTrue(e.bytesSent() > 0, "the 408 written counts: " + e.bytesSent());
+            assertEquals("408 Request Timeout\n".length(), e.bodyBytesSent());
         }
     }
 }
