@@ -55,7 +55,11 @@ class AccessLogSinkTest {
 
     /** Written counts a line once the target took it; the writer flushes the batch right after. */
     private static void awaitWritten(AccessLog log, long n) throws Exception {
-        while (log.written() < n) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (log.written() < n) { // a bounded wait: a writer that never writes fails the test
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("only " + log.written() + " of " + n + " lines written within 10 s");
+            }
             Thread.sleep(1);
         }
         log.reopen().get(10, TimeUnit.SECONDS); // the next batch: the one that wrote line n is flushed
