@@ -178,6 +178,53 @@ class DistributionIT {
     }
 
     /**
+     * dist/deb/build-deb.sh makes a .deb of the archive with plain dpkg-deb: the program under
+     * /opt/kodiak, /usr/bin/kodiak, the unit, and the configuration as a conffile, whose maintainer
+     * scripts parse; unpacked, its launcher runs. (Installing it, which creates a user, is left to
+     * a machine of one's own: {@code dpkg -i}, then {@code dpkg --purge kodiak}.)
+     */
+    @Test
+    void aDebianPackageIsBuiltFromTheArchive() throws Exception {
+        Tools.require("dpkg-deb", "--version", "dpkg");
+        Path repo = Path.of(System.getProperty("user.dir")).getParent(); // failsafe runs in lb-core
+        Path out = dir.resolve("deb");
+        Tools.Result build = Tools.run(dir, Map.of(), "bash", repo.resolve("dist/deb/build-deb.sh").toString(),
+                System.getProperty("kodiak.dist"), out.toString());
+        assertEquals(0, build.exitCode(), build.output());
+        Path deb = Path.of(build.output().strip().lines().reduce((a, b) -> b).orElseThrow());
+        assertTrue(deb.getFileName().toString().matches("kodiak_\\d+\\.\\d+\\.\\d+(~snapshot)?_all\\.deb"), deb.toString());
+
+        Tools.Result info = Tools.run(dir, Map.of(), "dpkg-deb", "--field", deb.toString(), "Package", "Architecture", "Depends");
+        assertEquals(0, info.exitCode(), info.output());
+        assertTrue(info.output().contains("Package: kodiak"), info.output());
+        assertTrue(info.output().contains("Architecture: all"), info.output());
+        assertTrue(info.output().contains("java17-runtime-headless"), info.output());
+
+        Tools.Result list = Tools.run(dir, Map.of(), "dpkg-deb", "--contents", deb.toString());
+        assertEquals(0, list.exitCode(), list.output());
+        for (String path : List.of("./opt/kodiak/bin/kodiak", "./opt/kodiak/kodiak.jar", "./lib/systemd/system/kodiak.service",
+                "./etc/kodiak/kodiak.yaml", "./usr/bin/kodiak -> /opt/kodiak/bin/kodiak")) {
+            assertTrue(list.output().contains(path), path + " in\n" + list.output());
+        }
+        assertTrue(list.output().lines().allMatch(l -> l.contains(" root/root ")), "files owned by root:\n" + list.output());
+
+        Path control = dir.resolve("control");
+        assertEquals(0, Tools.run(dir, Map.of(), "dpkg-deb", "--control", deb.toString(), control.toString()).exitCode());
+        assertEquals("/etc/kodiak/kodiak.yaml", Files.readString(control.resolve("conffiles")).strip());
+        for (String script : List.of("postinst", "prerm", "postrm")) {
+            Tools.Result syntax = Tools.run(dir, Map.of(), "sh", "-n", control.resolve(script).toString());
+            assertEquals(0, syntax.exitCode(), script + ": " + syntax.output());
+        }
+
+        Path root = dir.resolve("root");
+        assertEquals(0, Tools.run(dir, Map.of(), "dpkg-deb", "--extract", deb.toString(), root.toString()).exitCode());
+        Tools.Result version = Tools.run(root, Map.of("JAVA_HOME", System.getProperty("java.home")),
+                root.resolve("opt/kodiak/bin/kodiak").toString(), "--version");
+        assertEquals(0, version.exitCode(), version.output());
+        assertTrue(version.output().startsWith("kodiak "), version.output());
+    }
+
+    /**
      * The unit and the server configuration it runs agree: under ProtectSystem=strict Kodiak may
      * write only to its StateDirectory, so the state file, the temp files and (KODIAK_HOME) the
      * token go there; ExecReload's ctl reaches the configured admin API; and systemd waits longer
