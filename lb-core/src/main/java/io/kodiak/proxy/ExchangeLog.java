@@ -77,7 +77,7 @@ final class ExchangeLog {
                 now - x.startedAt, s.config.name(), x.pool == null ? null : x.pool.name(),
                 a == null ? null : a.upstream.name(), a == null ? null : a.upstream.addressText(),
                 a == null ? -1 : a.connectNanos(), a == null ? -1 : a.headerNanos(), a == null ? -1 : a.responseNanos(),
-                x.attempts(), queueNanos, x.requestId, field(req, "user-agent"), field(req, "referer"), how);
+                x.attempts(), queueNanos, x.requestId, req.fields().get("user-agent"), req.fields().get("referer"), how);
         emit(filters, accessLog, entry);
     }
 
@@ -95,22 +95,6 @@ final class ExchangeLog {
         emit(filters, accessLog, new AccessLogEntry(s.clientIp, s.clientPort, epochMillis(now, startedAt), null, null, null,
                 status, 0, bytesSent, 0, now - startedAt, s.config.name(), null, null, null, -1, -1, -1, 0, 0,
                 null, null, null, how));
-    }
-
-    /**
-     * The first field named {@code lower}; the name's first letter is checked before the full
-     * comparison, which keeps the per-request cost of looking up two fields small.
-     */
-    private static String field(RequestHead req, String lower) {
-        var f = req.fields();
-        byte[] b = f.bytes();
-        char first = lower.charAt(0);
-        for (int i = 0; i < f.size(); i++) {
-            if ((b[f.nameStart(i)] | 0x20) == first && f.nameEnd(i) - f.nameStart(i) == lower.length() && f.nameIs(i, lower)) {
-                return f.value(i);
-            }
-        }
-        return null;
     }
 
     private static long epochMillis(long now, long startedAt) {
