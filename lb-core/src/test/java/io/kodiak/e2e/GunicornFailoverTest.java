@@ -28,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * What issue #4 promises with real Gunicorn: three instances behind Kodiak under a steady load of
  * GETs; one is killed with SIGKILL (master and workers) or frozen with SIGSTOP mid-run, and no
- * client request fails. The killed instance is DOWN within fall × interval (+ timeout), UP within
+ * client request fails (but a response the frozen instance had already begun, which is cut at
+ * the read timeout: no proxy can retry a response whose head the client has). The killed instance is DOWN within fall × interval (+ timeout), UP within
  * rise × interval after it is started again, and then ramps up (slow start), visible in the
  * requests it gets.
  *
@@ -84,7 +85,7 @@ class GunicornFailoverTest {
         String yaml = Gunicorn.kodiakYaml(gs, """
                     health-check: {type: http, path: /, interval: %dms, timeout: %dms, rise: %d, fall: %d, jitter: 0%%}
                     slow-start: %ds
-                    timeouts: {connect: 1s, response: 1s}
+                    timeouts: {connect: 1s, response: 1s, read: 1s}
                 """.formatted(INTERVAL.toMillis(), CHECK_TIMEOUT.toMillis(), RISE, FALL, SLOW_START.toSeconds()));
         kodiak = Kodiak.start(ConfigLoader.parse(yaml, Path.of("failover.yaml")));
         return kodiak.boundAddress("web").getPort();
@@ -190,7 +191,15 @@ class GunicornFailoverTest {
                 results.stream().filter(r -> r.status != 200).count());
         assertEquals(0, served("g2", after, Long.MAX_VALUE), "no request goes to a DOWN instance");
         assertTrue(all(frozenAt, Long.MAX_VALUE) > 100, "the others carried the load");
-        assertNoFailedRequest();
+        // Gunicorn writes a response's head and body in two sends: a SIGSTOP between them leaves a
+        // response started, which no proxy can retry (the client has its head). Kodiak cuts it at
+        // the read timeout (1 s here) rather than holding the client; at most one per worker of
+        // the frozen instance. Every request whose response had not started is retried.
+        List<Result> bad = results.stream().filter(r -> r.status != 200).toList();
+        List<Result> notCut = bad.stream().filter(r -> r.failure == null
+                || !r.failure.startsWith("java.io.EOFException: connection closed after")).toList();
+        assertEquals(List.of(), notCut.stream().limit(5).toList(), bad.size() + " of " + results.size() + " requests failed");
+        assertTrue(bad.size() <= 2, "more responses cut than g2 has workers: " + bad);
         g2.freeze(false);
     }
 
