@@ -164,7 +164,7 @@ public final class AccessLogWriter implements AutoCloseable {
         StringBuilder line = new StringBuilder(512);
         boolean failing = false;
         try {
-            while (!(closing && queue.isEmpty()) && !Thread.currentThread().isInterrupted()) {
+            while (!(closing && queue.isEmpty())) {
                 CompletableFuture<Void> reopen = pendingReopen.getAndSet(null);
                 if (reopen != null) {
                     failing = reopenTarget(failing, reopen);
@@ -183,8 +183,12 @@ public final class AccessLogWriter implements AutoCloseable {
                 } catch (IOException e) {
                     failing = failure(failing, "flush", e);
                 }
+                if (Thread.currentThread().isInterrupted()) {
+                    break; // close() gave up on a stuck target: the rest is lost; still close it below
+                }
             }
-            // An interrupt means close() gave up waiting: stop here, and still close the target below.
+            // An interrupt while idle is not a stuck target: with nothing to wait for (closing),
+            // the writer drains what is queued without parking and stops.
         } finally {
             try {
                 target.close();
