@@ -367,8 +367,15 @@ final class Exchange {
 
     void tunnelEnded() {
         cleanup();
-        log.finish(Termination.NORMAL, 101, log.tunnelHeadBytes(), log.tunnelHeadBytes());
+        logTunnel(Termination.NORMAL);
         s.close();
+    }
+
+    /** A WebSocket's line: the 101 and every byte relayed each way after it. */
+    private void logTunnel(Termination t) {
+        Tunnel tunnel = leg.tunnel();
+        log.tunnelClosed(tunnel.bytesFromClient());
+        log.finish(t, 101, log.tunnelHeadBytes() + tunnel.bytesToClient(), log.tunnelHeadBytes());
     }
 
     // ------------------------------------------------------------------ answers of Kodiak's own
@@ -479,7 +486,7 @@ final class Exchange {
             why = Endings.clientGone(bodyComplete || body == null, tunnel);
         }
         if (tunnel) {
-            log.finish(why, 101, log.tunnelHeadBytes(), log.tunnelHeadBytes());
+            logTunnel(why);
             return;
         }
         ResponseRelay relay = leg == null ? null : leg.relay();

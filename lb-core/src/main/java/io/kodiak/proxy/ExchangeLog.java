@@ -25,6 +25,8 @@ final class ExchangeLog {
     private long queuedAt;
     private long queueNanos;
     private long tunnelHeadBytes;
+    /** Bytes the client sent through a WebSocket tunnel, counted as received. */
+    private long tunnelReceived;
 
     ExchangeLog(ClientSession s, Exchange x) {
         this.s = s;
@@ -51,6 +53,10 @@ final class ExchangeLog {
         return tunnelHeadBytes;
     }
 
+    void tunnelClosed(long bytesFromClient) {
+        tunnelReceived = bytesFromClient;
+    }
+
     /**
      * The exchange ended: logs it once.
      *
@@ -73,7 +79,7 @@ final class ExchangeLog {
         Attempt a = x.attempt();
         var entry = new AccessLogEntry(s.clientIp, s.clientPort, epochMillis(now, x.startedAt),
                 req.method(), req.target(), req.versionMinor() == 1 ? "HTTP/1.1" : "HTTP/1.0", status,
-                req.bytes().length + x.bodyWireBytes(), bytesSent, Math.max(0, bytesSent - headBytes),
+                req.bytes().length + x.bodyWireBytes() + tunnelReceived, bytesSent, Math.max(0, bytesSent - headBytes),
                 now - x.startedAt, s.config.name(), x.pool == null ? null : x.pool.name(),
                 a == null ? null : a.upstream.name(), a == null ? null : a.upstream.addressText(),
                 a == null ? -1 : a.connectNanos(), a == null ? -1 : a.headerNanos(), a == null ? -1 : a.responseNanos(),

@@ -19,6 +19,9 @@ import org.glassfish.grizzly.Buffer;
 final class Tunnel {
     private final RequestSender toUpstream;
     private final long idleNanos;
+    /** Bytes relayed each way after the 101, for the access log. */
+    private long toClient;
+    private long fromClient;
 
     Tunnel(RequestSender toUpstream, PoolConfig pc, ListenerConfig listener) {
         this.toUpstream = toUpstream;
@@ -40,8 +43,22 @@ final class Tunnel {
      * @return whether the client must stop being read until the upstream takes what it has
      */
     boolean fromClient(Buffer b) {
+        fromClient += b.remaining();
         toUpstream.write(b);
         return toUpstream.busy();
+    }
+
+    /** {@code n} upstream bytes go to the client. */
+    void toClient(int n) {
+        toClient += n;
+    }
+
+    long bytesToClient() {
+        return toClient;
+    }
+
+    long bytesFromClient() {
+        return fromClient;
     }
 
     /** Whether the upstream still has too much in flight to read more from the client. */

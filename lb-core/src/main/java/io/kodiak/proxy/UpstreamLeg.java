@@ -80,6 +80,11 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         return tunnel != null;
     }
 
+    /** The tunnel, once a 101 opened it; null before. */
+    Tunnel tunnel() {
+        return tunnel;
+    }
+
     /** Whether a response head went to the client: from here a failure can only cut the response. */
     boolean responseStarted() {
         return relay != null || tunnel != null;
@@ -172,6 +177,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
             anyResponseByte = true;
             metrics.bytesFromUpstream(attempt.upstream, in.remaining());
             if (phase == Phase.TUNNEL) {
+                tunnel.toClient(in.remaining());
                 s.write(in);
                 setDeadline(TUNNEL_IDLE, tunnel.idleTimeout());
                 if (!s.clientWritable() && !attempt.pauseReads()) {
@@ -507,6 +513,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         x.tunnelOpened(head.length());
         setDeadline(TUNNEL_IDLE, tunnel.idleTimeout());
         if (rest.hasRemaining()) {
+            tunnel.toClient(rest.remaining());
             s.write(rest);
         }
         s.startTunnel();
