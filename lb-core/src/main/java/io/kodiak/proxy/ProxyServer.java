@@ -112,10 +112,6 @@ public final class ProxyServer implements AutoCloseable {
         return start(config, System::nanoTime, restore);
     }
 
-    static ProxyServer start(KodiakConfig config, LongSupplier nanoTime) throws IOException {
-        return start(config, nanoTime, pools -> { });
-    }
-
     /**
      * For tests: starts on the clock {@code nanoTime} with no periodic sweep, so that a timeout
      * fires only when the test calls {@link #sweep()}, as of the time its clock says then. With
