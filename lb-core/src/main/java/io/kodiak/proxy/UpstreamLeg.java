@@ -250,8 +250,9 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
             try {
                 filtered = ResponsePhase.run(x.filters.response(), req, r);
             } catch (RuntimeException e) {
-                // Not the upstream's fault: no failure counts against it.
+                // Not the upstream's fault: it answered, and that is what counts for it.
                 LOG.log(Level.WARNING, "response filter failed on " + req, e);
+                attempt.responded(r.status(), headAt);
                 release(false);
                 x.answerError(502, Termination.LOCAL_ANSWER);
                 return false;
