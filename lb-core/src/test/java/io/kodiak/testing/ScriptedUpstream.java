@@ -332,8 +332,9 @@ public final class ScriptedUpstream implements AutoCloseable {
         synchronized (requests) {
             requests.add(request);
         }
-        untaken.add(request);
+        // Counted before it can be taken: a test that took it must see the count include it.
         requestsReceived.incrementAndGet();
+        untaken.add(request);
         signal();
     }
 
