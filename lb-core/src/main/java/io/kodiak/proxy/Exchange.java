@@ -26,6 +26,10 @@ import java.util.logging.Logger;
  * ({@link ExchangeLog}). The phases own their state and report outcomes; the decisions (retry
  * or answer, which answer, how it is logged) are made here.
  *
+ * <p>Size: about 500 lines, over the project's 400, as the one place where the phases' outcomes
+ * meet the decisions (retry or answer, which answer, how it is logged); half of it is those
+ * answers and the events it hands on. Kodiak's own answers are the next piece to move out.
+ *
  * <p>Threading: every method runs with the owning session's monitor held; events from the
  * upstream connection, temp-file I/O, the queue and the sweeper take it first.
  */
