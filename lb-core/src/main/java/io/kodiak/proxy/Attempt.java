@@ -136,11 +136,6 @@ final class Attempt {
         return conn;
     }
 
-    /** Whether the connection was opened for this attempt (not taken from the pool). */
-    boolean fresh() {
-        return fresh;
-    }
-
     /**
      * Whether a pooled connection that closed before any response byte may be replaced: the
      * upstream had closed it idle, so it processed nothing. Once per attempt; a new connection

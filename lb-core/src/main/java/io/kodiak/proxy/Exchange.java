@@ -96,10 +96,6 @@ final class Exchange {
         return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
     }
 
-    String requestId() {
-        return requestId;
-    }
-
     boolean finished() {
         return finished;
     }

@@ -60,10 +60,6 @@ final class RequestBody {
         return streamed != null;
     }
 
-    boolean isStream(Spool s) {
-        return s != null && s == streamed;
-    }
-
     /**
      * Takes the client's bytes until the body is complete or the buffer asks to pause. Data bytes
      * (not framing) taken are in {@link #lastData()}.

@@ -84,10 +84,6 @@ final class RequestSender {
         return complete;
     }
 
-    int inflight() {
-        return inflight;
-    }
-
     /**
      * Writes what is ready while the upstream takes it. A write can complete synchronously and
      * call back into this method; the guard turns that into another turn of the outer loop, so
