@@ -3,11 +3,12 @@ package io.kodiak.accesslog;
 import java.time.ZoneId;
 
 /**
- * Turns an entry into one log line. Implementations append to the caller's builder, which the
- * {@link AccessLogWriter} reuses from line to line, so formatting a line allocates little.
+ * Turns an entry into one log line. Implementations append to the caller's {@link LogLine}, which
+ * each thread reuses from line to line, so formatting a line allocates nothing.
  *
  * <p>Threading: implementations here are stateless or cache immutably, so any thread may call
- * {@link #format}; the writer calls it from its own thread, never from the data path.
+ * {@link #format}; the data path does, at the end of each exchange ({@link AccessLogWriter#offer}).
+ * Formatting must not block.
  */
 public interface AccessLogFormat {
 
@@ -15,7 +16,7 @@ public interface AccessLogFormat {
      * Appends {@code e} as one line, without a line terminator (the target adds its own framing).
      * Every client-controlled value is escaped, so the appended text has no CR or LF.
      */
-    void format(AccessLogEntry e, StringBuilder out);
+    void format(AccessLogEntry e, LogLine out);
 
     /** nginx's and Apache's {@code combined}, with times in {@code zone}. */
     static AccessLogFormat combined(ZoneId zone) {

@@ -14,8 +14,11 @@ import java.nio.file.Path;
  */
 public interface AccessLogTarget extends Closeable {
 
-    /** Writes one line; {@code line} has no terminator, the target adds its own framing. */
-    void write(CharSequence line) throws IOException;
+    /**
+     * Writes one line, {@code len} bytes of {@code line} from {@code off}, UTF-8 without a
+     * terminator: the target adds its own framing. The array is reused once this returns.
+     */
+    void write(byte[] line, int off, int len) throws IOException;
 
     /** The end of a batch: push what is buffered out. */
     void flush() throws IOException;

@@ -12,6 +12,8 @@ import java.time.ZoneId;
  * <p>Thread-safe (see {@link LogTimes}).
  */
 final class CombinedFormat implements AccessLogFormat {
+    private static final byte[] AFTER_ADDRESS = " - - [".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
     private final LogTimes times;
 
     CombinedFormat(ZoneId zone) {
@@ -19,22 +21,22 @@ final class CombinedFormat implements AccessLogFormat {
     }
 
     @Override
-    public void format(AccessLogEntry e, StringBuilder out) {
+    public void format(AccessLogEntry e, LogLine out) {
         Variable.REMOTE_ADDR.appendText(e, times, out);
-        out.append(" - - [");
+        out.bytes(AFTER_ADDRESS);
         Variable.TIME_LOCAL.appendText(e, times, out);
-        out.append("] \"");
+        out.ascii(']').ascii(' ').ascii('"');
         Variable.REQUEST.appendText(e, times, out);
-        out.append("\" ");
+        out.ascii('"').ascii(' ');
         Variable.STATUS.appendText(e, times, out);
-        out.append(' ');
+        out.ascii(' ');
         // nginx writes 0 for an empty body where Apache's %b writes '-'; we follow nginx.
-        out.append(Math.max(0, e.bodyBytesSent()));
-        out.append(" \"");
+        out.number(Math.max(0, e.bodyBytesSent()));
+        out.ascii(' ').ascii('"');
         Variable.HTTP_REFERER.appendText(e, times, out);
-        out.append("\" \"");
+        out.ascii('"').ascii(' ').ascii('"');
         Variable.HTTP_USER_AGENT.appendText(e, times, out);
-        out.append('"');
+        out.ascii('"');
     }
 
     @Override

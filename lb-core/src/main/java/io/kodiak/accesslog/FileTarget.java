@@ -1,9 +1,8 @@
 package io.kodiak.accesslog;
 
 import java.io.IOException;
-import java.nio.channels.Channels;
-import java.nio.channels.SeekableByteChannel;
-import java.nio.file.Files;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -12,7 +11,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 
 /**
- * Appends lines to a file, as a {@link StreamTarget} over it, so reopenable. A new file
+ * Appends lines to a file, buffered and written per batch, and reopenable. A new file
  * is created 0640 (owner read-write, group read): access logs hold client addresses and URLs, so
  * not world-readable, while a log shipper in the owner's group may read them.
  *
@@ -27,50 +26,78 @@ final class FileTarget implements AccessLogTarget {
             StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     private static final FileAttribute<?> MODE_0640 = PosixFilePermissions.asFileAttribute(
             PosixFilePermissions.fromString("rw-r-----"));
+    /** Lines gather here between writes; direct, because a heap buffer is copied into one by every write. */
+    static final int BUFFER_BYTES = 64 * 1024;
 
     private final Path path;
-    private StreamTarget out;
+    private final ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER_BYTES);
+    private FileChannel channel;
 
     FileTarget(Path path) throws IOException {
         this.path = path;
-        this.out = open(path);
+        this.channel = open(path);
     }
 
-    private static StreamTarget open(Path path) throws IOException {
-        SeekableByteChannel channel;
+    private static FileChannel open(Path path) throws IOException {
         try {
-            channel = Files.newByteChannel(path, APPEND, MODE_0640);
+            return FileChannel.open(path, APPEND, MODE_0640);
         } catch (UnsupportedOperationException notPosix) {
             // A file system without POSIX modes (not one Kodiak runs on, but tests may): its defaults.
-            channel = Files.newByteChannel(path, APPEND);
+            return FileChannel.open(path, APPEND);
         }
-        return new StreamTarget(Channels.newOutputStream(channel), "file " + path, true);
     }
 
     @Override
-    public void write(CharSequence line) throws IOException {
-        out.write(line);
+    public void write(byte[] line, int off, int len) throws IOException {
+        if (buffer.remaining() < len + 1) {
+            flush();
+            if (len + 1 > buffer.capacity()) { // a line longer than the buffer goes out on its own
+                writeFully(ByteBuffer.wrap(line, off, len));
+                buffer.put((byte) '\n');
+                return;
+            }
+        }
+        buffer.put(line, off, len).put((byte) '\n');
     }
 
     @Override
     public void flush() throws IOException {
-        out.flush();
+        buffer.flip();
+        try {
+            writeFully(buffer);
+        } finally {
+            buffer.clear(); // written or lost: a failing disk must not keep the buffer full for ever
+        }
+    }
+
+    private void writeFully(ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            channel.write(b);
+        }
     }
 
     @Override
     public void reopen() throws IOException {
-        StreamTarget old = out;
+        FileChannel old = channel;
         try {
-            old.close();
+            flush();
         } finally {
-            // Open even if closing failed (its last lines are lost either way), so logging goes on.
-            out = open(path);
+            try {
+                old.close();
+            } finally {
+                // Open even if flushing or closing failed (those lines are lost either way), so logging goes on.
+                channel = open(path);
+            }
         }
     }
 
     @Override
     public void close() throws IOException {
-        out.close();
+        try {
+            flush();
+        } finally {
+            channel.close();
+        }
     }
 
     @Override

@@ -14,8 +14,10 @@ final class JsonFormat implements AccessLogFormat {
     private static final Variable[] FIELDS = java.util.Arrays.stream(Variable.values())
             .filter(Variable::inJson).toArray(Variable[]::new);
     /** Each field's key with the separator before it, made once: {@code {"remote_addr":}, {@code ,"status":}. */
-    private static final String[] KEYS = java.util.stream.IntStream.range(0, FIELDS.length)
-            .mapToObj(i -> (i == 0 ? "{" : ",") + "\"" + FIELDS[i].varName() + "\":").toArray(String[]::new);
+    private static final byte[][] KEYS = java.util.stream.IntStream.range(0, FIELDS.length)
+            .mapToObj(i -> ((i == 0 ? "{" : ",") + "\"" + FIELDS[i].varName() + "\":")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+            .toArray(byte[][]::new);
 
     private final LogTimes times;
 
@@ -24,12 +26,12 @@ final class JsonFormat implements AccessLogFormat {
     }
 
     @Override
-    public void format(AccessLogEntry e, StringBuilder out) {
+    public void format(AccessLogEntry e, LogLine out) {
         for (int i = 0; i < FIELDS.length; i++) {
-            out.append(KEYS[i]); // {"name": or ,"name":
+            out.bytes(KEYS[i]); // {"name": or ,"name":
             FIELDS[i].appendJson(e, times, out);
         }
-        out.append('}');
+        out.ascii('}');
     }
 
     @Override

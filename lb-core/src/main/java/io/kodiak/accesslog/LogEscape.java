@@ -20,15 +20,16 @@ final class LogEscape {
      * of the same value (the data path decodes header bytes as ISO-8859-1, so this reproduces
      * nginx byte for byte); a char above it is escaped as the bytes of its UTF-8 encoding.
      */
-    static void nginx(CharSequence s, StringBuilder out) {
-        for (int i = 0; i < s.length(); i++) {
+    static void nginx(CharSequence s, LogLine out) {
+        int n = s.length();
+        for (int i = out.plainAscii(s, 0); i < n; i++) {
             char c = s.charAt(i);
             if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
-                out.append(c);
+                out.ascii(c);
             } else if (c <= 0xFF) {
                 hexByte(c, out);
             } else {
-                int end = Character.isHighSurrogate(c) && i + 1 < s.length()
+                int end = Character.isHighSurrogate(c) && i + 1 < n
                         && Character.isLowSurrogate(s.charAt(i + 1)) ? i + 2 : i + 1;
                 // A lone surrogate encodes as '?': it cannot come from decoded bytes anyway.
                 for (byte b : s.subSequence(i, end).toString().getBytes(StandardCharsets.UTF_8)) {
@@ -45,38 +46,27 @@ final class LogEscape {
      * 0x7F up as {@code \}{@code uHHHH}. ASCII output cannot be mis-decoded and survives a lone
      * surrogate, which as UTF-8 would not be valid.
      */
-    static void json(CharSequence s, StringBuilder out) {
+    static void json(CharSequence s, LogLine out) {
         int n = s.length();
-        int plain = 0;
-        while (plain < n) { // the common case: nothing to escape, appended in one copy
-            char c = s.charAt(plain);
-            if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') {
-                break;
-            }
-            plain++;
-        }
-        out.append(s, 0, plain);
-        for (int i = plain; i < n; i++) {
+        for (int i = out.plainAscii(s, 0); i < n; i++) {
             char c = s.charAt(i);
+            if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+                out.ascii(c);
+                continue;
+            }
             switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c >= 0x20 && c < 0x7F) {
-                        out.append(c);
-                    } else {
-                        out.append("\\u").append(HEX[c >> 12]).append(HEX[(c >> 8) & 0xF])
-                                .append(HEX[(c >> 4) & 0xF]).append(HEX[c & 0xF]);
-                    }
-                }
+                case '"' -> out.ascii('\\').ascii('"');
+                case '\\' -> out.ascii('\\').ascii('\\');
+                case '\n' -> out.ascii('\\').ascii('n');
+                case '\r' -> out.ascii('\\').ascii('r');
+                case '\t' -> out.ascii('\\').ascii('t');
+                default -> out.ascii('\\').ascii('u').ascii(HEX[c >> 12]).ascii(HEX[(c >> 8) & 0xF])
+                        .ascii(HEX[(c >> 4) & 0xF]).ascii(HEX[c & 0xF]);
             }
         }
     }
 
-    private static void hexByte(int b, StringBuilder out) {
-        out.append("\\x").append(HEX[b >> 4]).append(HEX[b & 0xF]);
+    private static void hexByte(int b, LogLine out) {
+        out.ascii('\\').ascii('x').ascii(HEX[b >> 4]).ascii(HEX[b & 0xF]);
     }
 }

@@ -1,5 +1,6 @@
 package io.kodiak.accesslog;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -17,11 +18,11 @@ final class LogTimes {
     private static final DateTimeFormatter LOCAL = DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT);
     private static final DateTimeFormatter ISO = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssxxx", Locale.ROOT);
 
-    private record Second(long epochSecond, String local, String iso) {
+    private record Second(long epochSecond, byte[] local, byte[] iso) {
     }
 
     private final ZoneId zone;
-    private volatile Second cached = new Second(Long.MIN_VALUE, "", "");
+    private volatile Second cached = new Second(Long.MIN_VALUE, new byte[0], new byte[0]);
 
     LogTimes(ZoneId zone) {
         this.zone = zone;
@@ -32,32 +33,33 @@ final class LogTimes {
     }
 
     /** {@code 04/Dec/2026:18:04:25 +0000}, in this zone. */
-    void appendLocal(long epochMillis, StringBuilder out) {
-        out.append(second(epochMillis).local);
+    void appendLocal(long epochMillis, LogLine out) {
+        out.bytes(second(epochMillis).local);
     }
 
     /** {@code 2026-12-04T18:04:25+00:00}, in this zone. */
-    void appendIso(long epochMillis, StringBuilder out) {
-        out.append(second(epochMillis).iso);
+    void appendIso(long epochMillis, LogLine out) {
+        out.bytes(second(epochMillis).iso);
     }
 
     /** Seconds since the epoch with milliseconds, {@code 1796407465.123}. */
-    static void appendMsec(long epochMillis, StringBuilder out) {
+    static void appendMsec(long epochMillis, LogLine out) {
         appendMillisAsSeconds(epochMillis, out);
     }
 
     /** {@code nanos} as seconds with millisecond resolution, {@code 0.042}, as nginx's timings. */
-    static void appendSeconds(long nanos, StringBuilder out) {
+    static void appendSeconds(long nanos, LogLine out) {
         appendMillisAsSeconds(nanos / 1_000_000, out);
     }
 
-    private static void appendMillisAsSeconds(long millis, StringBuilder out) {
-        long ms = Math.floorMod(millis, 1000L);
-        out.append(Math.floorDiv(millis, 1000L)).append('.');
-        if (ms < 100) {
-            out.append(ms < 10 ? "00" : "0");
-        }
-        out.append(ms);
+    private static void appendMillisAsSeconds(long millis, LogLine out) {
+        int ms = (int) Math.floorMod(millis, 1000L);
+        out.number(Math.floorDiv(millis, 1000L));
+        out.ensure(4);
+        out.put('.');
+        out.put('0' + ms / 100);
+        out.put('0' + ms / 10 % 10);
+        out.put('0' + ms % 10);
     }
 
     private Second second(long epochMillis) {
@@ -65,7 +67,8 @@ final class LogTimes {
         Second c = cached;
         if (c.epochSecond != s) {
             var t = Instant.ofEpochSecond(s).atZone(zone);
-            c = new Second(s, LOCAL.format(t), ISO.format(t));
+            c = new Second(s, LOCAL.format(t).getBytes(StandardCharsets.US_ASCII),
+                    ISO.format(t).getBytes(StandardCharsets.US_ASCII));
             cached = c;
         }
         return c;

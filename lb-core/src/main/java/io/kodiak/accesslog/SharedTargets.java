@@ -93,9 +93,9 @@ public final class SharedTargets {
         }
 
         @Override
-        public void write(CharSequence line) throws IOException {
+        public void write(byte[] line, int off, int len) throws IOException {
             synchronized (shared) {
-                shared.target.write(line);
+                shared.target.write(line, off, len);
             }
         }
 

@@ -84,21 +84,26 @@ final class SyslogMessages {
         return new SyslogMessages(facility, host, ProcessHandle.current().pid(), Clock.systemUTC(), DEFAULT_MAX_BYTES);
     }
 
-    /** The whole message for {@code line}, stamped now, at most the bound, ready to read. */
-    ByteBuffer encode(CharSequence line) {
+    /** The whole message for a UTF-8 line ({@code len} bytes from {@code off}), stamped now, at most the bound, ready to read. */
+    ByteBuffer encode(byte[] text, int off, int len) {
         byte[] head = (priority + TIMESTAMP.format(Instant.now(clock))).getBytes(StandardCharsets.US_ASCII);
-        byte[] text = line.toString().getBytes(StandardCharsets.UTF_8);
         int room = Math.max(0, maxBytes - head.length - afterTimestamp.length);
-        int n = text.length;
+        int n = len;
         if (n > room) {
             n = room;
-            while (n > 0 && (text[n] & 0xC0) == 0x80) {
-                n--; // text[n] continues a character: cut before the character starts
+            while (n > 0 && (text[off + n] & 0xC0) == 0x80) {
+                n--; // text[off + n] continues a character: cut before the character starts
             }
         }
         ByteBuffer b = ByteBuffer.allocate(head.length + afterTimestamp.length + n);
-        b.put(head).put(afterTimestamp).put(text, 0, n);
+        b.put(head).put(afterTimestamp).put(text, off, n);
         return b.flip();
+    }
+
+    /** {@link #encode(byte[], int, int)} of {@code line} as UTF-8. */
+    ByteBuffer encode(CharSequence line) {
+        byte[] text = line.toString().getBytes(StandardCharsets.UTF_8);
+        return encode(text, 0, text.length);
     }
 
     private static String printable(String s, int max) {

@@ -29,8 +29,8 @@ final class SyslogUdpTarget implements AccessLogTarget {
     }
 
     @Override
-    public void write(CharSequence line) throws IOException {
-        channel.write(messages.encode(line));
+    public void write(byte[] line, int off, int len) throws IOException {
+        channel.write(messages.encode(line, off, len));
     }
 
     @Override

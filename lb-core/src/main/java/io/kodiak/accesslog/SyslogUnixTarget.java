@@ -32,8 +32,8 @@ final class SyslogUnixTarget implements AccessLogTarget {
     }
 
     @Override
-    public void write(CharSequence line) throws IOException {
-        ByteBuffer message = messages.encode(line);
+    public void write(byte[] line, int off, int len) throws IOException {
+        ByteBuffer message = messages.encode(line, off, len);
         ByteBuffer length = ByteBuffer.wrap((message.remaining() + " ").getBytes(StandardCharsets.US_ASCII));
         try {
             if (channel == null) {

@@ -16,13 +16,15 @@ import java.util.List;
 public final class TemplateFormat implements AccessLogFormat {
     private final String template;
     private final LogTimes times;
-    /** Each piece is a literal String or a Variable, in order. */
+    /** Each piece is a literal (its UTF-8 bytes, encoded once) or a Variable, in order. */
     private final Object[] pieces;
 
     private TemplateFormat(String template, ZoneId zone, List<Object> pieces) {
         this.template = template;
         this.times = new LogTimes(zone);
-        this.pieces = pieces.toArray();
+        this.pieces = pieces.stream()
+                .map(p -> p instanceof String literal ? literal.getBytes(java.nio.charset.StandardCharsets.UTF_8) : p)
+                .toArray();
     }
 
     /** {@link #parse(String, ZoneId)} with the system's time zone. */
@@ -88,12 +90,12 @@ public final class TemplateFormat implements AccessLogFormat {
     }
 
     @Override
-    public void format(AccessLogEntry e, StringBuilder out) {
+    public void format(AccessLogEntry e, LogLine out) {
         for (Object p : pieces) {
             if (p instanceof Variable v) {
                 v.appendText(e, times, out);
             } else {
-                out.append((String) p);
+                out.bytes((byte[]) p);
             }
         }
     }

@@ -21,13 +21,13 @@ class AccessLogFileTargetTest {
         Path log = dir.resolve("access.log");
         Path rotated = dir.resolve("access.log.1");
         AccessLogTarget target = AccessLogTarget.file(log);
-        target.write("first");
+        Entries.write(target, "first");
         target.flush();
         Files.move(log, rotated); // logrotate's rename; Kodiak still holds the old file open
-        target.write("second");
+        Entries.write(target, "second");
         target.flush();
         target.reopen();          // what logrotate's postrotate signal leads to
-        target.write("third é€");
+        Entries.write(target, "third é€");
         target.close();
 
         assertEquals("first\nsecond\n", Files.readString(rotated, StandardCharsets.UTF_8));
@@ -42,9 +42,21 @@ class AccessLogFileTargetTest {
         Path log = dir.resolve("access.log");
         Files.writeString(log, "old\n");
         AccessLogTarget target = AccessLogTarget.file(log);
-        target.write("new");
+        Entries.write(target, "new");
         target.close();
         assertEquals("old\nnew\n", Files.readString(log));
+    }
+
+    @Test
+    void aLineLongerThanTheBufferIsWrittenWholeBetweenItsNeighbours() throws Exception {
+        Path log = dir.resolve("access.log");
+        AccessLogTarget target = AccessLogTarget.file(log);
+        String longLine = "L".repeat(FileTarget.BUFFER_BYTES * 2 + 17);
+        Entries.write(target, "before");
+        Entries.write(target, longLine);
+        Entries.write(target, "after");
+        target.close();
+        assertEquals(java.util.List.of("before", longLine, "after"), Files.readAllLines(log));
     }
 
     @Test
@@ -62,9 +74,9 @@ class AccessLogFileTargetTest {
     void streamTargetWritesUtf8LinesAndLeavesTheStreamOpen() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         AccessLogTarget target = new StreamTarget(out, "test");
-        target.write("é");
+        Entries.write(target, "é");
         target.flush();
-        target.write("x");
+        Entries.write(target, "x");
         target.close();
         assertEquals("é\nx\n", out.toString(StandardCharsets.UTF_8));
     }

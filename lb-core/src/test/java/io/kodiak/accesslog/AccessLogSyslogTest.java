@@ -85,8 +85,8 @@ class AccessLogSyslogTest {
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(socket));
             SyslogUnixTarget target = new SyslogUnixTarget(socket, MESSAGES);
-            target.write("one");
-            target.write("two é");
+            Entries.write(target, "one");
+            Entries.write(target, "two é");
             try (SocketChannel accepted = server.accept()) {
                 target.close();
                 ByteBuffer in = ByteBuffer.allocate(4096);

@@ -36,7 +36,8 @@ class AccessLogWriterTest {
         }
 
         @Override
-        public void write(CharSequence line) throws IOException {
+        public void write(byte[] bytes, int off, int len) throws IOException {
+            String line = new String(bytes, off, len, java.nio.charset.StandardCharsets.UTF_8);
             if (firstWriteEntered.getCount() > 0) {
                 firstWriteEntered.countDown();
                 try {
@@ -46,10 +47,10 @@ class AccessLogWriterTest {
                     throw new IOException(e);
                 }
             }
-            if (line.toString().equals(failOn)) {
+            if (line.equals(failOn)) {
                 throw new IOException("disk full (test)");
             }
-            events.add(line.toString());
+            events.add(line);
         }
 
         @Override
@@ -93,6 +94,32 @@ class AccessLogWriterTest {
         expected.add("close");
         assertEquals(expected, target.events);
         assertEquals(capacity + 1, writer.written());
+    }
+
+    @Test
+    void hugeLinesAreBoundedByBytesNotOnlyByCount() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        RecordingTarget target = new RecordingTarget(release, null);
+        AccessLogWriter writer = new AccessLogWriter(URI_ONLY, target, 1000);
+        String huge = "/" + "x".repeat(1 << 20); // a target at a (generous) head limit
+        AccessLogEntry e = new AccessLogEntry("127.0.0.1", 1, Entries.START, "GET", huge, "HTTP/1.1", 200, 0, 0, 0, 0,
+                "l", null, null, null, -1, -1, -1, 0, 0, "id", null, null, Termination.NORMAL);
+        int accepted = 0;
+        for (int i = 0; i < 100; i++) { // 100 MiB offered while the writer is stuck on the first
+            if (writer.offer(e)) {
+                accepted++;
+            }
+            if (i == 0) {
+                target.firstWriteEntered.await();
+            }
+        }
+        long line = huge.length();
+        assertTrue(accepted * line <= AccessLogWriter.MAX_QUEUED_BYTES, accepted + " lines held");
+        assertTrue((accepted + 1) * line > AccessLogWriter.MAX_QUEUED_BYTES, "the queue took what fits: " + accepted);
+        assertEquals(100 - accepted, writer.dropped());
+        release.countDown();
+        writer.close();
+        assertEquals(accepted, writer.written());
     }
 
     @Test
@@ -164,7 +191,7 @@ class AccessLogWriterTest {
 
         AccessLogTarget broken = new AccessLogTarget() {
             @Override
-            public void write(CharSequence line) {
+            public void write(byte[] line, int off, int len) {
             }
 
             @Override

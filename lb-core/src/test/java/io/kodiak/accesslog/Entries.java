@@ -33,8 +33,14 @@ final class Entries {
     }
 
     static String format(AccessLogFormat f, AccessLogEntry e) {
-        StringBuilder b = new StringBuilder();
-        f.format(e, b);
-        return b.toString();
+        LogLine line = new LogLine();
+        f.format(e, line);
+        return line.toString();
+    }
+
+    /** Writes {@code text} to {@code target} as one UTF-8 line. */
+    static void write(AccessLogTarget target, String text) throws java.io.IOException {
+        byte[] b = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        target.write(b, 0, b.length);
     }
 }

@@ -142,7 +142,7 @@ class AccessLogEndToEndTest {
         final CountDownLatch release = new CountDownLatch(1);
 
         @Override
-        public void write(CharSequence line) throws IOException {
+        public void write(byte[] line, int off, int len) throws IOException {
             try {
                 release.await();
             } catch (InterruptedException e) {
