@@ -67,8 +67,6 @@ final class ClientSession implements ClientOutput {
      */
     static final long LINGER_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
-    /** Most bytes queued for the client before Kodiak stops producing more. */
-    static final int CLIENT_HIGH_WATER = 256 * 1024;
     /** Most bytes of pipelined requests held while an exchange runs. */
     private static final int MAX_PENDING = 64 * 1024;
 
@@ -397,10 +395,6 @@ final class ClientSession implements ClientOutput {
         }
     }
 
-    boolean clientWritable() {
-        return clientInflight < CLIENT_HIGH_WATER;
-    }
-
     @Override
     public int clientInflight() {
         return clientInflight;
@@ -413,10 +407,6 @@ final class ClientSession implements ClientOutput {
 
     // ------------------------------------------------------------------ writing
 
-    void write(byte[] bytes, int len) {
-        write(Buffers.wrap(connection.getMemoryManager(), bytes, 0, len));
-    }
-
     @Override
     public void write(Buffer b) {
         if (state == State.CLOSED || state == State.CLOSING) {
@@ -424,7 +414,7 @@ final class ClientSession implements ClientOutput {
         }
         int n = b.remaining();
         if (clientInflight == 0) {
-            sendDeadline = nonZero(ctx.now() + timeouts().send().toNanos());
+            sendDeadline = ProxyContext.nonZero(ctx.now() + timeouts().send().toNanos());
         }
         clientInflight += n;
         ctx.write(connection, b, new CompletionHandler<WriteResult>() {
@@ -440,7 +430,7 @@ final class ClientSession implements ClientOutput {
                     }
                     // The send timeout counts from the last byte the client took, not from the
                     // last byte Kodiak queued (nginx send_timeout).
-                    sendDeadline = clientInflight == 0 ? 0 : nonZero(ctx.now() + timeouts().send().toNanos());
+                    sendDeadline = clientInflight == 0 ? 0 : ProxyContext.nonZero(ctx.now() + timeouts().send().toNanos());
                     if ((pauseReasons & PAUSE_OUTPUT) != 0 && clientInflight <= OUTPUT_BOUND) {
                         resumeRead(PAUSE_OUTPUT);
                         if (state == State.IDLE) {
@@ -562,7 +552,7 @@ final class ClientSession implements ClientOutput {
         state = State.CLOSING;
         deadline = 0;
         deadlineKind = NONE;
-        sendDeadline = nonZero(ctx.now() + timeouts().send().toNanos());
+        sendDeadline = ProxyContext.nonZero(ctx.now() + timeouts().send().toNanos());
         pending = null;
         if (exchange != null) {
             exchange.abort(null, 0);
@@ -593,7 +583,7 @@ final class ClientSession implements ClientOutput {
      * {@link #LINGER_NANOS} have passed (the sweeper cuts it).
      */
     private void shutdownOutput() {
-        sendDeadline = nonZero(ctx.now() + LINGER_NANOS);
+        sendDeadline = ProxyContext.nonZero(ctx.now() + LINGER_NANOS);
         try {
             var channel = ((org.glassfish.grizzly.nio.NIOConnection) connection).getChannel();
             ((java.nio.channels.SocketChannel) channel).shutdownOutput();
@@ -636,17 +626,13 @@ final class ClientSession implements ClientOutput {
 
     private void setDeadline(int kind, long afterNanos) {
         deadlineKind = kind;
-        deadline = nonZero(ctx.now() + afterNanos);
+        deadline = ProxyContext.nonZero(ctx.now() + afterNanos);
     }
 
     /** Ends the read deadline once the exchange has what it needs from the client. */
     private void clearDeadline() {
         deadline = 0;
         deadlineKind = NONE;
-    }
-
-    static long nonZero(long t) {
-        return t == 0 ? 1 : t;
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.kodiak.proxy;
 
 import io.kodiak.accesslog.Termination;
 import io.kodiak.buffer.TempSpaceExhausted;
+import io.kodiak.config.ListenerConfig;
 import io.kodiak.config.PoolConfig;
 import io.kodiak.config.RequestTracing;
 import io.kodiak.filter.Filters;
@@ -12,6 +13,7 @@ import io.kodiak.http.RequestIds;
 import io.kodiak.upstream.PoolRuntime;
 import io.kodiak.upstream.Upstream;
 import org.glassfish.grizzly.Buffer;
+import org.glassfish.grizzly.IOEvent;
 
 import java.io.IOException;
 import java.util.logging.Level;
@@ -26,9 +28,15 @@ import java.util.logging.Logger;
  * ({@link ExchangeLog}). The phases own their state and report outcomes; the decisions (retry
  * or answer, which answer, how it is logged) are made here.
  *
- * <p>Size: about 500 lines, over the project's 400, as the one place where the phases' outcomes
- * meet the decisions (retry or answer, which answer, how it is logged); half of it is those
- * answers and the events it hands on. Kodiak's own answers are the next piece to move out.
+ * <p>The exchange is the one caller of its {@link ClientSession}: a phase that needs something of
+ * the client connection (more body bytes, a tunnel's backpressure, the tunnel itself) reports it
+ * here, and only here does the session's reading state change. Phases write to the client
+ * through the narrow {@link ClientOutput}.
+ *
+ * <p>Size: about 590 lines, over the project's 400, as the one place where the phases' outcomes
+ * meet the decisions (retry or answer, which answer, how it is logged) and the session's one
+ * caller; half of it is those answers and the events it hands on. Kodiak's own answers are the
+ * next piece to move out.
  *
  * <p>Threading: every method runs with the owning session's monitor held; events from the
  * upstream connection, temp-file I/O, the queue and the sweeper take it first.
@@ -87,7 +95,7 @@ final class Exchange {
         this.idField = tracing.idHeader() + ": " + requestId;
         this.startedMicros = tracing.requestStart() ? epochMicros() : 0; // the head was just read
         this.startedAt = ctx.now();
-        this.log = new ExchangeLog(s, this);
+        this.log = new ExchangeLog(this);
     }
 
     /** Now, in microseconds since the Unix epoch (the resolution APMs read X-Request-Start in). */
@@ -102,6 +110,66 @@ final class Exchange {
 
     boolean bodyComplete() {
         return bodyComplete;
+    }
+
+    // The session as the phases need it. The exchange is the session's one caller: a phase reports
+    // what it needs (body bytes, a tunnel's backpressure), and these calls turn it into the
+    // session's reading state, so the connection's state changes in one place.
+
+    ProxyContext ctx() {
+        return ctx;
+    }
+
+    ListenerConfig listenerConfig() {
+        return s.config;
+    }
+
+    String clientIp() {
+        return s.clientIp;
+    }
+
+    int clientPort() {
+        return s.clientPort;
+    }
+
+    ListenerRuntime listener() {
+        return s.listener;
+    }
+
+    /** Whether the response may keep the connection open: the body was read, nothing is closing it. */
+    boolean keepAliveAllowed() {
+        return bodyComplete && !ctx.stopping() && !s.closingWhenIdle();
+    }
+
+    /** A streamed body has room again: read the client's body on. */
+    void wantClientBody() {
+        s.resumeRead(ClientSession.PAUSE_BODY);
+    }
+
+    /** A tunnel's upstream side is busy ({@code false}) or took its bytes ({@code true}). */
+    void tunnelClientReads(boolean on) {
+        if (on) {
+            s.resumeRead(ClientSession.PAUSE_TUNNEL);
+        } else {
+            s.pauseRead(ClientSession.PAUSE_TUNNEL);
+        }
+    }
+
+    /** The 101 and what came with it are written: the connection is a tunnel from here. */
+    void tunnelStarted() {
+        s.startTunnel();
+    }
+
+    /**
+     * Runs {@code r} on the client connection's own selector thread under the session's lock: how
+     * an event from another connection (a freed slot in the queue) reaches this exchange.
+     */
+    void onOwnThread(Runnable r) {
+        s.connection.executeInEventThread(IOEvent.READ, () -> {
+            synchronized (s) {
+                r.run();
+            }
+        });
     }
 
     /** Bytes of the request body read from the client, framing included. */
@@ -141,11 +209,11 @@ final class Exchange {
         }
         if (req.webSocketUpgrade() || !req.hasBody()) {
             bodyComplete = true;
-            leg = new UpstreamLeg(this, s, metrics, pc, null);
+            leg = new UpstreamLeg(this, s, s, metrics, pc, null);
             dispatch();
             return;
         }
-        leg = new UpstreamLeg(this, s, metrics, pc, body = newBody());
+        leg = new UpstreamLeg(this, s, s, metrics, pc, body = newBody());
         if (req.expectContinue()) {
             s.write(LocalAnswers.CONTINUE, LocalAnswers.CONTINUE.length);
         }
@@ -188,7 +256,7 @@ final class Exchange {
             public void onSpoolFailed(io.kodiak.buffer.Spool spool, Throwable error) {
                 leg.onSpoolFailed(spool, error);
             }
-        }, () -> s.resumeRead(ClientSession.PAUSE_BODY), this::onBodyFailed);
+        }, this::wantClientBody, this::onBodyFailed);
     }
 
     /** Client bytes for the request body. */
@@ -292,7 +360,7 @@ final class Exchange {
     /** Every upstream that could take the request is at its max-connections: wait in the pool's queue. */
     private void enqueue() {
         if (queueWait == null) {
-            queueWait = new QueueWait(this, s, pool, queue, dispatcher, log);
+            queueWait = new QueueWait(this, ctx, pool, queue, dispatcher, log);
         }
         if (!queueWait.join()) {
             serviceUnavailable(true, Termination.QUEUE_FULL);

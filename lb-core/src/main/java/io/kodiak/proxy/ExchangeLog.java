@@ -19,7 +19,6 @@ import java.util.logging.Logger;
 final class ExchangeLog {
     private static final Logger LOG = Logger.getLogger(ExchangeLog.class.getName());
 
-    private final ClientSession s;
     private final Exchange x;
     private boolean done;
     private long queuedAt;
@@ -28,8 +27,7 @@ final class ExchangeLog {
     /** Bytes the client sent through a WebSocket tunnel, counted as received. */
     private long tunnelReceived;
 
-    ExchangeLog(ClientSession s, Exchange x) {
-        this.s = s;
+    ExchangeLog(Exchange x) {
         this.x = x;
     }
 
@@ -70,17 +68,17 @@ final class ExchangeLog {
         }
         done = true;
         LogFilter[] filters = x.filters.log();
-        AccessLog accessLog = s.listener.accessLog; // read once: a reload may swap it
+        AccessLog accessLog = x.listener().accessLog; // read once: a reload may swap it
         if (filters.length == 0 && accessLog == null) {
             return;
         }
-        long now = s.ctx.now();
+        long now = x.ctx().now();
         RequestHead req = x.req;
         Attempt a = x.attempt();
-        var entry = new AccessLogEntry(s.clientIp, s.clientPort, epochMillis(now, x.startedAt),
+        var entry = new AccessLogEntry(x.clientIp(), x.clientPort(), epochMillis(now, x.startedAt),
                 req.method(), req.target(), req.versionMinor() == 1 ? "HTTP/1.1" : "HTTP/1.0", status,
                 req.bytes().length + x.bodyWireBytes() + tunnelReceived, bytesSent, Math.max(0, bytesSent - headBytes),
-                now - x.startedAt, s.config.name(), x.pool == null ? null : x.pool.name(),
+                now - x.startedAt, x.listenerConfig().name(), x.pool == null ? null : x.pool.name(),
                 a == null ? null : a.upstream.name(), a == null ? null : a.upstream.addressText(),
                 a == null ? -1 : a.connectNanos(), a == null ? -1 : a.headerNanos(), a == null ? -1 : a.responseNanos(),
                 x.attempts(), queueNanos, x.requestId, req.fields().get("user-agent"), req.fields().get("referer"), how);

@@ -53,6 +53,14 @@ final class ProxyContext {
         writer.write((Connection) c, b, (CompletionHandler) done);
     }
 
+    /**
+     * {@code t} as a deadline: 0 means "none" in every deadline field, so a deadline that falls
+     * exactly on 0 of the nano clock is moved by a nanosecond.
+     */
+    static long nonZero(long t) {
+        return t == 0 ? 1 : t;
+    }
+
     long now() {
         return nanoTime.getAsLong();
     }

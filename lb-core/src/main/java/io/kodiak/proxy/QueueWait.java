@@ -3,7 +3,6 @@ package io.kodiak.proxy;
 import io.kodiak.accesslog.Termination;
 import io.kodiak.upstream.PoolRuntime;
 import io.kodiak.upstream.Upstream;
-import org.glassfish.grizzly.IOEvent;
 
 import java.util.logging.Logger;
 
@@ -20,7 +19,7 @@ final class QueueWait implements WaitQueue.Waiter {
     private static final Logger LOG = Logger.getLogger(QueueWait.class.getName());
 
     private final Exchange x;
-    private final ClientSession s;
+    private final ProxyContext ctx;
     private final PoolRuntime pool;
     private final WaitQueue queue;
     private final Dispatcher dispatcher;
@@ -29,9 +28,9 @@ final class QueueWait implements WaitQueue.Waiter {
     /** When the wait ends (0: none running). */
     private long deadline;
 
-    QueueWait(Exchange x, ClientSession s, PoolRuntime pool, WaitQueue queue, Dispatcher dispatcher, ExchangeLog log) {
+    QueueWait(Exchange x, ProxyContext ctx, PoolRuntime pool, WaitQueue queue, Dispatcher dispatcher, ExchangeLog log) {
         this.x = x;
-        this.s = s;
+        this.ctx = ctx;
         this.pool = pool;
         this.queue = queue;
         this.dispatcher = dispatcher;
@@ -50,9 +49,9 @@ final class QueueWait implements WaitQueue.Waiter {
             return false;
         }
         waiting = true;
-        long now = s.ctx.now();
+        long now = ctx.now();
         log.queued(now);
-        deadline = ClientSession.nonZero(now + pool.config().queue().timeout().toNanos());
+        deadline = ProxyContext.nonZero(now + pool.config().queue().timeout().toNanos());
         // A slot may have freed between the pick that found none and joining the queue, and its
         // end found the queue empty: offer every free slot to the head of the queue now.
         for (Upstream u : pool.selection().members()) {
@@ -73,28 +72,24 @@ final class QueueWait implements WaitQueue.Waiter {
     /** The queue reserved a slot of {@code u}: the attempt starts on this exchange's own thread. */
     @Override
     public void grant(Upstream u) {
-        s.connection.executeInEventThread(IOEvent.READ, () -> {
-            synchronized (s) {
-                if (!waiting || x.finished()) {
-                    u.end(); // gone meanwhile: pass the slot on
-                    queue.handOff(u);
-                    return;
-                }
-                leave();
-                x.granted(u);
+        x.onOwnThread(() -> {
+            if (!waiting || x.finished()) {
+                u.end(); // gone meanwhile: pass the slot on
+                queue.handOff(u);
+                return;
             }
+            leave();
+            x.granted(u);
         });
     }
 
     /** The queue gave up on this exchange (no upstream is left): 503 on its own thread. */
     @Override
     public void rejectFromQueue() {
-        s.connection.executeInEventThread(IOEvent.READ, () -> {
-            synchronized (s) {
-                if (waiting && !x.finished()) {
-                    leave();
-                    x.queueGaveUp(Termination.NO_UPSTREAM);
-                }
+        x.onOwnThread(() -> {
+            if (waiting && !x.finished()) {
+                leave();
+                x.queueGaveUp(Termination.NO_UPSTREAM);
             }
         });
     }
@@ -124,6 +119,6 @@ final class QueueWait implements WaitQueue.Waiter {
     private void leave() {
         waiting = false;
         deadline = 0;
-        log.dequeued(s.ctx.now());
+        log.dequeued(ctx.now());
     }
 }

@@ -189,7 +189,7 @@ final class ResponseRelay {
         Buffer o = pendingHead;
         pendingHead = null;
         boolean chunked = plan.chunked();
-        long budget = ClientSession.CLIENT_HIGH_WATER - out.clientInflight();
+        long budget = ClientOutput.CLIENT_HIGH_WATER - out.clientInflight();
         while (budget > 0) {
             Buffer b = spool.poll();
             if (b == null) {

@@ -2,6 +2,7 @@ package io.kodiak.proxy;
 
 import io.kodiak.accesslog.Termination;
 import io.kodiak.buffer.Spool;
+import io.kodiak.config.ListenerConfig;
 import io.kodiak.config.PoolConfig;
 import io.kodiak.http.Bytes;
 import io.kodiak.http.HeadParser;
@@ -40,7 +41,10 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
     private static final int NONE = 0, CONNECT = 1, SEND = 2, RESPONSE = 3, READ = 4, TUNNEL_IDLE = 5;
 
     private final Exchange x;
-    private final ClientSession s;
+    /** The session's monitor, taken by events from the upstream side; the session itself is the exchange's to drive. */
+    private final Object lock;
+    private final ClientOutput out;
+    private final ListenerConfig config;
     private final ProxyContext ctx;
     private final ExchangeMetrics metrics;
     private final PoolConfig pc;
@@ -55,15 +59,17 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
     private int deadlineKind;
     private boolean anyResponseByte;
 
-    UpstreamLeg(Exchange x, ClientSession s, ExchangeMetrics metrics, PoolConfig pc, RequestBody body) {
+    UpstreamLeg(Exchange x, Object lock, ClientOutput out, ExchangeMetrics metrics, PoolConfig pc, RequestBody body) {
         this.x = x;
-        this.s = s;
-        this.ctx = s.ctx;
+        this.lock = lock;
+        this.out = out;
+        this.config = x.listenerConfig();
+        this.ctx = x.ctx();
         this.metrics = metrics;
         this.pc = pc;
         this.req = x.req;
         this.body = body;
-        this.sender = new RequestSender(s, ctx, metrics, this, body,
+        this.sender = new RequestSender(lock, ctx, metrics, this, body,
                 body != null && body.streaming() && req.contentLength() == RequestHead.CHUNKED);
     }
 
@@ -126,7 +132,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
     private void send() {
         phase = Phase.SENDING;
         anyResponseByte = false;
-        Bytes head = RequestEncoder.encode(req, s.config.forwarded(), s.clientIp, "http",
+        Bytes head = RequestEncoder.encode(req, config.forwarded(), x.clientIp(), "http",
                 body == null ? 0 : body.upstreamLength(), x.tracing.idHeaderLower(), x.idField, x.startedMicros,
                 x.upstreamEdits);
         setDeadline(SEND, pc.timeouts().send().toNanos());
@@ -144,7 +150,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
             setDeadline(RESPONSE, pc.timeouts().response().toNanos());
         }
         if (body != null && body.streaming() && !x.finished() && !body.full()) {
-            s.resumeRead(ClientSession.PAUSE_BODY);
+            x.wantClientBody();
         }
     }
 
@@ -154,7 +160,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
             setDeadline(SEND, pc.timeouts().send().toNanos());
             pumpRequest();
         } else if (phase == Phase.TUNNEL && !tunnel.upstreamBusy()) {
-            s.resumeRead(ClientSession.PAUSE_TUNNEL);
+            x.tunnelClientReads(true);
         }
     }
 
@@ -167,7 +173,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
 
     @Override
     public void onUpstreamRead(UpstreamConnection c, Buffer in) {
-        synchronized (s) {
+        synchronized (lock) {
             if (attempt == null || c != attempt.connection() || x.finished()) {
                 if (c.owner == null || c.owner == this) {
                     c.pool.retire(c);
@@ -178,9 +184,9 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
             metrics.bytesFromUpstream(attempt.upstream, in.remaining());
             if (phase == Phase.TUNNEL) {
                 tunnel.toClient(in.remaining());
-                s.write(in);
+                out.write(in);
                 setDeadline(TUNNEL_IDLE, tunnel.idleTimeout());
-                if (!s.clientWritable() && !attempt.pauseReads()) {
+                if (!out.clientWritable() && !attempt.pauseReads()) {
                     onUpstreamClosed(c);
                 }
                 return;
@@ -260,13 +266,13 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         }
         phase = Phase.RECEIVING;
         deadlineKind = READ;
-        deadline = ClientSession.nonZero(headAt + pc.timeouts().read().toNanos());
-        boolean keepAllowed = x.bodyComplete() && !ctx.stopping() && !s.closingWhenIdle();
+        deadline = ProxyContext.nonZero(headAt + pc.timeouts().read().toNanos());
+        boolean keepAllowed = x.keepAliveAllowed();
         boolean echo = x.tracing.echoId();
-        ResponseFramingPlan plan = ResponseFramingPlan.of(r, req, keepAllowed, s.config.serverHeader(),
+        ResponseFramingPlan plan = ResponseFramingPlan.of(r, req, keepAllowed, config.serverHeader(),
                 echo ? x.tracing.idHeaderLower() : null, echo ? x.idField : null,
                 filtered == null ? null : filtered.edits(), filtered != null && filtered.transform() != null);
-        relay = new ResponseRelay(s, r, plan, pc.buffering(), ctx.spoolIo, this, s,
+        relay = new ResponseRelay(lock, r, plan, pc.buffering(), ctx.spoolIo, this, out,
                 filtered == null ? null : filtered.transform());
         metrics.clientFirstByte(x.pool, headAt - x.startedAt); // committed: from here a failure can only truncate
         if (relay.bodyless()) {
@@ -311,7 +317,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         if (relay == null || x.finished()) {
             return;
         }
-        boolean done = relay.pump(s);
+        boolean done = relay.pump(out);
         if (attempt != null && attempt.paused() && attempt.connection() != null && !relay.spoolFull()) {
             resumeUpstream();
         }
@@ -323,7 +329,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
     /** The client took bytes: more of the response, or the tunnel's upstream side reads again. */
     void onClientWritable() {
         if (phase == Phase.TUNNEL) {
-            if (attempt.paused() && attempt.connection() != null && s.clientWritable()) {
+            if (attempt.paused() && attempt.connection() != null && out.clientWritable()) {
                 attempt.resumeReads();
             }
             return;
@@ -377,7 +383,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
 
     @Override
     public void onUpstreamClosed(UpstreamConnection c) {
-        synchronized (s) {
+        synchronized (lock) {
             if (attempt == null || c != attempt.connection() || x.finished()) {
                 return;
             }
@@ -507,17 +513,17 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
 
     private void startTunnel(ResponseHead r, Buffer rest) {
         phase = Phase.TUNNEL;
-        tunnel = new Tunnel(sender, pc, s.config);
-        Bytes head = Tunnel.head(r, req, s.config);
-        s.write(head.array(), head.length());
+        tunnel = new Tunnel(sender, pc, config);
+        Bytes head = Tunnel.head(r, req, config);
+        out.write(head.array(), head.length());
         attempt.upgraded();
         x.tunnelOpened(head.length());
         setDeadline(TUNNEL_IDLE, tunnel.idleTimeout());
         if (rest.hasRemaining()) {
             tunnel.toClient(rest.remaining());
-            s.write(rest);
+            out.write(rest);
         }
-        s.startTunnel();
+        x.tunnelStarted();
     }
 
     void tunnelFromClient(Buffer b) {
@@ -525,7 +531,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
             return;
         }
         if (tunnel.fromClient(b)) {
-            s.pauseRead(ClientSession.PAUSE_TUNNEL);
+            x.tunnelClientReads(false);
         }
         setDeadline(TUNNEL_IDLE, tunnel.idleTimeout());
     }
@@ -537,7 +543,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
 
     private void setDeadline(int kind, long afterNanos) {
         deadlineKind = kind;
-        deadline = ClientSession.nonZero(ctx.now() + afterNanos);
+        deadline = ProxyContext.nonZero(ctx.now() + afterNanos);
     }
 
     private void clearDeadline() {
