@@ -2,6 +2,7 @@ package io.kodiak.config;
 
 import io.kodiak.accesslog.AccessLogWriter;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -103,7 +104,9 @@ public record AccessLogConfig(Kind kind, Path path, Values.HostPort address, Str
     /**
      * Refuses a file Kodiak could not open for appending, before anything starts, as {@code nginx -t}
      * does: its directory must exist (Kodiak does not create log directories) and be writable, and
-     * the file, if it exists, must be a writable regular file.
+     * the file, if it exists, must be writable and a regular file or a character device
+     * ({@code /dev/null}, to measure or silence a log). A FIFO is refused: opening one for writing
+     * waits for a reader, which would hang the start with no word of why.
      */
     static void checkWritable(Path file) {
         Path dir = file.getParent();
@@ -117,9 +120,22 @@ public record AccessLogConfig(Kind kind, Path path, Values.HostPort address, Str
             throw new IllegalArgumentException("the directory " + dir + " does not exist (Kodiak does not create it;"
                     + " create it, writable by the user Kodiak runs as)");
         }
-        if (Files.exists(file) ? !(Files.isRegularFile(file) && Files.isWritable(file)) : !Files.isWritable(dir)) {
+        if (Files.exists(file) && !Files.isRegularFile(file) && !isCharacterDevice(file)) {
+            throw new IllegalArgumentException(file + " is neither a regular file nor a device (a FIFO or socket);"
+                    + " log to a file, stdout or syslog");
+        }
+        if (Files.exists(file) ? !Files.isWritable(file) : !Files.isWritable(dir)) {
             throw new IllegalArgumentException((Files.exists(file) ? file.toString() : "the directory " + dir)
                     + " is not writable by this user");
+        }
+    }
+
+    private static boolean isCharacterDevice(Path file) {
+        try {
+            int mode = (Integer) Files.getAttribute(file, "unix:mode");
+            return (mode & 0170000) == 0020000; // S_IFMT, S_IFCHR
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return false; // no POSIX modes here: only regular files then
         }
     }
 

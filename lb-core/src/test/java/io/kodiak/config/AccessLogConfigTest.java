@@ -123,6 +123,16 @@ class AccessLogConfigTest {
     }
 
     @Test
+    void devNullIsAFileToLogToWhileAFifoIsRefusedRatherThanHangingTheStart() throws Exception {
+        assertEquals(Path.of("/dev/null"), read(oneLine("/dev/null")).path()); // as nginx's access_log /dev/null
+        Path fifo = dir.resolve("pipe");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).redirectErrorStream(true).start();
+        assertEquals(0, mkfifo.waitFor(), "mkfifo");
+        assertRejected(oneLine(fifo.toString()), "kodiak.yaml:2: listeners[0].access-log: " + fifo
+                + " is neither a regular file nor a device (a FIFO or socket); log to a file, stdout or syslog");
+    }
+
+    @Test
     void badFormatsFacilitiesAndBuffersAreRejectedWithTheirLine() {
         assertRejected(block("target: stdout", "format: '$remote_addr $upstream_status'"), "kodiak.yaml:6:"
                 + " listeners[0].access-log.format: unknown access log variable $upstream_status; known: $remote_addr $remote_port"
