@@ -51,7 +51,7 @@ final class ClientSession implements ClientOutput {
      * silently); HEADER: a head, from its first byte or, on a new connection, from the accept (408
      * once something was read); BODY_GAP: request body data.
      */
-    private static final int NONE = 0, KEEP_ALIVE = 1, HEADER = 2, BODY_GAP = 3;
+    private enum Wait { NONE, KEEP_ALIVE, HEADER, BODY_GAP }
     /** Reasons to stop reading from the client; reading resumes when none is left. */
     static final int PAUSE_BODY = 1, PAUSE_BUSY = 2, PAUSE_TUNNEL = 4, PAUSE_OUTPUT = 8;
     /**
@@ -86,7 +86,7 @@ final class ClientSession implements ClientOutput {
     private boolean reprocess;
     private volatile boolean closeWhenIdle;
     private volatile long deadline;
-    private int deadlineKind;
+    private Wait deadlineKind = Wait.NONE;
     /** When the client must have taken more output (0: nothing waits for it). */
     private volatile long sendDeadline;
     /** Closing in the middle of a request: read and drop the client's bytes until it closes or {@link #LINGER_NANOS}. */
@@ -110,7 +110,7 @@ final class ClientSession implements ClientOutput {
         this.headReader = new HeadReader(config.limits().maxRequestLine(), config.limits().maxHeaderBytes(), 414, 431);
         // A new connection gets the request-header timeout from the accept, not the longer
         // keep-alive one: a client that connects and says nothing is a slowloris too.
-        setDeadline(HEADER, timeouts().requestHeader().toNanos());
+        setDeadline(Wait.HEADER, timeouts().requestHeader().toNanos());
     }
 
     private ClientTimeouts timeouts() {
@@ -174,7 +174,7 @@ final class ClientSession implements ClientOutput {
                 // Answers still on their way: the send timeout governs, and the client may yet read them.
                 case KEEP_ALIVE -> {
                     if (clientInflight > 0) {
-                        setDeadline(KEEP_ALIVE, timeouts().keepAlive().toNanos());
+                        setDeadline(Wait.KEEP_ALIVE, timeouts().keepAlive().toNanos());
                     } else {
                         close();
                     }
@@ -260,8 +260,8 @@ final class ClientSession implements ClientOutput {
                                 // Only empty lines so far: they neither start the head timeout
                                 // nor extend the one running.
                                 state = State.IDLE;
-                            } else if (deadlineKind != HEADER) {
-                                setDeadline(HEADER, timeouts().requestHeader().toNanos());
+                            } else if (deadlineKind != Wait.HEADER) {
+                                setDeadline(Wait.HEADER, timeouts().requestHeader().toNanos());
                             }
                             return;
                         }
@@ -302,7 +302,7 @@ final class ClientSession implements ClientOutput {
     /** The exchange reads a request body: the session passes it the client's bytes. */
     void expectBody() {
         state = State.BODY;
-        setDeadline(BODY_GAP, timeouts().body().toNanos());
+        setDeadline(Wait.BODY_GAP, timeouts().body().toNanos());
         rateSince = ctx.now();
         rateBytes = 0;
     }
@@ -314,7 +314,7 @@ final class ClientSession implements ClientOutput {
     void bodyProgress(int n) {
         rateBytes += n;
         if ((pauseReasons & PAUSE_BODY) == 0) { // paused: resumeRead arms it again
-            setDeadline(BODY_GAP, timeouts().body().toNanos());
+            setDeadline(Wait.BODY_GAP, timeouts().body().toNanos());
         }
     }
 
@@ -337,7 +337,7 @@ final class ClientSession implements ClientOutput {
             return;
         }
         state = State.IDLE;
-        setDeadline(KEEP_ALIVE, timeouts().keepAlive().toNanos());
+        setDeadline(Wait.KEEP_ALIVE, timeouts().keepAlive().toNanos());
         resumeRead(PAUSE_BUSY | PAUSE_BODY);
         process();
     }
@@ -358,10 +358,10 @@ final class ClientSession implements ClientOutput {
     void pauseRead(int reason) {
         boolean was = pauseReasons != 0;
         pauseReasons |= reason;
-        if ((reason & PAUSE_BODY) != 0 && deadlineKind == BODY_GAP) {
+        if ((reason & PAUSE_BODY) != 0 && deadlineKind == Wait.BODY_GAP) {
             // Kodiak stopped reading the body (a full buffer, a slow upstream): not the client's delay.
             deadline = 0;
-            deadlineKind = NONE;
+            deadlineKind = Wait.NONE;
         }
         if (!was && state != State.CLOSED) {
             try {
@@ -378,7 +378,7 @@ final class ClientSession implements ClientOutput {
         }
         pauseReasons &= ~reason;
         if ((reason & PAUSE_BODY) != 0 && state == State.BODY) {
-            setDeadline(BODY_GAP, timeouts().body().toNanos());
+            setDeadline(Wait.BODY_GAP, timeouts().body().toNanos());
             rateSince = ctx.now();
             rateBytes = 0;
         }
@@ -551,7 +551,7 @@ final class ClientSession implements ClientOutput {
         }
         state = State.CLOSING;
         deadline = 0;
-        deadlineKind = NONE;
+        deadlineKind = Wait.NONE;
         sendDeadline = ProxyContext.nonZero(ctx.now() + timeouts().send().toNanos());
         pending = null;
         if (exchange != null) {
@@ -624,7 +624,7 @@ final class ClientSession implements ClientOutput {
         }
     }
 
-    private void setDeadline(int kind, long afterNanos) {
+    private void setDeadline(Wait kind, long afterNanos) {
         deadlineKind = kind;
         deadline = ProxyContext.nonZero(ctx.now() + afterNanos);
     }
@@ -632,7 +632,7 @@ final class ClientSession implements ClientOutput {
     /** Ends the read deadline once the exchange has what it needs from the client. */
     private void clearDeadline() {
         deadline = 0;
-        deadlineKind = NONE;
+        deadlineKind = Wait.NONE;
     }
 
     @Override

@@ -44,8 +44,6 @@ import java.util.logging.Logger;
 final class Exchange {
     private static final Logger LOG = Logger.getLogger(Exchange.class.getName());
 
-    private enum Phase { BODY, UPSTREAM, DONE }
-
     private final ClientSession s;
     private final ProxyContext ctx;
     private final ExchangeMetrics metrics;
@@ -72,7 +70,6 @@ final class Exchange {
     private boolean bodyComplete;
     private Dispatcher dispatcher;
     private UpstreamLeg leg;
-    private Phase phase = Phase.BODY;
     /** The wait in the pool's queue, once the request had to wait; null before. */
     private QueueWait queueWait;
     private boolean finished;
@@ -352,7 +349,6 @@ final class Exchange {
 
     /** {@code u}'s slot is ours: in flight from the pick, so least-connections sees requests still connecting. */
     private void startAttempt(Upstream u) {
-        phase = Phase.UPSTREAM;
         dispatcher.attempting(u);
         leg.begin(new Attempt(u, s, ctx, metrics, queue, leg));
     }
@@ -414,7 +410,6 @@ final class Exchange {
     /** The whole response went to the client connection. */
     void responseDone(int status, boolean keepAlive, long bytesSent, long headBytes) {
         clientDone(status);
-        phase = Phase.DONE;
         cleanup();
         log.finish(Termination.NORMAL, status, bytesSent, headBytes);
         s.exchangeDone(keepAlive);
@@ -588,7 +583,7 @@ final class Exchange {
 
     @Override
     public String toString() {
-        Attempt a = attempt();
-        return "Exchange[" + req + " -> " + (a == null ? pool : a.upstream.name()) + ", " + phase + "]";
+        // The state is the session's (the client side) and the leg's (the upstream side): no third copy here.
+        return "Exchange[" + req + " -> " + (leg == null ? pool : leg) + (finished ? ", finished" : "") + "]";
     }
 }

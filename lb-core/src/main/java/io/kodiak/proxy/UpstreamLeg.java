@@ -38,7 +38,8 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
 
     private enum Phase { IDLE, CONNECTING, SENDING, WAITING, RECEIVING, TUNNEL }
 
-    private static final int NONE = 0, CONNECT = 1, SEND = 2, RESPONSE = 3, READ = 4, TUNNEL_IDLE = 5;
+    /** What the one running deadline is for. */
+    private enum Deadline { NONE, CONNECT, SEND, RESPONSE, READ, TUNNEL_IDLE }
 
     private final Exchange x;
     /** The session's monitor, taken by events from the upstream side; the session itself is the exchange's to drive. */
@@ -56,7 +57,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
     private Tunnel tunnel;
     private Phase phase = Phase.IDLE;
     private long deadline;
-    private int deadlineKind;
+    private Deadline deadlineKind = Deadline.NONE;
     private boolean anyResponseByte;
 
     UpstreamLeg(Exchange x, Object lock, ClientOutput out, ExchangeMetrics metrics, PoolConfig pc, RequestBody body) {
@@ -103,7 +104,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
             send();
         } else {
             phase = Phase.CONNECTING;
-            setDeadline(CONNECT, pc.timeouts().connect().toNanos());
+            setDeadline(Deadline.CONNECT, pc.timeouts().connect().toNanos());
             a.connect(this);
         }
     }
@@ -135,7 +136,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         Bytes head = RequestEncoder.encode(req, config.forwarded(), x.clientIp(), "http",
                 body == null ? 0 : body.upstreamLength(), x.tracing.idHeaderLower(), x.idField, x.startedMicros,
                 x.upstreamEdits);
-        setDeadline(SEND, pc.timeouts().send().toNanos());
+        setDeadline(Deadline.SEND, pc.timeouts().send().toNanos());
         sender.start(attempt.connection(), head);
         pumpRequest();
     }
@@ -147,7 +148,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         }
         if (sender.pump() && !x.finished() && phase == Phase.SENDING) {
             phase = Phase.WAITING;
-            setDeadline(RESPONSE, pc.timeouts().response().toNanos());
+            setDeadline(Deadline.RESPONSE, pc.timeouts().response().toNanos());
         }
         if (body != null && body.streaming() && !x.finished() && !body.full()) {
             x.wantClientBody();
@@ -157,7 +158,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
     @Override
     public void written(UpstreamConnection target) {
         if (phase == Phase.SENDING) {
-            setDeadline(SEND, pc.timeouts().send().toNanos());
+            setDeadline(Deadline.SEND, pc.timeouts().send().toNanos());
             pumpRequest();
         } else if (phase == Phase.TUNNEL && !tunnel.upstreamBusy()) {
             x.tunnelClientReads(true);
@@ -185,7 +186,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
             if (phase == Phase.TUNNEL) {
                 tunnel.toClient(in.remaining());
                 out.write(in);
-                setDeadline(TUNNEL_IDLE, tunnel.idleTimeout());
+                setDeadline(Deadline.TUNNEL_IDLE, tunnel.idleTimeout());
                 if (!out.clientWritable() && !attempt.pauseReads()) {
                     onUpstreamClosed(c);
                 }
@@ -217,7 +218,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
                 return;
             }
             if (phase == Phase.RECEIVING && !relay.isUpstreamDone()) {
-                setDeadline(READ, pc.timeouts().read().toNanos());
+                setDeadline(Deadline.READ, pc.timeouts().read().toNanos());
             }
             pumpResponse();
             if (relay != null && attempt.connection() != null && relay.spoolFull()) {
@@ -265,7 +266,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
             }
         }
         phase = Phase.RECEIVING;
-        deadlineKind = READ;
+        deadlineKind = Deadline.READ;
         deadline = ProxyContext.nonZero(headAt + pc.timeouts().read().toNanos());
         boolean keepAllowed = x.keepAliveAllowed();
         boolean echo = x.tracing.echoId();
@@ -362,7 +363,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         if (attempt.paused()) {
             return;
         }
-        if (deadlineKind == READ) {
+        if (deadlineKind == Deadline.READ) {
             // Kodiak stops reading because the client is slow: the upstream is not stalling, so
             // its read timeout waits until reading resumes (the client's send timeout applies).
             clearDeadline();
@@ -374,7 +375,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
 
     private void resumeUpstream() {
         if (phase == Phase.RECEIVING && !relay.isUpstreamDone()) {
-            setDeadline(READ, pc.timeouts().read().toNanos());
+            setDeadline(Deadline.READ, pc.timeouts().read().toNanos());
         }
         attempt.resumeReads();
     }
@@ -402,7 +403,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
                     LOG.fine(() -> x.pool.name() + "/" + u.name() + ": stale pooled connection, retrying on a new one");
                     sender.detach();
                     phase = Phase.CONNECTING;
-                    setDeadline(CONNECT, pc.timeouts().connect().toNanos());
+                    setDeadline(Deadline.CONNECT, pc.timeouts().connect().toNanos());
                     attempt.retryStale(this);
                     return;
                 }
@@ -478,7 +479,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         if (deadline == 0 || now - deadline < 0) {
             return;
         }
-        int kind = deadlineKind;
+        Deadline kind = deadlineKind;
         clearDeadline();
         switch (kind) {
             case CONNECT -> {
@@ -518,7 +519,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         out.write(head.array(), head.length());
         attempt.upgraded();
         x.tunnelOpened(head.length());
-        setDeadline(TUNNEL_IDLE, tunnel.idleTimeout());
+        setDeadline(Deadline.TUNNEL_IDLE, tunnel.idleTimeout());
         if (rest.hasRemaining()) {
             tunnel.toClient(rest.remaining());
             out.write(rest);
@@ -533,7 +534,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         if (tunnel.fromClient(b)) {
             x.tunnelClientReads(false);
         }
-        setDeadline(TUNNEL_IDLE, tunnel.idleTimeout());
+        setDeadline(Deadline.TUNNEL_IDLE, tunnel.idleTimeout());
     }
 
     private void endTunnel() {
@@ -541,14 +542,14 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         x.tunnelEnded();
     }
 
-    private void setDeadline(int kind, long afterNanos) {
+    private void setDeadline(Deadline kind, long afterNanos) {
         deadlineKind = kind;
         deadline = ProxyContext.nonZero(ctx.now() + afterNanos);
     }
 
     private void clearDeadline() {
         deadline = 0;
-        deadlineKind = NONE;
+        deadlineKind = Deadline.NONE;
     }
 
     @Override
