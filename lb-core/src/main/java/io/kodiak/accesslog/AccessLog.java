@@ -54,7 +54,7 @@ public final class AccessLog implements AutoCloseable {
         return writer.dropped();
     }
 
-    /** Lines the target accepted. */
+    /** Lines written out (taken by the target and flushed). */
     public long written() {
         return writer.written();
     }

@@ -132,7 +132,10 @@ public final class AccessLogWriter implements AutoCloseable {
             dropped.increment();
             return false;
         }
-        if (!queue.offer(line)) {
+        if (!queue.offer(line) || closing && queue.remove(line)) {
+            // Full; or closing began meanwhile and the writer, which stops once closing finds the
+            // queue empty, may have stopped before this line came: taken back, it is counted as
+            // dropped rather than lost without a count. (Taken by the writer already: written.)
             queuedBytes.addAndGet(-line.length);
             dropped.increment();
             return false;
@@ -165,7 +168,7 @@ public final class AccessLogWriter implements AutoCloseable {
         return dropped.sum();
     }
 
-    /** Lines the target accepted. */
+    /** Lines written out: taken by the target, and flushed (or closed) successfully after. */
     public long written() {
         return written.sum();
     }
@@ -212,6 +215,10 @@ public final class AccessLogWriter implements AutoCloseable {
     private void run() {
         List<byte[]> batch = new ArrayList<>(BATCH);
         boolean failing = false;
+        // Lines the target took since its last good flush. Targets buffer, and keep what a failed
+        // flush did not write for the next one, so a line counts as written once a flush after
+        // it succeeded, and as failed if the target is closed without one.
+        long unflushed = 0;
         try {
             while (!(closing && queue.isEmpty())) {
                 CompletableFuture<Void> reopen = pendingReopen.getAndSet(null);
@@ -224,15 +231,30 @@ public final class AccessLogWriter implements AutoCloseable {
                     continue;
                 }
                 long bytes = 0;
+                boolean batchFailed = false;
                 for (byte[] line : batch) {
                     bytes += line.length;
-                    failing = writeOne(line, failing);
+                    try {
+                        target.write(line, 0, line.length);
+                        unflushed++;
+                    } catch (IOException | RuntimeException x) {
+                        // A RuntimeException from a target is a bug, but it must not kill the writer thread.
+                        failed.increment();
+                        batchFailed = true;
+                        failing = failure(failing, "write", x);
+                    }
                 }
                 queuedBytes.addAndGet(-bytes);
                 batch.clear();
                 try {
                     target.flush();
-                } catch (IOException e) {
+                    written.add(unflushed);
+                    unflushed = 0;
+                    if (failing && !batchFailed) {
+                        LOG.info(() -> "access log " + target + ": writing again");
+                        failing = false;
+                    }
+                } catch (IOException | RuntimeException e) {
                     failing = failure(failing, "flush", e);
                 }
                 if (Thread.currentThread().isInterrupted()) {
@@ -243,9 +265,11 @@ public final class AccessLogWriter implements AutoCloseable {
             // the writer drains what is queued without parking and stops.
         } finally {
             try {
-                target.close();
-            } catch (IOException e) {
-                LOG.log(Level.WARNING, "access log " + target + ": closing failed", e);
+                target.close(); // writes out what it holds
+                written.add(unflushed);
+            } catch (IOException | RuntimeException e) {
+                failed.add(unflushed);
+                LOG.log(Level.WARNING, "access log " + target + ": closing failed; " + unflushed + " lines lost", e);
             }
             finishReopen();
         }
@@ -272,21 +296,6 @@ public final class AccessLogWriter implements AutoCloseable {
         CompletableFuture<Void> f = pendingReopen.getAndSet(null);
         if (f != null) {
             f.complete(null);
-        }
-    }
-
-    private boolean writeOne(byte[] line, boolean failing) {
-        try {
-            target.write(line, 0, line.length);
-            written.increment();
-            if (failing) {
-                LOG.info(() -> "access log " + target + ": writing again");
-            }
-            return false;
-        } catch (IOException | RuntimeException x) {
-            // A RuntimeException from a target is a bug, but it must not kill the writer thread.
-            failed.increment();
-            return failure(failing, "write", x);
         }
     }
 

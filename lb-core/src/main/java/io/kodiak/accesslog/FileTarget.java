@@ -52,8 +52,14 @@ final class FileTarget implements AccessLogTarget {
         if (buffer.remaining() < len + 1) {
             flush();
             if (len + 1 > buffer.capacity()) { // a line longer than the buffer goes out on its own
-                writeFully(ByteBuffer.wrap(line, off, len));
-                buffer.put((byte) '\n');
+                ByteBuffer whole = ByteBuffer.wrap(line, off, len);
+                try {
+                    writeFully(whole);
+                } finally {
+                    if (whole.position() > off) {
+                        buffer.put((byte) '\n'); // even cut short by a failing disk, it ends its line
+                    }
+                }
                 return;
             }
         }
@@ -66,7 +72,9 @@ final class FileTarget implements AccessLogTarget {
         try {
             writeFully(buffer);
         } finally {
-            buffer.clear(); // written or lost: a failing disk must not keep the buffer full for ever
+            // What a failing write left stays for the next flush, from where it stopped: no line is
+            // lost or cut in two while the disk recovers (meanwhile new lines fail, and are counted).
+            buffer.compact();
         }
     }
 

@@ -14,7 +14,7 @@ import java.util.Arrays;
  * {@link #reset} when it grew past {@link #KEEP_AT_MOST}, so one huge User-Agent does not keep
  * its memory.
  *
- * <p>Not thread-safe: one writer thread owns it.
+ * <p>Not thread-safe: each data-path thread has its own (see {@link AccessLogWriter#offer}).
  */
 public final class LogLine {
     /** What a line keeps between entries; a longer one is dropped and allocated again when needed. */
@@ -131,7 +131,7 @@ public final class LogLine {
     private void grow(int n) {
         int need = len + n;
         if (need < 0) {
-            throw new OutOfMemoryError("log line over 2 GiB");
+            throw new IllegalStateException("log line over 2 GiB"); // counted as failed, never the exchange's
         }
         buf = Arrays.copyOf(buf, Math.max(need, buf.length * 2));
     }

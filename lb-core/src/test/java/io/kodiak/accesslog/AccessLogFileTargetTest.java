@@ -60,6 +60,19 @@ class AccessLogFileTargetTest {
     }
 
     @Test
+    void aFullDiskCountsItsLinesAsFailedNotWritten() throws Exception {
+        // /dev/full takes the open and fails every write with ENOSPC, as a full disk does.
+        AccessLogWriter writer = new AccessLogWriter(AccessLogFormat.json(java.time.ZoneOffset.UTC),
+                AccessLogTarget.file(Path.of("/dev/full")), 16);
+        for (int i = 0; i < 3; i++) {
+            assertTrue(writer.offer(Entries.numbered(i)));
+        }
+        writer.close();
+        assertEquals(0, writer.written(), "nothing reached the disk");
+        assertEquals(3, writer.failed());
+    }
+
+    @Test
     void throughTheWriterOneEntryIsOneLine() throws Exception {
         Path log = dir.resolve("access.log");
         AccessLogWriter writer = new AccessLogWriter(AccessLogFormat.json(java.time.ZoneOffset.UTC),
