@@ -33,7 +33,8 @@ public final class Spool {
     private final SpoolIo io;
     private final Listener listener;
 
-    private final ArrayDeque<Buffer> memory = new ArrayDeque<>();
+    /** Most bodies fit in one or two buffers: start small (the default array takes 17 slots), grow as it needs. */
+    private final ArrayDeque<Buffer> memory = new ArrayDeque<>(2);
     private long memoryBytes;
     /** Bytes queue behind the file until the consumer has read all of it. */
     private boolean spilling;

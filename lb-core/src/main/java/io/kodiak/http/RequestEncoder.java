@@ -37,7 +37,9 @@ public final class RequestEncoder {
                                String idHeaderLower, String idField, long requestStartMicros, FieldEdits edits) {
         HeaderFields f = r.fields;
         byte[] b = r.head;
-        Bytes out = new Bytes(b.length + 128);
+        // Room for what is added (X-Request-ID, X-Request-Start, X-Forwarded-*, Forwarded: some
+        // 200 bytes with the defaults), so that the head is not copied into a bigger array on the way.
+        Bytes out = new Bytes(b.length + 256);
         if (r.absoluteForm) {
             // Forward origin-form: the method, then the path and query of the absolute target.
             out.append(r.method).append(" ");

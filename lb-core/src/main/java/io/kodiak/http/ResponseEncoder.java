@@ -44,7 +44,8 @@ public final class ResponseEncoder {
                                String ownField, FieldEdits edits) {
         HeaderFields f = r.fields;
         byte[] b = r.head;
-        Bytes out = new Bytes(b.length + 96);
+        // Room for what is added (framing, Connection, an echoed request ID), so no copy on the way.
+        Bytes out = new Bytes(b.length + 192);
         // status-line = HTTP-version SP status-code SP [ reason-phrase ]: the second SP stays
         // even when the upstream sent none.
         out.append("HTTP/1.1 ").append(b, 9, 12).append(" ").append(b, r.reasonStart, r.reasonEnd).crlf();
