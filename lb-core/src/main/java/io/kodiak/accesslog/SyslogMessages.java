@@ -100,12 +100,6 @@ final class SyslogMessages {
         return b.flip();
     }
 
-    /** {@link #encode(byte[], int, int)} of {@code line} as UTF-8. */
-    ByteBuffer encode(CharSequence line) {
-        byte[] text = line.toString().getBytes(StandardCharsets.UTF_8);
-        return encode(text, 0, text.length);
-    }
-
     private static String printable(String s, int max) {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < s.length() && b.length() < max; i++) {

@@ -39,7 +39,7 @@ class AccessLogSyslogTest {
 
     @Test
     void headerIsRfc5424WithLocal7InfoAndAPrintableHostname() {
-        assertEquals("<190>1 2026-12-04T18:04:25.123Z webhost kodiak 4321 access - hello", text(MESSAGES.encode("hello")));
+        assertEquals("<190>1 2026-12-04T18:04:25.123Z webhost kodiak 4321 access - hello", text(encode(MESSAGES, "hello")));
     }
 
     @Test
@@ -49,13 +49,13 @@ class AccessLogSyslogTest {
         assertEquals(3, SyslogMessages.facility("daemon"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SyslogMessages.facility("local8"));
         assertTrue(e.getMessage().contains("known: kern user"), e.getMessage());
-        String pri = text(new SyslogMessages(SyslogMessages.facility("daemon"), "h", 1, CLOCK, 8192).encode("x"));
+        String pri = text(encode(new SyslogMessages(SyslogMessages.facility("daemon"), "h", 1, CLOCK, 8192), "x"));
         assertTrue(pri.startsWith("<30>1 "), pri);
     }
 
     @Test
     void aLongLineIsCutAtTheBoundOnACharacterBoundary() throws Exception {
-        ByteBuffer b = MESSAGES.encode("€".repeat(5000)); // 15000 bytes of 3-byte characters
+        ByteBuffer b = encode(MESSAGES, "€".repeat(5000)); // 15000 bytes of 3-byte characters
         assertTrue(b.remaining() <= 8192 && b.remaining() > 8192 - 3, String.valueOf(b.remaining()));
         StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT).decode(b); // throws if cut mid-character
     }
@@ -99,6 +99,12 @@ class AccessLogSyslogTest {
                 assertEquals(one.length() + " " + one + two.getBytes(StandardCharsets.UTF_8).length + " " + two, stream);
             }
         }
+    }
+
+    /** The message for {@code line} as the writer hands it over: UTF-8 bytes. */
+    private static ByteBuffer encode(SyslogMessages m, String line) {
+        byte[] b = line.getBytes(StandardCharsets.UTF_8);
+        return m.encode(b, 0, b.length);
     }
 
     private static String text(ByteBuffer b) {
