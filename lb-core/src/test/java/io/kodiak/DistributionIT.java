@@ -161,6 +161,44 @@ class DistributionIT {
     }
 
     /**
+     * An installed server archives its classes in KODIAK_HOME when its first run exits and maps
+     * them from then on (class-data sharing, for start-up); the second run proxies as the first,
+     * and neither prints CDS's warnings. A short command such as ctl makes no archive.
+     */
+    @Test
+    void aServerArchivesItsClassesAtItsFirstExitAndStartsFromThemAfter() throws Exception {
+        Path home = dir.resolve("home");
+        Map<String, String> env = new HashMap<>();
+        env.put("JAVA_HOME", System.getProperty("java.home"));
+        env.put("KODIAK_HOME", home.toString());
+        Tools.Result version = run(env, install.resolve("bin/kodiak").toString(), "--version");
+        assertEquals(0, version.exitCode(), version.output());
+        assertFalse(Files.isDirectory(home) && hasArchive(home), "--version made no archive");
+        try (ScriptedUpstream upstream = ScriptedUpstream.start("up-1")) {
+            List<String> proxy = withoutAdminVariables("proxy", "--listen", "127.0.0.1:0", "--to", upstream.hostPort(),
+                    "--admin", "off", "--metrics", "off");
+            for (int start = 1; start <= 2; start++) {
+                try (ChildKodiak kodiak = ChildKodiak.start(proxy, env, STARTUP)) {
+                    try (RawClient client = RawClient.connect(kodiak.port())) {
+                        RawResponse response = client.get("/start-" + start);
+                        assertEquals(200, response.status(), response.toString());
+                    }
+                    kodiak.signal("TERM");
+                    assertEquals(0, kodiak.awaitExit(Duration.ofSeconds(30)), kodiak.output());
+                    assertFalse(kodiak.output().contains("[warning]") || kodiak.output().contains("cds"), kodiak.output());
+                }
+                assertTrue(hasArchive(home), "an archive after start " + start);
+            }
+        }
+    }
+
+    private static boolean hasArchive(Path home) throws IOException {
+        try (Stream<Path> files = Files.list(home)) {
+            return files.anyMatch(f -> f.getFileName().toString().matches("kodiak-cds-\\d+\\.jsa") && f.toFile().length() > 0);
+        }
+    }
+
+    /**
      * systemd's own check of the unit as shipped, with its /opt/kodiak paths pointed into this
      * install (verify requires ExecStart's program to exist). It exits 0 even for unknown keys and
      * bad values, so every line about the unit counts as a failure.
