@@ -83,11 +83,7 @@ window() {
 mapfile -t ports < <(python3 "$LIB/ports.py" 6)
 UPSTREAM_PORTS=("${ports[@]:0:4}")
 KODIAK_PORT=${ports[4]} HAPROXY_PORT=${ports[5]}
-write_upstreams_conf "$BENCH_OUT/upstreams.conf" "$BENCH_OUT" "${UPSTREAM_PORTS[@]}"
-start_pinned upstreams "$BENCH_LOAD_CPU" nginx -p "$BENCH_OUT" -e "$BENCH_OUT/upstreams.error.log" -c "$BENCH_OUT/upstreams.conf"
-for port in "${UPSTREAM_PORTS[@]}"; do
-    python3 "$LIB/waitready.py" "http://127.0.0.1:$port/" 10 "${PID[upstreams]}" 1 >/dev/null || die "upstream $port did not come up"
-done
+start_upstreams
 
 AP_LIB=$(profiler_lib)
 export BENCH_LISTEN=127.0.0.1:$KODIAK_PORT

@@ -77,18 +77,6 @@ wait_proxy() {
     log "$name ready on 127.0.0.1:${PORT[$name]} (probes saw: $seen)"
 }
 
-start_upstreams() {
-    write_upstreams_conf "$BENCH_OUT/upstreams.conf" "$BENCH_OUT" "${UPSTREAM_PORTS[@]}"
-    start_pinned upstreams "$BENCH_LOAD_CPU" nginx -p "$BENCH_OUT" -e "$BENCH_OUT/upstreams.error.log" \
-        -c "$BENCH_OUT/upstreams.conf"
-    local port
-    for port in "${UPSTREAM_PORTS[@]}"; do
-        python3 "$LIB/waitready.py" "http://127.0.0.1:$port/" 10 "${PID[upstreams]}" 1 >/dev/null ||
-            { log_tail upstreams; die "upstream nginx did not come up on port $port"; }
-    done
-    log "upstreams ready on 127.0.0.1:${UPSTREAM_PORTS[*]}"
-}
-
 start_nginx() {
     write_nginx_proxy_conf "$BENCH_OUT/nginx-proxy.conf" "$BENCH_OUT" "${PORT[nginx]}" \
         "$BENCH_NGINX_KEEPALIVE" "${UPSTREAM_PORTS[@]}"

@@ -29,13 +29,9 @@ mkdir -p "$BENCH_OUT"
 BENCH_OUT=$(cd "$BENCH_OUT" && pwd)
 log "output directory: $BENCH_OUT"
 
-mapfile -t ports < <(python3 "$LIB/ports.py" 4)
-write_upstreams_conf "$BENCH_OUT/upstreams.conf" "$BENCH_OUT" "${ports[@]}"
-start_pinned upstreams "$BENCH_LOAD_CPU" nginx -p "$BENCH_OUT" -e "$BENCH_OUT/upstreams.error.log" -c "$BENCH_OUT/upstreams.conf"
-for port in "${ports[@]}"; do
-    python3 "$LIB/waitready.py" "http://127.0.0.1:$port/" 10 "${PID[upstreams]}" 1 >/dev/null || die "upstream $port did not come up"
-done
-BENCH_UPSTREAMS=$(printf '127.0.0.1:%s,' "${ports[@]}")
+mapfile -t UPSTREAM_PORTS < <(python3 "$LIB/ports.py" 4)
+start_upstreams
+BENCH_UPSTREAMS=$(printf '127.0.0.1:%s,' "${UPSTREAM_PORTS[@]}")
 export BENCH_UPSTREAMS=${BENCH_UPSTREAMS%,}
 
 # command NAME PORT : the command line that starts proxy NAME on PORT, pinned as in run.sh.
@@ -43,10 +39,10 @@ command_for() {
     local name=$1 port=$2
     case $name in
         nginx)
-            write_nginx_proxy_conf "$BENCH_OUT/nginx.conf" "$BENCH_OUT" "$port" "$BENCH_NGINX_KEEPALIVE" "${ports[@]}"
+            write_nginx_proxy_conf "$BENCH_OUT/nginx.conf" "$BENCH_OUT" "$port" "$BENCH_NGINX_KEEPALIVE" "${UPSTREAM_PORTS[@]}"
             echo "nginx -p $BENCH_OUT -e $BENCH_OUT/nginx.error.log -c $BENCH_OUT/nginx.conf" ;;
         haproxy)
-            write_haproxy_conf "$BENCH_OUT/haproxy.cfg" "$port" "${ports[@]}"
+            write_haproxy_conf "$BENCH_OUT/haproxy.cfg" "$port" "${UPSTREAM_PORTS[@]}"
             echo "haproxy -db -f $BENCH_OUT/haproxy.cfg" ;;
         kodiak)
             BENCH_LISTEN=127.0.0.1:$port eval "echo \"$KODIAK_CMD\"" ;;

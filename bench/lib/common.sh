@@ -139,3 +139,16 @@ print_versions() {
     fi
     echo "- kernel: $(uname -r); CPU: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1) x $(nproc)"
 }
+
+# start_upstreams : the four nginx upstreams (UPSTREAM_PORTS) on the load CPU, waited for.
+start_upstreams() {
+    write_upstreams_conf "$BENCH_OUT/upstreams.conf" "$BENCH_OUT" "${UPSTREAM_PORTS[@]}"
+    start_pinned upstreams "$BENCH_LOAD_CPU" nginx -p "$BENCH_OUT" -e "$BENCH_OUT/upstreams.error.log" \
+        -c "$BENCH_OUT/upstreams.conf"
+    local port
+    for port in "${UPSTREAM_PORTS[@]}"; do
+        python3 "$LIB/waitready.py" "http://127.0.0.1:$port/" 10 "${PID[upstreams]}" 1 >/dev/null ||
+            { log_tail upstreams; die "upstream nginx did not come up on port $port"; }
+    done
+    log "upstreams ready on 127.0.0.1:${UPSTREAM_PORTS[*]}"
+}
