@@ -233,6 +233,7 @@ done
     echo "- runs: $BENCH_ROUNDS rounds x ${BENCH_DURATION}s per proxy and connection count, proxies alternating within each round; warm-up ${BENCH_WARMUP}s (kodiak ${BENCH_KODIAK_WARMUP}s) discarded"
     echo "- health checks: haproxy active (httpchk GET / every 2s); nginx OSS passive only (max_fails=1, fail_timeout=10s defaults)"
     echo "- nginx upstream keepalive pool: $BENCH_NGINX_KEEPALIVE idle connections; haproxy http-reuse always"
+    echo "- path: ${BENCH_PATH:-/}$([[ ${BENCH_PATH:-/} == /close ]] && echo ' (the upstreams close every connection after their answer)')"
     if [[ " ${ACTIVE[*]} " == *" kodiak "* ]]; then echo "- kodiak command: $KODIAK_CMD"; fi
     if [[ " ${ACTIVE[*]} " == *" kodiak-off "* ]]; then echo "- kodiak-off command: $KODIAK_OFF_CMD"; fi
     echo "- errors = non-2xx/3xx responses + socket errors, summed over rounds; spread = (max-min)/median of req/s"

@@ -86,7 +86,7 @@ run_wrk() {
     local port=$1 conns=$2 secs=$3 file=$4
     shift 4
     taskset -c "$BENCH_LOAD_CPU" wrk -t "$BENCH_WRK_THREADS" -c "$conns" -d "${secs}s" \
-        --timeout "$BENCH_WRK_TIMEOUT" --latency "$@" "http://127.0.0.1:$port/" >"$file" 2>&1 &
+        --timeout "$BENCH_WRK_TIMEOUT" --latency "$@" "http://127.0.0.1:$port${BENCH_PATH:-/}" >"$file" 2>&1 &
     WRK_PID=$!
     local rc=0
     wait "$WRK_PID" || rc=$?

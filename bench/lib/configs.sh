@@ -44,7 +44,10 @@ write_upstreams_conf() {
         _nginx_http_common "$dir" upstreams
         local n=1 port
         for port in "$@"; do
-            echo "    server { listen 127.0.0.1:$port; location / { return 200 \"ok $n\\n\"; } }"
+            # /close answers like / and then closes the connection, as Gunicorn's sync workers do
+            # (BENCH_PATH=/close): the proxy must connect to an upstream for every request.
+            echo "    server { listen 127.0.0.1:$port; location / { return 200 \"ok $n\\n\"; }" \
+                "location = /close { keepalive_timeout 0; return 200 \"ok $n\\n\"; } }"
             n=$((n + 1))
         done
         echo "}"
