@@ -157,7 +157,7 @@ strace_table() {
 }
 
 {
-    echo "## Where a request's CPU goes ($(date -u +%Y-%m-%d), $PROFILE_CONNECTIONS connections, GET /)"
+    echo "## Where a request's CPU goes ($(date -u +%Y-%m-%d), $PROFILE_CONNECTIONS connections, GET ${BENCH_PATH:-/})"
     echo
     echo "- command: \`$KODIAK_CMD\`; java: $("$(readlink "/proc/$JPID/exe")" -version 2>&1 | head -1)"
     echo "- Kodiak pinned to CPU $BENCH_PROXY_CPU, wrk and 4 nginx upstreams on CPU $BENCH_LOAD_CPU; ${PROFILE_WARMUP}s warm-up, then windows of ${PROFILE_WINDOW}s"
