@@ -21,12 +21,7 @@ BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-"64 256"}
 BENCH_WARMUP=${BENCH_WARMUP:-5}
 BENCH_KODIAK_WARMUP=${BENCH_KODIAK_WARMUP:-15}
 BENCH_PROXIES=${BENCH_PROXIES:-"nginx haproxy kodiak"}
-BENCH_PROXY_CPU=${BENCH_PROXY_CPU:-1}
-BENCH_LOAD_CPU=${BENCH_LOAD_CPU:-0}
-BENCH_WRK_THREADS=${BENCH_WRK_THREADS:-1}
-BENCH_WRK_TIMEOUT=${BENCH_WRK_TIMEOUT:-5s}
 BENCH_PAUSE=${BENCH_PAUSE:-1}
-BENCH_NGINX_KEEPALIVE=${BENCH_NGINX_KEEPALIVE:-64}
 BENCH_OUT=${BENCH_OUT:-$BENCH_DIR/out/$(date +%Y%m%d-%H%M%S)}
 # Single quotes: the BENCH_* variables are expanded by the shell that starts Kodiak.
 # Admin API off and /metrics on a free port, so that the two Kodiaks can run side by side; metrics

@@ -17,9 +17,6 @@ source "$LIB/common.sh"
 
 STARTUP_RUNS=${STARTUP_RUNS:-5}
 BENCH_PROXIES=${BENCH_PROXIES:-"nginx haproxy kodiak"}
-BENCH_PROXY_CPU=${BENCH_PROXY_CPU:-1}
-BENCH_LOAD_CPU=${BENCH_LOAD_CPU:-0}
-BENCH_NGINX_KEEPALIVE=${BENCH_NGINX_KEEPALIVE:-64}
 BENCH_OUT=${BENCH_OUT:-$BENCH_DIR/out/startup-$(date +%Y%m%d-%H%M%S)}
 KODIAK_CMD=${KODIAK_CMD:-'bin/kodiak proxy --listen $BENCH_LISTEN --to $BENCH_UPSTREAMS --strategy round-robin --admin off --metrics 127.0.0.1:0'}
 

@@ -4,6 +4,13 @@
 # and the versions block. The sourcing script sets BENCH_DIR, LIB and BENCH_OUT before it
 # starts anything.
 
+# Settings every script shares (bench/README.md lists them), from the environment or these.
+BENCH_PROXY_CPU=${BENCH_PROXY_CPU:-1}
+BENCH_LOAD_CPU=${BENCH_LOAD_CPU:-0}
+BENCH_WRK_THREADS=${BENCH_WRK_THREADS:-1}
+BENCH_WRK_TIMEOUT=${BENCH_WRK_TIMEOUT:-5s}
+BENCH_NGINX_KEEPALIVE=${BENCH_NGINX_KEEPALIVE:-64}
+
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 

@@ -127,15 +127,11 @@ public final class AccessLogWriter implements AutoCloseable {
             return false;
         }
         long queued = queuedBytes.addAndGet(line.length);
-        if (queued > MAX_QUEUED_BYTES) {
-            queuedBytes.addAndGet(-line.length);
-            dropped.increment();
-            return false;
-        }
-        if (!queue.offer(line) || closing && queue.remove(line)) {
-            // Full; or closing began meanwhile and the writer, which stops once closing finds the
-            // queue empty, may have stopped before this line came: taken back, it is counted as
-            // dropped rather than lost without a count. (Taken by the writer already: written.)
+        if (queued > MAX_QUEUED_BYTES || !queue.offer(line) || closing && queue.remove(line)) {
+            // Full, in bytes or in lines; or closing began meanwhile and the writer, which stops
+            // once closing finds the queue empty, may have stopped before this line came: taken
+            // back, it is counted as dropped rather than lost without a count. (Taken by the
+            // writer already: written.)
             queuedBytes.addAndGet(-line.length);
             dropped.increment();
             return false;
