@@ -205,6 +205,39 @@ class HeadReaderTest {
         }
     }
 
+    /**
+     * A head found in the read buffer itself (no copy into the reader) must come out the same
+     * whatever the buffer is: a window into a larger array, as Grizzly's pooled reads are, or a
+     * direct buffer without an array, which takes the copying path.
+     */
+    @Test
+    void windowsIntoLargerArraysAndDirectBuffersReadTheSameAsOneShot() {
+        for (String s : STREAMS) {
+            String oneShot = outcome(List.of(buf(s)));
+            byte[] data = bytes(s);
+            byte[] padded = new byte[data.length + 10];
+            java.util.Arrays.fill(padded, (byte) '\n'); // bytes outside the window would end a head early
+            System.arraycopy(data, 0, padded, 5, data.length);
+            Buffer window = org.glassfish.grizzly.memory.Buffers.wrap(null, padded, 5, data.length);
+            assertEquals(oneShot, outcome(List.of(window)), s);
+            java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(data.length).put(data).flip();
+            Buffer noArray = new org.glassfish.grizzly.memory.ByteBufferWrapper(direct);
+            assertFalse(noArray.hasArray());
+            assertEquals(oneShot, outcome(List.of(noArray)), s);
+        }
+    }
+
+    @Test
+    void anIdleReaderHoldsNoBuffer() throws HttpException {
+        HeadReader r = requests();
+        assertEquals(GET, str(r.read(buf(GET))));
+        assertEquals("HeadReader[0 bytes buffered, 0 held]", r.toString());
+        assertNull(r.read(buf("GET / HT")));
+        assertEquals("HeadReader[8 bytes buffered, 128 held]", r.toString()); // a split head: up to the limit
+        assertEquals(GET, str(r.read(buf("TP/1.1\r\nHost: a\r\n\r\n"))));
+        assertEquals("HeadReader[0 bytes buffered, 0 held]", r.toString());
+    }
+
     @Test
     void oneShotOutcomesAreTheExpectedOnes() {
         // Pins what the equivalence tests compare against, so that they cannot agree on garbage.
