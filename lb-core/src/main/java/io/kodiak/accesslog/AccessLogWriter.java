@@ -5,8 +5,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -70,8 +70,16 @@ public final class AccessLogWriter implements AutoCloseable {
     /** Each thread's line to format into, reused: a line then costs one exact-size copy. */
     private static final ThreadLocal<LogLine> LINE = ThreadLocal.withInitial(LogLine::new);
 
-    private final ArrayBlockingQueue<byte[]> queue;
-    /** Bytes in {@link #queue}: added by offers, taken off by the writer per batch. */
+    /**
+     * Lines waiting, bounded by {@link #capacity} and {@link #MAX_QUEUED_BYTES} through the two
+     * counters below. Lock-free: with a lock (an {@code ArrayBlockingQueue}) the data path waited
+     * whenever the writer, holding it to drain a batch, was descheduled on the same core.
+     */
+    private final ConcurrentLinkedQueue<byte[]> queue = new ConcurrentLinkedQueue<>();
+    private final int capacity;
+    /** Lines in {@link #queue}, counted before an offer enters it and taken off as the writer takes them. */
+    private final AtomicInteger queuedLines = new AtomicInteger();
+    /** Bytes in {@link #queue} and in the writer's batch, counted off once written. */
     private final AtomicLong queuedBytes = new AtomicLong();
     private final LongAdder dropped = new LongAdder();
     private final LongAdder written = new LongAdder();
@@ -100,7 +108,7 @@ public final class AccessLogWriter implements AutoCloseable {
         }
         this.format = format;
         this.target = target;
-        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.capacity = capacity;
         this.wakeEvery = Math.max(1, capacity / 4);
         this.thread = new Thread(this::run, "kodiak-access-log");
         thread.setDaemon(true);
@@ -130,12 +138,14 @@ public final class AccessLogWriter implements AutoCloseable {
             }
             return false;
         }
+        int lines = queuedLines.incrementAndGet();
         long queued = queuedBytes.addAndGet(line.length);
-        if (queued > MAX_QUEUED_BYTES || !queue.offer(line) || closing && queue.remove(line)) {
+        if (lines > capacity || queued > MAX_QUEUED_BYTES || !queue.offer(line) || closing && queue.remove(line)) {
             // Full, in bytes or in lines; or closing began meanwhile and the writer, which stops
             // once closing finds the queue empty, may have stopped before this line came: taken
             // back, it is counted as dropped rather than lost without a count. (Taken by the
             // writer already: written.)
+            queuedLines.decrementAndGet();
             queuedBytes.addAndGet(-line.length);
             dropped.increment();
             return false;
@@ -194,7 +204,7 @@ public final class AccessLogWriter implements AutoCloseable {
         try {
             thread.join(Math.max(1, drain.toMillis())); // join(0) would wait for ever
             if (thread.isAlive()) {
-                LOG.warning(() -> "access log " + target + ": " + queue.size()
+                LOG.warning(() -> "access log " + target + ": " + queuedLines.get()
                         + " lines not written within " + drain + " of closing; giving up on them");
                 thread.interrupt();
             }
@@ -225,7 +235,10 @@ public final class AccessLogWriter implements AutoCloseable {
                 if (reopen != null) {
                     failing = reopenTarget(failing, reopen);
                 }
-                queue.drainTo(batch, BATCH);
+                for (byte[] line; batch.size() < BATCH && (line = queue.poll()) != null; ) {
+                    batch.add(line);
+                }
+                queuedLines.addAndGet(-batch.size()); // taken: room for as many (their bytes stay counted until written)
                 if (batch.isEmpty()) {
                     sleep();
                     continue;
@@ -320,7 +333,7 @@ public final class AccessLogWriter implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "AccessLogWriter{" + format + " -> " + target + ", queued " + queue.size()
+        return "AccessLogWriter{" + format + " -> " + target + ", queued " + queuedLines.get()
                 + ", written " + written() + ", dropped " + dropped() + ", failed " + failed() + "}";
     }
 }
