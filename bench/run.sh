@@ -36,10 +36,14 @@ KODIAK_START_TIMEOUT=${KODIAK_START_TIMEOUT:-60}
 
 check_settings() {
     local name
-    for name in BENCH_ROUNDS BENCH_DURATION BENCH_WARMUP BENCH_KODIAK_WARMUP BENCH_PROXY_CPU \
-        BENCH_LOAD_CPU BENCH_WRK_THREADS BENCH_PAUSE BENCH_NGINX_KEEPALIVE KODIAK_START_TIMEOUT; do
+    for name in BENCH_ROUNDS BENCH_DURATION BENCH_WARMUP BENCH_KODIAK_WARMUP BENCH_CORES \
+        BENCH_WRK_THREADS BENCH_PAUSE BENCH_NGINX_KEEPALIVE KODIAK_START_TIMEOUT; do
         [[ ${!name} =~ ^[0-9]+$ ]] || die "$name must be a whole number, got '${!name}'"
     done
+    for name in BENCH_PROXY_CPU BENCH_LOAD_CPU; do
+        [[ ${!name} =~ ^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$ ]] || die "$name must be a CPU list (1, 0-1), got '${!name}'"
+    done
+    ((BENCH_CORES >= 1 && BENCH_CORES <= $(nproc))) || die "BENCH_CORES must be between 1 and $(nproc)"
     ((BENCH_ROUNDS >= 1 && BENCH_DURATION >= 1)) || die "BENCH_ROUNDS and BENCH_DURATION must be >= 1"
     local c
     for c in $BENCH_CONNECTIONS; do
@@ -51,7 +55,8 @@ check_settings() {
         [[ $p == nginx || $p == haproxy || $p == kodiak || $p == kodiak-off ]] ||
             die "BENCH_PROXIES may only name nginx, haproxy, kodiak, kodiak-off; got '$p'"
     done
-    ((BENCH_PROXY_CPU != BENCH_LOAD_CPU)) || die "BENCH_PROXY_CPU and BENCH_LOAD_CPU must differ"
+    ((BENCH_CORES > 1)) || [[ $BENCH_PROXY_CPU != "$BENCH_LOAD_CPU" ]] ||
+        die "BENCH_PROXY_CPU and BENCH_LOAD_CPU must differ (BENCH_CORES=2 shares them on purpose)"
 }
 
 check_tools_for_run() {
@@ -224,7 +229,11 @@ done
     echo "## Kodiak proxy benchmark ($(date -u +%Y-%m-%dT%H:%MZ))"
     echo
     print_versions
-    echo "- setup: proxies pinned to CPU $BENCH_PROXY_CPU (one worker/thread each), wrk (-t$BENCH_WRK_THREADS) and the 4 upstreams (one nginx) on CPU $BENCH_LOAD_CPU"
+    if ((BENCH_CORES > 1)); then
+        echo "- setup: $BENCH_CORES cores: proxies on CPUs $BENCH_PROXY_CPU with $BENCH_CORES workers/threads/selectors each (nginx worker_processes, HAProxy nbthread, Kodiak one selector per CPU), sharing them with wrk (-t$BENCH_WRK_THREADS) and the 4 upstreams (one nginx, $BENCH_CORES workers) on CPUs $BENCH_LOAD_CPU"
+    else
+        echo "- setup: proxies pinned to CPU $BENCH_PROXY_CPU (one worker/thread each), wrk (-t$BENCH_WRK_THREADS) and the 4 upstreams (one nginx) on CPU $BENCH_LOAD_CPU"
+    fi
     echo "- runs: $BENCH_ROUNDS rounds x ${BENCH_DURATION}s per proxy and connection count, proxies alternating within each round; warm-up ${BENCH_WARMUP}s (kodiak ${BENCH_KODIAK_WARMUP}s) discarded"
     echo "- health checks: haproxy active (httpchk GET / every 2s); nginx OSS passive only (max_fails=1, fail_timeout=10s defaults)"
     echo "- nginx upstream keepalive pool: $BENCH_NGINX_KEEPALIVE idle connections; haproxy http-reuse always"
@@ -232,10 +241,10 @@ done
     if [[ " ${ACTIVE[*]} " == *" kodiak "* ]]; then echo "- kodiak command: $KODIAK_CMD"; fi
     if [[ " ${ACTIVE[*]} " == *" kodiak-off "* ]]; then echo "- kodiak-off command: $KODIAK_OFF_CMD"; fi
     echo "- errors = non-2xx/3xx responses + socket errors, summed over rounds; spread = (max-min)/median of req/s"
-    echo "- proxy CPU = CPU time of the proxy's process tree / wall time (100% = one core); load CPU = busy share of CPU $BENCH_LOAD_CPU (wrk + upstreams + anything else); other = busy share of CPU $BENCH_PROXY_CPU not used by the proxy (other tenants)"
+    echo "- proxy CPU = CPU time of the proxy's process tree / wall time (100% = one core); load CPU = busy share of CPU $BENCH_LOAD_CPU (wrk + upstreams + anything else); other = busy share of CPU $BENCH_PROXY_CPU not used by the proxy (other tenants$( ((BENCH_CORES > 1)) && echo "; here mostly wrk and the upstreams, which share the CPUs"))"
     echo "- read req/s and latency as proxy limits only where proxy CPU is near 100%; req per CPU-s is the steadier comparison, best between proxies at similar proxy CPU"
     for n in "${NOTES[@]}"; do echo "- NOTE: $n"; done
     echo
-    python3 "$LIB/report.py" "$RESULTS" kodiak
+    BENCH_SHARED_CPUS=$( ((BENCH_CORES > 1)) && echo 1) python3 "$LIB/report.py" "$RESULTS" kodiak
     echo "Raw wrk output and logs: $BENCH_OUT"
 } | tee "$BENCH_OUT/report.md"

@@ -5,6 +5,16 @@
 # starts anything.
 
 # Settings every script shares (bench/README.md lists them), from the environment or these.
+# BENCH_CORES=1: each proxy on one CPU with one worker (nginx worker_processes 1, HAProxy
+# nbthread 1, Kodiak one selector), wrk and the upstreams on the other. BENCH_CORES=N > 1:
+# the proxy may use CPUs 0..N-1 with N workers, and wrk and the upstreams share those CPUs
+# (this machine has two), so the peers meet on the same ground as with more cores.
+BENCH_CORES=${BENCH_CORES:-1}
+if [[ $BENCH_CORES =~ ^[0-9]+$ ]] && ((BENCH_CORES > 1)); then
+    BENCH_PROXY_CPU=${BENCH_PROXY_CPU:-0-$((BENCH_CORES - 1))}
+    BENCH_LOAD_CPU=${BENCH_LOAD_CPU:-0-$((BENCH_CORES - 1))}
+    BENCH_WRK_THREADS=${BENCH_WRK_THREADS:-$BENCH_CORES}
+fi
 BENCH_PROXY_CPU=${BENCH_PROXY_CPU:-1}
 BENCH_LOAD_CPU=${BENCH_LOAD_CPU:-0}
 BENCH_WRK_THREADS=${BENCH_WRK_THREADS:-1}

@@ -10,11 +10,11 @@
 _nginx_common() { # DIR NAME
     local dir=$1 name=$2
     cat <<CONF
-worker_processes 1;
+worker_processes ${BENCH_CORES:-1};
 daemon off;
 pid $dir/$name.pid;
 error_log $dir/$name.error.log warn;
-events { worker_connections 4096; }
+events { worker_connections ${NGINX_WORKER_CONNECTIONS:-4096}; }
 CONF
 }
 
@@ -97,8 +97,9 @@ write_nginx_proxy_conf() {
 _haproxy_common() {
     cat <<CONF
 global
-    nbthread 1
-    maxconn 4096
+    nbthread ${BENCH_CORES:-1}
+    maxconn ${HAPROXY_MAXCONN:-4096}${HAPROXY_GLOBAL_EXTRA:+
+    $HAPROXY_GLOBAL_EXTRA}
 
 defaults
     mode http
@@ -127,7 +128,7 @@ frontend fe
 backend backends
     balance roundrobin
     http-reuse always
-    option httpchk GET /
+    option httpchk GET ${HAPROXY_CHECK_PATH:-/}
 CONF
         local n=1 port
         for port in "$@"; do

@@ -4,6 +4,8 @@
   proctree.py cpu PID        CPU seconds (user+system) used so far by PID and all its
                              descendants, including children they already reaped.
   proctree.py pids PID       PID and its live descendants, one per line.
+  proctree.py rss PID        resident memory in KiB of PID and its live descendants (VmRSS
+                             summed: nginx's master and worker, a launcher and its JVM).
   proctree.py stop PID [S]   SIGTERM the tree, wait up to S seconds (default 5), then
                              SIGKILL whatever is left. Only this tree is touched.
 
@@ -66,6 +68,19 @@ def cpu_seconds(root):
     return ticks / CLK_TCK
 
 
+def rss_kib(root):
+    total = 0
+    for pid in tree_pids(root):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+
+
 def _signal_all(pids, sig):
     for pid in pids:
         try:
@@ -94,11 +109,13 @@ def stop(root, grace):
 
 
 def main(argv):
-    if len(argv) < 3 or argv[1] not in ("cpu", "pids", "stop"):
-        sys.exit("usage: proctree.py cpu|pids|stop PID [GRACE_SECONDS]")
+    if len(argv) < 3 or argv[1] not in ("cpu", "pids", "rss", "stop"):
+        sys.exit("usage: proctree.py cpu|pids|rss|stop PID [GRACE_SECONDS]")
     root = int(argv[2])
     if argv[1] == "cpu":
         print(f"{cpu_seconds(root):.2f}")
+    elif argv[1] == "rss":
+        print(rss_kib(root))
     elif argv[1] == "pids":
         for pid in tree_pids(root):
             print(pid)
