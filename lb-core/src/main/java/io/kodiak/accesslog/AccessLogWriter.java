@@ -140,7 +140,11 @@ public final class AccessLogWriter implements AutoCloseable {
         }
         int lines = queuedLines.incrementAndGet();
         long queued = queuedBytes.addAndGet(line.length);
-        if (lines > capacity || queued > MAX_QUEUED_BYTES || !queue.offer(line) || closing && queue.remove(line)) {
+        boolean full = lines > capacity || queued > MAX_QUEUED_BYTES;
+        if (!full) {
+            queue.add(line);
+        }
+        if (full || closing && queue.remove(line)) {
             // Full, in bytes or in lines; or closing began meanwhile and the writer, which stops
             // once closing finds the queue empty, may have stopped before this line came: taken
             // back, it is counted as dropped rather than lost without a count. (Taken by the
