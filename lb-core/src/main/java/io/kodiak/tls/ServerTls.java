@@ -1,0 +1,105 @@
+package io.kodiak.tls;
+
+import java.security.GeneralSecurityException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+
+/**
+ * A TLS listener's server side: its certificates behind an {@link SniKeyManager}, and every engine
+ * it makes set up as Mozilla's "intermediate" configuration says (the one nginx and HAProxy users
+ * copy from ssl-config.mozilla.org): TLS 1.2 and 1.3 only, AEAD suites with forward secrecy, the
+ * client's order of preference (all of them are good), ALPN {@code http/1.1}.
+ *
+ * <p>What the JDK decides process-wide is set once, before the first context, unless the operator
+ * set it: the key exchange groups (X25519, P-256, P-384, as Mozilla's list) and the refusal of
+ * client-initiated renegotiation (TLS 1.2; TLS 1.3 has none). The JDK's TLS has no 0-RTT. Session
+ * resumption is the JDK's: a bounded session cache and, for TLS 1.3, stateless tickets whose key it
+ * rotates hourly ({@code jdk.tls.server.statelessKeyTimeout}).
+ *
+ * <p>Immutable and thread-safe; a reload builds a new one and new connections use it.
+ */
+public final class ServerTls {
+    /** TLS 1.3 first, then TLS 1.2 with ECDSA before RSA, as Mozilla's intermediate list. */
+    static final List<String> CIPHER_SUITES = List.of(
+            "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+    static final List<String> PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
+    /** The application protocols offered; {@code h2} joins when Kodiak speaks it. */
+    static final List<String> ALPN = List.of("http/1.1");
+    /** Sessions kept for resumption by ID (TLS 1.2); each is a few hundred bytes. */
+    static final int SESSION_CACHE = 20_000;
+    static final int SESSION_SECONDS = 24 * 3600;
+
+    static {
+        setUnlessSet("jdk.tls.namedGroups", "x25519,secp256r1,secp384r1");
+        setUnlessSet("jdk.tls.rejectClientInitiatedRenegotiation", "true");
+    }
+
+    private final SSLContext context;
+    private final String[] suites;
+    private final List<CertifiedKey> keys;
+
+    private ServerTls(SSLContext context, String[] suites, List<CertifiedKey> keys) {
+        this.context = context;
+        this.suites = suites;
+        this.keys = keys;
+    }
+
+    public static ServerTls of(List<CertifiedKey> keys) throws GeneralSecurityException {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(new KeyManager[] {new SniKeyManager(keys)}, null, null);
+        context.getServerSessionContext().setSessionCacheSize(SESSION_CACHE);
+        context.getServerSessionContext().setSessionTimeout(SESSION_SECONDS);
+        Set<String> supported = Set.of(context.getSupportedSSLParameters().getCipherSuites());
+        List<String> suites = new ArrayList<>();
+        for (String s : CIPHER_SUITES) {
+            if (supported.contains(s)) {
+                suites.add(s);
+            }
+        }
+        return new ServerTls(context, suites.toArray(new String[0]), List.copyOf(keys));
+    }
+
+    /** A server engine for one accepted connection. */
+    public SSLEngine newEngine() {
+        SSLEngine engine = context.createSSLEngine();
+        engine.setUseClientMode(false);
+        SSLParameters p = engine.getSSLParameters();
+        p.setProtocols(PROTOCOLS.toArray(new String[0]));
+        p.setCipherSuites(suites.clone());
+        p.setUseCipherSuitesOrder(false); // Mozilla intermediate: every suite is strong, the client knows its hardware
+        p.setApplicationProtocols(ALPN.toArray(new String[0]));
+        engine.setSSLParameters(p);
+        return engine;
+    }
+
+    /** The context, for what needs one beside the engines (Grizzly's filter wants it at hand). */
+    public SSLContext context() {
+        return context;
+    }
+
+    public List<CertifiedKey> certificates() {
+        return keys;
+    }
+
+    /** The cipher suites the engines enable, in order. */
+    public List<String> cipherSuites() {
+        return Arrays.asList(suites.clone());
+    }
+
+    private static void setUnlessSet(String property, String value) {
+        if (System.getProperty(property) == null) {
+            System.setProperty(property, value);
+        }
+    }
+}

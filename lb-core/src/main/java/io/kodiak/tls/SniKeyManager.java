@@ -1,0 +1,149 @@
+package io.kodiak.tls;
+
+import java.net.Socket;
+import java.security.Principal;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Locale;
+import javax.net.ssl.ExtendedSSLSession;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.X509ExtendedKeyManager;
+
+/**
+ * Chooses a listener's certificate during the handshake, as nginx and HAProxy do: by the server
+ * name the client asked for (SNI: an exact name first, then a wildcard for one label), and among
+ * those by the key types the client accepts, so that an ECDSA and an RSA certificate for the same
+ * names serve each client the best it can take. A client without SNI, or asking for a name no
+ * certificate covers, gets the listener's first certificate (or its twin of the other key type).
+ *
+ * <p>Immutable and thread-safe: a reload builds a new one. Aliases are the certificates' indexes.
+ */
+public final class SniKeyManager extends X509ExtendedKeyManager {
+    private final List<CertifiedKey> keys;
+
+    public SniKeyManager(List<CertifiedKey> keys) {
+        if (keys.isEmpty()) {
+            throw new IllegalArgumentException("a TLS listener needs at least one certificate");
+        }
+        this.keys = List.copyOf(keys);
+    }
+
+    /**
+     * The index of the certificate for {@code host} (lower case, or null) of one of {@code types},
+     * or -1. The name decides first: the certificates named exactly, else those whose wildcard
+     * covers it, else the default (the first certificate and those for the same names); the key
+     * type only chooses within that group. So a name served by RSA alone is not answered with
+     * another name's ECDSA certificate: the JDK asks again for RSA.
+     */
+    int choose(String host, String... types) {
+        if (host != null) {
+            int found = firstOf(k -> k.names().contains(host), types);
+            if (found != NO_GROUP) {
+                return found;
+            }
+            found = firstOf(k -> k.covers(host), types);
+            if (found != NO_GROUP) {
+                return found;
+            }
+        }
+        List<String> defaultNames = keys.get(0).names();
+        int found = firstOf(k -> k.names().equals(defaultNames), types);
+        return found == NO_GROUP ? -1 : found;
+    }
+
+    /** No certificate in the group at all (as opposed to -1: a group, but none of the types). */
+    private static final int NO_GROUP = -2;
+
+    private int firstOf(java.util.function.Predicate<CertifiedKey> inGroup, String[] types) {
+        boolean any = false;
+        for (int i = 0; i < keys.size(); i++) {
+            CertifiedKey k = keys.get(i);
+            if (inGroup.test(k)) {
+                any = true;
+                if (accepts(types, k.keyType())) {
+                    return i;
+                }
+            }
+        }
+        return any ? -1 : NO_GROUP;
+    }
+
+    /** The JDK names a key type "RSA", "RSASSA-PSS", "EC", or for TLS 1.2 suites "EC_EC", "ECDHE_RSA" and the like. */
+    private static boolean accepts(String[] types, String keyType) {
+        for (String t : types) {
+            if (t == null) {
+                continue;
+            }
+            String type = t.endsWith("_RSA") || t.equals("RSASSA-PSS") ? "RSA" : t.startsWith("EC") ? "EC" : t;
+            if (type.equals(keyType)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static String requestedHost(SSLSession handshake) {
+        if (handshake instanceof ExtendedSSLSession e) {
+            for (SNIServerName n : e.getRequestedServerNames()) {
+                if (n instanceof SNIHostName h) {
+                    return h.getAsciiName().toLowerCase(Locale.ROOT);
+                }
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
+        int i = choose(engine == null ? null : requestedHost(engine.getHandshakeSession()), keyType);
+        return i < 0 ? null : Integer.toString(i);
+    }
+
+    @Override
+    public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+        int i = choose(null, keyType); // Kodiak uses engines; a socket gets the default
+        return i < 0 ? null : Integer.toString(i);
+    }
+
+    @Override
+    public X509Certificate[] getCertificateChain(String alias) {
+        CertifiedKey k = byAlias(alias);
+        return k == null ? null : k.chain().toArray(new X509Certificate[0]);
+    }
+
+    @Override
+    public PrivateKey getPrivateKey(String alias) {
+        CertifiedKey k = byAlias(alias);
+        return k == null ? null : k.key();
+    }
+
+    @Override
+    public String[] getServerAliases(String keyType, Principal[] issuers) {
+        return java.util.stream.IntStream.range(0, keys.size())
+                .filter(i -> accepts(new String[] {keyType}, keys.get(i).keyType()))
+                .mapToObj(Integer::toString).toArray(String[]::new);
+    }
+
+    @Override
+    public String[] getClientAliases(String keyType, Principal[] issuers) {
+        return null; // a server's key manager
+    }
+
+    @Override
+    public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
+        return null;
+    }
+
+    private CertifiedKey byAlias(String alias) {
+        try {
+            int i = Integer.parseInt(alias);
+            return i >= 0 && i < keys.size() ? keys.get(i) : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+}
