@@ -250,8 +250,10 @@ public final class Main {
                     .map(r -> (r.host() == null ? "*" : r.host()) + (r.pathPrefix() == null ? "" : r.pathPrefix())
                             + " -> " + r.pool())
                     .collect(Collectors.joining(", "));
-            out.println("listener " + l.name() + ": http://" + a.getHostString() + ":" + a.getPort() + " (" + routes + ")"
-                    + (l.accessLog() == null ? "" : "; access log " + l.accessLog().destination()));
+            out.println("listener " + l.name() + ": " + l.scheme() + "://" + a.getHostString() + ":" + a.getPort() + " (" + routes + ")"
+                    + (l.accessLog() == null ? "" : "; access log " + l.accessLog().destination())
+                    + (l.tls() == null ? "" : "; TLS 1.2/1.3 for " + l.tls().certificates().stream()
+                            .map(ck -> String.join(" ", ck.names()) + " (" + ck.keyType() + ")").collect(Collectors.joining(", "))));
         }
         for (PoolConfig p : c.pools().values()) {
             String ups = p.upstreams().stream()

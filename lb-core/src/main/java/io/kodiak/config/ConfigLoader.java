@@ -78,7 +78,7 @@ public final class ConfigLoader {
         Path absolute = nameForMessages.toAbsolutePath();
         Path baseDir = absolute.getParent() == null ? absolute : absolute.getParent();
         Map<String, PoolConfig> pools = new PoolReader(baseDir).read(top.require("pools"));
-        List<ListenerConfig> listeners = new ListenerReader(pools).read(top.require("listeners"));
+        List<ListenerConfig> listeners = new ListenerReader(pools, baseDir).read(top.require("listeners"));
         AdminConfig admin = new AdminReader(nameForMessages).read(top.get("admin"));
         if (admin.enabled()) {
             requireOwnAddress(top, "admin", admin.listen(), listeners, "the admin API's address", "the admin API needs its own");

@@ -18,14 +18,28 @@ import java.util.List;
  *                  and WSGI read {@code X_Forwarded_For} as {@code X-Forwarded-For}
  * @param tracing   the request ID and {@code X-Request-Start} the app gets
  * @param accessLog where and how the listener logs each request, or {@code null} for no access log
+ * @param tls       its TLS (certificates and server side), or {@code null} for plain HTTP
  */
 public record ListenerConfig(String name, InetSocketAddress address, List<RouteConfig> routes,
                              ClientTimeouts timeouts, ClientLimits limits, ForwardedHeaders forwarded,
                              ServerHeaderPolicy serverHeader, boolean underscoresInHeaders, RequestTracing tracing,
-                             AccessLogConfig accessLog) {
+                             AccessLogConfig accessLog, TlsConfig tls) {
     public ListenerConfig {
         routes = List.copyOf(routes);
         java.util.Objects.requireNonNull(tracing, "tracing");
+    }
+
+    /** Plain HTTP. */
+    public ListenerConfig(String name, InetSocketAddress address, List<RouteConfig> routes,
+                          ClientTimeouts timeouts, ClientLimits limits, ForwardedHeaders forwarded,
+                          ServerHeaderPolicy serverHeader, boolean underscoresInHeaders, RequestTracing tracing,
+                          AccessLogConfig accessLog) {
+        this(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders, tracing, accessLog, null);
+    }
+
+    /** "https" on a TLS listener, else "http": what X-Forwarded-Proto and Forwarded say. */
+    public String scheme() {
+        return tls == null ? "http" : "https";
     }
 
     /** Without an access log. */
@@ -53,6 +67,12 @@ public record ListenerConfig(String name, InetSocketAddress address, List<RouteC
     /** The same listener with {@code log} as its access log ({@code null}: none). */
     public ListenerConfig withAccessLog(AccessLogConfig log) {
         return new ListenerConfig(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders,
-                tracing, log);
+                tracing, log, tls);
+    }
+
+    /** The same listener with {@code t} as its TLS ({@code null}: plain HTTP). */
+    public ListenerConfig withTls(TlsConfig t) {
+        return new ListenerConfig(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders,
+                tracing, accessLog, t);
     }
 }

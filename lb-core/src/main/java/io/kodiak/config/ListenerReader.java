@@ -16,7 +16,7 @@ import java.util.Set;
 final class ListenerReader {
     private static final List<String> LISTENER_KEYS = List.of(
             "name", "address", "routes", "timeouts", "limits", "forwarded-headers", "server-header",
-            "underscores-in-headers", "request-id", "request-start", "access-log");
+            "underscores-in-headers", "request-id", "request-start", "access-log", "tls");
     private static final List<String> REQUEST_ID_KEYS = List.of("header", "trust-client", "echo");
     private static final List<String> ROUTE_KEYS = List.of("host", "path-prefix", "pool");
     private static final List<String> TIMEOUT_KEYS = List.of("request-header", "keep-alive", "body", "send", "body-min-rate");
@@ -28,9 +28,12 @@ final class ListenerReader {
     private final Map<String, PoolConfig> pools;
     private final Set<String> poolNames;
 
-    ListenerReader(Map<String, PoolConfig> pools) {
+    private final java.nio.file.Path baseDir;
+
+    ListenerReader(Map<String, PoolConfig> pools, java.nio.file.Path baseDir) {
         this.pools = pools;
         this.poolNames = pools.keySet();
+        this.baseDir = baseDir;
     }
 
     List<ListenerConfig> read(ConfigNode listenersNode) throws ConfigException {
@@ -67,7 +70,8 @@ final class ListenerReader {
                     m.get("server-header") == null ? ServerHeaderPolicy.DEFAULTS
                             : serverHeader(m.get("server-header")),
                     underscores, tracing(m),
-                    m.get("access-log") == null ? null : AccessLogReader.read(m.get("access-log"))));
+                    m.get("access-log") == null ? null : AccessLogReader.read(m.get("access-log")),
+                    m.get("tls") == null ? null : TlsReader.read(m.get("tls"), baseDir, java.time.Instant.now())));
             addressNodes.add(addressNode);
         }
         return result;

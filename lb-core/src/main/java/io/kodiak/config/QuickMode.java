@@ -42,9 +42,18 @@ public final class QuickMode {
             "the access log's format (default combined; a template names variables as nginx's log_format, e.g."
                     + " '$remote_addr $status $request_time $upstream_name')");
 
+    /** {@code --tls-cert}: the quick listener serves HTTPS with this PEM chain (certbot's fullchain.pem). */
+    public static final Flags.Flag TLS_CERT = Flags.Flag.value("--tls-cert", "FILE",
+            "serve HTTPS (TLS 1.2 and 1.3) with this PEM certificate chain, leaf first (certbot's fullchain.pem); needs --tls-key"
+                    + " (default none: plain HTTP)");
+
+    /** {@code --tls-key}: the private key of {@link #TLS_CERT}. */
+    public static final Flags.Flag TLS_KEY = Flags.Flag.value("--tls-key", "FILE",
+            "the PEM private key of --tls-cert (certbot's privkey.pem: PKCS#8, PKCS#1 RSA or SEC 1 EC, not encrypted) (default none)");
+
     /** The {@code proxy} command's flags and usage. */
     public static final Flags FLAGS = Flags.of("kodiak proxy",
-                    "--to HOST:PORT[,HOST:PORT...] [--listen HOST:PORT] [--strategy NAME] [--admin HOST:PORT|off] [--metrics HOST:PORT|off] [--access-log PATH|stdout|off] [--access-log-format combined|json|TEMPLATE]",
+                    "--to HOST:PORT[,HOST:PORT...] [--listen HOST:PORT] [--strategy NAME] [--admin HOST:PORT|off] [--metrics HOST:PORT|off] [--access-log PATH|stdout|off] [--access-log-format combined|json|TEMPLATE] [--tls-cert FILE --tls-key FILE]",
                     "Balance across upstreams without a configuration file: one listener \"" + LISTENER + "\", one pool \""
                             + POOL + "\".",
                     Flags.Flag.value("--to", "HOST:PORT,...", "the upstreams, comma-separated (required); IPv6 as [::1]:9001"),
@@ -53,7 +62,9 @@ public final class QuickMode {
                     ADMIN,
                     METRICS,
                     ACCESS_LOG,
-                    ACCESS_LOG_FORMAT)
+                    ACCESS_LOG_FORMAT,
+                    TLS_CERT,
+                    TLS_KEY)
             .withNotes("Flags take their value as the next argument or after '=' (--to=127.0.0.1:9001).",
                     "Everything else takes its default (docs/configuration.md); a configuration file (kodiak run) changes it.");
 
@@ -96,7 +107,7 @@ public final class QuickMode {
         ListenerConfig listener = new ListenerConfig(LISTENER, address, List.of(new RouteConfig(null, null, POOL)),
                 ClientTimeouts.DEFAULTS, ClientLimits.DEFAULTS, ForwardedHeaders.DEFAULTS,
                 ServerHeaderPolicy.DEFAULTS).withAccessLog(accessLog(values.value("--access-log"),
-                values.value("--access-log-format")));
+                values.value("--access-log-format"))).withTls(tls(values.value("--tls-cert"), values.value("--tls-key")));
         PoolConfig pool = new PoolConfig(POOL, strategy, upstreams, UpstreamTimeouts.DEFAULTS,
                 ConnectionPoolConfig.DEFAULTS, BufferingConfig.defaults(), null);
         AdminConfig admin = admin(values.value("--admin"));
@@ -109,6 +120,23 @@ public final class QuickMode {
                     + (metrics.listen().equals(address) ? "--listen" : "--admin") + " address: /metrics needs its own");
         }
         return new KodiakConfig(null, List.of(listener), Map.of(POOL, pool)).withAdmin(admin).withMetrics(metrics);
+    }
+
+    /** {@code --tls-cert FILE --tls-key FILE}: HTTPS on the quick listener; neither: plain HTTP. Relative paths: the working directory. */
+    public static TlsConfig tls(String cert, String key) throws ConfigException {
+        if (cert == null && key == null) {
+            return null;
+        }
+        if (cert == null || key == null) {
+            throw new ConfigException(cert == null ? "--tls-key: needs --tls-cert too" : "--tls-cert: needs --tls-key too");
+        }
+        java.nio.file.Path c = java.nio.file.Path.of(cert).toAbsolutePath().normalize();
+        java.nio.file.Path k = java.nio.file.Path.of(key).toAbsolutePath().normalize();
+        try {
+            return TlsConfig.load(List.of(new TlsConfig.CertFiles(c, k)), java.time.Instant.now());
+        } catch (java.io.IOException e) {
+            throw new ConfigException((e.getMessage().startsWith(k.toString()) ? "--tls-key: " : "--tls-cert: ") + e.getMessage());
+        }
     }
 
     /** {@code --listen HOST:PORT}: where clients connect, default {@value #DEFAULT_LISTEN}. */

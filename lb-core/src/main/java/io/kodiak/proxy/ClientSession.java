@@ -417,7 +417,7 @@ final class ClientSession implements ClientOutput {
             sendDeadline = ProxyContext.nonZero(ctx.now() + timeouts().send().toNanos());
         }
         clientInflight += n;
-        ctx.write(connection, b, new CompletionHandler<WriteResult>() {
+        CompletionHandler<WriteResult> done = new CompletionHandler<WriteResult>() {
             @Override
             public void completed(WriteResult result) {
                 synchronized (ClientSession.this) {
@@ -459,7 +459,12 @@ final class ClientSession implements ClientOutput {
             @Override
             public void updated(WriteResult result) {
             }
-        });
+        };
+        if (config.tls() != null) {
+            ProxyContext.writeThroughChain(connection, b, done); // the TLS filter encrypts it
+        } else {
+            ctx.write(connection, b, done);
+        }
     }
 
     /**

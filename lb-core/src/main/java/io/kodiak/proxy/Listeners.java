@@ -4,6 +4,7 @@ import io.kodiak.config.ListenerConfig;
 import io.kodiak.config.Values;
 import org.glassfish.grizzly.filterchain.FilterChain;
 import org.glassfish.grizzly.filterchain.FilterChainBuilder;
+import org.glassfish.grizzly.ssl.SSLFilter;
 import org.glassfish.grizzly.filterchain.TransportFilter;
 import org.glassfish.grizzly.nio.transport.TCPNIOBindingHandler;
 import org.glassfish.grizzly.nio.transport.TCPNIOServerConnection;
@@ -38,8 +39,13 @@ final class Listeners {
     /** Binds {@code lr}'s address with its filter chain in place before the first accept. */
     Bound bind(ListenerRuntime lr) throws IOException {
         ListenerConfig lc = lr.config;
-        FilterChain chain = FilterChainBuilder.stateless()
-                .add(new TransportFilter()).add(new ClientFilter(ctx, lr)).build();
+        FilterChainBuilder b = FilterChainBuilder.stateless().add(new TransportFilter());
+        if (lc.tls() != null) {
+            // Engines come from the listener's current TLS, so a reload's new certificates serve
+            // the next connection; connections already open keep their session.
+            b.add(new TlsGuardFilter()).add(new SSLFilter(new ListenerEngines(lr), null));
+        }
+        FilterChain chain = b.add(new ClientFilter(ctx, lr)).build();
         try {
             TCPNIOServerConnection sc = TCPNIOBindingHandler.builder(ctx.transport)
                     .processor(chain).build().bind(lc.address(), 4096);

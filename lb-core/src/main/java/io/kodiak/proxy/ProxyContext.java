@@ -54,6 +54,15 @@ final class ProxyContext {
     }
 
     /**
+     * Queues {@code b} on {@code c} through its filter chain, for connections whose filters do
+     * transform writes (the TLS filter of a TLS listener encrypts them).
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    static void writeThroughChain(Connection<?> c, Buffer b, CompletionHandler<WriteResult> done) {
+        ((Connection) c).write(b, (CompletionHandler) done);
+    }
+
+    /**
      * {@code t} as a deadline: 0 means "none" in every deadline field, so a deadline that falls
      * exactly on 0 of the nano clock is moved by a nanosecond.
      */

@@ -69,8 +69,8 @@ final class Reloader {
      * Applies {@code next} as the class comment says.
      *
      * @return one line per change, for the log and the admin API
-     * @throws IOException if a new listener address cannot be bound or an access log cannot be
-     *                     opened (the old configuration stays)
+     * @throws IOException if a new listener address cannot be bound, an access log cannot be
+     *                     opened, or a listener would turn TLS on or off (the old configuration stays)
      */
     List<String> reload(KodiakConfig next) throws IOException {
         List<String> changes = new ArrayList<>();
@@ -81,6 +81,15 @@ final class Reloader {
         Map<InetSocketAddress, Listeners.Bound> byAddress = new HashMap<>();
         for (Listeners.Bound b : listeners.all()) {
             byAddress.put(b.runtime().config.address(), b);
+        }
+        // Whether a port speaks TLS is fixed by the filters it was bound with; its certificates are not.
+        for (ListenerConfig lc : next.listeners()) {
+            Listeners.Bound b = byAddress.get(lc.address());
+            if (b != null && (b.runtime().config.tls() == null) != (lc.tls() == null)) {
+                throw new IOException("listener " + lc.name() + ": turning TLS " + (lc.tls() == null ? "off" : "on")
+                        + " on " + lc.address().getHostString() + ":" + lc.address().getPort()
+                        + " needs a restart (or a new address); the certificates of a TLS listener reload");
+            }
         }
         Map<String, AccessLog> nextLogs = new HashMap<>();
         List<AccessLog> opened = openAccessLogs(next, byAddress, nextLogs);
@@ -140,8 +149,11 @@ final class Reloader {
             Listeners.Bound b = nextListeners.get(lc.name());
             if (!newlyBound.contains(b)) {
                 ListenerRuntime lr = b.runtime();
-                if (!lr.config.withAccessLog(null).equals(lc.withAccessLog(null))) {
+                if (!lr.config.withAccessLog(null).withTls(null).equals(lc.withAccessLog(null).withTls(null))) {
                     changes.add("listener " + lc.name() + ": routes and settings updated");
+                }
+                if (!java.util.Objects.equals(lr.config.tls(), lc.tls())) {
+                    changes.add("listener " + lc.name() + ": certificates reloaded");
                 }
                 lr.update(lc, after);
                 AccessLog log = nextLogs.get(lc.name());

@@ -133,7 +133,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
     private void send() {
         phase = Phase.SENDING;
         anyResponseByte = false;
-        Bytes head = RequestEncoder.encode(req, config.forwarded(), x.clientIp(), "http",
+        Bytes head = RequestEncoder.encode(req, config.forwarded(), x.clientIp(), config.scheme(),
                 body == null ? 0 : body.upstreamLength(), x.tracing.idHeaderLower(), x.idField, x.startedMicros,
                 x.upstreamEdits);
         setDeadline(Deadline.SEND, pc.timeouts().send().toNanos());

@@ -94,9 +94,9 @@ class QuickModeTest {
         assertRejected(List.of("--to", "127.0.0.1:9001", "--strategy", "random"),
                 "--strategy: \"random\" is not a strategy (valid: round-robin, least-connections, latency-weighted, consistent-hash)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "--timeout", "5s"),
-                "--timeout: unknown flag (flags are --to, --listen, --strategy, --admin, --metrics, --access-log, --access-log-format, -h/--help)");
+                "--timeout: unknown flag (flags are --to, --listen, --strategy, --admin, --metrics, --access-log, --access-log-format, --tls-cert, --tls-key, -h/--help)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "extra"),
-                "\"extra\": unexpected argument (flags are --to, --listen, --strategy, --admin, --metrics, --access-log, --access-log-format, -h/--help)");
+                "\"extra\": unexpected argument (flags are --to, --listen, --strategy, --admin, --metrics, --access-log, --access-log-format, --tls-cert, --tls-key, -h/--help)");
     }
 
     @Test
@@ -160,6 +160,27 @@ class QuickModeTest {
         e = assertThrows(ConfigException.class, () -> QuickMode.fromArgs(concat(to, "--access-log")));
         assertEquals("--access-log: needs a value (--access-log PATH|stdout|off)", e.getMessage());
         assertTrue(QuickMode.FLAGS.usage().contains("--access-log PATH|stdout|off"), QuickMode.FLAGS.usage());
+    }
+
+    @Test
+    void tlsCertAndKeyServeHttpsAndComeTogether() throws Exception {
+        io.kodiak.testing.Tools.require("openssl", "version", "openssl");
+        io.kodiak.tls.TestCerts certs = new io.kodiak.tls.TestCerts(dir);
+        Path[] leaf = certs.leaf("ec", "example.test");
+        List<String> to = List.of("--to", "127.0.0.1:9001");
+        assertNull(QuickMode.fromArgs(to).listeners().get(0).tls());
+        ListenerConfig l = QuickMode.fromArgs(concat(to, "--tls-cert", leaf[0].toString(), "--tls-key", leaf[1].toString()))
+                .listeners().get(0);
+        assertEquals(List.of("example.test"), l.tls().certificates().get(0).names());
+        assertEquals("https", l.scheme());
+        ConfigException e = assertThrows(ConfigException.class, () -> QuickMode.fromArgs(concat(to, "--tls-cert", leaf[0].toString())));
+        assertEquals("--tls-cert: needs --tls-key too", e.getMessage());
+        e = assertThrows(ConfigException.class, () -> QuickMode.fromArgs(concat(to, "--tls-key", leaf[1].toString())));
+        assertEquals("--tls-key: needs --tls-cert too", e.getMessage());
+        e = assertThrows(ConfigException.class, () -> QuickMode.fromArgs(concat(to, "--tls-cert", leaf[0].toString(),
+                "--tls-key", leaf[0].toString())));
+        assertEquals("--tls-key: " + leaf[0] + ": no private key in it (expected -----BEGIN PRIVATE KEY-----)", e.getMessage());
+        assertTrue(QuickMode.FLAGS.usage().contains("--tls-cert FILE"), QuickMode.FLAGS.usage());
     }
 
     @Test

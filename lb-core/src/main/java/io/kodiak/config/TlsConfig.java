@@ -1,0 +1,61 @@
+package io.kodiak.config;
+
+import io.kodiak.tls.CertifiedKey;
+import io.kodiak.tls.ServerTls;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A listener's TLS: its certificates, read and checked when the configuration is loaded (so a bad
+ * file fails {@code kodiak check}, the start and a reload, never a handshake), and the server side
+ * built from them.
+ *
+ * @param files  each certificate's chain and key file, as configured (for messages and reloads)
+ * @param server the server side every new connection's engine comes from
+ */
+public record TlsConfig(List<CertFiles> files, ServerTls server) {
+    public TlsConfig {
+        files = List.copyOf(files);
+    }
+
+    /** One certificate chain file and its key file. */
+    public record CertFiles(Path cert, Path key) {
+    }
+
+    /** Reads and checks {@code files} (each problem an {@link IOException} naming its file) and builds the server side. */
+    public static TlsConfig load(List<CertFiles> files, Instant now) throws IOException {
+        List<CertifiedKey> keys = new ArrayList<>();
+        for (CertFiles f : files) {
+            keys.add(CertifiedKey.load(f.cert(), f.key(), now));
+        }
+        try {
+            return new TlsConfig(files, ServerTls.of(keys));
+        } catch (GeneralSecurityException e) {
+            throw new IOException("cannot set up TLS: " + e.getMessage(), e);
+        }
+    }
+
+    public List<CertifiedKey> certificates() {
+        return server.certificates();
+    }
+
+    /**
+     * Equal when the same files were read and gave the same certificates: a reload that re-reads
+     * renewed files is a change, one that reads the same bytes is not.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof TlsConfig t && files.equals(t.files)
+                && certificates().stream().map(k -> k.leaf()).toList().equals(t.certificates().stream().map(k -> k.leaf()).toList());
+    }
+
+    @Override
+    public int hashCode() {
+        return files.hashCode();
+    }
+}

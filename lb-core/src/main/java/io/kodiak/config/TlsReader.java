@@ -1,0 +1,62 @@
+package io.kodiak.config;
+
+import io.kodiak.tls.CertifiedKey;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads a listener's {@code tls}: one certificate as {@code {cert: FILE, key: FILE}} (nginx's
+ * {@code ssl_certificate} and {@code ssl_certificate_key}: certbot's {@code fullchain.pem} and
+ * {@code privkey.pem}), or several as {@code certificates: [{cert, key}, ...]}, chosen per
+ * connection by SNI, the first being the default. Relative paths resolve against the config
+ * file's directory. The files are read here, so every problem is reported with the line it comes
+ * from: {@code kodiak.yaml:14: listeners[0].tls.cert: /etc/x.pem: the certificate expired on ...}.
+ */
+final class TlsReader {
+    private static final List<String> KEYS = List.of("cert", "key", "certificates");
+    private static final List<String> PAIR_KEYS = List.of("cert", "key");
+
+    private TlsReader() {
+    }
+
+    static TlsConfig read(ConfigNode node, Path baseDir, Instant now) throws ConfigException {
+        ConfigMapping m = node.mapping(KEYS);
+        List<ConfigMapping> pairs = new ArrayList<>();
+        if (m.get("certificates") != null) {
+            if (m.get("cert") != null || m.get("key") != null) {
+                throw node.error("give either cert and key, or certificates: [{cert, key}, ...], not both");
+            }
+            List<ConfigNode> items = m.get("certificates").sequence();
+            if (items.isEmpty()) {
+                throw m.get("certificates").error("must list at least one {cert, key}");
+            }
+            for (ConfigNode item : items) {
+                pairs.add(item.mapping(PAIR_KEYS));
+            }
+        } else {
+            pairs.add(m);
+        }
+        List<TlsConfig.CertFiles> files = new ArrayList<>();
+        for (ConfigMapping pair : pairs) {
+            ConfigNode certNode = pair.require("cert");
+            ConfigNode keyNode = pair.require("key");
+            TlsConfig.CertFiles f = new TlsConfig.CertFiles(baseDir.resolve(certNode.string()).normalize(),
+                    baseDir.resolve(keyNode.string()).normalize());
+            try {
+                CertifiedKey.load(f.cert(), f.key(), now); // checked one by one, to point at the line at fault
+            } catch (IOException e) {
+                throw (e.getMessage().startsWith(f.key().toString()) ? keyNode : certNode).error(e.getMessage());
+            }
+            files.add(f);
+        }
+        try {
+            return TlsConfig.load(files, now);
+        } catch (IOException e) {
+            throw node.error(e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package io.kodiak.proxy;
+
+import org.glassfish.grizzly.Buffer;
+import org.glassfish.grizzly.CompletionHandler;
+import org.glassfish.grizzly.Connection;
+import org.glassfish.grizzly.Grizzly;
+import org.glassfish.grizzly.WriteResult;
+import org.glassfish.grizzly.attributes.Attribute;
+import org.glassfish.grizzly.filterchain.BaseFilter;
+import org.glassfish.grizzly.filterchain.FilterChainContext;
+import org.glassfish.grizzly.filterchain.NextAction;
+import org.glassfish.grizzly.memory.Buffers;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Sits before the TLS filter of a TLS listener and looks at a connection's first byte: a TLS
+ * handshake starts with a record of type 22; a request line starts with a letter. A client that
+ * speaks plain HTTP to the TLS port (an {@code http://} URL with the https port) gets nginx's
+ * answer, a 400 in plain text that says so, and the connection closes, instead of a TLS alert it
+ * cannot read. Anything else goes on to the TLS filter, which refuses it.
+ *
+ * <p>Stateless apart from one connection attribute; runs on selector threads.
+ */
+final class TlsGuardFilter extends BaseFilter {
+    private static final Attribute<Boolean> CHECKED = Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute("kodiak.tls-checked");
+    private static final int HANDSHAKE_RECORD = 22;
+    static final byte[] PLAIN_HTTP_ANSWER = ("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 47\r\n"
+            + "Connection: close\r\n\r\nThe plain HTTP request was sent to HTTPS port\r\n").getBytes(StandardCharsets.US_ASCII);
+
+    @Override
+    public NextAction handleRead(FilterChainContext ctx) {
+        Connection<?> c = ctx.getConnection();
+        if (CHECKED.isSet(c)) {
+            return ctx.getInvokeAction();
+        }
+        Buffer b = ctx.getMessage();
+        if (!b.hasRemaining()) {
+            return ctx.getInvokeAction();
+        }
+        int first = b.get(b.position()) & 0xFF;
+        if (first == HANDSHAKE_RECORD || !(first >= 'A' && first <= 'Z')) {
+            CHECKED.set(c, Boolean.TRUE);
+            return ctx.getInvokeAction();
+        }
+        ctx.write(Buffers.wrap(c.getMemoryManager(), PLAIN_HTTP_ANSWER), new CompletionHandler<WriteResult>() {
+            @Override
+            public void cancelled() {
+                c.closeSilently();
+            }
+
+            @Override
+            public void failed(Throwable t) {
+                c.closeSilently();
+            }
+
+            @Override
+            public void completed(WriteResult result) {
+                c.closeSilently();
+            }
+
+            @Override
+            public void updated(WriteResult result) {
+            }
+        });
+        return ctx.getStopAction();
+    }
+}

@@ -1,0 +1,219 @@
+package io.kodiak.proxy;
+
+import io.kodiak.Kodiak;
+import io.kodiak.config.ConfigException;
+import io.kodiak.config.ConfigLoader;
+import io.kodiak.testing.RawClient;
+import io.kodiak.testing.RawResponse;
+import io.kodiak.testing.RecordedRequest;
+import io.kodiak.testing.ScriptedUpstream;
+import io.kodiak.testing.Tools;
+import io.kodiak.tls.TestCerts;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A TLS listener over real sockets, with curl and openssl s_client as the clients users have:
+ * HTTPS through to a plain upstream, the protocols it speaks and refuses, certificates by SNI,
+ * plain HTTP on the TLS port, and certificates re-read by a reload.
+ */
+class TlsListenerTest {
+    @TempDir
+    static Path certDir;
+    static TestCerts certs;
+    static Path[] example;
+    static Path[] other;
+
+    @TempDir
+    Path dir;
+    private ScriptedUpstream upstream;
+    private Kodiak kodiak;
+
+    @BeforeAll
+    static void makeCertificates() throws IOException {
+        Tools.require("openssl", "version", "openssl");
+        Tools.require("curl", "--version", "curl");
+        certs = new TestCerts(certDir);
+        example = certs.leaf("ec", "example.test", "www.example.test");
+        other = certs.leaf("rsa", "other.test");
+    }
+
+    @AfterEach
+    void stop() {
+        if (kodiak != null) {
+            kodiak.close();
+        }
+        if (upstream != null) {
+            upstream.close();
+        }
+    }
+
+    private Path write(String tls) throws IOException {
+        Path file = dir.resolve("kodiak.yaml");
+        Files.writeString(file, "admin: {listen: off}\nmetrics: off\nlisteners:\n  - name: web\n    address: 127.0.0.1:0\n"
+                + "    tls:\n" + tls + "pools:\n  app:\n    upstreams: [" + upstream.hostPort() + "]\n"
+                + "    health-check: {type: none}\n");
+        return file;
+    }
+
+    private void start(String tls) throws Exception {
+        upstream = ScriptedUpstream.start("u1");
+        kodiak = Kodiak.start(ConfigLoader.load(write(tls)));
+    }
+
+    private int port() {
+        return kodiak.boundAddress("web").getPort();
+    }
+
+    private static String pair(Path[] certAndKey) {
+        return "{cert: " + certAndKey[0] + ", key: " + certAndKey[1] + "}";
+    }
+
+    /** curl to https://NAME:PORT/PATH resolved to 127.0.0.1, trusting the test CA; its output and exit code. */
+    private Tools.Result curl(String name, String path, String... extra) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--max-time", "10", "--cacert", certs.caCert.toString(),
+                "--resolve", name + ":" + port() + ":127.0.0.1", "-w", "\n%{http_code} %{ssl_verify_result}"));
+        cmd.addAll(List.of(extra));
+        cmd.add("https://" + name + ":" + port() + path);
+        return Tools.run(dir, java.util.Map.of(), cmd.toArray(new String[0]));
+    }
+
+    /** openssl s_client with {@code args}; stdin is empty, so it ends after the handshake. */
+    private String sClient(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + port(),
+                "-CAfile", certs.caCert.toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(new File("/dev/null")).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "s_client did not end");
+        return out;
+    }
+
+    @Test
+    void servesHttpsToAPlainUpstreamAndTellsItTheScheme() throws Exception {
+        start("      cert: " + certs.fullchain(example[0]) + "\n      key: " + example[1] + "\n");
+        Tools.Result r = curl("example.test", "/hello");
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().endsWith("\n200 0"), r.output()); // 200, and curl verified the chain and the name
+        RecordedRequest seen = upstream.takeRequest(Duration.ofSeconds(10));
+        assertEquals("/hello", seen.path());
+        assertEquals("https", seen.header("X-Forwarded-Proto"));
+    }
+
+    @Test
+    void speaksTls12And13AndRefusesOlderProtocols() throws Exception {
+        start("      cert: " + example[0] + "\n      key: " + example[1] + "\n");
+        assertTrue(sClient("-servername", "example.test", "-tls1_3").contains("Protocol  : TLSv1.3")
+                || sClient("-servername", "example.test", "-tls1_3").contains("TLSv1.3"));
+        String tls12 = sClient("-servername", "example.test", "-tls1_2");
+        assertTrue(tls12.contains("TLSv1.2"), tls12);
+        assertTrue(tls12.contains("Verify return code: 0 (ok)"), tls12);
+        for (String old : new String[] {"-tls1_1", "-tls1"}) {
+            String out = sClient("-servername", "example.test", old);
+            assertFalse(out.contains("Verify return code: 0 (ok)") && out.contains("Cipher is ECDHE"), out);
+            assertTrue(out.contains("alert") || out.contains("no protocols available") || out.contains("handshake failure")
+                    || out.contains("Cipher is (NONE)"), out);
+        }
+        Tools.Result r = curl("example.test", "/", "--http1.1", "-v");
+        assertTrue(r.output().contains("ALPN: server accepted http/1.1") || r.output().contains("ALPN, server accepted to use http/1.1"),
+                r.output());
+    }
+
+    @Test
+    void choosesTheCertificateByServerName() throws Exception {
+        start("      certificates:\n        - " + pair(example) + "\n        - " + pair(other) + "\n");
+        assertTrue(curl("example.test", "/").output().endsWith("\n200 0"));
+        assertTrue(curl("www.example.test", "/").output().endsWith("\n200 0"));
+        assertTrue(curl("other.test", "/").output().endsWith("\n200 0"));
+        String noSni = sClient("-noservername");
+        assertTrue(noSni.contains("CN = example.test") || noSni.contains("CN=example.test"), noSni); // the first is the default
+    }
+
+    @Test
+    void plainHttpOnTheTlsPortGetsA400InPlainTextAndTheConnectionCloses() throws Exception {
+        start("      cert: " + example[0] + "\n      key: " + example[1] + "\n");
+        try (RawClient c = RawClient.connect(port())) {
+            RawResponse r = c.get("/");
+            assertEquals(400, r.status(), r.toString());
+            assertTrue(r.bodyString().contains("The plain HTTP request was sent to HTTPS port"), r.toString());
+            assertEquals(RawClient.Closure.EOF, c.awaitClose());
+        }
+        assertTrue(curl("example.test", "/").output().endsWith("\n200 0")); // and TLS still works
+    }
+
+    @Test
+    void aReloadReadsRenewedCertificatesAndRefusesABadOne() throws Exception {
+        Path cert = dir.resolve("live.pem");
+        Path key = dir.resolve("live.key");
+        Files.copy(example[0], cert);
+        Files.copy(example[1], key);
+        start("      cert: " + cert + "\n      key: " + key + "\n");
+        String before = sClient("-servername", "example.test");
+        Path[] renewed = certs.leaf("ec", "example.test");
+        Files.copy(renewed[0], cert, StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(renewed[1], key, StandardCopyOption.REPLACE_EXISTING);
+        Kodiak.Reload reload = kodiak.reload();
+        assertTrue(reload.changes().contains("listener web: certificates reloaded"), reload.toString());
+        String after = sClient("-servername", "example.test");
+        assertNotEquals(serial(before), serial(after), "the new certificate serves new connections");
+
+        Files.copy(other[1], key, StandardCopyOption.REPLACE_EXISTING); // a key that is not the certificate's
+        ConfigException e = assertThrows(ConfigException.class, () -> kodiak.reload());
+        assertTrue(e.getMessage().contains("listeners[0].tls.key: " + key + ": an RSA key, but the certificate in " + cert),
+                e.getMessage());
+        assertEquals(serial(after), serial(sClient("-servername", "example.test")), "the old one stays");
+    }
+
+    @Test
+    void aBadCertificateStopsTheStartWithTheLineAndTheFile() throws Exception {
+        upstream = ScriptedUpstream.start("u1");
+        Path file = write("      cert: " + example[0] + "\n      key: " + other[1] + "\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file));
+        assertEquals(file + ":8: listeners[0].tls.key: " + other[1] + ": an RSA key, but the certificate in "
+                + example[0] + " is for an EC key: they do not belong together", e.getMessage());
+        Path missing = write("      cert: " + dir.resolve("nope.pem") + "\n      key: " + example[1] + "\n");
+        e = assertThrows(ConfigException.class, () -> ConfigLoader.load(missing));
+        assertEquals(missing + ":7: listeners[0].tls.cert: " + dir.resolve("nope.pem") + ": no such file", e.getMessage());
+    }
+
+    @Test
+    void turningTlsOnOrOffAtAnAddressNeedsARestart() throws Exception {
+        int p;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            p = probe.getLocalPort(); // a listener is its address: the reload must name the same one
+        }
+        upstream = ScriptedUpstream.start("u1");
+        Path file = write("      cert: " + example[0] + "\n      key: " + example[1] + "\n");
+        Files.writeString(file, Files.readString(file).replace("127.0.0.1:0", "127.0.0.1:" + p));
+        kodiak = Kodiak.start(ConfigLoader.load(file));
+        Files.writeString(file, Files.readString(file).replaceAll("    tls:\n      cert: .*\n      key: .*\n", ""));
+        IOException e = assertThrows(IOException.class, () -> kodiak.reload());
+        assertTrue(e.getMessage().contains("turning TLS off on 127.0.0.1:" + p + " needs a restart"), e.getMessage());
+        assertTrue(curl("example.test", "/").output().endsWith("\n200 0"), "still TLS, as before the reload");
+    }
+
+    private static String serial(String sClientOutput) {
+        int i = sClientOutput.indexOf("-----BEGIN CERTIFICATE-----");
+        assertTrue(i >= 0, sClientOutput);
+        return sClientOutput.substring(i, sClientOutput.indexOf("-----END CERTIFICATE-----", i));
+    }
+}
