@@ -135,7 +135,8 @@ public final class QuickMode {
         try {
             return TlsConfig.load(List.of(new TlsConfig.CertFiles(c, k)), java.time.Instant.now());
         } catch (java.io.IOException e) {
-            throw new ConfigException((e.getMessage().startsWith(k.toString()) ? "--tls-key: " : "--tls-cert: ") + e.getMessage());
+            boolean keyAtFault = e instanceof io.kodiak.tls.PemFiles.FileProblem p && p.isKey();
+            throw new ConfigException((keyAtFault ? "--tls-key: " : "--tls-cert: ") + e.getMessage());
         }
     }
 

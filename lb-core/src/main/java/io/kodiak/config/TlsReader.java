@@ -49,7 +49,8 @@ final class TlsReader {
             try {
                 CertifiedKey.load(f.cert(), f.key(), now); // checked one by one, to point at the line at fault
             } catch (IOException e) {
-                throw (e.getMessage().startsWith(f.key().toString()) ? keyNode : certNode).error(e.getMessage());
+                boolean keyAtFault = e instanceof io.kodiak.tls.PemFiles.FileProblem p && p.isKey();
+                throw (keyAtFault ? keyNode : certNode).error(e.getMessage());
             }
             files.add(f);
         }

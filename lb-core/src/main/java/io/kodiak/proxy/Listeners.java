@@ -43,7 +43,10 @@ final class Listeners {
         if (lc.tls() != null) {
             // Engines come from the listener's current TLS, so a reload's new certificates serve
             // the next connection; connections already open keep their session.
-            b.add(new TlsGuardFilter()).add(new SSLFilter(new ListenerEngines(lr), null));
+            // Grizzly builds a client side from the javax.net.ssl.* properties when given none, and
+            // fails the bind if they are bad; a listener never acts as a client, so it gets its own.
+            ListenerEngines engines = new ListenerEngines(lr);
+            b.add(new TlsGuardFilter()).add(new SSLFilter(engines, engines));
         }
         FilterChain chain = b.add(new ClientFilter(ctx, lr)).build();
         try {

@@ -155,6 +155,11 @@ final class Reloader {
                 if (!java.util.Objects.equals(lr.config.tls(), lc.tls())) {
                     changes.add("listener " + lc.name() + ": certificates reloaded");
                 }
+                if (lc.tls() != null && lc.tls().equals(lr.config.tls())) {
+                    // The same certificates: keep the same context, and with it the session cache
+                    // and ticket keys, so clients resume across a reload that changed nothing here.
+                    lc = lc.withTls(lr.config.tls());
+                }
                 lr.update(lc, after);
                 AccessLog log = nextLogs.get(lc.name());
                 if (lr.accessLog != log) {

@@ -15,7 +15,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Sits before the TLS filter of a TLS listener and looks at a connection's first byte: a TLS
- * handshake starts with a record of type 22; a request line starts with a letter. A client that
+ * handshake starts with a record of type 22; a request (or the empty lines a client may send
+ * before one) starts with printable ASCII, CR or LF. A client that
  * speaks plain HTTP to the TLS port (an {@code http://} URL with the https port) gets nginx's
  * answer, a 400 in plain text that says so, and the connection closes, instead of a TLS alert it
  * cannot read. Anything else goes on to the TLS filter, which refuses it.
@@ -24,7 +25,6 @@ import java.nio.charset.StandardCharsets;
  */
 final class TlsGuardFilter extends BaseFilter {
     private static final Attribute<Boolean> CHECKED = Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute("kodiak.tls-checked");
-    private static final int HANDSHAKE_RECORD = 22;
     static final byte[] PLAIN_HTTP_ANSWER = ("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 47\r\n"
             + "Connection: close\r\n\r\nThe plain HTTP request was sent to HTTPS port\r\n").getBytes(StandardCharsets.US_ASCII);
 
@@ -39,7 +39,8 @@ final class TlsGuardFilter extends BaseFilter {
             return ctx.getInvokeAction();
         }
         int first = b.get(b.position()) & 0xFF;
-        if (first == HANDSHAKE_RECORD || !(first >= 'A' && first <= 'Z')) {
+        boolean plainHttp = first >= 0x20 && first < 0x7F || first == '\r' || first == '\n';
+        if (!plainHttp) {
             CHECKED.set(c, Boolean.TRUE);
             return ctx.getInvokeAction();
         }

@@ -37,7 +37,12 @@ public record CertifiedKey(List<X509Certificate> chain, PrivateKey key, String k
     /** Reads and checks a PEM chain and key; every problem is an {@link IOException} naming the file. */
     public static CertifiedKey load(Path certFile, Path keyFile, Instant now) throws IOException {
         List<X509Certificate> chain = PemFiles.certificates(certFile);
-        PrivateKey key = PemFiles.privateKey(keyFile);
+        PrivateKey key;
+        try {
+            key = PemFiles.privateKey(keyFile);
+        } catch (PemFiles.FileProblem p) {
+            throw p.blameKey();
+        }
         return of(chain, key, certFile + " + " + keyFile, certFile, keyFile, now);
     }
 
@@ -47,25 +52,25 @@ public record CertifiedKey(List<X509Certificate> chain, PrivateKey key, String k
         String type = switch (key.getAlgorithm()) {
             case "RSA", "RSASSA-PSS" -> "RSA";
             case "EC" -> "EC";
-            default -> throw new IOException(keyFile + ": a " + key.getAlgorithm() + " key; Kodiak serves RSA and EC certificates");
+            default -> throw new PemFiles.FileProblem(keyFile, "a " + key.getAlgorithm() + " key; Kodiak serves RSA and EC certificates").blameKey();
         };
         if (!type.equals(publicType(leaf))) {
-            throw new IOException(keyFile + ": an " + type + " key, but the certificate in " + certFile + " is for an "
-                    + publicType(leaf) + " key: they do not belong together");
+            throw new PemFiles.FileProblem(keyFile, "an " + type + " key, but the certificate in " + certFile + " is for an "
+                    + publicType(leaf) + " key: they do not belong together").blameKey();
         }
         if (!matches(leaf, key, type)) {
-            throw new IOException(keyFile + ": this key does not belong to the certificate in " + certFile
-                    + " (" + leaf.getSubjectX500Principal().getName() + ")");
+            throw new PemFiles.FileProblem(keyFile, "this key does not belong to the certificate in " + certFile
+                    + " (" + leaf.getSubjectX500Principal().getName() + ")").blameKey();
         }
         if (now.isAfter(leaf.getNotAfter().toInstant())) {
-            throw new IOException(certFile + ": the certificate expired on " + leaf.getNotAfter().toInstant());
+            throw new PemFiles.FileProblem(certFile, "the certificate expired on " + leaf.getNotAfter().toInstant());
         }
         if (now.isBefore(leaf.getNotBefore().toInstant())) {
-            throw new IOException(certFile + ": the certificate is not valid before " + leaf.getNotBefore().toInstant());
+            throw new PemFiles.FileProblem(certFile, "the certificate is not valid before " + leaf.getNotBefore().toInstant());
         }
         List<String> names = names(leaf);
         if (names.isEmpty()) {
-            throw new IOException(certFile + ": the certificate names no server (no DNS name, no common name)");
+            throw new PemFiles.FileProblem(certFile, "the certificate names no server (no DNS name, no common name)");
         }
         return new CertifiedKey(chain, key, type, names, source);
     }
@@ -99,14 +104,23 @@ public record CertifiedKey(List<X509Certificate> chain, PrivateKey key, String k
     private static boolean matches(X509Certificate leaf, PrivateKey key, String type) {
         try {
             byte[] data = "kodiak key check".getBytes(StandardCharsets.US_ASCII);
-            Signature s = Signature.getInstance(type.equals("EC") ? "SHA256withECDSA" : "SHA256withRSA");
+            Signature s;
+            if (key.getAlgorithm().equals("RSASSA-PSS")) {
+                // A PSS key may be restricted to its own parameters; use them, or the usual ones.
+                s = Signature.getInstance("RSASSA-PSS");
+                java.security.spec.AlgorithmParameterSpec p = ((java.security.interfaces.RSAKey) key).getParams();
+                s.setParameter(p != null ? p : new java.security.spec.PSSParameterSpec("SHA-256", "MGF1",
+                        java.security.spec.MGF1ParameterSpec.SHA256, 32, 1));
+            } else {
+                s = Signature.getInstance(type.equals("EC") ? "SHA256withECDSA" : "SHA256withRSA");
+            }
             s.initSign(key);
             s.update(data);
             byte[] signature = s.sign();
             s.initVerify(leaf.getPublicKey());
             s.update(data);
             return s.verify(signature);
-        } catch (GeneralSecurityException e) {
+        } catch (GeneralSecurityException | ClassCastException e) {
             return false;
         }
     }

@@ -43,10 +43,10 @@ final class Der {
                 p = h[0] + h[1];
             }
         } catch (IOException | ArrayIndexOutOfBoundsException e) {
-            throw new IOException(file + ": the EC private key is damaged (" + e.getMessage() + ")", e);
+            throw new PemFiles.FileProblem(file, "the EC private key is damaged (" + e.getMessage() + ")", e);
         }
         if (curve == null || curve.length == 0 || curve[0] != 0x06) {
-            throw new IOException(file + ": the EC private key does not name its curve; write it with"
+            throw new PemFiles.FileProblem(file, "the EC private key does not name its curve; write it with"
                     + " openssl pkey -in KEY -out KEY.pkcs8");
         }
         return tlv(0x30, VERSION_0, tlv(0x30, EC_PUBLIC_KEY, curve), tlv(0x04, sec1));

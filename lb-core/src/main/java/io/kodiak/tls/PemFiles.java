@@ -26,8 +26,9 @@ import java.util.regex.Pattern;
  * all the JDK reads. Encrypted keys are refused with a message that says how to decrypt them, as
  * a server cannot prompt for a passphrase at start.
  *
- * <p>Every failure is an {@link IOException} whose message starts with the file's path, so that the
- * configuration reader can report it as {@code FILE: problem}.
+ * <p>Every failure is a {@link FileProblem} that names the file at fault and whose message starts
+ * with its path, so that the configuration reader can report it as {@code FILE: problem} on the
+ * line of that file.
  */
 public final class PemFiles {
     /** Larger than any certificate chain or key a server should load; a file beyond it is a mistake. */
@@ -36,6 +37,40 @@ public final class PemFiles {
             "-----BEGIN ([A-Z0-9 ]+)-----\\s*(.*?)-----END \\1-----", Pattern.DOTALL);
 
     private PemFiles() {
+    }
+
+    /**
+     * A problem with one file: {@link #file()} is the one to blame, and {@link #isKey()} says
+     * whether it was read as the key (a combined PEM may be both the chain and the key).
+     */
+    public static final class FileProblem extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final transient Path file;
+        private boolean key;
+
+        public FileProblem(Path file, String problem) {
+            super(file + ": " + problem);
+            this.file = file;
+        }
+
+        public FileProblem(Path file, String problem, Throwable cause) {
+            super(file + ": " + problem, cause);
+            this.file = file;
+        }
+
+        public Path file() {
+            return file;
+        }
+
+        public boolean isKey() {
+            return key;
+        }
+
+        /** Marks this as the key's problem; returns it. */
+        FileProblem blameKey() {
+            key = true;
+            return this;
+        }
     }
 
     /** The certificates of {@code file}, leaf first, as they stand in the file. */
@@ -49,10 +84,10 @@ public final class PemFiles {
                 }
             }
         } catch (CertificateException e) {
-            throw new IOException(file + ": not a valid certificate: " + e.getMessage(), e);
+            throw new FileProblem(file, "not a valid certificate: " + e.getMessage(), e);
         }
         if (chain.isEmpty()) {
-            throw new IOException(file + ": no certificate in it (expected -----BEGIN CERTIFICATE-----)");
+            throw new FileProblem(file, "no certificate in it (expected -----BEGIN CERTIFICATE-----)");
         }
         return List.copyOf(chain);
     }
@@ -65,20 +100,20 @@ public final class PemFiles {
                 case "PRIVATE KEY" -> pkcs8(file, b.der);
                 case "RSA PRIVATE KEY" -> pkcs8(file, Der.rsaPkcs1ToPkcs8(b.der));
                 case "EC PRIVATE KEY" -> pkcs8(file, Der.sec1ToPkcs8(file, b.der));
-                case "ENCRYPTED PRIVATE KEY" -> throw new IOException(file + ": the key is encrypted; Kodiak cannot ask"
+                case "ENCRYPTED PRIVATE KEY" -> throw new FileProblem(file, "the key is encrypted; Kodiak cannot ask"
                         + " for its passphrase at start: write it out decrypted (openssl pkey -in KEY -out KEY.plain)"
                         + " and keep that file readable by Kodiak's user only");
                 default -> null;
             };
             if (k != null) {
                 if (key != null) {
-                    throw new IOException(file + ": more than one private key in it");
+                    throw new FileProblem(file, "more than one private key in it");
                 }
                 key = k;
             }
         }
         if (key == null) {
-            throw new IOException(file + ": no private key in it (expected -----BEGIN PRIVATE KEY-----)");
+            throw new FileProblem(file, "no private key in it (expected -----BEGIN PRIVATE KEY-----)");
         }
         return key;
     }
@@ -92,23 +127,32 @@ public final class PemFiles {
                 // the PKCS#8 structure names its algorithm; only the matching factory accepts it
             }
         }
-        throw new IOException(file + ": the private key is neither RSA nor EC, or is damaged");
+        throw new FileProblem(file, "the private key is neither RSA nor EC, or is damaged");
     }
 
     private record Block(String type, byte[] der) {
     }
 
     private static List<Block> blocks(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new FileProblem(file, "is a directory, not a PEM file");
+        }
         String text;
-        try {
-            if (Files.size(file) > MAX_FILE) {
-                throw new IOException(file + ": larger than " + MAX_FILE / 1024 + " KiB; not a PEM file");
+        // At most the cap and a byte: a size from the file system means nothing for /dev/zero or a FIFO.
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            byte[] bytes = in.readNBytes((int) MAX_FILE + 1);
+            if (bytes.length > MAX_FILE) {
+                throw new FileProblem(file, "larger than " + MAX_FILE / 1024 + " KiB; not a PEM file");
             }
-            text = Files.readString(file, StandardCharsets.ISO_8859_1);
+            text = new String(bytes, StandardCharsets.ISO_8859_1);
+        } catch (FileProblem e) {
+            throw e;
         } catch (java.nio.file.NoSuchFileException e) {
-            throw new IOException(file + ": no such file", e);
+            throw new FileProblem(file, "no such file", e);
         } catch (java.nio.file.AccessDeniedException e) {
-            throw new IOException(file + ": not readable by this user", e);
+            throw new FileProblem(file, "not readable by this user", e);
+        } catch (IOException e) {
+            throw new FileProblem(file, "cannot read: " + e.getMessage(), e);
         }
         List<Block> out = new ArrayList<>();
         Matcher m = BLOCK.matcher(text);
@@ -124,11 +168,11 @@ public final class PemFiles {
             try {
                 out.add(new Block(m.group(1), Base64.getMimeDecoder().decode(body)));
             } catch (IllegalArgumentException e) {
-                throw new IOException(file + ": a " + m.group(1) + " block is not valid base64", e);
+                throw new FileProblem(file, "a " + m.group(1) + " block is not valid base64", e);
             }
         }
         if (out.isEmpty()) {
-            throw new IOException(file + ": not a PEM file (no -----BEGIN ...----- block)");
+            throw new FileProblem(file, "not a PEM file (no -----BEGIN ...----- block)");
         }
         return out;
     }

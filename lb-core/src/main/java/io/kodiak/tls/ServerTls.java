@@ -17,7 +17,7 @@ import javax.net.ssl.SSLParameters;
  * client's order of preference (all of them are good), ALPN {@code http/1.1}.
  *
  * <p>What the JDK decides process-wide is set once, before the first context, unless the operator
- * set it: the key exchange groups (X25519, P-256, P-384, as Mozilla's list) and the refusal of
+ * set it: the key exchange groups (X25519, P-256, P-384 as Mozilla's list, and P-521) and the refusal of
  * client-initiated renegotiation (TLS 1.2; TLS 1.3 has none). The JDK's TLS has no 0-RTT. Session
  * resumption is the JDK's: a bounded session cache and, for TLS 1.3, stateless tickets whose key it
  * rotates hourly ({@code jdk.tls.server.statelessKeyTimeout}).
@@ -34,14 +34,20 @@ public final class ServerTls {
             "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
             "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
     static final List<String> PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
-    /** The application protocols offered; {@code h2} joins when Kodiak speaks it. */
-    static final List<String> ALPN = List.of("http/1.1");
+    /**
+     * The application protocols offered, as nginx does; {@code h2} joins when Kodiak speaks it.
+     * {@code http/1.0} is there because the JDK ends a handshake whose ALPN lists do not meet, and
+     * an HTTP/1.0 client offering only that (curl --http1.0) is served.
+     */
+    static final List<String> ALPN = List.of("http/1.1", "http/1.0");
     /** Sessions kept for resumption by ID (TLS 1.2); each is a few hundred bytes. */
     static final int SESSION_CACHE = 20_000;
     static final int SESSION_SECONDS = 24 * 3600;
 
     static {
-        setUnlessSet("jdk.tls.namedGroups", "x25519,secp256r1,secp384r1");
+        // Mozilla's three, and P-521: the JDK will not use an EC certificate on a curve that is
+        // not an enabled group in TLS 1.2, so without it a P-521 certificate would load and fail.
+        setUnlessSet("jdk.tls.namedGroups", "x25519,secp256r1,secp384r1,secp521r1");
         setUnlessSet("jdk.tls.rejectClientInitiatedRenegotiation", "true");
     }
 

@@ -34,20 +34,23 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
 
     /**
      * The index of the certificate for {@code host} (lower case, or null) of one of {@code types},
-     * or -1. The name decides first: the certificates named exactly, else those whose wildcard
-     * covers it, else the default (the first certificate and those for the same names); the key
-     * type only chooses within that group. So a name served by RSA alone is not answered with
-     * another name's ECDSA certificate: the JDK asks again for RSA.
+     * or -1. The name decides first: a certificate named exactly, else any that covers it (by a
+     * wildcard), else, for a name none covers, the default (the first certificate and those for
+     * the same names); the key type only chooses among those. So a name served by RSA alone is not
+     * answered with another name's ECDSA certificate: the JDK asks again for RSA.
      */
     int choose(String host, String... types) {
         if (host != null) {
-            int found = firstOf(k -> k.names().contains(host), types);
-            if (found != NO_GROUP) {
-                return found;
+            int exact = firstOf(k -> k.names().contains(host), types);
+            if (exact >= 0) {
+                return exact;
             }
-            found = firstOf(k -> k.covers(host), types);
-            if (found != NO_GROUP) {
-                return found;
+            int wildcard = firstOf(k -> k.covers(host), types); // covers exact names too: any of its type
+            if (wildcard >= 0) {
+                return wildcard;
+            }
+            if (exact != NO_GROUP || wildcard != NO_GROUP) {
+                return -1; // the name is served, not with this key type: the JDK asks for the next
             }
         }
         List<String> defaultNames = keys.get(0).names();
@@ -72,7 +75,7 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
         return any ? -1 : NO_GROUP;
     }
 
-    /** The JDK names a key type "RSA", "RSASSA-PSS", "EC", or for TLS 1.2 suites "EC_EC", "ECDHE_RSA" and the like. */
+    /** The JDK 17 asks for "EC", "RSA" or "RSASSA-PSS" (a PSS key is an RSA certificate to choose). */
     private static boolean accepts(String[] types, String keyType) {
         for (String t : types) {
             if (t == null) {

@@ -157,7 +157,12 @@ class TlsListenerTest {
             assertTrue(r.bodyString().contains("The plain HTTP request was sent to HTTPS port"), r.toString());
             assertEquals(RawClient.Closure.EOF, c.awaitClose());
         }
+        try (RawClient c = RawClient.connect(port())) {
+            c.send("\r\nget / HTTP/1.1\r\nHost: x\r\n\r\n"); // an empty line first, a lower-case method: still plain HTTP
+            assertEquals(400, c.readResponse().status());
+        }
         assertTrue(curl("example.test", "/").output().endsWith("\n200 0")); // and TLS still works
+        assertTrue(curl("example.test", "/", "--http1.0").output().endsWith("\n200 0")); // ALPN http/1.0
     }
 
     @Test

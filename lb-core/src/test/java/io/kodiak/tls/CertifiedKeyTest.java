@@ -93,6 +93,29 @@ class CertifiedKeyTest {
     }
 
     @Test
+    void readsAnRsaPssKeyRestrictedToItsParameters() throws IOException {
+        Path[] pss = certs.leaf("rsa-pss", "pss.example.com");
+        CertifiedKey k = load(pss[0], pss[1]);
+        assertEquals("RSA", k.keyType());
+        assertEquals("RSASSA-PSS", k.key().getAlgorithm());
+    }
+
+    @Test
+    void aDirectoryIsNotAPemFileAndTheProblemNamesWhichFile() throws IOException {
+        Path d = Files.createDirectories(dir.resolve("live"));
+        PemFiles.FileProblem p = assertThrows(PemFiles.FileProblem.class, () -> CertifiedKey.load(rsa[0], d, Instant.now()));
+        assertEquals(d + ": is a directory, not a PEM file", p.getMessage());
+        assertEquals(d, p.file());
+        p = assertThrows(PemFiles.FileProblem.class, () -> CertifiedKey.load(rsa[0], ec[1], Instant.now()));
+        assertEquals(ec[1], p.file()); // the key does not fit: the key's line is at fault
+        assertTrue(p.isKey());
+        p = assertThrows(PemFiles.FileProblem.class, () -> CertifiedKey.load(rsa[1], rsa[1], Instant.now()));
+        assertFalse(p.isKey()); // a key file given as the chain: no certificate in it, the chain's fault
+        p = assertThrows(PemFiles.FileProblem.class, () -> CertifiedKey.load(rsa[0], rsa[1], Instant.now().plus(Duration.ofDays(40))));
+        assertEquals(rsa[0], p.file());
+    }
+
+    @Test
     void aWildcardCoversOneLabel() throws IOException {
         CertifiedKey e = load(ec[0], ec[1]);
         assertTrue(e.covers("a.example.org"));

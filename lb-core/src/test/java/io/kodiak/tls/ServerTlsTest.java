@@ -168,8 +168,25 @@ class ServerTlsTest {
     }
 
     @Test
-    void negotiatesHttp11OverAlpn() throws Exception {
+    void negotiatesHttp11OverAlpnAndServesAnHttp10Client() throws Exception {
         assertEquals("http/1.1", handshake("example.test", null, null, "h2", "http/1.1").alpn());
+        assertEquals("http/1.0", handshake("example.test", null, null, "http/1.0").alpn()); // curl --http1.0
+    }
+
+    @Test
+    void servesAP521CertificateOverTls12Too() throws Exception {
+        Path[] p521 = new TestCerts(Files.createDirectories(dir.resolve("p521"))).leaf("ec521", "example.test");
+        ServerTls saved = tls;
+        try {
+            tls = ServerTls.of(List.of(CertifiedKey.load(p521[0], p521[1], Instant.now())));
+            // The client trusts the first test CA only; the chain check fails after the handshake
+            // chose the certificate, which is what is asserted: the server had one to offer.
+            SSLException e = assertThrows(SSLException.class, () -> handshake("example.test", new String[] {"TLSv1.2"}, null));
+            assertTrue(String.valueOf(e.getMessage()).contains("PKIX") || String.valueOf(e.getMessage()).contains("certification path"),
+                    String.valueOf(e));
+        } finally {
+            tls = saved;
+        }
     }
 
     @Test
@@ -192,5 +209,17 @@ class ServerTlsTest {
         assertEquals(-1, km.choose(null, "EC")); // the default has no ECDSA twin
         assertEquals(0, km.choose("unknown.test", "RSA"));
         assertEquals(-1, km.choose("example.test", "EdDSA"));
+    }
+
+    @Test
+    void aNameWhoseExactCertificateIsTheWrongTypeFallsToAWildcardThatCoversIt() throws IOException {
+        TestCerts more = new TestCerts(Files.createDirectories(dir.resolve("more")));
+        Path[] exact = more.leaf("rsa", "a.multi.test");
+        Path[] wild = more.leaf("ec", "*.multi.test");
+        Instant now = Instant.now();
+        SniKeyManager km = new SniKeyManager(List.of(CertifiedKey.load(exact[0], exact[1], now), CertifiedKey.load(wild[0], wild[1], now)));
+        assertEquals(0, km.choose("a.multi.test", "RSA"));
+        assertEquals(1, km.choose("a.multi.test", "EC")); // an ECDSA-only client still gets a certificate for the name
+        assertEquals(-1, km.choose("b.multi.test", "RSA"));
     }
 }

@@ -27,7 +27,7 @@ public final class TestCerts {
                 "-keyout", caKey.toString(), "-out", caCert.toString(), "-days", "30", "-subj", "/CN=Kodiak Test CA");
     }
 
-    /** A leaf for {@code names} signed by the CA; {@code type} is "rsa" or "ec". Returns {cert, key}. */
+    /** A leaf for {@code names} signed by the CA; {@code type} is "rsa", "ec" (P-256), "ec521" or "rsa-pss". Returns {cert, key}. */
     public Path[] leaf(String type, String... names) throws IOException {
         String base = "leaf" + (++serial);
         Path key = dir.resolve(base + ".key");
@@ -39,10 +39,12 @@ public final class TestCerts {
             sans.add("DNS:" + n);
         }
         Files.writeString(ext, "subjectAltName=" + String.join(",", sans) + "\n");
-        if (type.equals("rsa")) {
-            openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key.toString());
-        } else {
-            openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key.toString());
+        switch (type) {
+            case "rsa" -> openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key.toString());
+            case "rsa-pss" -> openssl("genpkey", "-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048",
+                    "-pkeyopt", "rsa_pss_keygen_md:sha256", "-out", key.toString());
+            case "ec521" -> openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521", "-out", key.toString());
+            default -> openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key.toString());
         }
         openssl("req", "-new", "-key", key.toString(), "-out", csr.toString(), "-subj", "/CN=" + names[0]);
         openssl("x509", "-req", "-in", csr.toString(), "-CA", caCert.toString(), "-CAkey", caKey.toString(),
