@@ -251,6 +251,8 @@ public final class Main {
                             + " -> " + r.pool())
                     .collect(Collectors.joining(", "));
             out.println("listener " + l.name() + ": " + l.scheme() + "://" + a.getHostString() + ":" + a.getPort() + " (" + routes + ")"
+                    + (l.redirectHttps() == 0 ? "" : "; redirects every request to https"
+                            + (l.redirectHttps() == 443 ? "" : " port " + l.redirectHttps()))
                     + (l.accessLog() == null ? "" : "; access log " + l.accessLog().destination())
                     + (l.tls() == null ? "" : "; TLS 1.2/1.3 for " + l.tls().certificates().stream()
                             .map(ck -> String.join(" ", ck.names()) + " (" + ck.keyType() + ")").collect(Collectors.joining(", "))));

@@ -19,11 +19,12 @@ import java.util.List;
  * @param tracing   the request ID and {@code X-Request-Start} the app gets
  * @param accessLog where and how the listener logs each request, or {@code null} for no access log
  * @param tls       its TLS (certificates and server side), or {@code null} for plain HTTP
+ * @param redirectHttps the HTTPS port every request is redirected to (308), or 0 to serve them
  */
 public record ListenerConfig(String name, InetSocketAddress address, List<RouteConfig> routes,
                              ClientTimeouts timeouts, ClientLimits limits, ForwardedHeaders forwarded,
                              ServerHeaderPolicy serverHeader, boolean underscoresInHeaders, RequestTracing tracing,
-                             AccessLogConfig accessLog, TlsConfig tls) {
+                             AccessLogConfig accessLog, TlsConfig tls, int redirectHttps) {
     public ListenerConfig {
         routes = List.copyOf(routes);
         java.util.Objects.requireNonNull(tracing, "tracing");
@@ -34,7 +35,15 @@ public record ListenerConfig(String name, InetSocketAddress address, List<RouteC
                           ClientTimeouts timeouts, ClientLimits limits, ForwardedHeaders forwarded,
                           ServerHeaderPolicy serverHeader, boolean underscoresInHeaders, RequestTracing tracing,
                           AccessLogConfig accessLog) {
-        this(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders, tracing, accessLog, null);
+        this(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders, tracing, accessLog, null, 0);
+    }
+
+    /** Serving every request (no HTTPS redirect). */
+    public ListenerConfig(String name, InetSocketAddress address, List<RouteConfig> routes,
+                          ClientTimeouts timeouts, ClientLimits limits, ForwardedHeaders forwarded,
+                          ServerHeaderPolicy serverHeader, boolean underscoresInHeaders, RequestTracing tracing,
+                          AccessLogConfig accessLog, TlsConfig tls) {
+        this(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders, tracing, accessLog, tls, 0);
     }
 
     /** "https" on a TLS listener, else "http": what X-Forwarded-Proto and Forwarded say. */
@@ -67,12 +76,18 @@ public record ListenerConfig(String name, InetSocketAddress address, List<RouteC
     /** The same listener with {@code log} as its access log ({@code null}: none). */
     public ListenerConfig withAccessLog(AccessLogConfig log) {
         return new ListenerConfig(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders,
-                tracing, log, tls);
+                tracing, log, tls, redirectHttps);
     }
 
     /** The same listener with {@code t} as its TLS ({@code null}: plain HTTP). */
     public ListenerConfig withTls(TlsConfig t) {
         return new ListenerConfig(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders,
-                tracing, accessLog, t);
+                tracing, accessLog, t, redirectHttps);
+    }
+
+    /** The same listener redirecting every request to HTTPS on {@code port} (0: serving them). */
+    public ListenerConfig withRedirectHttps(int port) {
+        return new ListenerConfig(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders,
+                tracing, accessLog, tls, port);
     }
 }

@@ -16,7 +16,7 @@ import java.util.Set;
 final class ListenerReader {
     private static final List<String> LISTENER_KEYS = List.of(
             "name", "address", "routes", "timeouts", "limits", "forwarded-headers", "server-header",
-            "underscores-in-headers", "request-id", "request-start", "access-log", "tls");
+            "underscores-in-headers", "request-id", "request-start", "access-log", "tls", "redirect-https");
     private static final List<String> REQUEST_ID_KEYS = List.of("header", "trust-client", "echo");
     private static final List<String> ROUTE_KEYS = List.of("host", "path-prefix", "pool");
     private static final List<String> TIMEOUT_KEYS = List.of("request-header", "keep-alive", "body", "send", "body-min-rate");
@@ -71,7 +71,8 @@ final class ListenerReader {
                             : serverHeader(m.get("server-header")),
                     underscores, tracing(m),
                     m.get("access-log") == null ? null : AccessLogReader.read(m.get("access-log")),
-                    m.get("tls") == null ? null : TlsReader.read(m.get("tls"), baseDir, java.time.Instant.now())));
+                    m.get("tls") == null ? null : TlsReader.read(m.get("tls"), baseDir, java.time.Instant.now()))
+                    .withRedirectHttps(redirectHttps(m)));
             addressNodes.add(addressNode);
         }
         return result;
@@ -302,5 +303,18 @@ final class ListenerReader {
     @Override
     public String toString() {
         return "ListenerReader[pools=" + poolNames + "]";
+    }
+
+    /** {@code redirect-https: true} (to port 443) or a port; only on a plain listener. */
+    private static int redirectHttps(ConfigMapping m) throws ConfigException {
+        ConfigNode node = m.get("redirect-https");
+        if (node == null) {
+            return 0;
+        }
+        int port = node.string().matches("[0-9]+") ? node.integer(1, 65535) : node.bool() ? 443 : 0;
+        if (port != 0 && m.get("tls") != null) {
+            throw node.error("is for a plain HTTP listener: this one has tls");
+        }
+        return port;
     }
 }

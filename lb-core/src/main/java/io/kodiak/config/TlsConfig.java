@@ -17,10 +17,32 @@ import java.util.List;
  *
  * @param files  each certificate's chain and key file, as configured (for messages and reloads)
  * @param server the server side every new connection's engine comes from
+ * @param hsts   the {@code Strict-Transport-Security} sent on every response, or {@code null}
  */
-public record TlsConfig(List<CertFiles> files, ServerTls server) {
+public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts) {
     public TlsConfig {
         files = List.copyOf(files);
+    }
+
+    public TlsConfig(List<CertFiles> files, ServerTls server) {
+        this(files, server, null);
+    }
+
+    /**
+     * HSTS (RFC 6797): browsers use only HTTPS for the host for {@code maxAgeSeconds}.
+     *
+     * @param includeSubdomains the same for every subdomain
+     * @param preload           asks to be put in the browsers' built-in lists (hstspreload.org
+     *                          wants a year and subdomains)
+     */
+    public record Hsts(long maxAgeSeconds, boolean includeSubdomains, boolean preload) {
+        public String headerValue() {
+            return "max-age=" + maxAgeSeconds + (includeSubdomains ? "; includeSubDomains" : "") + (preload ? "; preload" : "");
+        }
+    }
+
+    public TlsConfig withHsts(Hsts h) {
+        return new TlsConfig(files, server, h);
     }
 
     /** One certificate chain file and its key file. */
@@ -50,7 +72,7 @@ public record TlsConfig(List<CertFiles> files, ServerTls server) {
      */
     @Override
     public boolean equals(Object o) {
-        return o instanceof TlsConfig t && files.equals(t.files)
+        return o instanceof TlsConfig t && files.equals(t.files) && java.util.Objects.equals(hsts, t.hsts)
                 && certificates().stream().map(k -> k.leaf()).toList().equals(t.certificates().stream().map(k -> k.leaf()).toList());
     }
 

@@ -17,7 +17,10 @@ import java.util.List;
  * from: {@code kodiak.yaml:14: listeners[0].tls.cert: /etc/x.pem: the certificate expired on ...}.
  */
 final class TlsReader {
-    private static final List<String> KEYS = List.of("cert", "key", "certificates");
+    private static final List<String> KEYS = List.of("cert", "key", "certificates", "hsts");
+    private static final List<String> HSTS_KEYS = List.of("max-age", "include-subdomains", "preload");
+    /** Two years: Mozilla's recommendation, and what {@code hsts: true} means. */
+    static final long DEFAULT_HSTS_SECONDS = 63_072_000;
     private static final List<String> PAIR_KEYS = List.of("cert", "key");
 
     private TlsReader() {
@@ -54,10 +57,35 @@ final class TlsReader {
             }
             files.add(f);
         }
+        TlsConfig.Hsts hsts = m.get("hsts") == null ? null : hsts(m.get("hsts"));
         try {
-            return TlsConfig.load(files, now);
+            return TlsConfig.load(files, now).withHsts(hsts);
         } catch (IOException e) {
             throw node.error(e.getMessage());
         }
+    }
+
+    /** {@code hsts: true} (two years), {@code false}, or {@code {max-age, include-subdomains, preload}}. */
+    private static TlsConfig.Hsts hsts(ConfigNode node) throws ConfigException {
+        if (node.isScalar()) {
+            return node.bool() ? new TlsConfig.Hsts(DEFAULT_HSTS_SECONDS, false, false) : null;
+        }
+        ConfigMapping m = node.mapping(HSTS_KEYS);
+        long maxAge = DEFAULT_HSTS_SECONDS;
+        ConfigNode age = m.get("max-age");
+        if (age != null) {
+            String text = age.string();
+            maxAge = text.matches("[0-9]{1,10}") ? Long.parseLong(text) : age.duration().toSeconds();
+            if (maxAge < 0 || maxAge > 10L * DEFAULT_HSTS_SECONDS) {
+                throw age.error("must be between 0 (browsers forget the host) and 20 years, in seconds or with a unit");
+            }
+        }
+        boolean sub = m.get("include-subdomains") != null && m.get("include-subdomains").bool();
+        boolean preload = m.get("preload") != null && m.get("preload").bool();
+        if (preload && (!sub || maxAge < 31_536_000)) {
+            throw m.get("preload").error("the browsers' preload lists need include-subdomains: true and a max-age of"
+                    + " at least a year (31536000)");
+        }
+        return new TlsConfig.Hsts(maxAge, sub, preload);
     }
 }

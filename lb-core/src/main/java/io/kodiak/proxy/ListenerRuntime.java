@@ -39,11 +39,23 @@ final class ListenerRuntime {
     ListenerRuntime(ListenerConfig config, Map<String, PoolRuntime> pools) {
         this.config = config;
         this.router = new Router(config.routes(), pools);
+        this.filters = configuredFilters(config);
     }
 
     void update(ListenerConfig next, Map<String, PoolRuntime> pools) {
         this.router = new Router(next.routes(), pools);
+        this.filters = configuredFilters(next);
         this.config = next;
+    }
+
+    /** The filters a listener's configuration asks for: the HTTPS redirect, HSTS. */
+    static io.kodiak.filter.Filters configuredFilters(ListenerConfig c) {
+        io.kodiak.filter.RequestFilter[] request = c.redirectHttps() == 0 ? new io.kodiak.filter.RequestFilter[0]
+                : new io.kodiak.filter.RequestFilter[] {new HttpsRedirect(c.redirectHttps())};
+        io.kodiak.filter.ResponseFilter[] response = c.tls() == null || c.tls().hsts() == null
+                ? new io.kodiak.filter.ResponseFilter[0] : new io.kodiak.filter.ResponseFilter[] {new Hsts(c.tls().hsts())};
+        return request.length == 0 && response.length == 0 ? io.kodiak.filter.Filters.NONE
+                : new io.kodiak.filter.Filters(request, response, new io.kodiak.filter.LogFilter[0]);
     }
 
     @Override

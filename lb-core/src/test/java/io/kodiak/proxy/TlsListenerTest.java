@@ -216,6 +216,53 @@ class TlsListenerTest {
         assertTrue(curl("example.test", "/").output().endsWith("\n200 0"), "still TLS, as before the reload");
     }
 
+    @Test
+    void hstsIsSentOnEveryResponseInPlaceOfTheApps() throws Exception {
+        start("      cert: " + example[0] + "\n      key: " + example[1] + "\n"
+                + "      hsts: {max-age: 31536000, include-subdomains: true}\n");
+        upstream.handler(r -> io.kodiak.testing.Action.respond(200,
+                io.kodiak.testing.HeaderFields.of("Strict-Transport-Security", "max-age=1"), "ok\n".getBytes(StandardCharsets.US_ASCII)));
+        Tools.Result r = curl("example.test", "/", "-D", "-", "-o", "/dev/null");
+        assertTrue(r.output().toLowerCase(java.util.Locale.ROOT).contains("strict-transport-security: max-age=31536000; includesubdomains\r\n"),
+                r.output());
+        assertFalse(r.output().contains("max-age=1\r"), r.output());
+    }
+
+    @Test
+    void aPlainListenerRedirectsEveryRequestToHttpsKeepingHostAndTarget() throws Exception {
+        upstream = ScriptedUpstream.start("u1");
+        Path file = dir.resolve("redirect.yaml");
+        Files.writeString(file, "admin: {listen: off}\nmetrics: off\nlisteners:\n"
+                + "  - {name: web, address: 127.0.0.1:0, redirect-https: true}\n"
+                + "  - {name: alt, address: 127.0.0.1:0, redirect-https: 8443}\n"
+                + "pools:\n  app:\n    upstreams: [" + upstream.hostPort() + "]\n    health-check: {type: none}\n");
+        kodiak = Kodiak.start(ConfigLoader.load(file));
+        try (RawClient c = RawClient.connect(port())) {
+            RawResponse r = c.exchange("GET /a/b?x=1&y=%20 HTTP/1.1\r\nHost: Example.TEST:8080\r\n\r\n");
+            assertEquals(308, r.status(), r.toString());
+            assertEquals("https://example.test/a/b?x=1&y=%20", r.header("Location"));
+            r = c.exchange("POST /form HTTP/1.1\r\nHost: example.test\r\nContent-Length: 3\r\n\r\nabc");
+            assertEquals(308, r.status(), r.toString()); // 308: the client repeats the POST with its body
+        }
+        try (RawClient c = RawClient.connect(kodiak.boundAddress("alt").getPort())) {
+            assertEquals("https://example.test:8443/", c.exchange("GET / HTTP/1.1\r\nHost: example.test\r\n\r\n").header("Location"));
+            assertEquals(400, c.exchange("GET / HTTP/1.0\r\n\r\n").status()); // no Host: nowhere to send it
+        }
+        assertEquals(0, upstream.requestsReceived());
+    }
+
+    @Test
+    void redirectAndHstsSettingsAreChecked() throws Exception {
+        upstream = ScriptedUpstream.start("u1");
+        Path both = write("      cert: " + example[0] + "\n      key: " + example[1] + "\n    redirect-https: true\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(both));
+        assertEquals(both + ":9: listeners[0].redirect-https: is for a plain HTTP listener: this one has tls", e.getMessage());
+        Path preload = write("      cert: " + example[0] + "\n      key: " + example[1] + "\n      hsts: {preload: true}\n");
+        e = assertThrows(ConfigException.class, () -> ConfigLoader.load(preload));
+        assertTrue(e.getMessage().contains("listeners[0].tls.hsts.preload: the browsers' preload lists need include-subdomains"),
+                e.getMessage());
+    }
+
     private static String serial(String sClientOutput) {
         int i = sClientOutput.indexOf("-----BEGIN CERTIFICATE-----");
         assertTrue(i >= 0, sClientOutput);
