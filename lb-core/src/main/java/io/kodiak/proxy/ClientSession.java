@@ -117,6 +117,20 @@ final class ClientSession implements ClientOutput {
         return config.timeouts();
     }
 
+    /** What the TLS handshake settled (null until the first request asks; NONE on plain HTTP). */
+    private TlsNames tlsNames;
+
+    /** Whether a request for {@code host} came over a TLS connection set up for another name (421). */
+    boolean misdirected(String host) {
+        if (config.tls() == null) {
+            return false;
+        }
+        if (tlsNames == null) {
+            tlsNames = TlsNames.of(connection, config.tls());
+        }
+        return tlsNames.misdirected(host);
+    }
+
     // ------------------------------------------------------------------ events
 
     synchronized void onRead(Buffer b) {

@@ -186,6 +186,10 @@ final class Exchange {
     // ------------------------------------------------------------------ request head, filters, body
 
     void start() {
+        if (s.misdirected(req.host())) {
+            answer(421, Termination.LOCAL_ANSWER, req.keepAlive() && !req.hasBody(), null);
+            return;
+        }
         if (filters.request().length > 0 && !runRequestFilters()) {
             return;
         }

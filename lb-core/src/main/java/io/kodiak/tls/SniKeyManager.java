@@ -89,7 +89,7 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
         return false;
     }
 
-    static String requestedHost(SSLSession handshake) {
+    public static String requestedHost(SSLSession handshake) {
         if (handshake instanceof ExtendedSSLSession e) {
             for (SNIServerName n : e.getRequestedServerNames()) {
                 if (n instanceof SNIHostName h) {

@@ -240,6 +240,7 @@ class TlsListenerTest {
         try (RawClient c = RawClient.connect(port())) {
             RawResponse r = c.exchange("GET /a/b?x=1&y=%20 HTTP/1.1\r\nHost: Example.TEST:8080\r\n\r\n");
             assertEquals(308, r.status(), r.toString());
+            assertTrue(r.toString().contains("308 Permanent Redirect"), r.toString());
             assertEquals("https://example.test/a/b?x=1&y=%20", r.header("Location"));
             r = c.exchange("POST /form HTTP/1.1\r\nHost: example.test\r\nContent-Length: 3\r\n\r\nabc");
             assertEquals(308, r.status(), r.toString()); // 308: the client repeats the POST with its body
@@ -249,6 +250,21 @@ class TlsListenerTest {
             assertEquals(400, c.exchange("GET / HTTP/1.0\r\n\r\n").status()); // no Host: nowhere to send it
         }
         assertEquals(0, upstream.requestsReceived());
+    }
+
+    @Test
+    void aHostTheConnectionsCertificateDoesNotCoverIsMisdirected() throws Exception {
+        start("      certificates:\n        - " + pair(example) + "\n        - " + pair(other) + "\n");
+        // SNI example.test, whose certificate also covers www.example.test: both are served.
+        assertTrue(curl("example.test", "/", "-H", "Host: www.example.test").output().endsWith("\n200 0"));
+        // SNI example.test asking for other.test (domain fronting): 421, though other.test is served here too.
+        Tools.Result r = curl("example.test", "/", "-H", "Host: other.test");
+        assertTrue(r.output().endsWith("\n421 0"), r.output());
+        assertTrue(r.output().contains("421 Misdirected Request"), r.output());
+        assertEquals(1, upstream.requestsReceived());
+        // Without SNI there is no name to disagree with: routed by Host, as nginx does.
+        String out = sClient("-noservername");
+        assertTrue(out.contains("CN = example.test") || out.contains("CN=example.test"), out);
     }
 
     @Test
