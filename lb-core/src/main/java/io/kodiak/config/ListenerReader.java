@@ -23,7 +23,7 @@ final class ListenerReader {
     private static final List<String> LIMIT_KEYS =
             List.of("max-request-line", "max-header-size", "max-headers", "max-connections");
     private static final List<String> FORWARDED_KEYS =
-            List.of("x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded");
+            List.of("x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded", "x-forwarded-port");
 
     private final Map<String, PoolConfig> pools;
     private final Set<String> poolNames;
@@ -263,7 +263,8 @@ final class ListenerReader {
                 m.get("x-forwarded-for") == null ? d.xForwardedFor() : m.get("x-forwarded-for").bool(),
                 m.get("x-forwarded-proto") == null ? d.xForwardedProto() : m.get("x-forwarded-proto").bool(),
                 m.get("x-forwarded-host") == null ? d.xForwardedHost() : m.get("x-forwarded-host").bool(),
-                m.get("forwarded") == null ? d.forwarded() : m.get("forwarded").bool());
+                m.get("forwarded") == null ? d.forwarded() : m.get("forwarded").bool(),
+                m.get("x-forwarded-port") == null ? d.xForwardedPort() : m.get("x-forwarded-port").bool());
     }
 
     private static ServerHeaderPolicy serverHeader(ConfigNode node) throws ConfigException {

@@ -17,4 +17,9 @@ public interface Forwarding {
 
     /** Append an RFC 7239 {@code Forwarded} element (for, proto, host). */
     boolean forwarded();
+
+    /** Set {@code X-Forwarded-Port} to the port the client connected to. */
+    default boolean xForwardedPort() {
+        return false;
+    }
 }

@@ -35,6 +35,12 @@ public final class RequestEncoder {
      */
     public static Bytes encode(RequestHead r, Forwarding fwd, String clientIp, String scheme, long bodyLength,
                                String idHeaderLower, String idField, long requestStartMicros, FieldEdits edits) {
+        return encode(r, fwd, clientIp, scheme, bodyLength, idHeaderLower, idField, requestStartMicros, edits, 0);
+    }
+
+    /** @param port the port the client connected to, for {@code X-Forwarded-Port}; 0 if unknown (none is sent) */
+    public static Bytes encode(RequestHead r, Forwarding fwd, String clientIp, String scheme, long bodyLength,
+                               String idHeaderLower, String idField, long requestStartMicros, FieldEdits edits, int port) {
         HeaderFields f = r.fields;
         byte[] b = r.head;
         // Room for what is added (X-Request-ID, X-Request-Start, X-Forwarded-*, Forwarded: some
@@ -78,7 +84,8 @@ public final class RequestEncoder {
                 fwdExisting = fwdExisting == null ? f.value(i) : fwdExisting + ", " + f.value(i);
                 continue;
             } else if ((fwd.xForwardedProto() && f.nameIs(i, "x-forwarded-proto"))
-                    || (fwd.xForwardedHost() && f.nameIs(i, "x-forwarded-host"))) {
+                    || (fwd.xForwardedHost() && f.nameIs(i, "x-forwarded-host"))
+                    || (fwd.xForwardedPort() && f.nameIs(i, "x-forwarded-port"))) {
                 continue;
             }
             out.append(b, f.nameStart(i), f.valueEnd(i)).crlf();
@@ -116,6 +123,9 @@ public final class RequestEncoder {
         }
         if (fwd.xForwardedProto()) {
             out.field("X-Forwarded-Proto", scheme);
+        }
+        if (fwd.xForwardedPort() && port > 0) {
+            out.append("X-Forwarded-Port: ").append(port).crlf();
         }
         // An empty Host (allowed when the target has no authority) is no host to report.
         boolean hasHost = hostValue != null && !hostValue.isEmpty();

@@ -117,6 +117,11 @@ final class ClientSession implements ClientOutput {
         return config.timeouts();
     }
 
+    /** The port the client connected to; asked of the socket only when a listener sends X-Forwarded-Port. */
+    int localPort() {
+        return connection.getLocalAddress() instanceof java.net.InetSocketAddress a ? a.getPort() : 0;
+    }
+
     /** What the TLS handshake settled (null until the first request asks; NONE on plain HTTP). */
     private TlsNames tlsNames;
 

@@ -129,6 +129,11 @@ final class Exchange {
         return s.clientPort;
     }
 
+    /** The port the client connected to (the listener's, also when it was bound to port 0). */
+    int localPort() {
+        return s.localPort();
+    }
+
     ListenerRuntime listener() {
         return s.listener;
     }

@@ -135,7 +135,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         anyResponseByte = false;
         Bytes head = RequestEncoder.encode(req, config.forwarded(), x.clientIp(), config.scheme(),
                 body == null ? 0 : body.upstreamLength(), x.tracing.idHeaderLower(), x.idField, x.startedMicros,
-                x.upstreamEdits);
+                x.upstreamEdits, config.forwarded().xForwardedPort() ? x.localPort() : 0);
         setDeadline(Deadline.SEND, pc.timeouts().send().toNanos());
         sender.start(attempt.connection(), head);
         pumpRequest();

@@ -117,6 +117,21 @@ class TlsListenerTest {
         RecordedRequest seen = upstream.takeRequest(Duration.ofSeconds(10));
         assertEquals("/hello", seen.path());
         assertEquals("https", seen.header("X-Forwarded-Proto"));
+        assertEquals(null, seen.header("X-Forwarded-Port")); // off by default, as in nginx and HAProxy
+    }
+
+    @Test
+    void xForwardedPortIsTheOneTheClientConnectedToWhenAsked() throws Exception {
+        upstream = ScriptedUpstream.start("u1");
+        Path file = write("      cert: " + example[0] + "\n      key: " + example[1] + "\n");
+        Files.writeString(file, Files.readString(file).replace("    tls:\n",
+                "    forwarded-headers: {x-forwarded-port: true}\n    tls:\n"));
+        kodiak = Kodiak.start(ConfigLoader.load(file));
+        assertTrue(curl("example.test", "/", "-H", "X-Forwarded-Port: 1").output().endsWith("\n200 0"));
+        RecordedRequest seen = upstream.takeRequest(Duration.ofSeconds(10));
+        assertEquals(Integer.toString(port()), seen.header("X-Forwarded-Port")); // the real port, not the 0 configured
+        assertEquals("https", seen.header("X-Forwarded-Proto"));
+        assertFalse(seen.rawHeadString().contains("X-Forwarded-Port: 1\r"), seen.rawHeadString());
     }
 
     @Test
