@@ -63,7 +63,8 @@ _nginx_proxy_tail() {
         keepalive_timeout 300s;
     }
     server {
-        listen 127.0.0.1:$2;
+        listen 127.0.0.1:$2${NGINX_LISTEN_EXTRA:+ $NGINX_LISTEN_EXTRA};${NGINX_SERVER_EXTRA:+
+        $NGINX_SERVER_EXTRA}
         location / {
             proxy_pass http://$3;
             proxy_http_version 1.1;
@@ -122,7 +123,7 @@ write_haproxy_conf() {
         cat <<CONF
 
 frontend fe
-    bind 127.0.0.1:$listen
+    bind 127.0.0.1:$listen${HAPROXY_BIND_EXTRA:+ $HAPROXY_BIND_EXTRA}
     default_backend backends
 
 backend backends
