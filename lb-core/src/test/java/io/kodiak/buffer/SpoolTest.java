@@ -163,11 +163,21 @@ class SpoolTest {
         Signal signal = new Signal();
         Spool s = new Spool(lock, 4096, 100_000, dir, io, signal);
         int added = 0;
-        synchronized (lock) {
-            while (!s.full()) {
-                s.add(Buffers.wrap(null, new byte[1000]));
-                added += 1000;
+        // Add until the file is at its cap. The spool also reports full while 4 KiB wait for the
+        // file's writer, so a fast producer waits for those writes and goes on: stopping there
+        // would test a queue, not the cap.
+        while (true) {
+            synchronized (lock) {
+                while (!s.full()) {
+                    s.add(Buffers.wrap(null, new byte[1000]));
+                    added += 1000;
+                }
+                if (added >= 100_000 + 4096) {
+                    break; // 4096 in memory, the rest in the file: the file is at its cap
+                }
+                signal.arm(); // under the lock: the writes cannot complete before this
             }
+            assertTrue(signal.await(), "the spill file's writes never completed");
         }
         assertTrue(added <= 100_000 + 4096 + 1000, "added " + added);
         // Read half of it: an unread-bytes cap would let the producer go on now.
