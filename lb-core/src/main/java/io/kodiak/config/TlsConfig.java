@@ -51,12 +51,17 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts) {
 
     /** Reads and checks {@code files} (each problem an {@link IOException} naming its file) and builds the server side. */
     public static TlsConfig load(List<CertFiles> files, Instant now) throws IOException {
+        return load(files, now, null);
+    }
+
+    /** As {@link #load(List, Instant)}, asking clients for certificates as {@code clientAuth} says (null: not). */
+    public static TlsConfig load(List<CertFiles> files, Instant now, io.kodiak.tls.ClientAuth clientAuth) throws IOException {
         List<CertifiedKey> keys = new ArrayList<>();
         for (CertFiles f : files) {
             keys.add(CertifiedKey.load(f.cert(), f.key(), now));
         }
         try {
-            return new TlsConfig(files, ServerTls.of(keys));
+            return new TlsConfig(files, ServerTls.of(keys, clientAuth));
         } catch (GeneralSecurityException e) {
             throw new IOException("cannot set up TLS: " + e.getMessage(), e);
         }
@@ -73,6 +78,7 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts) {
     @Override
     public boolean equals(Object o) {
         return o instanceof TlsConfig t && files.equals(t.files) && java.util.Objects.equals(hsts, t.hsts)
+                && java.util.Objects.equals(server.clientAuth(), t.server.clientAuth())
                 && certificates().stream().map(k -> k.leaf()).toList().equals(t.certificates().stream().map(k -> k.leaf()).toList());
     }
 

@@ -17,7 +17,9 @@ import java.util.List;
  * from: {@code kodiak.yaml:14: listeners[0].tls.cert: /etc/x.pem: the certificate expired on ...}.
  */
 final class TlsReader {
-    private static final List<String> KEYS = List.of("cert", "key", "certificates", "hsts");
+    private static final List<String> KEYS = List.of("cert", "key", "certificates", "hsts", "client-auth");
+    private static final List<String> CLIENT_AUTH_KEYS = List.of("ca", "mode", "headers");
+    private static final List<String> CLIENT_HEADER_KEYS = List.of("verify", "subject", "issuer", "fingerprint");
     private static final List<String> HSTS_KEYS = List.of("max-age", "include-subdomains", "preload");
     /** Two years: Mozilla's recommendation, and what {@code hsts: true} means. */
     static final long DEFAULT_HSTS_SECONDS = 63_072_000;
@@ -58,8 +60,9 @@ final class TlsReader {
             files.add(f);
         }
         TlsConfig.Hsts hsts = m.get("hsts") == null ? null : hsts(m.get("hsts"));
+        io.kodiak.tls.ClientAuth clientAuth = m.get("client-auth") == null ? null : clientAuth(m.get("client-auth"), baseDir);
         try {
-            return TlsConfig.load(files, now).withHsts(hsts);
+            return TlsConfig.load(files, now, clientAuth).withHsts(hsts);
         } catch (IOException e) {
             throw node.error(e.getMessage());
         }
@@ -87,5 +90,40 @@ final class TlsReader {
                     + " at least a year (31536000)");
         }
         return new TlsConfig.Hsts(maxAge, sub, preload);
+    }
+
+    /** {@code client-auth: {ca: FILE, mode: required|optional, headers: {verify, subject, issuer, fingerprint}}}. */
+    private static io.kodiak.tls.ClientAuth clientAuth(ConfigNode node, Path baseDir) throws ConfigException {
+        ConfigMapping m = node.mapping(CLIENT_AUTH_KEYS);
+        ConfigNode caNode = m.require("ca");
+        List<java.security.cert.X509Certificate> cas;
+        try {
+            cas = io.kodiak.tls.PemFiles.certificates(baseDir.resolve(caNode.string()).normalize());
+        } catch (IOException e) {
+            throw caNode.error(e.getMessage());
+        }
+        boolean required = true;
+        if (m.get("mode") != null) {
+            required = switch (m.get("mode").string()) {
+                case "required" -> true;
+                case "optional" -> false;
+                default -> throw m.get("mode").error("must be required or optional, not " + Values.quote(m.get("mode").string()));
+            };
+        }
+        String[] names = {io.kodiak.tls.ClientAuth.VERIFY, io.kodiak.tls.ClientAuth.SUBJECT, io.kodiak.tls.ClientAuth.ISSUER,
+                io.kodiak.tls.ClientAuth.FINGERPRINT};
+        if (m.get("headers") != null) {
+            ConfigMapping h = m.get("headers").mapping(CLIENT_HEADER_KEYS);
+            for (int i = 0; i < names.length; i++) {
+                ConfigNode n = h.get(CLIENT_HEADER_KEYS.get(i));
+                if (n != null) {
+                    names[i] = n.string();
+                    if (!names[i].matches("[A-Za-z0-9-]{1,64}")) {
+                        throw n.error(Values.quote(names[i]) + " is not a field name (letters, digits and '-')");
+                    }
+                }
+            }
+        }
+        return new io.kodiak.tls.ClientAuth(cas, required, names[0], names[1], names[2], names[3]);
     }
 }

@@ -127,13 +127,34 @@ final class ClientSession implements ClientOutput {
 
     /** Whether a request for {@code host} came over a TLS connection set up for another name (421). */
     boolean misdirected(String host) {
-        if (config.tls() == null) {
-            return false;
-        }
+        return config.tls() != null && tlsNames().misdirected(host);
+    }
+
+    private TlsNames tlsNames() {
         if (tlsNames == null) {
             tlsNames = TlsNames.of(connection, config.tls());
         }
-        return tlsNames.misdirected(host);
+        return tlsNames;
+    }
+
+    /**
+     * On a listener that asks for client certificates: {@code edits} (made if null) with the fields
+     * that tell the upstream what was verified, any the client sent under those names removed.
+     */
+    io.kodiak.http.FieldEdits clientCertFields(io.kodiak.http.FieldEdits edits) {
+        io.kodiak.tls.ClientAuth auth = config.tls() == null ? null : config.tls().server().clientAuth();
+        if (auth == null) {
+            return edits;
+        }
+        io.kodiak.http.FieldEdits e = edits == null ? new io.kodiak.http.FieldEdits() : edits;
+        e.remove(auth.subjectHeader()).remove(auth.issuerHeader()).remove(auth.fingerprintHeader());
+        io.kodiak.tls.ClientAuth.Verified v = tlsNames().client;
+        e.set(auth.verifyHeader(), v.present() ? "SUCCESS" : "NONE");
+        if (v.present()) {
+            e.add(auth.subjectHeader(), v.subject()).add(auth.issuerHeader(), v.issuer())
+                    .add(auth.fingerprintHeader(), v.fingerprint());
+        }
+        return e;
     }
 
     // ------------------------------------------------------------------ events

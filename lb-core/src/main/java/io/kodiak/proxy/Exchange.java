@@ -202,6 +202,7 @@ final class Exchange {
             answer(404, Termination.LOCAL_ANSWER, req.keepAlive() && !req.hasBody(), null);
             return;
         }
+        upstreamEdits = s.clientCertFields(upstreamEdits); // after the filters: theirs cannot forge these
         pc = pool.config();
         queue = ctx.queues.get(pool);
         dispatcher = new Dispatcher(pool);

@@ -19,17 +19,22 @@ import javax.net.ssl.SSLSession;
  * A name the certificate covers too (a wildcard, or a second SAN) is fine: browsers reuse
  * connections that way.
  *
+ * <p>It also holds the client's certificate where the listener asks for one (mutual TLS).
+ *
  * <p>Made once per connection, at its first request; immutable.
  */
 final class TlsNames {
-    static final TlsNames NONE = new TlsNames(null, null);
+    static final TlsNames NONE = new TlsNames(null, null, io.kodiak.tls.ClientAuth.Verified.NONE);
 
     private final String sni;
     private final CertifiedKey served;
+    /** The client's certificate, as the handshake verified it (NONE if it sent none or none was asked for). */
+    final io.kodiak.tls.ClientAuth.Verified client;
 
-    private TlsNames(String sni, CertifiedKey served) {
+    private TlsNames(String sni, CertifiedKey served, io.kodiak.tls.ClientAuth.Verified client) {
         this.sni = sni;
         this.served = served;
+        this.client = client;
     }
 
     /** @param tls the listener's TLS when the connection was accepted (its certificates served it) */
@@ -49,7 +54,18 @@ final class TlsNames {
                 }
             }
         }
-        return new TlsNames(SniKeyManager.requestedHost(session), served);
+        io.kodiak.tls.ClientAuth.Verified client = io.kodiak.tls.ClientAuth.Verified.NONE;
+        if (tls.server().clientAuth() != null) {
+            try {
+                Certificate[] peer = session.getPeerCertificates();
+                if (peer.length > 0 && peer[0] instanceof java.security.cert.X509Certificate x) {
+                    client = io.kodiak.tls.ClientAuth.Verified.of(x); // the engine verified the chain, or there is no session
+                }
+            } catch (javax.net.ssl.SSLPeerUnverifiedException none) {
+                // optional, and the client sent none
+            }
+        }
+        return new TlsNames(SniKeyManager.requestedHost(session), served, client);
     }
 
     /** Whether a request for {@code host} (lower case, no port) is for a name this connection was not set up for. */

@@ -54,16 +54,39 @@ public final class ServerTls {
     private final SSLContext context;
     private final String[] suites;
     private final List<CertifiedKey> keys;
+    private final ClientAuth clientAuth;
 
-    private ServerTls(SSLContext context, String[] suites, List<CertifiedKey> keys) {
+    private ServerTls(SSLContext context, String[] suites, List<CertifiedKey> keys, ClientAuth clientAuth) {
         this.context = context;
         this.suites = suites;
         this.keys = keys;
+        this.clientAuth = clientAuth;
     }
 
     public static ServerTls of(List<CertifiedKey> keys) throws GeneralSecurityException {
+        return of(keys, null);
+    }
+
+    /** @param clientAuth client certificates to ask for and verify, or {@code null} for none */
+    public static ServerTls of(List<CertifiedKey> keys, ClientAuth clientAuth) throws GeneralSecurityException {
         SSLContext context = SSLContext.getInstance("TLS");
-        context.init(new KeyManager[] {new SniKeyManager(keys)}, null, null);
+        javax.net.ssl.TrustManager[] trust = null;
+        if (clientAuth != null) {
+            java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+            try {
+                store.load(null, null);
+            } catch (java.io.IOException e) {
+                throw new GeneralSecurityException(e);
+            }
+            for (int i = 0; i < clientAuth.cas().size(); i++) {
+                store.setCertificateEntry("ca" + i, clientAuth.cas().get(i));
+            }
+            javax.net.ssl.TrustManagerFactory tmf =
+                    javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(store);
+            trust = tmf.getTrustManagers();
+        }
+        context.init(new KeyManager[] {new SniKeyManager(keys)}, trust, null);
         context.getServerSessionContext().setSessionCacheSize(SESSION_CACHE);
         context.getServerSessionContext().setSessionTimeout(SESSION_SECONDS);
         Set<String> supported = Set.of(context.getSupportedSSLParameters().getCipherSuites());
@@ -73,7 +96,7 @@ public final class ServerTls {
                 suites.add(s);
             }
         }
-        return new ServerTls(context, suites.toArray(new String[0]), List.copyOf(keys));
+        return new ServerTls(context, suites.toArray(new String[0]), List.copyOf(keys), clientAuth);
     }
 
     /** A server engine for one accepted connection. */
@@ -85,6 +108,13 @@ public final class ServerTls {
         p.setCipherSuites(suites.clone());
         p.setUseCipherSuitesOrder(false); // Mozilla intermediate: every suite is strong, the client knows its hardware
         p.setApplicationProtocols(ALPN.toArray(new String[0]));
+        if (clientAuth != null) {
+            if (clientAuth.required()) {
+                p.setNeedClientAuth(true);
+            } else {
+                p.setWantClientAuth(true);
+            }
+        }
         engine.setSSLParameters(p);
         return engine;
     }
@@ -96,6 +126,11 @@ public final class ServerTls {
 
     public List<CertifiedKey> certificates() {
         return keys;
+    }
+
+    /** The client certificates asked for, or {@code null}. */
+    public ClientAuth clientAuth() {
+        return clientAuth;
     }
 
     /** The cipher suites the engines enable, in order. */

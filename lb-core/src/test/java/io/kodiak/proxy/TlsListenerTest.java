@@ -283,6 +283,40 @@ class TlsListenerTest {
     }
 
     @Test
+    void requiredClientCertificatesAreVerifiedAndDescribedToTheUpstreamWhoCannotBeFooled() throws Exception {
+        Path[] client = certs.leaf("ec", "client.test");
+        start("      cert: " + example[0] + "\n      key: " + example[1] + "\n      client-auth: {ca: " + certs.caCert + "}\n");
+        Tools.Result none = curl("example.test", "/");
+        assertNotEquals(0, none.exitCode(), none.output()); // no certificate, no handshake
+        Tools.Result r = curl("example.test", "/", "--cert", client[0].toString(), "--key", client[1].toString(),
+                "-H", "X-Client-Cert-Subject: CN=admin");
+        assertTrue(r.output().endsWith("\n200 0"), r.output());
+        RecordedRequest seen = upstream.takeRequest(Duration.ofSeconds(10));
+        assertEquals("SUCCESS", seen.header("X-Client-Cert-Verify"));
+        assertEquals("CN=client.test", seen.header("X-Client-Cert-Subject")); // the client's forged one is gone
+        assertEquals("CN=Kodiak Test CA", seen.header("X-Client-Cert-Issuer"));
+        assertTrue(seen.header("X-Client-Cert-Fingerprint").matches("[0-9a-f]{64}"), seen.header("X-Client-Cert-Fingerprint"));
+        assertFalse(seen.rawHeadString().contains("CN=admin"), seen.rawHeadString());
+        Path[] stranger = new TestCerts(Files.createDirectories(dir.resolve("other-ca"))).leaf("ec", "client.test");
+        Tools.Result untrusted = curl("example.test", "/", "--cert", stranger[0].toString(), "--key", stranger[1].toString());
+        assertNotEquals(0, untrusted.exitCode(), untrusted.output()); // signed by a CA the listener does not trust
+    }
+
+    @Test
+    void optionalClientCertificatesLetClientsWithoutOneIn() throws Exception {
+        start("      cert: " + example[0] + "\n      key: " + example[1] + "\n      client-auth: {ca: " + certs.caCert
+                + ", mode: optional, headers: {subject: X-SSL-Client-DN}}\n");
+        Tools.Result r = curl("example.test", "/", "-H", "X-SSL-Client-DN: CN=admin", "-H", "X-Client-Cert-Verify: SUCCESS");
+        assertTrue(r.output().endsWith("\n200 0"), r.output());
+        RecordedRequest seen = upstream.takeRequest(Duration.ofSeconds(10));
+        assertEquals("NONE", seen.header("X-Client-Cert-Verify"));
+        assertEquals(null, seen.header("X-SSL-Client-DN"));
+        Path[] stranger = new TestCerts(Files.createDirectories(dir.resolve("other-ca"))).leaf("ec", "client.test");
+        Tools.Result untrusted = curl("example.test", "/", "--cert", stranger[0].toString(), "--key", stranger[1].toString());
+        assertNotEquals(0, untrusted.exitCode(), untrusted.output()); // optional, but an invalid one is not let in
+    }
+
+    @Test
     void redirectAndHstsSettingsAreChecked() throws Exception {
         upstream = ScriptedUpstream.start("u1");
         Path both = write("      cert: " + example[0] + "\n      key: " + example[1] + "\n    redirect-https: true\n");
