@@ -60,6 +60,12 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts) {
         for (CertFiles f : files) {
             keys.add(CertifiedKey.load(f.cert(), f.key(), now));
         }
+        return of(files, keys, clientAuth);
+    }
+
+    /** The server side of {@code keys}, read already from {@code files} (in the same order). */
+    public static TlsConfig of(List<CertFiles> files, List<CertifiedKey> keys, io.kodiak.tls.ClientAuth clientAuth)
+            throws IOException {
         try {
             return new TlsConfig(files, ServerTls.of(keys, clientAuth));
         } catch (GeneralSecurityException e) {

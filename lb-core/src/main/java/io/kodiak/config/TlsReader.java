@@ -46,13 +46,14 @@ final class TlsReader {
             pairs.add(m);
         }
         List<TlsConfig.CertFiles> files = new ArrayList<>();
+        List<CertifiedKey> keys = new ArrayList<>();
         for (ConfigMapping pair : pairs) {
             ConfigNode certNode = pair.require("cert");
             ConfigNode keyNode = pair.require("key");
             TlsConfig.CertFiles f = new TlsConfig.CertFiles(baseDir.resolve(certNode.string()).normalize(),
                     baseDir.resolve(keyNode.string()).normalize());
             try {
-                CertifiedKey.load(f.cert(), f.key(), now); // checked one by one, to point at the line at fault
+                keys.add(CertifiedKey.load(f.cert(), f.key(), now)); // one by one, to point at the line at fault
             } catch (IOException e) {
                 boolean keyAtFault = e instanceof io.kodiak.tls.PemFiles.FileProblem p && p.isKey();
                 throw (keyAtFault ? keyNode : certNode).error(e.getMessage());
@@ -62,7 +63,7 @@ final class TlsReader {
         TlsConfig.Hsts hsts = m.get("hsts") == null ? null : hsts(m.get("hsts"));
         io.kodiak.tls.ClientAuth clientAuth = m.get("client-auth") == null ? null : clientAuth(m.get("client-auth"), baseDir);
         try {
-            return TlsConfig.load(files, now, clientAuth).withHsts(hsts);
+            return TlsConfig.of(files, keys, clientAuth).withHsts(hsts);
         } catch (IOException e) {
             throw node.error(e.getMessage());
         }
