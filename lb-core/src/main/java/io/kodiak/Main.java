@@ -254,8 +254,11 @@ public final class Main {
                     + (l.redirectHttps() == 0 ? "" : "; redirects every request to https"
                             + (l.redirectHttps() == 443 ? "" : " port " + l.redirectHttps()))
                     + (l.accessLog() == null ? "" : "; access log " + l.accessLog().destination())
-                    + (l.tls() == null ? "" : "; TLS 1.2/1.3 for " + l.tls().certificates().stream()
-                            .map(ck -> String.join(" ", ck.names()) + " (" + ck.keyType() + ")").collect(Collectors.joining(", "))));
+                    + (l.tls() == null ? "" : "; TLS 1.2/1.3 for " + java.util.stream.Stream.concat(l.tls().certificates().stream()
+                            .map(ck -> String.join(" ", ck.names()) + " (" + ck.keyType() + ")"),
+                            l.tls().server().managed() == null ? java.util.stream.Stream.<String>empty()
+                                    : l.tls().server().managed().domains().stream().map(d -> d + " (ACME)"))
+                            .collect(Collectors.joining(", "))));
         }
         for (PoolConfig p : c.pools().values()) {
             String ups = p.upstreams().stream()

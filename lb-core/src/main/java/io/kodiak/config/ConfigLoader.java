@@ -38,7 +38,7 @@ import java.util.Map;
  * <p>Stateless and thread-safe.
  */
 public final class ConfigLoader {
-    private static final List<String> TOP_KEYS = List.of("listeners", "pools", "admin", "metrics", "shutdown-grace", "temp");
+    private static final List<String> TOP_KEYS = List.of("listeners", "pools", "admin", "metrics", "shutdown-grace", "temp", "acme");
 
     private ConfigLoader() {
     }
@@ -100,7 +100,8 @@ public final class ConfigLoader {
             }
         }
         TempConfig temp = temp(top.get("temp"), baseDir);
-        return new KodiakConfig(nameForMessages, listeners, pools, admin, metrics, version(yaml), grace, temp);
+        io.kodiak.acme.AcmeSettings acme = AcmeReader.read(top.get("acme"), baseDir);
+        return new KodiakConfig(nameForMessages, listeners, pools, admin, metrics, version(yaml), grace, temp, acme);
     }
 
     private static TempConfig temp(ConfigNode node, Path baseDir) throws ConfigException {

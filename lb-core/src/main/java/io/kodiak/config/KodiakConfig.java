@@ -17,10 +17,11 @@ import java.util.Map;
  * @param shutdownGrace how long SIGTERM waits for requests in flight before it closes the rest
  *                  ({@code shutdown-grace}; HAProxy's {@code hard-stop-after}, nginx's {@code worker_shutdown_timeout})
  * @param temp      the process's temp directory and the budget of all temp files
+ * @param acme      where the certificates of listeners' {@code tls.domains} come from
  */
 public record KodiakConfig(Path source, List<ListenerConfig> listeners, Map<String, PoolConfig> pools,
                            AdminConfig admin, MetricsConfig metrics, String version, java.time.Duration shutdownGrace,
-                           TempConfig temp) {
+                           TempConfig temp, io.kodiak.acme.AcmeSettings acme) {
     /** {@code shutdown-grace} when the file does not say: 15 s, or {@code -Dkodiak.grace.seconds}. */
     public static final java.time.Duration DEFAULT_SHUTDOWN_GRACE =
             java.time.Duration.ofSeconds(Long.getLong("kodiak.grace.seconds", 15));
@@ -33,6 +34,19 @@ public record KodiakConfig(Path source, List<ListenerConfig> listeners, Map<Stri
         java.util.Objects.requireNonNull(version, "version");
         java.util.Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         java.util.Objects.requireNonNull(temp, "temp");
+        java.util.Objects.requireNonNull(acme, "acme");
+    }
+
+    /** Without an {@code acme} section: its defaults. */
+    public KodiakConfig(Path source, List<ListenerConfig> listeners, Map<String, PoolConfig> pools, AdminConfig admin,
+                        MetricsConfig metrics, String version, java.time.Duration shutdownGrace, TempConfig temp) {
+        this(source, listeners, pools, admin, metrics, version, shutdownGrace, temp, io.kodiak.acme.AcmeSettings.defaults());
+    }
+
+    /** The certificates the ACME manager keeps, one holder per listener with {@code tls.domains}. */
+    public List<io.kodiak.tls.ManagedKeys> managedKeys() {
+        return listeners.stream().filter(l -> l.tls() != null && l.tls().server().managed() != null)
+                .map(l -> l.tls().server().managed()).toList();
     }
 
     /** A built-in configuration without an admin listener or metrics (tests, embedding). */
@@ -42,11 +56,11 @@ public record KodiakConfig(Path source, List<ListenerConfig> listeners, Map<Stri
     }
 
     public KodiakConfig withAdmin(AdminConfig a) {
-        return new KodiakConfig(source, listeners, pools, a, metrics, version, shutdownGrace, temp);
+        return new KodiakConfig(source, listeners, pools, a, metrics, version, shutdownGrace, temp, acme);
     }
 
     public KodiakConfig withMetrics(MetricsConfig m) {
-        return new KodiakConfig(source, listeners, pools, admin, m, version, shutdownGrace, temp);
+        return new KodiakConfig(source, listeners, pools, admin, m, version, shutdownGrace, temp, acme);
     }
 
     /** Where this configuration came from, for messages: the file name or "quick mode". */

@@ -66,8 +66,14 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts) {
     /** The server side of {@code keys}, read already from {@code files} (in the same order). */
     public static TlsConfig of(List<CertFiles> files, List<CertifiedKey> keys, io.kodiak.tls.ClientAuth clientAuth)
             throws IOException {
+        return of(files, keys, clientAuth, null);
+    }
+
+    /** As {@link #of(List, List, io.kodiak.tls.ClientAuth)}, with the certificates of {@code tls.domains} (null: none). */
+    public static TlsConfig of(List<CertFiles> files, List<CertifiedKey> keys, io.kodiak.tls.ClientAuth clientAuth,
+                               io.kodiak.tls.ManagedKeys managed) throws IOException {
         try {
-            return new TlsConfig(files, ServerTls.of(keys, clientAuth));
+            return new TlsConfig(files, ServerTls.of(keys, clientAuth, managed));
         } catch (GeneralSecurityException e) {
             throw new IOException("cannot set up TLS: " + e.getMessage(), e);
         }
@@ -85,6 +91,7 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts) {
     public boolean equals(Object o) {
         return o instanceof TlsConfig t && files.equals(t.files) && java.util.Objects.equals(hsts, t.hsts)
                 && java.util.Objects.equals(server.clientAuth(), t.server.clientAuth())
+                && java.util.Objects.equals(server.managed(), t.server.managed())
                 && certificates().stream().map(k -> k.leaf()).toList().equals(t.certificates().stream().map(k -> k.leaf()).toList());
     }
 

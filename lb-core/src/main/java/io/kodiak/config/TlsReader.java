@@ -17,7 +17,9 @@ import java.util.List;
  * from: {@code kodiak.yaml:14: listeners[0].tls.cert: /etc/x.pem: the certificate expired on ...}.
  */
 final class TlsReader {
-    private static final List<String> KEYS = List.of("cert", "key", "certificates", "hsts", "client-auth");
+    private static final List<String> KEYS = List.of("cert", "key", "certificates", "domains", "hsts", "client-auth");
+    /** Let's Encrypt's limit of names per certificate; here one certificate is ordered per name. */
+    static final int MAX_DOMAINS = 100;
     private static final List<String> CLIENT_AUTH_KEYS = List.of("ca", "mode", "headers");
     private static final List<String> CLIENT_HEADER_KEYS = List.of("verify", "subject", "issuer", "fingerprint");
     private static final List<String> HSTS_KEYS = List.of("max-age", "include-subdomains", "preload");
@@ -42,12 +44,16 @@ final class TlsReader {
             for (ConfigNode item : items) {
                 pairs.add(item.mapping(PAIR_KEYS));
             }
-        } else {
+        } else if (m.get("cert") != null || m.get("key") != null || m.get("domains") == null) {
             pairs.add(m);
         }
+        io.kodiak.tls.ManagedKeys managed = m.get("domains") == null ? null : new io.kodiak.tls.ManagedKeys(domains(m.get("domains")));
         List<TlsConfig.CertFiles> files = new ArrayList<>();
         List<CertifiedKey> keys = new ArrayList<>();
         for (ConfigMapping pair : pairs) {
+            if (pair == m && m.get("cert") == null && m.get("key") == null) {
+                throw node.error("needs cert and key (files), certificates: [{cert, key}, ...], or domains: [...] (ACME)");
+            }
             ConfigNode certNode = pair.require("cert");
             ConfigNode keyNode = pair.require("key");
             TlsConfig.CertFiles f = new TlsConfig.CertFiles(baseDir.resolve(certNode.string()).normalize(),
@@ -63,10 +69,41 @@ final class TlsReader {
         TlsConfig.Hsts hsts = m.get("hsts") == null ? null : hsts(m.get("hsts"));
         io.kodiak.tls.ClientAuth clientAuth = m.get("client-auth") == null ? null : clientAuth(m.get("client-auth"), baseDir);
         try {
-            return TlsConfig.of(files, keys, clientAuth).withHsts(hsts);
+            return TlsConfig.of(files, keys, clientAuth, managed).withHsts(hsts);
         } catch (IOException e) {
             throw node.error(e.getMessage());
         }
+    }
+
+    /**
+     * {@code domains: [example.com, www.example.com]}: names whose certificates Kodiak obtains over
+     * ACME, one certificate per name. DNS names only: a wildcard needs the DNS-01 challenge, an IP
+     * address a CA that issues for them, and neither is what Kodiak answers.
+     */
+    private static List<String> domains(ConfigNode node) throws ConfigException {
+        List<ConfigNode> items = node.sequence();
+        if (items.isEmpty() || items.size() > MAX_DOMAINS) {
+            throw node.error("must list between 1 and " + MAX_DOMAINS + " domain names");
+        }
+        List<String> names = new ArrayList<>();
+        for (ConfigNode item : items) {
+            String d = item.string().toLowerCase(java.util.Locale.ROOT);
+            if (d.startsWith("*.")) {
+                throw item.error(Values.quote(d) + ": a wildcard certificate needs the DNS-01 challenge, which Kodiak does not"
+                        + " answer; give its files with cert and key");
+            }
+            if (d.matches("[0-9.]+") || d.contains(":")) {
+                throw item.error(Values.quote(d) + " is an IP address: ACME certificates here are for DNS names");
+            }
+            if (d.length() > 253 || !d.matches("([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")) {
+                throw item.error(Values.quote(d) + " is not a DNS name with at least two labels");
+            }
+            if (names.contains(d)) {
+                throw item.error(Values.quote(d) + " is listed twice");
+            }
+            names.add(d);
+        }
+        return names;
     }
 
     /** {@code hsts: true} (two years), {@code false}, or {@code {max-age, include-subdomains, preload}}. */

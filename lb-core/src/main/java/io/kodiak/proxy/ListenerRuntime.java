@@ -37,21 +37,32 @@ final class ListenerRuntime {
     final LongAdder droppedFields = new LongAdder();
 
     ListenerRuntime(ListenerConfig config, Map<String, PoolRuntime> pools) {
-        this.config = config;
-        this.router = new Router(config.routes(), pools);
-        this.filters = configuredFilters(config);
+        this(config, pools, null);
     }
 
-    void update(ListenerConfig next, Map<String, PoolRuntime> pools) {
+    /** @param acme the ACME validations a plain listener answers, or {@code null} when no listener has {@code tls.domains} */
+    ListenerRuntime(ListenerConfig config, Map<String, PoolRuntime> pools, io.kodiak.acme.Challenges acme) {
+        this.config = config;
+        this.router = new Router(config.routes(), pools);
+        this.filters = configuredFilters(config, acme);
+    }
+
+    void update(ListenerConfig next, Map<String, PoolRuntime> pools, io.kodiak.acme.Challenges acme) {
         this.router = new Router(next.routes(), pools);
-        this.filters = configuredFilters(next);
+        this.filters = configuredFilters(next, acme);
         this.config = next;
     }
 
-    /** The filters a listener's configuration asks for: the HTTPS redirect, HSTS. */
-    static io.kodiak.filter.Filters configuredFilters(ListenerConfig c) {
-        io.kodiak.filter.RequestFilter[] request = c.redirectHttps() == 0 ? new io.kodiak.filter.RequestFilter[0]
-                : new io.kodiak.filter.RequestFilter[] {new HttpsRedirect(c.redirectHttps())};
+    /** The filters a listener's configuration asks for: ACME's HTTP-01 answers, the HTTPS redirect, HSTS. */
+    static io.kodiak.filter.Filters configuredFilters(ListenerConfig c, io.kodiak.acme.Challenges acme) {
+        java.util.List<io.kodiak.filter.RequestFilter> list = new java.util.ArrayList<>();
+        if (acme != null && c.tls() == null) {
+            list.add(new AcmeHttpChallenge(acme)); // first: a redirect must not send the CA away
+        }
+        if (c.redirectHttps() != 0) {
+            list.add(new HttpsRedirect(c.redirectHttps()));
+        }
+        io.kodiak.filter.RequestFilter[] request = list.toArray(new io.kodiak.filter.RequestFilter[0]);
         io.kodiak.filter.ResponseFilter[] response = c.tls() == null || c.tls().hsts() == null
                 ? new io.kodiak.filter.ResponseFilter[0] : new io.kodiak.filter.ResponseFilter[] {new Hsts(c.tls().hsts())};
         return request.length == 0 && response.length == 0 ? io.kodiak.filter.Filters.NONE

@@ -46,7 +46,7 @@ final class Listeners {
             // Grizzly builds a client side from the javax.net.ssl.* properties when given none, and
             // fails the bind if they are bad; a listener never acts as a client, so it gets its own.
             ListenerEngines engines = new ListenerEngines(lr);
-            b.add(new TlsGuardFilter()).add(new SSLFilter(engines, engines));
+            b.add(new TlsGuardFilter(ctx.acme.challenges)).add(new SSLFilter(engines, engines));
         }
         FilterChain chain = b.add(new ClientFilter(ctx, lr)).build();
         try {

@@ -34,6 +34,8 @@ final class ProxyContext {
     private volatile boolean stopping;
     /** Whether exchanges time and count themselves ({@code metrics} on); fixed for the process. */
     final boolean metrics;
+    /** The ACME validations the listeners answer and the manager behind them. */
+    final AcmeRuntime acme = new AcmeRuntime(java.time.Clock.systemUTC());
 
     ProxyContext(TCPNIOTransport transport, TCPNIOConnectorHandler connector, SpoolIo spoolIo, LongSupplier nanoTime,
                  Map<Upstream, ConnectionPool> connectionPools, Map<PoolRuntime, WaitQueue> queues, boolean metrics) {

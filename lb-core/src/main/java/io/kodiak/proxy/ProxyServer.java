@@ -122,6 +122,11 @@ public final class ProxyServer implements AutoCloseable {
         return start(config, nanoTime, pools -> { }, true);
     }
 
+    /** For tests: the ACME manager has no thread and reads {@code clock}; the test calls {@code acme().runDue()}. */
+    static ProxyServer startWithManualAcme(KodiakConfig config, java.time.Clock clock) throws IOException {
+        return start(config, System::nanoTime, pools -> { }, false, clock);
+    }
+
     private static ProxyServer start(KodiakConfig config, LongSupplier nanoTime, Consumer<Map<String, PoolRuntime>> restore)
             throws IOException {
         return start(config, nanoTime, restore, false);
@@ -129,7 +134,16 @@ public final class ProxyServer implements AutoCloseable {
 
     private static ProxyServer start(KodiakConfig config, LongSupplier nanoTime, Consumer<Map<String, PoolRuntime>> restore,
                                      boolean manualSweeps) throws IOException {
+        return start(config, nanoTime, restore, manualSweeps, null);
+    }
+
+    /** @param manualAcme a test's clock for an ACME manager without a thread, or {@code null} */
+    private static ProxyServer start(KodiakConfig config, LongSupplier nanoTime, Consumer<Map<String, PoolRuntime>> restore,
+                                     boolean manualSweeps, java.time.Clock manualAcme) throws IOException {
         ProxyServer server = new ProxyServer(config, nanoTime, restore, manualSweeps);
+        if (manualAcme != null) {
+            server.ctx.acme.manual(manualAcme);
+        }
         try {
             server.bindAndStart();
         } catch (IOException | RuntimeException e) {
@@ -141,12 +155,33 @@ public final class ProxyServer implements AutoCloseable {
 
     private void bindAndStart() throws IOException {
         transport.start();
+        io.kodiak.acme.Challenges acme = ctx.acme.challengesFor(running.config());
         for (ListenerConfig lc : running.config().listeners()) {
-            ListenerRuntime lr = new ListenerRuntime(lc, running.pools());
+            ListenerRuntime lr = new ListenerRuntime(lc, running.pools(), acme);
             lr.accessLog = accessLogs.open(lc); // before the first accept: every request is logged
             listeners.put(lc.name(), listeners.bind(lr));
         }
+        syncAcme();
         syncMetrics();
+    }
+
+    /** Hands the listeners' {@code tls.domains} as they run now to the ACME manager. */
+    void syncAcme() {
+        List<io.kodiak.tls.ManagedKeys> managed = new java.util.ArrayList<>();
+        boolean plain = false;
+        for (ListenerRuntime lr : listeners.runtimes()) {
+            if (lr.config.tls() == null) {
+                plain = true;
+            } else if (lr.config.tls().server().managed() != null) {
+                managed.add(lr.config.tls().server().managed());
+            }
+        }
+        ctx.acme.sync(running.config(), managed, plain);
+    }
+
+    /** The ACME manager, or {@code null} when no listener has {@code tls.domains}. */
+    public io.kodiak.acme.AcmeManager acme() {
+        return ctx.acme.manager();
     }
 
     /** Brings the MBeans in step with the pools, upstreams and listeners now running. */
@@ -187,7 +222,9 @@ public final class ProxyServer implements AutoCloseable {
      * @throws IOException if a new listener address cannot be bound (the old configuration stays)
      */
     public synchronized List<String> reload(KodiakConfig next) throws IOException {
-        return reloader.reload(next);
+        List<String> changes = reloader.reload(next);
+        syncAcme();
+        return changes;
     }
 
     /**
@@ -329,6 +366,7 @@ public final class ProxyServer implements AutoCloseable {
 
     @Override
     public void close() {
+        ctx.acme.close();
         if (metrics != null) {
             metrics.close();
         }

@@ -113,7 +113,7 @@ final class Reloader {
             for (ListenerConfig lc : next.listeners()) {
                 Listeners.Bound b = byAddress.remove(lc.address());
                 if (b == null) {
-                    ListenerRuntime lr = new ListenerRuntime(lc, after);
+                    ListenerRuntime lr = new ListenerRuntime(lc, after, ctx.acme.challengesFor(next));
                     lr.accessLog = nextLogs.get(lc.name());
                     b = listeners.bind(lr);
                     newlyBound.add(b);
@@ -160,7 +160,7 @@ final class Reloader {
                     // and ticket keys, so clients resume across a reload that changed nothing here.
                     lc = lc.withTls(lr.config.tls());
                 }
-                lr.update(lc, after);
+                lr.update(lc, after, ctx.acme.challengesFor(next));
                 AccessLog log = nextLogs.get(lc.name());
                 if (lr.accessLog != log) {
                     retired.add(lr.accessLog);

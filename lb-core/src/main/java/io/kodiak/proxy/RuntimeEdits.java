@@ -93,7 +93,7 @@ final class RuntimeEdits {
         byName.put(next.name(), next);
         KodiakConfig c = running.config();
         running.config(new KodiakConfig(c.source(), c.listeners(), byName, c.admin(), c.metrics(), c.version(),
-                c.shutdownGrace(), c.temp()));
+                c.shutdownGrace(), c.temp(), c.acme()));
         syncMetrics.run();
         changes.forEach(line -> LOG.info(() -> "admin API: " + line));
     }

@@ -21,9 +21,45 @@ import java.nio.charset.StandardCharsets;
  * answer, a 400 in plain text that says so, and the connection closes, instead of a TLS alert it
  * cannot read. Anything else goes on to the TLS filter, which refuses it.
  *
+ * <p>It also sends ACME's TLS-ALPN-01 validations to their own engine ({@link #acmeValidation}).
+ *
  * <p>Stateless apart from one connection attribute; runs on selector threads.
  */
 final class TlsGuardFilter extends BaseFilter {
+    private final io.kodiak.acme.Challenges challenges;
+
+    /** @param challenges the TLS-ALPN-01 validations to answer, or {@code null} */
+    TlsGuardFilter(io.kodiak.acme.Challenges challenges) {
+        this.challenges = challenges;
+    }
+
+    TlsGuardFilter() {
+        this(null);
+    }
+
+    /**
+     * An ACME TLS-ALPN-01 validation (a ClientHello offering {@code acme-tls/1} for a domain being
+     * validated now) gets the validation's own engine before the TLS filter makes the listener's:
+     * the JDK picks a certificate before it settles ALPN, so the listener's engine cannot tell.
+     */
+    private void acmeValidation(Connection<?> c, Buffer b) {
+        if (challenges.anyAlpn()) { // only while a validation runs: seconds, now and then
+            io.kodiak.tls.ClientHelloPeek hello = io.kodiak.tls.ClientHelloPeek.parse(b.toByteBuffer());
+            if (hello != null && hello.protocols().contains(io.kodiak.acme.Challenges.ACME_TLS_1)
+                    && challenges.hasAlpn(hello.serverName())) {
+                javax.net.ssl.SSLEngine engine = challenges.alpnEngine(hello.serverName());
+                if (engine != null) {
+                    try {
+                        engine.beginHandshake(); // the TLS filter takes a handshaking engine as its own
+                    } catch (javax.net.ssl.SSLException e) {
+                        return;
+                    }
+                    org.glassfish.grizzly.ssl.SSLUtils.setSSLEngine(c, engine);
+                }
+            }
+        }
+    }
+
     private static final Attribute<Boolean> CHECKED = Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute("kodiak.tls-checked");
     static final byte[] PLAIN_HTTP_ANSWER = ("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 47\r\n"
             + "Connection: close\r\n\r\nThe plain HTTP request was sent to HTTPS port\r\n").getBytes(StandardCharsets.US_ASCII);
@@ -42,6 +78,9 @@ final class TlsGuardFilter extends BaseFilter {
         boolean plainHttp = first >= 0x20 && first < 0x7F || first == '\r' || first == '\n';
         if (!plainHttp) {
             CHECKED.set(c, Boolean.TRUE);
+            if (first == 22 && challenges != null) {
+                acmeValidation(c, b);
+            }
             return ctx.getInvokeAction();
         }
         ctx.write(Buffers.wrap(c.getMemoryManager(), PLAIN_HTTP_ANSWER), new CompletionHandler<WriteResult>() {

@@ -55,8 +55,11 @@ public final class ServerTls {
     private final String[] suites;
     private final List<CertifiedKey> keys;
     private final ClientAuth clientAuth;
+    private final io.kodiak.tls.ManagedKeys managed;
 
-    private ServerTls(SSLContext context, String[] suites, List<CertifiedKey> keys, ClientAuth clientAuth) {
+    private ServerTls(SSLContext context, String[] suites, List<CertifiedKey> keys, ClientAuth clientAuth,
+                      io.kodiak.tls.ManagedKeys managed) {
+        this.managed = managed;
         this.context = context;
         this.suites = suites;
         this.keys = keys;
@@ -69,6 +72,12 @@ public final class ServerTls {
 
     /** @param clientAuth client certificates to ask for and verify, or {@code null} for none */
     public static ServerTls of(List<CertifiedKey> keys, ClientAuth clientAuth) throws GeneralSecurityException {
+        return of(keys, clientAuth, null);
+    }
+
+    /** @param managed the certificates of the listener's {@code tls.domains} (ACME), or {@code null} */
+    public static ServerTls of(List<CertifiedKey> keys, ClientAuth clientAuth, io.kodiak.tls.ManagedKeys managed)
+            throws GeneralSecurityException {
         SSLContext context = SSLContext.getInstance("TLS");
         javax.net.ssl.TrustManager[] trust = null;
         if (clientAuth != null) {
@@ -86,7 +95,7 @@ public final class ServerTls {
             tmf.init(store);
             trust = tmf.getTrustManagers();
         }
-        context.init(new KeyManager[] {new SniKeyManager(keys)}, trust, null);
+        context.init(new KeyManager[] {new SniKeyManager(keys, managed)}, trust, null);
         context.getServerSessionContext().setSessionCacheSize(SESSION_CACHE);
         context.getServerSessionContext().setSessionTimeout(SESSION_SECONDS);
         Set<String> supported = Set.of(context.getSupportedSSLParameters().getCipherSuites());
@@ -96,7 +105,7 @@ public final class ServerTls {
                 suites.add(s);
             }
         }
-        return new ServerTls(context, suites.toArray(new String[0]), List.copyOf(keys), clientAuth);
+        return new ServerTls(context, suites.toArray(new String[0]), List.copyOf(keys), clientAuth, managed);
     }
 
     /** A server engine for one accepted connection. */
@@ -126,6 +135,11 @@ public final class ServerTls {
 
     public List<CertifiedKey> certificates() {
         return keys;
+    }
+
+    /** The certificates of the listener's {@code tls.domains}, kept by the ACME manager, or {@code null}. */
+    public io.kodiak.tls.ManagedKeys managed() {
+        return managed;
     }
 
     /** The client certificates asked for, or {@code null}. */

@@ -20,16 +20,29 @@ import javax.net.ssl.X509ExtendedKeyManager;
  * names serve each client the best it can take. A client without SNI, or asking for a name no
  * certificate covers, gets the listener's first certificate (or its twin of the other key type).
  *
- * <p>Immutable and thread-safe: a reload builds a new one. Aliases are the certificates' indexes.
+ * <p>A listener's {@code tls.domains} add the certificates the ACME manager keeps for them
+ * ({@link io.kodiak.tls.ManagedKeys}): a name a file's certificate names exactly is served by the
+ * file; otherwise a managed certificate for exactly that name comes before a file's wildcard; a
+ * listener with no files serves clients without SNI its first domain's certificate.
+ *
+ * <p>Immutable and thread-safe: a reload builds a new one. Aliases are the certificates' indexes,
+ * and {@link io.kodiak.tls.ManagedKeys#alias} for managed ones.
  */
 public final class SniKeyManager extends X509ExtendedKeyManager {
     private final List<CertifiedKey> keys;
+    private final io.kodiak.tls.ManagedKeys managed;
 
     public SniKeyManager(List<CertifiedKey> keys) {
-        if (keys.isEmpty()) {
+        this(keys, null);
+    }
+
+    /** @param managed the certificates of the listener's {@code tls.domains}, or {@code null} */
+    public SniKeyManager(List<CertifiedKey> keys, io.kodiak.tls.ManagedKeys managed) {
+        if (keys.isEmpty() && managed == null) {
             throw new IllegalArgumentException("a TLS listener needs at least one certificate");
         }
         this.keys = List.copyOf(keys);
+        this.managed = managed;
     }
 
     /**
@@ -40,6 +53,9 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
      * answered with another name's ECDSA certificate: the JDK asks again for RSA.
      */
     int choose(String host, String... types) {
+        if (keys.isEmpty()) {
+            return -1;
+        }
         if (host != null) {
             int exact = firstOf(k -> k.names().contains(host), types);
             if (exact >= 0) {
@@ -102,7 +118,26 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
 
     @Override
     public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
-        int i = choose(engine == null ? null : requestedHost(engine.getHandshakeSession()), keyType);
+        return chooseAlias(engine == null ? null : requestedHost(engine.getHandshakeSession()), keyType);
+    }
+
+    /** The alias for a handshake asking for {@code host} (or null) that takes {@code keyType}, or {@code null}. */
+    String chooseAlias(String host, String keyType) {
+        if (managed != null) {
+            if (host != null && keys.stream().noneMatch(k -> k.names().contains(host))) {
+                CertifiedKey m = managed.get(host);
+                if (m != null) {
+                    return accepts(new String[] {keyType}, m.keyType()) ? io.kodiak.tls.ManagedKeys.alias(host, m) : null;
+                }
+            }
+            if (keys.isEmpty()) {
+                // A domain still waiting for its certificate gets none rather than another domain's.
+                String d = host != null && managed.domains().contains(host) ? null : managed.firstDomain();
+                CertifiedKey m = d == null ? null : managed.get(d);
+                return m != null && accepts(new String[] {keyType}, m.keyType()) ? io.kodiak.tls.ManagedKeys.alias(d, m) : null;
+            }
+        }
+        int i = choose(host, keyType);
         return i < 0 ? null : Integer.toString(i);
     }
 
@@ -142,6 +177,9 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
     }
 
     private CertifiedKey byAlias(String alias) {
+        if (managed != null && alias != null && alias.startsWith("acme:")) {
+            return managed.byAlias(alias);
+        }
         try {
             int i = Integer.parseInt(alias);
             return i >= 0 && i < keys.size() ? keys.get(i) : null;

@@ -125,7 +125,7 @@ class ConfigLoaderRejectionTest {
     @Test
     void unknownTopLevelKey() {
         assertRejected("listener: []\n" + ONE_POOL,
-                "kodiak.yaml:1: listener: unknown key; did you mean \"listeners\"? (allowed: listeners, pools, admin, metrics, shutdown-grace, temp)");
+                "kodiak.yaml:1: listener: unknown key; did you mean \"listeners\"? (allowed: listeners, pools, admin, metrics, shutdown-grace, temp, acme)");
     }
 
     @Test
