@@ -102,7 +102,7 @@ final class ControlLoop implements AutoCloseable {
                 for (Upstream u : pool.upstreams()) {
                     poolOf.put(u, pool);
                     if (u.adminState() != AdminState.MAINT) { // restored from the state file: no checks
-                        checker.add(u, probe(hc, u), hc.policy());
+                        checker.add(u, probe(pool, u), hc.policy());
                     }
                 }
             }
@@ -112,17 +112,37 @@ final class ControlLoop implements AutoCloseable {
         }
     }
 
-    private Probe probe(HealthCheckConfig hc, Upstream u) throws IOException {
+    /**
+     * {@code u}'s check as its pool configures it. A TLS pool's checks speak TLS as its requests
+     * do, with the same verification (HAProxy checks an {@code ssl} server over SSL): an HTTP
+     * check is an HTTPS request, a TCP check a connect and a handshake. So an upstream whose
+     * certificate stopped verifying goes down instead of failing every request sent to it.
+     */
+    private Probe probe(PoolRuntime pool, Upstream u) throws IOException {
+        HealthCheckConfig hc = pool.config().healthCheck();
+        CheckTls tls = pool.config().tls() == null ? null
+                : new CheckTls(pool.config().tls().client(), u.host(), u.address().getPort());
         if (hc.type() == HealthCheckConfig.Type.HTTP) {
             if (httpClient == null) {
                 httpClient = new HttpProbeClient(scheduler);
             }
-            return httpClient.probe(u.address(), hc.http());
+            return httpClient.probe(u.address(), hc.http(), tls);
         }
         if (connectLoop == null) {
             connectLoop = new ConnectProbeLoop();
         }
-        return new TcpConnectProbe(connectLoop, u.address());
+        return new TcpConnectProbe(connectLoop, u.address(), tls);
+    }
+
+    /**
+     * A check's TLS: the pool's client side for one upstream (its name, its port). A record, so
+     * that the same settings for the same upstream are equal across the checks' restarts.
+     */
+    private record CheckTls(io.kodiak.tls.UpstreamTls tls, String host, int port) implements io.kodiak.health.ProbeTls {
+        @Override
+        public javax.net.ssl.SSLEngine newEngine() {
+            return tls.newEngine(host, port);
+        }
     }
 
     /** On the loop's thread; the checker has logged the transition with its reason. */
@@ -184,7 +204,7 @@ final class ControlLoop implements AutoCloseable {
                 } else if (from == AdminState.MAINT) {
                     u.setHealthy(false);
                     try {
-                        checker.add(u, probe(hc, u), hc.policy().withInitialState(InitialState.DOWN));
+                        checker.add(u, probe(pool, u), hc.policy().withInitialState(InitialState.DOWN));
                     } catch (IOException e) {
                         throw new java.io.UncheckedIOException("cannot restart the checks of " + u.name(), e);
                     }
@@ -256,15 +276,15 @@ final class ControlLoop implements AutoCloseable {
      * A reload changed {@code pool} in place (the loop's thread): removed upstreams lose their
      * checks, added ones get them as at start, and if the check itself changed, the kept ones are
      * checked the new way from the health they have (so a reload neither floods nor loses a
-     * DOWN upstream).
+     * DOWN upstream). New TLS settings ({@code tlsChanged}) restart the checks the same way, with them.
      */
-    void reconfigured(PoolRuntime pool, HealthCheckConfig before, PoolRuntime.Change change) {
+    void reconfigured(PoolRuntime pool, HealthCheckConfig before, boolean tlsChanged, PoolRuntime.Change change) {
         for (Upstream u : change.removed()) {
             checker.remove(u);
             poolOf.remove(u);
         }
         HealthCheckConfig hc = pool.config().healthCheck();
-        if (!hc.equals(before)) {
+        if (!hc.equals(before) || (tlsChanged && hc.type() != HealthCheckConfig.Type.NONE)) {
             for (Upstream u : change.kept()) {
                 checker.remove(u);
                 if (hc.type() != HealthCheckConfig.Type.HTTP) {
@@ -297,7 +317,7 @@ final class ControlLoop implements AutoCloseable {
             return;
         }
         try {
-            checker.add(u, probe(hc, u), policy);
+            checker.add(u, probe(pool, u), policy);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot start the checks of " + pool.name() + "/" + u.name(), e);
         }
