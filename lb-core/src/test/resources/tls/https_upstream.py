@@ -7,6 +7,7 @@ signed by it is required. Every response says, in headers, what the connection l
   X-SNI         the server name the client sent, or "-"
   X-Client-CN   the client certificate's common name, or "-"
   X-Protocol    the TLS version
+  X-Resumed     "yes" if the TLS session was resumed, else "no"
 GET /health answers 200 "ok"; any other GET answers 200 with the path as the body.
 """
 import http.server
@@ -35,6 +36,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("X-SNI", getattr(conn, "kodiak_sni", None) or "-")
         self.send_header("X-Client-CN", cn)
         self.send_header("X-Protocol", conn.version() or "-")
+        self.send_header("X-Resumed", "yes" if conn.session_reused else "no")
         self.end_headers()
         self.wfile.write(body)
 

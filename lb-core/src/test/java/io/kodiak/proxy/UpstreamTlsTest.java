@@ -183,6 +183,19 @@ class UpstreamTlsTest {
     }
 
     @Test
+    void aNewConnectionResumesTheTlsSession() throws Exception {
+        upstream = HttpsUpstream.start(server[0], server[1], null, dir.resolve("upstream.log"));
+        Path file = write("{ca: " + certs.caCert + "}", "{type: none}");
+        Files.writeString(file, Files.readString(file) + "    connections: {max-idle: 0}\n"); // a new connection each time
+        kodiak = Kodiak.start(ConfigLoader.load(file));
+        RawResponse first = get("/");
+        assertEquals("no", first.header("X-Resumed"), first.toString());
+        RawResponse second = get("/");
+        assertNotEquals(first.header("X-Peer-Port"), second.header("X-Peer-Port"), "not pooled");
+        assertEquals("yes", second.header("X-Resumed"), "the JDK's client session cache: " + second);
+    }
+
+    @Test
     void aReloadThatChangesTheTlsSettingsDoesNotReuseOldConnections() throws Exception {
         start("{ca: " + certs.caCert + "}");
         RawResponse before = get("/");
