@@ -39,9 +39,11 @@ public record UpstreamTlsConfig(Path ca, boolean verify, String serverName, Path
         return Objects.hash(ca, verify, serverName, clientCert, clientKey);
     }
 
+    /** As the start-up summary and a reload's changes say it: {@code https verified against /etc/ca.pem as app.internal}. */
     @Override
     public String toString() {
-        return "tls{" + (verify ? "verify" : "no verify") + (ca == null ? "" : ", ca " + ca)
-                + (serverName == null ? "" : ", server-name " + serverName) + (clientCert == null ? "" : ", client-cert " + clientCert) + "}";
+        return "https " + (verify ? "verified against " + (ca == null ? "the JDK's trust store" : ca.toString())
+                + (serverName == null ? "" : " as " + serverName) : "NOT verified")
+                + (clientCert == null ? "" : ", client certificate " + clientCert);
     }
 }

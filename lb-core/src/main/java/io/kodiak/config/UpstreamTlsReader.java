@@ -88,6 +88,11 @@ final class UpstreamTlsReader {
                 throw new IllegalArgumentException(Values.quote(text) + " is not a valid IPv6 address");
             }
         }
-        return Values.hostSyntax(text.toLowerCase(java.util.Locale.ROOT));
+        String name = Values.hostSyntax(text.toLowerCase(java.util.Locale.ROOT));
+        if (!Values.isIpv4Literal(name) && !UpstreamTls.sendableAsSni(name)) {
+            throw new IllegalArgumentException(Values.quote(text) + " cannot be sent as a server name (SNI takes letters,"
+                    + " digits, '-' and '.')");
+        }
+        return name;
     }
 }

@@ -29,9 +29,10 @@ final class UpstreamHandshake {
     private UpstreamHandshake() {
     }
 
-    static void start(ProxyContext ctx, Connection<?> c, UpstreamTlsConfig tls, Upstream u, Done done) {
-        SSLEngine engine = tls.client().newEngine(u.host(), u.address().getPort());
+    static void start(ProxyContext ctx, Connection<?> c, UpstreamTlsConfig tls, Upstream u, Done outcome) {
+        Done done = once(outcome);
         try {
+            SSLEngine engine = tls.client().newEngine(u.host(), u.address().getPort());
             ctx.tlsFilter.handshake(c, new CompletionHandler<SSLEngine>() {
                 @Override
                 public void completed(SSLEngine e) {
@@ -57,6 +58,26 @@ final class UpstreamHandshake {
             c.closeSilently();
             done.failed(UpstreamTls.failureReason(e));
         }
+    }
+
+    /** Grizzly may report a failure to the handler and then throw it from the call as well: one report. */
+    private static Done once(Done d) {
+        java.util.concurrent.atomic.AtomicBoolean reported = new java.util.concurrent.atomic.AtomicBoolean();
+        return new Done() {
+            @Override
+            public void handshaken(Connection<?> c) {
+                if (reported.compareAndSet(false, true)) {
+                    d.handshaken(c);
+                }
+            }
+
+            @Override
+            public void failed(String why) {
+                if (reported.compareAndSet(false, true)) {
+                    d.failed(why);
+                }
+            }
+        };
     }
 
     /** Hands Grizzly's filter the engine made for this connection, and leaves its settings alone. */

@@ -96,11 +96,7 @@ public final class UpstreamTls {
         engine.setUseClientMode(true);
         SSLParameters p = engine.getSSLParameters();
         p.setProtocols(PROTOCOLS.toArray(new String[0]));
-        if (!isIpLiteral(name)) {
-            p.setServerNames(List.of(new SNIHostName(name))); // the JDK sends none for a name without a dot
-        } else {
-            p.setServerNames(List.of()); // RFC 6066: no SNI for an address
-        }
+        p.setServerNames(sni(name));
         if (verify) {
             // The JDK checks the name against the SNI name, or for an IP literal against the IP SANs.
             p.setEndpointIdentificationAlgorithm("HTTPS");
@@ -131,6 +127,27 @@ public final class UpstreamTls {
     /** The client certificate, or {@code null}. */
     public CertifiedKey clientKey() {
         return clientKey;
+    }
+
+    /**
+     * The SNI for {@code name}: none for an IP literal (RFC 6066), nor for a host name SNI cannot
+     * carry (a compose service name with {@code _}): the certificate is still checked against it.
+     * The JDK would send none for a name without a dot ({@code localhost}); Kodiak sends it.
+     */
+    private static List<javax.net.ssl.SNIServerName> sni(String name) {
+        if (isIpLiteral(name)) {
+            return List.of();
+        }
+        try {
+            return List.of(new SNIHostName(name));
+        } catch (IllegalArgumentException notAnSniName) {
+            return List.of();
+        }
+    }
+
+    /** Whether {@code name} can go in SNI (letters, digits, '-' and '.'; an IP address cannot). */
+    public static boolean sendableAsSni(String name) {
+        return !sni(name).isEmpty();
     }
 
     static boolean isIpLiteral(String name) {

@@ -267,6 +267,10 @@ class UpstreamTlsTest {
         assertTrue(e.getMessage().startsWith(mismatched + ":11: pools.app.tls.client-key: " + server[1]
                 + ": this key does not belong to the certificate in " + client[0]), e.getMessage());
 
+        Path badName = write("{server-name: 'api_1.internal'}", "{type: none}");
+        e = assertThrows(ConfigException.class, () -> ConfigLoader.load(badName));
+        assertEquals(badName + ":11: pools.app.tls.server-name: \"api_1.internal\" cannot be sent as a server name (SNI takes letters, digits, '-' and '.')", e.getMessage());
+
         kodiak = Kodiak.start(ConfigLoader.load(write("{ca: " + certs.caCert + "}", "{type: none}")));
         assertEquals(200, get("/").status());
         write("{ca: " + notPem + "}", "{type: none}");
