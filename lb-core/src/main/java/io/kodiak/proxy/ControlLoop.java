@@ -1,15 +1,11 @@
 package io.kodiak.proxy;
 
 import io.kodiak.config.HealthCheckConfig;
-import io.kodiak.health.ConnectProbeLoop;
 import io.kodiak.health.Health;
 import io.kodiak.health.HealthChecker;
 import io.kodiak.health.HealthListener;
-import io.kodiak.health.HttpProbeClient;
 import io.kodiak.health.InitialState;
-import io.kodiak.health.Probe;
 import io.kodiak.health.ProbeResult;
-import io.kodiak.health.TcpConnectProbe;
 import io.kodiak.upstream.AdminState;
 import io.kodiak.upstream.PoolRuntime;
 import io.kodiak.upstream.Upstream;
@@ -31,8 +27,7 @@ import java.util.random.RandomGenerator;
 /**
  * The control loop: the one thread through which every change to the running pools passes, one
  * at a time. Active health checks and their transitions (lb-health's {@link HealthChecker} over the
- * upstreams, with TCP probes on one {@link ConnectProbeLoop} and HTTP probes on one
- * {@link HttpProbeClient}, each created only if some pool needs it), what a node asks for in its
+ * upstreams, with the probes {@link CheckProbes} makes: over TLS for a TLS pool), what a node asks for in its
  * check's response headers, the end of an outlier ejection, the operator's changes through the
  * admin API (admin state, weight, upstreams added and removed) and the pool changes of a reload all
  * run here, so that a drain, a reload and a health transition of the same upstream never
@@ -60,8 +55,7 @@ final class ControlLoop implements AutoCloseable {
     private final Map<PoolRuntime, WaitQueue> queues;
     private final Map<Upstream, ConnectionPool> connectionPools;
     private final LongSupplier epochMillis;
-    private ConnectProbeLoop connectLoop;
-    private HttpProbeClient httpClient;
+    private final CheckProbes probes;
 
     /**
      * Starts the checks of {@code pools} and their outlier detectors' timers.
@@ -81,6 +75,7 @@ final class ControlLoop implements AutoCloseable {
             return t;
         });
         scheduler.setRemoveOnCancelPolicy(true);
+        this.probes = new CheckProbes(scheduler);
         this.checker = new HealthChecker<>(scheduler, nanoTime, random, new HealthListener<>() {
             @Override
             public void onTransition(Upstream u, Health from, Health to, ProbeResult result) {
@@ -102,46 +97,13 @@ final class ControlLoop implements AutoCloseable {
                 for (Upstream u : pool.upstreams()) {
                     poolOf.put(u, pool);
                     if (u.adminState() != AdminState.MAINT) { // restored from the state file: no checks
-                        checker.add(u, probe(pool, u), hc.policy());
+                        checker.add(u, probes.probe(pool, u), hc.policy());
                     }
                 }
             }
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
-        }
-    }
-
-    /**
-     * {@code u}'s check as its pool configures it. A TLS pool's checks speak TLS as its requests
-     * do, with the same verification (HAProxy checks an {@code ssl} server over SSL): an HTTP
-     * check is an HTTPS request, a TCP check a connect and a handshake. So an upstream whose
-     * certificate stopped verifying goes down instead of failing every request sent to it.
-     */
-    private Probe probe(PoolRuntime pool, Upstream u) throws IOException {
-        HealthCheckConfig hc = pool.config().healthCheck();
-        CheckTls tls = pool.config().tls() == null ? null
-                : new CheckTls(pool.config().tls().client(), u.host(), u.address().getPort());
-        if (hc.type() == HealthCheckConfig.Type.HTTP) {
-            if (httpClient == null) {
-                httpClient = new HttpProbeClient(scheduler);
-            }
-            return httpClient.probe(u.address(), hc.http(), tls);
-        }
-        if (connectLoop == null) {
-            connectLoop = new ConnectProbeLoop();
-        }
-        return new TcpConnectProbe(connectLoop, u.address(), tls);
-    }
-
-    /**
-     * A check's TLS: the pool's client side for one upstream (its name, its port). A record, so
-     * that the same settings for the same upstream are equal across the checks' restarts.
-     */
-    private record CheckTls(io.kodiak.tls.UpstreamTls tls, String host, int port) implements io.kodiak.health.ProbeTls {
-        @Override
-        public javax.net.ssl.SSLEngine newEngine() {
-            return tls.newEngine(host, port);
         }
     }
 
@@ -204,7 +166,7 @@ final class ControlLoop implements AutoCloseable {
                 } else if (from == AdminState.MAINT) {
                     u.setHealthy(false);
                     try {
-                        checker.add(u, probe(pool, u), hc.policy().withInitialState(InitialState.DOWN));
+                        checker.add(u, probes.probe(pool, u), hc.policy().withInitialState(InitialState.DOWN));
                     } catch (IOException e) {
                         throw new java.io.UncheckedIOException("cannot restart the checks of " + u.name(), e);
                     }
@@ -317,7 +279,7 @@ final class ControlLoop implements AutoCloseable {
             return;
         }
         try {
-            checker.add(u, probe(pool, u), policy);
+            checker.add(u, probes.probe(pool, u), policy);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot start the checks of " + pool.name() + "/" + u.name(), e);
         }
@@ -395,12 +357,7 @@ final class ControlLoop implements AutoCloseable {
     @Override
     public void close() {
         checker.close();
-        if (httpClient != null) {
-            httpClient.close();
-        }
-        if (connectLoop != null) {
-            connectLoop.close();
-        }
+        probes.close();
         scheduler.shutdownNow();
         try {
             scheduler.awaitTermination(5, TimeUnit.SECONDS);
