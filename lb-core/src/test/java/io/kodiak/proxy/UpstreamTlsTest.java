@@ -130,11 +130,18 @@ class UpstreamTlsTest {
 
     @Test
     void aWrongServerNameFailsVerificationWith502AndSaysWhy() throws Exception {
-        start("{ca: " + certs.caCert + ", server-name: wrong.test}");
+        upstream = HttpsUpstream.start(server[0], server[1], null, dir.resolve("upstream.log"));
+        Path file = write("{ca: " + certs.caCert + ", server-name: wrong.test}", "{type: none}");
+        Files.writeString(file, Files.readString(file).replace("metrics: off", "metrics: {listen: 127.0.0.1:0}"));
+        kodiak = Kodiak.start(ConfigLoader.load(file));
+        Logger.getLogger(UpstreamLeg.class.getName()).addHandler(capture);
         RawResponse r = get("/");
         assertEquals(502, r.status(), r.toString());
         assertTrue(log.stream().anyMatch(l -> l.startsWith("WARNING app/") && l.contains(
                 "upstream certificate does not match server-name wrong.test (it is for upstream.test, 127.0.0.1)")), log.toString());
+        String u = kodiak.pool("app").upstreams().get(0).name();
+        assertEquals(1.0, MetricsTest.scrape(kodiak).get(MetricsTest.metric("kodiak_upstream_errors_total", "pool", "app",
+                "upstream", u, "cause", "tls_handshake")), "counted as a TLS failure");
     }
 
     @Test
