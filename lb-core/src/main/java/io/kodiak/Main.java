@@ -266,7 +266,8 @@ public final class Main {
                             + (u.weight() == 1 ? "" : " weight " + u.weight()))
                     .collect(Collectors.joining(", "));
             out.println("pool " + p.name() + ": " + p.strategy().configName() + " over " + ups
-                    + "; buffering " + (p.buffering().request() ? "on" : "off") + "; " + p.healthCheck());
+                    + "; buffering " + (p.buffering().request() ? "on" : "off") + "; " + p.healthCheck()
+                    + (p.tls() == null ? "" : "; " + p.tls()));
         }
         InetSocketAddress admin = k.adminAddress();
         out.println(admin == null ? "admin API: off"

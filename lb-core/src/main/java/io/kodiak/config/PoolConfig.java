@@ -23,12 +23,13 @@ import java.util.List;
  *                    max-connections; zero for at once
  * @param panicThreshold below this percentage of upstreams available, all of them are used
  *                    regardless (Envoy's panic mode); 0 for never
+ * @param tls         TLS to the upstreams, or {@code null} for plain HTTP
  */
 public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
                          ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage,
                          Duration latencyDecay, HashConfig hash, QueueConfig queue, int choiceCount,
                          HealthCheckConfig healthCheck, RetryConfig retries, OutlierConfig outlierDetection,
-                         Duration slowStart, int panicThreshold) {
+                         Duration slowStart, int panicThreshold, UpstreamTlsConfig tls) {
     /** The default decay of the latency estimate: Finagle's and Linkerd's 10 s. */
     public static final Duration DEFAULT_LATENCY_DECAY = Duration.ofSeconds(10);
     /** {@code choice-count: all}: compare every eligible upstream. */
@@ -48,6 +49,22 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
         if (slowStart == null || slowStart.isNegative()) {
             throw new IllegalArgumentException("slowStart must be zero or positive: " + slowStart);
         }
+    }
+
+    /** A pool that speaks plain HTTP to its upstreams. */
+    public PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
+                      ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage,
+                      Duration latencyDecay, HashConfig hash, QueueConfig queue, int choiceCount,
+                      HealthCheckConfig healthCheck, RetryConfig retries, OutlierConfig outlierDetection,
+                      Duration slowStart, int panicThreshold) {
+        this(name, strategy, upstreams, timeouts, connections, buffering, errorPage, latencyDecay, hash, queue, choiceCount,
+                healthCheck, retries, outlierDetection, slowStart, panicThreshold, null);
+    }
+
+    /** This pool with {@code t} for its TLS to the upstreams. */
+    public PoolConfig withTls(UpstreamTlsConfig t) {
+        return new PoolConfig(name, strategy, upstreams, timeouts, connections, buffering, errorPage, latencyDecay, hash,
+                queue, choiceCount, healthCheck, retries, outlierDetection, slowStart, panicThreshold, t);
     }
 
     /**

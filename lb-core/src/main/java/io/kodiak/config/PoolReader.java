@@ -14,7 +14,7 @@ import java.util.Map;
 final class PoolReader {
     private static final List<String> POOL_KEYS =
             List.of("strategy", "choice-count", "latency-decay", "hash-key", "hash-balance-factor", "max-connections", "queue",
-                    "health-check", "retries", "outlier-detection", "slow-start", "panic-threshold", "upstreams", "timeouts", "connections", "buffering", "error-page");
+                    "health-check", "retries", "outlier-detection", "slow-start", "panic-threshold", "upstreams", "timeouts", "connections", "buffering", "error-page", "tls");
     private static final List<String> UPSTREAM_KEYS = List.of("address", "weight", "name", "max-connections");
     private static final List<String> QUEUE_KEYS = List.of("max-length", "timeout");
     private static final List<String> OUTLIER_KEYS = List.of("consecutive-failures", "count-5xx", "base-ejection-time",
@@ -83,7 +83,8 @@ final class PoolReader {
                 pool.get("outlier-detection") == null ? OutlierConfig.DEFAULTS : outliers(pool.get("outlier-detection")),
                 slowStart(pool, strategy),
                 pool.get("panic-threshold") == null ? 0
-                        : pool.get("panic-threshold").parse("a percentage", text -> Values.percent(text, 100)));
+                        : pool.get("panic-threshold").parse("a percentage", text -> Values.percent(text, 100)),
+                pool.get("tls") == null ? null : UpstreamTlsReader.read(pool.get("tls"), baseDir, java.time.Instant.now()));
     }
 
     private static QueueConfig queue(ConfigNode node) throws ConfigException {

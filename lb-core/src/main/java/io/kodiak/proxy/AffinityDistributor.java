@@ -19,12 +19,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * never contended and no selector has to wake another.
  */
 final class AffinityDistributor extends AbstractNIOConnectionDistributor {
-    private final Processor<?> upstreamProcessor;
+    /** The upstream chains (plain and TLS): connections on them are upstream connections. */
+    private final java.util.Set<Processor<?>> upstreamProcessors;
     private final AtomicInteger next = new AtomicInteger();
 
-    AffinityDistributor(NIOTransport transport, Processor<?> upstreamProcessor) {
+    AffinityDistributor(NIOTransport transport, java.util.Set<Processor<?>> upstreamProcessors) {
         super(transport);
-        this.upstreamProcessor = upstreamProcessor;
+        this.upstreamProcessors = upstreamProcessors;
     }
 
     @Override
@@ -45,7 +46,7 @@ final class AffinityDistributor extends AbstractNIOConnectionDistributor {
     }
 
     private SelectorRunner pick(Object attachment) {
-        if (attachment instanceof Connection<?> c && c.getProcessor() == upstreamProcessor) {
+        if (attachment instanceof Connection<?> c && upstreamProcessors.contains(c.getProcessor())) {
             Thread current = Thread.currentThread();
             for (SelectorRunner r : getTransportSelectorRunners()) {
                 if (r.getRunnerThread() == current) {

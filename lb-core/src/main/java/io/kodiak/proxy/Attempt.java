@@ -38,6 +38,8 @@ final class Attempt {
 
     private UpstreamConnection conn;
     private GrizzlyFuture<Connection> connecting;
+    /** A TLS connection whose handshake is in progress; closed if the attempt stops waiting for it. */
+    private Connection<?> handshaking;
     /** Bumped whenever a connect in flight stops mattering, so its late completion is dropped. */
     private int generation;
     private boolean holdsSlot = true;
@@ -76,13 +78,18 @@ final class Attempt {
         return true;
     }
 
-    /** Opens a new connection; the outcome goes to {@code events} under the lock. */
+    /**
+     * Opens a new connection, and for a TLS pool completes its handshake (the connect timeout
+     * covers both, as nginx's {@code proxy_connect_timeout} does); the outcome goes to
+     * {@code events} under the lock.
+     */
     void connect(Events events) {
         int my = ++generation;
         Upstream u = upstream;
         ConnectionPool cp = ctx.connectionPools.get(u);
+        io.kodiak.config.UpstreamTlsConfig tls = cp.tls();
         connectStartedAt = ctx.now();
-        GrizzlyFuture<Connection> f = ctx.connector.connect(u.address());
+        GrizzlyFuture<Connection> f = (tls == null ? ctx.connector : ctx.tlsConnector).connect(u.address());
         connecting = f;
         f.addCompletionHandler(new CompletionHandler<>() {
             @Override
@@ -93,13 +100,35 @@ final class Attempt {
                         return;
                     }
                     connecting = null;
-                    connectNanos = ctx.now() - connectStartedAt;
-                    metrics.connected(u, connectNanos);
-                    UpstreamConnection nc = new UpstreamConnection(u, c, cp);
-                    UpstreamFilter.UPSTREAM.set(c, nc);
-                    fresh = true;
-                    bind(nc);
-                    events.connected(Attempt.this);
+                    if (tls == null) {
+                        ready(c, u, cp, null, events);
+                    } else {
+                        handshaking = c;
+                        UpstreamHandshake.start(ctx, c, tls, u, new UpstreamHandshake.Done() {
+                            @Override
+                            public void handshaken(Connection<?> hc) {
+                                synchronized (lock) {
+                                    if (my != generation) {
+                                        hc.closeSilently();
+                                        return;
+                                    }
+                                    handshaking = null;
+                                    ready(hc, u, cp, tls, events);
+                                }
+                            }
+
+                            @Override
+                            public void failed(String why) {
+                                synchronized (lock) {
+                                    if (my != generation) {
+                                        return;
+                                    }
+                                    handshaking = null;
+                                    events.connectFailed(Attempt.this, ErrorCause.TLS_HANDSHAKE, why);
+                                }
+                            }
+                        });
+                    }
                 }
             }
 
@@ -123,6 +152,17 @@ final class Attempt {
             public void updated(Connection result) {
             }
         });
+    }
+
+    /** Connected (and handshaken, for TLS): the connection carries the request. */
+    private void ready(Connection<?> c, Upstream u, ConnectionPool cp, io.kodiak.config.UpstreamTlsConfig tls, Events events) {
+        connectNanos = ctx.now() - connectStartedAt;
+        metrics.connected(u, connectNanos);
+        UpstreamConnection nc = new UpstreamConnection(u, c, cp, tls);
+        UpstreamFilter.UPSTREAM.set(c, nc);
+        fresh = true;
+        bind(nc);
+        events.connected(this);
     }
 
     private void bind(UpstreamConnection c) {
@@ -160,6 +200,10 @@ final class Attempt {
         if (connecting != null) {
             connecting.cancel(false);
             connecting = null;
+        }
+        if (handshaking != null) {
+            handshaking.closeSilently();
+            handshaking = null;
         }
     }
 

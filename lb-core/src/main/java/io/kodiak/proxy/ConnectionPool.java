@@ -11,21 +11,38 @@ import java.util.ArrayDeque;
 final class ConnectionPool {
     private volatile int maxIdle;
     private volatile long idleTimeoutNanos;
+    /** The TLS settings new connections are made with, or {@code null} for plain HTTP. */
+    private volatile io.kodiak.config.UpstreamTlsConfig tls;
     private final ArrayDeque<UpstreamConnection> idle = new ArrayDeque<>();
     /** Set once the upstream is removed: a connection released after that closes (guarded by this). */
     private boolean retired;
     /** Open connections to the upstream, idle or in use (counted by {@link UpstreamConnection}). */
     final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
 
-    ConnectionPool(int maxIdle, long idleTimeoutNanos) {
+    ConnectionPool(int maxIdle, long idleTimeoutNanos, io.kodiak.config.UpstreamTlsConfig tls) {
         this.maxIdle = maxIdle;
         this.idleTimeoutNanos = idleTimeoutNanos;
+        this.tls = tls;
     }
 
-    /** A reload changed the limits; connections over the new max-idle age out as they go idle. */
-    void reconfigure(int maxIdle, long idleTimeoutNanos) {
+    /**
+     * A reload changed the limits; connections over the new max-idle age out as they go idle. New
+     * TLS settings (compared by identity: the reload keeps the object when nothing changed) close
+     * the idle connections, and those in use close when released: none made under the old
+     * settings, or in plain text when TLS is now on, is used again.
+     */
+    void reconfigure(int maxIdle, long idleTimeoutNanos, io.kodiak.config.UpstreamTlsConfig tls) {
         this.maxIdle = maxIdle;
         this.idleTimeoutNanos = idleTimeoutNanos;
+        if (this.tls != tls) {
+            this.tls = tls;
+            closeAll();
+        }
+    }
+
+    /** The TLS settings a new connection is made with, or {@code null} for plain HTTP. */
+    io.kodiak.config.UpstreamTlsConfig tls() {
+        return tls;
     }
 
     /** @return an open idle connection, or {@code null} */
@@ -38,7 +55,7 @@ final class ConnectionPool {
             if (c == null) {
                 return null;
             }
-            if (c.connection.isOpen() && !c.dead && now - c.idleSince < idleTimeoutNanos) {
+            if (c.connection.isOpen() && !c.dead && now - c.idleSince < idleTimeoutNanos && c.tls == tls) {
                 return c;
             }
             c.close();
@@ -52,7 +69,7 @@ final class ConnectionPool {
         boolean kept = false;
         // A drained upstream keeps no idle connection: the drain closed the others, and closes
         // each one as its request ends (Envoy closes a draining host's idle connections too).
-        if (maxIdle > 0 && !c.dead && !c.upstream.adminOut()) {
+        if (maxIdle > 0 && !c.dead && !c.upstream.adminOut() && c.tls == tls) {
             synchronized (this) {
                 if (!retired && idle.size() < maxIdle) {
                     idle.addFirst(c);

@@ -1,15 +1,11 @@
 package io.kodiak.proxy;
 
 import io.kodiak.config.HealthCheckConfig;
-import io.kodiak.health.ConnectProbeLoop;
 import io.kodiak.health.Health;
 import io.kodiak.health.HealthChecker;
 import io.kodiak.health.HealthListener;
-import io.kodiak.health.HttpProbeClient;
 import io.kodiak.health.InitialState;
-import io.kodiak.health.Probe;
 import io.kodiak.health.ProbeResult;
-import io.kodiak.health.TcpConnectProbe;
 import io.kodiak.upstream.AdminState;
 import io.kodiak.upstream.PoolRuntime;
 import io.kodiak.upstream.Upstream;
@@ -31,8 +27,7 @@ import java.util.random.RandomGenerator;
 /**
  * The control loop: the one thread through which every change to the running pools passes, one
  * at a time. Active health checks and their transitions (lb-health's {@link HealthChecker} over the
- * upstreams, with TCP probes on one {@link ConnectProbeLoop} and HTTP probes on one
- * {@link HttpProbeClient}, each created only if some pool needs it), what a node asks for in its
+ * upstreams, with the probes {@link CheckProbes} makes: over TLS for a TLS pool), what a node asks for in its
  * check's response headers, the end of an outlier ejection, the operator's changes through the
  * admin API (admin state, weight, upstreams added and removed) and the pool changes of a reload all
  * run here, so that a drain, a reload and a health transition of the same upstream never
@@ -60,8 +55,7 @@ final class ControlLoop implements AutoCloseable {
     private final Map<PoolRuntime, WaitQueue> queues;
     private final Map<Upstream, ConnectionPool> connectionPools;
     private final LongSupplier epochMillis;
-    private ConnectProbeLoop connectLoop;
-    private HttpProbeClient httpClient;
+    private final CheckProbes probes;
 
     /**
      * Starts the checks of {@code pools} and their outlier detectors' timers.
@@ -81,6 +75,7 @@ final class ControlLoop implements AutoCloseable {
             return t;
         });
         scheduler.setRemoveOnCancelPolicy(true);
+        this.probes = new CheckProbes(scheduler);
         this.checker = new HealthChecker<>(scheduler, nanoTime, random, new HealthListener<>() {
             @Override
             public void onTransition(Upstream u, Health from, Health to, ProbeResult result) {
@@ -102,7 +97,7 @@ final class ControlLoop implements AutoCloseable {
                 for (Upstream u : pool.upstreams()) {
                     poolOf.put(u, pool);
                     if (u.adminState() != AdminState.MAINT) { // restored from the state file: no checks
-                        checker.add(u, probe(hc, u), hc.policy());
+                        checker.add(u, probes.probe(pool, u), hc.policy());
                     }
                 }
             }
@@ -110,19 +105,6 @@ final class ControlLoop implements AutoCloseable {
             close();
             throw e;
         }
-    }
-
-    private Probe probe(HealthCheckConfig hc, Upstream u) throws IOException {
-        if (hc.type() == HealthCheckConfig.Type.HTTP) {
-            if (httpClient == null) {
-                httpClient = new HttpProbeClient(scheduler);
-            }
-            return httpClient.probe(u.address(), hc.http());
-        }
-        if (connectLoop == null) {
-            connectLoop = new ConnectProbeLoop();
-        }
-        return new TcpConnectProbe(connectLoop, u.address());
     }
 
     /** On the loop's thread; the checker has logged the transition with its reason. */
@@ -184,7 +166,7 @@ final class ControlLoop implements AutoCloseable {
                 } else if (from == AdminState.MAINT) {
                     u.setHealthy(false);
                     try {
-                        checker.add(u, probe(hc, u), hc.policy().withInitialState(InitialState.DOWN));
+                        checker.add(u, probes.probe(pool, u), hc.policy().withInitialState(InitialState.DOWN));
                     } catch (IOException e) {
                         throw new java.io.UncheckedIOException("cannot restart the checks of " + u.name(), e);
                     }
@@ -256,15 +238,15 @@ final class ControlLoop implements AutoCloseable {
      * A reload changed {@code pool} in place (the loop's thread): removed upstreams lose their
      * checks, added ones get them as at start, and if the check itself changed, the kept ones are
      * checked the new way from the health they have (so a reload neither floods nor loses a
-     * DOWN upstream).
+     * DOWN upstream). New TLS settings ({@code tlsChanged}) restart the checks the same way, with them.
      */
-    void reconfigured(PoolRuntime pool, HealthCheckConfig before, PoolRuntime.Change change) {
+    void reconfigured(PoolRuntime pool, HealthCheckConfig before, boolean tlsChanged, PoolRuntime.Change change) {
         for (Upstream u : change.removed()) {
             checker.remove(u);
             poolOf.remove(u);
         }
         HealthCheckConfig hc = pool.config().healthCheck();
-        if (!hc.equals(before)) {
+        if (!hc.equals(before) || (tlsChanged && hc.type() != HealthCheckConfig.Type.NONE)) {
             for (Upstream u : change.kept()) {
                 checker.remove(u);
                 if (hc.type() != HealthCheckConfig.Type.HTTP) {
@@ -297,7 +279,7 @@ final class ControlLoop implements AutoCloseable {
             return;
         }
         try {
-            checker.add(u, probe(hc, u), policy);
+            checker.add(u, probes.probe(pool, u), policy);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("cannot start the checks of " + pool.name() + "/" + u.name(), e);
         }
@@ -375,12 +357,7 @@ final class ControlLoop implements AutoCloseable {
     @Override
     public void close() {
         checker.close();
-        if (httpClient != null) {
-            httpClient.close();
-        }
-        if (connectLoop != null) {
-            connectLoop.close();
-        }
+        probes.close();
         scheduler.shutdownNow();
         try {
             scheduler.awaitTermination(5, TimeUnit.SECONDS);

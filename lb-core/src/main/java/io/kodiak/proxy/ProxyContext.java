@@ -25,6 +25,10 @@ import java.util.function.LongSupplier;
 final class ProxyContext {
     final TCPNIOTransport transport;
     final TCPNIOConnectorHandler connector;
+    /** Connects on the TLS chain (transport → {@link #tlsFilter} → {@link UpstreamFilter}), for pools with {@code tls}. */
+    final TCPNIOConnectorHandler tlsConnector;
+    /** The TLS chain's filter, which runs each TLS connection's handshake ({@link UpstreamHandshake}). */
+    final org.glassfish.grizzly.ssl.SSLFilter tlsFilter;
     final SpoolIo spoolIo;
     final LongSupplier nanoTime;
     final Map<Upstream, ConnectionPool> connectionPools;
@@ -37,11 +41,14 @@ final class ProxyContext {
     /** The ACME validations the listeners answer and the manager behind them. */
     final AcmeRuntime acme = new AcmeRuntime(java.time.Clock.systemUTC());
 
-    ProxyContext(TCPNIOTransport transport, TCPNIOConnectorHandler connector, SpoolIo spoolIo, LongSupplier nanoTime,
+    ProxyContext(TCPNIOTransport transport, TCPNIOConnectorHandler connector, TCPNIOConnectorHandler tlsConnector,
+                 org.glassfish.grizzly.ssl.SSLFilter tlsFilter, SpoolIo spoolIo, LongSupplier nanoTime,
                  Map<Upstream, ConnectionPool> connectionPools, Map<PoolRuntime, WaitQueue> queues, boolean metrics) {
         this.metrics = metrics;
         this.transport = transport;
         this.connector = connector;
+        this.tlsConnector = tlsConnector;
+        this.tlsFilter = tlsFilter;
         this.spoolIo = spoolIo;
         this.nanoTime = nanoTime;
         this.connectionPools = connectionPools;

@@ -72,7 +72,12 @@ public final class ProxyServer implements AutoCloseable {
         FilterChain upstreamChain = FilterChainBuilder.stateless()
                 .add(new TransportFilter()).add(new UpstreamFilter()).build();
         TCPNIOConnectorHandler connector = TCPNIOConnectorHandler.builder(transport).processor(upstreamChain).build();
-        transport.setNIOChannelDistributor(new AffinityDistributor(transport, upstreamChain));
+        // TLS pools' connections: the same upstream filter behind a client-side TLS filter.
+        org.glassfish.grizzly.ssl.SSLFilter tlsFilter = UpstreamHandshake.filter();
+        FilterChain tlsChain = FilterChainBuilder.stateless()
+                .add(new TransportFilter()).add(tlsFilter).add(new UpstreamFilter()).build();
+        TCPNIOConnectorHandler tlsConnector = TCPNIOConnectorHandler.builder(transport).processor(tlsChain).build();
+        transport.setNIOChannelDistributor(new AffinityDistributor(transport, java.util.Set.of(upstreamChain, tlsChain)));
 
         // Concurrent: a reload adds and removes entries while selector threads read them.
         Map<Upstream, ConnectionPool> connectionPools = new java.util.concurrent.ConcurrentHashMap<>();
@@ -90,7 +95,7 @@ public final class ProxyServer implements AutoCloseable {
         this.control = new ControlLoop(running.pools().values(), queues, connectionPools, nanoTime, System::currentTimeMillis,
                 seeds.split());
         this.spoolIo = new SpoolIo(2, TempDir.prepare(config.temp().dir()), config.temp().maxTotal());
-        this.ctx = new ProxyContext(transport, connector, spoolIo, nanoTime, connectionPools, queues, config.metrics().enabled());
+        this.ctx = new ProxyContext(transport, connector, tlsConnector, tlsFilter, spoolIo, nanoTime, connectionPools, queues, config.metrics().enabled());
         this.sweeper = manualSweeps ? TimeoutSweeper.manual(ctx) : new TimeoutSweeper(ctx, TimeoutSweeper.periodFor(config));
         this.metrics = config.metrics().enabled()
                 ? new ProxyMetrics(new MetricsRegistry("io.kodiak", PoolRuntime.METRICS_INTERVAL), ctx) : null;

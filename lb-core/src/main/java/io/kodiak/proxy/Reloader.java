@@ -244,8 +244,16 @@ final class Reloader {
     }
 
     /** The control loop's thread: {@code p} takes {@code pc}; its connection pools and queue follow. */
-    void reconfigure(PoolRuntime p, PoolConfig pc, List<String> changes) {
+    void reconfigure(PoolRuntime p, PoolConfig given, List<String> changes) {
         PoolConfig was = p.config();
+        boolean tlsChanged = !Objects.equals(was.tls(), given.tls());
+        // The same settings and certificates: keep the same object, and with it the pooled
+        // connections (matched by identity) and the TLS sessions they resume.
+        PoolConfig pc = tlsChanged || given.tls() == null ? given : given.withTls(was.tls());
+        if (tlsChanged) {
+            changes.add("pool " + p.name() + ": " + (pc.tls() == null ? "plain HTTP to the upstreams" : "TLS to the upstreams: "
+                    + pc.tls()) + " (pooled connections close)");
+        }
         // With the new config's limits: p.config() is still the old one until reconfigure publishes.
         PoolRuntime.Change ch = p.reconfigure(pc, u -> ctx.connectionPools.put(u, newConnectionPool(pc)));
         for (Upstream u : ch.added()) {
@@ -254,7 +262,7 @@ final class Reloader {
         for (Upstream u : ch.kept()) {
             ConnectionPool cp = ctx.connectionPools.get(u);
             if (cp != null) {
-                cp.reconfigure(pc.connections().maxIdle(), pc.connections().idleTimeout().toNanos());
+                cp.reconfigure(pc.connections().maxIdle(), pc.connections().idleTimeout().toNanos(), pc.tls());
             }
         }
         for (Upstream u : ch.removed()) {
@@ -272,8 +280,8 @@ final class Reloader {
         }
         WaitQueue q = ctx.queues.get(p);
         q.maxLength(pc.queue().maxLength());
-        control.reconfigured(p, was.healthCheck(), ch);
-        if (!withoutUpstreams(was).equals(withoutUpstreams(pc))) {
+        control.reconfigured(p, was.healthCheck(), tlsChanged, ch);
+        if (!withoutUpstreams(was).withTls(null).equals(withoutUpstreams(pc).withTls(null))) {
             changes.add("pool " + p.name() + ": settings changed");
         }
     }
@@ -287,7 +295,7 @@ final class Reloader {
     }
 
     private static ConnectionPool newConnectionPool(PoolConfig pc) {
-        return new ConnectionPool(pc.connections().maxIdle(), pc.connections().idleTimeout().toNanos());
+        return new ConnectionPool(pc.connections().maxIdle(), pc.connections().idleTimeout().toNanos(), pc.tls());
     }
 
     /** Undoes {@link #addPoolParts} for a pool that a failed reload never made visible. */
@@ -335,7 +343,7 @@ final class Reloader {
     static PoolConfig withUpstreams(PoolConfig c, List<UpstreamConfig> ups) {
         return new PoolConfig(c.name(), c.strategy(), ups, c.timeouts(), c.connections(), c.buffering(), c.errorPage(),
                 c.latencyDecay(), c.hash(), c.queue(), c.choiceCount(), c.healthCheck(), c.retries(), c.outlierDetection(),
-                c.slowStart(), c.panicThreshold());
+                c.slowStart(), c.panicThreshold(), c.tls());
     }
 
     private static PoolConfig withoutUpstreams(PoolConfig c) {

@@ -160,7 +160,7 @@ final class RequestSender {
         int n = b.remaining();
         inflight += n;
         metrics.bytesToUpstream(t.upstream, n);
-        ctx.write(t.connection, b, new CompletionHandler<WriteResult>() {
+        t.write(ctx, b, new CompletionHandler<WriteResult>() {
             @Override
             public void completed(WriteResult result) {
                 synchronized (lock) {

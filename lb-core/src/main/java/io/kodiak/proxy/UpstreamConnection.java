@@ -26,6 +26,12 @@ final class UpstreamConnection {
     final Connection<?> connection;
     final ConnectionPool pool;
     /**
+     * The pool's TLS settings it was opened with, or {@code null} for plain: it is pooled only while
+     * they are the pool's (a reload that changes them must not hand out a connection made under the
+     * old ones), and writes go through its TLS filter.
+     */
+    final io.kodiak.config.UpstreamTlsConfig tls;
+    /**
      * Collects response heads. One per connection: a connection is only reused after a complete
      * response, when the reader has reset itself, so it never carries bytes into the next exchange.
      */
@@ -38,13 +44,40 @@ final class UpstreamConnection {
     /** Set once it is known dead, so the close is handled once. */
     boolean dead;
 
-    UpstreamConnection(Upstream upstream, Connection<?> connection, ConnectionPool pool) {
+    UpstreamConnection(Upstream upstream, Connection<?> connection, ConnectionPool pool,
+                       io.kodiak.config.UpstreamTlsConfig tls) {
         this.upstream = upstream;
         this.connection = connection;
         this.pool = pool;
+        this.tls = tls;
         pool.open.incrementAndGet();
         // Fires once, whoever closes it (us, the upstream, or the transport at shutdown).
         connection.addCloseListener((org.glassfish.grizzly.GenericCloseListener) (closeable, type) -> pool.open.decrementAndGet());
+    }
+
+    /** Queues {@code b}: through the TLS filter, which encrypts it, or straight to the transport's writer. */
+    void write(ProxyContext ctx, org.glassfish.grizzly.Buffer b,
+               org.glassfish.grizzly.CompletionHandler<org.glassfish.grizzly.WriteResult> done) {
+        if (tls != null) {
+            ProxyContext.writeThroughChain(connection, b, done);
+        } else {
+            ctx.write(connection, b, done);
+        }
+    }
+
+    /**
+     * Why a TLS connection closed, when TLS closed it (an alert from the upstream, such as its
+     * refusal of our certificate, which TLS 1.3 sends after our side of the handshake is done):
+     * {@code " (TLS: Received fatal alert: certificate_required)"}, else empty.
+     */
+    String tlsCloseReason() {
+        org.glassfish.grizzly.CloseReason r = tls == null ? null : connection.getCloseReason();
+        for (Throwable t = r == null ? null : r.getCause(); t != null && t.getCause() != t; t = t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException) {
+                return " (TLS: " + t.getMessage() + ")";
+            }
+        }
+        return "";
     }
 
     void close() {
@@ -55,6 +88,6 @@ final class UpstreamConnection {
 
     @Override
     public String toString() {
-        return "UpstreamConnection[" + upstream.name() + " " + connection.getLocalAddress() + ", uses " + uses + "]";
+        return "UpstreamConnection[" + upstream.name() + (tls == null ? " " : " tls ") + connection.getLocalAddress() + ", uses " + uses + "]";
     }
 }

@@ -124,7 +124,12 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         phase = Phase.IDLE;
         clearDeadline();
         a.connectFailed(cause);
-        LOG.info(() -> x.pool.name() + "/" + a.upstream.name() + ": connect failed (" + why + "), trying the next upstream");
+        if (cause == ErrorCause.TLS_HANDSHAKE) {
+            // A certificate that does not verify is a setting to fix, not a passing fault: say so louder.
+            LOG.warning(() -> x.pool.name() + "/" + a.upstream.name() + ": " + why);
+        } else {
+            LOG.info(() -> x.pool.name() + "/" + a.upstream.name() + ": connect failed (" + why + "), trying the next upstream");
+        }
         x.connectFailed(Endings.connectFailed(cause));
     }
 
@@ -408,7 +413,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
                     return;
                 }
                 attempt.failed(ErrorCause.RESET);
-                failed(Endings.upstreamClosed(false), pc.retries().onReset(), "connection closed before a response", 502);
+                failed(Endings.upstreamClosed(false), pc.retries().onReset(), "connection closed before a response" + c.tlsCloseReason(), 502);
                 return;
             }
             if (relay.completesOnEof()) {

@@ -306,6 +306,11 @@ public final class Upstream implements Backend {
         return t;
     }
 
+    /** The host as configured: a name or an IP literal (what TLS to the upstream verifies by default). */
+    public String host() {
+        return config.host();
+    }
+
     /** The address as configured, {@code host:port}. */
     public String hostPort() {
         return config.address();

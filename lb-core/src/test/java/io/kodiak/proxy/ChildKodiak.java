@@ -150,16 +150,7 @@ public final class ChildKodiak implements AutoCloseable {
 
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
+        io.kodiak.testing.Tools.stop(process);
     }
 
     private void drain(InputStream in, String name, boolean scanForPort) {

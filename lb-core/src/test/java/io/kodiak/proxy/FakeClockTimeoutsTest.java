@@ -149,6 +149,35 @@ class FakeClockTimeoutsTest {
     }
 
     @Test
+    void aTlsHandshakeThatHangsGives502AtTheConnectTimeout() throws Exception {
+        // Connected (the kernel accepts into the backlog), but nothing ever answers the ClientHello.
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 8, java.net.InetAddress.getLoopbackAddress());
+             FakeClockProxy proxy = FakeClockProxy.start(quiet().upstream("silent", silent.getLocalPort(), 1).connectTimeout(T)
+                     .tls(new io.kodiak.config.UpstreamTlsConfig(null, true, null, null, null,
+                             io.kodiak.tls.UpstreamTls.of(null, true, null, null))));
+             RawClient c = proxy.client()) {
+            c.send(GET);
+            Upstream u = proxy.upstream("silent");
+            Conditions.await("the upstream picked", () -> u.inFlight() == 1, SETTLE);
+            java.net.Socket accepted = silent.accept(); // the TCP connect is done; the handshake waits
+            proxy.settle();
+
+            proxy.sweepAt(justBefore(T));
+            assertEquals(1, u.inFlight(), "gave up on the handshake before the connect timeout");
+
+            proxy.sweepAt(justAfter(T));
+            assertEquals(0, u.inFlight());
+            assertEquals(502, c.readResponse().status());
+            accepted.setSoTimeout(10_000);
+            java.io.InputStream in = accepted.getInputStream();
+            while (in.read() >= 0) {
+                // the ClientHello, then the end: the half-done connection was closed, not left open
+            }
+            accepted.close();
+        }
+    }
+
+    @Test
     void anUpstreamThatNeverAnswersGives504AtTheResponseTimeout() throws Exception {
         try (ScriptedUpstream up = ScriptedUpstream.start("mute", r -> Action.stall(Duration.ofSeconds(30)));
              FakeClockProxy proxy = FakeClockProxy.start(quiet(up).responseTimeout(T));

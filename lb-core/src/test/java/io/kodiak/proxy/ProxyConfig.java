@@ -65,6 +65,7 @@ final class ProxyConfig {
     /** No ejections unless a test asks, for the same reason. */
     private OutlierConfig outliers = OutlierConfig.OFF;
     private Duration slowStart = Duration.ZERO;
+    private io.kodiak.config.UpstreamTlsConfig tls;
     private RetryConfig retries = new RetryConfig(0, false, false, java.util.Set.of(), 0, 0);
     private HealthCheckConfig healthCheck = new HealthCheckConfig(HealthCheckConfig.Type.NONE,
             io.kodiak.health.HealthCheckPolicy.DEFAULTS, null);
@@ -94,6 +95,12 @@ final class ProxyConfig {
 
     ProxyConfig upstreamTimeouts(Duration connect, Duration response, Duration read, Duration send) {
         upstreamTimeouts = new UpstreamTimeouts(connect, response, read, send);
+        return this;
+    }
+
+    /** TLS to the upstreams (default: plain HTTP). */
+    ProxyConfig tls(io.kodiak.config.UpstreamTlsConfig t) {
+        tls = t;
         return this;
     }
 
@@ -215,7 +222,7 @@ final class ProxyConfig {
     KodiakConfig build() {
         PoolConfig pool = new PoolConfig(POOL, strategy, upstreams, upstreamTimeouts,
                 connections, buffering, errorPage, PoolConfig.DEFAULT_LATENCY_DECAY, hash, queue,
-                PoolConfig.defaultChoiceCount(strategy), healthCheck, retries, outliers, slowStart, 0);
+                PoolConfig.defaultChoiceCount(strategy), healthCheck, retries, outliers, slowStart, 0, tls);
         List<ListenerConfig> listeners = new ArrayList<>();
         listeners.add(listenerConfig(LISTENER, serverHeader));
         for (ListenerSpec l : extraListeners) {

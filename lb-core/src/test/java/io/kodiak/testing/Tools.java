@@ -43,6 +43,20 @@ public final class Tools {
         }
     }
 
+    /** Ends a process the test started: politely, then by force after 10 s of each. */
+    public static void stop(Process process) {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+    }
+
     /** What a finished command printed (stdout and stderr) and its exit code. */
     public record Result(int exitCode, String output) {
     }

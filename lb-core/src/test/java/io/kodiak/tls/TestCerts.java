@@ -27,7 +27,7 @@ public final class TestCerts {
                 "-keyout", caKey.toString(), "-out", caCert.toString(), "-days", "30", "-subj", "/CN=Kodiak Test CA");
     }
 
-    /** A leaf for {@code names} (IPv4 literals become IP names) signed by the CA; {@code type} is "rsa", "ec" (P-256), "ec521" or "rsa-pss". Returns {cert, key}. */
+    /** A leaf for {@code names} (DNS names, or IPv4 addresses) signed by the CA; {@code type} is "rsa", "ec" (P-256), "ec521" or "rsa-pss". Returns {cert, key}. */
     public Path[] leaf(String type, String... names) throws IOException {
         String base = "leaf" + (++serial);
         Path key = dir.resolve(base + ".key");
@@ -36,7 +36,7 @@ public final class TestCerts {
         Path ext = dir.resolve(base + ".ext");
         List<String> sans = new ArrayList<>();
         for (String n : names) {
-            sans.add((n.matches("[0-9.]+") ? "IP:" : "DNS:") + n);
+            sans.add((n.matches("[0-9.]+") ? "IP:" : "DNS:") + n); // an address is an IP SAN (TLS to 127.0.0.1)
         }
         Files.writeString(ext, "subjectAltName=" + String.join(",", sans) + "\n");
         switch (type) {

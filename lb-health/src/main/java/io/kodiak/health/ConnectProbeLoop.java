@@ -24,7 +24,8 @@ import java.util.logging.Logger;
 
 /**
  * Runs non-blocking TCP connects with deadlines on one {@link Selector} and one daemon thread, for
- * any number of {@link TcpConnectProbe}s.
+ * any number of {@link TcpConnectProbe}s; for a TLS target, the connect is followed by a
+ * handshake ({@link TlsHandshake}) under the same deadline.
  *
  * <p><b>Why plain NIO rather than Grizzly's {@code TCPNIOConnectorHandler}:</b> a connect check needs
  * nothing but "did {@code finishConnect()} succeed in time". A Grizzly transport would bring its own
@@ -77,13 +78,24 @@ public final class ConnectProbeLoop implements AutoCloseable {
      * @throws IllegalStateException    after {@link #close()}
      */
     public void connect(InetSocketAddress address, Duration timeout, Consumer<ProbeResult> callback) {
+        connect(address, timeout, null, callback);
+    }
+
+    /**
+     * As {@link #connect(InetSocketAddress, Duration, Consumer)}, and with {@code tls}, a TLS
+     * handshake after the connect ({@link TlsHandshake}): success only once it completes, within the
+     * same timeout; a handshake that fails reports {@link ProbeStatus#UNEXPECTED_RESPONSE} with its reason.
+     *
+     * @param tls the target's TLS, or {@code null} for a plain connect
+     */
+    public void connect(InetSocketAddress address, Duration timeout, ProbeTls tls, Consumer<ProbeResult> callback) {
         if (address.isUnresolved()) {
             throw new IllegalArgumentException("address must be resolved: " + address);
         }
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout must be positive: " + timeout);
         }
-        PendingConnect pending = new PendingConnect(address, timeout.toNanos(), Objects.requireNonNull(callback));
+        PendingConnect pending = new PendingConnect(address, timeout.toNanos(), tls, Objects.requireNonNull(callback));
         synchronized (lifecycleLock) {
             if (closed) {
                 throw new IllegalStateException(thread.getName() + " is closed");
@@ -115,7 +127,12 @@ public final class ConnectProbeLoop implements AutoCloseable {
                 while (keys.hasNext()) {
                     SelectionKey key = keys.next();
                     keys.remove();
-                    finishConnect((PendingConnect) key.attachment());
+                    PendingConnect p = (PendingConnect) key.attachment();
+                    if (p.handshake == null) {
+                        finishConnect(p, key);
+                    } else {
+                        handshake(p, key);
+                    }
                 }
                 expire(System.nanoTime());
             }
@@ -141,11 +158,11 @@ public final class ConnectProbeLoop implements AutoCloseable {
             try {
                 pending.channel = SocketChannel.open();
                 pending.channel.configureBlocking(false);
+                // Registered and under its deadline even when connected at once: a handshake may follow.
+                SelectionKey key = pending.channel.register(selector, SelectionKey.OP_CONNECT, pending);
+                deadlines.add(pending);
                 if (pending.channel.connect(pending.address)) {
-                    complete(pending, ProbeStatus.SUCCESS, "connected to " + pending.address, null);
-                } else {
-                    pending.channel.register(selector, SelectionKey.OP_CONNECT, pending);
-                    deadlines.add(pending);
+                    connected(pending, key);
                 }
             } catch (IOException | UnresolvedAddressException e) {
                 fail(pending, e);
@@ -153,13 +170,49 @@ public final class ConnectProbeLoop implements AutoCloseable {
         }
     }
 
-    private void finishConnect(PendingConnect pending) {
+    private void finishConnect(PendingConnect pending, SelectionKey key) {
         try {
             if (pending.channel.finishConnect()) {
-                complete(pending, ProbeStatus.SUCCESS, "connected to " + pending.address, null);
+                connected(pending, key);
             }
         } catch (IOException e) {
             fail(pending, e);
+        }
+    }
+
+    /** The TCP connect succeeded: done, or the TLS handshake starts. */
+    private void connected(PendingConnect pending, SelectionKey key) {
+        if (pending.tls == null) {
+            complete(pending, ProbeStatus.SUCCESS, "connected to " + pending.address, null);
+            return;
+        }
+        try {
+            pending.handshake = new TlsHandshake(pending.tls.newEngine());
+        } catch (IOException | RuntimeException e) {
+            complete(pending, ProbeStatus.ERROR, "cannot start TLS to " + pending.address + ": " + e, e);
+            return;
+        }
+        handshake(pending, key);
+    }
+
+    private void handshake(PendingConnect pending, SelectionKey key) {
+        try {
+            int wants = pending.handshake.advance(pending.channel);
+            if (wants == 0) {
+                String protocol = pending.handshake.protocol();
+                pending.handshake.close(pending.channel);
+                complete(pending, ProbeStatus.SUCCESS, "connected to " + pending.address + " over " + protocol, null);
+            } else {
+                key.interestOps(wants);
+            }
+        } catch (IOException | RuntimeException e) {
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            // The target's certificate or its TLS: what the target did, not our problem, so no stack trace.
+            complete(pending, ProbeStatus.UNEXPECTED_RESPONSE, "TLS handshake with " + pending.address + " failed: "
+                    + (root.getMessage() != null ? root.getMessage() : root.toString()), null);
         }
     }
 
@@ -180,8 +233,9 @@ public final class ConnectProbeLoop implements AutoCloseable {
         while (!deadlines.isEmpty() && (deadlines.peek().done || deadlines.peek().deadlineNanos - now <= 0)) {
             PendingConnect pending = deadlines.poll();
             if (!pending.done) {
-                complete(pending, ProbeStatus.TIMEOUT, String.format(Locale.ROOT, "no connection to %s within %d ms",
-                        pending.address, TimeUnit.NANOSECONDS.toMillis(pending.timeoutNanos)), null);
+                complete(pending, ProbeStatus.TIMEOUT, String.format(Locale.ROOT, "no %s to %s within %d ms",
+                        pending.handshake == null ? "connection" : "TLS handshake", pending.address,
+                        TimeUnit.NANOSECONDS.toMillis(pending.timeoutNanos)), null);
             }
         }
     }
@@ -282,12 +336,17 @@ public final class ConnectProbeLoop implements AutoCloseable {
         final long startNanos;
         final long deadlineNanos;
         final Consumer<ProbeResult> callback;
+        /** The target's TLS, or null for a plain connect. */
+        final ProbeTls tls;
         SocketChannel channel;
+        /** Once connected to a TLS target: its handshake in progress. */
+        TlsHandshake handshake;
         boolean done;
 
-        PendingConnect(InetSocketAddress address, long timeoutNanos, Consumer<ProbeResult> callback) {
+        PendingConnect(InetSocketAddress address, long timeoutNanos, ProbeTls tls, Consumer<ProbeResult> callback) {
             this.address = address;
             this.timeoutNanos = timeoutNanos;
+            this.tls = tls;
             this.callback = callback;
             // The deadline counts from the request, so time spent queued counts against the timeout.
             this.startNanos = System.nanoTime();

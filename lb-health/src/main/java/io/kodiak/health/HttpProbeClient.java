@@ -10,7 +10,11 @@ import com.ning.http.client.ListenableFuture;
 import com.ning.http.client.Request;
 import com.ning.http.client.RequestBuilder;
 
+import com.ning.http.client.providers.grizzly.GrizzlyAsyncHttpProviderConfig;
+
 import java.io.ByteArrayOutputStream;
+import java.security.GeneralSecurityException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.net.ConnectException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
@@ -50,6 +54,16 @@ public final class HttpProbeClient implements AutoCloseable {
 
     private final AsyncHttpClient client;
     private final ScheduledExecutorService timer;
+    /**
+     * TLS checks: the client makes each engine from the URL's host and port only, so every TLS
+     * setting gets a host name of its own under {@code .invalid} (RFC 6761: never resolved) that
+     * leads back to it, while the request connects to the target's address. Stable names keep
+     * the client's per-host bookkeeping bounded: one entry per setting ever probed, which only a
+     * reload that changes TLS adds to.
+     */
+    private final Map<ProbeTls, String> tlsHosts = new ConcurrentHashMap<>();
+    private final Map<String, ProbeTls> tlsByHost = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger tlsHostIds = new java.util.concurrent.atomic.AtomicInteger();
 
     /** @param timer runs the check deadlines; not shut down by {@link #close()} */
     public HttpProbeClient(ScheduledExecutorService timer) {
@@ -64,6 +78,7 @@ public final class HttpProbeClient implements AutoCloseable {
                 .setConnectTimeout((int) TimeUnit.MINUTES.toMillis(1))
                 .setRequestTimeout((int) TimeUnit.MINUTES.toMillis(1))
                 .setReadTimeout((int) TimeUnit.MINUTES.toMillis(1))
+                .setAsyncHttpClientProviderConfig(tlsEngines())
                 .build();
         this.client = new AsyncHttpClient(config);
     }
@@ -73,10 +88,41 @@ public final class HttpProbeClient implements AutoCloseable {
      * @param check   what to send and accept
      */
     public Probe probe(InetSocketAddress address, HttpCheck check) {
+        return probe(address, check, null);
+    }
+
+    /**
+     * A check over TLS ({@code https}) when {@code tls} is given: the handshake, with the
+     * verification {@code tls} sets up, is part of the check, so a certificate that fails fails it.
+     *
+     * @param tls the target's TLS, or {@code null} for plain HTTP
+     */
+    public Probe probe(InetSocketAddress address, HttpCheck check, ProbeTls tls) {
         if (address.isUnresolved()) {
             throw new IllegalArgumentException("address must be resolved: " + address);
         }
-        return new HttpProbe(address, check);
+        return new HttpProbe(address, check, tls);
+    }
+
+    private GrizzlyAsyncHttpProviderConfig tlsEngines() {
+        GrizzlyAsyncHttpProviderConfig c = new GrizzlyAsyncHttpProviderConfig();
+        c.setSslEngineFactory((host, port) -> {
+            ProbeTls tls = tlsByHost.get(host);
+            if (tls == null) {
+                throw new GeneralSecurityException("no TLS settings for " + host);
+            }
+            return tls.newEngine();
+        });
+        return c;
+    }
+
+    /** The URL host that leads the engine factory to {@code tls}. */
+    private String tlsHost(ProbeTls tls) {
+        return tlsHosts.computeIfAbsent(tls, t -> {
+            String host = "tls" + tlsHostIds.incrementAndGet() + ".kodiak-check.invalid";
+            tlsByHost.put(host, t);
+            return host;
+        });
     }
 
     /** Aborts checks in flight (they report {@link ProbeStatus#ERROR}) and stops the client's threads. */
@@ -90,6 +136,17 @@ public final class HttpProbeClient implements AutoCloseable {
         return "HttpProbeClient" + (client.isClosed() ? "[closed]" : "");
     }
 
+    /** The deepest TLS or certificate failure in {@code t}'s causes (the most specific reason), or null. */
+    private static Throwable tlsFailure(Throwable t) {
+        Throwable found = null;
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof javax.net.ssl.SSLException || c instanceof java.security.cert.CertificateException) {
+                found = c;
+            }
+        }
+        return found;
+    }
+
     private static String authority(InetSocketAddress a) {
         String host = a.getAddress() instanceof Inet6Address
                 ? "[" + a.getAddress().getHostAddress() + "]" : a.getAddress().getHostAddress();
@@ -100,11 +157,16 @@ public final class HttpProbeClient implements AutoCloseable {
         private final InetSocketAddress address;
         private final HttpCheck check;
         private final String url;
+        /** What the check's messages call it: the URL as a user would write it. */
+        private final String shown;
+        private final boolean tls;
 
-        HttpProbe(InetSocketAddress address, HttpCheck check) {
+        HttpProbe(InetSocketAddress address, HttpCheck check, ProbeTls tls) {
             this.address = address;
             this.check = Objects.requireNonNull(check, "check");
-            this.url = "http://" + authority(address) + check.path();
+            this.tls = tls != null;
+            this.shown = (tls == null ? "http://" : "https://") + authority(address) + check.path();
+            this.url = tls == null ? shown : "https://" + tlsHost(tls) + ":" + address.getPort() + check.path();
         }
 
         @Override
@@ -116,8 +178,13 @@ public final class HttpProbeClient implements AutoCloseable {
             Check c = new Check(callback, startNanos);
             RequestBuilder rb = new RequestBuilder(check.method()).setUrl(url).setFollowRedirects(false)
                     .setHeader("Connection", "close");
+            if (tls) {
+                rb.setInetAddress(address.getAddress()); // the URL's host only names the TLS settings
+            }
             if (check.host() != null) {
                 rb.setVirtualHost(check.host());
+            } else if (tls) {
+                rb.setVirtualHost(authority(address)); // the Host a plain check sends
             }
             Request request = rb.build();
             try {
@@ -138,7 +205,7 @@ public final class HttpProbeClient implements AutoCloseable {
 
         @Override
         public String toString() {
-            return "http " + check.method() + " " + url + (check.host() == null ? "" : " (Host: " + check.host() + ")");
+            return (tls ? "https " : "http ") + check.method() + " " + shown + (check.host() == null ? "" : " (Host: " + check.host() + ")");
         }
 
         /** One check in flight: the response handler, its deadline and its single report. */
@@ -227,6 +294,13 @@ public final class HttpProbeClient implements AutoCloseable {
                     cause = cause.getCause();
                 }
                 ProbeStatus s;
+                Throwable tls = tlsFailure(t);
+                if (tls != null) {
+                    // The target's certificate (or its TLS) failed the handshake: its answer, not our problem.
+                    report(ProbeStatus.UNEXPECTED_RESPONSE, check.method() + " " + shown + ": TLS handshake failed: "
+                            + tls.getMessage());
+                    return;
+                }
                 if (cause instanceof ConnectException) {
                     s = ProbeStatus.REFUSED;
                 } else if (cause instanceof NoRouteToHostException || cause instanceof UnknownHostException) {
@@ -238,7 +312,7 @@ public final class HttpProbeClient implements AutoCloseable {
                 } else {
                     s = ProbeStatus.ERROR;
                 }
-                report(s, check.method() + " " + url + ": " + cause);
+                report(s, check.method() + " " + shown + ": " + cause);
             }
         }
     }

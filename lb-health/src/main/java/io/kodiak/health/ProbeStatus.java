@@ -13,7 +13,8 @@ public enum ProbeStatus {
     TIMEOUT,
     /**
      * The target answered, but not as the check requires: a status outside the expected ones
-     * (HAProxy {@code L7STS}), the expected body text missing ({@code L7RSP}), or not valid HTTP.
+     * (HAProxy {@code L7STS}), the expected body text missing ({@code L7RSP}), or not valid HTTP;
+     * or for a TLS target, a handshake that failed ({@code L6RSP}): a certificate that does not verify.
      */
     UNEXPECTED_RESPONSE,
     /** No route to the target's host or network, or its address could not be resolved. */

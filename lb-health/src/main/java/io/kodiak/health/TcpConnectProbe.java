@@ -13,12 +13,24 @@ public final class TcpConnectProbe implements Probe {
 
     private final ConnectProbeLoop loop;
     private final InetSocketAddress address;
+    private final ProbeTls tls;
 
     /**
      * @param loop    runs the non-blocking connects
      * @param address the target; must be resolved, so that no check ever waits for DNS
      */
     public TcpConnectProbe(ConnectProbeLoop loop, InetSocketAddress address) {
+        this(loop, address, null);
+    }
+
+    /**
+     * A connect followed by a TLS handshake when {@code tls} is given (HAProxy's check of an
+     * {@code ssl} server): a target whose certificate does not verify fails it.
+     *
+     * @param tls the target's TLS, or {@code null} for a plain connect
+     */
+    public TcpConnectProbe(ConnectProbeLoop loop, InetSocketAddress address, ProbeTls tls) {
+        this.tls = tls;
         this.loop = Objects.requireNonNull(loop, "loop");
         if (address.isUnresolved()) {
             throw new IllegalArgumentException("address must be resolved: " + address);
@@ -28,7 +40,7 @@ public final class TcpConnectProbe implements Probe {
 
     @Override
     public void start(Duration timeout, Consumer<ProbeResult> callback) {
-        loop.connect(address, timeout, callback);
+        loop.connect(address, timeout, tls, callback);
     }
 
     public InetSocketAddress address() {
@@ -37,6 +49,6 @@ public final class TcpConnectProbe implements Probe {
 
     @Override
     public String toString() {
-        return "tcp-connect " + address;
+        return (tls == null ? "tcp-connect " : "tls-connect ") + address;
     }
 }

@@ -9,8 +9,10 @@ import java.util.Locale;
 public enum ErrorCause {
     /** The target actively refused the connection (TCP RST to the SYN). */
     CONNECT_REFUSED,
-    /** No connection within the connect timeout. */
+    /** No connection within the connect timeout (for TLS, connected and handshaken). */
     CONNECT_TIMEOUT,
+    /** Connected, but the TLS handshake failed: the upstream's certificate did not verify, or the upstream refused ours. */
+    TLS_HANDSHAKE,
     /** An established connection was reset or closed before the response was complete. */
     RESET,
     /** The connection was established but the response (or its next chunk) did not arrive in time. */
