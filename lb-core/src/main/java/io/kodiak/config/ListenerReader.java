@@ -18,7 +18,7 @@ final class ListenerReader {
             "name", "address", "routes", "timeouts", "limits", "forwarded-headers", "server-header",
             "underscores-in-headers", "request-id", "request-start", "access-log", "tls", "redirect-https");
     private static final List<String> REQUEST_ID_KEYS = List.of("header", "trust-client", "echo");
-    private static final List<String> ROUTE_KEYS = List.of("host", "path-prefix", "pool");
+    private static final List<String> ROUTE_KEYS = List.of("host", "sni", "path-prefix", "pool");
     private static final List<String> TIMEOUT_KEYS = List.of("request-header", "keep-alive", "body", "send", "body-min-rate");
     private static final List<String> LIMIT_KEYS =
             List.of("max-request-line", "max-header-size", "max-headers", "max-connections");
@@ -134,6 +134,10 @@ final class ListenerReader {
         for (ConfigNode item : items) {
             ConfigMapping m = item.mapping(ROUTE_KEYS);
             String host = m.get("host") == null ? null : m.get("host").parse("a host name", ListenerReader::routeHost);
+            String sni = m.get("sni") == null ? null : m.get("sni").parse("a host name", ListenerReader::routeHost);
+            if (sni != null && listener.get("tls") == null) {
+                throw m.get("sni").error("matches the server name a TLS client asks for: this listener has no tls");
+            }
             String prefix = m.get("path-prefix") == null ? null
                     : m.get("path-prefix").parse("a path", ListenerReader::pathPrefix);
             ConfigNode poolNode = m.require("pool");
@@ -142,11 +146,11 @@ final class ListenerReader {
                 throw poolNode.error("unknown pool " + Values.quote(pool) + " (defined: "
                         + String.join(", ", poolNames) + ")");
             }
-            RouteConfig route = new RouteConfig(host, prefix, pool);
+            RouteConfig route = new RouteConfig(host, prefix, pool, sni);
             for (int i = 0; i < result.size(); i++) {
                 RouteConfig r = result.get(i);
-                if (Objects.equals(r.host(), host) && Objects.equals(r.pathPrefix(), prefix)) {
-                    throw item.error("same host and path-prefix as " + nodes.get(i).path() + " (line "
+                if (Objects.equals(r.host(), host) && Objects.equals(r.pathPrefix(), prefix) && Objects.equals(r.sni(), sni)) {
+                    throw item.error("same host, sni and path-prefix as " + nodes.get(i).path() + " (line "
                             + nodes.get(i).line() + "), so it could never match");
                 }
             }

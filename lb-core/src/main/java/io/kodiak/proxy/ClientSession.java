@@ -314,7 +314,9 @@ final class ClientSession implements ClientOutput {
                     if (req.droppedFields() > 0) {
                         listener.droppedFields.add(req.droppedFields());
                     }
-                    exchange = new Exchange(this, req, listener.router.route(req.host(), req.path()));
+                    Router router = listener.router;
+                    String sni = config.tls() != null && router.usesSni() ? tlsNames().sni() : null;
+                    exchange = new Exchange(this, req, router.route(req.host(), sni, req.path()));
                     state = State.EXCHANGE;
                     clearDeadline();
                     exchange.start();

@@ -10,8 +10,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Maps a request's host and path to a pool. Routes are tried most specific first: a route with a
- * host before one without, then the longest path prefix, then file order; the first match wins.
+ * Maps a request's host, its connection's TLS server name and its path to a pool. Routes are tried
+ * most specific first: a route with a host before one without, then one with a server name, then
+ * the longest path prefix, then file order; the first match wins.
  * The path is {@link io.kodiak.http.RequestHead#path()}, already normalised, so that dot segments
  * and encoded dots cannot step out of a prefix.
  */
@@ -21,9 +22,10 @@ final class Router {
      *
      * @param order its place in the configuration
      */
-    record Route(String host, String prefix, PoolRuntime pool, int order, Filters filters) {
-        boolean matches(String h, String path) {
-            return (host == null || host.equals(h)) && (prefix == null || path.startsWith(prefix));
+    record Route(String host, String prefix, PoolRuntime pool, int order, Filters filters, String sni) {
+        boolean matches(String h, String serverName, String path) {
+            return (host == null || host.equals(h)) && (sni == null || sni.equals(serverName))
+                    && (prefix == null || path.startsWith(prefix));
         }
     }
 
@@ -35,18 +37,34 @@ final class Router {
         List<Route> list = new ArrayList<>();
         for (int i = 0; i < configs.size(); i++) {
             RouteConfig c = configs.get(i);
-            list.add(new Route(c.host(), c.pathPrefix(), pools.get(c.pool()), i, Filters.NONE));
+            list.add(new Route(c.host(), c.pathPrefix(), pools.get(c.pool()), i, Filters.NONE, c.sni()));
         }
         list.sort(Comparator.comparing((Route r) -> r.host == null)
+                .thenComparing(r -> r.sni == null)
                 .thenComparing(r -> -(r.prefix == null ? 0 : r.prefix.length()))
                 .thenComparingInt(r -> r.order));
         this.routes = list.toArray(new Route[0]);
     }
 
+    /** Whether a route matches on the TLS server name (the connection's SNI is only looked up then). */
+    boolean usesSni() {
+        for (Route r : routes) {
+            if (r.sni != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** @return the route for this request, or {@code null} if none matches */
     Route route(String host, String path) {
+        return route(host, null, path);
+    }
+
+    /** @param serverName the connection's TLS server name (SNI), or {@code null} */
+    Route route(String host, String serverName, String path) {
         for (Route r : routes) {
-            if (r.matches(host, path)) {
+            if (r.matches(host, serverName, path)) {
                 return r;
             }
         }
@@ -64,7 +82,7 @@ final class Router {
         for (int i = 0; i < next.length; i++) {
             Route r = next[i];
             if (r.order == order) {
-                next[i] = new Route(r.host, r.prefix, r.pool, r.order, f);
+                next[i] = new Route(r.host, r.prefix, r.pool, r.order, f, r.sni);
             }
         }
         return new Router(next, pools);

@@ -53,6 +53,16 @@ final class TlsNames {
                     break;
                 }
             }
+            io.kodiak.tls.ManagedKeys managed = tls.server().managed();
+            if (served == null && managed != null) { // a certificate obtained over ACME
+                for (String d : managed.domains()) {
+                    CertifiedKey k = managed.get(d);
+                    if (k != null && k.leaf().equals(local[0])) {
+                        served = k;
+                        break;
+                    }
+                }
+            }
         }
         io.kodiak.tls.ClientAuth.Verified client = io.kodiak.tls.ClientAuth.Verified.NONE;
         if (tls.server().clientAuth() != null) {
@@ -66,6 +76,11 @@ final class TlsNames {
             }
         }
         return new TlsNames(SniKeyManager.requestedHost(session), served, client);
+    }
+
+    /** The server name the client asked for (lower case), or {@code null}. */
+    String sni() {
+        return sni;
     }
 
     /** Whether a request for {@code host} (lower case, no port) is for a name this connection was not set up for. */

@@ -418,7 +418,7 @@ class ConfigLoaderRejectionTest {
                     routes:
                       - {path-prefix: /a, pool: web}
                       - {path-prefix: /a, pool: web}
-                """ + ONE_POOL, "kodiak.yaml:5: listeners[0].routes[1]: same host and path-prefix as"
+                """ + ONE_POOL, "kodiak.yaml:5: listeners[0].routes[1]: same host, sni and path-prefix as"
                 + " listeners[0].routes[0] (line 4), so it could never match");
     }
 

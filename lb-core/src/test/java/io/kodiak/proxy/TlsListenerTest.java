@@ -333,4 +333,28 @@ class TlsListenerTest {
         assertTrue(i >= 0, sClientOutput);
         return sClientOutput.substring(i, sClientOutput.indexOf("-----END CERTIFICATE-----", i));
     }
+
+    @Test
+    void routesCanMatchTheServerNameTheClientAskedFor() throws Exception {
+        upstream = ScriptedUpstream.start("u1");
+        try (ScriptedUpstream second = ScriptedUpstream.start("u2")) {
+            Path file = dir.resolve("kodiak.yaml");
+            Files.writeString(file, "admin: {listen: off}\nmetrics: off\nlisteners:\n  - name: web\n    address: 127.0.0.1:0\n"
+                    + "    tls:\n      certificates: [" + pair(example) + ", " + pair(other) + "]\n"
+                    + "    routes:\n      - {sni: other.test, pool: b}\n      - {pool: a}\n"
+                    + "pools:\n  a:\n    upstreams: [" + upstream.hostPort() + "]\n    health-check: {type: none}\n"
+                    + "  b:\n    upstreams: [" + second.hostPort() + "]\n    health-check: {type: none}\n");
+            kodiak = Kodiak.start(ConfigLoader.load(file));
+            assertTrue(curl("other.test", "/x").output().startsWith("u2 GET /x"), "SNI other.test goes to pool b");
+            assertTrue(curl("example.test", "/y").output().startsWith("u1 GET /y"));
+            // The Host does not decide: SNI example.test with Host www.example.test (same certificate) stays in a.
+            assertTrue(curl("example.test", "/z", "-H", "Host: www.example.test").output().startsWith("u1 GET /z"));
+        }
+        Path plain = dir.resolve("plain.yaml");
+        Files.writeString(plain, "listeners:\n  - name: web\n    address: 127.0.0.1:0\n    routes: [{sni: a.test, pool: a}]\n"
+                + "pools:\n  a:\n    upstreams: [127.0.0.1:9]\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(plain));
+        assertEquals(plain + ":4: listeners[0].routes[0].sni: matches the server name a TLS client asks for: this listener has no tls",
+                e.getMessage());
+    }
 }
