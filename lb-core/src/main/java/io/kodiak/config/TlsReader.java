@@ -17,7 +17,7 @@ import java.util.List;
  * from: {@code kodiak.yaml:14: listeners[0].tls.cert: /etc/x.pem: the certificate expired on ...}.
  */
 final class TlsReader {
-    private static final List<String> KEYS = List.of("cert", "key", "certificates", "domains", "hsts", "client-auth");
+    private static final List<String> KEYS = List.of("cert", "key", "pkcs12", "password-file", "certificates", "domains", "hsts", "client-auth");
     /** Let's Encrypt's limit of names per certificate; here one certificate is ordered per name. */
     static final int MAX_DOMAINS = 100;
     private static final List<String> CLIENT_AUTH_KEYS = List.of("ca", "mode", "headers");
@@ -25,7 +25,7 @@ final class TlsReader {
     private static final List<String> HSTS_KEYS = List.of("max-age", "include-subdomains", "preload");
     /** Two years: Mozilla's recommendation, and what {@code hsts: true} means. */
     static final long DEFAULT_HSTS_SECONDS = 63_072_000;
-    private static final List<String> PAIR_KEYS = List.of("cert", "key");
+    private static final List<String> PAIR_KEYS = List.of("cert", "key", "pkcs12", "password-file");
 
     private TlsReader() {
     }
@@ -34,8 +34,8 @@ final class TlsReader {
         ConfigMapping m = node.mapping(KEYS);
         List<ConfigMapping> pairs = new ArrayList<>();
         if (m.get("certificates") != null) {
-            if (m.get("cert") != null || m.get("key") != null) {
-                throw node.error("give either cert and key, or certificates: [{cert, key}, ...], not both");
+            if (m.get("cert") != null || m.get("key") != null || m.get("pkcs12") != null) {
+                throw node.error("give either cert and key (or pkcs12), or certificates: [{cert, key}, ...], not both");
             }
             List<ConfigNode> items = m.get("certificates").sequence();
             if (items.isEmpty()) {
@@ -44,15 +44,22 @@ final class TlsReader {
             for (ConfigNode item : items) {
                 pairs.add(item.mapping(PAIR_KEYS));
             }
-        } else if (m.get("cert") != null || m.get("key") != null || m.get("domains") == null) {
+        } else if (m.get("cert") != null || m.get("key") != null || m.get("pkcs12") != null || m.get("domains") == null) {
             pairs.add(m);
         }
         io.kodiak.tls.ManagedKeys managed = m.get("domains") == null ? null : new io.kodiak.tls.ManagedKeys(domains(m.get("domains")));
         List<TlsConfig.CertFiles> files = new ArrayList<>();
         List<CertifiedKey> keys = new ArrayList<>();
         for (ConfigMapping pair : pairs) {
-            if (pair == m && m.get("cert") == null && m.get("key") == null) {
+            if (pair == m && m.get("cert") == null && m.get("key") == null && m.get("pkcs12") == null) {
                 throw node.error("needs cert and key (files), certificates: [{cert, key}, ...], or domains: [...] (ACME)");
+            }
+            if (pair.get("pkcs12") != null) {
+                pkcs12(pair, baseDir, now, files, keys);
+                continue;
+            }
+            if (pair.get("password-file") != null) {
+                throw pair.get("password-file").error("is the password of a pkcs12 file; PEM keys are read unencrypted");
             }
             ConfigNode certNode = pair.require("cert");
             ConfigNode keyNode = pair.require("key");
@@ -72,6 +79,53 @@ final class TlsReader {
             return TlsConfig.of(files, keys, clientAuth, managed).withHsts(hsts);
         } catch (IOException e) {
             throw node.error(e.getMessage());
+        }
+    }
+
+    /** Longer than any password a PKCS#12 file is given; a bigger file is the wrong one. */
+    private static final int MAX_PASSWORD_FILE = 4096;
+
+    /**
+     * {@code {pkcs12: FILE, password-file: FILE}}: every key entry of a PKCS#12 file, each with its
+     * chain. The password comes from a file (readable by Kodiak's user alone), never from the
+     * configuration, which is often shared; its trailing newline is not part of it.
+     */
+    private static void pkcs12(ConfigMapping pair, Path baseDir, Instant now, List<TlsConfig.CertFiles> files,
+                               List<CertifiedKey> keys) throws ConfigException {
+        ConfigNode fileNode = pair.get("pkcs12");
+        if (pair.get("cert") != null || pair.get("key") != null) {
+            throw fileNode.error("give either pkcs12 or cert and key, not both");
+        }
+        Path file = baseDir.resolve(fileNode.string()).normalize();
+        char[] password = new char[0];
+        ConfigNode pw = pair.get("password-file");
+        if (pw != null) {
+            Path pwFile = baseDir.resolve(pw.string()).normalize();
+            try {
+                byte[] b;
+                try (java.io.InputStream in = java.nio.file.Files.newInputStream(pwFile)) {
+                    b = in.readNBytes(MAX_PASSWORD_FILE + 1);
+                }
+                if (b.length > MAX_PASSWORD_FILE) {
+                    throw pw.error(pwFile + ": larger than " + MAX_PASSWORD_FILE + " bytes; not a password file");
+                }
+                String text = new String(b, java.nio.charset.StandardCharsets.UTF_8);
+                password = text.replaceAll("\\r?\\n$", "").toCharArray();
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw pw.error(pwFile + ": no such file");
+            } catch (java.io.IOException e) {
+                throw pw.error(pwFile + ": cannot read: " + e.getMessage());
+            }
+        }
+        try {
+            for (CertifiedKey k : io.kodiak.tls.Pkcs12Files.load(file, password, now)) {
+                keys.add(k);
+                files.add(new TlsConfig.CertFiles(file, file));
+            }
+        } catch (java.io.IOException e) {
+            throw fileNode.error(e.getMessage());
+        } finally {
+            java.util.Arrays.fill(password, '\0');
         }
     }
 

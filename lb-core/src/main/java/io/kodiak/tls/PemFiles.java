@@ -130,21 +130,22 @@ public final class PemFiles {
         throw new FileProblem(file, "the private key is neither RSA nor EC, or is damaged");
     }
 
-    private record Block(String type, byte[] der) {
-    }
-
-    private static List<Block> blocks(Path file) throws IOException {
+    /**
+     * The bytes of {@code file}, at most {@link #MAX_FILE}: a size from the file system means
+     * nothing for /dev/zero or a FIFO, so it reads the cap and a byte.
+     *
+     * @param notThis what a larger file is not, for the message
+     */
+    static byte[] readBounded(Path file, String notThis) throws IOException {
         if (Files.isDirectory(file)) {
-            throw new FileProblem(file, "is a directory, not a PEM file");
+            throw new FileProblem(file, "is a directory; " + notThis);
         }
-        String text;
-        // At most the cap and a byte: a size from the file system means nothing for /dev/zero or a FIFO.
         try (java.io.InputStream in = Files.newInputStream(file)) {
             byte[] bytes = in.readNBytes((int) MAX_FILE + 1);
             if (bytes.length > MAX_FILE) {
-                throw new FileProblem(file, "larger than " + MAX_FILE / 1024 + " KiB; not a PEM file");
+                throw new FileProblem(file, "larger than " + MAX_FILE / 1024 + " KiB; " + notThis);
             }
-            text = new String(bytes, StandardCharsets.ISO_8859_1);
+            return bytes;
         } catch (FileProblem e) {
             throw e;
         } catch (java.nio.file.NoSuchFileException e) {
@@ -154,6 +155,16 @@ public final class PemFiles {
         } catch (IOException e) {
             throw new FileProblem(file, "cannot read: " + e.getMessage(), e);
         }
+    }
+
+    private record Block(String type, byte[] der) {
+    }
+
+    private static List<Block> blocks(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new FileProblem(file, "is a directory, not a PEM file");
+        }
+        String text = new String(readBounded(file, "not a PEM file"), StandardCharsets.ISO_8859_1);
         List<Block> out = new ArrayList<>();
         Matcher m = BLOCK.matcher(text);
         while (m.find()) {

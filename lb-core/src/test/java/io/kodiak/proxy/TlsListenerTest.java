@@ -357,4 +357,28 @@ class TlsListenerTest {
         assertEquals(plain + ":4: listeners[0].routes[0].sni: matches the server name a TLS client asks for: this listener has no tls",
                 e.getMessage());
     }
+
+    @Test
+    void servesAPkcs12FileAndNamesItsProblems() throws Exception {
+        Path p12 = dir.resolve("example.p12");
+        Path password = dir.resolve("p12.pass");
+        Files.writeString(password, "s3cret\n"); // as `echo s3cret > p12.pass` writes it
+        TestCerts.openssl("pkcs12", "-export", "-in", certs.fullchain(example[0]).toString(), "-inkey", example[1].toString(),
+                "-name", "example", "-out", p12.toString(), "-passout", "pass:s3cret");
+        start("      pkcs12: " + p12 + "\n      password-file: " + password + "\n");
+        assertTrue(curl("example.test", "/p12").output().endsWith("\n200 0"));
+
+        Files.writeString(password, "wrong\n");
+        Path file = dir.resolve("kodiak.yaml");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file));
+        assertEquals(file + ":7: listeners[0].tls.pkcs12: " + p12 + ": wrong password (or none given: tls.password-file)",
+                e.getMessage());
+        Path both = write("      pkcs12: " + p12 + "\n      cert: " + example[0] + "\n");
+        e = assertThrows(ConfigException.class, () -> ConfigLoader.load(both));
+        assertTrue(e.getMessage().endsWith("listeners[0].tls.pkcs12: give either pkcs12 or cert and key, not both"), e.getMessage());
+        Path pem = write("      pkcs12: " + example[0] + "\n");
+        e = assertThrows(ConfigException.class, () -> ConfigLoader.load(pem));
+        assertTrue(e.getMessage().contains("listeners[0].tls.pkcs12: " + example[0] + ": not a PKCS#12 file, or damaged"),
+                e.getMessage());
+    }
 }
