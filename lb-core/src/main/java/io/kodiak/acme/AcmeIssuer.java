@@ -49,6 +49,8 @@ final class AcmeIssuer {
     private final Challenges challenges;
     private Session session;
     private Account account;
+    /** The TLS-ALPN-01 validation this issuer published last, withdrawn only by it. */
+    private javax.net.ssl.SSLContext alpnContext;
 
     AcmeIssuer(AcmeSettings settings, AcmeStorage storage, Challenges challenges) {
         this.settings = settings;
@@ -66,14 +68,16 @@ final class AcmeIssuer {
     /**
      * Obtains and stores a certificate for {@code domain}.
      *
-     * @param http whether an HTTP-01 validation can reach Kodiak (a plain listener exists)
+     * @param http          whether an HTTP-01 validation can reach Kodiak (a plain listener exists)
+     * @param preferTlsAlpn try TLS-ALPN-01 first (the last attempt, by HTTP-01, failed: the plain
+     *                      listener may not be what the CA reaches on port 80)
      */
-    void issue(String domain, boolean http) throws Failure, InterruptedException {
+    void issue(String domain, boolean http, boolean preferTlsAlpn) throws Failure, InterruptedException {
         try {
             Order order = account().newOrder().domain(domain).create();
             for (Authorization auth : order.getAuthorizations()) {
                 if (auth.getStatus() != Status.VALID) {
-                    authorize(domain, auth, http);
+                    authorize(domain, auth, http, preferTlsAlpn);
                 }
             }
             KeyPair key = KeyPairUtils.createECKeyPair("secp256r1");
@@ -86,22 +90,27 @@ final class AcmeIssuer {
             List<X509Certificate> chain = order.getCertificate().getCertificateChain();
             storage.store(domain, chain, key.getPrivate());
         } catch (AcmeException e) {
-            session = null; // a fresh directory and nonce next time
-            account = null;
+            forget();
             throw new Failure(describe(e), e);
         } catch (IOException e) {
             throw new Failure("cannot store the certificate: " + e.getMessage(), e);
         }
     }
 
-    private void authorize(String domain, Authorization auth, boolean http) throws AcmeException, Failure, InterruptedException {
+    /** After a failure: a fresh directory, nonce and account lookup next time. */
+    void forget() {
+        session = null;
+        account = null;
+    }
+
+    private void authorize(String domain, Authorization auth, boolean http, boolean preferTlsAlpn)
+            throws AcmeException, Failure, InterruptedException {
         Challenge chosen = null;
         for (Challenge c : auth.getChallenges()) {
             boolean usable = c instanceof Http01Challenge ? http && settings.challenges().contains(AcmeSettings.HTTP_01)
                     : c instanceof TlsAlpn01Challenge && settings.challenges().contains(AcmeSettings.TLS_ALPN_01);
-            if (usable) {
+            if (usable && (chosen == null || preferTlsAlpn && c instanceof TlsAlpn01Challenge)) {
                 chosen = c;
-                break;
             }
         }
         if (chosen == null) {
@@ -126,7 +135,7 @@ final class AcmeIssuer {
         } else if (c instanceof TlsAlpn01Challenge t) {
             try {
                 KeyPair k = KeyPairUtils.createKeyPair(2048); // acme4j signs it SHA256withRSA: an RSA key
-                challenges.putAlpn(domain, t.createCertificate(k, Identifier.dns(domain)), k);
+                alpnContext = challenges.putAlpn(domain, t.createCertificate(k, Identifier.dns(domain)), k);
             } catch (GeneralSecurityException | RuntimeException e) {
                 throw new Failure("cannot make the tls-alpn-01 certificate: " + e.getMessage(), e);
             }
@@ -137,7 +146,7 @@ final class AcmeIssuer {
         if (c instanceof Http01Challenge h) {
             challenges.removeHttp(h.getToken());
         } else {
-            challenges.removeAlpn(domain);
+            challenges.removeAlpn(domain, alpnContext);
         }
     }
 

@@ -50,6 +50,8 @@ public final class AcmeManager implements AutoCloseable {
     private List<ManagedKeys> listeners = List.of();
     private boolean http;
     private ScheduledExecutorService thread;
+    /** Set by {@link #close}: a round in progress orders nothing more and changes no listener. */
+    private volatile boolean closed;
 
     /** One domain's certificate and its failures. */
     private static final class DomainState {
@@ -57,6 +59,8 @@ public final class AcmeManager implements AutoCloseable {
         int failures;
         Instant nextTry = Instant.MIN;
         String lastError;
+        /** After a failure the next attempt prefers the other challenge type (HTTP-01 may not reach port 80). */
+        boolean preferTlsAlpn;
     }
 
     public AcmeManager(AcmeSettings settings, Challenges challenges, Clock clock) {
@@ -92,7 +96,7 @@ public final class AcmeManager implements AutoCloseable {
             DomainState s = domains.computeIfAbsent(d, x -> new DomainState());
             if (s.key == null) {
                 try {
-                    s.key = storage.load(d, now);
+                    s.key = storage.load(d, now.plus(CLOCK_SKEW)); // as after an order: the CA may be ahead of us
                 } catch (IOException e) {
                     LOG.warning(() -> "acme: the stored certificate of " + d + " cannot be used, a new one will be ordered: "
                             + e.getMessage());
@@ -103,6 +107,21 @@ public final class AcmeManager implements AutoCloseable {
                     if (m.domains().contains(d)) {
                         m.put(d, s.key);
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * Puts the certificates this manager holds into {@code managed} (a reload's new holders,
+     * before their listeners serve), so that no handshake meets an empty holder in between.
+     */
+    public synchronized void fill(List<ManagedKeys> managed) {
+        for (ManagedKeys m : managed) {
+            for (String d : m.domains()) {
+                DomainState s = domains.get(d);
+                if (s != null && s.key != null) {
+                    m.put(d, s.key);
                 }
             }
         }
@@ -143,18 +162,23 @@ public final class AcmeManager implements AutoCloseable {
             canHttp = http;
         }
         for (String d : due) {
+            if (closed) {
+                return;
+            }
             obtain(d, canHttp);
         }
     }
 
     private void obtain(String domain, boolean canHttp) throws InterruptedException {
         boolean renewal;
+        boolean preferTlsAlpn;
         synchronized (this) {
             DomainState s = domains.get(domain);
             if (s == null) {
                 return; // a reload dropped it meanwhile
             }
             renewal = s.key != null;
+            preferTlsAlpn = s.preferTlsAlpn;
         }
         LOG.info(() -> "acme: " + (renewal ? "renewing" : "obtaining") + " the certificate of " + domain + " from "
                 + settings.directory());
@@ -162,24 +186,25 @@ public final class AcmeManager implements AutoCloseable {
         CertifiedKey key = null;
         Instant retryAfter = null;
         try {
-            issuer.issue(domain, canHttp);
+            issuer.issue(domain, canHttp, preferTlsAlpn);
             // Read at a moment a little ahead: a CA whose clock runs ahead of ours (Pebble does not
             // backdate as Let's Encrypt does) issues a certificate "not valid before" our now.
             key = storage.load(domain, clock.instant().plus(CLOCK_SKEW));
             failure = key == null ? "the stored certificate disappeared" : null;
         } catch (AcmeIssuer.Failure e) {
             failure = e.getMessage();
-            if (e.getCause() instanceof org.shredzone.acme4j.exception.AcmeRetryAfterException r) {
-                retryAfter = r.getRetryAfter();
-            } else if (e.getCause() instanceof org.shredzone.acme4j.exception.AcmeRateLimitedException r) {
+            if (e.getCause() instanceof org.shredzone.acme4j.exception.AcmeRateLimitedException r) {
                 retryAfter = r.getRetryAfter().orElse(null);
             }
         } catch (IOException e) {
             failure = "the new certificate cannot be read back: " + e.getMessage();
+        } catch (RuntimeException e) { // acme4j's lazy getters, an odd reply: a failure like any other, with back-off
+            issuer.forget();
+            failure = AcmeIssuer.describe(e);
         }
         synchronized (this) {
             DomainState s = domains.get(domain);
-            if (s == null) {
+            if (s == null || closed) {
                 return;
             }
             Instant now = clock.instant();
@@ -197,6 +222,7 @@ public final class AcmeManager implements AutoCloseable {
                 LOG.info(() -> "acme: certificate of " + domain + " in place, valid until " + k.leaf().getNotAfter().toInstant());
             } else {
                 s.failures++;
+                s.preferTlsAlpn = !s.preferTlsAlpn;
                 Duration backoff = backoff(s.failures);
                 s.nextTry = retryAfter != null && retryAfter.isAfter(now.plus(backoff)) ? retryAfter : now.plus(backoff);
                 s.lastError = failure;
@@ -214,13 +240,19 @@ public final class AcmeManager implements AutoCloseable {
         return minutes >= MAX_BACKOFF.toMinutes() ? MAX_BACKOFF : Duration.ofMinutes(minutes);
     }
 
-    /** When {@code key} is renewed: {@code renew-before} ahead of its expiry, else with a third of its lifetime left. */
+    /**
+     * When {@code key} is renewed: {@code renew-before} ahead of its expiry, else with a third of its
+     * lifetime left. A {@code renew-before} longer than half the lifetime (a CA of 24-hour
+     * certificates) would make every new certificate due at once, and order one a minute: half
+     * the lifetime caps it.
+     */
     Instant renewAt(CertifiedKey key) {
         Instant notAfter = key.leaf().getNotAfter().toInstant();
-        if (settings.renewBefore() != null) {
-            return notAfter.minus(settings.renewBefore());
-        }
         Duration life = Duration.between(key.leaf().getNotBefore().toInstant(), notAfter);
+        if (settings.renewBefore() != null) {
+            Duration before = settings.renewBefore();
+            return notAfter.minus(before.compareTo(life.dividedBy(2)) > 0 ? life.dividedBy(2) : before);
+        }
         return notAfter.minus(life.dividedBy(3));
     }
 
@@ -240,6 +272,7 @@ public final class AcmeManager implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        closed = true;
         if (thread != null) {
             thread.shutdownNow();
             thread = null;

@@ -24,11 +24,13 @@ import java.util.Locale;
 
 /**
  * The ACME account key and the issued certificates on disk, one directory per CA (so a staging
- * account never meets a production one), with certbot's file names users know:
- * {@code STORAGE/CA/account.pem}, {@code STORAGE/CA/certificates/DOMAIN/fullchain.pem} and
- * {@code privkey.pem}. Directories are created owner-only (0700) and files written owner-only
- * (0600) to a temporary name and moved into place, so a crash never leaves half a key and a reader
- * (another Kodiak, a backup) never sees one.
+ * account never meets a production one): {@code STORAGE/CA/account.pem} and
+ * {@code STORAGE/CA/certificates/DOMAIN/certificate.pem}, the chain and its key in one file, so
+ * that one rename puts both in place (two files could be left half-renewed, a new key beside the
+ * old chain, by a crash between them). {@code fullchain.pem} and {@code privkey.pem}, certbot's
+ * names, are written after it for whoever wants them. Directories are created owner-only (0700);
+ * files are written owner-only (0600) to a temporary name of their own, forced to disk and moved
+ * into place, so a crash never leaves half a key and a reader never sees one.
  *
  * <p>Used by the manager's thread only.
  */
@@ -39,11 +41,19 @@ final class AcmeStorage {
         this.dir = storage.resolve(caDirectoryName(directory));
     }
 
-    /** {@code acme-v02.api.letsencrypt.org}, {@code 127.0.0.1-14000}: the host (and port) of the directory URL. */
+    /**
+     * {@code acme-v02.api.letsencrypt.org-directory}, {@code 127.0.0.1-14000-dir}: the directory
+     * URL's host, port (unless 443) and path, so two CAs on one host keep apart.
+     */
     static String caDirectoryName(URI directory) {
         String host = directory.getHost() == null ? "ca" : directory.getHost().toLowerCase(Locale.ROOT);
-        String name = directory.getPort() > 0 ? host + "-" + directory.getPort() : host;
-        return name.replaceAll("[^a-z0-9.-]", "_");
+        String name = directory.getPort() > 0 && directory.getPort() != 443 ? host + "-" + directory.getPort() : host;
+        String path = directory.getPath() == null ? "" : directory.getPath().replaceAll("^/+|/+$", "");
+        if (!path.isEmpty()) {
+            name += "-" + path;
+        }
+        name = name.replaceAll("[^A-Za-z0-9.-]", "_");
+        return name.length() > 100 ? name.substring(0, 100) : name;
     }
 
     Path dir() {
@@ -56,6 +66,11 @@ final class AcmeStorage {
 
     Path privkey(String domain) {
         return dir.resolve("certificates").resolve(domain).resolve("privkey.pem");
+    }
+
+    /** The chain and its key, in one file: what Kodiak reads. */
+    Path combined(String domain) {
+        return dir.resolve("certificates").resolve(domain).resolve("certificate.pem");
     }
 
     /** The account key, made and stored the first time. */
@@ -71,17 +86,24 @@ final class AcmeStorage {
         return k;
     }
 
-    /** The stored certificate of {@code domain} if there is one and it is valid at {@code now}, else {@code null}. */
+    /**
+     * The stored certificate of {@code domain} if there is one and it is valid at {@code now}, else
+     * {@code null}: {@code certificate.pem}, or else a {@code fullchain.pem} and {@code privkey.pem}
+     * pair put there by hand (certificates brought from certbot).
+     */
     CertifiedKey load(String domain, Instant now) throws IOException {
+        if (Files.exists(combined(domain))) {
+            return CertifiedKey.load(combined(domain), combined(domain), now);
+        }
         if (!Files.exists(fullchain(domain)) || !Files.exists(privkey(domain))) {
             return null;
         }
         return CertifiedKey.load(fullchain(domain), privkey(domain), now);
     }
 
-    /** Stores a new certificate of {@code domain}: the key first, the chain last (a reader pairs them by the chain). */
+    /** Stores a new certificate of {@code domain}: one file with both first, then certbot's two. */
     void store(String domain, List<X509Certificate> chain, PrivateKey key) throws IOException {
-        writePrivate(privkey(domain), pem("PRIVATE KEY", key.getEncoded()));
+        String keyPem = pem("PRIVATE KEY", key.getEncoded());
         StringBuilder sb = new StringBuilder();
         for (X509Certificate c : chain) {
             try {
@@ -90,6 +112,8 @@ final class AcmeStorage {
                 throw new IOException(e);
             }
         }
+        writePrivate(combined(domain), sb + keyPem);
+        writePrivate(privkey(domain), keyPem);
         writePrivate(fullchain(domain), sb.toString());
     }
 
@@ -100,14 +124,24 @@ final class AcmeStorage {
 
     private static void writePrivate(Path f, String text) throws IOException {
         makeDirs(f.getParent());
-        Path tmp = f.resolveSibling("." + f.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(tmp, text, StandardCharsets.US_ASCII);
+        // A name of its own: two writers (an old manager's last order beside a new one's) never share one.
+        Path tmp = Files.createTempFile(f.getParent(), "." + f.getFileName(), ".tmp",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try {
-            Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII));
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+                ch.force(true); // on disk before the rename makes it the file
+            }
+            try {
+                Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
         }
     }
 

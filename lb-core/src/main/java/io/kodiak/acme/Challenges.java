@@ -42,6 +42,11 @@ public final class Challenges {
         http.put(token, keyAuthorization);
     }
 
+    /** For tests of the listeners' side: a TLS-ALPN-01 validation certificate as if one were going on. */
+    public void putAlpnForTest(String domain, X509Certificate cert, KeyPair key) throws GeneralSecurityException {
+        putAlpn(domain, cert, key);
+    }
+
     /** For tests of the listeners' side: a token as if a validation were going on. */
     public void putHttpForTest(String token, String keyAuthorization) {
         putHttp(token, keyAuthorization);
@@ -79,7 +84,8 @@ public final class Challenges {
         return e;
     }
 
-    void putAlpn(String domain, X509Certificate cert, KeyPair key) throws GeneralSecurityException {
+    /** @return the context published, for {@link #removeAlpn} */
+    SSLContext putAlpn(String domain, X509Certificate cert, KeyPair key) throws GeneralSecurityException {
         KeyStore ks = KeyStore.getInstance("PKCS12");
         try {
             ks.load(null, null);
@@ -93,9 +99,13 @@ public final class Challenges {
         SSLContext c = SSLContext.getInstance("TLS");
         c.init(kmf.getKeyManagers(), null, null);
         alpn.put(domain, c);
+        return c;
     }
 
-    void removeAlpn(String domain) {
-        alpn.remove(domain);
+    /** Withdraws {@code domain}'s validation if it is still {@code published} (a newer one of another manager stays). */
+    void removeAlpn(String domain, SSLContext published) {
+        if (published != null) {
+            alpn.remove(domain, published);
+        }
     }
 }

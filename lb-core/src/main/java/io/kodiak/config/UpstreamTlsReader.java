@@ -83,6 +83,9 @@ final class UpstreamTlsReader {
             try {
                 // An IPv6 literal, as written or in brackets: verified against the IP SANs, no SNI.
                 String bare = text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
+                if (!bare.matches("[0-9A-Fa-f:.]+")) { // never a name: getByName would look it up in the DNS
+                    throw new java.net.UnknownHostException(bare);
+                }
                 return java.net.InetAddress.getByName(bare).getHostAddress();
             } catch (java.net.UnknownHostException e) {
                 throw new IllegalArgumentException(Values.quote(text) + " is not a valid IPv6 address");

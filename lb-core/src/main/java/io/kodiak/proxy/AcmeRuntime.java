@@ -66,6 +66,13 @@ final class AcmeRuntime implements AutoCloseable {
         }
     }
 
+    /** Fills {@code next}'s holders with the certificates the manager has (a reload, before it switches). */
+    synchronized void prefill(KodiakConfig next) {
+        if (manager != null) {
+            manager.fill(next.managedKeys());
+        }
+    }
+
     /** The manager, or {@code null} (no domains). */
     synchronized AcmeManager manager() {
         return manager;

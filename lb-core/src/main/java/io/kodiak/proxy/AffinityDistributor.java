@@ -46,7 +46,7 @@ final class AffinityDistributor extends AbstractNIOConnectionDistributor {
     }
 
     private SelectorRunner pick(Object attachment) {
-        if (attachment instanceof Connection<?> c && upstreamProcessors.contains(c.getProcessor())) {
+        if (attachment instanceof Connection<?> c && c.getProcessor() != null && upstreamProcessors.contains(c.getProcessor())) {
             Thread current = Thread.currentThread();
             for (SelectorRunner r : getTransportSelectorRunners()) {
                 if (r.getRunnerThread() == current) {

@@ -202,8 +202,13 @@ final class Attempt {
             connecting = null;
         }
         if (handshaking != null) {
-            handshaking.closeSilently();
+            Connection<?> h = handshaking;
             handshaking = null;
+            // Not on this thread: it holds the session's lock, and closing a connection in its
+            // handshake runs Grizzly's close listener, which takes the connection's lock; a
+            // selector thread finishing that handshake holds the connection's lock and waits for
+            // the session's (to report). Closed from a thread holding neither, no cycle.
+            java.util.concurrent.ForkJoinPool.commonPool().execute(h::closeSilently);
         }
     }
 

@@ -161,24 +161,25 @@ public final class ProxyServer implements AutoCloseable {
     private void bindAndStart() throws IOException {
         transport.start();
         io.kodiak.acme.Challenges acme = ctx.acme.challengesFor(running.config());
+        // Before the first accept: stored certificates of tls.domains serve the first handshake.
+        syncAcme(running.config().listeners());
         for (ListenerConfig lc : running.config().listeners()) {
             ListenerRuntime lr = new ListenerRuntime(lc, running.pools(), acme);
             lr.accessLog = accessLogs.open(lc); // before the first accept: every request is logged
             listeners.put(lc.name(), listeners.bind(lr));
         }
-        syncAcme();
         syncMetrics();
     }
 
-    /** Hands the listeners' {@code tls.domains} as they run now to the ACME manager. */
-    void syncAcme() {
+    /** Hands the {@code tls.domains} of {@code serving} (the listeners as they run) to the ACME manager. */
+    private void syncAcme(List<ListenerConfig> serving) {
         List<io.kodiak.tls.ManagedKeys> managed = new java.util.ArrayList<>();
         boolean plain = false;
-        for (ListenerRuntime lr : listeners.runtimes()) {
-            if (lr.config.tls() == null) {
+        for (ListenerConfig lc : serving) {
+            if (lc.tls() == null) {
                 plain = true;
-            } else if (lr.config.tls().server().managed() != null) {
-                managed.add(lr.config.tls().server().managed());
+            } else if (lc.tls().server().managed() != null) {
+                managed.add(lc.tls().server().managed());
             }
         }
         ctx.acme.sync(running.config(), managed, plain);
@@ -227,8 +228,11 @@ public final class ProxyServer implements AutoCloseable {
      * @throws IOException if a new listener address cannot be bound (the old configuration stays)
      */
     public synchronized List<String> reload(KodiakConfig next) throws IOException {
+        // The new configuration's holders get the certificates in hand before any listener serves
+        // from them; a reload then never meets a handshake with an empty one.
+        ctx.acme.prefill(next);
         List<String> changes = reloader.reload(next);
-        syncAcme();
+        syncAcme(listeners.runtimes().stream().map(lr -> lr.config).toList());
         return changes;
     }
 

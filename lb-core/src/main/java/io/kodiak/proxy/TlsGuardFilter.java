@@ -27,6 +27,8 @@ import java.nio.charset.StandardCharsets;
  */
 final class TlsGuardFilter extends BaseFilter {
     private final io.kodiak.acme.Challenges challenges;
+    /** TLS's largest record (RFC 8446 section 5.1): a longer "length" is not a ClientHello worth waiting for. */
+    private static final int MAX_RECORD = 16_384;
 
     /** @param challenges the TLS-ALPN-01 validations to answer, or {@code null} */
     TlsGuardFilter(io.kodiak.acme.Challenges challenges) {
@@ -77,10 +79,18 @@ final class TlsGuardFilter extends BaseFilter {
         int first = b.get(b.position()) & 0xFF;
         boolean plainHttp = first >= 0x20 && first < 0x7F || first == '\r' || first == '\n';
         if (!plainHttp) {
-            CHECKED.set(c, Boolean.TRUE);
-            if (first == 22 && challenges != null) {
+            if (first == 22 && challenges != null && challenges.anyAlpn()) {
+                // A ClientHello split over two segments (a post-quantum key share makes it larger
+                // than one) is held until whole, only while a validation runs, and up to the
+                // largest record, so the validation is seen whatever the segmenting.
+                int pos = b.position();
+                int length = b.remaining() >= 5 ? (b.get(pos + 3) & 0xFF) << 8 | b.get(pos + 4) & 0xFF : -1;
+                if (length < 0 || length <= MAX_RECORD && b.remaining() < 5 + length) {
+                    return ctx.getStopAction(b);
+                }
                 acmeValidation(c, b);
             }
+            CHECKED.set(c, Boolean.TRUE);
             return ctx.getInvokeAction();
         }
         ctx.write(Buffers.wrap(c.getMemoryManager(), PLAIN_HTTP_ANSWER), new CompletionHandler<WriteResult>() {

@@ -54,14 +54,8 @@ final class TlsNames {
                 }
             }
             io.kodiak.tls.ManagedKeys managed = tls.server().managed();
-            if (served == null && managed != null) { // a certificate obtained over ACME
-                for (String d : managed.domains()) {
-                    CertifiedKey k = managed.get(d);
-                    if (k != null && k.leaf().equals(local[0])) {
-                        served = k;
-                        break;
-                    }
-                }
+            if (served == null && managed != null) { // a certificate obtained over ACME, maybe renewed since
+                served = managed.served(local[0], SniKeyManager.requestedHost(session));
             }
         }
         io.kodiak.tls.ClientAuth.Verified client = io.kodiak.tls.ClientAuth.Verified.NONE;

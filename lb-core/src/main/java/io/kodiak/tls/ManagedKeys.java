@@ -44,6 +44,24 @@ public final class ManagedKeys {
         return null;
     }
 
+    /**
+     * The managed certificate whose leaf is {@code leaf}, current or the one before, looked up by
+     * the name the handshake asked for ({@code sni}) or, without one, the first domain's; or null.
+     */
+    public CertifiedKey served(java.security.cert.Certificate leaf, String sni) {
+        String d = sni != null ? sni : firstDomain();
+        if (d == null) {
+            return null;
+        }
+        for (Map<String, CertifiedKey> m : List.of(current, previous)) {
+            CertifiedKey k = m.get(d);
+            if (k != null && k.leaf().equals(leaf)) {
+                return k;
+            }
+        }
+        return null;
+    }
+
     /** Serves {@code key} for {@code domain} from the next handshake on. */
     public synchronized void put(String domain, CertifiedKey key) {
         if (!domains.contains(domain)) {

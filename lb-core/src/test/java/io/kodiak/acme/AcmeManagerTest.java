@@ -28,9 +28,32 @@ class AcmeManagerTest {
     }
 
     @Test
+    void renewalComesWithAThirdOfTheLifetimeLeftAndRenewBeforeIsCappedAtHalf(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        io.kodiak.tls.TestCerts certs = new io.kodiak.tls.TestCerts(dir);
+        java.nio.file.Path[] pair = certs.leaf("ec", "app.test"); // valid 30 days
+        io.kodiak.tls.CertifiedKey key = io.kodiak.tls.CertifiedKey.load(pair[0], pair[1], java.time.Instant.now());
+        java.time.Instant notBefore = key.leaf().getNotBefore().toInstant();
+        java.time.Instant notAfter = key.leaf().getNotAfter().toInstant();
+        Duration life = Duration.between(notBefore, notAfter);
+        AcmeSettings d = AcmeSettings.defaults();
+        assertEquals(notAfter.minus(life.dividedBy(3)), manager(d, null).renewAt(key));
+        assertEquals(notAfter.minus(Duration.ofDays(2)), manager(d, Duration.ofDays(2)).renewAt(key));
+        // 720h before a 30-day certificate's end is its start: due at once, ordered every minute. Half caps it.
+        assertEquals(notAfter.minus(life.dividedBy(2)), manager(d, Duration.ofHours(720)).renewAt(key));
+    }
+
+    private static AcmeManager manager(AcmeSettings d, Duration renewBefore) {
+        return new AcmeManager(new AcmeSettings(d.directory(), null, null, d.storage(), d.challenges(), renewBefore),
+                new Challenges(), java.time.Clock.systemUTC());
+    }
+
+    @Test
     void eachCaHasItsOwnDirectory() {
-        assertEquals("acme-v02.api.letsencrypt.org", AcmeStorage.caDirectoryName(AcmeSettings.LETS_ENCRYPT));
-        assertEquals("127.0.0.1-14000", AcmeStorage.caDirectoryName(URI.create("https://127.0.0.1:14000/dir")));
-        assertEquals("acme.example.com", AcmeStorage.caDirectoryName(URI.create("https://Acme.Example.COM/directory")));
+        assertEquals("acme-v02.api.letsencrypt.org-directory", AcmeStorage.caDirectoryName(AcmeSettings.LETS_ENCRYPT));
+        assertEquals("127.0.0.1-14000-dir", AcmeStorage.caDirectoryName(URI.create("https://127.0.0.1:14000/dir")));
+        // Two CAs on one host (step-ca's provisioners) keep apart; :443 is the same CA as no port.
+        assertEquals("ca.example.com-acme_one_directory", AcmeStorage.caDirectoryName(URI.create("https://ca.example.com/acme/one/directory")));
+        assertEquals("ca.example.com-acme_two_directory", AcmeStorage.caDirectoryName(URI.create("https://CA.example.com:443/acme/two/directory")));
     }
 }

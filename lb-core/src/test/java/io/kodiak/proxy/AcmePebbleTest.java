@@ -237,7 +237,7 @@ class AcmePebbleTest {
         upstream = ScriptedUpstream.start("u1");
         Pebble.Ports ports = Pebble.Ports.choose();
         // A certificate already stored (from the test CA, valid 30 days), due for renewal at day 20.
-        Path caDir = dir.resolve("acme").resolve("127.0.0.1-" + ports.acme()).resolve("certificates").resolve(DOMAIN);
+        Path caDir = dir.resolve("acme").resolve("127.0.0.1-" + ports.acme() + "-dir").resolve("certificates").resolve(DOMAIN);
         Files.createDirectories(caDir);
         Path[] old = certs.leaf("ec", DOMAIN);
         Files.copy(certs.fullchain(old[0]), caDir.resolve("fullchain.pem"));
@@ -295,5 +295,65 @@ class AcmePebbleTest {
         assertNull(server.acme());
         assertEquals("308", Tools.run(dir, java.util.Map.of(), "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", plain + "tok3n")
                 .output());
+    }
+
+    @Test
+    void aTlsAlpnValidationWhoseHelloComesInTwoSegmentsGetsTheValidationCertificate() throws Exception {
+        upstream = ScriptedUpstream.start("u1");
+        server = ProxyServer.startWithManualAcme(ConfigLoader.parse(yaml("https://127.0.0.1:9/dir", "tls-alpn-01", ""),
+                dir.resolve("kodiak.yaml")), clock);
+        Path[] validation = certs.leaf("ec", DOMAIN); // stands in for the acmeIdentifier certificate
+        io.kodiak.tls.CertifiedKey k = io.kodiak.tls.CertifiedKey.load(validation[0], validation[1], Instant.now());
+        server.acme().challenges().putAlpnForTest(DOMAIN, k.leaf(), new java.security.KeyPair(k.leaf().getPublicKey(), k.key()));
+
+        javax.net.ssl.SSLContext trustAll = javax.net.ssl.SSLContext.getInstance("TLS");
+        trustAll.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+            public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) { }
+            public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) { }
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        }}, null);
+        javax.net.ssl.SSLEngine e = trustAll.createSSLEngine(DOMAIN, tlsPort());
+        e.setUseClientMode(true);
+        javax.net.ssl.SSLParameters p = e.getSSLParameters();
+        p.setServerNames(List.of(new javax.net.ssl.SNIHostName(DOMAIN)));
+        p.setApplicationProtocols(new String[] {"acme-tls/1"});
+        e.setSSLParameters(p);
+        try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(server.boundAddress("secure"))) {
+            java.nio.ByteBuffer net = java.nio.ByteBuffer.allocate(1 << 17);
+            java.nio.ByteBuffer in = java.nio.ByteBuffer.allocate(1 << 17);
+            java.nio.ByteBuffer app = java.nio.ByteBuffer.allocate(1 << 17);
+            e.beginHandshake();
+            e.wrap(java.nio.ByteBuffer.allocate(0), net); // the ClientHello
+            net.flip();
+            java.nio.ByteBuffer firstPart = net.duplicate().limit(40); // cut inside it: two TCP segments
+            ch.write(firstPart);
+            Thread.sleep(100); // lets the first segment be read on its own (not a timing assertion)
+            net.position(40);
+            ch.write(net);
+            for (int i = 0; i < 200 && e.getHandshakeStatus() != javax.net.ssl.SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING
+                    && e.getHandshakeStatus() != javax.net.ssl.SSLEngineResult.HandshakeStatus.FINISHED; i++) {
+                switch (e.getHandshakeStatus()) {
+                    case NEED_WRAP -> {
+                        net.clear();
+                        e.wrap(java.nio.ByteBuffer.allocate(0), net);
+                        net.flip();
+                        ch.write(net);
+                    }
+                    case NEED_TASK -> e.getDelegatedTask().run();
+                    default -> {
+                        in.flip();
+                        javax.net.ssl.SSLEngineResult r = e.unwrap(in, app);
+                        in.compact();
+                        if (r.getStatus() == javax.net.ssl.SSLEngineResult.Status.BUFFER_UNDERFLOW) {
+                            assertTrue(ch.read(in) >= 0, "the listener closed the validation's connection mid-handshake");
+                        }
+                    }
+                }
+            }
+            assertEquals("acme-tls/1", e.getApplicationProtocol());
+            assertEquals(k.leaf(), e.getSession().getPeerCertificates()[0]);
+        }
     }
 }

@@ -57,13 +57,13 @@ public final class HttpProbeClient implements AutoCloseable {
     /**
      * TLS checks: the client makes each engine from the URL's host and port only, so every TLS
      * setting gets a host name of its own under {@code .invalid} (RFC 6761: never resolved) that
-     * leads back to it, while the request connects to the target's address. Stable names keep
-     * the client's per-host bookkeeping bounded: one entry per setting ever probed, which only a
-     * reload that changes TLS adds to.
+     * leads back to it, while the request connects to the target's address. The settings are held
+     * weakly and the name of one no probe holds any more (a reload replaced it) is given to the
+     * next new one, so the names, and the client's per-host bookkeeping behind them, stay as many
+     * as the settings in use, however many reloads change TLS.
      */
-    private final Map<ProbeTls, String> tlsHosts = new ConcurrentHashMap<>();
-    private final Map<String, ProbeTls> tlsByHost = new ConcurrentHashMap<>();
-    private final java.util.concurrent.atomic.AtomicInteger tlsHostIds = new java.util.concurrent.atomic.AtomicInteger();
+    private final Map<ProbeTls, String> tlsHosts = new java.util.WeakHashMap<>(); // guarded by itself
+    private final Map<String, java.lang.ref.WeakReference<ProbeTls>> tlsByHost = new ConcurrentHashMap<>();
 
     /** @param timer runs the check deadlines; not shut down by {@link #close()} */
     public HttpProbeClient(ScheduledExecutorService timer) {
@@ -107,7 +107,8 @@ public final class HttpProbeClient implements AutoCloseable {
     private GrizzlyAsyncHttpProviderConfig tlsEngines() {
         GrizzlyAsyncHttpProviderConfig c = new GrizzlyAsyncHttpProviderConfig();
         c.setSslEngineFactory((host, port) -> {
-            ProbeTls tls = tlsByHost.get(host);
+            java.lang.ref.WeakReference<ProbeTls> ref = tlsByHost.get(host);
+            ProbeTls tls = ref == null ? null : ref.get();
             if (tls == null) {
                 throw new GeneralSecurityException("no TLS settings for " + host);
             }
@@ -118,11 +119,25 @@ public final class HttpProbeClient implements AutoCloseable {
 
     /** The URL host that leads the engine factory to {@code tls}. */
     private String tlsHost(ProbeTls tls) {
-        return tlsHosts.computeIfAbsent(tls, t -> {
-            String host = "tls" + tlsHostIds.incrementAndGet() + ".kodiak-check.invalid";
-            tlsByHost.put(host, t);
+        synchronized (tlsHosts) {
+            String known = tlsHosts.get(tls);
+            if (known != null) {
+                return known;
+            }
+            String host = null;
+            for (Map.Entry<String, java.lang.ref.WeakReference<ProbeTls>> e : tlsByHost.entrySet()) {
+                if (e.getValue().get() == null) { // a setting no probe holds: its name is free
+                    host = e.getKey();
+                    break;
+                }
+            }
+            if (host == null) {
+                host = "tls" + (tlsByHost.size() + 1) + ".kodiak-check.invalid";
+            }
+            tlsByHost.put(host, new java.lang.ref.WeakReference<>(tls));
+            tlsHosts.put(tls, host);
             return host;
-        });
+        }
     }
 
     /** Aborts checks in flight (they report {@link ProbeStatus#ERROR}) and stops the client's threads. */
@@ -160,11 +175,14 @@ public final class HttpProbeClient implements AutoCloseable {
         /** What the check's messages call it: the URL as a user would write it. */
         private final String shown;
         private final boolean tls;
+        /** Held for as long as the probe lives: the client finds its engine by the name, weakly. */
+        private final ProbeTls settings;
 
         HttpProbe(InetSocketAddress address, HttpCheck check, ProbeTls tls) {
             this.address = address;
             this.check = Objects.requireNonNull(check, "check");
             this.tls = tls != null;
+            this.settings = tls;
             this.shown = (tls == null ? "http://" : "https://") + authority(address) + check.path();
             this.url = tls == null ? shown : "https://" + tlsHost(tls) + ":" + address.getPort() + check.path();
         }
