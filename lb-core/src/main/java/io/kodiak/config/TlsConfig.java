@@ -18,14 +18,46 @@ import java.util.List;
  * @param files  each certificate's chain and key file, as configured (for messages and reloads)
  * @param server the server side every new connection's engine comes from
  * @param hsts   the {@code Strict-Transport-Security} sent on every response, or {@code null}
+ * @param handshakes how long a handshake may take and how many may be in progress at once
  */
-public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts) {
+public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts, Handshakes handshakes) {
     public TlsConfig {
         files = List.copyOf(files);
+        java.util.Objects.requireNonNull(handshakes, "handshakes");
+    }
+
+    public TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts) {
+        this(files, server, hsts, Handshakes.DEFAULTS);
     }
 
     public TlsConfig(List<CertFiles> files, ServerTls server) {
         this(files, server, null);
+    }
+
+    /**
+     * The bounds on handshakes, against slowloris at the TLS layer and handshake floods.
+     *
+     * @param timeout a connection whose handshake has not finished this long after Kodiak began
+     *                reading it is closed; the request head's own timeout starts when it finishes
+     * @param max     most handshakes in progress on the listener; a connection over the bound is
+     *                accepted but not read until one finishes (HAProxy {@code maxsslconn} leaves
+     *                it in the backlog), and waits at most {@code timeout} for that
+     */
+    public record Handshakes(java.time.Duration timeout, int max) {
+        /**
+         * 10 s: a full handshake is two round trips and a few milliseconds of CPU, so even a
+         * client on a 1 s-RTT mobile link is done in under 5 s; what takes longer is stalling on
+         * purpose. Kodiak's {@code request-header} default is 10 s too (HAProxy's examples use
+         * {@code timeout http-request 10s}), and ASP.NET Kestrel's handshake timeout is 10 s; nginx covers it with
+         * {@code client_header_timeout}, 60 s. 256 at once: a JDK full handshake costs 1-2 ms of
+         * CPU, so 256 queued is at most about half a second of work for two cores, and a
+         * listener taking 1,000 handshakes a second at 100 ms each has about 100 in progress.
+         */
+        public static final Handshakes DEFAULTS = new Handshakes(java.time.Duration.ofSeconds(10), 256);
+    }
+
+    public TlsConfig withHandshakes(Handshakes h) {
+        return new TlsConfig(files, server, hsts, h);
     }
 
     /**
@@ -42,7 +74,7 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts) {
     }
 
     public TlsConfig withHsts(Hsts h) {
-        return new TlsConfig(files, server, h);
+        return new TlsConfig(files, server, h, handshakes);
     }
 
     /** One certificate chain file and its key file. */
@@ -77,15 +109,28 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts) {
         return server.certificates();
     }
 
+    /** The same settings with another server side (a reload that found the same certificates keeps the old one). */
+    public TlsConfig withServer(ServerTls s) {
+        return new TlsConfig(files, s, hsts, handshakes);
+    }
+
     /**
-     * Equal when the same files were read and gave the same certificates: a reload that re-reads
-     * renewed files is a change, one that reads the same bytes is not.
+     * Whether {@code o} read the same files and got the same certificates and client CAs: then
+     * its server side, with its session cache and ticket keys, can stay.
+     */
+    public boolean sameCertificates(TlsConfig o) {
+        return o != null && files.equals(o.files) && java.util.Objects.equals(server.clientAuth(), o.server.clientAuth())
+                && certificates().stream().map(k -> k.leaf()).toList().equals(o.certificates().stream().map(k -> k.leaf()).toList());
+    }
+
+    /**
+     * Equal when the same files were read and gave the same certificates, with the same settings:
+     * a reload that re-reads renewed files is a change, one that reads the same bytes is not.
      */
     @Override
     public boolean equals(Object o) {
-        return o instanceof TlsConfig t && files.equals(t.files) && java.util.Objects.equals(hsts, t.hsts)
-                && java.util.Objects.equals(server.clientAuth(), t.server.clientAuth())
-                && certificates().stream().map(k -> k.leaf()).toList().equals(t.certificates().stream().map(k -> k.leaf()).toList());
+        return o instanceof TlsConfig t && sameCertificates(t) && java.util.Objects.equals(hsts, t.hsts)
+                && handshakes.equals(t.handshakes);
     }
 
     @Override

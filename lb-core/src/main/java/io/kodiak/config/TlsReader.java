@@ -17,7 +17,8 @@ import java.util.List;
  * from: {@code kodiak.yaml:14: listeners[0].tls.cert: /etc/x.pem: the certificate expired on ...}.
  */
 final class TlsReader {
-    private static final List<String> KEYS = List.of("cert", "key", "certificates", "hsts", "client-auth");
+    private static final List<String> KEYS = List.of("cert", "key", "certificates", "hsts", "client-auth",
+            "handshake-timeout", "max-handshakes");
     private static final List<String> CLIENT_AUTH_KEYS = List.of("ca", "mode", "headers");
     private static final List<String> CLIENT_HEADER_KEYS = List.of("verify", "subject", "issuer", "fingerprint");
     private static final List<String> HSTS_KEYS = List.of("max-age", "include-subdomains", "preload");
@@ -62,11 +63,27 @@ final class TlsReader {
         }
         TlsConfig.Hsts hsts = m.get("hsts") == null ? null : hsts(m.get("hsts"));
         io.kodiak.tls.ClientAuth clientAuth = m.get("client-auth") == null ? null : clientAuth(m.get("client-auth"), baseDir);
+        TlsConfig.Handshakes handshakes = handshakes(m);
         try {
-            return TlsConfig.of(files, keys, clientAuth).withHsts(hsts);
+            return TlsConfig.of(files, keys, clientAuth).withHsts(hsts).withHandshakes(handshakes);
         } catch (IOException e) {
             throw node.error(e.getMessage());
         }
+    }
+
+    /** {@code handshake-timeout} (a duration, at least 100 ms) and {@code max-handshakes} (1 to 1,000,000). */
+    private static TlsConfig.Handshakes handshakes(ConfigMapping m) throws ConfigException {
+        TlsConfig.Handshakes d = TlsConfig.Handshakes.DEFAULTS;
+        java.time.Duration timeout = d.timeout();
+        ConfigNode t = m.get("handshake-timeout");
+        if (t != null) {
+            timeout = t.duration();
+            if (timeout.toMillis() < 100) {
+                throw t.error("must be at least 100ms: a handshake takes two round trips");
+            }
+        }
+        int max = m.get("max-handshakes") == null ? d.max() : m.get("max-handshakes").integer(1, 1_000_000);
+        return new TlsConfig.Handshakes(timeout, max);
     }
 
     /** {@code hsts: true} (two years), {@code false}, or {@code {max-age, include-subdomains, preload}}. */

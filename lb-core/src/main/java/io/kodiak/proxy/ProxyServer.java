@@ -260,6 +260,11 @@ public final class ProxyServer implements AutoCloseable {
         return listeners.boundAddress(listener);
     }
 
+    /** A listener's TLS handshakes in progress and waiting, for tests to observe. */
+    HandshakeSlots handshakes(String listener) {
+        return listeners.runtime(listener).handshakes;
+    }
+
     /** Replaces a listener's filters (tests, until filters are configured). */
     void filters(String listener, io.kodiak.filter.Filters filters) {
         listeners.runtime(listener).filters = filters;

@@ -72,6 +72,11 @@ final class FakeClockProxy implements AutoCloseable {
                 .filter(u -> u.name().equals(name)).findFirst().orElseThrow();
     }
 
+    /** The listener's TLS handshakes in progress and waiting. */
+    HandshakeSlots handshakes() {
+        return server.handshakes(ProxyConfig.LISTENER);
+    }
+
     int queued() {
         return server.queued(ProxyConfig.POOL);
     }

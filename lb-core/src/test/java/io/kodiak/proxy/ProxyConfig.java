@@ -250,9 +250,17 @@ final class ProxyConfig {
         return this;
     }
 
+    private io.kodiak.config.TlsConfig tls;
+
+    /** Every listener's TLS (default: plain HTTP). */
+    ProxyConfig tls(io.kodiak.config.TlsConfig t) {
+        this.tls = t;
+        return this;
+    }
+
     private ListenerConfig listenerConfig(String name, ServerHeaderPolicy policy) {
         return new ListenerConfig(name, Loopback.at(0), List.of(new RouteConfig(null, null, POOL)),
-                clientTimeouts, limits, forwarded, policy, underscoresInHeaders, tracing, accessLog);
+                clientTimeouts, limits, forwarded, policy, underscoresInHeaders, tracing, accessLog, tls);
     }
 
     /** Starts Kodiak with this configuration. */
