@@ -109,6 +109,31 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts, Hand
         return server.certificates();
     }
 
+    /** Every file this TLS was read from: each certificate chain and key, and the client CAs' file. */
+    public List<Path> sourceFiles() {
+        List<Path> all = new ArrayList<>();
+        for (CertFiles f : files) {
+            all.add(f.cert());
+            all.add(f.key());
+        }
+        if (server.clientAuth() != null && server.clientAuth().caFile() != null) {
+            all.add(server.clientAuth().caFile());
+        }
+        return all;
+    }
+
+    /**
+     * The same TLS read again from its files, with the same settings, checked as at start (an
+     * {@link IOException} naming the file at fault): what a certificate renewed on disk becomes.
+     */
+    public TlsConfig reread(Instant now) throws IOException {
+        io.kodiak.tls.ClientAuth auth = server.clientAuth();
+        if (auth != null && auth.caFile() != null) {
+            auth = auth.reread();
+        }
+        return load(files, now, auth).withHsts(hsts).withHandshakes(handshakes);
+    }
+
     /** The same settings with another server side (a reload that found the same certificates keeps the old one). */
     public TlsConfig withServer(ServerTls s) {
         return new TlsConfig(files, s, hsts, handshakes);

@@ -115,8 +115,9 @@ final class TlsReader {
         ConfigMapping m = node.mapping(CLIENT_AUTH_KEYS);
         ConfigNode caNode = m.require("ca");
         List<java.security.cert.X509Certificate> cas;
+        Path caFile = baseDir.resolve(caNode.string()).normalize();
         try {
-            cas = io.kodiak.tls.PemFiles.certificates(baseDir.resolve(caNode.string()).normalize());
+            cas = io.kodiak.tls.PemFiles.certificates(caFile);
         } catch (IOException e) {
             throw caNode.error(e.getMessage());
         }
@@ -142,6 +143,6 @@ final class TlsReader {
                 }
             }
         }
-        return new io.kodiak.tls.ClientAuth(cas, required, names[0], names[1], names[2], names[3]);
+        return new io.kodiak.tls.ClientAuth(cas, required, names[0], names[1], names[2], names[3], caFile);
     }
 }

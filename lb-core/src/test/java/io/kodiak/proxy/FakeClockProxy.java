@@ -77,6 +77,11 @@ final class FakeClockProxy implements AutoCloseable {
         return server.handshakes(ProxyConfig.LISTENER);
     }
 
+    /** Checks the certificate files for changes, as the watch timer would (see {@link CertificateWatch}). */
+    void pollCertificates() {
+        server.pollCertificates();
+    }
+
     int queued() {
         return server.queued(ProxyConfig.POOL);
     }

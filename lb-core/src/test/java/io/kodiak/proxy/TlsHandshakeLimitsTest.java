@@ -13,12 +13,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -30,7 +27,6 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 
 import static io.kodiak.proxy.FakeClockProxy.SETTLE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -130,7 +126,7 @@ class TlsHandshakeLimitsTest {
     void aFinishedHandshakeHandsOverToTheRequestHeaderTimeout() throws Exception {
         try (ScriptedUpstream up = ScriptedUpstream.start("a");
              FakeClockProxy proxy = FakeClockProxy.start(tls(up, 10));
-             SSLSocket client = (SSLSocket) trustingTheTestCa().getSocketFactory().createSocket("127.0.0.1", proxy.port())) {
+             SSLSocket client = (SSLSocket) certs.clientContext().getSocketFactory().createSocket("127.0.0.1", proxy.port())) {
             client.setSoTimeout(10_000);
             client.startHandshake();
             ClientSession s = proxy.awaitSession();
@@ -243,18 +239,5 @@ class TlsHandshakeLimitsTest {
         Files.writeString(file, head + "      handshake-timeout: 3s\n      max-handshakes: 50\n" + pools);
         assertEquals(new TlsConfig.Handshakes(Duration.ofSeconds(3), 50),
                 ConfigLoader.load(file).listeners().get(0).tls().handshakes());
-    }
-
-    private static SSLContext trustingTheTestCa() throws Exception {
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        store.load(null, null);
-        try (InputStream in = Files.newInputStream(certs.caCert)) {
-            store.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(store);
-        SSLContext c = SSLContext.getInstance("TLS");
-        c.init(null, tmf.getTrustManagers(), null);
-        return c;
     }
 }

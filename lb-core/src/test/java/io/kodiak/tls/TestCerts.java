@@ -70,6 +70,21 @@ public final class TestCerts {
         return out;
     }
 
+    /** A JDK client context that trusts the test CA, and nothing else. */
+    public javax.net.ssl.SSLContext clientContext() throws java.security.GeneralSecurityException, IOException {
+        java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        try (java.io.InputStream in = Files.newInputStream(caCert)) {
+            store.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        javax.net.ssl.TrustManagerFactory tmf =
+                javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(store);
+        javax.net.ssl.SSLContext c = javax.net.ssl.SSLContext.getInstance("TLS");
+        c.init(null, tmf.getTrustManagers(), null);
+        return c;
+    }
+
     /** A chain file: the leaf followed by the CA, as certbot's fullchain.pem. */
     public Path fullchain(Path leaf) throws IOException {
         Path out = dir.resolve(leaf.getFileName() + ".full");
