@@ -3,7 +3,6 @@ package io.kodiak.proxy;
 import io.kodiak.config.TlsConfig;
 import io.kodiak.testing.RawClient;
 import io.kodiak.testing.ScriptedUpstream;
-import io.kodiak.testing.Tools;
 import io.kodiak.tls.TestCerts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -73,7 +72,6 @@ class CertificateWatchTest {
 
     @BeforeAll
     static void makeCertificates() throws IOException {
-        Tools.require("openssl", "version", "openssl");
         certs = new TestCerts(certDir);
         first = certs.leaf("ec", "example.test");
         renewed = certs.leaf("ec", "example.test");

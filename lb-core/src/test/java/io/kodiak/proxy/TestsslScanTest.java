@@ -54,7 +54,6 @@ class TestsslScanTest {
     @Test
     void findsNoVulnerabilityOnlyTls12And13AndForwardSecrecyForEveryCipher() throws Exception {
         Tools.require("testssl", "--version", "testssl.sh");
-        Tools.require("openssl", "version", "openssl");
         TestCerts certs = new TestCerts(dir);
         Path[] ec = certs.leaf("ec", "example.test");
         Path[] rsa = certs.leaf("rsa", "example.test");

@@ -58,7 +58,6 @@ class TlsHandshakeLimitsTest {
 
     @BeforeAll
     static void makeCertificates() throws IOException {
-        Tools.require("openssl", "version", "openssl");
         certs = new TestCerts(certDir);
         example = certs.leaf("ec", "example.test");
     }

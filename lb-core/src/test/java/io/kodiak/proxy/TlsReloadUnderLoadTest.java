@@ -82,7 +82,6 @@ class TlsReloadUnderLoadTest {
     @Test
     void noRequestFailsWhileCertificatesAreReloaded() throws Exception {
         Tools.require("python3", "--version", "python3");
-        Tools.require("openssl", "version", "openssl");
         TestCerts certs = new TestCerts(dir);
         Path[][] pairs = {certs.leaf("ec", "example.test"), certs.leaf("rsa", "example.test")};
         Path cert = dir.resolve("cert.pem");

@@ -19,7 +19,9 @@ public final class TestCerts {
     private final Path caKey;
     private int serial;
 
+    /** Makes the CA; without openssl the test is skipped (outside CI) or fails (in CI). */
     public TestCerts(Path dir) throws IOException {
+        io.kodiak.testing.Tools.require("openssl", "version", "openssl");
         this.dir = dir;
         this.caKey = dir.resolve("ca.key");
         this.caCert = dir.resolve("ca.pem");
