@@ -167,6 +167,25 @@ class CertificateWatchTest {
         }
     }
 
+    @Test
+    void aChangedClientCaFileIsReadAgainToo() throws Exception {
+        Path caFile = Files.copy(certs.caCert, dir.resolve("clients-ca.pem"));
+        io.kodiak.tls.ClientAuth auth = new io.kodiak.tls.ClientAuth(io.kodiak.tls.PemFiles.certificates(caFile), true,
+                "V", "S", "I", "F", caFile);
+        TlsConfig tls = TlsConfig.load(List.of(new TlsConfig.CertFiles(live.resolve("cert.pem"), live.resolve("privkey.pem"))),
+                Instant.now(), auth);
+        TestCerts otherCa = new TestCerts(Files.createDirectories(dir.resolve("other-ca")));
+        try (ScriptedUpstream up = ScriptedUpstream.start("a");
+             FakeClockProxy proxy = FakeClockProxy.start(ProxyConfig.to(up).tls(tls))) {
+            Files.copy(otherCa.caCert, caFile, StandardCopyOption.REPLACE_EXISTING);
+            proxy.pollCertificates();
+            proxy.pollCertificates();
+            assertEquals(io.kodiak.tls.PemFiles.certificates(otherCa.caCert),
+                    proxy.config().listeners().get(0).tls().server().clientAuth().cas());
+            assertTrue(logged(Level.INFO, "listener test: certificates reloaded"), log.toString());
+        }
+    }
+
     private boolean logged(Level level, String text) {
         return messages(level).stream().anyMatch(m -> m.contains(text));
     }

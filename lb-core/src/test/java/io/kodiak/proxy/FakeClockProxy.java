@@ -77,6 +77,11 @@ final class FakeClockProxy implements AutoCloseable {
         return server.handshakes(ProxyConfig.LISTENER);
     }
 
+    /** The configuration in force. */
+    io.kodiak.config.KodiakConfig config() {
+        return server.config();
+    }
+
     /** Checks the certificate files for changes, as the watch timer would (see {@link CertificateWatch}). */
     void pollCertificates() {
         server.pollCertificates();
