@@ -223,6 +223,42 @@ class TlsHandshakeLimitsTest {
     }
 
     @Test
+    void theMetricsCountHandshakesByResult() throws Exception {
+        io.kodiak.config.MetricsConfig on = new io.kodiak.config.MetricsConfig(true,
+                new java.net.InetSocketAddress(io.kodiak.testing.Loopback.ADDRESS, 0), null);
+        try (ScriptedUpstream up = ScriptedUpstream.start("a");
+             io.kodiak.Kodiak k = io.kodiak.Kodiak.start(tls(up, 10).build().withMetrics(on))) {
+            int port = k.boundAddress(ProxyConfig.LISTENER).getPort();
+            try (SSLSocket ok = (SSLSocket) certs.clientContext().getSocketFactory().createSocket("127.0.0.1", port)) {
+                ok.startHandshake();
+            }
+            try (RawClient bad = RawClient.connect(port)) {
+                bad.send(new byte[] {0x16, 0x03, 0x03, 0x00, 0x04, 0x01, 0x00, 0x00, 0x00}); // a ClientHello with nothing in it
+                assertTrue(bad.awaitClose() != RawClient.Closure.TIMED_OUT, "an empty ClientHello was not refused");
+            }
+            String l = ProxyConfig.LISTENER;
+            Conditions.await("both handshakes counted", () -> {
+                Map<String, Double> m = scrapeQuietly(k);
+                return m.get(MetricsTest.metric("kodiak_listener_tls_handshakes_total", "listener", l, "result", "ok")) == 1.0
+                        && m.get(MetricsTest.metric("kodiak_listener_tls_handshakes_total", "listener", l, "result", "failed")) == 1.0;
+            }, SETTLE);
+            Map<String, Double> m = MetricsTest.scrape(k);
+            assertEquals(0.0, m.get(MetricsTest.metric("kodiak_listener_tls_handshakes_total", "listener", l, "result", "timeout")));
+            assertEquals(0.0, m.get(MetricsTest.metric("kodiak_listener_tls_handshakes_running", "listener", l)));
+            assertEquals(0.0, m.get(MetricsTest.metric("kodiak_listener_tls_handshakes_waiting", "listener", l)));
+            assertEquals(0.0, m.get(MetricsTest.metric("kodiak_listener_tls_handshakes_deferred_total", "listener", l)));
+        }
+    }
+
+    private static Map<String, Double> scrapeQuietly(io.kodiak.Kodiak k) {
+        try {
+            return MetricsTest.scrape(k);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void handshakeSettingsAreChecked() throws Exception {
         Path file = dir.resolve("kodiak.yaml");
         String head = "admin: {listen: off}\nmetrics: off\nlisteners:\n  - address: 127.0.0.1:0\n    tls:\n"
