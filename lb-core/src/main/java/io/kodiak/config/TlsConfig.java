@@ -40,8 +40,9 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts, Hand
      * @param timeout a connection whose handshake has not finished this long after Kodiak began
      *                reading it is closed; the request head's own timeout starts when it finishes
      * @param max     most handshakes in progress on the listener; a connection over the bound is
-     *                accepted but not read until one finishes (HAProxy {@code maxsslconn} leaves
-     *                it in the backlog), and waits at most {@code timeout} for that
+     *                accepted but not read until one finishes (actix's
+     *                {@code max_concurrent_ssl_accept}, 256, leaves it in the backlog), and waits
+     *                at most {@code timeout} for that
      */
     public record Handshakes(java.time.Duration timeout, int max) {
         /**

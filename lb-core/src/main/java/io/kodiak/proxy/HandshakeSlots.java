@@ -7,7 +7,9 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The bound on TLS handshakes in progress on one listener ({@code tls.max-handshakes}). A
  * connection over the bound is not refused: it waits, unread, for a slot, first come first
- * served. HAProxy's {@code maxsslconn} does the same by leaving it in the accept backlog. Closing
+ * served. actix and ntex (Rust) bound handshakes in progress the same way, 256 by default, by
+ * leaving new connections in the accept backlog; HAProxy's {@code maxsslconn} stops accepting
+ * too, though it counts every TLS connection, not only those in their handshake. Closing
  * it at once would turn a burst of honest clients (a restart of everything behind a NAT, a load
  * test opening 1,000 connections) into errors, while a connection that waits unread costs only
  * its socket: Grizzly makes the TLS engine on the first read. The wait is bounded by
