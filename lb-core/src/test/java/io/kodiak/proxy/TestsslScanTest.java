@@ -43,10 +43,19 @@ class TestsslScanTest {
     /** Severities testssl prints as not ok. */
     private static final Set<String> NOT_OK = Set.of("MEDIUM", "HIGH", "CRITICAL");
     /**
-     * WARN means testssl could not run a check. The one expected: Debian's OpenSSL 3 has no RC4,
-     * so testssl cannot probe for it; the per-cipher list (-E, done with its own sockets) shows none.
+     * WARN means testssl could not run a check. Expected: Debian's OpenSSL 3 has no RC4, so
+     * testssl cannot probe for it (the per-cipher list, -E, done with its own sockets, shows none).
      */
     private static final Set<String> EXPECTED_WARNINGS = Set.of("RC4");
+    /**
+     * Sometimes: the session resumption checks run {@code openssl s_client -sess_out} with an
+     * empty stdin, and s_client leaves right after its Finished, often before the TLS 1.3
+     * NewSessionTicket (sent once the server has that Finished) arrives; with no session saved,
+     * the second connection "fails". {@code openssl s_server} loses that race a third of the
+     * time on the CI machine, Kodiak more often. {@link TlsSessionResumptionTest} proves
+     * resumption with a client that waits.
+     */
+    private static final Set<String> RACY = Set.of("sessionresumption_ticket", "sessionresumption_ID");
 
     @TempDir
     Path dir;
@@ -71,7 +80,11 @@ class TestsslScanTest {
             } finally {
                 kodiak.close();
             }
-            assertFindings(findings);
+            try {
+                assertFindings(findings);
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "\ntestssl said:\n" + Files.readString(dir.resolve("testssl.txt")), e);
+            }
         }
     }
 
@@ -79,7 +92,7 @@ class TestsslScanTest {
         Path json = dir.resolve("testssl.json");
         Path log = dir.resolve("testssl.txt");
         List<String> cmd = List.of("testssl", "--quiet", "--warnings", "off", "--color", "0", "--ip", "one", "--fast",
-                "--openssl-timeout", "10", "--jsonfile", json.toString(), "-p", "-s", "-f", "-E", "-U", "-S", "127.0.0.1:" + port);
+                "--jsonfile", json.toString(), "-p", "-s", "-f", "-E", "-U", "-S", "127.0.0.1:" + port);
         Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile())
                 .redirectInput(new File("/dev/null")).start();
         if (!p.waitFor(240, TimeUnit.SECONDS)) {
@@ -107,7 +120,8 @@ class TestsslScanTest {
                 }
                 continue;
             }
-            if (NOT_OK.contains(severity) || severity.equals("WARN") && !EXPECTED_WARNINGS.contains(id)
+            boolean racy = RACY.contains(id) && finding.equals("check failed because of connect problem");
+            if (NOT_OK.contains(severity) || severity.equals("WARN") && !EXPECTED_WARNINGS.contains(id) && !racy
                     || id.equals("scanProblem")) {
                 problems.add(id + " " + severity + ": " + finding);
             }
