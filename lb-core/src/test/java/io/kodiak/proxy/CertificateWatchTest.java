@@ -186,6 +186,26 @@ class CertificateWatchTest {
         }
     }
 
+    /** The watch timer itself, in a Kodiak started from a file: within two polls of the renewal. */
+    @Test
+    void aRunningKodiakServesRenewedFilesWithinTwoPolls() throws Exception {
+        try (ScriptedUpstream up = ScriptedUpstream.start("a")) {
+            Path file = dir.resolve("kodiak.yaml");
+            Files.writeString(file, "admin: {listen: off}\nmetrics: off\nlisteners:\n  - name: web\n    address: 127.0.0.1:0\n"
+                    + "    tls: {cert: live/cert.pem, key: live/privkey.pem}\n"
+                    + "pools:\n  app:\n    upstreams: [" + up.hostPort() + "]\n    health-check: {type: none}\n");
+            try (io.kodiak.Kodiak k = io.kodiak.Kodiak.start(io.kodiak.config.ConfigLoader.load(file))) {
+                int port = k.boundAddress("web").getPort();
+                assertEquals(pem(first[0]), served(port));
+                point("cert.pem", renewed[0]);
+                point("privkey.pem", renewed[1]);
+                Conditions.await("the renewal noticed", () -> logged(Level.INFO, "listener web: certificates reloaded"),
+                        CertificateWatch.PERIOD.multipliedBy(2).plusSeconds(20));
+                assertEquals(pem(renewed[0]), served(port));
+            }
+        }
+    }
+
     private boolean logged(Level level, String text) {
         return messages(level).stream().anyMatch(m -> m.contains(text));
     }
@@ -202,7 +222,11 @@ class CertificateWatchTest {
 
     /** The leaf certificate {@code openssl s_client} is given for example.test, as PEM. */
     private static String served(FakeClockProxy proxy) throws Exception {
-        Process p = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + proxy.port(), "-servername", "example.test")
+        return served(proxy.port());
+    }
+
+    private static String served(int port) throws Exception {
+        Process p = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-servername", "example.test")
                 .redirectErrorStream(true).redirectInput(new File("/dev/null")).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
         assertTrue(p.waitFor(30, TimeUnit.SECONDS), "s_client did not end");
