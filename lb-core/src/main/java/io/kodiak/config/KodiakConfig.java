@@ -59,6 +59,11 @@ public record KodiakConfig(Path source, List<ListenerConfig> listeners, Map<Stri
         return new KodiakConfig(source, listeners, pools, a, metrics, version, shutdownGrace, temp, acme);
     }
 
+    /** The same configuration with {@code l} for its listeners (certificates re-read from disk). */
+    public KodiakConfig withListeners(List<ListenerConfig> l) {
+        return new KodiakConfig(source, l, pools, admin, metrics, version, shutdownGrace, temp);
+    }
+
     public KodiakConfig withMetrics(MetricsConfig m) {
         return new KodiakConfig(source, listeners, pools, admin, m, version, shutdownGrace, temp, acme);
     }

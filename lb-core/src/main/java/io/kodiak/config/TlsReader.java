@@ -17,7 +17,8 @@ import java.util.List;
  * from: {@code kodiak.yaml:14: listeners[0].tls.cert: /etc/x.pem: the certificate expired on ...}.
  */
 final class TlsReader {
-    private static final List<String> KEYS = List.of("cert", "key", "pkcs12", "password-file", "certificates", "domains", "hsts", "client-auth");
+    private static final List<String> KEYS = List.of("cert", "key", "pkcs12", "password-file", "certificates", "domains", "hsts",
+            "client-auth", "handshake-timeout", "max-handshakes");
     /** Let's Encrypt's limit of names per certificate; here one certificate is ordered per name. */
     static final int MAX_DOMAINS = 100;
     private static final List<String> CLIENT_AUTH_KEYS = List.of("ca", "mode", "headers");
@@ -75,20 +76,18 @@ final class TlsReader {
         }
         TlsConfig.Hsts hsts = m.get("hsts") == null ? null : hsts(m.get("hsts"));
         io.kodiak.tls.ClientAuth clientAuth = m.get("client-auth") == null ? null : clientAuth(m.get("client-auth"), baseDir);
+        TlsConfig.Handshakes handshakes = handshakes(m);
         try {
-            return TlsConfig.of(files, keys, clientAuth, managed).withHsts(hsts);
+            return TlsConfig.of(files, keys, clientAuth, managed).withHsts(hsts).withHandshakes(handshakes);
         } catch (IOException e) {
             throw node.error(e.getMessage());
         }
     }
 
-    /** Longer than any password a PKCS#12 file is given; a bigger file is the wrong one. */
-    private static final int MAX_PASSWORD_FILE = 4096;
-
     /**
      * {@code {pkcs12: FILE, password-file: FILE}}: every key entry of a PKCS#12 file, each with its
      * chain. The password comes from a file (readable by Kodiak's user alone), never from the
-     * configuration, which is often shared; its trailing newline is not part of it.
+     * configuration, which is often shared.
      */
     private static void pkcs12(ConfigMapping pair, Path baseDir, Instant now, List<TlsConfig.CertFiles> files,
                                List<CertifiedKey> keys) throws ConfigException {
@@ -96,36 +95,18 @@ final class TlsReader {
         if (pair.get("cert") != null || pair.get("key") != null) {
             throw fileNode.error("give either pkcs12 or cert and key, not both");
         }
-        Path file = baseDir.resolve(fileNode.string()).normalize();
-        char[] password = new char[0];
         ConfigNode pw = pair.get("password-file");
-        if (pw != null) {
-            Path pwFile = baseDir.resolve(pw.string()).normalize();
-            try {
-                byte[] b;
-                try (java.io.InputStream in = java.nio.file.Files.newInputStream(pwFile)) {
-                    b = in.readNBytes(MAX_PASSWORD_FILE + 1);
-                }
-                if (b.length > MAX_PASSWORD_FILE) {
-                    throw pw.error(pwFile + ": larger than " + MAX_PASSWORD_FILE + " bytes; not a password file");
-                }
-                String text = new String(b, java.nio.charset.StandardCharsets.UTF_8);
-                password = text.replaceAll("\\r?\\n$", "").toCharArray();
-            } catch (java.nio.file.NoSuchFileException e) {
-                throw pw.error(pwFile + ": no such file");
-            } catch (java.io.IOException e) {
-                throw pw.error(pwFile + ": cannot read: " + e.getMessage());
-            }
-        }
+        TlsConfig.CertFiles f = TlsConfig.CertFiles.pkcs12(baseDir.resolve(fileNode.string()).normalize(),
+                pw == null ? null : baseDir.resolve(pw.string()).normalize());
         try {
-            for (CertifiedKey k : io.kodiak.tls.Pkcs12Files.load(file, password, now)) {
+            for (CertifiedKey k : TlsConfig.loadPkcs12(f, now)) {
                 keys.add(k);
-                files.add(new TlsConfig.CertFiles(file, file));
+                files.add(f);
             }
         } catch (java.io.IOException e) {
-            throw fileNode.error(e.getMessage());
-        } finally {
-            java.util.Arrays.fill(password, '\0');
+            boolean passwordAtFault = e instanceof io.kodiak.tls.PemFiles.FileProblem p && pw != null
+                    && p.file().equals(f.passwordFile());
+            throw (passwordAtFault ? pw : fileNode).error(e.getMessage());
         }
     }
 
@@ -160,6 +141,21 @@ final class TlsReader {
         return names;
     }
 
+    /** {@code handshake-timeout} (a duration, at least 100 ms) and {@code max-handshakes} (1 to 1,000,000). */
+    private static TlsConfig.Handshakes handshakes(ConfigMapping m) throws ConfigException {
+        TlsConfig.Handshakes d = TlsConfig.Handshakes.DEFAULTS;
+        java.time.Duration timeout = d.timeout();
+        ConfigNode t = m.get("handshake-timeout");
+        if (t != null) {
+            timeout = t.duration();
+            if (timeout.toMillis() < 100) {
+                throw t.error("must be at least 100ms: a handshake takes two round trips");
+            }
+        }
+        int max = m.get("max-handshakes") == null ? d.max() : m.get("max-handshakes").integer(1, 1_000_000);
+        return new TlsConfig.Handshakes(timeout, max);
+    }
+
     /** {@code hsts: true} (two years), {@code false}, or {@code {max-age, include-subdomains, preload}}. */
     private static TlsConfig.Hsts hsts(ConfigNode node) throws ConfigException {
         if (node.isScalar()) {
@@ -189,8 +185,9 @@ final class TlsReader {
         ConfigMapping m = node.mapping(CLIENT_AUTH_KEYS);
         ConfigNode caNode = m.require("ca");
         List<java.security.cert.X509Certificate> cas;
+        Path caFile = baseDir.resolve(caNode.string()).normalize();
         try {
-            cas = io.kodiak.tls.PemFiles.certificates(baseDir.resolve(caNode.string()).normalize());
+            cas = io.kodiak.tls.PemFiles.certificates(caFile);
         } catch (IOException e) {
             throw caNode.error(e.getMessage());
         }
@@ -216,6 +213,6 @@ final class TlsReader {
                 }
             }
         }
-        return new io.kodiak.tls.ClientAuth(cas, required, names[0], names[1], names[2], names[3]);
+        return new io.kodiak.tls.ClientAuth(cas, required, names[0], names[1], names[2], names[3], caFile);
     }
 }

@@ -37,6 +37,7 @@ final class ClientFilter extends BaseFilter {
         ClientSession s = new ClientSession(context, listener, c);
         SESSION.set(c, s);
         context.register(s);
+        s.beginHandshake(); // on TLS: a slot, or no reading until one frees
         return ctx.getStopAction();
     }
 

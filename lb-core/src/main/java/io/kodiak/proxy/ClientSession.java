@@ -49,11 +49,14 @@ final class ClientSession implements ClientOutput {
     /**
      * Kinds of the read deadline. KEEP_ALIVE: waiting for a request, none of it read (closed
      * silently); HEADER: a head, from its first byte or, on a new connection, from the accept (408
-     * once something was read); BODY_GAP: request body data.
+     * once something was read); BODY_GAP: request body data; HANDSHAKE: the TLS handshake, from
+     * the accept or from when it got a slot (closed silently).
      */
-    private enum Wait { NONE, KEEP_ALIVE, HEADER, BODY_GAP }
+    private enum Wait { NONE, KEEP_ALIVE, HEADER, BODY_GAP, HANDSHAKE }
+    /** Where a TLS connection is with its listener's {@link HandshakeSlots}; NONE on plain HTTP and after the handshake. */
+    private enum Handshake { NONE, WAITING, RUNNING }
     /** Reasons to stop reading from the client; reading resumes when none is left. */
-    static final int PAUSE_BODY = 1, PAUSE_BUSY = 2, PAUSE_TUNNEL = 4, PAUSE_OUTPUT = 8;
+    static final int PAUSE_BODY = 1, PAUSE_BUSY = 2, PAUSE_TUNNEL = 4, PAUSE_OUTPUT = 8, PAUSE_HANDSHAKE = 16;
     /**
      * Most bytes waiting for the client before Kodiak reads no further request. Small: a client
      * that reads keeps it near zero, and one that does not must not see more answers produced.
@@ -96,6 +99,7 @@ final class ClientSession implements ClientOutput {
     private long rateBytes;
     /** When the current request's first byte came (or the connection was accepted), for the log. */
     private long headStartedAt;
+    private Handshake handshake = Handshake.NONE;
 
     ClientSession(ProxyContext ctx, ListenerRuntime listener, Connection<?> connection) {
         this.ctx = ctx;
@@ -109,8 +113,65 @@ final class ClientSession implements ClientOutput {
         this.headStartedAt = ctx.now();
         this.headReader = new HeadReader(config.limits().maxRequestLine(), config.limits().maxHeaderBytes(), 414, 431);
         // A new connection gets the request-header timeout from the accept, not the longer
-        // keep-alive one: a client that connects and says nothing is a slowloris too.
-        setDeadline(Wait.HEADER, timeouts().requestHeader().toNanos());
+        // keep-alive one: a client that connects and says nothing is a slowloris too. On TLS the
+        // handshake comes first, with its own timeout; the head's starts when it is done.
+        if (config.tls() != null) {
+            setDeadline(Wait.HANDSHAKE, config.tls().handshakes().timeout().toNanos());
+        } else {
+            setDeadline(Wait.HEADER, timeouts().requestHeader().toNanos());
+        }
+    }
+
+    // ------------------------------------------------------------------ TLS handshake
+
+    /**
+     * Once registered, on a TLS listener: takes a handshake slot, or waits for one unread (see
+     * {@link HandshakeSlots}); the handshake deadline set at construction bounds the wait.
+     */
+    synchronized void beginHandshake() {
+        if (config.tls() == null || state == State.CLOSED) {
+            return;
+        }
+        if (listener.handshakes.enter(this, config.tls().handshakes().max())) {
+            handshake = Handshake.RUNNING;
+        } else {
+            handshake = Handshake.WAITING;
+            pauseRead(PAUSE_HANDSHAKE);
+        }
+    }
+
+    /** A slot freed for this waiting connection: the handshake may begin, with a timeout of its own from now. */
+    synchronized void handshakeAdmitted() {
+        if (state == State.CLOSED || handshake != Handshake.WAITING) {
+            listener.handshakes.leave(config.tls().handshakes().max()); // gone meanwhile: the next one's
+            return;
+        }
+        handshake = Handshake.RUNNING;
+        setDeadline(Wait.HANDSHAKE, config.tls().handshakes().timeout().toNanos());
+        resumeRead(PAUSE_HANDSHAKE);
+    }
+
+    /** The TLS filter finished this connection's handshake ({@code ok}) or gave up on it (it closes the connection). */
+    synchronized void handshakeFinished(boolean ok) {
+        if (handshake != Handshake.RUNNING) {
+            return; // a renegotiation, which the engine refuses, or a close that came first
+        }
+        handshake = Handshake.NONE;
+        (ok ? listener.handshakes.completed : listener.handshakes.failed).increment();
+        listener.handshakes.leave(config.tls().handshakes().max());
+        if (ok && state == State.IDLE && deadlineKind == Wait.HANDSHAKE) {
+            setDeadline(Wait.HEADER, timeouts().requestHeader().toNanos());
+        }
+    }
+
+    /** A connection that closes in the middle of its handshake, or waiting for one, gives up its place. */
+    private void leaveHandshake() {
+        if (handshake == Handshake.RUNNING) {
+            listener.handshakes.leave(config.tls().handshakes().max());
+        } else if (handshake == Handshake.WAITING) {
+            listener.handshakes.withdraw(this);
+        }
+        handshake = Handshake.NONE;
     }
 
     private ClientTimeouts timeouts() {
@@ -182,6 +243,7 @@ final class ClientSession implements ClientOutput {
         state = State.CLOSED;
         deadline = 0;
         sendDeadline = 0;
+        leaveHandshake();
         listener.connections.decrementAndGet();
         ctx.unregister(this);
         if (exchange != null) {
@@ -228,6 +290,14 @@ final class ClientSession implements ClientOutput {
                     }
                 }
                 case BODY_GAP -> reject(new HttpException(408, "client too slow"));
+                // A TLS handshake not done in time (or never begun for want of a slot): there is no
+                // way to answer in HTTP, and an alert would only help the slow client.
+                case HANDSHAKE -> {
+                    listener.handshakes.timeouts.increment();
+                    LOG.fine(() -> this + ": TLS handshake " + (handshake == Handshake.WAITING ? "still waiting for a slot" : "not done")
+                            + " after " + config.tls().handshakes().timeout() + "; closing");
+                    abort();
+                }
                 default -> clearDeadline();
             }
             return;

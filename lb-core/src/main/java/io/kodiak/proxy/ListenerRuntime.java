@@ -35,6 +35,8 @@ final class ListenerRuntime {
     final LongAdder requests = new LongAdder();
     final LongAdder rejected = new LongAdder();
     final LongAdder droppedFields = new LongAdder();
+    /** TLS handshakes in progress and waiting, bounded by {@code tls.max-handshakes}; idle on plain HTTP. */
+    final HandshakeSlots handshakes = new HandshakeSlots();
 
     ListenerRuntime(ListenerConfig config, Map<String, PoolRuntime> pools) {
         this(config, pools, null);

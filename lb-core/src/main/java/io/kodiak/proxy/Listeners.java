@@ -46,7 +46,9 @@ final class Listeners {
             // Grizzly builds a client side from the javax.net.ssl.* properties when given none, and
             // fails the bind if they are bad; a listener never acts as a client, so it gets its own.
             ListenerEngines engines = new ListenerEngines(lr);
-            b.add(new TlsGuardFilter(ctx.acme.challenges)).add(new SSLFilter(engines, engines));
+            SSLFilter tls = new SSLFilter(engines, engines);
+            tls.addHandshakeListener(HandshakeEvents.INSTANCE); // frees the handshake slot, starts the head's timeout
+            b.add(new TlsGuardFilter(ctx.acme.challenges)).add(tls);
         }
         FilterChain chain = b.add(new ClientFilter(ctx, lr)).build();
         try {

@@ -177,6 +177,19 @@ final class ProxyMetrics implements AutoCloseable {
                 .counter("dropped_header_fields_total", "Request header fields dropped because their name holds '_' (underscores-in-headers: drop)",
                         () -> l.droppedFields.sum())
                 .gauge("connections", "Open client connections", () -> l.connections.get())
+                .gauge("tls_handshakes_running", "TLS handshakes in progress (at most tls.max-handshakes)",
+                        () -> l.handshakes.running())
+                .gauge("tls_handshakes_waiting", "TLS connections waiting, unread, for a handshake slot",
+                        () -> l.handshakes.waiting())
+                .counter("tls_handshakes_total", "result", "ok", "TLS handshakes finished", () -> l.handshakes.completed.sum())
+                .counter("tls_handshakes_total", "result", "failed",
+                        "TLS handshakes the engine refused (no common protocol or suite, bad client certificate, not TLS)",
+                        () -> l.handshakes.failed.sum())
+                .counter("tls_handshakes_total", "result", "timeout",
+                        "TLS connections closed for not finishing the handshake within tls.handshake-timeout (waiting included)",
+                        () -> l.handshakes.timeouts.sum())
+                .counter("tls_handshakes_deferred_total", "TLS connections that had to wait for a handshake slot (over tls.max-handshakes)",
+                        () -> l.handshakes.deferred.sum())
                 .build();
     }
 

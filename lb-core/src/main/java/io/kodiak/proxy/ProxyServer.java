@@ -56,10 +56,17 @@ public final class ProxyServer implements AutoCloseable {
     private final RuntimeEdits edits;
     /** The listeners' access logs, opened at start and by reloads, closed at the end. */
     private final AccessLogs accessLogs = new AccessLogs();
+    /** Whether timeouts and certificate polls run only when a test calls for them. */
+    private final boolean manual;
+    /** Re-reads certificates that change on disk; set once the listeners are bound. */
+    private volatile CertificateWatch certificateWatch;
+    /** Polls {@link #certificateWatch}; {@code null} when {@link #manual}. */
+    private java.util.concurrent.ScheduledExecutorService watchTimer;
 
     private ProxyServer(KodiakConfig config, LongSupplier nanoTime, Consumer<Map<String, PoolRuntime>> restore,
                         boolean manualSweeps) throws IOException {
         Reloader.requireResolvable(config, Map.of());
+        this.manual = manualSweeps;
         int selectors = Math.max(1, Integer.getInteger("kodiak.selectors", Runtime.getRuntime().availableProcessors()));
         this.transport = TCPNIOTransportBuilder.newInstance()
                 .setIOStrategy(SameThreadIOStrategy.getInstance())
@@ -119,7 +126,8 @@ public final class ProxyServer implements AutoCloseable {
 
     /**
      * For tests: starts on the clock {@code nanoTime} with no periodic sweep, so that a timeout
-     * fires only when the test calls {@link #sweep()}, as of the time its clock says then. With
+     * fires only when the test calls {@link #sweep()}, as of the time its clock says then, and
+     * certificate files are checked only when it calls {@link #pollCertificates()}. With
      * a fake clock the test steps time exactly (to just before a timeout, then past it) instead of
      * waiting for it.
      */
@@ -169,6 +177,45 @@ public final class ProxyServer implements AutoCloseable {
             listeners.put(lc.name(), listeners.bind(lr));
         }
         syncMetrics();
+        certificateWatch = new CertificateWatch(this::certificateFiles, this::rereadCertificates);
+        if (!manual) {
+            watchTimer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "kodiak-certificate-watch");
+                t.setDaemon(true);
+                return t;
+            });
+            long period = CertificateWatch.PERIOD.toMillis();
+            watchTimer.scheduleWithFixedDelay(this::pollCertificatesSafely, period, period, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** The certificate, key and client-CA files of the TLS listeners now bound. */
+    private List<java.nio.file.Path> certificateFiles() {
+        return listeners.runtimes().stream().filter(l -> l.config.tls() != null)
+                .flatMap(l -> l.config.tls().sourceFiles().stream()).distinct().toList();
+    }
+
+    /** Reads every TLS listener's certificate files again and puts in those that changed ({@link CertificateReload}). */
+    synchronized CertificateReload.Outcome rereadCertificates() {
+        return CertificateReload.apply(running, listeners, java.time.Instant.now());
+    }
+
+    /**
+     * Checks the certificate files for changes now, as the watch timer does every
+     * {@link CertificateWatch#PERIOD}: for tests started with {@link #startWithManualSweeps}.
+     */
+    void pollCertificates() {
+        certificateWatch.poll();
+    }
+
+    private void pollCertificatesSafely() {
+        try {
+            certificateWatch.poll();
+        } catch (RuntimeException e) {
+            // The next poll tries again; the watch must not die with one bad read.
+            java.util.logging.Logger.getLogger(ProxyServer.class.getName()).log(java.util.logging.Level.SEVERE,
+                    "certificate watch failed", e);
+        }
     }
 
     /** Hands the {@code tls.domains} of {@code serving} (the listeners as they run) to the ACME manager. */
@@ -306,6 +353,11 @@ public final class ProxyServer implements AutoCloseable {
         return listeners.boundAddress(listener);
     }
 
+    /** A listener's TLS handshakes in progress and waiting, for tests to observe. */
+    HandshakeSlots handshakes(String listener) {
+        return listeners.runtime(listener).handshakes;
+    }
+
     /** Replaces a listener's filters (tests, until filters are configured). */
     void filters(String listener, io.kodiak.filter.Filters filters) {
         listeners.runtime(listener).filters = filters;
@@ -381,6 +433,9 @@ public final class ProxyServer implements AutoCloseable {
         }
         control.close();
         sweeper.close();
+        if (watchTimer != null) {
+            watchTimer.shutdownNow();
+        }
         ctx.stopAccepting();
         // Clients first: their exchanges end as aborted, dropping upstream connections without
         // blame. Left to the transport, an upstream connection could close first and its exchange

@@ -6,6 +6,7 @@ import io.kodiak.buffer.TempDir;
 import io.kodiak.config.KodiakConfig;
 import io.kodiak.config.ListenerConfig;
 import io.kodiak.config.PoolConfig;
+import io.kodiak.config.TlsConfig;
 import io.kodiak.config.UpstreamConfig;
 import io.kodiak.upstream.PoolRuntime;
 import io.kodiak.upstream.Upstream;
@@ -149,16 +150,18 @@ final class Reloader {
             Listeners.Bound b = nextListeners.get(lc.name());
             if (!newlyBound.contains(b)) {
                 ListenerRuntime lr = b.runtime();
-                if (!lr.config.withAccessLog(null).withTls(null).equals(lc.withAccessLog(null).withTls(null))) {
+                TlsConfig was = lr.config.tls();
+                boolean tlsSettings = was != null && (!Objects.equals(was.hsts(), lc.tls().hsts())
+                        || !was.handshakes().equals(lc.tls().handshakes()));
+                if (tlsSettings || !lr.config.withAccessLog(null).withTls(null).equals(lc.withAccessLog(null).withTls(null))) {
                     changes.add("listener " + lc.name() + ": routes and settings updated");
                 }
-                if (!java.util.Objects.equals(lr.config.tls(), lc.tls())) {
-                    changes.add("listener " + lc.name() + ": certificates reloaded");
-                }
-                if (lc.tls() != null && lc.tls().equals(lr.config.tls())) {
+                if (lc.tls() != null && lc.tls().sameCertificates(was)) {
                     // The same certificates: keep the same context, and with it the session cache
                     // and ticket keys, so clients resume across a reload that changed nothing here.
-                    lc = lc.withTls(lr.config.tls());
+                    lc = lc.withTls(lc.tls().withServer(was.server()));
+                } else if (lc.tls() != null) {
+                    changes.add("listener " + lc.name() + ": certificates reloaded");
                 }
                 lr.update(lc, after, ctx.acme.challengesFor(next));
                 AccessLog log = nextLogs.get(lc.name());

@@ -98,7 +98,8 @@ final class TimeoutSweeper implements AutoCloseable {
     /** The sweep period for {@code c}'s shortest client or upstream timeout ({@link #periodFor(long)}). */
     static long periodFor(KodiakConfig c) {
         Stream<Duration> client = c.listeners().stream().flatMap(l -> Stream.of(
-                l.timeouts().requestHeader(), l.timeouts().keepAlive(), l.timeouts().body(), l.timeouts().send()));
+                l.timeouts().requestHeader(), l.timeouts().keepAlive(), l.timeouts().body(), l.timeouts().send(),
+                l.tls() == null ? l.timeouts().requestHeader() : l.tls().handshakes().timeout()));
         Stream<Duration> upstream = c.pools().values().stream().flatMap(p -> Stream.of(
                 p.timeouts().connect(), p.timeouts().response(), p.timeouts().read(), p.timeouts().send(),
                 p.connections().idleTimeout()));

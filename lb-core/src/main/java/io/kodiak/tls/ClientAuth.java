@@ -21,9 +21,10 @@ import javax.security.auth.x500.X500Principal;
  * @param subjectHeader     the certificate's subject, RFC 2253 ({@code $ssl_client_s_dn})
  * @param issuerHeader      its issuer, RFC 2253 ({@code $ssl_client_i_dn})
  * @param fingerprintHeader its SHA-256 fingerprint, lower-case hex
+ * @param caFile     the file {@code cas} were read from, to read again when it changes; {@code null} if none
  */
 public record ClientAuth(List<X509Certificate> cas, boolean required, String verifyHeader, String subjectHeader,
-                         String issuerHeader, String fingerprintHeader) {
+                         String issuerHeader, String fingerprintHeader, java.nio.file.Path caFile) {
     public static final String VERIFY = "X-Client-Cert-Verify";
     public static final String SUBJECT = "X-Client-Cert-Subject";
     public static final String ISSUER = "X-Client-Cert-Issuer";
@@ -31,6 +32,18 @@ public record ClientAuth(List<X509Certificate> cas, boolean required, String ver
 
     public ClientAuth {
         cas = List.copyOf(cas);
+    }
+
+    /** CAs that come from no file. */
+    public ClientAuth(List<X509Certificate> cas, boolean required, String verifyHeader, String subjectHeader,
+                      String issuerHeader, String fingerprintHeader) {
+        this(cas, required, verifyHeader, subjectHeader, issuerHeader, fingerprintHeader, null);
+    }
+
+    /** The same, with the CAs read again from {@link #caFile} (which must be set). */
+    public ClientAuth reread() throws java.io.IOException {
+        return new ClientAuth(PemFiles.certificates(caFile), required, verifyHeader, subjectHeader, issuerHeader,
+                fingerprintHeader, caFile);
     }
 
     /** What was verified of one connection's client certificate, or {@link #NONE}. */

@@ -52,6 +52,36 @@ final class Der {
         return tlv(0x30, VERSION_0, tlv(0x30, EC_PUBLIC_KEY, curve), tlv(0x04, sec1));
     }
 
+    /**
+     * The JCA name of a PKCS#8 key's algorithm, from its AlgorithmIdentifier: "RSA", "RSASSA-PSS",
+     * "EC", "Ed25519", or {@code null} for another or a malformed one. Asking the factory of that
+     * name, instead of trying each in turn, keeps a provider that takes more than its name (Bouncy
+     * Castle's "RSA" takes a PSS key, and drops its parameters) from answering for the wrong one.
+     */
+    static String pkcs8Algorithm(byte[] der) {
+        try {
+            int[] seq = header(der, 0);
+            int[] version = header(der, seq[0]);
+            int[] alg = header(der, version[0] + version[1]);
+            int oidAt = alg[0];
+            if (der[oidAt] != 0x06) {
+                return null;
+            }
+            int[] oid = header(der, oidAt);
+            byte[] o = java.util.Arrays.copyOfRange(der, oid[0], oid[0] + oid[1]);
+            String hex = java.util.HexFormat.of().formatHex(o);
+            return switch (hex) {
+                case "2a864886f70d010101" -> "RSA";
+                case "2a864886f70d01010a" -> "RSASSA-PSS";
+                case "2a8648ce3d0201" -> "EC";
+                case "2b6570" -> "Ed25519";
+                default -> null;
+            };
+        } catch (IOException | ArrayIndexOutOfBoundsException e) {
+            return null;
+        }
+    }
+
     /** The content's start and length of the element at {@code p}. */
     private static int[] header(byte[] b, int p) throws IOException {
         int len = b[p + 1] & 0xFF;

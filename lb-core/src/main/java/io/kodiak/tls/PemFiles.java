@@ -120,7 +120,8 @@ public final class PemFiles {
 
     private static PrivateKey pkcs8(Path file, byte[] der) throws IOException {
         PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(der);
-        for (String algorithm : new String[] {"RSA", "EC", "Ed25519", "RSASSA-PSS"}) {
+        String named = Der.pkcs8Algorithm(der);
+        for (String algorithm : named != null ? new String[] {named} : new String[] {"RSA", "EC", "Ed25519", "RSASSA-PSS"}) {
             try {
                 return KeyFactory.getInstance(algorithm).generatePrivate(spec);
             } catch (GeneralSecurityException tryTheNext) {

@@ -72,6 +72,21 @@ final class FakeClockProxy implements AutoCloseable {
                 .filter(u -> u.name().equals(name)).findFirst().orElseThrow();
     }
 
+    /** The listener's TLS handshakes in progress and waiting. */
+    HandshakeSlots handshakes() {
+        return server.handshakes(ProxyConfig.LISTENER);
+    }
+
+    /** The configuration in force. */
+    io.kodiak.config.KodiakConfig config() {
+        return server.config();
+    }
+
+    /** Checks the certificate files for changes, as the watch timer would (see {@link CertificateWatch}). */
+    void pollCertificates() {
+        server.pollCertificates();
+    }
+
     int queued() {
         return server.queued(ProxyConfig.POOL);
     }

@@ -257,9 +257,17 @@ final class ProxyConfig {
         return this;
     }
 
+    private io.kodiak.config.TlsConfig listenerTls;
+
+    /** Every listener's TLS (default: plain HTTP). */
+    ProxyConfig listenerTls(io.kodiak.config.TlsConfig t) {
+        this.listenerTls = t;
+        return this;
+    }
+
     private ListenerConfig listenerConfig(String name, ServerHeaderPolicy policy) {
         return new ListenerConfig(name, Loopback.at(0), List.of(new RouteConfig(null, null, POOL)),
-                clientTimeouts, limits, forwarded, policy, underscoresInHeaders, tracing, accessLog);
+                clientTimeouts, limits, forwarded, policy, underscoresInHeaders, tracing, accessLog, listenerTls);
     }
 
     /** Starts Kodiak with this configuration. */

@@ -82,6 +82,11 @@ public final class RawClient implements AutoCloseable {
         }
     }
 
+    /** A client over {@code s}, connected already (a TLS socket, say); reads keep its timeout. */
+    public static RawClient over(Socket s) throws IOException {
+        return new RawClient(s);
+    }
+
     /** Changes the read timeout for later reads. */
     public RawClient readTimeout(Duration timeout) throws SocketException {
         socket.setSoTimeout(Math.toIntExact(timeout.toMillis()));

@@ -19,7 +19,9 @@ public final class TestCerts {
     private final Path caKey;
     private int serial;
 
+    /** Makes the CA; without openssl the test is skipped (outside CI) or fails (in CI). */
     public TestCerts(Path dir) throws IOException {
+        io.kodiak.testing.Tools.require("openssl", "version", "openssl");
         this.dir = dir;
         this.caKey = dir.resolve("ca.key");
         this.caCert = dir.resolve("ca.pem");
@@ -68,6 +70,21 @@ public final class TestCerts {
         Path out = dir.resolve(key.getFileName() + ".enc");
         openssl("pkcs8", "-topk8", "-in", key.toString(), "-out", out.toString(), "-passout", "pass:secret");
         return out;
+    }
+
+    /** A JDK client context that trusts the test CA, and nothing else. */
+    public javax.net.ssl.SSLContext clientContext() throws java.security.GeneralSecurityException, IOException {
+        java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        try (java.io.InputStream in = Files.newInputStream(caCert)) {
+            store.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        javax.net.ssl.TrustManagerFactory tmf =
+                javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(store);
+        javax.net.ssl.SSLContext c = javax.net.ssl.SSLContext.getInstance("TLS");
+        c.init(null, tmf.getTrustManagers(), null);
+        return c;
     }
 
     /** A chain file: the leaf followed by the CA, as certbot's fullchain.pem. */
