@@ -97,6 +97,11 @@ public final class Kodiak implements Control, AutoCloseable {
         return server.config();
     }
 
+    @Override
+    public io.kodiak.acme.AcmeManager acme() {
+        return server.acme();
+    }
+
     /**
      * What a reload did.
      *

@@ -204,12 +204,17 @@ public final class AdminServer implements AutoCloseable {
         if (!path.isEmpty() && path.get(0).equals("v1")) {
             authorize(req, change);
         }
-        // GET /v1/status | /v1/config | /v1/pools/P | /v1/pools/P/upstreams/U
+        // GET /v1/status | /v1/config | /v1/certificates | /v1/pools/P | /v1/pools/P/upstreams/U
         // POST /v1/pools/P/upstreams/U/{state,weight,wait-drained,wait-up}, /v1/reload, /v1/reopen-logs
         int n = path.size();
         if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("status")) {
             allow(method, "GET");
             send(resp, Reply.ok(views.status()));
+            return;
+        }
+        if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("certificates")) {
+            allow(method, "GET");
+            send(resp, Reply.ok(views.certificates()));
             return;
         }
         if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("config")) {

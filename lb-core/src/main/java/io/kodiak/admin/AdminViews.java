@@ -95,4 +95,50 @@ final class AdminViews {
         }
         return m;
     }
+
+    /**
+     * Every TLS listener's certificates, as served now: from files (names, key type, expiry,
+     * file) and from ACME (each domain with its expiry, renewal time and failures in a row).
+     */
+    Map<String, Object> certificates() {
+        io.kodiak.acme.AcmeManager acme = control.acme();
+        List<Object> listeners = new ArrayList<>();
+        for (io.kodiak.config.ListenerConfig l : control.config().listeners()) {
+            if (l.tls() == null) {
+                continue;
+            }
+            Map<String, Object> lm = new LinkedHashMap<>();
+            lm.put("listener", l.name());
+            List<Object> files = new ArrayList<>();
+            for (int i = 0; i < l.tls().certificates().size(); i++) {
+                io.kodiak.tls.CertifiedKey k = l.tls().certificates().get(i);
+                Map<String, Object> km = new LinkedHashMap<>();
+                km.put("names", k.names());
+                km.put("key_type", k.keyType());
+                km.put("not_after", k.leaf().getNotAfter().toInstant().toString());
+                km.put("file", l.tls().files().get(i).cert().toString());
+                files.add(km);
+            }
+            lm.put("files", files);
+            List<Object> domains = new ArrayList<>();
+            io.kodiak.tls.ManagedKeys managed = l.tls().server().managed();
+            for (String d : managed == null ? List.<String>of() : managed.domains()) {
+                io.kodiak.acme.AcmeManager.Status st = acme == null ? null : acme.status(d);
+                Map<String, Object> dm = new LinkedHashMap<>();
+                dm.put("domain", d);
+                dm.put("not_after", st == null || st.notAfter() == null ? null : st.notAfter().toString());
+                dm.put("renew_at", st == null || st.renewAt() == null ? null : st.renewAt().toString());
+                dm.put("failures", st == null ? 0 : st.failures());
+                dm.put("next_try", st == null || st.nextTry() == null ? null : st.nextTry().toString());
+                dm.put("last_error", st == null ? null : st.lastError());
+                domains.add(dm);
+            }
+            lm.put("domains", domains);
+            listeners.add(lm);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("listeners", listeners);
+        m.put("acme_directory", acme == null ? null : acme.settings().directory().toString());
+        return m;
+    }
 }

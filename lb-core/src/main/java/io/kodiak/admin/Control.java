@@ -27,6 +27,11 @@ public interface Control {
     /** When this Kodiak started. */
     Instant startedAt();
 
+    /** What obtains and renews the certificates of {@code tls.domains}, or {@code null} when no listener has any. */
+    default io.kodiak.acme.AcmeManager acme() {
+        return null;
+    }
+
     /**
      * Reads the configuration file again and applies it; nothing changes if it fails.
      *

@@ -381,4 +381,33 @@ class TlsListenerTest {
         assertTrue(e.getMessage().contains("listeners[0].tls.pkcs12: " + example[0] + ": not a PKCS#12 file, or damaged"),
                 e.getMessage());
     }
+
+    @Test
+    void theAdminApiListsEachListenersCertificatesFromFilesAndFromAcme() throws Exception {
+        upstream = ScriptedUpstream.start("u1");
+        Path file = dir.resolve("kodiak.yaml");
+        Files.writeString(file, "admin: {listen: 127.0.0.1:0, state-file: off}\nmetrics: off\n"
+                + "acme: {directory: 'https://127.0.0.1:9/dir', storage: " + dir.resolve("acme") + "}\n"
+                + "listeners:\n  - {name: plain, address: 127.0.0.1:0}\n  - name: web\n    address: 127.0.0.1:0\n"
+                + "    tls:\n      cert: " + example[0] + "\n      key: " + example[1] + "\n      domains: [acme.example.test]\n"
+                + "pools:\n  app:\n    upstreams: [" + upstream.hostPort() + "]\n    health-check: {type: none}\n");
+        kodiak = Kodiak.start(ConfigLoader.load(file));
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + kodiak.adminAddress().getPort() + "/v1/certificates")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        java.util.Map<?, ?> body = (java.util.Map<?, ?>) io.kodiak.admin.Json.parse(r.body());
+        List<?> listeners = (List<?>) body.get("listeners");
+        assertEquals(1, listeners.size(), r.body()); // the plain listener has none
+        java.util.Map<?, ?> web = (java.util.Map<?, ?>) listeners.get(0);
+        assertEquals("web", web.get("listener"));
+        java.util.Map<?, ?> f = (java.util.Map<?, ?>) ((List<?>) web.get("files")).get(0);
+        assertEquals(List.of("example.test", "www.example.test"), f.get("names"));
+        assertEquals("EC", f.get("key_type"));
+        assertEquals(example[0].toString(), f.get("file"));
+        java.util.Map<?, ?> d = (java.util.Map<?, ?>) ((List<?>) web.get("domains")).get(0);
+        assertEquals("acme.example.test", d.get("domain"));
+        assertEquals(null, d.get("not_after")); // the CA is not there: no certificate yet
+        assertEquals("https://127.0.0.1:9/dir", body.get("acme_directory"));
+    }
 }
