@@ -2,6 +2,7 @@ package io.kodiak.config;
 
 import io.kodiak.tls.CertifiedKey;
 import io.kodiak.tls.ServerTls;
+import io.kodiak.tls.TlsEngine;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -66,8 +67,18 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts) {
     /** The server side of {@code keys}, read already from {@code files} (in the same order). */
     public static TlsConfig of(List<CertFiles> files, List<CertifiedKey> keys, io.kodiak.tls.ClientAuth clientAuth)
             throws IOException {
+        return of(files, keys, clientAuth, TlsEngine.AUTO);
+    }
+
+    /**
+     * As {@link #of(List, List, io.kodiak.tls.ClientAuth)}, on the {@code engine} chosen.
+     *
+     * @throws IllegalStateException if the engine is {@code openssl} and BoringSSL cannot load here
+     */
+    public static TlsConfig of(List<CertFiles> files, List<CertifiedKey> keys, io.kodiak.tls.ClientAuth clientAuth,
+                               TlsEngine engine) throws IOException {
         try {
-            return new TlsConfig(files, ServerTls.of(keys, clientAuth));
+            return new TlsConfig(files, ServerTls.of(keys, clientAuth, engine));
         } catch (GeneralSecurityException e) {
             throw new IOException("cannot set up TLS: " + e.getMessage(), e);
         }
@@ -85,6 +96,7 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts) {
     public boolean equals(Object o) {
         return o instanceof TlsConfig t && files.equals(t.files) && java.util.Objects.equals(hsts, t.hsts)
                 && java.util.Objects.equals(server.clientAuth(), t.server.clientAuth())
+                && server.configuredEngine() == t.server.configuredEngine()
                 && certificates().stream().map(k -> k.leaf()).toList().equals(t.certificates().stream().map(k -> k.leaf()).toList());
     }
 

@@ -15,9 +15,10 @@ import java.util.List;
  * connection by SNI, the first being the default. Relative paths resolve against the config
  * file's directory. The files are read here, so every problem is reported with the line it comes
  * from: {@code kodiak.yaml:14: listeners[0].tls.cert: /etc/x.pem: the certificate expired on ...}.
+ * {@code engine: auto | openssl | jdk} chooses the TLS implementation ({@link io.kodiak.tls.TlsEngine}).
  */
 final class TlsReader {
-    private static final List<String> KEYS = List.of("cert", "key", "certificates", "hsts", "client-auth");
+    private static final List<String> KEYS = List.of("cert", "key", "certificates", "hsts", "client-auth", "engine");
     private static final List<String> CLIENT_AUTH_KEYS = List.of("ca", "mode", "headers");
     private static final List<String> CLIENT_HEADER_KEYS = List.of("verify", "subject", "issuer", "fingerprint");
     private static final List<String> HSTS_KEYS = List.of("max-age", "include-subdomains", "preload");
@@ -62,8 +63,18 @@ final class TlsReader {
         }
         TlsConfig.Hsts hsts = m.get("hsts") == null ? null : hsts(m.get("hsts"));
         io.kodiak.tls.ClientAuth clientAuth = m.get("client-auth") == null ? null : clientAuth(m.get("client-auth"), baseDir);
+        io.kodiak.tls.TlsEngine engine = io.kodiak.tls.TlsEngine.AUTO;
+        ConfigNode engineNode = m.get("engine");
+        if (engineNode != null) {
+            engine = io.kodiak.tls.TlsEngine.parse(engineNode.string());
+            if (engine == null) {
+                throw engineNode.error("must be auto, openssl or jdk, not " + Values.quote(engineNode.string()));
+            }
+        }
         try {
-            return TlsConfig.of(files, keys, clientAuth).withHsts(hsts);
+            return TlsConfig.of(files, keys, clientAuth, engine).withHsts(hsts);
+        } catch (IllegalStateException e) {
+            throw engineNode.error(e.getMessage()); // only openssl, named, can fail to load
         } catch (IOException e) {
             throw node.error(e.getMessage());
         }

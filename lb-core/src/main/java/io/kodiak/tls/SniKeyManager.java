@@ -75,13 +75,22 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
         return any ? -1 : NO_GROUP;
     }
 
-    /** The JDK 17 asks for "EC", "RSA" or "RSASSA-PSS" (a PSS key is an RSA certificate to choose). */
+    /**
+     * The JDK 17 asks for "EC", "RSA" or "RSASSA-PSS" (a PSS key is an RSA certificate to choose);
+     * netty for "EC", "RSA", "EC_EC", "EC_RSA" or "DH_RSA".
+     */
     private static boolean accepts(String[] types, String keyType) {
         for (String t : types) {
             if (t == null) {
                 continue;
             }
-            String type = t.endsWith("_RSA") || t.equals("RSASSA-PSS") ? "RSA" : t.startsWith("EC") ? "EC" : t;
+            // netty's "EC_EC" and "EC_RSA" are EC keys (certified by an EC or an RSA CA: static
+            // ECDH suites, never enabled); "DH_RSA" is a DH key.
+            String type = switch (t) {
+                case "RSA", "RSASSA-PSS", "ECDHE_RSA", "DHE_RSA" -> "RSA";
+                case "EC", "ECDSA", "ECDHE_ECDSA", "EC_EC", "EC_RSA" -> "EC";
+                default -> t;
+            };
             if (type.equals(keyType)) {
                 return true;
             }
@@ -100,9 +109,48 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
         return null;
     }
 
+    /**
+     * Whether the client can verify a signature by a key of {@code keyType}, by the signature
+     * algorithms it listed (TLS 1.2 and 1.3 clients list them; older ones did not, and may get
+     * anything). This is how HAProxy chooses between an ECDSA and an RSA certificate. The JDK asks
+     * only for types the client can take; BoringSSL (netty) asks for each type of our cipher suites
+     * in turn, ECDSA first, whatever the client sent, so the answer must be no for the ECDSA
+     * certificate of a client that lists no ECDSA algorithm.
+     */
+    static boolean peerCanVerify(SSLSession handshake, String keyType) {
+        if (!(handshake instanceof ExtendedSSLSession e)) {
+            return true;
+        }
+        String[] algorithms;
+        try {
+            algorithms = e.getPeerSupportedSignatureAlgorithms();
+        } catch (UnsupportedOperationException notKnown) {
+            return true;
+        }
+        if (algorithms == null || algorithms.length == 0) {
+            return true;
+        }
+        // Both engines' names carry the key algorithm: "ecdsa_secp256r1_sha256" or
+        // "SHA256withECDSA_SECP256R1", "rsa_pss_rsae_sha256" or "SHA256withRSA".
+        String want = accepts(new String[] {keyType}, "EC") ? "ecdsa" : accepts(new String[] {keyType}, "RSA") ? "rsa" : null;
+        if (want == null) {
+            return false;
+        }
+        for (String a : algorithms) {
+            if (a != null && a.toLowerCase(Locale.ROOT).contains(want)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     @Override
     public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
-        int i = choose(engine == null ? null : requestedHost(engine.getHandshakeSession()), keyType);
+        SSLSession handshake = engine == null ? null : engine.getHandshakeSession();
+        if (!peerCanVerify(handshake, keyType)) {
+            return null;
+        }
+        int i = choose(requestedHost(handshake), keyType);
         return i < 0 ? null : Integer.toString(i);
     }
 

@@ -34,9 +34,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A TLS listener over real sockets, with curl and openssl s_client as the clients users have:
  * HTTPS through to a plain upstream, the protocols it speaks and refuses, certificates by SNI,
- * plain HTTP on the TLS port, and certificates re-read by a reload.
+ * plain HTTP on the TLS port, and certificates re-read by a reload. On the JDK's engine here; on
+ * BoringSSL's in {@link TlsListenerOpenSslTest}, which runs the same tests.
  */
 class TlsListenerTest {
+    /** The {@code tls.engine} under test. */
+    String engine() {
+        return "jdk";
+    }
+
     @TempDir
     static Path certDir;
     static TestCerts certs;
@@ -67,10 +73,11 @@ class TlsListenerTest {
         }
     }
 
+    /** The config, with {@code tls.engine} on the line after {@code tls:} (line 7; the tls lines follow). */
     private Path write(String tls) throws IOException {
         Path file = dir.resolve("kodiak.yaml");
         Files.writeString(file, "admin: {listen: off}\nmetrics: off\nlisteners:\n  - name: web\n    address: 127.0.0.1:0\n"
-                + "    tls:\n" + tls + "pools:\n  app:\n    upstreams: [" + upstream.hostPort() + "]\n"
+                + "    tls:\n      engine: " + engine() + "\n" + tls + "pools:\n  app:\n    upstreams: [" + upstream.hostPort() + "]\n"
                 + "    health-check: {type: none}\n");
         return file;
     }
@@ -208,11 +215,11 @@ class TlsListenerTest {
         upstream = ScriptedUpstream.start("u1");
         Path file = write("      cert: " + example[0] + "\n      key: " + other[1] + "\n");
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file));
-        assertEquals(file + ":8: listeners[0].tls.key: " + other[1] + ": an RSA key, but the certificate in "
+        assertEquals(file + ":9: listeners[0].tls.key: " + other[1] + ": an RSA key, but the certificate in "
                 + example[0] + " is for an EC key: they do not belong together", e.getMessage());
         Path missing = write("      cert: " + dir.resolve("nope.pem") + "\n      key: " + example[1] + "\n");
         e = assertThrows(ConfigException.class, () -> ConfigLoader.load(missing));
-        assertEquals(missing + ":7: listeners[0].tls.cert: " + dir.resolve("nope.pem") + ": no such file", e.getMessage());
+        assertEquals(missing + ":8: listeners[0].tls.cert: " + dir.resolve("nope.pem") + ": no such file", e.getMessage());
     }
 
     @Test
@@ -225,7 +232,7 @@ class TlsListenerTest {
         Path file = write("      cert: " + example[0] + "\n      key: " + example[1] + "\n");
         Files.writeString(file, Files.readString(file).replace("127.0.0.1:0", "127.0.0.1:" + p));
         kodiak = Kodiak.start(ConfigLoader.load(file));
-        Files.writeString(file, Files.readString(file).replaceAll("    tls:\n      cert: .*\n      key: .*\n", ""));
+        Files.writeString(file, Files.readString(file).replaceAll("    tls:\n      engine: .*\n      cert: .*\n      key: .*\n", ""));
         IOException e = assertThrows(IOException.class, () -> kodiak.reload());
         assertTrue(e.getMessage().contains("turning TLS off on 127.0.0.1:" + p + " needs a restart"), e.getMessage());
         assertTrue(curl("example.test", "/").output().endsWith("\n200 0"), "still TLS, as before the reload");
@@ -321,7 +328,7 @@ class TlsListenerTest {
         upstream = ScriptedUpstream.start("u1");
         Path both = write("      cert: " + example[0] + "\n      key: " + example[1] + "\n    redirect-https: true\n");
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(both));
-        assertEquals(both + ":9: listeners[0].redirect-https: is for a plain HTTP listener: this one has tls", e.getMessage());
+        assertEquals(both + ":10: listeners[0].redirect-https: is for a plain HTTP listener: this one has tls", e.getMessage());
         Path preload = write("      cert: " + example[0] + "\n      key: " + example[1] + "\n      hsts: {preload: true}\n");
         e = assertThrows(ConfigException.class, () -> ConfigLoader.load(preload));
         assertTrue(e.getMessage().contains("listeners[0].tls.hsts.preload: the browsers' preload lists need include-subdomains"),
