@@ -31,8 +31,10 @@ import javax.net.ssl.SSLParameters;
  *   <li>Certificates come from the same {@link SniKeyManager}: netty asks it with the engine whose
  *       handshake session holds the client's SNI name and signature algorithms, once per key type
  *       in the order of our cipher suites (ECDSA first), and serves the first it names.</li>
- *   <li>Session resumption: a session cache (TLS 1.2 session IDs) and TLS 1.3 tickets under
- *       {@link TicketKeys}, rotated hourly. TLS 1.2 tickets stay off, as the JDK has them.</li>
+ *   <li>Session resumption: a session cache (TLS 1.2 session IDs) and tickets (TLS 1.2 and 1.3, as
+ *       nginx) under {@link TicketKeys}, a new key hourly, each kept as long as a session lives.
+ *       Each listener, and each reload, has keys of its own: a ticket never resumes on a listener
+ *       (or a client-certificate policy) that did not issue it.</li>
  *   <li>BoringSSL has no server-side renegotiation at all, and no 0-RTT unless asked for.</li>
  * </ul>
  *

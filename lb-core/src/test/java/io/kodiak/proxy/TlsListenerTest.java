@@ -106,10 +106,27 @@ class TlsListenerTest {
 
     /** openssl s_client with {@code args}; stdin is empty, so it ends after the handshake. */
     private String sClient(String... args) throws Exception {
+        return sClientSaying(null, args);
+    }
+
+    /**
+     * openssl s_client with {@code args}, typing {@code input} (a line "R" asks it to renegotiate);
+     * with {@code -ign_eof} it reads until the server closes.
+     */
+    private String sClientSaying(String input, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + port(),
                 "-CAfile", certs.caCert.toString()));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(new File("/dev/null")).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        if (input == null) {
+            pb.redirectInput(new File("/dev/null"));
+        }
+        Process p = pb.start();
+        if (input != null) {
+            try (var in = p.getOutputStream()) {
+                in.write(input.getBytes(StandardCharsets.US_ASCII));
+            }
+        }
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(30, TimeUnit.SECONDS), "s_client did not end");
         return out;
@@ -324,6 +341,15 @@ class TlsListenerTest {
     }
 
     @Test
+    void anEngineKodiakDoesNotKnowIsRefusedWithItsLine() throws Exception {
+        upstream = ScriptedUpstream.start("u1");
+        Path file = write("      cert: " + example[0] + "\n      key: " + example[1] + "\n");
+        Files.writeString(file, Files.readString(file).replace("engine: " + engine(), "engine: fast"));
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file));
+        assertEquals(file + ":7: listeners[0].tls.engine: must be auto, openssl or jdk, not \"fast\"", e.getMessage());
+    }
+
+    @Test
     void redirectAndHstsSettingsAreChecked() throws Exception {
         upstream = ScriptedUpstream.start("u1");
         Path both = write("      cert: " + example[0] + "\n      key: " + example[1] + "\n    redirect-https: true\n");
@@ -333,6 +359,84 @@ class TlsListenerTest {
         e = assertThrows(ConfigException.class, () -> ConfigLoader.load(preload));
         assertTrue(e.getMessage().contains("listeners[0].tls.hsts.preload: the browsers' preload lists need include-subdomains"),
                 e.getMessage());
+    }
+
+    @Test
+    void servesEcdsaOrRsaByTheSignaturesTheClientCanCheck() throws Exception {
+        Path[] exampleRsa = certs.leaf("rsa", "example.test", "www.example.test");
+        start("      certificates:\n        - " + pair(example) + "\n        - " + pair(exampleRsa) + "\n");
+        String both = sClient("-servername", "example.test", "-tls1_3");
+        assertTrue(both.contains("Peer signature type: ECDSA"), both); // the first, when the client takes both
+        String rsa13 = sClient("-servername", "example.test", "-tls1_3", "-sigalgs", "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384");
+        assertTrue(rsa13.contains("Peer signature type: RSA-PSS") && rsa13.contains("Verify return code: 0 (ok)"), rsa13);
+        String rsa12 = sClient("-servername", "example.test", "-tls1_2", "-sigalgs", "RSA+SHA256:RSA+SHA384",
+                "-cipher", "ECDHE-RSA-AES128-GCM-SHA256");
+        assertTrue(rsa12.contains("Peer signature type: RSA") && rsa12.contains("Verify return code: 0 (ok)"), rsa12);
+        String ec12 = sClient("-servername", "example.test", "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256");
+        assertTrue(ec12.contains("Peer signature type: ECDSA"), ec12);
+    }
+
+    @Test
+    void resumesSessionsByIdInTls12AndByTicketInTls13() throws Exception {
+        start("      cert: " + example[0] + "\n      key: " + example[1] + "\n");
+        String request = "GET / HTTP/1.0\r\nHost: example.test\r\n\r\n"; // read to the end: the TLS 1.3 ticket comes first
+        for (String version : new String[] {"-tls1_2", "-tls1_3"}) {
+            Path session = dir.resolve("session" + version);
+            String first = sClientSaying(request, "-servername", "example.test", version, "-ign_eof", "-sess_out", session.toString());
+            assertTrue(first.contains("New, TLSv1."), first);
+            String second = sClientSaying(request, "-servername", "example.test", version, "-ign_eof", "-sess_in", session.toString());
+            assertTrue(second.contains("Reused, TLSv1." + version.charAt(version.length() - 1)), second);
+            assertTrue(second.contains("HTTP/1.1 200"), second);
+        }
+    }
+
+    @Test
+    void refusesARenegotiationTheClientAsksFor() throws Exception {
+        start("      cert: " + example[0] + "\n      key: " + example[1] + "\n");
+        // s_client renegotiates on a line "R" of its own (commands are read until stdin ends, so it
+        // stays open); had the server agreed, the request typed after it would be answered.
+        Process p = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + port(), "-CAfile", certs.caCert.toString(),
+                "-servername", "example.test", "-tls1_2").redirectErrorStream(true).start();
+        java.util.concurrent.CompletableFuture.delayedExecutor(30, TimeUnit.SECONDS).execute(p::destroyForcibly); // a bound
+        StringBuilder out = new StringBuilder();
+        var stdin = p.getOutputStream();
+        stdin.write("R\n".getBytes(StandardCharsets.US_ASCII));
+        stdin.flush();
+        try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = lines.readLine()) != null; ) {
+                out.append(line).append('\n');
+                if (line.contains("RENEGOTIATING")) {
+                    try {
+                        stdin.write("GET / HTTP/1.0\r\nHost: example.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                        stdin.flush();
+                    } catch (IOException closedAlready) {
+                        // s_client ended: the server closed the connection
+                    }
+                }
+            }
+        }
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "s_client did not end");
+        stdin.close();
+        assertTrue(out.toString().contains("RENEGOTIATING"), out.toString());
+        assertFalse(out.toString().contains("HTTP/1.1 200"), out.toString());
+        assertEquals(0, upstream.requestsReceived());
+    }
+
+    @Test
+    void carriesLargeBodiesBothWays() throws Exception {
+        start("      cert: " + example[0] + "\n      key: " + example[1] + "\n");
+        byte[] big = new byte[3_000_000]; // some 180 TLS records
+        new java.util.Random(7).nextBytes(big);
+        upstream.handler(r -> io.kodiak.testing.Action.respond(200, io.kodiak.testing.HeaderFields.of(), big));
+        Path got = dir.resolve("got.bin");
+        Path sent = dir.resolve("sent.bin");
+        Files.write(sent, big);
+        for (String version : new String[] {"--tlsv1.2", "--tlsv1.3"}) {
+            Tools.Result r = curl("example.test", "/big", version, "--data-binary", "@" + sent, "-o", got.toString());
+            assertTrue(r.output().endsWith("\n200 0"), r.output());
+            assertTrue(java.util.Arrays.equals(big, Files.readAllBytes(got)), "the body arrived whole over " + version);
+            assertEquals(big.length, upstream.takeRequest(Duration.ofSeconds(10)).body().length());
+        }
     }
 
     private static String serial(String sClientOutput) {
