@@ -335,6 +335,8 @@ class TlsListenerTest {
         RecordedRequest seen = upstream.takeRequest(Duration.ofSeconds(10));
         assertEquals("NONE", seen.header("X-Client-Cert-Verify"));
         assertEquals(null, seen.header("X-SSL-Client-DN"));
+        String asked = sClient("-servername", "example.test");
+        assertTrue(asked.contains("Acceptable client certificate CA names\nCN = Kodiak Test CA"), asked); // our CA list
         Path[] stranger = new TestCerts(Files.createDirectories(dir.resolve("other-ca"))).leaf("ec", "client.test");
         Tools.Result untrusted = curl("example.test", "/", "--cert", stranger[0].toString(), "--key", stranger[1].toString());
         assertNotEquals(0, untrusted.exitCode(), untrusted.output()); // optional, but an invalid one is not let in
