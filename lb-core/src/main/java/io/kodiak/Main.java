@@ -255,7 +255,8 @@ public final class Main {
                             + (l.redirectHttps() == 443 ? "" : " port " + l.redirectHttps()))
                     + (l.accessLog() == null ? "" : "; access log " + l.accessLog().destination())
                     + (l.tls() == null ? "" : "; TLS 1.2/1.3 for " + l.tls().certificates().stream()
-                            .map(ck -> String.join(" ", ck.names()) + " (" + ck.keyType() + ")").collect(Collectors.joining(", "))));
+                            .map(ck -> String.join(" ", ck.names()) + " (" + ck.keyType() + ")").collect(Collectors.joining(", "))
+                            + " on " + (l.tls().server().engine() == io.kodiak.tls.TlsEngine.OPENSSL ? "BoringSSL" : "the JDK's TLS")));
         }
         for (PoolConfig p : c.pools().values()) {
             String ups = p.upstreams().stream()
