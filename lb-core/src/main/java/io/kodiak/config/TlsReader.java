@@ -74,7 +74,7 @@ final class TlsReader {
         try {
             return TlsConfig.of(files, keys, clientAuth, engine).withHsts(hsts);
         } catch (IllegalStateException e) {
-            throw engineNode.error(e.getMessage()); // only openssl, named, can fail to load
+            throw (engineNode == null ? node : engineNode).error(e.getMessage()); // openssl, named, where it cannot load
         } catch (IOException e) {
             throw node.error(e.getMessage());
         }

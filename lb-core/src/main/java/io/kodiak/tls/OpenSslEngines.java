@@ -3,7 +3,6 @@ package io.kodiak.tls;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
-import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.OpenSslContextOption;
 import io.netty.handler.ssl.OpenSslServerSessionContext;
 import io.netty.handler.ssl.OpenSslSessionTicketKey;
@@ -101,19 +100,6 @@ final class OpenSslEngines implements ServerTls.Engines {
         @Override
         public void run() {
             context.release();
-        }
-    }
-
-    /** Why BoringSSL cannot be used here, or {@code null} if it can. */
-    static String unavailable() {
-        try {
-            if (OpenSsl.isAvailable()) {
-                return null;
-            }
-            Throwable cause = OpenSsl.unavailabilityCause();
-            return cause == null ? "netty-tcnative did not load" : String.valueOf(cause.getMessage());
-        } catch (LinkageError e) {
-            return "netty-handler or netty-tcnative is not on the class path (" + e + ")";
         }
     }
 

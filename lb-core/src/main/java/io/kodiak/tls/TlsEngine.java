@@ -42,14 +42,14 @@ public enum TlsEngine {
         return switch (this) {
             case JDK -> JDK;
             case OPENSSL -> {
-                String why = OpenSslEngines.unavailable();
+                String why = unavailable();
                 if (why != null) {
                     throw new IllegalStateException("openssl: BoringSSL cannot load here (" + why + "); use engine: jdk or auto");
                 }
                 yield OPENSSL;
             }
             case AUTO -> {
-                String why = OpenSslEngines.unavailable();
+                String why = unavailable();
                 if (why == null) {
                     yield OPENSSL;
                 }
@@ -59,6 +59,22 @@ public enum TlsEngine {
                 yield JDK;
             }
         };
+    }
+
+    /**
+     * Why BoringSSL cannot be used here, or {@code null} if it can. Here rather than in
+     * {@link OpenSslEngines}, so that a class path without netty is a reason, not an error.
+     */
+    static String unavailable() {
+        try {
+            if (io.netty.handler.ssl.OpenSsl.isAvailable()) {
+                return null;
+            }
+            Throwable cause = io.netty.handler.ssl.OpenSsl.unavailabilityCause();
+            return cause == null ? "netty-tcnative did not load" : String.valueOf(cause.getMessage());
+        } catch (LinkageError e) {
+            return "netty-handler or netty-tcnative is not on the class path (" + e + ")";
+        }
     }
 
     @Override
