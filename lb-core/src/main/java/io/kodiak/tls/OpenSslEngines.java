@@ -141,8 +141,8 @@ final class OpenSslEngines implements ServerTls.Engines {
         return TlsEngine.OPENSSL;
     }
 
-    /** The ticket keys, for tests. */
-    TicketKeys ticketKeys() {
-        return tickets;
+    @Override
+    public String toString() {
+        return "OpenSslEngines{" + context + ", " + tickets + "}";
     }
 }

@@ -111,10 +111,6 @@ public final class ServerTls {
         return configured;
     }
 
-    Engines engines() {
-        return engines;
-    }
-
     @Override
     public String toString() {
         return "ServerTls{engine=" + engines.kind() + ", certificates=" + keys.size() + ", clientAuth="
