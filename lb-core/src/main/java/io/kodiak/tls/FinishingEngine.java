@@ -24,6 +24,8 @@ import javax.net.ssl.SSLSession;
  * makes that call (an empty unwrap) after every unwrap that consumed handshake bytes and left it
  * waiting, which costs one call per handshake message and nothing once the handshake is over.
  *
+ * <p>It also reads the client's hello for {@link ClientHelloOffer}, which the key manager consults.
+ *
  * <p>Everything else is the wrapped engine's, including its reference count.
  */
 final class FinishingEngine extends SSLEngine implements ReferenceCounted {
@@ -31,6 +33,8 @@ final class FinishingEngine extends SSLEngine implements ReferenceCounted {
 
     private final SSLEngine engine;
     private final ReferenceCounted counted;
+    /** The client's first hello, once read; only the connection's current reader touches it. */
+    private ClientHelloOffer offer;
 
     <E extends SSLEngine & ReferenceCounted> FinishingEngine(E engine) {
         super(engine.getPeerHost(), engine.getPeerPort());
@@ -40,7 +44,20 @@ final class FinishingEngine extends SSLEngine implements ReferenceCounted {
 
     @Override
     public SSLEngineResult unwrap(ByteBuffer src, ByteBuffer[] dsts, int offset, int length) throws SSLException {
-        SSLEngineResult r = engine.unwrap(src, dsts, offset, length);
+        if (offer == null && engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING) {
+            offer = ClientHelloOffer.parse(src);
+        }
+        SSLEngineResult r;
+        if (offer != null && engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING) {
+            ClientHelloOffer.CURRENT.set(offer); // the key manager is asked within this call
+            try {
+                r = engine.unwrap(src, dsts, offset, length);
+            } finally {
+                ClientHelloOffer.CURRENT.remove();
+            }
+        } else {
+            r = engine.unwrap(src, dsts, offset, length);
+        }
         if (r.getHandshakeStatus() == HandshakeStatus.NEED_UNWRAP && r.bytesConsumed() > 0
                 && r.getStatus() == SSLEngineResult.Status.OK) {
             SSLEngineResult probe = engine.unwrap(NOTHING.duplicate(), dsts, offset, length);

@@ -29,7 +29,8 @@ import javax.net.ssl.SSLParameters;
  * <ul>
  *   <li>Certificates come from the same {@link SniKeyManager}: netty asks it with the engine whose
  *       handshake session holds the client's SNI name and signature algorithms, once per key type
- *       in the order of our cipher suites (ECDSA first), and serves the first it names.</li>
+ *       in the order of our cipher suites (ECDSA first), and serves the first it names; the
+ *       client's TLS 1.2 suites come through {@link ClientHelloOffer}.</li>
  *   <li>Session resumption: a session cache (TLS 1.2 session IDs) and tickets (TLS 1.2 and 1.3, as
  *       nginx) under {@link TicketKeys}, a new key hourly, each kept as long as a session lives.
  *       Each listener, and each reload, has keys of its own: a ticket never resumes on a listener

@@ -84,18 +84,24 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
             if (t == null) {
                 continue;
             }
-            // netty's "EC_EC" and "EC_RSA" are EC keys (certified by an EC or an RSA CA: static
-            // ECDH suites, never enabled); "DH_RSA" is a DH key.
-            String type = switch (t) {
-                case "RSA", "RSASSA-PSS", "ECDHE_RSA", "DHE_RSA" -> "RSA";
-                case "EC", "ECDSA", "ECDHE_ECDSA", "EC_EC", "EC_RSA" -> "EC";
-                default -> t;
-            };
-            if (type.equals(keyType)) {
+            if (type(t).equals(keyType)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * The key type asked for: {@code RSA}, {@code EC} or as given. netty's "EC_EC" and "EC_RSA"
+     * are EC keys (certified by an EC or an RSA CA: static ECDH suites, never enabled); "DH_RSA"
+     * is a DH key.
+     */
+    private static String type(String asked) {
+        return switch (asked) {
+            case "RSA", "RSASSA-PSS", "ECDHE_RSA", "DHE_RSA" -> "RSA";
+            case "EC", "ECDSA", "ECDHE_ECDSA", "EC_EC", "EC_RSA" -> "EC";
+            default -> asked;
+        };
     }
 
     public static String requestedHost(SSLSession handshake) {
@@ -115,7 +121,8 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
      * anything). This is how HAProxy chooses between an ECDSA and an RSA certificate. The JDK asks
      * only for types the client can take; BoringSSL (netty) asks for each type of our cipher suites
      * in turn, ECDSA first, whatever the client sent, so the answer must be no for the ECDSA
-     * certificate of a client that lists no ECDSA algorithm.
+     * certificate of a client that lists no ECDSA algorithm (in TLS 1.3 what decides), or, in
+     * TLS 1.2, offers no ECDSA suite ({@link ClientHelloOffer}).
      */
     static boolean peerCanVerify(SSLSession handshake, String keyType) {
         if (!(handshake instanceof ExtendedSSLSession e)) {
@@ -147,7 +154,8 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
     @Override
     public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
         SSLSession handshake = engine == null ? null : engine.getHandshakeSession();
-        if (!peerCanVerify(handshake, keyType)) {
+        ClientHelloOffer offer = ClientHelloOffer.CURRENT.get(); // BoringSSL's handshakes only
+        if (!peerCanVerify(handshake, keyType) || offer != null && !offer.allows(type(keyType))) {
             return null;
         }
         int i = choose(requestedHost(handshake), keyType);

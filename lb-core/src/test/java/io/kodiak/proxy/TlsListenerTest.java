@@ -374,6 +374,8 @@ class TlsListenerTest {
         String rsa12 = sClient("-servername", "example.test", "-tls1_2", "-sigalgs", "RSA+SHA256:RSA+SHA384",
                 "-cipher", "ECDHE-RSA-AES128-GCM-SHA256");
         assertTrue(rsa12.contains("Peer signature type: RSA") && rsa12.contains("Verify return code: 0 (ok)"), rsa12);
+        String rsaSuites12 = sClient("-servername", "example.test", "-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256");
+        assertTrue(rsaSuites12.contains("Peer signature type: RSA"), rsaSuites12); // ECDSA signatures listed, RSA suites only
         String ec12 = sClient("-servername", "example.test", "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256");
         assertTrue(ec12.contains("Peer signature type: ECDSA"), ec12);
     }

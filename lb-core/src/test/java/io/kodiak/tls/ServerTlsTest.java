@@ -175,11 +175,8 @@ class ServerTlsTest {
     void servesEcdsaOrRsaByWhatTheClientOffers() throws Exception {
         String[] tls12 = {"TLSv1.2"};
         assertEquals("EC", handshake("example.test", tls12, new String[] {"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"}).keyType());
-        if (engine() == TlsEngine.JDK) {
-            // BoringSSL chooses by the client's signature algorithms, as HAProxy does, which the JDK's
-            // client lists in full whatever its suites: TlsListenerTest offers openssl's RSA-only hello.
-            assertEquals("RSA", handshake("example.test", tls12, new String[] {"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}).keyType());
-        }
+        // The JDK's client lists ECDSA signature algorithms whatever its suites: the suites decide.
+        assertEquals("RSA", handshake("example.test", tls12, new String[] {"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}).keyType());
         assertEquals("EC", handshake("example.test", null, null).keyType()); // the first of the two, when both do
     }
 
