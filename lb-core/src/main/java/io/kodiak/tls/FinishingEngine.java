@@ -35,6 +35,8 @@ final class FinishingEngine extends SSLEngine implements ReferenceCounted {
     private final ReferenceCounted counted;
     /** The client's first hello, once read; only the connection's current reader touches it. */
     private ClientHelloOffer offer;
+    /** Until a call says FINISHED; the reader and the writer may be two threads. */
+    private volatile boolean handshaking = true;
 
     <E extends SSLEngine & ReferenceCounted> FinishingEngine(E engine) {
         super(engine.getPeerHost(), engine.getPeerPort());
@@ -44,11 +46,14 @@ final class FinishingEngine extends SSLEngine implements ReferenceCounted {
 
     @Override
     public SSLEngineResult unwrap(ByteBuffer src, ByteBuffer[] dsts, int offset, int length) throws SSLException {
-        if (offer == null && engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING) {
+        if (!handshaking) {
+            return engine.unwrap(src, dsts, offset, length); // the usual case: records of a live connection
+        }
+        if (offer == null) {
             offer = ClientHelloOffer.parse(src);
         }
         SSLEngineResult r;
-        if (offer != null && engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING) {
+        if (offer != null) {
             ClientHelloOffer.CURRENT.set(offer); // the key manager is asked within this call
             try {
                 r = engine.unwrap(src, dsts, offset, length);
@@ -62,15 +67,25 @@ final class FinishingEngine extends SSLEngine implements ReferenceCounted {
                 && r.getStatus() == SSLEngineResult.Status.OK) {
             SSLEngineResult probe = engine.unwrap(NOTHING.duplicate(), dsts, offset, length);
             if (probe.getHandshakeStatus() == HandshakeStatus.FINISHED) {
-                return new SSLEngineResult(r.getStatus(), HandshakeStatus.FINISHED, r.bytesConsumed(), r.bytesProduced());
+                r = new SSLEngineResult(r.getStatus(), HandshakeStatus.FINISHED, r.bytesConsumed(), r.bytesProduced());
             }
+        }
+        return noteEnd(r);
+    }
+
+    /** The handshake ended with this call (either side may speak last): it stays so, BoringSSL never renegotiates as a server. */
+    private SSLEngineResult noteEnd(SSLEngineResult r) {
+        if (handshaking && (r.getHandshakeStatus() == HandshakeStatus.FINISHED
+                || r.getHandshakeStatus() == HandshakeStatus.NOT_HANDSHAKING)) {
+            handshaking = false;
         }
         return r;
     }
 
     @Override
     public SSLEngineResult wrap(ByteBuffer[] srcs, int offset, int length, ByteBuffer dst) throws SSLException {
-        return engine.wrap(srcs, offset, length, dst);
+        SSLEngineResult r = engine.wrap(srcs, offset, length, dst);
+        return handshaking ? noteEnd(r) : r;
     }
 
     @Override
