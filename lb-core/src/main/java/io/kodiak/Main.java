@@ -63,6 +63,7 @@ public final class Main {
     private static final List<String> COMMAND_NAMES = List.of("demo", "run", "check", "proxy", "ctl");
 
     public static void main(String[] args) {
+        io.kodiak.tls.TlsDefaults.apply();
         configureLogging();
         int code;
         try {
@@ -258,7 +259,8 @@ public final class Main {
                             .map(ck -> String.join(" ", ck.names()) + " (" + ck.keyType() + ")"),
                             l.tls().server().managed() == null ? java.util.stream.Stream.<String>empty()
                                     : l.tls().server().managed().domains().stream().map(d -> d + " (ACME)"))
-                            .collect(Collectors.joining(", "))));
+                            .collect(Collectors.joining(", "))
+                            + " on " + (l.tls().server().engine() == io.kodiak.tls.TlsEngine.OPENSSL ? "BoringSSL" : "the JDK's TLS")));
         }
         for (PoolConfig p : c.pools().values()) {
             String ups = p.upstreams().stream()

@@ -38,6 +38,10 @@ import java.util.Map;
  * <p>Stateless and thread-safe.
  */
 public final class ConfigLoader {
+    static {
+        io.kodiak.tls.TlsDefaults.apply(); // before a pool's TLS or a listener's makes the JDK read them
+    }
+
     private static final List<String> TOP_KEYS = List.of("listeners", "pools", "admin", "metrics", "shutdown-grace", "temp", "acme");
 
     private ConfigLoader() {

@@ -2,6 +2,7 @@ package io.kodiak.config;
 
 import io.kodiak.tls.CertifiedKey;
 import io.kodiak.tls.ServerTls;
+import io.kodiak.tls.TlsEngine;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -99,11 +100,11 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts, Hand
 
     /** As {@link #load(List, Instant)}, asking clients for certificates as {@code clientAuth} says (null: not). */
     public static TlsConfig load(List<CertFiles> files, Instant now, io.kodiak.tls.ClientAuth clientAuth) throws IOException {
-        return load(files, now, clientAuth, null);
+        return load(files, now, clientAuth, TlsEngine.AUTO, null);
     }
 
     /** As {@link #load(List, Instant, io.kodiak.tls.ClientAuth)}, with the holder of {@code tls.domains} (null: none). */
-    static TlsConfig load(List<CertFiles> files, Instant now, io.kodiak.tls.ClientAuth clientAuth,
+    static TlsConfig load(List<CertFiles> files, Instant now, io.kodiak.tls.ClientAuth clientAuth, TlsEngine engine,
                           io.kodiak.tls.ManagedKeys managed) throws IOException {
         List<CertifiedKey> keys = new ArrayList<>();
         List<CertFiles> read = new ArrayList<>();
@@ -119,7 +120,7 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts, Hand
                 }
             }
         }
-        return of(read, keys, clientAuth, managed);
+        return of(read, keys, clientAuth, engine, managed);
     }
 
     /** Every key entry of a PKCS#12 file, with its password from its file. */
@@ -135,14 +136,30 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts, Hand
     /** The server side of {@code keys}, read already from {@code files} (in the same order). */
     public static TlsConfig of(List<CertFiles> files, List<CertifiedKey> keys, io.kodiak.tls.ClientAuth clientAuth)
             throws IOException {
-        return of(files, keys, clientAuth, null);
+        return of(files, keys, clientAuth, TlsEngine.AUTO, null);
     }
 
     /** As {@link #of(List, List, io.kodiak.tls.ClientAuth)}, with the certificates of {@code tls.domains} (null: none). */
     public static TlsConfig of(List<CertFiles> files, List<CertifiedKey> keys, io.kodiak.tls.ClientAuth clientAuth,
                                io.kodiak.tls.ManagedKeys managed) throws IOException {
+        return of(files, keys, clientAuth, TlsEngine.AUTO, managed);
+    }
+
+    /**
+     * As {@link #of(List, List, io.kodiak.tls.ClientAuth)}, on the {@code engine} chosen.
+     *
+     * @throws IllegalStateException if the engine is {@code openssl} and BoringSSL cannot load here
+     */
+    public static TlsConfig of(List<CertFiles> files, List<CertifiedKey> keys, io.kodiak.tls.ClientAuth clientAuth,
+                               TlsEngine engine) throws IOException {
+        return of(files, keys, clientAuth, engine, null);
+    }
+
+    /** The whole of it: files' certificates, client certificates, engine and the holder of {@code tls.domains}. */
+    public static TlsConfig of(List<CertFiles> files, List<CertifiedKey> keys, io.kodiak.tls.ClientAuth clientAuth,
+                               TlsEngine engine, io.kodiak.tls.ManagedKeys managed) throws IOException {
         try {
-            return new TlsConfig(files, ServerTls.of(keys, clientAuth, managed));
+            return new TlsConfig(files, ServerTls.of(keys, clientAuth, engine, managed));
         } catch (GeneralSecurityException e) {
             throw new IOException("cannot set up TLS: " + e.getMessage(), e);
         }
@@ -177,7 +194,7 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts, Hand
         if (auth != null && auth.caFile() != null) {
             auth = auth.reread();
         }
-        return load(files, now, auth, server.managed()).withHsts(hsts).withHandshakes(handshakes);
+        return load(files, now, auth, server.configuredEngine(), server.managed()).withHsts(hsts).withHandshakes(handshakes);
     }
 
     /** The same settings with another server side (a reload that found the same certificates keeps the old one). */
@@ -192,6 +209,7 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts, Hand
     public boolean sameCertificates(TlsConfig o) {
         return o != null && files.equals(o.files) && java.util.Objects.equals(server.clientAuth(), o.server.clientAuth())
                 && java.util.Objects.equals(server.managed(), o.server.managed())
+                && server.configuredEngine() == o.server.configuredEngine()
                 && certificates().stream().map(k -> k.leaf()).toList().equals(o.certificates().stream().map(k -> k.leaf()).toList());
     }
 

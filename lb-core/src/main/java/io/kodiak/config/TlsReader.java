@@ -15,10 +15,11 @@ import java.util.List;
  * connection by SNI, the first being the default. Relative paths resolve against the config
  * file's directory. The files are read here, so every problem is reported with the line it comes
  * from: {@code kodiak.yaml:14: listeners[0].tls.cert: /etc/x.pem: the certificate expired on ...}.
+ * {@code engine: auto | openssl | jdk} chooses the TLS implementation ({@link io.kodiak.tls.TlsEngine}).
  */
 final class TlsReader {
     private static final List<String> KEYS = List.of("cert", "key", "pkcs12", "password-file", "certificates", "domains", "hsts",
-            "client-auth", "handshake-timeout", "max-handshakes");
+            "client-auth", "handshake-timeout", "max-handshakes", "engine");
     /** Let's Encrypt's limit of names per certificate; here one certificate is ordered per name. */
     static final int MAX_DOMAINS = 100;
     private static final List<String> CLIENT_AUTH_KEYS = List.of("ca", "mode", "headers");
@@ -77,8 +78,18 @@ final class TlsReader {
         TlsConfig.Hsts hsts = m.get("hsts") == null ? null : hsts(m.get("hsts"));
         io.kodiak.tls.ClientAuth clientAuth = m.get("client-auth") == null ? null : clientAuth(m.get("client-auth"), baseDir);
         TlsConfig.Handshakes handshakes = handshakes(m);
+        io.kodiak.tls.TlsEngine engine = io.kodiak.tls.TlsEngine.AUTO;
+        ConfigNode engineNode = m.get("engine");
+        if (engineNode != null) {
+            engine = io.kodiak.tls.TlsEngine.parse(engineNode.string());
+            if (engine == null) {
+                throw engineNode.error("must be auto, openssl or jdk, not " + Values.quote(engineNode.string()));
+            }
+        }
         try {
-            return TlsConfig.of(files, keys, clientAuth, managed).withHsts(hsts).withHandshakes(handshakes);
+            return TlsConfig.of(files, keys, clientAuth, engine, managed).withHsts(hsts).withHandshakes(handshakes);
+        } catch (IllegalStateException e) {
+            throw (engineNode == null ? node : engineNode).error(e.getMessage()); // openssl, named, where it cannot load
         } catch (IOException e) {
             throw node.error(e.getMessage());
         }

@@ -100,6 +100,8 @@ final class ClientSession implements ClientOutput {
     /** When the current request's first byte came (or the connection was accepted), for the log. */
     private long headStartedAt;
     private Handshake handshake = Handshake.NONE;
+    /** The handshake deadline closed this connection: counted as a timeout, not a failure. */
+    private boolean handshakeTimedOut;
 
     ClientSession(ProxyContext ctx, ListenerRuntime listener, Connection<?> connection) {
         this.ctx = ctx;
@@ -164,9 +166,17 @@ final class ClientSession implements ClientOutput {
         }
     }
 
-    /** A connection that closes in the middle of its handshake, or waiting for one, gives up its place. */
+    /**
+     * A connection that closes in the middle of its handshake, or waiting for one, gives up its
+     * place. One that closes in the middle counts as a failed handshake unless its timeout closed
+     * it: BoringSSL ends a handshake it refuses by closing, where the JDK's throws and Grizzly's
+     * filter reports the failure ({@link HandshakeEvents}).
+     */
     private void leaveHandshake() {
         if (handshake == Handshake.RUNNING) {
+            if (!handshakeTimedOut) {
+                listener.handshakes.failed.increment();
+            }
             listener.handshakes.leave(config.tls().handshakes().max());
         } else if (handshake == Handshake.WAITING) {
             listener.handshakes.withdraw(this);
@@ -294,6 +304,7 @@ final class ClientSession implements ClientOutput {
                 // way to answer in HTTP, and an alert would only help the slow client.
                 case HANDSHAKE -> {
                     listener.handshakes.timeouts.increment();
+                    handshakeTimedOut = true;
                     LOG.fine(() -> this + ": TLS handshake " + (handshake == Handshake.WAITING ? "still waiting for a slot" : "not done")
                             + " after " + config.tls().handshakes().timeout() + "; closing");
                     abort();

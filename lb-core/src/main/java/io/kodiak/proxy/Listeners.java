@@ -4,7 +4,6 @@ import io.kodiak.config.ListenerConfig;
 import io.kodiak.config.Values;
 import org.glassfish.grizzly.filterchain.FilterChain;
 import org.glassfish.grizzly.filterchain.FilterChainBuilder;
-import org.glassfish.grizzly.ssl.SSLFilter;
 import org.glassfish.grizzly.filterchain.TransportFilter;
 import org.glassfish.grizzly.nio.transport.TCPNIOBindingHandler;
 import org.glassfish.grizzly.nio.transport.TCPNIOServerConnection;
@@ -46,7 +45,7 @@ final class Listeners {
             // Grizzly builds a client side from the javax.net.ssl.* properties when given none, and
             // fails the bind if they are bad; a listener never acts as a client, so it gets its own.
             ListenerEngines engines = new ListenerEngines(lr);
-            SSLFilter tls = new SSLFilter(engines, engines);
+            ListenerSslFilter tls = new ListenerSslFilter(engines);
             tls.addHandshakeListener(HandshakeEvents.INSTANCE); // frees the handshake slot, starts the head's timeout
             b.add(new TlsGuardFilter(ctx.acme.challenges)).add(tls);
         }

@@ -1,26 +1,19 @@
 package io.kodiak.tls;
 
 import java.security.GeneralSecurityException;
-import java.util.ArrayList;
-import java.util.Arrays;
+import java.time.Clock;
 import java.util.List;
-import java.util.Set;
-import javax.net.ssl.KeyManager;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLParameters;
 
 /**
  * A TLS listener's server side: its certificates behind an {@link SniKeyManager}, and every engine
  * it makes set up as Mozilla's "intermediate" configuration says (the one nginx and HAProxy users
  * copy from ssl-config.mozilla.org): TLS 1.2 and 1.3 only, AEAD suites with forward secrecy, the
- * client's order of preference (all of them are good), ALPN {@code http/1.1}.
+ * client's order of preference (all of them are good), ALPN {@code http/1.1}, no 0-RTT, no
+ * client-initiated renegotiation, session resumption by a session cache and TLS 1.3 tickets.
  *
- * <p>What the JDK decides process-wide is set once, before the first context, unless the operator
- * set it: the key exchange groups (X25519, P-256, P-384 as Mozilla's list, and P-521) and the refusal of
- * client-initiated renegotiation (TLS 1.2; TLS 1.3 has none). The JDK's TLS has no 0-RTT. Session
- * resumption is the JDK's: a bounded session cache and, for TLS 1.3, stateless tickets whose key it
- * rotates hourly ({@code jdk.tls.server.statelessKeyTimeout}).
+ * <p>The engines are BoringSSL's ({@link OpenSslEngines}) or the JDK's ({@link JdkEngines}), as
+ * {@link TlsEngine} chose; both keep every rule above.
  *
  * <p>Immutable and thread-safe; a reload builds a new one and new connections use it.
  */
@@ -44,26 +37,29 @@ public final class ServerTls {
     static final int SESSION_CACHE = 20_000;
     static final int SESSION_SECONDS = 24 * 3600;
 
-    static {
-        // Mozilla's three, and P-521: the JDK will not use an EC certificate on a curve that is
-        // not an enabled group in TLS 1.2, so without it a P-521 certificate would load and fail.
-        setUnlessSet("jdk.tls.namedGroups", "x25519,secp256r1,secp384r1,secp521r1");
-        setUnlessSet("jdk.tls.rejectClientInitiatedRenegotiation", "true");
+    /** What makes one accepted connection's engine. */
+    interface Engines {
+        SSLEngine newEngine();
+
+        /** The cipher suites the engines enable, in order, by their standard names. */
+        List<String> cipherSuites();
+
+        /** {@link TlsEngine#OPENSSL} or {@link TlsEngine#JDK}. */
+        TlsEngine kind();
     }
 
-    private final SSLContext context;
-    private final String[] suites;
+    private final Engines engines;
     private final List<CertifiedKey> keys;
     private final ClientAuth clientAuth;
-    private final io.kodiak.tls.ManagedKeys managed;
+    private final TlsEngine configured;
+    private final ManagedKeys managed;
 
-    private ServerTls(SSLContext context, String[] suites, List<CertifiedKey> keys, ClientAuth clientAuth,
-                      io.kodiak.tls.ManagedKeys managed) {
+    private ServerTls(Engines engines, List<CertifiedKey> keys, ClientAuth clientAuth, TlsEngine configured, ManagedKeys managed) {
         this.managed = managed;
-        this.context = context;
-        this.suites = suites;
+        this.engines = engines;
         this.keys = keys;
         this.clientAuth = clientAuth;
+        this.configured = configured;
     }
 
     public static ServerTls of(List<CertifiedKey> keys) throws GeneralSecurityException {
@@ -72,74 +68,41 @@ public final class ServerTls {
 
     /** @param clientAuth client certificates to ask for and verify, or {@code null} for none */
     public static ServerTls of(List<CertifiedKey> keys, ClientAuth clientAuth) throws GeneralSecurityException {
-        return of(keys, clientAuth, null);
+        return of(keys, clientAuth, TlsEngine.AUTO);
+    }
+
+    /**
+     * @param engine which implementation; {@link TlsEngine#OPENSSL} where BoringSSL cannot load
+     *               is an {@link IllegalStateException} that says why
+     */
+    public static ServerTls of(List<CertifiedKey> keys, ClientAuth clientAuth, TlsEngine engine)
+            throws GeneralSecurityException {
+        return of(keys, clientAuth, engine, null);
     }
 
     /** @param managed the certificates of the listener's {@code tls.domains} (ACME), or {@code null} */
-    public static ServerTls of(List<CertifiedKey> keys, ClientAuth clientAuth, io.kodiak.tls.ManagedKeys managed)
+    public static ServerTls of(List<CertifiedKey> keys, ClientAuth clientAuth, TlsEngine engine, ManagedKeys managed)
             throws GeneralSecurityException {
-        SSLContext context = SSLContext.getInstance("TLS");
-        javax.net.ssl.TrustManager[] trust = null;
-        if (clientAuth != null) {
-            java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
-            try {
-                store.load(null, null);
-            } catch (java.io.IOException e) {
-                throw new GeneralSecurityException(e);
-            }
-            for (int i = 0; i < clientAuth.cas().size(); i++) {
-                store.setCertificateEntry("ca" + i, clientAuth.cas().get(i));
-            }
-            javax.net.ssl.TrustManagerFactory tmf =
-                    javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(store);
-            trust = tmf.getTrustManagers();
-        }
-        context.init(new KeyManager[] {new SniKeyManager(keys, managed)}, trust, null);
-        context.getServerSessionContext().setSessionCacheSize(SESSION_CACHE);
-        context.getServerSessionContext().setSessionTimeout(SESSION_SECONDS);
-        Set<String> supported = Set.of(context.getSupportedSSLParameters().getCipherSuites());
-        List<String> suites = new ArrayList<>();
-        for (String s : CIPHER_SUITES) {
-            if (supported.contains(s)) {
-                suites.add(s);
-            }
-        }
-        return new ServerTls(context, suites.toArray(new String[0]), List.copyOf(keys), clientAuth, managed);
+        List<CertifiedKey> copy = List.copyOf(keys);
+        SniKeyManager keyManager = new SniKeyManager(copy, managed);
+        Engines engines = engine.resolve() == TlsEngine.OPENSSL
+                ? new OpenSslEngines(keyManager, clientAuth, Clock.systemUTC())
+                : new JdkEngines(keyManager, clientAuth);
+        return new ServerTls(engines, copy, clientAuth, engine, managed);
+    }
+
+    /** The certificates of the listener's {@code tls.domains}, kept by the ACME manager, or {@code null}. */
+    public ManagedKeys managed() {
+        return managed;
     }
 
     /** A server engine for one accepted connection. */
     public SSLEngine newEngine() {
-        SSLEngine engine = context.createSSLEngine();
-        engine.setUseClientMode(false);
-        SSLParameters p = engine.getSSLParameters();
-        p.setProtocols(PROTOCOLS.toArray(new String[0]));
-        p.setCipherSuites(suites.clone());
-        p.setUseCipherSuitesOrder(false); // Mozilla intermediate: every suite is strong, the client knows its hardware
-        p.setApplicationProtocols(ALPN.toArray(new String[0]));
-        if (clientAuth != null) {
-            if (clientAuth.required()) {
-                p.setNeedClientAuth(true);
-            } else {
-                p.setWantClientAuth(true);
-            }
-        }
-        engine.setSSLParameters(p);
-        return engine;
-    }
-
-    /** The context, for what needs one beside the engines (Grizzly's filter wants it at hand). */
-    public SSLContext context() {
-        return context;
+        return engines.newEngine();
     }
 
     public List<CertifiedKey> certificates() {
         return keys;
-    }
-
-    /** The certificates of the listener's {@code tls.domains}, kept by the ACME manager, or {@code null}. */
-    public io.kodiak.tls.ManagedKeys managed() {
-        return managed;
     }
 
     /** The client certificates asked for, or {@code null}. */
@@ -149,12 +112,22 @@ public final class ServerTls {
 
     /** The cipher suites the engines enable, in order. */
     public List<String> cipherSuites() {
-        return Arrays.asList(suites.clone());
+        return engines.cipherSuites();
     }
 
-    private static void setUnlessSet(String property, String value) {
-        if (System.getProperty(property) == null) {
-            System.setProperty(property, value);
-        }
+    /** The implementation in use: {@link TlsEngine#OPENSSL} or {@link TlsEngine#JDK}. */
+    public TlsEngine engine() {
+        return engines.kind();
+    }
+
+    /** As configured: {@link TlsEngine#AUTO} too. */
+    public TlsEngine configuredEngine() {
+        return configured;
+    }
+
+    @Override
+    public String toString() {
+        return "ServerTls{engine=" + engines.kind() + ", certificates=" + keys.size() + ", clientAuth="
+                + (clientAuth == null ? "none" : clientAuth.required() ? "required" : "optional") + "}";
     }
 }

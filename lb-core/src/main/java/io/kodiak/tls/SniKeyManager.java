@@ -21,23 +21,23 @@ import javax.net.ssl.X509ExtendedKeyManager;
  * certificate covers, gets the listener's first certificate (or its twin of the other key type).
  *
  * <p>A listener's {@code tls.domains} add the certificates the ACME manager keeps for them
- * ({@link io.kodiak.tls.ManagedKeys}): a name a file's certificate names exactly is served by the
- * file; otherwise a managed certificate for exactly that name comes before a file's wildcard; a
- * listener with no files serves clients without SNI its first domain's certificate.
+ * ({@link ManagedKeys}): a name a file's certificate names exactly is served by the file;
+ * otherwise a managed certificate for exactly that name comes before a file's wildcard; a
+ * listener with no files serves clients without SNI the first domain's certificate it has.
  *
  * <p>Immutable and thread-safe: a reload builds a new one. Aliases are the certificates' indexes,
- * and {@link io.kodiak.tls.ManagedKeys#alias} for managed ones.
+ * and {@link ManagedKeys#alias} for managed ones.
  */
 public final class SniKeyManager extends X509ExtendedKeyManager {
     private final List<CertifiedKey> keys;
-    private final io.kodiak.tls.ManagedKeys managed;
+    private final ManagedKeys managed;
 
     public SniKeyManager(List<CertifiedKey> keys) {
         this(keys, null);
     }
 
     /** @param managed the certificates of the listener's {@code tls.domains}, or {@code null} */
-    public SniKeyManager(List<CertifiedKey> keys, io.kodiak.tls.ManagedKeys managed) {
+    public SniKeyManager(List<CertifiedKey> keys, ManagedKeys managed) {
         if (keys.isEmpty() && managed == null) {
             throw new IllegalArgumentException("a TLS listener needs at least one certificate");
         }
@@ -91,18 +91,33 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
         return any ? -1 : NO_GROUP;
     }
 
-    /** The JDK 17 asks for "EC", "RSA" or "RSASSA-PSS" (a PSS key is an RSA certificate to choose). */
+    /**
+     * The JDK 17 asks for "EC", "RSA" or "RSASSA-PSS" (a PSS key is an RSA certificate to choose);
+     * netty for "EC", "RSA", "EC_EC", "EC_RSA" or "DH_RSA".
+     */
     private static boolean accepts(String[] types, String keyType) {
         for (String t : types) {
             if (t == null) {
                 continue;
             }
-            String type = t.endsWith("_RSA") || t.equals("RSASSA-PSS") ? "RSA" : t.startsWith("EC") ? "EC" : t;
-            if (type.equals(keyType)) {
+            if (type(t).equals(keyType)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * The key type asked for: {@code RSA}, {@code EC} or as given. netty's "EC_EC" and "EC_RSA"
+     * are EC keys (certified by an EC or an RSA CA: static ECDH suites, never enabled); "DH_RSA"
+     * is a DH key.
+     */
+    private static String type(String asked) {
+        return switch (asked) {
+            case "RSA", "RSASSA-PSS", "ECDHE_RSA", "DHE_RSA" -> "RSA";
+            case "EC", "ECDSA", "ECDHE_ECDSA", "EC_EC", "EC_RSA" -> "EC";
+            default -> asked;
+        };
     }
 
     public static String requestedHost(SSLSession handshake) {
@@ -116,9 +131,50 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
         return null;
     }
 
+    /**
+     * Whether the client can verify a signature by a key of {@code keyType}, by the signature
+     * algorithms it listed (TLS 1.2 and 1.3 clients list them; older ones did not, and may get
+     * anything). This is how HAProxy chooses between an ECDSA and an RSA certificate. The JDK asks
+     * only for types the client can take; BoringSSL (netty) asks for each type of our cipher suites
+     * in turn, ECDSA first, whatever the client sent, so the answer must be no for the ECDSA
+     * certificate of a client that lists no ECDSA algorithm (in TLS 1.3 what decides), or, in
+     * TLS 1.2, offers no ECDSA suite ({@link ClientHelloOffer}).
+     */
+    static boolean peerCanVerify(SSLSession handshake, String keyType) {
+        if (!(handshake instanceof ExtendedSSLSession e)) {
+            return true;
+        }
+        String[] algorithms;
+        try {
+            algorithms = e.getPeerSupportedSignatureAlgorithms();
+        } catch (UnsupportedOperationException notKnown) {
+            return true;
+        }
+        if (algorithms == null || algorithms.length == 0) {
+            return true;
+        }
+        // Both engines' names carry the key algorithm: "ecdsa_secp256r1_sha256" or
+        // "SHA256withECDSA_SECP256R1", "rsa_pss_rsae_sha256" or "SHA256withRSA".
+        String want = accepts(new String[] {keyType}, "EC") ? "ecdsa" : accepts(new String[] {keyType}, "RSA") ? "rsa" : null;
+        if (want == null) {
+            return false;
+        }
+        for (String a : algorithms) {
+            if (a != null && a.toLowerCase(Locale.ROOT).contains(want)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     @Override
     public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
-        return chooseAlias(engine == null ? null : requestedHost(engine.getHandshakeSession()), keyType);
+        SSLSession handshake = engine == null ? null : engine.getHandshakeSession();
+        ClientHelloOffer offer = ClientHelloOffer.CURRENT.get(); // BoringSSL's handshakes only
+        if (!peerCanVerify(handshake, keyType) || offer != null && !offer.allows(type(keyType))) {
+            return null;
+        }
+        return chooseAlias(requestedHost(handshake), keyType);
     }
 
     /** The alias for a handshake asking for {@code host} (or null) that takes {@code keyType}, or {@code null}. */
@@ -127,14 +183,14 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
             if (host != null && keys.stream().noneMatch(k -> k.names().contains(host))) {
                 CertifiedKey m = managed.get(host);
                 if (m != null) {
-                    return accepts(new String[] {keyType}, m.keyType()) ? io.kodiak.tls.ManagedKeys.alias(host, m) : null;
+                    return accepts(new String[] {keyType}, m.keyType()) ? ManagedKeys.alias(host, m) : null;
                 }
             }
             if (keys.isEmpty()) {
                 // A domain still waiting for its certificate gets none rather than another domain's.
                 String d = host != null && managed.domains().contains(host) ? null : managed.firstDomain();
                 CertifiedKey m = d == null ? null : managed.get(d);
-                return m != null && accepts(new String[] {keyType}, m.keyType()) ? io.kodiak.tls.ManagedKeys.alias(d, m) : null;
+                return m != null && accepts(new String[] {keyType}, m.keyType()) ? ManagedKeys.alias(d, m) : null;
             }
         }
         int i = choose(host, keyType);

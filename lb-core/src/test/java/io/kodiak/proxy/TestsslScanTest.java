@@ -137,7 +137,11 @@ class TestsslScanTest {
         for (String v : List.of("heartbleed", "CCS", "ticketbleed", "ROBOT", "secure_client_renego", "CRIME_TLS", "POODLE_SSL",
                 "SWEET32", "FREAK", "DROWN", "LOGJAM", "BEAST", "LUCKY13")) {
             assertTrue(byId.containsKey(v), v + " not checked");
-            assertTrue(byId.get(v).startsWith("not vulnerable"), v + ": " + byId.get(v));
+            // BoringSSL never renegotiates (refusesARenegotiationTheClientAsksFor: nothing is served
+            // after the attempt), and testssl's probe ends in its timeout rather than at an alert:
+            // "likely not vulnerable (timed out)". The JDK's refuses with an alert: "not vulnerable".
+            boolean renegoIgnored = v.equals("secure_client_renego") && byId.get(v).startsWith("likely not vulnerable");
+            assertTrue(byId.get(v).startsWith("not vulnerable") || renegoIgnored, v + ": " + byId.get(v));
         }
 
         // Every cipher offered (-E: "TLS 1.2   xc02b   ECDHE-ECDSA-AES128-GCM-SHA256   ECDH 253   AESGCM ..."):

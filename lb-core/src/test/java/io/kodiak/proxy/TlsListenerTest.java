@@ -34,9 +34,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A TLS listener over real sockets, with curl and openssl s_client as the clients users have:
  * HTTPS through to a plain upstream, the protocols it speaks and refuses, certificates by SNI,
- * plain HTTP on the TLS port, and certificates re-read by a reload.
+ * plain HTTP on the TLS port, and certificates re-read by a reload. On the JDK's engine here; on
+ * BoringSSL's in {@link TlsListenerOpenSslTest}, which runs the same tests.
  */
 class TlsListenerTest {
+    /** The {@code tls.engine} under test. */
+    String engine() {
+        return "jdk";
+    }
+
     @TempDir
     static Path certDir;
     static TestCerts certs;
@@ -67,10 +73,11 @@ class TlsListenerTest {
         }
     }
 
+    /** The config, with {@code tls.engine} on the line after {@code tls:} (line 7; the tls lines follow). */
     private Path write(String tls) throws IOException {
         Path file = dir.resolve("kodiak.yaml");
         Files.writeString(file, "admin: {listen: off}\nmetrics: off\nlisteners:\n  - name: web\n    address: 127.0.0.1:0\n"
-                + "    tls:\n" + tls + "pools:\n  app:\n    upstreams: [" + upstream.hostPort() + "]\n"
+                + "    tls:\n      engine: " + engine() + "\n" + tls + "pools:\n  app:\n    upstreams: [" + upstream.hostPort() + "]\n"
                 + "    health-check: {type: none}\n");
         return file;
     }
@@ -99,10 +106,27 @@ class TlsListenerTest {
 
     /** openssl s_client with {@code args}; stdin is empty, so it ends after the handshake. */
     private String sClient(String... args) throws Exception {
+        return sClientSaying(null, args);
+    }
+
+    /**
+     * openssl s_client with {@code args}, typing {@code input} (a line "R" asks it to renegotiate);
+     * with {@code -ign_eof} it reads until the server closes.
+     */
+    private String sClientSaying(String input, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + port(),
                 "-CAfile", certs.caCert.toString()));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(new File("/dev/null")).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        if (input == null) {
+            pb.redirectInput(new File("/dev/null"));
+        }
+        Process p = pb.start();
+        if (input != null) {
+            try (var in = p.getOutputStream()) {
+                in.write(input.getBytes(StandardCharsets.US_ASCII));
+            }
+        }
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(30, TimeUnit.SECONDS), "s_client did not end");
         return out;
@@ -208,11 +232,11 @@ class TlsListenerTest {
         upstream = ScriptedUpstream.start("u1");
         Path file = write("      cert: " + example[0] + "\n      key: " + other[1] + "\n");
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file));
-        assertEquals(file + ":8: listeners[0].tls.key: " + other[1] + ": an RSA key, but the certificate in "
+        assertEquals(file + ":9: listeners[0].tls.key: " + other[1] + ": an RSA key, but the certificate in "
                 + example[0] + " is for an EC key: they do not belong together", e.getMessage());
         Path missing = write("      cert: " + dir.resolve("nope.pem") + "\n      key: " + example[1] + "\n");
         e = assertThrows(ConfigException.class, () -> ConfigLoader.load(missing));
-        assertEquals(missing + ":7: listeners[0].tls.cert: " + dir.resolve("nope.pem") + ": no such file", e.getMessage());
+        assertEquals(missing + ":8: listeners[0].tls.cert: " + dir.resolve("nope.pem") + ": no such file", e.getMessage());
     }
 
     @Test
@@ -225,7 +249,7 @@ class TlsListenerTest {
         Path file = write("      cert: " + example[0] + "\n      key: " + example[1] + "\n");
         Files.writeString(file, Files.readString(file).replace("127.0.0.1:0", "127.0.0.1:" + p));
         kodiak = Kodiak.start(ConfigLoader.load(file));
-        Files.writeString(file, Files.readString(file).replaceAll("    tls:\n      cert: .*\n      key: .*\n", ""));
+        Files.writeString(file, Files.readString(file).replaceAll("    tls:\n      engine: .*\n      cert: .*\n      key: .*\n", ""));
         IOException e = assertThrows(IOException.class, () -> kodiak.reload());
         assertTrue(e.getMessage().contains("turning TLS off on 127.0.0.1:" + p + " needs a restart"), e.getMessage());
         assertTrue(curl("example.test", "/").output().endsWith("\n200 0"), "still TLS, as before the reload");
@@ -311,9 +335,20 @@ class TlsListenerTest {
         RecordedRequest seen = upstream.takeRequest(Duration.ofSeconds(10));
         assertEquals("NONE", seen.header("X-Client-Cert-Verify"));
         assertEquals(null, seen.header("X-SSL-Client-DN"));
+        String asked = sClient("-servername", "example.test");
+        assertTrue(asked.contains("Acceptable client certificate CA names\nCN = Kodiak Test CA"), asked); // our CA list
         Path[] stranger = new TestCerts(Files.createDirectories(dir.resolve("other-ca"))).leaf("ec", "client.test");
         Tools.Result untrusted = curl("example.test", "/", "--cert", stranger[0].toString(), "--key", stranger[1].toString());
         assertNotEquals(0, untrusted.exitCode(), untrusted.output()); // optional, but an invalid one is not let in
+    }
+
+    @Test
+    void anEngineKodiakDoesNotKnowIsRefusedWithItsLine() throws Exception {
+        upstream = ScriptedUpstream.start("u1");
+        Path file = write("      cert: " + example[0] + "\n      key: " + example[1] + "\n");
+        Files.writeString(file, Files.readString(file).replace("engine: " + engine(), "engine: fast"));
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file));
+        assertEquals(file + ":7: listeners[0].tls.engine: must be auto, openssl or jdk, not \"fast\"", e.getMessage());
     }
 
     @Test
@@ -321,11 +356,91 @@ class TlsListenerTest {
         upstream = ScriptedUpstream.start("u1");
         Path both = write("      cert: " + example[0] + "\n      key: " + example[1] + "\n    redirect-https: true\n");
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(both));
-        assertEquals(both + ":9: listeners[0].redirect-https: is for a plain HTTP listener: this one has tls", e.getMessage());
+        assertEquals(both + ":10: listeners[0].redirect-https: is for a plain HTTP listener: this one has tls", e.getMessage());
         Path preload = write("      cert: " + example[0] + "\n      key: " + example[1] + "\n      hsts: {preload: true}\n");
         e = assertThrows(ConfigException.class, () -> ConfigLoader.load(preload));
         assertTrue(e.getMessage().contains("listeners[0].tls.hsts.preload: the browsers' preload lists need include-subdomains"),
                 e.getMessage());
+    }
+
+    @Test
+    void servesEcdsaOrRsaByTheSignaturesTheClientCanCheck() throws Exception {
+        Path[] exampleRsa = certs.leaf("rsa", "example.test", "www.example.test");
+        start("      certificates:\n        - " + pair(example) + "\n        - " + pair(exampleRsa) + "\n");
+        String both = sClient("-servername", "example.test", "-tls1_3");
+        assertTrue(both.contains("Peer signature type: ECDSA"), both); // the first, when the client takes both
+        String rsa13 = sClient("-servername", "example.test", "-tls1_3", "-sigalgs", "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384");
+        assertTrue(rsa13.contains("Peer signature type: RSA-PSS") && rsa13.contains("Verify return code: 0 (ok)"), rsa13);
+        String rsa12 = sClient("-servername", "example.test", "-tls1_2", "-sigalgs", "RSA+SHA256:RSA+SHA384",
+                "-cipher", "ECDHE-RSA-AES128-GCM-SHA256");
+        assertTrue(rsa12.contains("Peer signature type: RSA") && rsa12.contains("Verify return code: 0 (ok)"), rsa12);
+        String rsaSuites12 = sClient("-servername", "example.test", "-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256");
+        assertTrue(rsaSuites12.contains("Peer signature type: RSA"), rsaSuites12); // ECDSA signatures listed, RSA suites only
+        String ec12 = sClient("-servername", "example.test", "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256");
+        assertTrue(ec12.contains("Peer signature type: ECDSA"), ec12);
+    }
+
+    @Test
+    void resumesSessionsByIdInTls12AndByTicketInTls13() throws Exception {
+        start("      cert: " + example[0] + "\n      key: " + example[1] + "\n");
+        String request = "GET / HTTP/1.0\r\nHost: example.test\r\n\r\n"; // read to the end: the TLS 1.3 ticket comes first
+        for (String version : new String[] {"-tls1_2", "-tls1_3"}) {
+            Path session = dir.resolve("session" + version);
+            String first = sClientSaying(request, "-servername", "example.test", version, "-ign_eof", "-sess_out", session.toString());
+            assertTrue(first.contains("New, TLSv1."), first);
+            String second = sClientSaying(request, "-servername", "example.test", version, "-ign_eof", "-sess_in", session.toString());
+            assertTrue(second.contains("Reused, TLSv1." + version.charAt(version.length() - 1)), second);
+            assertTrue(second.contains("HTTP/1.1 200"), second);
+        }
+    }
+
+    @Test
+    void refusesARenegotiationTheClientAsksFor() throws Exception {
+        start("      cert: " + example[0] + "\n      key: " + example[1] + "\n");
+        // s_client renegotiates on a line "R" of its own (commands are read until stdin ends, so it
+        // stays open); had the server agreed, the request typed after it would be answered.
+        Process p = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + port(), "-CAfile", certs.caCert.toString(),
+                "-servername", "example.test", "-tls1_2").redirectErrorStream(true).start();
+        java.util.concurrent.CompletableFuture.delayedExecutor(30, TimeUnit.SECONDS).execute(p::destroyForcibly); // a bound
+        StringBuilder out = new StringBuilder();
+        var stdin = p.getOutputStream();
+        stdin.write("R\n".getBytes(StandardCharsets.US_ASCII));
+        stdin.flush();
+        try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = lines.readLine()) != null; ) {
+                out.append(line).append('\n');
+                if (line.contains("RENEGOTIATING")) {
+                    try {
+                        stdin.write("GET / HTTP/1.0\r\nHost: example.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                        stdin.flush();
+                    } catch (IOException closedAlready) {
+                        // s_client ended: the server closed the connection
+                    }
+                }
+            }
+        }
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "s_client did not end");
+        stdin.close();
+        assertTrue(out.toString().contains("RENEGOTIATING"), out.toString());
+        assertFalse(out.toString().contains("HTTP/1.1 200"), out.toString());
+        assertEquals(0, upstream.requestsReceived());
+    }
+
+    @Test
+    void carriesLargeBodiesBothWays() throws Exception {
+        start("      cert: " + example[0] + "\n      key: " + example[1] + "\n");
+        byte[] big = new byte[3_000_000]; // some 180 TLS records
+        new java.util.Random(7).nextBytes(big);
+        upstream.handler(r -> io.kodiak.testing.Action.respond(200, io.kodiak.testing.HeaderFields.of(), big));
+        Path got = dir.resolve("got.bin");
+        Path sent = dir.resolve("sent.bin");
+        Files.write(sent, big);
+        for (String version : new String[] {"--tlsv1.2", "--tlsv1.3"}) {
+            Tools.Result r = curl("example.test", "/big", version, "--data-binary", "@" + sent, "-o", got.toString());
+            assertTrue(r.output().endsWith("\n200 0"), r.output());
+            assertTrue(java.util.Arrays.equals(big, Files.readAllBytes(got)), "the body arrived whole over " + version);
+            assertEquals(big.length, upstream.takeRequest(Duration.ofSeconds(10)).body().length());
+        }
     }
 
     private static String serial(String sClientOutput) {
@@ -371,7 +486,8 @@ class TlsListenerTest {
         Files.writeString(password, "wrong\n");
         Path file = dir.resolve("kodiak.yaml");
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file));
-        assertEquals(file + ":7: listeners[0].tls.pkcs12: " + p12 + ": wrong password (or none given: tls.password-file)",
+        assertTrue(e.getMessage().startsWith(file + ":"), e.getMessage());
+        assertTrue(e.getMessage().endsWith(": listeners[0].tls.pkcs12: " + p12 + ": wrong password (or none given: tls.password-file)"),
                 e.getMessage());
         Path both = write("      pkcs12: " + p12 + "\n      cert: " + example[0] + "\n");
         e = assertThrows(ConfigException.class, () -> ConfigLoader.load(both));
