@@ -1,6 +1,5 @@
 package io.kodiak.proxy;
 
-import io.netty.util.ReferenceCounted;
 import org.glassfish.grizzly.Connection;
 import org.glassfish.grizzly.Grizzly;
 import org.glassfish.grizzly.attributes.Attribute;
@@ -33,8 +32,8 @@ final class ListenerSslFilter extends SSLFilter {
     private record Release(SSLConnectionContext ssl, AtomicBoolean done) {
         void run() {
             SSLEngine engine = ssl.getSslEngine();
-            if (engine instanceof ReferenceCounted rc && done.compareAndSet(false, true)) {
-                rc.release();
+            if (engine instanceof io.kodiak.tls.Releasable r && done.compareAndSet(false, true)) {
+                r.release();
             }
         }
     }

@@ -49,8 +49,15 @@ public record CertifiedKey(List<X509Certificate> chain, PrivateKey key, String k
     static CertifiedKey of(List<X509Certificate> chain, PrivateKey key, String source, Path certFile, Path keyFile,
                            Instant now) throws IOException {
         X509Certificate leaf = chain.get(0);
+        if (key.getAlgorithm().equals("RSASSA-PSS")) {
+            // Tried on both engines: the JDK finds no CertificateVerify scheme for such a key and
+            // BoringSSL cannot load one, so every handshake would fail. A PSS-signed certificate
+            // with an ordinary RSA key is fine.
+            throw new PemFiles.FileProblem(keyFile, "an RSASSA-PSS key (id-RSASSA-PSS), which no TLS engine of Kodiak"
+                    + " can sign a handshake with: use an RSA (rsaEncryption) or EC key").blameKey();
+        }
         String type = switch (key.getAlgorithm()) {
-            case "RSA", "RSASSA-PSS" -> "RSA";
+            case "RSA" -> "RSA";
             case "EC" -> "EC";
             default -> throw new PemFiles.FileProblem(keyFile, "a " + key.getAlgorithm() + " key; Kodiak serves RSA and EC certificates").blameKey();
         };

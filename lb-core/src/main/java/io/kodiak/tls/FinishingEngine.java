@@ -28,7 +28,7 @@ import javax.net.ssl.SSLSession;
  *
  * <p>Everything else is the wrapped engine's, including its reference count.
  */
-final class FinishingEngine extends SSLEngine implements ReferenceCounted {
+final class FinishingEngine extends SSLEngine implements ReferenceCounted, Releasable {
     private static final ByteBuffer NOTHING = ByteBuffer.allocate(0);
 
     private final SSLEngine engine;
@@ -42,6 +42,22 @@ final class FinishingEngine extends SSLEngine implements ReferenceCounted {
         super(engine.getPeerHost(), engine.getPeerPort());
         this.engine = engine;
         this.counted = engine;
+    }
+
+    // The one-buffer forms Grizzly calls: netty's own avoid the array the SSLEngine defaults make per call.
+    @Override
+    public SSLEngineResult unwrap(ByteBuffer src, ByteBuffer dst) throws SSLException {
+        return handshaking ? unwrap(src, new ByteBuffer[] {dst}, 0, 1) : engine.unwrap(src, dst);
+    }
+
+    @Override
+    public SSLEngineResult unwrap(ByteBuffer src, ByteBuffer[] dsts) throws SSLException {
+        return handshaking ? unwrap(src, dsts, 0, dsts.length) : engine.unwrap(src, dsts);
+    }
+
+    @Override
+    public SSLEngineResult wrap(ByteBuffer src, ByteBuffer dst) throws SSLException {
+        return handshaking ? wrap(new ByteBuffer[] {src}, 0, 1, dst) : engine.wrap(src, dst);
     }
 
     @Override

@@ -52,7 +52,16 @@ import javax.net.ssl.SSLParameters;
 final class OpenSslEngines implements ServerTls.Engines {
     private static final Cleaner CLEANER = Cleaner.create();
     /** Netty's pooled direct buffers: the engine copies Grizzly's heap buffers through them. */
-    private static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
+    /**
+     * Where the engines copy Grizzly's heap buffers to hand BoringSSL direct memory, each wrap and
+     * unwrap. netty's default allocator keeps per-thread caches only for its own threads, so on
+     * Grizzly's selector threads every one of those copies took a shared arena's lock; this one
+     * caches for every thread (a few selector threads: bounded).
+     */
+    private static final ByteBufAllocator ALLOC = new PooledByteBufAllocator(true, 0,
+            PooledByteBufAllocator.defaultNumDirectArena(), PooledByteBufAllocator.defaultPageSize(),
+            PooledByteBufAllocator.defaultMaxOrder(), PooledByteBufAllocator.defaultSmallCacheSize(),
+            PooledByteBufAllocator.defaultNormalCacheSize(), true);
     /** OpenSSL's names of the groups {@link JdkEngines} sets: X25519, P-256, P-384 and P-521. */
     private static final String[] GROUPS = {"X25519", "P-256", "P-384", "P-521"};
     static final Duration TICKET_ROTATION = Duration.ofHours(1);
@@ -117,12 +126,12 @@ final class OpenSslEngines implements ServerTls.Engines {
     /** Hands the ticket keys to BoringSSL when they rotated since it last had them. */
     private void applyTicketKeys() {
         TicketKeys.Ring ring = tickets.current();
-        if (ring.generation() == ticketGeneration) {
+        if (ring.generation() <= ticketGeneration) {
             return; // the usual case: no lock on the accept path
         }
         synchronized (this) {
-            if (ring.generation() == ticketGeneration) {
-                return;
+            if (ring.generation() <= ticketGeneration) {
+                return; // another thread installed these, or newer ones a thread with an older ring must not undo
             }
             OpenSslSessionTicketKey[] keys = ring.keys().stream()
                     .map(k -> new OpenSslSessionTicketKey(k.name(), k.hmacKey(), k.aesKey()))

@@ -85,7 +85,8 @@ public final class ServerTls {
             throws GeneralSecurityException {
         List<CertifiedKey> copy = List.copyOf(keys);
         SniKeyManager keyManager = new SniKeyManager(copy, managed);
-        Engines engines = engine.resolve() == TlsEngine.OPENSSL
+        TlsEngine resolved = engine.resolve();
+        Engines engines = resolved == TlsEngine.OPENSSL
                 ? new OpenSslEngines(keyManager, clientAuth, Clock.systemUTC())
                 : new JdkEngines(keyManager, clientAuth);
         return new ServerTls(engines, copy, clientAuth, engine, managed);
