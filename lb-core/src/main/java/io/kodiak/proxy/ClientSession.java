@@ -168,13 +168,14 @@ final class ClientSession implements ClientOutput {
 
     /**
      * A connection that closes in the middle of its handshake, or waiting for one, gives up its
-     * place. One that closes in the middle counts as a failed handshake unless its timeout closed
-     * it: BoringSSL ends a handshake it refuses by closing, where the JDK's throws and Grizzly's
+     * place. One that closes in the middle of a begun handshake counts as a failed one unless its
+     * timeout closed it: BoringSSL ends a handshake it refuses by closing, where the JDK's throws and Grizzly's
      * filter reports the failure ({@link HandshakeEvents}).
      */
     private void leaveHandshake() {
         if (handshake == Handshake.RUNNING) {
-            if (!handshakeTimedOut) {
+            // Not a TCP check's or a browser preconnect's connect-and-close: only a begun handshake fails.
+            if (!handshakeTimedOut && TlsGuardFilter.handshakeBegun(connection)) {
                 listener.handshakes.failed.increment();
             }
             listener.handshakes.leave(config.tls().handshakes().max());

@@ -21,6 +21,9 @@ final class HandshakeEvents implements SSLBaseFilter.HandshakeListener {
 
     @Override
     public void onComplete(Connection<?> connection) {
+        if (TlsGuardFilter.acmeValidation(connection)) {
+            connection.closeSilently(); // the CA has what it came for; nothing is served over acme-tls/1
+        }
         ClientSession s = ClientFilter.SESSION.get(connection);
         if (s != null) {
             s.handshakeFinished(true);

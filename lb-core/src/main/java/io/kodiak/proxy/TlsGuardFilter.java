@@ -57,6 +57,7 @@ final class TlsGuardFilter extends BaseFilter {
                         return;
                     }
                     org.glassfish.grizzly.ssl.SSLUtils.setSSLEngine(c, engine);
+                    VALIDATION.set(c, Boolean.TRUE);
                 }
             }
         }
@@ -65,6 +66,18 @@ final class TlsGuardFilter extends BaseFilter {
     private static final Attribute<Boolean> CHECKED = Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute("kodiak.tls-checked");
     static final byte[] PLAIN_HTTP_ANSWER = ("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 47\r\n"
             + "Connection: close\r\n\r\nThe plain HTTP request was sent to HTTPS port\r\n").getBytes(StandardCharsets.US_ASCII);
+
+    private static final Attribute<Boolean> VALIDATION = Grizzly.DEFAULT_ATTRIBUTE_BUILDER.createAttribute("kodiak.acme-validation");
+
+    /** Whether {@code c} is an ACME TLS-ALPN-01 validation: done once its handshake is (RFC 8737 section 3). */
+    static boolean acmeValidation(Connection<?> c) {
+        return VALIDATION.isSet(c);
+    }
+
+    /** Whether {@code c} has sent the start of a TLS handshake (a connect-and-close has not). */
+    static boolean handshakeBegun(Connection<?> c) {
+        return CHECKED.isSet(c);
+    }
 
     @Override
     public NextAction handleRead(FilterChainContext ctx) {

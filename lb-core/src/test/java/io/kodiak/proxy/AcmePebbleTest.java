@@ -354,6 +354,17 @@ class AcmePebbleTest {
             }
             assertEquals("acme-tls/1", e.getApplicationProtocol());
             assertEquals(k.leaf(), e.getSession().getPeerCertificates()[0]);
+            // RFC 8737: the validation connection ends with its handshake; nothing is served on it.
+            ch.configureBlocking(false);
+            int read = 0;
+            for (int i = 0; i < 100 && read >= 0; i++) {
+                in.clear();
+                read = ch.read(in);
+                if (read == 0) {
+                    Thread.sleep(50);
+                }
+            }
+            assertEquals(-1, read, "the listener kept the validation's connection open");
         }
     }
 }
