@@ -89,7 +89,8 @@ final class OpenSslEngines implements ServerTls.Engines {
                 .option(OpenSslContextOption.GROUPS, GROUPS.clone())
                 // Certificate choice and client certificate checks run inside the handshake call, on
                 // the connection's thread, instead of as delegated tasks the filter would run there anyway.
-                .option(OpenSslContextOption.USE_TASKS, false);
+                .option(OpenSslContextOption.USE_TASKS, false)
+                .enableOcsp(STAPLING);
         if (clientAuth != null) {
             b.clientAuth(clientAuth.required() ? io.netty.handler.ssl.ClientAuth.REQUIRE : io.netty.handler.ssl.ClientAuth.OPTIONAL)
                     .trustManager(clientAuth.cas());
@@ -100,9 +101,31 @@ final class OpenSslEngines implements ServerTls.Engines {
             throw new GeneralSecurityException("BoringSSL refused the TLS settings: " + e.getMessage(), e);
         }
         CLEANER.register(this, new Release(context));
+        if (STAPLING) {
+            for (CertifiedKey k : keys.certificates()) {
+                OcspStapler.SHARED.register(k); // fetched now, before the first handshake asks
+            }
+            keys.stapling(OpenSslEngines::staple);
+        }
         suites = List.copyOf(context.cipherSuites());
         tickets = new TicketKeys(clock, new SecureRandom(), TICKET_ROTATION, Duration.ofSeconds(ServerTls.SESSION_SECONDS));
         applyTicketKeys();
+    }
+
+    /** Whether this BoringSSL build staples OCSP answers (netty says; BoringSSL does). */
+    static final boolean STAPLING = io.netty.handler.ssl.OpenSsl.isOcspSupported();
+
+    /**
+     * Called by the key manager inside the handshake, once the certificate is chosen: its current
+     * OCSP answer goes with it (BoringSSL sends it to a client that asked, status_request). ACME's
+     * certificates are registered here, at their first handshake.
+     */
+    private static void staple(SSLEngine engine, CertifiedKey chosen) {
+        OcspStapler.SHARED.register(chosen);
+        byte[] answer = OcspStapler.SHARED.response(chosen.leaf());
+        if (answer != null && engine instanceof ReferenceCountedOpenSslEngine e) {
+            e.setOcspResponse(answer);
+        }
     }
 
     /** Releases the context's own reference; a static class, so that it does not hold the engines' owner. */

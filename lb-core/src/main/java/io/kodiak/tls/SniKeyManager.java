@@ -174,7 +174,32 @@ public final class SniKeyManager extends X509ExtendedKeyManager {
         if (!peerCanVerify(handshake, keyType) || offer != null && !offer.allows(type(keyType))) {
             return null;
         }
-        return chooseAlias(requestedHost(handshake), keyType);
+        String alias = chooseAlias(requestedHost(handshake), keyType);
+        Stapling st = stapling;
+        if (alias != null && st != null && engine != null) {
+            CertifiedKey k = byAlias(alias);
+            if (k != null) {
+                st.staple(engine, k);
+            }
+        }
+        return alias;
+    }
+
+    /** The files' certificates (not the ACME ones, which change). */
+    List<CertifiedKey> certificates() {
+        return keys;
+    }
+
+    /** What an engine does with the certificate chosen for its handshake: staple its OCSP answer. */
+    interface Stapling {
+        void staple(SSLEngine engine, CertifiedKey chosen);
+    }
+
+    private volatile Stapling stapling;
+
+    /** Set once, by the engine factory, before its first handshake. */
+    void stapling(Stapling s) {
+        this.stapling = s;
     }
 
     /** The alias for a handshake asking for {@code host} (or null) that takes {@code keyType}, or {@code null}. */

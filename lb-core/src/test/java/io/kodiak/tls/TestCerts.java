@@ -20,6 +20,11 @@ public final class TestCerts {
     private int serial;
 
     /** Makes the CA; without openssl the test is skipped (outside CI) or fails (in CI). */
+    /** The CA's private key (an OCSP responder signs with it). */
+    public Path caKey() {
+        return caKey;
+    }
+
     public TestCerts(Path dir) throws IOException {
         io.kodiak.testing.Tools.require("openssl", "version", "openssl");
         this.dir = dir;
@@ -31,6 +36,11 @@ public final class TestCerts {
 
     /** A leaf for {@code names} (DNS names, or IPv4 addresses) signed by the CA; {@code type} is "rsa", "ec" (P-256), "ec521" or "rsa-pss". Returns {cert, key}. */
     public Path[] leaf(String type, String... names) throws IOException {
+        return leafWith(type, "", names);
+    }
+
+    /** As {@link #leaf}, with more extension lines for openssl's extfile ({@code authorityInfoAccess=OCSP;URI:...}). */
+    public Path[] leafWith(String type, String extensions, String... names) throws IOException {
         String base = "leaf" + (++serial);
         Path key = dir.resolve(base + ".key");
         Path csr = dir.resolve(base + ".csr");
@@ -40,7 +50,7 @@ public final class TestCerts {
         for (String n : names) {
             sans.add((n.matches("[0-9.]+") ? "IP:" : "DNS:") + n); // an address is an IP SAN (TLS to 127.0.0.1)
         }
-        Files.writeString(ext, "subjectAltName=" + String.join(",", sans) + "\n");
+        Files.writeString(ext, "subjectAltName=" + String.join(",", sans) + "\n" + extensions);
         switch (type) {
             case "rsa" -> openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key.toString());
             case "rsa-pss" -> openssl("genpkey", "-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048",
