@@ -106,6 +106,11 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts, Hand
     /** As {@link #load(List, Instant, io.kodiak.tls.ClientAuth)}, with the holder of {@code tls.domains} (null: none). */
     static TlsConfig load(List<CertFiles> files, Instant now, io.kodiak.tls.ClientAuth clientAuth, TlsEngine engine,
                           io.kodiak.tls.ManagedKeys managed) throws IOException {
+        return load(files, now, clientAuth, engine, managed, true);
+    }
+
+    static TlsConfig load(List<CertFiles> files, Instant now, io.kodiak.tls.ClientAuth clientAuth, TlsEngine engine,
+                          io.kodiak.tls.ManagedKeys managed, boolean stapling) throws IOException {
         List<CertifiedKey> keys = new ArrayList<>();
         List<CertFiles> read = new ArrayList<>();
         java.util.Set<Path> pkcs12Read = new java.util.HashSet<>();
@@ -120,7 +125,7 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts, Hand
                 }
             }
         }
-        return of(read, keys, clientAuth, engine, managed);
+        return of(read, keys, clientAuth, engine, managed, stapling);
     }
 
     /** Every key entry of a PKCS#12 file, with its password from its file. */
@@ -158,8 +163,14 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts, Hand
     /** The whole of it: files' certificates, client certificates, engine and the holder of {@code tls.domains}. */
     public static TlsConfig of(List<CertFiles> files, List<CertifiedKey> keys, io.kodiak.tls.ClientAuth clientAuth,
                                TlsEngine engine, io.kodiak.tls.ManagedKeys managed) throws IOException {
+        return of(files, keys, clientAuth, engine, managed, true);
+    }
+
+    /** @param stapling {@code tls.ocsp-stapling} */
+    public static TlsConfig of(List<CertFiles> files, List<CertifiedKey> keys, io.kodiak.tls.ClientAuth clientAuth,
+                               TlsEngine engine, io.kodiak.tls.ManagedKeys managed, boolean stapling) throws IOException {
         try {
-            return new TlsConfig(files, ServerTls.of(keys, clientAuth, engine, managed));
+            return new TlsConfig(files, ServerTls.of(keys, clientAuth, engine, managed, stapling));
         } catch (GeneralSecurityException e) {
             throw new IOException("cannot set up TLS: " + e.getMessage(), e);
         }
@@ -194,7 +205,8 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts, Hand
         if (auth != null && auth.caFile() != null) {
             auth = auth.reread();
         }
-        return load(files, now, auth, server.configuredEngine(), server.managed()).withHsts(hsts).withHandshakes(handshakes);
+        return load(files, now, auth, server.configuredEngine(), server.managed(), server.stapling())
+                .withHsts(hsts).withHandshakes(handshakes);
     }
 
     /** The same settings with another server side (a reload that found the same certificates keeps the old one). */
@@ -209,7 +221,7 @@ public record TlsConfig(List<CertFiles> files, ServerTls server, Hsts hsts, Hand
     public boolean sameCertificates(TlsConfig o) {
         return o != null && files.equals(o.files) && java.util.Objects.equals(server.clientAuth(), o.server.clientAuth())
                 && java.util.Objects.equals(server.managed(), o.server.managed())
-                && server.configuredEngine() == o.server.configuredEngine()
+                && server.configuredEngine() == o.server.configuredEngine() && server.stapling() == o.server.stapling()
                 && certificates().stream().map(k -> k.leaf()).toList().equals(o.certificates().stream().map(k -> k.leaf()).toList());
     }
 

@@ -19,7 +19,7 @@ import java.util.List;
  */
 final class TlsReader {
     private static final List<String> KEYS = List.of("cert", "key", "pkcs12", "password-file", "certificates", "domains", "hsts",
-            "client-auth", "handshake-timeout", "max-handshakes", "engine");
+            "client-auth", "handshake-timeout", "max-handshakes", "engine", "ocsp-stapling");
     /** Let's Encrypt's limit of names per certificate; here one certificate is ordered per name. */
     static final int MAX_DOMAINS = 100;
     private static final List<String> CLIENT_AUTH_KEYS = List.of("ca", "mode", "headers");
@@ -87,7 +87,8 @@ final class TlsReader {
             }
         }
         try {
-            return TlsConfig.of(files, keys, clientAuth, engine, managed).withHsts(hsts).withHandshakes(handshakes);
+            boolean stapling = m.get("ocsp-stapling") == null || m.get("ocsp-stapling").bool();
+            return TlsConfig.of(files, keys, clientAuth, engine, managed, stapling).withHsts(hsts).withHandshakes(handshakes);
         } catch (IllegalStateException e) {
             throw (engineNode == null ? node : engineNode).error(e.getMessage()); // openssl, named, where it cannot load
         } catch (IOException e) {

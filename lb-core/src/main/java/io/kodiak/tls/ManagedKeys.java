@@ -79,7 +79,12 @@ public final class ManagedKeys {
 
     /** The key manager's alias for {@code key} of {@code domain}. */
     public static String alias(String domain, CertifiedKey key) {
-        return "acme:" + Integer.toHexString(System.identityHashCode(key)) + ":" + domain;
+        return "acme:" + id(key) + ":" + domain;
+    }
+
+    /** Its serial number: a CA never gives two certificates the same one, so a renewal never reuses an alias. */
+    private static String id(CertifiedKey key) {
+        return key.leaf().getSerialNumber().toString(16);
     }
 
     /** The certificate an {@link #alias} names, or {@code null} if it is neither current nor the one before. */
@@ -95,7 +100,7 @@ public final class ManagedKeys {
         String domain = alias.substring(colon + 1);
         for (Map<String, CertifiedKey> m : List.of(current, previous)) {
             CertifiedKey k = m.get(domain);
-            if (k != null && Integer.toHexString(System.identityHashCode(k)).equals(id)) {
+            if (k != null && id(k).equals(id)) {
                 return k;
             }
         }

@@ -72,7 +72,8 @@ final class OpenSslEngines implements ServerTls.Engines {
     /** The generation of the keys BoringSSL has; written under this object's lock. */
     private volatile long ticketGeneration = -1;
 
-    OpenSslEngines(SniKeyManager keys, ClientAuth clientAuth, Clock clock) throws GeneralSecurityException {
+    OpenSslEngines(SniKeyManager keys, ClientAuth clientAuth, Clock clock, boolean stapling) throws GeneralSecurityException {
+        boolean staple = stapling && STAPLING;
         SslContextBuilder b = SslContextBuilder.forServer(keys)
                 .sslProvider(SslProvider.OPENSSL_REFCNT)
                 .protocols(ServerTls.PROTOCOLS)
@@ -90,7 +91,7 @@ final class OpenSslEngines implements ServerTls.Engines {
                 // Certificate choice and client certificate checks run inside the handshake call, on
                 // the connection's thread, instead of as delegated tasks the filter would run there anyway.
                 .option(OpenSslContextOption.USE_TASKS, false)
-                .enableOcsp(STAPLING);
+                .enableOcsp(staple);
         if (clientAuth != null) {
             b.clientAuth(clientAuth.required() ? io.netty.handler.ssl.ClientAuth.REQUIRE : io.netty.handler.ssl.ClientAuth.OPTIONAL)
                     .trustManager(clientAuth.cas());
@@ -101,7 +102,7 @@ final class OpenSslEngines implements ServerTls.Engines {
             throw new GeneralSecurityException("BoringSSL refused the TLS settings: " + e.getMessage(), e);
         }
         CLEANER.register(this, new Release(context));
-        if (STAPLING) {
+        if (staple) {
             for (CertifiedKey k : keys.certificates()) {
                 OcspStapler.SHARED.register(k); // fetched now, before the first handshake asks
             }

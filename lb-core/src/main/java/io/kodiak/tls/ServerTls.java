@@ -54,7 +54,11 @@ public final class ServerTls {
     private final TlsEngine configured;
     private final ManagedKeys managed;
 
-    private ServerTls(Engines engines, List<CertifiedKey> keys, ClientAuth clientAuth, TlsEngine configured, ManagedKeys managed) {
+    private final boolean stapling;
+
+    private ServerTls(Engines engines, List<CertifiedKey> keys, ClientAuth clientAuth, TlsEngine configured, ManagedKeys managed,
+                      boolean stapling) {
+        this.stapling = stapling;
         this.managed = managed;
         this.engines = engines;
         this.keys = keys;
@@ -83,13 +87,24 @@ public final class ServerTls {
     /** @param managed the certificates of the listener's {@code tls.domains} (ACME), or {@code null} */
     public static ServerTls of(List<CertifiedKey> keys, ClientAuth clientAuth, TlsEngine engine, ManagedKeys managed)
             throws GeneralSecurityException {
+        return of(keys, clientAuth, engine, managed, true);
+    }
+
+    /** @param stapling whether the BoringSSL engine staples OCSP answers ({@code tls.ocsp-stapling}) */
+    public static ServerTls of(List<CertifiedKey> keys, ClientAuth clientAuth, TlsEngine engine, ManagedKeys managed,
+                               boolean stapling) throws GeneralSecurityException {
         List<CertifiedKey> copy = List.copyOf(keys);
         SniKeyManager keyManager = new SniKeyManager(copy, managed);
         TlsEngine resolved = engine.resolve();
         Engines engines = resolved == TlsEngine.OPENSSL
-                ? new OpenSslEngines(keyManager, clientAuth, Clock.systemUTC())
+                ? new OpenSslEngines(keyManager, clientAuth, Clock.systemUTC(), stapling)
                 : new JdkEngines(keyManager, clientAuth);
-        return new ServerTls(engines, copy, clientAuth, engine, managed);
+        return new ServerTls(engines, copy, clientAuth, engine, managed, stapling);
+    }
+
+    /** Whether OCSP answers are stapled (on the BoringSSL engine), as {@code tls.ocsp-stapling} says. */
+    public boolean stapling() {
+        return stapling;
     }
 
     /** The certificates of the listener's {@code tls.domains}, kept by the ACME manager, or {@code null}. */

@@ -92,5 +92,13 @@ class OcspStaplingTest {
         String other = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         assertTrue(other.contains("OCSP response: no response sent") && other.contains("CN = other.test"), other);
+
+        // ocsp-stapling: false, as nginx's default: the responder is up, and nothing is stapled.
+        kodiak.close();
+        Files.writeString(file, Files.readString(file).replace("    tls:\n", "    tls:\n      ocsp-stapling: false\n"));
+        kodiak = Kodiak.start(ConfigLoader.load(file));
+        Thread.sleep(1000); // what a fetch at start would take (it took well under that above): none is made
+        String off = status(kodiak.boundAddress("web").getPort());
+        assertTrue(off.contains("OCSP response: no response sent") && off.contains("CN = example.test"), off);
     }
 }
