@@ -31,6 +31,8 @@ final class Router {
 
     private final Route[] routes;
     private final Map<String, PoolRuntime> pools;
+    /** Read per request on a TLS listener: decided once, here. */
+    private final boolean usesSni;
 
     Router(List<RouteConfig> configs, Map<String, PoolRuntime> pools) {
         this.pools = Map.copyOf(pools);
@@ -44,16 +46,12 @@ final class Router {
                 .thenComparing(r -> -(r.prefix == null ? 0 : r.prefix.length()))
                 .thenComparingInt(r -> r.order));
         this.routes = list.toArray(new Route[0]);
+        this.usesSni = list.stream().anyMatch(r -> r.sni != null);
     }
 
     /** Whether a route matches on the TLS server name (the connection's SNI is only looked up then). */
     boolean usesSni() {
-        for (Route r : routes) {
-            if (r.sni != null) {
-                return true;
-            }
-        }
-        return false;
+        return usesSni;
     }
 
     /** @return the route for this request, or {@code null} if none matches */
@@ -91,5 +89,6 @@ final class Router {
     private Router(Route[] routes, Map<String, PoolRuntime> pools) {
         this.routes = routes;
         this.pools = pools;
+        this.usesSni = java.util.Arrays.stream(routes).anyMatch(r -> r.sni != null);
     }
 }
