@@ -17,12 +17,10 @@ import org.shredzone.acme4j.util.KeyPairUtils;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Obtains one certificate for one domain over ACME (RFC 8555), blocking, on the manager's thread:
@@ -193,16 +191,8 @@ final class AcmeIssuer {
 
     static SSLContext trust(java.nio.file.Path bundle) throws Failure {
         try {
-            KeyStore ks = KeyStore.getInstance("PKCS12");
-            ks.load(null, null);
-            int i = 0;
-            for (X509Certificate c : PemFiles.certificates(bundle)) {
-                ks.setCertificateEntry("ca" + i++, c);
-            }
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(ks);
             SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(null, tmf.getTrustManagers(), null);
+            ctx.init(null, io.kodiak.tls.TrustStores.of(PemFiles.certificates(bundle)), null);
             return ctx;
         } catch (IOException | GeneralSecurityException e) {
             throw new Failure("acme.trust: " + e.getMessage(), e);

@@ -1,8 +1,6 @@
 package io.kodiak.tls;
 
-import java.io.IOException;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -11,7 +9,6 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Engines of the JDK's own TLS ({@code tls.engine: jdk}, and the fallback where BoringSSL cannot
@@ -49,18 +46,7 @@ final class JdkEngines implements ServerTls.Engines {
     }
 
     private static TrustManager[] trust(ClientAuth clientAuth) throws GeneralSecurityException {
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        try {
-            store.load(null, null);
-        } catch (IOException e) {
-            throw new GeneralSecurityException(e);
-        }
-        for (int i = 0; i < clientAuth.cas().size(); i++) {
-            store.setCertificateEntry("ca" + i, clientAuth.cas().get(i));
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(store);
-        return tmf.getTrustManagers();
+        return TrustStores.of(clientAuth.cas());
     }
 
     @Override

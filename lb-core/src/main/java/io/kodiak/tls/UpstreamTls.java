@@ -1,6 +1,5 @@
 package io.kodiak.tls;
 
-import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
@@ -61,22 +60,15 @@ public final class UpstreamTls {
     }
 
     private static X509ExtendedTrustManager defaultTrust(List<X509Certificate> cas) throws GeneralSecurityException {
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        TrustManager[] managers;
         if (cas == null) {
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             tmf.init((KeyStore) null); // the JDK's cacerts (or javax.net.ssl.trustStore)
+            managers = tmf.getTrustManagers();
         } else {
-            KeyStore store = KeyStore.getInstance("PKCS12");
-            try {
-                store.load(null, null);
-            } catch (IOException e) {
-                throw new GeneralSecurityException(e);
-            }
-            for (int i = 0; i < cas.size(); i++) {
-                store.setCertificateEntry("ca" + i, cas.get(i));
-            }
-            tmf.init(store);
+            managers = TrustStores.of(cas);
         }
-        for (TrustManager t : tmf.getTrustManagers()) {
+        for (TrustManager t : managers) {
             if (t instanceof X509ExtendedTrustManager x) {
                 return x;
             }
