@@ -20,13 +20,16 @@ import java.util.List;
  * @param accessLog where and how the listener logs each request, or {@code null} for no access log
  * @param tls       its TLS (certificates and server side), or {@code null} for plain HTTP
  * @param redirectHttps the HTTPS port every request is redirected to (308), or 0 to serve them
+ * @param features  its feature sections (header rules, compression, error pages...), run before its routes'
  */
 public record ListenerConfig(String name, InetSocketAddress address, List<RouteConfig> routes,
                              ClientTimeouts timeouts, ClientLimits limits, ForwardedHeaders forwarded,
                              ServerHeaderPolicy serverHeader, boolean underscoresInHeaders, RequestTracing tracing,
-                             AccessLogConfig accessLog, TlsConfig tls, int redirectHttps) {
+                             AccessLogConfig accessLog, TlsConfig tls, int redirectHttps,
+                             List<FeatureConfig> features) {
     public ListenerConfig {
         routes = List.copyOf(routes);
+        features = List.copyOf(features);
         java.util.Objects.requireNonNull(tracing, "tracing");
     }
 
@@ -35,7 +38,7 @@ public record ListenerConfig(String name, InetSocketAddress address, List<RouteC
                           ClientTimeouts timeouts, ClientLimits limits, ForwardedHeaders forwarded,
                           ServerHeaderPolicy serverHeader, boolean underscoresInHeaders, RequestTracing tracing,
                           AccessLogConfig accessLog) {
-        this(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders, tracing, accessLog, null, 0);
+        this(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders, tracing, accessLog, null, 0, List.of());
     }
 
     /** Serving every request (no HTTPS redirect). */
@@ -43,7 +46,7 @@ public record ListenerConfig(String name, InetSocketAddress address, List<RouteC
                           ClientTimeouts timeouts, ClientLimits limits, ForwardedHeaders forwarded,
                           ServerHeaderPolicy serverHeader, boolean underscoresInHeaders, RequestTracing tracing,
                           AccessLogConfig accessLog, TlsConfig tls) {
-        this(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders, tracing, accessLog, tls, 0);
+        this(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders, tracing, accessLog, tls, 0, List.of());
     }
 
     /** "https" on a TLS listener, else "http": what X-Forwarded-Proto and Forwarded say. */
@@ -76,18 +79,24 @@ public record ListenerConfig(String name, InetSocketAddress address, List<RouteC
     /** The same listener with {@code log} as its access log ({@code null}: none). */
     public ListenerConfig withAccessLog(AccessLogConfig log) {
         return new ListenerConfig(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders,
-                tracing, log, tls, redirectHttps);
+                tracing, log, tls, redirectHttps, features);
     }
 
     /** The same listener with {@code t} as its TLS ({@code null}: plain HTTP). */
     public ListenerConfig withTls(TlsConfig t) {
         return new ListenerConfig(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders,
-                tracing, accessLog, t, redirectHttps);
+                tracing, accessLog, t, redirectHttps, features);
+    }
+
+    /** The same listener with {@code f} as its feature sections. */
+    public ListenerConfig withFeatures(List<FeatureConfig> f) {
+        return new ListenerConfig(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders,
+                tracing, accessLog, tls, redirectHttps, f);
     }
 
     /** The same listener redirecting every request to HTTPS on {@code port} (0: serving them). */
     public ListenerConfig withRedirectHttps(int port) {
         return new ListenerConfig(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders,
-                tracing, accessLog, tls, port);
+                tracing, accessLog, tls, port, features);
     }
 }

@@ -14,11 +14,13 @@ import java.util.Set;
 
 /** Reads the {@code listeners} section; routes are checked against the pools already read. */
 final class ListenerReader {
-    private static final List<String> LISTENER_KEYS = List.of(
+    private static final List<String> LISTENER_KEYS = FeatureReader.keys(List.of(
             "name", "address", "routes", "timeouts", "limits", "forwarded-headers", "server-header",
-            "underscores-in-headers", "request-id", "request-start", "access-log", "tls", "redirect-https");
+            "underscores-in-headers", "request-id", "request-start", "access-log", "tls", "redirect-https"),
+            FeatureReader.Scope.LISTENER);
     private static final List<String> REQUEST_ID_KEYS = List.of("header", "trust-client", "echo");
-    private static final List<String> ROUTE_KEYS = List.of("host", "sni", "path-prefix", "pool");
+    private static final List<String> ROUTE_KEYS = FeatureReader.keys(List.of("host", "sni", "path-prefix", "pool"),
+            FeatureReader.Scope.ROUTE);
     private static final List<String> TIMEOUT_KEYS = List.of("request-header", "keep-alive", "body", "send", "body-min-rate");
     private static final List<String> LIMIT_KEYS =
             List.of("max-request-line", "max-header-size", "max-headers", "max-connections");
@@ -72,7 +74,8 @@ final class ListenerReader {
                     underscores, tracing(m),
                     m.get("access-log") == null ? null : AccessLogReader.read(m.get("access-log")),
                     m.get("tls") == null ? null : TlsReader.read(m.get("tls"), baseDir, java.time.Instant.now()))
-                    .withRedirectHttps(redirectHttps(m)));
+                    .withRedirectHttps(redirectHttps(m))
+                    .withFeatures(FeatureReader.read(m, FeatureReader.Scope.LISTENER, baseDir)));
             addressNodes.add(addressNode);
         }
         return result;
@@ -146,7 +149,7 @@ final class ListenerReader {
                 throw poolNode.error("unknown pool " + Values.quote(pool) + " (defined: "
                         + String.join(", ", poolNames) + ")");
             }
-            RouteConfig route = new RouteConfig(host, prefix, pool, sni);
+            RouteConfig route = new RouteConfig(host, prefix, pool, sni, FeatureReader.read(m, FeatureReader.Scope.ROUTE, baseDir));
             for (int i = 0; i < result.size(); i++) {
                 RouteConfig r = result.get(i);
                 if (Objects.equals(r.host(), host) && Objects.equals(r.pathPrefix(), prefix) && Objects.equals(r.sni(), sni)) {

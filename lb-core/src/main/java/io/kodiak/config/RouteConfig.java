@@ -11,8 +11,17 @@ package io.kodiak.config;
  * @param pathPrefix path prefix starting with '/', or {@code null} for any path
  * @param pool       the pool's name
  * @param sni        lower-case server name the TLS client asked for (SNI), or {@code null} for any
+ * @param features   its feature sections (header rules, rewrites, answers of its own...), in running order
  */
-public record RouteConfig(String host, String pathPrefix, String pool, String sni) {
+public record RouteConfig(String host, String pathPrefix, String pool, String sni, java.util.List<FeatureConfig> features) {
+    public RouteConfig {
+        features = java.util.List.copyOf(features);
+    }
+
+    public RouteConfig(String host, String pathPrefix, String pool, String sni) {
+        this(host, pathPrefix, pool, sni, java.util.List.of());
+    }
+
     public RouteConfig(String host, String pathPrefix, String pool) {
         this(host, pathPrefix, pool, null);
     }

@@ -67,8 +67,9 @@ final class ListenerRuntime {
         io.kodiak.filter.RequestFilter[] request = list.toArray(new io.kodiak.filter.RequestFilter[0]);
         io.kodiak.filter.ResponseFilter[] response = c.tls() == null || c.tls().hsts() == null
                 ? new io.kodiak.filter.ResponseFilter[0] : new io.kodiak.filter.ResponseFilter[] {new Hsts(c.tls().hsts())};
-        return request.length == 0 && response.length == 0 ? io.kodiak.filter.Filters.NONE
+        io.kodiak.filter.Filters own = request.length == 0 && response.length == 0 ? io.kodiak.filter.Filters.NONE
                 : new io.kodiak.filter.Filters(request, response, new io.kodiak.filter.LogFilter[0]);
+        return own.then(FeatureFilters.of(c.features())); // after ACME and the HTTPS redirect
     }
 
     @Override

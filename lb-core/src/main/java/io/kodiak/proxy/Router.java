@@ -39,7 +39,7 @@ final class Router {
         List<Route> list = new ArrayList<>();
         for (int i = 0; i < configs.size(); i++) {
             RouteConfig c = configs.get(i);
-            list.add(new Route(c.host(), c.pathPrefix(), pools.get(c.pool()), i, Filters.NONE, c.sni()));
+            list.add(new Route(c.host(), c.pathPrefix(), pools.get(c.pool()), i, FeatureFilters.of(c.features()), c.sni()));
         }
         list.sort(Comparator.comparing((Route r) -> r.host == null)
                 .thenComparing(r -> r.sni == null)

@@ -1,0 +1,62 @@
+package io.kodiak.config;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads the feature sections of a listener or a route ({@link FeatureConfig}). Each feature has
+ * one key and one reader; the order of {@link #readers} is the order their filters run in, not the
+ * order of the keys in the file, so a configuration reads the same whichever way it is written.
+ */
+final class FeatureReader {
+    /** Where a section appears: some features belong only to routes (an answer of its own). */
+    enum Scope { LISTENER, ROUTE }
+
+    /** Reads one section. */
+    @FunctionalInterface
+    interface Reader {
+        FeatureConfig read(ConfigNode node, Path baseDir) throws ConfigException;
+    }
+
+    /** One feature: its key, where it may appear, and how it is read. */
+    private record Entry(String key, boolean listener, boolean route, Reader reader) {
+    }
+
+    /** In the order their filters run. */
+    private static final List<Entry> readers = List.of(
+    );
+
+    private FeatureReader() {
+    }
+
+    /** The feature keys allowed in {@code scope}, to add to the mapping's own. */
+    static List<String> keys(Scope scope) {
+        List<String> keys = new ArrayList<>();
+        for (Entry e : readers) {
+            if (scope == Scope.LISTENER ? e.listener : e.route) {
+                keys.add(e.key);
+            }
+        }
+        return keys;
+    }
+
+    /** {@code base} followed by the feature keys of {@code scope}: what a mapping may hold. */
+    static List<String> keys(List<String> base, Scope scope) {
+        List<String> all = new ArrayList<>(base);
+        all.addAll(keys(scope));
+        return List.copyOf(all);
+    }
+
+    /** The sections of {@code m} that are features, read in their running order. */
+    static List<FeatureConfig> read(ConfigMapping m, Scope scope, Path baseDir) throws ConfigException {
+        List<FeatureConfig> out = new ArrayList<>();
+        for (Entry e : readers) {
+            ConfigNode node = m.get(e.key);
+            if (node != null && (scope == Scope.LISTENER ? e.listener : e.route)) {
+                out.add(e.reader.read(node, baseDir));
+            }
+        }
+        return List.copyOf(out);
+    }
+}
