@@ -16,6 +16,14 @@ public interface RequestContext {
     /** The request ID (the client's if the listener trusts it, else generated). */
     String requestId();
 
+    /**
+     * The match of the route's {@code path-regex} against the normalised path, for its groups
+     * ({@code $1}, {@code ${name}}), or null when the route has no regular expression. Read-only.
+     */
+    default java.util.regex.Matcher pathMatch() {
+        return null;
+    }
+
     /** The pool the route chose, or null if no route matched (the answer will be 404). */
     String pool();
 
