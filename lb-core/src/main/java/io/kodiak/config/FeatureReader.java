@@ -24,8 +24,28 @@ final class FeatureReader {
     }
 
     /** In the order their filters run. */
-    private static final List<Entry> readers = List.of(
-    );
+    private static final List<Entry> readers = readers();
+
+    private static List<Entry> readers() {
+        List<Entry> r = new ArrayList<>();
+        // request-headers: header rules on the request sent upstream
+
+        // rewrite: the path, query and Host sent upstream
+
+        // redirect: an answer of its own
+
+        // respond: an answer of its own
+
+        // static: files from a directory
+
+        // response-headers, expires, hide-headers: header rules on the response
+
+        // error-pages: pages for Kodiak's answers and, if asked, the upstream's errors
+
+        // compression: last, so that it compresses the body the client gets
+
+        return List.copyOf(r);
+    }
 
     private FeatureReader() {
     }

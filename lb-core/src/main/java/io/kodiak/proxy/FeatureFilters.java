@@ -25,6 +25,20 @@ final class FeatureFilters {
         List<RequestFilter> request = new ArrayList<>();
         List<ResponseFilter> response = new ArrayList<>();
         for (FeatureConfig f : features) {
+            // header rules
+
+            // rewrite
+
+            // redirect
+
+            // respond
+
+            // static
+
+            // error pages
+
+            // compression
+
             throw new IllegalArgumentException("no filters for " + f);
         }
         if (request.isEmpty() && response.isEmpty()) {
