@@ -13,6 +13,16 @@ public interface RequestContext {
     /** The client's IP address, as text. */
     String clientAddress();
 
+    /** "https" on a TLS listener, else "http". */
+    default String scheme() {
+        return "http";
+    }
+
+    /** The port the client connected to. */
+    default int serverPort() {
+        return 0;
+    }
+
     /** The request ID (the client's if the listener trusts it, else generated). */
     String requestId();
 

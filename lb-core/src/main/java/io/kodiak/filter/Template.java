@@ -3,6 +3,7 @@ package io.kodiak.filter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * A text with variables, as header rules, rewrites and redirects write it: {@code $name} or
@@ -33,12 +34,12 @@ public final class Template {
 
     /**
      * @param known the variable names allowed here (digits and named groups are checked by
-     *              {@code groups})
+     *              {@code groups}); see {@link RequestVariables#NAMES}
      * @param groups the named groups of the route's regular expression, and its group count as
      *               the names "1".."9" it has; null when the route has no regular expression
      * @throws IllegalArgumentException naming the first unknown variable or a malformed one
      */
-    public static Template parse(String text, Set<String> known, Set<String> groups) {
+    public static Template parse(String text, Predicate<String> known, Set<String> groups) {
         List<String> parts = new ArrayList<>();
         List<String> names = new ArrayList<>();
         StringBuilder literal = new StringBuilder();
@@ -78,13 +79,13 @@ public final class Template {
                 throw new IllegalArgumentException("a '$' with no variable name in " + quote(text) + " (write $$ for a dollar sign)");
             }
             boolean group = groups != null && groups.contains(name);
-            if (!group && !known.contains(name)) {
+            if (!group && !known.test(name)) {
                 if (Character.isDigit(name.charAt(0)) || groups != null) {
                     throw new IllegalArgumentException("unknown variable $" + name + " in " + quote(text)
                             + (groups == null ? ": $1..$9 need the route's path-regex" : ""));
                 }
                 throw new IllegalArgumentException("unknown variable $" + name + " in " + quote(text)
-                        + " (known: " + String.join(", ", new java.util.TreeSet<>(known)) + ")");
+                        + " (known: " + known + ")");
             }
             parts.add(literal.toString());
             literal.setLength(0);

@@ -234,7 +234,8 @@ final class Exchange {
     private boolean runRequestFilters() {
         RequestPhase rp;
         try {
-            rp = RequestPhase.run(filters.request(), req, s.clientIp, requestId, s.listener.router, pool);
+            rp = RequestPhase.run(filters.request(), req, s.clientIp, requestId, s.listener.router, pool,
+                    s.config.scheme(), s.localPort());
         } catch (RuntimeException e) {
             // A filter's bug costs this request an answer, not the connection nor the process.
             LOG.log(Level.WARNING, "request filter failed on " + req, e);

@@ -20,6 +20,8 @@ final class RequestPhase implements RequestContext {
     private final String clientIp;
     private final String requestId;
     private final Router router;
+    private final String scheme;
+    private final int serverPort;
     private PoolRuntime pool;
     private FieldEdits edits;
     private boolean answered;
@@ -28,8 +30,11 @@ final class RequestPhase implements RequestContext {
     private byte[] body;
     private FieldEdits answerFields;
 
-    private RequestPhase(RequestHead head, String clientIp, String requestId, Router router, PoolRuntime pool) {
+    private RequestPhase(RequestHead head, String clientIp, String requestId, Router router, PoolRuntime pool,
+                         String scheme, int serverPort) {
         this.head = head;
+        this.scheme = scheme;
+        this.serverPort = serverPort;
         this.clientIp = clientIp;
         this.requestId = requestId;
         this.router = router;
@@ -38,8 +43,8 @@ final class RequestPhase implements RequestContext {
 
     /** Runs {@code filters} in order until one answers. */
     static RequestPhase run(RequestFilter[] filters, RequestHead head, String clientIp, String requestId,
-                            Router router, PoolRuntime pool) {
-        RequestPhase p = new RequestPhase(head, clientIp, requestId, router, pool);
+                            Router router, PoolRuntime pool, String scheme, int serverPort) {
+        RequestPhase p = new RequestPhase(head, clientIp, requestId, router, pool, scheme, serverPort);
         for (RequestFilter f : filters) {
             RequestFilter.Verdict v = f.onRequest(p);
             if (v == RequestFilter.Verdict.RESPONDED) {
@@ -94,6 +99,16 @@ final class RequestPhase implements RequestContext {
     @Override
     public String clientAddress() {
         return clientIp;
+    }
+
+    @Override
+    public String scheme() {
+        return scheme;
+    }
+
+    @Override
+    public int serverPort() {
+        return serverPort;
     }
 
     @Override
