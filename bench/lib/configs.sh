@@ -123,7 +123,8 @@ write_haproxy_conf() {
         cat <<CONF
 
 frontend fe
-    bind 127.0.0.1:$listen${HAPROXY_BIND_EXTRA:+ $HAPROXY_BIND_EXTRA}
+    bind 127.0.0.1:$listen${HAPROXY_BIND_EXTRA:+ $HAPROXY_BIND_EXTRA}${HAPROXY_FRONTEND_EXTRA:+
+    $HAPROXY_FRONTEND_EXTRA}
     default_backend backends
 
 backend backends

@@ -341,6 +341,9 @@ public final class Gunicorn implements AutoCloseable {
         Duration startTimeout = Duration.ofSeconds(30);
         Path baseDir;
         int port;
+        /** The WSGI app: a test resource, and the module:callable Gunicorn serves from its copy. */
+        String appResource = "/wsgi/kodiak_test_app.py";
+        String appCallable = "kodiak_test_app:application";
         final List<String> extraArgs = new ArrayList<>();
 
         private Builder(String name) {
@@ -408,6 +411,17 @@ public final class Gunicorn implements AutoCloseable {
         }
 
         /** More Gunicorn options, e.g. {@code "--max-requests=5"}; must not rebind or move the logs. */
+        /**
+         * Serves another WSGI app: {@code resource} (e.g. {@code /wsgi/flask_shop.py}) is copied
+         * into the instance's directory, and Gunicorn serves {@code callable} from it
+         * ({@code flask_shop:application}). The default is the tests' own app.
+         */
+        public Builder app(String resource, String callable) {
+            this.appResource = resource;
+            this.appCallable = callable;
+            return this;
+        }
+
         public Builder extraArgs(String... args) {
             extraArgs.addAll(List.of(args));
             return this;

@@ -22,7 +22,6 @@ import java.util.concurrent.TimeUnit;
  */
 final class GunicornCommand {
 
-    private static final String APP_RESOURCE = "/wsgi/kodiak_test_app.py";
     static final String INSTALL_HINT = "install it with: apt-get install -y gunicorn";
 
     private static List<String> cached; // guarded by GunicornCommand.class; empty = not found
@@ -140,11 +139,12 @@ final class GunicornCommand {
         }
         Files.createDirectories(parent);
         Path dir = Files.createTempDirectory(parent.toAbsolutePath(), b.name + "-");
-        try (InputStream app = GunicornCommand.class.getResourceAsStream(APP_RESOURCE)) {
+        try (InputStream app = GunicornCommand.class.getResourceAsStream(b.appResource)) {
             if (app == null) {
-                throw new IllegalStateException(APP_RESOURCE + " is not on the test classpath");
+                throw new IllegalStateException(b.appResource + " is not on the test classpath");
             }
-            Files.copy(app, dir.resolve("kodiak_test_app.py"), StandardCopyOption.REPLACE_EXISTING);
+            String file = b.appResource.substring(b.appResource.lastIndexOf('/') + 1);
+            Files.copy(app, dir.resolve(file), StandardCopyOption.REPLACE_EXISTING);
         }
         return dir;
     }
@@ -180,7 +180,7 @@ final class GunicornCommand {
         args.add("--error-logfile=-");
         args.add("--log-level=info");
         args.addAll(b.extraArgs);
-        args.add("kodiak_test_app:application");
+        args.add(b.appCallable);
         return args;
     }
 }
