@@ -101,10 +101,33 @@ public final class PathRegex {
      * to warn about routes that can never match.
      */
     String anchoredLiteral() {
-        if (!text.startsWith("^") || text.indexOf('|') >= 0) {
+        if (!text.startsWith("^") || hasTopLevelAlternative()) {
             return null;
         }
         return literalRun(1).literal;
+    }
+
+    /** Whether a '|' outside groups and classes splits the whole expression ({@code ^/a|/b}). */
+    private boolean hasTopLevelAlternative() {
+        int depth = 0;
+        boolean inClass = false;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\\') {
+                i++;
+            } else if (inClass) {
+                inClass = c != ']';
+            } else if (c == '[') {
+                inClass = true;
+            } else if (c == '(') {
+                depth++;
+            } else if (c == ')') {
+                depth--;
+            } else if (c == '|' && depth == 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
