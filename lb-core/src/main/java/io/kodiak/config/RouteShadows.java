@@ -19,7 +19,10 @@ import java.util.Objects;
  *       that matches every path starting with a text B's prefix starts with ({@code ^/api},
  *       {@code ^/api.*}, {@code /api}): a regular expression beats a prefix;</li>
  *   <li>both are expressions, A earlier in the file, and every path B can match starts with a
- *       text A matches every path starting with.</li>
+ *       text A matches every path starting with;</li>
+ *   <li>B is an expression, every path it can match starts with A's prefix, A is
+ *       {@code prefix-over-regex}, and no longer prefix without it could take such a path (any
+ *       route's, to be safe) and let the expressions be tried.</li>
  * </ul>
  * What cannot be told from the text of an expression is not reported.
  */
@@ -37,7 +40,7 @@ final class RouteShadows {
         }
         for (int b = 0; b < routes.size(); b++) {
             for (int a = 0; a < routes.size(); a++) {
-                if (a != b && shadows(routes.get(a), a, routes.get(b), b, regexRank)) {
+                if (a != b && shadows(routes.get(a), a, routes.get(b), b, regexRank, routes)) {
                     ConfigNode at = nodes.get(b);
                     warnings.add(at.error("never matches: " + nodes.get(a).path() + " (line " + nodes.get(a).line()
                             + ", " + routes.get(a).describe() + ") takes every request it would").getMessage());
@@ -47,7 +50,8 @@ final class RouteShadows {
         }
     }
 
-    static boolean shadows(RouteConfig a, int orderA, RouteConfig b, int orderB, Map<String, Integer> regexRank) {
+    static boolean shadows(RouteConfig a, int orderA, RouteConfig b, int orderB, Map<String, Integer> regexRank,
+                           List<RouteConfig> all) {
         if (!Objects.equals(a.sni(), b.sni()) || !a.conditions().impliedBy(b.conditions())) {
             return false;
         }
@@ -62,6 +66,12 @@ final class RouteShadows {
                     && Objects.equals(a.pathRegex(), b.pathRegex())
                     || a.pathPrefix() == null && a.path() == null && a.pathRegex() == null; // no path vs "/"
             return first && covers;
+        }
+        if (a.prefixOverRegex() && b.pathRegex() != null) {
+            String literal = b.pathRegex().anchoredLiteral();
+            return literal != null && literal.startsWith(a.pathPrefix()) && all.stream().noneMatch(c ->
+                    c.pathPrefix() != null && !c.prefixOverRegex() && c.pathPrefix().length() > a.pathPrefix().length()
+                            && (c.pathPrefix().startsWith(literal) || literal.startsWith(c.pathPrefix())));
         }
         String covered = a.pathRegex() == null ? null : a.pathRegex().coveredPrefix();
         if (covered == null) {

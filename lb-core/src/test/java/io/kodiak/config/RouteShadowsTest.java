@@ -58,4 +58,16 @@ class RouteShadowsTest {
         assertEquals(List.of(), warnings("path-regex: '^/api/(v1|v2)/'", "path-regex: '^/api'"), "expressions in file order");
         assertEquals(List.of(), warnings("path-regex: '^/apix?'", "path-prefix: /api"), "x? may be absent: cannot tell");
     }
+
+    @Test
+    void aPrefixOverRegexTakesTheExpressionsUnderIt() throws Exception {
+        assertEquals(List.of(shadowed(5, 1, 0, "*^~/static/")),
+                warnings("path-prefix: /static/, prefix-over-regex: true", "path-regex: '^/static/.*\\.css$'"));
+        assertEquals(List.of(), warnings("path-prefix: /static/, prefix-over-regex: true", "path-regex: '\\.css$'"),
+                "not anchored: it also matches elsewhere");
+        assertEquals(List.of(), warnings("path-prefix: /static/, prefix-over-regex: true", "path-prefix: /static/css/",
+                "path-regex: '^/static/css/.*\\.css$'"), "a longer prefix without it lets expressions go first");
+        assertEquals(List.of(shadowed(6, 2, 0, "*^~/static/")), warnings("path-prefix: /static/, prefix-over-regex: true",
+                "path-prefix: /static/js/", "path-regex: '^/static/css/.*\\.css$'"), "a longer prefix elsewhere does not");
+    }
 }
