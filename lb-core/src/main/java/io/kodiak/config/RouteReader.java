@@ -183,6 +183,9 @@ final class RouteReader {
         }
         Map<String, FieldCondition> out = new HashMap<>();
         for (String key : m.keys()) {
+            if (key.isEmpty()) {
+                throw m.keyError(key, "an empty " + what.substring(what.indexOf(' ') + 1) + " never matches");
+            }
             if (token && !key.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
                 throw m.keyError(key, Values.quote(key) + " is not " + what + " (a token: letters, digits, !#$%&'*+-.^_`|~)");
             }

@@ -92,6 +92,7 @@ class RouteRejectionTest {
         rejected("headers: [X-A]", "headers: expected a mapping, got a list");
         rejected("headers: {X-A: }", "headers.X-A: has no value (expected true, false, a value or ~regex)");
         rejected("cookies: {'a;b': true}", "cookies.a;b: \"a;b\" is not a cookie name (a token: letters, digits, !#$%&'*+-.^_`|~)");
+        rejected("query: {'': true}", "query.: an empty parameter name never matches");
         rejected("query: {q: '~[a'}", "query.q: \"[a\" is not a valid regular expression: Unclosed character class near index 1");
     }
 
