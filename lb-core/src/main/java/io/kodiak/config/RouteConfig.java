@@ -61,6 +61,14 @@ public record RouteConfig(List<String> hosts, String sni, String path, String pa
         return hosts.size() == 1 ? hosts.get(0) : null;
     }
 
+    /**
+     * The groups of its {@code path-regex} ("1".."N", then named groups), what
+     * {@link io.kodiak.filter.Template#parse} takes; null without one. See {@link PathRegex#groups(String)}.
+     */
+    public java.util.Set<String> regexGroups() {
+        return pathRegex == null ? null : PathRegex.groups(pathRegex.text());
+    }
+
     /** The same route with other features (tests, and readers that add them after the matchers). */
     public RouteConfig withFeatures(List<FeatureConfig> f) {
         return new RouteConfig(hosts, sni, path, pathPrefix, pathRegex, prefixOverRegex, conditions, pool, f);

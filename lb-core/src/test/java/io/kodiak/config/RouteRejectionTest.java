@@ -50,7 +50,10 @@ class RouteRejectionTest {
         RouteConfig exact = route("path: /health");
         assertEquals("/health", exact.path());
         assertNull(exact.pathPrefix());
-        assertEquals("^/v[12]/(?<rest>.*)$", route("path-regex: '^/v[12]/(?<rest>.*)$'").pathRegex().text());
+        RouteConfig regex = route("path-regex: '^/(v[12])/(?<rest>.*)$'");
+        assertEquals("^/(v[12])/(?<rest>.*)$", regex.pathRegex().text());
+        assertEquals(Set.of("1", "2", "rest"), regex.regexGroups());
+        assertNull(exact.regexGroups());
         assertTrue(route("path-prefix: /static/, prefix-over-regex: true").prefixOverRegex());
         rejected("path: /a, path-prefix: /b", "path-prefix: a route has one of path, path-prefix and path-regex; this one also has path");
         rejected("path-regex: '^/a', path: /b", "path: a route has one of path, path-prefix and path-regex; this one also has path-regex");
