@@ -131,6 +131,7 @@ public final class Kodiak implements Control, AutoCloseable {
         List<String> notes = new java.util.ArrayList<>();
         try {
             next = ConfigLoader.load(running.source());
+            next.warnings().forEach(w -> notes.add("warning: " + w));
             if (!next.admin().equals(running.admin())) {
                 notes.add("admin: changes to the admin section take effect at the next start; the admin API stays as it is");
                 next = next.withAdmin(running.admin());

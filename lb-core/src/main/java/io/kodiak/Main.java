@@ -129,9 +129,14 @@ public final class Main {
         }
         switch (name) {
             case "demo" -> demo(p, out);
-            case "run" -> serve(ConfigLoader.load(configPath(p)), out);
+            case "run" -> {
+                KodiakConfig c = ConfigLoader.load(configPath(p));
+                warn(c.warnings(), err);
+                serve(c, out);
+            }
             case "check" -> {
                 KodiakConfig c = ConfigLoader.load(configPath(p));
+                warn(c.warnings(), err);
                 int upstreams = c.pools().values().stream().mapToInt(pool -> pool.upstreams().size()).sum();
                 out.println(c.origin() + ": OK (" + c.listeners().size() + " listener(s), " + c.pools().size()
                         + " pool(s), " + upstreams + " upstream(s))");
@@ -217,6 +222,11 @@ public final class Main {
         System.exit(clean.get() ? 0 : 1);
     }
 
+    /** Prints what the configuration holds that is valid but probably not meant ({@code kodiak: warning: FILE:LINE: ...}). */
+    static void warn(List<String> warnings, PrintStream err) {
+        warnings.forEach(w -> err.println("kodiak: warning: " + w));
+    }
+
     /** SIGHUP: reload, and say what happened on stderr; a rejected file leaves the running config. */
     private static void reload(Kodiak k) {
         try {
@@ -248,8 +258,7 @@ public final class Main {
         for (ListenerConfig l : c.listeners()) {
             InetSocketAddress a = k.boundAddress(l.name());
             String routes = l.routes().stream()
-                    .map(r -> (r.host() == null ? "*" : r.host()) + (r.pathPrefix() == null ? "" : r.pathPrefix())
-                            + " -> " + r.pool())
+                    .map(r -> r.describe() + " -> " + (r.pool() == null ? "(its own answer)" : r.pool()))
                     .collect(Collectors.joining(", "));
             out.println("listener " + l.name() + ": " + l.scheme() + "://" + a.getHostString() + ":" + a.getPort() + " (" + routes + ")"
                     + (l.redirectHttps() == 0 ? "" : "; redirects every request to https"

@@ -80,6 +80,18 @@ class MainTest {
     }
 
     @Test
+    void checkWarnsAboutARouteThatCanNeverMatchAndStillSucceeds() throws Exception {
+        Path f = dir.resolve("shadow.yaml");
+        Files.writeString(f, "listeners:\n  - address: 127.0.0.1:8080\n    routes:\n"
+                + "      - {path-regex: '^/api', pool: web}\n      - {path-prefix: /api/v1/, pool: web}\n"
+                + "pools:\n  web:\n    upstreams: [127.0.0.1:9001]\n");
+        assertEquals(0, run("check", "-c", f.toString()));
+        assertEquals("kodiak: warning: " + f + ":5: listeners[0].routes[1]: never matches: listeners[0].routes[0]"
+                + " (line 4, *~^/api) takes every request it would\n", err());
+        assertEquals(f + ": OK (1 listener(s), 1 pool(s), 1 upstream(s))\n", out());
+    }
+
+    @Test
     void checkWithoutAFileSaysSo() {
         assertEquals(2, run("check"));
         assertEquals("kodiak: missing -c FILE\n", err());

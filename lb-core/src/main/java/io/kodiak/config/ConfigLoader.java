@@ -82,7 +82,8 @@ public final class ConfigLoader {
         Path absolute = nameForMessages.toAbsolutePath();
         Path baseDir = absolute.getParent() == null ? absolute : absolute.getParent();
         Map<String, PoolConfig> pools = new PoolReader(baseDir).read(top.require("pools"));
-        List<ListenerConfig> listeners = new ListenerReader(pools, baseDir).read(top.require("listeners"));
+        ListenerReader listenerReader = new ListenerReader(pools, baseDir);
+        List<ListenerConfig> listeners = listenerReader.read(top.require("listeners"));
         AdminConfig admin = new AdminReader(nameForMessages).read(top.get("admin"));
         if (admin.enabled()) {
             requireOwnAddress(top, "admin", admin.listen(), listeners, "the admin API's address", "the admin API needs its own");
@@ -105,7 +106,8 @@ public final class ConfigLoader {
         }
         TempConfig temp = temp(top.get("temp"), baseDir);
         io.kodiak.acme.AcmeSettings acme = AcmeReader.read(top.get("acme"), baseDir);
-        return new KodiakConfig(nameForMessages, listeners, pools, admin, metrics, version(yaml), grace, temp, acme);
+        return new KodiakConfig(nameForMessages, listeners, pools, admin, metrics, version(yaml), grace, temp, acme,
+                listenerReader.warnings());
     }
 
     private static TempConfig temp(ConfigNode node, Path baseDir) throws ConfigException {

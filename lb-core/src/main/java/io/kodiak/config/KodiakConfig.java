@@ -18,10 +18,12 @@ import java.util.Map;
  *                  ({@code shutdown-grace}; HAProxy's {@code hard-stop-after}, nginx's {@code worker_shutdown_timeout})
  * @param temp      the process's temp directory and the budget of all temp files
  * @param acme      where the certificates of listeners' {@code tls.domains} come from
+ * @param warnings  what is valid but probably not meant (routes that can never match), each as
+ *                  {@code FILE:LINE: key.path: problem}; {@code check}, {@code run} and reloads print them
  */
 public record KodiakConfig(Path source, List<ListenerConfig> listeners, Map<String, PoolConfig> pools,
                            AdminConfig admin, MetricsConfig metrics, String version, java.time.Duration shutdownGrace,
-                           TempConfig temp, io.kodiak.acme.AcmeSettings acme) {
+                           TempConfig temp, io.kodiak.acme.AcmeSettings acme, List<String> warnings) {
     /** {@code shutdown-grace} when the file does not say: 15 s, or {@code -Dkodiak.grace.seconds}. */
     public static final java.time.Duration DEFAULT_SHUTDOWN_GRACE =
             java.time.Duration.ofSeconds(Long.getLong("kodiak.grace.seconds", 15));
@@ -35,6 +37,14 @@ public record KodiakConfig(Path source, List<ListenerConfig> listeners, Map<Stri
         java.util.Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         java.util.Objects.requireNonNull(temp, "temp");
         java.util.Objects.requireNonNull(acme, "acme");
+        warnings = List.copyOf(warnings);
+    }
+
+    /** Without warnings. */
+    public KodiakConfig(Path source, List<ListenerConfig> listeners, Map<String, PoolConfig> pools, AdminConfig admin,
+                        MetricsConfig metrics, String version, java.time.Duration shutdownGrace, TempConfig temp,
+                        io.kodiak.acme.AcmeSettings acme) {
+        this(source, listeners, pools, admin, metrics, version, shutdownGrace, temp, acme, List.of());
     }
 
     /** Without an {@code acme} section: its defaults. */
@@ -56,7 +66,7 @@ public record KodiakConfig(Path source, List<ListenerConfig> listeners, Map<Stri
     }
 
     public KodiakConfig withAdmin(AdminConfig a) {
-        return new KodiakConfig(source, listeners, pools, a, metrics, version, shutdownGrace, temp, acme);
+        return new KodiakConfig(source, listeners, pools, a, metrics, version, shutdownGrace, temp, acme, warnings);
     }
 
     /** The same configuration with {@code l} for its listeners (certificates re-read from disk). */
@@ -65,7 +75,7 @@ public record KodiakConfig(Path source, List<ListenerConfig> listeners, Map<Stri
     }
 
     public KodiakConfig withMetrics(MetricsConfig m) {
-        return new KodiakConfig(source, listeners, pools, admin, m, version, shutdownGrace, temp, acme);
+        return new KodiakConfig(source, listeners, pools, admin, m, version, shutdownGrace, temp, acme, warnings);
     }
 
     /** Where this configuration came from, for messages: the file name or "quick mode". */

@@ -9,7 +9,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 
 /** Reads the {@code listeners} section; routes are checked against the pools already read. */
@@ -19,8 +18,7 @@ final class ListenerReader {
             "underscores-in-headers", "request-id", "request-start", "access-log", "tls", "redirect-https"),
             FeatureReader.Scope.LISTENER);
     private static final List<String> REQUEST_ID_KEYS = List.of("header", "trust-client", "echo");
-    private static final List<String> ROUTE_KEYS = FeatureReader.keys(List.of("host", "sni", "path-prefix", "pool"),
-            FeatureReader.Scope.ROUTE);
+    private static final List<String> ROUTE_KEYS = FeatureReader.keys(RouteReader.KEYS, FeatureReader.Scope.ROUTE);
     private static final List<String> TIMEOUT_KEYS = List.of("request-header", "keep-alive", "body", "send", "body-min-rate");
     private static final List<String> LIMIT_KEYS =
             List.of("max-request-line", "max-header-size", "max-headers", "max-connections");
@@ -31,11 +29,18 @@ final class ListenerReader {
     private final Set<String> poolNames;
 
     private final java.nio.file.Path baseDir;
+    /** Routes that can never match, as {@code FILE:LINE: key.path: never matches: ...}. */
+    private final List<String> warnings = new ArrayList<>();
 
     ListenerReader(Map<String, PoolConfig> pools, java.nio.file.Path baseDir) {
         this.pools = pools;
         this.poolNames = pools.keySet();
         this.baseDir = baseDir;
+    }
+
+    /** What {@link #read} found worth a warning (routes that can never match). */
+    List<String> warnings() {
+        return List.copyOf(warnings);
     }
 
     List<ListenerConfig> read(ConfigNode listenersNode) throws ConfigException {
@@ -128,39 +133,7 @@ final class ListenerReader {
             }
             throw listener.childError("routes", "required when more than one pool is defined");
         }
-        List<ConfigNode> items = routesNode.sequence();
-        if (items.isEmpty()) {
-            throw routesNode.error("must list at least one route (or remove the key when there is one pool)");
-        }
-        List<RouteConfig> result = new ArrayList<>();
-        List<ConfigNode> nodes = new ArrayList<>();
-        for (ConfigNode item : items) {
-            ConfigMapping m = item.mapping(ROUTE_KEYS);
-            String host = m.get("host") == null ? null : m.get("host").parse("a host name", ListenerReader::routeHost);
-            String sni = m.get("sni") == null ? null : m.get("sni").parse("a host name", ListenerReader::routeHost);
-            if (sni != null && listener.get("tls") == null) {
-                throw m.get("sni").error("matches the server name a TLS client asks for: this listener has no tls");
-            }
-            String prefix = m.get("path-prefix") == null ? null
-                    : m.get("path-prefix").parse("a path", ListenerReader::pathPrefix);
-            ConfigNode poolNode = m.require("pool");
-            String pool = poolNode.string();
-            if (!poolNames.contains(pool)) {
-                throw poolNode.error("unknown pool " + Values.quote(pool) + " (defined: "
-                        + String.join(", ", poolNames) + ")");
-            }
-            RouteConfig route = new RouteConfig(host, prefix, pool, sni, FeatureReader.read(m, FeatureReader.Scope.ROUTE, baseDir));
-            for (int i = 0; i < result.size(); i++) {
-                RouteConfig r = result.get(i);
-                if (Objects.equals(r.host(), host) && Objects.equals(r.pathPrefix(), prefix) && Objects.equals(r.sni(), sni)) {
-                    throw item.error("same host, sni and path-prefix as " + nodes.get(i).path() + " (line "
-                            + nodes.get(i).line() + "), so it could never match");
-                }
-            }
-            result.add(route);
-            nodes.add(item);
-        }
-        return result;
+        return RouteReader.read(routesNode, ROUTE_KEYS, poolNames, listener.get("tls") != null, baseDir, warnings);
     }
 
     /** Route hosts compare with the request's Host minus its port, so a port here could never match. */
@@ -299,6 +272,9 @@ final class ListenerReader {
      */
     private void checkHashHeaders(ConfigNode listener, List<RouteConfig> routes) throws ConfigException {
         for (RouteConfig r : routes) {
+            if (r.pool() == null) {
+                continue;
+            }
             HashConfig hash = pools.get(r.pool()).hash();
             if (hash.source() == HashConfig.Source.HEADER && hash.name().indexOf('_') >= 0) {
                 throw listener.error("routes to pool " + Values.quote(r.pool()) + ", whose hash-key "

@@ -103,6 +103,9 @@ final class ClientSession implements ClientOutput {
     /** The handshake deadline closed this connection: counted as a timeout, not a failure. */
     private boolean handshakeTimedOut;
 
+    /** The client's address bytes, for routes on {@code source}; taken once per connection, when first asked. */
+    private byte[] clientAddress;
+
     ClientSession(ProxyContext ctx, ListenerRuntime listener, Connection<?> connection) {
         this.ctx = ctx;
         this.listener = listener;
@@ -398,7 +401,7 @@ final class ClientSession implements ClientOutput {
                     }
                     Router router = listener.router;
                     String sni = config.tls() != null && router.usesSni() ? tlsNames().sni() : null;
-                    exchange = new Exchange(this, req, router.route(req.host(), sni, req.path()));
+                    exchange = new Exchange(this, req, router.route(req, sni, router.usesSource() ? clientAddress() : null));
                     state = State.EXCHANGE;
                     clearDeadline();
                     exchange.start();
@@ -421,6 +424,13 @@ final class ClientSession implements ClientOutput {
                 }
             }
         }
+    }
+
+    private byte[] clientAddress() {
+        if (clientAddress == null && connection.getPeerAddress() instanceof InetSocketAddress a && a.getAddress() != null) {
+            clientAddress = a.getAddress().getAddress();
+        }
+        return clientAddress;
     }
 
     /** The exchange reads a request body: the session passes it the client's bytes. */

@@ -54,6 +54,8 @@ final class Exchange {
     private WaitQueue queue;
     /** The listener's filters, then the route's. */
     final Filters filters;
+    /** The route's path-regex, or null: the request phase finds its groups again if a filter asks. */
+    private final java.util.regex.Pattern pathRegex;
     /** The request filters' changes to the fields sent upstream, or null. */
     FieldEdits upstreamEdits;
     final RequestTracing tracing;
@@ -86,6 +88,7 @@ final class Exchange {
         this.req = req;
         this.pool = route == null ? null : route.pool();
         this.filters = route == null ? s.listener.filters : s.listener.filters.then(route.filters());
+        this.pathRegex = route == null ? null : route.pathRegex();
         this.tracing = s.config.tracing();
         String id = tracing.trustClientId() ? RequestIds.fromClient(req, tracing.idHeaderLower()) : null;
         this.requestId = id != null ? id : RequestIds.generate();
@@ -235,7 +238,7 @@ final class Exchange {
         RequestPhase rp;
         try {
             rp = RequestPhase.run(filters.request(), req, s.clientIp, requestId, s.listener.router, pool,
-                    s.config.scheme(), s.localPort());
+                    s.config.scheme(), s.localPort(), pathRegex);
         } catch (RuntimeException e) {
             // A filter's bug costs this request an answer, not the connection nor the process.
             LOG.log(Level.WARNING, "request filter failed on " + req, e);

@@ -29,10 +29,14 @@ final class RequestPhase implements RequestContext {
     private String contentType;
     private byte[] body;
     private FieldEdits answerFields;
+    /** The route's path-regex, and its match once a filter asked for it. */
+    private final java.util.regex.Pattern pathRegex;
+    private java.util.regex.Matcher pathMatch;
 
     private RequestPhase(RequestHead head, String clientIp, String requestId, Router router, PoolRuntime pool,
-                         String scheme, int serverPort) {
+                         String scheme, int serverPort, java.util.regex.Pattern pathRegex) {
         this.head = head;
+        this.pathRegex = pathRegex;
         this.scheme = scheme;
         this.serverPort = serverPort;
         this.clientIp = clientIp;
@@ -41,10 +45,15 @@ final class RequestPhase implements RequestContext {
         this.pool = pool;
     }
 
-    /** Runs {@code filters} in order until one answers. */
+    /**
+     * Runs {@code filters} in order until one answers.
+     *
+     * @param pathRegex the route's {@code path-regex}, or null
+     */
     static RequestPhase run(RequestFilter[] filters, RequestHead head, String clientIp, String requestId,
-                            Router router, PoolRuntime pool, String scheme, int serverPort) {
-        RequestPhase p = new RequestPhase(head, clientIp, requestId, router, pool, scheme, serverPort);
+                            Router router, PoolRuntime pool, String scheme, int serverPort,
+                            java.util.regex.Pattern pathRegex) {
+        RequestPhase p = new RequestPhase(head, clientIp, requestId, router, pool, scheme, serverPort, pathRegex);
         for (RequestFilter f : filters) {
             RequestFilter.Verdict v = f.onRequest(p);
             if (v == RequestFilter.Verdict.RESPONDED) {
@@ -114,6 +123,19 @@ final class RequestPhase implements RequestContext {
     @Override
     public String requestId() {
         return requestId;
+    }
+
+    /** Found again here, when a filter first asks: a route whose filters never ask costs no Matcher. */
+    @Override
+    public java.util.regex.Matcher pathMatch() {
+        if (pathMatch == null && pathRegex != null) {
+            java.util.regex.Matcher m = pathRegex.matcher(head.path());
+            if (!m.find()) {
+                throw new IllegalStateException("the route's path-regex " + pathRegex + " no longer finds " + head.path());
+            }
+            pathMatch = m;
+        }
+        return pathMatch;
     }
 
     @Override

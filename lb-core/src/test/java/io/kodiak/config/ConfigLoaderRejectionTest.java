@@ -240,7 +240,8 @@ class ConfigLoaderRejectionTest {
                   - address: 127.0.0.1:8080
                     routes:
                       - host: a.example
-                """ + ONE_POOL, "kodiak.yaml:4: listeners[0].routes[0].pool: required key is missing");
+                """ + ONE_POOL, "kodiak.yaml:4: listeners[0].routes[0].pool: required key is missing"
+                + " (a route without a pool answers by itself: redirect, respond or static)");
     }
 
     // --- listeners
@@ -380,8 +381,8 @@ class ConfigLoaderRejectionTest {
         assertRejected("listeners: [{address: 127.0.0.1:8080, routes: [{host: \"a.example:8080\", pool: web}]}]\n"
                         + ONE_POOL, "kodiak.yaml:1: listeners[0].routes[0].host: \"a.example:8080\" must not contain"
                         + " a port (routes match the Host field without its port)");
-        assertRejected("listeners: [{address: 127.0.0.1:8080, routes: [{host: \"*.example\", pool: web}]}]\n"
-                + ONE_POOL, "kodiak.yaml:1: listeners[0].routes[0].host: \"*.example\" is not a valid host name");
+        assertRejected("listeners: [{address: 127.0.0.1:8080, routes: [{host: \"*.exa mple\", pool: web}]}]\n"
+                + ONE_POOL, "kodiak.yaml:1: listeners[0].routes[0].host: \"*.exa mple\" is not a valid wildcard host name (such as *.example.com)");
     }
 
     @Test
@@ -418,7 +419,7 @@ class ConfigLoaderRejectionTest {
                     routes:
                       - {path-prefix: /a, pool: web}
                       - {path-prefix: /a, pool: web}
-                """ + ONE_POOL, "kodiak.yaml:5: listeners[0].routes[1]: same host, sni and path-prefix as"
+                """ + ONE_POOL, "kodiak.yaml:5: listeners[0].routes[1]: same host, sni, path and conditions as"
                 + " listeners[0].routes[0] (line 4), so it could never match");
     }
 

@@ -1,0 +1,83 @@
+package io.kodiak.proxy;
+
+import io.kodiak.config.ConfigLoader;
+import io.kodiak.config.RouteConfig;
+import io.kodiak.http.HeadParser;
+import io.kodiak.http.RequestHead;
+import io.kodiak.upstream.PoolRuntime;
+import org.junit.jupiter.api.Test;
+
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Routing stays cheap on the hot path: a listener with one catch-all route, or with host and
+ * prefix routes, allocates nothing per request (measured with the thread's allocation counter,
+ * not timed).
+ */
+class RouterCostTest {
+    private static final int ROUNDS = 50_000;
+
+    private static long allocatedBy(Runnable r) {
+        com.sun.management.ThreadMXBean bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long before = bean.getThreadAllocatedBytes(Thread.currentThread().getId());
+        r.run();
+        return bean.getThreadAllocatedBytes(Thread.currentThread().getId()) - before;
+    }
+
+    private static List<RouteConfig> routes(String yaml) throws Exception {
+        return ConfigLoader.parse("listeners:\n  - address: 127.0.0.1:0\n    routes:\n" + yaml
+                + "pools:\n  web: {upstreams: [127.0.0.1:9001]}\n", Path.of("kodiak.yaml")).listeners().get(0).routes();
+    }
+
+    private static void assertAllocatesNothingPerRequest(Router router, RequestHead req, byte[] client, int order) {
+        assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t
+                && t.isThreadAllocatedMemorySupported() && t.isThreadAllocatedMemoryEnabled());
+        Runnable many = () -> {
+            for (int i = 0; i < ROUNDS; i++) {
+                if (router.route(req, null, client).order() != order) {
+                    throw new AssertionError("another route");
+                }
+            }
+        };
+        many.run(); // warm up
+        long bytes = allocatedBy(many);
+        // One object per request would be at least 16 bytes x ROUNDS = 800 KB.
+        assertTrue(bytes < 64 * 1024, bytes + " bytes allocated for " + ROUNDS + " requests");
+    }
+
+    private static RequestHead head(String text) throws Exception {
+        return HeadParser.parseRequest(text.getBytes(StandardCharsets.ISO_8859_1), 100);
+    }
+
+    @Test
+    void aCatchAllRouteAllocatesNothing() throws Exception {
+        Router router = new Router(routes("      - {pool: web}\n"), Map.<String, PoolRuntime>of());
+        assertAllocatesNothingPerRequest(router, head("GET /a/b?c=d HTTP/1.1\r\nHost: example.com\r\n\r\n"), null, 0);
+    }
+
+    @Test
+    void hostsPrefixesAndPlainConditionsAllocateNothing() throws Exception {
+        Router router = new Router(routes("""
+                      - {host: [a.example.com, b.example.com], path-prefix: /x/, pool: web}
+                      - {host: '*.example.com', path: /health, pool: web}
+                      - {path-prefix: /api/, methods: [GET, HEAD], headers: {X-Tenant: acme}, source: [10.0.0.0/8], pool: web}
+                      - {path-prefix: /static/, prefix-over-regex: true, pool: web}
+                      - {pool: web}
+                """), Map.<String, PoolRuntime>of());
+        RequestHead req = head("GET /api/v1 HTTP/1.1\r\nHost: www.example.com\r\nX-Tenant: acme\r\n\r\n");
+        byte[] client = {10, 0, 0, 1};
+        Router.Route r = router.route(req, null, client);
+        assertNotNull(r);
+        assertEquals(2, r.order());
+        assertAllocatesNothingPerRequest(router, req, client, 2);
+    }
+}
