@@ -5,6 +5,8 @@ import io.kodiak.filter.RequestContext;
 import io.kodiak.filter.RequestFilter;
 import io.kodiak.filter.RequestVariables;
 import io.kodiak.filter.Template;
+import io.kodiak.http.HttpException;
+import io.kodiak.http.PathNormalizer;
 import io.kodiak.http.UriText;
 
 /**
@@ -22,6 +24,7 @@ import io.kodiak.http.UriText;
  * <p>Immutable and thread-safe; runs on a selector thread and never blocks.
  */
 public final class RewriteFilter implements RequestFilter {
+    private static final byte[] BAD_PATH = "400 Bad Request\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private final RewriteConfig c;
 
     public RewriteFilter(RewriteConfig c) {
@@ -30,7 +33,15 @@ public final class RewriteFilter implements RequestFilter {
 
     @Override
     public Verdict onRequest(RequestContext r) {
-        String target = target(r);
+        String target;
+        try {
+            target = target(r);
+        } catch (HttpException e) {
+            // A value from the request climbed out of the path: the request is refused, as one
+            // whose own path does that is (nginx answers 400 too).
+            r.respond(400, "text/plain; charset=utf-8", BAD_PATH, null);
+            return Verdict.RESPONDED;
+        }
         if (target != null) {
             r.rewriteTarget(target);
         }
@@ -42,8 +53,12 @@ public final class RewriteFilter implements RequestFilter {
         return Verdict.CONTINUE;
     }
 
-    /** The new target, or null when the client's goes upstream unchanged. */
-    String target(RequestContext r) {
+    /**
+     * The new target, or null when the client's goes upstream unchanged.
+     *
+     * @throws HttpException 400 when the new path climbs above the root
+     */
+    String target(RequestContext r) throws HttpException {
         String path = r.head().path();
         if (path.isEmpty() || path.charAt(0) != '/') {
             return null; // OPTIONS *: nothing to rewrite
@@ -64,16 +79,21 @@ public final class RewriteFilter implements RequestFilter {
         return query.isEmpty() ? newPath : newPath + "?" + query;
     }
 
-    /** The rewritten path, or null when no path form applies. */
-    private String newPath(RequestContext r, String path) {
+    /**
+     * The rewritten path, or null when no path form applies. What a replacement or a template
+     * made is normalised again ({@code /a/../b} is {@code /b}), so that a value from the request
+     * cannot add dot segments the upstream would resolve above the path the route meant.
+     */
+    private String newPath(RequestContext r, String path) throws HttpException {
         if (c.stripPrefix() != null) {
             return path.startsWith(c.stripPrefix()) ? rooted(path.substring(c.stripPrefix().length())) : null;
         }
         if (c.replaceFrom() != null) {
-            return path.startsWith(c.replaceFrom()) ? c.replaceTo() + path.substring(c.replaceFrom().length()) : null;
+            return path.startsWith(c.replaceFrom())
+                    ? PathNormalizer.normalize(c.replaceTo() + path.substring(c.replaceFrom().length())) : null;
         }
         Template t = c.path();
-        return t == null ? null : rooted(UriText.path(t.expand(RequestVariables.of(r))));
+        return t == null ? null : PathNormalizer.normalize(rooted(UriText.path(t.expand(RequestVariables.of(r)))));
     }
 
     /** {@code p} as an origin-form path: "" is "/", and one without a leading '/' gets one. */
