@@ -169,4 +169,14 @@ class RouteRewriteTest {
         assertEquals("/still-open", web.takeRequest(WAIT).target());
         assertEquals(1, web.requestsReceived(), "the refused one never went upstream");
     }
+
+    @Test
+    void theAccessLogKeepsTheClientsTarget() throws Exception {
+        java.util.concurrent.LinkedBlockingQueue<io.kodiak.accesslog.AccessLogEntry> log = new java.util.concurrent.LinkedBlockingQueue<>();
+        server.filters("front", new io.kodiak.filter.Filters(new io.kodiak.filter.RequestFilter[0],
+                new io.kodiak.filter.ResponseFilter[0], new io.kodiak.filter.LogFilter[] {log::add}));
+        assertEquals("/users?x=1", get("/api/users?x=1").target());
+        io.kodiak.accesslog.AccessLogEntry e = log.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals("/api/users?x=1", e.target(), "as nginx's $request_uri");
+    }
 }
