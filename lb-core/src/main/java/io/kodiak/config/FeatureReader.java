@@ -68,6 +68,25 @@ final class FeatureReader {
     private FeatureReader() {
     }
 
+    /** Sections that answer the request themselves: a route has at most one, and then no rewrite. */
+    private static final List<String> ANSWERS = List.of("redirect", "respond", "static");
+
+    /** Refuses a route that would answer two ways, or rewrite what no upstream is sent. */
+    private static void exclusive(ConfigMapping m) throws ConfigException {
+        String answer = null;
+        for (String k : m.keys()) {
+            if (ANSWERS.contains(k)) {
+                if (answer != null) {
+                    throw m.keyError(k, "cannot be used with " + answer + " (a route answers one way)");
+                }
+                answer = k;
+            }
+        }
+        if (answer != null && !answer.equals("static") && m.get("rewrite") != null) {
+            throw m.keyError("rewrite", "has no effect: the route answers with " + answer + " and sends nothing upstream");
+        }
+    }
+
     /** The feature keys allowed in {@code scope}, to add to the mapping's own. */
     static List<String> keys(Scope scope) {
         List<String> keys = new ArrayList<>();
@@ -97,6 +116,7 @@ final class FeatureReader {
      * @param groups its group names ("1".."9" for those it has, and the named ones), or null
      */
     static List<FeatureConfig> read(ConfigMapping m, Scope scope, Path baseDir, Set<String> groups) throws ConfigException {
+        exclusive(m);
         List<FeatureConfig> out = new ArrayList<>();
         for (Entry e : readers) {
             ConfigNode node = m.get(e.key);

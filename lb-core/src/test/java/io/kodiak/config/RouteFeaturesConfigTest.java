@@ -157,6 +157,13 @@ class RouteFeaturesConfigTest {
     }
 
     @Test
+    void aRouteAnswersOneWayAndThenRewritesNothing() {
+        rejected("redirect: /x, respond: 200", "respond: cannot be used with redirect (a route answers one way)");
+        rejected("respond: 200, rewrite: {strip-prefix: /a}",
+                "rewrite: has no effect: the route answers with respond and sends nothing upstream");
+    }
+
+    @Test
     void theseAreRouteSectionsNotListenerOnes() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
                 "listeners:\n  - {name: l, address: 127.0.0.1:0, respond: 200}\n" + ONE_POOL, Path.of("kodiak.yaml")));
