@@ -32,6 +32,7 @@ class RouteAnswersTest {
     private static final byte[] PNG = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 0x0d};
     private ScriptedUpstream web;
     private ProxyServer server;
+    private Path file;
 
     @BeforeEach
     void start(@TempDir Path dir) throws Exception {
@@ -39,7 +40,7 @@ class RouteAnswersTest {
         Files.write(dir.resolve("logo.png"), PNG);
         Files.createDirectories(dir.resolve("pages"));
         Files.writeString(dir.resolve("pages/maint.html"), "<h1>back soon</h1>\n");
-        Path file = dir.resolve("kodiak.yaml");
+        file = dir.resolve("kodiak.yaml");
         Files.writeString(file, "admin: {listen: off, state-file: off}\nmetrics: off\n"
                 + "listeners:\n  - name: front\n    address: 127.0.0.1:0\n"
                 + "    request-id: {echo: true}\n    routes:\n"
@@ -199,6 +200,19 @@ class RouteAnswersTest {
             String head = r.rawHeadString();
             assertFalse(head.contains("\r\nSet-Cookie"), head);
             assertEquals(200, c.exchange("GET /perftest/ HTTP/1.1\r\nHost: t\r\n\r\n").status(), "the connection is intact");
+        }
+    }
+
+    @Test
+    void aReloadChangesTheAnswerOnAnOpenConnectionAndAnUnchangedFileIsNoChange() throws Exception {
+        try (RawClient c = client()) {
+            assertEquals("<h1>back soon</h1>\n", c.get("/maint").bodyString());
+            assertEquals(List.of(), server.reload(ConfigLoader.load(file)), "the same files: nothing changed");
+            Files.writeString(file.resolveSibling("pages/maint.html"), "<h1>back now</h1>\n");
+            Files.writeString(file, Files.readString(file).replace("respond: 410", "respond: {status: 410, body: bye}"));
+            assertTrue(!server.reload(ConfigLoader.load(file)).isEmpty());
+            assertEquals("<h1>back now</h1>\n", c.get("/maint").bodyString(), "the file is read again");
+            assertEquals("bye", c.get("/gone").bodyString());
         }
     }
 }
