@@ -52,7 +52,7 @@ final class FeatureReader {
         r.add(new Entry("redirect", false, true, RedirectReader::read));
 
         // respond: an answer of its own
-        r.add(new Entry("respond", false, true, (node, baseDir) -> RespondReader.read(node, baseDir)));
+        r.add(new Entry("respond", false, true, RespondReader::read));
 
         // static: files from a directory
 
