@@ -99,6 +99,11 @@ final class ConfigNode {
         return text;
     }
 
+    /** A scalar's text, which may be empty ({@code query: ""}). */
+    String text() throws ConfigException {
+        return scalar("a string");
+    }
+
     boolean bool() throws ConfigException {
         String text = scalar("true or false");
         return switch (text) {

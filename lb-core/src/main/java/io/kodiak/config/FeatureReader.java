@@ -3,6 +3,7 @@ package io.kodiak.config;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Reads the feature sections of a listener or a route ({@link FeatureConfig}). Each feature has
@@ -19,8 +20,22 @@ final class FeatureReader {
         FeatureConfig read(ConfigNode node, Path baseDir) throws ConfigException;
     }
 
+    /**
+     * Reads one section that may hold templates with the groups of the route's {@code path-regex}
+     * ({@code $1}, {@code ${name}}): {@code groups} are their names as {@link io.kodiak.filter.Template#parse}
+     * takes them, or null when there is no regular expression (a listener's, or a prefix route's).
+     */
+    @FunctionalInterface
+    interface GroupsReader {
+        FeatureConfig read(ConfigNode node, Path baseDir, Set<String> groups) throws ConfigException;
+    }
+
     /** One feature: its key, where it may appear, and how it is read. */
-    private record Entry(String key, boolean listener, boolean route, Reader reader) {
+    private record Entry(String key, boolean listener, boolean route, GroupsReader reader) {
+        /** A feature whose section has no use for the route's groups. */
+        Entry(String key, boolean listener, boolean route, Reader reader) {
+            this(key, listener, route, (node, baseDir, groups) -> reader.read(node, baseDir));
+        }
     }
 
     /** In the order their filters run. */
@@ -31,10 +46,13 @@ final class FeatureReader {
         // request-headers: header rules on the request sent upstream
 
         // rewrite: the path, query and Host sent upstream
+        r.add(new Entry("rewrite", false, true, RewriteReader::read));
 
         // redirect: an answer of its own
+        r.add(new Entry("redirect", false, true, RedirectReader::read));
 
         // respond: an answer of its own
+        r.add(new Entry("respond", false, true, RespondReader::read));
 
         // static: files from a directory
 
@@ -48,6 +66,25 @@ final class FeatureReader {
     }
 
     private FeatureReader() {
+    }
+
+    /** Sections that answer the request themselves: a route has at most one, and then no rewrite. */
+    private static final List<String> ANSWERS = List.of("redirect", "respond", "static");
+
+    /** Refuses a route that would answer two ways, or rewrite what no upstream is sent. */
+    private static void exclusive(ConfigMapping m) throws ConfigException {
+        String answer = null;
+        for (String k : m.keys()) {
+            if (ANSWERS.contains(k)) {
+                if (answer != null) {
+                    throw m.keyError(k, "cannot be used with " + answer + " (a route answers one way)");
+                }
+                answer = k;
+            }
+        }
+        if (answer != null && !answer.equals("static") && m.get("rewrite") != null) {
+            throw m.keyError("rewrite", "has no effect: the route answers with " + answer + " and sends nothing upstream");
+        }
     }
 
     /** The feature keys allowed in {@code scope}, to add to the mapping's own. */
@@ -70,11 +107,21 @@ final class FeatureReader {
 
     /** The sections of {@code m} that are features, read in their running order. */
     static List<FeatureConfig> read(ConfigMapping m, Scope scope, Path baseDir) throws ConfigException {
+        return read(m, scope, baseDir, null);
+    }
+
+    /**
+     * As {@link #read(ConfigMapping, Scope, Path)}, for a route with a {@code path-regex}.
+     *
+     * @param groups its group names ("1".."9" for those it has, and the named ones), or null
+     */
+    static List<FeatureConfig> read(ConfigMapping m, Scope scope, Path baseDir, Set<String> groups) throws ConfigException {
+        exclusive(m);
         List<FeatureConfig> out = new ArrayList<>();
         for (Entry e : readers) {
             ConfigNode node = m.get(e.key);
             if (node != null && (scope == Scope.LISTENER ? e.listener : e.route)) {
-                out.add(e.reader.read(node, baseDir));
+                out.add(e.reader.read(node, baseDir, groups));
             }
         }
         return List.copyOf(out);

@@ -38,7 +38,8 @@ final class RouteReader {
         List<RouteConfig> result = new ArrayList<>();
         for (ConfigNode item : items) {
             ConfigMapping m = item.mapping(keys);
-            RouteConfig route = route(m, poolNames, hasTls).withFeatures(FeatureReader.read(m, FeatureReader.Scope.ROUTE, baseDir));
+            RouteConfig route = route(m, poolNames, hasTls)
+                    .withFeatures(FeatureReader.read(m, FeatureReader.Scope.ROUTE, baseDir, PathRegex.groups(m)));
             for (int i = 0; i < result.size(); i++) {
                 if (sameMatchers(result.get(i), route)) {
                     throw item.error("same host, sni, path and conditions as " + items.get(i).path() + " (line "

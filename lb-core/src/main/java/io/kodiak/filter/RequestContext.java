@@ -44,6 +44,35 @@ public interface RequestContext {
      */
     boolean usePool(String name);
 
+    /**
+     * Sends {@code target} upstream instead of the client's target (nginx {@code rewrite ... break},
+     * HAProxy {@code set-path}): an origin-form path with an optional query, already encoded (see
+     * {@link io.kodiak.http.UriText}). Applies to every attempt; the access log keeps the client's.
+     *
+     * @throws IllegalArgumentException if it does not start with '/' or holds a character a
+     *                                  request target cannot carry (a space, CR, LF, '#', 8-bit)
+     */
+    default void rewriteTarget(String target) {
+        throw new UnsupportedOperationException("rewriteTarget");
+    }
+
+    /** The target that goes upstream: the client's, or the last {@link #rewriteTarget}'s. */
+    default String upstreamTarget() {
+        return head().target();
+    }
+
+    /**
+     * Sends {@code authority} ({@code host[:port]}) as the {@code Host} upstream in place of the
+     * client's, or, if null, the upstream's own {@code host:port}, picked per attempt (nginx
+     * {@code proxy_set_header Host $proxy_host}). {@code X-Forwarded-Host} and {@code Forwarded}
+     * still report the client's. Wins over a {@code Host} set through {@link #upstreamFields()}.
+     *
+     * @throws IllegalArgumentException if {@code authority} is not a host[:port]
+     */
+    default void rewriteHost(String authority) {
+        throw new UnsupportedOperationException("rewriteHost");
+    }
+
     /** Changes to the fields sent upstream (set, add, remove); they apply to every attempt. */
     FieldEdits upstreamFields();
 
@@ -53,4 +82,13 @@ public interface RequestContext {
      * {@link RequestFilter.Verdict#RESPONDED}.
      */
     void respond(int status, String contentType, byte[] body, FieldEdits fields);
+
+    /**
+     * Answers the request with {@code answer}, encoded once for every request (a route's
+     * {@code respond}): the cheapest answer Kodiak has. The filter then returns
+     * {@link RequestFilter.Verdict#RESPONDED}.
+     */
+    default void respond(io.kodiak.http.FixedResponse answer) {
+        respond(answer.status(), answer.contentType(), answer.body(), answer.fieldEdits());
+    }
 }

@@ -41,12 +41,27 @@ public final class RequestEncoder {
     /** @param port the port the client connected to, for {@code X-Forwarded-Port}; 0 if unknown (none is sent) */
     public static Bytes encode(RequestHead r, Forwarding fwd, String clientIp, String scheme, long bodyLength,
                                String idHeaderLower, String idField, long requestStartMicros, FieldEdits edits, int port) {
+        return encode(r, fwd, clientIp, scheme, bodyLength, idHeaderLower, idField, requestStartMicros, edits, port,
+                null, null);
+    }
+
+    /**
+     * @param target a rewritten origin-form target to send instead of the client's, or null
+     * @param host   a rewritten {@code Host} to send instead of the client's (and of one in
+     *               {@code edits}), or null; {@code X-Forwarded-Host} and {@code Forwarded} still
+     *               report the client's
+     */
+    public static Bytes encode(RequestHead r, Forwarding fwd, String clientIp, String scheme, long bodyLength,
+                               String idHeaderLower, String idField, long requestStartMicros, FieldEdits edits, int port,
+                               String target, String host) {
         HeaderFields f = r.fields;
         byte[] b = r.head;
         // Room for what is added (X-Request-ID, X-Request-Start, X-Forwarded-*, Forwarded: some
         // 200 bytes with the defaults), so that the head is not copied into a bigger array on the way.
         Bytes out = new Bytes(b.length + 256);
-        if (r.absoluteForm) {
+        if (target != null) {
+            out.append(r.method).append(" ").append(target);
+        } else if (r.absoluteForm) {
             // Forward origin-form: the method, then the path and query of the absolute target.
             out.append(r.method).append(" ");
             if (r.targetStart == r.targetEnd && "OPTIONS".equals(r.method)) {
@@ -66,6 +81,10 @@ public final class RequestEncoder {
         String fwdExisting = null;
         String hostValue = null;
         for (int i = 0; i < f.size(); i++) {
+            if (host != null && f.nameIs(i, "host")) {
+                hostValue = f.value(i); // replaced below, still what X-Forwarded-Host reports
+                continue;
+            }
             if (Hop.isHopByHop(f, i) || Hop.droppedByConnection(f, i) || f.nameIs(i, "expect")
                     || (idHeaderLower != null && f.nameIs(i, idHeaderLower))
                     || (requestStartMicros != 0 && f.nameIs(i, "x-request-start"))
@@ -91,7 +110,12 @@ public final class RequestEncoder {
             out.append(b, f.nameStart(i), f.valueEnd(i)).crlf();
         }
         String editedHost = edits == null ? null : edits.added("host");
-        if (editedHost != null) {
+        if (host != null) {
+            out.field("Host", host);
+            if (r.absoluteForm) {
+                hostValue = authorityOf(r);
+            }
+        } else if (editedHost != null) {
             hostValue = editedHost; // the added field is written with the other edits below
         } else if (r.absoluteForm) {
             String authority = authorityOf(r);

@@ -145,6 +145,8 @@ public final class ResponseEncoder {
         return switch (status) {
             case 100 -> "Continue";
             case 200 -> "OK";
+            case 201 -> "Created";
+            case 202 -> "Accepted";
             case 204 -> "No Content";
             case 301 -> "Moved Permanently";
             case 302 -> "Found";
@@ -157,12 +159,16 @@ public final class ResponseEncoder {
             case 403 -> "Forbidden";
             case 404 -> "Not Found";
             case 405 -> "Method Not Allowed";
+            case 406 -> "Not Acceptable";
+            case 409 -> "Conflict";
+            case 410 -> "Gone";
             case 408 -> "Request Timeout";
             case 413 -> "Content Too Large";
             case 414 -> "URI Too Long";
             case 417 -> "Expectation Failed";
             case 421 -> "Misdirected Request";
             case 429 -> "Too Many Requests";
+            case 451 -> "Unavailable For Legal Reasons";
             case 431 -> "Request Header Fields Too Large";
             case 500 -> "Internal Server Error";
             case 501 -> "Not Implemented";

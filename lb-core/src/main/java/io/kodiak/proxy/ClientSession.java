@@ -640,6 +640,23 @@ final class ClientSession implements ClientOutput {
         return sent;
     }
 
+    /**
+     * As {@link #respondLocal}, for an answer encoded ahead ({@link io.kodiak.http.FixedResponse}):
+     * head and body in one array and one write.
+     */
+    void respondFixed(io.kodiak.http.FixedResponse a, boolean keepAlive, String extraField, boolean headRequest,
+                      java.util.function.LongConsumer written) {
+        if (state == State.CLOSED || state == State.CLOSING) {
+            written.accept(0);
+            return;
+        }
+        boolean keep = keepAlive && state != State.BODY && state != State.HEAD;
+        var out = a.encode(config.serverHeader(), keep, extraField, headRequest);
+        write(out.array(), out.length());
+        written.accept(out.length());
+        exchangeDone(keep);
+    }
+
     /** A request Kodiak will not proxy: answer with the status and close (its framing is suspect). */
     void reject(HttpException e) {
         if (state == State.CLOSED || state == State.CLOSING) {

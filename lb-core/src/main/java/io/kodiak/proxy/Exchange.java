@@ -58,6 +58,8 @@ final class Exchange {
     private final java.util.regex.Pattern pathRegex;
     /** The request filters' changes to the fields sent upstream, or null. */
     FieldEdits upstreamEdits;
+    /** A rewrite's target and Host for every attempt, or null (the client's go upstream). */
+    RequestPhase.Rewrite rewrite;
     final RequestTracing tracing;
     final String requestId;
     /** {@code X-Request-ID: ...}, the same on every attempt and in the echo. */
@@ -245,6 +247,10 @@ final class Exchange {
             answer(500, Termination.LOCAL_ANSWER, req.keepAlive() && !req.hasBody(), null);
             return false;
         }
+        if (rp.answered() && rp.fixed() != null) {
+            respondFixed(rp.fixed(), req.keepAlive() && !req.hasBody());
+            return false;
+        }
         if (rp.answered()) {
             respondLocal(rp.status(), rp.contentType(), rp.body(), req.keepAlive() && !req.hasBody(),
                     rp.answerLines(), Termination.LOCAL_ANSWER);
@@ -252,6 +258,7 @@ final class Exchange {
         }
         pool = rp.chosenPool();
         upstreamEdits = rp.edits();
+        rewrite = rp.rewrite();
         return true;
     }
 
@@ -506,6 +513,16 @@ final class Exchange {
         long bodyBytes = req.isHead() ? 0 : body.length;
         s.respondLocal(status, contentType, body, keep, extraField, req.isHead(),
                 sent -> log.finish(t, status, sent, Math.max(0, sent - bodyBytes)));
+    }
+
+    /** A fixed answer (a route's {@code respond}), as {@link #respondLocal} but encoded ahead. */
+    private void respondFixed(io.kodiak.http.FixedResponse a, boolean keep) {
+        finished = true;
+        int status = a.status();
+        clientDone(status);
+        long bodyBytes = req.isHead() ? 0 : a.bodyLength();
+        s.respondFixed(a, keep, tracing.echoId() ? idField : null, req.isHead(),
+                sent -> log.finish(Termination.LOCAL_ANSWER, status, sent, Math.max(0, sent - bodyBytes)));
     }
 
     // ------------------------------------------------------------------ events from the session

@@ -28,10 +28,22 @@ final class FeatureFilters {
             // header rules
 
             // rewrite
+            if (f instanceof io.kodiak.config.RewriteConfig c) {
+                request.add(new io.kodiak.route.RewriteFilter(c));
+                continue;
+            }
 
             // redirect
+            if (f instanceof io.kodiak.config.RedirectConfig c) {
+                request.add(new io.kodiak.route.RedirectFilter(c));
+                continue;
+            }
 
             // respond
+            if (f instanceof io.kodiak.config.RespondConfig c) {
+                request.add(new io.kodiak.route.RespondFilter(c));
+                continue;
+            }
 
             // static
 

@@ -32,6 +32,17 @@ final class RequestPhase implements RequestContext {
     /** The route's path-regex, and its match once a filter asked for it. */
     private final java.util.regex.Pattern pathRegex;
     private java.util.regex.Matcher pathMatch;
+    private io.kodiak.http.FixedResponse fixed;
+    private String target;
+    private String host;
+    private boolean hostRewritten;
+
+    /**
+     * What a rewrite changed of the request line and Host: {@code target} (null: the client's),
+     * {@code host} (null with {@code hostOfUpstream}: the upstream's, resolved per attempt).
+     */
+    record Rewrite(String target, String host, boolean hostOfUpstream) {
+    }
 
     private RequestPhase(RequestHead head, String clientIp, String requestId, Router router, PoolRuntime pool,
                          String scheme, int serverPort, java.util.regex.Pattern pathRegex) {
@@ -85,6 +96,11 @@ final class RequestPhase implements RequestContext {
         return body;
     }
 
+    /** The answer when it is a fixed one, or null. */
+    io.kodiak.http.FixedResponse fixed() {
+        return fixed;
+    }
+
     /** The answer's own fields as lines, or null. */
     String answerLines() {
         return answerFields == null ? null : answerFields.addedLines();
@@ -97,7 +113,15 @@ final class RequestPhase implements RequestContext {
 
     /** The edits to the fields sent upstream, or null if none were made. */
     FieldEdits edits() {
+        if (hostRewritten && edits != null) {
+            edits.remove("Host"); // the rewrite's Host wins; only one goes upstream
+        }
         return edits == null || edits.isEmpty() ? null : edits;
+    }
+
+    /** What a rewrite changed of the target and Host, or null if nothing. */
+    Rewrite rewrite() {
+        return target == null && !hostRewritten ? null : new Rewrite(target, host, hostRewritten && host == null);
     }
 
     @Override
@@ -154,6 +178,28 @@ final class RequestPhase implements RequestContext {
     }
 
     @Override
+    public void rewriteTarget(String t) {
+        if (!io.kodiak.http.UriText.isOriginForm(t)) {
+            throw new IllegalArgumentException("not an origin-form target: " + t);
+        }
+        target = t;
+    }
+
+    @Override
+    public String upstreamTarget() {
+        return target != null ? target : head.target();
+    }
+
+    @Override
+    public void rewriteHost(String authority) {
+        if (authority != null && !io.kodiak.http.UriText.isAuthority(authority)) {
+            throw new IllegalArgumentException("not a host[:port]: " + authority);
+        }
+        host = authority;
+        hostRewritten = true;
+    }
+
+    @Override
     public FieldEdits upstreamFields() {
         if (edits == null) {
             edits = new FieldEdits();
@@ -171,5 +217,12 @@ final class RequestPhase implements RequestContext {
         this.contentType = Objects.requireNonNull(contentType, "contentType");
         this.body = Objects.requireNonNull(body, "body");
         this.answerFields = fields;
+    }
+
+    @Override
+    public void respond(io.kodiak.http.FixedResponse answer) {
+        this.answered = true;
+        this.status = answer.status();
+        this.fixed = answer;
     }
 }
