@@ -54,6 +54,8 @@ final class Exchange {
     private WaitQueue queue;
     /** The listener's filters, then the route's. */
     final Filters filters;
+    /** The route's alone, where its error pages are found ({@link ErrorPageFilter#find}). */
+    private final Filters routeFilters;
     /** The request filters' changes to the fields sent upstream, or null. */
     FieldEdits upstreamEdits;
     final RequestTracing tracing;
@@ -86,6 +88,7 @@ final class Exchange {
         this.req = req;
         this.pool = route == null ? null : route.pool();
         this.filters = route == null ? s.listener.filters : s.listener.filters.then(route.filters());
+        this.routeFilters = route == null ? Filters.NONE : route.filters();
         this.tracing = s.config.tracing();
         String id = tracing.trustClientId() ? RequestIds.fromClient(req, tracing.idHeaderLower()) : null;
         this.requestId = id != null ? id : RequestIds.generate();
@@ -476,7 +479,7 @@ final class Exchange {
         var page = pc.errorPage();
         boolean keep = req.keepAlive() && bodyComplete;
         String retry = retryAfter ? "Retry-After: 1" : null;
-        if (page != null) {
+        if (page != null && ErrorPageFilter.in(routeFilters, 503) == null) { // a route's error-pages come first
             respondLocal(page.status(), page.contentType(), page.body(), keep, retry, t);
         } else {
             answer(503, t, keep, retry);
@@ -489,9 +492,14 @@ final class Exchange {
         answer(status, t, req.keepAlive() && bodyComplete, null);
     }
 
-    /** Kodiak's own answer with its built-in body. */
+    /** Kodiak's own answer: the body of its error page (route, pool, listener), else the built-in one. */
     private void answer(int status, Termination t, boolean keep, String extraField) {
-        respondLocal(status, LocalAnswers.TEXT, LocalAnswers.body(status), keep, extraField, t);
+        var page = ErrorPageFilter.find(status, routeFilters, pool == null ? null : pool.config(), s.listener.filters);
+        if (page != null) {
+            respondLocal(status, page.contentType(), page.body(), keep, extraField, t);
+        } else {
+            respondLocal(status, LocalAnswers.TEXT, LocalAnswers.body(status), keep, extraField, t);
+        }
     }
 
     private void respondLocal(int status, String contentType, byte[] body, boolean keep, String extraField, Termination t) {
