@@ -70,6 +70,7 @@ final class ErrorPagesReader {
             }
         }
         Path file = baseDir.resolve(fileNode.string()).normalize();
+        byte[] body = readFile(fileNode, file); // first: "no such file" says more than "no type"
         if (type == null) {
             String name = file.getFileName().toString();
             int dot = name.lastIndexOf('.');
@@ -78,7 +79,7 @@ final class ErrorPagesReader {
                 throw fileNode.error("cannot tell the Content-Type of " + name + " (give content-type, or name it .html, .txt, .json or .xml)");
             }
         }
-        return new ErrorPagesConfig.Page(type, file, readFile(fileNode, file));
+        return new ErrorPagesConfig.Page(type, file, body);
     }
 
     /** Reads a page's file, refusing a directory, an unreadable file or one over the size bound. */
