@@ -548,6 +548,11 @@ final class Exchange {
 
     /** As {@link #abort(Termination, int)}, after the session wrote its own answer of {@code sent} bytes. */
     void abort(Termination why, int status, long sent) {
+        abort(why, status, sent, status == 0 ? 0 : LocalAnswers.body(status).length);
+    }
+
+    /** @param bodyBytes the body of the session's answer (its error page's, or the built-in one) */
+    void abort(Termination why, int status, long sent, int bodyBytes) {
         if (finished) {
             return;
         }
@@ -574,7 +579,7 @@ final class Exchange {
         ResponseRelay relay = leg == null ? null : leg.relay();
         if (status != 0) {
             // The session's own answer (408, 400...), with its built-in body.
-            log.finish(why, status, sent, Math.max(0, sent - LocalAnswers.body(status).length));
+            log.finish(why, status, sent, Math.max(0, sent - bodyBytes));
         } else {
             log.finish(why, relay != null ? relay.head.status() : 0, relay == null ? 0 : relay.bytesSent(),
                     relay == null ? 0 : relay.headBytes());

@@ -117,6 +117,18 @@ class ErrorPagesTest {
         }
     }
 
+    /** A request Kodiak refuses before routing it gets the listener's page, and the connection closes as before. */
+    @Test
+    void malformedRequestGetsTheListenersPage() throws Exception {
+        try (RawClient c = proxy.client()) {
+            RawResponse r = c.exchange("GET /app/x HTTP/1.1\r\nHost: t\r\nNo colon here\r\n\r\n");
+            assertEquals(400, r.status());
+            assertEquals("listener 4xx\n", r.bodyString());
+            assertEquals("text/plain; charset=utf-8", r.header("Content-Type"));
+            assertEquals("close", r.header("Connection"));
+        }
+    }
+
     @Test
     void failedAttemptsGetTheRoutesPageThenThePoolsThenTheListeners() throws Exception {
         try (RawClient c = proxy.client()) {
