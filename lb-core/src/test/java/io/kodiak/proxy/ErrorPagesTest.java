@@ -100,6 +100,9 @@ class ErrorPagesTest {
             byte[] tb = TRACEBACK.getBytes(StandardCharsets.UTF_8);
             return Action.chunked(500, fields, List.of(tb, tb, tb));
         }
+        if (r.target().endsWith("/empty")) {
+            return Action.respond(500, fields, new byte[0]);
+        }
         if (r.target().endsWith("/missing")) {
             return Action.respond(404, fields, "app's own 404".getBytes(StandardCharsets.UTF_8));
         }
@@ -182,7 +185,7 @@ class ErrorPagesTest {
     @Test
     void interceptReplacesAnUpstreamTracebackAndKeepsBothConnections() throws Exception {
         try (RawClient c = proxy.client()) {
-            for (String path : List.of("/app/boom", "/app/chunked")) {
+            for (String path : List.of("/app/boom", "/app/chunked", "/app/empty")) {
                 RawResponse r = c.get(path);
                 assertEquals(500, r.status());
                 assertEquals("Sorry, something broke.\n", r.bodyString(), r.rawHeadString());
@@ -199,6 +202,16 @@ class ErrorPagesTest {
             assertEquals("app's own 404", notFound.bodyString());
         }
         assertEquals(1, app.connectionsAccepted(), "the upstream connection was reused after each replaced body");
+    }
+
+    @Test
+    void headOfKodiaksOwnAnswerHasThePagesLengthAndNoBody() throws Exception {
+        try (RawClient c = proxy.client()) {
+            RawResponse head = c.exchange("HEAD /nowhere HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertEquals(404, head.status());
+            assertEquals(String.valueOf("listener 4xx\n".length()), head.header("Content-Length"));
+            assertEquals(404, c.get("/nowhere").status(), "no stray body bytes before the next response");
+        }
     }
 
     @Test
