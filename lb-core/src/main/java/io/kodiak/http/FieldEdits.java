@@ -6,7 +6,7 @@ import java.util.Locale;
 
 /**
  * Changes a filter makes to a message's header fields before Kodiak sends it on: fields removed
- * by name and fields added, applied by {@link RequestEncoder} and {@link ResponseEncoder} while
+ * by name or by pattern ({@code X-Internal-*}) and fields added, applied by {@link RequestEncoder} and {@link ResponseEncoder} while
  * they copy the message byte for byte (nginx {@code proxy_set_header} / {@code add_header},
  * HAProxy {@code http-request set-header} / {@code del-header}).
  *
