@@ -578,7 +578,7 @@ final class Exchange {
         }
         ResponseRelay relay = leg == null ? null : leg.relay();
         if (status != 0) {
-            // The session's own answer (408, 400...), with its built-in body.
+            // The session's own answer (408, 400...), with its built-in body or the listener's page.
             log.finish(why, status, sent, Math.max(0, sent - bodyBytes));
         } else {
             log.finish(why, relay != null ? relay.head.status() : 0, relay == null ? 0 : relay.bytesSent(),
