@@ -25,6 +25,7 @@ public final class FieldEdits {
     /** Removal patterns, lower case without the '*': {@code x-internal-} for "X-Internal-*"; null until one is given. */
     private List<String> prefixes;
     private List<String> suffixes;
+    private long declaredLength = -1;
     private final List<String> addedLower = new ArrayList<>(2);
     private final List<String> addedLines = new ArrayList<>(2);
 
@@ -130,8 +131,26 @@ public final class FieldEdits {
         return this;
     }
 
+    /**
+     * For a response without a body (to a HEAD): the {@code Content-Length} it declares, in place of
+     * the upstream's, when a filter replaces the body a GET would get (an error page). Ignored on
+     * responses with a body, whose framing Kodiak sets from what it sends.
+     */
+    public FieldEdits declareLength(long length) {
+        if (length < 0) {
+            throw new IllegalArgumentException("negative length " + length);
+        }
+        declaredLength = length;
+        return this;
+    }
+
+    /** The length set by {@link #declareLength}, or -1. */
+    long declaredLength() {
+        return declaredLength;
+    }
+
     public boolean isEmpty() {
-        return removed.isEmpty() && addedLines.isEmpty() && prefixes == null && suffixes == null;
+        return removed.isEmpty() && addedLines.isEmpty() && prefixes == null && suffixes == null && declaredLength < 0;
     }
 
     /** Whether the message's field {@code i} is removed. */

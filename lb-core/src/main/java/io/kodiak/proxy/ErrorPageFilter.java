@@ -18,7 +18,7 @@ import java.util.List;
  * the status stays, the fields that described the upstream's body go, and the body is dropped as
  * it streams in and the page sent at its end, so a traceback never reaches the client and the
  * upstream connection is read to its end and can be reused. A response without a body (HEAD)
- * gets only the fields.
+ * gets only the fields, with the page's length.
  *
  * <p>Immutable and shared; runs on a selector thread. Without {@code intercept} it is in its
  * listener's or route's response filters only to be found, and passes every response at once.
@@ -49,7 +49,11 @@ final class ErrorPageFilter implements ResponseFilter {
             f.remove(name);
         }
         f.set("Content-Type", page.contentType());
-        return response.hasBody() ? new Replace(page.body()) : null;
+        if (!response.hasBody()) {
+            f.declareLength(page.body().length); // a HEAD: the length the page would have
+            return null;
+        }
+        return new Replace(page.body());
     }
 
     /**

@@ -220,6 +220,8 @@ class ErrorPagesTest {
             RawResponse head = c.exchange("HEAD /app/boom HTTP/1.1\r\nHost: t\r\n\r\n");
             assertEquals(500, head.status());
             assertEquals("text/plain; charset=utf-8", head.header("Content-Type"));
+            assertEquals(String.valueOf("Sorry, something broke.\n".length()), head.header("Content-Length"),
+                    "the page's length, not the traceback's");
             assertEquals("", head.bodyString());
             RawResponse next = c.get("/app/boom");
             assertEquals("Sorry, something broke.\n", next.bodyString());
