@@ -162,6 +162,9 @@ class HeaderRulesTest {
             assertEquals(404, error.status());
             assertEquals("private", error.header("Cache-Control"), "not on an error: " + error.rawHeadString());
             assertEquals("Thu, 01 Jan 2037 00:00:00 GMT", error.header("Expires"));
+            assertEquals("404 from app at " + app.hostPort(), error.header("X-Status"),
+                    "response rules apply to every status, as HAProxy's (not only 2xx/3xx, as nginx's add_header)");
+            assertNull(error.header("X-Powered-By"));
 
             RawResponse negative = c.get("/neg/");
             assertEquals("no-cache", negative.header("Cache-Control"));
