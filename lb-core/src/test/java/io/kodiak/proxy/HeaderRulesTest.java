@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -58,6 +59,7 @@ class HeaderRulesTest {
                 + "          remove: ['X-Secret-*', '*-Trace']\n"
                 + "        hide-internals: true\n"
                 + "        expires: 1h\n"
+                + "      - {path-prefix: /h/, pool: web, request-headers: {set: {Host: $http_x_target}}}\n"
                 + "      - {path-prefix: /neg/, pool: web, expires: -1m}\n"
                 + "      - {path-prefix: /max/, pool: web, expires: max}\n"
                 + "      - {path-prefix: /epoch/, pool: web, expires: epoch}\n"
@@ -105,6 +107,18 @@ class HeaderRulesTest {
             assertNull(up.header("X-Internal-B"));
             assertNull(up.header("Cookie"));
             assertEquals("yes", up.header("X-Keep-Req"));
+        }
+    }
+
+    /** A client's value that cannot be a Host is skipped for that request: the client's own Host goes on. */
+    @Test
+    void aHostFromTheClientIsUsedOnlyIfItIsOne() throws Exception {
+        try (RawClient c = proxy.client()) {
+            assertEquals(200, c.exchange("GET /h/ HTTP/1.1\r\nHost: t\r\nX-Target: good.example:81\r\n\r\n").status());
+            assertEquals("good.example:81", app.takeRequest(WAIT).header("Host"));
+            assertEquals(200, c.exchange("GET /h/ HTTP/1.1\r\nHost: t\r\nX-Target: evil.example/x y\r\n\r\n").status());
+            RecordedRequest up = app.takeRequest(WAIT);
+            assertEquals(List.of("backend.internal"), up.headers().values("Host"), "the listener's rule still applies");
         }
     }
 
