@@ -22,23 +22,30 @@ final class HeaderRulesReader {
     private static final List<String> RULE_KEYS = List.of("set", "add", "remove");
 
     /**
-     * What {@code hide-internals: true} removes: fields in which application servers and
-     * frameworks name themselves, their versions or their debug handles. Most come from the OWASP
-     * Secure Headers Project's list of fields to remove; {@code Server} is not here, as Kodiak
-     * already drops it by default ({@code server-header}).
+     * What {@code hide-internals: true} removes: fields in which application servers, frameworks,
+     * CMSs, agents and proxies behind Kodiak name themselves, their versions, hosts or debug
+     * handles. The first group is the OWASP Secure Headers Project's list of fields to remove
+     * ({@code ci/headers_remove.json}, 2024-07-19: families written as patterns, {@code Server}
+     * left to {@code server-header}, which strips it by default); the second adds framework debug
+     * fields that list lacks.
      */
     static final List<String> INTERNALS = List.of(
-            "X-Powered-By", "X-Powered-By-Plesk", "X-Powered-CMS", // PHP, Express, ASP.NET, Plesk, CMSs
-            "X-AspNet-Version", "X-AspNetMvc-Version", "X-SourceFiles", // ASP.NET and IIS (the last is a debug path)
-            "X-Runtime", "X-Rack-Cache", // Rails and Rack
-            "X-Debug-Token", "X-Debug-Token-Link", // Symfony's profiler
-            "X-Generator", "X-Drupal-*", // Drupal, WordPress and other CMSs; Drupal's cache fields
-            "X-Application-Context", // Spring Boot 1.x: the application's name, profile and port
-            "X-Django-*", "X-Gunicorn-*", // app-server debug fields some middlewares add
-            "X-Mod-Pagespeed", "X-Page-Speed", "X-Turbo-Charged-By", "X-Litespeed-*",
-            "X-Varnish", "Via-Varnish", "X-Backend-Server", "X-Upstream", "X-Served-By-Host",
-            "X-Envoy-Upstream-Service-Time", "X-Kong-*", "X-Amz-Apigw-Id", "X-Atmosphere-*",
-            "SourceMap", "X-SourceMap", "Liferay-Portal", "X-OWA-Version", "MicrosoftSharePointTeamServices");
+            // OWASP Secure Headers Project
+            "Host-Header", "K-Proxy-Request", "Liferay-Portal", "OracleCommerceCloud-Version", "Pega-Host",
+            "Powered-By", "Product", "SourceMap", "X-AspNet-Version", "X-AspNetMvc-Version", "X-Atmosphere-*",
+            "X-B3-*", "X-BEServer", "X-CF-Powered-By", "X-CMS", "X-CalculatedBETarget", "X-Cocoon-Version",
+            "X-Content-Encoded-By", "X-DiagInfo", "X-Envoy-*", "X-FEServer", "X-Framework", "X-Generated-By",
+            "X-Generator", "X-Jitsi-Release", "X-Kubernetes-PF-*", "X-LiteSpeed-*", "X-Mod-Pagespeed", "X-Nextjs-*",
+            "X-OWA-Version", "X-Old-Content-Length", "X-OneAgent-JS-Injection", "X-Page-Speed", "X-Php-Version",
+            "X-Powered-By", "X-Powered-By-Plesk", "X-Powered-CMS", "X-Redirect-By", "X-Server-Powered-By",
+            "X-SourceFiles", "X-SourceMap", "X-Turbo-Charged-By", "X-Umbraco-Version", "X-Varnish-Backend",
+            "X-Varnish-Server", "X-dtAgentId", "X-dtHealthCheck", "X-dtInjectedServlet", "X-ruxit-JS-Agent",
+            // framework debug and cache fields
+            "X-Runtime", // Rails and Rack: the time the app took
+            "X-Debug-Token", "X-Debug-Token-Link", // Symfony's profiler: a link to the request's debug data
+            "X-Drupal-*", // Drupal's cache fields
+            "X-Application-Context", // Spring Boot 1.x: the application's name, profiles and port
+            "X-Varnish"); // a Varnish behind Kodiak: its transaction IDs
 
     private HeaderRulesReader() {
     }
