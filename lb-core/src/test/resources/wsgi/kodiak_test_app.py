@@ -22,6 +22,7 @@ import hashlib
 import os
 import sys
 import time
+import traceback
 from http import HTTPStatus
 from urllib.parse import parse_qs
 
@@ -142,6 +143,12 @@ def application(environ, start_response):
             return _respond(start_response, code, "status %d" % code)
         if path == "/headers":
             return _headers(environ, start_response)
+        if path == "/traceback":
+            # What a Django or Flask app in debug mode sends when a view raises.
+            try:
+                raise KeyError("SECRET_KEY=%s" % INSTANCE)
+            except KeyError:
+                return _respond(start_response, 500, traceback.format_exc(), [("X-Powered-By", "Django")])
     except ValueError as e:
         return _respond(start_response, 400, str(e))
     return _respond(start_response, 404, "no route for %s %s" % (method, path))

@@ -44,6 +44,7 @@ final class FeatureReader {
     private static List<Entry> readers() {
         List<Entry> r = new ArrayList<>();
         // request-headers: header rules on the request sent upstream
+        r.add(new Entry("request-headers", true, true, HeaderRulesReader::requestHeaders));
 
         // rewrite: the path, query and Host sent upstream
         r.add(new Entry("rewrite", false, true, RewriteReader::read));
@@ -57,8 +58,14 @@ final class FeatureReader {
         // static: files from a directory
 
         // response-headers, expires, hide-headers: header rules on the response
+        // (hiding first, so that a field response-headers sets is not hidden again)
+        r.add(new Entry("hide-headers", true, true, HeaderRulesReader::hideHeaders));
+        r.add(new Entry("hide-internals", true, true, HeaderRulesReader::hideInternals));
+        r.add(new Entry("response-headers", true, true, HeaderRulesReader::responseHeaders));
+        r.add(new Entry("expires", true, true, HeaderRulesReader::expires));
 
         // error-pages: pages for Kodiak's answers and, if asked, the upstream's errors
+        r.add(new Entry("error-pages", true, true, (Reader) ErrorPagesReader::read));
 
         // compression: last, so that it compresses the body the client gets
 

@@ -24,12 +24,15 @@ import java.util.List;
  * @param panicThreshold below this percentage of upstreams available, all of them are used
  *                    regardless (Envoy's panic mode); 0 for never
  * @param tls         TLS to the upstreams, or {@code null} for plain HTTP
+ * @param errorPages  pages for Kodiak's own answers on behalf of the pool, by status or class
+ *                    ({@code error-pages}), or {@code null}; {@code errorPage} answers "no
+ *                    upstream" before them, as it did before they existed
  */
 public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
                          ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage,
                          Duration latencyDecay, HashConfig hash, QueueConfig queue, int choiceCount,
                          HealthCheckConfig healthCheck, RetryConfig retries, OutlierConfig outlierDetection,
-                         Duration slowStart, int panicThreshold, UpstreamTlsConfig tls) {
+                         Duration slowStart, int panicThreshold, UpstreamTlsConfig tls, ErrorPagesConfig errorPages) {
     /** The default decay of the latency estimate: Finagle's and Linkerd's 10 s. */
     public static final Duration DEFAULT_LATENCY_DECAY = Duration.ofSeconds(10);
     /** {@code choice-count: all}: compare every eligible upstream. */
@@ -51,6 +54,16 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
         }
     }
 
+    /** A pool without {@code error-pages}. */
+    public PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
+                      ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage,
+                      Duration latencyDecay, HashConfig hash, QueueConfig queue, int choiceCount,
+                      HealthCheckConfig healthCheck, RetryConfig retries, OutlierConfig outlierDetection,
+                      Duration slowStart, int panicThreshold, UpstreamTlsConfig tls) {
+        this(name, strategy, upstreams, timeouts, connections, buffering, errorPage, latencyDecay, hash, queue, choiceCount,
+                healthCheck, retries, outlierDetection, slowStart, panicThreshold, tls, null);
+    }
+
     /** A pool that speaks plain HTTP to its upstreams. */
     public PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
                       ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage,
@@ -64,7 +77,7 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
     /** This pool with {@code t} for its TLS to the upstreams. */
     public PoolConfig withTls(UpstreamTlsConfig t) {
         return new PoolConfig(name, strategy, upstreams, timeouts, connections, buffering, errorPage, latencyDecay, hash,
-                queue, choiceCount, healthCheck, retries, outlierDetection, slowStart, panicThreshold, t);
+                queue, choiceCount, healthCheck, retries, outlierDetection, slowStart, panicThreshold, t, errorPages);
     }
 
     /**

@@ -1,6 +1,5 @@
 package io.kodiak.config;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,7 +13,7 @@ import java.util.Map;
 final class PoolReader {
     private static final List<String> POOL_KEYS =
             List.of("strategy", "choice-count", "latency-decay", "hash-key", "hash-balance-factor", "max-connections", "queue",
-                    "health-check", "retries", "outlier-detection", "slow-start", "panic-threshold", "upstreams", "timeouts", "connections", "buffering", "error-page", "tls");
+                    "health-check", "retries", "outlier-detection", "slow-start", "panic-threshold", "upstreams", "timeouts", "connections", "buffering", "error-page", "error-pages", "tls");
     private static final List<String> UPSTREAM_KEYS = List.of("address", "weight", "name", "max-connections");
     private static final List<String> QUEUE_KEYS = List.of("max-length", "timeout");
     private static final List<String> OUTLIER_KEYS = List.of("consecutive-failures", "count-5xx", "base-ejection-time",
@@ -84,7 +83,8 @@ final class PoolReader {
                 slowStart(pool, strategy),
                 pool.get("panic-threshold") == null ? 0
                         : pool.get("panic-threshold").parse("a percentage", text -> Values.percent(text, 100)),
-                pool.get("tls") == null ? null : UpstreamTlsReader.read(pool.get("tls"), baseDir, java.time.Instant.now()));
+                pool.get("tls") == null ? null : UpstreamTlsReader.read(pool.get("tls"), baseDir, java.time.Instant.now()),
+                pool.get("error-pages") == null ? null : ErrorPagesReader.read(pool.get("error-pages"), baseDir, true));
     }
 
     private static QueueConfig queue(ConfigNode node) throws ConfigException {
@@ -263,19 +263,7 @@ final class PoolReader {
                 : m.get("content-type").parse("a media type", Values::fieldValue);
         ConfigNode fileNode = m.require("file");
         Path file = resolve(fileNode.string());
-        byte[] body;
-        try {
-            if (Files.isDirectory(file)) {
-                throw fileNode.error("cannot read " + file + ": is a directory");
-            }
-            if (Files.size(file) > MAX_ERROR_PAGE_BYTES) {
-                throw fileNode.error(file + " is larger than " + MAX_ERROR_PAGE_BYTES + " bytes");
-            }
-            body = Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw fileNode.error("cannot read " + file + ": " + ConfigLoader.reason(e));
-        }
-        return new ErrorPageConfig(status, contentType, file, body);
+        return new ErrorPageConfig(status, contentType, file, ErrorPagesReader.readFile(fileNode, file));
     }
 
     private Path resolve(String path) {

@@ -17,4 +17,34 @@ public interface ResponseContext {
 
     /** Changes to the fields sent to the client. */
     FieldEdits clientFields();
+
+    /** The client's IP address, as text. */
+    default String clientAddress() {
+        return "";
+    }
+
+    /** The request ID, as the request's {@link RequestContext#requestId()}. */
+    default String requestId() {
+        return "";
+    }
+
+    /** "https" on a TLS listener, else "http". */
+    default String scheme() {
+        return "http";
+    }
+
+    /** The port the client connected to. */
+    default int serverPort() {
+        return 0;
+    }
+
+    /** The address of the upstream that answered, {@code 10.0.0.5:8000} (nginx's {@code $upstream_addr}), or null. */
+    default String upstreamAddress() {
+        return null;
+    }
+
+    /** The configured name of the upstream that answered, or null. */
+    default String upstreamName() {
+        return null;
+    }
 }

@@ -6,7 +6,7 @@ import java.util.Locale;
 
 /**
  * Changes a filter makes to a message's header fields before Kodiak sends it on: fields removed
- * by name and fields added, applied by {@link RequestEncoder} and {@link ResponseEncoder} while
+ * by name or by pattern ({@code X-Internal-*}) and fields added, applied by {@link RequestEncoder} and {@link ResponseEncoder} while
  * they copy the message byte for byte (nginx {@code proxy_set_header} / {@code add_header},
  * HAProxy {@code http-request set-header} / {@code del-header}).
  *
@@ -22,6 +22,10 @@ public final class FieldEdits {
             "keep-alive", "proxy-connection", "te", "trailer", "upgrade");
 
     private final List<String> removed = new ArrayList<>(2);
+    /** Removal patterns, lower case without the '*': {@code x-internal-} for "X-Internal-*"; null until one is given. */
+    private List<String> prefixes;
+    private List<String> suffixes;
+    private long declaredLength = -1;
     private final List<String> addedLower = new ArrayList<>(2);
     private final List<String> addedLines = new ArrayList<>(2);
 
@@ -40,6 +44,62 @@ public final class FieldEdits {
         return this;
     }
 
+    /**
+     * Removes every field whose name matches {@code pattern}, case-insensitively: {@code Prefix*}
+     * or {@code *suffix} (HAProxy {@code del-header -m beg|end}). Framing fields and {@code Host}
+     * never match a pattern: only an exact {@link #remove} could name Host, and framing is Kodiak's.
+     *
+     * @throws IllegalArgumentException if it is not such a pattern ({@link #checkPattern})
+     */
+    public FieldEdits removeMatching(String pattern) {
+        String p = checkPattern(pattern);
+        boolean prefix = p.endsWith("*");
+        String part = prefix ? p.substring(0, p.length() - 1) : p.substring(1);
+        List<String> list;
+        if (prefix) {
+            list = prefixes == null ? prefixes = new ArrayList<>(2) : prefixes;
+        } else {
+            list = suffixes == null ? suffixes = new ArrayList<>(2) : suffixes;
+        }
+        if (!list.contains(part)) {
+            list.add(part);
+        }
+        for (int i = addedLower.size() - 1; i >= 0; i--) {
+            if (matchesPattern(addedLower.get(i))) {
+                addedLower.remove(i);
+                addedLines.remove(i);
+            }
+        }
+        return this;
+    }
+
+    /**
+     * Checks a removal pattern: a field name with one '*' at its start or its end, and at least
+     * one character besides it.
+     *
+     * @return the pattern in lower case
+     * @throws IllegalArgumentException naming the problem
+     */
+    public static String checkPattern(String pattern) {
+        if (pattern == null || pattern.length() < 2 || pattern.indexOf('*') != pattern.lastIndexOf('*')
+                || !(pattern.startsWith("*") || pattern.endsWith("*"))) {
+            throw new IllegalArgumentException("not a pattern: \"" + pattern + "\" (write Prefix-* or *-suffix)");
+        }
+        String part = pattern.startsWith("*") ? pattern.substring(1) : pattern.substring(0, pattern.length() - 1);
+        for (int i = 0; i < part.length(); i++) {
+            char c = part.charAt(i);
+            if (c > 0xff || !Chars.isTchar((byte) c)) {
+                throw new IllegalArgumentException("not a field name pattern: \"" + pattern + "\"");
+            }
+        }
+        return pattern.toLowerCase(Locale.ROOT);
+    }
+
+    /** Whether {@code name} is a pattern ({@link #removeMatching}) rather than a name. */
+    public static boolean isPattern(String name) {
+        return name.indexOf('*') >= 0;
+    }
+
     /** Adds a field {@code name: value} after the message's own (a repeated name adds another line). */
     public FieldEdits add(String name, String value) {
         String lower = checkName(name);
@@ -55,8 +115,42 @@ public final class FieldEdits {
         return remove(name).add(name, value);
     }
 
+    /**
+     * Forgets every edit of {@code name}: the message's own fields of that name pass as they came
+     * (nginx {@code expires off} in a route under a listener that sets one).
+     */
+    public FieldEdits restore(String name) {
+        String lower = checkName(name);
+        removed.remove(lower);
+        for (int i = addedLower.size() - 1; i >= 0; i--) {
+            if (addedLower.get(i).equals(lower)) {
+                addedLower.remove(i);
+                addedLines.remove(i);
+            }
+        }
+        return this;
+    }
+
+    /**
+     * For a response without a body (to a HEAD): the {@code Content-Length} it declares, in place of
+     * the upstream's, when a filter replaces the body a GET would get (an error page). Ignored on
+     * responses with a body, whose framing Kodiak sets from what it sends.
+     */
+    public FieldEdits declareLength(long length) {
+        if (length < 0) {
+            throw new IllegalArgumentException("negative length " + length);
+        }
+        declaredLength = length;
+        return this;
+    }
+
+    /** The length set by {@link #declareLength}, or -1. */
+    long declaredLength() {
+        return declaredLength;
+    }
+
     public boolean isEmpty() {
-        return removed.isEmpty() && addedLines.isEmpty();
+        return removed.isEmpty() && addedLines.isEmpty() && prefixes == null && suffixes == null && declaredLength < 0;
     }
 
     /** Whether the message's field {@code i} is removed. */
@@ -66,12 +160,54 @@ public final class FieldEdits {
                 return true;
             }
         }
+        return (prefixes != null || suffixes != null) && matchesPattern(f, i);
+    }
+
+    /** Field {@code i} against the patterns: its name's bytes compared in place, no String made. */
+    private boolean matchesPattern(HeaderFields f, int i) {
+        byte[] b = f.bytes();
+        int start = f.nameStart(i);
+        int end = f.nameEnd(i);
+        boolean hit = false;
+        if (prefixes != null) {
+            for (int p = 0; p < prefixes.size() && !hit; p++) {
+                String s = prefixes.get(p);
+                hit = end - start >= s.length() && Chars.equalsLower(b, start, start + s.length(), s);
+            }
+        }
+        if (suffixes != null) {
+            for (int p = 0; p < suffixes.size() && !hit; p++) {
+                String s = suffixes.get(p);
+                hit = end - start >= s.length() && Chars.equalsLower(b, end - s.length(), end, s);
+            }
+        }
+        return hit && !f.nameIs(i, "host") && !KODIAKS.contains(f.name(i).toLowerCase(Locale.ROOT));
+    }
+
+    private boolean matchesPattern(String lower) {
+        if (lower.equals("host")) {
+            return false;
+        }
+        if (prefixes != null) {
+            for (String p : prefixes) {
+                if (lower.startsWith(p)) {
+                    return true;
+                }
+            }
+        }
+        if (suffixes != null) {
+            for (String s : suffixes) {
+                if (lower.endsWith(s)) {
+                    return true;
+                }
+            }
+        }
         return false;
     }
 
     /** Whether a field named {@code lower} is removed (the encoders' own fields, such as Host). */
     boolean removes(String lower) {
-        return removed.contains(lower);
+        return removed.contains(lower) || matchesPattern(lower) && !KODIAKS.contains(lower);
     }
 
     /** The value of the last added field named {@code lower}, or null. */
@@ -137,6 +273,7 @@ public final class FieldEdits {
 
     @Override
     public String toString() {
-        return "FieldEdits[-" + removed + " +" + addedLines + "]";
+        return "FieldEdits[-" + removed + (prefixes == null ? "" : " -" + prefixes + "*")
+                + (suffixes == null ? "" : " -*" + suffixes) + " +" + addedLines + "]";
     }
 }

@@ -92,8 +92,9 @@ public final class ResponseEncoder {
             case NONE -> {
                 // HEAD and 304 keep the length the upstream declared, as one canonical field
                 // even if it came as "5, 5" or repeated; 1xx and 204 never carry one.
-                if (r.status >= 200 && r.status != 204 && r.declaredLength >= 0) {
-                    out.append("Content-Length: ").append(r.declaredLength).crlf();
+                long declared = edits != null && edits.declaredLength() >= 0 ? edits.declaredLength() : r.declaredLength;
+                if (r.status >= 200 && r.status != 204 && declared >= 0) {
+                    out.append("Content-Length: ").append(declared).crlf();
                 }
             }
             case LENGTH -> out.append("Content-Length: ").append(length).crlf();

@@ -680,9 +680,12 @@ final class ClientSession implements ClientOutput {
         exchange = null;
         pending = null;
         state = State.HEAD; // a partly read request: never keep-alive
-        long sent = respondLocal(e.status(), LocalAnswers.TEXT, LocalAnswers.body(e.status()), false, null, false);
+        // No route is known yet (or the request is being dropped): the listener's error page, if any.
+        var page = ErrorPageFilter.in(listener.filters, e.status());
+        byte[] body = page == null ? LocalAnswers.body(e.status()) : page.body();
+        long sent = respondLocal(e.status(), page == null ? LocalAnswers.TEXT : page.contentType(), body, false, null, false);
         if (x != null) {
-            x.abort(why, e.status(), sent);
+            x.abort(why, e.status(), sent, body.length);
         } else {
             ExchangeLog.rejected(this, e.status(), why, sent, headStartedAt);
         }

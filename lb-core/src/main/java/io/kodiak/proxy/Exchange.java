@@ -56,6 +56,8 @@ final class Exchange {
     final Filters filters;
     /** The route's path-regex, or null: the request phase finds its groups again if a filter asks. */
     private final java.util.regex.Pattern pathRegex;
+    /** The route's alone, where its error pages are found ({@link ErrorPageFilter#find}). */
+    private final Filters routeFilters;
     /** The request filters' changes to the fields sent upstream, or null. */
     FieldEdits upstreamEdits;
     /** A rewrite's target and Host for every attempt, or null (the client's go upstream). */
@@ -91,6 +93,7 @@ final class Exchange {
         this.pool = route == null ? null : route.pool();
         this.filters = route == null ? s.listener.filters : s.listener.filters.then(route.filters());
         this.pathRegex = route == null ? null : route.pathRegex();
+        this.routeFilters = route == null ? Filters.NONE : route.filters();
         this.tracing = s.config.tracing();
         String id = tracing.trustClientId() ? RequestIds.fromClient(req, tracing.idHeaderLower()) : null;
         this.requestId = id != null ? id : RequestIds.generate();
@@ -486,7 +489,7 @@ final class Exchange {
         var page = pc.errorPage();
         boolean keep = req.keepAlive() && bodyComplete;
         String retry = retryAfter ? "Retry-After: 1" : null;
-        if (page != null) {
+        if (page != null && ErrorPageFilter.in(routeFilters, 503) == null) { // a route's error-pages come first
             respondLocal(page.status(), page.contentType(), page.body(), keep, retry, t);
         } else {
             answer(503, t, keep, retry);
@@ -499,9 +502,14 @@ final class Exchange {
         answer(status, t, req.keepAlive() && bodyComplete, null);
     }
 
-    /** Kodiak's own answer with its built-in body. */
+    /** Kodiak's own answer: the body of its error page (route, pool, listener), else the built-in one. */
     private void answer(int status, Termination t, boolean keep, String extraField) {
-        respondLocal(status, LocalAnswers.TEXT, LocalAnswers.body(status), keep, extraField, t);
+        var page = ErrorPageFilter.find(status, routeFilters, pool == null ? null : pool.config(), s.listener.filters);
+        if (page != null) {
+            respondLocal(status, page.contentType(), page.body(), keep, extraField, t);
+        } else {
+            respondLocal(status, LocalAnswers.TEXT, LocalAnswers.body(status), keep, extraField, t);
+        }
     }
 
     private void respondLocal(int status, String contentType, byte[] body, boolean keep, String extraField, Termination t) {
@@ -560,6 +568,11 @@ final class Exchange {
 
     /** As {@link #abort(Termination, int)}, after the session wrote its own answer of {@code sent} bytes. */
     void abort(Termination why, int status, long sent) {
+        abort(why, status, sent, status == 0 ? 0 : LocalAnswers.body(status).length);
+    }
+
+    /** @param bodyBytes the body of the session's answer (its error page's, or the built-in one) */
+    void abort(Termination why, int status, long sent, int bodyBytes) {
         if (finished) {
             return;
         }
@@ -585,8 +598,8 @@ final class Exchange {
         }
         ResponseRelay relay = leg == null ? null : leg.relay();
         if (status != 0) {
-            // The session's own answer (408, 400...), with its built-in body.
-            log.finish(why, status, sent, Math.max(0, sent - LocalAnswers.body(status).length));
+            // The session's own answer (408, 400...), with its built-in body or the listener's page.
+            log.finish(why, status, sent, Math.max(0, sent - bodyBytes));
         } else {
             log.finish(why, relay != null ? relay.head.status() : 0, relay == null ? 0 : relay.bytesSent(),
                     relay == null ? 0 : relay.headBytes());

@@ -1,6 +1,9 @@
 package io.kodiak.proxy;
 
+import io.kodiak.config.ErrorPagesConfig;
+import io.kodiak.config.ExpiresConfig;
 import io.kodiak.config.FeatureConfig;
+import io.kodiak.config.HeaderRulesConfig;
 import io.kodiak.filter.Filters;
 import io.kodiak.filter.LogFilter;
 import io.kodiak.filter.RequestFilter;
@@ -26,6 +29,21 @@ final class FeatureFilters {
         List<ResponseFilter> response = new ArrayList<>();
         for (FeatureConfig f : features) {
             // header rules
+            if (f instanceof HeaderRulesConfig c) {
+                if (!c.isEmpty()) {
+                    HeaderRules rules = new HeaderRules(c);
+                    if (c.response()) {
+                        response.add(rules);
+                    } else {
+                        request.add(rules);
+                    }
+                }
+                continue;
+            }
+            if (f instanceof ExpiresConfig c) {
+                response.add(new ExpiresFilter(c));
+                continue;
+            }
 
             // rewrite
             if (f instanceof io.kodiak.config.RewriteConfig c) {
@@ -48,6 +66,10 @@ final class FeatureFilters {
             // static
 
             // error pages
+            if (f instanceof ErrorPagesConfig c) {
+                response.add(new ErrorPageFilter(c)); // also without intercept: Kodiak's answers find it here
+                continue;
+            }
 
             // compression
 

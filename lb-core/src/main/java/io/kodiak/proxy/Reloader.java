@@ -346,7 +346,7 @@ final class Reloader {
     static PoolConfig withUpstreams(PoolConfig c, List<UpstreamConfig> ups) {
         return new PoolConfig(c.name(), c.strategy(), ups, c.timeouts(), c.connections(), c.buffering(), c.errorPage(),
                 c.latencyDecay(), c.hash(), c.queue(), c.choiceCount(), c.healthCheck(), c.retries(), c.outlierDetection(),
-                c.slowStart(), c.panicThreshold(), c.tls());
+                c.slowStart(), c.panicThreshold(), c.tls(), c.errorPages());
     }
 
     private static PoolConfig withoutUpstreams(PoolConfig c) {

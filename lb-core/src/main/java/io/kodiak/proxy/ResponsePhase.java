@@ -6,6 +6,7 @@ import io.kodiak.filter.ResponseFilter;
 import io.kodiak.http.FieldEdits;
 import io.kodiak.http.RequestHead;
 import io.kodiak.http.ResponseHead;
+import io.kodiak.upstream.Upstream;
 
 import java.nio.ByteBuffer;
 
@@ -19,16 +20,28 @@ import java.nio.ByteBuffer;
 final class ResponsePhase implements ResponseContext {
     private final RequestHead request;
     private final ResponseHead head;
+    /** The exchange, for its client and request ID; null in tests that give only the heads. */
+    private final Exchange exchange;
+    /** The upstream that answered, or null. */
+    private final Upstream upstream;
     private FieldEdits edits;
     private BodyTransform transform;
 
-    private ResponsePhase(RequestHead request, ResponseHead head) {
+    private ResponsePhase(RequestHead request, ResponseHead head, Exchange exchange, Upstream upstream) {
         this.request = request;
         this.head = head;
+        this.exchange = exchange;
+        this.upstream = upstream;
     }
 
     static ResponsePhase run(ResponseFilter[] filters, RequestHead request, ResponseHead head) {
-        ResponsePhase p = new ResponsePhase(request, head);
+        return run(filters, request, head, null, null);
+    }
+
+    /** @param upstream the upstream that answered, for {@code $upstream_addr} and {@code $upstream_name} */
+    static ResponsePhase run(ResponseFilter[] filters, RequestHead request, ResponseHead head, Exchange exchange,
+                             Upstream upstream) {
+        ResponsePhase p = new ResponsePhase(request, head, exchange, upstream);
         for (ResponseFilter f : filters) {
             BodyTransform t = f.onResponse(p);
             if (t != null) {
@@ -72,6 +85,36 @@ final class ResponsePhase implements ResponseContext {
             edits = new FieldEdits();
         }
         return edits;
+    }
+
+    @Override
+    public String clientAddress() {
+        return exchange == null ? "" : exchange.clientIp();
+    }
+
+    @Override
+    public String requestId() {
+        return exchange == null ? "" : exchange.requestId;
+    }
+
+    @Override
+    public String scheme() {
+        return exchange == null ? "http" : exchange.listenerConfig().scheme();
+    }
+
+    @Override
+    public int serverPort() {
+        return exchange == null ? 0 : exchange.localPort();
+    }
+
+    @Override
+    public String upstreamAddress() {
+        return upstream == null ? null : upstream.addressText();
+    }
+
+    @Override
+    public String upstreamName() {
+        return upstream == null ? null : upstream.name();
     }
 
     /** Two transforms in a row: what the first emits is the second's input. */

@@ -273,7 +273,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         ResponsePhase filtered = null;
         if (x.filters.response().length > 0) {
             try {
-                filtered = ResponsePhase.run(x.filters.response(), req, r);
+                filtered = ResponsePhase.run(x.filters.response(), req, r, x, attempt.upstream);
             } catch (RuntimeException e) {
                 // Not the upstream's fault: it answered, and that is what counts for it.
                 LOG.log(Level.WARNING, "response filter failed on " + req, e);

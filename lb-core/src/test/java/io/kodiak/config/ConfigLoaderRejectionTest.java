@@ -145,7 +145,7 @@ class ConfigLoaderRejectionTest {
                     upstreams: [127.0.0.1:9001]
                     health: {}
                 """, "kodiak.yaml:5: pools.web.health: unknown key"
-                + " (allowed: strategy, choice-count, latency-decay, hash-key, hash-balance-factor, max-connections, queue, health-check, retries, outlier-detection, slow-start, panic-threshold, upstreams, timeouts, connections, buffering, error-page, tls)");
+                + " (allowed: strategy, choice-count, latency-decay, hash-key, hash-balance-factor, max-connections, queue, health-check, retries, outlier-detection, slow-start, panic-threshold, upstreams, timeouts, connections, buffering, error-page, error-pages, tls)");
     }
 
     @Test

@@ -1,0 +1,107 @@
+package io.kodiak.proxy;
+
+import io.kodiak.config.ErrorPagesConfig;
+import io.kodiak.config.PoolConfig;
+import io.kodiak.filter.BodyTransform;
+import io.kodiak.filter.Filters;
+import io.kodiak.filter.ResponseContext;
+import io.kodiak.filter.ResponseFilter;
+import io.kodiak.http.FieldEdits;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * A listener's or route's {@code error-pages}. It carries the pages for Kodiak's own answers
+ * ({@link #find}: route, then pool, then listener) and, with {@code intercept: true}, replaces the
+ * body of an upstream response whose status has a page (nginx {@code proxy_intercept_errors on}):
+ * the status stays, the fields that described the upstream's body go, and the body is dropped as
+ * it streams in and the page sent at its end, so a traceback never reaches the client and the
+ * upstream connection is read to its end and can be reused. A response without a body (HEAD)
+ * gets only the fields, with the page's length.
+ *
+ * <p>Immutable and shared; runs on a selector thread. Without {@code intercept} it is in its
+ * listener's or route's response filters only to be found, and passes every response at once.
+ */
+final class ErrorPageFilter implements ResponseFilter {
+    /** Fields about the upstream's body, wrong for the page. */
+    private static final List<String> BODY_FIELDS = List.of("Content-Type", "Content-Encoding", "Content-Range",
+            "Content-Language", "Content-Location", "Content-Disposition", "Content-MD5", "Digest", "ETag",
+            "Last-Modified", "Accept-Ranges");
+
+    private final ErrorPagesConfig config;
+
+    ErrorPageFilter(ErrorPagesConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public BodyTransform onResponse(ResponseContext response) {
+        if (!config.intercept()) {
+            return null;
+        }
+        ErrorPagesConfig.Page page = config.find(response.head().status());
+        if (page == null) {
+            return null;
+        }
+        FieldEdits f = response.clientFields();
+        for (String name : BODY_FIELDS) {
+            f.remove(name);
+        }
+        f.set("Content-Type", page.contentType());
+        if (!response.hasBody()) {
+            f.declareLength(page.body().length); // a HEAD: the length the page would have
+            return null;
+        }
+        return new Replace(page.body());
+    }
+
+    /**
+     * The page for Kodiak's own answer {@code status}: the route's, then the pool's, then the
+     * listener's; null for the built-in text.
+     *
+     * @param route    the route's filters (or {@link Filters#NONE})
+     * @param pool     the pool's configuration, or null
+     * @param listener the listener's filters
+     */
+    static ErrorPagesConfig.Page find(int status, Filters route, PoolConfig pool, Filters listener) {
+        if (status < 400) {
+            return null;
+        }
+        ErrorPagesConfig.Page p = in(route, status);
+        if (p == null && pool != null && pool.errorPages() != null) {
+            p = pool.errorPages().find(status);
+        }
+        return p != null ? p : in(listener, status);
+    }
+
+    /** The page of the last {@code error-pages} among {@code filters}, or null. */
+    static ErrorPagesConfig.Page in(Filters filters, int status) {
+        ResponseFilter[] r = filters.response();
+        for (int i = r.length - 1; i >= 0; i--) {
+            if (r[i] instanceof ErrorPageFilter e) {
+                return e.config.find(status);
+            }
+        }
+        return null;
+    }
+
+    /** Drops the upstream's body; the page at its end. */
+    private record Replace(byte[] page) implements BodyTransform {
+        @Override
+        public ByteBuffer apply(ByteBuffer in) {
+            return null;
+        }
+
+        /** A new buffer over the shared page: Kodiak only reads what a transform returns. */
+        @Override
+        public ByteBuffer finish() {
+            return ByteBuffer.wrap(page);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ErrorPageFilter[" + config.pages().keySet() + (config.intercept() ? ", intercept" : "") + "]";
+    }
+}

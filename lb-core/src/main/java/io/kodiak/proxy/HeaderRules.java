@@ -1,0 +1,111 @@
+package io.kodiak.proxy;
+
+import io.kodiak.config.HeaderRulesConfig;
+import io.kodiak.filter.BodyTransform;
+import io.kodiak.filter.RequestContext;
+import io.kodiak.filter.RequestFilter;
+import io.kodiak.filter.RequestVariables;
+import io.kodiak.filter.ResponseContext;
+import io.kodiak.filter.ResponseFilter;
+import io.kodiak.filter.ResponseVariables;
+import io.kodiak.filter.Template;
+import io.kodiak.http.FieldEdits;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * Applies one {@link HeaderRulesConfig} to the request sent upstream ({@code request-headers}) or
+ * to every upstream response ({@code response-headers}, {@code hide-headers},
+ * {@code hide-internals}): remove, then set, then add, each value expanded from the request as
+ * the client sent it (and, for responses, the upstream's answer). A value that expands to
+ * nothing removes the field ({@code set}) or adds none ({@code add}), as nginx does.
+ *
+ * <p>Immutable and shared by every connection of its listener or route; runs on a selector thread.
+ */
+final class HeaderRules implements RequestFilter, ResponseFilter {
+    private static final Logger LOG = Logger.getLogger(HeaderRules.class.getName());
+
+    private final HeaderRulesConfig config;
+    private final String[] removeNames;
+    private final String[] removePatterns;
+    /** Whether every value is constant: then no variable lookup is made per message. */
+    private final boolean constant;
+
+    HeaderRules(HeaderRulesConfig config) {
+        this.config = config;
+        List<String> names = new ArrayList<>();
+        List<String> patterns = new ArrayList<>();
+        for (String r : config.remove()) {
+            (FieldEdits.isPattern(r) ? patterns : names).add(r);
+        }
+        this.removeNames = names.toArray(new String[0]);
+        this.removePatterns = patterns.toArray(new String[0]);
+        this.constant = config.set().stream().allMatch(r -> r.value().isConstant())
+                && config.add().stream().allMatch(r -> r.value().isConstant());
+    }
+
+    /** Whether it edits responses (else requests). */
+    boolean response() {
+        return config.response();
+    }
+
+    @Override
+    public Verdict onRequest(RequestContext request) {
+        apply(request.upstreamFields(), constant ? null : RequestVariables.of(request));
+        return Verdict.CONTINUE;
+    }
+
+    @Override
+    public BodyTransform onResponse(ResponseContext response) {
+        apply(response.clientFields(), constant ? null : ResponseVariables.of(response));
+        return null;
+    }
+
+    private void apply(FieldEdits edits, Template.Lookup lookup) {
+        for (String name : removeNames) {
+            edits.remove(name);
+        }
+        for (String pattern : removePatterns) {
+            edits.removeMatching(pattern);
+        }
+        for (HeaderRulesConfig.Rule r : config.set()) {
+            String value = r.value().expand(lookup);
+            try {
+                if (value.isEmpty()) {
+                    edits.remove(r.name());
+                } else {
+                    edits.set(r.name(), value);
+                }
+            } catch (IllegalArgumentException e) {
+                skipped(r, e);
+            }
+        }
+        for (HeaderRulesConfig.Rule r : config.add()) {
+            String value = r.value().expand(lookup);
+            if (value.isEmpty()) {
+                continue;
+            }
+            try {
+                edits.add(r.name(), value);
+            } catch (IllegalArgumentException e) {
+                skipped(r, e);
+            }
+        }
+    }
+
+    /**
+     * A value built from the request that the field cannot carry (a {@code Host} set from a
+     * client's field that is no host name): this message goes without it, the others are unaffected.
+     */
+    private static void skipped(HeaderRulesConfig.Rule r, IllegalArgumentException e) {
+        LOG.fine(() -> "header rule " + r.name() + ": " + r.value() + " skipped: " + e.getMessage());
+    }
+
+    @Override
+    public String toString() {
+        return "HeaderRules[" + (config.response() ? "response" : "request") + ", set " + config.set().size()
+                + ", add " + config.add().size() + ", remove " + config.remove() + "]";
+    }
+}

@@ -1,0 +1,61 @@
+package io.kodiak.http;
+
+import io.kodiak.config.ServerHeaderPolicy;
+import org.junit.jupiter.api.Test;
+
+import static io.kodiak.http.Wire.bytes;
+import static io.kodiak.http.Wire.head;
+import static io.kodiak.http.Wire.str;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Removal by pattern ({@code Prefix-*}, {@code *-suffix}) as both encoders apply it. */
+class FieldEditsPatternTest {
+    @Test
+    void prefixAndSuffixPatternsRemoveCaseInsensitively() throws HttpException {
+        ResponseHead r = HeadParser.parseResponse(bytes(head("HTTP/1.1 200 OK", "Content-Length: 2",
+                "X-Internal-A: 1", "x-INTERNAL-b: 2", "X-Internal: whole", "X-Debug-Trace: t", "X-Keep: k")), false);
+        FieldEdits e = new FieldEdits().removeMatching("X-Internal-*").removeMatching("*-TRACE");
+        String out = str(ResponseEncoder.encode(r, ServerHeaderPolicy.DEFAULTS, ResponseEncoder.ClientFraming.LENGTH,
+                2, true, 1, false, null, null, e));
+        assertFalse(out.toLowerCase().contains("x-internal-"), out);
+        assertFalse(out.contains("X-Debug-Trace"), out);
+        assertTrue(out.contains("X-Internal: whole\r\n"), "the prefix needs its '-': " + out);
+        assertTrue(out.contains("X-Keep: k\r\n"), out);
+        assertTrue(out.contains("Content-Length: 2\r\n"), out);
+    }
+
+    @Test
+    void patternsNeverTakeHostOrFraming() throws HttpException {
+        RequestHead r = HeadParser.parseRequest(bytes(head("POST / HTTP/1.1", "Host: a.example", "Content-Length: 3",
+                "Hx: 1", "X-Gone: 1")), 100);
+        FieldEdits e = new FieldEdits().removeMatching("h*").removeMatching("*-length").removeMatching("x-*");
+        String out = str(RequestEncoder.encode(r, new io.kodiak.config.ForwardedHeaders(false, false, false, false, false), "10.0.0.1", "http", 3, null, null, 0, e));
+        assertTrue(out.contains("Host: a.example\r\n"), out);
+        assertTrue(out.contains("Content-Length: 3\r\n"), out);
+        assertFalse(out.contains("Hx:"), out);
+        assertFalse(out.contains("X-Gone"), out);
+    }
+
+    @Test
+    void aPatternRemovesFieldsAddedBeforeItAndNotAfter() {
+        FieldEdits e = new FieldEdits().add("X-Internal-Id", "1").removeMatching("x-internal-*").add("X-Internal-New", "2");
+        assertEquals("X-Internal-New: 2", e.addedLines());
+    }
+
+    @Test
+    void restoreForgetsEveryEditOfAName() {
+        FieldEdits e = new FieldEdits().set("Cache-Control", "max-age=1").restore("cache-control");
+        assertTrue(e.isEmpty(), e.toString());
+    }
+
+    @Test
+    void malformedPatternsAreRefused() {
+        for (String p : new String[] {"*", "**", "a*b", "*a*", "X Y*", "", "x"}) {
+            assertThrows(IllegalArgumentException.class, () -> FieldEdits.checkPattern(p), p);
+        }
+        assertEquals("x-a-*", FieldEdits.checkPattern("X-A-*"));
+    }
+}
