@@ -43,6 +43,7 @@ final class FeatureReader {
         // error-pages: pages for Kodiak's answers and, if asked, the upstream's errors
 
         // compression: last, so that it compresses the body the client gets
+        r.add(new Entry("compression", true, true, CompressionReader::read));
 
         return List.copyOf(r);
     }

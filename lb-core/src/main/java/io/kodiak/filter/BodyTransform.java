@@ -16,4 +16,11 @@ public interface BodyTransform {
 
     /** The body ended: the last bytes to send, if any. Not called if the response is cut short. */
     ByteBuffer finish();
+
+    /**
+     * The response is over, whole or cut short: free what the transform holds outside the heap
+     * (a compressor's native state). Called once, after {@link #finish} or instead of it.
+     */
+    default void close() {
+    }
 }

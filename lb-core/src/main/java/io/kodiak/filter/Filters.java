@@ -1,6 +1,7 @@
 package io.kodiak.filter;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The filters of one listener or route, per phase, in order. {@link #NONE} is shared: a request
@@ -23,7 +24,11 @@ public record Filters(RequestFilter[] request, ResponseFilter[] response, LogFil
         return request.length == 0 && response.length == 0 && log.length == 0;
     }
 
-    /** These filters, then {@code f}'s (a listener's, then its route's). */
+    /**
+     * These filters, then {@code f}'s (a listener's, then its route's). A response filter that
+     * {@linkplain ResponseFilter#encodesBody encodes the body} goes last, and {@code f}'s replaces
+     * this one's: one compression per response, on the body the other filters made.
+     */
     public Filters then(Filters f) {
         if (f.isEmpty()) {
             return this;
@@ -31,7 +36,26 @@ public record Filters(RequestFilter[] request, ResponseFilter[] response, LogFil
         if (isEmpty()) {
             return f;
         }
-        return new Filters(concat(request, f.request), concat(response, f.response), concat(log, f.log));
+        return new Filters(concat(request, f.request), responses(response, f.response), concat(log, f.log));
+    }
+
+    private static ResponseFilter[] responses(ResponseFilter[] first, ResponseFilter[] then) {
+        ResponseFilter encoder = null;
+        ResponseFilter[] out = new ResponseFilter[first.length + then.length];
+        int n = 0;
+        for (ResponseFilter[] part : List.of(first, then)) {
+            for (ResponseFilter r : part) {
+                if (r.encodesBody()) {
+                    encoder = r; // the later (the route's) wins
+                } else {
+                    out[n++] = r;
+                }
+            }
+        }
+        if (encoder != null) {
+            out[n++] = encoder;
+        }
+        return n == out.length ? out : Arrays.copyOf(out, n);
     }
 
     /** These filters with {@code l} added to the log phase. */

@@ -38,6 +38,10 @@ final class FeatureFilters {
             // error pages
 
             // compression
+            if (f instanceof io.kodiak.config.CompressionConfig c) {
+                response.add(new io.kodiak.compress.CompressionFilter(c));
+                continue;
+            }
 
             throw new IllegalArgumentException("no filters for " + f);
         }

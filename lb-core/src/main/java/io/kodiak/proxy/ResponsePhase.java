@@ -96,6 +96,15 @@ final class ResponsePhase implements ResponseContext {
             return ByteBuffer.allocate(tail.remaining() + end.remaining()).put(tail).put(end).flip();
         }
 
+        @Override
+        public void close() {
+            try {
+                first.close();
+            } finally {
+                second.close();
+            }
+        }
+
         /** A transform may return null for "nothing yet". */
         private static ByteBuffer orEmpty(ByteBuffer b) {
             return b == null ? EMPTY.duplicate() : b;

@@ -224,5 +224,8 @@ final class ResponseRelay {
 
     void close() {
         spool.close();
+        if (transform != null) {
+            transform.close(); // frees a compressor's native memory, also when the body was cut short
+        }
     }
 }
