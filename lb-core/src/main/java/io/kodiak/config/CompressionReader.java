@@ -38,8 +38,9 @@ final class CompressionReader {
             throw node.error("gzip and brotli are both off (use compression: false)");
         }
         List<String> types = m.get("types") == null ? CompressionConfig.DEFAULT_TYPES : types(m.get("types"));
-        long minLength = m.get("min-length") == null ? CompressionConfig.DEFAULT_MIN_LENGTH
-                : m.get("min-length").size(Long.MAX_VALUE);
+        ConfigNode min = m.get("min-length");
+        long minLength = min == null ? CompressionConfig.DEFAULT_MIN_LENGTH
+                : min.isScalar() && min.string().equals("0") ? 0 : min.size(Long.MAX_VALUE);
         return new CompressionConfig(true, gzip, brotli, types, minLength);
     }
 
