@@ -300,6 +300,24 @@ class CompressionTest {
         }
     }
 
+    @Test
+    void aBodyCutShortEndsTheClientsResponseAndTheNextOneIsWhole() throws Exception {
+        start("true");
+        String head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: " + PAGE.length + "\r\n\r\n";
+        app.handler(req -> Action.sequence(Action.raw(head + new String(PAGE, 0, 2500, StandardCharsets.ISO_8859_1)),
+                Action.close()));
+        try (RawClient c = RawClient.connect(server.boundAddress("front").getPort())) {
+            c.send("GET / HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\n\r\n");
+            org.junit.jupiter.api.Assertions.assertThrows(IOException.class, c::readResponse,
+                    "no last chunk: the client can tell the body is incomplete");
+        }
+        // The compressor of the cut response was closed (its native memory freed) with the exchange.
+        app.handler(req -> Action.closeDelimited(200, html(), PAGE));
+        RawResponse whole = get("/", "Accept-Encoding: gzip");
+        assertEquals("gzip", whole.header("Content-Encoding"), "a close-delimited upstream body is compressed too");
+        assertArrayEquals(PAGE, gunzip(whole.body().bytes()));
+    }
+
     /** gzip as a client-side library makes it, for an upstream that compresses by itself. */
     private static final class GzipTransformBytes {
         static byte[] gzip(byte[] b) throws IOException {
