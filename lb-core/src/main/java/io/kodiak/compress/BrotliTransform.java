@@ -13,10 +13,11 @@ import java.nio.ByteBuffer;
  * brotli4j's JNI encoder (the streaming API of Google's brotli, the same the reference
  * {@code BrotliOutputStream} drives).
  *
- * <p>Each piece ends with a flush, as {@link GzipTransform} does and for the same reason. Memory
+ * <p>Pieces go in as they come; each upstream read ends with a flush ({@link #flush}), as in
+ * {@link GzipTransform} and for the same reason. Memory
  * is native: the encoder's ring buffer (2^{@value #WINDOW_BITS} bytes, ngx_brotli's default
  * {@code brotli_window 512k}) and hash tables, plus its {@value #INPUT} byte input buffer. Output
- * per call is bounded by the input plus a small overhead, since a flush leaves nothing pending.
+ * per call is bounded by its input plus what the encoder held back from earlier calls.
  * The native state is freed when the body ends or the response is cut short ({@link #close}).
  *
  * <p>Threading: as {@link BodyTransform}, one thread at a time.
@@ -25,9 +26,13 @@ public final class BrotliTransform implements BodyTransform {
     static final int WINDOW_BITS = 19;
     /** The native input buffer; larger pieces go in slices of this size. */
     static final int INPUT = 16 * 1024;
+    /** What the encoder may hold back from earlier calls (its window), for the bound on rounds. */
+    private static final int HELD = 1 << WINDOW_BITS;
 
     private final EncoderJNI.Wrapper encoder;
     private long size;
+    /** Input given since the last flush. */
+    private boolean unflushed;
     private boolean ended;
 
     /**
@@ -54,8 +59,21 @@ public final class BrotliTransform implements BodyTransform {
             slice.limit(n);
             input.put(slice);
             in.position(in.position() + n);
-            encode(in.hasRemaining() ? EncoderJNI.Operation.PROCESS : EncoderJNI.Operation.FLUSH, n, out);
+            encode(EncoderJNI.Operation.PROCESS, n, out);
         }
+        unflushed = true;
+        return out.result();
+    }
+
+    @Override
+    public ByteBuffer flush() {
+        checkOpen();
+        if (!unflushed) {
+            return null;
+        }
+        unflushed = false;
+        Output out = new Output(null);
+        encode(EncoderJNI.Operation.FLUSH, 0, out);
         return out.result();
     }
 
@@ -75,7 +93,7 @@ public final class BrotliTransform implements BodyTransform {
     private void encode(EncoderJNI.Operation op, int length, Output out) {
         boolean hasInput = true;
         for (long rounds = 0; ; rounds++) {
-            if (rounds > Output.maxRounds(length) + 64) {
+            if (rounds > Output.maxRounds(length + HELD)) {
                 throw new IllegalStateException("brotli encoder made no progress");
             }
             if (!encoder.isSuccess()) {

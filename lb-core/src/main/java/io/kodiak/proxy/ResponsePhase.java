@@ -84,9 +84,16 @@ final class ResponsePhase implements ResponseContext {
         }
 
         @Override
+        public ByteBuffer flush() {
+            return concat(orEmpty(second.apply(orEmpty(first.flush()))), orEmpty(second.flush()));
+        }
+
+        @Override
         public ByteBuffer finish() {
-            ByteBuffer tail = orEmpty(second.apply(orEmpty(first.finish())));
-            ByteBuffer end = orEmpty(second.finish());
+            return concat(orEmpty(second.apply(orEmpty(first.finish()))), orEmpty(second.finish()));
+        }
+
+        private static ByteBuffer concat(ByteBuffer tail, ByteBuffer end) {
             if (!end.hasRemaining()) {
                 return tail;
             }

@@ -33,10 +33,21 @@ class GzipTransformTest {
         return sb.substring(0, length).getBytes(StandardCharsets.US_ASCII);
     }
 
+    /** {@code body} through {@code t} in reads of {@code piece} bytes, each read one piece and a flush. */
     static byte[] run(BodyTransform t, byte[] body, int piece) {
+        return run(t, body, piece, 1);
+    }
+
+    /** ... each read {@code perRead} pieces (chunks) and a flush. */
+    static byte[] run(BodyTransform t, byte[] body, int piece, int perRead) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int inRead = 0;
         for (int off = 0; off < body.length; off += piece) {
             write(out, t.apply(ByteBuffer.wrap(body, off, Math.min(piece, body.length - off))));
+            if (++inRead == perRead && off + piece < body.length) {
+                write(out, t.flush());
+                inRead = 0;
+            }
         }
         write(out, t.finish());
         return out.toByteArray();
@@ -78,9 +89,11 @@ class GzipTransformTest {
         GzipTransform t = new GzipTransform(6);
         Inflater inflater = new Inflater(true);
         byte[] first = "data: event one\n\n".getBytes(StandardCharsets.US_ASCII);
-        ByteBuffer out = t.apply(ByteBuffer.wrap(first));
-        byte[] a = new byte[out.remaining()];
-        out.get(a);
+        ByteArrayOutputStream sent = new ByteArrayOutputStream();
+        write(sent, t.apply(ByteBuffer.wrap(first)));
+        write(sent, t.flush());
+        assertEquals(null, t.flush(), "nothing new: no empty block");
+        byte[] a = sent.toByteArray();
         inflater.setInput(a, 10, a.length - 10); // after the 10-byte header
         byte[] seen = new byte[100];
         int n = inflater.inflate(seen);
@@ -99,6 +112,8 @@ class GzipTransformTest {
         ByteBuffer out = t.apply(ByteBuffer.wrap(noise));
         assertTrue(out.remaining() <= noise.length + noise.length / 1000 + 64 + 10, out.remaining() + " bytes out");
         assertEquals(out.remaining(), out.capacity(), "no slack capacity held in the spool");
+        ByteBuffer rest = t.flush();
+        assertTrue(out.remaining() + rest.remaining() <= noise.length + noise.length / 1000 + 64 + 10);
         t.close();
     }
 
@@ -112,6 +127,15 @@ class GzipTransformTest {
         GzipTransform done = new GzipTransform(1);
         done.finish();
         done.close(); // after finish: nothing left to free, no error
+    }
+
+    @Test
+    void manySmallChunksInOneReadCostOneFlush() throws IOException {
+        byte[] body = text(1 << 20);
+        int perChunk = run(new GzipTransform(1), body, 100).length;
+        int perRead = run(new GzipTransform(1), body, 100, 160).length; // 100-byte chunks, 16 KB reads
+        assertArrayEquals(body, gunzip(run(new GzipTransform(1), body, 100, 160)));
+        assertTrue(perRead * 2 < perChunk, "a flush per read: " + perRead + " bytes; per chunk: " + perChunk);
     }
 
     /**

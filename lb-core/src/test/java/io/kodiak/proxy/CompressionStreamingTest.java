@@ -95,6 +95,63 @@ class CompressionStreamingTest {
         }
     }
 
+    /**
+     * A streamed response keeps flowing when compressed: the upstream sends one event and then
+     * waits until the client has it, decompressed, before it sends the rest. A compressor that
+     * waited for its window to fill (or for the body's end) would leave the client waiting, and
+     * the test would fail at the client's read timeout, not pass late.
+     */
+    @Test
+    void aStreamedEventReachesTheClientBeforeTheBodyEnds() throws Exception {
+        byte[] first = "data: {\"event\": 1, \"text\": \"the first of two\"}\n\n".getBytes(StandardCharsets.US_ASCII);
+        byte[] second = "data: {\"event\": 2, \"text\": \"the second of two\"}\n\n".repeat(20).getBytes(StandardCharsets.US_ASCII);
+        java.util.concurrent.CountDownLatch clientHasFirst = new java.util.concurrent.CountDownLatch(1);
+        try (ServerSocket upstream = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
+                try (Socket s = upstream.accept()) {
+                    readHead(new BufferedInputStream(s.getInputStream()));
+                    OutputStream out = s.getOutputStream();
+                    out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            + Integer.toHexString(first.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.write(first);
+                    out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    if (!clientHasFirst.await(30, TimeUnit.SECONDS)) {
+                        throw new AssertionError("the client never got the first event");
+                    }
+                    out.write((Integer.toHexString(second.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.write(second);
+                    out.write("\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                } catch (IOException | InterruptedException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            Path config = dir.resolve("kodiak.yaml");
+            Files.writeString(config, "admin: {listen: off, state-file: off}\nmetrics: off\nlisteners:\n"
+                    + "  - name: sse\n    address: 127.0.0.1:0\n    compression: true\n"
+                    + "pools:\n  sse:\n    health-check: {type: none}\n"
+                    + "    upstreams: [127.0.0.1:" + upstream.getLocalPort() + "]\n");
+            try (ProxyServer server = ProxyServer.start(io.kodiak.config.ConfigLoader.load(config));
+                 Socket client = new Socket()) {
+                client.connect(server.boundAddress("sse"), 10_000);
+                client.setSoTimeout(20_000);
+                client.getOutputStream().write("GET /events HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                InputStream in = new BufferedInputStream(client.getInputStream());
+                String head = readHead(in);
+                assertTrue(head.toLowerCase().contains("\r\ncontent-encoding: gzip\r\n"), head);
+                InputStream body = new GZIPInputStream(new Dechunked(in), 512);
+                assertEquals(new String(first, StandardCharsets.US_ASCII),
+                        new String(body.readNBytes(first.length), StandardCharsets.US_ASCII));
+                clientHasFirst.countDown();
+                assertEquals(new String(second, StandardCharsets.US_ASCII),
+                        new String(body.readAllBytes(), StandardCharsets.US_ASCII));
+            }
+            served.get(30, TimeUnit.SECONDS);
+        }
+    }
+
     /** Reads the decompressed body, comparing it with {@link #fill} as it comes; returns its length. */
     private static long compare(InputStream body) throws IOException {
         byte[] got = new byte[1 << 16];
