@@ -154,12 +154,15 @@ PY
     stat -c %s "$out"
 }
 
+# Kodiak's JIT needs longer than nginx needs to fill its caches (as in tls.sh).
 for proxy in $COMP_PROXIES; do
-    log "warm-up $proxy"
+    secs=2
+    [[ $proxy == kodiak ]] && secs=6
+    log "warm-up $proxy: ${secs}s per case"
     for c in "${CASES[@]}"; do
         [[ $proxy == nginx && $c == br-* ]] && continue
         check_case "$proxy" "$c" >/dev/null
-        taskset -c "$BENCH_LOAD_CPU" wrk -t1 -c "$COMP_CONNECTIONS" -d 2s -H "Accept-Encoding: $(accept_of "$c")" \
+        taskset -c "$BENCH_LOAD_CPU" wrk -t1 -c "$COMP_CONNECTIONS" -d "${secs}s" -H "Accept-Encoding: $(accept_of "$c")" \
             "http://127.0.0.1:${PORT[$proxy]}$(path_of "$c")" >/dev/null 2>&1 || true
     done
 done
