@@ -96,7 +96,7 @@ public final class CompressionFilter implements ResponseFilter {
         if (f.hasToken("cache-control", "no-transform")) {
             return false;
         }
-        if (h.framing() == ResponseHead.Framing.LENGTH && h.contentLength() < config.minLength()) {
+        if (h.framing() == ResponseHead.Framing.LENGTH && h.contentLength() < Math.max(1, config.minLength())) {
             return false;
         }
         return typeListed(f.get("content-type"));

@@ -318,6 +318,50 @@ class CompressionTest {
         assertArrayEquals(PAGE, gunzip(whole.body().bytes()));
     }
 
+    /**
+     * The close hook frees a transform's native memory: called when the body ended and when it
+     * was cut short (no finish then). A transform that counts its calls stands in for a compressor.
+     */
+    @Test
+    void aTransformIsClosedWhenItsBodyEndsAndWhenItIsCutShort() throws Exception {
+        start(null);
+        java.util.concurrent.LinkedBlockingQueue<String> events = new java.util.concurrent.LinkedBlockingQueue<>();
+        server.filters("front", new io.kodiak.filter.Filters(new io.kodiak.filter.RequestFilter[0],
+                new io.kodiak.filter.ResponseFilter[] {r -> new io.kodiak.filter.BodyTransform() {
+                    @Override
+                    public java.nio.ByteBuffer apply(java.nio.ByteBuffer in) {
+                        java.nio.ByteBuffer copy = java.nio.ByteBuffer.allocate(in.remaining());
+                        return copy.put(in).flip();
+                    }
+
+                    @Override
+                    public java.nio.ByteBuffer finish() {
+                        events.add("finish");
+                        return null;
+                    }
+
+                    @Override
+                    public void close() {
+                        events.add("close");
+                    }
+                }}, new io.kodiak.filter.LogFilter[0]));
+        answer(html(), PAGE);
+        assertArrayEquals(PAGE, get("/").body().bytes());
+        assertEquals("finish", events.poll(10, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals("close", events.poll(10, java.util.concurrent.TimeUnit.SECONDS));
+
+        String head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: " + PAGE.length + "\r\n\r\n";
+        app.handler(req -> Action.sequence(Action.raw(head + "partial"), Action.close()));
+        try (RawClient c = RawClient.connect(server.boundAddress("front").getPort())) {
+            c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+            org.junit.jupiter.api.Assertions.assertThrows(IOException.class, c::readResponse);
+        }
+        assertEquals("close", events.poll(10, java.util.concurrent.TimeUnit.SECONDS), "closed although cut short");
+        java.util.List<String> rest = new java.util.ArrayList<>();
+        events.drainTo(rest);
+        org.junit.jupiter.api.Assertions.assertFalse(rest.contains("finish"), "no finish for a cut body: " + rest);
+    }
+
     /** gzip as a client-side library makes it, for an upstream that compresses by itself. */
     private static final class GzipTransformBytes {
         static byte[] gzip(byte[] b) throws IOException {
