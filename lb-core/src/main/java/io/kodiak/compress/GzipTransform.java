@@ -57,7 +57,7 @@ public final class GzipTransform implements BodyTransform {
         Output out = start();
         deflate(Deflater.NO_FLUSH, n, out);
         unflushed = true;
-        return out.result();
+        return end(out);
     }
 
     @Override
@@ -69,7 +69,7 @@ public final class GzipTransform implements BodyTransform {
         unflushed = false;
         Output out = start();
         deflate(Deflater.SYNC_FLUSH, 0, out);
-        return out.result();
+        return end(out);
     }
 
     @Override
@@ -83,14 +83,18 @@ public final class GzipTransform implements BodyTransform {
         trailer.putInt((int) crc.getValue()).putInt((int) size).flip(); // ISIZE is the size mod 2^32
         out.append(trailer);
         close();
-        return out.result();
+        return end(out);
     }
 
     /** An output for one call, starting with the stream's header if it has not gone out yet. */
     private Output start() {
-        Output out = new Output(headerSent ? null : HEADER);
-        headerSent = true;
-        return out;
+        return new Output(headerSent ? null : HEADER);
+    }
+
+    /** The call's output; notes whether the header went out with it. */
+    private ByteBuffer end(Output out) {
+        headerSent |= out.prefixWritten();
+        return out.result();
     }
 
     /**

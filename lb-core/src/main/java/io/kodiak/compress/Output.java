@@ -16,12 +16,19 @@ final class Output {
     private static final ThreadLocal<ByteBuffer> SCRATCHES = ThreadLocal.withInitial(() -> ByteBuffer.allocate(SCRATCH));
 
     private ByteBuffer out;
+    private byte[] prefix;
 
-    /** @param prefix bytes that go first (a stream header), or null */
+    /**
+     * @param prefix bytes that go first (a stream header) if anything else is appended, or null:
+     *               a call that emits nothing emits no header either
+     */
     Output(byte[] prefix) {
-        if (prefix != null) {
-            out = ByteBuffer.allocate(Math.max(prefix.length, 256)).put(prefix);
-        }
+        this.prefix = prefix;
+    }
+
+    /** Whether the prefix went into this output (so the next call must not repeat it). */
+    boolean prefixWritten() {
+        return prefix == null && out != null;
     }
 
     /** This thread's scratch buffer. */
@@ -44,7 +51,12 @@ final class Output {
             return;
         }
         if (out == null) {
-            out = ByteBuffer.allocate(n);
+            int p = prefix == null ? 0 : prefix.length;
+            out = ByteBuffer.allocate(p + n);
+            if (prefix != null) {
+                out.put(prefix);
+                prefix = null;
+            }
         } else if (out.remaining() < n) {
             ByteBuffer bigger = ByteBuffer.allocate(Math.max(out.position() + n, out.capacity() * 2));
             out.flip();
