@@ -13,7 +13,7 @@
 # The figure compared is proxy CPU per MB of body (uncompressed bytes), and the compression's own
 # share: that minus the identity baseline. Not a test; CI never runs it.
 #
-# Usage: bench/compression.sh   (COMP_DURATION=3, COMP_ROUNDS=1, COMP_LEVELS="1 6", COMP_BROTLI="4",
+# Usage: bench/compression.sh   (COMP_DURATION=3, COMP_ROUNDS=3, COMP_LEVELS="1 6", COMP_BROTLI="4",
 #                                COMP_SIZE=262144, COMP_CONNECTIONS=8, COMP_PROXIES="nginx kodiak",
 #                                KODIAK_JAVA_OPTS)
 # Markdown goes to stdout and to $BENCH_OUT/report.md; progress to stderr.
@@ -28,7 +28,7 @@ source "$LIB/configs.sh"
 source "$LIB/common.sh"
 
 COMP_DURATION=${COMP_DURATION:-3}
-COMP_ROUNDS=${COMP_ROUNDS:-1}
+COMP_ROUNDS=${COMP_ROUNDS:-3}
 COMP_LEVELS=${COMP_LEVELS:-"1 6"}
 COMP_BROTLI=${COMP_BROTLI:-4}
 COMP_SIZE=${COMP_SIZE:-262144}
