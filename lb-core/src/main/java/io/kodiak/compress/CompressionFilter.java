@@ -128,6 +128,10 @@ public final class CompressionFilter implements ResponseFilter {
         if (f.hasToken("vary", "accept-encoding") || f.hasToken("vary", "*")) {
             return;
         }
+        if (f.indexOf("vary", 0) < 0) {
+            r.clientFields().add("Vary", "Accept-Encoding"); // beside any Vary an earlier filter added
+            return;
+        }
         StringBuilder merged = new StringBuilder();
         for (int i = f.indexOf("vary", 0); i >= 0; i = f.indexOf("vary", i + 1)) {
             String v = f.value(i).trim();
