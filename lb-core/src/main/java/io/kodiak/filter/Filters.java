@@ -1,7 +1,6 @@
 package io.kodiak.filter;
 
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * The filters of one listener or route, per phase, in order. {@link #NONE} is shared: a request
@@ -43,13 +42,12 @@ public record Filters(RequestFilter[] request, ResponseFilter[] response, LogFil
         ResponseFilter encoder = null;
         ResponseFilter[] out = new ResponseFilter[first.length + then.length];
         int n = 0;
-        for (ResponseFilter[] part : List.of(first, then)) {
-            for (ResponseFilter r : part) {
-                if (r.encodesBody()) {
-                    encoder = r; // the later (the route's) wins
-                } else {
-                    out[n++] = r;
-                }
+        for (int i = 0; i < out.length; i++) {
+            ResponseFilter r = i < first.length ? first[i] : then[i - first.length];
+            if (r.encodesBody()) {
+                encoder = r; // the later (the route's) wins
+            } else {
+                out[n++] = r;
             }
         }
         if (encoder != null) {
