@@ -362,6 +362,22 @@ class CompressionTest {
         org.junit.jupiter.api.Assertions.assertFalse(rest.contains("finish"), "no finish for a cut body: " + rest);
     }
 
+    @Test
+    void aReloadTurnsCompressionOnAndOff() throws Exception {
+        start(null);
+        answer(html(), PAGE);
+        assertUntouched(get("/", "Accept-Encoding: gzip"), PAGE);
+        Path file = dir.resolve("kodiak.yaml");
+        String yaml = Files.readString(file);
+        Files.writeString(file, yaml.replace("    address: 127.0.0.1:0\n", "    address: 127.0.0.1:0\n    compression: {brotli: false}\n"));
+        List<String> changes = server.reload(ConfigLoader.load(file));
+        org.junit.jupiter.api.Assertions.assertFalse(changes.isEmpty(), "the section is a change");
+        assertArrayEquals(PAGE, gunzip(get("/", "Accept-Encoding: gzip").body().bytes()));
+        Files.writeString(file, yaml);
+        server.reload(ConfigLoader.load(file));
+        assertUntouched(get("/", "Accept-Encoding: gzip"), PAGE);
+    }
+
     /** gzip as a client-side library makes it, for an upstream that compresses by itself. */
     private static final class GzipTransformBytes {
         static byte[] gzip(byte[] b) throws IOException {
