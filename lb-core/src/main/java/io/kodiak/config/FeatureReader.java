@@ -68,6 +68,7 @@ final class FeatureReader {
         r.add(new Entry("error-pages", true, true, (Reader) ErrorPagesReader::read));
 
         // compression: last, so that it compresses the body the client gets
+        r.add(new Entry("compression", true, true, CompressionReader::read));
 
         return List.copyOf(r);
     }

@@ -11,9 +11,29 @@ import java.nio.ByteBuffer;
  * its response (the client sees it incomplete); nothing counts against the upstream.
  */
 public interface BodyTransform {
-    /** The next piece of the body as the upstream sent it (decoded from its framing). */
+    /**
+     * The next piece of the body as the upstream sent it (decoded from its framing). A transform
+     * may hold some output back (a compressor's window) until {@link #flush}.
+     */
     ByteBuffer apply(ByteBuffer in);
+
+    /**
+     * Everything the upstream has sent so far went through {@link #apply}, and no more is at hand
+     * (the end of one read): the output held back, so that a streamed body reaches the client
+     * as the upstream writes it. Not called before {@link #finish}.
+     */
+    default ByteBuffer flush() {
+        return null;
+    }
 
     /** The body ended: the last bytes to send, if any. Not called if the response is cut short. */
     ByteBuffer finish();
+
+    /**
+     * The response is over, whole or cut short: free what the transform holds outside the heap
+     * (a compressor's native state). Called after {@link #finish} or instead of it, possibly
+     * more than once: calls after the first do nothing.
+     */
+    default void close() {
+    }
 }

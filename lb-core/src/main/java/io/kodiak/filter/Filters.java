@@ -23,7 +23,11 @@ public record Filters(RequestFilter[] request, ResponseFilter[] response, LogFil
         return request.length == 0 && response.length == 0 && log.length == 0;
     }
 
-    /** These filters, then {@code f}'s (a listener's, then its route's). */
+    /**
+     * These filters, then {@code f}'s (a listener's, then its route's). A response filter that
+     * {@linkplain ResponseFilter#encodesBody encodes the body} goes last, and {@code f}'s replaces
+     * this one's: one compression per response, on the body the other filters made.
+     */
     public Filters then(Filters f) {
         if (f.isEmpty()) {
             return this;
@@ -31,7 +35,25 @@ public record Filters(RequestFilter[] request, ResponseFilter[] response, LogFil
         if (isEmpty()) {
             return f;
         }
-        return new Filters(concat(request, f.request), concat(response, f.response), concat(log, f.log));
+        return new Filters(concat(request, f.request), responses(response, f.response), concat(log, f.log));
+    }
+
+    private static ResponseFilter[] responses(ResponseFilter[] first, ResponseFilter[] then) {
+        ResponseFilter encoder = null;
+        ResponseFilter[] out = new ResponseFilter[first.length + then.length];
+        int n = 0;
+        for (int i = 0; i < out.length; i++) {
+            ResponseFilter r = i < first.length ? first[i] : then[i - first.length];
+            if (r.encodesBody()) {
+                encoder = r; // the later (the route's) wins
+            } else {
+                out[n++] = r;
+            }
+        }
+        if (encoder != null) {
+            out[n++] = encoder;
+        }
+        return n == out.length ? out : Arrays.copyOf(out, n);
     }
 
     /** These filters with {@code l} added to the log phase. */

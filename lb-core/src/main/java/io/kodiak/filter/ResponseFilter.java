@@ -17,4 +17,13 @@ public interface ResponseFilter {
      *         HTTP/1.0, and the upstream's {@code Content-Length} is dropped.
      */
     BodyTransform onResponse(ResponseContext response);
+
+    /**
+     * Whether this filter applies a content coding (compression): such a filter runs after every
+     * other response filter, so it encodes the body the client gets, and there is one per
+     * response: a route's replaces its listener's ({@link Filters#then}).
+     */
+    default boolean encodesBody() {
+        return false;
+    }
 }

@@ -72,6 +72,10 @@ final class FeatureFilters {
             }
 
             // compression
+            if (f instanceof io.kodiak.config.CompressionConfig c) {
+                response.add(new io.kodiak.compress.CompressionFilter(c));
+                continue;
+            }
 
             throw new IllegalArgumentException("no filters for " + f);
         }

@@ -127,9 +127,16 @@ final class ResponsePhase implements ResponseContext {
         }
 
         @Override
+        public ByteBuffer flush() {
+            return concat(orEmpty(second.apply(orEmpty(first.flush()))), orEmpty(second.flush()));
+        }
+
+        @Override
         public ByteBuffer finish() {
-            ByteBuffer tail = orEmpty(second.apply(orEmpty(first.finish())));
-            ByteBuffer end = orEmpty(second.finish());
+            return concat(orEmpty(second.apply(orEmpty(first.finish()))), orEmpty(second.finish()));
+        }
+
+        private static ByteBuffer concat(ByteBuffer tail, ByteBuffer end) {
             if (!end.hasRemaining()) {
                 return tail;
             }
@@ -137,6 +144,15 @@ final class ResponsePhase implements ResponseContext {
                 return end;
             }
             return ByteBuffer.allocate(tail.remaining() + end.remaining()).put(tail).put(end).flip();
+        }
+
+        @Override
+        public void close() {
+            try {
+                first.close();
+            } finally {
+                second.close();
+            }
         }
 
         /** A transform may return null for "nothing yet". */

@@ -79,10 +79,21 @@ final class ResponseRelay {
                 add(transform == null ? data : transformed(apply(data)));
             }
             if (decoder.done()) {
-                return true;
+                return true; // the transform's finish() follows, with all it still holds
             }
         }
+        if (transform != null && !upstreamDone) {
+            add(transformed(flush()));
+        }
         return false;
+    }
+
+    private java.nio.ByteBuffer flush() throws FilterFailed {
+        try {
+            return transform.flush();
+        } catch (RuntimeException e) {
+            throw new FilterFailed(e);
+        }
     }
 
     private void add(Buffer b) throws IOException {
@@ -224,5 +235,8 @@ final class ResponseRelay {
 
     void close() {
         spool.close();
+        if (transform != null) {
+            transform.close(); // frees a compressor's native memory, also when the body was cut short
+        }
     }
 }
