@@ -37,6 +37,7 @@ final class FeatureReader {
         // respond: an answer of its own
 
         // static: files from a directory
+        r.add(new Entry("static", false, true, StaticReader::read));
 
         // response-headers, expires, hide-headers: header rules on the response
 

@@ -70,6 +70,10 @@ final class Exchange {
     private boolean bodyComplete;
     private Dispatcher dispatcher;
     private UpstreamLeg leg;
+    /** A static route's file answer, once one is under way. */
+    private FileResponse staticFile;
+    /** The matched route's path-prefix, for the request filters (a static route maps the rest). */
+    private final String routePrefix;
     /** The wait in the pool's queue, once the request had to wait; null before. */
     private QueueWait queueWait;
     private boolean finished;
@@ -85,6 +89,7 @@ final class Exchange {
         this.metrics = ExchangeMetrics.of(ctx.metrics);
         this.req = req;
         this.pool = route == null ? null : route.pool();
+        this.routePrefix = route == null ? null : route.prefix();
         this.filters = route == null ? s.listener.filters : s.listener.filters.then(route.filters());
         this.tracing = s.config.tracing();
         String id = tracing.trustClientId() ? RequestIds.fromClient(req, tracing.idHeaderLower()) : null;
@@ -235,11 +240,15 @@ final class Exchange {
         RequestPhase rp;
         try {
             rp = RequestPhase.run(filters.request(), req, s.clientIp, requestId, s.listener.router, pool,
-                    s.config.scheme(), s.localPort());
+                    s.config.scheme(), s.localPort(), routePrefix);
         } catch (RuntimeException e) {
             // A filter's bug costs this request an answer, not the connection nor the process.
             LOG.log(Level.WARNING, "request filter failed on " + req, e);
             answer(500, Termination.LOCAL_ANSWER, req.keepAlive() && !req.hasBody(), null);
+            return false;
+        }
+        if (rp.answered() && rp.file() != null) {
+            serveFile(rp.file());
             return false;
         }
         if (rp.answered()) {
@@ -250,6 +259,22 @@ final class Exchange {
         pool = rp.chosenPool();
         upstreamEdits = rp.edits();
         return true;
+    }
+
+    /** A static route's file: its head through the response filters, then its bytes ({@link FileResponse}). */
+    private void serveFile(io.kodiak.files.FileAnswer a) {
+        boolean echo = tracing.echoId();
+        try {
+            staticFile = FileResponse.of(this, s, a, req, filters.response(),
+                    req.keepAlive() && !req.hasBody() && !ctx.stopping() && !s.closingWhenIdle(), s.config.serverHeader(),
+                    echo ? tracing.idHeaderLower() : null, echo ? idField : null);
+        } catch (RuntimeException e) {
+            a.close();
+            LOG.log(Level.WARNING, "response filter failed on " + req, e);
+            answer(500, Termination.LOCAL_ANSWER, req.keepAlive() && !req.hasBody(), null);
+            return;
+        }
+        staticFile.pump();
     }
 
     private RequestBody newBody() {
@@ -323,7 +348,7 @@ final class Exchange {
 
     /** Whether a response head has gone to the client: from here a failure can only cut the response. */
     boolean responseStarted() {
-        return leg != null && leg.responseStarted();
+        return leg != null && leg.responseStarted() || staticFile != null;
     }
 
     private void fail413() {
@@ -510,6 +535,8 @@ final class Exchange {
     void onClientWritable() {
         if (leg != null && !finished) {
             leg.onClientWritable();
+        } else if (staticFile != null && !finished) {
+            staticFile.onClientWritable();
         }
     }
 
@@ -554,6 +581,9 @@ final class Exchange {
         if (leg != null) {
             leg.drop();
         }
+        if (staticFile != null) {
+            staticFile.drop();
+        }
         cleanup();
         boolean tunnel = leg != null && leg.tunnelOpen();
         if (why == null) {
@@ -564,6 +594,10 @@ final class Exchange {
             return;
         }
         ResponseRelay relay = leg == null ? null : leg.relay();
+        if (staticFile != null && status == 0) {
+            log.finish(why, staticFile.status(), staticFile.bytesSent(), staticFile.headBytes());
+            return;
+        }
         if (status != 0) {
             // The session's own answer (408, 400...), with its built-in body.
             log.finish(why, status, sent, Math.max(0, sent - LocalAnswers.body(status).length));
@@ -580,6 +614,9 @@ final class Exchange {
         }
         if (leg != null) {
             leg.close();
+        }
+        if (staticFile != null) {
+            staticFile.close();
         }
     }
 

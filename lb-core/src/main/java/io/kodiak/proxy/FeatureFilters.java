@@ -34,6 +34,10 @@ final class FeatureFilters {
             // respond
 
             // static
+            if (f instanceof io.kodiak.config.StaticConfig c) {
+                request.add(new io.kodiak.files.StaticSite(c));
+                continue;
+            }
 
             // error pages
 

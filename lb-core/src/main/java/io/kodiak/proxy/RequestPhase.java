@@ -29,10 +29,14 @@ final class RequestPhase implements RequestContext {
     private String contentType;
     private byte[] body;
     private FieldEdits answerFields;
+    /** A static route's file, once it answered with one. */
+    private io.kodiak.files.FileAnswer file;
+    private final String routePrefix;
 
     private RequestPhase(RequestHead head, String clientIp, String requestId, Router router, PoolRuntime pool,
-                         String scheme, int serverPort) {
+                         String scheme, int serverPort, String routePrefix) {
         this.head = head;
+        this.routePrefix = routePrefix;
         this.scheme = scheme;
         this.serverPort = serverPort;
         this.clientIp = clientIp;
@@ -41,10 +45,14 @@ final class RequestPhase implements RequestContext {
         this.pool = pool;
     }
 
-    /** Runs {@code filters} in order until one answers. */
+    /**
+     * Runs {@code filters} in order until one answers.
+     *
+     * @param routePrefix the matched route's path-prefix, or null
+     */
     static RequestPhase run(RequestFilter[] filters, RequestHead head, String clientIp, String requestId,
-                            Router router, PoolRuntime pool, String scheme, int serverPort) {
-        RequestPhase p = new RequestPhase(head, clientIp, requestId, router, pool, scheme, serverPort);
+                            Router router, PoolRuntime pool, String scheme, int serverPort, String routePrefix) {
+        RequestPhase p = new RequestPhase(head, clientIp, requestId, router, pool, scheme, serverPort, routePrefix);
         for (RequestFilter f : filters) {
             RequestFilter.Verdict v = f.onRequest(p);
             if (v == RequestFilter.Verdict.RESPONDED) {
@@ -54,6 +62,9 @@ final class RequestPhase implements RequestContext {
                 break;
             }
             if (p.answered) {
+                if (p.file != null) {
+                    p.file.close();
+                }
                 throw new IllegalStateException(f + " responded but returned " + v);
             }
         }
@@ -74,6 +85,11 @@ final class RequestPhase implements RequestContext {
 
     byte[] body() {
         return body;
+    }
+
+    /** The file a static route answered with (the caller closes it), or null. */
+    io.kodiak.files.FileAnswer file() {
+        return file;
     }
 
     /** The answer's own fields as lines, or null. */
@@ -117,6 +133,11 @@ final class RequestPhase implements RequestContext {
     }
 
     @Override
+    public String routePrefix() {
+        return routePrefix;
+    }
+
+    @Override
     public String pool() {
         return pool == null ? null : pool.name();
     }
@@ -149,5 +170,12 @@ final class RequestPhase implements RequestContext {
         this.contentType = Objects.requireNonNull(contentType, "contentType");
         this.body = Objects.requireNonNull(body, "body");
         this.answerFields = fields;
+    }
+
+    @Override
+    public void respondFile(io.kodiak.files.FileAnswer answer) {
+        this.answered = true;
+        this.status = answer.status();
+        this.file = Objects.requireNonNull(answer, "answer");
     }
 }
