@@ -61,7 +61,13 @@ final class SafePath {
 
     /** Percent-decodes {@code s[from, to)} as UTF-8; null if malformed or not UTF-8. */
     private static String decode(String s, int from, int to) {
-        if (s.indexOf('%', from) < 0 || s.indexOf('%', from) >= to) {
+        int pct = s.indexOf('%', from);
+        if (pct < 0 || pct >= to) {
+            for (int i = from; i < to; i++) {
+                if (s.charAt(i) > 0x7f) {
+                    return null; // the request line is ASCII; anything else is not a path a client encoded
+                }
+            }
             return s.substring(from, to);
         }
         byte[] out = new byte[to - from];
