@@ -104,7 +104,7 @@ final class FileResponse {
             throw new IllegalStateException("a static answer's head does not parse: " + head, e);
         }
         ResponsePhase phase = filters.length == 0 ? null : ResponsePhase.run(filters, req, r);
-        BodyTransform t = phase == null || file.length() == 0 ? null : phase.transform();
+        BodyTransform t = phase == null ? null : phase.transform(); // an empty body too: a gzip of nothing has bytes
         ResponseFramingPlan plan = ResponseFramingPlan.of(r, req, keepAllowed, server, ownLower, ownField,
                 phase == null ? null : phase.edits(), t != null);
         return new FileResponse(x, out, file, plan, t, file.status());
