@@ -138,16 +138,13 @@ public final class StaticSite implements RequestFilter {
             return dot;
         }
         try {
-            Path p = root;
-            for (String n : names) {
-                p = p.resolve(n);
-            }
-            Path real = p.toRealPath();
+            Found at = resolve(root, names, null);
+            Path real = at.path;
             Miss outside = check(real);
             if (outside != null) {
                 return outside;
             }
-            BasicFileAttributes a = Files.readAttributes(real, BasicFileAttributes.class, NOFOLLOW);
+            BasicFileAttributes a = at.attrs;
             boolean slash = h.path().endsWith("/");
             if (a.isDirectory()) {
                 if (!slash) {
@@ -155,7 +152,7 @@ public final class StaticSite implements RequestFilter {
                     return new Miss(301, h.path() + "/" + (query.isEmpty() ? "" : "?" + query));
                 }
                 for (String index : config.index()) {
-                    Found f = regular(real.resolve(index), index);
+                    Found f = regular(real, index, index);
                     if (f != null) {
                         return f;
                     }
@@ -165,7 +162,7 @@ public final class StaticSite implements RequestFilter {
             if (slash || !a.isRegularFile()) {
                 return new Miss(404, null);
             }
-            return new Found(real, a, names.get(names.size() - 1));
+            return new Found(real, a, names.get(names.size() - 1)); // the name asked for gives the type
         } catch (AccessDeniedException e) {
             return new Miss(403, null);
         } catch (IOException | InvalidPathException | SecurityException e) {
@@ -174,15 +171,35 @@ public final class StaticSite implements RequestFilter {
         }
     }
 
-    /** {@code p} if it is a regular file allowed here, with its real path; null otherwise. */
-    private Found regular(Path p, String name) {
-        try {
-            Path real = p.toRealPath();
-            if (check(real) != null) {
-                return null;
+    /**
+     * {@code dir/names...} (dir a real path) with its real path and attributes. Each name is
+     * lstat'ed on the way down, and only when one is a symbolic link is the whole path resolved
+     * (realpath): a plain path costs one system call per name instead of realpath's two per
+     * component from '/' and then a stat.
+     */
+    private static Found resolve(Path dir, List<String> names, String name) throws IOException {
+        Path p = dir;
+        BasicFileAttributes a = null;
+        for (String n : names) {
+            p = p.resolve(n);
+            a = Files.readAttributes(p, BasicFileAttributes.class, NOFOLLOW);
+            if (a.isSymbolicLink()) {
+                Path real = dir;
+                for (String m : names) {
+                    real = real.resolve(m);
+                }
+                real = real.toRealPath();
+                return new Found(real, Files.readAttributes(real, BasicFileAttributes.class, NOFOLLOW), name);
             }
-            BasicFileAttributes a = Files.readAttributes(real, BasicFileAttributes.class, NOFOLLOW);
-            return a.isRegularFile() ? new Found(real, a, name) : null;
+        }
+        return new Found(p, a != null ? a : Files.readAttributes(p, BasicFileAttributes.class, NOFOLLOW), name);
+    }
+
+    /** {@code dir/file} ({@code dir} a real path) if it is a regular file allowed here; null otherwise. */
+    private Found regular(Path dir, String file, String name) {
+        try {
+            Found f = resolve(dir, List.of(file), name);
+            return check(f.path) == null && f.attrs.isRegularFile() ? f : null;
         } catch (IOException | InvalidPathException | SecurityException e) {
             return null;
         }
@@ -221,7 +238,7 @@ public final class StaticSite implements RequestFilter {
         if (vary) {
             String accept = joined(fields, "accept-encoding");
             for (String e : preferred(accept)) {
-                Found sibling = regular(found.path.resolveSibling(found.path.getFileName() + suffix(e)), found.name);
+                Found sibling = regular(found.path.getParent(), found.path.getFileName() + suffix(e), found.name);
                 if (sibling != null) {
                     encoding = e;
                     send = sibling;
