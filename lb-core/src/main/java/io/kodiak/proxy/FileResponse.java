@@ -60,6 +60,13 @@ final class FileResponse {
     static final int SENDFILE_AHEAD = 8 * SEGMENT;
     /** One read on the read path. */
     static final int CHUNK = 64 * 1024;
+    /**
+     * Files up to this size take the read path even where sendfile could run: read with one
+     * system call and sent with the head in one write, they cost less than a head write, a
+     * sendfile and a second completion (measured: a 10 KiB file cost more by sendfile than
+     * proxying it from nginx did).
+     */
+    static final int SMALL_FILE = 32 * 1024;
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -88,7 +95,7 @@ final class FileResponse {
         this.plan = plan;
         this.transform = transform;
         this.status = status;
-        this.sendfile = transform == null && out.sendsFiles();
+        this.sendfile = transform == null && out.sendsFiles() && file.length() > SMALL_FILE;
         this.position = file.offset();
         this.end = file.offset() + file.length();
         var h = plan.encodedHead();
@@ -156,11 +163,8 @@ final class FileResponse {
         if (ended) {
             return;
         }
-        if (pendingHead != null) {
-            Buffer h = pendingHead;
-            pendingHead = null;
-            bytesSent += h.remaining();
-            out.write(h);
+        if (sendfile || position >= end) { // otherwise it goes with the first chunk
+            flushHead();
         }
         FileChannel channel = file.channel();
         while (position < end && (sendfile ? out.clientInflight() < SENDFILE_AHEAD : out.clientWritable()) && !ended) {
@@ -193,12 +197,22 @@ final class FileResponse {
             }
             writeBody(tail);
         }
+        flushHead(); // a transform may have had nothing to say
         if (plan.chunked()) {
             bytesSent += LAST_CHUNK.length;
             out.write(LAST_CHUNK, LAST_CHUNK.length);
         }
         ended = true;
         x.responseDone(status, plan.keepAlive(), bytesSent, headBytes());
+    }
+
+    private void flushHead() {
+        if (pendingHead != null) {
+            Buffer h = pendingHead;
+            pendingHead = null;
+            bytesSent += h.remaining();
+            out.write(h);
+        }
     }
 
     /** @return false if the answer was cut (a read error, a file that shrank, a transform's failure) */
@@ -231,7 +245,7 @@ final class FileResponse {
         return true;
     }
 
-    /** Queues body bytes, as a chunk when the client gets the body chunked. */
+    /** Queues body bytes, as a chunk when the client gets the body chunked, and the head first if it still waits. */
     private void writeBody(ByteBuffer o) {
         if (o == null || !o.hasRemaining()) {
             return;
@@ -241,6 +255,10 @@ final class FileResponse {
             byte[] size = (Integer.toHexString(b.remaining()) + "\r\n").getBytes(StandardCharsets.US_ASCII);
             b = Buffers.appendBuffers(out.memory(), Buffers.wrap(out.memory(), size), b, false);
             b = Buffers.appendBuffers(out.memory(), b, Buffers.wrap(out.memory(), CRLF), false);
+        }
+        if (pendingHead != null) {
+            b = Buffers.appendBuffers(out.memory(), pendingHead, b, false);
+            pendingHead = null;
         }
         bytesSent += b.remaining();
         out.write(b);
