@@ -28,12 +28,14 @@ import java.util.logging.Logger;
  * client by the same {@link ResponseFramingPlan}.
  *
  * <p>The body goes one of two ways. <b>sendfile</b>: on a plain connection, when no filter
- * rewrites the body, in {@link FileSegment}s of {@link #SEGMENT} bytes that the kernel copies from
- * the page cache to the socket; nothing of the file passes through the heap. <b>read</b>: on a
- * TLS listener (the TLS filter must see the bytes to encrypt them) or through a filter's
- * {@link BodyTransform}, in positional reads of {@link #CHUNK} bytes. Either way the next part is
- * queued only while the client takes its bytes (below {@link ClientOutput#CLIENT_HIGH_WATER}),
- * so a slow client holds at most that much, and the send timeout applies as for any response.
+ * rewrites the body and the file is over {@link #SMALL_FILE}, in {@link FileSegment}s of
+ * {@link #SEGMENT} bytes that the kernel copies from the page cache to the socket, queued up to
+ * {@link #SENDFILE_AHEAD} ahead of the client; nothing of the file passes through the heap.
+ * <b>read</b>: on a TLS listener (the TLS filter must see the bytes to encrypt them), through a
+ * filter's {@link BodyTransform}, or for a small file (sent with the head in one write), in
+ * positional reads of {@link #CHUNK} bytes, the next one only while the client takes its bytes
+ * (below {@link ClientOutput#CLIENT_HIGH_WATER}), so a slow client holds at most that much heap.
+ * The send timeout applies as for any response.
  *
  * <p>The reads happen on the selector thread, as nginx reads (and sendfile reads) without
  * {@code aio threads}: a 64 KiB read from the page cache takes microseconds, and a site's static
