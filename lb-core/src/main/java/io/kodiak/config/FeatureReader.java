@@ -56,6 +56,7 @@ final class FeatureReader {
         r.add(new Entry("respond", false, true, RespondReader::read));
 
         // static: files from a directory
+        r.add(new Entry("static", false, true, StaticReader::read));
 
         // response-headers, expires, hide-headers: header rules on the response
         // (hiding first, so that a field response-headers sets is not hidden again)

@@ -34,6 +34,14 @@ public interface RequestContext {
         return null;
     }
 
+    /**
+     * The matched route's {@code path-prefix}, or null when it has none: what a static route takes
+     * off the path to find its file (nginx {@code alias}).
+     */
+    default String routePrefix() {
+        return null;
+    }
+
     /** The pool the route chose, or null if no route matched (the answer will be 404). */
     String pool();
 
@@ -90,5 +98,15 @@ public interface RequestContext {
      */
     default void respond(io.kodiak.http.FixedResponse answer) {
         respond(answer.status(), answer.contentType(), answer.body(), answer.fieldEdits());
+    }
+
+    /**
+     * Answers the request with a file ({@code static} routes): the exchange sends its head
+     * through the response filters, then its bytes, and closes it. The filter then returns
+     * {@link RequestFilter.Verdict#RESPONDED}.
+     */
+    default void respondFile(io.kodiak.files.FileAnswer answer) {
+        answer.close();
+        throw new UnsupportedOperationException("file answers are not supported here");
     }
 }

@@ -149,6 +149,7 @@ public final class ResponseEncoder {
             case 201 -> "Created";
             case 202 -> "Accepted";
             case 204 -> "No Content";
+            case 206 -> "Partial Content";
             case 301 -> "Moved Permanently";
             case 302 -> "Found";
             case 303 -> "See Other";
@@ -166,6 +167,7 @@ public final class ResponseEncoder {
             case 408 -> "Request Timeout";
             case 413 -> "Content Too Large";
             case 414 -> "URI Too Long";
+            case 416 -> "Range Not Satisfiable";
             case 417 -> "Expectation Failed";
             case 421 -> "Misdirected Request";
             case 429 -> "Too Many Requests";

@@ -16,6 +16,17 @@ interface ClientOutput {
     /** Queues {@code b} for the client (the send timeout runs while bytes wait). */
     void write(Buffer b);
 
+    /**
+     * Queues {@code length} bytes of a file, sent by the kernel from the page cache (sendfile),
+     * on a plain connection only: a TLS listener's filter must see the bytes to encrypt them.
+     * {@code after} runs once the bytes were taken or the write failed (with the session's lock
+     * held), so the file is closed only when nothing queued still reads it.
+     */
+    void writeFile(org.glassfish.grizzly.FileChunk chunk, int length, Runnable after);
+
+    /** Whether {@link #writeFile} may be used: the connection has no TLS filter. */
+    boolean sendsFiles();
+
     /** Queues the first {@code len} bytes of {@code bytes} (which the caller no longer changes). */
     default void write(byte[] bytes, int len) {
         write(Buffers.wrap(memory(), bytes, 0, len));

@@ -543,10 +543,30 @@ final class ClientSession implements ClientOutput {
 
     @Override
     public void write(Buffer b) {
+        write(b, b.remaining(), null);
+    }
+
+    @Override
+    public void writeFile(org.glassfish.grizzly.FileChunk chunk, int length, Runnable after) {
+        if (!sendsFiles()) {
+            throw new IllegalStateException("a file cannot pass the TLS filter unread");
+        }
+        write(chunk, length, after);
+    }
+
+    @Override
+    public boolean sendsFiles() {
+        return config.tls() == null;
+    }
+
+    /** @param after run when the write completed or failed, or null */
+    private void write(org.glassfish.grizzly.asyncqueue.WritableMessage b, int n, Runnable after) {
         if (state == State.CLOSED || state == State.CLOSING) {
+            if (after != null) {
+                after.run();
+            }
             return;
         }
-        int n = b.remaining();
         if (clientInflight == 0) {
             sendDeadline = ProxyContext.nonZero(ctx.now() + timeouts().send().toNanos());
         }
@@ -556,6 +576,9 @@ final class ClientSession implements ClientOutput {
             public void completed(WriteResult result) {
                 synchronized (ClientSession.this) {
                     clientInflight -= n;
+                    if (after != null) {
+                        after.run();
+                    }
                     if (state == State.CLOSING && lingering && clientInflight == 0) {
                         shutdownOutput();
                     }
@@ -581,6 +604,9 @@ final class ClientSession implements ClientOutput {
             public void failed(Throwable t) {
                 synchronized (ClientSession.this) {
                     clientInflight -= n;
+                    if (after != null) {
+                        after.run();
+                    }
                     abort();
                 }
             }
@@ -595,7 +621,7 @@ final class ClientSession implements ClientOutput {
             }
         };
         if (config.tls() != null) {
-            ProxyContext.writeThroughChain(connection, b, done); // the TLS filter encrypts it
+            ProxyContext.writeThroughChain(connection, (Buffer) b, done); // the TLS filter encrypts it
         } else {
             ctx.write(connection, b, done);
         }

@@ -76,6 +76,10 @@ final class Exchange {
     private boolean bodyComplete;
     private Dispatcher dispatcher;
     private UpstreamLeg leg;
+    /** A static route's file answer, once one is under way. */
+    private FileResponse staticFile;
+    /** The matched route's path-prefix, for the request filters (a static route maps the rest). */
+    private final String routePrefix;
     /** The wait in the pool's queue, once the request had to wait; null before. */
     private QueueWait queueWait;
     private boolean finished;
@@ -91,6 +95,7 @@ final class Exchange {
         this.metrics = ExchangeMetrics.of(ctx.metrics);
         this.req = req;
         this.pool = route == null ? null : route.pool();
+        this.routePrefix = route == null ? null : route.config().pathPrefix();
         this.filters = route == null ? s.listener.filters : s.listener.filters.then(route.filters());
         this.pathRegex = route == null ? null : route.pathRegex();
         this.routeFilters = route == null ? Filters.NONE : route.filters();
@@ -243,7 +248,7 @@ final class Exchange {
         RequestPhase rp;
         try {
             rp = RequestPhase.run(filters.request(), req, s.clientIp, requestId, s.listener.router, pool,
-                    s.config.scheme(), s.localPort(), pathRegex);
+                    s.config.scheme(), s.localPort(), pathRegex, routePrefix);
         } catch (RuntimeException e) {
             // A filter's bug costs this request an answer, not the connection nor the process.
             LOG.log(Level.WARNING, "request filter failed on " + req, e);
@@ -252,6 +257,10 @@ final class Exchange {
         }
         if (rp.answered() && rp.fixed() != null) {
             respondFixed(rp.fixed(), req.keepAlive() && !req.hasBody());
+            return false;
+        }
+        if (rp.answered() && rp.file() != null) {
+            serveFile(rp.file());
             return false;
         }
         if (rp.answered()) {
@@ -263,6 +272,22 @@ final class Exchange {
         upstreamEdits = rp.edits();
         rewrite = rp.rewrite();
         return true;
+    }
+
+    /** A static route's file: its head through the response filters, then its bytes ({@link FileResponse}). */
+    private void serveFile(io.kodiak.files.FileAnswer a) {
+        boolean echo = tracing.echoId();
+        try {
+            staticFile = FileResponse.of(this, s, a, req, filters.response(),
+                    req.keepAlive() && !req.hasBody() && !ctx.stopping() && !s.closingWhenIdle(), s.config.serverHeader(),
+                    echo ? tracing.idHeaderLower() : null, echo ? idField : null);
+        } catch (RuntimeException e) {
+            a.close();
+            LOG.log(Level.WARNING, "response filter failed on " + req, e);
+            answer(500, Termination.LOCAL_ANSWER, req.keepAlive() && !req.hasBody(), null);
+            return;
+        }
+        staticFile.pump();
     }
 
     private RequestBody newBody() {
@@ -336,7 +361,7 @@ final class Exchange {
 
     /** Whether a response head has gone to the client: from here a failure can only cut the response. */
     boolean responseStarted() {
-        return leg != null && leg.responseStarted();
+        return leg != null && leg.responseStarted() || staticFile != null;
     }
 
     private void fail413() {
@@ -538,6 +563,8 @@ final class Exchange {
     void onClientWritable() {
         if (leg != null && !finished) {
             leg.onClientWritable();
+        } else if (staticFile != null && !finished) {
+            staticFile.onClientWritable();
         }
     }
 
@@ -587,6 +614,9 @@ final class Exchange {
         if (leg != null) {
             leg.drop();
         }
+        if (staticFile != null) {
+            staticFile.drop();
+        }
         cleanup();
         boolean tunnel = leg != null && leg.tunnelOpen();
         if (why == null) {
@@ -597,6 +627,10 @@ final class Exchange {
             return;
         }
         ResponseRelay relay = leg == null ? null : leg.relay();
+        if (staticFile != null && status == 0) {
+            log.finish(why, staticFile.status(), staticFile.bytesSent(), staticFile.headBytes());
+            return;
+        }
         if (status != 0) {
             // The session's own answer (408, 400...), with its built-in body or the listener's page.
             log.finish(why, status, sent, Math.max(0, sent - bodyBytes));
@@ -613,6 +647,9 @@ final class Exchange {
         }
         if (leg != null) {
             leg.close();
+        }
+        if (staticFile != null) {
+            staticFile.close();
         }
     }
 

@@ -64,6 +64,10 @@ final class FeatureFilters {
             }
 
             // static
+            if (f instanceof io.kodiak.config.StaticConfig c) {
+                request.add(new io.kodiak.files.StaticSite(c));
+                continue;
+            }
 
             // error pages
             if (f instanceof ErrorPagesConfig c) {

@@ -56,9 +56,12 @@ final class ProxyContext {
         this.writer = transport.getAsyncQueueIO().getWriter();
     }
 
-    /** Queues {@code b} on {@code c} straight to the transport's writer (our filters never transform writes). */
+    /**
+     * Queues {@code b} on {@code c} straight to the transport's writer (our filters never transform
+     * writes): a buffer, or on a plain connection a file's bytes sent by the kernel (sendfile).
+     */
     @SuppressWarnings({"unchecked", "rawtypes"})
-    void write(Connection<?> c, Buffer b, CompletionHandler<WriteResult> done) {
+    void write(Connection<?> c, org.glassfish.grizzly.asyncqueue.WritableMessage b, CompletionHandler<WriteResult> done) {
         writer.write((Connection) c, b, (CompletionHandler) done);
     }
 

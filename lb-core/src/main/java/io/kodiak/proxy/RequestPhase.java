@@ -36,6 +36,9 @@ final class RequestPhase implements RequestContext {
     private String target;
     private String host;
     private boolean hostRewritten;
+    /** A static route's file, once it answered with one. */
+    private io.kodiak.files.FileAnswer file;
+    private final String routePrefix;
 
     /**
      * What a rewrite changed of the request line and Host: {@code target} (null: the client's),
@@ -45,9 +48,10 @@ final class RequestPhase implements RequestContext {
     }
 
     private RequestPhase(RequestHead head, String clientIp, String requestId, Router router, PoolRuntime pool,
-                         String scheme, int serverPort, java.util.regex.Pattern pathRegex) {
+                         String scheme, int serverPort, java.util.regex.Pattern pathRegex, String routePrefix) {
         this.head = head;
         this.pathRegex = pathRegex;
+        this.routePrefix = routePrefix;
         this.scheme = scheme;
         this.serverPort = serverPort;
         this.clientIp = clientIp;
@@ -60,11 +64,13 @@ final class RequestPhase implements RequestContext {
      * Runs {@code filters} in order until one answers.
      *
      * @param pathRegex the route's {@code path-regex}, or null
+     * @param routePrefix the matched route's path-prefix, or null
      */
     static RequestPhase run(RequestFilter[] filters, RequestHead head, String clientIp, String requestId,
                             Router router, PoolRuntime pool, String scheme, int serverPort,
-                            java.util.regex.Pattern pathRegex) {
-        RequestPhase p = new RequestPhase(head, clientIp, requestId, router, pool, scheme, serverPort, pathRegex);
+                            java.util.regex.Pattern pathRegex, String routePrefix) {
+        RequestPhase p = new RequestPhase(head, clientIp, requestId, router, pool, scheme, serverPort, pathRegex,
+                routePrefix);
         for (RequestFilter f : filters) {
             RequestFilter.Verdict v = f.onRequest(p);
             if (v == RequestFilter.Verdict.RESPONDED) {
@@ -74,6 +80,9 @@ final class RequestPhase implements RequestContext {
                 break;
             }
             if (p.answered) {
+                if (p.file != null) {
+                    p.file.close();
+                }
                 throw new IllegalStateException(f + " responded but returned " + v);
             }
         }
@@ -99,6 +108,11 @@ final class RequestPhase implements RequestContext {
     /** The answer when it is a fixed one, or null. */
     io.kodiak.http.FixedResponse fixed() {
         return fixed;
+    }
+
+    /** The file a static route answered with (the caller closes it), or null. */
+    io.kodiak.files.FileAnswer file() {
+        return file;
     }
 
     /** The answer's own fields as lines, or null. */
@@ -163,6 +177,11 @@ final class RequestPhase implements RequestContext {
     }
 
     @Override
+    public String routePrefix() {
+        return routePrefix;
+    }
+
+    @Override
     public String pool() {
         return pool == null ? null : pool.name();
     }
@@ -224,5 +243,12 @@ final class RequestPhase implements RequestContext {
         this.answered = true;
         this.status = answer.status();
         this.fixed = answer;
+    }
+
+    @Override
+    public void respondFile(io.kodiak.files.FileAnswer answer) {
+        this.answered = true;
+        this.status = answer.status();
+        this.file = Objects.requireNonNull(answer, "answer");
     }
 }
