@@ -11,6 +11,7 @@ from werkzeug.debug import DebuggedApplication
 
 INSTANCE = os.environ.get("KODIAK_INSTANCE", "?")
 app = Flask(__name__)
+app.config["PROPAGATE_EXCEPTIONS"] = True  # as app.debug does: the debugger below gets the exception
 
 
 @app.after_request
@@ -42,3 +43,7 @@ def boom():
 
 
 application = DebuggedApplication(app, evalex=False)
+
+# The test fixture (testing/Gunicorn) waits for this line from every worker before it calls the
+# instance ready: the same line the tests' own app writes once it is imported.
+os.write(2, ("kodiak_test_app ready pid=%d instance=%s\n" % (os.getpid(), INSTANCE)).encode())
