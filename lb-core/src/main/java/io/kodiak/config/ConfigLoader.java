@@ -81,7 +81,8 @@ public final class ConfigLoader {
         ConfigMapping top = new ConfigNode(root, "", name).mapping(TOP_KEYS);
         Path absolute = nameForMessages.toAbsolutePath();
         Path baseDir = absolute.getParent() == null ? absolute : absolute.getParent();
-        Map<String, PoolConfig> pools = new PoolReader(baseDir).read(top.require("pools"));
+        // No pools is a configuration whose routes all answer by themselves (static files, redirects).
+        Map<String, PoolConfig> pools = top.get("pools") == null ? Map.of() : new PoolReader(baseDir).read(top.get("pools"));
         ListenerReader listenerReader = new ListenerReader(pools, baseDir);
         List<ListenerConfig> listeners = listenerReader.read(top.require("listeners"));
         AdminConfig admin = new AdminReader(nameForMessages).read(top.get("admin"));

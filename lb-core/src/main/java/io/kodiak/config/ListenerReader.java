@@ -131,7 +131,9 @@ final class ListenerReader {
             if (poolNames.size() == 1) {
                 return List.of(new RouteConfig(null, null, poolNames.iterator().next()));
             }
-            throw listener.childError("routes", "required when more than one pool is defined");
+            throw listener.childError("routes", poolNames.isEmpty()
+                    ? "required: there are no pools, so every route must answer by itself (respond, redirect, static)"
+                    : "required when more than one pool is defined");
         }
         return RouteReader.read(routesNode, ROUTE_KEYS, poolNames, listener.get("tls") != null, baseDir, warnings);
     }

@@ -242,4 +242,25 @@ class ConfigLoaderTest {
         }
         return ConfigLoader.parse(yaml, name);
     }
+
+    @Test
+    void withoutPoolsEveryRouteAnswersByItself() throws Exception {
+        Files.createDirectories(dir.resolve("site"));
+        KodiakConfig c = ConfigLoader.parse("""
+                listeners:
+                  - address: 127.0.0.1:0
+                    routes:
+                      - {path-prefix: /static/, static: site}
+                      - {path: /health, respond: 200}
+                      - {redirect: https://example.com/}
+                """, dir.resolve("kodiak.yaml"));
+        assertTrue(c.pools().isEmpty());
+        assertEquals(3, c.listeners().get(0).routes().size());
+        assertNull(c.listeners().get(0).routes().get(0).pool());
+
+        ConfigException noRoutes = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("listeners:\n  - address: 127.0.0.1:0\n", dir.resolve("kodiak.yaml")));
+        assertEquals("kodiak.yaml:2: listeners[0].routes: required: there are no pools, so every route must answer"
+                + " by itself (respond, redirect, static)", noRoutes.getMessage().replace(dir + "/", ""));
+    }
 }
