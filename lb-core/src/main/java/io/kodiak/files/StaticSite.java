@@ -1,6 +1,7 @@
 package io.kodiak.files;
 
 import io.kodiak.config.StaticConfig;
+import io.kodiak.filter.FileAnswer;
 import io.kodiak.filter.RequestContext;
 import io.kodiak.filter.RequestFilter;
 import io.kodiak.filter.RequestVariables;

@@ -105,7 +105,7 @@ public interface RequestContext {
      * through the response filters, then its bytes, and closes it. The filter then returns
      * {@link RequestFilter.Verdict#RESPONDED}.
      */
-    default void respondFile(io.kodiak.files.FileAnswer answer) {
+    default void respondFile(io.kodiak.filter.FileAnswer answer) {
         answer.close();
         throw new UnsupportedOperationException("file answers are not supported here");
     }

@@ -275,7 +275,7 @@ final class Exchange {
     }
 
     /** A static route's file: its head through the response filters, then its bytes ({@link FileResponse}). */
-    private void serveFile(io.kodiak.files.FileAnswer a) {
+    private void serveFile(io.kodiak.filter.FileAnswer a) {
         boolean echo = tracing.echoId();
         try {
             staticFile = FileResponse.of(this, s, a, req, filters.response(),

@@ -2,7 +2,7 @@ package io.kodiak.proxy;
 
 import io.kodiak.accesslog.Termination;
 import io.kodiak.filter.BodyTransform;
-import io.kodiak.files.FileAnswer;
+import io.kodiak.filter.FileAnswer;
 import io.kodiak.filter.ResponseFilter;
 import io.kodiak.http.HeadParser;
 import io.kodiak.http.HttpException;

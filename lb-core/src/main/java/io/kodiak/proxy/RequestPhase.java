@@ -37,7 +37,7 @@ final class RequestPhase implements RequestContext {
     private String host;
     private boolean hostRewritten;
     /** A static route's file, once it answered with one. */
-    private io.kodiak.files.FileAnswer file;
+    private io.kodiak.filter.FileAnswer file;
     private final String routePrefix;
 
     /**
@@ -111,7 +111,7 @@ final class RequestPhase implements RequestContext {
     }
 
     /** The file a static route answered with (the caller closes it), or null. */
-    io.kodiak.files.FileAnswer file() {
+    io.kodiak.filter.FileAnswer file() {
         return file;
     }
 
@@ -246,7 +246,7 @@ final class RequestPhase implements RequestContext {
     }
 
     @Override
-    public void respondFile(io.kodiak.files.FileAnswer answer) {
+    public void respondFile(io.kodiak.filter.FileAnswer answer) {
         this.answered = true;
         this.status = answer.status();
         this.file = Objects.requireNonNull(answer, "answer");

@@ -1,4 +1,4 @@
-package io.kodiak.files;
+package io.kodiak.filter;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
