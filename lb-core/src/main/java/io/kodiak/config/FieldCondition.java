@@ -56,9 +56,13 @@ public final class FieldCondition {
         return text;
     }
 
-    /** Whether {@code value} (one field's or parameter's value) satisfies an EXACT or REGEX condition. */
+    /**
+     * Whether {@code value} (one field's or parameter's value) satisfies an EXACT or REGEX condition.
+     *
+     * @throws RequestRegex.TooDeep if the expression overflowed the stack on {@code value}
+     */
     public boolean matchesValue(CharSequence value) {
-        return kind == Kind.REGEX ? regex.matcher(value).find() : text.contentEquals(value);
+        return kind == Kind.REGEX ? RequestRegex.find(regex, value) : text.contentEquals(value);
     }
 
     /** Whether every value that satisfies {@code other} satisfies this one too. */

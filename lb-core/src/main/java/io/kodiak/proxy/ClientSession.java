@@ -401,7 +401,15 @@ final class ClientSession implements ClientOutput {
                     }
                     Router router = listener.router;
                     String sni = config.tls() != null && router.usesSni() ? tlsNames().sni() : null;
-                    exchange = new Exchange(this, req, router.route(req, sni, router.usesSource() ? clientAddress() : null));
+                    Router.Route route;
+                    try {
+                        route = router.route(req, sni, router.usesSource() ? clientAddress() : null);
+                    } catch (io.kodiak.config.RequestRegex.TooDeep e) {
+                        // Not "no match": a request must not slip past a route it may have matched.
+                        reject(new HttpException(400, e.getMessage()));
+                        return;
+                    }
+                    exchange = new Exchange(this, req, route);
                     state = State.EXCHANGE;
                     clearDeadline();
                     exchange.start();

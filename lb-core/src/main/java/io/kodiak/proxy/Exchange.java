@@ -249,6 +249,10 @@ final class Exchange {
         try {
             rp = RequestPhase.run(filters.request(), req, s.clientIp, requestId, s.listener.router, pool,
                     s.config.scheme(), s.localPort(), pathRegex, routePrefix);
+        } catch (io.kodiak.config.RequestRegex.TooDeep e) {
+            // The route's expression, found again deeper in the stack than the router found it.
+            answer(400, Termination.LOCAL_ANSWER, req.keepAlive() && !req.hasBody(), null);
+            return false;
         } catch (RuntimeException e) {
             // A filter's bug costs this request an answer, not the connection nor the process.
             LOG.log(Level.WARNING, "request filter failed on " + req, e);

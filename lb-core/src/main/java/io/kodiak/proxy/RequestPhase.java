@@ -167,8 +167,8 @@ final class RequestPhase implements RequestContext {
     @Override
     public java.util.regex.Matcher pathMatch() {
         if (pathMatch == null && pathRegex != null) {
-            java.util.regex.Matcher m = pathRegex.matcher(head.path());
-            if (!m.find()) {
+            java.util.regex.Matcher m = io.kodiak.config.RequestRegex.found(pathRegex, head.path());
+            if (m == null) {
                 throw new IllegalStateException("the route's path-regex " + pathRegex + " no longer finds " + head.path());
             }
             pathMatch = m;

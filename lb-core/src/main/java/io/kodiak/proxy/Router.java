@@ -1,5 +1,6 @@
 package io.kodiak.proxy;
 
+import io.kodiak.config.RequestRegex;
 import io.kodiak.config.RouteConfig;
 import io.kodiak.filter.Filters;
 import io.kodiak.http.RequestHead;
@@ -133,7 +134,7 @@ final class Router {
                 return longest;
             }
             for (Route r : regexes) {
-                if (r.regex.matcher(path).find() && r.when.matches(req, client)) {
+                if (RequestRegex.find(r.regex, path) && r.when.matches(req, client)) {
                     return r;
                 }
             }
@@ -245,6 +246,8 @@ final class Router {
      * @param serverName the connection's TLS server name (SNI), or {@code null}
      * @param client     the client's address bytes, or {@code null} when no route asks for it
      * @return the route for this request, or {@code null} if none matches
+     * @throws RequestRegex.TooDeep if a route's regular expression overflowed the stack on the
+     *                              request (the session answers 400)
      */
     Route route(RequestHead req, String serverName, byte[] client) {
         return route(req.host(), serverName, req.path(), req, client);

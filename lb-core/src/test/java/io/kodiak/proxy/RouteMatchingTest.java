@@ -183,4 +183,31 @@ class RouteMatchingTest {
             k.server.routeFilters("web", 6, Filters.NONE);
         }
     }
+
+    /**
+     * java.util.regex recurses once per repetition of a group, so {@code ([a-z]|-)*} overflows the
+     * stack on a few KB of path or header value. Each place a route's expression runs on request
+     * data answers 400: neither a dropped connection nor "no match", which would send the request
+     * past the deny route to the catch-all.
+     */
+    @Test
+    void aRegexThatOverflowsTheStackOnALongValueAnswers400(@TempDir Path dir) throws Exception {
+        try (RouteHarness deep = new RouteHarness(dir, "127.0.0.1:0", """
+                      - {path-prefix: /h/, headers: {X-Token: '~^([a-z0-9]|-)*$'}, respond: {status: 403}}
+                      - {path-prefix: /c/, cookies: {token: '~^([a-z0-9]|-)*$'}, respond: {status: 403}}
+                      - {path-prefix: /q/, query: {token: '~^([a-z0-9]|-)*$'}, respond: {status: 403}}
+                      - {path-regex: '^/p/([a-z]|-)*$', respond: {status: 403}}
+                      - {pool: app}
+                """, "app")) {
+            String longValue = "a".repeat(30_000); // within the 32 KB head limit
+            assertEquals("403", deep.get("x", "/h/", "X-Token: short-one"), "a short value still matches");
+            assertEquals("400", deep.get("x", "/h/", "X-Token: " + longValue));
+            assertEquals("400", deep.get("x", "/c/", "Cookie: token=" + longValue));
+            assertEquals("403", deep.get("x", "/p/short-one"));
+            assertEquals("400", deep.get("x", "/p/" + "b".repeat(8_000)));
+            assertEquals("400", deep.get("x", "/q/?token=" + "c".repeat(8_000)), "within the 8190-byte request line");
+            assertEquals("app", deep.get("x", "/h/", "X-Token: " + longValue.replace('a', '!')), "no match: the pool");
+            assertEquals("app", deep.get("x", "/"), "the server still answers");
+        }
+    }
 }
