@@ -152,7 +152,16 @@ final class ListenerReader {
             throw new IllegalArgumentException(Values.quote(text)
                     + " must not contain a port (routes match the Host field without its port)");
         }
-        return Values.hostSyntax(text).toLowerCase(Locale.ROOT);
+        return withoutTrailingDot(Values.hostSyntax(text).toLowerCase(Locale.ROOT));
+    }
+
+    /**
+     * {@code example.com.} (the fully qualified form) is {@code example.com}: requests are routed
+     * by their Host without its trailing dot ({@link io.kodiak.http.RequestHead#host()}), so a
+     * route's host is written down the same way.
+     */
+    static String withoutTrailingDot(String host) {
+        return host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
     }
 
     static String pathPrefix(String text) {

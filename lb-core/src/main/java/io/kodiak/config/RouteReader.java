@@ -124,7 +124,7 @@ final class RouteReader {
             String suffix = text.substring(2);
             if (suffix.indexOf(':') < 0 && !suffix.startsWith("[")) {
                 try {
-                    return "*." + Values.hostSyntax(suffix).toLowerCase(Locale.ROOT);
+                    return "*." + ListenerReader.withoutTrailingDot(Values.hostSyntax(suffix).toLowerCase(Locale.ROOT));
                 } catch (IllegalArgumentException e) {
                     // said below, about the whole name
                 }

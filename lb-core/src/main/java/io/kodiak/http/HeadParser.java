@@ -313,7 +313,18 @@ public final class HeadParser {
             r.targetStart = s + auth;
             r.path = slash == auth ? pathOf(b, s + auth, e) : "/";
         }
-        r.host = authority == null ? "" : stripPort(authority).toLowerCase(Locale.ROOT);
+        r.host = authority == null ? "" : routingHost(authority);
+    }
+
+    /**
+     * The authority as routes see it: without port, lower-cased, and without one trailing dot.
+     * {@code example.com.} is the same DNS name as {@code example.com} (its fully qualified form),
+     * which nginx and Django route alike; keeping the dot would let a request skip the routes of
+     * its host (a deny route among them). The Host sent upstream keeps the client's bytes.
+     */
+    static String routingHost(String authority) {
+        String h = stripPort(authority).toLowerCase(Locale.ROOT);
+        return h.length() > 1 && h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
     }
 
     /** The path routes compare with: the target up to '?', normalised (the target itself is forwarded as is). */

@@ -99,7 +99,7 @@ public final class RequestHead {
         return droppedFields;
     }
 
-    /** The host without port, lower-cased, for routing; {@code ""} if none. */
+    /** The host without port and trailing dot, lower-cased, for routing; {@code ""} if none. */
     public String host() {
         return host;
     }

@@ -36,6 +36,9 @@ class RouteRejectionTest {
         assertEquals(List.of("a.example.com", "*.example.org"), route("host: [a.example.com, '*.Example.ORG']").hosts());
         assertEquals("a.example.com", route("host: a.example.com").host(), "the single-host accessor still works");
         assertNull(route("host: [a.example.com, b.example.com]").host());
+        assertEquals(List.of("a.example.com", "*.example.org"), route("host: [a.example.com., '*.example.org.']").hosts(),
+                "a fully qualified name is routed as the name without its trailing dot, as requests are");
+        rejected("host: [a.example.com, a.example.com.]", "host[1]: \"a.example.com\" is listed twice");
         rejected("host: []", "host: must list at least one host name (leave host out to match any host)");
         rejected("host: [a.example.com, A.example.com]", "host[1]: \"a.example.com\" is listed twice");
         rejected("host: '*'", "host: \"*\" is not a host name: a wildcard is written *.example.com (leave host out to match any host)");

@@ -149,6 +149,16 @@ class RequestParseTest {
     }
 
     @Test
+    void routesAFullyQualifiedHostWithoutItsTrailingDotButForwardsItAsSent() throws HttpException {
+        RequestHead r = request(head("GET / HTTP/1.1", "Host: Admin.Example.COM.:8443"));
+        assertEquals("admin.example.com", r.host());
+        assertEquals("Admin.Example.COM.:8443", r.fields().value(r.fields().indexOf("host", 0)), "the field keeps its bytes");
+        assertEquals("a.example", request(head("GET http://a.example./x HTTP/1.1", "Host: a.example.")).host());
+        assertEquals("a.", request(head("GET / HTTP/1.1", "Host: a..")).host(), "one dot only");
+        assertEquals(".", request(head("GET / HTTP/1.1", "Host: .")).host(), "a lone dot is no name to shorten");
+    }
+
+    @Test
     void acceptsAnEmptyHost() throws HttpException {
         assertEquals("", request(head("GET / HTTP/1.1", "Host:")).host());
     }

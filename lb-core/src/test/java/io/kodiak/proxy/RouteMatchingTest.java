@@ -52,6 +52,7 @@ class RouteMatchingTest {
                       - {path-prefix: /s4/, source: [127.0.0.0/8], pool: src}
                       - {path-prefix: /s6/, source: ['::1/128', 10.0.0.0/8], pool: src}
                       - {path-prefix: /only/, pool: only}
+                      - {host: fqdn.example.net., path-prefix: /h/, pool: hostlist}
                 """, "hostlist", "wild", "deepwild", "nohost", "exact", "regex", "prefix", "getonly", "present", "absent",
                 "value", "cookies", "query", "src", "only");
     }
@@ -73,8 +74,15 @@ class RouteMatchingTest {
         "example.com,              nohost",
         "api.example.com.evil.net, nohost",
         "localhost,                nohost",
+        "api.example.com.,         hostlist",
+        "API2.example.com.:8080,   hostlist",
+        "a.example.com.,           wild",
+        "x.deep.example.com.,      deepwild",
+        "fqdn.example.net,         hostlist",
+        "fqdn.example.net.,        hostlist",
+        "api.example.com..,        nohost",
     })
-    void hostsMatchExactlyOrByWildcardSuffixCaseInsensitiveWithoutPort(String host, String pool) throws Exception {
+    void hostsMatchExactlyOrByWildcardSuffixCaseInsensitiveWithoutPortAndTrailingDot(String host, String pool) throws Exception {
         assertEquals(pool, k.get(host, "/h/x"));
     }
 

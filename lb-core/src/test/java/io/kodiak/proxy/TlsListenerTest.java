@@ -296,11 +296,13 @@ class TlsListenerTest {
         start("      certificates:\n        - " + pair(example) + "\n        - " + pair(other) + "\n");
         // SNI example.test, whose certificate also covers www.example.test: both are served.
         assertTrue(curl("example.test", "/", "-H", "Host: www.example.test").output().endsWith("\n200 0"));
+        // Its fully qualified form (a trailing dot) is the same name: served, not 421.
+        assertTrue(curl("example.test", "/", "-H", "Host: Example.test.:443").output().endsWith("\n200 0"));
         // SNI example.test asking for other.test (domain fronting): 421, though other.test is served here too.
         Tools.Result r = curl("example.test", "/", "-H", "Host: other.test");
         assertTrue(r.output().endsWith("\n421 0"), r.output());
         assertTrue(r.output().contains("421 Misdirected Request"), r.output());
-        assertEquals(1, upstream.requestsReceived());
+        assertEquals(2, upstream.requestsReceived(), "the two served above, not the misdirected one");
         // Without SNI there is no name to disagree with: routed by Host, as nginx does.
         String out = sClient("-noservername");
         assertTrue(out.contains("CN = example.test") || out.contains("CN=example.test"), out);
