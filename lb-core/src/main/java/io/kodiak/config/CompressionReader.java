@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  * compression: false                     # off (on a route: the listener's is off there too)
  * compression:
  *   gzip: 6                              # true (level 1), false, or a level 1-9
- *   brotli: false                        # true (quality 4), false, or a quality 0-11
+ *   brotli: false                        # true (quality 4), false, or a quality 0-9
  *   types: [text/*, application/json]    # media types; "text/*" or "*" for many
  *   min-length: 1k                       # a size
  * </pre>
@@ -23,6 +23,12 @@ final class CompressionReader {
     /** A media type's {@code type/subtype} (RFC 9110 §8.3.1 tokens), or {@code type/*}. */
     private static final Pattern TYPE = Pattern.compile("[!#$%&'*+.^_`|~0-9a-z-]+/(\\*|[!#$%&'+.^_`|~0-9a-z-]+)");
     private static final int MAX_TYPES = 200;
+    /**
+     * Brotli's qualities 10 and 11 search for matches exhaustively: well under 1 MB/s, run on a
+     * selector thread per response chunk. nginx's ngx_brotli defaults to 6 and Caddy to about 4;
+     * gzip's 9 stays allowed, as it costs only a few times its level 1.
+     */
+    static final int MAX_BROTLI_QUALITY = 9;
 
     private CompressionReader() {
     }
@@ -33,7 +39,13 @@ final class CompressionReader {
         }
         ConfigMapping m = node.mapping(KEYS);
         int gzip = level(m.get("gzip"), 1, 9, CompressionConfig.DEFAULT_GZIP_LEVEL, 0);
-        int brotli = level(m.get("brotli"), 0, 11, CompressionConfig.DEFAULT_BROTLI_QUALITY, -1);
+        ConfigNode b = m.get("brotli");
+        if (b != null && b.isScalar() && b.string().matches("1[01]")) {
+            throw b.error("quality " + b.string() + " compresses at well under 1 MB/s, on the threads that"
+                    + " serve every connection; on-the-fly compression takes 0-" + MAX_BROTLI_QUALITY
+                    + " (default 4; ngx_brotli's is 6). Compress files ahead of time for qualities 10-11");
+        }
+        int brotli = level(b, 0, MAX_BROTLI_QUALITY, CompressionConfig.DEFAULT_BROTLI_QUALITY, -1);
         if (gzip == 0 && brotli < 0) {
             throw node.error("gzip and brotli are both off (use compression: false)");
         }

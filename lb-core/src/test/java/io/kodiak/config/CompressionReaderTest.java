@@ -36,8 +36,8 @@ class CompressionReaderTest {
     void eachKeyIsRead() throws Exception {
         assertEquals(new CompressionConfig(true, 6, -1, List.of("text/*", "application/json", "*"), 1024),
                 listener("{gzip: 6, brotli: false, types: [text/*, Application/JSON, '*', text/*], min-length: 1k}"));
-        assertEquals(new CompressionConfig(true, 0, 11, CompressionConfig.DEFAULT_TYPES, 0),
-                listener("{gzip: false, brotli: 11, min-length: 0}"));
+        assertEquals(new CompressionConfig(true, 0, 9, CompressionConfig.DEFAULT_TYPES, 0),
+                listener("{gzip: false, brotli: 9, min-length: 0}"));
         assertEquals(new CompressionConfig(true, 1, 4, CompressionConfig.DEFAULT_TYPES, 256),
                 listener("{gzip: true, brotli: true}"));
         RouteConfig r = ConfigLoader.parse(ROUTE.formatted("false"), Path.of("kodiak.yaml")).listeners().get(0).routes().get(0);
@@ -53,7 +53,11 @@ class CompressionReaderTest {
         assertRejected(LISTENER.formatted("{gzip: 0}"),
                 "kodiak.yaml:2: listeners[0].compression.gzip: 0 is out of range (must be 1-9)");
         assertRejected(LISTENER.formatted("{brotli: 12}"),
-                "kodiak.yaml:2: listeners[0].compression.brotli: 12 is out of range (must be 0-11)");
+                "kodiak.yaml:2: listeners[0].compression.brotli: 12 is out of range (must be 0-9)");
+        assertRejected(LISTENER.formatted("{brotli: 11}"),
+                "kodiak.yaml:2: listeners[0].compression.brotli: quality 11 compresses at well under 1 MB/s, on the"
+                + " threads that serve every connection; on-the-fly compression takes 0-9 (default 4; ngx_brotli's is 6)."
+                + " Compress files ahead of time for qualities 10-11");
         assertRejected(LISTENER.formatted("{gzip: false, brotli: false}"),
                 "kodiak.yaml:2: listeners[0].compression: gzip and brotli are both off (use compression: false)");
         assertRejected(LISTENER.formatted("{types: [html]}"),
