@@ -1,5 +1,6 @@
 package io.kodiak.proxy;
 
+import io.kodiak.config.ConfigLoader;
 import io.kodiak.filter.Filters;
 import io.kodiak.filter.LogFilter;
 import io.kodiak.filter.RequestFilter;
@@ -15,11 +16,17 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.regex.Matcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Each route matcher over a real socket: host (exact, list, wildcard), path (exact, prefix,
@@ -158,7 +165,7 @@ class RouteMatchingTest {
     void sourceMatchesAnIpv6Client(@TempDir Path dir) throws Exception {
         try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("::1"))) {
             org.junit.jupiter.api.Assumptions.assumeTrue(probe.isBound());
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             org.junit.jupiter.api.Assumptions.abort("no IPv6 loopback here: " + e);
         }
         try (RouteHarness six = new RouteHarness(dir, "[::1]:0", """
@@ -216,6 +223,39 @@ class RouteMatchingTest {
             assertEquals("400", deep.get("x", "/q/?token=" + "c".repeat(8_000)), "within the 8190-byte request line");
             assertEquals("app", deep.get("x", "/h/", "X-Token: " + longValue.replace('a', '!')), "no match: the pool");
             assertEquals("app", deep.get("x", "/"), "the server still answers");
+        }
+    }
+
+    /** The 400 is logged like any rejected request: one access-log line, with its status. */
+    @Test
+    void aRegexThatOverflowsTheStackIsInTheAccessLog(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("access.json");
+        Path file = dir.resolve("kodiak.yaml");
+        Files.writeString(file, "admin: {listen: off, state-file: off}\nmetrics: off\n"
+                + "listeners:\n  - name: web\n    address: 127.0.0.1:0\n"
+                + "    access-log: {target: " + log + ", format: json}\n"
+                + "    routes:\n      - {path-regex: '^/p/([a-z]|-)*$', respond: 403}\n      - {respond: 200}\n");
+        ProxyServer server = ProxyServer.start(ConfigLoader.load(file));
+        try {
+            try (RawClient c = RawClient.connect(server.boundAddress("web"), RawClient.DEFAULT_READ_TIMEOUT)) {
+                assertEquals(400, c.get("/p/" + "b".repeat(8_000)).status());
+            }
+            try (RawClient c = RawClient.connect(server.boundAddress("web"), RawClient.DEFAULT_READ_TIMEOUT)) {
+                assertEquals(200, c.get("/").status());
+            }
+            Conditions.await("two lines", () -> lines(log).size() == 2, Duration.ofSeconds(10));
+            String line = lines(log).get(0);
+            assertTrue(line.contains("\"status\":400"), line);
+        } finally {
+            server.close();
+        }
+    }
+
+    private static List<String> lines(Path p) {
+        try {
+            return Files.exists(p) ? Files.readAllLines(p) : List.of();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }
