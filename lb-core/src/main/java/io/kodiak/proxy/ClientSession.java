@@ -406,6 +406,8 @@ final class ClientSession implements ClientOutput {
                         route = router.route(req, sni, router.usesSource() ? clientAddress() : null);
                     } catch (io.kodiak.config.RequestRegex.TooDeep e) {
                         // Not "no match": a request must not slip past a route it may have matched.
+                        // An exchange without a route, so that the access-log line names the request.
+                        exchange = new Exchange(this, req, null);
                         reject(new HttpException(400, e.getMessage()));
                         return;
                     }

@@ -188,7 +188,7 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void routeHostsAreLowerCasedAndMayBeIpLiterals() throws Exception {
+    void routeHostsAreLowerCasedLoseATrailingDotAndMayBeIpLiterals() throws Exception {
         KodiakConfig config = ConfigLoader.parse("""
                 listeners:
                   - address: 127.0.0.1:0
@@ -201,7 +201,7 @@ class ConfigLoaderTest {
                 """, Path.of("kodiak.yaml"));
 
         assertEquals(List.of(new RouteConfig("[fe80::1]", null, "p"), new RouteConfig("10.0.0.1", null, "p"),
-                new RouteConfig("www.example.com.", "/", "p")), config.listeners().get(0).routes());
+                new RouteConfig("www.example.com", "/", "p")), config.listeners().get(0).routes());
     }
 
     @Test
