@@ -20,7 +20,8 @@ import java.util.logging.Logger;
  * to every upstream response ({@code response-headers}, {@code hide-headers},
  * {@code hide-internals}): remove, then set, then add, each value expanded from the request as
  * the client sent it (and, for responses, the upstream's answer). A value that expands to
- * nothing removes the field ({@code set}) or adds none ({@code add}), as nginx does.
+ * nothing removes the field ({@code set}) or adds none ({@code add}), as nginx does; except a
+ * request's {@code Host}, which can never be removed: an empty one keeps the client's.
  *
  * <p>Immutable and shared by every connection of its listener or route; runs on a selector thread.
  */
@@ -74,6 +75,9 @@ final class HeaderRules implements RequestFilter, ResponseFilter {
             String value = r.value().expand(lookup);
             try {
                 if (value.isEmpty()) {
+                    if (!config.response() && r.name().equalsIgnoreCase("host")) {
+                        continue; // a request always has a Host: nothing to set it to keeps the client's
+                    }
                     edits.remove(r.name());
                 } else {
                     edits.set(r.name(), value);

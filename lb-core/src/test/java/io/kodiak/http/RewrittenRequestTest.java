@@ -44,6 +44,22 @@ class RewrittenRequestTest {
         assertEquals(1, out.split("\r\nHost:", -1).length - 1, "one Host, the rewritten one: " + out);
     }
 
+    /** A Host a header rule set goes upstream; X-Forwarded-Host and Forwarded still report the client's. */
+    @Test
+    void anEditsHostIsSentButForwardingReportsTheClientsHost() throws HttpException {
+        FieldEdits edits = new FieldEdits().set("Host", "backend.internal");
+        assertEquals(head("GET /x HTTP/1.1", "X-A: 1", "Host: backend.internal", "X-Forwarded-Host: client.example",
+                "Forwarded: for=203.0.113.7;proto=http;host=\"client.example\""),
+                encode(head("GET /x HTTP/1.1", "Host: client.example", "X-A: 1"), edits, null, null));
+        String abs = encode(head("GET http://abs.example/p HTTP/1.1", "Host: abs.example"), edits, null, null);
+        assertTrue(abs.contains("X-Forwarded-Host: abs.example\r\n"), abs);
+        assertEquals(1, abs.split("\r\nHost:", -1).length - 1, abs);
+        // Host is never only removed: a request needs one, so the client's goes on.
+        assertEquals(head("GET /x HTTP/1.1", "Host: client.example", "X-Forwarded-Host: client.example",
+                "Forwarded: for=203.0.113.7;proto=http;host=\"client.example\""),
+                encode(head("GET /x HTTP/1.1", "Host: client.example"), new FieldEdits().remove("Host"), null, null));
+    }
+
     @Test
     void uriTextEncodesWhatCannotAppearAndKeepsWellFormedEscapes() {
         assertEquals("/a%20b%3F%23%0D%0A%25zz%41%C3%A9", UriText.path("/a b?#\r\n%zz%41\u00e9"));
