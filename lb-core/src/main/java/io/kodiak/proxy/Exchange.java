@@ -96,7 +96,7 @@ final class Exchange {
         this.req = req;
         this.pool = route == null ? null : route.pool();
         this.routePrefix = route == null ? null : route.config().pathPrefix();
-        this.filters = route == null ? s.listener.filters : s.listener.filters.then(route.filters());
+        this.filters = route == null ? s.listener.filters : route.combined(); // combined once, per router
         this.pathRegex = route == null ? null : route.pathRegex();
         this.routeFilters = route == null ? Filters.NONE : route.filters();
         this.tracing = s.config.tracing();
