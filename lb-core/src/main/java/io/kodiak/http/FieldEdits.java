@@ -210,6 +210,40 @@ public final class FieldEdits {
         return removed.contains(lower) || matchesPattern(lower) && !KODIAKS.contains(lower);
     }
 
+    /**
+     * The value field {@code lower} has once these edits are applied to {@code fields}: the last
+     * one added here; else null if it is removed; else the message's first ({@link HeaderFields#get}).
+     * For a filter that decides on what the earlier filters left (compression after an error page).
+     */
+    public String valueAfter(HeaderFields fields, String lower) {
+        String a = added(lower);
+        if (a != null) {
+            return a;
+        }
+        return removes(lower) ? null : fields.get(lower);
+    }
+
+    /**
+     * Whether field {@code lower} holds the list element {@code lowerToken} once these edits are
+     * applied to {@code fields}: in the message's fields unless they are removed, or in an added one.
+     */
+    public boolean hasToken(HeaderFields fields, String lower, String lowerToken) {
+        if (!removes(lower) && fields.hasToken(lower, lowerToken)) {
+            return true;
+        }
+        for (int i = 0; i < addedLower.size(); i++) {
+            if (addedLower.get(i).equals(lower)) {
+                String line = addedLines.get(i);
+                for (String element : line.substring(line.indexOf(':') + 2).split(",")) {
+                    if (element.trim().equalsIgnoreCase(lowerToken)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
     /** The value of the last added field named {@code lower}, or null. */
     String added(String lower) {
         for (int i = addedLower.size() - 1; i >= 0; i--) {

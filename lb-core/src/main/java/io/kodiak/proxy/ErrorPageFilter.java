@@ -161,6 +161,11 @@ final class ErrorPageFilter implements ResponseFilter {
         public ByteBuffer finish() {
             return ByteBuffer.wrap(page);
         }
+
+        @Override
+        public long length() {
+            return page.length;
+        }
     }
 
     @Override

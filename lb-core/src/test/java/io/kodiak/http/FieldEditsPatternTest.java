@@ -58,4 +58,23 @@ class FieldEditsPatternTest {
         }
         assertEquals("x-a-*", FieldEdits.checkPattern("X-A-*"));
     }
+
+    /** What a later filter reads of a field: the message's, unless an earlier edit removed or set it. */
+    @Test
+    void valueAfterAndHasTokenSeeTheEdits() throws HttpException {
+        HeaderFields f = HeadParser.parseResponse(bytes(head("HTTP/1.1 200 OK", "Content-Length: 2", "ETag: \"a\"",
+                "Cache-Control: private", "Cache-Control: no-transform", "X-Debug-Id: 1")), false).fields();
+        FieldEdits e = new FieldEdits();
+        assertEquals("\"a\"", e.valueAfter(f, "etag"));
+        assertTrue(e.hasToken(f, "cache-control", "no-transform"));
+        e.remove("ETag").set("Cache-Control", "public, max-age=5").removeMatching("X-Debug-*").add("Vary", "Cookie");
+        assertEquals(null, e.valueAfter(f, "etag"));
+        assertEquals(null, e.valueAfter(f, "x-debug-id"));
+        assertEquals("public, max-age=5", e.valueAfter(f, "cache-control"));
+        assertFalse(e.hasToken(f, "cache-control", "no-transform"), "the set replaced the upstream's");
+        assertTrue(e.hasToken(f, "cache-control", "public"));
+        assertEquals("Cookie", e.valueAfter(f, "vary"));
+        e.add("Cache-Control", "No-Transform");
+        assertTrue(e.hasToken(f, "cache-control", "no-transform"));
+    }
 }
