@@ -122,6 +122,15 @@ public final class ResponseEncoder {
      */
     public static Bytes local(int status, String contentType, int bodyLength, ServerField server,
                               boolean keepAlive, String extraField) {
+        return local(status, contentType, bodyLength, server, keepAlive, 1, extraField);
+    }
+
+    /**
+     * @param clientMinor the request's HTTP minor version: an HTTP/1.0 client whose connection
+     *                    stays open is told so ({@code Connection: keep-alive}), as a proxied answer tells it
+     */
+    public static Bytes local(int status, String contentType, int bodyLength, ServerField server,
+                              boolean keepAlive, int clientMinor, String extraField) {
         Bytes out = new Bytes(160);
         out.append("HTTP/1.1 ").append(status).append(" ").append(reason(status)).crlf();
         byte[] date = HttpDate.SYSTEM.fieldLine();
@@ -138,6 +147,8 @@ public final class ResponseEncoder {
         }
         if (!keepAlive) {
             out.field("Connection", "close");
+        } else if (clientMinor == 0) {
+            out.field("Connection", "keep-alive");
         }
         return out.crlf();
     }

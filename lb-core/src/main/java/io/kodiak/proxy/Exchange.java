@@ -544,7 +544,7 @@ final class Exchange {
             extraField = extraField == null ? idField : extraField + "\r\n" + idField;
         }
         long bodyBytes = req.isHead() ? 0 : body.length;
-        s.respondLocal(status, contentType, body, keep, extraField, req.isHead(),
+        s.respondLocal(status, contentType, body, keep, extraField, req.isHead(), req.versionMinor(),
                 sent -> log.finish(t, status, sent, Math.max(0, sent - bodyBytes)));
     }
 
@@ -554,7 +554,7 @@ final class Exchange {
         int status = a.status();
         clientDone(status);
         long bodyBytes = req.isHead() ? 0 : a.bodyLength();
-        s.respondFixed(a, keep, tracing.echoId() ? idField : null, req.isHead(),
+        s.respondFixed(a, keep, tracing.echoId() ? idField : null, req.isHead(), req.versionMinor(),
                 sent -> log.finish(Termination.LOCAL_ANSWER, status, sent, Math.max(0, sent - bodyBytes)));
     }
 

@@ -222,6 +222,16 @@ class ResponseEncoderTest {
     }
 
     @Test
+    void aLocalResponseTellsAnHttp10ClientKeptAliveSo() {
+        assertEquals(head("HTTP/1.1 404 Not Found", "Content-Length: 0", "Connection: keep-alive"),
+                undated(str(ResponseEncoder.local(404, "text/html", 0, STRIP, true, 0, null))));
+        assertEquals(head("HTTP/1.1 404 Not Found", "Content-Length: 0", "Connection: close"),
+                undated(str(ResponseEncoder.local(404, "text/html", 0, STRIP, false, 0, null))));
+        assertEquals(head("HTTP/1.1 404 Not Found", "Content-Length: 0"),
+                undated(str(ResponseEncoder.local(404, "text/html", 0, STRIP, true, 1, null))));
+    }
+
+    @Test
     void aLocalResponseIsDatedRightAfterItsStatusLine() {
         String local = str(ResponseEncoder.local(502, "text/plain", 0, STRIP, true, null));
         assertTrue(KODIAK_DATE.matcher(local).find(), local);

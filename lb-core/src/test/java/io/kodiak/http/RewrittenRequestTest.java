@@ -98,6 +98,11 @@ class RewrittenRequestTest {
                 + "Content-Length: 2\r\nX-Request-ID: r1\r\n\r\nhi"), out);
         String head = ok.encode(none, false, null, true).toString();
         assertTrue(head.endsWith("Content-Length: 2\r\nConnection: close\r\n\r\n"), head);
+        String http10 = ok.encode(none, true, 0, null, false).toString();
+        assertTrue(http10.endsWith("Content-Length: 2\r\nConnection: keep-alive\r\n\r\nhi"), http10);
+        assertEquals(http10.length(), ok.encode(none, true, 0, null, false).length(), "sized ahead: one array");
+        String closed10 = ok.encode(none, false, 0, null, false).toString();
+        assertTrue(closed10.endsWith("Connection: close\r\n\r\nhi"), closed10);
         String noContent = new FixedResponse(204, null, new byte[0], List.of()).encode(none, true, null, false).toString();
         assertFalse(noContent.contains("Content-Length"), noContent);
         assertThrows(IllegalArgumentException.class, () -> new FixedResponse(304, "a/b", new byte[1], List.of()));
