@@ -10,9 +10,8 @@ import io.kodiak.filter.ResponseFilter;
 import io.kodiak.filter.ResponseVariables;
 import io.kodiak.filter.Template;
 import io.kodiak.http.FieldEdits;
+import io.kodiak.http.FieldRemovals;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.logging.Logger;
 
 /**
@@ -29,20 +28,14 @@ final class HeaderRules implements RequestFilter, ResponseFilter {
     private static final Logger LOG = Logger.getLogger(HeaderRules.class.getName());
 
     private final HeaderRulesConfig config;
-    private final String[] removeNames;
-    private final String[] removePatterns;
+    /** What {@code remove} (or hide-headers, hide-internals) names, as one list checked per field without a String. */
+    private final FieldRemovals removals;
     /** Whether every value is constant: then no variable lookup is made per message. */
     private final boolean constant;
 
     HeaderRules(HeaderRulesConfig config) {
         this.config = config;
-        List<String> names = new ArrayList<>();
-        List<String> patterns = new ArrayList<>();
-        for (String r : config.remove()) {
-            (FieldEdits.isPattern(r) ? patterns : names).add(r);
-        }
-        this.removeNames = names.toArray(new String[0]);
-        this.removePatterns = patterns.toArray(new String[0]);
+        this.removals = new FieldRemovals(config.remove());
         this.constant = config.set().stream().allMatch(r -> r.value().isConstant())
                 && config.add().stream().allMatch(r -> r.value().isConstant());
     }
@@ -65,12 +58,7 @@ final class HeaderRules implements RequestFilter, ResponseFilter {
     }
 
     private void apply(FieldEdits edits, Template.Lookup lookup) {
-        for (String name : removeNames) {
-            edits.remove(name);
-        }
-        for (String pattern : removePatterns) {
-            edits.removeMatching(pattern);
-        }
+        edits.removeAll(removals);
         for (HeaderRulesConfig.Rule r : config.set()) {
             String value = r.value().expand(lookup);
             try {
