@@ -53,7 +53,8 @@ final class RespondReader {
             body = readFile(m.get("file"), file);
             type = typeOf(file);
         }
-        if ((status == 204 || status == 304) && bodyNode != null && body.length > 0) {
+        // RFC 9110 §15.3.6: a server must not generate content in a 205 either.
+        if ((status == 204 || status == 205 || status == 304) && bodyNode != null && body.length > 0) {
             throw bodyNode.error("a " + status + " answer carries no body");
         }
         if (m.get("content-type") != null) {

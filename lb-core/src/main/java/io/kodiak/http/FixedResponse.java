@@ -10,8 +10,9 @@ import java.util.Map;
  * and {@code Connection} is encoded once, when the configuration is read, so that answering costs
  * one array for head and body and one write.
  *
- * <p>A 204 or 304 carries no body and no {@code Content-Length} (RFC 9110 §8.6); a
- * {@code Content-Type} is sent only with a body, or when it was given.
+ * <p>A 204 or 304 carries no body and no {@code Content-Length} (RFC 9110 §8.6); a 205 carries
+ * no body either (§15.3.6), but says {@code Content-Length: 0}, since HTTP/1.1 framing does not
+ * exempt it. A {@code Content-Type} is sent only with a body, or when it was given.
  *
  * <p>Immutable and thread-safe; the arrays are never handed out.
  */
@@ -39,7 +40,7 @@ public final class FixedResponse {
             throw new IllegalArgumentException("status " + status + " is not a final status (200-599)");
         }
         boolean bodiless = status == 204 || status == 304;
-        if (bodiless && body.length > 0) {
+        if ((bodiless || status == 205) && body.length > 0) {
             throw new IllegalArgumentException("a " + status + " carries no body");
         }
         this.status = status;

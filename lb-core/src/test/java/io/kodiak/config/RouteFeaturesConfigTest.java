@@ -145,6 +145,7 @@ class RouteFeaturesConfigTest {
         rejected("respond: {body: a, file: b}", "respond.file: cannot be used with body (one or the other)");
         rejected("respond: {status: 204, body: x}", "respond.body: a 204 answer carries no body");
         rejected("respond: {status: 304, body: x}", "respond.body: a 304 answer carries no body");
+        rejected("respond: {status: 205, body: x}", "respond.body: a 205 answer carries no body");
         rejected("respond: {headers: {Content-Length: '5'}}", "respond.headers.Content-Length: Content-Length is framing: Kodiak sets it");
         rejected("respond: {headers: {Content-Type: text/html}}", "respond.headers.Content-Type: set it with respond.content-type");
         rejected("respond: {headers: {Server: x}}", "respond.headers.Server: Kodiak sets it (Server: see server-header)");

@@ -106,6 +106,10 @@ class RewrittenRequestTest {
         String noContent = new FixedResponse(204, null, new byte[0], List.of()).encode(none, true, null, false).toString();
         assertFalse(noContent.contains("Content-Length"), noContent);
         assertThrows(IllegalArgumentException.class, () -> new FixedResponse(304, "a/b", new byte[1], List.of()));
+        assertThrows(IllegalArgumentException.class, () -> new FixedResponse(205, "a/b", new byte[1], List.of()));
+        String reset = new FixedResponse(205, null, new byte[0], List.of()).encode(none, true, null, false).toString();
+        assertTrue(reset.startsWith("HTTP/1.1 205 Reset Content\r\n") && reset.endsWith("Content-Length: 0\r\n\r\n"),
+                "no content, but framed: " + reset);
         assertThrows(IllegalArgumentException.class, () -> new FixedResponse(101, null, new byte[0], List.of()));
         assertThrows(IllegalArgumentException.class,
                 () -> new FixedResponse(200, null, new byte[0], List.of(Map.entry("Transfer-Encoding", "chunked"))));
