@@ -273,9 +273,12 @@ final class ListenerReader {
         }
         if (listener.get("routes") != null) {
             for (ConfigNode route : listener.get("routes").sequence()) {
-                ConfigNode rules = route.mapping(ROUTE_KEYS).get("request-headers");
-                if (rules != null) {
-                    HeaderRulesReader.refuseWritten(rules, written);
+                ConfigMapping m = route.mapping(ROUTE_KEYS);
+                if (m.get("request-headers") != null) {
+                    HeaderRulesReader.refuseWritten(m.get("request-headers"), written);
+                }
+                if (t.echoId() && m.get("respond") != null && !m.get("respond").isScalar()) {
+                    RespondReader.refuseEchoedId(m.get("respond"), t.idHeader());
                 }
             }
         }
