@@ -5,7 +5,6 @@ import io.kodiak.filter.BodyTransform;
 import io.kodiak.filter.ResponseContext;
 import io.kodiak.filter.ResponseFilter;
 import io.kodiak.http.HeaderFields;
-import io.kodiak.http.ResponseHead;
 
 import java.io.IOException;
 import java.util.List;
@@ -29,7 +28,10 @@ import java.util.logging.Logger;
  * bytes differ from the upstream's, but the content is equivalent.
  *
  * <p>Runs after every other response filter and only once per response: a route's compression
- * replaces its listener's ({@link #encodesBody}).
+ * replaces its listener's ({@link #encodesBody}). It decides on the fields and body as those
+ * filters leave them ({@link ResponseContext#field}, {@link ResponseContext#bodyLength}): an
+ * intercepted error's page is compressed or not by its own type and length, and the upstream's
+ * {@code ETag}, which the page dropped, does not come back weakened.
  *
  * <p>Threading: shared by all requests of its listener or route; immutable, so thread-safe.
  * {@link #onResponse} runs on a selector thread and never blocks.
@@ -59,7 +61,7 @@ public final class CompressionFilter implements ResponseFilter {
 
     @Override
     public BodyTransform onResponse(ResponseContext r) {
-        if (!config.enabled() || !r.hasBody() || !eligible(r.head())) {
+        if (!config.enabled() || !r.hasBody() || !eligible(r)) {
             return null;
         }
         varyOnAcceptEncoding(r);
@@ -76,30 +78,34 @@ public final class CompressionFilter implements ResponseFilter {
             }
         }
         r.clientFields().set("Content-Encoding", coding.token).remove("Accept-Ranges");
-        String etag = r.head().fields().get("etag");
+        String etag = r.field("etag"); // none if an earlier filter removed it (an error page)
         if (etag != null && etag.trim().startsWith("\"")) {
             r.clientFields().set("ETag", "W/" + etag.trim());
         }
         return t;
     }
 
-    /** Whether the response may be compressed at all, whatever the client accepts. */
-    boolean eligible(ResponseHead h) {
-        HeaderFields f = h.fields();
-        if (h.status() == 206 || f.indexOf("content-range", 0) >= 0) {
+    /**
+     * Whether the response may be compressed at all, whatever the client accepts: judged on its
+     * fields and body as the earlier filters leave them (an error page in place of the upstream's
+     * body is compressed or not by its own type and length).
+     */
+    boolean eligible(ResponseContext r) {
+        if (r.head().status() == 206 || r.field("content-range") != null) {
             return false;
         }
-        String encoding = f.get("content-encoding");
+        String encoding = r.field("content-encoding");
         if (encoding != null && !encoding.isBlank()) {
             return false;
         }
-        if (f.hasToken("cache-control", "no-transform")) {
+        if (r.fieldHasToken("cache-control", "no-transform")) {
             return false;
         }
-        if (h.framing() == ResponseHead.Framing.LENGTH && h.contentLength() < Math.max(1, config.minLength())) {
+        long length = r.bodyLength();
+        if (length >= 0 && length < Math.max(1, config.minLength())) {
             return false;
         }
-        return typeListed(f.get("content-type"));
+        return typeListed(r.field("content-type"));
     }
 
     /** Whether {@code contentType}'s media type (parameters dropped, case-insensitive) is in the list. */

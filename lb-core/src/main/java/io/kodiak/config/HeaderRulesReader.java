@@ -114,6 +114,34 @@ final class HeaderRulesReader {
         return new HeaderRulesConfig(response, set, add, remove);
     }
 
+    /**
+     * Refuses a {@code set} or {@code add} of {@code request-headers} that names a field the
+     * listener writes itself.
+     *
+     * @param written lower-case field name → the listener setting under which Kodiak writes it
+     */
+    static void refuseWritten(ConfigNode requestHeaders, java.util.Map<String, String> written)
+            throws ConfigException {
+        ConfigMapping m = requestHeaders.mapping(RULE_KEYS);
+        for (String key : List.of("set", "add")) {
+            if (m.get(key) == null) {
+                continue;
+            }
+            ConfigMapping fields = m.get(key).freeMapping();
+            for (String name : fields.keys()) {
+                String setting = written.get(name.toLowerCase(Locale.ROOT));
+                if (setting == null) {
+                    continue;
+                }
+                throw fields.keyError(name, setting.equals("request-id.header")
+                        ? "Kodiak writes the request ID in " + name + " (the listener's request-id.header), so it"
+                                + " would go upstream twice: name another field there to set this one here"
+                        : "Kodiak writes " + name + " (the listener's " + setting + " is on), so it would go"
+                                + " upstream twice: turn " + setting + " off to set it here");
+            }
+        }
+    }
+
     private static List<HeaderRulesConfig.Rule> fields(ConfigNode node, Predicate<String> known, boolean response,
                                                        java.util.Set<String> groups) throws ConfigException {
         ConfigMapping m = node.freeMapping();

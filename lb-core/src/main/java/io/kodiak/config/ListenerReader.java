@@ -64,6 +64,10 @@ final class ListenerReader {
                         + first.path() + " (line " + first.line() + ")");
             }
             List<RouteConfig> routes = routes(m);
+            ForwardedHeaders forwarded = m.get("forwarded-headers") == null ? ForwardedHeaders.DEFAULTS
+                    : forwarded(m.get("forwarded-headers"));
+            RequestTracing tracing = tracing(m);
+            refuseWrittenFields(m, forwarded, tracing);
             boolean underscores = m.get("underscores-in-headers") != null
                     && underscores(m.get("underscores-in-headers"));
             if (!underscores) {
@@ -72,11 +76,10 @@ final class ListenerReader {
             result.add(new ListenerConfig(name, address, routes,
                     m.get("timeouts") == null ? ClientTimeouts.DEFAULTS : timeouts(m.get("timeouts")),
                     m.get("limits") == null ? ClientLimits.DEFAULTS : limits(m.get("limits")),
-                    m.get("forwarded-headers") == null ? ForwardedHeaders.DEFAULTS
-                            : forwarded(m.get("forwarded-headers")),
+                    forwarded,
                     m.get("server-header") == null ? ServerHeaderPolicy.DEFAULTS
                             : serverHeader(m.get("server-header")),
-                    underscores, tracing(m),
+                    underscores, tracing,
                     m.get("access-log") == null ? null : AccessLogReader.read(m.get("access-log")),
                     m.get("tls") == null ? null : TlsReader.read(m.get("tls"), baseDir, java.time.Instant.now()))
                     .withRedirectHttps(redirectHttps(m))
@@ -245,6 +248,49 @@ final class ListenerReader {
                 m.get("max-headers") == null ? d.maxHeaders() : m.get("max-headers").integer(1, 100_000),
                 m.get("max-connections") == null ? d.maxConnections()
                         : m.get("max-connections").integer(1, 10_000_000));
+    }
+
+    /**
+     * The listener's and its routes' {@code request-headers} cannot set or add a field this
+     * listener writes itself (forwarding fields, the request ID, {@code X-Request-Start}): it
+     * would go upstream twice, and an app reading the first would trust a value Kodiak never vouched for.
+     */
+    private static void refuseWrittenFields(ConfigMapping listener, ForwardedHeaders f, RequestTracing t)
+            throws ConfigException {
+        Map<String, String> written = new HashMap<>();
+        if (f.xForwardedFor()) {
+            written.put("x-forwarded-for", "forwarded-headers.x-forwarded-for");
+        }
+        if (f.xForwardedProto()) {
+            written.put("x-forwarded-proto", "forwarded-headers.x-forwarded-proto");
+        }
+        if (f.xForwardedHost()) {
+            written.put("x-forwarded-host", "forwarded-headers.x-forwarded-host");
+        }
+        if (f.xForwardedPort()) {
+            written.put("x-forwarded-port", "forwarded-headers.x-forwarded-port");
+        }
+        if (f.forwarded()) {
+            written.put("forwarded", "forwarded-headers.forwarded");
+        }
+        if (t.requestStart()) {
+            written.put("x-request-start", "request-start");
+        }
+        written.put(t.idHeaderLower(), "request-id.header");
+        if (listener.get("request-headers") != null) {
+            HeaderRulesReader.refuseWritten(listener.get("request-headers"), written);
+        }
+        if (listener.get("routes") != null) {
+            for (ConfigNode route : listener.get("routes").sequence()) {
+                ConfigMapping m = route.mapping(ROUTE_KEYS);
+                if (m.get("request-headers") != null) {
+                    HeaderRulesReader.refuseWritten(m.get("request-headers"), written);
+                }
+                if (t.echoId() && m.get("respond") != null && !m.get("respond").isScalar()) {
+                    RespondReader.refuseEchoedId(m.get("respond"), t.idHeader());
+                }
+            }
+        }
     }
 
     private static ForwardedHeaders forwarded(ConfigNode node) throws ConfigException {

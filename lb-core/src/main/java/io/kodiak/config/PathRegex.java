@@ -69,6 +69,23 @@ public final class PathRegex {
         return node == null ? null : node.parse("a regular expression", PathRegex::groups);
     }
 
+    /**
+     * Refuses a named group called as a built-in variable ({@code (?<host>...)}, {@code uri},
+     * {@code args}, {@code scheme}; Java's group names cannot hold the '_' of the others):
+     * {@code ${host}} would name both, and a reader could not tell which one a
+     * rewrite or header value takes.
+     *
+     * @throws IllegalArgumentException naming the group and the variable
+     */
+    static void checkGroupNames(String regex) {
+        for (String name : namedGroups(regex)) {
+            if (io.kodiak.filter.ResponseVariables.NAMES.test(name)) {
+                throw new IllegalArgumentException("names a group " + Values.quote(name) + ", which is the built-in"
+                        + " variable $" + name + ": rename the group");
+            }
+        }
+    }
+
     /** The names of {@code (?<name>...)} groups; Java 17's Pattern does not list them. */
     static Set<String> namedGroups(String regex) {
         Set<String> names = new LinkedHashSet<>();

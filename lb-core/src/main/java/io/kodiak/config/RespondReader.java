@@ -32,6 +32,24 @@ final class RespondReader {
     private RespondReader() {
     }
 
+    /**
+     * With {@code request-id.echo}, Kodiak adds the request ID field to its answers: a fixed
+     * answer's {@code headers} may not name it too (the client would get two).
+     */
+    static void refuseEchoedId(ConfigNode respond, String idHeader) throws ConfigException {
+        ConfigNode headers = respond.mapping(KEYS).get("headers");
+        if (headers == null) {
+            return;
+        }
+        ConfigMapping h = headers.freeMapping();
+        for (String name : h.keys()) {
+            if (name.equalsIgnoreCase(idHeader)) {
+                throw h.keyError(name, "Kodiak echoes the request ID in " + name + " (the listener's request-id.echo"
+                        + " is on), so the answer would carry two: leave it out, or turn echo off");
+            }
+        }
+    }
+
     static RespondConfig read(ConfigNode node, Path baseDir) throws ConfigException {
         if (node.isScalar()) {
             return new RespondConfig(node.integer(200, 599), null, new byte[0], null, List.of());
@@ -53,7 +71,8 @@ final class RespondReader {
             body = readFile(m.get("file"), file);
             type = typeOf(file);
         }
-        if ((status == 204 || status == 304) && bodyNode != null && body.length > 0) {
+        // RFC 9110 §15.3.6: a server must not generate content in a 205 either.
+        if ((status == 204 || status == 205 || status == 304) && bodyNode != null && body.length > 0) {
             throw bodyNode.error("a " + status + " answer carries no body");
         }
         if (m.get("content-type") != null) {

@@ -140,7 +140,9 @@ final class RouteReader {
 
     static PathRegex regex(String text) {
         try {
-            return PathRegex.of(text);
+            PathRegex regex = PathRegex.of(text);
+            PathRegex.checkGroupNames(text);
+            return regex;
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(Values.quote(text) + " " + e.getMessage(), e);
         }

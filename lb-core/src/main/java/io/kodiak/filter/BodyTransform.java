@@ -30,6 +30,15 @@ public interface BodyTransform {
     ByteBuffer finish();
 
     /**
+     * The exact number of bytes this transform emits in all, whatever its input (a page that
+     * replaces the body), or -1 when it depends on the input. A later filter deciding on the
+     * body's length (compression's minimum) reads it.
+     */
+    default long length() {
+        return -1;
+    }
+
+    /**
      * The response is over, whole or cut short: free what the transform holds outside the heap
      * (a compressor's native state). Called after {@link #finish} or instead of it, possibly
      * more than once: calls after the first do nothing.

@@ -18,6 +18,28 @@ public interface ResponseContext {
     /** Changes to the fields sent to the client. */
     FieldEdits clientFields();
 
+    /**
+     * Field {@code lowerName} as it will go to the client so far: the upstream's value unless an
+     * earlier filter removed or set it ({@link FieldEdits#valueAfter}); null when there is none.
+     */
+    default String field(String lowerName) {
+        return head().fields().get(lowerName);
+    }
+
+    /** Whether field {@code lowerName}, as it will go to the client so far, lists {@code lowerToken}. */
+    default boolean fieldHasToken(String lowerName, String lowerToken) {
+        return head().fields().hasToken(lowerName, lowerToken);
+    }
+
+    /**
+     * The body's length as the earlier filters leave it: the upstream's {@code Content-Length},
+     * or the length of a body an earlier filter put in its place ({@link BodyTransform#length});
+     * -1 when unknown (chunked, or rewritten by a transform of unknown output).
+     */
+    default long bodyLength() {
+        return head().framing() == ResponseHead.Framing.LENGTH ? head().contentLength() : -1;
+    }
+
     /** The client's IP address, as text. */
     default String clientAddress() {
         return "";

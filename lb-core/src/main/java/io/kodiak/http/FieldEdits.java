@@ -25,6 +25,10 @@ public final class FieldEdits {
     /** Removal patterns, lower case without the '*': {@code x-internal-} for "X-Internal-*"; null until one is given. */
     private List<String> prefixes;
     private List<String> suffixes;
+    /** Removal lists built once ({@link FieldRemovals}); null until one is given. */
+    private List<FieldRemovals> lists;
+    /** Names {@link #restore}d after a list removed them, lower case; null until one is. */
+    private List<String> restored;
     private long declaredLength = -1;
     private final List<String> addedLower = new ArrayList<>(2);
     private final List<String> addedLines = new ArrayList<>(2);
@@ -66,6 +70,30 @@ public final class FieldEdits {
         }
         for (int i = addedLower.size() - 1; i >= 0; i--) {
             if (matchesPattern(addedLower.get(i))) {
+                addedLower.remove(i);
+                addedLines.remove(i);
+            }
+        }
+        return this;
+    }
+
+    /**
+     * Removes every field a {@link FieldRemovals} names or matches, the message's and any added
+     * before: one call for a whole list checked when the configuration was read.
+     */
+    public FieldEdits removeAll(FieldRemovals r) {
+        if (r.isEmpty()) {
+            return this;
+        }
+        if (lists == null) {
+            lists = new ArrayList<>(2);
+        }
+        lists.add(r);
+        if (restored != null) {
+            restored.removeIf(r::matches);
+        }
+        for (int i = addedLower.size() - 1; i >= 0; i--) {
+            if (r.matches(addedLower.get(i))) {
                 addedLower.remove(i);
                 addedLines.remove(i);
             }
@@ -122,6 +150,12 @@ public final class FieldEdits {
     public FieldEdits restore(String name) {
         String lower = checkName(name);
         removed.remove(lower);
+        if (lists != null && listsMatch(lower)) {
+            if (restored == null) {
+                restored = new ArrayList<>(2);
+            }
+            restored.add(lower);
+        }
         for (int i = addedLower.size() - 1; i >= 0; i--) {
             if (addedLower.get(i).equals(lower)) {
                 addedLower.remove(i);
@@ -150,7 +184,8 @@ public final class FieldEdits {
     }
 
     public boolean isEmpty() {
-        return removed.isEmpty() && addedLines.isEmpty() && prefixes == null && suffixes == null && declaredLength < 0;
+        return removed.isEmpty() && addedLines.isEmpty() && prefixes == null && suffixes == null && lists == null
+                && declaredLength < 0;
     }
 
     /** Whether the message's field {@code i} is removed. */
@@ -160,7 +195,31 @@ public final class FieldEdits {
                 return true;
             }
         }
-        return (prefixes != null || suffixes != null) && matchesPattern(f, i);
+        if ((prefixes != null || suffixes != null) && matchesPattern(f, i)) {
+            return true;
+        }
+        if (lists != null) {
+            for (int l = 0; l < lists.size(); l++) {
+                if (lists.get(l).matches(f, i)) {
+                    return restored == null || !restored.contains(f.name(i).toLowerCase(Locale.ROOT));
+                }
+            }
+        }
+        return false;
+    }
+
+    private boolean listsMatch(String lower) {
+        for (FieldRemovals r : lists) {
+            if (r.matches(lower)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether {@code lower} is a framing or connection field, which only Kodiak writes. */
+    static boolean isFraming(String lower) {
+        return KODIAKS.contains(lower);
     }
 
     /** Field {@code i} against the patterns: its name's bytes compared in place, no String made. */
@@ -207,7 +266,42 @@ public final class FieldEdits {
 
     /** Whether a field named {@code lower} is removed (the encoders' own fields, such as Host). */
     boolean removes(String lower) {
-        return removed.contains(lower) || matchesPattern(lower) && !KODIAKS.contains(lower);
+        return removed.contains(lower) || matchesPattern(lower) && !KODIAKS.contains(lower)
+                || lists != null && listsMatch(lower) && (restored == null || !restored.contains(lower));
+    }
+
+    /**
+     * The value field {@code lower} has once these edits are applied to {@code fields}: the last
+     * one added here; else null if it is removed; else the message's first ({@link HeaderFields#get}).
+     * For a filter that decides on what the earlier filters left (compression after an error page).
+     */
+    public String valueAfter(HeaderFields fields, String lower) {
+        String a = added(lower);
+        if (a != null) {
+            return a;
+        }
+        return removes(lower) ? null : fields.get(lower);
+    }
+
+    /**
+     * Whether field {@code lower} holds the list element {@code lowerToken} once these edits are
+     * applied to {@code fields}: in the message's fields unless they are removed, or in an added one.
+     */
+    public boolean hasToken(HeaderFields fields, String lower, String lowerToken) {
+        if (!removes(lower) && fields.hasToken(lower, lowerToken)) {
+            return true;
+        }
+        for (int i = 0; i < addedLower.size(); i++) {
+            if (addedLower.get(i).equals(lower)) {
+                String line = addedLines.get(i);
+                for (String element : line.substring(line.indexOf(':') + 2).split(",")) {
+                    if (element.trim().equalsIgnoreCase(lowerToken)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     /** The value of the last added field named {@code lower}, or null. */
@@ -232,7 +326,7 @@ public final class FieldEdits {
         }
     }
 
-    private static String checkName(String name) {
+    static String checkName(String name) {
         if (name == null || name.isEmpty()) {
             throw new IllegalArgumentException("empty field name");
         }
@@ -273,7 +367,7 @@ public final class FieldEdits {
 
     @Override
     public String toString() {
-        return "FieldEdits[-" + removed + (prefixes == null ? "" : " -" + prefixes + "*")
+        return "FieldEdits[-" + removed + (lists == null ? "" : " -" + lists) + (prefixes == null ? "" : " -" + prefixes + "*")
                 + (suffixes == null ? "" : " -*" + suffixes) + " +" + addedLines + "]";
     }
 }

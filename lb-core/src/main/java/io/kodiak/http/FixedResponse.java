@@ -10,12 +10,15 @@ import java.util.Map;
  * and {@code Connection} is encoded once, when the configuration is read, so that answering costs
  * one array for head and body and one write.
  *
- * <p>A 204 or 304 carries no body and no {@code Content-Length} (RFC 9110 §8.6); a
- * {@code Content-Type} is sent only with a body, or when it was given.
+ * <p>A 204 or 304 carries no body and no {@code Content-Length} (RFC 9110 §8.6); a 205 carries
+ * no body either (§15.3.6), but says {@code Content-Length: 0}, since HTTP/1.1 framing does not
+ * exempt it. A {@code Content-Type} is sent only with a body, or when it was given.
  *
  * <p>Immutable and thread-safe; the arrays are never handed out.
  */
 public final class FixedResponse {
+    private static final byte[] CLOSE = "Connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] KEEP_ALIVE = "Connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
     private final int status;
     private final String contentType;
     private final byte[] body;
@@ -37,7 +40,7 @@ public final class FixedResponse {
             throw new IllegalArgumentException("status " + status + " is not a final status (200-599)");
         }
         boolean bodiless = status == 204 || status == 304;
-        if (bodiless && body.length > 0) {
+        if ((bodiless || status == 205) && body.length > 0) {
             throw new IllegalArgumentException("a " + status + " carries no body");
         }
         this.status = status;
@@ -78,7 +81,16 @@ public final class FixedResponse {
      * @param extraField field lines of Kodiak's own (the echoed request ID), CRLF-separated, or null
      */
     public Bytes encode(ServerField server, boolean keepAlive, String extraField, boolean headRequest) {
+        return encode(server, keepAlive, 1, extraField, headRequest);
+    }
+
+    /**
+     * @param clientMinor the request's HTTP minor version: an HTTP/1.0 client whose connection
+     *                    stays open gets {@code Connection: keep-alive}, as a proxied answer does
+     */
+    public Bytes encode(ServerField server, boolean keepAlive, int clientMinor, String extraField, boolean headRequest) {
         byte[] date = HttpDate.SYSTEM.fieldLine();
+        byte[] connection = !keepAlive ? CLOSE : clientMinor == 0 ? KEEP_ALIVE : null;
         int n = statusLine.length + date.length + fields.length + 2 + (headRequest ? 0 : body.length);
         if (server.setsOwn()) {
             n += server.value().length() + 10;
@@ -86,8 +98,8 @@ public final class FixedResponse {
         if (extraField != null) {
             n += extraField.length() + 2;
         }
-        if (!keepAlive) {
-            n += 19;
+        if (connection != null) {
+            n += connection.length;
         }
         Bytes out = new Bytes(n);
         out.append(statusLine, 0, statusLine.length).append(date, 0, date.length);
@@ -98,8 +110,8 @@ public final class FixedResponse {
         if (extraField != null) {
             out.append(extraField).crlf();
         }
-        if (!keepAlive) {
-            out.field("Connection", "close");
+        if (connection != null) {
+            out.append(connection, 0, connection.length);
         }
         out.crlf();
         if (!headRequest) {

@@ -31,7 +31,8 @@ public final class RequestEncoder {
 
     /**
      * @param edits the request filters' changes to the fields, or {@code null}: removed fields are
-     *              not copied, added ones follow the client's (a Host set here replaces the client's)
+     *              not copied, added ones follow the client's (a Host set here replaces the client's;
+     *              Host is never removed, and X-Forwarded-Host and Forwarded still report the client's)
      */
     public static Bytes encode(RequestHead r, Forwarding fwd, String clientIp, String scheme, long bodyLength,
                                String idHeaderLower, String idField, long requestStartMicros, FieldEdits edits) {
@@ -79,10 +80,19 @@ public final class RequestEncoder {
 
         String xff = null;
         String fwdExisting = null;
+        // X-Forwarded-Host and Forwarded's host= report the client's Host (for an absolute-form
+        // request, the target's authority), never one a rewrite or a header rule set for upstream.
         String hostValue = null;
+        String editedHost = edits == null ? null : edits.added("host");
+        // Host is replaced (by a rewrite, the target's authority or a rule), never just removed:
+        // an HTTP/1.1 request needs one.
+        boolean replaceHost = host != null || r.absoluteForm || editedHost != null;
         for (int i = 0; i < f.size(); i++) {
-            if (host != null && f.nameIs(i, "host")) {
-                hostValue = f.value(i); // replaced below, still what X-Forwarded-Host reports
+            if (f.nameIs(i, "host")) {
+                hostValue = f.value(i);
+                if (!replaceHost) {
+                    out.append(b, f.nameStart(i), f.valueEnd(i)).crlf();
+                }
                 continue;
             }
             if (Hop.isHopByHop(f, i) || Hop.droppedByConnection(f, i) || f.nameIs(i, "expect")
@@ -91,12 +101,7 @@ public final class RequestEncoder {
                     || (edits != null && edits.removes(f, i))) {
                 continue;
             }
-            if (f.nameIs(i, "host")) {
-                hostValue = f.value(i);
-                if (r.absoluteForm || (edits != null && edits.added("host") != null)) {
-                    continue; // one Host only: the target's authority, or the one a filter set
-                }
-            } else if (fwd.xForwardedFor() && f.nameIs(i, "x-forwarded-for")) {
+            if (fwd.xForwardedFor() && f.nameIs(i, "x-forwarded-for")) {
                 xff = xff == null ? f.value(i) : xff + ", " + f.value(i);
                 continue;
             } else if (fwd.forwarded() && f.nameIs(i, "forwarded")) {
@@ -109,19 +114,15 @@ public final class RequestEncoder {
             }
             out.append(b, f.nameStart(i), f.valueEnd(i)).crlf();
         }
-        String editedHost = edits == null ? null : edits.added("host");
+        if (r.absoluteForm) {
+            hostValue = authorityOf(r);
+        }
+        // A Host a rule set (editedHost) is written with the other edits below.
         if (host != null) {
             out.field("Host", host);
-            if (r.absoluteForm) {
-                hostValue = authorityOf(r);
-            }
-        } else if (editedHost != null) {
-            hostValue = editedHost; // the added field is written with the other edits below
-        } else if (r.absoluteForm) {
-            String authority = authorityOf(r);
-            hostValue = authority;
-            out.field("Host", authority);
-        } else if (hostValue == null) {
+        } else if (editedHost == null && r.absoluteForm) {
+            out.field("Host", hostValue);
+        } else if (editedHost == null && hostValue == null) {
             // An HTTP/1.0 client may omit Host, but what goes upstream is HTTP/1.1, which must
             // carry one; with no authority known it is empty (RFC 9112 §3.2).
             out.append("Host:").crlf();

@@ -122,6 +122,15 @@ public final class ResponseEncoder {
      */
     public static Bytes local(int status, String contentType, int bodyLength, ServerField server,
                               boolean keepAlive, String extraField) {
+        return local(status, contentType, bodyLength, server, keepAlive, 1, extraField);
+    }
+
+    /**
+     * @param clientMinor the request's HTTP minor version: an HTTP/1.0 client whose connection
+     *                    stays open is told so ({@code Connection: keep-alive}), as a proxied answer tells it
+     */
+    public static Bytes local(int status, String contentType, int bodyLength, ServerField server,
+                              boolean keepAlive, int clientMinor, String extraField) {
         Bytes out = new Bytes(160);
         out.append("HTTP/1.1 ").append(status).append(" ").append(reason(status)).crlf();
         byte[] date = HttpDate.SYSTEM.fieldLine();
@@ -138,41 +147,56 @@ public final class ResponseEncoder {
         }
         if (!keepAlive) {
             out.field("Connection", "close");
+        } else if (clientMinor == 0) {
+            out.field("Connection", "keep-alive");
         }
         return out.crlf();
     }
 
+    /** The reason phrase of {@code status}: RFC 9110 §15's list (plus 429 and 431 of RFC 6585, 451 of RFC 7725). */
     public static String reason(int status) {
         return switch (status) {
             case 100 -> "Continue";
+            case 101 -> "Switching Protocols";
             case 200 -> "OK";
             case 201 -> "Created";
             case 202 -> "Accepted";
+            case 203 -> "Non-Authoritative Information";
             case 204 -> "No Content";
+            case 205 -> "Reset Content";
             case 206 -> "Partial Content";
+            case 300 -> "Multiple Choices";
             case 301 -> "Moved Permanently";
             case 302 -> "Found";
             case 303 -> "See Other";
             case 304 -> "Not Modified";
+            case 305 -> "Use Proxy";
             case 307 -> "Temporary Redirect";
             case 308 -> "Permanent Redirect";
             case 400 -> "Bad Request";
             case 401 -> "Unauthorized";
+            case 402 -> "Payment Required";
             case 403 -> "Forbidden";
             case 404 -> "Not Found";
             case 405 -> "Method Not Allowed";
             case 406 -> "Not Acceptable";
+            case 407 -> "Proxy Authentication Required";
+            case 408 -> "Request Timeout";
             case 409 -> "Conflict";
             case 410 -> "Gone";
-            case 408 -> "Request Timeout";
+            case 411 -> "Length Required";
+            case 412 -> "Precondition Failed";
             case 413 -> "Content Too Large";
             case 414 -> "URI Too Long";
+            case 415 -> "Unsupported Media Type";
             case 416 -> "Range Not Satisfiable";
             case 417 -> "Expectation Failed";
             case 421 -> "Misdirected Request";
+            case 422 -> "Unprocessable Content";
+            case 426 -> "Upgrade Required";
             case 429 -> "Too Many Requests";
-            case 451 -> "Unavailable For Legal Reasons";
             case 431 -> "Request Header Fields Too Large";
+            case 451 -> "Unavailable For Legal Reasons";
             case 500 -> "Internal Server Error";
             case 501 -> "Not Implemented";
             case 502 -> "Bad Gateway";

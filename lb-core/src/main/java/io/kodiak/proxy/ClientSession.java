@@ -646,15 +646,16 @@ final class ClientSession implements ClientOutput {
      */
     long respondLocal(int status, String contentType, byte[] body, boolean keepAlive, String extraField,
                       boolean headRequest) {
-        return respondLocal(status, contentType, body, keepAlive, extraField, headRequest, null);
+        return respondLocal(status, contentType, body, keepAlive, extraField, headRequest, 1, null);
     }
 
     /**
-     * @param written told the bytes written (head and body) before the next request is read: the
-     *                exchange logs this one before a pipelined one can start and finish
+     * @param clientMinor the request's HTTP minor version: an HTTP/1.0 client kept alive is told so
+     * @param written     told the bytes written (head and body) before the next request is read: the
+     *                    exchange logs this one before a pipelined one can start and finish
      */
     long respondLocal(int status, String contentType, byte[] body, boolean keepAlive, String extraField,
-                      boolean headRequest, java.util.function.LongConsumer written) {
+                      boolean headRequest, int clientMinor, java.util.function.LongConsumer written) {
         if (state == State.CLOSED || state == State.CLOSING) {
             if (written != null) {
                 written.accept(0);
@@ -662,7 +663,8 @@ final class ClientSession implements ClientOutput {
             return 0;
         }
         boolean keep = keepAlive && state != State.BODY && state != State.HEAD;
-        var head = ResponseEncoder.local(status, contentType, body.length, config.serverHeader(), keep, extraField);
+        var head = ResponseEncoder.local(status, contentType, body.length, config.serverHeader(), keep, clientMinor,
+                extraField);
         write(head.array(), head.length());
         long sent = head.length();
         if (body.length > 0 && !headRequest) {
@@ -681,13 +683,13 @@ final class ClientSession implements ClientOutput {
      * head and body in one array and one write.
      */
     void respondFixed(io.kodiak.http.FixedResponse a, boolean keepAlive, String extraField, boolean headRequest,
-                      java.util.function.LongConsumer written) {
+                      int clientMinor, java.util.function.LongConsumer written) {
         if (state == State.CLOSED || state == State.CLOSING) {
             written.accept(0);
             return;
         }
         boolean keep = keepAlive && state != State.BODY && state != State.HEAD;
-        var out = a.encode(config.serverHeader(), keep, extraField, headRequest);
+        var out = a.encode(config.serverHeader(), keep, clientMinor, extraField, headRequest);
         write(out.array(), out.length());
         written.accept(out.length());
         exchangeDone(keep);

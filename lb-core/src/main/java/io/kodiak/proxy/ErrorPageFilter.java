@@ -9,6 +9,7 @@ import io.kodiak.filter.ResponseFilter;
 import io.kodiak.http.FieldEdits;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -30,17 +31,24 @@ final class ErrorPageFilter implements ResponseFilter {
             "Last-Modified", "Accept-Ranges");
 
     private final ErrorPagesConfig config;
+    /**
+     * In a listener's filter combined with its route's ({@link #then}): the route's pages, which
+     * win over the listener's; else null.
+     */
+    private final ErrorPagesConfig route;
 
     ErrorPageFilter(ErrorPagesConfig config) {
+        this(config, null);
+    }
+
+    private ErrorPageFilter(ErrorPagesConfig config, ErrorPagesConfig route) {
         this.config = config;
+        this.route = route;
     }
 
     @Override
     public BodyTransform onResponse(ResponseContext response) {
-        if (!config.intercept()) {
-            return null;
-        }
-        ErrorPagesConfig.Page page = config.find(response.head().status());
+        ErrorPagesConfig.Page page = intercepted(response.head().status());
         if (page == null) {
             return null;
         }
@@ -54,6 +62,65 @@ final class ErrorPageFilter implements ResponseFilter {
             return null;
         }
         return new Replace(page.body());
+    }
+
+    /**
+     * The page an upstream response with {@code status} gets instead of its body, or null when it
+     * passes. Alone, a filter intercepts the statuses it has a page for. Combined, the listener's
+     * {@code intercept} covers every status with a page for the request (the route's, else the
+     * listener's) and the route's covers the route's own pages; the route's page wins either way.
+     */
+    private ErrorPagesConfig.Page intercepted(int status) {
+        ErrorPagesConfig.Page own = route == null ? null : route.find(status);
+        if (own != null) {
+            return config.intercept() || route.intercept() ? own : null;
+        }
+        return config.intercept() ? config.find(status) : null;
+    }
+
+    /**
+     * {@code listener}'s filters then {@code route}'s ({@link Filters#then}), built once per route.
+     * When both have {@code error-pages} and either intercepts, one filter intercepts for both, in
+     * the place of the one that intercepts (the listener's if it does): the route's pages first,
+     * so that an error the listener intercepts gets the route's page when it has one.
+     */
+    static Filters then(Filters listener, Filters route) {
+        Filters all = listener.then(route);
+        int l = last(listener.response());
+        int r = last(route.response());
+        if (l < 0 || r < 0) {
+            return all;
+        }
+        ErrorPageFilter lf = (ErrorPageFilter) listener.response()[l];
+        ErrorPageFilter rf = (ErrorPageFilter) route.response()[r];
+        if (!lf.config.intercept() && !rf.config.intercept()) {
+            return all;
+        }
+        ResponseFilter merged = new ErrorPageFilter(lf.config, rf.config);
+        ResponseFilter[] out = all.response();
+        List<ResponseFilter> list = new ArrayList<>(out.length);
+        for (ResponseFilter f : out) {
+            if (f == lf) {
+                list.add(lf.config.intercept() ? merged : f);
+            } else if (f == rf) {
+                if (!lf.config.intercept()) {
+                    list.add(merged);
+                }
+            } else {
+                list.add(f);
+            }
+        }
+        return new Filters(all.request(), list.toArray(new ResponseFilter[0]), all.log());
+    }
+
+    /** The index of the last {@link ErrorPageFilter} among {@code filters}, or -1. */
+    private static int last(ResponseFilter[] filters) {
+        for (int i = filters.length - 1; i >= 0; i--) {
+            if (filters[i] instanceof ErrorPageFilter) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /**
@@ -78,12 +145,8 @@ final class ErrorPageFilter implements ResponseFilter {
     /** The page of the last {@code error-pages} among {@code filters}, or null. */
     static ErrorPagesConfig.Page in(Filters filters, int status) {
         ResponseFilter[] r = filters.response();
-        for (int i = r.length - 1; i >= 0; i--) {
-            if (r[i] instanceof ErrorPageFilter e) {
-                return e.config.find(status);
-            }
-        }
-        return null;
+        int i = last(r);
+        return i < 0 ? null : ((ErrorPageFilter) r[i]).config.find(status);
     }
 
     /** Drops the upstream's body; the page at its end. */
@@ -98,10 +161,17 @@ final class ErrorPageFilter implements ResponseFilter {
         public ByteBuffer finish() {
             return ByteBuffer.wrap(page);
         }
+
+        @Override
+        public long length() {
+            return page.length;
+        }
     }
 
     @Override
     public String toString() {
-        return "ErrorPageFilter[" + config.pages().keySet() + (config.intercept() ? ", intercept" : "") + "]";
+        return "ErrorPageFilter[" + config.pages().keySet() + (config.intercept() ? ", intercept" : "")
+                + (route == null ? "" : ", route " + route.pages().keySet() + (route.intercept() ? ", intercept" : ""))
+                + "]";
     }
 }

@@ -96,7 +96,7 @@ final class Exchange {
         this.req = req;
         this.pool = route == null ? null : route.pool();
         this.routePrefix = route == null ? null : route.config().pathPrefix();
-        this.filters = route == null ? s.listener.filters : s.listener.filters.then(route.filters());
+        this.filters = route == null ? s.listener.filters : route.combined(); // combined once, per router
         this.pathRegex = route == null ? null : route.pathRegex();
         this.routeFilters = route == null ? Filters.NONE : route.filters();
         this.tracing = s.config.tracing();
@@ -548,7 +548,7 @@ final class Exchange {
             extraField = extraField == null ? idField : extraField + "\r\n" + idField;
         }
         long bodyBytes = req.isHead() ? 0 : body.length;
-        s.respondLocal(status, contentType, body, keep, extraField, req.isHead(),
+        s.respondLocal(status, contentType, body, keep, extraField, req.isHead(), req.versionMinor(),
                 sent -> log.finish(t, status, sent, Math.max(0, sent - bodyBytes)));
     }
 
@@ -558,7 +558,7 @@ final class Exchange {
         int status = a.status();
         clientDone(status);
         long bodyBytes = req.isHead() ? 0 : a.bodyLength();
-        s.respondFixed(a, keep, tracing.echoId() ? idField : null, req.isHead(),
+        s.respondFixed(a, keep, tracing.echoId() ? idField : null, req.isHead(), req.versionMinor(),
                 sent -> log.finish(Termination.LOCAL_ANSWER, status, sent, Math.max(0, sent - bodyBytes)));
     }
 

@@ -10,9 +10,8 @@ import io.kodiak.filter.ResponseFilter;
 import io.kodiak.filter.ResponseVariables;
 import io.kodiak.filter.Template;
 import io.kodiak.http.FieldEdits;
+import io.kodiak.http.FieldRemovals;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.logging.Logger;
 
 /**
@@ -20,7 +19,8 @@ import java.util.logging.Logger;
  * to every upstream response ({@code response-headers}, {@code hide-headers},
  * {@code hide-internals}): remove, then set, then add, each value expanded from the request as
  * the client sent it (and, for responses, the upstream's answer). A value that expands to
- * nothing removes the field ({@code set}) or adds none ({@code add}), as nginx does.
+ * nothing removes the field ({@code set}) or adds none ({@code add}), as nginx does; except a
+ * request's {@code Host}, which can never be removed: an empty one keeps the client's.
  *
  * <p>Immutable and shared by every connection of its listener or route; runs on a selector thread.
  */
@@ -28,20 +28,14 @@ final class HeaderRules implements RequestFilter, ResponseFilter {
     private static final Logger LOG = Logger.getLogger(HeaderRules.class.getName());
 
     private final HeaderRulesConfig config;
-    private final String[] removeNames;
-    private final String[] removePatterns;
+    /** What {@code remove} (or hide-headers, hide-internals) names, as one list checked per field without a String. */
+    private final FieldRemovals removals;
     /** Whether every value is constant: then no variable lookup is made per message. */
     private final boolean constant;
 
     HeaderRules(HeaderRulesConfig config) {
         this.config = config;
-        List<String> names = new ArrayList<>();
-        List<String> patterns = new ArrayList<>();
-        for (String r : config.remove()) {
-            (FieldEdits.isPattern(r) ? patterns : names).add(r);
-        }
-        this.removeNames = names.toArray(new String[0]);
-        this.removePatterns = patterns.toArray(new String[0]);
+        this.removals = new FieldRemovals(config.remove());
         this.constant = config.set().stream().allMatch(r -> r.value().isConstant())
                 && config.add().stream().allMatch(r -> r.value().isConstant());
     }
@@ -64,16 +58,14 @@ final class HeaderRules implements RequestFilter, ResponseFilter {
     }
 
     private void apply(FieldEdits edits, Template.Lookup lookup) {
-        for (String name : removeNames) {
-            edits.remove(name);
-        }
-        for (String pattern : removePatterns) {
-            edits.removeMatching(pattern);
-        }
+        edits.removeAll(removals);
         for (HeaderRulesConfig.Rule r : config.set()) {
             String value = r.value().expand(lookup);
             try {
                 if (value.isEmpty()) {
+                    if (!config.response() && r.name().equalsIgnoreCase("host")) {
+                        continue; // a request always has a Host: nothing to set it to keeps the client's
+                    }
                     edits.remove(r.name());
                 } else {
                     edits.set(r.name(), value);

@@ -45,13 +45,18 @@ final class ListenerRuntime {
     /** @param acme the ACME validations a plain listener answers, or {@code null} when no listener has {@code tls.domains} */
     ListenerRuntime(ListenerConfig config, Map<String, PoolRuntime> pools, io.kodiak.acme.Challenges acme) {
         this.config = config;
-        this.router = new Router(config.routes(), pools);
         this.filters = configuredFilters(config, acme);
+        this.router = new Router(config.routes(), pools, filters);
     }
 
+    /**
+     * A reload: the router is always built again, with the new listener filters, since each route
+     * runs the listener's filters combined with its own ({@link Router.Route#combined}).
+     */
     void update(ListenerConfig next, Map<String, PoolRuntime> pools, io.kodiak.acme.Challenges acme) {
-        this.router = new Router(next.routes(), pools);
-        this.filters = configuredFilters(next, acme);
+        io.kodiak.filter.Filters f = configuredFilters(next, acme);
+        this.router = new Router(next.routes(), pools, f);
+        this.filters = f;
         this.config = next;
     }
 

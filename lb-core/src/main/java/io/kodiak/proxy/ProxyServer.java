@@ -360,7 +360,9 @@ public final class ProxyServer implements AutoCloseable {
 
     /** Replaces a listener's filters (tests, until filters are configured). */
     void filters(String listener, io.kodiak.filter.Filters filters) {
-        listeners.runtime(listener).filters = filters;
+        ListenerRuntime lr = listeners.runtime(listener);
+        lr.filters = filters;
+        lr.router = lr.router.withListenerFilters(filters);
     }
 
     /** Replaces a listener's access log (tests: a target of their own); the old one stays open. */

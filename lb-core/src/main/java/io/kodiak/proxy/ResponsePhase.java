@@ -26,12 +26,15 @@ final class ResponsePhase implements ResponseContext {
     private final Upstream upstream;
     private FieldEdits edits;
     private BodyTransform transform;
+    /** The body's length after the transforms so far, or -1 ({@link #bodyLength}). */
+    private long length;
 
     private ResponsePhase(RequestHead request, ResponseHead head, Exchange exchange, Upstream upstream) {
         this.request = request;
         this.head = head;
         this.exchange = exchange;
         this.upstream = upstream;
+        this.length = head.framing() == ResponseHead.Framing.LENGTH ? head.contentLength() : -1;
     }
 
     static ResponsePhase run(ResponseFilter[] filters, RequestHead request, ResponseHead head) {
@@ -49,6 +52,7 @@ final class ResponsePhase implements ResponseContext {
                     throw new IllegalStateException(f + " transforms a response that has no body");
                 }
                 p.transform = p.transform == null ? t : new Chain(p.transform, t);
+                p.length = t.length();
             }
         }
         return p;
@@ -85,6 +89,22 @@ final class ResponsePhase implements ResponseContext {
             edits = new FieldEdits();
         }
         return edits;
+    }
+
+    @Override
+    public String field(String lowerName) {
+        return edits == null ? head.fields().get(lowerName) : edits.valueAfter(head.fields(), lowerName);
+    }
+
+    @Override
+    public boolean fieldHasToken(String lowerName, String lowerToken) {
+        return edits == null ? head.fields().hasToken(lowerName, lowerToken)
+                : edits.hasToken(head.fields(), lowerName, lowerToken);
+    }
+
+    @Override
+    public long bodyLength() {
+        return length;
     }
 
     @Override

@@ -38,14 +38,17 @@ final class Router {
         private final PoolRuntime pool;
         private final int order;
         private final Filters filters;
+        /** The listener's filters, then this route's: combined here, once, not per request. */
+        private final Filters combined;
         private final RequestMatcher when;
         private final Pattern regex;
 
-        Route(RouteConfig config, PoolRuntime pool, int order, Filters filters) {
+        Route(RouteConfig config, PoolRuntime pool, int order, Filters filters, Filters listenerFilters) {
             this.config = config;
             this.pool = pool;
             this.order = order;
             this.filters = filters;
+            this.combined = ErrorPageFilter.then(listenerFilters, filters);
             this.when = RequestMatcher.of(config.conditions());
             this.regex = config.pathRegex() == null ? null : config.pathRegex().pattern();
         }
@@ -59,8 +62,14 @@ final class Router {
             return order;
         }
 
+        /** The route's own filters, where its error pages are found. */
         Filters filters() {
             return filters;
+        }
+
+        /** The listener's filters then the route's, as a request on this route runs them. */
+        Filters combined() {
+            return combined;
         }
 
         /** Its {@code path-regex}, compiled, or null: {@link io.kodiak.filter.RequestContext#pathMatch} finds it again. */
@@ -72,8 +81,8 @@ final class Router {
             return config;
         }
 
-        Route withFilters(Filters f) {
-            return new Route(config, pool, order, f);
+        Route withFilters(Filters f, Filters listenerFilters) {
+            return new Route(config, pool, order, f, listenerFilters);
         }
 
         /** The prefix rank: its length; no path counts as "/". */
@@ -146,6 +155,8 @@ final class Router {
 
     private final List<Route> routes;
     private final Map<String, PoolRuntime> pools;
+    /** The listener's filters the routes' {@link Route#combined} were built with. */
+    private final Filters listenerFilters;
     /** Exact host to its groups; empty when no route names one. */
     private final Map<String, Group[]> exactHosts;
     /** Wildcard suffixes (".example.com"), longest first, and their groups. */
@@ -157,22 +168,32 @@ final class Router {
     private final boolean usesSource;
 
     Router(List<RouteConfig> configs, Map<String, PoolRuntime> pools) {
-        this(routes(configs, pools).toArray(new Route[0]), Map.copyOf(pools));
+        this(configs, pools, Filters.NONE);
     }
 
-    private static List<Route> routes(List<RouteConfig> configs, Map<String, PoolRuntime> pools) {
+    /**
+     * @param listenerFilters the listener's filters, run before each route's: a router is built
+     *                        again whenever they change (a reload), so that the combination stays right
+     */
+    Router(List<RouteConfig> configs, Map<String, PoolRuntime> pools, Filters listenerFilters) {
+        this(routes(configs, pools, listenerFilters).toArray(new Route[0]), Map.copyOf(pools), listenerFilters);
+    }
+
+    private static List<Route> routes(List<RouteConfig> configs, Map<String, PoolRuntime> pools, Filters listener) {
         List<Route> list = new ArrayList<>();
         for (int i = 0; i < configs.size(); i++) {
             RouteConfig c = configs.get(i);
-            list.add(new Route(c, c.pool() == null ? null : pools.get(c.pool()), i, FeatureFilters.of(c.features())));
+            list.add(new Route(c, c.pool() == null ? null : pools.get(c.pool()), i, FeatureFilters.of(c.features()),
+                    listener));
         }
         return list;
     }
 
-    private Router(Route[] routeArray, Map<String, PoolRuntime> pools) {
+    private Router(Route[] routeArray, Map<String, PoolRuntime> pools, Filters listenerFilters) {
         List<Route> routes = List.of(routeArray);
         this.routes = routes;
         this.pools = pools;
+        this.listenerFilters = listenerFilters;
         // Host key ("" for any host) -> server name ("" for any) -> routes.
         Map<String, Map<String, List<Route>>> byHost = new LinkedHashMap<>();
         for (Route r : routes) {
@@ -295,8 +316,15 @@ final class Router {
     /** This router with route {@code order}'s filters replaced (tests, until routes configure filters). */
     Router withRouteFilters(int order, Filters f) {
         List<Route> next = new ArrayList<>(routes);
-        next.replaceAll(r -> r.order == order ? r.withFilters(f) : r);
-        return new Router(next.toArray(new Route[0]), pools);
+        next.replaceAll(r -> r.order == order ? r.withFilters(f, listenerFilters) : r);
+        return new Router(next.toArray(new Route[0]), pools, listenerFilters);
+    }
+
+    /** This router with every route combined with {@code listener}'s filters instead (tests). */
+    Router withListenerFilters(Filters listener) {
+        List<Route> next = new ArrayList<>(routes);
+        next.replaceAll(r -> r.withFilters(r.filters, listener));
+        return new Router(next.toArray(new Route[0]), pools, listener);
     }
 
     @Override

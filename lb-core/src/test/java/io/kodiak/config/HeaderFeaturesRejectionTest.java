@@ -83,6 +83,48 @@ class HeaderFeaturesRejectionTest {
         rejected("hide-internals: yes", "hide-internals: expected true or false, got \"yes\"");
     }
 
+    /** A field the listener writes itself would go upstream twice: a rule may not set or add it. */
+    @Test
+    void requestRulesCannotWriteWhatTheListenerWrites() throws Exception {
+        rejected("request-headers: {set: {X-Forwarded-Host: evil}}", "request-headers.set.X-Forwarded-Host: Kodiak"
+                + " writes X-Forwarded-Host (the listener's forwarded-headers.x-forwarded-host is on), so it would go"
+                + " upstream twice: turn forwarded-headers.x-forwarded-host off to set it here");
+        rejected("request-headers: {add: {x-forwarded-for: 1.2.3.4}}", "request-headers.add.x-forwarded-for: Kodiak"
+                + " writes x-forwarded-for (the listener's forwarded-headers.x-forwarded-for is on), so it would go"
+                + " upstream twice: turn forwarded-headers.x-forwarded-for off to set it here");
+        rejected("request-headers: {set: {X-Forwarded-Proto: https}}", "request-headers.set.X-Forwarded-Proto: Kodiak"
+                + " writes X-Forwarded-Proto (the listener's forwarded-headers.x-forwarded-proto is on), so it would go"
+                + " upstream twice: turn forwarded-headers.x-forwarded-proto off to set it here");
+        rejected("request-headers: {set: {X-Request-Start: t=1}}", "request-headers.set.X-Request-Start: Kodiak"
+                + " writes X-Request-Start (the listener's request-start is on), so it would go upstream twice:"
+                + " turn request-start off to set it here");
+        rejected("request-headers: {set: {X-Request-ID: r}}", "request-headers.set.X-Request-ID: Kodiak writes the"
+                + " request ID in X-Request-ID (the listener's request-id.header), so it would go upstream twice:"
+                + " name another field there to set this one here");
+        rejected("request-id: {header: X-Trace}, request-headers: {add: {X-Trace: r}}", "request-headers.add.X-Trace:"
+                + " Kodiak writes the request ID in X-Trace (the listener's request-id.header), so it would go"
+                + " upstream twice: name another field there to set this one here");
+        // What the listener does not write, a rule may: off by default, or turned off.
+        features("request-headers: {set: {X-Forwarded-Port: '443', X-Request-ID: r}}, request-id: {header: X-Trace}");
+        features("forwarded-headers: {forwarded: false, x-forwarded-host: false}, request-start: false,"
+                + " request-headers: {set: {Forwarded: 'for=x', X-Forwarded-Host: h, X-Request-Start: t=1}}");
+        rejected("forwarded-headers: {forwarded: true}, request-headers: {set: {Forwarded: 'for=x'}}",
+                "request-headers.set.Forwarded: Kodiak writes Forwarded (the listener's forwarded-headers.forwarded is"
+                + " on), so it would go upstream twice: turn forwarded-headers.forwarded off to set it here");
+        rejected("forwarded-headers: {x-forwarded-port: true}, request-headers: {add: {X-Forwarded-Port: '1'}}",
+                "request-headers.add.X-Forwarded-Port: Kodiak writes X-Forwarded-Port (the listener's"
+                + " forwarded-headers.x-forwarded-port is on), so it would go upstream twice: turn"
+                + " forwarded-headers.x-forwarded-port off to set it here");
+        // A route's rules are checked against its listener's settings.
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("listeners:\n"
+                + "  - name: l\n    address: 127.0.0.1:0\n    routes:\n      - {pool: web}\n"
+                + "      - {path-prefix: /a/, pool: web, request-headers: {set: {X-Forwarded-Host: evil}}}\n"
+                + ONE_POOL, dir.resolve("kodiak.yaml")));
+        assertEquals(dir.resolve("kodiak.yaml") + ":6: listeners[0].routes[1].request-headers.set.X-Forwarded-Host:"
+                + " Kodiak writes X-Forwarded-Host (the listener's forwarded-headers.x-forwarded-host is on), so it"
+                + " would go upstream twice: turn forwarded-headers.x-forwarded-host off to set it here", e.getMessage());
+    }
+
     @Test
     void expiresIsChecked() {
         rejected("expires: soon", "expires: \"soon\" is not a duration (use e.g. 500ms, 10s, 2m, 1h)");

@@ -138,13 +138,22 @@ class RouteFeaturesConfigTest {
     }
 
     @Test
-    void respondRejections() {
+    void respondRejections() throws Exception {
         rejected("respond: 199", "respond: 199 is out of range (must be 200-599)");
         rejected("respond: {status: 600}", "respond.status: 600 is out of range (must be 200-599)");
         rejected("respond: ok", "respond: expected an integer, got \"ok\"");
         rejected("respond: {body: a, file: b}", "respond.file: cannot be used with body (one or the other)");
         rejected("respond: {status: 204, body: x}", "respond.body: a 204 answer carries no body");
         rejected("respond: {status: 304, body: x}", "respond.body: a 304 answer carries no body");
+        rejected("respond: {status: 205, body: x}", "respond.body: a 205 answer carries no body");
+        // With request-id.echo, Kodiak adds the ID field itself: a fixed answer may not add a second.
+        read("respond: {headers: {X-Request-ID: a}}");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(ROUTE.formatted(
+                "respond: {headers: {x-request-id: a}}").replace("    routes:", "    request-id: {echo: true}\n    routes:"),
+                Path.of("kodiak.yaml")));
+        assertEquals("kodiak.yaml:6: listeners[0].routes[0].respond.headers.x-request-id: Kodiak echoes the request ID in"
+                + " x-request-id (the listener's request-id.echo is on), so the answer would carry two: leave it out, or"
+                + " turn echo off", e.getMessage());
         rejected("respond: {headers: {Content-Length: '5'}}", "respond.headers.Content-Length: Content-Length is framing: Kodiak sets it");
         rejected("respond: {headers: {Content-Type: text/html}}", "respond.headers.Content-Type: set it with respond.content-type");
         rejected("respond: {headers: {Server: x}}", "respond.headers.Server: Kodiak sets it (Server: see server-header)");

@@ -64,6 +64,12 @@ class RouteRejectionTest {
         rejected("path: a", "path: \"a\" must start with '/'");
         rejected("path-regex: '^/(a'", "path-regex: \"^/(a\" is not a valid regular expression: Unclosed group near index 4");
         rejected("path-regex: '*a'", "path-regex: \"*a\" is not a valid regular expression: Dangling meta character '*' near index 0");
+        rejected("path-regex: '^/u/(?<host>[^/]+)'", "path-regex: \"^/u/(?<host>[^/]+)\" names a group \"host\", which"
+                + " is the built-in variable $host: rename the group");
+        rejected("path-regex: '^/(?<a>x)/(?<uri>.*)'", "path-regex: \"^/(?<a>x)/(?<uri>.*)\" names a group"
+                + " \"uri\", which is the built-in variable $uri: rename the group");
+        assertEquals(Set.of("1", "2", "hostname", "path"), route("path-regex: '^/(?<hostname>[a-z.]+)/(?<path>.*)'").regexGroups(),
+                "names that only start like a variable are groups");
         rejected("path: /a, prefix-over-regex: true", "prefix-over-regex: applies to a path-prefix (nginx's ^~): this route has none");
         rejected("path-prefix: /a, prefix-over-regex: maybe", "prefix-over-regex: expected true or false, got \"maybe\"");
     }

@@ -222,6 +222,16 @@ class ResponseEncoderTest {
     }
 
     @Test
+    void aLocalResponseTellsAnHttp10ClientKeptAliveSo() {
+        assertEquals(head("HTTP/1.1 404 Not Found", "Content-Length: 0", "Connection: keep-alive"),
+                undated(str(ResponseEncoder.local(404, "text/html", 0, STRIP, true, 0, null))));
+        assertEquals(head("HTTP/1.1 404 Not Found", "Content-Length: 0", "Connection: close"),
+                undated(str(ResponseEncoder.local(404, "text/html", 0, STRIP, false, 0, null))));
+        assertEquals(head("HTTP/1.1 404 Not Found", "Content-Length: 0"),
+                undated(str(ResponseEncoder.local(404, "text/html", 0, STRIP, true, 1, null))));
+    }
+
+    @Test
     void aLocalResponseIsDatedRightAfterItsStatusLine() {
         String local = str(ResponseEncoder.local(502, "text/plain", 0, STRIP, true, null));
         assertTrue(KODIAK_DATE.matcher(local).find(), local);
@@ -235,6 +245,15 @@ class ResponseEncoderTest {
             assertNotEquals("Error", ResponseEncoder.reason(s), "reason for " + s);
         }
         assertEquals("Request Header Fields Too Large", ResponseEncoder.reason(431));
+        // RFC 9110 §15: every status it defines has its phrase (a route's respond may send any).
+        int[] rfc9110 = {100, 101, 200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303, 304, 305, 307, 308, 400, 401,
+            402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 426, 500, 501, 502,
+            503, 504, 505};
+        for (int s : rfc9110) {
+            assertNotEquals("Error", ResponseEncoder.reason(s), "reason for " + s);
+        }
+        assertEquals("Non-Authoritative Information", ResponseEncoder.reason(203));
+        assertEquals("Unprocessable Content", ResponseEncoder.reason(422));
         assertEquals("Error", ResponseEncoder.reason(299));
     }
 }

@@ -44,6 +44,22 @@ class RewrittenRequestTest {
         assertEquals(1, out.split("\r\nHost:", -1).length - 1, "one Host, the rewritten one: " + out);
     }
 
+    /** A Host a header rule set goes upstream; X-Forwarded-Host and Forwarded still report the client's. */
+    @Test
+    void anEditsHostIsSentButForwardingReportsTheClientsHost() throws HttpException {
+        FieldEdits edits = new FieldEdits().set("Host", "backend.internal");
+        assertEquals(head("GET /x HTTP/1.1", "X-A: 1", "Host: backend.internal", "X-Forwarded-Host: client.example",
+                "Forwarded: for=203.0.113.7;proto=http;host=\"client.example\""),
+                encode(head("GET /x HTTP/1.1", "Host: client.example", "X-A: 1"), edits, null, null));
+        String abs = encode(head("GET http://abs.example/p HTTP/1.1", "Host: abs.example"), edits, null, null);
+        assertTrue(abs.contains("X-Forwarded-Host: abs.example\r\n"), abs);
+        assertEquals(1, abs.split("\r\nHost:", -1).length - 1, abs);
+        // Host is never only removed: a request needs one, so the client's goes on.
+        assertEquals(head("GET /x HTTP/1.1", "Host: client.example", "X-Forwarded-Host: client.example",
+                "Forwarded: for=203.0.113.7;proto=http;host=\"client.example\""),
+                encode(head("GET /x HTTP/1.1", "Host: client.example"), new FieldEdits().remove("Host"), null, null));
+    }
+
     @Test
     void uriTextEncodesWhatCannotAppearAndKeepsWellFormedEscapes() {
         assertEquals("/a%20b%3F%23%0D%0A%25zz%41%C3%A9", UriText.path("/a b?#\r\n%zz%41\u00e9"));
@@ -82,9 +98,18 @@ class RewrittenRequestTest {
                 + "Content-Length: 2\r\nX-Request-ID: r1\r\n\r\nhi"), out);
         String head = ok.encode(none, false, null, true).toString();
         assertTrue(head.endsWith("Content-Length: 2\r\nConnection: close\r\n\r\n"), head);
+        String http10 = ok.encode(none, true, 0, null, false).toString();
+        assertTrue(http10.endsWith("Content-Length: 2\r\nConnection: keep-alive\r\n\r\nhi"), http10);
+        assertEquals(http10.length(), ok.encode(none, true, 0, null, false).length(), "sized ahead: one array");
+        String closed10 = ok.encode(none, false, 0, null, false).toString();
+        assertTrue(closed10.endsWith("Connection: close\r\n\r\nhi"), closed10);
         String noContent = new FixedResponse(204, null, new byte[0], List.of()).encode(none, true, null, false).toString();
         assertFalse(noContent.contains("Content-Length"), noContent);
         assertThrows(IllegalArgumentException.class, () -> new FixedResponse(304, "a/b", new byte[1], List.of()));
+        assertThrows(IllegalArgumentException.class, () -> new FixedResponse(205, "a/b", new byte[1], List.of()));
+        String reset = new FixedResponse(205, null, new byte[0], List.of()).encode(none, true, null, false).toString();
+        assertTrue(reset.startsWith("HTTP/1.1 205 Reset Content\r\n") && reset.endsWith("Content-Length: 0\r\n\r\n"),
+                "no content, but framed: " + reset);
         assertThrows(IllegalArgumentException.class, () -> new FixedResponse(101, null, new byte[0], List.of()));
         assertThrows(IllegalArgumentException.class,
                 () -> new FixedResponse(200, null, new byte[0], List.of(Map.entry("Transfer-Encoding", "chunked"))));

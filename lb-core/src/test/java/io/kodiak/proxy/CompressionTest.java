@@ -51,11 +51,17 @@ class CompressionTest {
 
     /** Kodiak with {@code listener} as the listener's compression section (or none) and three routes. */
     private void start(String listener) throws Exception {
+        start(listener, "");
+    }
+
+    /** @param more further lines of the listener, and routes listed before the three */
+    private void start(String listener, String more) throws Exception {
         app = ScriptedUpstream.start("app");
         Path file = dir.resolve("kodiak.yaml");
         Files.writeString(file, "admin: {listen: off, state-file: off}\nmetrics: off\n"
                 + "listeners:\n  - name: front\n    address: 127.0.0.1:0\n"
                 + (listener == null ? "" : "    compression: " + listener + "\n")
+                + more
                 + "    routes:\n"
                 + "      - {path-prefix: /plain/, pool: app, compression: false}\n"
                 + "      - {path-prefix: /best/, pool: app, compression: {gzip: 9, brotli: false}}\n"
@@ -360,6 +366,35 @@ class CompressionTest {
         java.util.List<String> rest = new java.util.ArrayList<>();
         events.drainTo(rest);
         org.junit.jupiter.api.Assertions.assertFalse(rest.contains("finish"), "no finish for a cut body: " + rest);
+    }
+
+    /**
+     * An intercepted error's page replaced the body: the page's type and length decide, and the
+     * upstream's ETag, which described the traceback, does not come back (weakened) with it.
+     */
+    @Test
+    void anInterceptedErrorIsJudgedByItsPage() throws Exception {
+        byte[] big = page(2000);
+        Files.write(dir.resolve("big.html"), big);
+        Files.writeString(dir.resolve("tiny.html"), "<p>oops</p>");
+        start("true", "    error-pages: {\"500\": big.html, \"503\": tiny.html, intercept: true}\n");
+        app.handler(r -> Action.respond(r.target().endsWith("/busy") ? 503 : 500,
+                HeaderFields.of("Content-Type", r.target().endsWith("/bin") ? "application/octet-stream" : "text/html",
+                        "ETag", "\"traceback-v1\""),
+                "Traceback (most recent call last): ...".repeat(100).getBytes(StandardCharsets.US_ASCII)));
+        for (String path : List.of("/boom", "/bin")) {
+            RawResponse r = get(path, "Accept-Encoding: gzip");
+            assertEquals(500, r.status());
+            assertEquals("gzip", r.header("Content-Encoding"), path + ": the page is html and long: " + r.rawHeadString());
+            assertNull(r.header("ETag"), r.rawHeadString());
+            assertEquals("text/html; charset=utf-8", r.header("Content-Type"));
+            assertArrayEquals(big, gunzip(r.body().bytes()));
+        }
+        RawResponse tiny = get("/busy", "Accept-Encoding: gzip");
+        assertEquals(503, tiny.status());
+        assertNull(tiny.header("Content-Encoding"), "the page is below min-length: " + tiny.rawHeadString());
+        assertNull(tiny.header("ETag"));
+        assertEquals("<p>oops</p>", tiny.bodyString());
     }
 
     @Test

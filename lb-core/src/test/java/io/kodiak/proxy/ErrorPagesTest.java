@@ -69,6 +69,13 @@ class ErrorPagesTest {
                 + "          \"500\": {file: errors/oops, content-type: text/plain; charset=utf-8}\n"
                 + "          intercept: true\n"
                 + "      - {path-prefix: /plain/, pool: app}\n"
+                + "  - name: intercepting\n"
+                + "    address: 127.0.0.1:0\n"
+                + "    error-pages: {\"5xx\": listener5.html, intercept: true}\n"
+                + "    routes:\n"
+                + "      - {path-prefix: /r/, pool: app, error-pages: {\"500\": route.html, \"404\": {file: errors/oops, content-type: text/plain}}}\n"
+                + "      - {path-prefix: /both/, pool: app, error-pages: {\"500\": route.html, intercept: true}}\n"
+                + "      - {pool: app}\n"
                 + "pools:\n"
                 + "  dead: {health-check: {type: none}, upstreams: " + dead + "}\n"
                 + "  dead-paged: {health-check: {type: none}, upstreams: " + dead + ", error-pages: {\"5xx\": pool.json}}\n"
@@ -102,6 +109,9 @@ class ErrorPagesTest {
         }
         if (r.target().endsWith("/empty")) {
             return Action.respond(500, fields, new byte[0]);
+        }
+        if (r.target().endsWith("/bad")) {
+            return Action.respond(502, fields, TRACEBACK.getBytes(StandardCharsets.UTF_8));
         }
         if (r.target().endsWith("/missing")) {
             return Action.respond(404, fields, "app's own 404".getBytes(StandardCharsets.UTF_8));
@@ -202,6 +212,34 @@ class ErrorPagesTest {
             assertEquals("app's own 404", notFound.bodyString());
         }
         assertEquals(1, app.connectionsAccepted(), "the upstream connection was reused after each replaced body");
+    }
+
+    /**
+     * The listener intercepts: a route's page for the status wins over the listener's (as for
+     * Kodiak's own answers), the listener's covers the rest, and a route that intercepts too
+     * replaces the body once.
+     */
+    @Test
+    void aListenersInterceptUsesTheRoutesPageWhenItHasOne() throws Exception {
+        try (RawClient c = RawClient.connect(proxy.port("intercepting"))) {
+            RawResponse routed = c.get("/r/boom");
+            assertEquals(500, routed.status());
+            assertEquals("route page\n", routed.bodyString(), routed.rawHeadString());
+            assertEquals("text/html; charset=utf-8", routed.header("Content-Type"));
+            RawResponse other = c.get("/r/bad");
+            assertEquals(502, other.status());
+            assertEquals("listener 5xx\n", other.bodyString(), "no route page for 502: the listener's");
+            RawResponse notFound = c.get("/r/missing");
+            assertEquals(404, notFound.status());
+            assertEquals("Sorry, something broke.\n", notFound.bodyString(), "the route's 404 page, under the listener's intercept");
+            RawResponse both = c.get("/both/chunked");
+            assertEquals("route page\n", both.bodyString(), "one page, not two: " + both.rawHeadString());
+            RawResponse elsewhere = c.get("/else/boom");
+            assertEquals("listener 5xx\n", elsewhere.bodyString());
+            assertEquals(null, elsewhere.header("ETag"));
+            assertEquals("app GET /r/fine", c.get("/r/fine").bodyString());
+        }
+        assertEquals(1, app.connectionsAccepted(), "every replaced body was read to its end");
     }
 
     @Test

@@ -42,6 +42,7 @@ class HeaderRulesTest {
                 + "listeners:\n"
                 + "  - name: " + ProxyConfig.LISTENER + "\n"
                 + "    address: 127.0.0.1:0\n"
+                + "    forwarded-headers: {x-forwarded-host: true, forwarded: true}\n"
                 + "    request-headers:\n"
                 + "      set: {X-Client: $remote_addr, Host: backend.internal}\n"
                 + "    expires: 10m\n"
@@ -119,6 +120,30 @@ class HeaderRulesTest {
             assertEquals(200, c.exchange("GET /h/ HTTP/1.1\r\nHost: t\r\nX-Target: evil.example/x y\r\n\r\n").status());
             RecordedRequest up = app.takeRequest(WAIT);
             assertEquals(List.of("backend.internal"), up.headers().values("Host"), "the listener's rule still applies");
+        }
+    }
+
+    /** The Host a rule sets goes upstream; X-Forwarded-Host and Forwarded report the client's. */
+    @Test
+    void aRuleSetHostLeavesTheForwardingFieldsTheClients() throws Exception {
+        try (RawClient c = proxy.client()) {
+            assertEquals(200, c.exchange("GET /plain HTTP/1.1\r\nHost: client.example\r\n\r\n").status());
+            RecordedRequest up = app.takeRequest(WAIT);
+            assertEquals(List.of("backend.internal"), up.headers().values("Host"), up.rawHeadString());
+            assertEquals(List.of("client.example"), up.headers().values("X-Forwarded-Host"), up.rawHeadString());
+            assertTrue(up.header("Forwarded").endsWith(";host=\"client.example\""), up.rawHeadString());
+        }
+    }
+
+    /** A Host template that expands to nothing changes nothing: Host is never removed from a request. */
+    @Test
+    void aHostTemplateExpandingToNothingKeepsTheHostThereWas() throws Exception {
+        try (RawClient c = proxy.client()) {
+            assertEquals(200, c.exchange("GET /h/ HTTP/1.1\r\nHost: client.example\r\n\r\n").status());
+            RecordedRequest up = app.takeRequest(WAIT);
+            assertEquals(List.of("backend.internal"), up.headers().values("Host"), "the listener's rule's: "
+                    + up.rawHeadString());
+            assertEquals("client.example", up.header("X-Forwarded-Host"), up.rawHeadString());
         }
     }
 

@@ -168,6 +168,22 @@ class RouteAnswersTest {
         }
     }
 
+    /** As a proxied answer does (ClientKeepAliveTest): an HTTP/1.0 client kept alive is told so. */
+    @Test
+    void anHttp10ClientAskingForKeepAliveIsToldTheConnectionStaysOpen() throws Exception {
+        try (RawClient c = client()) {
+            for (String path : List.of("/perftest/", "/hello", "/old/x", "/nothing")) {
+                RawResponse r = c.exchange("GET " + path + " HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+                assertEquals("keep-alive", r.header("Connection"), path + ": " + r.rawHeadString());
+            }
+            RawResponse head = c.exchange("HEAD /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+            assertEquals("keep-alive", head.header("Connection"), head.rawHeadString());
+            RawResponse last = c.exchange("GET /perftest/ HTTP/1.0\r\n\r\n");
+            assertEquals("close", last.header("Connection"));
+            assertEquals(RawClient.Closure.EOF, c.awaitClose());
+        }
+    }
+
     @Test
     void redirectStatusesAndTheQueryAppendedOrDropped() throws Exception {
         RawResponse r = get("/old/a?x=1&y=2");

@@ -97,6 +97,28 @@ class RouteReloadTest {
         }
     }
 
+    /** Each route runs the listener's filters combined with its own, built with the router: a reload of the listener's alone rebuilds it. */
+    @Test
+    void aReloadOfOnlyTheListenersFeaturesReachesRoutesWithTheirOwn() throws Exception {
+        Path file = dir.resolve("kodiak.yaml");
+        String routes = "      - {path-prefix: /r/, pool: web, response-headers: {set: {X-R: route}}}\n      - {pool: web}\n";
+        String one = yaml(routes, "web").replace("    routes:\n", "    response-headers: {set: {X-L: one}}\n    routes:\n");
+        Files.writeString(file, one);
+        kodiak = Kodiak.start(ConfigLoader.load(file));
+        try (RawClient c = RawClient.connect(kodiak.boundAddress("web").getPort())) {
+            RawResponse before = c.get("/r/x");
+            assertEquals("one", before.header("X-L"), before.rawHeadString());
+            assertEquals("route", before.header("X-R"));
+            Files.writeString(file, one.replace("X-L: one", "X-L: two"));
+            Kodiak.Reload r = kodiak.reload();
+            assertTrue(r.changes().contains("listener web: routes and settings updated"), r.changes().toString());
+            RawResponse after = c.get("/r/x");
+            assertEquals("two", after.header("X-L"), "the route's combination was rebuilt: " + after.rawHeadString());
+            assertEquals("route", after.header("X-R"));
+            assertEquals("two", c.get("/other").header("X-L"));
+        }
+    }
+
     @Test
     void aRouteWithoutAPoolIs404UnlessItsFiltersAnswer() throws Exception {
         Path file = dir.resolve("kodiak.yaml");

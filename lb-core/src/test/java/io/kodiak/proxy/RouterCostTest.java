@@ -80,4 +80,29 @@ class RouterCostTest {
         assertEquals(2, r.order());
         assertAllocatesNothingPerRequest(router, req, client, 2);
     }
+
+    /** The listener's filters and a route's are combined when the router is built, not per request. */
+    @Test
+    void listenerAndRouteFiltersAreCombinedOnceWithTheRouter() throws Exception {
+        List<RouteConfig> routes = routes("""
+                      - {path-prefix: /r/, pool: web, response-headers: {set: {X-R: r}}, request-headers: {set: {X-Q: q}}}
+                      - {pool: web}
+                """);
+        io.kodiak.filter.Filters listener = FeatureFilters.of(ConfigLoader.parse("listeners:\n  - address: 127.0.0.1:0\n"
+                + "    response-headers: {set: {X-L: l}}\npools:\n  web: {upstreams: [127.0.0.1:9001]}\n",
+                Path.of("kodiak.yaml")).listeners().get(0).features());
+        Router router = new Router(routes, Map.<String, PoolRuntime>of(), listener);
+        RequestHead req = head("GET /r/x HTTP/1.1\r\nHost: example.com\r\n\r\n");
+        Router.Route r = router.route(req, null, null);
+        io.kodiak.filter.Filters combined = r.combined();
+        assertEquals(2, combined.response().length, combined.toString());
+        assertEquals(listener.response()[0], combined.response()[0], "the listener's first");
+        assertEquals(r.filters().response()[0], combined.response()[1]);
+        assertEquals(1, combined.request().length);
+        org.junit.jupiter.api.Assertions.assertSame(combined, router.route(req, null, null).combined());
+        RequestHead other = head("GET /x HTTP/1.1\r\nHost: example.com\r\n\r\n");
+        org.junit.jupiter.api.Assertions.assertSame(listener, router.route(other, null, null).combined(),
+                "a route without filters runs the listener's as they are");
+    }
 }
+
