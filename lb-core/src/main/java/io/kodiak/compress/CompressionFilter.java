@@ -4,7 +4,6 @@ import io.kodiak.config.CompressionConfig;
 import io.kodiak.filter.BodyTransform;
 import io.kodiak.filter.ResponseContext;
 import io.kodiak.filter.ResponseFilter;
-import io.kodiak.http.HeaderFields;
 
 import java.io.IOException;
 import java.util.List;
@@ -94,8 +93,9 @@ public final class CompressionFilter implements ResponseFilter {
         if (r.head().status() == 206 || r.field("content-range") != null) {
             return false;
         }
-        String encoding = r.field("content-encoding");
-        if (encoding != null && !encoding.isBlank()) {
+        if (r.field("content-encoding") != null) {
+            // Any Content-Encoding field, even an empty first one before "gzip", means the body
+            // may already be encoded: compressing it again would make gzip inside gzip.
             return false;
         }
         if (r.fieldHasToken("cache-control", "no-transform")) {
@@ -126,26 +126,16 @@ public final class CompressionFilter implements ResponseFilter {
     }
 
     /**
-     * Adds {@code Accept-Encoding} to the response's {@code Vary}: once, merged with the
-     * upstream's own list into one field, and not at all under {@code Vary: *}.
+     * Adds {@code Accept-Encoding} to the response's {@code Vary}, as the field will go out after
+     * the earlier filters' edits: once, and not at all under {@code Vary: *}. It goes in a field of
+     * its own (RFC 9110 §5.3: several Vary fields are one list), so a Vary that a header rule set
+     * or added stays as the rule made it.
      */
     private static void varyOnAcceptEncoding(ResponseContext r) {
-        HeaderFields f = r.head().fields();
-        if (f.hasToken("vary", "accept-encoding") || f.hasToken("vary", "*")) {
+        if (r.fieldHasToken("vary", "accept-encoding") || r.fieldHasToken("vary", "*")) {
             return;
         }
-        if (f.indexOf("vary", 0) < 0) {
-            r.clientFields().add("Vary", "Accept-Encoding"); // beside any Vary an earlier filter added
-            return;
-        }
-        StringBuilder merged = new StringBuilder();
-        for (int i = f.indexOf("vary", 0); i >= 0; i = f.indexOf("vary", i + 1)) {
-            String v = f.value(i).trim();
-            if (!v.isEmpty()) {
-                merged.append(v).append(", ");
-            }
-        }
-        r.clientFields().set("Vary", merged.append("Accept-Encoding").toString());
+        r.clientFields().add("Vary", "Accept-Encoding");
     }
 
     /** A fresh compressor for one response, or null when brotli's native encoder cannot be made. */
