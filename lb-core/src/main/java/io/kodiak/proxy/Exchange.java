@@ -63,11 +63,12 @@ final class Exchange {
     /** A rewrite's target and Host for every attempt, or null (the client's go upstream). */
     RequestPhase.Rewrite rewrite;
     final RequestTracing tracing;
-    final String requestId;
-    /** {@code X-Request-ID: ...}, the same on every attempt and in the echo. */
-    final String idField;
-    /** When the head was read, for {@code X-Request-Start}; 0 when the listener sends none. */
-    final long startedMicros;
+    // The request ID, its field line and X-Request-Start are made when first asked for (an
+    // upstream attempt, an echo, a log line, a filter): an answer of Kodiak's own that needs none
+    // of them, such as a route's respond, skips the random numbers and the strings.
+    private String requestId;
+    private String idField;
+    private long startedMicros = -1;
     /** When the head was read (the clock of {@link ProxyContext#now()}). */
     final long startedAt;
     private final ExchangeLog log;
@@ -100,12 +101,37 @@ final class Exchange {
         this.pathRegex = route == null ? null : route.pathRegex();
         this.routeFilters = route == null ? Filters.NONE : route.filters();
         this.tracing = s.config.tracing();
-        String id = tracing.trustClientId() ? RequestIds.fromClient(req, tracing.idHeaderLower()) : null;
-        this.requestId = id != null ? id : RequestIds.generate();
-        this.idField = tracing.idHeader() + ": " + requestId;
-        this.startedMicros = tracing.requestStart() ? epochMicros() : 0; // the head was just read
         this.startedAt = ctx.now();
         this.log = new ExchangeLog(this);
+    }
+
+    /** The request ID (the client's if the listener trusts it, else generated), the same for the whole exchange. */
+    String requestId() {
+        if (requestId == null) {
+            String id = tracing.trustClientId() ? RequestIds.fromClient(req, tracing.idHeaderLower()) : null;
+            requestId = id != null ? id : RequestIds.generate();
+        }
+        return requestId;
+    }
+
+    /** {@code X-Request-ID: ...}, the same on every attempt and in the echo. */
+    String idField() {
+        if (idField == null) {
+            idField = tracing.idHeader() + ": " + requestId();
+        }
+        return idField;
+    }
+
+    /**
+     * When the head was read, in microseconds since the epoch, for {@code X-Request-Start}; 0 when
+     * the listener sends none. Worked out on first use from the wall clock now less the time
+     * since the head was read, which is the same instant as reading the wall clock then.
+     */
+    long startedMicros() {
+        if (startedMicros < 0) {
+            startedMicros = tracing.requestStart() ? epochMicros() - Math.max(0, ctx.now() - startedAt) / 1_000 : 0;
+        }
+        return startedMicros;
     }
 
     /** Now, in microseconds since the Unix epoch (the resolution APMs read X-Request-Start in). */
@@ -247,7 +273,7 @@ final class Exchange {
     private boolean runRequestFilters() {
         RequestPhase rp;
         try {
-            rp = RequestPhase.run(filters.request(), req, s.clientIp, requestId, s.listener.router, pool,
+            rp = RequestPhase.run(filters.request(), req, s.clientIp, this::requestId, s.listener.router, pool,
                     s.config.scheme(), s.localPort(), pathRegex, routePrefix);
         } catch (io.kodiak.config.RequestRegex.TooDeep e) {
             // The route's expression, found again deeper in the stack than the router found it.
@@ -284,7 +310,7 @@ final class Exchange {
         try {
             staticFile = FileResponse.of(this, s, a, req, filters.response(),
                     req.keepAlive() && !req.hasBody() && !ctx.stopping() && !s.closingWhenIdle(), s.config.serverHeader(),
-                    echo ? tracing.idHeaderLower() : null, echo ? idField : null);
+                    echo ? tracing.idHeaderLower() : null, echo ? idField() : null);
         } catch (RuntimeException e) {
             a.close();
             LOG.log(Level.WARNING, "response filter failed on " + req, e);
@@ -545,7 +571,7 @@ final class Exchange {
         finished = true;
         clientDone(status);
         if (tracing.echoId()) {
-            extraField = extraField == null ? idField : extraField + "\r\n" + idField;
+            extraField = extraField == null ? idField() : extraField + "\r\n" + idField();
         }
         long bodyBytes = req.isHead() ? 0 : body.length;
         s.respondLocal(status, contentType, body, keep, extraField, req.isHead(), req.versionMinor(),
@@ -558,7 +584,7 @@ final class Exchange {
         int status = a.status();
         clientDone(status);
         long bodyBytes = req.isHead() ? 0 : a.bodyLength();
-        s.respondFixed(a, keep, tracing.echoId() ? idField : null, req.isHead(), req.versionMinor(),
+        s.respondFixed(a, keep, tracing.echoId() ? idField() : null, req.isHead(), req.versionMinor(),
                 sent -> log.finish(Termination.LOCAL_ANSWER, status, sent, Math.max(0, sent - bodyBytes)));
     }
 

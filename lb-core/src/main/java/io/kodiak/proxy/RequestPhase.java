@@ -18,7 +18,7 @@ import java.util.Objects;
 final class RequestPhase implements RequestContext {
     private final RequestHead head;
     private final String clientIp;
-    private final String requestId;
+    private final java.util.function.Supplier<String> requestId;
     private final Router router;
     private final String scheme;
     private final int serverPort;
@@ -47,7 +47,7 @@ final class RequestPhase implements RequestContext {
     record Rewrite(String target, String host, boolean hostOfUpstream) {
     }
 
-    private RequestPhase(RequestHead head, String clientIp, String requestId, Router router, PoolRuntime pool,
+    private RequestPhase(RequestHead head, String clientIp, java.util.function.Supplier<String> requestId, Router router, PoolRuntime pool,
                          String scheme, int serverPort, java.util.regex.Pattern pathRegex, String routePrefix) {
         this.head = head;
         this.pathRegex = pathRegex;
@@ -66,7 +66,8 @@ final class RequestPhase implements RequestContext {
      * @param pathRegex the route's {@code path-regex}, or null
      * @param routePrefix the matched route's path-prefix, or null
      */
-    static RequestPhase run(RequestFilter[] filters, RequestHead head, String clientIp, String requestId,
+    static RequestPhase run(RequestFilter[] filters, RequestHead head, String clientIp,
+                            java.util.function.Supplier<String> requestId,
                             Router router, PoolRuntime pool, String scheme, int serverPort,
                             java.util.regex.Pattern pathRegex, String routePrefix) {
         RequestPhase p = new RequestPhase(head, clientIp, requestId, router, pool, scheme, serverPort, pathRegex,
@@ -160,7 +161,7 @@ final class RequestPhase implements RequestContext {
 
     @Override
     public String requestId() {
-        return requestId;
+        return requestId.get();
     }
 
     /** Found again here, when a filter first asks: a route whose filters never ask costs no Matcher. */

@@ -114,7 +114,7 @@ final class ResponsePhase implements ResponseContext {
 
     @Override
     public String requestId() {
-        return exchange == null ? "" : exchange.requestId;
+        return exchange == null ? "" : exchange.requestId();
     }
 
     @Override

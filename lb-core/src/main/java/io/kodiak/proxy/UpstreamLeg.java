@@ -140,7 +140,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         anyResponseByte = false;
         RequestPhase.Rewrite rw = x.rewrite;
         Bytes head = RequestEncoder.encode(req, config.forwarded(), x.clientIp(), config.scheme(),
-                body == null ? 0 : body.upstreamLength(), x.tracing.idHeaderLower(), x.idField, x.startedMicros,
+                body == null ? 0 : body.upstreamLength(), x.tracing.idHeaderLower(), x.idField(), x.startedMicros(),
                 x.upstreamEdits, config.forwarded().xForwardedPort() ? x.localPort() : 0,
                 rw == null ? null : rw.target(),
                 rw == null ? null : rw.hostOfUpstream() ? upstreamAuthority(attempt.upstream) : rw.host());
@@ -289,7 +289,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         boolean keepAllowed = x.keepAliveAllowed();
         boolean echo = x.tracing.echoId();
         ResponseFramingPlan plan = ResponseFramingPlan.of(r, req, keepAllowed, config.serverHeader(),
-                echo ? x.tracing.idHeaderLower() : null, echo ? x.idField : null,
+                echo ? x.tracing.idHeaderLower() : null, echo ? x.idField() : null,
                 filtered == null ? null : filtered.edits(), filtered != null && filtered.transform() != null);
         relay = new ResponseRelay(lock, r, plan, pc.buffering(), ctx.spoolIo, this, out,
                 filtered == null ? null : filtered.transform());
