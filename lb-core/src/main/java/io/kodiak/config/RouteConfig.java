@@ -29,10 +29,11 @@ import java.util.List;
  * @param conditions      methods, headers, cookies, query parameters and client addresses
  * @param pool            the pool's name, or {@code null} when the route answers by itself (404 if it does not)
  * @param features        its feature sections (header rules, rewrites, answers of its own...), in running order
+ * @param name            its name for {@code $route}, or {@code null} for {@code routes[N]}, its place in its listener
  */
 public record RouteConfig(List<String> hosts, String sni, String path, String pathPrefix, PathRegex pathRegex,
                           boolean prefixOverRegex, RouteConditions conditions, String pool,
-                          List<FeatureConfig> features) {
+                          List<FeatureConfig> features, String name) {
     public RouteConfig {
         hosts = List.copyOf(new java.util.LinkedHashSet<>(hosts));
         features = List.copyOf(features);
@@ -40,6 +41,12 @@ public record RouteConfig(List<String> hosts, String sni, String path, String pa
         if ((path != null ? 1 : 0) + (pathPrefix != null ? 1 : 0) + (pathRegex != null ? 1 : 0) > 1) {
             throw new IllegalArgumentException("at most one of path, path-prefix and path-regex");
         }
+    }
+
+    /** A route without a name of its own. */
+    public RouteConfig(List<String> hosts, String sni, String path, String pathPrefix, PathRegex pathRegex,
+                       boolean prefixOverRegex, RouteConditions conditions, String pool, List<FeatureConfig> features) {
+        this(hosts, sni, path, pathPrefix, pathRegex, prefixOverRegex, conditions, pool, features, null);
     }
 
     /** A route on one host (or any), a prefix (or any path), and a server name (or any). */
@@ -71,7 +78,7 @@ public record RouteConfig(List<String> hosts, String sni, String path, String pa
 
     /** The same route with other features (tests, and readers that add them after the matchers). */
     public RouteConfig withFeatures(List<FeatureConfig> f) {
-        return new RouteConfig(hosts, sni, path, pathPrefix, pathRegex, prefixOverRegex, conditions, pool, f);
+        return new RouteConfig(hosts, sni, path, pathPrefix, pathRegex, prefixOverRegex, conditions, pool, f, name);
     }
 
     /** What it matches, as {@code kodiak run} and warnings describe it, e.g. {@code api.example.com~^/v[12]/}. */

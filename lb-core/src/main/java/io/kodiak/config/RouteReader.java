@@ -14,7 +14,7 @@ import java.util.Set;
  */
 final class RouteReader {
     static final List<String> KEYS = List.of("host", "sni", "path", "path-prefix", "path-regex",
-            "prefix-over-regex", "methods", "headers", "cookies", "query", "source", "pool");
+            "prefix-over-regex", "methods", "headers", "cookies", "query", "source", "pool", "name");
     /** Feature keys with which a route answers by itself, so it needs no pool. */
     private static final List<String> ANSWERS = List.of("redirect", "respond", "static");
     /** RFC 9110 §9 and RFC 5789 (PATCH), plus WebDAV's (RFC 4918) that WSGI apps see. */
@@ -81,8 +81,9 @@ final class RouteReader {
                 m.get("cookies") == null ? Map.of() : fields(m.get("cookies"), "a cookie name", true, false),
                 m.get("query") == null ? Map.of() : fields(m.get("query"), "a parameter name", false, false),
                 m.get("source") == null ? List.of() : sources(m.get("source")));
+        String name = m.get("name") == null ? null : m.get("name").parse("a name", Values::name);
         return new RouteConfig(hosts, sni, path, prefix, regex, prefixOverRegex, conditions, pool(m, poolNames),
-                List.of());
+                List.of(), name);
     }
 
     private static String pool(ConfigMapping m, Set<String> poolNames) throws ConfigException {

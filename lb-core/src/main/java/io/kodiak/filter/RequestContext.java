@@ -42,6 +42,11 @@ public interface RequestContext {
         return null;
     }
 
+    /** The route the request took: its {@code name}, or {@code routes[N]}; null when none matched. */
+    default String route() {
+        return null;
+    }
+
     /** The pool the route chose, or null if no route matched (the answer will be 404). */
     String pool();
 

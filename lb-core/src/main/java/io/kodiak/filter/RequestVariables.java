@@ -11,14 +11,16 @@ import java.util.function.Predicate;
  * {@code $scheme}, {@code $server_port}, {@code $request_method}, {@code $request_uri} (the target
  * as the client sent it), {@code $uri} (its normalised path), {@code $args} and
  * {@code $query_string} (the query, without '?'), {@code $is_args} ('?' when there is a query),
- * {@code $http_NAME} (a request field, '-' in its name written '_'), and the groups of the route's
+ * {@code $http_NAME} (a request field, '-' in its name written '_'), Kodiak's {@code $route} (the
+ * route's {@code name}, or {@code routes[N]}) and {@code $pool}, and the groups of the route's
  * {@code path-regex}. Stateless; any thread.
  */
 public final class RequestVariables {
     /** The names this lookup knows ({@code http_*} for any field). */
     public static final Predicate<String> NAMES = new Predicate<>() {
         private static final java.util.List<String> FIXED = java.util.List.of("remote_addr", "request_id", "host",
-                "scheme", "server_port", "request_method", "request_uri", "uri", "args", "query_string", "is_args");
+                "scheme", "server_port", "request_method", "request_uri", "uri", "args", "query_string", "is_args",
+                "route", "pool");
 
         @Override
         public boolean test(String name) {
@@ -54,6 +56,8 @@ public final class RequestVariables {
             case "args":
             case "query_string": return query(h.target());
             case "is_args": return h.target().indexOf('?') >= 0 ? "?" : "";
+            case "route": return r.route();
+            case "pool": return r.pool();
             default:
         }
         if (name.startsWith("http_")) {

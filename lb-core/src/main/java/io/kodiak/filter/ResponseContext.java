@@ -46,6 +46,16 @@ public interface ResponseContext {
     }
 
     /** The request ID, as the request's {@link RequestContext#requestId()}. */
+    /** The route the request took ({@link RequestContext#route()}), or null. */
+    default String route() {
+        return null;
+    }
+
+    /** The pool that answered, or null. */
+    default String pool() {
+        return null;
+    }
+
     default String requestId() {
         return "";
     }

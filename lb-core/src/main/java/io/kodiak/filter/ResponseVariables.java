@@ -70,14 +70,20 @@ public final class ResponseVariables {
         }
 
         @Override
-        public String requestId() {
-            return r.requestId();
+        public String route() {
+            return r.route();
         }
 
         @Override
         public String pool() {
-            return null;
+            return r.pool();
         }
+
+        @Override
+        public String requestId() {
+            return r.requestId();
+        }
+
 
         @Override
         public boolean usePool(String name) {

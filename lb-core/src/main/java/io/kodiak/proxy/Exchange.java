@@ -81,6 +81,8 @@ final class Exchange {
     private FileResponse staticFile;
     /** The matched route's path-prefix, for the request filters (a static route maps the rest). */
     private final String routePrefix;
+    /** The route's name for {@code $route} ({@code routes[N]} without one), or null. */
+    final String routeName;
     /** The wait in the pool's queue, once the request had to wait; null before. */
     private QueueWait queueWait;
     private boolean finished;
@@ -97,6 +99,7 @@ final class Exchange {
         this.req = req;
         this.pool = route == null ? null : route.pool();
         this.routePrefix = route == null ? null : route.config().pathPrefix();
+        this.routeName = route == null ? null : route.name();
         this.filters = route == null ? s.listener.filters : route.combined(); // combined once, per router
         this.pathRegex = route == null ? null : route.pathRegex();
         this.routeFilters = route == null ? Filters.NONE : route.filters();
@@ -274,7 +277,7 @@ final class Exchange {
         RequestPhase rp;
         try {
             rp = RequestPhase.run(filters.request(), req, s.clientIp, this::requestId, s.listener.router, pool,
-                    s.config.scheme(), s.localPort(), pathRegex, routePrefix);
+                    s.config.scheme(), s.localPort(), pathRegex, routePrefix, routeName);
         } catch (io.kodiak.config.RequestRegex.TooDeep e) {
             // The route's expression, found again deeper in the stack than the router found it.
             answer(400, Termination.LOCAL_ANSWER, req.keepAlive() && !req.hasBody(), null);

@@ -39,6 +39,7 @@ final class RequestPhase implements RequestContext {
     /** A static route's file, once it answered with one. */
     private io.kodiak.filter.FileAnswer file;
     private final String routePrefix;
+    private final String routeName;
 
     /**
      * What a rewrite changed of the request line and Host: {@code target} (null: the client's),
@@ -48,8 +49,10 @@ final class RequestPhase implements RequestContext {
     }
 
     private RequestPhase(RequestHead head, String clientIp, java.util.function.Supplier<String> requestId, Router router, PoolRuntime pool,
-                         String scheme, int serverPort, java.util.regex.Pattern pathRegex, String routePrefix) {
+                         String scheme, int serverPort, java.util.regex.Pattern pathRegex, String routePrefix,
+                         String routeName) {
         this.head = head;
+        this.routeName = routeName;
         this.pathRegex = pathRegex;
         this.routePrefix = routePrefix;
         this.scheme = scheme;
@@ -69,9 +72,9 @@ final class RequestPhase implements RequestContext {
     static RequestPhase run(RequestFilter[] filters, RequestHead head, String clientIp,
                             java.util.function.Supplier<String> requestId,
                             Router router, PoolRuntime pool, String scheme, int serverPort,
-                            java.util.regex.Pattern pathRegex, String routePrefix) {
+                            java.util.regex.Pattern pathRegex, String routePrefix, String routeName) {
         RequestPhase p = new RequestPhase(head, clientIp, requestId, router, pool, scheme, serverPort, pathRegex,
-                routePrefix);
+                routePrefix, routeName);
         for (RequestFilter f : filters) {
             RequestFilter.Verdict v = f.onRequest(p);
             if (v == RequestFilter.Verdict.RESPONDED) {
@@ -180,6 +183,11 @@ final class RequestPhase implements RequestContext {
     @Override
     public String routePrefix() {
         return routePrefix;
+    }
+
+    @Override
+    public String route() {
+        return routeName;
     }
 
     @Override

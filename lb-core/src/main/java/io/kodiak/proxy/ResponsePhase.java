@@ -113,6 +113,16 @@ final class ResponsePhase implements ResponseContext {
     }
 
     @Override
+    public String route() {
+        return exchange == null ? null : exchange.routeName;
+    }
+
+    @Override
+    public String pool() {
+        return exchange == null || exchange.pool == null ? null : exchange.pool.name();
+    }
+
+    @Override
     public String requestId() {
         return exchange == null ? "" : exchange.requestId();
     }

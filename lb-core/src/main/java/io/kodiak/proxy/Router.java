@@ -42,6 +42,8 @@ final class Router {
         private final Filters combined;
         private final RequestMatcher when;
         private final Pattern regex;
+        /** {@code $route}: its name, or {@code routes[N]}. */
+        private final String name;
 
         Route(RouteConfig config, PoolRuntime pool, int order, Filters filters, Filters listenerFilters) {
             this.config = config;
@@ -51,6 +53,12 @@ final class Router {
             this.combined = ErrorPageFilter.then(listenerFilters, filters);
             this.when = RequestMatcher.of(config.conditions());
             this.regex = config.pathRegex() == null ? null : config.pathRegex().pattern();
+            this.name = config.name() != null ? config.name() : "routes[" + order + "]";
+        }
+
+        /** Its name, as {@code $route} gives it. */
+        String name() {
+            return name;
         }
 
         PoolRuntime pool() {

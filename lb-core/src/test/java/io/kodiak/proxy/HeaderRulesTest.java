@@ -63,6 +63,9 @@ class HeaderRulesTest {
                 + "      - {path-prefix: /h/, pool: web, request-headers: {set: {Host: $http_x_target}}}\n"
                 + "      - {path-prefix: /neg/, pool: web, expires: -1m}\n"
                 + "      - {path-prefix: /max/, pool: web, expires: max}\n"
+                + "      - {name: reports, path-prefix: /named/, pool: web,"
+                + " request-headers: {set: {X-Route: '$route via $pool'}}, response-headers: {set: {X-Route: $route}}}\n"
+                + "      - {path-prefix: /anon/, pool: web, response-headers: {set: {X-Route: '$route/$pool'}}}\n"
                 + "      - {path-prefix: /epoch/, pool: web, expires: epoch}\n"
                 + "      - {path-prefix: /off/, pool: web, expires: 'off'}\n"
                 + "      - {pool: web, hide-headers: [X-Powered-By, x-drupal-*]}\n"
@@ -120,6 +123,19 @@ class HeaderRulesTest {
             assertEquals(200, c.exchange("GET /h/ HTTP/1.1\r\nHost: t\r\nX-Target: evil.example/x y\r\n\r\n").status());
             RecordedRequest up = app.takeRequest(WAIT);
             assertEquals(List.of("backend.internal"), up.headers().values("Host"), "the listener's rule still applies");
+        }
+    }
+
+    /** {@code $route} is the route's name, or its place in its listener without one; {@code $pool} its pool. */
+    @Test
+    void routeAndPoolVariablesNameWhereTheRequestWent() throws Exception {
+        try (RawClient c = proxy.client()) {
+            RawResponse named = c.exchange("GET /named/x HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertEquals("reports via web", app.takeRequest(WAIT).header("X-Route"));
+            assertEquals("reports", named.header("X-Route"));
+            RawResponse anon = c.exchange("GET /anon/x HTTP/1.1\r\nHost: t\r\n\r\n");
+            app.takeRequest(WAIT);
+            assertEquals("routes[5]/web", anon.header("X-Route"), "the sixth route of the listener, counted from 0");
         }
     }
 
