@@ -321,9 +321,16 @@ public final class HeadParser {
      * {@code example.com.} is the same DNS name as {@code example.com} (its fully qualified form),
      * which nginx and Django route alike; keeping the dot would let a request skip the routes of
      * its host (a deny route among them). The Host sent upstream keeps the client's bytes.
+     *
+     * @throws HttpException 400 for a name with an empty label ({@code a..b}, {@code .a},
+     *                       {@code a.com..}), as nginx answers: no DNS name is written so, and
+     *                       stripping dots until one fits would only move the way around a route
      */
-    static String routingHost(String authority) {
+    static String routingHost(String authority) throws HttpException {
         String h = stripPort(authority).toLowerCase(Locale.ROOT);
+        if (!h.startsWith("[") && (h.startsWith(".") || h.contains(".."))) {
+            throw new HttpException(400, "host name with an empty label");
+        }
         return h.length() > 1 && h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
     }
 

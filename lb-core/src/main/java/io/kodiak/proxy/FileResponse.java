@@ -119,7 +119,8 @@ final class FileResponse {
         } catch (HttpException e) {
             throw new IllegalStateException("a static answer's head does not parse: " + head, e);
         }
-        ResponsePhase phase = filters.length == 0 ? null : ResponsePhase.run(filters, req, r);
+        // With the exchange: $request_id, $remote_addr, $route... as on an upstream's response.
+        ResponsePhase phase = filters.length == 0 ? null : ResponsePhase.run(filters, req, r, x, null);
         BodyTransform t = phase == null ? null : phase.transform(); // an empty body too: a gzip of nothing has bytes
         ResponseFramingPlan plan = ResponseFramingPlan.of(r, req, keepAllowed, server, ownLower, ownField,
                 phase == null ? null : phase.edits(), t != null);

@@ -87,7 +87,9 @@ class RouteMatchingTest {
         "x.deep.example.com.,      deepwild",
         "fqdn.example.net,         hostlist",
         "fqdn.example.net.,        hostlist",
-        "api.example.com..,        nohost",
+        "api.example.com..,        400",
+        "api..example.com,         400",
+        ".api.example.com,         400",
     })
     void hostsMatchExactlyOrByWildcardSuffixCaseInsensitiveWithoutPortAndTrailingDot(String host, String pool) throws Exception {
         assertEquals(pool, k.get(host, "/h/x"));

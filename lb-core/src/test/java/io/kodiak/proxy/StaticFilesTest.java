@@ -220,4 +220,19 @@ class StaticFilesTest {
         assertEquals("app", c.readResponse().header("X-Upstream"), "other methods are the app's");
         assertEquals(404, ask("/static/missing.txt").status(), "without fallback: 404");
     }
+
+    /** Response rules on a file see the exchange's variables: one request ID, the route, the client. */
+    @Test
+    void responseRulesOnAFileSeeTheExchangesVariables(@TempDir Path dir) throws Exception {
+        try (StaticSiteFixture withRules = new StaticSiteFixture(Files.createDirectories(dir.resolve("with-rules")),
+                "    request-id: {echo: true}\n"
+                        + "    response-headers: {set: {X-Rid: $request_id, X-Route: '$route', X-Client: $remote_addr}}\n");
+             RawClient client = withRules.client()) {
+            RawResponse r = client.exchange(StaticSiteFixture.get("/static/a.txt"));
+            assertEquals(200, r.status());
+            assertEquals("routes[0]", r.header("X-Route"));
+            assertEquals("127.0.0.1", r.header("X-Client"));
+            assertEquals(r.header("X-Request-ID"), r.header("X-Rid"), "one ID per exchange");
+        }
+    }
 }
