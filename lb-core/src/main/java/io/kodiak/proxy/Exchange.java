@@ -297,7 +297,13 @@ final class Exchange {
             return false;
         }
         if (rp.answered()) {
-            respondLocal(rp.status(), rp.contentType(), rp.body(), req.keepAlive() && !req.hasBody(),
+            // A filter's error (a static route's 404, 403 or 405) takes the error page, as nginx's
+            // error_page serves its own 404s; the filter's fields (Allow...) stay.
+            var page = rp.status() >= 400
+                    ? ErrorPageFilter.find(rp.status(), routeFilters, pool == null ? null : pool.config(), s.listener.filters)
+                    : null;
+            respondLocal(rp.status(), page == null ? rp.contentType() : page.contentType(),
+                    page == null ? rp.body() : page.body(), req.keepAlive() && !req.hasBody(),
                     rp.answerLines(), Termination.LOCAL_ANSWER);
             return false;
         }

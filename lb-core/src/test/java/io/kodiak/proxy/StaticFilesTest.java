@@ -235,4 +235,28 @@ class StaticFilesTest {
             assertEquals(r.header("X-Request-ID"), r.header("X-Rid"), "one ID per exchange");
         }
     }
+
+    /** A static route's own 404, 403 and 405 take the error pages, as nginx's error_page does. */
+    @Test
+    void aStaticRoutesErrorsTakeTheErrorPages(@TempDir Path dir) throws Exception {
+        Path base = Files.createDirectories(dir.resolve("with-pages"));
+        Files.writeString(base.resolve("404.html"), "<h1>no such page</h1>\n");
+        Files.writeString(base.resolve("4xx.html"), "<h1>not for you</h1>\n");
+        try (StaticSiteFixture withPages = new StaticSiteFixture(base,
+                "    error-pages: {\"404\": 404.html, 4xx: 4xx.html}\n");
+             RawClient client = withPages.client()) {
+            RawResponse missing = client.exchange(StaticSiteFixture.get("/static/missing.txt"));
+            assertEquals(404, missing.status());
+            assertEquals("<h1>no such page</h1>\n", missing.bodyString());
+            assertEquals("text/html; charset=utf-8", missing.header("Content-Type"));
+            RawResponse dotfile = client.exchange(StaticSiteFixture.get("/static/.env"));
+            assertEquals(403, dotfile.status());
+            assertEquals("<h1>not for you</h1>\n", dotfile.bodyString());
+            RawResponse post = client.exchange("POST /static/a.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+            assertEquals(405, post.status());
+            assertEquals("GET, HEAD", post.header("Allow"), "the filter's own fields stay");
+            assertEquals("<h1>not for you</h1>\n", post.bodyString());
+            assertEquals(200, client.exchange(StaticSiteFixture.get("/static/a.txt")).status(), "still served");
+        }
+    }
 }
