@@ -39,6 +39,7 @@ import java.util.Objects;
  * @param userAgent             the User-Agent header; null if absent
  * @param referer               the Referer header; null if absent
  * @param termination           how the exchange ended
+ * @param route                 the route the request took (its {@code name}, or {@code routes[N]}); null if none
  */
 public record AccessLogEntry(
         String clientAddress,
@@ -64,9 +65,23 @@ public record AccessLogEntry(
         String requestId,
         String userAgent,
         String referer,
-        Termination termination) {
+        Termination termination,
+        String route) {
 
     public AccessLogEntry {
         Objects.requireNonNull(termination, "termination");
+    }
+
+    /** An entry without a route (refused before routing, or made by a test). */
+    public AccessLogEntry(String clientAddress, int clientPort, long startEpochMillis, String method, String target,
+                          String protocol, int status, long bytesReceived, long bytesSent, long bodyBytesSent,
+                          long requestTimeNanos, String listener, String pool, String upstreamName,
+                          String upstreamAddress, long upstreamConnectNanos, long upstreamHeaderNanos,
+                          long upstreamResponseNanos, int attempts, long queueNanos, String requestId,
+                          String userAgent, String referer, Termination termination) {
+        this(clientAddress, clientPort, startEpochMillis, method, target, protocol, status, bytesReceived, bytesSent,
+                bodyBytesSent, requestTimeNanos, listener, pool, upstreamName, upstreamAddress, upstreamConnectNanos,
+                upstreamHeaderNanos, upstreamResponseNanos, attempts, queueNanos, requestId, userAgent, referer,
+                termination, null);
     }
 }

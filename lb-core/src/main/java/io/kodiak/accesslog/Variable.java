@@ -35,6 +35,7 @@ enum Variable {
     HTTP_REFERER("http_referer", "the Referer header"),
     LISTENER("listener", "(Kodiak) name of the listener that took the request"),
     POOL("pool", "(Kodiak) pool the route chose"),
+    ROUTE("route", "(Kodiak) the route the request took: its name, or routes[N]"),
     UPSTREAM_NAME("upstream_name", "(Kodiak) name of the last upstream tried"),
     ATTEMPTS("attempts", "(Kodiak) upstream attempts made, 0 when Kodiak answered itself", Kind.COUNT),
     QUEUE_TIME("queue_time", "(Kodiak) seconds with ms spent in the pool's queue", Kind.SECONDS),
@@ -77,6 +78,7 @@ enum Variable {
             case HTTP_REFERER -> e.referer();
             case LISTENER -> e.listener();
             case POOL -> e.pool();
+            case ROUTE -> e.route();
             case UPSTREAM_NAME -> e.upstreamName();
             case TERMINATION -> e.termination().code();
             default -> throw new AssertionError(this + " is not text");

@@ -81,7 +81,8 @@ final class ExchangeLog {
                 now - x.startedAt, x.listenerConfig().name(), x.pool == null ? null : x.pool.name(),
                 a == null ? null : a.upstream.name(), a == null ? null : a.upstream.addressText(),
                 a == null ? -1 : a.connectNanos(), a == null ? -1 : a.headerNanos(), a == null ? -1 : a.responseNanos(),
-                x.attempts(), queueNanos, x.requestId(), req.fields().get("user-agent"), req.fields().get("referer"), how);
+                x.attempts(), queueNanos, x.requestId(), req.fields().get("user-agent"), req.fields().get("referer"), how,
+                x.routeName);
         emit(filters, accessLog, entry);
     }
 

@@ -25,7 +25,7 @@ class AccessLogJsonFormatTest {
                 + "\"body_bytes_sent\":1200,\"request_time\":0.042,\"upstream_addr\":\"10.0.0.2:8000\","
                 + "\"upstream_connect_time\":0.001,\"upstream_header_time\":0.030,\"upstream_response_time\":0.041,"
                 + "\"request_id\":\"0123456789abcdef0123456789abcdef\",\"http_user_agent\":\"curl/8.5.0\","
-                + "\"http_referer\":\"https://example.com/\",\"listener\":\"public\",\"pool\":\"api\","
+                + "\"http_referer\":\"https://example.com/\",\"listener\":\"public\",\"pool\":\"api\",\"route\":\"api-v1\","
                 + "\"upstream_name\":\"web-2\",\"attempts\":2,\"queue_time\":0.003,\"termination\":\"--\"}", line);
         Map<?, ?> parsed = (Map<?, ?>) Json.parse(line);
         List<String> names = Arrays.stream(Variable.values()).filter(Variable::inJson).map(Variable::varName).toList();
@@ -37,7 +37,7 @@ class AccessLogJsonFormatTest {
         Map<?, ?> parsed = (Map<?, ?>) Json.parse(format(json, Entries.sparse()));
         for (String key : List.of("request_method", "request_uri", "server_protocol", "upstream_addr",
                 "upstream_connect_time", "upstream_header_time", "upstream_response_time",
-                "http_user_agent", "http_referer", "pool", "upstream_name")) {
+                "http_user_agent", "http_referer", "pool", "route", "upstream_name")) {
             assertTrue(parsed.containsKey(key), key);
             assertNull(parsed.get(key), key);
         }

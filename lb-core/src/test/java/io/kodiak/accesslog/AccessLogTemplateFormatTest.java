@@ -24,7 +24,7 @@ class AccessLogTemplateFormatTest {
                         + " body_bytes_sent=1200 request_time=0.042 upstream_addr=10.0.0.2:8000"
                         + " upstream_connect_time=0.001 upstream_header_time=0.030 upstream_response_time=0.041"
                         + " request_id=0123456789abcdef0123456789abcdef http_user_agent=curl/8.5.0"
-                        + " http_referer=https://example.com/ listener=public pool=api upstream_name=web-2"
+                        + " http_referer=https://example.com/ listener=public pool=api route=api-v1 upstream_name=web-2"
                         + " attempts=2 queue_time=0.003 termination=--",
                 format(TemplateFormat.parse(EVERY_VARIABLE, ZoneOffset.UTC), Entries.full()));
     }

@@ -91,6 +91,7 @@ class AccessLogEndToEndTest {
         assertTrue(first.contains("\"request_method\":\"GET\",\"request_uri\":\"/a?x=1\",\"server_protocol\":\"HTTP/1.1\""), first);
         assertTrue(first.contains("\"http_user_agent\":\"\\\"quoted\\\" agent\""), "the client's quotes are escaped: " + first);
         assertTrue(first.contains("\"upstream_name\":\"app\""), first);
+        assertTrue(first.contains("\"route\":\"routes[0]\""), "the route, by its place without a name: " + first);
         assertTrue(first.contains("\"termination\":\"--\""), first);
         String second = lines(log).get(1);
         assertTrue(second.contains("\"termination\":\"CR\""), "a client gone mid-body: " + second);
