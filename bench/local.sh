@@ -11,6 +11,6 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export BENCH_PATH=/perftest/
 export NGINX_SERVER_EXTRA='location /perftest/ { return 200; }'
 export HAPROXY_FRONTEND_EXTRA='http-request return status 200 if { path_beg /perftest/ }'
-# Single quotes: $BENCH_LISTEN and $BENCH_UPSTREAMS are set by run.sh when it starts Kodiak.
-export KODIAK_CMD=${KODIAK_CMD:-'bench/lib/kodiak-local.sh'}
+export BENCH_KODIAK_ROUTES='{path-prefix: /perftest/, respond: 200}'
+export KODIAK_CMD=${KODIAK_CMD:-'bench/lib/kodiak-routes.sh'}
 exec "$BENCH_DIR/run.sh" "$@"

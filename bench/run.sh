@@ -190,7 +190,7 @@ check_tools_for_run
 cd "$REPO_DIR"
 mkdir -p "$BENCH_OUT"
 BENCH_OUT=$(cd "$BENCH_OUT" && pwd)
-export BENCH_OUT # bench/lib/kodiak-local.sh writes its config there
+export BENCH_OUT # bench/lib/kodiak-routes.sh writes its config there
 RESULTS=$BENCH_OUT/results.tsv
 printf 'conns\tround\tproxy\trequests\tduration_s\trps\tp50_us\tp99_us\terrors\tcpu_s\tload_cpu_busy_s\tproxy_cpu_busy_s\twall_s\n' >"$RESULTS"
 log "output directory: $BENCH_OUT"

@@ -17,8 +17,8 @@ OUT=$(cd "$OUT" && pwd)
 export BENCH_STATIC_ROOT=$OUT/site
 export BENCH_PROXIES=${BENCH_PROXIES:-"nginx kodiak"}
 export NGINX_SERVER_EXTRA="location /static/ { alias $BENCH_STATIC_ROOT/; sendfile on; tcp_nopush on; }"
-# Single quotes: $BENCH_LISTEN and $BENCH_UPSTREAMS are set by run.sh when it starts Kodiak.
-export KODIAK_CMD=${KODIAK_CMD:-'bench/lib/kodiak-static.sh'}
+export BENCH_KODIAK_ROUTES="{path-prefix: /static/, pool: app, static: '$BENCH_STATIC_ROOT'}"
+export KODIAK_CMD=${KODIAK_CMD:-'bench/lib/kodiak-routes.sh'}
 
 for size in $BENCH_STATIC_SIZES; do
     [[ $size =~ ^[0-9]+$ ]] || { echo "BENCH_STATIC_SIZES: not a byte count: $size" >&2; exit 2; }
