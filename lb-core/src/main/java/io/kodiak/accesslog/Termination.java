@@ -82,7 +82,18 @@ public enum Termination {
      * {@code RD}: the temp space for spooling a request body or a response ran out, or a temp
      * file failed. HAProxy {@code R} (a resource such as memory or sockets exhausted).
      */
-    TEMP_SPACE("RD");
+    TEMP_SPACE("RD"),
+    /**
+     * {@code PT}: an access rule tarpitted the request: held, then answered 403. HAProxy {@code PT}
+     * ({@code http-request tarpit}).
+     */
+    TARPIT("PT"),
+    /**
+     * {@code RR}: a rate or concurrency limit on the client's key (address, header, cookie, route)
+     * answered 429. Kodiak's own code ({@code R}: a limit on a resource, {@code R}: while receiving
+     * the request); HAProxy logs {@code PR} for a deny on a stick table's rate.
+     */
+    RATE_LIMITED("RR");
 
     private final String code;
 

@@ -114,4 +114,31 @@ public interface RequestContext {
         answer.close();
         throw new UnsupportedOperationException("file answers are not supported here");
     }
+
+    /**
+     * Pauses the request phase: the filter returns {@link RequestFilter.Verdict#SUSPENDED} and
+     * resumes it later through the {@link Suspension} (from any thread, or on a timer). Once per
+     * call of a filter.
+     */
+    default Suspension suspend() {
+        throw new UnsupportedOperationException("suspend");
+    }
+
+    /**
+     * Runs {@code r} once when the exchange ends, however it ends (answered, proxied, failed, the
+     * client gone), on the connection's thread with its lock held: it must not block. What a
+     * filter counts while a request is in progress (nginx {@code limit_conn}) is given back here.
+     */
+    default void onEnd(Runnable r) {
+        throw new UnsupportedOperationException("onEnd");
+    }
+
+    /**
+     * How the access log's termination state names this request's end if a filter answers it
+     * ({@link io.kodiak.accesslog.Termination#LOCAL_ANSWER}, {@code PR}, unless set): a rate
+     * limit's 429 is {@code RATE_LIMITED}, a tarpit's 403 {@code TARPIT}.
+     */
+    default void termination(io.kodiak.accesslog.Termination t) {
+        throw new UnsupportedOperationException("termination");
+    }
 }

@@ -14,11 +14,12 @@ package io.kodiak.filter;
  */
 public interface RequestFilter {
     /**
-     * @return {@link Verdict#CONTINUE} to go on, or {@link Verdict#RESPONDED} after calling
-     *         {@link RequestContext#respond}
+     * @return {@link Verdict#CONTINUE} to go on, {@link Verdict#RESPONDED} after calling
+     *         {@link RequestContext#respond}, or {@link Verdict#SUSPENDED} after
+     *         {@link RequestContext#suspend()} (the filter resumes the phase later)
      */
     Verdict onRequest(RequestContext request);
 
     /** What a request filter decided. */
-    enum Verdict { CONTINUE, RESPONDED }
+    enum Verdict { CONTINUE, RESPONDED, SUSPENDED }
 }
