@@ -43,6 +43,20 @@ final class FeatureReader {
 
     private static List<Entry> readers() {
         List<Entry> r = new ArrayList<>();
+        // Protection first (nginx runs its access phase after rewrite and return; Kodiak does not:
+        // a route's respond or redirect never slips past its access rules or authentication).
+        // access: allow/deny/tarpit/redirect rules on address, method, path, headers, query
+
+        // request-rules: the small WAF (bundled and own rules on path, query, headers, body)
+
+        // rate-limit: requests per second per key (nginx limit_req)
+
+        // concurrency-limit: requests in progress per key (nginx limit_conn)
+
+        // basic-auth: htpasswd users (nginx auth_basic)
+
+        // forward-auth: a subrequest to an auth service (nginx auth_request, Traefik ForwardAuth)
+
         // request-headers: header rules on the request sent upstream
         r.add(new Entry("request-headers", true, true, HeaderRulesReader::requestHeaders));
 

@@ -20,14 +20,34 @@ final class FeatureFilters {
     private FeatureFilters() {
     }
 
-    /** The filters of {@code features}, or {@link Filters#NONE} when there are none. */
+    /** The filters of {@code features}, or {@link Filters#NONE} when there are none (tests: nothing shared). */
     static Filters of(List<FeatureConfig> features) {
+        return of(features, new FeatureRuntime(), java.util.Map.of());
+    }
+
+    /**
+     * @param rt    what features share across reloads (the suspension timer, zones)
+     * @param pools the running pools by name (a forward-auth's service)
+     */
+    static Filters of(List<FeatureConfig> features, FeatureRuntime rt, java.util.Map<String, io.kodiak.upstream.PoolRuntime> pools) {
         if (features.isEmpty()) {
             return Filters.NONE;
         }
         List<RequestFilter> request = new ArrayList<>();
         List<ResponseFilter> response = new ArrayList<>();
         for (FeatureConfig f : features) {
+            // access
+
+            // request-rules
+
+            // rate-limit
+
+            // concurrency-limit
+
+            // basic-auth
+
+            // forward-auth
+
             // header rules
             if (f instanceof HeaderRulesConfig c) {
                 if (!c.isEmpty()) {

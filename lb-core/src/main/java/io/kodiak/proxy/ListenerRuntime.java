@@ -38,15 +38,20 @@ final class ListenerRuntime {
     /** TLS handshakes in progress and waiting, bounded by {@code tls.max-handshakes}; idle on plain HTTP. */
     final HandshakeSlots handshakes = new HandshakeSlots();
 
+    /** What the feature filters share (the suspension timer, zones). */
+    private final FeatureRuntime features;
+
     ListenerRuntime(ListenerConfig config, Map<String, PoolRuntime> pools) {
-        this(config, pools, null);
+        this(config, pools, null, new FeatureRuntime());
     }
 
     /** @param acme the ACME validations a plain listener answers, or {@code null} when no listener has {@code tls.domains} */
-    ListenerRuntime(ListenerConfig config, Map<String, PoolRuntime> pools, io.kodiak.acme.Challenges acme) {
+    ListenerRuntime(ListenerConfig config, Map<String, PoolRuntime> pools, io.kodiak.acme.Challenges acme,
+                    FeatureRuntime features) {
         this.config = config;
-        this.filters = configuredFilters(config, acme);
-        this.router = new Router(config.routes(), pools, filters);
+        this.features = features;
+        this.filters = configuredFilters(config, acme, features, pools);
+        this.router = new Router(config.routes(), pools, filters, features);
     }
 
     /**
@@ -54,14 +59,15 @@ final class ListenerRuntime {
      * runs the listener's filters combined with its own ({@link Router.Route#combined}).
      */
     void update(ListenerConfig next, Map<String, PoolRuntime> pools, io.kodiak.acme.Challenges acme) {
-        io.kodiak.filter.Filters f = configuredFilters(next, acme);
-        this.router = new Router(next.routes(), pools, f);
+        io.kodiak.filter.Filters f = configuredFilters(next, acme, features, pools);
+        this.router = new Router(next.routes(), pools, f, features);
         this.filters = f;
         this.config = next;
     }
 
     /** The filters a listener's configuration asks for: ACME's HTTP-01 answers, the HTTPS redirect, HSTS. */
-    static io.kodiak.filter.Filters configuredFilters(ListenerConfig c, io.kodiak.acme.Challenges acme) {
+    static io.kodiak.filter.Filters configuredFilters(ListenerConfig c, io.kodiak.acme.Challenges acme,
+                                                      FeatureRuntime features, Map<String, PoolRuntime> pools) {
         java.util.List<io.kodiak.filter.RequestFilter> list = new java.util.ArrayList<>();
         if (acme != null && c.tls() == null) {
             list.add(new AcmeHttpChallenge(acme)); // first: a redirect must not send the CA away
@@ -74,7 +80,7 @@ final class ListenerRuntime {
                 ? new io.kodiak.filter.ResponseFilter[0] : new io.kodiak.filter.ResponseFilter[] {new Hsts(c.tls().hsts())};
         io.kodiak.filter.Filters own = request.length == 0 && response.length == 0 ? io.kodiak.filter.Filters.NONE
                 : new io.kodiak.filter.Filters(request, response, new io.kodiak.filter.LogFilter[0]);
-        return own.then(FeatureFilters.of(c.features())); // after ACME and the HTTPS redirect
+        return own.then(FeatureFilters.of(c.features(), features, pools)); // after ACME and the HTTPS redirect
     }
 
     @Override

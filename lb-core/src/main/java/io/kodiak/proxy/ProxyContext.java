@@ -40,6 +40,8 @@ final class ProxyContext {
     final boolean metrics;
     /** The ACME validations the listeners answer and the manager behind them. */
     final AcmeRuntime acme = new AcmeRuntime(java.time.Clock.systemUTC());
+    /** What feature filters share across reloads (the suspension timer, rate-limit zones...). */
+    final FeatureRuntime features = new FeatureRuntime();
 
     ProxyContext(TCPNIOTransport transport, TCPNIOConnectorHandler connector, TCPNIOConnectorHandler tlsConnector,
                  org.glassfish.grizzly.ssl.SSLFilter tlsFilter, SpoolIo spoolIo, LongSupplier nanoTime,

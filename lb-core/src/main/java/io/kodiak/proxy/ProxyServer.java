@@ -172,7 +172,7 @@ public final class ProxyServer implements AutoCloseable {
         // Before the first accept: stored certificates of tls.domains serve the first handshake.
         syncAcme(running.config().listeners());
         for (ListenerConfig lc : running.config().listeners()) {
-            ListenerRuntime lr = new ListenerRuntime(lc, running.pools(), acme);
+            ListenerRuntime lr = new ListenerRuntime(lc, running.pools(), acme, ctx.features);
             lr.accessLog = accessLogs.open(lc); // before the first accept: every request is logged
             listeners.put(lc.name(), listeners.bind(lr));
         }
@@ -430,6 +430,7 @@ public final class ProxyServer implements AutoCloseable {
     @Override
     public void close() {
         ctx.acme.close();
+        ctx.features.close();
         if (metrics != null) {
             metrics.close();
         }

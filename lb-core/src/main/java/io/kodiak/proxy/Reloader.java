@@ -114,7 +114,7 @@ final class Reloader {
             for (ListenerConfig lc : next.listeners()) {
                 Listeners.Bound b = byAddress.remove(lc.address());
                 if (b == null) {
-                    ListenerRuntime lr = new ListenerRuntime(lc, after, ctx.acme.challengesFor(next));
+                    ListenerRuntime lr = new ListenerRuntime(lc, after, ctx.acme.challengesFor(next), ctx.features);
                     lr.accessLog = nextLogs.get(lc.name());
                     b = listeners.bind(lr);
                     newlyBound.add(b);

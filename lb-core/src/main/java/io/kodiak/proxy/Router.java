@@ -176,22 +176,23 @@ final class Router {
     private final boolean usesSource;
 
     Router(List<RouteConfig> configs, Map<String, PoolRuntime> pools) {
-        this(configs, pools, Filters.NONE);
+        this(configs, pools, Filters.NONE, new FeatureRuntime());
     }
 
     /**
      * @param listenerFilters the listener's filters, run before each route's: a router is built
      *                        again whenever they change (a reload), so that the combination stays right
      */
-    Router(List<RouteConfig> configs, Map<String, PoolRuntime> pools, Filters listenerFilters) {
-        this(routes(configs, pools, listenerFilters).toArray(new Route[0]), Map.copyOf(pools), listenerFilters);
+    Router(List<RouteConfig> configs, Map<String, PoolRuntime> pools, Filters listenerFilters, FeatureRuntime features) {
+        this(routes(configs, pools, listenerFilters, features).toArray(new Route[0]), Map.copyOf(pools), listenerFilters);
     }
 
-    private static List<Route> routes(List<RouteConfig> configs, Map<String, PoolRuntime> pools, Filters listener) {
+    private static List<Route> routes(List<RouteConfig> configs, Map<String, PoolRuntime> pools, Filters listener,
+                                      FeatureRuntime features) {
         List<Route> list = new ArrayList<>();
         for (int i = 0; i < configs.size(); i++) {
             RouteConfig c = configs.get(i);
-            list.add(new Route(c, c.pool() == null ? null : pools.get(c.pool()), i, FeatureFilters.of(c.features()),
+            list.add(new Route(c, c.pool() == null ? null : pools.get(c.pool()), i, FeatureFilters.of(c.features(), features, pools),
                     listener));
         }
         return list;

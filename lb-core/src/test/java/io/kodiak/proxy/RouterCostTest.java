@@ -91,7 +91,7 @@ class RouterCostTest {
         io.kodiak.filter.Filters listener = FeatureFilters.of(ConfigLoader.parse("listeners:\n  - address: 127.0.0.1:0\n"
                 + "    response-headers: {set: {X-L: l}}\npools:\n  web: {upstreams: [127.0.0.1:9001]}\n",
                 Path.of("kodiak.yaml")).listeners().get(0).features());
-        Router router = new Router(routes, Map.<String, PoolRuntime>of(), listener);
+        Router router = new Router(routes, Map.<String, PoolRuntime>of(), listener, new FeatureRuntime());
         RequestHead req = head("GET /r/x HTTP/1.1\r\nHost: example.com\r\n\r\n");
         Router.Route r = router.route(req, null, null);
         io.kodiak.filter.Filters combined = r.combined();
