@@ -54,6 +54,7 @@ final class FeatureReader {
         // concurrency-limit: requests in progress per key (nginx limit_conn)
 
         // basic-auth: htpasswd users (nginx auth_basic)
+        r.add(new Entry("basic-auth", true, true, (Reader) BasicAuthReader::read));
 
         // forward-auth: a subrequest to an auth service (nginx auth_request, Traefik ForwardAuth)
 

@@ -45,6 +45,10 @@ final class FeatureFilters {
             // concurrency-limit
 
             // basic-auth
+            if (f instanceof io.kodiak.config.BasicAuthConfig c) {
+                request.add(new io.kodiak.auth.BasicAuthFilter(c, rt.basicAuth()));
+                continue;
+            }
 
             // forward-auth
 

@@ -25,6 +25,8 @@ public final class FeatureRuntime implements AutoCloseable {
     // --- slots: each feature that keeps state across requests adds its part below its comment ---
     // rate-limit:
     // basic-auth:
+    /** Password checks off the selector threads, recent verifications, htpasswd watches (no thread until used). */
+    private final io.kodiak.auth.BasicAuthRuntime basicAuth;
     // forward-auth:
     // access:
     // request-rules:
@@ -37,6 +39,12 @@ public final class FeatureRuntime implements AutoCloseable {
         });
         timer.setRemoveOnCancelPolicy(true);
         timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        basicAuth = new io.kodiak.auth.BasicAuthRuntime(timer);
+    }
+
+    /** What every basic-auth section shares. */
+    public io.kodiak.auth.BasicAuthRuntime basicAuth() {
+        return basicAuth;
     }
 
     /** The timer for {@link io.kodiak.filter.Suspension#resumeAfter}; its tasks must be short and never block. */
@@ -48,6 +56,7 @@ public final class FeatureRuntime implements AutoCloseable {
     public void close() {
         timer.shutdownNow();
         // rate-limit, basic-auth, forward-auth, access, request-rules: close what they hold below
+        basicAuth.close();
     }
 
     /** Waits a little for the timer to stop (tests that count threads). */
