@@ -5,13 +5,10 @@ import io.kodiak.filter.RequestContext;
 import io.kodiak.filter.RequestFilter;
 import io.kodiak.filter.Suspension;
 import io.kodiak.http.FieldEdits;
-import io.kodiak.http.FixedResponse;
 import io.kodiak.http.HeaderFields;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
@@ -43,18 +40,21 @@ public final class BasicAuthFilter implements RequestFilter {
     private final HtpasswdWatch users;
     private final boolean passAuthorization;
     private final String userHeader;
-    private final FixedResponse challenge;
-    private final FixedResponse busy;
+    /*
+     * The answers, made once and shared: they go through respond(status, ...) rather than as a
+     * FixedResponse so that the route's and listener's error-pages apply to them.
+     */
+    private static final byte[] UNAUTHORIZED = "401 Unauthorized\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] UNAVAILABLE = "503 Service Unavailable\n".getBytes(StandardCharsets.US_ASCII);
+    private static final FieldEdits RETRY = new FieldEdits().set("Retry-After", "1");
+    private final FieldEdits challenge;
 
     public BasicAuthFilter(BasicAuthConfig c, BasicAuthRuntime rt) {
         this.rt = rt;
         this.users = rt.watch(c.usersFile(), c.users());
         this.passAuthorization = c.passAuthorization();
         this.userHeader = c.userHeader();
-        this.challenge = new FixedResponse(401, TEXT, "401 Unauthorized\n".getBytes(StandardCharsets.US_ASCII),
-                List.of(Map.entry("WWW-Authenticate", "Basic realm=\"" + c.realm() + "\", charset=\"UTF-8\"")));
-        this.busy = new FixedResponse(503, TEXT, "503 Service Unavailable\n".getBytes(StandardCharsets.US_ASCII),
-                List.of(Map.entry("Retry-After", "1")));
+        this.challenge = new FieldEdits().set("WWW-Authenticate", "Basic realm=\"" + c.realm() + "\", charset=\"UTF-8\"");
     }
 
     @Override
@@ -85,9 +85,7 @@ public final class BasicAuthFilter implements RequestFilter {
             return decide(request, user, key, check.matches(password) && hash != null);
         }
         if (!rt.tryStart()) {
-            rt.countBusy();
-            request.respond(busy);
-            return Verdict.RESPONDED;
+            return busy(request);
         }
         Suspension suspension;
         try {
@@ -106,10 +104,7 @@ public final class BasicAuthFilter implements RequestFilter {
             });
         } catch (RejectedExecutionException e) { // stopping
             rt.abandon();
-            suspension.resume(r -> {
-                r.respond(busy);
-                return Verdict.RESPONDED;
-            });
+            suspension.resume(this::busy);
         }
         return Verdict.SUSPENDED;
     }
@@ -138,7 +133,13 @@ public final class BasicAuthFilter implements RequestFilter {
 
     private Verdict refuse(RequestContext request) {
         rt.countRefused();
-        request.respond(challenge);
+        request.respond(401, TEXT, UNAUTHORIZED, challenge);
+        return Verdict.RESPONDED;
+    }
+
+    private Verdict busy(RequestContext request) {
+        rt.countBusy();
+        request.respond(503, TEXT, UNAVAILABLE, RETRY);
         return Verdict.RESPONDED;
     }
 

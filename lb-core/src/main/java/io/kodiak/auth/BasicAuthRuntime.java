@@ -58,6 +58,7 @@ public final class BasicAuthRuntime implements AutoCloseable {
     private final LongAdder refused = new LongAdder();
     private final LongAdder busy = new LongAdder();
     private final LongAdder cacheHits = new LongAdder();
+    private final LongAdder polls = new LongAdder();
 
     /** The process's runtime: its own workers, the real clock. */
     public BasicAuthRuntime(ScheduledExecutorService timer) {
@@ -120,6 +121,7 @@ public final class BasicAuthRuntime implements AutoCloseable {
                     for (HtpasswdWatch w : liveWatches()) {
                         w.poll();
                     }
+                    polls.increment();
                 } finally {
                     polling.set(false);
                 }
@@ -196,6 +198,11 @@ public final class BasicAuthRuntime implements AutoCloseable {
     /** Granted requests whose check the cache of recent successes spared. */
     public long cacheHits() {
         return cacheHits.sum();
+    }
+
+    /** Rounds of looking at the watched files since the start (tests wait on it). */
+    public long polls() {
+        return polls.sum();
     }
 
     @Override
