@@ -40,6 +40,7 @@ import java.util.Objects;
  * @param referer               the Referer header; null if absent
  * @param termination           how the exchange ended
  * @param route                 the route the request took (its {@code name}, or {@code routes[N]}); null if none
+ * @param remoteUser            the user {@code basic-auth} let through; null if none
  */
 public record AccessLogEntry(
         String clientAddress,
@@ -66,10 +67,24 @@ public record AccessLogEntry(
         String userAgent,
         String referer,
         Termination termination,
-        String route) {
+        String route,
+        String remoteUser) {
 
     public AccessLogEntry {
         Objects.requireNonNull(termination, "termination");
+    }
+
+    /** An entry without a user (no basic-auth let it through). */
+    public AccessLogEntry(String clientAddress, int clientPort, long startEpochMillis, String method, String target,
+                          String protocol, int status, long bytesReceived, long bytesSent, long bodyBytesSent,
+                          long requestTimeNanos, String listener, String pool, String upstreamName,
+                          String upstreamAddress, long upstreamConnectNanos, long upstreamHeaderNanos,
+                          long upstreamResponseNanos, int attempts, long queueNanos, String requestId,
+                          String userAgent, String referer, Termination termination, String route) {
+        this(clientAddress, clientPort, startEpochMillis, method, target, protocol, status, bytesReceived, bytesSent,
+                bodyBytesSent, requestTimeNanos, listener, pool, upstreamName, upstreamAddress, upstreamConnectNanos,
+                upstreamHeaderNanos, upstreamResponseNanos, attempts, queueNanos, requestId, userAgent, referer,
+                termination, route, null);
     }
 
     /** An entry without a route (refused before routing, or made by a test). */
@@ -82,6 +97,6 @@ public record AccessLogEntry(
         this(clientAddress, clientPort, startEpochMillis, method, target, protocol, status, bytesReceived, bytesSent,
                 bodyBytesSent, requestTimeNanos, listener, pool, upstreamName, upstreamAddress, upstreamConnectNanos,
                 upstreamHeaderNanos, upstreamResponseNanos, attempts, queueNanos, requestId, userAgent, referer,
-                termination, null);
+                termination, null, null);
     }
 }

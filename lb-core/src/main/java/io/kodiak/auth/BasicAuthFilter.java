@@ -121,6 +121,7 @@ public final class BasicAuthFilter implements RequestFilter {
     }
 
     private Verdict grant(RequestContext request, String user) {
+        request.remoteUser(user);
         FieldEdits upstream = request.upstreamFields();
         if (!passAuthorization) {
             upstream.remove("Authorization");

@@ -134,6 +134,14 @@ public interface RequestContext {
     }
 
     /**
+     * Names the user an authentication let through: the access log's {@code $remote_user} (nginx's
+     * name, the user field of the combined format).
+     */
+    default void remoteUser(String user) {
+        throw new UnsupportedOperationException("remoteUser");
+    }
+
+    /**
      * How the access log's termination state names this request's end if a filter answers it
      * ({@link io.kodiak.accesslog.Termination#LOCAL_ANSWER}, {@code PR}, unless set): a rate
      * limit's 429 is {@code RATE_LIMITED}, a tarpit's 403 {@code TARPIT}.

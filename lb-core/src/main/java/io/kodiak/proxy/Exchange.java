@@ -112,6 +112,11 @@ final class Exchange {
         this.log = new ExchangeLog(this);
     }
 
+    /** The user an authentication let through, for {@code $remote_user}; null if none. */
+    String remoteUser() {
+        return phase == null ? null : phase.remoteUser();
+    }
+
     /** The request ID (the client's if the listener trusts it, else generated), the same for the whole exchange. */
     String requestId() {
         if (requestId == null) {

@@ -83,7 +83,7 @@ final class ExchangeLog {
                 a == null ? null : a.upstream.name(), a == null ? null : a.upstream.addressText(),
                 a == null ? -1 : a.connectNanos(), a == null ? -1 : a.headerNanos(), a == null ? -1 : a.responseNanos(),
                 x.attempts(), queueNanos, x.requestId(), req.fields().get("user-agent"), req.fields().get("referer"), how,
-                x.routeName);
+                x.routeName, x.remoteUser());
         emit(filters, accessLog, entry);
     }
 

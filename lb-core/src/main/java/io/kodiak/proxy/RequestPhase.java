@@ -30,6 +30,7 @@ final class RequestPhase implements RequestContext {
     private final Exchange exchange;
     private boolean running;
     private io.kodiak.accesslog.Termination termination = io.kodiak.accesslog.Termination.LOCAL_ANSWER;
+    private String remoteUser;
     private final RequestHead head;
     private final String clientIp;
     private final java.util.function.Supplier<String> requestId;
@@ -180,6 +181,16 @@ final class RequestPhase implements RequestContext {
             throw new UnsupportedOperationException("onEnd");
         }
         exchange.onEnd(java.util.Objects.requireNonNull(r, "r"));
+    }
+
+    @Override
+    public void remoteUser(String user) {
+        remoteUser = user;
+    }
+
+    /** The user an authentication let through ({@code $remote_user}), or null. */
+    String remoteUser() {
+        return remoteUser;
     }
 
     @Override

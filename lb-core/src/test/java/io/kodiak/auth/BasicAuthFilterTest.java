@@ -162,6 +162,7 @@ class BasicAuthFilterTest {
         assertEquals(Verdict.CONTINUE, f.onRequest(ok));
         assertFalse(ok.wasSuspended());
         assertTrue(ok.upstream.addedLines().contains("X-User: sam"));
+        assertEquals("sam", ok.remoteUser, "the access log's $remote_user");
         FakeAuthRequest unknown = new FakeAuthRequest(auth("nobody:pw"));
         assertEquals(Verdict.RESPONDED, f.onRequest(unknown));
         assertFalse(unknown.wasSuspended(), "the dummy of an all-SHA file is a SHA too");

@@ -22,6 +22,7 @@ final class FakeAuthRequest implements RequestContext {
     FieldEdits answerFields;
     final CompletableFuture<RequestFilter> resumed = new CompletableFuture<>();
     volatile boolean cancelled;
+    String remoteUser;
     private boolean suspended;
 
     FakeAuthRequest(String... fields) throws Exception {
@@ -75,6 +76,11 @@ final class FakeAuthRequest implements RequestContext {
     public void respond(int status, String contentType, byte[] body, FieldEdits fields) {
         this.status = status;
         this.answerFields = fields;
+    }
+
+    @Override
+    public void remoteUser(String user) {
+        remoteUser = user;
     }
 
     @Override

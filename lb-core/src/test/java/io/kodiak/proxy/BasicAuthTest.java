@@ -34,11 +34,13 @@ class BasicAuthTest {
     private ScriptedUpstream web;
     private ProxyServer server;
     private Path users;
+    private Path log;
 
     @BeforeEach
     void start(@TempDir Path dir) throws Exception {
         web = ScriptedUpstream.start("web");
         users = dir.resolve("htpasswd");
+        log = dir.resolve("access.log");
         Htpasswd.add(users, "B", "bea", "bcrypt-pw");
         Htpasswd.add(users, "m", "max", "apr1-pw");
         Htpasswd.add(users, "s", "sam", "sha1-pw");
@@ -46,7 +48,8 @@ class BasicAuthTest {
         Files.writeString(dir.resolve("401.html"), "<h1>who are you?</h1>\n");
         Path file = dir.resolve("kodiak.yaml");
         Files.writeString(file, "admin: {listen: off, state-file: off}\nmetrics: off\n"
-                + "listeners:\n  - name: front\n    address: 127.0.0.1:0\n    routes:\n"
+                + "listeners:\n  - name: front\n    address: 127.0.0.1:0\n"
+                + "    access-log: {target: " + log + ", format: combined}\n    routes:\n"
                 + "      - path-prefix: /admin/\n        pool: web\n"
                 + "        basic-auth: {realm: Admin area, users-file: htpasswd, user-header: X-Forwarded-User}\n"
                 + "      - path-prefix: /pass/\n        pool: web\n"
@@ -151,6 +154,23 @@ class BasicAuthTest {
         r = lastUpstreamRequest();
         assertEquals(basic("sam:sha1-pw"), r.header("Authorization"), "pass-authorization: true");
         assertEquals("root", r.header("X-Forwarded-User"), "no user-header here: the field is the client's business");
+    }
+
+    @Test
+    void theAccessLogNamesTheUserAsNginxsRemoteUser() throws Exception {
+        assertEquals(200, admin(basic("bea:bcrypt-pw")).status());
+        assertEquals(401, admin(basic("max:wrong")).status());
+        Conditions.await("two lines", () -> logLines().size() == 2, Duration.ofSeconds(10));
+        assertTrue(logLines().get(0).startsWith("127.0.0.1 - bea ["), logLines().get(0));
+        assertTrue(logLines().get(1).startsWith("127.0.0.1 - - ["), "no user for a refused request: " + logLines().get(1));
+    }
+
+    private java.util.List<String> logLines() {
+        try {
+            return Files.exists(log) ? Files.readAllLines(log, StandardCharsets.UTF_8) : java.util.List.of();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
