@@ -195,6 +195,11 @@ public final class BasicAuthRuntime implements AutoCloseable {
         return busy.sum();
     }
 
+    /** Checks running or queued now (at most {@link #DEFAULT_PENDING}, or the bound given). */
+    public int pending() {
+        return maxPending - pending.availablePermits();
+    }
+
     /** Granted requests whose check the cache of recent successes spared. */
     public long cacheHits() {
         return cacheHits.sum();
@@ -215,7 +220,7 @@ public final class BasicAuthRuntime implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "BasicAuthRuntime[pending " + (maxPending - pending.availablePermits()) + "/" + maxPending
+        return "BasicAuthRuntime[pending " + pending() + "/" + maxPending
                 + ", granted " + granted() + ", refused " + refused() + ", busy " + busy() + ", " + passed + "]";
     }
 }
