@@ -35,6 +35,7 @@ class BasicAuthTest {
     private ProxyServer server;
     private Path users;
     private Path log;
+    private Path config;
 
     @BeforeEach
     void start(@TempDir Path dir) throws Exception {
@@ -47,6 +48,7 @@ class BasicAuthTest {
         Htpasswd.add(users, "B", "émile", "pässwörd");
         Files.writeString(dir.resolve("401.html"), "<h1>who are you?</h1>\n");
         Path file = dir.resolve("kodiak.yaml");
+        config = file;
         Files.writeString(file, "admin: {listen: off, state-file: off}\nmetrics: off\n"
                 + "listeners:\n  - name: front\n    address: 127.0.0.1:0\n"
                 + "    access-log: {target: " + log + ", format: combined}\n    routes:\n"
@@ -225,6 +227,22 @@ class BasicAuthTest {
         Htpasswd.add(next, "s", "tom", "tom-pw");
         Files.move(next, users, StandardCopyOption.REPLACE_EXISTING);
         awaitStatus(basic("tom:tom-pw"), 200);
+    }
+
+    @Test
+    void aReloadReadsTheFileAtOnceAndABrokenOneIsRefusedWithItsLine() throws Exception {
+        Path next = users.resolveSibling("htpasswd.next");
+        Htpasswd.add(next, "B", "zoe", "zoe-pw");
+        Files.move(next, users, StandardCopyOption.REPLACE_EXISTING);
+        server.reload(ConfigLoader.load(config));
+        assertEquals(200, admin(basic("zoe:zoe-pw")).status(), "no wait for the poll");
+        assertEquals(401, admin(basic("bea:bcrypt-pw")).status());
+
+        Files.writeString(users, "zoe:hunter2\n");
+        io.kodiak.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                io.kodiak.config.ConfigException.class, () -> ConfigLoader.load(config));
+        assertTrue(e.getMessage().startsWith(users + ":1: listeners[0].routes[0].basic-auth.users-file: user \"zoe\": "),
+                e.getMessage());
     }
 
     /** Asks until the answer is {@code status}, within 30 s (the file is polled every few seconds). */
