@@ -142,6 +142,8 @@ class HtpasswdFileTest {
         HtpasswdUsers mixed = HtpasswdFile.parse(cost5 + "\n" + Htpasswd.line("s", "s", "pw") + "\nb:" + cost6.substring(2));
         PasswordHash.Bcrypt d = assertInstanceOf(PasswordHash.Bcrypt.class, mixed.dummy());
         assertEquals(6, d.cost());
+        assertEquals(d, PasswordHash.Bcrypt.parse(d.text()), "a well-formed bcrypt hash");
+        assertTrue(d.text().startsWith("$2y$06$"), d.text());
         assertFalse(d.matches(b("pw")));
         assertInstanceOf(PasswordHash.Apr1Hash.class, HtpasswdFile.parse(Htpasswd.line("m", "m", "pw")).dummy());
         assertInstanceOf(PasswordHash.Sha1.class, HtpasswdFile.parse(Htpasswd.line("s", "s", "pw")).dummy());
