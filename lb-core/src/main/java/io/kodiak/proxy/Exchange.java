@@ -90,6 +90,8 @@ final class Exchange {
     private boolean counted;
     /** How the last failed attempt ended: what a 502 after failed attempts is logged as. */
     private Termination failure;
+    /** Request rules on the body, once the request filters asked for them; null otherwise. */
+    private io.kodiak.filter.BodyInspector bodyInspector;
 
     /** @param route the route the request matched, or null */
     Exchange(ClientSession s, RequestHead req, Router.Route route) {
@@ -263,6 +265,9 @@ final class Exchange {
             return;
         }
         leg = new UpstreamLeg(this, s, s, metrics, pc, body = newBody());
+        if (bodyInspector != null) {
+            body.inspect(bodyInspector);
+        }
         if (req.expectContinue()) {
             s.write(LocalAnswers.CONTINUE, LocalAnswers.CONTINUE.length);
         }
@@ -310,6 +315,7 @@ final class Exchange {
         pool = rp.chosenPool();
         upstreamEdits = rp.edits();
         rewrite = rp.rewrite();
+        bodyInspector = rp.bodyInspector();
         return true;
     }
 
@@ -331,7 +337,12 @@ final class Exchange {
 
     private RequestBody newBody() {
         // The body's spool reports to the upstream leg, which sends what arrives.
-        return new RequestBody(s, req, pc.buffering(), ctx.spoolIo, new io.kodiak.buffer.Spool.Listener() {
+        var b = pc.buffering();
+        if (bodyInspector != null && !b.request()) {
+            // A body that is already upstream can no longer be refused: inspected bodies are buffered.
+            b = new io.kodiak.config.BufferingConfig(true, b.response(), b.memory(), b.maxRequestBody(), b.maxTempFile(), b.tempDir());
+        }
+        return new RequestBody(s, req, b, ctx.spoolIo, new io.kodiak.buffer.Spool.Listener() {
             @Override
             public void onSpoolReady(io.kodiak.buffer.Spool spool) {
                 leg.onSpoolReady(spool);
@@ -374,6 +385,9 @@ final class Exchange {
             case DONE -> {
                 bodyComplete = true;
                 s.bodyDone();
+                if (bodyInspector != null && bodyDenied()) {
+                    return;
+                }
                 if (!body.streaming()) {
                     body.whenWritten(() -> {
                         if (body.failure() != null) {
@@ -390,6 +404,17 @@ final class Exchange {
         if (body.streaming()) {
             leg.pumpRequest();
         }
+    }
+
+    /** Request rules on the complete body: whether they denied it (and it was answered). */
+    private boolean bodyDenied() {
+        int status = body.inspected();
+        if (status == 0) {
+            return false;
+        }
+        cleanup();
+        answer(status, Termination.LOCAL_ANSWER, req.keepAlive(), null);
+        return true;
     }
 
     /** A temp-file write failed while the body was still arriving (reading may be paused on it). */
