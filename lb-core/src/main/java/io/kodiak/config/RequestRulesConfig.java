@@ -28,7 +28,7 @@ public record RequestRulesConfig(Set<BundledRule> bundled, int status, List<Stri
     public static final int DEFAULT_STATUS = 403;
     public static final int DEFAULT_COOKIE_BYTES = 4096;
     public static final int DEFAULT_COOKIE_COUNT = 50;
-    public static final int DEFAULT_INSPECT_LIMIT = 8192;
+    public static final int DEFAULT_INSPECT_LIMIT = 32 * 1024;
     public static final int DEFAULT_BODY_LIMIT = 64 * 1024;
     /** At most this many rules with a {@code body} per section: a request's pending ones fit in a long. */
     public static final int MAX_BODY_RULES = 64;

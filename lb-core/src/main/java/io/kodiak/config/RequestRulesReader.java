@@ -32,7 +32,7 @@ final class RequestRulesReader {
         int status = m.get("status") == null ? RequestRulesConfig.DEFAULT_STATUS : m.get("status").integer(400, 599);
         List<String> methods = RequestRulesConfig.DEFAULT_METHODS;
         if (m.get("allowed-methods") != null) {
-            methods = methods(m.get("allowed-methods"));
+            methods = RouteReader.methods(m.get("allowed-methods"));
         }
         int cookieBytes = RequestRulesConfig.DEFAULT_COOKIE_BYTES;
         int cookieCount = RequestRulesConfig.DEFAULT_COOKIE_COUNT;
@@ -102,18 +102,6 @@ final class RequestRulesReader {
         return r;
     }
 
-    private static List<String> methods(ConfigNode node) throws ConfigException {
-        List<ConfigNode> items = node.isScalar() ? List.of(node) : node.sequence();
-        if (items.isEmpty()) {
-            throw node.error("must list at least one method");
-        }
-        List<String> methods = new ArrayList<>();
-        for (ConfigNode item : items) {
-            methods.add(item.parse("a method", RouteReader::method));
-        }
-        return methods;
-    }
-
     private static List<RequestRulesConfig.Rule> rules(ConfigNode node, int status) throws ConfigException {
         List<RequestRulesConfig.Rule> rules = new ArrayList<>();
         Set<String> ids = new HashSet<>();
@@ -142,7 +130,7 @@ final class RequestRulesReader {
         if (BundledRule.byId(id) != null || id.equals("all")) {
             throw idNode.error(Values.quote(id) + " is the name of a bundled rule: choose another, so the log tells them apart");
         }
-        List<String> methods = m.get("methods") == null ? List.of() : methods(m.get("methods"));
+        List<String> methods = m.get("methods") == null ? List.of() : RouteReader.methods(m.get("methods"));
         RuleMatch path = match(m.get("path"), true, false);
         RuleMatch query = match(m.get("query"), false, false);
         RuleMatch body = match(m.get("body"), false, false);

@@ -102,21 +102,8 @@ final class PathTraversal {
         if (i + 1 >= to) {
             return -1;
         }
-        int hi = hex(b[i]);
-        int lo = hex(b[i + 1]);
+        int hi = Character.digit(b[i] & 0xff, 16); // ASCII only in this range: -1 for anything else
+        int lo = Character.digit(b[i + 1] & 0xff, 16);
         return hi < 0 || lo < 0 ? -1 : hi << 4 | lo;
-    }
-
-    private static int hex(byte c) {
-        if (c >= '0' && c <= '9') {
-            return c - '0';
-        }
-        if (c >= 'a' && c <= 'f') {
-            return c - 'a' + 10;
-        }
-        if (c >= 'A' && c <= 'F') {
-            return c - 'A' + 10;
-        }
-        return -1;
     }
 }

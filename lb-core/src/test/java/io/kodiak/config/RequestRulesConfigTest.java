@@ -37,7 +37,7 @@ class RequestRulesConfigTest {
         assertEquals(RequestRulesConfig.DEFAULT_METHODS, c.allowedMethods());
         assertEquals(4096, c.cookieMaxBytes());
         assertEquals(50, c.cookieMaxCount());
-        assertEquals(8192, c.inspectLimit());
+        assertEquals(32768, c.inspectLimit());
         assertEquals(65536, c.bodyLimit());
         assertEquals(false, c.refuseLongBody());
         assertEquals(List.of(), c.rules());
