@@ -19,6 +19,17 @@ final class ScannerPaths {
     };
     /** Segment prefixes: {@code .env.local}, {@code .env.production}, {@code .env.bak}... */
     static final String[] PREFIXES = {".env."};
+    /** The first characters of the names and prefixes, either case: most segments start with none. */
+    private static final boolean[] FIRST = new boolean[128];
+
+    static {
+        for (String[] list : new String[][] {NAMES, PREFIXES}) {
+            for (String name : list) {
+                FIRST[Character.toLowerCase(name.charAt(0))] = true;
+                FIRST[Character.toUpperCase(name.charAt(0))] = true;
+            }
+        }
+    }
 
     private ScannerPaths() {
     }
@@ -42,8 +53,7 @@ final class ScannerPaths {
 
     private static boolean segment(String path, int start, int len) {
         char c = path.charAt(start);
-        if (c != '.' && c != 'w' && c != 'W' && c != 'x' && c != 'X' && c != 'p' && c != 'P'
-                && c != 's' && c != 'S' && c != 'c' && c != 'C') {
+        if (c >= FIRST.length || !FIRST[c]) {
             return false; // the common case: no name starts here
         }
         for (String name : NAMES) {

@@ -182,6 +182,15 @@ class RequestRulesTest {
     }
 
     @Test
+    void inspectLimitBoundsWhatEachValueIsReadFor() throws Exception {
+        Rule deep = new Rule("deep", List.of(), null, null, Map.of("x-a", RuleMatch.parse("attack", false, true)), null, false, 403);
+        RequestRules r = new RequestRules(new RequestRulesConfig(Set.of(), 403, RequestRulesConfig.DEFAULT_METHODS,
+                4096, 50, 1024, 65536, false, List.of(deep)));
+        assertEquals(403, status(r, "GET", "/", "X-A: " + "x".repeat(1000) + "attack"));
+        assertEquals(0, status(r, "GET", "/", "X-A: " + "x".repeat(1020) + "attack"), "past inspect-limit: not read");
+    }
+
+    @Test
     void aNormalRequestAllocatesNothingWithTheBundledSet() throws Exception {
         RequestRules defaults = new RequestRules(config(EnumSet.complementOf(EnumSet.of(BundledRule.SQL_XSS_PROBES)), List.of()));
         RuleContext c = RuleContext.request("GET", "/api/v1/items/42?sort=name&page=2",
