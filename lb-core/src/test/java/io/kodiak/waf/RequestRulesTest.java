@@ -168,6 +168,25 @@ class RequestRulesTest {
     }
 
     @Test
+    void aListenersAndARoutesBodyRulesBothRunEachWithinItsOwnLimit() throws Exception {
+        RequestRules listener = new RequestRules(new RequestRulesConfig(Set.of(), 403, RequestRulesConfig.DEFAULT_METHODS,
+                4096, 50, 8192, 16, true, List.of(new Rule("l", List.of(), null, null, Map.of(),
+                        RuleMatch.parse("evil", false, false), false, 451))));
+        RequestRules route = new RequestRules(new RequestRulesConfig(Set.of(), 403, RequestRulesConfig.DEFAULT_METHODS,
+                4096, 50, 8192, 64, false, List.of(new Rule("r", List.of(), null, null, Map.of(),
+                        RuleMatch.parse("~bad$", false, false), false, 422))));
+        RuleContext c = RuleContext.request("POST", "/x", "Content-Length: 40");
+        listener.onRequest(c);
+        route.onRequest(c);
+        assertEquals(64, c.inspector.limit(), "the larger of the two is kept");
+        assertEquals(16, c.inspector.maxBody(), "the listener refuses a body over its limit");
+        byte[] evil = "evil".getBytes(StandardCharsets.US_ASCII);
+        assertEquals(451, c.inspector.inspect(evil, 4, 4));
+        byte[] bad = "0123456789abcdef0123bad".getBytes(StandardCharsets.US_ASCII);
+        assertEquals(422, c.inspector.inspect(bad, bad.length, bad.length), "the route's, past the listener's limit");
+    }
+
+    @Test
     void aCatastrophicExpressionCompletesOnALongValue() throws Exception {
         // java.util.regex takes exponential time on (a+)+$ against "aaaa...!": RE2 is linear.
         Rule evil = new Rule("evil", List.of(), null, RuleMatch.parse("~(a+)+$", false, false), Map.of(), null, false, 403);
