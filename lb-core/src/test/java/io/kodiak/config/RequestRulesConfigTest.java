@@ -75,6 +75,8 @@ class RequestRulesConfigTest {
         assertEquals(RuleMatch.Kind.CONTAINS, b.body().kind());
         assertEquals(400, b.status());
         assertEquals(true, c.rules().get(2).allow());
+        assertEquals(RuleMatch.Kind.PRESENT, route("{rules: [{id: te, headers: {Transfer-Encoding: true}}]}")
+                .rules().get(0).headers().get("transfer-encoding").kind(), "framing fields too");
         assertEquals(c, route("{status: 451, rules: [{id: a, path: /old/, action: deny},"
                 + " {id: b, methods: POST, query: '~*union', headers: {User-Agent: '~sqlmap', X-Debug: true}, body: x, status: 400},"
                 + " {id: c, path: '~^/ok/', action: allow}]}"), "equal by value: a reload sees no change");
