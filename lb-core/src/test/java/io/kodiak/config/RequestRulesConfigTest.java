@@ -61,9 +61,10 @@ class RequestRulesConfigTest {
 
     @Test
     void ownRulesAreReadWithTheSectionsStatusAsTheirDefault() throws Exception {
-        RequestRulesConfig c = route("{status: 451, rules: [{id: a, path: /old/, action: deny},"
+        String section = "{status: 451, rules: [{id: a, path: /old/, action: deny},"
                 + " {id: b, methods: POST, query: '~*union', headers: {User-Agent: '~sqlmap', X-Debug: true}, body: x, status: 400},"
-                + " {id: c, path: '~^/ok/', action: allow}]}");
+                + " {id: c, path: '~^/ok/', action: allow}]}";
+        RequestRulesConfig c = route(section);
         RequestRulesConfig.Rule a = c.rules().get(0);
         assertEquals(new RequestRulesConfig.Rule("a", List.of(), RuleMatch.parse("/old/", true, false), null, Map.of(),
                 null, false, 451), a);
@@ -77,9 +78,7 @@ class RequestRulesConfigTest {
         assertEquals(true, c.rules().get(2).allow());
         assertEquals(RuleMatch.Kind.PRESENT, route("{rules: [{id: te, headers: {Transfer-Encoding: true}}]}")
                 .rules().get(0).headers().get("transfer-encoding").kind(), "framing fields too");
-        assertEquals(c, route("{status: 451, rules: [{id: a, path: /old/, action: deny},"
-                + " {id: b, methods: POST, query: '~*union', headers: {User-Agent: '~sqlmap', X-Debug: true}, body: x, status: 400},"
-                + " {id: c, path: '~^/ok/', action: allow}]}"), "equal by value: a reload sees no change");
+        assertEquals(c, route(section), "equal by value: a reload sees no change");
         assertNotEquals(c, route("{status: 451, rules: [{id: a, path: /older/}]}"));
     }
 
