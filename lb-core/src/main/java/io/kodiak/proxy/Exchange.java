@@ -263,7 +263,8 @@ final class Exchange {
             pool.retryBudget().onRequest(); // only retries spend what requests earn
         }
         metrics.request(pool);
-        if (req.contentLength() > pc.buffering().maxRequestBody()) {
+        if (req.contentLength() > pc.buffering().maxRequestBody()
+                || bodyInspector != null && req.contentLength() > bodyInspector.maxBody()) {
             fail413();
             return;
         }

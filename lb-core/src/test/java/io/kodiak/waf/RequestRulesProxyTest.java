@@ -147,7 +147,16 @@ class RequestRulesProxyTest {
         try (RawClient c = client()) {
             assertEquals(200, c.exchange(post("/strict/x", "small")).status());
             assertEquals(403, c.exchange(post("/strict/x", "DROP TABLE users")).status());
-            assertEquals(413, c.exchange(post("/strict/x", "y".repeat(1500))).status());
+        }
+        try (RawClient c = client()) {
+            c.send("POST /strict/x HTTP/1.1\r\nHost: app.example\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "5dc\r\n" + "y".repeat(1500) + "\r\n0\r\n\r\n");
+            assertEquals(413, c.readResponse().status(), "a chunked body, once it passes the limit");
+        }
+        try (RawClient c = client()) {
+            RawResponse r = c.exchange("POST /strict/x HTTP/1.1\r\nHost: app.example\r\nContent-Length: 1500\r\n"
+                    + "Expect: 100-continue\r\n\r\n");
+            assertEquals(413, r.status(), "a declared length over the limit: refused before the body, no 100 Continue");
         }
         assertEquals(1, web.requestsReceived());
     }
