@@ -82,7 +82,8 @@ public final class BasicAuthFilter implements RequestFilter {
         }
         PasswordHash check = hash == null ? table.dummy() : hash;
         if (!check.expensive()) {
-            return decide(request, user, key, check.matches(password) && hash != null);
+            boolean ok = remember(key, check.matches(password) && hash != null);
+            return ok ? granted(request, user) : refuse(request);
         }
         if (!rt.tryStart()) {
             return busy(request);
@@ -99,8 +100,16 @@ public final class BasicAuthFilter implements RequestFilter {
                 if (suspension.cancelled()) {
                     return; // the client left: spare the CPU
                 }
-                boolean ok = check.matches(password) && hash != null;
-                suspension.resume(r -> decide(r, user, key, ok));
+                boolean ok;
+                try {
+                    ok = remember(key, check.matches(password) && hash != null); // remembered even if the client left meanwhile
+                } catch (RuntimeException e) {
+                    suspension.resume(r -> {
+                        throw e; // a bug: the exchange answers 500 and logs it, as for any filter's
+                    });
+                    return;
+                }
+                suspension.resume(r -> ok ? granted(r, user) : refuse(r));
             });
         } catch (RejectedExecutionException e) { // stopping
             rt.abandon();
@@ -109,15 +118,16 @@ public final class BasicAuthFilter implements RequestFilter {
         return Verdict.SUSPENDED;
     }
 
-    /** Remembers a check's result and acts on it. */
-    private Verdict decide(RequestContext request, String user, ByteBuffer key, boolean ok) {
-        if (ok) {
-            rt.passed.put(key);
-            rt.countGranted(false);
-            return grant(request, user);
-        }
-        rt.failed.put(key);
-        return refuse(request);
+    /** Puts a check's result in the cache of successes or of failures; any thread. */
+    private boolean remember(ByteBuffer key, boolean ok) {
+        (ok ? rt.passed : rt.failed).put(key);
+        return ok;
+    }
+
+    /** Lets through a request whose password was just checked. */
+    private Verdict granted(RequestContext request, String user) {
+        rt.countGranted(false);
+        return grant(request, user);
     }
 
     private Verdict grant(RequestContext request, String user) {
