@@ -230,6 +230,32 @@ class BasicAuthTest {
     }
 
     @Test
+    void manyChecksAtOnceAreEachAnsweredAndAClientThatLeavesCostsNothingMore() throws Exception {
+        for (int i = 0; i < 5; i++) { // clients that leave while their password is checked
+            RawClient gone = RawClient.connect(server.boundAddress("front").getPort());
+            gone.send("GET /admin/x HTTP/1.1\r\nHost: f\r\nAuthorization: " + basic("bea:gone-" + i) + "\r\n\r\n");
+            gone.reset();
+        }
+        int n = 24;
+        java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(n);
+        try {
+            java.util.List<java.util.concurrent.Future<Integer>> answers = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                String credentials = i % 2 == 0 ? basic("bea:bcrypt-pw") : basic("bea:wrong-" + i); // distinct: no cache
+                answers.add(clients.submit(() -> admin(credentials).status()));
+            }
+            for (int i = 0; i < n; i++) {
+                assertEquals(i % 2 == 0 ? 200 : 401, answers.get(i).get(30, java.util.concurrent.TimeUnit.SECONDS), "request " + i);
+            }
+        } finally {
+            clients.shutdownNow();
+        }
+        io.kodiak.auth.BasicAuthRuntime rt = server.featureRuntime().basicAuth();
+        Conditions.await("every check done", () -> rt.pending() == 0, Duration.ofSeconds(10));
+        assertEquals(n / 2, web.requestsReceived());
+    }
+
+    @Test
     void aReloadReadsTheFileAtOnceAndABrokenOneIsRefusedWithItsLine() throws Exception {
         Path next = users.resolveSibling("htpasswd.next");
         Htpasswd.add(next, "B", "zoe", "zoe-pw");
