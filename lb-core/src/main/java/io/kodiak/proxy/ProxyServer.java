@@ -363,6 +363,11 @@ public final class ProxyServer implements AutoCloseable {
         return ctx.features;
     }
 
+    /** What every basic-auth section shares: its counters, for the metrics. */
+    public io.kodiak.auth.BasicAuthRuntime basicAuth() {
+        return ctx.features.basicAuth();
+    }
+
     /** Replaces a listener's filters (tests, until filters are configured). */
     void filters(String listener, io.kodiak.filter.Filters filters) {
         ListenerRuntime lr = listeners.runtime(listener);
