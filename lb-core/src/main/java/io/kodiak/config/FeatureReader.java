@@ -50,8 +50,10 @@ final class FeatureReader {
         // request-rules: the small WAF (bundled and own rules on path, query, headers, body)
 
         // rate-limit: requests per second per key (nginx limit_req)
+        r.add(new Entry("rate-limit", true, true, LimitReader::rateLimit));
 
         // concurrency-limit: requests in progress per key (nginx limit_conn)
+        r.add(new Entry("concurrency-limit", true, true, LimitReader::concurrencyLimit));
 
         // basic-auth: htpasswd users (nginx auth_basic)
 

@@ -61,6 +61,15 @@ final class ProxyMetrics implements AutoCloseable {
                 wanted.put(log, () -> add(log, null, registry.name("AccessLog", "listener", log.listener()), accessLog(log)));
             }
         }
+        // rate-limit, concurrency-limit: one MBean per zone in use
+        for (io.kodiak.limit.RateZone z : ctx.features.limitZones().rateZones()) {
+            wanted.put(z, () -> add(z, null, registry.name("RateLimit", "zone", z.config().name()),
+                    io.kodiak.limit.LimitMetrics.of(z)));
+        }
+        for (io.kodiak.limit.ConcurrencyZone z : ctx.features.limitZones().concurrencyZones()) {
+            wanted.put(z, () -> add(z, null, registry.name("ConcurrencyLimit", "zone", z.config().name()),
+                    io.kodiak.limit.LimitMetrics.of(z)));
+        }
         for (Object gone : List.copyOf(registered.keySet())) {
             if (!wanted.containsKey(gone)) {
                 registry.unregister(registered.remove(gone));
