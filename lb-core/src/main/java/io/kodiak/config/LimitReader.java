@@ -158,6 +158,9 @@ final class LimitReader {
     }
 
     private static List<ConfigNode> rules(ConfigNode node) throws ConfigException {
+        if (node.isScalar()) {
+            throw node.error("must be a mapping such as {zone: NAME} or a list of them, not a zone's name alone");
+        }
         if (!node.isSequence()) {
             return List.of(node); // one rule, written as a mapping (mapping() says so if it is not)
         }

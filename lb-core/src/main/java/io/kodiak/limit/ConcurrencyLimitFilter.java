@@ -69,7 +69,7 @@ public final class ConcurrencyLimitFilter implements RequestFilter {
         }
         (result == ConcurrencyZone.FULL ? rule.zone.full : rule.zone.rejected).increment();
         request.termination(Termination.RATE_LIMITED);
-        request.respond(rule.answers.answer(0));
+        rule.answers.refuse(request, 0);
         return false;
     }
 

@@ -1,26 +1,22 @@
 package io.kodiak.limit;
 
-import io.kodiak.http.FixedResponse;
+import io.kodiak.filter.RequestContext;
+import io.kodiak.http.FieldEdits;
 
 import java.nio.charset.StandardCharsets;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * The answers of one limit rule beyond its limit: its status with {@code Retry-After} in whole
- * seconds (RFC 9110 §10.2.3; nginx sends none). Encoded once per distinct Retry-After up to
- * {@link #CACHED_SECONDS}, since under a flood refusing is the path every request takes.
+ * The answer of one limit rule beyond its limit: its status with {@code Retry-After} in whole
+ * seconds, rounded up (RFC 9110 §10.2.3; nginx sends none). Answered as Kodiak's other local
+ * errors are, so the route's and listener's {@code error-pages} give its body.
  *
- * <p>Thread-safe: two threads may encode the same answer once each; either is kept.
+ * <p>Immutable; any thread.
  */
 final class LimitAnswers {
-    private static final int CACHED_SECONDS = 120;
-    private static final byte[] BODY = "Too many requests\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] BODY_503 = "Service temporarily unavailable\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] BODY_429 = "Too many requests\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] BODY_OTHER = "Request refused: over a limit\n".getBytes(StandardCharsets.US_ASCII);
 
     private final int status;
-    private final AtomicReferenceArray<FixedResponse> cache = new AtomicReferenceArray<>(CACHED_SECONDS + 1);
 
     LimitAnswers(int status) {
         this.status = status;
@@ -31,22 +27,9 @@ final class LimitAnswers {
         return Math.max(1, (nanos + 999_999_999L) / 1_000_000_000L);
     }
 
-    /** The answer for a request that could pass in {@code retryNanos}. */
-    FixedResponse answer(long retryNanos) {
-        long s = seconds(retryNanos);
-        if (s > CACHED_SECONDS) {
-            return encode(s);
-        }
-        FixedResponse r = cache.get((int) s);
-        if (r == null) {
-            r = encode(s);
-            cache.set((int) s, r);
-        }
-        return r;
-    }
-
-    private FixedResponse encode(long seconds) {
-        return new FixedResponse(status, "text/plain; charset=utf-8", status == 503 ? BODY_503 : BODY,
-                List.of(Map.entry("Retry-After", Long.toString(seconds))));
+    /** Answers {@code request}, which could pass in {@code retryNanos}. */
+    void refuse(RequestContext request, long retryNanos) {
+        request.respond(status, "text/plain; charset=utf-8", status == 429 ? BODY_429 : BODY_OTHER,
+                new FieldEdits().set("Retry-After", Long.toString(seconds(retryNanos))));
     }
 }

@@ -116,7 +116,7 @@ public final class RateLimitFilter implements RequestFilter {
     private static long refuse(RequestContext request, Rule rule, long refused) {
         rule.zone.rejected.increment();
         request.termination(Termination.RATE_LIMITED);
-        request.respond(rule.answers.answer(RateZone.REFUSED - refused));
+        rule.answers.refuse(request, RateZone.REFUSED - refused);
         return -1;
     }
 
