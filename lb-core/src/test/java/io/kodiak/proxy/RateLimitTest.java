@@ -44,7 +44,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(60)
 class RateLimitTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
-    private static final MetricsConfig METRICS_ON = new MetricsConfig(true, new InetSocketAddress(Loopback.ADDRESS, 0), null);
+    /** The rules file of this tree (the lb-metrics jar built into lb-core's classpath may be older). */
+    private static final Path RULES = Path.of("..", "lb-metrics", "src", "main", "resources", "io", "kodiak", "metrics",
+            "jmx-exporter.yaml").toAbsolutePath().normalize();
+    private static final MetricsConfig METRICS_ON = new MetricsConfig(true, new InetSocketAddress(Loopback.ADDRESS, 0), RULES);
     @TempDir
     Path dir;
     private ScriptedUpstream app;
@@ -135,6 +138,14 @@ class RateLimitTest {
         assertEquals(6L, attribute(zone, "requests_total.result=passed"));
         assertEquals(0L, attribute(zone, "requests_total.result=delayed"));
         assertEquals(1.0, ((Number) ManagementFactory.getPlatformMBeanServer().getAttribute(zone, "keys")).doubleValue());
+        String scrape;
+        try (RawClient m = RawClient.connect(kodiak.metricsAddress().getPort())) {
+            scrape = m.exchange("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").bodyString();
+        }
+        assertTrue(scrape.contains("kodiak_rate_limit_requests_total{result=\"rejected\",zone=\"per-client\"} 24.0"), scrape);
+        assertTrue(scrape.contains("kodiak_rate_limit_requests_total{result=\"passed\",zone=\"per-client\"} 6.0"), scrape);
+        assertTrue(scrape.contains("kodiak_rate_limit_keys{zone=\"per-client\"} 1.0"), scrape);
+        assertTrue(scrape.contains("kodiak_rate_limit_evictions_total{zone=\"per-client\"} 0.0"), scrape);
         Path log = dir.resolve("access.json");
         Conditions.await("30 log lines", () -> lines(log).size() == 30, WAIT);
         assertTrue(lines(log).get(29).contains("\"termination\":\"RR\""), lines(log).get(29));
