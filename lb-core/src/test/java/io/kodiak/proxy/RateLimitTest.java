@@ -188,10 +188,10 @@ class RateLimitTest {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         // A leaky bucket never lets more than 1 + burst + rate * elapsed through; a client that
-        // keeps asking gets close to it (the tolerance covers a loaded machine's slow sends).
+        // keeps asking gets close to it (the tolerance covers a loaded machine's slow sends: a
+        // client slower than the rate has nearly every request let through).
         assertTrue(passed <= 1 + 20 * seconds + 1, passed + " passed in " + seconds + " s of " + sent);
-        assertTrue(passed >= 0.7 * 20 * seconds, passed + " passed in " + seconds + " s of " + sent);
-        assertTrue(sent > passed * 2, "most were refused: " + sent);
+        assertTrue(passed >= Math.min(0.9 * sent, 0.7 * 20 * seconds), passed + " passed in " + seconds + " s of " + sent);
     }
 
     @Test
