@@ -22,8 +22,10 @@ import javax.management.ObjectName;
  * running configuration: {@link #sync} registers what a start, reload or runtime change added and
  * unregisters what it removed. The metric names are listed in the README; the MBeans are
  * {@code io.kodiak:type=Pool,pool="P"}, {@code io.kodiak:type=Upstream,pool="P",upstream="U"},
- * {@code io.kodiak:type=Listener,listener="L"} and, for a listener with an access log,
- * {@code io.kodiak:type=AccessLog,listener="L"}, keys in that order. A reload that replaces a
+ * {@code io.kodiak:type=Listener,listener="L"}, for a listener with an access log,
+ * {@code io.kodiak:type=AccessLog,listener="L"}, and per limit zone in use
+ * {@code io.kodiak:type=RateLimit,zone="Z"} or {@code io.kodiak:type=ConcurrencyLimit,zone="Z"}
+ * ({@link io.kodiak.limit.LimitMetrics}), keys in that order. A reload that replaces a
  * listener's access log replaces its series too, so its counters start again from 0 (a counter
  * reset, which {@code rate()} handles).
  */
