@@ -67,6 +67,10 @@ class RateLimitTest {
     }
 
     private Path write(String zones, String route, String accessLog) throws Exception {
+        return write(zones, route, accessLog, "");
+    }
+
+    private Path write(String zones, String route, String accessLog, String listenerExtra) throws Exception {
         if (app == null) {
             app = ScriptedUpstream.start("app", r -> {
                 arrivals.add(System.nanoTime());
@@ -81,7 +85,7 @@ class RateLimitTest {
         Path file = dir.resolve("kodiak.yaml");
         Files.writeString(file, "admin: {listen: off, state-file: off}\nmetrics: off\n" + zones
                 + "listeners:\n  - name: web\n    address: 127.0.0.1:0\n"
-                + (accessLog == null ? "" : "    access-log: " + accessLog + "\n")
+                + (accessLog == null ? "" : "    access-log: " + accessLog + "\n") + listenerExtra
                 + "    routes: [" + route + "]\n"
                 + "pools:\n  app: {health-check: {type: none}, upstreams: [{name: app, address: \"" + app.hostPort() + "\"}]}\n");
         return file;
@@ -316,5 +320,20 @@ class RateLimitTest {
         assertEquals(503, rs.get(1).status());
         assertEquals("<p>slow down</p>\n", rs.get(1).bodyString());
         assertTrue(rs.get(1).header("Retry-After") != null);
+    }
+
+    @Test
+    void aListenersLimitRunsBeforeItsRoutesAndBothApply() throws Exception {
+        kodiak = Kodiak.start(ConfigLoader.load(write("rate-limits:\n  all: {key: \"$remote_addr\", rate: 1r/m}\n"
+                        + "  api: {key: \"$route\", rate: 1r/m}\n",
+                "{path-prefix: /api/, name: api, pool: app, rate-limit: {zone: api}}, {pool: app}", null,
+                "    rate-limit: {zone: all, burst: 2, nodelay: true}\n")));
+        try (RawClient c = client()) {
+            assertEquals(200, c.get("/api/a").status());
+            assertEquals(429, c.get("/api/b").status(), "the route's zone, keyed on $route: one per minute");
+            // The listener's zone charged all three (a route's refusal does not give its charge back).
+            assertEquals(200, c.get("/other").status(), "third of the listener's 1 + burst 2");
+            assertEquals(429, c.get("/other").status(), "the listener's zone is spent");
+        }
     }
 }
