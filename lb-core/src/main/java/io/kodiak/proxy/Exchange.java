@@ -91,9 +91,18 @@ final class Exchange {
     /** How the last failed attempt ended: what a 502 after failed attempts is logged as. */
     private Termination failure;
 
+    /** The request's client: the connection's, or the one {@code real-ip} found in a trusted header. */
+    final ClientAddress client;
+
     /** @param route the route the request matched, or null */
     Exchange(ClientSession s, RequestHead req, Router.Route route) {
+        this(s, req, route, s.connectionAddress());
+    }
+
+    /** @param client the request's client, settled before routing ({@link RealIp}) */
+    Exchange(ClientSession s, RequestHead req, Router.Route route, ClientAddress client) {
         this.s = s;
+        this.client = client;
         this.ctx = s.ctx;
         this.metrics = ExchangeMetrics.of(ctx.metrics);
         this.req = req;
@@ -164,11 +173,17 @@ final class Exchange {
     }
 
     String clientIp() {
-        return s.clientIp;
+        return client.ip();
     }
 
+    /** The client's port; -1 when {@code real-ip} took the address from a header without one. */
     int clientPort() {
-        return s.clientPort;
+        return client.port();
+    }
+
+    /** The connection's address (after the PROXY protocol), which {@code real-ip} trusted or not: {@code $realip_remote_addr}. */
+    String connectionIp() {
+        return s.connectionAddress().ip();
     }
 
     /** The port the client connected to (the listener's, also when it was bound to port 0). */
@@ -245,6 +260,9 @@ final class Exchange {
             return;
         }
         upstreamEdits = s.clientCertFields(upstreamEdits); // after the filters: theirs cannot forge these
+        if (client.distrusted()) {
+            upstreamEdits = RealIp.dropClaims(upstreamEdits, s.listener.config.realIp());
+        }
         pc = pool.config();
         queue = ctx.queues.get(pool);
         dispatcher = new Dispatcher(pool);
@@ -276,7 +294,7 @@ final class Exchange {
     private boolean runRequestFilters() {
         RequestPhase rp;
         try {
-            rp = RequestPhase.run(filters.request(), req, s.clientIp, this::requestId, s.listener.router, pool,
+            rp = RequestPhase.run(filters.request(), req, client.ip(), this::requestId, s.listener.router, pool,
                     s.config.scheme(), s.localPort(), pathRegex, routePrefix, routeName);
         } catch (io.kodiak.config.RequestRegex.TooDeep e) {
             // The route's expression, found again deeper in the stack than the router found it.
@@ -425,7 +443,7 @@ final class Exchange {
         if (finished) {
             return;
         }
-        Upstream u = dispatcher.pick(req, s.clientIp);
+        Upstream u = dispatcher.pick(req, client.ip());
         if (u != null) {
             startAttempt(u);
         } else if (dispatcher.noPick() == Dispatcher.NoPick.QUEUE) {
