@@ -358,6 +358,11 @@ public final class ProxyServer implements AutoCloseable {
         return listeners.runtime(listener).handshakes;
     }
 
+    /** A listener's PROXY protocol outcomes, for tests to observe. */
+    ProxyProtocolCounts proxyProtocol(String listener) {
+        return listeners.runtime(listener).proxyProtocol;
+    }
+
     /** Replaces a listener's filters (tests, until filters are configured). */
     void filters(String listener, io.kodiak.filter.Filters filters) {
         ListenerRuntime lr = listeners.runtime(listener);
