@@ -64,7 +64,7 @@ final class RealIpReader {
         for (ConfigNode item : items) {
             Cidr c = item.parse("an address or range", Cidr::parse);
             if (c.toString().endsWith("/0")) {
-                warnings.add(item.error(c + " " + everyone).getMessage());
+                warnings.add(item.error(item.string() + " " + everyone).getMessage());
             }
             out.add(c);
         }

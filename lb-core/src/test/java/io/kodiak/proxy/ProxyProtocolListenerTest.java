@@ -210,6 +210,35 @@ class ProxyProtocolListenerTest {
     }
 
     @Test
+    void aReloadChangesWhoMaySendItAndWhoIsTrustedButTurningItOnOrOffNeedsARestart() throws Exception {
+        int p;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            p = probe.getLocalPort(); // a listener is its address: the reload must name the same one
+        }
+        String pool = "pools:\n  app: {health-check: {type: none}, upstreams: [{name: app, address: \"" + upstream.hostPort() + "\"}]}\n";
+        String head = "admin: {listen: off, state-file: off}\nmetrics: off\nlisteners:\n  - name: front\n    address: 127.0.0.1:" + p + "\n";
+        Path file = dir.resolve("kodiak.yaml");
+        Files.writeString(file, head + "    proxy-protocol: true\n    proxy-protocol-from: [192.0.2.0/24]\n" + pool);
+        server = ProxyServer.start(ConfigLoader.load(file));
+        Files.writeString(file, head + "    proxy-protocol: true\n    proxy-protocol-from: [127.0.0.1]\n"
+                + "    real-ip: {from: [192.0.2.0/24]}\n" + pool);
+        server.reload(ConfigLoader.load(file));
+        try (RawClient c = RawClient.connect(port())) {
+            c.send("PROXY TCP4 192.0.2.7 127.0.0.1 40000 80\r\nGET / HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 203.0.113.5\r\n\r\n");
+            assertEquals(200, c.readResponse().status());
+        }
+        assertEquals("203.0.113.5, 203.0.113.5", upstream.takeRequest(WAIT).header("X-Forwarded-For"));
+        Files.writeString(file, head + pool);
+        java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> server.reload(ConfigLoader.load(file)));
+        assertTrue(e.getMessage().contains("turning proxy-protocol off on 127.0.0.1:" + p + " needs a restart"), e.getMessage());
+        try (RawClient c = RawClient.connect(port())) {
+            c.send("PROXY TCP4 192.0.2.8 127.0.0.1 40000 80\r\n" + GET);
+            assertEquals(200, c.readResponse().status(), "still reading PROXY headers, as before the reload");
+        }
+    }
+
+    @Test
     void theHeaderComesBeforeTheTlsHandshake() throws Exception {
         Tools.require("openssl", "version", "openssl");
         TestCerts certs = new TestCerts(Files.createDirectories(dir.resolve("certs")));
