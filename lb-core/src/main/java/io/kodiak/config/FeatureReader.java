@@ -48,6 +48,7 @@ final class FeatureReader {
         // access: allow/deny/tarpit/redirect rules on address, method, path, headers, query
 
         // request-rules: the small WAF (bundled and own rules on path, query, headers, body)
+        r.add(new Entry("request-rules", true, true, (Reader) RequestRulesReader::read));
 
         // rate-limit: requests per second per key (nginx limit_req)
 

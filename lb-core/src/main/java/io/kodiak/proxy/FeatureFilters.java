@@ -39,6 +39,10 @@ final class FeatureFilters {
             // access
 
             // request-rules
+            if (f instanceof io.kodiak.config.RequestRulesConfig c) {
+                request.add(new io.kodiak.waf.RequestRules(c));
+                continue;
+            }
 
             // rate-limit
 
