@@ -76,8 +76,11 @@ final class ClientSession implements ClientOutput {
     final ListenerRuntime listener;
     final ListenerConfig config;
     final Connection<?> connection;
-    /** The client's address: the TCP peer's, or the PROXY protocol header's once it is read. */
-    private ClientAddress address;
+    /**
+     * The client's address: the TCP peer's, or the PROXY protocol header's once it is read.
+     * Written once, under the lock; volatile so that a per-address count may read it from any thread.
+     */
+    private volatile ClientAddress address;
     /** The listener reads a PROXY protocol header first, and it has not come yet. */
     private boolean awaitingProxyHeader;
     private final HeadReader headReader;
