@@ -15,7 +15,8 @@ import java.util.Set;
 final class ListenerReader {
     private static final List<String> LISTENER_KEYS = FeatureReader.keys(List.of(
             "name", "address", "routes", "timeouts", "limits", "forwarded-headers", "server-header",
-            "underscores-in-headers", "request-id", "request-start", "access-log", "tls", "redirect-https"),
+            "underscores-in-headers", "request-id", "request-start", "access-log", "tls", "redirect-https",
+            "proxy-protocol", "proxy-protocol-from", "real-ip"), // RealIpReader's
             FeatureReader.Scope.LISTENER);
     private static final List<String> REQUEST_ID_KEYS = List.of("header", "trust-client", "echo");
     private static final List<String> ROUTE_KEYS = FeatureReader.keys(RouteReader.KEYS, FeatureReader.Scope.ROUTE);
@@ -83,6 +84,7 @@ final class ListenerReader {
                     m.get("access-log") == null ? null : AccessLogReader.read(m.get("access-log")),
                     m.get("tls") == null ? null : TlsReader.read(m.get("tls"), baseDir, java.time.Instant.now()))
                     .withRedirectHttps(redirectHttps(m))
+                    .withClientAddress(RealIpReader.read(m, underscores, warnings))
                     .withFeatures(FeatureReader.read(m, FeatureReader.Scope.LISTENER, baseDir)));
             addressNodes.add(addressNode);
         }

@@ -199,6 +199,14 @@ final class ProxyMetrics implements AutoCloseable {
                 .counter("tls_handshakes_total", "result", "timeout",
                         "TLS connections closed for not finishing the handshake within tls.handshake-timeout (waiting included)",
                         () -> l.handshakes.timeouts.sum())
+                .counter("proxy_protocol_headers_total", "result", "ok", "PROXY protocol headers read (proxy-protocol: true)",
+                        () -> l.proxyProtocol.ok.sum())
+                .counter("proxy_protocol_headers_total", "result", "invalid",
+                        "Connections closed for a missing or malformed PROXY protocol header", () -> l.proxyProtocol.invalid.sum())
+                .counter("proxy_protocol_headers_total", "result", "timeout",
+                        "Connections closed for a PROXY protocol header not complete in time", () -> l.proxyProtocol.timeouts.sum())
+                .counter("proxy_protocol_headers_total", "result", "refused",
+                        "Connections closed at accept: the peer is not in proxy-protocol-from", () -> l.proxyProtocol.refused.sum())
                 .counter("tls_handshakes_deferred_total", "TLS connections that had to wait for a handshake slot (over tls.max-handshakes)",
                         () -> l.handshakes.deferred.sum())
                 .build();

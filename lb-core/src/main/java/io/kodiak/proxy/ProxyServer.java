@@ -360,6 +360,11 @@ public final class ProxyServer implements AutoCloseable {
         return listeners.runtime(listener).handshakes;
     }
 
+    /** A listener's PROXY protocol outcomes, for tests to observe. */
+    ProxyProtocolCounts proxyProtocol(String listener) {
+        return listeners.runtime(listener).proxyProtocol;
+    }
+
     /** What the feature filters share (tests look at the suspension timer). */
     FeatureRuntime featureRuntime() {
         return ctx.features;
