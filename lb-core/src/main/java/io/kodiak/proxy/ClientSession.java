@@ -343,6 +343,13 @@ final class ClientSession implements ClientOutput {
 
     // ------------------------------------------------------------------ reading requests
 
+    /** A suspended exchange went on: what the client sent meanwhile (its body) is read now. */
+    void readPending() {
+        if (state != State.CLOSED && pending != null) {
+            process();
+        }
+    }
+
     private void process() {
         if (processing) {
             reprocess = true;

@@ -90,6 +90,10 @@ final class Exchange {
     private boolean counted;
     /** How the last failed attempt ended: what a 502 after failed attempts is logged as. */
     private Termination failure;
+    /** The request filters' phase, while it runs or stays suspended; null without request filters. */
+    private RequestPhase phase;
+    /** What the filters asked to run when the exchange ends ({@link #onEnd}): null, one Runnable, or a list. */
+    private Object endHooks;
 
     /** @param route the route the request matched, or null */
     Exchange(ClientSession s, RequestHead req, Router.Route route) {
@@ -237,9 +241,14 @@ final class Exchange {
             answer(421, Termination.LOCAL_ANSWER, req.keepAlive() && !req.hasBody(), null);
             return;
         }
-        if (filters.request().length > 0 && !runRequestFilters()) {
-            return;
+        if (filters.request().length > 0 && !advanceFilters(true)) {
+            return; // answered, failed, or suspended until a filter resumes it (resumeFilters)
         }
+        proceed();
+    }
+
+    /** After the request filters: the pool, the body, the dispatch. */
+    private void proceed() {
         if (pool == null) {
             answer(404, Termination.LOCAL_ANSWER, req.keepAlive() && !req.hasBody(), null);
             return;
@@ -272,12 +281,24 @@ final class Exchange {
         }
     }
 
-    /** @return false if a filter answered (or failed): the exchange is over */
-    private boolean runRequestFilters() {
+    /**
+     * Runs the request filters, from the first ({@code first}) or from where a suspension left them.
+     *
+     * @return false if a filter answered (or failed), and the exchange is over, or suspended the phase
+     */
+    private boolean advanceFilters(boolean first) {
         RequestPhase rp;
         try {
-            rp = RequestPhase.run(filters.request(), req, s.clientIp, this::requestId, s.listener.router, pool,
-                    s.config.scheme(), s.localPort(), pathRegex, routePrefix, routeName);
+            if (first) {
+                rp = phase = RequestPhase.run(filters.request(), this, req, s.clientIp, this::requestId, s.listener.router,
+                        pool, s.config.scheme(), s.localPort(), pathRegex, routePrefix, routeName);
+            } else {
+                rp = phase;
+                rp.advance();
+            }
+            if (rp.suspended()) {
+                return false;
+            }
         } catch (io.kodiak.config.RequestRegex.TooDeep e) {
             // The route's expression, found again deeper in the stack than the router found it.
             answer(400, Termination.LOCAL_ANSWER, req.keepAlive() && !req.hasBody(), null);
@@ -289,7 +310,7 @@ final class Exchange {
             return false;
         }
         if (rp.answered() && rp.fixed() != null) {
-            respondFixed(rp.fixed(), req.keepAlive() && !req.hasBody());
+            respondFixed(rp.fixed(), req.keepAlive() && !req.hasBody(), rp.termination());
             return false;
         }
         if (rp.answered() && rp.file() != null) {
@@ -304,13 +325,71 @@ final class Exchange {
                     : null;
             respondLocal(rp.status(), page == null ? rp.contentType() : page.contentType(),
                     page == null ? rp.body() : page.body(), req.keepAlive() && !req.hasBody(),
-                    rp.answerLines(), Termination.LOCAL_ANSWER);
+                    rp.answerLines(), rp.termination());
             return false;
         }
         pool = rp.chosenPool();
         upstreamEdits = rp.edits();
         rewrite = rp.rewrite();
         return true;
+    }
+
+    /**
+     * A suspended filter resumed the phase (posted to this connection's thread): the filters go on,
+     * then the exchange, and the client's bytes that waited meanwhile (a body) are read.
+     */
+    private void resumeFilters() {
+        if (finished || phase == null || !phase.suspended()) {
+            return;
+        }
+        if (advanceFilters(false)) {
+            proceed();
+            s.readPending();
+        }
+    }
+
+    /** A suspension for the request phase: its resume runs {@link #resumeFilters} on this connection's thread. */
+    PhaseSuspension newSuspension() {
+        return new PhaseSuspension(() -> onOwnThread(this::resumeFilters), ctx.features.timer());
+    }
+
+    /** Runs {@code r} once when the exchange ends ({@link io.kodiak.filter.RequestContext#onEnd}). */
+    @SuppressWarnings("unchecked")
+    void onEnd(Runnable r) {
+        if (endHooks == null) {
+            endHooks = r;
+        } else if (endHooks instanceof java.util.List<?> l) {
+            ((java.util.List<Runnable>) l).add(r);
+        } else {
+            java.util.List<Runnable> l = new java.util.ArrayList<>(2);
+            l.add((Runnable) endHooks);
+            l.add(r);
+            endHooks = l;
+        }
+    }
+
+    /** The exchange ended, however (from the log phase, once): a suspension is cancelled and the end hooks run. */
+    void ended() {
+        if (phase != null) {
+            phase.cancel();
+        }
+        Object hooks = endHooks;
+        endHooks = null;
+        if (hooks instanceof Runnable r) {
+            runHook(r);
+        } else if (hooks instanceof java.util.List<?> l) {
+            for (Object r : l) {
+                runHook((Runnable) r);
+            }
+        }
+    }
+
+    private void runHook(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "a filter's end hook failed on " + req, e); // the others still run
+        }
     }
 
     /** A static route's file: its head through the response filters, then its bytes ({@link FileResponse}). */
@@ -588,13 +667,13 @@ final class Exchange {
     }
 
     /** A fixed answer (a route's {@code respond}), as {@link #respondLocal} but encoded ahead. */
-    private void respondFixed(io.kodiak.http.FixedResponse a, boolean keep) {
+    private void respondFixed(io.kodiak.http.FixedResponse a, boolean keep, Termination t) {
         finished = true;
         int status = a.status();
         clientDone(status);
         long bodyBytes = req.isHead() ? 0 : a.bodyLength();
         s.respondFixed(a, keep, tracing.echoId() ? idField() : null, req.isHead(), req.versionMinor(),
-                sent -> log.finish(Termination.LOCAL_ANSWER, status, sent, Math.max(0, sent - bodyBytes)));
+                sent -> log.finish(t, status, sent, Math.max(0, sent - bodyBytes)));
     }
 
     // ------------------------------------------------------------------ events from the session

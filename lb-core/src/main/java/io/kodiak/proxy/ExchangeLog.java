@@ -67,6 +67,7 @@ final class ExchangeLog {
             return;
         }
         done = true;
+        x.ended();
         LogFilter[] filters = x.filters.log();
         AccessLog accessLog = x.listener().accessLog; // read once: a reload may swap it
         if (filters.length == 0 && accessLog == null) {

@@ -358,6 +358,11 @@ public final class ProxyServer implements AutoCloseable {
         return listeners.runtime(listener).handshakes;
     }
 
+    /** What the feature filters share (tests look at the suspension timer). */
+    FeatureRuntime featureRuntime() {
+        return ctx.features;
+    }
+
     /** Replaces a listener's filters (tests, until filters are configured). */
     void filters(String listener, io.kodiak.filter.Filters filters) {
         ListenerRuntime lr = listeners.runtime(listener);
