@@ -89,8 +89,8 @@ public final class AccessAddress {
                 p++;
                 digits++;
             }
-            if (digits == 0 || digits > 3 || n > 255) {
-                return -1;
+            if (digits == 0 || digits > 3 || n > 255 || digits > 1 && t.charAt(p - digits) == '0') {
+                return -1; // a leading zero is octal to some parsers: ambiguous, so no address
             }
             v = v << 8 | n;
             parts++;

@@ -2,7 +2,6 @@ package io.kodiak.config;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -44,47 +43,74 @@ public final class AccessCidrs {
 
     /** The set of {@code cidrs}, in any order, overlapping or not. */
     public static AccessCidrs of(List<Cidr> cidrs) {
-        List<long[]> v4 = new ArrayList<>();
-        List<long[]> v6 = new ArrayList<>();
+        Builder b = new Builder();
         for (Cidr c : cidrs) {
-            byte[] n = c.networkBytes();
-            if (n.length == 4) {
-                long first = AccessAddress.of(n).lo();
-                long size = 1L << (32 - c.bits());
-                v4.add(new long[] {first, first + size - 1});
+            b.add(AccessAddress.of(c.networkBytes()), c.bits());
+        }
+        return b.build();
+    }
+
+    /** Collects ranges (a file's lines) and builds the set once. Not thread-safe. */
+    static final class Builder {
+        /** IPv4 ranges packed as {@code first << 6 | bits}: sorting the longs sorts by first address, widest first. */
+        private long[] v4 = new long[16];
+        private int v4Count;
+        private final List<long[]> v6 = new ArrayList<>();
+
+        /** Adds the range of {@code bits} at {@code network} (its host bits zero, as {@link Cidr#parse} checks). */
+        Builder add(AccessAddress network, int bits) {
+            if (network.isV4()) {
+                if (v4Count == v4.length) {
+                    v4 = Arrays.copyOf(v4, v4.length * 2);
+                }
+                v4[v4Count++] = network.lo() << 6 | bits;
             } else {
-                long hi = toLong(n, 0);
-                long lo = toLong(n, 8);
-                long hiHost = c.bits() >= 64 ? 0 : (c.bits() == 0 ? -1L : -1L >>> c.bits());
-                long loHost = c.bits() >= 128 ? 0 : (c.bits() <= 64 ? -1L : -1L >>> (c.bits() - 64));
+                long hi = network.hi();
+                long lo = network.lo();
+                long hiHost = bits >= 64 ? 0 : -1L >>> bits;
+                long loHost = bits >= 128 ? 0 : (bits <= 64 ? -1L : -1L >>> (bits - 64));
                 v6.add(new long[] {hi, lo, hi | hiHost, lo | loHost});
             }
+            return this;
         }
-        v4.sort(Comparator.comparingLong(r -> r[0]));
-        List<long[]> m4 = new ArrayList<>();
-        for (long[] r : v4) {
-            long[] last = m4.isEmpty() ? null : m4.get(m4.size() - 1);
-            if (last != null && r[0] <= last[1] + 1) {
-                last[1] = Math.max(last[1], r[1]);
-            } else {
-                m4.add(r.clone());
-            }
+
+        int size() {
+            return v4Count + v6.size();
         }
-        v6.sort((a, b) -> compare(a[0], a[1], b[0], b[1]));
-        List<long[]> m6 = new ArrayList<>();
-        for (long[] r : v6) {
-            long[] last = m6.isEmpty() ? null : m6.get(m6.size() - 1);
-            if (last != null && touches(last[2], last[3], r[0], r[1])) {
-                if (compare(r[2], r[3], last[2], last[3]) > 0) {
-                    last[2] = r[2];
-                    last[3] = r[3];
+
+        AccessCidrs build() {
+            long[] packed = Arrays.copyOf(v4, v4Count);
+            Arrays.sort(packed);
+            long[] first = new long[packed.length];
+            long[] last = new long[packed.length];
+            int n = 0;
+            for (long p : packed) {
+                long f = p >>> 6;
+                long l = f + (1L << (32 - (int) (p & 63))) - 1;
+                if (n > 0 && f <= last[n - 1] + 1) {
+                    last[n - 1] = Math.max(last[n - 1], l);
+                } else {
+                    first[n] = f;
+                    last[n] = l;
+                    n++;
                 }
-            } else {
-                m6.add(r.clone());
             }
+            v6.sort((a, b) -> compare(a[0], a[1], b[0], b[1]));
+            List<long[]> m6 = new ArrayList<>();
+            for (long[] r : v6) {
+                long[] prev = m6.isEmpty() ? null : m6.get(m6.size() - 1);
+                if (prev != null && touches(prev[2], prev[3], r[0], r[1])) {
+                    if (compare(r[2], r[3], prev[2], prev[3]) > 0) {
+                        prev[2] = r[2];
+                        prev[3] = r[3];
+                    }
+                } else {
+                    m6.add(r.clone());
+                }
+            }
+            return new AccessCidrs(Arrays.copyOf(first, n), Arrays.copyOf(last, n), column(m6, 0), column(m6, 1),
+                    column(m6, 2), column(m6, 3), size());
         }
-        return new AccessCidrs(column(m4, 0), column(m4, 1), column(m6, 0), column(m6, 1), column(m6, 2),
-                column(m6, 3), cidrs.size());
     }
 
     /** Whether a range starting at {@code first} overlaps or adjoins one ending at {@code last} (first >= the other's first). */
@@ -100,14 +126,6 @@ public final class AccessCidrs {
     private static int compare(long aHi, long aLo, long bHi, long bLo) {
         int c = Long.compareUnsigned(aHi, bHi);
         return c != 0 ? c : Long.compareUnsigned(aLo, bLo);
-    }
-
-    private static long toLong(byte[] b, int from) {
-        long v = 0;
-        for (int i = from; i < from + 8; i++) {
-            v = v << 8 | (b[i] & 0xff);
-        }
-        return v;
     }
 
     private static long[] column(List<long[]> rows, int i) {

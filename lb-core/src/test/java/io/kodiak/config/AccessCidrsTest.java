@@ -60,6 +60,32 @@ class AccessCidrsTest {
         assertNull(AccessAddress.parse(null));
     }
 
+    /** A file's quick reading takes what {@link Cidr#parse} takes, the same way, and leaves it the rest. */
+    @Test
+    void aFileReadsAsTheSameLinesWrittenInARule(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        List<String> good = List.of("10.0.0.0/8", "192.168.1.7", "0.0.0.0/0", "255.255.255.255/32", "2001:db8::/32", "::1",
+                "::/0", "fe80::/10", "2001:db8:0:0:0:0:0:1/128", "1:2:3:4:5:6:7:8", "64:ff9b::192.0.2.0/120", "10.1.2.0/23",
+                "2001:db8::8000:0/97");
+        java.nio.file.Path f = dir.resolve("list.txt");
+        java.nio.file.Files.write(f, good);
+        assertEquals(set(good.toArray(new String[0])), AccessSourceFile.read(f).cidrs());
+        for (String bad : List.of("10.0.0.1/8", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/-1", "::ffff:10.0.0.1",
+                "fe80::1%eth0", "[::1]", "2001:db8::1/64", "::/129", "1.2.3.4/0x8", "example.com", "10.0.0.0 /8")) {
+            java.nio.file.Files.writeString(f, bad + "\n");
+            String cidr;
+            try {
+                Cidr.parse(bad);
+                cidr = "accepted";
+            } catch (IllegalArgumentException e) {
+                cidr = e.getMessage();
+            }
+            AccessSourceFile.BadLine e = org.junit.jupiter.api.Assertions.assertThrows(AccessSourceFile.BadLine.class,
+                    () -> AccessSourceFile.read(f), bad);
+            assertEquals(f + ":1: " + cidr, e.getMessage());
+        }
+        assertNull(AccessAddress.parse("010.0.0.1"), "a leading zero is octal to some: no address");
+    }
+
     @Test
     void rangesMatchTheirAddressesOnly() {
         AccessCidrs s = set("10.0.0.0/8", "192.168.1.7", "2001:db8::/32", "::1/128", "172.16.0.0/12");
@@ -127,7 +153,7 @@ class AccessCidrsTest {
         AccessCidrs set = AccessCidrs.of(cidrs);
         assertEquals(100_000, set.size());
         int in = 0;
-        for (int i = 0; i < 1_000; i++) {
+        for (int i = 0; i < 500; i++) {
             byte[] probe;
             if (i % 4 == 0) {
                 probe = cidrs.get(rnd.nextInt(cidrs.size())).networkBytes(); // surely in
@@ -152,7 +178,7 @@ class AccessCidrsTest {
             assertEquals(scan, set.contains(AccessAddress.of(probe)), () -> java.util.Arrays.toString(probe));
             in += scan ? 1 : 0;
         }
-        assertTrue(in > 250 && in < 990, "probes both in and out: " + in);
+        assertTrue(in > 120 && in < 495, "probes both in and out: " + in);
     }
 
     private static String v4(long a) {

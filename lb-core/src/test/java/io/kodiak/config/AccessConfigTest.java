@@ -11,6 +11,7 @@ import java.util.Map;
 
 import static io.kodiak.config.ConfigLoaderRejectionTest.ONE_POOL;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -103,6 +104,30 @@ class AccessConfigTest {
         assertEquals(2, two.source().files().size());
         assertEquals(AccessCidrs.EMPTY, two.source().cidrs());
         assertEquals(1, two.notSource().files().size());
+    }
+
+    /** A country-sized file: read with the configuration, kept as 110,000 ranges, looked up by binary search. */
+    @Test
+    void aFileOfAHundredThousandRanges() throws Exception {
+        StringBuilder b = new StringBuilder("# generated\n");
+        for (int i = 0; i < 100_000; i++) {
+            int n = 2 * i; // every other /24 from 1.0.0.0 on: none adjacent, none merged
+            b.append(1 + (n >> 16)).append('.').append(n >> 8 & 0xff).append('.').append(n & 0xff).append(".0/24\n");
+            if (i % 10 == 0) {
+                b.append("2001:db8:").append(Integer.toHexString(i >> 16)).append(':').append(Integer.toHexString(i & 0xffff))
+                        .append("::/64\n");
+            }
+        }
+        Files.writeString(dir.resolve("country.txt"), b);
+        AccessCidrs c = rule("{action: deny, source-file: country.txt}").source().files().get(0).cidrs();
+        assertEquals(110_000, c.size());
+        assertEquals(110_000, c.mergedSize());
+        assertTrue(c.contains(AccessAddress.parse("1.0.0.5")));
+        assertFalse(c.contains(AccessAddress.parse("1.0.1.5")));
+        assertTrue(c.contains(AccessAddress.parse("4.13.62.200")), "the last /24: 2 * 99,999 = 3 * 65,536 + 13 * 256 + 62");
+        assertFalse(c.contains(AccessAddress.parse("4.13.64.0")));
+        assertTrue(c.contains(AccessAddress.parse("2001:db8:1:8696::1")), "the last /64: i = 99,990 = 0x1_8696");
+        assertFalse(c.contains(AccessAddress.parse("2001:db8:0:1::1")));
     }
 
     @Test

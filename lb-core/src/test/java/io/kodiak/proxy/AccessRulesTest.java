@@ -151,6 +151,33 @@ class AccessRulesTest {
         assertEquals(403, get(TWO, "/outside/"));
     }
 
+    /** An IPv6 client against IPv6 rules (skipped where the loopback has no IPv6). */
+    @Test
+    void ipv6ClientsAndRanges(@TempDir Path dir) throws Exception {
+        InetAddress v6 = InetAddress.getByName("::1");
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, v6)) {
+            probe.getLocalPort();
+        } catch (java.io.IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("no IPv6 loopback: " + e);
+        }
+        Path file = dir.resolve("v6.yaml");
+        Files.writeString(file, "admin: {listen: off, state-file: off}\nmetrics: off\n"
+                + "listeners:\n  - name: v6\n    address: \"[::1]:0\"\n"
+                + "    access:\n"
+                + "      - {action: deny, source: \"::1\", path-prefix: /no-v6/}\n"
+                + "      - {action: allow, source: [\"0:0:0:0:0:0:0:0/127\", 127.0.0.0/8]}\n"
+                + "      - {action: deny, status: 451}\n"
+                + "    routes: [{pool: web}]\n"
+                + "pools:\n"
+                + "  web: {health-check: {type: none}, upstreams: [{name: web, address: \"" + web.hostPort() + "\"}]}\n");
+        try (ProxyServer v6server = ProxyServer.start(io.kodiak.config.ConfigLoader.load(file));
+             RawClient c = RawClient.connect(new java.net.InetSocketAddress(v6, v6server.boundAddress("v6").getPort()),
+                     RawClient.DEFAULT_READ_TIMEOUT)) {
+            assertEquals(403, c.exchange("GET /no-v6/ HTTP/1.1\r\nHost: v6\r\n\r\n").status());
+            assertEquals(200, c.exchange("GET /yes HTTP/1.1\r\nHost: v6\r\n\r\n").status());
+        }
+    }
+
     @Test
     void aKeptAliveConnectionGoesOnAfterADeny() throws Exception {
         try (RawClient c = RawClient.connectFrom(ONE, server.boundAddress("front").getPort())) {
