@@ -67,9 +67,7 @@ public final class AccessCidrs {
             } else {
                 long hi = network.hi();
                 long lo = network.lo();
-                long hiHost = bits >= 64 ? 0 : -1L >>> bits;
-                long loHost = bits >= 128 ? 0 : (bits <= 64 ? -1L : -1L >>> (bits - 64));
-                v6.add(new long[] {hi, lo, hi | hiHost, lo | loHost});
+                v6.add(new long[] {hi, lo, hi | hostHi(bits), lo | hostLo(bits)});
             }
             return this;
         }
@@ -111,6 +109,16 @@ public final class AccessCidrs {
             return new AccessCidrs(Arrays.copyOf(first, n), Arrays.copyOf(last, n), column(m6, 0), column(m6, 1),
                     column(m6, 2), column(m6, 3), size());
         }
+    }
+
+    /** The host bits of an IPv6 /{@code bits} in the high half: what a range's last address sets. */
+    static long hostHi(int bits) {
+        return bits >= 64 ? 0 : -1L >>> bits;
+    }
+
+    /** The host bits of an IPv6 /{@code bits} in the low half. */
+    static long hostLo(int bits) {
+        return bits >= 128 ? 0 : bits <= 64 ? -1L : -1L >>> (bits - 64);
     }
 
     /** Whether a range starting at {@code first} overlaps or adjoins one ending at {@code last} (first >= the other's first). */

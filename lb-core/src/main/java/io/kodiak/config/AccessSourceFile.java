@@ -118,8 +118,8 @@ public record AccessSourceFile(Path file, AccessCidrs cidrs) {
                 return false;
             }
         }
-        long hiHost = !v6 || bits >= 64 ? 0 : -1L >>> bits;
-        long loHost = v6 ? (bits >= 128 ? 0 : bits <= 64 ? -1L : -1L >>> (bits - 64)) : (1L << (32 - bits)) - 1;
+        long hiHost = v6 ? AccessCidrs.hostHi(bits) : 0;
+        long loHost = v6 ? AccessCidrs.hostLo(bits) : (1L << (32 - bits)) - 1;
         if ((a.hi() & hiHost) != 0 || (a.lo() & loHost) != 0) {
             return false; // bits set after the prefix
         }
