@@ -29,7 +29,7 @@ import java.util.List;
  * </ul>
  *
  * <p>The client's address is parsed once per request, and only when a rule has a source
- * condition; a rule's conditions are checked cheapest first (method, path, address, then fields).
+ * condition; a rule's conditions are checked cheapest first (path, address, then method and fields).
  *
  * <p>Immutable and thread-safe; runs on selector threads and never blocks.
  */
