@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * An access rule's {@code tarpit} over real sockets: the request is held for the rule's hold
- * (asserted only as "not before"), then answered 403 with PT in the access log; a client that
+ * (asserted only as "not before"), then answered 403 (with the route's error page) and PT in the access log; a client that
  * leaves while held leaves nothing behind, and other clients are served meanwhile.
  */
 @Timeout(60)
@@ -37,12 +37,14 @@ class AccessTarpitTest {
     void start(@TempDir Path dir) throws Exception {
         web = ScriptedUpstream.start("web");
         log = dir.resolve("access.json");
+        Files.writeString(dir.resolve("403.html"), "<h1>no</h1>\n");
         Path file = dir.resolve("kodiak.yaml");
         Files.writeString(file, "admin: {listen: off, state-file: off}\nmetrics: off\n"
                 + "listeners:\n  - name: front\n    address: 127.0.0.1:0\n"
                 + "    access-log: {target: " + log + ", format: json}\n"
                 + "    routes:\n"
                 + "      - path-prefix: /wp-login.php\n        pool: web\n"
+                + "        error-pages: {\"403\": 403.html}\n"
                 + "        access: [{action: tarpit, hold: " + HOLD.toMillis() + "ms}]\n"
                 + "      - path-prefix: /slow-no/\n        pool: web\n"
                 + "        access: [{action: tarpit, hold: 1m, status: 429, source: 10.0.0.0/8}]\n"
@@ -80,7 +82,7 @@ class AccessTarpitTest {
             RawResponse r = c.readResponse();
             long took = System.nanoTime() - start;
             assertEquals(403, r.status());
-            assertEquals("403 Forbidden\n", r.bodyString());
+            assertEquals("<h1>no</h1>\n", r.bodyString(), "the route's error page, as a deny's");
             assertTrue(took >= HOLD.toNanos(), "answered after " + took / 1_000_000 + " ms, before the hold");
         }
         Conditions.await("a log line", () -> lines().size() == 1, WAIT);
