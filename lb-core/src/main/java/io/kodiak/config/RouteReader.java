@@ -149,6 +149,7 @@ final class RouteReader {
         }
     }
 
+    /** A list of methods, or one (also {@code request-rules}' and {@code access}'). */
     static List<String> methods(ConfigNode node) throws ConfigException {
         List<ConfigNode> items = node.isScalar() ? List.of(node) : node.sequence();
         if (items.isEmpty()) {

@@ -23,7 +23,8 @@ public final class FeatureRuntime implements AutoCloseable {
     private final ScheduledThreadPoolExecutor timer;
 
     // --- slots: each feature that keeps state across requests adds its part below its comment ---
-    // rate-limit:
+    // rate-limit: the zones of rate-limits and concurrency-limits, by name and definition
+    private final io.kodiak.limit.LimitZones limitZones = new io.kodiak.limit.LimitZones();
     // basic-auth:
     // forward-auth:
     // access: the source files watched for changes (a thread of its own, started with the first file)
@@ -38,6 +39,11 @@ public final class FeatureRuntime implements AutoCloseable {
         });
         timer.setRemoveOnCancelPolicy(true);
         timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    }
+
+    /** rate-limit, concurrency-limit: the zones' state, kept while their definitions stay the same. */
+    public io.kodiak.limit.LimitZones limitZones() {
+        return limitZones;
     }
 
     /** The timer for {@link io.kodiak.filter.Suspension#resumeAfter}; its tasks must be short and never block. */
