@@ -46,6 +46,7 @@ final class FeatureReader {
         // Protection first (nginx runs its access phase after rewrite and return; Kodiak does not:
         // a route's respond or redirect never slips past its access rules or authentication).
         // access: allow/deny/tarpit/redirect rules on address, method, path, headers, query
+        r.add(new Entry("access", true, true, AccessReader::read));
 
         // request-rules: the small WAF (bundled and own rules on path, query, headers, body)
         r.add(new Entry("request-rules", true, true, (Reader) RequestRulesReader::read));

@@ -37,6 +37,10 @@ final class FeatureFilters {
         List<ResponseFilter> response = new ArrayList<>();
         for (FeatureConfig f : features) {
             // access
+            if (f instanceof io.kodiak.config.AccessConfig c) {
+                request.add(AccessFilter.of(c, rt.access()));
+                continue;
+            }
 
             // request-rules
             if (f instanceof io.kodiak.config.RequestRulesConfig c) {

@@ -27,7 +27,8 @@ public final class FeatureRuntime implements AutoCloseable {
     private final io.kodiak.limit.LimitZones limitZones = new io.kodiak.limit.LimitZones();
     // basic-auth:
     // forward-auth:
-    // access:
+    // access: the source files watched for changes (a thread of its own, started with the first file)
+    private final AccessFiles access = new AccessFiles();
     // request-rules:
 
     public FeatureRuntime() {
@@ -50,10 +51,16 @@ public final class FeatureRuntime implements AutoCloseable {
         return timer;
     }
 
+    /** The access rules' watched source files. */
+    AccessFiles access() {
+        return access;
+    }
+
     @Override
     public void close() {
         timer.shutdownNow();
         // rate-limit, basic-auth, forward-auth, access, request-rules: close what they hold below
+        access.close();
     }
 
     /** Waits a little for the timer to stop (tests that count threads). */
