@@ -53,6 +53,7 @@ final class ListenerReader {
         Map<String, ConfigNode> byName = new HashMap<>();
         for (ConfigNode item : items) {
             ConfigMapping m = item.mapping(LISTENER_KEYS);
+            ForwardAuthReader.checkPool(m, poolNames); // a pool of its own, which no route needs to use
             ConfigNode addressNode = m.require("address");
             InetSocketAddress address = addressNode.parse("host:port", Values::listenAddress);
             checkOverlap(addressNode, address, result, addressNodes);

@@ -25,7 +25,9 @@ public final class FeatureRuntime implements AutoCloseable {
     // --- slots: each feature that keeps state across requests adds its part below its comment ---
     // rate-limit:
     // basic-auth:
-    // forward-auth:
+    // forward-auth: the client of its subrequests, on the proxy's transport; set once the
+    // ProxyContext exists (a runtime without one, in tests of routers, has none)
+    private volatile SubrequestClient subrequests;
     // access:
     // request-rules:
 
@@ -37,6 +39,20 @@ public final class FeatureRuntime implements AutoCloseable {
         });
         timer.setRemoveOnCancelPolicy(true);
         timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    }
+
+    /** forward-auth: binds the subrequest client (the ProxyContext, once, when it is made). */
+    void subrequests(SubrequestClient client) {
+        subrequests = client;
+    }
+
+    /** forward-auth: the subrequest client. */
+    SubrequestClient subrequests() {
+        SubrequestClient c = subrequests;
+        if (c == null) {
+            throw new IllegalStateException("forward-auth needs the proxy's transport; this runtime has none");
+        }
+        return c;
     }
 
     /** The timer for {@link io.kodiak.filter.Suspension#resumeAfter}; its tasks must be short and never block. */
