@@ -58,7 +58,7 @@ record ForwardAuthDecision(int status, List<String> fields, String contentType, 
     static ForwardAuthDecision of(ForwardAuthReply r, List<String> copied, String where) {
         if (r.failure() != null) {
             int status = r.failure() == ForwardAuthReply.Failure.UNAVAILABLE ? 503 : 500;
-            LOG.info(() -> where + ": forward-auth failed (" + r.reason() + "); answering " + status);
+            LOG.info(() -> where + ": " + r.reason() + "; answering " + status);
             return error(status);
         }
         int status = r.status();
@@ -75,7 +75,7 @@ record ForwardAuthDecision(int status, List<String> fields, String contentType, 
             return new ForwardAuthDecision(0, List.copyOf(fields), null, new byte[0]);
         }
         if (!ForwardAuthReply.isDenial(status)) {
-            LOG.info(() -> where + ": forward-auth answered " + status + " (not 2xx, 401, 403 or a redirect); answering 500");
+            LOG.info(() -> where + ": the auth service answered " + status + " (not 2xx, 401, 403 or a redirect); answering 500");
             return error(500);
         }
         for (int i = 0; i < f.size(); i++) {
@@ -93,7 +93,7 @@ record ForwardAuthDecision(int status, List<String> fields, String contentType, 
         try {
             edits(fields); // a value Kodiak cannot send is the auth service's fault
         } catch (IllegalArgumentException e) {
-            LOG.info(() -> where + ": forward-auth answered a field Kodiak cannot pass on (" + e.getMessage() + "); answering 500");
+            LOG.info(() -> where + ": the auth service answered a field Kodiak cannot pass on (" + e.getMessage() + "); answering 500");
             return error(500);
         }
         return new ForwardAuthDecision(status, List.copyOf(fields), type, r.body());

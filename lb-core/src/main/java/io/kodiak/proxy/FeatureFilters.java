@@ -53,7 +53,7 @@ final class FeatureFilters {
                     throw new IllegalArgumentException("forward-auth: no pool " + c.pool()); // the config checks it
                 }
                 request.add(new io.kodiak.auth.ForwardAuthFilter(c, rt.subrequests().to(authPool), System::nanoTime,
-                        "forward-auth to " + c.pool()));
+                        "forward-auth (pool " + c.pool() + ", " + c.path() + ")"));
                 continue;
             }
 
