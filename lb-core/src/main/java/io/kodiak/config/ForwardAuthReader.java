@@ -38,10 +38,7 @@ final class ForwardAuthReader {
         }
         Duration timeout = ForwardAuthConfig.DEFAULT_TIMEOUT;
         if (m.get("timeout") != null) {
-            timeout = m.get("timeout").duration();
-            if (timeout.isZero() || timeout.isNegative()) {
-                throw m.get("timeout").error("must be positive");
-            }
+            timeout = m.get("timeout").duration(); // positive: Values refuses 0 and less
         }
         List<String> request = m.get("request-headers") == null ? ForwardAuthConfig.DEFAULT_REQUEST_HEADERS
                 : names(m.get("request-headers"), KODIAKS_REQUEST, "Kodiak sets it on the subrequest");
@@ -57,11 +54,7 @@ final class ForwardAuthReader {
 
     private static ForwardAuthConfig.Cache cache(ConfigNode node) throws ConfigException {
         ConfigMapping m = node.mapping(CACHE_KEYS);
-        ConfigNode ttlNode = m.require("ttl");
-        Duration ttl = ttlNode.duration();
-        if (ttl.isZero() || ttl.isNegative()) {
-            throw ttlNode.error("must be positive (leave cache out for none)");
-        }
+        Duration ttl = m.require("ttl").duration(); // positive: Values refuses 0 and less
         int max = m.get("max-entries") == null ? ForwardAuthConfig.Cache.DEFAULT_MAX_ENTRIES
                 : m.get("max-entries").integer(1, 1_000_000);
         boolean denials = m.get("denials") != null && m.get("denials").bool();
