@@ -54,9 +54,14 @@ class ForwardAuthFailureTest {
 
     /** Kodiak in front of a scripted app, its auth pool at {@code authAddress} with {@code authPoolKeys}. */
     private void start(String authAddress, String authPoolKeys) throws Exception {
+        start(authAddress, authPoolKeys, "");
+    }
+
+    /** @param listenerKeys more keys of the listener, each line indented by four spaces */
+    private void start(String authAddress, String authPoolKeys, String listenerKeys) throws Exception {
         app = ScriptedUpstream.start("app");
         String yaml = "admin: {listen: off, state-file: off}\nmetrics: off\n"
-                + "listeners:\n  - name: web\n    address: 127.0.0.1:0\n    routes: [{pool: app}]\n"
+                + "listeners:\n  - name: web\n    address: 127.0.0.1:0\n    routes: [{pool: app}]\n" + listenerKeys
                 + "    forward-auth: {pool: auth, path: /auth, timeout: 2s, response-headers: [X-User]}\n"
                 + "pools:\n"
                 + "  app: {health-check: {type: none}, upstreams: [{name: app, address: \"" + app.hostPort() + "\"}]}\n"
@@ -157,5 +162,23 @@ class ForwardAuthFailureTest {
         assertEquals(java.util.List.of("a=1", "b=2"), r.headers().values("Set-Cookie"));
         assertEquals(null, r.header("X-Secret"));
         assertEquals("who?\n", r.bodyString());
+    }
+
+    @Test
+    void theListenersErrorPagesReplaceADenialsBodyAndKeepItsFields() throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("login.html"), "<a href=/login>log in</a>\n");
+        java.nio.file.Files.writeString(dir.resolve("oops.html"), "<p>try again</p>\n");
+        auth = ScriptedUpstream.start("auth", r -> Action.respond(401,
+                HeaderFields.of("WWW-Authenticate", "Bearer", "Content-Type", "text/plain"), "raw\n".getBytes(StandardCharsets.UTF_8)));
+        start(auth.hostPort(), "health-check: {type: none}", "    error-pages: {\"401\": login.html, \"500\": oops.html}\n");
+        RawResponse denied = get();
+        assertEquals(401, denied.status(), denied.toString());
+        assertEquals("Bearer", denied.header("WWW-Authenticate"));
+        assertEquals("<a href=/login>log in</a>\n", denied.bodyString());
+        auth.close(); // now the connect is refused: Kodiak's 500, with its page
+        auth = null;
+        RawResponse failed = get();
+        assertEquals(500, failed.status(), failed.toString());
+        assertEquals("<p>try again</p>\n", failed.bodyString());
     }
 }
