@@ -87,8 +87,8 @@ record ForwardAuthDecision(int status, List<String> fields, String contentType, 
             }
         }
         String type = f.get("content-type");
-        if (type == null && r.body().length > 0) {
-            type = "application/octet-stream";
+        if (type == null) { // sent only with a body; a type is needed all the same
+            type = r.body().length > 0 ? "application/octet-stream" : TEXT;
         }
         try {
             edits(fields); // a value Kodiak cannot send is the auth service's fault

@@ -181,4 +181,30 @@ class ForwardAuthFailureTest {
         assertEquals(500, failed.status(), failed.toString());
         assertEquals("<p>try again</p>\n", failed.bodyString());
     }
+
+    @Test
+    void aReloadTurnsForwardAuthOnAndOffAndCannotDropItsPool() throws Exception {
+        auth = ScriptedUpstream.start("auth", r -> r.header("Authorization") == null
+                ? Action.respond(401, HeaderFields.of("Content-Length", "0"), new byte[0]) : allow("alice"));
+        app = ScriptedUpstream.start("app");
+        String yaml = "admin: {listen: off, state-file: off}\nmetrics: off\n"
+                + "listeners:\n  - name: web\n    address: 127.0.0.1:0\n    routes: [{pool: app%s}]\n"
+                + "pools:\n"
+                + "  app: {health-check: {type: none}, upstreams: [{name: app, address: \"" + app.hostPort() + "\"}]}\n"
+                + "%s";
+        String authPool = "  auth: {health-check: {type: none}, upstreams: [{name: auth, address: \"" + auth.hostPort() + "\"}]}\n";
+        String on = ", forward-auth: {pool: auth, path: /auth}";
+        Path file = dir.resolve("kodiak.yaml");
+        server = ProxyServer.start(ConfigLoader.parse(yaml.formatted("", authPool), file));
+        assertEquals(200, get().status());
+        server.reload(ConfigLoader.parse(yaml.formatted(on, authPool), file));
+        assertEquals(401, get().status());
+        try (RawClient c = client()) {
+            assertEquals(200, c.exchange("GET / HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer x\r\n\r\n").status());
+        }
+        org.junit.jupiter.api.Assertions.assertThrows(io.kodiak.config.ConfigException.class,
+                () -> ConfigLoader.parse(yaml.formatted(on, ""), file)); // the pool it names must stay
+        server.reload(ConfigLoader.parse(yaml.formatted("", authPool), file));
+        assertEquals(200, get().status());
+    }
 }
