@@ -101,4 +101,19 @@ final class ForwardAuthReader {
                     + (poolNames.isEmpty() ? "none" : String.join(", ", poolNames)) + ")");
         }
     }
+
+    /**
+     * {@code poolNames} without the pool of the {@code forward-auth} in {@code m} (a listener): a
+     * listener without routes sends everything to its one pool, and an auth pool beside it is not
+     * a second one.
+     */
+    static Set<String> withoutAuthPool(ConfigMapping m, Set<String> poolNames) throws ConfigException {
+        ConfigNode fa = m.get("forward-auth");
+        if (fa == null) {
+            return poolNames;
+        }
+        Set<String> rest = new java.util.LinkedHashSet<>(poolNames);
+        rest.remove(fa.mapping(KEYS).require("pool").string());
+        return rest;
+    }
 }

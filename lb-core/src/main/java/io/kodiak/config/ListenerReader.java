@@ -132,8 +132,10 @@ final class ListenerReader {
     private List<RouteConfig> routes(ConfigMapping listener) throws ConfigException {
         ConfigNode routesNode = listener.get("routes");
         if (routesNode == null) {
-            if (poolNames.size() == 1) {
-                return List.of(new RouteConfig(null, null, poolNames.iterator().next()));
+            // The listener's own forward-auth pool is not a pool to route to.
+            Set<String> routable = ForwardAuthReader.withoutAuthPool(listener, poolNames);
+            if (routable.size() == 1) {
+                return List.of(new RouteConfig(null, null, routable.iterator().next()));
             }
             throw listener.childError("routes", poolNames.isEmpty()
                     ? "required: there are no pools, so every route must answer by itself (respond, redirect, static)"

@@ -98,4 +98,12 @@ class ForwardAuthConfigTest {
                 "kodiak.yaml:5: listeners[0].routes[0].forward-auth.adress: unknown key (allowed: pool, path, timeout, request-headers,"
                         + " response-headers, max-body, cache)");
     }
+
+    @Test
+    void aListenerWithoutRoutesGoesToItsOnePoolBesideItsAuthPool() throws Exception {
+        String yaml = "listeners:\n  - name: l\n    address: 127.0.0.1:0\n%s" + POOLS;
+        KodiakConfig c = ConfigLoader.parse(yaml.formatted("    forward-auth: {pool: auth, path: /v}\n"), Path.of("kodiak.yaml"));
+        assertEquals("web", c.listeners().get(0).routes().get(0).pool());
+        assertRejected(yaml.formatted(""), "kodiak.yaml:2: listeners[0].routes: required when more than one pool is defined");
+    }
 }
