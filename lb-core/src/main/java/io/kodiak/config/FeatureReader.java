@@ -48,10 +48,13 @@ final class FeatureReader {
         // access: allow/deny/tarpit/redirect rules on address, method, path, headers, query
 
         // request-rules: the small WAF (bundled and own rules on path, query, headers, body)
+        r.add(new Entry("request-rules", true, true, (Reader) RequestRulesReader::read));
 
         // rate-limit: requests per second per key (nginx limit_req)
+        r.add(new Entry("rate-limit", true, true, LimitReader::rateLimit));
 
         // concurrency-limit: requests in progress per key (nginx limit_conn)
+        r.add(new Entry("concurrency-limit", true, true, LimitReader::concurrencyLimit));
 
         // basic-auth: htpasswd users (nginx auth_basic)
 

@@ -150,7 +150,8 @@ final class RouteReader {
         }
     }
 
-    private static List<String> methods(ConfigNode node) throws ConfigException {
+    /** A list of methods, or one (also {@code request-rules}'). */
+    static List<String> methods(ConfigNode node) throws ConfigException {
         List<ConfigNode> items = node.isScalar() ? List.of(node) : node.sequence();
         if (items.isEmpty()) {
             throw node.error("must list at least one method (leave methods out to match any)");

@@ -94,6 +94,8 @@ final class Exchange {
     private RequestPhase phase;
     /** What the filters asked to run when the exchange ends ({@link #onEnd}): null, one Runnable, or a list. */
     private Object endHooks;
+    /** Request rules on the body, once the request filters asked for them; null otherwise. */
+    private io.kodiak.filter.BodyInspector bodyInspector;
 
     /** @param route the route the request matched, or null */
     Exchange(ClientSession s, RequestHead req, Router.Route route) {
@@ -261,7 +263,8 @@ final class Exchange {
             pool.retryBudget().onRequest(); // only retries spend what requests earn
         }
         metrics.request(pool);
-        if (req.contentLength() > pc.buffering().maxRequestBody()) {
+        if (req.contentLength() > pc.buffering().maxRequestBody()
+                || bodyInspector != null && req.contentLength() > bodyInspector.maxBody()) {
             fail413();
             return;
         }
@@ -272,6 +275,9 @@ final class Exchange {
             return;
         }
         leg = new UpstreamLeg(this, s, s, metrics, pc, body = newBody());
+        if (bodyInspector != null) {
+            body.inspect(bodyInspector);
+        }
         if (req.expectContinue()) {
             s.write(LocalAnswers.CONTINUE, LocalAnswers.CONTINUE.length);
         }
@@ -331,6 +337,7 @@ final class Exchange {
         pool = rp.chosenPool();
         upstreamEdits = rp.edits();
         rewrite = rp.rewrite();
+        bodyInspector = rp.bodyInspector();
         return true;
     }
 
@@ -410,7 +417,12 @@ final class Exchange {
 
     private RequestBody newBody() {
         // The body's spool reports to the upstream leg, which sends what arrives.
-        return new RequestBody(s, req, pc.buffering(), ctx.spoolIo, new io.kodiak.buffer.Spool.Listener() {
+        var b = pc.buffering();
+        if (bodyInspector != null && !b.request()) {
+            // A body that is already upstream can no longer be refused: inspected bodies are buffered.
+            b = new io.kodiak.config.BufferingConfig(true, b.response(), b.memory(), b.maxRequestBody(), b.maxTempFile(), b.tempDir());
+        }
+        return new RequestBody(s, req, b, ctx.spoolIo, new io.kodiak.buffer.Spool.Listener() {
             @Override
             public void onSpoolReady(io.kodiak.buffer.Spool spool) {
                 leg.onSpoolReady(spool);
@@ -453,6 +465,9 @@ final class Exchange {
             case DONE -> {
                 bodyComplete = true;
                 s.bodyDone();
+                if (bodyInspector != null && bodyDenied()) {
+                    return;
+                }
                 if (!body.streaming()) {
                     body.whenWritten(() -> {
                         if (body.failure() != null) {
@@ -469,6 +484,17 @@ final class Exchange {
         if (body.streaming()) {
             leg.pumpRequest();
         }
+    }
+
+    /** Request rules on the complete body: whether they denied it (and it was answered). */
+    private boolean bodyDenied() {
+        int status = body.inspected();
+        if (status == 0) {
+            return false;
+        }
+        cleanup();
+        answer(status, Termination.LOCAL_ANSWER, req.keepAlive(), null);
+        return true;
     }
 
     /** A temp-file write failed while the body was still arriving (reading may be paused on it). */

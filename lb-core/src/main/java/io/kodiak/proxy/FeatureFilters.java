@@ -39,10 +39,24 @@ final class FeatureFilters {
             // access
 
             // request-rules
+            if (f instanceof io.kodiak.config.RequestRulesConfig c) {
+                request.add(new io.kodiak.waf.RequestRules(c));
+                continue;
+            }
 
             // rate-limit
+            if (f instanceof io.kodiak.config.RateLimitConfig c) {
+                request.add(new io.kodiak.limit.RateLimitFilter(c,
+                        c.rules().stream().map(r -> rt.limitZones().rate(r.zone())).toList()));
+                continue;
+            }
 
             // concurrency-limit
+            if (f instanceof io.kodiak.config.ConcurrencyLimitConfig c) {
+                request.add(new io.kodiak.limit.ConcurrencyLimitFilter(c,
+                        c.rules().stream().map(r -> rt.limitZones().concurrency(r.zone())).toList()));
+                continue;
+            }
 
             // basic-auth
 

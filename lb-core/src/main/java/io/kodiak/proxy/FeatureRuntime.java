@@ -23,7 +23,8 @@ public final class FeatureRuntime implements AutoCloseable {
     private final ScheduledThreadPoolExecutor timer;
 
     // --- slots: each feature that keeps state across requests adds its part below its comment ---
-    // rate-limit:
+    // rate-limit: the zones of rate-limits and concurrency-limits, by name and definition
+    private final io.kodiak.limit.LimitZones limitZones = new io.kodiak.limit.LimitZones();
     // basic-auth:
     // forward-auth: the client of its subrequests, on the proxy's transport; set once the
     // ProxyContext exists (a runtime without one, in tests of routers, has none)
@@ -39,6 +40,11 @@ public final class FeatureRuntime implements AutoCloseable {
         });
         timer.setRemoveOnCancelPolicy(true);
         timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    }
+
+    /** rate-limit, concurrency-limit: the zones' state, kept while their definitions stay the same. */
+    public io.kodiak.limit.LimitZones limitZones() {
+        return limitZones;
     }
 
     /** forward-auth: binds the subrequest client (the ProxyContext, once, when it is made). */

@@ -239,6 +239,8 @@ public final class ProxyServer implements AutoCloseable {
 
     /** Brings the MBeans in step with the pools, upstreams and listeners now running. */
     private void syncMetrics() {
+        // rate-limit: zones no listener or route names any more go (their state and their series)
+        ctx.features.limitZones().retainNamedBy(listeners.runtimes().stream().map(lr -> lr.config).toList());
         if (metrics != null) {
             metrics.sync(running.pools().values(), listeners.runtimes());
         }

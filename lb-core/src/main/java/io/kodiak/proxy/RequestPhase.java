@@ -54,6 +54,8 @@ final class RequestPhase implements RequestContext {
     private io.kodiak.filter.FileAnswer file;
     private final String routePrefix;
     private final String routeName;
+    /** What the filters asked to see of the body (request rules), or null. */
+    private io.kodiak.filter.BodyInspector bodyInspector;
 
     /**
      * What a rewrite changed of the request line and Host: {@code target} (null: the client's),
@@ -218,6 +220,11 @@ final class RequestPhase implements RequestContext {
         return answerFields == null ? null : answerFields.addedLines();
     }
 
+    /** The filters' look at the body before it goes upstream, or null. */
+    io.kodiak.filter.BodyInspector bodyInspector() {
+        return bodyInspector;
+    }
+
     /** The pool chosen (the route's unless a filter changed it), or null. */
     PoolRuntime chosenPool() {
         return pool;
@@ -327,6 +334,11 @@ final class RequestPhase implements RequestContext {
             edits = new FieldEdits();
         }
         return edits;
+    }
+
+    @Override
+    public void inspectBody(io.kodiak.filter.BodyInspector i) {
+        bodyInspector = bodyInspector == null ? i : io.kodiak.filter.BodyInspector.both(bodyInspector, i);
     }
 
     @Override
