@@ -60,6 +60,7 @@ final class FeatureReader {
         // basic-auth: htpasswd users (nginx auth_basic)
 
         // forward-auth: a subrequest to an auth service (nginx auth_request, Traefik ForwardAuth)
+        r.add(new Entry("forward-auth", true, true, ForwardAuthReader::read));
 
         // request-headers: header rules on the request sent upstream
         r.add(new Entry("request-headers", true, true, HeaderRulesReader::requestHeaders));

@@ -54,6 +54,7 @@ final class ListenerReader {
         Map<String, ConfigNode> byName = new HashMap<>();
         for (ConfigNode item : items) {
             ConfigMapping m = item.mapping(LISTENER_KEYS);
+            ForwardAuthReader.checkPool(m, poolNames); // a pool of its own, which no route needs to use
             ConfigNode addressNode = m.require("address");
             InetSocketAddress address = addressNode.parse("host:port", Values::listenAddress);
             checkOverlap(addressNode, address, result, addressNodes);
@@ -133,8 +134,10 @@ final class ListenerReader {
     private List<RouteConfig> routes(ConfigMapping listener) throws ConfigException {
         ConfigNode routesNode = listener.get("routes");
         if (routesNode == null) {
-            if (poolNames.size() == 1) {
-                return List.of(new RouteConfig(null, null, poolNames.iterator().next()));
+            // The listener's own forward-auth pool is not a pool to route to.
+            Set<String> routable = ForwardAuthReader.withoutAuthPool(listener, poolNames);
+            if (routable.size() == 1) {
+                return List.of(new RouteConfig(null, null, routable.iterator().next()));
             }
             throw listener.childError("routes", poolNames.isEmpty()
                     ? "required: there are no pools, so every route must answer by itself (respond, redirect, static)"

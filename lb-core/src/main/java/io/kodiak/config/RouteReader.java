@@ -38,6 +38,7 @@ final class RouteReader {
         List<RouteConfig> result = new ArrayList<>();
         for (ConfigNode item : items) {
             ConfigMapping m = item.mapping(keys);
+            ForwardAuthReader.checkPool(m, poolNames); // a pool of its own, which no route needs to use
             RouteConfig route = route(m, poolNames, hasTls)
                     .withFeatures(FeatureReader.read(m, FeatureReader.Scope.ROUTE, baseDir, PathRegex.groups(m)));
             for (int i = 0; i < result.size(); i++) {

@@ -493,6 +493,9 @@ final class ClientSession implements ClientOutput {
         setDeadline(Wait.BODY_GAP, timeouts().body().toNanos());
         rateSince = ctx.now();
         rateBytes = 0;
+        // A body that came while a filter held the request (suspended) may have paused reading as
+        // pipelined bytes do (over MAX_PENDING): it is this exchange's body, so reading goes on.
+        resumeRead(PAUSE_BUSY);
     }
 
     /**

@@ -65,6 +65,15 @@ final class FeatureFilters {
             // basic-auth
 
             // forward-auth
+            if (f instanceof io.kodiak.config.ForwardAuthConfig c) {
+                io.kodiak.upstream.PoolRuntime authPool = pools.get(c.pool());
+                if (authPool == null) {
+                    throw new IllegalArgumentException("forward-auth: no pool " + c.pool()); // the config checks it
+                }
+                request.add(new io.kodiak.auth.ForwardAuthFilter(c, rt.subrequests().to(authPool), System::nanoTime,
+                        "forward-auth (pool " + c.pool() + ", " + c.path() + ")"));
+                continue;
+            }
 
             // header rules
             if (f instanceof HeaderRulesConfig c) {

@@ -26,7 +26,9 @@ public final class FeatureRuntime implements AutoCloseable {
     // rate-limit: the zones of rate-limits and concurrency-limits, by name and definition
     private final io.kodiak.limit.LimitZones limitZones = new io.kodiak.limit.LimitZones();
     // basic-auth:
-    // forward-auth:
+    // forward-auth: the client of its subrequests, on the proxy's transport; set once the
+    // ProxyContext exists (a runtime without one, in tests of routers, has none)
+    private volatile SubrequestClient subrequests;
     // access: the source files watched for changes (a thread of its own, started with the first file)
     private final AccessFiles access = new AccessFiles();
     // request-rules:
@@ -44,6 +46,20 @@ public final class FeatureRuntime implements AutoCloseable {
     /** rate-limit, concurrency-limit: the zones' state, kept while their definitions stay the same. */
     public io.kodiak.limit.LimitZones limitZones() {
         return limitZones;
+    }
+
+    /** forward-auth: binds the subrequest client (the ProxyContext, once, when it is made). */
+    void subrequests(SubrequestClient client) {
+        subrequests = client;
+    }
+
+    /** forward-auth: the subrequest client. */
+    SubrequestClient subrequests() {
+        SubrequestClient c = subrequests;
+        if (c == null) {
+            throw new IllegalStateException("forward-auth needs the proxy's transport; this runtime has none");
+        }
+        return c;
     }
 
     /** The timer for {@link io.kodiak.filter.Suspension#resumeAfter}; its tasks must be short and never block. */
