@@ -97,9 +97,18 @@ final class Exchange {
     /** Request rules on the body, once the request filters asked for them; null otherwise. */
     private io.kodiak.filter.BodyInspector bodyInspector;
 
+    /** The request's client: the connection's, or the one {@code real-ip} found in a trusted header. */
+    final ClientAddress client;
+
     /** @param route the route the request matched, or null */
     Exchange(ClientSession s, RequestHead req, Router.Route route) {
+        this(s, req, route, s.connectionAddress());
+    }
+
+    /** @param client the request's client, settled before routing ({@link RealIp}) */
+    Exchange(ClientSession s, RequestHead req, Router.Route route, ClientAddress client) {
         this.s = s;
+        this.client = client;
         this.ctx = s.ctx;
         this.metrics = ExchangeMetrics.of(ctx.metrics);
         this.req = req;
@@ -175,11 +184,17 @@ final class Exchange {
     }
 
     String clientIp() {
-        return s.clientIp;
+        return client.ip();
     }
 
+    /** The client's port; -1 when {@code real-ip} took the address from a header without one. */
     int clientPort() {
-        return s.clientPort;
+        return client.port();
+    }
+
+    /** The connection's address (after the PROXY protocol), which {@code real-ip} trusted or not: {@code $realip_remote_addr}. */
+    String connectionIp() {
+        return s.connectionAddress().ip();
     }
 
     /** The port the client connected to (the listener's, also when it was bound to port 0). */
@@ -261,6 +276,9 @@ final class Exchange {
             return;
         }
         upstreamEdits = s.clientCertFields(upstreamEdits); // after the filters: theirs cannot forge these
+        if (client.distrusted()) {
+            upstreamEdits = RealIp.dropClaims(upstreamEdits, s.listener.config.realIp());
+        }
         pc = pool.config();
         queue = ctx.queues.get(pool);
         dispatcher = new Dispatcher(pool);
@@ -301,7 +319,7 @@ final class Exchange {
         RequestPhase rp;
         try {
             if (first) {
-                rp = phase = RequestPhase.run(filters.request(), this, req, s.clientIp, this::requestId, s.listener.router,
+                rp = phase = RequestPhase.run(filters.request(), this, req, client.ip(), this::requestId, s.listener.router,
                         pool, s.config.scheme(), s.localPort(), pathRegex, routePrefix, routeName);
             } else {
                 rp = phase;
@@ -535,7 +553,7 @@ final class Exchange {
         if (finished) {
             return;
         }
-        Upstream u = dispatcher.pick(req, s.clientIp);
+        Upstream u = dispatcher.pick(req, client.ip());
         if (u != null) {
             startAttempt(u);
         } else if (dispatcher.noPick() == Dispatcher.NoPick.QUEUE) {

@@ -37,6 +37,8 @@ final class ListenerRuntime {
     final LongAdder droppedFields = new LongAdder();
     /** TLS handshakes in progress and waiting, bounded by {@code tls.max-handshakes}; idle on plain HTTP. */
     final HandshakeSlots handshakes = new HandshakeSlots();
+    /** PROXY protocol headers read and refused; zero on a listener without {@code proxy-protocol}. */
+    final ProxyProtocolCounts proxyProtocol = new ProxyProtocolCounts();
 
     /** What the feature filters share (the suspension timer, zones). */
     private final FeatureRuntime features;
