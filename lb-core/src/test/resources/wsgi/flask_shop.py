@@ -37,6 +37,19 @@ def item(n):
     return {"item": n, "path": request.path, "query": request.query_string.decode()}
 
 
+@app.route("/admin/")
+def admin():
+    # Behind examples/protect.yaml: only users basic-auth let through get here, named by Kodiak.
+    user = request.headers.get("X-Forwarded-User", "-")
+    password = "yes" if "Authorization" in request.headers else "no"
+    return f"admin {INSTANCE} user={user} password-seen={password}\n", 200, {"Content-Type": "text/plain"}
+
+
+@app.route("/api/items")
+def api_items():
+    return {"items": [1, 2, 3], "instance": INSTANCE, "forwarded_for": request.headers.get("X-Forwarded-For")}
+
+
 @app.route("/boom")
 def boom():
     raise RuntimeError("cannot reach postgres://admin:hunter2@db.internal/shop")
