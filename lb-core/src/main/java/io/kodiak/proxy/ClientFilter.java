@@ -33,8 +33,14 @@ final class ClientFilter extends BaseFilter {
             c.terminateSilently();
             return ctx.getStopAction();
         }
-        listener.accepted.increment();
         ClientSession s = new ClientSession(context, listener, c);
+        if (listener.addressConnections != null && !s.addressKnown(AddressConnections.peer(c))) {
+            listener.connections.decrementAndGet(); // over max-connections-per-address
+            listener.refused.increment();
+            c.terminateSilently();
+            return ctx.getStopAction();
+        }
+        listener.accepted.increment();
         SESSION.set(c, s);
         context.register(s);
         s.beginHandshake(); // on TLS: a slot, or no reading until one frees

@@ -97,6 +97,22 @@ final class ClientSession implements ClientOutput {
     /** The window over which the body's rate is measured: its start and the data bytes since. */
     private long rateSince;
     private long rateBytes;
+    /** When the body began to be awaited, and how long Kodiak itself stopped reading it (body-total). */
+    private long bodySince;
+    private long bodyPausedNanos;
+    /** When Kodiak stopped reading the body (0: it is reading). */
+    private long bodyPausedAt;
+    /**
+     * The window over which the client's taking of output is measured (send-min-rate): its start
+     * (0: none yet), the bytes the client took since, and the time in it when no output waited
+     * for the client, which is not held against it: since when (0: output waits) and how long before.
+     */
+    private long sendRateSince;
+    private long sendRateBytes;
+    private long sendIdleSince;
+    private long sendIdleNanos;
+    /** Bytes of output the client took on this connection, as far as writes have reported them. */
+    private long tookTotal;
     /** When the current request's first byte came (or the connection was accepted), for the log. */
     private long headStartedAt;
     private Handshake handshake = Handshake.NONE;
@@ -258,6 +274,7 @@ final class ClientSession implements ClientOutput {
         deadline = 0;
         sendDeadline = 0;
         leaveHandshake();
+        releaseAddress();
         listener.connections.decrementAndGet();
         ctx.unregister(this);
         if (exchange != null) {
@@ -321,6 +338,19 @@ final class ClientSession implements ClientOutput {
             reject(new HttpException(408, "request body too slow"));
             return;
         }
+        if (state == State.BODY && bodyTooLong(now)) {
+            reject(new HttpException(408, "request body took too long"));
+            return;
+        }
+        if (sendTooSlow(now)) {
+            LOG.fine(() -> this + ": client took " + sendRateBytes + " bytes in " + (now - sendRateSince) / 1_000_000
+                    + " ms, under send-min-rate " + timeouts().sendMinRate() + "/s; closing");
+            if (exchange != null) {
+                exchange.abort(Termination.SEND_TIMEOUT, 0);
+            }
+            abort();
+            return;
+        }
         if (exchange != null) {
             exchange.checkTimeouts(now);
         }
@@ -339,6 +369,73 @@ final class ClientSession implements ClientOutput {
         }
         long elapsed = now - rateSince;
         return elapsed > timeouts().body().toNanos() && rateBytes < rate * (elapsed / 1_000_000_000.0);
+    }
+
+    /**
+     * Whether the body has taken longer than {@code body-total} since it was first awaited, the
+     * time Kodiak itself stopped reading it left out.
+     */
+    private boolean bodyTooLong(long now) {
+        long total = timeouts().bodyTotal().toNanos();
+        if (total == 0) {
+            return false;
+        }
+        long paused = bodyPausedNanos + (bodyPausedAt == 0 ? 0 : now - bodyPausedAt);
+        return now - bodySince - paused > total;
+    }
+
+    /**
+     * Whether the client took less than {@code send-min-rate} of its waiting output over a whole
+     * window of {@code send}. Windows follow one another (each check that passes starts the next),
+     * so bytes taken fast at first earn no credit for a trickle later; a window counts only time
+     * when output waits ({@link #outputWaits}), so time the client spends waiting for Kodiak (a
+     * slow upstream, keep-alive between requests) never counts.
+     * What the client "took" is what the kernel accepted: at most a socket buffer ahead of it.
+     */
+    private boolean sendTooSlow(long now) {
+        long rate = timeouts().sendMinRate();
+        if (rate == 0 || sendRateSince == 0 || sendIdleSince != 0) {
+            return false;
+        }
+        long elapsed = now - sendRateSince - sendIdleNanos;
+        if (elapsed < timeouts().send().toNanos()) {
+            return false;
+        }
+        if (sendRateBytes < rate * (elapsed / 1_000_000_000.0)) {
+            return true;
+        }
+        sendRateSince = ProxyContext.nonZero(now);
+        sendRateBytes = 0;
+        sendIdleNanos = 0;
+        return false;
+    }
+
+    /**
+     * Output waits for the client again (none did): the first opens the send-min-rate window; after
+     * that the time nothing waited is left out of the window. Leaving it out, rather than opening
+     * a new window, matters: the kernel's socket buffer is often larger than what Kodiak queues,
+     * so a slow reader empties Kodiak's queue each time the kernel takes a gulp, and a new window
+     * each time would never end.
+     */
+    private void outputWaits() {
+        long now = ctx.now();
+        if (sendRateSince == 0) {
+            sendRateSince = ProxyContext.nonZero(now);
+            sendRateBytes = 0;
+            sendIdleNanos = 0;
+        } else if (sendIdleSince != 0) {
+            sendIdleNanos += now - sendIdleSince;
+        }
+        sendIdleSince = 0;
+    }
+
+    /** The client took {@code n} more bytes of output: the send timeout counts from now. */
+    private void clientTook(long n) {
+        sendRateBytes += n;
+        tookTotal += n;
+        if (state != State.CLOSED && state != State.CLOSING) {
+            sendDeadline = ProxyContext.nonZero(ctx.now() + timeouts().send().toNanos());
+        }
     }
 
     // ------------------------------------------------------------------ reading requests
@@ -449,6 +546,9 @@ final class ClientSession implements ClientOutput {
         setDeadline(Wait.BODY_GAP, timeouts().body().toNanos());
         rateSince = ctx.now();
         rateBytes = 0;
+        bodySince = rateSince;
+        bodyPausedNanos = 0;
+        bodyPausedAt = (pauseReasons & PAUSE_BODY) != 0 ? rateSince : 0;
     }
 
     /**
@@ -507,6 +607,9 @@ final class ClientSession implements ClientOutput {
             deadline = 0;
             deadlineKind = Wait.NONE;
         }
+        if ((reason & PAUSE_BODY) != 0 && state == State.BODY && bodyPausedAt == 0) {
+            bodyPausedAt = ProxyContext.nonZero(ctx.now()); // not the client's time (body-total)
+        }
         if (!was && state != State.CLOSED) {
             try {
                 connection.disableIOEvent(IOEvent.READ);
@@ -525,6 +628,10 @@ final class ClientSession implements ClientOutput {
             setDeadline(Wait.BODY_GAP, timeouts().body().toNanos());
             rateSince = ctx.now();
             rateBytes = 0;
+            if (bodyPausedAt != 0) {
+                bodyPausedNanos += rateSince - bodyPausedAt;
+                bodyPausedAt = 0;
+            }
         }
         if (pauseReasons == 0 && state != State.CLOSED) {
             try {
@@ -537,6 +644,11 @@ final class ClientSession implements ClientOutput {
                 process(); // bytes already read may be waiting
             }
         }
+    }
+
+    /** Bytes of output the client has taken so far (for tests: a sign that progress was seen). */
+    synchronized long outputTaken() {
+        return tookTotal;
     }
 
     @Override
@@ -579,13 +691,22 @@ final class ClientSession implements ClientOutput {
         }
         if (clientInflight == 0) {
             sendDeadline = ProxyContext.nonZero(ctx.now() + timeouts().send().toNanos());
+            outputWaits();
         }
         clientInflight += n;
         CompletionHandler<WriteResult> done = new CompletionHandler<WriteResult>() {
+            /** Bytes of this write the kernel took, as partial writes reported them. */
+            private long took;
+
             @Override
             public void completed(WriteResult result) {
                 synchronized (ClientSession.this) {
+                    clientTook(n - took);
+                    took = n;
                     clientInflight -= n;
+                    if (clientInflight == 0) {
+                        sendIdleSince = ProxyContext.nonZero(ctx.now()); // the client has it all: its time stops
+                    }
                     if (after != null) {
                         after.run();
                     }
@@ -626,8 +747,21 @@ final class ClientSession implements ClientOutput {
                 failed(null);
             }
 
+            /**
+             * Part of this write went out (Grizzly reports it for a write it could not finish at
+             * once): progress, for the send timeout and send-min-rate, even when one write is
+             * larger than what a slow client takes in a {@code send} window. Not reported through
+             * the TLS filter, where only whole writes count.
+             */
             @Override
             public void updated(WriteResult result) {
+                synchronized (ClientSession.this) {
+                    long total = Math.min(n, result == null ? 0 : result.getWrittenSize());
+                    if (total > took) {
+                        clientTook(total - took);
+                        took = total;
+                    }
+                }
             }
         };
         if (config.tls() != null) {
@@ -818,6 +952,43 @@ final class ClientSession implements ClientOutput {
         closeWhenIdle = true;
         if (state == State.IDLE) {
             close();
+        }
+    }
+
+    // ------------------------------------------------------------------ max-connections-per-address
+
+    /** The table this connection holds a place in, and its slots there (null: none held). */
+    private AddressConnections addressTable;
+    private long addressSlots;
+
+    /**
+     * The client's address is known: the TCP peer's at the accept, or the one a trusted proxy
+     * names later (PROXY protocol). Takes the connection's place under
+     * {@code limits.max-connections-per-address}, giving back any place held for an earlier
+     * address, so this may be called again when the real address turns out to be another.
+     *
+     * @param address the address's 4 or 16 bytes, or null when unknown (then nothing is counted)
+     * @return false when that address already has its cap of connections: the caller closes this one
+     */
+    synchronized boolean addressKnown(byte[] address) {
+        releaseAddress();
+        AddressConnections table = listener.addressConnections;
+        if (table == null || address == null || state == State.CLOSED) {
+            return true;
+        }
+        long slots = table.acquire(address, config.limits().maxConnectionsPerAddress());
+        if (slots == AddressConnections.REFUSED) {
+            return false;
+        }
+        addressTable = table;
+        addressSlots = slots;
+        return true;
+    }
+
+    private void releaseAddress() {
+        if (addressTable != null) {
+            addressTable.release(addressSlots);
+            addressTable = null;
         }
     }
 
