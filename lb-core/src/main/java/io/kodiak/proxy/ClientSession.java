@@ -295,6 +295,9 @@ final class ClientSession implements ClientOutput {
             if (exchange != null) {
                 exchange.abort(Termination.SEND_TIMEOUT, 0);
             }
+            if (!lingering) { // lingering, the kernel may still hold the answer: let it go out
+                resetOnClose();
+            }
             abort();
             return;
         }
@@ -348,6 +351,7 @@ final class ClientSession implements ClientOutput {
             if (exchange != null) {
                 exchange.abort(Termination.SEND_TIMEOUT, 0);
             }
+            resetOnClose();
             abort();
             return;
         }
@@ -427,6 +431,22 @@ final class ClientSession implements ClientOutput {
             sendIdleNanos += now - sendIdleSince;
         }
         sendIdleSince = 0;
+    }
+
+    /**
+     * Makes the coming close a reset (SO_LINGER 0), for a client cut for not reading: a plain
+     * close leaves what the kernel holds for it (a socket buffer, a megabyte and more on
+     * loopback) to trickle out to it from an orphaned socket for minutes, so the slow reader keeps
+     * its connection and the kernel's memory after Kodiak let go. nginx's
+     * {@code reset_timedout_connection on}.
+     */
+    private void resetOnClose() {
+        try {
+            var channel = ((org.glassfish.grizzly.nio.NIOConnection) connection).getChannel();
+            ((java.nio.channels.SocketChannel) channel).setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
+        } catch (IOException | ClassCastException | UnsupportedOperationException e) {
+            LOG.fine(() -> this + ": no reset on close: " + e);
+        }
     }
 
     /** The client took {@code n} more bytes of output: the send timeout counts from now. */
