@@ -102,17 +102,8 @@ final class ClientSession implements ClientOutput {
     private long bodyPausedNanos;
     /** When Kodiak stopped reading the body (0: it is reading). */
     private long bodyPausedAt;
-    /**
-     * The window over which the client's taking of output is measured (send-min-rate): its start
-     * (0: none yet), the bytes the client took since, and the time in it when no output waited
-     * for the client, which is not held against it: since when (0: output waits) and how long before.
-     */
-    private long sendRateSince;
-    private long sendRateBytes;
-    private long sendIdleSince;
-    private long sendIdleNanos;
-    /** Bytes of output the client took on this connection, as far as writes have reported them. */
-    private long tookTotal;
+    /** How fast the client takes its output (send-min-rate). */
+    private final OutputPace pace = new OutputPace();
     /** When the current request's first byte came (or the connection was accepted), for the log. */
     private long headStartedAt;
     private Handshake handshake = Handshake.NONE;
@@ -345,9 +336,8 @@ final class ClientSession implements ClientOutput {
             reject(new HttpException(408, "request body took too long"));
             return;
         }
-        if (sendTooSlow(now)) {
-            LOG.fine(() -> this + ": client took " + sendRateBytes + " bytes in " + (now - sendRateSince) / 1_000_000
-                    + " ms, under send-min-rate " + timeouts().sendMinRate() + "/s; closing");
+        if (pace.tooSlow(now, timeouts().sendMinRate(), timeouts().send().toNanos())) {
+            LOG.fine(() -> this + ": " + pace + ", under send-min-rate " + timeouts().sendMinRate() + "/s; closing");
             if (exchange != null) {
                 exchange.abort(Termination.SEND_TIMEOUT, 0);
             }
@@ -389,51 +379,6 @@ final class ClientSession implements ClientOutput {
     }
 
     /**
-     * Whether the client took less than {@code send-min-rate} of its waiting output over a whole
-     * window of {@code send}. Windows follow one another (each check that passes starts the next),
-     * so bytes taken fast at first earn no credit for a trickle later; a window counts only time
-     * when output waits ({@link #outputWaits}), so time the client spends waiting for Kodiak (a
-     * slow upstream, keep-alive between requests) never counts.
-     * What the client "took" is what the kernel accepted: at most a socket buffer ahead of it.
-     */
-    private boolean sendTooSlow(long now) {
-        long rate = timeouts().sendMinRate();
-        if (rate == 0 || sendRateSince == 0 || sendIdleSince != 0) {
-            return false;
-        }
-        long elapsed = now - sendRateSince - sendIdleNanos;
-        if (elapsed < timeouts().send().toNanos()) {
-            return false;
-        }
-        if (sendRateBytes < rate * (elapsed / 1_000_000_000.0)) {
-            return true;
-        }
-        sendRateSince = ProxyContext.nonZero(now);
-        sendRateBytes = 0;
-        sendIdleNanos = 0;
-        return false;
-    }
-
-    /**
-     * Output waits for the client again (none did): the first opens the send-min-rate window; after
-     * that the time nothing waited is left out of the window. Leaving it out, rather than opening
-     * a new window, matters: the kernel's socket buffer is often larger than what Kodiak queues,
-     * so a slow reader empties Kodiak's queue each time the kernel takes a gulp, and a new window
-     * each time would never end.
-     */
-    private void outputWaits() {
-        long now = ctx.now();
-        if (sendRateSince == 0) {
-            sendRateSince = ProxyContext.nonZero(now);
-            sendRateBytes = 0;
-            sendIdleNanos = 0;
-        } else if (sendIdleSince != 0) {
-            sendIdleNanos += now - sendIdleSince;
-        }
-        sendIdleSince = 0;
-    }
-
-    /**
      * Makes the coming close a reset (SO_LINGER 0), for a client cut for not reading: a plain
      * close leaves what the kernel holds for it (a socket buffer, a megabyte and more on
      * loopback) to trickle out to it from an orphaned socket for minutes, so the slow reader keeps
@@ -451,8 +396,7 @@ final class ClientSession implements ClientOutput {
 
     /** The client took {@code n} more bytes of output: the send timeout counts from now. */
     private void clientTook(long n) {
-        sendRateBytes += n;
-        tookTotal += n;
+        pace.took(n);
         if (state != State.CLOSED && state != State.CLOSING) {
             sendDeadline = ProxyContext.nonZero(ctx.now() + timeouts().send().toNanos());
         }
@@ -668,7 +612,7 @@ final class ClientSession implements ClientOutput {
 
     /** Bytes of output the client has taken so far (for tests: a sign that progress was seen). */
     synchronized long outputTaken() {
-        return tookTotal;
+        return pace.total();
     }
 
     @Override
@@ -711,7 +655,7 @@ final class ClientSession implements ClientOutput {
         }
         if (clientInflight == 0) {
             sendDeadline = ProxyContext.nonZero(ctx.now() + timeouts().send().toNanos());
-            outputWaits();
+            pace.outputWaits(ctx.now()); // a send-min-rate window opens, or goes on
         }
         clientInflight += n;
         CompletionHandler<WriteResult> done = new CompletionHandler<WriteResult>() {
@@ -725,7 +669,7 @@ final class ClientSession implements ClientOutput {
                     took = n;
                     clientInflight -= n;
                     if (clientInflight == 0) {
-                        sendIdleSince = ProxyContext.nonZero(ctx.now()); // the client has it all: its time stops
+                        pace.allTaken(ctx.now());
                     }
                     if (after != null) {
                         after.run();
