@@ -32,7 +32,13 @@ import java.util.logging.Logger;
  * A connection closed with output still queued stays counted (against {@code max-connections})
  * and swept until the output is flushed or the send timeout cuts it.
  *
- * <p>Size: about 600 lines, over the project's 400, because it is the connection's one state
+ * <p>Slow clients: the head has a total time from its first byte, the body a gap, a minimum rate
+ * and optionally a total ({@code body-total}, Kodiak's own pauses left out), and the client's
+ * taking of output a minimum rate ({@link OutputPace}); a client cut for not reading is reset, so
+ * the kernel drops what it still held for it. The connection holds a place under
+ * {@code max-connections-per-address} ({@link #addressKnown}) until it is closed.
+ *
+ * <p>Size: close to 1,000 lines, over the project's 400, because it is the connection's one state
  * machine (IDLE, HEAD, BODY, EXCHANGE, TUNNEL, CLOSING, CLOSED), its two deadlines and its output
  * bound, whose transitions must be read together; what a request does is in {@link Exchange}.
  *
