@@ -98,12 +98,14 @@ check_rotation() {
 }
 
 # run_wrk PORT CONNS SECONDS FILE [WRK_ARGS...] : load 127.0.0.1:PORT from the load CPU; wrk
-# runs in the background so an interrupt reaches the EXIT trap at once.
+# runs in the background so an interrupt reaches the EXIT trap at once. BENCH_WRK_HEADER, if
+# set, is one request field wrk sends with every request (bench/protect.sh: the credentials).
 run_wrk() {
     local port=$1 conns=$2 secs=$3 file=$4
     shift 4
     taskset -c "$BENCH_LOAD_CPU" wrk -t "$BENCH_WRK_THREADS" -c "$conns" -d "${secs}s" \
-        --timeout "$BENCH_WRK_TIMEOUT" --latency "$@" "http://127.0.0.1:$port${BENCH_PATH:-/}" >"$file" 2>&1 &
+        --timeout "$BENCH_WRK_TIMEOUT" --latency ${BENCH_WRK_HEADER:+-H "$BENCH_WRK_HEADER"} "$@" \
+        "http://127.0.0.1:$port${BENCH_PATH:-/}" >"$file" 2>&1 &
     WRK_PID=$!
     local rc=0
     wait "$WRK_PID" || rc=$?

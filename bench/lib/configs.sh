@@ -83,6 +83,7 @@ write_nginx_proxy_conf() {
         _nginx_common "$dir" nginx-proxy
         echo "http {"
         _nginx_http_common "$dir" nginx-proxy
+        [[ -z ${NGINX_HTTP_EXTRA:-} ]] || echo "    $NGINX_HTTP_EXTRA"
         echo "    upstream backends {"
         local port
         for port in "$@"; do

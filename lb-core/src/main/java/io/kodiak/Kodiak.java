@@ -74,6 +74,18 @@ public final class Kodiak implements Control, AutoCloseable {
                                 () -> server.tempSpace().used())
                         .gauge("temp_max_bytes", "The budget of all temp files together (temp.max-total)",
                                 () -> server.tempSpace().max())
+                        .counter("basic_auth_requests_total", "result", "granted", "Requests basic-auth let through",
+                                server.basicAuth()::granted)
+                        .counter("basic_auth_requests_total", "result", "refused",
+                                "Requests basic-auth answered 401 (no, malformed or wrong credentials, unknown user)",
+                                server.basicAuth()::refused)
+                        .counter("basic_auth_requests_total", "result", "busy",
+                                "Requests basic-auth answered 503 because its password checks were all taken",
+                                server.basicAuth()::busy)
+                        .counter("basic_auth_cache_hits_total", "Requests basic-auth let through on a recent success, without a check",
+                                server.basicAuth()::cacheHits)
+                        .gauge("basic_auth_checks_pending", "Password checks running or queued (at most 64)",
+                                () -> server.basicAuth().pending())
                         .build());
             }
             if (config.metrics().serves()) {

@@ -40,6 +40,9 @@ import java.util.Objects;
  * @param referer               the Referer header; null if absent
  * @param termination           how the exchange ended
  * @param route                 the route the request took (its {@code name}, or {@code routes[N]}); null if none
+ * @param connectionAddress     the connection's address (the TCP peer's, or the PROXY protocol's) when
+ *                              {@code real-ip} may have put another in {@code clientAddress}; null: the same
+ * @param remoteUser            the user {@code basic-auth} let through; null if none
  */
 public record AccessLogEntry(
         String clientAddress,
@@ -66,10 +69,44 @@ public record AccessLogEntry(
         String userAgent,
         String referer,
         Termination termination,
-        String route) {
+        String route,
+        String connectionAddress,
+        String remoteUser) {
 
     public AccessLogEntry {
         Objects.requireNonNull(termination, "termination");
+    }
+
+    /** An entry without a user (no basic-auth let it through). */
+    public AccessLogEntry(String clientAddress, int clientPort, long startEpochMillis, String method, String target,
+                          String protocol, int status, long bytesReceived, long bytesSent, long bodyBytesSent,
+                          long requestTimeNanos, String listener, String pool, String upstreamName,
+                          String upstreamAddress, long upstreamConnectNanos, long upstreamHeaderNanos,
+                          long upstreamResponseNanos, int attempts, long queueNanos, String requestId,
+                          String userAgent, String referer, Termination termination, String route,
+                          String connectionAddress) {
+        this(clientAddress, clientPort, startEpochMillis, method, target, protocol, status, bytesReceived, bytesSent,
+                bodyBytesSent, requestTimeNanos, listener, pool, upstreamName, upstreamAddress, upstreamConnectNanos,
+                upstreamHeaderNanos, upstreamResponseNanos, attempts, queueNanos, requestId, userAgent, referer,
+                termination, route, connectionAddress, null);
+    }
+
+    /** The connection's address is the client's. */
+    public AccessLogEntry(String clientAddress, int clientPort, long startEpochMillis, String method, String target,
+                          String protocol, int status, long bytesReceived, long bytesSent, long bodyBytesSent,
+                          long requestTimeNanos, String listener, String pool, String upstreamName,
+                          String upstreamAddress, long upstreamConnectNanos, long upstreamHeaderNanos,
+                          long upstreamResponseNanos, int attempts, long queueNanos, String requestId,
+                          String userAgent, String referer, Termination termination, String route) {
+        this(clientAddress, clientPort, startEpochMillis, method, target, protocol, status, bytesReceived, bytesSent,
+                bodyBytesSent, requestTimeNanos, listener, pool, upstreamName, upstreamAddress, upstreamConnectNanos,
+                upstreamHeaderNanos, upstreamResponseNanos, attempts, queueNanos, requestId, userAgent, referer,
+                termination, route, null, null);
+    }
+
+    /** {@code $realip_remote_addr}: the connection's address, which {@code real-ip} trusted or not. */
+    public String realIpRemoteAddress() {
+        return connectionAddress == null ? clientAddress : connectionAddress;
     }
 
     /** An entry without a route (refused before routing, or made by a test). */
@@ -82,6 +119,6 @@ public record AccessLogEntry(
         this(clientAddress, clientPort, startEpochMillis, method, target, protocol, status, bytesReceived, bytesSent,
                 bodyBytesSent, requestTimeNanos, listener, pool, upstreamName, upstreamAddress, upstreamConnectNanos,
                 upstreamHeaderNanos, upstreamResponseNanos, attempts, queueNanos, requestId, userAgent, referer,
-                termination, null);
+                termination, null, null, null);
     }
 }

@@ -14,6 +14,8 @@ import java.util.stream.Collectors;
 enum Variable {
     REMOTE_ADDR("remote_addr", "client IP address"),
     REMOTE_PORT("remote_port", "client TCP port", Kind.COUNT),
+    REALIP_REMOTE_ADDR("realip_remote_addr", "the connection's address (TCP peer, or PROXY protocol's), before real-ip"),
+    REMOTE_USER("remote_user", "the user basic-auth let through"),
     TIME_LOCAL("time_local", "start time, local zone, as in combined: 04/Dec/2026:18:04:25 +0000", Kind.TIME_LOCAL),
     TIME_ISO8601("time_iso8601", "start time, local zone, ISO 8601: 2026-12-04T18:04:25+00:00", Kind.TIME_ISO),
     MSEC("msec", "start time in seconds since the epoch, with milliseconds: 1796407465.123", Kind.MSEC),
@@ -69,6 +71,8 @@ enum Variable {
     private String text(AccessLogEntry e) {
         return switch (this) {
             case REMOTE_ADDR -> e.clientAddress();
+            case REALIP_REMOTE_ADDR -> e.realIpRemoteAddress();
+            case REMOTE_USER -> e.remoteUser();
             case REQUEST_METHOD -> e.method();
             case REQUEST_URI -> e.target();
             case SERVER_PROTOCOL -> e.protocol();

@@ -110,6 +110,16 @@ public final class Cidr {
         return a[10] == (byte) 0xff && a[11] == (byte) 0xff;
     }
 
+    /** The network's bytes (4 or 16), a copy: what {@link AccessCidrs} turns into a range. */
+    byte[] networkBytes() {
+        return network.clone();
+    }
+
+    /** The prefix length. */
+    int bits() {
+        return bits;
+    }
+
     /** Whether every address in {@code other} is in this range. */
     boolean covers(Cidr other) {
         return other.network.length == network.length && other.bits >= bits && contains(other.network);

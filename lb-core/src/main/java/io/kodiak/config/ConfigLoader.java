@@ -42,7 +42,8 @@ public final class ConfigLoader {
         io.kodiak.tls.TlsDefaults.apply(); // before a pool's TLS or a listener's makes the JDK read them
     }
 
-    private static final List<String> TOP_KEYS = List.of("listeners", "pools", "admin", "metrics", "shutdown-grace", "temp", "acme");
+    private static final List<String> TOP_KEYS = List.of("listeners", "pools", "admin", "metrics", "shutdown-grace", "temp", "acme",
+            "rate-limits", "concurrency-limits"); // limit zones (LimitReader)
 
     private ConfigLoader() {
     }
@@ -84,7 +85,9 @@ public final class ConfigLoader {
         // No pools is a configuration whose routes all answer by themselves (static files, redirects).
         Map<String, PoolConfig> pools = top.get("pools") == null ? Map.of() : new PoolReader(baseDir).read(top.get("pools"));
         ListenerReader listenerReader = new ListenerReader(pools, baseDir);
-        List<ListenerConfig> listeners = listenerReader.read(top.require("listeners"));
+        // Limit zones before listeners: their rate-limit and concurrency-limit sections name them.
+        LimitReader.Zones zones = LimitReader.zones(top.get("rate-limits"), top.get("concurrency-limits"));
+        List<ListenerConfig> listeners = LimitReader.withZones(zones, () -> listenerReader.read(top.require("listeners")));
         AdminConfig admin = new AdminReader(nameForMessages).read(top.get("admin"));
         if (admin.enabled()) {
             requireOwnAddress(top, "admin", admin.listen(), listeners, "the admin API's address", "the admin API needs its own");

@@ -48,6 +48,11 @@ final class ConfigNode {
                 : file + ":" + line + ": " + path + ": " + problem);
     }
 
+    /** Whether this is a list (a section that takes one item or a list of them). */
+    boolean isSequence() {
+        return node instanceof SequenceNode;
+    }
+
     boolean isScalar() {
         return node instanceof ScalarNode && !isNull();
     }

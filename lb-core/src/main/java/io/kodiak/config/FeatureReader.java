@@ -46,16 +46,22 @@ final class FeatureReader {
         // Protection first (nginx runs its access phase after rewrite and return; Kodiak does not:
         // a route's respond or redirect never slips past its access rules or authentication).
         // access: allow/deny/tarpit/redirect rules on address, method, path, headers, query
+        r.add(new Entry("access", true, true, AccessReader::read));
 
         // request-rules: the small WAF (bundled and own rules on path, query, headers, body)
+        r.add(new Entry("request-rules", true, true, (Reader) RequestRulesReader::read));
 
         // rate-limit: requests per second per key (nginx limit_req)
+        r.add(new Entry("rate-limit", true, true, LimitReader::rateLimit));
 
         // concurrency-limit: requests in progress per key (nginx limit_conn)
+        r.add(new Entry("concurrency-limit", true, true, LimitReader::concurrencyLimit));
 
         // basic-auth: htpasswd users (nginx auth_basic)
+        r.add(new Entry("basic-auth", true, true, (Reader) BasicAuthReader::read));
 
         // forward-auth: a subrequest to an auth service (nginx auth_request, Traefik ForwardAuth)
+        r.add(new Entry("forward-auth", true, true, ForwardAuthReader::read));
 
         // request-headers: header rules on the request sent upstream
         r.add(new Entry("request-headers", true, true, HeaderRulesReader::requestHeaders));

@@ -21,16 +21,46 @@ import java.util.List;
  * @param tls       its TLS (certificates and server side), or {@code null} for plain HTTP
  * @param redirectHttps the HTTPS port every request is redirected to (308), or 0 to serve them
  * @param features  its feature sections (header rules, compression, error pages...), run before its routes'
+ * @param clientAddress where the real client address comes from (PROXY protocol, {@code real-ip}), or
+ *                  {@code null} for the TCP peer's
  */
 public record ListenerConfig(String name, InetSocketAddress address, List<RouteConfig> routes,
                              ClientTimeouts timeouts, ClientLimits limits, ForwardedHeaders forwarded,
                              ServerHeaderPolicy serverHeader, boolean underscoresInHeaders, RequestTracing tracing,
                              AccessLogConfig accessLog, TlsConfig tls, int redirectHttps,
-                             List<FeatureConfig> features) {
+                             List<FeatureConfig> features, ClientAddressConfig clientAddress) {
     public ListenerConfig {
         routes = List.copyOf(routes);
         features = List.copyOf(features);
         java.util.Objects.requireNonNull(tracing, "tracing");
+        if (clientAddress != null && clientAddress.proxyProtocol() == null && clientAddress.realIp() == null) {
+            clientAddress = null; // the TCP peer, however it was said
+        }
+    }
+
+    /** The TCP peer is the client. */
+    public ListenerConfig(String name, InetSocketAddress address, List<RouteConfig> routes,
+                          ClientTimeouts timeouts, ClientLimits limits, ForwardedHeaders forwarded,
+                          ServerHeaderPolicy serverHeader, boolean underscoresInHeaders, RequestTracing tracing,
+                          AccessLogConfig accessLog, TlsConfig tls, int redirectHttps, List<FeatureConfig> features) {
+        this(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders, tracing, accessLog,
+                tls, redirectHttps, features, null);
+    }
+
+    /** The listener's PROXY protocol, or null when it reads none. */
+    public ClientAddressConfig.ProxyProtocol proxyProtocol() {
+        return clientAddress == null ? null : clientAddress.proxyProtocol();
+    }
+
+    /** The listener's {@code real-ip}, or null. */
+    public RealIpConfig realIp() {
+        return clientAddress == null ? null : clientAddress.realIp();
+    }
+
+    /** The same listener with {@code c} as where client addresses come from ({@code null}: the TCP peer). */
+    public ListenerConfig withClientAddress(ClientAddressConfig c) {
+        return new ListenerConfig(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders,
+                tracing, accessLog, tls, redirectHttps, features, c);
     }
 
     /** Plain HTTP. */
@@ -79,24 +109,24 @@ public record ListenerConfig(String name, InetSocketAddress address, List<RouteC
     /** The same listener with {@code log} as its access log ({@code null}: none). */
     public ListenerConfig withAccessLog(AccessLogConfig log) {
         return new ListenerConfig(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders,
-                tracing, log, tls, redirectHttps, features);
+                tracing, log, tls, redirectHttps, features, clientAddress);
     }
 
     /** The same listener with {@code t} as its TLS ({@code null}: plain HTTP). */
     public ListenerConfig withTls(TlsConfig t) {
         return new ListenerConfig(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders,
-                tracing, accessLog, t, redirectHttps, features);
+                tracing, accessLog, t, redirectHttps, features, clientAddress);
     }
 
     /** The same listener with {@code f} as its feature sections. */
     public ListenerConfig withFeatures(List<FeatureConfig> f) {
         return new ListenerConfig(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders,
-                tracing, accessLog, tls, redirectHttps, f);
+                tracing, accessLog, tls, redirectHttps, f, clientAddress);
     }
 
     /** The same listener redirecting every request to HTTPS on {@code port} (0: serving them). */
     public ListenerConfig withRedirectHttps(int port) {
         return new ListenerConfig(name, address, routes, timeouts, limits, forwarded, serverHeader, underscoresInHeaders,
-                tracing, accessLog, tls, port, features);
+                tracing, accessLog, tls, port, features, clientAddress);
     }
 }

@@ -15,7 +15,8 @@ import java.util.Set;
 final class ListenerReader {
     private static final List<String> LISTENER_KEYS = FeatureReader.keys(List.of(
             "name", "address", "routes", "timeouts", "limits", "forwarded-headers", "server-header",
-            "underscores-in-headers", "request-id", "request-start", "access-log", "tls", "redirect-https"),
+            "underscores-in-headers", "request-id", "request-start", "access-log", "tls", "redirect-https",
+            "proxy-protocol", "proxy-protocol-from", "real-ip"), // RealIpReader's
             FeatureReader.Scope.LISTENER);
     private static final List<String> REQUEST_ID_KEYS = List.of("header", "trust-client", "echo");
     private static final List<String> ROUTE_KEYS = FeatureReader.keys(RouteReader.KEYS, FeatureReader.Scope.ROUTE);
@@ -53,6 +54,7 @@ final class ListenerReader {
         Map<String, ConfigNode> byName = new HashMap<>();
         for (ConfigNode item : items) {
             ConfigMapping m = item.mapping(LISTENER_KEYS);
+            ForwardAuthReader.checkPool(m, poolNames); // a pool of its own, which no route needs to use
             ConfigNode addressNode = m.require("address");
             InetSocketAddress address = addressNode.parse("host:port", Values::listenAddress);
             checkOverlap(addressNode, address, result, addressNodes);
@@ -83,6 +85,7 @@ final class ListenerReader {
                     m.get("access-log") == null ? null : AccessLogReader.read(m.get("access-log")),
                     m.get("tls") == null ? null : TlsReader.read(m.get("tls"), baseDir, java.time.Instant.now()))
                     .withRedirectHttps(redirectHttps(m))
+                    .withClientAddress(RealIpReader.read(m, underscores, warnings))
                     .withFeatures(FeatureReader.read(m, FeatureReader.Scope.LISTENER, baseDir)));
             addressNodes.add(addressNode);
         }
@@ -131,8 +134,10 @@ final class ListenerReader {
     private List<RouteConfig> routes(ConfigMapping listener) throws ConfigException {
         ConfigNode routesNode = listener.get("routes");
         if (routesNode == null) {
-            if (poolNames.size() == 1) {
-                return List.of(new RouteConfig(null, null, poolNames.iterator().next()));
+            // The listener's own forward-auth pool is not a pool to route to.
+            Set<String> routable = ForwardAuthReader.withoutAuthPool(listener, poolNames);
+            if (routable.size() == 1) {
+                return List.of(new RouteConfig(null, null, routable.iterator().next()));
             }
             throw listener.childError("routes", poolNames.isEmpty()
                     ? "required: there are no pools, so every route must answer by itself (respond, redirect, static)"

@@ -38,6 +38,7 @@ final class RouteReader {
         List<RouteConfig> result = new ArrayList<>();
         for (ConfigNode item : items) {
             ConfigMapping m = item.mapping(keys);
+            ForwardAuthReader.checkPool(m, poolNames); // a pool of its own, which no route needs to use
             RouteConfig route = route(m, poolNames, hasTls)
                     .withFeatures(FeatureReader.read(m, FeatureReader.Scope.ROUTE, baseDir, PathRegex.groups(m)));
             for (int i = 0; i < result.size(); i++) {
@@ -149,7 +150,8 @@ final class RouteReader {
         }
     }
 
-    private static List<String> methods(ConfigNode node) throws ConfigException {
+    /** A list of methods, or one (also {@code request-rules}' and {@code access}'). */
+    static List<String> methods(ConfigNode node) throws ConfigException {
         List<ConfigNode> items = node.isScalar() ? List.of(node) : node.sequence();
         if (items.isEmpty()) {
             throw node.error("must list at least one method (leave methods out to match any)");
@@ -179,7 +181,7 @@ final class RouteReader {
      * @param token     whether names must be tokens (field and cookie names)
      * @param lowerCase whether names compare case-insensitively (field names)
      */
-    private static Map<String, FieldCondition> fields(ConfigNode node, String what, boolean token, boolean lowerCase)
+    static Map<String, FieldCondition> fields(ConfigNode node, String what, boolean token, boolean lowerCase)
             throws ConfigException {
         ConfigMapping m = node.freeMapping();
         if (m.isEmpty()) {
@@ -211,7 +213,7 @@ final class RouteReader {
         }
     }
 
-    private static List<Cidr> sources(ConfigNode node) throws ConfigException {
+    static List<Cidr> sources(ConfigNode node) throws ConfigException {
         List<ConfigNode> items = node.isScalar() ? List.of(node) : node.sequence();
         if (items.isEmpty()) {
             throw node.error("must list at least one address or range (leave source out to match any client)");

@@ -134,6 +134,23 @@ public interface RequestContext {
     }
 
     /**
+     * Names the user an authentication let through: the access log's {@code $remote_user} (nginx's
+     * name, the user field of the combined format).
+     */
+    default void remoteUser(String user) {
+        throw new UnsupportedOperationException("remoteUser");
+    }
+
+    /**
+     * Asks to see the request's body before it goes upstream ({@link BodyInspector}): request
+     * rules on the body. The request is then buffered whatever its pool says. Called at most once
+     * per filter; the listener's and the route's inspectors both run.
+     */
+    default void inspectBody(BodyInspector inspector) {
+        throw new UnsupportedOperationException("inspectBody");
+    }
+
+    /**
      * How the access log's termination state names this request's end if a filter answers it
      * ({@link io.kodiak.accesslog.Termination#LOCAL_ANSWER}, {@code PR}, unless set): a rate
      * limit's 429 is {@code RATE_LIMITED}, a tarpit's 403 {@code TARPIT}.

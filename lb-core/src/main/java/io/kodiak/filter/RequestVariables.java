@@ -11,7 +11,8 @@ import java.util.function.Predicate;
  * {@code $scheme}, {@code $server_port}, {@code $request_method}, {@code $request_uri} (the target
  * as the client sent it), {@code $uri} (its normalised path), {@code $args} and
  * {@code $query_string} (the query, without '?'), {@code $is_args} ('?' when there is a query),
- * {@code $http_NAME} (a request field, '-' in its name written '_'), Kodiak's {@code $route} (the
+ * {@code $http_NAME} (a request field, '-' in its name written '_'), {@code $cookie_NAME} (a
+ * cookie's value), Kodiak's {@code $route} (the
  * route's {@code name}, or {@code routes[N]}) and {@code $pool}, and the groups of the route's
  * {@code path-regex}. Stateless; any thread.
  */
@@ -24,12 +25,13 @@ public final class RequestVariables {
 
         @Override
         public boolean test(String name) {
-            return FIXED.contains(name) || name.startsWith("http_") && name.length() > 5;
+            return FIXED.contains(name) || name.startsWith("http_") && name.length() > 5
+                    || name.startsWith("cookie_") && name.length() > 7;
         }
 
         @Override
         public String toString() {
-            return String.join(", ", FIXED) + ", http_NAME";
+            return String.join(", ", FIXED) + ", http_NAME, cookie_NAME";
         }
     };
 
@@ -63,6 +65,9 @@ public final class RequestVariables {
         if (name.startsWith("http_")) {
             return h.fields().get(name.substring(5).replace('_', '-').toLowerCase(Locale.ROOT));
         }
+        if (name.startsWith("cookie_")) {
+            return cookie(h.fields(), name.substring(7));
+        }
         java.util.regex.Matcher m = r.pathMatch();
         if (m == null) {
             return null;
@@ -76,6 +81,19 @@ public final class RequestVariables {
         } catch (IllegalArgumentException e) {
             return null; // parse checked the names against the route's groups
         }
+    }
+
+    /** The value of cookie {@code name} in any {@code Cookie} field ({@code a=1; b=2}), or {@code null}. */
+    public static String cookie(io.kodiak.http.HeaderFields f, String name) {
+        for (int i = f.indexOf("cookie", 0); i >= 0; i = f.indexOf("cookie", i + 1)) {
+            for (String pair : f.value(i).split(";")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0 && pair.substring(0, eq).trim().equals(name)) {
+                    return pair.substring(eq + 1).trim();
+                }
+            }
+        }
+        return null;
     }
 
     /** The query of a target, without '?'; "" when there is none. */

@@ -1,6 +1,5 @@
 package io.kodiak.proxy;
 
-import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
@@ -88,12 +87,6 @@ final class AddressConnections {
         h *= 0xc4ceb9fe1a85ec53L;
         h ^= h >>> 33;
         return (int) (h & (SLOTS - 1));
-    }
-
-    /** The TCP peer's address bytes, or null when the connection has none (already closed). */
-    static byte[] peer(org.glassfish.grizzly.Connection<?> c) {
-        return c.getPeerAddress() instanceof InetSocketAddress a && a.getAddress() != null
-                ? a.getAddress().getAddress() : null;
     }
 
     @Override

@@ -34,8 +34,11 @@ final class ClientFilter extends BaseFilter {
             return ctx.getStopAction();
         }
         ClientSession s = new ClientSession(context, listener, c);
-        if (listener.addressConnections != null && !s.addressKnown(AddressConnections.peer(c))) {
-            listener.connections.decrementAndGet(); // over max-connections-per-address
+        // Over max-connections-per-address. On a PROXY protocol listener the TCP peer is the proxy:
+        // the client's address, and its place, come with the header (ClientSession.proxyHeaderRead).
+        if (listener.addressConnections != null && listener.config.proxyProtocol() == null
+                && !s.addressKnown(s.connectionAddress().bytes())) {
+            listener.connections.decrementAndGet();
             listener.refused.increment();
             c.terminateSilently();
             return ctx.getStopAction();

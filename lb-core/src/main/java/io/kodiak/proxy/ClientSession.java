@@ -16,7 +16,6 @@ import org.glassfish.grizzly.WriteResult;
 import org.glassfish.grizzly.memory.Buffers;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.util.logging.Logger;
 
 /**
@@ -83,8 +82,13 @@ final class ClientSession implements ClientOutput {
     final ListenerRuntime listener;
     final ListenerConfig config;
     final Connection<?> connection;
-    final String clientIp;
-    final int clientPort;
+    /**
+     * The client's address: the TCP peer's, or the PROXY protocol header's once it is read.
+     * Written once, under the lock; volatile so that a per-address count may read it from any thread.
+     */
+    private volatile ClientAddress address;
+    /** The listener reads a PROXY protocol header first, and it has not come yet. */
+    private boolean awaitingProxyHeader;
     private final HeadReader headReader;
     private Buffer pending;
     private State state = State.IDLE;
@@ -116,18 +120,15 @@ final class ClientSession implements ClientOutput {
     /** The handshake deadline closed this connection: counted as a timeout, not a failure. */
     private boolean handshakeTimedOut;
 
-    /** The client's address bytes, for routes on {@code source}; taken once per connection, when first asked. */
-    private byte[] clientAddress;
-
     ClientSession(ProxyContext ctx, ListenerRuntime listener, Connection<?> connection) {
         this.ctx = ctx;
         this.listener = listener;
         this.config = listener.config;
         this.connection = connection;
-        Object peer = connection.getPeerAddress();
-        this.clientIp = peer instanceof InetSocketAddress a && a.getAddress() != null
-                ? a.getAddress().getHostAddress() : String.valueOf(peer);
-        this.clientPort = peer instanceof InetSocketAddress a ? a.getPort() : 0;
+        this.address = ClientAddress.of(connection.getPeerAddress());
+        // The PROXY header is bounded by the deadline set below: the request head's on plain HTTP,
+        // the handshake's on TLS (it comes before the handshake).
+        this.awaitingProxyHeader = config.proxyProtocol() != null;
         this.headStartedAt = ctx.now();
         this.headReader = new HeadReader(config.limits().maxRequestLine(), config.limits().maxHeaderBytes(), 414, 431);
         // A new connection gets the request-header timeout from the accept, not the longer
@@ -208,6 +209,46 @@ final class ClientSession implements ClientOutput {
     /** The port the client connected to; asked of the socket only when a listener sends X-Forwarded-Port. */
     int localPort() {
         return connection.getLocalAddress() instanceof java.net.InetSocketAddress a ? a.getPort() : 0;
+    }
+
+    // ------------------------------------------------------------------ client address
+
+    /**
+     * The connection's client address: the TCP peer's, or what its PROXY protocol header said.
+     * Settled before the first request is read (on a PROXY listener no byte reaches the session
+     * before the header), and the key a per-address limit on connections counts by.
+     */
+    ClientAddress connectionAddress() {
+        return address;
+    }
+
+    /** {@link ProxyProtocolFilter} read the header: its address, if any, is the client's. @return false if closed meanwhile */
+    synchronized boolean proxyHeaderRead(ProxyProtocolHeader.Parsed h) {
+        if (state == State.CLOSED || !awaitingProxyHeader) {
+            return false;
+        }
+        awaitingProxyHeader = false;
+        listener.proxyProtocol.ok.increment();
+        if (h.source() != null) {
+            address = ClientAddress.of(h.source(), h.port());
+            if (!addressKnown(address.bytes())) { // max-connections-per-address, on the real client
+                LOG.fine(() -> this + ": over max-connections-per-address; closing");
+                listener.refused.increment();
+                abort();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The connection's first bytes are not a PROXY protocol header: no answer (the peer is a proxy), closed. */
+    synchronized void proxyHeaderInvalid(String why) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        listener.proxyProtocol.invalid.increment();
+        LOG.fine(() -> this + ": PROXY protocol: " + why + "; closing");
+        abort();
     }
 
     /** What the TLS handshake settled (null until the first request asks; NONE on plain HTTP). */
@@ -302,6 +343,12 @@ final class ClientSession implements ClientOutput {
             return;
         }
         long d = deadline;
+        if (d != 0 && now - d >= 0 && awaitingProxyHeader) {
+            listener.proxyProtocol.timeouts.increment();
+            LOG.fine(() -> this + ": PROXY protocol header not complete in time; closing");
+            abort();
+            return;
+        }
         if (d != 0 && now - d >= 0) {
             switch (deadlineKind) {
                 // Answers still on their way: the send timeout governs, and the client may yet read them.
@@ -410,6 +457,13 @@ final class ClientSession implements ClientOutput {
 
     // ------------------------------------------------------------------ reading requests
 
+    /** A suspended exchange went on: what the client sent meanwhile (its body) is read now. */
+    void readPending() {
+        if (state != State.CLOSED && pending != null) {
+            process();
+        }
+    }
+
     private void process() {
         if (processing) {
             reprocess = true;
@@ -468,17 +522,20 @@ final class ClientSession implements ClientOutput {
                     }
                     Router router = listener.router;
                     String sni = config.tls() != null && router.usesSni() ? tlsNames().sni() : null;
+                    // The request's client, before routing: routes on source, and everything after, use it.
+                    io.kodiak.config.RealIpConfig realIp = listener.config.realIp(); // now: a reload's trust applies at once
+                    ClientAddress client = realIp == null ? address : RealIp.resolve(realIp, req, address);
                     Router.Route route;
                     try {
-                        route = router.route(req, sni, router.usesSource() ? clientAddress() : null);
+                        route = router.route(req, sni, router.usesSource() ? client.bytes() : null);
                     } catch (io.kodiak.config.RequestRegex.TooDeep e) {
                         // Not "no match": a request must not slip past a route it may have matched.
                         // An exchange without a route, so that the access-log line names the request.
-                        exchange = new Exchange(this, req, null);
+                        exchange = new Exchange(this, req, null, client);
                         reject(new HttpException(400, e.getMessage()));
                         return;
                     }
-                    exchange = new Exchange(this, req, route);
+                    exchange = new Exchange(this, req, route, client);
                     state = State.EXCHANGE;
                     clearDeadline();
                     exchange.start();
@@ -503,13 +560,6 @@ final class ClientSession implements ClientOutput {
         }
     }
 
-    private byte[] clientAddress() {
-        if (clientAddress == null && connection.getPeerAddress() instanceof InetSocketAddress a && a.getAddress() != null) {
-            clientAddress = a.getAddress().getAddress();
-        }
-        return clientAddress;
-    }
-
     /** The exchange reads a request body: the session passes it the client's bytes. */
     void expectBody() {
         state = State.BODY;
@@ -519,6 +569,9 @@ final class ClientSession implements ClientOutput {
         bodySince = rateSince;
         bodyPausedNanos = 0;
         bodyPausedAt = (pauseReasons & PAUSE_BODY) != 0 ? rateSince : 0;
+        // A body that came while a filter held the request (suspended) may have paused reading as
+        // pipelined bytes do (over MAX_PENDING): it is this exchange's body, so reading goes on.
+        resumeRead(PAUSE_BUSY);
     }
 
     /**
@@ -975,6 +1028,6 @@ final class ClientSession implements ClientOutput {
 
     @Override
     public String toString() {
-        return "Client[" + clientIp + " on " + config.name() + ", " + state + "]";
+        return "Client[" + address + " on " + config.name() + ", " + state + "]";
     }
 }

@@ -90,10 +90,25 @@ final class Exchange {
     private boolean counted;
     /** How the last failed attempt ended: what a 502 after failed attempts is logged as. */
     private Termination failure;
+    /** The request filters' phase, while it runs or stays suspended; null without request filters. */
+    private RequestPhase phase;
+    /** What the filters asked to run when the exchange ends ({@link #onEnd}): null, one Runnable, or a list. */
+    private Object endHooks;
+    /** Request rules on the body, once the request filters asked for them; null otherwise. */
+    private io.kodiak.filter.BodyInspector bodyInspector;
+
+    /** The request's client: the connection's, or the one {@code real-ip} found in a trusted header. */
+    final ClientAddress client;
 
     /** @param route the route the request matched, or null */
     Exchange(ClientSession s, RequestHead req, Router.Route route) {
+        this(s, req, route, s.connectionAddress());
+    }
+
+    /** @param client the request's client, settled before routing ({@link RealIp}) */
+    Exchange(ClientSession s, RequestHead req, Router.Route route, ClientAddress client) {
         this.s = s;
+        this.client = client;
         this.ctx = s.ctx;
         this.metrics = ExchangeMetrics.of(ctx.metrics);
         this.req = req;
@@ -106,6 +121,11 @@ final class Exchange {
         this.tracing = s.config.tracing();
         this.startedAt = ctx.now();
         this.log = new ExchangeLog(this);
+    }
+
+    /** The user an authentication let through, for {@code $remote_user}; null if none. */
+    String remoteUser() {
+        return phase == null ? null : phase.remoteUser();
     }
 
     /** The request ID (the client's if the listener trusts it, else generated), the same for the whole exchange. */
@@ -164,11 +184,17 @@ final class Exchange {
     }
 
     String clientIp() {
-        return s.clientIp;
+        return client.ip();
     }
 
+    /** The client's port; -1 when {@code real-ip} took the address from a header without one. */
     int clientPort() {
-        return s.clientPort;
+        return client.port();
+    }
+
+    /** The connection's address (after the PROXY protocol), which {@code real-ip} trusted or not: {@code $realip_remote_addr}. */
+    String connectionIp() {
+        return s.connectionAddress().ip();
     }
 
     /** The port the client connected to (the listener's, also when it was bound to port 0). */
@@ -237,14 +263,22 @@ final class Exchange {
             answer(421, Termination.LOCAL_ANSWER, req.keepAlive() && !req.hasBody(), null);
             return;
         }
-        if (filters.request().length > 0 && !runRequestFilters()) {
-            return;
+        if (filters.request().length > 0 && !advanceFilters(true)) {
+            return; // answered, failed, or suspended until a filter resumes it (resumeFilters)
         }
+        proceed();
+    }
+
+    /** After the request filters: the pool, the body, the dispatch. */
+    private void proceed() {
         if (pool == null) {
             answer(404, Termination.LOCAL_ANSWER, req.keepAlive() && !req.hasBody(), null);
             return;
         }
         upstreamEdits = s.clientCertFields(upstreamEdits); // after the filters: theirs cannot forge these
+        if (client.distrusted()) {
+            upstreamEdits = RealIp.dropClaims(upstreamEdits, s.listener.config.realIp());
+        }
         pc = pool.config();
         queue = ctx.queues.get(pool);
         dispatcher = new Dispatcher(pool);
@@ -252,7 +286,8 @@ final class Exchange {
             pool.retryBudget().onRequest(); // only retries spend what requests earn
         }
         metrics.request(pool);
-        if (req.contentLength() > pc.buffering().maxRequestBody()) {
+        if (req.contentLength() > pc.buffering().maxRequestBody()
+                || bodyInspector != null && req.contentLength() > bodyInspector.maxBody()) {
             fail413();
             return;
         }
@@ -263,6 +298,9 @@ final class Exchange {
             return;
         }
         leg = new UpstreamLeg(this, s, s, metrics, pc, body = newBody());
+        if (bodyInspector != null) {
+            body.inspect(bodyInspector);
+        }
         if (req.expectContinue()) {
             s.write(LocalAnswers.CONTINUE, LocalAnswers.CONTINUE.length);
         }
@@ -272,12 +310,24 @@ final class Exchange {
         }
     }
 
-    /** @return false if a filter answered (or failed): the exchange is over */
-    private boolean runRequestFilters() {
+    /**
+     * Runs the request filters, from the first ({@code first}) or from where a suspension left them.
+     *
+     * @return false if a filter answered (or failed), and the exchange is over, or suspended the phase
+     */
+    private boolean advanceFilters(boolean first) {
         RequestPhase rp;
         try {
-            rp = RequestPhase.run(filters.request(), req, s.clientIp, this::requestId, s.listener.router, pool,
-                    s.config.scheme(), s.localPort(), pathRegex, routePrefix, routeName);
+            if (first) {
+                rp = phase = RequestPhase.run(filters.request(), this, req, client.ip(), this::requestId, s.listener.router,
+                        pool, s.config.scheme(), s.localPort(), pathRegex, routePrefix, routeName);
+            } else {
+                rp = phase;
+                rp.advance();
+            }
+            if (rp.suspended()) {
+                return false;
+            }
         } catch (io.kodiak.config.RequestRegex.TooDeep e) {
             // The route's expression, found again deeper in the stack than the router found it.
             answer(400, Termination.LOCAL_ANSWER, req.keepAlive() && !req.hasBody(), null);
@@ -289,7 +339,7 @@ final class Exchange {
             return false;
         }
         if (rp.answered() && rp.fixed() != null) {
-            respondFixed(rp.fixed(), req.keepAlive() && !req.hasBody());
+            respondFixed(rp.fixed(), req.keepAlive() && !req.hasBody(), rp.termination());
             return false;
         }
         if (rp.answered() && rp.file() != null) {
@@ -304,13 +354,72 @@ final class Exchange {
                     : null;
             respondLocal(rp.status(), page == null ? rp.contentType() : page.contentType(),
                     page == null ? rp.body() : page.body(), req.keepAlive() && !req.hasBody(),
-                    rp.answerLines(), Termination.LOCAL_ANSWER);
+                    rp.answerLines(), rp.termination());
             return false;
         }
         pool = rp.chosenPool();
         upstreamEdits = rp.edits();
         rewrite = rp.rewrite();
+        bodyInspector = rp.bodyInspector();
         return true;
+    }
+
+    /**
+     * A suspended filter resumed the phase (posted to this connection's thread): the filters go on,
+     * then the exchange, and the client's bytes that waited meanwhile (a body) are read.
+     */
+    private void resumeFilters() {
+        if (finished || phase == null || !phase.suspended()) {
+            return;
+        }
+        if (advanceFilters(false)) {
+            proceed();
+            s.readPending();
+        }
+    }
+
+    /** A suspension for the request phase: its resume runs {@link #resumeFilters} on this connection's thread. */
+    PhaseSuspension newSuspension() {
+        return new PhaseSuspension(() -> onOwnThread(this::resumeFilters), ctx.features.timer());
+    }
+
+    /** Runs {@code r} once when the exchange ends ({@link io.kodiak.filter.RequestContext#onEnd}). */
+    @SuppressWarnings("unchecked")
+    void onEnd(Runnable r) {
+        if (endHooks == null) {
+            endHooks = r;
+        } else if (endHooks instanceof java.util.List<?> l) {
+            ((java.util.List<Runnable>) l).add(r);
+        } else {
+            java.util.List<Runnable> l = new java.util.ArrayList<>(2);
+            l.add((Runnable) endHooks);
+            l.add(r);
+            endHooks = l;
+        }
+    }
+
+    /** The exchange ended, however (from the log phase, once): a suspension is cancelled and the end hooks run. */
+    void ended() {
+        if (phase != null) {
+            phase.cancel();
+        }
+        Object hooks = endHooks;
+        endHooks = null;
+        if (hooks instanceof Runnable r) {
+            runHook(r);
+        } else if (hooks instanceof java.util.List<?> l) {
+            for (Object r : l) {
+                runHook((Runnable) r);
+            }
+        }
+    }
+
+    private void runHook(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "a filter's end hook failed on " + req, e); // the others still run
+        }
     }
 
     /** A static route's file: its head through the response filters, then its bytes ({@link FileResponse}). */
@@ -331,7 +440,12 @@ final class Exchange {
 
     private RequestBody newBody() {
         // The body's spool reports to the upstream leg, which sends what arrives.
-        return new RequestBody(s, req, pc.buffering(), ctx.spoolIo, new io.kodiak.buffer.Spool.Listener() {
+        var b = pc.buffering();
+        if (bodyInspector != null && !b.request()) {
+            // A body that is already upstream can no longer be refused: inspected bodies are buffered.
+            b = new io.kodiak.config.BufferingConfig(true, b.response(), b.memory(), b.maxRequestBody(), b.maxTempFile(), b.tempDir());
+        }
+        return new RequestBody(s, req, b, ctx.spoolIo, new io.kodiak.buffer.Spool.Listener() {
             @Override
             public void onSpoolReady(io.kodiak.buffer.Spool spool) {
                 leg.onSpoolReady(spool);
@@ -374,6 +488,9 @@ final class Exchange {
             case DONE -> {
                 bodyComplete = true;
                 s.bodyDone();
+                if (bodyInspector != null && bodyDenied()) {
+                    return;
+                }
                 if (!body.streaming()) {
                     body.whenWritten(() -> {
                         if (body.failure() != null) {
@@ -390,6 +507,17 @@ final class Exchange {
         if (body.streaming()) {
             leg.pumpRequest();
         }
+    }
+
+    /** Request rules on the complete body: whether they denied it (and it was answered). */
+    private boolean bodyDenied() {
+        int status = body.inspected();
+        if (status == 0) {
+            return false;
+        }
+        cleanup();
+        answer(status, Termination.LOCAL_ANSWER, req.keepAlive(), null);
+        return true;
     }
 
     /** A temp-file write failed while the body was still arriving (reading may be paused on it). */
@@ -425,7 +553,7 @@ final class Exchange {
         if (finished) {
             return;
         }
-        Upstream u = dispatcher.pick(req, s.clientIp);
+        Upstream u = dispatcher.pick(req, client.ip());
         if (u != null) {
             startAttempt(u);
         } else if (dispatcher.noPick() == Dispatcher.NoPick.QUEUE) {
@@ -588,13 +716,13 @@ final class Exchange {
     }
 
     /** A fixed answer (a route's {@code respond}), as {@link #respondLocal} but encoded ahead. */
-    private void respondFixed(io.kodiak.http.FixedResponse a, boolean keep) {
+    private void respondFixed(io.kodiak.http.FixedResponse a, boolean keep, Termination t) {
         finished = true;
         int status = a.status();
         clientDone(status);
         long bodyBytes = req.isHead() ? 0 : a.bodyLength();
         s.respondFixed(a, keep, tracing.echoId() ? idField() : null, req.isHead(), req.versionMinor(),
-                sent -> log.finish(Termination.LOCAL_ANSWER, status, sent, Math.max(0, sent - bodyBytes)));
+                sent -> log.finish(t, status, sent, Math.max(0, sent - bodyBytes)));
     }
 
     // ------------------------------------------------------------------ events from the session

@@ -67,6 +67,7 @@ final class ExchangeLog {
             return;
         }
         done = true;
+        x.ended();
         LogFilter[] filters = x.filters.log();
         AccessLog accessLog = x.listener().accessLog; // read once: a reload may swap it
         if (filters.length == 0 && accessLog == null) {
@@ -82,7 +83,7 @@ final class ExchangeLog {
                 a == null ? null : a.upstream.name(), a == null ? null : a.upstream.addressText(),
                 a == null ? -1 : a.connectNanos(), a == null ? -1 : a.headerNanos(), a == null ? -1 : a.responseNanos(),
                 x.attempts(), queueNanos, x.requestId(), req.fields().get("user-agent"), req.fields().get("referer"), how,
-                x.routeName);
+                x.routeName, x.connectionIp(), x.remoteUser());
         emit(filters, accessLog, entry);
     }
 
@@ -97,7 +98,7 @@ final class ExchangeLog {
             return;
         }
         long now = s.ctx.now();
-        emit(filters, accessLog, new AccessLogEntry(s.clientIp, s.clientPort, epochMillis(now, startedAt), null, null, null,
+        emit(filters, accessLog, new AccessLogEntry(s.connectionAddress().ip(), s.connectionAddress().port(), epochMillis(now, startedAt), null, null, null,
                 status, 0, bytesSent, 0, now - startedAt, s.config.name(), null, null, null, -1, -1, -1, 0, 0,
                 null, null, null, how));
     }

@@ -37,16 +37,47 @@ final class FeatureFilters {
         List<ResponseFilter> response = new ArrayList<>();
         for (FeatureConfig f : features) {
             // access
+            if (f instanceof io.kodiak.config.AccessConfig c) {
+                request.add(AccessFilter.of(c, rt.access()));
+                continue;
+            }
 
             // request-rules
+            if (f instanceof io.kodiak.config.RequestRulesConfig c) {
+                request.add(new io.kodiak.waf.RequestRules(c));
+                continue;
+            }
 
             // rate-limit
+            if (f instanceof io.kodiak.config.RateLimitConfig c) {
+                request.add(new io.kodiak.limit.RateLimitFilter(c,
+                        c.rules().stream().map(r -> rt.limitZones().rate(r.zone())).toList()));
+                continue;
+            }
 
             // concurrency-limit
+            if (f instanceof io.kodiak.config.ConcurrencyLimitConfig c) {
+                request.add(new io.kodiak.limit.ConcurrencyLimitFilter(c,
+                        c.rules().stream().map(r -> rt.limitZones().concurrency(r.zone())).toList()));
+                continue;
+            }
 
             // basic-auth
+            if (f instanceof io.kodiak.config.BasicAuthConfig c) {
+                request.add(new io.kodiak.auth.BasicAuthFilter(c, rt.basicAuth()));
+                continue;
+            }
 
             // forward-auth
+            if (f instanceof io.kodiak.config.ForwardAuthConfig c) {
+                io.kodiak.upstream.PoolRuntime authPool = pools.get(c.pool());
+                if (authPool == null) {
+                    throw new IllegalArgumentException("forward-auth: no pool " + c.pool()); // the config checks it
+                }
+                request.add(new io.kodiak.auth.ForwardAuthFilter(c, rt.subrequests().to(authPool), System::nanoTime,
+                        "forward-auth (pool " + c.pool() + ", " + c.path() + ")"));
+                continue;
+            }
 
             // header rules
             if (f instanceof HeaderRulesConfig c) {

@@ -25,14 +25,6 @@ final class HashKeys {
 
     /** The value of cookie {@code name} in any {@code Cookie} field ({@code a=1; b=2}), or {@code null}. */
     static String cookie(HeaderFields f, String name) {
-        for (int i = f.indexOf("cookie", 0); i >= 0; i = f.indexOf("cookie", i + 1)) {
-            for (String pair : f.value(i).split(";")) {
-                int eq = pair.indexOf('=');
-                if (eq > 0 && pair.substring(0, eq).trim().equals(name)) {
-                    return pair.substring(eq + 1).trim();
-                }
-            }
-        }
-        return null;
+        return io.kodiak.filter.RequestVariables.cookie(f, name);
     }
 }

@@ -37,6 +37,8 @@ final class ListenerRuntime {
     final LongAdder droppedFields = new LongAdder();
     /** TLS handshakes in progress and waiting, bounded by {@code tls.max-handshakes}; idle on plain HTTP. */
     final HandshakeSlots handshakes = new HandshakeSlots();
+    /** PROXY protocol headers read and refused; zero on a listener without {@code proxy-protocol}. */
+    final ProxyProtocolCounts proxyProtocol = new ProxyProtocolCounts();
 
     /**
      * Open connections per client address while {@code limits.max-connections-per-address} is on,

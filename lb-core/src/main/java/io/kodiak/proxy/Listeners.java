@@ -18,7 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The listeners a {@link ProxyServer} is bound to, by name, each with its runtime and its server
- * connection on the shared transport (chain: transport → {@link ClientFilter}).
+ * connection on the shared transport (chain: transport → [{@link ProxyProtocolFilter}] → [TLS] →
+ * {@link ClientFilter}).
  *
  * <p><b>Threading.</b> Changed only by the server's start and by reloads, under the server's
  * lock; read from any thread.
@@ -39,6 +40,9 @@ final class Listeners {
     Bound bind(ListenerRuntime lr) throws IOException {
         ListenerConfig lc = lr.config;
         FilterChainBuilder b = FilterChainBuilder.stateless().add(new TransportFilter());
+        if (lc.proxyProtocol() != null) {
+            b.add(new ProxyProtocolFilter(lr)); // the PROXY header comes before the TLS handshake
+        }
         if (lc.tls() != null) {
             // Engines come from the listener's current TLS, so a reload's new certificates serve
             // the next connection; connections already open keep their session.

@@ -56,6 +56,7 @@ final class ProxyContext {
         this.connectionPools = connectionPools;
         this.queues = queues;
         this.writer = transport.getAsyncQueueIO().getWriter();
+        features.subrequests(new SubrequestClient(this, features)); // forward-auth's subrequests
     }
 
     /**

@@ -22,8 +22,10 @@ import javax.management.ObjectName;
  * running configuration: {@link #sync} registers what a start, reload or runtime change added and
  * unregisters what it removed. The metric names are listed in the README; the MBeans are
  * {@code io.kodiak:type=Pool,pool="P"}, {@code io.kodiak:type=Upstream,pool="P",upstream="U"},
- * {@code io.kodiak:type=Listener,listener="L"} and, for a listener with an access log,
- * {@code io.kodiak:type=AccessLog,listener="L"}, keys in that order. A reload that replaces a
+ * {@code io.kodiak:type=Listener,listener="L"}, for a listener with an access log,
+ * {@code io.kodiak:type=AccessLog,listener="L"}, and per limit zone in use
+ * {@code io.kodiak:type=RateLimit,zone="Z"} or {@code io.kodiak:type=ConcurrencyLimit,zone="Z"}
+ * ({@link io.kodiak.limit.LimitMetrics}), keys in that order. A reload that replaces a
  * listener's access log replaces its series too, so its counters start again from 0 (a counter
  * reset, which {@code rate()} handles).
  */
@@ -60,6 +62,15 @@ final class ProxyMetrics implements AutoCloseable {
             if (log != null) {
                 wanted.put(log, () -> add(log, null, registry.name("AccessLog", "listener", log.listener()), accessLog(log)));
             }
+        }
+        // rate-limit, concurrency-limit: one MBean per zone in use
+        for (io.kodiak.limit.RateZone z : ctx.features.limitZones().rateZones()) {
+            wanted.put(z, () -> add(z, null, registry.name("RateLimit", "zone", z.config().name()),
+                    io.kodiak.limit.LimitMetrics.of(z)));
+        }
+        for (io.kodiak.limit.ConcurrencyZone z : ctx.features.limitZones().concurrencyZones()) {
+            wanted.put(z, () -> add(z, null, registry.name("ConcurrencyLimit", "zone", z.config().name()),
+                    io.kodiak.limit.LimitMetrics.of(z)));
         }
         for (Object gone : List.copyOf(registered.keySet())) {
             if (!wanted.containsKey(gone)) {
@@ -188,6 +199,14 @@ final class ProxyMetrics implements AutoCloseable {
                 .counter("tls_handshakes_total", "result", "timeout",
                         "TLS connections closed for not finishing the handshake within tls.handshake-timeout (waiting included)",
                         () -> l.handshakes.timeouts.sum())
+                .counter("proxy_protocol_headers_total", "result", "ok", "PROXY protocol headers read (proxy-protocol: true)",
+                        () -> l.proxyProtocol.ok.sum())
+                .counter("proxy_protocol_headers_total", "result", "invalid",
+                        "Connections closed for a missing or malformed PROXY protocol header", () -> l.proxyProtocol.invalid.sum())
+                .counter("proxy_protocol_headers_total", "result", "timeout",
+                        "Connections closed for a PROXY protocol header not complete in time", () -> l.proxyProtocol.timeouts.sum())
+                .counter("proxy_protocol_headers_total", "result", "refused",
+                        "Connections closed at accept: the peer is not in proxy-protocol-from", () -> l.proxyProtocol.refused.sum())
                 .counter("tls_handshakes_deferred_total", "TLS connections that had to wait for a handshake slot (over tls.max-handshakes)",
                         () -> l.handshakes.deferred.sum())
                 .build();

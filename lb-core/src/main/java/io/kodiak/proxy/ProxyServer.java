@@ -239,6 +239,8 @@ public final class ProxyServer implements AutoCloseable {
 
     /** Brings the MBeans in step with the pools, upstreams and listeners now running. */
     private void syncMetrics() {
+        // rate-limit: zones no listener or route names any more go (their state and their series)
+        ctx.features.limitZones().retainNamedBy(listeners.runtimes().stream().map(lr -> lr.config).toList());
         if (metrics != null) {
             metrics.sync(running.pools().values(), listeners.runtimes());
         }
@@ -356,6 +358,21 @@ public final class ProxyServer implements AutoCloseable {
     /** A listener's TLS handshakes in progress and waiting, for tests to observe. */
     HandshakeSlots handshakes(String listener) {
         return listeners.runtime(listener).handshakes;
+    }
+
+    /** A listener's PROXY protocol outcomes, for tests to observe. */
+    ProxyProtocolCounts proxyProtocol(String listener) {
+        return listeners.runtime(listener).proxyProtocol;
+    }
+
+    /** What the feature filters share (tests look at the suspension timer). */
+    FeatureRuntime featureRuntime() {
+        return ctx.features;
+    }
+
+    /** What every basic-auth section shares: its counters, for the metrics. */
+    public io.kodiak.auth.BasicAuthRuntime basicAuth() {
+        return ctx.features.basicAuth();
     }
 
     /** Replaces a listener's filters (tests, until filters are configured). */

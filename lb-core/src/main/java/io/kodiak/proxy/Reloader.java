@@ -91,6 +91,11 @@ final class Reloader {
                         + " on " + lc.address().getHostString() + ":" + lc.address().getPort()
                         + " needs a restart (or a new address); the certificates of a TLS listener reload");
             }
+            if (b != null && (b.runtime().config.proxyProtocol() == null) != (lc.proxyProtocol() == null)) {
+                throw new IOException("listener " + lc.name() + ": turning proxy-protocol " + (lc.proxyProtocol() == null
+                        ? "off" : "on") + " on " + lc.address().getHostString() + ":" + lc.address().getPort()
+                        + " needs a restart (or a new address); proxy-protocol-from and real-ip reload");
+            }
         }
         Map<String, AccessLog> nextLogs = new HashMap<>();
         List<AccessLog> opened = openAccessLogs(next, byAddress, nextLogs);

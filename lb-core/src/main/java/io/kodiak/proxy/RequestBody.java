@@ -34,6 +34,8 @@ final class RequestBody {
     private long bytes;
     private long wireBytes;
     private int lastData;
+    /** The first bytes, kept for request rules on the body; null when none asked. */
+    private BodyPeek peek;
 
     /**
      * @param onWritable the buffer has room again (reading may resume)
@@ -72,8 +74,11 @@ final class RequestBody {
                 Buffer data = decoder.decode(in);
                 if (data != null) {
                     bytes += data.remaining();
-                    if (bytes > maxBody) {
+                    if (bytes > maxBody || peek != null && bytes > peek.maxBody()) {
                         return Progress.TOO_LARGE;
+                    }
+                    if (peek != null) {
+                        peek.add(data);
                     }
                     if (buffered != null) {
                         buffered.add(data);
@@ -97,6 +102,16 @@ final class RequestBody {
             streamed.end();
         }
         return Progress.DONE;
+    }
+
+    /** Keeps the body's first bytes for {@code inspector}; before the first {@link #accept}. */
+    void inspect(io.kodiak.filter.BodyInspector inspector) {
+        peek = new BodyPeek(inspector, req.contentLength());
+    }
+
+    /** Once the body is complete: 0 to go on, or the status a body inspector denies it with. */
+    int inspected() {
+        return peek == null ? 0 : peek.verdict(bytes);
     }
 
     /** Body data bytes the last {@link #accept} took: progress for the body timeout. */

@@ -13,9 +13,24 @@ import java.util.Objects;
  * decided (the pool, the edits to the upstream fields, or an answer of their own). Made only when
  * a listener or route has request filters, so a request without filters allocates nothing here.
  *
+ * <p>A filter may suspend the phase ({@link #suspend()}, then {@code SUSPENDED}); {@link #advance}
+ * then returns false, and the exchange calls it again once the filter resumed it, to run the
+ * filter's step and the filters after it. A resume that comes while the phase is still running
+ * (the filter resumed before it returned) is taken by the same call.
+ *
  * <p>Threading: called with the session's lock held, on its selector thread.
  */
 final class RequestPhase implements RequestContext {
+    private final RequestFilter[] filters;
+    /** The next filter to run. */
+    private int next;
+    /** The suspension in force, until its step has run; null when the phase is not suspended. */
+    private PhaseSuspension suspension;
+    /** How the exchange wakes on its own thread, the timer, and where end hooks go: null until a filter asks. */
+    private final Exchange exchange;
+    private boolean running;
+    private io.kodiak.accesslog.Termination termination = io.kodiak.accesslog.Termination.LOCAL_ANSWER;
+    private String remoteUser;
     private final RequestHead head;
     private final String clientIp;
     private final java.util.function.Supplier<String> requestId;
@@ -40,6 +55,8 @@ final class RequestPhase implements RequestContext {
     private io.kodiak.filter.FileAnswer file;
     private final String routePrefix;
     private final String routeName;
+    /** What the filters asked to see of the body (request rules), or null. */
+    private io.kodiak.filter.BodyInspector bodyInspector;
 
     /**
      * What a rewrite changed of the request line and Host: {@code target} (null: the client's),
@@ -48,9 +65,12 @@ final class RequestPhase implements RequestContext {
     record Rewrite(String target, String host, boolean hostOfUpstream) {
     }
 
-    private RequestPhase(RequestHead head, String clientIp, java.util.function.Supplier<String> requestId, Router router, PoolRuntime pool,
+    private RequestPhase(RequestFilter[] filters, Exchange exchange, RequestHead head, String clientIp,
+                         java.util.function.Supplier<String> requestId, Router router, PoolRuntime pool,
                          String scheme, int serverPort, java.util.regex.Pattern pathRegex, String routePrefix,
                          String routeName) {
+        this.filters = filters;
+        this.exchange = exchange;
         this.head = head;
         this.routeName = routeName;
         this.pathRegex = pathRegex;
@@ -64,33 +84,120 @@ final class RequestPhase implements RequestContext {
     }
 
     /**
-     * Runs {@code filters} in order until one answers.
+     * Runs {@code filters} in order until one answers or suspends (then {@link #suspended()}).
      *
+     * @param exchange  the exchange, for suspensions and end hooks; null where no filter suspends (tests)
      * @param pathRegex the route's {@code path-regex}, or null
      * @param routePrefix the matched route's path-prefix, or null
      */
-    static RequestPhase run(RequestFilter[] filters, RequestHead head, String clientIp,
+    static RequestPhase run(RequestFilter[] filters, Exchange exchange, RequestHead head, String clientIp,
                             java.util.function.Supplier<String> requestId,
                             Router router, PoolRuntime pool, String scheme, int serverPort,
                             java.util.regex.Pattern pathRegex, String routePrefix, String routeName) {
-        RequestPhase p = new RequestPhase(head, clientIp, requestId, router, pool, scheme, serverPort, pathRegex,
-                routePrefix, routeName);
-        for (RequestFilter f : filters) {
-            RequestFilter.Verdict v = f.onRequest(p);
-            if (v == RequestFilter.Verdict.RESPONDED) {
-                if (!p.answered) {
-                    throw new IllegalStateException(f + " returned RESPONDED without responding");
-                }
-                break;
-            }
-            if (p.answered) {
-                if (p.file != null) {
-                    p.file.close();
-                }
-                throw new IllegalStateException(f + " responded but returned " + v);
-            }
-        }
+        RequestPhase p = new RequestPhase(filters, exchange, head, clientIp, requestId, router, pool, scheme, serverPort,
+                pathRegex, routePrefix, routeName);
+        p.advance();
         return p;
+    }
+
+    /**
+     * Runs the filters from where the phase stands: the resumed step of a suspension first, then the
+     * filters after it, until one answers or suspends.
+     *
+     * @return false while suspended (nothing to do until the filter resumes the phase)
+     */
+    boolean advance() {
+        if (running) {
+            return false; // a resume from inside the filter still running: the loop below takes it
+        }
+        running = true;
+        try {
+            while (true) {
+                RequestFilter f;
+                if (suspension != null) {
+                    f = suspension.step();
+                    if (f == null) {
+                        return false;
+                    }
+                    suspension = null;
+                } else if (next < filters.length) {
+                    f = filters[next++];
+                } else {
+                    return true;
+                }
+                RequestFilter.Verdict v = f.onRequest(this);
+                if (v == RequestFilter.Verdict.RESPONDED) {
+                    if (!answered) {
+                        throw new IllegalStateException(f + " returned RESPONDED without responding");
+                    }
+                    return true;
+                }
+                if (answered) {
+                    if (file != null) {
+                        file.close();
+                    }
+                    throw new IllegalStateException(f + " responded but returned " + v);
+                }
+                if ((v == RequestFilter.Verdict.SUSPENDED) != (suspension != null)) {
+                    throw new IllegalStateException(f + (suspension == null
+                            ? " returned SUSPENDED without suspending" : " suspended but returned " + v));
+                }
+            }
+        } finally {
+            running = false;
+        }
+    }
+
+    /** Whether a filter suspended the phase and has not resumed it yet. */
+    boolean suspended() {
+        return suspension != null;
+    }
+
+    /** The exchange ended: a suspension in force is cancelled (its timer, later resumes). */
+    void cancel() {
+        if (suspension != null) {
+            suspension.cancel();
+        }
+    }
+
+    /** How the log names a filter's answer. */
+    io.kodiak.accesslog.Termination termination() {
+        return termination;
+    }
+
+    @Override
+    public io.kodiak.filter.Suspension suspend() {
+        if (exchange == null) {
+            throw new UnsupportedOperationException("suspend");
+        }
+        if (suspension != null) {
+            throw new IllegalStateException("already suspended");
+        }
+        suspension = exchange.newSuspension();
+        return suspension;
+    }
+
+    @Override
+    public void onEnd(Runnable r) {
+        if (exchange == null) {
+            throw new UnsupportedOperationException("onEnd");
+        }
+        exchange.onEnd(java.util.Objects.requireNonNull(r, "r"));
+    }
+
+    @Override
+    public void remoteUser(String user) {
+        remoteUser = user;
+    }
+
+    /** The user an authentication let through ({@code $remote_user}), or null. */
+    String remoteUser() {
+        return remoteUser;
+    }
+
+    @Override
+    public void termination(io.kodiak.accesslog.Termination t) {
+        termination = java.util.Objects.requireNonNull(t, "t");
     }
 
     boolean answered() {
@@ -122,6 +229,11 @@ final class RequestPhase implements RequestContext {
     /** The answer's own fields as lines, or null. */
     String answerLines() {
         return answerFields == null ? null : answerFields.addedLines();
+    }
+
+    /** The filters' look at the body before it goes upstream, or null. */
+    io.kodiak.filter.BodyInspector bodyInspector() {
+        return bodyInspector;
     }
 
     /** The pool chosen (the route's unless a filter changed it), or null. */
@@ -233,6 +345,11 @@ final class RequestPhase implements RequestContext {
             edits = new FieldEdits();
         }
         return edits;
+    }
+
+    @Override
+    public void inspectBody(io.kodiak.filter.BodyInspector i) {
+        bodyInspector = bodyInspector == null ? i : io.kodiak.filter.BodyInspector.both(bodyInspector, i);
     }
 
     @Override

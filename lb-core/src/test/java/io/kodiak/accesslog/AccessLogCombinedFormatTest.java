@@ -14,7 +14,7 @@ class AccessLogCombinedFormatTest {
 
     @Test
     void fullEntryIsNginxCombined() {
-        assertEquals("192.0.2.7 - - [04/Dec/2026:18:04:25 +0000] \"GET /v1/items?id=3 HTTP/1.1\" 200 1200"
+        assertEquals("192.0.2.7 - demo [04/Dec/2026:18:04:25 +0000] \"GET /v1/items?id=3 HTTP/1.1\" 200 1200"
                         + " \"https://example.com/\" \"curl/8.5.0\"",
                 format(combined, Entries.full()));
     }
@@ -23,6 +23,12 @@ class AccessLogCombinedFormatTest {
     void absentFieldsAreDashes() {
         assertEquals("127.0.0.1 - - [04/Dec/2026:18:04:25 +0000] \"-\" 400 0 \"-\" \"-\"",
                 format(combined, Entries.sparse()));
+    }
+
+    @Test
+    void theUserFieldIsBasicAuthsUserElseADash() {
+        assertTrue(format(combined, Entries.sparse()).startsWith("127.0.0.1 - - ["));
+        assertTrue(format(combined, Entries.full()).startsWith("192.0.2.7 - demo ["));
     }
 
     @Test

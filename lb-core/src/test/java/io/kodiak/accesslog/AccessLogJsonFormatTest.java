@@ -19,7 +19,8 @@ class AccessLogJsonFormatTest {
     @Test
     void fullEntryHasEveryFieldUnderItsName() throws Exception {
         String line = format(json, Entries.full());
-        assertEquals("{\"remote_addr\":\"192.0.2.7\",\"remote_port\":51234,\"time_iso8601\":\"2026-12-04T18:04:25+00:00\","
+        assertEquals("{\"remote_addr\":\"192.0.2.7\",\"remote_port\":51234,\"realip_remote_addr\":\"192.0.2.7\",\"remote_user\":\"demo\","
+                + "\"time_iso8601\":\"2026-12-04T18:04:25+00:00\","
                 + "\"msec\":1796407465.123,\"request_method\":\"GET\",\"request_uri\":\"/v1/items?id=3\","
                 + "\"server_protocol\":\"HTTP/1.1\",\"status\":200,\"request_length\":312,\"bytes_sent\":1480,"
                 + "\"body_bytes_sent\":1200,\"request_time\":0.042,\"upstream_addr\":\"10.0.0.2:8000\","
@@ -37,7 +38,7 @@ class AccessLogJsonFormatTest {
         Map<?, ?> parsed = (Map<?, ?>) Json.parse(format(json, Entries.sparse()));
         for (String key : List.of("request_method", "request_uri", "server_protocol", "upstream_addr",
                 "upstream_connect_time", "upstream_header_time", "upstream_response_time",
-                "http_user_agent", "http_referer", "pool", "route", "upstream_name")) {
+                "http_user_agent", "http_referer", "pool", "route", "upstream_name", "remote_user")) {
             assertTrue(parsed.containsKey(key), key);
             assertNull(parsed.get(key), key);
         }

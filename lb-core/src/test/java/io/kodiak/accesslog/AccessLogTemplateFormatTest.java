@@ -17,7 +17,8 @@ class AccessLogTemplateFormatTest {
 
     @Test
     void everyVariableOfAFullEntry() {
-        assertEquals("remote_addr=192.0.2.7 remote_port=51234 time_local=04/Dec/2026:18:04:25 +0000"
+        assertEquals("remote_addr=192.0.2.7 remote_port=51234 realip_remote_addr=192.0.2.7 remote_user=demo"
+                + " time_local=04/Dec/2026:18:04:25 +0000"
                         + " time_iso8601=2026-12-04T18:04:25+00:00 msec=1796407465.123"
                         + " request=GET /v1/items?id=3 HTTP/1.1 request_method=GET request_uri=/v1/items?id=3"
                         + " server_protocol=HTTP/1.1 status=200 request_length=312 bytes_sent=1480"

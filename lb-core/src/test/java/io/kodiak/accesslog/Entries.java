@@ -16,7 +16,7 @@ final class Entries {
         return new AccessLogEntry("192.0.2.7", 51234, START, "GET", "/v1/items?id=3", "HTTP/1.1",
                 200, 312, 1_480, 1_200, 42_600_000L, "public", "api", "web-2", "10.0.0.2:8000",
                 1_200_000L, 30_500_000L, 41_900_000L, 2, 3_000_000L, "0123456789abcdef0123456789abcdef",
-                userAgent, "https://example.com/", Termination.NORMAL, "api-v1");
+                userAgent, "https://example.com/", Termination.NORMAL, "api-v1", null, "demo");
     }
 
     /** Answered locally after a bad request line: no method, no upstream, no headers. */

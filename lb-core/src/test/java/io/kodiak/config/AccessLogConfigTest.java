@@ -136,7 +136,8 @@ class AccessLogConfigTest {
     void badFormatsFacilitiesAndBuffersAreRejectedWithTheirLine() {
         assertRejected(block("target: stdout", "format: '$remote_addr $upstream_status'"), "kodiak.yaml:6:"
                 + " listeners[0].access-log.format: unknown access log variable $upstream_status; known: $remote_addr $remote_port"
-                + " $time_local $time_iso8601 $msec $request $request_method $request_uri $server_protocol $status $request_length"
+                + " $realip_remote_addr $remote_user $time_local $time_iso8601 $msec $request $request_method $request_uri $server_protocol"
+                + " $status $request_length"
                 + " $bytes_sent $body_bytes_sent $request_time $upstream_addr $upstream_connect_time $upstream_header_time"
                 + " $upstream_response_time $request_id $http_user_agent $http_referer $listener $pool $route $upstream_name $attempts"
                 + " $queue_time $termination");

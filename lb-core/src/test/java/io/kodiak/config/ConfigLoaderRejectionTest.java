@@ -126,7 +126,7 @@ class ConfigLoaderRejectionTest {
     @Test
     void unknownTopLevelKey() {
         assertRejected("listener: []\n" + ONE_POOL,
-                "kodiak.yaml:1: listener: unknown key; did you mean \"listeners\"? (allowed: listeners, pools, admin, metrics, shutdown-grace, temp, acme)");
+                "kodiak.yaml:1: listener: unknown key; did you mean \"listeners\"? (allowed: listeners, pools, admin, metrics, shutdown-grace, temp, acme, rate-limits, concurrency-limits)");
     }
 
     @Test

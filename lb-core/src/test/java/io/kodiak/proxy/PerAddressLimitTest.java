@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 /**
  * {@code limits.max-connections-per-address} over real sockets: clients from 127.0.0.1 and
  * 127.0.0.2 (both loopback on Linux) count apart; one over its cap is closed at once without an
- * answer while the other is served; a freed place is reused; a reload turns the cap on and off.
+ * answer while the other is served; a freed place is reused; a reload turns the cap on and off;
+ * behind the PROXY protocol the header's address counts, not the proxy's.
  */
 @Timeout(60)
 class PerAddressLimitTest {
@@ -73,6 +74,32 @@ class PerAddressLimitTest {
             server.reload(ProxyConfig.to(up).build());
             try (RawClient g = from("127.0.0.1", server)) {
                 assertEquals(200, g.get("/").status(), "the cap is off again");
+            }
+        }
+    }
+
+    @Test
+    void behindThePROXYProtocolTheCapCountsTheAddressTheProxyNames(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        try (ScriptedUpstream up = ScriptedUpstream.start("u")) {
+            java.nio.file.Path file = dir.resolve("kodiak.yaml");
+            java.nio.file.Files.writeString(file, "admin: {listen: off, state-file: off}\nmetrics: off\n"
+                    + "listeners:\n  - name: test\n    address: 127.0.0.1:0\n    proxy-protocol: true\n"
+                    + "    limits: {max-connections-per-address: 1}\n"
+                    + "pools:\n  app: {health-check: {type: none}, upstreams: [{name: u, address: \"" + up.hostPort() + "\"}]}\n");
+            try (ProxyServer server = ProxyServer.start(io.kodiak.config.ConfigLoader.load(file));
+                 RawClient first = from("127.0.0.1", server);
+                 RawClient second = from("127.0.0.1", server)) {
+                // Every connection comes from the proxy (127.0.0.1): only the header's address counts.
+                first.send("PROXY TCP4 192.0.2.7 127.0.0.1 40000 80\r\n");
+                assertEquals(200, first.get("/").status());
+                second.send("PROXY TCP4 192.0.2.8 127.0.0.1 40001 80\r\n");
+                assertEquals(200, second.get("/").status(), "another client behind the same proxy");
+                try (RawClient third = from("127.0.0.1", server)) {
+                    third.send("PROXY TCP4 192.0.2.7 127.0.0.1 40002 80\r\n");
+                    assertRefused(third);
+                }
+                assertEquals(2, up.requestsReceived());
             }
         }
     }

@@ -82,6 +82,24 @@ public final class RawClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Connects to {@code 127.0.0.1:port} from {@code local} (another loopback address, such as
+     * {@code 127.0.0.2}: the server sees a different client address), with the default read timeout.
+     */
+    public static RawClient connectFrom(java.net.InetAddress local, int port) throws IOException {
+        Socket s = new Socket();
+        try {
+            s.setTcpNoDelay(true);
+            s.bind(new InetSocketAddress(local, 0));
+            s.connect(Loopback.at(port), CONNECT_TIMEOUT_MILLIS);
+            s.setSoTimeout(Math.toIntExact(DEFAULT_READ_TIMEOUT.toMillis()));
+            return new RawClient(s);
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
+    }
+
     /** A client over {@code s}, connected already (a TLS socket, say); reads keep its timeout. */
     public static RawClient over(Socket s) throws IOException {
         return new RawClient(s);

@@ -1,0 +1,118 @@
+package io.kodiak.auth;
+
+import io.kodiak.http.HeaderFields;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * The forward-auth answers kept for a short time per credential ({@code forward-auth.cache}), so
+ * that a page with 30 assets asks the auth service once, not 30 times. Keyed on the values of the
+ * configured {@code request-headers} (the credential): their SHA-256, so an entry is 32 bytes of
+ * key whatever the client sends, and no credential is kept in memory in the clear.
+ *
+ * <p>Bounded: at most {@code max-entries}, the least recently used evicted first (an attacker
+ * sending endless distinct tokens only churns the cache; its answers were never 2xx to keep
+ * anyway); an answer over {@link #MAX_ENTRY_BYTES} is not kept; an entry is used for {@code ttl}
+ * from when it was stored, then dropped when next looked up or when evicted. Time comes from an
+ * injected clock.
+ *
+ * <p>Threading: any thread; one lock, held only for a map operation.
+ */
+final class ForwardAuthCache {
+    /** The largest answer kept (fields to copy, or a denial's body): max-entries times this bounds the memory. */
+    static final int MAX_ENTRY_BYTES = 4096;
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK has no SHA-256", e);
+        }
+    });
+
+    /** A credential's digest. */
+    record Key(long a, long b, long c, long d) {
+    }
+
+    private record Entry(ForwardAuthDecision decision, long expiresAt) {
+    }
+
+    private final long ttlNanos;
+    private final int maxEntries;
+    private final boolean denials;
+    private final LongSupplier nanoTime;
+    private final LinkedHashMap<Key, Entry> map;
+
+    ForwardAuthCache(long ttlNanos, int maxEntries, boolean denials, LongSupplier nanoTime) {
+        this.ttlNanos = ttlNanos;
+        this.maxEntries = maxEntries;
+        this.denials = denials;
+        this.nanoTime = nanoTime;
+        this.map = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Key, Entry> eldest) {
+                return size() > ForwardAuthCache.this.maxEntries;
+            }
+        };
+    }
+
+    /** The key of a request: each configured field's values, in order, with the name's position as separator. */
+    static Key key(HeaderFields f, List<String> names) {
+        MessageDigest md = SHA256.get();
+        md.reset();
+        for (int n = 0; n < names.size(); n++) {
+            String lower = names.get(n).toLowerCase(Locale.ROOT);
+            md.update((byte) n); // which field: "Cookie: a" is not "Authorization: a"
+            for (int i = f.indexOf(lower, 0); i >= 0; i = f.indexOf(lower, i + 1)) {
+                md.update((byte) 0);
+                md.update(f.bytes(), f.valueStart(i), f.valueEnd(i) - f.valueStart(i));
+            }
+        }
+        byte[] d = md.digest();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(d);
+        return new Key(b.getLong(), b.getLong(), b.getLong(), b.getLong());
+    }
+
+    /** The decision kept for {@code k}, or null (none, or it expired). */
+    ForwardAuthDecision get(Key k) {
+        long now = nanoTime.getAsLong();
+        synchronized (map) {
+            Entry e = map.get(k);
+            if (e == null) {
+                return null;
+            }
+            if (now - e.expiresAt >= 0) {
+                map.remove(k);
+                return null;
+            }
+            return e.decision;
+        }
+    }
+
+    /** Keeps {@code d} for {@code k} if it is an answer the cache keeps. */
+    void put(Key k, ForwardAuthDecision d) {
+        if (!d.cacheable(denials) || d.weight() > MAX_ENTRY_BYTES) {
+            return;
+        }
+        long expires = nanoTime.getAsLong() + ttlNanos;
+        synchronized (map) {
+            map.put(k, new Entry(d, expires));
+        }
+    }
+
+    int size() {
+        synchronized (map) {
+            return map.size();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ForwardAuthCache[" + size() + "/" + maxEntries + ", ttl " + ttlNanos / 1_000_000 + " ms]";
+    }
+}

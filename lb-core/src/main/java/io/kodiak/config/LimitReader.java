@@ -1,0 +1,200 @@
+package io.kodiak.config;
+
+import io.kodiak.filter.RequestVariables;
+import io.kodiak.filter.Template;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads the zones of the top-level {@code rate-limits} and {@code concurrency-limits} sections
+ * (nginx {@code limit_req_zone}, {@code limit_conn_zone}) and the {@code rate-limit} and
+ * {@code concurrency-limit} sections of listeners and routes that name them (nginx
+ * {@code limit_req}, {@code limit_conn}).
+ *
+ * <p>A feature section names a zone defined elsewhere in the file, yet {@link FeatureReader}'s
+ * readers see only their own node: {@link ConfigLoader} reads the zones first and makes them
+ * known for the time it reads the listeners ({@link #withZones}), so that an unknown zone fails
+ * at the line that names it. Loading runs on one thread; the zones are forgotten when it ends.
+ */
+final class LimitReader {
+    private static final List<String> RATE_ZONE_KEYS = List.of("key", "rate", "max-keys");
+    private static final List<String> CONCURRENCY_ZONE_KEYS = List.of("key", "max-keys");
+    private static final List<String> RATE_RULE_KEYS = List.of("zone", "burst", "nodelay", "delay", "status");
+    private static final List<String> CONCURRENCY_RULE_KEYS = List.of("zone", "max", "status");
+    /** nginx's rate syntax: whole requests per second or per minute. */
+    private static final Pattern RATE = Pattern.compile("([0-9]{1,7})r/(s|m)");
+    /** A rate's upper bound: a million requests per second (an interval of 1 µs). */
+    private static final int MAX_RATE = 1_000_000;
+    /** A burst's upper bound: what a client may run ahead of the rate stays a bounded wait. */
+    private static final int MAX_BURST = 1_000_000;
+
+    /** The zones of one file, by kind and name, in file order. */
+    record Zones(Map<String, LimitZoneConfig> rate, Map<String, LimitZoneConfig> concurrency) {
+        static final Zones NONE = new Zones(Map.of(), Map.of());
+    }
+
+    /** The zones of the file being loaded on this thread, while {@link #withZones} runs. */
+    private static final ThreadLocal<Zones> READING = new ThreadLocal<>();
+
+    /** What {@link #withZones} runs. */
+    @FunctionalInterface
+    interface Body<T> {
+        T run() throws ConfigException;
+    }
+
+    private LimitReader() {
+    }
+
+    /** Runs {@code body} (reading the listeners) with {@code zones} known to the limit sections. */
+    static <T> T withZones(Zones zones, Body<T> body) throws ConfigException {
+        Zones before = READING.get();
+        READING.set(zones);
+        try {
+            return body.run();
+        } finally {
+            if (before == null) {
+                READING.remove();
+            } else {
+                READING.set(before);
+            }
+        }
+    }
+
+    /** Reads the top-level sections; either may be null. */
+    static Zones zones(ConfigNode rate, ConfigNode concurrency) throws ConfigException {
+        return new Zones(zones(rate, true), zones(concurrency, false));
+    }
+
+    private static Map<String, LimitZoneConfig> zones(ConfigNode section, boolean rate) throws ConfigException {
+        if (section == null) {
+            return Map.of();
+        }
+        ConfigMapping m = section.freeMapping();
+        Map<String, LimitZoneConfig> out = new LinkedHashMap<>();
+        for (String name : m.keys()) {
+            ConfigNode node = m.get(name);
+            try {
+                Values.name(name);
+            } catch (IllegalArgumentException e) {
+                throw node.error(e.getMessage());
+            }
+            ConfigMapping z = node.mapping(rate ? RATE_ZONE_KEYS : CONCURRENCY_ZONE_KEYS);
+            Template key = key(z.require("key"));
+            LimitZoneConfig.Rate r = rate ? rate(z.require("rate")) : null;
+            int maxKeys = z.get("max-keys") == null ? LimitZoneConfig.DEFAULT_MAX_KEYS
+                    : z.get("max-keys").integer(1, LimitZoneConfig.MAX_MAX_KEYS);
+            out.put(name, new LimitZoneConfig(name, key, r, maxKeys));
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    private static Template key(ConfigNode node) throws ConfigException {
+        String text = node.string();
+        Template t;
+        try {
+            t = Template.parse(text, RequestVariables.NAMES, null);
+        } catch (IllegalArgumentException e) {
+            throw node.error(e.getMessage());
+        }
+        if (t.isConstant()) {
+            throw node.error("names no variable, so every request would share one limit "
+                    + "(write e.g. \"$remote_addr\", \"$http_x_api_key\" or \"$route\")");
+        }
+        return t;
+    }
+
+    private static LimitZoneConfig.Rate rate(ConfigNode node) throws ConfigException {
+        String text = node.text();
+        Matcher m = RATE.matcher(text);
+        if (!m.matches()) {
+            throw node.error(Values.quote(text) + " is not a rate (write e.g. 10r/s or 600r/m, as nginx does)");
+        }
+        int count = Integer.parseInt(m.group(1));
+        if (count < 1 || count > MAX_RATE) {
+            throw node.error("must be between 1 and " + MAX_RATE + " requests per " + (m.group(2).equals("s") ? "second" : "minute"));
+        }
+        return new LimitZoneConfig.Rate(count, m.group(2).equals("s") ? 1 : 60);
+    }
+
+    /** A listener's or route's {@code rate-limit}: one rule, or a list of them. */
+    static RateLimitConfig rateLimit(ConfigNode node, Path baseDir) throws ConfigException {
+        List<RateLimitConfig.Rule> rules = new ArrayList<>();
+        for (ConfigNode item : rules(node)) {
+            ConfigMapping m = item.mapping(RATE_RULE_KEYS);
+            LimitZoneConfig zone = zone(m.require("zone"), current().rate(), "rate-limits");
+            checkDuplicate(item, zone, rules.stream().map(RateLimitConfig.Rule::zone).toList());
+            int burst = m.get("burst") == null ? 0 : m.get("burst").integer(0, MAX_BURST);
+            boolean nodelay = m.get("nodelay") != null && m.get("nodelay").bool();
+            int delay = 0;
+            if (m.get("delay") != null) {
+                if (nodelay) {
+                    throw m.keyError("delay", "cannot be used with nodelay: true (nodelay serves the whole burst at once)");
+                }
+                delay = m.get("delay").integer(0, MAX_BURST);
+            }
+            rules.add(new RateLimitConfig.Rule(zone, burst, nodelay ? Integer.MAX_VALUE : delay, status(m)));
+        }
+        return new RateLimitConfig(rules);
+    }
+
+    /** A listener's or route's {@code concurrency-limit}: one rule, or a list of them. */
+    static ConcurrencyLimitConfig concurrencyLimit(ConfigNode node, Path baseDir) throws ConfigException {
+        List<ConcurrencyLimitConfig.Rule> rules = new ArrayList<>();
+        for (ConfigNode item : rules(node)) {
+            ConfigMapping m = item.mapping(CONCURRENCY_RULE_KEYS);
+            LimitZoneConfig zone = zone(m.require("zone"), current().concurrency(), "concurrency-limits");
+            checkDuplicate(item, zone, rules.stream().map(ConcurrencyLimitConfig.Rule::zone).toList());
+            int max = m.require("max").integer(1, 1_000_000);
+            rules.add(new ConcurrencyLimitConfig.Rule(zone, max, status(m)));
+        }
+        return new ConcurrencyLimitConfig(rules);
+    }
+
+    private static List<ConfigNode> rules(ConfigNode node) throws ConfigException {
+        if (node.isScalar()) {
+            throw node.error("must be a mapping such as {zone: NAME} or a list of them, not a zone's name alone");
+        }
+        if (!node.isSequence()) {
+            return List.of(node); // one rule, written as a mapping (mapping() says so if it is not)
+        }
+        List<ConfigNode> items = node.sequence();
+        if (items.isEmpty()) {
+            throw node.error("must name at least one zone (or remove the key)");
+        }
+        return items;
+    }
+
+    private static Zones current() {
+        Zones z = READING.get();
+        return z == null ? Zones.NONE : z;
+    }
+
+    private static LimitZoneConfig zone(ConfigNode node, Map<String, LimitZoneConfig> zones, String section)
+            throws ConfigException {
+        String name = node.string();
+        LimitZoneConfig z = zones.get(name);
+        if (z == null) {
+            throw node.error("no zone " + Values.quote(name) + " in the top-level " + section
+                    + (zones.isEmpty() ? " (there is none)" : " (it has " + String.join(", ", zones.keySet()) + ")"));
+        }
+        return z;
+    }
+
+    private static void checkDuplicate(ConfigNode item, LimitZoneConfig zone, List<LimitZoneConfig> earlier)
+            throws ConfigException {
+        if (earlier.contains(zone)) {
+            throw item.error("zone " + Values.quote(zone.name()) + " is already limited here (nginx: \"is duplicate\")");
+        }
+    }
+
+    private static int status(ConfigMapping m) throws ConfigException {
+        return m.get("status") == null ? RateLimitConfig.DEFAULT_STATUS : m.get("status").integer(400, 599);
+    }
+}
