@@ -20,9 +20,9 @@ final class ListenerReader {
             FeatureReader.Scope.LISTENER);
     private static final List<String> REQUEST_ID_KEYS = List.of("header", "trust-client", "echo");
     private static final List<String> ROUTE_KEYS = FeatureReader.keys(RouteReader.KEYS, FeatureReader.Scope.ROUTE);
-    private static final List<String> TIMEOUT_KEYS = List.of("request-header", "keep-alive", "body", "send", "body-min-rate");
+    private static final List<String> TIMEOUT_KEYS = List.of("request-header", "keep-alive", "body", "send", "body-min-rate", "body-total", "send-min-rate");
     private static final List<String> LIMIT_KEYS =
-            List.of("max-request-line", "max-header-size", "max-headers", "max-connections");
+            List.of("max-request-line", "max-header-size", "max-headers", "max-connections", "max-connections-per-address");
     private static final List<String> FORWARDED_KEYS =
             List.of("x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded", "x-forwarded-port");
 
@@ -227,7 +227,16 @@ final class ListenerReader {
                 m.get("body") == null ? d.body() : m.get("body").duration(),
                 m.get("send") == null ? d.send() : m.get("send").duration(),
                 m.get("body-min-rate") == null ? d.bodyMinRate()
-                        : m.get("body-min-rate").parse("a rate such as 500/s or 1KiB/s (0 turns it off)", ListenerReader::rate));
+                        : m.get("body-min-rate").parse("a rate such as 500/s or 1KiB/s (0 turns it off)", ListenerReader::rate),
+                m.get("body-total") == null ? d.bodyTotal()
+                        : m.get("body-total").parse("a duration such as 2m, or off", ListenerReader::durationOrOff),
+                m.get("send-min-rate") == null ? d.sendMinRate()
+                        : m.get("send-min-rate").parse("a rate such as 100/s or 1KiB/s (0 turns it off)", ListenerReader::rate));
+    }
+
+    /** A duration, or {@code off} (ZERO: no limit). */
+    private static java.time.Duration durationOrOff(String text) {
+        return "off".equals(text) ? java.time.Duration.ZERO : Values.duration(text);
     }
 
     /** Bytes per second: a size, optionally followed by "/s". */
@@ -252,7 +261,9 @@ final class ListenerReader {
         return new ClientLimits(requestLine, headerBytes,
                 m.get("max-headers") == null ? d.maxHeaders() : m.get("max-headers").integer(1, 100_000),
                 m.get("max-connections") == null ? d.maxConnections()
-                        : m.get("max-connections").integer(1, 10_000_000));
+                        : m.get("max-connections").integer(1, 10_000_000),
+                m.get("max-connections-per-address") == null ? d.maxConnectionsPerAddress()
+                        : m.get("max-connections-per-address").integer(0, 10_000_000));
     }
 
     /**

@@ -33,8 +33,17 @@ final class ClientFilter extends BaseFilter {
             c.terminateSilently();
             return ctx.getStopAction();
         }
-        listener.accepted.increment();
         ClientSession s = new ClientSession(context, listener, c);
+        // Over max-connections-per-address. On a PROXY protocol listener the TCP peer is the proxy:
+        // the client's address, and its place, come with the header (ClientSession.proxyHeaderRead).
+        if (listener.addressConnections != null && listener.config.proxyProtocol() == null
+                && !s.addressKnown(s.connectionAddress().bytes())) {
+            listener.connections.decrementAndGet();
+            listener.refused.increment();
+            c.terminateSilently();
+            return ctx.getStopAction();
+        }
+        listener.accepted.increment();
         SESSION.set(c, s);
         context.register(s);
         s.beginHandshake(); // on TLS: a slot, or no reading until one frees

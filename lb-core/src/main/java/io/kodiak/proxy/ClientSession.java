@@ -31,7 +31,13 @@ import java.util.logging.Logger;
  * A connection closed with output still queued stays counted (against {@code max-connections})
  * and swept until the output is flushed or the send timeout cuts it.
  *
- * <p>Size: about 600 lines, over the project's 400, because it is the connection's one state
+ * <p>Slow clients: the head has a total time from its first byte, the body a gap, a minimum rate
+ * and optionally a total ({@code body-total}, Kodiak's own pauses left out), and the client's
+ * taking of output a minimum rate ({@link OutputPace}); a client cut for not reading is reset, so
+ * the kernel drops what it still held for it. The connection holds a place under
+ * {@code max-connections-per-address} ({@link #addressKnown}) until it is closed.
+ *
+ * <p>Size: close to 1,000 lines, over the project's 400, because it is the connection's one state
  * machine (IDLE, HEAD, BODY, EXCHANGE, TUNNEL, CLOSING, CLOSED), its two deadlines and its output
  * bound, whose transitions must be read together; what a request does is in {@link Exchange}.
  *
@@ -101,6 +107,13 @@ final class ClientSession implements ClientOutput {
     /** The window over which the body's rate is measured: its start and the data bytes since. */
     private long rateSince;
     private long rateBytes;
+    /** When the body began to be awaited, and how long Kodiak itself stopped reading it (body-total). */
+    private long bodySince;
+    private long bodyPausedNanos;
+    /** When Kodiak stopped reading the body (0: it is reading). */
+    private long bodyPausedAt;
+    /** How fast the client takes its output (send-min-rate). */
+    private final OutputPace pace = new OutputPace();
     /** When the current request's first byte came (or the connection was accepted), for the log. */
     private long headStartedAt;
     private Handshake handshake = Handshake.NONE;
@@ -218,6 +231,12 @@ final class ClientSession implements ClientOutput {
         listener.proxyProtocol.ok.increment();
         if (h.source() != null) {
             address = ClientAddress.of(h.source(), h.port());
+            if (!addressKnown(address.bytes())) { // max-connections-per-address, on the real client
+                LOG.fine(() -> this + ": over max-connections-per-address; closing");
+                listener.refused.increment();
+                abort();
+                return false;
+            }
         }
         return true;
     }
@@ -293,6 +312,7 @@ final class ClientSession implements ClientOutput {
         deadline = 0;
         sendDeadline = 0;
         leaveHandshake();
+        releaseAddress();
         listener.connections.decrementAndGet();
         ctx.unregister(this);
         if (exchange != null) {
@@ -312,6 +332,9 @@ final class ClientSession implements ClientOutput {
             LOG.fine(() -> this + ": client stopped reading; closing");
             if (exchange != null) {
                 exchange.abort(Termination.SEND_TIMEOUT, 0);
+            }
+            if (!lingering) { // lingering, the kernel may still hold the answer: let it go out
+                resetOnClose();
             }
             abort();
             return;
@@ -362,6 +385,19 @@ final class ClientSession implements ClientOutput {
             reject(new HttpException(408, "request body too slow"));
             return;
         }
+        if (state == State.BODY && bodyTooLong(now)) {
+            reject(new HttpException(408, "request body took too long"));
+            return;
+        }
+        if (pace.tooSlow(now, timeouts().sendMinRate(), timeouts().send().toNanos())) {
+            LOG.fine(() -> this + ": " + pace + ", under send-min-rate " + timeouts().sendMinRate() + "/s; closing");
+            if (exchange != null) {
+                exchange.abort(Termination.SEND_TIMEOUT, 0);
+            }
+            resetOnClose();
+            abort();
+            return;
+        }
         if (exchange != null) {
             exchange.checkTimeouts(now);
         }
@@ -380,6 +416,43 @@ final class ClientSession implements ClientOutput {
         }
         long elapsed = now - rateSince;
         return elapsed > timeouts().body().toNanos() && rateBytes < rate * (elapsed / 1_000_000_000.0);
+    }
+
+    /**
+     * Whether the body has taken longer than {@code body-total} since it was first awaited, the
+     * time Kodiak itself stopped reading it left out.
+     */
+    private boolean bodyTooLong(long now) {
+        long total = timeouts().bodyTotal().toNanos();
+        if (total == 0) {
+            return false;
+        }
+        long paused = bodyPausedNanos + (bodyPausedAt == 0 ? 0 : now - bodyPausedAt);
+        return now - bodySince - paused > total;
+    }
+
+    /**
+     * Makes the coming close a reset (SO_LINGER 0), for a client cut for not reading: a plain
+     * close leaves what the kernel holds for it (a socket buffer, a megabyte and more on
+     * loopback) to trickle out to it from an orphaned socket for minutes, so the slow reader keeps
+     * its connection and the kernel's memory after Kodiak let go. nginx's
+     * {@code reset_timedout_connection on}.
+     */
+    private void resetOnClose() {
+        try {
+            var channel = ((org.glassfish.grizzly.nio.NIOConnection) connection).getChannel();
+            ((java.nio.channels.SocketChannel) channel).setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
+        } catch (IOException | ClassCastException | UnsupportedOperationException e) {
+            LOG.fine(() -> this + ": no reset on close: " + e);
+        }
+    }
+
+    /** The client took {@code n} more bytes of output: the send timeout counts from now. */
+    private void clientTook(long n) {
+        pace.took(n);
+        if (state != State.CLOSED && state != State.CLOSING) {
+            sendDeadline = ProxyContext.nonZero(ctx.now() + timeouts().send().toNanos());
+        }
     }
 
     // ------------------------------------------------------------------ reading requests
@@ -493,6 +566,9 @@ final class ClientSession implements ClientOutput {
         setDeadline(Wait.BODY_GAP, timeouts().body().toNanos());
         rateSince = ctx.now();
         rateBytes = 0;
+        bodySince = rateSince;
+        bodyPausedNanos = 0;
+        bodyPausedAt = (pauseReasons & PAUSE_BODY) != 0 ? rateSince : 0;
         // A body that came while a filter held the request (suspended) may have paused reading as
         // pipelined bytes do (over MAX_PENDING): it is this exchange's body, so reading goes on.
         resumeRead(PAUSE_BUSY);
@@ -554,6 +630,9 @@ final class ClientSession implements ClientOutput {
             deadline = 0;
             deadlineKind = Wait.NONE;
         }
+        if ((reason & PAUSE_BODY) != 0 && state == State.BODY && bodyPausedAt == 0) {
+            bodyPausedAt = ProxyContext.nonZero(ctx.now()); // not the client's time (body-total)
+        }
         if (!was && state != State.CLOSED) {
             try {
                 connection.disableIOEvent(IOEvent.READ);
@@ -572,6 +651,10 @@ final class ClientSession implements ClientOutput {
             setDeadline(Wait.BODY_GAP, timeouts().body().toNanos());
             rateSince = ctx.now();
             rateBytes = 0;
+            if (bodyPausedAt != 0) {
+                bodyPausedNanos += rateSince - bodyPausedAt;
+                bodyPausedAt = 0;
+            }
         }
         if (pauseReasons == 0 && state != State.CLOSED) {
             try {
@@ -584,6 +667,11 @@ final class ClientSession implements ClientOutput {
                 process(); // bytes already read may be waiting
             }
         }
+    }
+
+    /** Bytes of output the client has taken so far (for tests: a sign that progress was seen). */
+    synchronized long outputTaken() {
+        return pace.total();
     }
 
     @Override
@@ -626,13 +714,22 @@ final class ClientSession implements ClientOutput {
         }
         if (clientInflight == 0) {
             sendDeadline = ProxyContext.nonZero(ctx.now() + timeouts().send().toNanos());
+            pace.outputWaits(ctx.now()); // a send-min-rate window opens, or goes on
         }
         clientInflight += n;
         CompletionHandler<WriteResult> done = new CompletionHandler<WriteResult>() {
+            /** Bytes of this write the kernel took, as partial writes reported them. */
+            private long took;
+
             @Override
             public void completed(WriteResult result) {
                 synchronized (ClientSession.this) {
+                    clientTook(n - took);
+                    took = n;
                     clientInflight -= n;
+                    if (clientInflight == 0) {
+                        pace.allTaken(ctx.now());
+                    }
                     if (after != null) {
                         after.run();
                     }
@@ -673,8 +770,21 @@ final class ClientSession implements ClientOutput {
                 failed(null);
             }
 
+            /**
+             * Part of this write went out (Grizzly reports it for a write it could not finish at
+             * once): progress, for the send timeout and send-min-rate, even when one write is
+             * larger than what a slow client takes in a {@code send} window. Not reported through
+             * the TLS filter, where only whole writes count.
+             */
             @Override
             public void updated(WriteResult result) {
+                synchronized (ClientSession.this) {
+                    long total = Math.min(n, result == null ? 0 : result.getWrittenSize());
+                    if (total > took) {
+                        clientTook(total - took);
+                        took = total;
+                    }
+                }
             }
         };
         if (config.tls() != null) {
@@ -865,6 +975,43 @@ final class ClientSession implements ClientOutput {
         closeWhenIdle = true;
         if (state == State.IDLE) {
             close();
+        }
+    }
+
+    // ------------------------------------------------------------------ max-connections-per-address
+
+    /** The table this connection holds a place in, and its slots there (null: none held). */
+    private AddressConnections addressTable;
+    private long addressSlots;
+
+    /**
+     * The client's address is known: the TCP peer's at the accept, or the one a trusted proxy
+     * names later (PROXY protocol). Takes the connection's place under
+     * {@code limits.max-connections-per-address}, giving back any place held for an earlier
+     * address, so this may be called again when the real address turns out to be another.
+     *
+     * @param address the address's 4 or 16 bytes, or null when unknown (then nothing is counted)
+     * @return false when that address already has its cap of connections: the caller closes this one
+     */
+    synchronized boolean addressKnown(byte[] address) {
+        releaseAddress();
+        AddressConnections table = listener.addressConnections;
+        if (table == null || address == null || state == State.CLOSED) {
+            return true;
+        }
+        long slots = table.acquire(address, config.limits().maxConnectionsPerAddress());
+        if (slots == AddressConnections.REFUSED) {
+            return false;
+        }
+        addressTable = table;
+        addressSlots = slots;
+        return true;
+    }
+
+    private void releaseAddress() {
+        if (addressTable != null) {
+            addressTable.release(addressSlots);
+            addressTable = null;
         }
     }
 

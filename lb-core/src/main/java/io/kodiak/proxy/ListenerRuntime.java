@@ -40,6 +40,13 @@ final class ListenerRuntime {
     /** PROXY protocol headers read and refused; zero on a listener without {@code proxy-protocol}. */
     final ProxyProtocolCounts proxyProtocol = new ProxyProtocolCounts();
 
+    /**
+     * Open connections per client address while {@code limits.max-connections-per-address} is on,
+     * else null (nothing allocated). Kept across reloads that keep the cap on, so the counts stay
+     * true; a session gives its place back to the table it took it from, whatever came since.
+     */
+    volatile AddressConnections addressConnections;
+
     /** What the feature filters share (the suspension timer, zones). */
     private final FeatureRuntime features;
 
@@ -51,6 +58,7 @@ final class ListenerRuntime {
     ListenerRuntime(ListenerConfig config, Map<String, PoolRuntime> pools, io.kodiak.acme.Challenges acme,
                     FeatureRuntime features) {
         this.config = config;
+        this.addressConnections = addressTable(config, null);
         this.features = features;
         this.filters = configuredFilters(config, acme, features, pools);
         this.router = new Router(config.routes(), pools, filters, features);
@@ -64,7 +72,16 @@ final class ListenerRuntime {
         io.kodiak.filter.Filters f = configuredFilters(next, acme, features, pools);
         this.router = new Router(next.routes(), pools, f, features);
         this.filters = f;
+        this.addressConnections = addressTable(next, addressConnections);
         this.config = next;
+    }
+
+    /** The per-address table {@code c} needs: {@code current} if there is one, null when the cap is off. */
+    private static AddressConnections addressTable(ListenerConfig c, AddressConnections current) {
+        if (c.limits().maxConnectionsPerAddress() == 0) {
+            return null;
+        }
+        return current != null ? current : new AddressConnections();
     }
 
     /** The filters a listener's configuration asks for: ACME's HTTP-01 answers, the HTTPS redirect, HSTS. */

@@ -180,7 +180,7 @@ final class ProxyMetrics implements AutoCloseable {
     private static MetricSet listener(ListenerRuntime l) {
         return MetricSet.builder("listener " + l.config.name())
                 .counter("connections_accepted_total", "Client connections accepted", () -> l.accepted.sum())
-                .counter("connections_refused_total", "Client connections closed at once: over max-connections or shutting down",
+                .counter("connections_refused_total", "Client connections closed at once: over max-connections or max-connections-per-address, or shutting down",
                         () -> l.refused.sum())
                 .counter("requests_total", "Request heads read", () -> l.requests.sum())
                 .counter("rejected_requests_total", "Requests answered with an error and closed: malformed, too large, too slow",

@@ -99,7 +99,8 @@ final class TimeoutSweeper implements AutoCloseable {
     static long periodFor(KodiakConfig c) {
         Stream<Duration> client = c.listeners().stream().flatMap(l -> Stream.of(
                 l.timeouts().requestHeader(), l.timeouts().keepAlive(), l.timeouts().body(), l.timeouts().send(),
-                l.tls() == null ? l.timeouts().requestHeader() : l.tls().handshakes().timeout()));
+                l.tls() == null ? l.timeouts().requestHeader() : l.tls().handshakes().timeout(),
+                l.timeouts().bodyTotal().isZero() ? l.timeouts().body() : l.timeouts().bodyTotal()));
         Stream<Duration> upstream = c.pools().values().stream().flatMap(p -> Stream.of(
                 p.timeouts().connect(), p.timeouts().response(), p.timeouts().read(), p.timeouts().send(),
                 p.connections().idleTimeout()));

@@ -138,7 +138,7 @@ class ConfigLoaderRejectionTest {
                       keepalive: 5s
                 """ + ONE_POOL,
                 "kodiak.yaml:4: listeners[0].timeouts.keepalive: unknown key; did you mean \"keep-alive\"?"
-                        + " (allowed: request-header, keep-alive, body, send, body-min-rate)");
+                        + " (allowed: request-header, keep-alive, body, send, body-min-rate, body-total, send-min-rate)");
         assertRejected("""
                 listeners: [{address: 127.0.0.1:8080}]
                 pools:
