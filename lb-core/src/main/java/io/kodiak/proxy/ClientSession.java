@@ -457,6 +457,18 @@ final class ClientSession implements ClientOutput {
 
     // ------------------------------------------------------------------ reading requests
 
+    /**
+     * The exchange answers before reading the request's body (a filter's 401 or 403, a 413 on its
+     * Content-Length, no route): the request is only partly read, so the connection closes after
+     * the answer lingering (reading and dropping what the client still sends), never with unread
+     * bytes that would make the kernel reset it before the client read the answer.
+     */
+    void bodyLeftUnread() {
+        if (state == State.EXCHANGE) {
+            state = State.HEAD;
+        }
+    }
+
     /** A suspended exchange went on: what the client sent meanwhile (its body) is read now. */
     void readPending() {
         if (state != State.CLOSED && pending != null) {

@@ -706,6 +706,9 @@ final class Exchange {
 
     private void respondLocal(int status, String contentType, byte[] body, boolean keep, String extraField, Termination t) {
         finished = true;
+        if (req.hasBody() && this.body == null) {
+            s.bodyLeftUnread();
+        }
         clientDone(status);
         if (tracing.echoId()) {
             extraField = extraField == null ? idField() : extraField + "\r\n" + idField();
@@ -718,6 +721,9 @@ final class Exchange {
     /** A fixed answer (a route's {@code respond}), as {@link #respondLocal} but encoded ahead. */
     private void respondFixed(io.kodiak.http.FixedResponse a, boolean keep, Termination t) {
         finished = true;
+        if (req.hasBody() && body == null) {
+            s.bodyLeftUnread();
+        }
         int status = a.status();
         clientDone(status);
         long bodyBytes = req.isHead() ? 0 : a.bodyLength();
@@ -771,7 +777,7 @@ final class Exchange {
             return;
         }
         finished = true;
-        if (pool != null && !counted) {
+        if (reachedPool() && !counted) { // a request held by a filter (a tarpit) never reached the pool
             counted = true;
             pool.clientAborts().increment();
         }
@@ -822,11 +828,16 @@ final class Exchange {
 
     /** The client has its answer (or all of it that it will get): counted once per request, for the pool. */
     private void clientDone(int status) {
-        if (counted || pool == null) {
-            return;
+        if (counted || !reachedPool()) {
+            return; // a filter's answer (a denial, a 401, a 429) is Kodiak's, not the pool's
         }
         counted = true;
         metrics.response(pool, status, ctx.now() - startedAt);
+    }
+
+    /** Whether the request went on to its pool (counted there as a request): not when a filter answered or held it. */
+    private boolean reachedPool() {
+        return pool != null && dispatcher != null;
     }
 
     @Override

@@ -112,39 +112,49 @@ final class RequestPhase implements RequestContext {
         }
         running = true;
         try {
-            while (true) {
-                RequestFilter f;
-                if (suspension != null) {
-                    f = suspension.step();
-                    if (f == null) {
-                        return false;
-                    }
-                    suspension = null;
-                } else if (next < filters.length) {
-                    f = filters[next++];
-                } else {
-                    return true;
-                }
-                RequestFilter.Verdict v = f.onRequest(this);
-                if (v == RequestFilter.Verdict.RESPONDED) {
-                    if (!answered) {
-                        throw new IllegalStateException(f + " returned RESPONDED without responding");
-                    }
-                    return true;
-                }
-                if (answered) {
-                    if (file != null) {
-                        file.close();
-                    }
-                    throw new IllegalStateException(f + " responded but returned " + v);
-                }
-                if ((v == RequestFilter.Verdict.SUSPENDED) != (suspension != null)) {
-                    throw new IllegalStateException(f + (suspension == null
-                            ? " returned SUSPENDED without suspending" : " suspended but returned " + v));
-                }
-            }
+            return steps();
+        } catch (RuntimeException e) {
+            // A filter that suspended and then failed (or returned another verdict): the exchange
+            // answers 500 and ends, and its suspension must not outlive it (a timer task, a hash).
+            cancel();
+            suspension = null;
+            throw e;
         } finally {
             running = false;
+        }
+    }
+
+    private boolean steps() {
+        while (true) {
+            RequestFilter f;
+            if (suspension != null) {
+                f = suspension.step();
+                if (f == null) {
+                    return false;
+                }
+                suspension = null;
+            } else if (next < filters.length) {
+                f = filters[next++];
+            } else {
+                return true;
+            }
+            RequestFilter.Verdict v = f.onRequest(this);
+            if (v == RequestFilter.Verdict.RESPONDED) {
+                if (!answered) {
+                    throw new IllegalStateException(f + " returned RESPONDED without responding");
+                }
+                return true;
+            }
+            if (answered) {
+                if (file != null) {
+                    file.close();
+                }
+                throw new IllegalStateException(f + " responded but returned " + v);
+            }
+            if ((v == RequestFilter.Verdict.SUSPENDED) != (suspension != null)) {
+                throw new IllegalStateException(f + (suspension == null
+                        ? " returned SUSPENDED without suspending" : " suspended but returned " + v));
+            }
         }
     }
 

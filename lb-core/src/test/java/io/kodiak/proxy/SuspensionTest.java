@@ -238,4 +238,120 @@ class SuspensionTest {
         assertEquals("/first", web.takeRequest(WAIT).target());
         assertEquals("/second", web.takeRequest(WAIT).target());
     }
+
+    @Test
+    void aFilterThatSuspendsThenFailsLeavesNoLiveSuspension() throws Exception {
+        BlockingQueue<Suspension> held = new ArrayBlockingQueue<>(4);
+        filters(r -> {
+            Suspension s = r.suspend();
+            s.resumeAfter(TimeUnit.HOURS.toNanos(1), again -> RequestFilter.Verdict.CONTINUE);
+            held.add(s);
+            throw new IllegalStateException("boom (test)");
+        });
+        RawClient c = client();
+        assertEquals(500, c.exchange("GET /bug HTTP/1.1\r\nHost: t\r\n\r\n").status());
+        assertNotNull(log.poll(10, TimeUnit.SECONDS));
+        assertTrue(held.poll(1, TimeUnit.SECONDS).cancelled(), "the ended exchange's suspension says it is gone");
+        var timer = (java.util.concurrent.ScheduledThreadPoolExecutor) server.featureRuntime().timer();
+        assertEquals(0, timer.getQueue().size(), "and its timed resume left the timer");
+    }
+
+    @Test
+    void aClientLeavingAHeldRequestIsNoClientAbortOfAPoolThatNeverSawIt() throws Exception {
+        BlockingQueue<Suspension> held = new ArrayBlockingQueue<>(4);
+        filters(r -> {
+            if (r.head().path().equals("/deny")) {
+                r.respond(403, "text/plain", new byte[0], null);
+                return RequestFilter.Verdict.RESPONDED;
+            }
+            held.add(r.suspend());
+            return RequestFilter.Verdict.SUSPENDED;
+        });
+        RawClient c = client();
+        c.send("GET /wp-login.php HTTP/1.1\r\nHost: t\r\n\r\n");
+        assertNotNull(held.poll(10, TimeUnit.SECONDS));
+        c.close();
+        assertNotNull(log.poll(10, TimeUnit.SECONDS));
+        var pool = server.pools().get("web");
+        assertEquals(0, pool.clientAborts().sum(), "the pool never saw this request");
+        try (RawClient d = client()) {
+            assertEquals(403, d.exchange("GET /deny HTTP/1.1\r\nHost: t\r\n\r\n").status());
+        }
+        assertNotNull(log.poll(10, TimeUnit.SECONDS));
+        assertEquals(0, pool.clientStats().requestCount(), "a filter's answer is Kodiak's, not the pool's");
+    }
+
+    @Test
+    void aLargeBodyPipelinedBehindAHeldRequestGoesUpWholeInOrder() throws Exception {
+        AtomicInteger ends = new AtomicInteger();
+        filters(r -> {
+            r.onEnd(ends::incrementAndGet);
+            if (r.head().path().equals("/first")) {
+                r.suspend().resumeAfter(TimeUnit.MILLISECONDS.toNanos(300), again -> RequestFilter.Verdict.CONTINUE);
+                return RequestFilter.Verdict.SUSPENDED;
+            }
+            return RequestFilter.Verdict.CONTINUE;
+        });
+        RawClient c = client();
+        long n = 3L << 20;
+        c.send("GET /first HTTP/1.1\r\nHost: t\r\n\r\nPOST /second HTTP/1.1\r\nHost: t\r\nContent-Length: " + n + "\r\n\r\n");
+        c.sendBody(3, n);
+        c.send("GET /third HTTP/1.1\r\nHost: t\r\n\r\n");
+        for (RawResponse r : c.readResponses(3)) {
+            assertEquals(200, r.status());
+        }
+        assertEquals("/first", web.takeRequest(WAIT).target());
+        assertEquals(n, web.takeRequest(WAIT).body().length());
+        assertEquals("/third", web.takeRequest(WAIT).target());
+        for (int i = 0; i < 3; i++) {
+            assertNotNull(log.poll(10, TimeUnit.SECONDS));
+        }
+        assertEquals(3, ends.get());
+    }
+
+    @Test
+    void aDenialAfterAHoldWhileTheClientStillSendsItsBodyReachesTheClient() throws Exception {
+        filters(r -> {
+            r.suspend().resumeAfter(TimeUnit.MILLISECONDS.toNanos(300), again -> {
+                again.respond(401, "text/plain", "no\n".getBytes(StandardCharsets.US_ASCII), null);
+                return RequestFilter.Verdict.RESPONDED;
+            });
+            return RequestFilter.Verdict.SUSPENDED;
+        });
+        RawClient c = client();
+        long n = 4L << 20;
+        c.send("POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: " + n + "\r\n\r\n");
+        Thread writer = new Thread(() -> {
+            try {
+                c.sendBody(5, n);
+            } catch (java.io.IOException e) {
+                // Kodiak stops reading once it lingered long enough: the rest is not wanted
+            }
+        });
+        writer.setDaemon(true);
+        writer.start();
+        RawResponse r = c.readResponse();
+        assertEquals(401, r.status(), "the answer arrives, not a reset");
+        assertEquals("close", r.header("Connection"));
+        writer.join(15_000);
+        assertEquals(0, web.requestsReceived());
+    }
+
+    @Test
+    void aStopWhileRequestsAreHeldLogsThemAndRunsTheirEndHooks() throws Exception {
+        AtomicInteger ends = new AtomicInteger();
+        BlockingQueue<Suspension> held = new ArrayBlockingQueue<>(4);
+        filters(r -> {
+            r.onEnd(ends::incrementAndGet);
+            held.add(r.suspend());
+            return RequestFilter.Verdict.SUSPENDED;
+        });
+        RawClient c = client();
+        c.send("GET /held HTTP/1.1\r\nHost: t\r\n\r\n");
+        assertNotNull(held.poll(10, TimeUnit.SECONDS));
+        assertFalse(server.shutdown(Duration.ofMillis(300)), "a held request is not done within the grace");
+        server = null;
+        assertNotNull(log.poll(10, TimeUnit.SECONDS), "logged");
+        assertEquals(1, ends.get());
+    }
 }
