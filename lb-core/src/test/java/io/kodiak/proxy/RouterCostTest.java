@@ -104,5 +104,40 @@ class RouterCostTest {
         org.junit.jupiter.api.Assertions.assertSame(listener, router.route(other, null, null).combined(),
                 "a route without filters runs the listener's as they are");
     }
+
+    /**
+     * Protection costs nothing where none is configured: a listener and routes without access
+     * rules, request rules, limits or authentication get no filter at all, so a request on them
+     * makes no request phase, no suspension and no key (the same path as before they existed);
+     * and where one route has them, the other routes still have none.
+     */
+    @Test
+    void withoutProtectionConfiguredARouteHasNoRequestFilterAtAll() throws Exception {
+        var config = ConfigLoader.parse("""
+                rate-limits: {per-client: {key: "$remote_addr", rate: 10r/s}}
+                listeners:
+                  - address: 127.0.0.1:0
+                    routes:
+                      - {path-prefix: /api/, pool: web, rate-limit: {zone: per-client, burst: 5},
+                         access: [{action: deny, source: 192.0.2.0/24}], request-rules: {bundled: all}}
+                      - {pool: web}
+                pools:
+                  web: {upstreams: [127.0.0.1:9001]}
+                """, Path.of("kodiak.yaml"));
+        var listener = config.listeners().get(0);
+        FeatureRuntime rt = new FeatureRuntime();
+        try {
+            io.kodiak.filter.Filters listenerFilters = FeatureFilters.of(listener.features(), rt, Map.of());
+            org.junit.jupiter.api.Assertions.assertSame(io.kodiak.filter.Filters.NONE, listenerFilters);
+            Router router = new Router(listener.routes(), Map.<String, PoolRuntime>of(), listenerFilters, rt);
+            Router.Route plain = router.route(head("GET /page HTTP/1.1\r\nHost: example.com\r\n\r\n"), null, null);
+            assertEquals(0, plain.combined().request().length, "no request filter: no request phase per request");
+            org.junit.jupiter.api.Assertions.assertSame(io.kodiak.filter.Filters.NONE, plain.combined());
+            Router.Route api = router.route(head("GET /api/x HTTP/1.1\r\nHost: example.com\r\n\r\n"), null, null);
+            assertEquals(3, api.combined().request().length, api.combined().toString());
+        } finally {
+            rt.close();
+        }
+    }
 }
 
