@@ -7,8 +7,8 @@ import java.nio.charset.StandardCharsets;
  * line) or 2 (binary), told apart by their first bytes as the spec says, read from the first bytes
  * of a connection. Only what Kodiak uses is kept: the header's length, and the client's address
  * and port when the header carries one; {@code UNKNOWN} (v1), {@code LOCAL} (v2, a proxy's own
- * health check, whatever family it names) and families without an IP address (v2 {@code UNSPEC}, {@code AF_UNIX}) keep the
- * TCP peer, as the spec asks.
+ * health check, whatever family it names) and families without an IP address (v2 {@code UNSPEC},
+ * {@code AF_UNIX}) keep the TCP peer, as the spec asks.
  *
  * <p>Bounds: a v1 line is at most 107 bytes with its CRLF (the spec's worst case); a v2 header at
  * most 16 + {@link #MAX_V2_BLOCK} bytes, which holds the largest address block (216 bytes,
