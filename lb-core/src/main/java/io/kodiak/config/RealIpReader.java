@@ -24,8 +24,15 @@ final class RealIpReader {
         ConfigNode fromNode = listener.get("proxy-protocol-from");
         ClientAddressConfig.ProxyProtocol proxy = null;
         if (on != null && on.bool()) {
+            if (fromNode == null) {
+                // Any peer's header is believed: whoever reaches the port names any address, which
+                // every per-address rule, rate limit and max-connections-per-address then trusts.
+                warnings.add(on.error("true without proxy-protocol-from: any peer that reaches this port can say it is"
+                        + " any client; list the balancers in proxy-protocol-from (or keep the port reachable from them alone)")
+                        .getMessage());
+            }
             proxy = new ClientAddressConfig.ProxyProtocol(fromNode == null ? List.of() : ranges(fromNode, warnings,
-                    "lets every peer send a PROXY protocol header: leave proxy-protocol-from out to say so"));
+                    "lets any peer that reaches this port say it is any client: list the balancers in front of Kodiak"));
         } else if (fromNode != null) {
             throw fromNode.error("needs proxy-protocol: true");
         }
@@ -45,6 +52,12 @@ final class RealIpReader {
             header = h.string();
             if (!header.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}")) {
                 throw h.error(Values.quote(header) + " is not a field name");
+            }
+            if (header.equalsIgnoreCase("Forwarded")) {
+                // Its elements are for=...;proto=... pairs, not address lists: read as one, no entry
+                // would ever be an address and every request would keep the proxy's.
+                throw h.error("Forwarded (RFC 7239) is not read: its for= pairs are not an address list;"
+                        + " use X-Forwarded-For or a field holding addresses (X-Real-IP, CF-Connecting-IP)");
             }
             if (header.indexOf('_') >= 0 && !underscores) {
                 throw h.error(Values.quote(header) + " would never be found: this listener drops request fields"

@@ -49,6 +49,19 @@ public final class FieldEdits {
     }
 
     /**
+     * Removes the message's own fields named {@code name}, keeping any a filter added: for a field
+     * the client sent that Kodiak must not pass on ({@code X-Real-IP} from a client that is not a
+     * trusted proxy) while a header rule's {@code set: {X-Real-IP: $remote_addr}} still goes up.
+     */
+    public FieldEdits removeReceived(String name) {
+        String lower = checkName(name);
+        if (!removed.contains(lower)) {
+            removed.add(lower);
+        }
+        return this;
+    }
+
+    /**
      * Removes every field whose name matches {@code pattern}, case-insensitively: {@code Prefix*}
      * or {@code *suffix} (HAProxy {@code del-header -m beg|end}). Framing fields and {@code Host}
      * never match a pattern: only an exact {@link #remove} could name Host, and framing is Kodiak's.

@@ -26,9 +26,28 @@ record ClientAddress(String ip, byte[] bytes, int port, boolean distrusted) {
         return new ClientAddress(String.valueOf(peer), null, peer instanceof InetSocketAddress a ? a.getPort() : 0, false);
     }
 
-    /** An address read from a PROXY protocol header or a header. */
+    /**
+     * An address read from a PROXY protocol header or a header. An IPv4-mapped IPv6 address
+     * ({@code ::ffff:192.0.2.1}) becomes its 4 IPv4 bytes, as Java reports a dual-stack socket's
+     * IPv4 peer: one client is one key, whichever way its address came (the place it takes under
+     * {@code max-connections-per-address}, hashing, the log), and {@link io.kodiak.config.Cidr}
+     * and {@link io.kodiak.config.AccessAddress} already read a mapped address as IPv4.
+     */
     static ClientAddress of(byte[] bytes, int port) {
-        return new ClientAddress(IpLiteral.text(bytes), bytes, port, false);
+        byte[] b = isMappedV4(bytes) ? java.util.Arrays.copyOfRange(bytes, 12, 16) : bytes;
+        return new ClientAddress(IpLiteral.text(b), b, port, false);
+    }
+
+    private static boolean isMappedV4(byte[] a) {
+        if (a.length != 16 || a[10] != (byte) 0xff || a[11] != (byte) 0xff) {
+            return false;
+        }
+        for (int i = 0; i < 10; i++) {
+            if (a[i] != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The same address, its forwarding claims not to be believed. */

@@ -35,7 +35,8 @@ final class ClientFilter extends BaseFilter {
         }
         ClientSession s = new ClientSession(context, listener, c);
         // Over max-connections-per-address. On a PROXY protocol listener the TCP peer is the proxy:
-        // the client's address, and its place, come with the header (ClientSession.proxyHeaderRead).
+        // the client's address, and its place, come with the header (ClientSession.proxyHeaderRead;
+        // the proxy's own place when the header names no client).
         if (listener.addressConnections != null && listener.config.proxyProtocol() == null
                 && !s.addressKnown(s.connectionAddress().bytes())) {
             listener.connections.decrementAndGet();

@@ -222,6 +222,18 @@ final class ClientSession implements ClientOutput {
         return address;
     }
 
+    /** {@link #address} with its forwarding claims not believed, once made (null until then). */
+    private ClientAddress distrusted;
+
+    /** The connection's address, distrusted: one object for all its requests (real-ip, untrusted peer). */
+    private ClientAddress distrusted() {
+        ClientAddress a = address;
+        if (distrusted == null || distrusted.ip() != a.ip()) { // the PROXY header may have changed it
+            distrusted = a.distrust();
+        }
+        return distrusted;
+    }
+
     /** {@link ProxyProtocolFilter} read the header: its address, if any, is the client's. @return false if closed meanwhile */
     synchronized boolean proxyHeaderRead(ProxyProtocolHeader.Parsed h) {
         if (state == State.CLOSED || !awaitingProxyHeader) {
@@ -231,12 +243,15 @@ final class ClientSession implements ClientOutput {
         listener.proxyProtocol.ok.increment();
         if (h.source() != null) {
             address = ClientAddress.of(h.source(), h.port());
-            if (!addressKnown(address.bytes())) { // max-connections-per-address, on the real client
-                LOG.fine(() -> this + ": over max-connections-per-address; closing");
-                listener.refused.increment();
-                abort();
-                return false;
-            }
+        }
+        // max-connections-per-address, on the real client; a header without one (v1 UNKNOWN, v2
+        // LOCAL, UNSPEC, AF_UNIX) leaves the TCP peer, which takes the place then: a connection
+        // that names no client must not escape the cap.
+        if (!addressKnown(address.bytes())) {
+            LOG.fine(() -> this + ": over max-connections-per-address; closing");
+            listener.refused.increment();
+            abort();
+            return false;
         }
         return true;
     }
@@ -536,7 +551,7 @@ final class ClientSession implements ClientOutput {
                     String sni = config.tls() != null && router.usesSni() ? tlsNames().sni() : null;
                     // The request's client, before routing: routes on source, and everything after, use it.
                     io.kodiak.config.RealIpConfig realIp = listener.config.realIp(); // now: a reload's trust applies at once
-                    ClientAddress client = realIp == null ? address : RealIp.resolve(realIp, req, address);
+                    ClientAddress client = realIp == null ? address : RealIp.resolve(realIp, req, address, distrusted());
                     Router.Route route;
                     try {
                         route = router.route(req, sni, router.usesSource() ? client.bytes() : null);

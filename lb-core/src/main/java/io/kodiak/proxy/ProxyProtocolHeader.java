@@ -7,8 +7,8 @@ import java.nio.charset.StandardCharsets;
  * line) or 2 (binary), told apart by their first bytes as the spec says, read from the first bytes
  * of a connection. Only what Kodiak uses is kept: the header's length, and the client's address
  * and port when the header carries one; {@code UNKNOWN} (v1), {@code LOCAL} (v2, a proxy's own
- * health check) and families without an IP address (v2 {@code UNSPEC}, {@code AF_UNIX}) keep the
- * TCP peer, as the spec asks.
+ * health check, whatever family it names) and families without an IP address (v2 {@code UNSPEC},
+ * {@code AF_UNIX}) keep the TCP peer, as the spec asks.
  *
  * <p>Bounds: a v1 line is at most 107 bytes with its CRLF (the spec's worst case); a v2 header at
  * most 16 + {@link #MAX_V2_BLOCK} bytes, which holds the largest address block (216 bytes,
@@ -83,7 +83,8 @@ final class ProxyProtocolHeader {
     private static Parsed v1(byte[] b, int n) throws Invalid {
         prefix(b, n, V1_PREFIX, "no PROXY protocol header");
         int end = -1;
-        for (int i = 0; i < Math.min(n, MAX_V1); i++) {
+        // The CR can be at most at MAX_V1 - 2: its LF is then the line's 107th and last byte.
+        for (int i = 0; i < Math.min(n, MAX_V1 - 1); i++) {
             if (b[i] == '\n') {
                 throw new Invalid("v1 line ends with a bare LF");
             }
@@ -99,7 +100,7 @@ final class ProxyProtocolHeader {
             }
         }
         if (end < 0) {
-            if (n >= MAX_V1) {
+            if (n >= MAX_V1 - 1) {
                 throw new Invalid("v1 line longer than " + MAX_V1 + " bytes");
             }
             return null;
@@ -173,6 +174,14 @@ final class ProxyProtocolHeader {
         if (command > 1) {
             throw new Invalid("v2 command " + command + " is neither LOCAL nor PROXY");
         }
+        if (block > MAX_V2_BLOCK) {
+            throw new Invalid("v2 header announces " + block + " bytes, over " + MAX_V2_BLOCK);
+        }
+        if (command == 0) {
+            // LOCAL (a balancer's own health check): the spec says accept it and skip the block
+            // whatever the family says, which is ignored; the connection keeps its TCP peer.
+            return n < 16 + block ? null : new Parsed(16 + block, 2, null, 0);
+        }
         int addresses = switch (family) {
             case 0x00 -> 0;
             case 0x11, 0x12 -> 12;
@@ -180,18 +189,15 @@ final class ProxyProtocolHeader {
             case 0x31, 0x32 -> 216;
             default -> throw new Invalid("v2 family and protocol 0x" + Integer.toHexString(family) + " are not in the spec");
         };
-        if (block > MAX_V2_BLOCK) {
-            throw new Invalid("v2 header announces " + block + " bytes, over " + MAX_V2_BLOCK);
-        }
-        if (command == 1 && block < addresses) {
+        if (block < addresses) {
             throw new Invalid("v2 address block of " + block + " bytes, short of the " + addresses + " its family needs");
         }
         if (n < 16 + block) {
             return null;
         }
         int length = 16 + block;
-        if (command == 0 || family == 0x00) {
-            return new Parsed(length, 2, null, 0); // LOCAL, or UNSPEC: the spec says keep the connection's own
+        if (family == 0x00) {
+            return new Parsed(length, 2, null, 0); // UNSPEC: the spec says keep the connection's own
         }
         checkTlvs(b, 16 + addresses, length);
         if (addresses == 216) {

@@ -18,16 +18,21 @@ import io.kodiak.http.RequestHead;
  * {@code $remote_port}; without one the port is unknown, as in nginx.
  *
  * <p>Stateless; runs on the client's selector thread. Allocates only when the listener has
- * {@code real-ip} (the session does not call it otherwise).
+ * {@code real-ip} (the session does not call it otherwise) and the peer is trusted.
  */
 final class RealIp {
     private RealIp() {
     }
 
-    /** The client of {@code req}, which came over a connection from {@code connection}. */
-    static ClientAddress resolve(RealIpConfig c, RequestHead req, ClientAddress connection) {
+    /**
+     * The client of {@code req}, which came over a connection from {@code connection}.
+     *
+     * @param distrusted {@code connection.distrust()}, made once per connection: what an untrusted
+     *                   peer's requests get, so that they allocate nothing here
+     */
+    static ClientAddress resolve(RealIpConfig c, RequestHead req, ClientAddress connection, ClientAddress distrusted) {
         if (!c.trusts(connection.bytes())) {
-            return connection.distrust();
+            return distrusted;
         }
         HeaderFields f = req.fields();
         String name = c.headerLower();
@@ -115,16 +120,20 @@ final class RealIp {
 
     /**
      * What a client that is not a trusted proxy says in forwarding headers is dropped before the
-     * request goes upstream (Traefik does the same when its {@code trustedIPs} are set): the app
-     * behind Kodiak then sees only addresses Kodiak vouches for, whichever entry it reads.
+     * request goes upstream: {@code X-Forwarded-For}, {@code Forwarded}, {@code X-Real-IP} and
+     * {@code real-ip.header} (Traefik drops its {@code X-Forwarded-*} and {@code X-Real-Ip} from
+     * peers outside {@code trustedIPs}): the app behind Kodiak then sees only addresses Kodiak
+     * vouches for, whichever of them it reads. Only the client's own fields go: one a header rule
+     * set ({@code request-headers: {set: {X-Real-IP: $remote_addr}}}) is Kodiak's and goes on.
+     * Runs after the request filters, so that none of them can put the client's back.
      *
      * @param edits the request's edits so far, or null
      */
     static FieldEdits dropClaims(FieldEdits edits, RealIpConfig c) {
         FieldEdits e = edits == null ? new FieldEdits() : edits;
-        e.remove("X-Forwarded-For").remove("Forwarded");
+        e.removeReceived("X-Forwarded-For").removeReceived("Forwarded").removeReceived("X-Real-IP");
         if (c != null) {
-            e.remove(c.header());
+            e.removeReceived(c.header());
         }
         return e;
     }

@@ -65,6 +65,10 @@ class RealIpConfigTest {
         assertRejected(listener("real-ip: {from: [10.0.0.0/8], header: X_Real_IP}"),
                 "kodiak.yaml:4: listeners[0].real-ip.header: \"X_Real_IP\" would never be found: this listener drops"
                         + " request fields whose name holds '_' (underscores-in-headers: pass keeps them)");
+        // Forwarded's elements are for=...;proto=... pairs: read as an address list, none would ever be one.
+        assertRejected(listener("real-ip: {from: [10.0.0.0/8], header: forwarded}"),
+                "kodiak.yaml:4: listeners[0].real-ip.header: Forwarded (RFC 7239) is not read: its for= pairs are not"
+                        + " an address list; use X-Forwarded-For or a field holding addresses (X-Real-IP, CF-Connecting-IP)");
         assertRejected(listener("real-ip: {from: [10.0.0.0/8], recursve: true}"),
                 "kodiak.yaml:4: listeners[0].real-ip.recursve: unknown key; did you mean \"recursive\"? (allowed: from, header, recursive)");
     }
@@ -84,5 +88,19 @@ class RealIpConfigTest {
                 "kodiak.yaml:4: listeners[0].real-ip.from[1]: ::/0 trusts every address: any client can say it is any"
                         + " other (list the proxies in front of Kodiak)"), w);
         assertEquals(List.of(), ConfigLoader.parse(listener("real-ip: {from: [10.0.0.0/8]}"), FILE).warnings());
+    }
+
+    @Test
+    void aProxyProtocolThatBelievesAnyPeerIsAWarning() throws Exception {
+        assertEquals(List.of("kodiak.yaml:4: listeners[0].proxy-protocol: true without proxy-protocol-from: any peer that"
+                        + " reaches this port can say it is any client; list the balancers in proxy-protocol-from (or keep"
+                        + " the port reachable from them alone)"),
+                ConfigLoader.parse(listener("proxy-protocol: true"), FILE).warnings());
+        assertEquals(List.of("kodiak.yaml:5: listeners[0].proxy-protocol-from[0]: 0.0.0.0/0 lets any peer that reaches"
+                        + " this port say it is any client: list the balancers in front of Kodiak"),
+                ConfigLoader.parse(listener("proxy-protocol: true", "proxy-protocol-from: [0.0.0.0/0]"), FILE).warnings());
+        assertEquals(List.of(), ConfigLoader.parse(listener("proxy-protocol: true", "proxy-protocol-from: [10.0.0.0/8]"),
+                FILE).warnings());
+        assertEquals(List.of(), ConfigLoader.parse(listener("proxy-protocol: false"), FILE).warnings());
     }
 }

@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
  * {@code limits.max-connections-per-address} over real sockets: clients from 127.0.0.1 and
  * 127.0.0.2 (both loopback on Linux) count apart; one over its cap is closed at once without an
  * answer while the other is served; a freed place is reused; a reload turns the cap on and off;
- * behind the PROXY protocol the header's address counts, not the proxy's.
+ * behind the PROXY protocol the header's address counts, not the proxy's (the proxy's when the header
+ * names none), and an IPv4-mapped address is its IPv4 address.
  */
 @Timeout(60)
 class PerAddressLimitTest {
@@ -82,12 +83,7 @@ class PerAddressLimitTest {
     void behindThePROXYProtocolTheCapCountsTheAddressTheProxyNames(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
         try (ScriptedUpstream up = ScriptedUpstream.start("u")) {
-            java.nio.file.Path file = dir.resolve("kodiak.yaml");
-            java.nio.file.Files.writeString(file, "admin: {listen: off, state-file: off}\nmetrics: off\n"
-                    + "listeners:\n  - name: test\n    address: 127.0.0.1:0\n    proxy-protocol: true\n"
-                    + "    limits: {max-connections-per-address: 1}\n"
-                    + "pools:\n  app: {health-check: {type: none}, upstreams: [{name: u, address: \"" + up.hostPort() + "\"}]}\n");
-            try (ProxyServer server = ProxyServer.start(io.kodiak.config.ConfigLoader.load(file));
+            try (ProxyServer server = proxyProtocolCap1(dir, up);
                  RawClient first = from("127.0.0.1", server);
                  RawClient second = from("127.0.0.1", server)) {
                 // Every connection comes from the proxy (127.0.0.1): only the header's address counts.
@@ -102,6 +98,70 @@ class PerAddressLimitTest {
                 assertEquals(2, up.requestsReceived());
             }
         }
+    }
+
+    @Test
+    void behindThePROXYProtocolAHeaderWithoutAnAddressCountsTheTcpPeer(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        try (ScriptedUpstream up = ScriptedUpstream.start("u");
+             ProxyServer server = proxyProtocolCap1(dir, up);
+             RawClient unknown = from("127.0.0.2", server)) {
+            unknown.send("PROXY UNKNOWN\r\n");
+            assertEquals(200, unknown.get("/").status(), "UNKNOWN keeps the TCP peer, 127.0.0.2, which takes the place");
+            try (RawClient local = from("127.0.0.2", server)) {
+                // v2 LOCAL (a balancer's health check): the TCP peer again, now over its cap.
+                local.send(ProxyProtocolHeaderTest.v2(0x20, 0x00, new byte[0]));
+                assertRefused(local);
+            }
+            try (RawClient again = from("127.0.0.2", server)) {
+                again.send("PROXY UNKNOWN\r\n");
+                assertRefused(again);
+            }
+            try (RawClient named = from("127.0.0.2", server)) {
+                named.send("PROXY TCP4 192.0.2.7 127.0.0.1 40000 80\r\n");
+                assertEquals(200, named.get("/").status(), "a header naming a client counts that client, not the peer");
+            }
+            assertEquals(2, up.requestsReceived());
+        }
+    }
+
+    @Test
+    void anIpv4MappedAddressCountsAsItsIpv4Address(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        try (ScriptedUpstream up = ScriptedUpstream.start("u");
+             ProxyServer server = proxyProtocolCap1(dir, up);
+             RawClient v4 = from("127.0.0.1", server)) {
+            v4.send("PROXY TCP4 192.0.2.7 127.0.0.1 40000 80\r\n");
+            assertEquals(200, v4.get("/").status());
+            try (RawClient mapped = from("127.0.0.1", server)) {
+                mapped.send("PROXY TCP6 ::ffff:192.0.2.7 ::1 40001 80\r\n");
+                assertRefused(mapped); // the same client, written the IPv6 way
+            }
+            try (RawClient mappedV2 = from("127.0.0.1", server)) {
+                byte[] block = new byte[36]; // source ::ffff:192.0.2.7, destination ::1, ports 40002 and 80
+                block[10] = (byte) 0xff;
+                block[11] = (byte) 0xff;
+                block[12] = (byte) 192;
+                block[14] = 2;
+                block[15] = 7;
+                block[31] = 1;
+                block[32] = (byte) (40002 >> 8);
+                block[33] = (byte) 40002;
+                block[35] = 80;
+                mappedV2.send(ProxyProtocolHeaderTest.v2(0x21, 0x21, block));
+                assertRefused(mappedV2);
+            }
+            assertEquals(1, up.requestsReceived());
+        }
+    }
+
+    /** A PROXY protocol listener whose cap is one connection per address. */
+    private static ProxyServer proxyProtocolCap1(java.nio.file.Path dir, ScriptedUpstream up) throws Exception {
+        java.nio.file.Path file = dir.resolve("kodiak.yaml");
+        java.nio.file.Files.writeString(file, "admin: {listen: off, state-file: off}\nmetrics: off\n"
+                + "listeners:\n  - name: test\n    address: 127.0.0.1:0\n    proxy-protocol: true\n"
+                + "    limits: {max-connections-per-address: 1}\n"
+                + "pools:\n  app: {health-check: {type: none}, upstreams: [{name: u, address: \"" + up.hostPort() + "\"}]}\n");
+        return ProxyServer.start(io.kodiak.config.ConfigLoader.load(file));
     }
 
     /** Whether a new connection from 127.0.0.1 is served (false while Kodiak holds the place). */

@@ -116,6 +116,12 @@ class ProxyProtocolHeaderTest {
         assertTrue(invalid(ascii("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n")).contains("bare LF"));
         assertTrue(invalid(ascii("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\rx")).contains("bare CR"));
         assertTrue(invalid(ascii("PROXY " + "x".repeat(120))).contains("longer than 107"));
+        // 108 bytes with its CRLF: one over the spec's 107. Refused, and as soon as the 106th
+        // byte is not a CR, since no CRLF can then end the line within 107 bytes.
+        String over = "PROXY UNKNOWN " + "x".repeat(92) + "\r\n";
+        assertEquals(ProxyProtocolHeader.MAX_V1 + 1, over.length());
+        assertTrue(invalid(ascii(over)).contains("longer than 107"));
+        assertTrue(invalid(Arrays.copyOf(ascii(over), 106)).contains("longer than 107"));
         invalid(ascii("PROXY UDP4 1.2.3.4 5.6.7.8 1 2\r\n"));
         invalid(ascii("PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n"));
         invalid(ascii("PROXY TCP4  1.2.3.4 5.6.7.8 1 2\r\n")); // two spaces
@@ -153,6 +159,21 @@ class ProxyProtocolHeaderTest {
         ProxyProtocolHeader.Parsed unix = parse(v2(0x21, 0x31, new byte[216]));
         assertNull(unix.source());
         assertEquals(232, unix.length());
+    }
+
+    @Test
+    void v2LocalIsAcceptedWhateverItsFamilySays() throws Exception {
+        // Spec 2.2: with LOCAL the receiver "must accept this connection as valid and must use the
+        // real connection endpoints and discard the protocol block including the family which is ignored".
+        for (int family : new int[] {0x55, 0x41, 0x13, 0xFF}) {
+            ProxyProtocolHeader.Parsed h = parse(v2(0x20, family, new byte[7]));
+            assertNull(h.source(), "family 0x" + Integer.toHexString(family));
+            assertEquals(23, h.length());
+            assertNull(ProxyProtocolHeader.parse(Arrays.copyOf(v2(0x20, family, new byte[7]), 20), 20)); // waits for the block
+        }
+        // A LOCAL header's block is still bounded.
+        byte[] big = v2(0x20, 0x55, new byte[ProxyProtocolHeader.MAX_V2_BLOCK + 1]);
+        assertTrue(invalid(Arrays.copyOf(big, 16)).contains("over " + ProxyProtocolHeader.MAX_V2_BLOCK));
     }
 
     @Test

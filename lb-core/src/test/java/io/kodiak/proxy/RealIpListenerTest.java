@@ -60,12 +60,15 @@ class RealIpListenerTest {
         office.close();
     }
 
+    /** What the catch-all route to the app adds, such as {@code , request-headers: {...}}. */
+    private String appRoute = "";
+
     /** A listener with {@code lines}; requests from 203.0.113.0/24 go to the office pool. */
     private void start(String lines) throws Exception {
         Path file = dir.resolve("kodiak.yaml");
         Files.writeString(file, "admin: {listen: off, state-file: off}\nmetrics: off\n"
                 + "listeners:\n  - name: front\n    address: 127.0.0.1:0\n" + lines
-                + "    routes: [{source: 203.0.113.0/24, pool: office}, {pool: app}]\n"
+                + "    routes: [{source: 203.0.113.0/24, pool: office}, {pool: app" + appRoute + "}]\n"
                 + "pools:\n  app: {health-check: {type: none}, upstreams: [{name: app, address: \"" + app.hostPort() + "\"}]}\n"
                 + "  office: {health-check: {type: none}, upstreams: [{name: office, address: \"" + office.hostPort() + "\"}]}\n");
         server = ProxyServer.start(ConfigLoader.load(file));
@@ -133,6 +136,36 @@ class RealIpListenerTest {
         assertEquals("for=127.0.0.1;proto=http;host=\"t\"", seen.header("Forwarded"));
         assertEquals(0, office.requestsReceived());
         assertEquals("127.0.0.1", log.poll(10, TimeUnit.SECONDS).clientAddress());
+    }
+
+    @Test
+    void anUntrustedPeersXRealIpIsDroppedWhateverHeaderRealIpReads() throws Exception {
+        start("    real-ip: {from: [192.0.2.0/24]}\n"); // reads X-Forwarded-For
+        try (RawClient c = client()) {
+            c.send("GET / HTTP/1.1\r\nHost: t\r\nX-Real-IP: 203.0.113.9\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n");
+            assertEquals(200, c.readResponse().status());
+        }
+        RecordedRequest seen = app.takeRequest(WAIT);
+        assertNull(seen.header("X-Real-IP"));
+        assertEquals("127.0.0.1", seen.header("X-Forwarded-For"));
+    }
+
+    @Test
+    void aHeaderRuleThatSetsAClaimStillSendsItForAnUntrustedPeer() throws Exception {
+        // The docs' own example: the app reads X-Real-IP, which Kodiak sets to the client it settled on.
+        appRoute = ", request-headers: {set: {X-Real-IP: $remote_addr, CF-Connecting-IP: $remote_addr}}";
+        start("    real-ip: {from: [192.0.2.0/24], header: CF-Connecting-IP}\n");
+        try (RawClient c = client()) {
+            c.send("GET / HTTP/1.1\r\nHost: t\r\nX-Real-IP: 203.0.113.9\r\nCF-Connecting-IP: 203.0.113.9\r\n\r\n");
+            assertEquals(200, c.readResponse().status());
+            c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n"); // and when the client sent none
+            assertEquals(200, c.readResponse().status());
+        }
+        for (int i = 0; i < 2; i++) {
+            RecordedRequest seen = app.takeRequest(WAIT);
+            assertEquals(List.of("127.0.0.1"), seen.headers().values("X-Real-IP"), seen.rawHeadString());
+            assertEquals(List.of("127.0.0.1"), seen.headers().values("CF-Connecting-IP"), seen.rawHeadString());
+        }
     }
 
     @Test

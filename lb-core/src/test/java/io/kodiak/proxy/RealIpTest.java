@@ -36,8 +36,12 @@ class RealIpTest {
         return HeadParser.parseRequest(text.getBytes(StandardCharsets.ISO_8859_1), 100);
     }
 
+    private static ClientAddress resolve(RealIpConfig c, RequestHead head, ClientAddress peer) {
+        return RealIp.resolve(c, head, peer, peer.distrust());
+    }
+
     private static String ip(RealIpConfig c, ClientAddress peer, String... fields) throws Exception {
-        return RealIp.resolve(c, head(fields), peer).ip();
+        return resolve(c, head(fields), peer).ip();
     }
 
     @Test
@@ -62,17 +66,17 @@ class RealIpTest {
     @Test
     void aPeerNotTrustedKeepsItsAddressAndIsMarkedSoItsClaimsAreDropped() throws Exception {
         RealIpConfig c = trusting(true, "10.0.0.0/8");
-        ClientAddress a = RealIp.resolve(c, head("X-Forwarded-For: 203.0.113.9"), STRANGER);
+        ClientAddress a = resolve(c, head("X-Forwarded-For: 203.0.113.9"), STRANGER);
         assertEquals("198.51.100.20", a.ip());
         assertEquals(40000, a.port());
         assertTrue(a.distrusted());
-        assertFalse(RealIp.resolve(c, head("X-Forwarded-For: 203.0.113.9"), LB).distrusted());
+        assertFalse(resolve(c, head("X-Forwarded-For: 203.0.113.9"), LB).distrusted());
     }
 
     @Test
     void noHeaderOrAnInvalidEntryStopsTheWalk() throws Exception {
         RealIpConfig c = trusting(true, "10.0.0.0/8");
-        ClientAddress none = RealIp.resolve(c, head(), LB);
+        ClientAddress none = resolve(c, head(), LB);
         assertSame(LB, none);
         assertEquals("10.0.0.5", ip(c, LB, "X-Forwarded-For: unknown"));
         assertEquals("10.0.0.9", ip(c, LB, "X-Forwarded-For: 203.0.113.9, evil.example, 10.0.0.9")); // the last address found
@@ -83,17 +87,30 @@ class RealIpTest {
     @Test
     void ipv6AndPortsAreRead() throws Exception {
         RealIpConfig c = config(true, RealIpConfig.DEFAULT_HEADER, "10.0.0.0/8", "2001:db8:ffff::/48");
-        ClientAddress a = RealIp.resolve(c, head("X-Forwarded-For: [2001:db8::9]:4711, 2001:db8:ffff::1"), LB);
+        ClientAddress a = resolve(c, head("X-Forwarded-For: [2001:db8::9]:4711, 2001:db8:ffff::1"), LB);
         assertEquals(IpLiteral.text(IpLiteral.parse("2001:db8::9")), a.ip());
         assertEquals(4711, a.port());
-        a = RealIp.resolve(c, head("X-Forwarded-For: 203.0.113.9:5000"), LB);
+        a = resolve(c, head("X-Forwarded-For: 203.0.113.9:5000"), LB);
         assertEquals("203.0.113.9", a.ip());
         assertEquals(5000, a.port());
-        assertEquals(-1, RealIp.resolve(c, head("X-Forwarded-For: 203.0.113.9"), LB).port()); // unknown, as nginx
+        assertEquals(-1, resolve(c, head("X-Forwarded-For: 203.0.113.9"), LB).port()); // unknown, as nginx
         // An IPv6 peer, trusted by an IPv6 range.
         ClientAddress v6peer = ClientAddress.of(IpLiteral.parse("2001:db8:ffff::2"), 1);
         assertEquals("203.0.113.9", ip(c, v6peer, "X-Forwarded-For: 203.0.113.9"));
         assertEquals("10.0.0.5", ip(c, LB, "X-Forwarded-For: 2001:db8::9:99999"));
+    }
+
+    @Test
+    void anIpv4MappedEntryIsItsIpv4AddressAsASocketsWouldBe() throws Exception {
+        // Java reports a dual-stack socket's IPv4 peer as IPv4: a header's ::ffff:a.b.c.d must be
+        // the same client (one place under max-connections-per-address, one key for hashing).
+        RealIpConfig c = trusting(false, "10.0.0.0/8");
+        ClientAddress a = resolve(c, head("X-Forwarded-For: ::ffff:203.0.113.9"), LB);
+        assertEquals("203.0.113.9", a.ip());
+        assertEquals(4, a.bytes().length);
+        assertEquals("203.0.113.9", resolve(c, head("X-Forwarded-For: [::ffff:203.0.113.9]:80"), LB).ip());
+        assertEquals(4, ClientAddress.of(IpLiteral.parse("::ffff:10.0.0.1"), 1).bytes().length);
+        assertEquals(16, ClientAddress.of(IpLiteral.parse("::10.0.0.1"), 1).bytes().length); // compatible, not mapped
     }
 
     @Test
