@@ -194,6 +194,43 @@ final class LimitReader {
         }
     }
 
+    /**
+     * A zone that a listener applies cannot be applied again by one of its routes: the route's
+     * rules add to the listener's, so each request would count twice in the zone (with
+     * {@code max: 1}, every request refused). nginx never counts twice: a location's
+     * {@code limit_req}/{@code limit_conn} replace the server's. Fails at the route's rule.
+     *
+     * @param listener the listener's mapping, already read (its routes are well formed)
+     * @param name     the listener's name, for the message
+     */
+    static void refuseTwice(ConfigMapping listener, String name, ConfigMapping[] routes) throws ConfigException {
+        for (String key : List.of("rate-limit", "concurrency-limit")) {
+            if (listener.get(key) == null) {
+                continue;
+            }
+            List<String> applied = new ArrayList<>();
+            for (ConfigNode item : rules(listener.get(key))) {
+                applied.add(item.mapping(key.equals("rate-limit") ? RATE_RULE_KEYS : CONCURRENCY_RULE_KEYS).require("zone").string());
+            }
+            for (ConfigMapping route : routes) {
+                if (route.get(key) == null) {
+                    continue;
+                }
+                for (ConfigNode item : rules(route.get(key))) {
+                    ConfigMapping m = item.mapping(key.equals("rate-limit") ? RATE_RULE_KEYS : CONCURRENCY_RULE_KEYS);
+                    String zone = m.require("zone").string();
+                    if (applied.contains(zone)) {
+                        throw m.keyError("zone", "zone " + Values.quote(zone) + " is already applied by listener "
+                                + Values.quote(name) + ", whose " + key + " counts this route's requests too: applied "
+                                + "on both, each request would count twice (nginx never does: a location's limit "
+                                + "replaces the server's). Name it on the listener or on its routes, not both, or "
+                                + "define another zone for this route");
+                    }
+                }
+            }
+        }
+    }
+
     private static int status(ConfigMapping m) throws ConfigException {
         return m.get("status") == null ? RateLimitConfig.DEFAULT_STATUS : m.get("status").integer(400, 599);
     }

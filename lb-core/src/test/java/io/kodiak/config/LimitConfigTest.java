@@ -116,4 +116,25 @@ class LimitConfigTest {
                 "kodiak.yaml:10: listeners[0].routes[0].rate-limit.brust: unknown key; did you mean \"burst\"? "
                         + "(allowed: zone, burst, nodelay, delay, status)");
     }
+
+    /** nginx never counts a request twice in one zone; a zone named by a listener and its route would. */
+    @Test
+    void aZoneOnAListenerAndItsRouteIsRefusedAtTheRoute() throws Exception {
+        assertRejected(file(ZONES, "    concurrency-limit: {zone: inflight, max: 1}\n",
+                        "{pool: web, concurrency-limit: {zone: inflight, max: 1}}"),
+                "kodiak.yaml:11: listeners[0].routes[0].concurrency-limit.zone: zone \"inflight\" is already applied by "
+                        + "listener \"l\", whose concurrency-limit counts this route's requests too: applied on both, each "
+                        + "request would count twice (nginx never does: a location's limit replaces the server's). Name it "
+                        + "on the listener or on its routes, not both, or define another zone for this route");
+        String m = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () -> parse(file(ZONES,
+                "    rate-limit: [{zone: per-token}, {zone: per-client}]\n", "{pool: web, rate-limit: [{zone: per-token}]}")))
+                .getMessage();
+        org.junit.jupiter.api.Assertions.assertTrue(m.startsWith("kodiak.yaml:11: listeners[0].routes[0].rate-limit[0].zone: "
+                + "zone \"per-token\" is already applied by listener \"l\", whose rate-limit"), m);
+        // Different zones on each level, and the same zone on two routes, are fine.
+        parse(file(ZONES, "    rate-limit: {zone: per-client}\n", "{pool: web, rate-limit: {zone: per-token}}"));
+        parse(ZONES + "listeners:\n  - name: l\n    address: 127.0.0.1:0\n    routes:\n"
+                + "      - {path: /a, pool: web, rate-limit: {zone: per-client}}\n"
+                + "      - {pool: web, rate-limit: {zone: per-client}}\n" + POOL);
+    }
 }
