@@ -32,7 +32,7 @@ class LimitConfigTest {
     @Test
     void zonesAndRulesAreRead() throws Exception {
         KodiakConfig c = parse(file(ZONES, "    rate-limit: {zone: per-client, burst: 5, nodelay: true}\n",
-                "{pool: web, rate-limit: [{zone: per-client, burst: 2, delay: 1, status: 503}, {zone: per-token}], "
+                "{pool: web, rate-limit: [{zone: per-token, burst: 2, delay: 1, status: 503}], "
                         + "concurrency-limit: {zone: inflight, max: 3}}"));
         RateLimitConfig listener = (RateLimitConfig) c.listeners().get(0).features().get(0);
         LimitZoneConfig perClient = listener.rules().get(0).zone();
@@ -45,9 +45,9 @@ class LimitConfigTest {
 
         List<FeatureConfig> route = c.listeners().get(0).routes().get(0).features();
         RateLimitConfig rate = (RateLimitConfig) route.get(0);
-        assertEquals(new RateLimitConfig.Rule(perClient, 2, 1, 503), rate.rules().get(0));
-        RateLimitConfig.Rule token = rate.rules().get(1);
-        assertEquals(new RateLimitConfig.Rule(token.zone(), 0, 0, 429), token);
+        RateLimitConfig.Rule token = rate.rules().get(0);
+        assertEquals("per-token", token.zone().name());
+        assertEquals(new RateLimitConfig.Rule(token.zone(), 2, 1, 503), token);
         assertEquals(LimitZoneConfig.DEFAULT_MAX_KEYS, token.zone().maxKeys());
         assertEquals(100_000_000L, token.zone().rate().intervalNanos());
         ConcurrencyLimitConfig conc = (ConcurrencyLimitConfig) route.get(1);
