@@ -67,12 +67,53 @@ final class LimitReader {
         }
     }
 
+    /**
+     * The share of the heap ({@link Runtime#maxMemory}) that the zones may take when full: the
+     * rest is for connections, buffers and the other tables.
+     */
+    static final int HEAP_DIVISOR = 2;
+
     /** Reads the top-level sections; either may be null. */
     static Zones zones(ConfigNode rate, ConfigNode concurrency) throws ConfigException {
-        return new Zones(zones(rate, true), zones(concurrency, false));
+        List<Map.Entry<LimitZoneConfig, ConfigNode>> sized = new ArrayList<>();
+        Zones z = new Zones(zones(rate, true, sized), zones(concurrency, false, sized));
+        checkHeap(sized, Runtime.getRuntime().maxMemory());
+        return z;
     }
 
-    private static Map<String, LimitZoneConfig> zones(ConfigNode section, boolean rate) throws ConfigException {
+    /**
+     * Refuses zones whose tables, full, would not fit in a {@link #HEAP_DIVISOR}th of
+     * {@code heap}: each is allocated in full when a listener or route first names it (and
+     * filled as keys arrive), so {@code max-keys: 10000000} on a 512 MB heap would fail at the
+     * first request or reload with an OutOfMemoryError instead of here, at the line that asks
+     * for it. nginx sizes its zones in shared memory, outside any heap; the JVM's is fixed.
+     *
+     * @param sized each zone and the node to blame for its size (its max-keys, or the zone)
+     */
+    static void checkHeap(List<Map.Entry<LimitZoneConfig, ConfigNode>> sized, long heap) throws ConfigException {
+        long total = 0;
+        Map.Entry<LimitZoneConfig, ConfigNode> largest = null;
+        for (Map.Entry<LimitZoneConfig, ConfigNode> e : sized) {
+            total += e.getKey().bytesWhenFull();
+            if (largest == null || e.getKey().bytesWhenFull() > largest.getKey().bytesWhenFull()) {
+                largest = e;
+            }
+        }
+        if (largest != null && total > heap / HEAP_DIVISOR) {
+            throw largest.getValue().error("zone " + Values.quote(largest.getKey().name()) + " takes about "
+                    + mb(largest.getKey().bytesWhenFull()) + " when full (" + LimitZoneConfig.BYTES_PER_KEY
+                    + " bytes a key), and the " + sized.size() + " zone(s) about " + mb(total) + ": more than half of "
+                    + "the heap Kodiak may use (" + mb(heap) + "). Lower max-keys, or give Kodiak a larger heap "
+                    + "(KODIAK_JAVA_OPTS=-Xmx...)");
+        }
+    }
+
+    private static String mb(long bytes) {
+        return (bytes + (1 << 20) - 1 >> 20) + " MB";
+    }
+
+    private static Map<String, LimitZoneConfig> zones(ConfigNode section, boolean rate,
+                                                      List<Map.Entry<LimitZoneConfig, ConfigNode>> sized) throws ConfigException {
         if (section == null) {
             return Map.of();
         }
@@ -90,7 +131,9 @@ final class LimitReader {
             LimitZoneConfig.Rate r = rate ? rate(z.require("rate")) : null;
             int maxKeys = z.get("max-keys") == null ? LimitZoneConfig.DEFAULT_MAX_KEYS
                     : z.get("max-keys").integer(1, LimitZoneConfig.MAX_MAX_KEYS);
-            out.put(name, new LimitZoneConfig(name, key, r, maxKeys));
+            LimitZoneConfig zone = new LimitZoneConfig(name, key, r, maxKeys);
+            out.put(name, zone);
+            sized.add(Map.entry(zone, z.get("max-keys") == null ? node : z.get("max-keys")));
         }
         return Collections.unmodifiableMap(out);
     }

@@ -137,4 +137,28 @@ class LimitConfigTest {
                 + "      - {path: /a, pool: web, rate-limit: {zone: per-client}}\n"
                 + "      - {pool: web, rate-limit: {zone: per-client}}\n" + POOL);
     }
+
+    /**
+     * A zone's table is allocated when it is first named: zones that, full, would take more than
+     * half the heap are refused at load, at the largest zone's max-keys, not met as an
+     * OutOfMemoryError at the first request or in the middle of a reload.
+     */
+    @Test
+    void zonesLargerThanHalfTheHeapAreRefusedAtTheLargestZone() throws Exception {
+        long heap = Runtime.getRuntime().maxMemory();
+        org.junit.jupiter.api.Assumptions.assumeTrue(heap < 40L << 30, "a test heap under 40 GB");
+        StringBuilder zones = new StringBuilder("rate-limits:\n");
+        for (int i = 0; i < 19; i++) {
+            zones.append("  z").append(i).append(": {key: \"$remote_addr\", rate: 1r/s, max-keys: 9000000}\n");
+        }
+        zones.append("  big: {key: \"$remote_addr\", rate: 1r/s,\n    max-keys: 10000000}\n"); // lines 21-22
+        String route = "{pool: web, rate-limit: {zone: big}}";
+        String m = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+                () -> parse(file(zones.toString(), "", route))).getMessage();
+        String expected = "kodiak.yaml:22: rate-limits.big.max-keys: zone \"big\" takes about 954 MB when full (100 bytes "
+                + "a key), and the 20 zone(s) about 17262 MB: more than half of the heap Kodiak may use (";
+        assertEquals(expected, m.substring(0, Math.min(m.length(), expected.length())), m);
+        org.junit.jupiter.api.Assertions.assertTrue(m.endsWith("Lower max-keys, or give Kodiak a larger heap "
+                + "(KODIAK_JAVA_OPTS=-Xmx...)"), m);
+    }
 }
