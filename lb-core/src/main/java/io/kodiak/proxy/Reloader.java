@@ -145,7 +145,7 @@ final class Reloader {
         try {
             return apply(next, before, after, added, byAddress, nextListeners, newlyBound, nextLogs, tempDir, changes);
         } finally {
-            zones.commit(); // from here on the new routers use the staged zones, whatever happens
+            zones.commit(); // done in apply; here too if it threw: the routers built use the staged zones
         }
     }
 
@@ -229,6 +229,7 @@ final class Reloader {
         }
         running.config(next);
         sweeper.period(TimeoutSweeper.periodFor(next));
+        ctx.features.limitZones().commit(); // every router is built: the metrics list the new zones
         syncMetrics.run();
         accessLogs.close(retired, AccessLogs.RELOAD_DRAIN);
         return changes;

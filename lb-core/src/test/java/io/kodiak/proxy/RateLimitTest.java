@@ -332,6 +332,19 @@ class RateLimitTest {
         assertEquals(List.of(429), statuses(sequential(1, "")), "the running zone is unchanged: its buckets are kept");
     }
 
+    /** A zone a reload adds has its MBean as soon as the reload returns (the zones are committed before the metrics sync). */
+    @Test
+    void aZoneAddedByAReloadIsInTheMetricsAtOnce() throws Exception {
+        String zones = "rate-limits:\n  z: {key: \"$remote_addr\", rate: 1r/m}\n";
+        start(zones, "{pool: app, rate-limit: {zone: z}}");
+        ObjectName added = new ObjectName("io.kodiak:type=RateLimit,zone=\"added-by-reload\"");
+        assertEquals(-1L, attribute(added, "max_keys"));
+        write(zones + "  added-by-reload: {key: \"$remote_addr\", rate: 1r/m, max-keys: 77}\n",
+                "{pool: app, rate-limit: [{zone: z}, {zone: added-by-reload}]}", null);
+        kodiak.reload();
+        assertEquals(77L, attribute(added, "max_keys"));
+    }
+
     @Test
     void theRefusalTakesTheRoutesErrorPage() throws Exception {
         Path page = dir.resolve("busy.html");
