@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -24,7 +23,7 @@ import java.util.Map;
  */
 public final class HtpasswdFile {
     /** A file larger than this is refused (about 50 000 bcrypt users). */
-    public static final long MAX_BYTES = 4L << 20;
+    public static final int MAX_BYTES = 4 << 20;
 
     private HtpasswdFile() {
     }
@@ -46,13 +45,13 @@ public final class HtpasswdFile {
 
     /** Reads {@code file}. */
     public static HtpasswdUsers read(Path file) throws IOException, Invalid {
-        if (Files.isDirectory(file)) {
-            throw new IOException("is a directory");
-        }
-        if (Files.size(file) > MAX_BYTES) {
+        byte[] bytes;
+        try {
+            // Bounded as it is read: a FIFO, a device or a file growing under the reader fails, never hangs or fills the heap.
+            bytes = io.kodiak.config.BoundedFile.readAll(file, MAX_BYTES);
+        } catch (io.kodiak.config.BoundedFile.TooLarge e) {
             throw new Invalid(0, "is larger than " + MAX_BYTES + " bytes");
         }
-        byte[] bytes = Files.readAllBytes(file);
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)

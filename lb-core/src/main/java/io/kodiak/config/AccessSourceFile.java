@@ -1,9 +1,6 @@
 package io.kodiak.config;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -14,7 +11,9 @@ import java.nio.file.Path;
  * changes on disk ({@code io.kodiak.proxy.AccessFiles}), with the same checks.
  *
  * <p>A file is bounded ({@link #MAX_BYTES}, {@link #MAX_RANGES} ranges, {@link #MAX_LINE} characters a line), so a
- * mistaken path (a log file, a disk image) fails with a clear message instead of filling the heap.
+ * mistaken path (a log file, a disk image) fails with a clear message instead of filling the heap;
+ * only a regular file is read (a FIFO or a device such as {@code /dev/zero} is refused), and the
+ * bounds hold as it is read ({@link BoundedFile}), not only by its size before.
  *
  * @param file  the file, absolute (resolved against the configuration's directory)
  * @param cidrs what it held when it was read: part of equality, so a changed file changes the route
@@ -22,7 +21,7 @@ import java.nio.file.Path;
 public record AccessSourceFile(Path file, AccessCidrs cidrs) {
     /** More ranges than any country list holds (the largest are ~50k IPv4 networks). */
     public static final int MAX_RANGES = 2_000_000;
-    /** Bounds the read before any line is parsed (a line is read whole before its length is known). */
+    /** Bounds the read itself ({@link BoundedFile}): a mistaken path fails at this many bytes, whatever it is. */
     public static final long MAX_BYTES = 64L << 20;
     static final int MAX_LINE = 256;
 
@@ -47,16 +46,11 @@ public record AccessSourceFile(Path file, AccessCidrs cidrs) {
      * @throws BadLine     naming the first line that is not an address or range ({@code FILE:LINE: problem})
      */
     public static AccessSourceFile read(Path file) throws IOException, BadLine {
-        if (Files.isDirectory(file)) {
-            throw new IOException("is a directory");
-        }
-        if (Files.size(file) > MAX_BYTES) {
-            throw new IOException("is larger than " + MAX_BYTES + " bytes: not a list of addresses");
-        }
         AccessCidrs.Builder cidrs = new AccessCidrs.Builder();
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.ISO_8859_1)) {
+        // Bounded as it is read: a FIFO, a device or a file growing under the reader fails, never hangs or fills the heap.
+        try (BoundedFile.Lines in = BoundedFile.lines(file, MAX_BYTES, MAX_LINE)) {
             int n = 0;
-            for (String line = in.readLine(); line != null; line = in.readLine()) {
+            for (String line = in.next(); line != null; line = in.next()) {
                 n++;
                 if (line.length() > MAX_LINE) {
                     throw new BadLine(file, n, "a line longer than " + MAX_LINE + " characters: not a list of addresses");
@@ -78,6 +72,8 @@ public record AccessSourceFile(Path file, AccessCidrs cidrs) {
                     }
                 }
             }
+        } catch (BoundedFile.TooLarge e) {
+            throw new IOException(e.getMessage() + ": not a list of addresses");
         }
         return new AccessSourceFile(file, cidrs.build());
     }

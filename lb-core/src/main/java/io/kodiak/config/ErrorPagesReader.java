@@ -85,13 +85,11 @@ final class ErrorPagesReader {
     /** Reads a page's file, refusing a directory, an unreadable file or one over the size bound. */
     static byte[] readFile(ConfigNode fileNode, Path file) throws ConfigException {
         try {
-            if (Files.isDirectory(file)) {
-                throw fileNode.error("cannot read " + file + ": is a directory");
-            }
-            if (Files.size(file) > PoolReader.MAX_ERROR_PAGE_BYTES) {
+            try {
+                return BoundedFile.readAll(file, PoolReader.MAX_ERROR_PAGE_BYTES);
+            } catch (BoundedFile.TooLarge e) {
                 throw fileNode.error(file + " is larger than " + PoolReader.MAX_ERROR_PAGE_BYTES + " bytes");
             }
-            return Files.readAllBytes(file);
         } catch (IOException e) {
             throw fileNode.error("cannot read " + file + ": " + ConfigLoader.reason(e));
         }

@@ -67,12 +67,53 @@ final class LimitReader {
         }
     }
 
+    /**
+     * The share of the heap ({@link Runtime#maxMemory}) that the zones may take when full: the
+     * rest is for connections, buffers and the other tables.
+     */
+    static final int HEAP_DIVISOR = 2;
+
     /** Reads the top-level sections; either may be null. */
     static Zones zones(ConfigNode rate, ConfigNode concurrency) throws ConfigException {
-        return new Zones(zones(rate, true), zones(concurrency, false));
+        List<Map.Entry<LimitZoneConfig, ConfigNode>> sized = new ArrayList<>();
+        Zones z = new Zones(zones(rate, true, sized), zones(concurrency, false, sized));
+        checkHeap(sized, Runtime.getRuntime().maxMemory());
+        return z;
     }
 
-    private static Map<String, LimitZoneConfig> zones(ConfigNode section, boolean rate) throws ConfigException {
+    /**
+     * Refuses zones whose tables, full, would not fit in a {@link #HEAP_DIVISOR}th of
+     * {@code heap}: each is allocated in full when a listener or route first names it (and
+     * filled as keys arrive), so {@code max-keys: 10000000} on a 512 MB heap would fail at the
+     * first request or reload with an OutOfMemoryError instead of here, at the line that asks
+     * for it. nginx sizes its zones in shared memory, outside any heap; the JVM's is fixed.
+     *
+     * @param sized each zone and the node to blame for its size (its max-keys, or the zone)
+     */
+    static void checkHeap(List<Map.Entry<LimitZoneConfig, ConfigNode>> sized, long heap) throws ConfigException {
+        long total = 0;
+        Map.Entry<LimitZoneConfig, ConfigNode> largest = null;
+        for (Map.Entry<LimitZoneConfig, ConfigNode> e : sized) {
+            total += e.getKey().bytesWhenFull();
+            if (largest == null || e.getKey().bytesWhenFull() > largest.getKey().bytesWhenFull()) {
+                largest = e;
+            }
+        }
+        if (largest != null && total > heap / HEAP_DIVISOR) {
+            throw largest.getValue().error("zone " + Values.quote(largest.getKey().name()) + " takes about "
+                    + mb(largest.getKey().bytesWhenFull()) + " when full (" + LimitZoneConfig.BYTES_PER_KEY
+                    + " bytes a key), and the " + sized.size() + " zone(s) about " + mb(total) + ": more than half of "
+                    + "the heap Kodiak may use (" + mb(heap) + "). Lower max-keys, or give Kodiak a larger heap "
+                    + "(KODIAK_JAVA_OPTS=-Xmx...)");
+        }
+    }
+
+    private static String mb(long bytes) {
+        return (bytes + (1 << 20) - 1 >> 20) + " MB";
+    }
+
+    private static Map<String, LimitZoneConfig> zones(ConfigNode section, boolean rate,
+                                                      List<Map.Entry<LimitZoneConfig, ConfigNode>> sized) throws ConfigException {
         if (section == null) {
             return Map.of();
         }
@@ -90,7 +131,9 @@ final class LimitReader {
             LimitZoneConfig.Rate r = rate ? rate(z.require("rate")) : null;
             int maxKeys = z.get("max-keys") == null ? LimitZoneConfig.DEFAULT_MAX_KEYS
                     : z.get("max-keys").integer(1, LimitZoneConfig.MAX_MAX_KEYS);
-            out.put(name, new LimitZoneConfig(name, key, r, maxKeys));
+            LimitZoneConfig zone = new LimitZoneConfig(name, key, r, maxKeys);
+            out.put(name, zone);
+            sized.add(Map.entry(zone, z.get("max-keys") == null ? node : z.get("max-keys")));
         }
         return Collections.unmodifiableMap(out);
     }
@@ -191,6 +234,43 @@ final class LimitReader {
             throws ConfigException {
         if (earlier.contains(zone)) {
             throw item.error("zone " + Values.quote(zone.name()) + " is already limited here (nginx: \"is duplicate\")");
+        }
+    }
+
+    /**
+     * A zone that a listener applies cannot be applied again by one of its routes: the route's
+     * rules add to the listener's, so each request would count twice in the zone (with
+     * {@code max: 1}, every request refused). nginx never counts twice: a location's
+     * {@code limit_req}/{@code limit_conn} replace the server's. Fails at the route's rule.
+     *
+     * @param listener the listener's mapping, already read (its routes are well formed)
+     * @param name     the listener's name, for the message
+     */
+    static void refuseTwice(ConfigMapping listener, String name, ConfigMapping[] routes) throws ConfigException {
+        for (String key : List.of("rate-limit", "concurrency-limit")) {
+            if (listener.get(key) == null) {
+                continue;
+            }
+            List<String> applied = new ArrayList<>();
+            for (ConfigNode item : rules(listener.get(key))) {
+                applied.add(item.mapping(key.equals("rate-limit") ? RATE_RULE_KEYS : CONCURRENCY_RULE_KEYS).require("zone").string());
+            }
+            for (ConfigMapping route : routes) {
+                if (route.get(key) == null) {
+                    continue;
+                }
+                for (ConfigNode item : rules(route.get(key))) {
+                    ConfigMapping m = item.mapping(key.equals("rate-limit") ? RATE_RULE_KEYS : CONCURRENCY_RULE_KEYS);
+                    String zone = m.require("zone").string();
+                    if (applied.contains(zone)) {
+                        throw m.keyError("zone", "zone " + Values.quote(zone) + " is already applied by listener "
+                                + Values.quote(name) + ", whose " + key + " counts this route's requests too: applied "
+                                + "on both, each request would count twice (nginx never does: a location's limit "
+                                + "replaces the server's). Name it on the listener or on its routes, not both, or "
+                                + "define another zone for this route");
+                    }
+                }
+            }
         }
     }
 

@@ -24,6 +24,17 @@ public record LimitZoneConfig(String name, Template key, Rate rate, int maxKeys)
     public static final int DEFAULT_MAX_KEYS = 100_000;
     /** The largest {@code max-keys}: ten million keys is about a gigabyte of heap. */
     public static final int MAX_MAX_KEYS = 10_000_000;
+    /**
+     * What one key costs a full zone: its slot in the table (about 45 bytes, allocated when the
+     * zone is first named) and its {@code String} (about 55 for an IPv4 address, more for longer
+     * keys, up to ~200 for the 71-character digest of a long one).
+     */
+    public static final int BYTES_PER_KEY = 100;
+
+    /** About what this zone's table and keys take when it holds {@code maxKeys} keys. */
+    public long bytesWhenFull() {
+        return (long) maxKeys * BYTES_PER_KEY;
+    }
 
     /**
      * nginx's {@code rate=10r/s} or {@code 600r/m}.

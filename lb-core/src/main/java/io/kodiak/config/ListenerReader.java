@@ -88,6 +88,7 @@ final class ListenerReader {
                     .withClientAddress(RealIpReader.read(m, underscores, warnings))
                     .withFeatures(FeatureReader.read(m, FeatureReader.Scope.LISTENER, baseDir)));
             addressNodes.add(addressNode);
+            LimitReader.refuseTwice(m, name, routeMappings(m));
         }
         return result;
     }
@@ -129,6 +130,19 @@ final class ListenerReader {
 
     private static String text(InetSocketAddress address) {
         return new Values.HostPort(address.getAddress().getHostAddress(), address.getPort()).toString();
+    }
+
+    /** The listener's routes as mappings (once {@link #routes} has read them: they are well formed). */
+    private static ConfigMapping[] routeMappings(ConfigMapping listener) throws ConfigException {
+        if (listener.get("routes") == null) {
+            return new ConfigMapping[0]; // the implicit route to the only pool has no features
+        }
+        List<ConfigNode> items = listener.get("routes").sequence();
+        ConfigMapping[] out = new ConfigMapping[items.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = items.get(i).mapping(ROUTE_KEYS);
+        }
+        return out;
     }
 
     private List<RouteConfig> routes(ConfigMapping listener) throws ConfigException {

@@ -104,14 +104,10 @@ final class RespondReader {
 
     private static byte[] readFile(ConfigNode n, Path file) throws ConfigException {
         try {
-            if (Files.isDirectory(file)) {
-                throw n.error("cannot read " + file + ": is a directory");
-            }
-            if (Files.size(file) > RespondConfig.MAX_FILE_BYTES) {
-                throw n.error(file + " is larger than " + RespondConfig.MAX_FILE_BYTES + " bytes (1 MiB)");
-            }
-            byte[] b = Files.readAllBytes(file);
-            if (b.length > RespondConfig.MAX_FILE_BYTES) {
+            byte[] b;
+            try {
+                b = BoundedFile.readAll(file, RespondConfig.MAX_FILE_BYTES);
+            } catch (BoundedFile.TooLarge e) {
                 throw n.error(file + " is larger than " + RespondConfig.MAX_FILE_BYTES + " bytes (1 MiB)");
             }
             return b;

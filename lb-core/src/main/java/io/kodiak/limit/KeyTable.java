@@ -12,7 +12,10 @@ import java.util.concurrent.atomic.LongAdder;
  * <p><b>Layout.</b> The capacity is split over up to 64 stripes, each a lock and parallel arrays
  * (key, hash, chain link, two longs of state, a reference bit) with a chained hash index: about
  * 45 bytes a key besides the key's own {@code String} ({@link #BYTES_PER_KEY}). Everything is
- * allocated up front; a new key takes a free slot or the victim's.
+ * allocated up front; a new key takes a free slot or the victim's. Keys are placed by a keyed hash
+ * ({@link KeyHash}), so a client cannot choose keys that share a stripe or a bucket, and no
+ * bucket ever holds more than {@link #MAX_CHAIN} keys: a lookup's walk under the lock is bounded
+ * whatever keys arrive.
  *
  * <p><b>Eviction.</b> When a stripe is full, its clock hand sweeps: a slot whose state is
  * {@linkplain Kind#idle idle} (a drained bucket, no request in progress) goes at once, since a
@@ -37,6 +40,8 @@ final class KeyTable {
      */
     static final int BYTES_PER_KEY = 45;
     private static final int MAX_STRIPES = 64;
+    /** The most keys one bucket holds: the bound on a lookup's walk under a stripe's lock. */
+    static final int MAX_CHAIN = 16;
     /** Stripes are made no smaller than this, so eviction picks among enough keys to be fair. */
     private static final int MIN_STRIPE_CAPACITY = 256;
 
@@ -58,7 +63,7 @@ final class KeyTable {
     /**
      * @param maxKeys at least 1
      * @param kind    how this table's state may be evicted
-     * @param seed    mixed into the hash, so that stripes differ between processes
+     * @param seed    mixed into the hash (with the process's random key), so that tables differ
      */
     KeyTable(int maxKeys, Kind kind, int seed) {
         if (maxKeys < 1) {
@@ -95,10 +100,13 @@ final class KeyTable {
         }
     }
 
-    /** The spread hash of {@code key}: its top bits pick the stripe, its low bits the bucket. */
+    /**
+     * The keyed hash of {@code key} ({@link KeyHash}: not {@link String#hashCode}, whose collisions
+     * a client can choose): its top bits pick the stripe, its low bits the bucket.
+     */
     int hash(String key) {
-        int h = (key.hashCode() ^ seed) * 0x9E3779B9;
-        return h ^ (h >>> 15);
+        long h = KeyHash.of(key, seed);
+        return (int) (h ^ (h >>> 32));
     }
 
     /** The stripe of {@code hash}, locked: the caller unlocks it in a {@code finally}. */
@@ -119,6 +127,22 @@ final class KeyTable {
             n += s.size;
         }
         return n;
+    }
+
+    /** The longest chain of any bucket and the number of stripes holding no key: how keys spread (tests). */
+    int[] spread() {
+        int longest = 0;
+        int empty = 0;
+        for (Stripe s : stripes) {
+            s.lock.lock();
+            try {
+                longest = Math.max(longest, s.longestChain());
+                empty += s.size == 0 ? 1 : 0;
+            } finally {
+                s.lock.unlock();
+            }
+        }
+        return new int[] {longest, empty};
     }
 
     /** The sum of a state column over the keys held (a concurrency zone's requests in progress). */
@@ -192,7 +216,18 @@ final class KeyTable {
          */
         int add(String key, int hash, long now) {
             int slot;
-            if (size < keys.length) {
+            int bucket = hash & (buckets.length - 1);
+            if (chainLength(bucket) >= MAX_CHAIN) {
+                // A keyed hash makes this all but impossible by chance (16 keys in one bucket at a
+                // load of at most 1); should it happen, the chain's own victim makes room, so no
+                // lookup ever walks more than MAX_CHAIN keys under the lock.
+                slot = chainVictim(bucket, now);
+                if (slot == NONE) {
+                    return NONE;
+                }
+                unlink(slot);
+                evictions.increment();
+            } else if (size < keys.length) {
                 slot = size++;
             } else {
                 slot = victim(now);
@@ -204,7 +239,6 @@ final class KeyTable {
             }
             keys[slot] = key;
             hashes[slot] = hash;
-            int bucket = hash & (buckets.length - 1);
             next[slot] = buckets[bucket];
             buckets[bucket] = slot;
             // A new key is not marked: a flood of one-off keys evicts its own kind first.
@@ -212,6 +246,39 @@ final class KeyTable {
             a[slot] = 0;
             b[slot] = 0;
             return slot;
+        }
+
+        /** How many keys bucket {@code b} holds (at most {@link #MAX_CHAIN}). */
+        private int chainLength(int b) {
+            int n = 0;
+            for (int i = buckets[b]; i != NONE; i = next[i]) {
+                n++;
+            }
+            return n;
+        }
+
+        /** In a full chain: an idle or unmarked slot, else any unpinned one, else {@link #NONE}. */
+        private int chainVictim(int b, long now) {
+            int fallback = NONE;
+            for (int i = buckets[b]; i != NONE; i = next[i]) {
+                if (kind.pinned(this, i)) {
+                    continue;
+                }
+                if (!referenced[i] || kind.idle(this, i, now)) {
+                    return i;
+                }
+                fallback = i;
+            }
+            return fallback;
+        }
+
+        /** The longest chain of this stripe (tests). */
+        int longestChain() {
+            int longest = 0;
+            for (int b = 0; b < buckets.length; b++) {
+                longest = Math.max(longest, chainLength(b));
+            }
+            return longest;
         }
 
         /** Two sweeps at most: after one, every unpinned slot's bit is clear. */

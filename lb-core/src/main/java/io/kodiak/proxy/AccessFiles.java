@@ -120,7 +120,7 @@ public final class AccessFiles implements AutoCloseable {
         /**
          * What the file looked like at the last read (good or bad), or null: read it at the next
          * check. Starts null, since the configuration's read is not stamped: one extra read early
-         * on costs less than missing a change made between that read and this watch. Poll thread only.
+         * on costs less than missing a change made between that read and this watch. Guarded by this.
          */
         private Stamp stamp;
 
@@ -138,9 +138,16 @@ public final class AccessFiles implements AutoCloseable {
             return file;
         }
 
-        /** A reload read the file: take its ranges. */
-        void offer(AccessCidrs fresh) {
+        /**
+         * A reload read the file: take its ranges, and read the file again at the next check. That
+         * read may be older than the poll's last one (the file changed between the reload's read
+         * and now): without clearing the stamp, the poll would see no change and keep the older
+         * ranges for good. Synchronized with {@link #recheck}, so a check in progress cannot
+         * overwrite the cleared stamp.
+         */
+        synchronized void offer(AccessCidrs fresh) {
             cidrs = fresh;
+            stamp = null;
         }
 
         /**

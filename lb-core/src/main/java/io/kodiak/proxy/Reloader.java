@@ -115,7 +115,11 @@ final class Reloader {
         }
         Map<String, Listeners.Bound> nextListeners = new LinkedHashMap<>();
         List<Listeners.Bound> newlyBound = new ArrayList<>();
+        io.kodiak.limit.LimitZones zones = ctx.features.limitZones();
         try {
+            // Every limit zone the new configuration names is made now, while the reload can still
+            // roll back: a table of max-keys keys is the largest thing a reload allocates.
+            zones.stage(next.listeners());
             for (ListenerConfig lc : next.listeners()) {
                 Listeners.Bound b = byAddress.remove(lc.address());
                 if (b == null) {
@@ -127,7 +131,8 @@ final class Reloader {
                 }
                 nextListeners.put(lc.name(), b);
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) { // an Error too (out of memory making a zone): nothing may stay half-applied
+            zones.discard();
             for (Listeners.Bound b : newlyBound) {
                 listeners.unbind(b);
             }
@@ -137,6 +142,18 @@ final class Reloader {
             accessLogs.close(opened, AccessLogs.RELOAD_DRAIN); // never offered an entry: they stop at once
             throw e;
         }
+        try {
+            return apply(next, before, after, added, byAddress, nextListeners, newlyBound, nextLogs, tempDir, changes);
+        } finally {
+            zones.commit(); // done in apply; here too if it threw: the routers built use the staged zones
+        }
+    }
+
+    /** The part of {@link #reload} that cannot roll back: everything it needed is made and bound. */
+    private List<String> apply(KodiakConfig next, Map<String, PoolRuntime> before, Map<String, PoolRuntime> after,
+                               List<PoolRuntime> added, Map<InetSocketAddress, Listeners.Bound> byAddress,
+                               Map<String, Listeners.Bound> nextListeners, List<Listeners.Bound> newlyBound,
+                               Map<String, AccessLog> nextLogs, Path tempDir, List<String> changes) {
         // Pools, on the control loop's thread, so that no health transition interleaves.
         control.runAndWait(() -> {
             for (PoolRuntime p : added) {
@@ -212,6 +229,7 @@ final class Reloader {
         }
         running.config(next);
         sweeper.period(TimeoutSweeper.periodFor(next));
+        ctx.features.limitZones().commit(); // every router is built: the metrics list the new zones
         syncMetrics.run();
         accessLogs.close(retired, AccessLogs.RELOAD_DRAIN);
         return changes;

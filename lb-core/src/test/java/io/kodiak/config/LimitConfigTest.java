@@ -32,7 +32,7 @@ class LimitConfigTest {
     @Test
     void zonesAndRulesAreRead() throws Exception {
         KodiakConfig c = parse(file(ZONES, "    rate-limit: {zone: per-client, burst: 5, nodelay: true}\n",
-                "{pool: web, rate-limit: [{zone: per-client, burst: 2, delay: 1, status: 503}, {zone: per-token}], "
+                "{pool: web, rate-limit: [{zone: per-token, burst: 2, delay: 1, status: 503}], "
                         + "concurrency-limit: {zone: inflight, max: 3}}"));
         RateLimitConfig listener = (RateLimitConfig) c.listeners().get(0).features().get(0);
         LimitZoneConfig perClient = listener.rules().get(0).zone();
@@ -45,9 +45,9 @@ class LimitConfigTest {
 
         List<FeatureConfig> route = c.listeners().get(0).routes().get(0).features();
         RateLimitConfig rate = (RateLimitConfig) route.get(0);
-        assertEquals(new RateLimitConfig.Rule(perClient, 2, 1, 503), rate.rules().get(0));
-        RateLimitConfig.Rule token = rate.rules().get(1);
-        assertEquals(new RateLimitConfig.Rule(token.zone(), 0, 0, 429), token);
+        RateLimitConfig.Rule token = rate.rules().get(0);
+        assertEquals("per-token", token.zone().name());
+        assertEquals(new RateLimitConfig.Rule(token.zone(), 2, 1, 503), token);
         assertEquals(LimitZoneConfig.DEFAULT_MAX_KEYS, token.zone().maxKeys());
         assertEquals(100_000_000L, token.zone().rate().intervalNanos());
         ConcurrencyLimitConfig conc = (ConcurrencyLimitConfig) route.get(1);
@@ -115,5 +115,50 @@ class LimitConfigTest {
         assertRejected(file(ZONES, "", "{pool: web, rate-limit: {zone: per-client, brust: 3}}"),
                 "kodiak.yaml:10: listeners[0].routes[0].rate-limit.brust: unknown key; did you mean \"burst\"? "
                         + "(allowed: zone, burst, nodelay, delay, status)");
+    }
+
+    /** nginx never counts a request twice in one zone; a zone named by a listener and its route would. */
+    @Test
+    void aZoneOnAListenerAndItsRouteIsRefusedAtTheRoute() throws Exception {
+        assertRejected(file(ZONES, "    concurrency-limit: {zone: inflight, max: 1}\n",
+                        "{pool: web, concurrency-limit: {zone: inflight, max: 1}}"),
+                "kodiak.yaml:11: listeners[0].routes[0].concurrency-limit.zone: zone \"inflight\" is already applied by "
+                        + "listener \"l\", whose concurrency-limit counts this route's requests too: applied on both, each "
+                        + "request would count twice (nginx never does: a location's limit replaces the server's). Name it "
+                        + "on the listener or on its routes, not both, or define another zone for this route");
+        String m = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () -> parse(file(ZONES,
+                "    rate-limit: [{zone: per-token}, {zone: per-client}]\n", "{pool: web, rate-limit: [{zone: per-token}]}")))
+                .getMessage();
+        org.junit.jupiter.api.Assertions.assertTrue(m.startsWith("kodiak.yaml:11: listeners[0].routes[0].rate-limit[0].zone: "
+                + "zone \"per-token\" is already applied by listener \"l\", whose rate-limit"), m);
+        // Different zones on each level, and the same zone on two routes, are fine.
+        parse(file(ZONES, "    rate-limit: {zone: per-client}\n", "{pool: web, rate-limit: {zone: per-token}}"));
+        parse(ZONES + "listeners:\n  - name: l\n    address: 127.0.0.1:0\n    routes:\n"
+                + "      - {path: /a, pool: web, rate-limit: {zone: per-client}}\n"
+                + "      - {pool: web, rate-limit: {zone: per-client}}\n" + POOL);
+    }
+
+    /**
+     * A zone's table is allocated when it is first named: zones that, full, would take more than
+     * half the heap are refused at load, at the largest zone's max-keys, not met as an
+     * OutOfMemoryError at the first request or in the middle of a reload.
+     */
+    @Test
+    void zonesLargerThanHalfTheHeapAreRefusedAtTheLargestZone() throws Exception {
+        long heap = Runtime.getRuntime().maxMemory();
+        org.junit.jupiter.api.Assumptions.assumeTrue(heap < 40L << 30, "a test heap under 40 GB");
+        StringBuilder zones = new StringBuilder("rate-limits:\n");
+        for (int i = 0; i < 19; i++) {
+            zones.append("  z").append(i).append(": {key: \"$remote_addr\", rate: 1r/s, max-keys: 9000000}\n");
+        }
+        zones.append("  big: {key: \"$remote_addr\", rate: 1r/s,\n    max-keys: 10000000}\n"); // lines 21-22
+        String route = "{pool: web, rate-limit: {zone: big}}";
+        String m = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+                () -> parse(file(zones.toString(), "", route))).getMessage();
+        String expected = "kodiak.yaml:22: rate-limits.big.max-keys: zone \"big\" takes about 954 MB when full (100 bytes "
+                + "a key), and the 20 zone(s) about 17262 MB: more than half of the heap Kodiak may use (";
+        assertEquals(expected, m.substring(0, Math.min(m.length(), expected.length())), m);
+        org.junit.jupiter.api.Assertions.assertTrue(m.endsWith("Lower max-keys, or give Kodiak a larger heap "
+                + "(KODIAK_JAVA_OPTS=-Xmx...)"), m);
     }
 }

@@ -170,4 +170,66 @@ class KeyTableTest {
             pool.shutdownNow();
         }
     }
+
+    /** 2^n strings of 2n characters with one String.hashCode: "Aa" and "BB" collide, and so does any string of them. */
+    private static String colliding(int i, int n) {
+        StringBuilder b = new StringBuilder();
+        for (int k = 0; k < n; k++) {
+            b.append((i >>> k & 1) == 0 ? "Aa" : "BB");
+        }
+        return b.toString();
+    }
+
+    /**
+     * Keys chosen to collide in String.hashCode (in every process) spread over every stripe and
+     * bucket like any others: no lookup walks a long chain under a stripe's lock.
+     */
+    @Test
+    void keysThatCollideInStringHashCodeSpreadOverStripesAndBuckets() {
+        RateZone z = rateZone(1_000_000);
+        long burst = LeakyBucket.requests(5, z.interval());
+        int n = 40_000;
+        assertEquals(colliding(0, 16).hashCode(), colliding(n - 1, 16).hashCode());
+        for (int i = 0; i < n; i++) {
+            z.take(colliding(i, 16), burst, clock.get());
+        }
+        assertEquals(n, z.keys(), "all kept: none evicted to make room");
+        int[] spread = z.table().spread();
+        assertEquals(0, spread[1], "every stripe holds some");
+        // 40,000 keys in 64 stripes of 15,625 slots and 16,384 buckets: about 0.04 a bucket.
+        assertTrue(spread[0] <= 6, "longest chain " + spread[0]);
+    }
+
+    /** However keys land, no bucket holds more than MAX_CHAIN: the chain's own victim makes room. */
+    @Test
+    void noChainGrowsBeyondItsBound() {
+        KeyTable t = new KeyTable(500, new KeyTable.Kind() {
+            @Override
+            public boolean idle(KeyTable.Stripe s, int slot, long now) {
+                return false;
+            }
+
+            @Override
+            public boolean pinned(KeyTable.Stripe s, int slot) {
+                return false;
+            }
+        }, 0);
+        for (int i = 0; i < 100; i++) {
+            // One stripe of 500 slots and 512 buckets; every key in bucket 7, as a keyed hash never
+            // allows by chance, but the bound must hold anyway.
+            int hash = i << 9 | 7;
+            KeyTable.Stripe s = t.lock(hash);
+            try {
+                String key = "k" + i;
+                assertEquals(KeyTable.NONE, s.find(key, hash));
+                assertTrue(s.add(key, hash, 0) != KeyTable.NONE);
+                assertTrue(s.find(key, hash) != KeyTable.NONE, "the new key is found");
+            } finally {
+                s.lock.unlock();
+            }
+        }
+        assertEquals(KeyTable.MAX_CHAIN, t.spread()[0]);
+        assertEquals(KeyTable.MAX_CHAIN, t.size());
+        assertEquals(100 - KeyTable.MAX_CHAIN, t.evictions.sum());
+    }
 }

@@ -128,4 +128,25 @@ class AccessFilesTest {
         files.recheckAll();
         assertTrue(has(w, "12.1.1.1"));
     }
+
+    /**
+     * A reload reads the file, the file changes, the poll takes the change, then the reload
+     * offers its (older) read: the next check reads the file again, and the newer ranges win.
+     */
+    @Test
+    void aReloadsOlderReadDoesNotWinOverThePollForGood() throws Exception {
+        Path f = dir.resolve("list.txt");
+        write(f, "10.0.0.0/8\n", 1);
+        AccessFiles.Watched w = files.watch(AccessSourceFile.read(f));
+        w.recheck();
+        AccessSourceFile readByReload = AccessSourceFile.read(f);
+        Path tmp = dir.resolve("list.new");
+        write(tmp, "10.0.0.0/8\n192.0.2.0/24\n", 2);
+        Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        assertTrue(w.recheck(), "the poll takes the new list");
+        assertSame(w, files.watch(readByReload)); // the reload applies its older read
+        assertFalse(has(w, "192.0.2.1"), "the reload's read is taken at once");
+        assertTrue(w.recheck(), "the next check reads the file again and takes the newer list");
+        assertTrue(has(w, "192.0.2.1"));
+    }
 }

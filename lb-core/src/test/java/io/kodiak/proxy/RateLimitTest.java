@@ -310,6 +310,41 @@ class RateLimitTest {
         assertEquals(List.of(200), statuses(sequential(1, "")), "a changed zone starts afresh");
     }
 
+    /**
+     * A reload that builds a changed zone and then fails (a new listener's address is taken)
+     * leaves the running zone as it was: reloading the running file after it does not reset it.
+     */
+    @Test
+    void aFailedReloadChangesNoZone() throws Exception {
+        String zones = "rate-limits:\n  z: {key: \"$remote_addr\", rate: 1r/m}\n";
+        String route = "{pool: app, rate-limit: {zone: z, burst: 1, nodelay: true}}";
+        start(zones, route);
+        assertEquals(List.of(200, 200, 429), statuses(sequential(3, "")));
+        try (java.net.ServerSocket busy = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Path f = write(zones.replace("1r/m", "2r/m"), route, null);
+            Files.writeString(f, Files.readString(f).replace("pools:\n", "  - name: other\n    address: 127.0.0.1:"
+                    + busy.getLocalPort() + "\n    routes: [" + route + "]\npools:\n"));
+            org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, kodiak::reload);
+        }
+        assertEquals(List.of(429), statuses(sequential(1, "")), "the failed reload left the zone serving");
+        write(zones, route, null);
+        kodiak.reload();
+        assertEquals(List.of(429), statuses(sequential(1, "")), "the running zone is unchanged: its buckets are kept");
+    }
+
+    /** A zone a reload adds has its MBean as soon as the reload returns (the zones are committed before the metrics sync). */
+    @Test
+    void aZoneAddedByAReloadIsInTheMetricsAtOnce() throws Exception {
+        String zones = "rate-limits:\n  z: {key: \"$remote_addr\", rate: 1r/m}\n";
+        start(zones, "{pool: app, rate-limit: {zone: z}}");
+        ObjectName added = new ObjectName("io.kodiak:type=RateLimit,zone=\"added-by-reload\"");
+        assertEquals(-1L, attribute(added, "max_keys"));
+        write(zones + "  added-by-reload: {key: \"$remote_addr\", rate: 1r/m, max-keys: 77}\n",
+                "{pool: app, rate-limit: [{zone: z}, {zone: added-by-reload}]}", null);
+        kodiak.reload();
+        assertEquals(77L, attribute(added, "max_keys"));
+    }
+
     @Test
     void theRefusalTakesTheRoutesErrorPage() throws Exception {
         Path page = dir.resolve("busy.html");
