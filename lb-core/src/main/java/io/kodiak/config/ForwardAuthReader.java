@@ -41,9 +41,10 @@ final class ForwardAuthReader {
             timeout = m.get("timeout").duration(); // positive: Values refuses 0 and less
         }
         List<String> request = m.get("request-headers") == null ? ForwardAuthConfig.DEFAULT_REQUEST_HEADERS
-                : names(m.get("request-headers"), KODIAKS_REQUEST, "Kodiak sets it on the subrequest");
+                : names(m.get("request-headers"), ForwardAuthReader::notSent);
         List<String> response = m.get("response-headers") == null ? List.of()
-                : names(m.get("response-headers"), NOT_COPIED, "it describes the auth service's message, not the user");
+                : names(m.get("response-headers"), l -> NOT_COPIED.contains(l)
+                        ? "it describes the auth service's message, not the user" : null);
         int maxBody = ForwardAuthConfig.DEFAULT_MAX_BODY;
         if (m.get("max-body") != null) {
             maxBody = (int) m.get("max-body").size(ForwardAuthConfig.MAX_MAX_BODY);
@@ -61,8 +62,25 @@ final class ForwardAuthReader {
         return new ForwardAuthConfig.Cache(ttl, max, denials);
     }
 
-    /** A list of field names: valid, not framing, not {@code refused}, each once. */
-    private static List<String> names(ConfigNode node, Set<String> refused, String why) throws ConfigException {
+    /**
+     * Why a client's field (lower case) may not be sent to the auth service, or null. Kodiak's own
+     * fields, and every forwarding field: the auth service may read {@code X-Forwarded-User},
+     * {@code -Port}, {@code -Prefix}, {@code Forwarded} or {@code X-Real-IP} as a proxy's word
+     * (Authelia, oauth2-proxy and Traefik do), and the client's would be a forgery.
+     */
+    private static String notSent(String lower) {
+        if (KODIAKS_REQUEST.contains(lower)) {
+            return "Kodiak sets it on the subrequest";
+        }
+        if (lower.startsWith("x-forwarded-") || lower.equals("forwarded") || lower.equals("x-real-ip")) {
+            return "a client's forwarding fields (X-Forwarded-*, Forwarded, X-Real-IP) never reach the auth service,"
+                    + " which would take them for a proxy's";
+        }
+        return null;
+    }
+
+    /** A list of field names: valid, not framing, not refused ({@code why} says why, else null), each once. */
+    private static List<String> names(ConfigNode node, java.util.function.UnaryOperator<String> why) throws ConfigException {
         List<String> names = new ArrayList<>();
         List<String> lower = new ArrayList<>();
         for (ConfigNode item : node.sequence()) {
@@ -73,8 +91,9 @@ final class ForwardAuthReader {
                 throw item.error(e.getMessage());
             }
             String l = name.toLowerCase(Locale.ROOT);
-            if (refused.contains(l)) {
-                throw item.error(name + " cannot be listed: " + why);
+            String refused = why.apply(l);
+            if (refused != null) {
+                throw item.error(name + " cannot be listed: " + refused);
             }
             if (lower.contains(l)) {
                 throw item.error(name + " is listed twice");

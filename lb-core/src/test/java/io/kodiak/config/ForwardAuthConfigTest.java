@@ -78,6 +78,14 @@ class ForwardAuthConfigTest {
                 "kodiak.yaml:5: listeners[0].routes[0].forward-auth.timeout: \"0s\" must be greater than 0");
         assertRejected(route("{pool: auth, path: /v, request-headers: [Authorization, X-Forwarded-For]}"),
                 "kodiak.yaml:5: listeners[0].routes[0].forward-auth.request-headers[1]: X-Forwarded-For cannot be listed: Kodiak sets it on the subrequest");
+        // Every forwarding field, not only those Kodiak writes: the auth service would take the client's for a proxy's.
+        for (String name : new String[]{"X-Forwarded-User", "X-Forwarded-Port", "X-Forwarded-Prefix", "x-forwarded-anything",
+                "Forwarded", "X-Real-IP"}) {
+            assertRejected(route("{pool: auth, path: /v, request-headers: [Cookie, " + name + "]}"),
+                    "kodiak.yaml:5: listeners[0].routes[0].forward-auth.request-headers[1]: " + name + " cannot be listed:"
+                            + " a client's forwarding fields (X-Forwarded-*, Forwarded, X-Real-IP) never reach the auth service,"
+                            + " which would take them for a proxy's");
+        }
         assertRejected(route("{pool: auth, path: /v, request-headers: [Cookie, cookie]}"),
                 "kodiak.yaml:5: listeners[0].routes[0].forward-auth.request-headers[1]: cookie is listed twice");
         assertRejected(route("{pool: auth, path: /v, response-headers: [Content-Length]}"),
