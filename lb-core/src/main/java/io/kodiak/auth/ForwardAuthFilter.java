@@ -57,8 +57,8 @@ public final class ForwardAuthFilter implements RequestFilter {
         RequestHead head = ctx.head();
         ForwardAuthCache.Key key = null;
         if (cache != null) {
-            key = ForwardAuthCache.key(head.fields(), config.requestHeaders());
-            ForwardAuthDecision hit = cache.get(key);
+            key = ForwardAuthCache.key(head, config.requestHeaders(), config.cache().scope(), ctx.scheme(), ctx.clientAddress());
+            ForwardAuthDecision hit = key == null ? null : cache.get(key);
             if (hit != null) {
                 return hit.apply(ctx, config.responseHeaders());
             }

@@ -17,7 +17,7 @@ import java.util.Set;
 final class ForwardAuthReader {
     private static final List<String> KEYS = List.of("pool", "path", "timeout", "request-headers",
             "response-headers", "max-body", "cache");
-    private static final List<String> CACHE_KEYS = List.of("ttl", "max-entries", "denials");
+    private static final List<String> CACHE_KEYS = List.of("ttl", "max-entries", "denials", "scope");
     /** Fields Kodiak writes on the subrequest itself: a client's must never stand in for them. */
     private static final Set<String> KODIAKS_REQUEST = Set.of("host", "x-forwarded-for", "x-forwarded-host",
             "x-forwarded-proto", "x-forwarded-method", "x-forwarded-uri", "x-original-uri", "x-request-id");
@@ -59,7 +59,17 @@ final class ForwardAuthReader {
         int max = m.get("max-entries") == null ? ForwardAuthConfig.Cache.DEFAULT_MAX_ENTRIES
                 : m.get("max-entries").integer(1, 1_000_000);
         boolean denials = m.get("denials") != null && m.get("denials").bool();
-        return new ForwardAuthConfig.Cache(ttl, max, denials);
+        ForwardAuthConfig.Cache.Scope scope = ForwardAuthConfig.Cache.Scope.REQUEST;
+        ConfigNode scopeNode = m.get("scope");
+        if (scopeNode != null) {
+            switch (scopeNode.string()) {
+                case "request" -> scope = ForwardAuthConfig.Cache.Scope.REQUEST;
+                case "host" -> scope = ForwardAuthConfig.Cache.Scope.HOST;
+                default -> throw scopeNode.error(Values.quote(scopeNode.string()) + " is not a scope: request"
+                        + " (the same method, Host, target and client) or host (the same Host, any path)");
+            }
+        }
+        return new ForwardAuthConfig.Cache(ttl, max, denials, scope);
     }
 
     /**
