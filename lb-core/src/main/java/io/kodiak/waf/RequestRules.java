@@ -25,8 +25,9 @@ import java.util.logging.Logger;
  * body is read.
  *
  * <p>Cost: built once per configuration. With only bundled rules, a request that none denies
- * allocates nothing (the target, path and fields are read in place), unless {@code sql-xss-probes}
- * is on and the request has a query (decoded once). Own rules allocate only where a regular
+ * allocates nothing (the target, path and fields are read in place), unless its target has a
+ * {@code %} ({@link PathTraversal} decodes it again, one buffer) or {@code sql-xss-probes} is on
+ * and the request has a query (decoded once). Own rules allocate only where a regular
  * expression runs (RE2/J's matcher) or a query is decoded. Every read is bounded:
  * {@code inspect-limit} characters of a value, {@code body-limit} bytes of a body.
  *
