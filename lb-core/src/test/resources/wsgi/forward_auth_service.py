@@ -10,7 +10,10 @@ for a browser, or 403.
                 big       401 with a 100 KiB body
                 teapot    418 (not an answer forward-auth passes on)
                 slow      sleeps 3 s, then 200
-                none      a browser (Accept: text/html) gets 302 to /login; others 401
+                none      a browser (Accept: text/html) gets 302 to /login; others 401, but
+                          200 with X-User: anonymous when the target has "public=1"
+                app1-only 200 for X-Forwarded-Host app1.example, else 403
+                path-open 200 when the target has "open=1", else 403
   GET /health   200 (the pool's health check)
   GET /count    how many /verify requests came
   GET /last     the last /verify request: its target, then its headers, one "Name: value" line each
@@ -47,6 +50,17 @@ def verify():
     token = _token()
     if token is not None and token.startswith("good"):
         return "", 200, {"X-User": "alice", "X-Email": "alice@example.com", "X-Other": "not copied"}
+    uri = request.headers.get("X-Forwarded-Uri", "")
+    if token is None and "public=1" in uri:
+        return "", 200, {"X-User": "anonymous"}
+    if token == "app1-only":
+        if request.headers.get("X-Forwarded-Host") == "app1.example":
+            return "", 200, {"X-User": "app1-user"}
+        return "not on this host\n", 403, {"Content-Type": "text/plain"}
+    if token == "path-open":
+        if "open=1" in uri:
+            return "", 200, {"X-User": "opener"}
+        return "not this path\n", 403, {"Content-Type": "text/plain"}
     if token == "slow":
         time.sleep(3)
         return "", 200, {"X-User": "slow"}

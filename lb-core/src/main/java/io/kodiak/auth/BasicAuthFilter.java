@@ -5,10 +5,12 @@ import io.kodiak.filter.RequestContext;
 import io.kodiak.filter.RequestFilter;
 import io.kodiak.filter.Suspension;
 import io.kodiak.http.FieldEdits;
+import io.kodiak.http.FieldRemovals;
 import io.kodiak.http.HeaderFields;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
@@ -40,6 +42,8 @@ public final class BasicAuthFilter implements RequestFilter {
     private final HtpasswdWatch users;
     private final boolean passAuthorization;
     private final String userHeader;
+    /** The user-header and its '_' twins, removed before it is set; null without one. */
+    private final FieldRemovals userHeaderTwins;
     /*
      * The answers, made once and shared: they go through respond(status, ...) rather than as a
      * FixedResponse so that the route's and listener's error-pages apply to them.
@@ -54,6 +58,7 @@ public final class BasicAuthFilter implements RequestFilter {
         this.users = rt.watch(c.usersFile(), c.users());
         this.passAuthorization = c.passAuthorization();
         this.userHeader = c.userHeader();
+        this.userHeaderTwins = userHeader == null ? null : FieldRemovals.withUnderscoreTwins(List.of(userHeader));
         this.challenge = new FieldEdits().set("WWW-Authenticate", "Basic realm=\"" + c.realm() + "\", charset=\"UTF-8\"");
     }
 
@@ -137,6 +142,7 @@ public final class BasicAuthFilter implements RequestFilter {
             upstream.remove("Authorization");
         }
         if (userHeader != null) {
+            upstream.removeAll(userHeaderTwins); // X_User too: a WSGI app reads it as X-User
             upstream.set(userHeader, fieldSafe(user));
         }
         return Verdict.CONTINUE;

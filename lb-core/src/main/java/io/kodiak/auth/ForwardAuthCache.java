@@ -1,7 +1,10 @@
 package io.kodiak.auth;
 
+import io.kodiak.config.ForwardAuthConfig.Cache.Scope;
 import io.kodiak.http.HeaderFields;
+import io.kodiak.http.RequestHead;
 
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.LinkedHashMap;
@@ -12,9 +15,12 @@ import java.util.function.LongSupplier;
 
 /**
  * The forward-auth answers kept for a short time per credential ({@code forward-auth.cache}), so
- * that a page with 30 assets asks the auth service once, not 30 times. Keyed on the values of the
- * configured {@code request-headers} (the credential): their SHA-256, so an entry is 32 bytes of
- * key whatever the client sends, and no credential is kept in memory in the clear.
+ * that a browser reloading a page, or a client polling an API, does not ask the auth service every
+ * time. Keyed ({@link #key}) on the values of the configured {@code request-headers} (the
+ * credential) and on what the service decides by: the {@code Host}, and with the default scope
+ * {@code request} the method, scheme, target and client address too. The key is their SHA-256,
+ * so an entry is 32 bytes of key whatever the client sends, and no credential is kept in memory
+ * in the clear. A request without any of the fields is never looked up nor kept.
  *
  * <p>Bounded: at most {@code max-entries}, the least recently used evicted first (an attacker
  * sending endless distinct tokens only churns the cache; its answers were never 2xx to keep
@@ -61,21 +67,55 @@ final class ForwardAuthCache {
         };
     }
 
-    /** The key of a request: each configured field's values, in order, with the name's position as separator. */
-    static Key key(HeaderFields f, List<String> names) {
+    /**
+     * The key of a request, or null when it carries none of the configured fields: an anonymous
+     * request has no credential to key on, and one anonymous 2xx must not open the door to every
+     * client without one. The key is each configured field's values, in order (the name's position
+     * separating them), then the {@code Host}, then for {@link Scope#REQUEST} the method, scheme,
+     * target and client address: each part length-prefixed, so no two requests share a key by
+     * shifting bytes from one part to the next.
+     */
+    static Key key(RequestHead h, List<String> names, Scope scope, String scheme, String client) {
+        HeaderFields f = h.fields();
         MessageDigest md = SHA256.get();
         md.reset();
+        boolean credential = false;
         for (int n = 0; n < names.size(); n++) {
             String lower = names.get(n).toLowerCase(Locale.ROOT);
             md.update((byte) n); // which field: "Cookie: a" is not "Authorization: a"
             for (int i = f.indexOf(lower, 0); i >= 0; i = f.indexOf(lower, i + 1)) {
-                md.update((byte) 0);
-                md.update(f.bytes(), f.valueStart(i), f.valueEnd(i) - f.valueStart(i));
+                credential = true;
+                part(md, f.bytes(), f.valueStart(i), f.valueEnd(i));
             }
+        }
+        if (!credential) {
+            return null;
+        }
+        md.update((byte) 0xff); // the credential ends
+        part(md, h.host());
+        if (scope == Scope.REQUEST) {
+            part(md, h.method());
+            part(md, scheme);
+            part(md, h.bytes(), h.targetStart(), h.targetEnd());
+            part(md, client);
         }
         byte[] d = md.digest();
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(d);
         return new Key(b.getLong(), b.getLong(), b.getLong(), b.getLong());
+    }
+
+    private static void part(MessageDigest md, byte[] b, int from, int to) {
+        int len = to - from;
+        md.update((byte) (len >>> 24));
+        md.update((byte) (len >>> 16));
+        md.update((byte) (len >>> 8));
+        md.update((byte) len);
+        md.update(b, from, len);
+    }
+
+    private static void part(MessageDigest md, String s) {
+        byte[] b = s == null ? new byte[0] : s.getBytes(StandardCharsets.UTF_8);
+        part(md, b, 0, b.length);
     }
 
     /** The decision kept for {@code k}, or null (none, or it expired). */

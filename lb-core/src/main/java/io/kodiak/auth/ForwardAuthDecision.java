@@ -3,6 +3,7 @@ package io.kodiak.auth;
 import io.kodiak.filter.RequestContext;
 import io.kodiak.filter.RequestFilter;
 import io.kodiak.http.FieldEdits;
+import io.kodiak.http.FieldRemovals;
 import io.kodiak.http.HeaderFields;
 import io.kodiak.http.ResponseEncoder;
 
@@ -113,18 +114,18 @@ record ForwardAuthDecision(int status, List<String> fields, String contentType, 
     }
 
     /**
-     * Applies it: the client's fields named in {@code copied} are removed whatever the answer (a
-     * client never forges {@code X-User}), then a 2xx's are added; a denial or an error answers.
+     * Applies it: the client's fields named in {@code response-headers} are removed whatever the
+     * answer, with their '_' twins ({@code removed}: a client never forges {@code X-User}, nor
+     * {@code X_User} that a WSGI app reads alike), then a 2xx's are added; a denial or an error
+     * answers.
      */
-    RequestFilter.Verdict apply(RequestContext ctx, List<String> copied) {
+    RequestFilter.Verdict apply(RequestContext ctx, FieldRemovals removed) {
         if (!allows()) {
             ctx.respond(status, contentType, body, fields.isEmpty() ? null : edits(fields));
             return RequestFilter.Verdict.RESPONDED;
         }
         FieldEdits up = ctx.upstreamFields();
-        for (String name : copied) {
-            up.remove(name);
-        }
+        up.removeAll(removed);
         for (int i = 0; i < fields.size(); i += 2) {
             up.add(fields.get(i), fields.get(i + 1));
         }

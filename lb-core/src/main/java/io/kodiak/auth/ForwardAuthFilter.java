@@ -5,6 +5,7 @@ import io.kodiak.filter.RequestContext;
 import io.kodiak.filter.RequestFilter;
 import io.kodiak.filter.Suspension;
 import io.kodiak.http.Bytes;
+import io.kodiak.http.FieldRemovals;
 import io.kodiak.http.HeaderFields;
 import io.kodiak.http.RequestHead;
 
@@ -36,6 +37,8 @@ public final class ForwardAuthFilter implements RequestFilter {
     private final long timeoutNanos;
     private final ForwardAuthCache cache;
     private final String where;
+    /** The response-headers and their '_' twins: the client's are removed from every request let through. */
+    private final FieldRemovals removed;
 
     /**
      * @param sender   sends to the configured pool
@@ -48,6 +51,7 @@ public final class ForwardAuthFilter implements RequestFilter {
         this.where = where;
         this.requestLower = config.requestHeaders().stream().map(n -> n.toLowerCase(Locale.ROOT)).toArray(String[]::new);
         this.timeoutNanos = config.timeout().toNanos();
+        this.removed = FieldRemovals.withUnderscoreTwins(config.responseHeaders());
         ForwardAuthConfig.Cache c = config.cache();
         this.cache = c == null ? null : new ForwardAuthCache(c.ttl().toNanos(), c.maxEntries(), c.denials(), nanoTime);
     }
@@ -57,10 +61,10 @@ public final class ForwardAuthFilter implements RequestFilter {
         RequestHead head = ctx.head();
         ForwardAuthCache.Key key = null;
         if (cache != null) {
-            key = ForwardAuthCache.key(head.fields(), config.requestHeaders());
-            ForwardAuthDecision hit = cache.get(key);
+            key = ForwardAuthCache.key(head, config.requestHeaders(), config.cache().scope(), ctx.scheme(), ctx.clientAddress());
+            ForwardAuthDecision hit = key == null ? null : cache.get(key);
             if (hit != null) {
-                return hit.apply(ctx, config.responseHeaders());
+                return hit.apply(ctx, removed);
             }
         }
         byte[] fields = fields(ctx);
@@ -71,7 +75,7 @@ public final class ForwardAuthFilter implements RequestFilter {
             if (k != null) {
                 cache.put(k, d); // kept even if this client left: the next request with the credential uses it
             }
-            s.resume(c -> d.apply(c, config.responseHeaders()));
+            s.resume(c -> d.apply(c, removed));
         });
         return Verdict.SUSPENDED;
     }

@@ -15,7 +15,8 @@ import java.util.Map;
  * <p>Accepted: bcrypt, APR1 and {@code {SHA}} ({@link PasswordHash}). Refused, with the line and
  * the user: crypt(3) DES ({@code htpasswd -d}: only the first 8 characters of a password count),
  * plain text ({@code -p}), the SHA-crypt forms {@code $5$}/{@code $6$} ({@code -2}/{@code -5}),
- * glibc's {@code $1$}, a user named twice, a line without {@code :}. The whole file is refused
+ * glibc's {@code $1$}, a bcrypt cost above {@value #MAX_BCRYPT_COST}, a user named twice, a line
+ * without {@code :}. The whole file is refused
  * rather than a user silently skipped: a user who cannot log in should be found at the reload,
  * not at 3 a.m.
  *
@@ -24,6 +25,13 @@ import java.util.Map;
 public final class HtpasswdFile {
     /** A file larger than this is refused (about 50 000 bcrypt users). */
     public static final int MAX_BYTES = 4 << 20;
+    /**
+     * The highest bcrypt cost accepted: {@code htpasswd -C}'s maximum. bcrypt allows up to 31, but
+     * each step doubles the work: at 25 one check takes minutes, and since an unknown user is
+     * checked against a hash as dear as the file's dearest, one such line would make every wrong
+     * user name cost that too.
+     */
+    public static final int MAX_BCRYPT_COST = 17;
 
     private HtpasswdFile() {
     }
@@ -103,6 +111,10 @@ public final class HtpasswdFile {
             PasswordHash.Bcrypt b = PasswordHash.Bcrypt.parse(h);
             if (b == null) {
                 throw new Invalid(n, who + "a malformed bcrypt hash");
+            }
+            if (b.cost() > MAX_BCRYPT_COST) {
+                throw new Invalid(n, who + "bcrypt cost " + b.cost() + " is above " + MAX_BCRYPT_COST
+                        + " (htpasswd -C's maximum): each check, and each unknown user's, would take seconds to hours");
             }
             return b;
         }

@@ -37,7 +37,15 @@ public record ForwardAuthConfig(String pool, String path, Duration timeout, List
      * @param maxEntries how many answers are kept; the least recently used goes first
      * @param denials    whether 401 and 403 answers are kept too (2xx always are)
      */
-    public record Cache(Duration ttl, int maxEntries, boolean denials) {
+    public record Cache(Duration ttl, int maxEntries, boolean denials, Scope scope) {
         public static final int DEFAULT_MAX_ENTRIES = 10_000;
+
+        /** What an answer is reused for, besides the same credential. */
+        public enum Scope {
+            /** The same method, scheme, {@code Host}, target (path and query) and client address: the same subrequest. */
+            REQUEST,
+            /** The same {@code Host}, any path: for a service that decides by user and host alone. */
+            HOST
+        }
     }
 }

@@ -17,7 +17,7 @@ import java.util.Set;
 final class ForwardAuthReader {
     private static final List<String> KEYS = List.of("pool", "path", "timeout", "request-headers",
             "response-headers", "max-body", "cache");
-    private static final List<String> CACHE_KEYS = List.of("ttl", "max-entries", "denials");
+    private static final List<String> CACHE_KEYS = List.of("ttl", "max-entries", "denials", "scope");
     /** Fields Kodiak writes on the subrequest itself: a client's must never stand in for them. */
     private static final Set<String> KODIAKS_REQUEST = Set.of("host", "x-forwarded-for", "x-forwarded-host",
             "x-forwarded-proto", "x-forwarded-method", "x-forwarded-uri", "x-original-uri", "x-request-id");
@@ -41,9 +41,10 @@ final class ForwardAuthReader {
             timeout = m.get("timeout").duration(); // positive: Values refuses 0 and less
         }
         List<String> request = m.get("request-headers") == null ? ForwardAuthConfig.DEFAULT_REQUEST_HEADERS
-                : names(m.get("request-headers"), KODIAKS_REQUEST, "Kodiak sets it on the subrequest");
+                : names(m.get("request-headers"), ForwardAuthReader::notSent);
         List<String> response = m.get("response-headers") == null ? List.of()
-                : names(m.get("response-headers"), NOT_COPIED, "it describes the auth service's message, not the user");
+                : names(m.get("response-headers"), l -> NOT_COPIED.contains(l)
+                        ? "it describes the auth service's message, not the user" : null);
         int maxBody = ForwardAuthConfig.DEFAULT_MAX_BODY;
         if (m.get("max-body") != null) {
             maxBody = (int) m.get("max-body").size(ForwardAuthConfig.MAX_MAX_BODY);
@@ -58,11 +59,38 @@ final class ForwardAuthReader {
         int max = m.get("max-entries") == null ? ForwardAuthConfig.Cache.DEFAULT_MAX_ENTRIES
                 : m.get("max-entries").integer(1, 1_000_000);
         boolean denials = m.get("denials") != null && m.get("denials").bool();
-        return new ForwardAuthConfig.Cache(ttl, max, denials);
+        ForwardAuthConfig.Cache.Scope scope = ForwardAuthConfig.Cache.Scope.REQUEST;
+        ConfigNode scopeNode = m.get("scope");
+        if (scopeNode != null) {
+            switch (scopeNode.string()) {
+                case "request" -> scope = ForwardAuthConfig.Cache.Scope.REQUEST;
+                case "host" -> scope = ForwardAuthConfig.Cache.Scope.HOST;
+                default -> throw scopeNode.error(Values.quote(scopeNode.string()) + " is not a scope: request"
+                        + " (the same method, Host, target and client) or host (the same Host, any path)");
+            }
+        }
+        return new ForwardAuthConfig.Cache(ttl, max, denials, scope);
     }
 
-    /** A list of field names: valid, not framing, not {@code refused}, each once. */
-    private static List<String> names(ConfigNode node, Set<String> refused, String why) throws ConfigException {
+    /**
+     * Why a client's field (lower case) may not be sent to the auth service, or null. Kodiak's own
+     * fields, and every forwarding field: the auth service may read {@code X-Forwarded-User},
+     * {@code -Port}, {@code -Prefix}, {@code Forwarded} or {@code X-Real-IP} as a proxy's word
+     * (Authelia, oauth2-proxy and Traefik do), and the client's would be a forgery.
+     */
+    private static String notSent(String lower) {
+        if (KODIAKS_REQUEST.contains(lower)) {
+            return "Kodiak sets it on the subrequest";
+        }
+        if (lower.startsWith("x-forwarded-") || lower.equals("forwarded") || lower.equals("x-real-ip")) {
+            return "a client's forwarding fields (X-Forwarded-*, Forwarded, X-Real-IP) never reach the auth service,"
+                    + " which would take them for a proxy's";
+        }
+        return null;
+    }
+
+    /** A list of field names: valid, not framing, not refused ({@code why} says why, else null), each once. */
+    private static List<String> names(ConfigNode node, java.util.function.UnaryOperator<String> why) throws ConfigException {
         List<String> names = new ArrayList<>();
         List<String> lower = new ArrayList<>();
         for (ConfigNode item : node.sequence()) {
@@ -73,8 +101,9 @@ final class ForwardAuthReader {
                 throw item.error(e.getMessage());
             }
             String l = name.toLowerCase(Locale.ROOT);
-            if (refused.contains(l)) {
-                throw item.error(name + " cannot be listed: " + why);
+            String refused = why.apply(l);
+            if (refused != null) {
+                throw item.error(name + " cannot be listed: " + refused);
             }
             if (lower.contains(l)) {
                 throw item.error(name + " is listed twice");

@@ -24,12 +24,37 @@ public final class FieldRemovals {
     private final Set<String> names;
     private final String[] prefixes;
     private final String[] suffixes;
+    /** Whether '_' in a message's field name counts as '-' ({@link #withUnderscoreTwins}). */
+    private final boolean twins;
 
     /**
      * @param namesOrPatterns field names and {@code Prefix*} / {@code *suffix} patterns, any case
      * @throws IllegalArgumentException for a name that is no token or is a framing field, or a bad pattern
      */
     public FieldRemovals(Collection<String> namesOrPatterns) {
+        this(namesOrPatterns, false);
+    }
+
+    /**
+     * Removes each of {@code names} and every spelling of it with '_' for any of its '-':
+     * {@code X-User} removes {@code X_User} and {@code x-user_} too... CGI and WSGI servers
+     * (Gunicorn, uWSGI, mod_wsgi) read both as {@code HTTP_X_USER}, so a field Kodiak sets for the
+     * upstream to trust must leave no twin a client could send in its stead (where the listener
+     * keeps names with '_': {@code underscores-in-headers: on}). Names only, no patterns.
+     *
+     * @throws IllegalArgumentException for a name that is no token, is a framing field, or is a pattern
+     */
+    public static FieldRemovals withUnderscoreTwins(Collection<String> names) {
+        for (String n : names) {
+            if (FieldEdits.isPattern(n)) {
+                throw new IllegalArgumentException("not a field name: \"" + n + "\"");
+            }
+        }
+        return new FieldRemovals(names, true);
+    }
+
+    private FieldRemovals(Collection<String> namesOrPatterns, boolean twins) {
+        this.twins = twins;
         List<String> exact = new ArrayList<>();
         List<String> pre = new ArrayList<>();
         List<String> suf = new ArrayList<>();
@@ -40,6 +65,9 @@ public final class FieldRemovals {
                 (p.endsWith("*") ? pre : suf).add(p.endsWith("*") ? p.substring(0, p.length() - 1) : p.substring(1));
             } else {
                 String lower = FieldEdits.checkName(n);
+                if (twins) {
+                    lower = lower.replace('_', '-');
+                }
                 if (!exact.contains(lower)) {
                     exact.add(lower);
                     longest = Math.max(longest, lower.length());
@@ -69,7 +97,7 @@ public final class FieldRemovals {
         int n = end - start;
         if (n < byLength.length && byLength[n] != null) {
             for (String s : byLength[n]) {
-                if (Chars.equalsLower(b, start, end, s)) {
+                if (twins ? equalsTwin(b, start, end, s) : Chars.equalsLower(b, start, end, s)) {
                     return true;
                 }
             }
@@ -86,9 +114,25 @@ public final class FieldRemovals {
         return hit && !f.nameIs(i, "host") && !FieldEdits.isFraming(f.name(i).toLowerCase(Locale.ROOT));
     }
 
+    /** Whether {@code b[from, to)} is {@code s} (lower case, '-' for '_') with '_' read as '-', in any case. */
+    private static boolean equalsTwin(byte[] b, int from, int to, String s) {
+        for (int i = 0; i < to - from; i++) {
+            int c = b[from + i];
+            if (c >= 'A' && c <= 'Z') {
+                c += 32;
+            } else if (c == '_') {
+                c = '-';
+            }
+            if (c != s.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Whether a field named {@code lower} (lower case) is one to remove. */
     boolean matches(String lower) {
-        if (names.contains(lower)) {
+        if (names.contains(twins ? lower.replace('_', '-') : lower)) {
             return true;
         }
         if (lower.equals("host") || FieldEdits.isFraming(lower)) {

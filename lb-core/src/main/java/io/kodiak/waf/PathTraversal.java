@@ -5,6 +5,8 @@ package io.kodiak.waf;
  * target as the client sent it (path and query), read through the encodings that servers behind
  * a proxy have been known to decode: {@code %2e}, double encoding ({@code %252e}), overlong UTF-8
  * ({@code %c0%ae}, {@code %c0%af}, {@code %e0%80%ae}, {@code %c1%9c}) and IIS's {@code %u002e};
+ * then, if the target has escapes, decoded again up to {@link #DECODE_ROUNDS} times and read at
+ * each layer, so {@code %25%32%65} and {@code %25252e} are seen too;
  * {@code \} separates segments as {@code /} does (Windows, and frameworks that normalise it).
  *
  * <p>A {@code ..} segment is exactly two dots between separators: {@code /} or {@code \}, or in
@@ -14,7 +16,8 @@ package io.kodiak.waf;
  * normalisation has already removed dot segments and decodes only unreserved characters: every
  * {@code ..} the normalised path could show is visible, decoded, in the raw target.
  *
- * <p>Stateless; no allocation; time linear in the target.
+ * <p>Stateless; time linear in the target (at most {@code 1 + DECODE_ROUNDS} reads). A target
+ * without a {@code %} allocates nothing; one with escapes, one buffer of its length.
  */
 final class PathTraversal {
     private static final int OTHER = 0, DOT = 1, SEP = 2, NUL = 3, BOUNDARY = 4;
@@ -22,8 +25,39 @@ final class PathTraversal {
     private PathTraversal() {
     }
 
-    /** Whether {@code b[from, to)} (a request target) holds a {@code ..} segment or a NUL. */
+    /**
+     * How many more times a target with escapes is decoded and read again, after the read of the
+     * target as sent (which already reads {@code %252e}): {@code %25%32%65} (the hex digits
+     * encoded), {@code %25252e} (triple) and up to five layers are seen. Each layer is one more
+     * pass over the target; a target without a {@code %} is read once.
+     */
+    static final int DECODE_ROUNDS = 3;
+
+    /** Whether {@code b[from, to)} (a request target) holds a {@code ..} segment or a NUL, at any of the layers. */
     static boolean found(byte[] b, int from, int to) {
+        if (scan(b, from, to)) {
+            return true;
+        }
+        int p = from;
+        while (p < to && b[p] != '%') {
+            p++;
+        }
+        if (p == to) {
+            return false; // the common case: nothing more to decode, nothing allocated
+        }
+        byte[] buf = new byte[to - from];
+        int len = Unescape.once(b, from, to, buf);
+        for (int round = 0; round < DECODE_ROUNDS && len >= 0; round++) {
+            if (scan(buf, 0, len)) {
+                return true;
+            }
+            len = Unescape.once(buf, 0, len, buf); // in place: a byte is written no later than it is read
+        }
+        return false;
+    }
+
+    /** One read of {@code b[from, to)} through the encodings {@link #next} knows. */
+    private static boolean scan(byte[] b, int from, int to) {
         int run = 0; // dots since the segment began; -1 once it has anything else
         int i = from;
         while (i < to) {
@@ -97,13 +131,7 @@ final class PathTraversal {
         };
     }
 
-    /** The byte two hex digits at {@code i} encode, or -1. */
     private static int hexPair(byte[] b, int i, int to) {
-        if (i + 1 >= to) {
-            return -1;
-        }
-        int hi = Character.digit(b[i] & 0xff, 16); // ASCII only in this range: -1 for anything else
-        int lo = Character.digit(b[i + 1] & 0xff, 16);
-        return hi < 0 || lo < 0 ? -1 : hi << 4 | lo;
+        return Unescape.hexPair(b, i, to);
     }
 }

@@ -10,7 +10,6 @@ import io.kodiak.http.HeaderFields;
 import io.kodiak.http.RequestHead;
 import io.kodiak.http.ResponseEncoder;
 
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -26,8 +25,9 @@ import java.util.logging.Logger;
  * body is read.
  *
  * <p>Cost: built once per configuration. With only bundled rules, a request that none denies
- * allocates nothing (the target, path and fields are read in place), unless {@code sql-xss-probes}
- * is on and the request has a query (decoded once). Own rules allocate only where a regular
+ * allocates nothing (the target, path and fields are read in place), unless its target has a
+ * {@code %} ({@link PathTraversal} decodes it again, one buffer) or {@code sql-xss-probes} is on
+ * and the request has a query (decoded once). Own rules allocate only where a regular
  * expression runs (RE2/J's matcher) or a query is decoded. Every read is bounded:
  * {@code inspect-limit} characters of a value, {@code body-limit} bytes of a body.
  *
@@ -184,8 +184,12 @@ public final class RequestRules implements RequestFilter {
         return m.kind() == RuleMatch.Kind.ABSENT && !found;
     }
 
-    /** The query percent-decoded ('+' a space, UTF-8), or null without one; a malformed escape leaves it as sent. */
-    private static String decodedQuery(RequestHead h) {
+    /**
+     * The query percent-decoded as the app behind will read it ({@link Unescape#query}: '+' a
+     * space, each valid escape decoded, a malformed one left as sent, UTF-8), or null without one.
+     * At most 4 bytes per character of {@code inspect-limit} are decoded: rules read no further.
+     */
+    private String decodedQuery(RequestHead h) {
         byte[] b = h.bytes();
         int q = h.targetStart();
         while (q < h.targetEnd() && b[q] != '?') {
@@ -194,12 +198,7 @@ public final class RequestRules implements RequestFilter {
         if (q >= h.targetEnd()) {
             return null;
         }
-        String raw = new String(b, q + 1, h.targetEnd() - q - 1, StandardCharsets.ISO_8859_1);
-        try {
-            return URLDecoder.decode(raw, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            return raw;
-        }
+        return Unescape.query(b, q + 1, h.targetEnd(), (int) Math.min(Integer.MAX_VALUE, 4L * config.inspectLimit()));
     }
 
     private Verdict withBody(RequestContext ctx, long pending) {

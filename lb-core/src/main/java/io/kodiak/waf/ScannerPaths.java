@@ -5,7 +5,8 @@ package io.kodiak.waf;
  * Python app behind Kodiak never serves: secrets and version control ({@code .env},
  * {@code .env.production}, {@code .git}, {@code .aws}...), PHP and WordPress entry points, Apache's
  * status pages and CGI. Matched on whole segments of the normalised path, ignoring case, anywhere
- * in the path ({@code /blog/wp-admin/} too): {@code /static/app.env.js} and
+ * in the path ({@code /blog/wp-admin/} too), where a segment also ends at an encoded separator
+ * ({@code /static%2F.env}, {@link #found}): {@code /static/app.env.js} and
  * {@code /api/wp-admin-docs} are not denied, since no segment is one of these names.
  *
  * <p>Stateless; no allocation; time linear in the path.
@@ -34,21 +35,45 @@ final class ScannerPaths {
     private ScannerPaths() {
     }
 
-    /** Whether a segment of {@code path} (normalised) is one of {@link #NAMES}, or starts with a prefix. */
+    /**
+     * Whether a segment of {@code path} (normalised) is one of {@link #NAMES}, or starts with a
+     * prefix. A segment ends at {@code /} and at the separators a server behind may decode or
+     * honour: {@code %2F} (Gunicorn's and every WSGI server's {@code PATH_INFO} holds it decoded,
+     * so {@code /.git%2Fconfig} is {@code /.git/config} to the app), {@code %5C} and {@code \}
+     * (Windows, and frameworks that read {@code \} as {@code /}). The normaliser has upper-cased the
+     * hex digits of every escape it kept, but either case is read here.
+     */
     static boolean found(String path) {
         int n = path.length();
         int start = 0;
-        while (start < n) {
-            int end = path.indexOf('/', start);
-            if (end < 0) {
-                end = n;
+        int i = 0;
+        while (i <= n) {
+            int sep = i == n ? 1 : separator(path, i);
+            if (sep == 0) {
+                i++;
+                continue;
             }
-            if (end > start && segment(path, start, end - start)) {
+            if (i > start && segment(path, start, i - start)) {
                 return true;
             }
-            start = end + 1;
+            i += sep;
+            start = i;
         }
         return false;
+    }
+
+    /** The length of the separator at {@code i} ({@code /}, {@code \\}, {@code %2F}, {@code %5C}), or 0. */
+    private static int separator(String path, int i) {
+        char c = path.charAt(i);
+        if (c == '/' || c == '\\') {
+            return 1;
+        }
+        if (c != '%' || i + 2 >= path.length()) {
+            return 0;
+        }
+        char hi = path.charAt(i + 1);
+        char lo = path.charAt(i + 2);
+        return hi == '2' && (lo == 'F' || lo == 'f') || hi == '5' && (lo == 'C' || lo == 'c') ? 3 : 0;
     }
 
     private static boolean segment(String path, int start, int len) {

@@ -78,6 +78,23 @@ class BasicAuthConfigTest {
     }
 
     @Test
+    void aBcryptCostAboveHtpasswdsMaximumIsRefusedAtItsLine() throws Exception {
+        Path users = dir.resolve("users");
+        Htpasswd.add(users, "B", "ok", "pw");
+        String line = Files.readString(users).strip();
+        String hash = line.substring(line.indexOf(':') + 1);
+        // The same hash at cost 17 (htpasswd -C's maximum) is read; at 18 and at 25 (minutes a check) it is refused.
+        String at17 = hash.substring(0, 4) + "17" + hash.substring(6);
+        Files.writeString(users, "ok:" + hash + "\nslow:" + at17 + "\n");
+        assertEquals(2, section(parse("users")).users().size());
+        for (String cost : new String[]{"18", "25", "31"}) {
+            Files.writeString(users, "ok:" + hash + "\n\nslow:" + hash.substring(0, 4) + cost + hash.substring(6) + "\n");
+            assertRejected("users", users.toAbsolutePath() + ":3: listeners[0].routes[0].basic-auth: user \"slow\": bcrypt cost "
+                    + cost + " is above 17 (htpasswd -C's maximum): each check, and each unknown user's, would take seconds to hours");
+        }
+    }
+
+    @Test
     void sectionErrorsAreReportedInTheConfiguration() throws Exception {
         Htpasswd.add(dir.resolve("users"), "s", "demo", "demo");
         String at = dir.resolve("kodiak.yaml") + ":6: listeners[0].routes[0].basic-auth";

@@ -45,9 +45,11 @@ class ForwardAuthConfigTest {
                 + " max-body: 8KiB, cache: {ttl: 30s, max-entries: 500, denials: true}}"));
         assertEquals(new ForwardAuthConfig("auth", "/oauth2/auth?allowed_groups=admin", Duration.ofMillis(1500),
                 List.of("Authorization", "X-Api-Key"), List.of("X-User", "X-Email", "X-Groups"), 8192,
-                new ForwardAuthConfig.Cache(Duration.ofSeconds(30), 500, true)), c);
-        assertEquals(new ForwardAuthConfig.Cache(Duration.ofMinutes(1), 10_000, false),
+                new ForwardAuthConfig.Cache(Duration.ofSeconds(30), 500, true, ForwardAuthConfig.Cache.Scope.REQUEST)), c);
+        assertEquals(new ForwardAuthConfig.Cache(Duration.ofMinutes(1), 10_000, false, ForwardAuthConfig.Cache.Scope.REQUEST),
                 read(route("{pool: auth, path: /v, cache: {ttl: 1m}}")).cache());
+        assertEquals(ForwardAuthConfig.Cache.Scope.HOST, read(route("{pool: auth, path: /v, cache: {ttl: 1m, scope: host}}")).cache().scope());
+        assertEquals(ForwardAuthConfig.Cache.Scope.REQUEST, read(route("{pool: auth, path: /v, cache: {ttl: 1m, scope: request}}")).cache().scope());
     }
 
     @Test
@@ -78,6 +80,14 @@ class ForwardAuthConfigTest {
                 "kodiak.yaml:5: listeners[0].routes[0].forward-auth.timeout: \"0s\" must be greater than 0");
         assertRejected(route("{pool: auth, path: /v, request-headers: [Authorization, X-Forwarded-For]}"),
                 "kodiak.yaml:5: listeners[0].routes[0].forward-auth.request-headers[1]: X-Forwarded-For cannot be listed: Kodiak sets it on the subrequest");
+        // Every forwarding field, not only those Kodiak writes: the auth service would take the client's for a proxy's.
+        for (String name : new String[]{"X-Forwarded-User", "X-Forwarded-Port", "X-Forwarded-Prefix", "x-forwarded-anything",
+                "Forwarded", "X-Real-IP"}) {
+            assertRejected(route("{pool: auth, path: /v, request-headers: [Cookie, " + name + "]}"),
+                    "kodiak.yaml:5: listeners[0].routes[0].forward-auth.request-headers[1]: " + name + " cannot be listed:"
+                            + " a client's forwarding fields (X-Forwarded-*, Forwarded, X-Real-IP) never reach the auth service,"
+                            + " which would take them for a proxy's");
+        }
         assertRejected(route("{pool: auth, path: /v, request-headers: [Cookie, cookie]}"),
                 "kodiak.yaml:5: listeners[0].routes[0].forward-auth.request-headers[1]: cookie is listed twice");
         assertRejected(route("{pool: auth, path: /v, response-headers: [Content-Length]}"),
@@ -94,6 +104,9 @@ class ForwardAuthConfigTest {
                 "kodiak.yaml:5: listeners[0].routes[0].forward-auth.cache.ttl: \"0s\" must be greater than 0");
         assertRejected(route("{pool: auth, path: /v, cache: {ttl: 1s, max-entries: 0}}"),
                 "kodiak.yaml:5: listeners[0].routes[0].forward-auth.cache.max-entries: 0 is out of range (must be 1-1000000)");
+        assertRejected(route("{pool: auth, path: /v, cache: {ttl: 1s, scope: credential}}"),
+                "kodiak.yaml:5: listeners[0].routes[0].forward-auth.cache.scope: \"credential\" is not a scope: request"
+                        + " (the same method, Host, target and client) or host (the same Host, any path)");
         assertRejected(route("{pool: auth, path: /v, adress: x}"),
                 "kodiak.yaml:5: listeners[0].routes[0].forward-auth.adress: unknown key (allowed: pool, path, timeout, request-headers,"
                         + " response-headers, max-body, cache)");

@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.Base64;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,6 +62,8 @@ class BasicAuthTest {
                 + "      - {pool: web}\n"
                 + "  - name: locked\n    address: 127.0.0.1:0\n    basic-auth: {realm: All, users-file: ./htpasswd}\n"
                 + "    routes:\n      - {pool: web}\n"
+                + "  - name: underscored\n    address: 127.0.0.1:0\n    underscores-in-headers: pass\n"
+                + "    basic-auth: {users-file: htpasswd, user-header: X-Forwarded-User}\n    routes:\n      - {pool: web}\n"
                 + "pools:\n"
                 + "  web: {health-check: {type: none}, upstreams: [{name: web, address: \"" + web.hostPort() + "\"}]}\n");
         server = ProxyServer.start(ConfigLoader.load(file));
@@ -156,6 +159,18 @@ class BasicAuthTest {
         r = lastUpstreamRequest();
         assertEquals(basic("sam:sha1-pw"), r.header("Authorization"), "pass-authorization: true");
         assertEquals("root", r.header("X-Forwarded-User"), "no user-header here: the field is the client's business");
+    }
+
+    @Test
+    void theUserHeadersUnderscoreTwinsCannotForgeTheUserWhereTheListenerPassesUnderscores() throws Exception {
+        // Gunicorn, uWSGI and mod_wsgi read X_Forwarded_User (any '-' as '_') as X-Forwarded-User: HTTP_X_FORWARDED_USER.
+        assertEquals(200, get("underscored", "/x", "Authorization: " + basic("bea:bcrypt-pw"), "X_Forwarded_User: root",
+                "x-forwarded_user: root", "X_Other: kept").status());
+        RecordedRequest r = lastUpstreamRequest();
+        String head = r.rawHeadString();
+        assertEquals("kept", r.header("X_Other"), "the listener passes names with '_'");
+        assertEquals("bea", r.header("X-Forwarded-User"));
+        assertFalse(head.contains("root"), head);
     }
 
     @Test

@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -82,6 +83,21 @@ class ForwardAuthFailureTest {
         try (RawClient c = client()) {
             return c.get("/page");
         }
+    }
+
+    @Test
+    void theResponseHeadersUnderscoreTwinsAreRemovedWhereTheListenerPassesUnderscores() throws Exception {
+        auth = ScriptedUpstream.start("auth", r -> allow("alice"));
+        start(auth.hostPort(), "health-check: {type: none}", "    underscores-in-headers: pass\n");
+        try (RawClient c = client()) {
+            // A WSGI app reads X_User as X-User (HTTP_X_USER): the client's twin must not reach it beside the service's.
+            RawResponse r = c.exchange("GET /page HTTP/1.1\r\nHost: t\r\nX_User: mallory\r\nx_USER: mallory\r\nX_Other: kept\r\n\r\n");
+            assertEquals(200, r.status(), r.toString());
+        }
+        RecordedRequest up = app.requests().get(app.requests().size() - 1);
+        assertEquals("kept", up.header("X_Other"), "the listener passes names with '_'");
+        assertEquals("alice", up.header("X-User"));
+        assertFalse(up.rawHeadString().contains("mallory"), up.rawHeadString());
     }
 
     @Test

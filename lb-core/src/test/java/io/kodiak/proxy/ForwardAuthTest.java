@@ -202,6 +202,28 @@ class ForwardAuthTest {
     }
 
     @Test
+    void theCacheNeverSharesAnAnswerAcrossAnonymousRequestsHostsOrPaths() throws Exception {
+        try (RawClient c = RawClient.connect(server.boundAddress("cached").getPort())) {
+            // An anonymous 2xx (a public page) is not kept: the next anonymous request is asked again.
+            RawResponse pub = c.exchange("GET /headers?public=1 HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertEquals(200, pub.status(), pub.toString());
+            assertTrue(pub.bodyString().contains("X-User: anonymous\n"), pub.bodyString());
+            assertEquals(401, c.exchange("GET /headers HTTP/1.1\r\nHost: t\r\n\r\n").status());
+            // A 2xx for one host is not one for another, even with the same (domain-wide) credential.
+            String cred = "Authorization: Bearer app1-only\r\n";
+            assertEquals(200, c.exchange("GET /headers HTTP/1.1\r\nHost: app1.example\r\n" + cred + "\r\n").status());
+            assertEquals(403, c.exchange("GET /headers HTTP/1.1\r\nHost: admin.example\r\n" + cred + "\r\n").status());
+            // The default scope (request): a 2xx for one target is not one for another.
+            String open = "Authorization: Bearer path-open\r\n";
+            assertEquals(200, c.exchange("GET /headers?open=1 HTTP/1.1\r\nHost: t\r\n" + open + "\r\n").status());
+            assertEquals(403, c.exchange("GET /headers HTTP/1.1\r\nHost: t\r\n" + open + "\r\n").status());
+            int before = Integer.parseInt(authService("/count").trim());
+            assertEquals(200, c.exchange("GET /headers?open=1 HTTP/1.1\r\nHost: t\r\n" + open + "\r\n").status());
+            assertEquals(before, Integer.parseInt(authService("/count").trim()), "the same request is still a cache hit");
+        }
+    }
+
+    @Test
     void manyClientsAtOnceAllGetTheirAnswer() throws Exception {
         int n = 40;
         java.util.List<java.util.concurrent.Future<Integer>> results = new java.util.ArrayList<>();

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -100,6 +101,18 @@ class RequestRulesProxyTest {
         }
         assertEquals(1, web.requestsReceived(), "only the legitimate request reached the upstream");
         assertEquals(200, get("/api/wp-admin-docs").status());
+    }
+
+    @Test
+    void encodingTricksDoNotSlipPastTheRules() throws Exception {
+        // An encoded separator in the path, encoded hex digits, triple encoding (sql-xss-probes is opt-in: not in "all").
+        for (String t : List.of("/.git%2Fconfig", "/static%2F.env",
+                "/a/%25%32%65%25%32%65/etc", "/a/%25252e%25252e/etc")) {
+            assertEquals(403, get(t).status(), t);
+        }
+        assertEquals(404, get("/api/v1/users?x=%&debug%3D1").status(), "an own query rule, around a malformed escape");
+        assertEquals(200, get("/s?q=100%").status(), "a lone % is no attack");
+        assertEquals(0, web.requestsReceived() - 1, "only the lone % went upstream");
     }
 
     @Test

@@ -61,6 +61,19 @@ class RequestRulesTest {
     }
 
     @Test
+    void pathTraversalThroughEveryLayerOfEncoding() throws Exception {
+        // The hex digits encoded (%25%32%65 = %2e), triple and deeper encodings: each decoded layer is read again.
+        for (String t : List.of("/a/%25%32%65%25%32%65/b", "/a/%25%32%45%25%32%45%25%32%46etc", "/a/%25252e%25252e/b",
+                "/x?f=%25252e%25252e%25252fetc", "/a/%2525252e%2525252e/b", "/a/%25%32%35%32%65%25%32%35%32%65/b",
+                "/a/%25c0%25ae%25c0%25ae/b", "/x%2500.png", "/x%252500.png")) {
+            denied("GET", t);
+        }
+        for (String t : List.of("/a/%25%32%65x/b", "/a/%25252ex/b", "/files/100%25", "/?q=50%25+off", "/a/%25%25/b")) {
+            passed("GET", t);
+        }
+    }
+
+    @Test
     void pathTraversalLeavesDotsThatAreNotASegment() throws Exception {
         for (String t : List.of("/", "/static/app..js", "/a/.../b", "/files/v1...v2", "/dl?range=1..2", "/a/.hidden/b",
                 "/a./b", "/%2e/b", "/?q=..x", "/api/items?sort=-date&dir=asc", "/%7Euser/")) {
@@ -72,11 +85,15 @@ class RequestRulesTest {
     void scannerPathsByWholeSegmentIgnoringCase() throws Exception {
         for (String t : List.of("/.env", "/.ENV", "/.env.production", "/api/.env", "/.git/config", "/.git/", "/wp-admin",
                 "/wp-admin/setup-config.php", "/blog/wp-login.php", "/xmlrpc.php", "/phpMyAdmin/", "/.aws/credentials",
-                "/server-status", "/cgi-bin/test.cgi", "/.DS_Store", "/%2eenv", "/.htpasswd")) {
+                "/server-status", "/cgi-bin/test.cgi", "/.DS_Store", "/%2eenv", "/.htpasswd",
+                // an encoded separator ends a segment: Gunicorn's PATH_INFO holds it decoded
+                "/.git%2Fconfig", "/.git%2fconfig", "/static%2F.env", "/static%2f.env.local", "/a%5C.git%5Cconfig",
+                "/static%5c.env", "/static\\.env", "/x%2Fwp-admin%2Fsetup.php")) {
             denied("GET", t);
         }
         for (String t : List.of("/static/app.env.js", "/api/wp-admin-docs", "/environment", "/env", "/git/config",
-                "/.well-known/acme-challenge/x", "/docs/server-status-page", "/blog/xmlrpc", "/envelope/.envy")) {
+                "/.well-known/acme-challenge/x", "/docs/server-status-page", "/blog/xmlrpc", "/envelope/.envy",
+                "/static%2Fapp.env.js", "/a%2F.envy", "/a%2F", "/%2F")) {
             passed("GET", t);
         }
     }
@@ -120,6 +137,14 @@ class RequestRulesTest {
                 "?q=script+writing", "?q=1%3D1")) {
             passed("GET", "/search" + q);
         }
+        // A malformed escape anywhere does not leave the rest undecoded: each valid one is decoded, as Python does.
+        for (String q : List.of("?q=%3Cscript%3Ealert(1)&x=%", "?q=%3Cscript%3Ealert(1)&x=%zz", "?x=%&q=%3Cscript%3E",
+                "?q=%3Cscript%3Ealert(1)&x=%4", "?q=caf%E9&id=1%20union%20select%201")) {
+            denied("GET", "/search" + q);
+        }
+        for (String q : List.of("?q=100%", "?q=caf%C3%A9+%", "?d=50%25+off&x=%zz")) {
+            passed("GET", "/search" + q);
+        }
         RequestRules defaults = new RequestRules(config(EnumSet.complementOf(EnumSet.of(BundledRule.SQL_XSS_PROBES)), List.of()));
         assertEquals(0, status(defaults, "GET", "/search?id=1+UNION+SELECT+1"), "opt-in: off unless named");
     }
@@ -141,6 +166,8 @@ class RequestRulesTest {
         assertEquals(0, status(r, "GET", "/form"), "methods: only POST");
         assertEquals(404, status(r, "GET", "/x?a=2&debug=1"));
         assertEquals(404, status(r, "GET", "/x?a=2&debug%3D1"), "the query is decoded");
+        assertEquals(404, status(r, "GET", "/x?a=%&debug%3D1"), "around a malformed escape too");
+        assertEquals(404, status(r, "GET", "/x?debug%3D1&a=%g"), "around a malformed escape too");
         assertEquals(403, status(r, "GET", "/.env"), "bundled after own");
         assertEquals(0, status(r, "GET", "/.env-check/.env"), "an allow passes every rule after it");
     }
@@ -207,6 +234,11 @@ class RequestRulesTest {
                 4096, 50, 1024, 65536, false, List.of(deep)));
         assertEquals(403, status(r, "GET", "/", "X-A: " + "x".repeat(1000) + "attack"));
         assertEquals(0, status(r, "GET", "/", "X-A: " + "x".repeat(1020) + "attack"), "past inspect-limit: not read");
+        Rule query = new Rule("query", List.of(), null, RuleMatch.parse("attack", false, false), Map.of(), null, false, 403);
+        RequestRules q = new RequestRules(new RequestRulesConfig(Set.of(), 403, RequestRulesConfig.DEFAULT_METHODS,
+                4096, 50, 1024, 65536, false, List.of(query)));
+        assertEquals(403, status(q, "GET", "/?" + "%78".repeat(1000) + "attack&y=%"), "3000 bytes sent, 1006 decoded");
+        assertEquals(0, status(q, "GET", "/?" + "%78".repeat(1020) + "attack"), "past inspect-limit once decoded: not read");
     }
 
     @Test
