@@ -462,11 +462,11 @@ final class ClientSession implements ClientOutput {
         }
     }
 
-    /** The client took {@code n} more bytes of output: the send timeout counts from now. */
-    private void clientTook(long n) {
+    /** The client took {@code n} more bytes of output at {@code now}: the send timeout counts from then. */
+    private void clientTook(long n, long now) {
         pace.took(n);
         if (state != State.CLOSED && state != State.CLOSING) {
-            sendDeadline = ProxyContext.nonZero(ctx.now() + timeouts().send().toNanos());
+            sendDeadline = ProxyContext.nonZero(now + timeouts().send().toNanos());
         }
     }
 
@@ -740,8 +740,9 @@ final class ClientSession implements ClientOutput {
             return;
         }
         if (clientInflight == 0) {
-            sendDeadline = ProxyContext.nonZero(ctx.now() + timeouts().send().toNanos());
-            pace.outputWaits(ctx.now()); // a send-min-rate window opens, or goes on
+            long now = ctx.now();
+            sendDeadline = ProxyContext.nonZero(now + timeouts().send().toNanos());
+            pace.outputWaits(now); // a send-min-rate window opens, or goes on
         }
         clientInflight += n;
         CompletionHandler<WriteResult> done = new CompletionHandler<WriteResult>() {
@@ -751,11 +752,12 @@ final class ClientSession implements ClientOutput {
             @Override
             public void completed(WriteResult result) {
                 synchronized (ClientSession.this) {
-                    clientTook(n - took);
+                    long now = ctx.now(); // one clock read per completed write: this runs for every write
+                    clientTook(n - took, now);
                     took = n;
                     clientInflight -= n;
                     if (clientInflight == 0) {
-                        pace.allTaken(ctx.now());
+                        pace.allTaken(now);
                     }
                     if (after != null) {
                         after.run();
@@ -768,7 +770,7 @@ final class ClientSession implements ClientOutput {
                     }
                     // The send timeout counts from the last byte the client took, not from the
                     // last byte Kodiak queued (nginx send_timeout).
-                    sendDeadline = clientInflight == 0 ? 0 : ProxyContext.nonZero(ctx.now() + timeouts().send().toNanos());
+                    sendDeadline = clientInflight == 0 ? 0 : ProxyContext.nonZero(now + timeouts().send().toNanos());
                     if ((pauseReasons & PAUSE_OUTPUT) != 0 && clientInflight <= OUTPUT_BOUND) {
                         resumeRead(PAUSE_OUTPUT);
                         if (state == State.IDLE) {
@@ -808,7 +810,7 @@ final class ClientSession implements ClientOutput {
                 synchronized (ClientSession.this) {
                     long total = Math.min(n, result == null ? 0 : result.getWrittenSize());
                     if (total > took) {
-                        clientTook(total - took);
+                        clientTook(total - took, ctx.now());
                         took = total;
                     }
                 }
