@@ -12,6 +12,9 @@
 # every request; Kodiak remembers a success for 5 minutes). The allow list and the rate limit are
 # checked on every request; the rate is one the load stays under, so none is refused.
 #
+# BENCH_PROTECT_AUTH=off leaves authentication out: the allow list and the rate limit alone, the
+# part every proxy does per request the same way (no password check to remember or not).
+#
 # Usage: bench/protect.sh          (run.sh's settings apply: BENCH_ROUNDS, BENCH_DURATION, ...)
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -43,7 +46,15 @@ export HAPROXY_FRONTEND_EXTRA="acl prot path_beg /p/
     http-request track-sc0 src if prot
     http-request deny deny_status 429 if prot { sc_http_req_rate(0) gt 1000000 }
     http-request auth realm bench if prot !{ http_auth(benchusers) }"
+if [[ ${BENCH_PROTECT_AUTH:-on} == off ]]; then
+    unset BENCH_WRK_HEADER
+    NGINX_SERVER_EXTRA=${NGINX_SERVER_EXTRA/ auth_basic bench; auth_basic_user_file $users;/}
+    HAPROXY_FRONTEND_EXTRA=${HAPROXY_FRONTEND_EXTRA%$'\n'*}
+fi
 export BENCH_KODIAK_TOP='rate-limits: {perip: {key: "$remote_addr", rate: 1000000r/s}}'
 export BENCH_KODIAK_ROUTES="{path-prefix: /p/, pool: app, access: [{action: allow, source: 127.0.0.0/8}, deny], rate-limit: {zone: perip, burst: 1000000, nodelay: true}, basic-auth: {realm: bench, users-file: $users}}"
+if [[ ${BENCH_PROTECT_AUTH:-on} == off ]]; then
+    BENCH_KODIAK_ROUTES=${BENCH_KODIAK_ROUTES/, basic-auth: \{realm: bench, users-file: $users\}/}
+fi
 export KODIAK_CMD=${KODIAK_CMD:-'bench/lib/kodiak-routes.sh'}
 exec "$BENCH_DIR/run.sh" "$@"
