@@ -1,5 +1,8 @@
 package io.kodiak.auth;
 
+import io.kodiak.htpasswd.HtpasswdUsers;
+import io.kodiak.htpasswd.PasswordHash;
+
 import io.kodiak.config.BasicAuthConfig;
 import io.kodiak.filter.RequestContext;
 import io.kodiak.filter.RequestFilter;

@@ -1,5 +1,7 @@
 package io.kodiak.auth;
 
+import io.kodiak.htpasswd.HtpasswdUsers;
+
 import java.lang.ref.WeakReference;
 import java.nio.file.Path;
 import java.util.HashMap;

@@ -1,5 +1,8 @@
 package io.kodiak.auth;
 
+import io.kodiak.htpasswd.HtpasswdFile;
+import io.kodiak.htpasswd.HtpasswdUsers;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

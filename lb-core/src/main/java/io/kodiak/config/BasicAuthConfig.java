@@ -1,6 +1,6 @@
 package io.kodiak.config;
 
-import io.kodiak.auth.HtpasswdUsers;
+import io.kodiak.htpasswd.HtpasswdUsers;
 
 import java.nio.file.Path;
 

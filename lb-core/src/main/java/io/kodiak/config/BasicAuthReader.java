@@ -1,7 +1,7 @@
 package io.kodiak.config;
 
-import io.kodiak.auth.HtpasswdFile;
-import io.kodiak.auth.HtpasswdUsers;
+import io.kodiak.htpasswd.HtpasswdFile;
+import io.kodiak.htpasswd.HtpasswdUsers;
 import io.kodiak.http.FieldEdits;
 
 import java.io.IOException;

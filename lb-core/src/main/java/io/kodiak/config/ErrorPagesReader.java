@@ -1,5 +1,6 @@
 package io.kodiak.config;
 
+import io.kodiak.io.BoundedFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package io.kodiak.config;
 
+import io.kodiak.io.BoundedFile;
 import io.kodiak.http.FieldEdits;
 
 import java.io.IOException;

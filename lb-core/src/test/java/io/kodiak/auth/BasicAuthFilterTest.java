@@ -1,5 +1,7 @@
 package io.kodiak.auth;
 
+import io.kodiak.htpasswd.HtpasswdFile;
+
 import io.kodiak.config.BasicAuthConfig;
 import io.kodiak.filter.RequestFilter.Verdict;
 import org.junit.jupiter.api.AfterEach;

@@ -1,6 +1,7 @@
 package io.kodiak.config;
 
-import io.kodiak.auth.HtpasswdFile;
+import io.kodiak.io.BoundedFile;
+import io.kodiak.htpasswd.HtpasswdFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

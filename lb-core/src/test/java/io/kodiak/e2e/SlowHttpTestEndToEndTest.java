@@ -104,8 +104,13 @@ class SlowHttpTestEndToEndTest {
     void anAddressOverItsCapGetsNoMoreConnectionsWhileOthersAreServed() throws Exception {
         try (Kodiak kodiak = kodiak("    limits: {max-connections-per-address: 20}\n")) {
             Report r = attack(kodiak, "-H", "-i", "1");
+            // A refused connection is accepted by the kernel, then closed by Kodiak: slowhttptest
+            // counts it as connected until it reads that close, so a sample taken meanwhile may
+            // show a few over the cap. Once the attack settles (from its second second), none are.
             int most = r.rows.stream().mapToInt(row -> row[3]).max().orElse(0);
-            assertTrue(most <= 20, "slowhttptest had " + most + " connections from one address over a cap of 20\n" + r);
+            assertTrue(most <= 20 + 5, "slowhttptest had " + most + " connections from one address over a cap of 20\n" + r);
+            int settled = r.rows.stream().filter(row -> row[0] >= 2).mapToInt(row -> row[3]).max().orElse(0);
+            assertTrue(settled <= 20, "slowhttptest kept " + settled + " connections from one address over a cap of 20\n" + r);
             assertTrue(most > 0, "the attack never connected\n" + r);
             // slowhttptest's own probe comes from the attacker's address, so it is refused too:
             // only the probe from 127.0.0.2 says whether the service stayed available.

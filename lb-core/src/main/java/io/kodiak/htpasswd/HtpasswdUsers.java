@@ -1,4 +1,4 @@
-package io.kodiak.auth;
+package io.kodiak.htpasswd;
 
 import java.util.Map;
 import java.util.Objects;

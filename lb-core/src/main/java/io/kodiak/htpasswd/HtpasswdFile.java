@@ -1,4 +1,4 @@
-package io.kodiak.auth;
+package io.kodiak.htpasswd;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -56,8 +56,8 @@ public final class HtpasswdFile {
         byte[] bytes;
         try {
             // Bounded as it is read: a FIFO, a device or a file growing under the reader fails, never hangs or fills the heap.
-            bytes = io.kodiak.config.BoundedFile.readAll(file, MAX_BYTES);
-        } catch (io.kodiak.config.BoundedFile.TooLarge e) {
+            bytes = io.kodiak.io.BoundedFile.readAll(file, MAX_BYTES);
+        } catch (io.kodiak.io.BoundedFile.TooLarge e) {
             throw new Invalid(0, "is larger than " + MAX_BYTES + " bytes");
         }
         String text;

@@ -1,4 +1,4 @@
-package io.kodiak.auth;
+package io.kodiak.htpasswd;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

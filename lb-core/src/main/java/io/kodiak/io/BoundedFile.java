@@ -1,4 +1,4 @@
-package io.kodiak.config;
+package io.kodiak.io;
 
 import java.io.BufferedInputStream;
 import java.io.Closeable;

@@ -1,5 +1,6 @@
-package io.kodiak.auth;
+package io.kodiak.htpasswd;
 
+import io.kodiak.auth.Htpasswd;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,4 +1,4 @@
-package io.kodiak.auth;
+package io.kodiak.htpasswd;
 
 import at.favre.lib.crypto.bcrypt.BCrypt;
 import at.favre.lib.crypto.bcrypt.IllegalBCryptFormatException;
