@@ -6,11 +6,8 @@ import io.kodiak.http.RequestHead;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
@@ -28,43 +25,22 @@ import java.util.function.LongSupplier;
  * from when it was stored, then dropped when next looked up or when evicted. Time comes from an
  * injected clock.
  *
- * <p>Threading: any thread; one lock, held only for a map operation.
+ * <p>Threading: any thread; one lock ({@link ExpiringLru}), held only for a map operation.
  */
 final class ForwardAuthCache {
     /** The largest answer kept (fields to copy, or a denial's body): max-entries times this bounds the memory. */
     static final int MAX_ENTRY_BYTES = 4096;
-    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK has no SHA-256", e);
-        }
-    });
 
     /** A credential's digest. */
     record Key(long a, long b, long c, long d) {
     }
 
-    private record Entry(ForwardAuthDecision decision, long expiresAt) {
-    }
-
-    private final long ttlNanos;
-    private final int maxEntries;
     private final boolean denials;
-    private final LongSupplier nanoTime;
-    private final LinkedHashMap<Key, Entry> map;
+    private final ExpiringLru<Key, ForwardAuthDecision> map;
 
     ForwardAuthCache(long ttlNanos, int maxEntries, boolean denials, LongSupplier nanoTime) {
-        this.ttlNanos = ttlNanos;
-        this.maxEntries = maxEntries;
         this.denials = denials;
-        this.nanoTime = nanoTime;
-        this.map = new LinkedHashMap<>(16, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Key, Entry> eldest) {
-                return size() > ForwardAuthCache.this.maxEntries;
-            }
-        };
+        this.map = new ExpiringLru<>(ttlNanos, maxEntries, nanoTime);
     }
 
     /**
@@ -77,15 +53,14 @@ final class ForwardAuthCache {
      */
     static Key key(RequestHead h, List<String> names, Scope scope, String scheme, String client) {
         HeaderFields f = h.fields();
-        MessageDigest md = SHA256.get();
-        md.reset();
+        MessageDigest md = KeyDigest.start();
         boolean credential = false;
         for (int n = 0; n < names.size(); n++) {
             String lower = names.get(n).toLowerCase(Locale.ROOT);
             md.update((byte) n); // which field: "Cookie: a" is not "Authorization: a"
             for (int i = f.indexOf(lower, 0); i >= 0; i = f.indexOf(lower, i + 1)) {
                 credential = true;
-                part(md, f.bytes(), f.valueStart(i), f.valueEnd(i));
+                KeyDigest.part(md, f.bytes(), f.valueStart(i), f.valueEnd(i));
             }
         }
         if (!credential) {
@@ -96,7 +71,7 @@ final class ForwardAuthCache {
         if (scope == Scope.REQUEST) {
             part(md, h.method());
             part(md, scheme);
-            part(md, h.bytes(), h.targetStart(), h.targetEnd());
+            KeyDigest.part(md, h.bytes(), h.targetStart(), h.targetEnd());
             part(md, client);
         }
         byte[] d = md.digest();
@@ -104,34 +79,14 @@ final class ForwardAuthCache {
         return new Key(b.getLong(), b.getLong(), b.getLong(), b.getLong());
     }
 
-    private static void part(MessageDigest md, byte[] b, int from, int to) {
-        int len = to - from;
-        md.update((byte) (len >>> 24));
-        md.update((byte) (len >>> 16));
-        md.update((byte) (len >>> 8));
-        md.update((byte) len);
-        md.update(b, from, len);
-    }
-
     private static void part(MessageDigest md, String s) {
         byte[] b = s == null ? new byte[0] : s.getBytes(StandardCharsets.UTF_8);
-        part(md, b, 0, b.length);
+        KeyDigest.part(md, b, 0, b.length);
     }
 
     /** The decision kept for {@code k}, or null (none, or it expired). */
     ForwardAuthDecision get(Key k) {
-        long now = nanoTime.getAsLong();
-        synchronized (map) {
-            Entry e = map.get(k);
-            if (e == null) {
-                return null;
-            }
-            if (now - e.expiresAt >= 0) {
-                map.remove(k);
-                return null;
-            }
-            return e.decision;
-        }
+        return map.get(k);
     }
 
     /** Keeps {@code d} for {@code k} if it is an answer the cache keeps. */
@@ -139,20 +94,15 @@ final class ForwardAuthCache {
         if (!d.cacheable(denials) || d.weight() > MAX_ENTRY_BYTES) {
             return;
         }
-        long expires = nanoTime.getAsLong() + ttlNanos;
-        synchronized (map) {
-            map.put(k, new Entry(d, expires));
-        }
+        map.put(k, d);
     }
 
     int size() {
-        synchronized (map) {
-            return map.size();
-        }
+        return map.size();
     }
 
     @Override
     public String toString() {
-        return "ForwardAuthCache[" + size() + "/" + maxEntries + ", ttl " + ttlNanos / 1_000_000 + " ms]";
+        return map.describe("ForwardAuthCache");
     }
 }
