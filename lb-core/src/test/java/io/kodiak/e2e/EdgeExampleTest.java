@@ -16,7 +16,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,38 +39,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(120)
 class EdgeExampleTest {
-    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
-    private static final Path EDGE = ROOT.resolve("examples/edge.yaml");
-    private static final List<Gunicorn> APPS = new ArrayList<>();
-    private static Kodiak kodiak;
+    private static final Path EDGE = ExampleFile.ROOT.resolve("examples/edge.yaml");
+    private static ExampleFile example;
     private static int port;
 
     @BeforeAll
     static void start() throws Exception {
-        for (String name : List.of("app-1", "app-2", "app-3")) {
-            APPS.add(Gunicorn.builder(name).app("/wsgi/flask_shop.py", "flask_shop:application").start());
-        }
-        String yaml = Files.readString(EDGE);
-        yaml = replaceOnce(yaml, "address: 127.0.0.1:8080", "address: 127.0.0.1:0");
-        yaml = replaceOnce(yaml, "[127.0.0.1:9001, 127.0.0.1:9002, 127.0.0.1:9003]",
-                "[" + String.join(", ", APPS.stream().map(Gunicorn::hostPort).toList()) + "]");
-        yaml = "admin: {listen: off, state-file: off}\nmetrics: off\n" + yaml;
-        kodiak = Kodiak.start(ConfigLoader.parse(yaml, EDGE));
-        port = kodiak.boundAddress("edge").getPort();
+        example = new ExampleFile("edge.yaml");
+        port = example.port("edge");
     }
 
     @AfterAll
     static void stop() {
-        if (kodiak != null) {
-            kodiak.close();
+        if (example != null) {
+            example.close();
         }
-        APPS.forEach(Gunicorn::close);
-    }
-
-    private static String replaceOnce(String text, String from, String to) {
-        int at = text.indexOf(from);
-        assertTrue(at >= 0 && text.indexOf(from, at + 1) < 0, "examples/edge.yaml should hold \"" + from + "\" once");
-        return text.replace(from, to);
     }
 
     @Test
@@ -107,7 +89,7 @@ class EdgeExampleTest {
 
     @Test
     void staticFilesComeFromExamplesStaticWithValidatorsAndGzip() throws Exception {
-        byte[] file = Files.readAllBytes(ROOT.resolve("examples/static/http-status-codes.txt"));
+        byte[] file = Files.readAllBytes(ExampleFile.ROOT.resolve("examples/static/http-status-codes.txt"));
         assertTrue(file.length >= 10 * 1024, "the example's text file is at least 10 KB");
         try (RawClient c = RawClient.connect(port)) {
             RawResponse plain = c.get("/static/http-status-codes.txt");

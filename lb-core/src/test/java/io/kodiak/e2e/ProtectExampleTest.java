@@ -1,6 +1,5 @@
 package io.kodiak.e2e;
 
-import io.kodiak.Kodiak;
 import io.kodiak.config.ConfigLoader;
 import io.kodiak.config.KodiakConfig;
 import io.kodiak.testing.Gunicorn;
@@ -13,9 +12,7 @@ import org.junit.jupiter.api.Timeout;
 
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -39,38 +36,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(120)
 class ProtectExampleTest {
-    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
-    private static final Path PROTECT = ROOT.resolve("examples/protect.yaml");
-    private static final List<Gunicorn> APPS = new ArrayList<>();
-    private static Kodiak kodiak;
+    private static final Path PROTECT = ExampleFile.ROOT.resolve("examples/protect.yaml");
+    private static ExampleFile example;
     private static int port;
 
     @BeforeAll
     static void start() throws Exception {
-        for (String name : List.of("app-1", "app-2", "app-3")) {
-            APPS.add(Gunicorn.builder(name).app("/wsgi/flask_shop.py", "flask_shop:application").start());
-        }
-        String yaml = Files.readString(PROTECT);
-        yaml = replaceOnce(yaml, "address: 127.0.0.1:8080", "address: 127.0.0.1:0");
-        yaml = replaceOnce(yaml, "[127.0.0.1:9001, 127.0.0.1:9002, 127.0.0.1:9003]",
-                "[" + String.join(", ", APPS.stream().map(Gunicorn::hostPort).toList()) + "]");
-        yaml = "admin: {listen: off, state-file: off}\nmetrics: off\n" + yaml;
-        kodiak = Kodiak.start(ConfigLoader.parse(yaml, PROTECT));
-        port = kodiak.boundAddress("edge").getPort();
+        example = new ExampleFile("protect.yaml");
+        port = example.port("edge");
     }
 
     @AfterAll
     static void stop() {
-        if (kodiak != null) {
-            kodiak.close();
+        if (example != null) {
+            example.close();
         }
-        APPS.forEach(Gunicorn::close);
-    }
-
-    private static String replaceOnce(String text, String from, String to) {
-        int at = text.indexOf(from);
-        assertTrue(at >= 0 && text.indexOf(from, at + 1) < 0, "examples/protect.yaml should hold \"" + from + "\" once");
-        return text.replace(from, to);
     }
 
     private static String basic(String user, String password) {
