@@ -1,7 +1,7 @@
 package io.kodiak.http;
 
 /** Byte classes from RFC 9110 §5.6 and RFC 9112, as lookup tables. */
-final class Chars {
+public final class Chars {
     private static final boolean[] TCHAR = new boolean[256];
     private static final boolean[] FIELD_VALUE = new boolean[256];
     private static final boolean[] TARGET = new boolean[256];
@@ -62,7 +62,8 @@ final class Chars {
         return HOST[b & 0xff];
     }
 
-    static int hexValue(byte b) {
+    /** The value of hex digit {@code b} (either case), or -1: the one place Kodiak reads one. */
+    public static int hexValue(byte b) {
         if (b >= '0' && b <= '9') {
             return b - '0';
         }

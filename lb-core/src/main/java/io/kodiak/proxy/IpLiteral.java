@@ -121,16 +121,7 @@ final class IpLiteral {
     }
 
     private static int hex(char c) {
-        if (c >= '0' && c <= '9') {
-            return c - '0';
-        }
-        if (c >= 'a' && c <= 'f') {
-            return c - 'a' + 10;
-        }
-        if (c >= 'A' && c <= 'F') {
-            return c - 'A' + 10;
-        }
-        return -1;
+        return c < 0x80 ? io.kodiak.http.Chars.hexValue((byte) c) : -1;
     }
 
     /**
