@@ -20,10 +20,15 @@ import java.util.Map;
  * @param acme      where the certificates of listeners' {@code tls.domains} come from
  * @param warnings  what is valid but probably not meant (routes that can never match), each as
  *                  {@code FILE:LINE: key.path: problem}; {@code check}, {@code run} and reloads print them
+ * @param resolvers the {@code resolvers:} entries by name, {@code default} always among them (the
+ *                  system's resolver unless the file says otherwise)
+ * @param kubernetes how to reach the Kubernetes API ({@code kubernetes:}), for pools' Kubernetes sources
  */
 public record KodiakConfig(Path source, List<ListenerConfig> listeners, Map<String, PoolConfig> pools,
                            AdminConfig admin, MetricsConfig metrics, String version, java.time.Duration shutdownGrace,
-                           TempConfig temp, io.kodiak.acme.AcmeSettings acme, List<String> warnings) {
+                           TempConfig temp, io.kodiak.acme.AcmeSettings acme, List<String> warnings,
+                           Map<String, io.kodiak.discovery.DnsSettings> resolvers,
+                           io.kodiak.discovery.KubernetesSettings kubernetes) {
     /** {@code shutdown-grace} when the file does not say: 15 s, or {@code -Dkodiak.grace.seconds}. */
     public static final java.time.Duration DEFAULT_SHUTDOWN_GRACE =
             java.time.Duration.ofSeconds(Long.getLong("kodiak.grace.seconds", 15));
@@ -38,6 +43,18 @@ public record KodiakConfig(Path source, List<ListenerConfig> listeners, Map<Stri
         java.util.Objects.requireNonNull(temp, "temp");
         java.util.Objects.requireNonNull(acme, "acme");
         warnings = List.copyOf(warnings);
+        java.util.Map<String, io.kodiak.discovery.DnsSettings> r = new java.util.LinkedHashMap<>(resolvers);
+        r.putIfAbsent("default", io.kodiak.discovery.DnsSettings.DEFAULTS);
+        resolvers = java.util.Collections.unmodifiableMap(r);
+        java.util.Objects.requireNonNull(kubernetes, "kubernetes");
+    }
+
+    /** Without {@code resolvers} or {@code kubernetes} sections: their defaults. */
+    public KodiakConfig(Path source, List<ListenerConfig> listeners, Map<String, PoolConfig> pools,
+                        AdminConfig admin, MetricsConfig metrics, String version, java.time.Duration shutdownGrace,
+                        TempConfig temp, io.kodiak.acme.AcmeSettings acme, List<String> warnings) {
+        this(source, listeners, pools, admin, metrics, version, shutdownGrace, temp, acme, warnings, Map.of(),
+                io.kodiak.discovery.KubernetesSettings.DEFAULTS);
     }
 
     /** Without warnings. */
@@ -66,16 +83,26 @@ public record KodiakConfig(Path source, List<ListenerConfig> listeners, Map<Stri
     }
 
     public KodiakConfig withAdmin(AdminConfig a) {
-        return new KodiakConfig(source, listeners, pools, a, metrics, version, shutdownGrace, temp, acme, warnings);
+        return new KodiakConfig(source, listeners, pools, a, metrics, version, shutdownGrace, temp, acme, warnings, resolvers, kubernetes);
     }
 
     /** The same configuration with {@code l} for its listeners (certificates re-read from disk). */
     public KodiakConfig withListeners(List<ListenerConfig> l) {
-        return new KodiakConfig(source, l, pools, admin, metrics, version, shutdownGrace, temp);
+        return new KodiakConfig(source, l, pools, admin, metrics, version, shutdownGrace, temp, acme, warnings, resolvers, kubernetes);
+    }
+
+    /** The same configuration with {@code p} for its pools. */
+    public KodiakConfig withPools(Map<String, PoolConfig> p) {
+        return new KodiakConfig(source, listeners, p, admin, metrics, version, shutdownGrace, temp, acme, warnings, resolvers, kubernetes);
+    }
+
+    /** The same configuration with {@code r} for its {@code resolvers} ({@code default} added if missing). */
+    public KodiakConfig withResolvers(Map<String, io.kodiak.discovery.DnsSettings> r) {
+        return new KodiakConfig(source, listeners, pools, admin, metrics, version, shutdownGrace, temp, acme, warnings, r, kubernetes);
     }
 
     public KodiakConfig withMetrics(MetricsConfig m) {
-        return new KodiakConfig(source, listeners, pools, admin, m, version, shutdownGrace, temp, acme, warnings);
+        return new KodiakConfig(source, listeners, pools, admin, m, version, shutdownGrace, temp, acme, warnings, resolvers, kubernetes);
     }
 
     /** Where this configuration came from, for messages: the file name or "quick mode". */

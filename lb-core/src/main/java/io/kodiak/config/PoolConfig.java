@@ -27,12 +27,15 @@ import java.util.List;
  * @param errorPages  pages for Kodiak's own answers on behalf of the pool, by status or class
  *                    ({@code error-pages}), or {@code null}; {@code errorPage} answers "no
  *                    upstream" before them, as it did before they existed
+ * @param sources     where the pool finds more upstreams at run time (DNS, Kubernetes); their
+ *                    upstreams are not in {@code upstreams}, which stays the file's list
  */
 public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
                          ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage,
                          Duration latencyDecay, HashConfig hash, QueueConfig queue, int choiceCount,
                          HealthCheckConfig healthCheck, RetryConfig retries, OutlierConfig outlierDetection,
-                         Duration slowStart, int panicThreshold, UpstreamTlsConfig tls, ErrorPagesConfig errorPages) {
+                         Duration slowStart, int panicThreshold, UpstreamTlsConfig tls, ErrorPagesConfig errorPages,
+                         List<UpstreamSource> sources) {
     /** The default decay of the latency estimate: Finagle's and Linkerd's 10 s. */
     public static final Duration DEFAULT_LATENCY_DECAY = Duration.ofSeconds(10);
     /** {@code choice-count: all}: compare every eligible upstream. */
@@ -40,6 +43,7 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
 
     public PoolConfig {
         upstreams = List.copyOf(upstreams);
+        sources = List.copyOf(sources);
         if (choiceCount < 2) {
             throw new IllegalArgumentException("choiceCount must be at least 2, got " + choiceCount);
         }
@@ -52,6 +56,16 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
         if (slowStart == null || slowStart.isNegative()) {
             throw new IllegalArgumentException("slowStart must be zero or positive: " + slowStart);
         }
+    }
+
+    /** A pool without discovery sources. */
+    public PoolConfig(String name, Strategy strategy, List<UpstreamConfig> upstreams, UpstreamTimeouts timeouts,
+                      ConnectionPoolConfig connections, BufferingConfig buffering, ErrorPageConfig errorPage,
+                      Duration latencyDecay, HashConfig hash, QueueConfig queue, int choiceCount,
+                      HealthCheckConfig healthCheck, RetryConfig retries, OutlierConfig outlierDetection,
+                      Duration slowStart, int panicThreshold, UpstreamTlsConfig tls, ErrorPagesConfig errorPages) {
+        this(name, strategy, upstreams, timeouts, connections, buffering, errorPage, latencyDecay, hash, queue, choiceCount,
+                healthCheck, retries, outlierDetection, slowStart, panicThreshold, tls, errorPages, List.of());
     }
 
     /** A pool without {@code error-pages}. */
@@ -77,7 +91,19 @@ public record PoolConfig(String name, Strategy strategy, List<UpstreamConfig> up
     /** This pool with {@code t} for its TLS to the upstreams. */
     public PoolConfig withTls(UpstreamTlsConfig t) {
         return new PoolConfig(name, strategy, upstreams, timeouts, connections, buffering, errorPage, latencyDecay, hash,
-                queue, choiceCount, healthCheck, retries, outlierDetection, slowStart, panicThreshold, t, errorPages);
+                queue, choiceCount, healthCheck, retries, outlierDetection, slowStart, panicThreshold, t, errorPages, sources);
+    }
+
+    /** This pool with {@code u} for the file's list of upstreams (its sources kept). */
+    public PoolConfig withUpstreams(List<UpstreamConfig> u) {
+        return new PoolConfig(name, strategy, u, timeouts, connections, buffering, errorPage, latencyDecay, hash,
+                queue, choiceCount, healthCheck, retries, outlierDetection, slowStart, panicThreshold, tls, errorPages, sources);
+    }
+
+    /** This pool with {@code s} for its discovery sources. */
+    public PoolConfig withSources(List<UpstreamSource> s) {
+        return new PoolConfig(name, strategy, upstreams, timeouts, connections, buffering, errorPage, latencyDecay, hash,
+                queue, choiceCount, healthCheck, retries, outlierDetection, slowStart, panicThreshold, tls, errorPages, s);
     }
 
     /**

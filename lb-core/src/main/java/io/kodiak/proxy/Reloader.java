@@ -367,9 +367,7 @@ final class Reloader {
 
     /** {@code c} with {@code ups} for upstreams. */
     static PoolConfig withUpstreams(PoolConfig c, List<UpstreamConfig> ups) {
-        return new PoolConfig(c.name(), c.strategy(), ups, c.timeouts(), c.connections(), c.buffering(), c.errorPage(),
-                c.latencyDecay(), c.hash(), c.queue(), c.choiceCount(), c.healthCheck(), c.retries(), c.outlierDetection(),
-                c.slowStart(), c.panicThreshold(), c.tls(), c.errorPages());
+        return c.withUpstreams(ups);
     }
 
     private static PoolConfig withoutUpstreams(PoolConfig c) {

@@ -34,6 +34,9 @@ public final class PoolRuntime {
     private volatile Selection selection;
     private final RetryBudget retryBudget;
     private final OutlierDetector outliers;
+    /** The upstreams each discovery source last found, by source id; guarded by {@code this}. */
+    private final java.util.Map<String, List<UpstreamConfig>> discovered = new java.util.LinkedHashMap<>();
+    private volatile AdminPresets presets = new AdminPresets();
 
     /**
      * The upstreams a request may go to now and the strategy that picks among them.
@@ -118,7 +121,8 @@ public final class PoolRuntime {
      * Applies a reloaded configuration of this pool in place, so that requests in flight, the
      * queue and the upstreams' load state carry over: an upstream with the same name and address
      * is kept (with its new weight and max-connections), others are added or removed. The
-     * strategy is rebuilt, which may restart a round-robin sequence.
+     * strategy is rebuilt, which may restart a round-robin sequence. Discovered upstreams of the
+     * sources {@code next} still has are kept; those of sources it dropped are removed.
      *
      * @param prepare runs for each added upstream before the new selection is published (requests
      *                may pick it from then on, so its connection pool must exist by then)
@@ -127,14 +131,67 @@ public final class PoolRuntime {
         if (!next.name().equals(config.name())) {
             throw new IllegalArgumentException("pool " + next.name() + " is not " + config.name());
         }
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        next.sources().forEach(s -> ids.add(s.id()));
+        discovered.keySet().retainAll(ids);
+        this.config = next;
+        retryBudget.reconfigure(next.retries().budgetPercent(), next.retries().minPerSecond());
+        outliers.reconfigure(next.outlierDetection());
+        return apply(prepare);
+    }
+
+    /**
+     * Replaces the upstreams a discovery source found, keeping those whose name and address stay
+     * (with their load, admin and health state) and removing the others as a reload does. The file's
+     * upstreams and other sources' are untouched, and a later reload keeps this set.
+     *
+     * @param source the source's {@link io.kodiak.config.UpstreamSource#id()}; ignored (empty change) if
+     *               the pool no longer has it, since a reload that dropped it raced this answer
+     * @param set    its upstreams now ({@link UpstreamConfig#source()} set), in a stable order
+     */
+    public synchronized Change rediscover(String source, List<UpstreamConfig> set, java.util.function.Consumer<Upstream> prepare) {
+        if (config.sources().stream().noneMatch(s -> s.id().equals(source))) {
+            return new Change(List.of(), List.of(), List.of());
+        }
+        discovered.put(source, List.copyOf(set));
+        return apply(prepare);
+    }
+
+    /** The upstreams each source last found, by source id, in source order. */
+    public synchronized java.util.Map<String, List<UpstreamConfig>> discovered() {
+        return new java.util.LinkedHashMap<>(discovered);
+    }
+
+    /** Where admin states for upstreams not made yet wait (the state file's, drains by address); set once at start. */
+    public void presets(AdminPresets p) {
+        this.presets = java.util.Objects.requireNonNull(p);
+    }
+
+    /** The file's upstreams, then each source's, matched against the current ones by name and address. */
+    private Change apply(java.util.function.Consumer<Upstream> prepare) {
+        PoolConfig next = config;
         java.util.Map<String, Upstream> before = new java.util.LinkedHashMap<>();
         for (Upstream u : upstreams) {
             before.put(u.name() + " " + u.hostPort(), u);
         }
+        List<UpstreamConfig> wanted = new ArrayList<>(next.upstreams());
+        java.util.Set<String> names = new java.util.HashSet<>();
+        java.util.Set<String> addresses = new java.util.HashSet<>();
+        next.upstreams().forEach(uc -> { names.add(uc.name()); addresses.add(uc.address()); });
+        for (io.kodiak.config.UpstreamSource s : next.sources()) {
+            for (UpstreamConfig uc : discovered.getOrDefault(s.id(), List.of())) {
+                // An address listed in the file, or found by two sources, is one upstream: the first wins.
+                if (!addresses.add(uc.address()) || !names.add(uc.name())) {
+                    LOG.fine(() -> "pool " + next.name() + ": " + uc.name() + " from " + s.id() + " is already an upstream; skipped");
+                    continue;
+                }
+                wanted.add(uc);
+            }
+        }
         List<Upstream> list = new ArrayList<>();
         List<Upstream> added = new ArrayList<>();
         List<Upstream> kept = new ArrayList<>();
-        for (UpstreamConfig uc : next.upstreams()) {
+        for (UpstreamConfig uc : wanted) {
             Upstream u = before.remove(uc.name() + " " + uc.address());
             if (u != null) {
                 if (u.reconfigure(uc)) {
@@ -145,6 +202,7 @@ public final class PoolRuntime {
             } else {
                 u = new Upstream(next.name(), uc, nanoClock, next.latencyDecay());
                 u.observedBy(outliers);
+                presets.applyTo(u);
                 prepare.accept(u);
                 added.add(u);
             }
@@ -152,10 +210,7 @@ public final class PoolRuntime {
         }
         List<Upstream> removed = List.copyOf(before.values());
         removed.forEach(Upstream::markRemoved);
-        this.config = next;
         this.upstreams = List.copyOf(list);
-        retryBudget.reconfigure(next.retries().budgetPercent(), next.retries().minPerSecond());
-        outliers.reconfigure(next.outlierDetection());
         rebuild();
         return new Change(List.copyOf(added), removed, List.copyOf(kept));
     }
@@ -197,8 +252,29 @@ public final class PoolRuntime {
         return new Selection(members, strategy(members), panic);
     }
 
+    /**
+     * The available upstreams of the preferred tier: SRV priorities make backups (RFC 2782), so
+     * only the lowest priority that has an available upstream is used. Without priorities (all 0),
+     * every available upstream.
+     */
     private List<Upstream> available() {
-        return upstreams.stream().filter(Upstream::available).toList();
+        List<Upstream> all = upstreams.stream().filter(Upstream::available).toList();
+        int tier = tier(all);
+        return tier == Integer.MIN_VALUE ? all : all.stream().filter(u -> u.priority() == tier).toList();
+    }
+
+    /** The priority in use, or MIN_VALUE when there is only one (the usual case, which filters nothing). */
+    private int tier(List<Upstream> available) {
+        int lo = Integer.MAX_VALUE;
+        int hi = Integer.MIN_VALUE;
+        for (Upstream u : (available.isEmpty() ? upstreams : available)) {
+            if (available.isEmpty() && u.adminOut()) {
+                continue;
+            }
+            lo = Math.min(lo, u.priority());
+            hi = Math.max(hi, u.priority());
+        }
+        return lo == hi || lo == Integer.MAX_VALUE ? Integer.MIN_VALUE : lo;
     }
 
     private List<Upstream> members() {
@@ -208,7 +284,9 @@ public final class PoolRuntime {
 
     /** The upstreams the operator has not taken out (DRAIN, MAINT, weight 0): panic mode never sends to those. */
     private List<Upstream> inRotation() {
-        return upstreams.stream().filter(u -> !u.adminOut()).toList();
+        List<Upstream> in = upstreams.stream().filter(u -> !u.adminOut()).toList();
+        int tier = tier(upstreams.stream().filter(Upstream::available).toList());
+        return tier == Integer.MIN_VALUE ? in : in.stream().filter(u -> u.priority() == tier).toList();
     }
 
     /**

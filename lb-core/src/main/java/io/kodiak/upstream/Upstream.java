@@ -29,7 +29,11 @@ public final class Upstream implements Backend {
     private volatile UpstreamConfig config;
     /** Removed from its pool by a reload: no new requests; those in flight finish. */
     private volatile boolean removed;
+    /** The TCP address to connect to; {@code null} for a Unix socket ({@link #socketAddress()}). */
     private final InetSocketAddress address;
+    private final java.net.SocketAddress socketAddress;
+    /** What a discovery source says (a terminating pod drains): apart from {@link #admin}, so neither overwrites the other. */
+    private volatile io.kodiak.discovery.Readiness discovery = io.kodiak.discovery.Readiness.READY;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final LongAdder requests = new LongAdder();
     private final LongAdder failures = new LongAdder();
@@ -100,7 +104,17 @@ public final class Upstream implements Backend {
     public Upstream(String pool, UpstreamConfig config, LongSupplier nanoClock, java.time.Duration latencyDecay) {
         this.pool = pool;
         this.config = config;
-        this.address = new InetSocketAddress(config.host(), config.port());
+        // No lookup for a discovered upstream (resolved already) or a Unix socket; a listed name is
+        // resolved here, once, as before discovery existed (resolve: true follows a name instead).
+        if (config.unix()) {
+            this.address = null;
+            this.socketAddress = java.net.UnixDomainSocketAddress.of(config.unixPath());
+        } else {
+            this.address = config.resolved() != null
+                    ? new InetSocketAddress(config.resolved(), config.port())
+                    : new InetSocketAddress(config.host(), config.port());
+            this.socketAddress = address;
+        }
         this.latency = new PeakEwma(latencyDecay, PeakEwma.DEFAULT_RTT, PeakEwma.DEFAULT_PENALTY, nanoClock);
         this.nanoClock = nanoClock;
         this.stats = new RequestStats(pool + "/" + config.name(), PoolRuntime.LATENCY_SETTINGS);
@@ -161,9 +175,40 @@ public final class Upstream implements Backend {
         return was;
     }
 
-    /** Whether the operator took this upstream out of rotation: DRAIN, MAINT or weight 0 (or a reload removed it). */
+    /**
+     * Whether this upstream is out of rotation: the operator took it out (DRAIN, MAINT or weight 0),
+     * a reload or its discovery source removed it, or the source says it drains or is not serving.
+     * Requests in flight finish; none starts, not even in panic mode.
+     */
     public boolean adminOut() {
-        return admin != AdminState.READY || runtimeWeight == 0 || removed;
+        return admin != AdminState.READY || runtimeWeight == 0 || removed || discovery != io.kodiak.discovery.Readiness.READY;
+    }
+
+    /** What its discovery source says: READY unless a Kubernetes endpoint is terminating or not serving. */
+    public io.kodiak.discovery.Readiness discovery() {
+        return discovery;
+    }
+
+    /**
+     * Records what the discovery source says. Callers rebuild the pool's selection and close idle
+     * connections on a change to DRAIN or OUT, as for an admin drain.
+     *
+     * @return whether it changed
+     */
+    public boolean setDiscovery(io.kodiak.discovery.Readiness r) {
+        io.kodiak.discovery.Readiness was = discovery;
+        discovery = java.util.Objects.requireNonNull(r, "readiness");
+        return was != r;
+    }
+
+    /** The SRV priority it was found with: the pool prefers its lowest available priority. 0 otherwise. */
+    public int priority() {
+        return config.priority();
+    }
+
+    /** The discovery source that found it ({@code dns app:8000}), or {@code null} for a listed upstream. */
+    public String source() {
+        return config.source();
     }
 
     /**
@@ -292,15 +337,30 @@ public final class Upstream implements Backend {
 
     private volatile String addressText;
 
+    /** The TCP address; {@code null} for a Unix socket (see {@link #socketAddress()}). */
     public InetSocketAddress address() {
         return address;
     }
 
-    /** The resolved address as text, {@code 10.0.0.5:8000} (nginx's {@code $upstream_addr}), made once. */
+    /** Where to connect: an {@link InetSocketAddress} or a {@link java.net.UnixDomainSocketAddress}. */
+    public java.net.SocketAddress socketAddress() {
+        return socketAddress;
+    }
+
+    /** Whether it is reached over a Unix-domain socket. */
+    public boolean isUnix() {
+        return address == null;
+    }
+
+    /**
+     * The resolved address as text, {@code 10.0.0.5:8000}, {@code [::1]:8000} or
+     * {@code unix:/run/gunicorn.sock} (nginx's {@code $upstream_addr}), made once.
+     */
     public String addressText() {
         String t = addressText;
         if (t == null) {
-            t = address.getHostString() + ":" + address.getPort();
+            String h = address == null ? null : address.getHostString();
+            t = address == null ? config.address() : (h.indexOf(':') >= 0 ? "[" + h + "]" : h) + ":" + address.getPort();
             addressText = t; // racing threads make equal strings: harmless
         }
         return t;
@@ -483,28 +543,32 @@ public final class Upstream implements Backend {
     }
 
     /**
-     * The state an operator sees: MAINT or DRAIN if set by the admin API (or weight 0), else DOWN
-     * if the check failed or the outlier detector ejected it, DRAIN if the node asked for it, else UP
-     * (HAProxy's precedence: the admin state shows over the operational one).
+     * The state an operator sees: MAINT or DRAIN if set by the admin API (or weight 0) or DRAIN if
+     * its discovery source drains it, else DOWN if the check failed, the outlier detector ejected it
+     * or its source says it is not serving, DRAIN if the node asked for it, else UP (HAProxy's
+     * precedence: the admin state shows over the operational one).
      */
     public String state() {
         if (admin == AdminState.MAINT) {
             return "MAINT";
         }
-        if (adminOut()) {
+        if (admin != AdminState.READY || runtimeWeight == 0 || removed || discovery == io.kodiak.discovery.Readiness.DRAIN) {
             return "DRAIN";
         }
-        if (!healthy || ejected) {
+        if (!healthy || ejected || discovery == io.kodiak.discovery.Readiness.OUT) {
             return "DOWN";
         }
         return nodeDrain ? "DRAIN" : "UP";
     }
 
-    /** Why the upstream is not UP, each cause that holds: admin, health, ejected, node; empty when UP. */
+    /** Why the upstream is not UP, each cause that holds: admin, discovery, health, ejected, node; empty when UP. */
     public java.util.List<String> stateReasons() {
-        java.util.List<String> why = new java.util.ArrayList<>(4);
-        if (adminOut()) {
+        java.util.List<String> why = new java.util.ArrayList<>(5);
+        if (admin != AdminState.READY || runtimeWeight == 0 || removed) {
             why.add("admin");
+        }
+        if (discovery != io.kodiak.discovery.Readiness.READY) {
+            why.add("discovery");
         }
         if (!healthy) {
             why.add("health");
