@@ -50,6 +50,8 @@ public final class ProxyServer implements AutoCloseable {
     private final Running running;
     private final Listeners listeners;
     private final SplittableRandom seeds = new SplittableRandom();
+    /** Admin states waiting for upstreams not made yet (state file entries, drains by address); every pool shares it. */
+    private final io.kodiak.upstream.AdminPresets presets = new io.kodiak.upstream.AdminPresets();
     /** The MBeans of pools, upstreams and listeners, or {@code null} with {@code metrics: off}. */
     private final ProxyMetrics metrics;
     private final Reloader reloader;
@@ -92,6 +94,7 @@ public final class ProxyServer implements AutoCloseable {
         Map<String, PoolRuntime> byName = new LinkedHashMap<>();
         for (PoolConfig pc : config.pools().values()) {
             PoolRuntime p = new PoolRuntime(pc, seeds.split());
+            p.presets(presets);
             byName.put(pc.name(), p);
             Reloader.addPoolParts(p, queues, connectionPools);
         }
@@ -107,7 +110,7 @@ public final class ProxyServer implements AutoCloseable {
         this.metrics = config.metrics().enabled()
                 ? new ProxyMetrics(new MetricsRegistry("io.kodiak", PoolRuntime.METRICS_INTERVAL), ctx) : null;
         this.listeners = new Listeners(ctx);
-        this.reloader = new Reloader(running, listeners, ctx, control, spoolIo, sweeper, seeds, this::syncMetrics, accessLogs);
+        this.reloader = new Reloader(running, listeners, ctx, control, spoolIo, sweeper, seeds, this::syncMetrics, accessLogs, presets);
         this.edits = new RuntimeEdits(running, control, reloader, this::syncMetrics);
     }
 
@@ -249,6 +252,11 @@ public final class ProxyServer implements AutoCloseable {
     /** Where the MBeans go, for the process-wide ones, or {@code null} with {@code metrics: off}. */
     public MetricsRegistry metricsRegistry() {
         return metrics == null ? null : metrics.registry();
+    }
+
+    /** Admin states waiting for upstreams not made yet: the state file's and drains by address (every pool reads it). */
+    public io.kodiak.upstream.AdminPresets presets() {
+        return presets;
     }
 
     /** The process's temp-file budget and what spill files hold of it now. */

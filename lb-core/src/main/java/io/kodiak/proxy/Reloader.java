@@ -52,9 +52,13 @@ final class Reloader {
     /** Brings the MBeans in step with the pools, upstreams and listeners now running. */
     private final Runnable syncMetrics;
     private final AccessLogs accessLogs;
+    /** Given to every pool a reload adds, as to those made at start. */
+    private final io.kodiak.upstream.AdminPresets presets;
 
     Reloader(Running running, Listeners listeners, ProxyContext ctx, ControlLoop control, SpoolIo spoolIo,
-             TimeoutSweeper sweeper, SplittableRandom seeds, Runnable syncMetrics, AccessLogs accessLogs) {
+             TimeoutSweeper sweeper, SplittableRandom seeds, Runnable syncMetrics, AccessLogs accessLogs,
+             io.kodiak.upstream.AdminPresets presets) {
+        this.presets = presets;
         this.running = running;
         this.listeners = listeners;
         this.ctx = ctx;
@@ -105,6 +109,7 @@ final class Reloader {
             PoolRuntime p = before.get(pc.name());
             if (p == null) {
                 p = new PoolRuntime(pc, seeds.split());
+                p.presets(presets);
                 added.add(p);
             }
             after.put(pc.name(), p);
