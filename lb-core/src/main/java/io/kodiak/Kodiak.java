@@ -304,6 +304,11 @@ public final class Kodiak implements Control, AutoCloseable {
                 + String.join(", ", p.upstreams().stream().map(Upstream::name).toList()) + ")");
     }
 
+    @Override
+    public java.util.Map<String, io.kodiak.discovery.SourceStatus> sources(String pool) {
+        return server.sources(pool);
+    }
+
     /** How many requests wait in a pool's queue (every upstream at its max-connections). */
     @Override
     public int queued(String pool) {
