@@ -331,6 +331,9 @@ final class DiscoveryRuntime implements AutoCloseable {
                 w = open(spec, this::onChange);
                 startError = null;
             } catch (RuntimeException e) {
+                if (stopped) {
+                    return; // closed or reloaded away while it started: nothing to retry
+                }
                 // A source that cannot start (no cluster credentials, say) leaves its pool's other
                 // upstreams serving; it is tried again.
                 startError = e.getMessage() == null ? e.toString() : e.getMessage();

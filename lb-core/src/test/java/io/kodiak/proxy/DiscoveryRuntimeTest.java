@@ -308,6 +308,56 @@ class DiscoveryRuntimeTest {
     }
 
     @Test
+    void aSetThatCouldNotBeAppliedIsRetriedAndTheNewestOneWins() throws Exception {
+        KodiakConfig config = withSources(ProxyConfig.to().build(), SOURCE);
+        List<String> applied = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        DiscoveryRuntime rt = new DiscoveryRuntime(() -> fake, (pool, source, set, initial) -> {
+            String what = set.upstreams().size() + " initial=" + initial;
+            if (failing.get()) {
+                applied.add("failed " + what);
+                throw new IllegalStateException("the control loop did not run the change within 10 s");
+            }
+            applied.add(what);
+        }, () -> config);
+        try {
+            rt.start();
+            fake.emit(HOST, FakeDiscovery.set(HOST, 9001));
+            fake.emit(HOST, FakeDiscovery.set(HOST, 9001, 9002));
+            failing.set(false);
+            Conditions.await("the retry applied", () -> applied.size() == 3, Duration.ofSeconds(10));
+            assertEquals(List.of("failed 1 initial=true", "failed 2 initial=true", "2 initial=true"), applied,
+                    "the newest set, once, still the source's first");
+            fake.emit(HOST, FakeDiscovery.set(HOST, 9001, 9002, 9003));
+            assertEquals("3 initial=false", applied.get(3));
+        } finally {
+            rt.close();
+        }
+        assertTrue(fake.closed, "closing the runtime closes the discovery it made");
+        assertTrue(fake.watches.get(0).closed);
+    }
+
+    @Test
+    void aSourceThatCannotStartLeavesThePoolServingAndIsTriedAgain() throws Exception {
+        ScriptedUpstream s = upstream("s");
+        java.util.concurrent.atomic.AtomicInteger tries = new java.util.concurrent.atomic.AtomicInteger();
+        FakeDiscovery flaky = new FakeDiscovery() {
+            @Override
+            public io.kodiak.discovery.Watch dns(DnsSettings resolver, String host, int port, boolean srv,
+                                                 io.kodiak.discovery.DiscoveryListener listener) {
+                if (tries.incrementAndGet() == 1) {
+                    throw new IllegalStateException("no route to the nameserver");
+                }
+                return super.dns(resolver, host, port, srv, listener);
+            }
+        };
+        server = ProxyServer.startWithDiscovery(withSources(ProxyConfig.to(s).build(), SOURCE), () -> flaky);
+        assertEquals("no route to the nameserver", server.sources(ProxyConfig.POOL).get("dns app.test:8000").lastError());
+        assertEquals(List.of("s", "s"), send(2), "the file's upstreams serve meanwhile");
+        Conditions.await("the watch started on a retry", () -> flaky.open(HOST).size() == 1, Duration.ofSeconds(10));
+    }
+
+    @Test
     void namesAreEntryAndAddressCutToAHundredCharacters() {
         assertEquals("app[10.0.0.5:8000]", DiscoveredSet.name("app", "10.0.0.5:8000"));
         assertEquals("app[[fd00::5]:8000]", DiscoveredSet.name("app", "[fd00::5]:8000"));

@@ -23,7 +23,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * returns. It records every watch started, with the settings it got, so a test sees which a
  * reload kept.
  */
-final class FakeDiscovery implements Discovery {
+class FakeDiscovery implements Discovery {
     /** A watch started, by the name (DNS) or {@code namespace/service} (Kubernetes) it follows. */
     static final class FakeWatch implements Watch {
         final String name;
