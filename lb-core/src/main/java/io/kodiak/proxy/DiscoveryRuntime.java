@@ -289,6 +289,9 @@ final class DiscoveryRuntime implements AutoCloseable {
                         appliedOnce = true;
                     }
                 } catch (RuntimeException e) {
+                    if (stopped) {
+                        return; // closing: the server is going away with its pools
+                    }
                     LOG.warning(() -> "pool " + key.pool() + ": " + key.source() + ": the set of " + found.upstreams().size()
                             + " address(es) was not applied (" + e.getMessage() + "); trying again in " + RETRY_MILLIS + " ms");
                     scheduleRetry(this::applyLatest);
