@@ -158,7 +158,8 @@ class DnsDiscoveryEndToEndTest {
     void poolsFollowTheRecordsUnderLoadWithoutAFailedRequest() throws Exception {
         int port = sharedPort();
         for (int i = 2; i <= 6; i++) {
-            gunicorns.add(Gunicorn.builder("g" + i).host("127.0.0.%d".formatted(i)).port(port).workers(2).start());
+            gunicorns.add(Gunicorn.builder("g" + i).host("127.0.0." + i).port(port)
+                    .workerClass(Gunicorn.WorkerClass.GTHREAD).threads(8).start()); // slow requests leave threads for the rest
         }
         dns = Dnsmasq.builder().ttl(1).hosts(hosts("127.0.0.2", "127.0.0.3")).srv(srv(port, 10, 10).get(0))
                 .srv(srv(port, 10, 10).get(1)).start();

@@ -134,7 +134,8 @@ class KubernetesDiscoveryTest {
     void aTerminatingPodDrainsWithItsSlowRequestsFinishingAndNoRequestFails() throws Exception {
         int port = sharedPort();
         for (int i = 2; i <= 3; i++) {
-            gunicorns.add(Gunicorn.builder("pod" + i).host("127.0.0." + i).port(port).workers(3).start());
+            gunicorns.add(Gunicorn.builder("pod" + i).host("127.0.0." + i).port(port)
+                    .workerClass(Gunicorn.WorkerClass.GTHREAD).threads(8).start()); // slow requests leave threads for the rest
         }
         api = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
         api.init(InetAddress.getByName("127.0.0.1"), 0);
