@@ -266,7 +266,9 @@ class DnsDiscoveryEndToEndTest {
         appLoad.awaitMore(100, WAIT);
         srvLoad.awaitMore(100, WAIT);
         assertTrue(appLoad.ok() > whileDown);
-        assertTrue(kodiak.sources("app").values().iterator().next().results().getOrDefault("timeout", 0L) > 0,
+        // On loopback a stopped server is "port unreachable" (result error); elsewhere a timeout.
+        assertTrue(kodiak.sources("app").values().iterator().next().results().entrySet().stream()
+                .filter(e -> !e.getKey().equals("ok")).mapToLong(Map.Entry::getValue).sum() > 0,
                 "the failures are counted: " + kodiak.sources("app"));
 
         // Back, with an SRV weight change (dnsmasq re-reads --srv-host only at a start): 3:1.
