@@ -76,7 +76,8 @@ public final class DnsjavaResolver implements DnsResolver {
         this.searchPath = List.copyOf(searchPath);
         this.ndots = ndots;
         this.callbacks = callbacks;
-        this.description = servers.toString() + " timeout " + settings.timeout().toMillis() + "ms x" + attempts;
+        this.description = "nameservers " + servers + ", " + settings.timeout().toMillis() + " ms per query, "
+                + attempts + " attempt(s) each";
     }
 
     /**
@@ -193,6 +194,9 @@ public final class DnsjavaResolver implements DnsResolver {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (cause instanceof SocketTimeoutException || cause instanceof TimeoutException) {
             return DnsAnswer.of(DnsResult.TIMEOUT, "timeout at " + server.getAddress());
+        }
+        if (cause instanceof java.net.PortUnreachableException) { // ICMP: the host is up, no server on the port
+            return DnsAnswer.of(DnsResult.ERROR, "no DNS server listening at " + server.getAddress() + " (port unreachable)");
         }
         return DnsAnswer.of(DnsResult.ERROR, cause.getClass().getSimpleName() + " at " + server.getAddress()
                 + (cause.getMessage() == null ? "" : ": " + cause.getMessage()));
