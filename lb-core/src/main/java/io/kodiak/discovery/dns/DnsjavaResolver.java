@@ -63,7 +63,7 @@ public final class DnsjavaResolver implements DnsResolver {
     private final Executor callbacks;
     private final String description;
 
-    private DnsjavaResolver(List<InetSocketAddress> servers, DnsSettings settings, List<Name> searchPath, int ndots,
+    DnsjavaResolver(List<InetSocketAddress> servers, DnsSettings settings, List<Name> searchPath, int ndots,
                             Executor callbacks) {
         List<SimpleResolver> list = new ArrayList<>();
         for (InetSocketAddress server : servers) {

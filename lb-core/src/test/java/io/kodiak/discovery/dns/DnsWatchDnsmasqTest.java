@@ -194,4 +194,20 @@ class DnsWatchDnsmasqTest {
         EndpointSet reweighted = await("3:1", s -> s.endpoints().size() == 2 && !s.stale());
         assertEquals(List.of(1000, 333), reweighted.endpoints().stream().map(Endpoint::weight).toList());
     }
+
+    @Test
+    void aLargeAnswerComesOverTcpAndIsCutTo512() throws Exception {
+        // 2,000 A records: too many for UDP (TC set), 32 KB over TCP. (10,000 would not fit the 64 KB
+        // of a TCP message: dnsmasq truncates it even there, an error held like a timeout.)
+        List<String> many = new ArrayList<>();
+        for (int i = 0; i < 2_000; i++) {
+            many.add("10." + (i >> 16) + "." + ((i >> 8) & 255) + "." + (i & 255));
+        }
+        Dnsmasq d = dnsmasq(Dnsmasq.builder().hosts(Map.of("big.test", many)));
+        Watch w = watch(d, "big.test", 8000, false);
+        EndpointSet set = await("cut to the bound", s -> !s.endpoints().isEmpty());
+        assertEquals(DnsLookup.MAX_ADDRESSES, set.endpoints().size());
+        assertEquals("10.0.0.0:8000", set.endpoints().get(0).addressText(), "the first by address are kept");
+        assertEquals(DnsLookup.MAX_ADDRESSES, w.status().addresses());
+    }
 }

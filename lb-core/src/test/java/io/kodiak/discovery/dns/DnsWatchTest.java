@@ -368,4 +368,25 @@ class DnsWatchTest {
         scheduler.advance(Duration.ofSeconds(2));
         assertEquals(2, calls.size());
     }
+
+    @Test
+    void ipv6OffAsksNoAaaa() {
+        dns.a(HOST, 1, "10.0.0.5").aaaa(HOST, 1, "fd00::5");
+        watch(new DnsSettings("v4", List.of(), Duration.ofSeconds(2), 2, Duration.ofSeconds(1), Duration.ofSeconds(300), null,
+                Duration.ofSeconds(30), Duration.ZERO, true, false));
+        scheduler.runDue();
+        assertEquals(List.of("10.0.0.5:8000"), addresses(last()));
+        assertEquals(0, dns.count(HOST, Type.AAAA));
+    }
+
+    @Test
+    void relativeNamesFollowTheSearchListAsGlibcDoes() throws Exception {
+        DnsjavaResolver resolver = new DnsjavaResolver(List.of(new java.net.InetSocketAddress("127.0.0.1", 53)), DEFAULTS,
+                List.of(FakeResolver.name("svc.cluster.local"), FakeResolver.name("cluster.local")), 5, Runnable::run);
+        assertEquals(List.of("web.svc.cluster.local.", "web.cluster.local.", "web."),
+                resolver.candidates("web").stream().map(Object::toString).toList(), "fewer dots than ndots: search list first");
+        assertEquals(List.of("a.b.c.d.e.f.", "a.b.c.d.e.f.svc.cluster.local.", "a.b.c.d.e.f.cluster.local."),
+                resolver.candidates("a.b.c.d.e.f").stream().map(Object::toString).toList(), "ndots reached: as given first");
+        assertEquals(List.of("web."), resolver.candidates("web.").stream().map(Object::toString).toList(), "a final dot: absolute");
+    }
 }
