@@ -8,9 +8,11 @@ import io.kodiak.discovery.Watch;
 
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -62,6 +64,7 @@ public final class DnsWatch implements Watch {
     private long lastSuccess;
     private String lastError;
     private boolean droppedLogged;
+    private DnsResult lastResult;
 
     private DnsWatch(DnsSettings settings, String host, int port, boolean srv, DiscoveryListener listener,
                      ScheduledExecutorService scheduler, LongSupplier wallClock, DnsResolver resolver, Random random) {
@@ -88,7 +91,20 @@ public final class DnsWatch implements Watch {
      */
     public static Watch start(DnsSettings resolver, String host, int port, boolean srv, DiscoveryListener listener,
                               ScheduledExecutorService scheduler, LongSupplier wallClock) {
-        return start(resolver, host, port, srv, listener, scheduler, wallClock, DnsjavaResolver.of(resolver, hop(scheduler)), new Random());
+        Executor onScheduler = hop(scheduler);
+        // Made at the first query, on the discovery thread: the system's resolver reads /etc/resolv.conf.
+        DnsResolver dnsjava = new DnsResolver() {
+            private DnsResolver made; // the scheduler thread only: every query starts there
+
+            @Override
+            public CompletionStage<DnsAnswer> query(String name, int type) {
+                if (made == null) {
+                    made = DnsjavaResolver.of(resolver, onScheduler);
+                }
+                return made.query(name, type);
+            }
+        };
+        return start(resolver, host, port, srv, listener, scheduler, wallClock, dnsjava, new Random());
     }
 
     /** As {@link #start(DnsSettings, String, int, boolean, DiscoveryListener, ScheduledExecutorService, LongSupplier)}, with the resolver and the jitter's randomness given. */
@@ -125,7 +141,7 @@ public final class DnsWatch implements Watch {
         lookup.resolve().whenComplete((resolution, error) -> {
             if (error != null) { // a bug, not DNS: DnsResolver never fails its stage
                 LOG.log(Level.SEVERE, id + ": resolution failed unexpectedly; retrying", error);
-                resolution = new DnsLookup.Resolution(DnsResult.ERROR, java.util.List.of(), -1, String.valueOf(error), 0);
+                resolution = new DnsLookup.Resolution(DnsResult.ERROR, List.of(), -1, String.valueOf(error), 0);
             }
             onResolution(resolution);
         });
@@ -151,6 +167,7 @@ public final class DnsWatch implements Watch {
             lastError = r.detail();
         }
         log(r, failuresBefore, before, after, delay);
+        lastResult = r.result();
         publishStatus(now + delay);
         if (after != null && (emitted == null || !emitted.endpoints().equals(after.endpoints()) || emitted.stale() != after.stale())) {
             emitted = after;
@@ -174,6 +191,8 @@ public final class DnsWatch implements Watch {
         if (r.result().failure() && failuresBefore == 0) {
             LOG.warning(id + ": " + r.detail() + "; " + (after == null ? "no address yet" : "keeping the last " + after.endpoints().size()
                     + " address(es)") + ", asking again in " + delay + " ms with backoff");
+        } else if (r.result().negative() && before == null && lastResult != r.result()) {
+            LOG.warning(id + ": " + r.detail() + "; no address yet, asking again in " + delay + " ms");
         } else if (r.result().negative() && before != null) {
             if (!before.stale() && after.stale()) {
                 LOG.warning(id + ": " + r.detail() + "; keeping " + after.endpoints().size() + " address(es) for "
