@@ -93,7 +93,9 @@ final class DnsLookup {
                 ? resolver.query(host, Type.SRV).thenComposeAsync(answer -> targets(answer, nextGood), executor)
                 : addresses(host, nextGood).thenApply(a -> byAddress(a));
         return result.thenApply(r -> {
-            lastGood = nextGood; // names no longer asked about are forgotten
+            if (!r.result().failure()) { // a failed round (the SRV query itself) learnt nothing: keep what was known
+                lastGood = nextGood; // names no longer asked about are forgotten
+            }
             return r;
         });
     }

@@ -389,4 +389,26 @@ class DnsWatchTest {
                 resolver.candidates("a.b.c.d.e.f").stream().map(Object::toString).toList(), "ndots reached: as given first");
         assertEquals(List.of("web."), resolver.candidates("web.").stream().map(Object::toString).toList(), "a final dot: absolute");
     }
+
+    @Test
+    void anSrvTargetWhoseAddressQueryFailsKeepsItsAddressesEvenAfterTheSrvQueryFailedInBetween() {
+        String service = "_http._tcp." + HOST;
+        dns.answer(service, Type.SRV, DnsAnswer.ok(List.of(FakeResolver.srv(service, 1, 0, 1, 8001, "a1.test"),
+                FakeResolver.srv(service, 1, 0, 1, 8002, "a2.test"))));
+        dns.a("a1.test", 1, "10.0.1.1").a("a2.test", 1, "10.0.2.1");
+        dns.answer("a1.test", Type.AAAA, DnsAnswer.of(DnsResult.EMPTY, "no AAAA"));
+        dns.answer("a2.test", Type.AAAA, DnsAnswer.of(DnsResult.EMPTY, "no AAAA"));
+        watch(DEFAULTS, true, 0.5);
+        scheduler.runDue();
+        dns.answer(service, Type.SRV, DnsAnswer.of(DnsResult.TIMEOUT, "timeout"));
+        scheduler.advance(Duration.ofSeconds(1));
+        assertTrue(last().stale());
+
+        dns.answer(service, Type.SRV, DnsAnswer.ok(List.of(FakeResolver.srv(service, 1, 0, 1, 8001, "a1.test"),
+                FakeResolver.srv(service, 1, 0, 1, 8002, "a2.test"))));
+        dns.answer("a2.test", Type.A, DnsAnswer.of(DnsResult.SERVFAIL, "SERVFAIL"));
+        scheduler.advance(Duration.ofSeconds(1));
+        assertFalse(last().stale());
+        assertEquals(List.of("10.0.1.1:8001", "10.0.2.1:8002"), addresses(last()), "a2's address kept through its SERVFAIL");
+    }
 }
