@@ -226,17 +226,20 @@ class DnsDiscoveryEndToEndTest {
         }
 
         // Scale down 4 -> 2 with slow requests in flight everywhere: those on the removed ones finish.
-        slow = Executors.newFixedThreadPool(8);
+        Upstream five = byOctet("app").get(5);
+        await("the slow starts are over", () -> !four.slowStarting() && !five.slowStarting());
+        slow = Executors.newFixedThreadPool(24);
         List<Future<RawResponse>> slowOnes = new ArrayList<>();
         int web = kodiak.boundAddress("web").getPort();
-        for (int i = 0; i < 8; i++) {
+        // At least 8 (two per instance by round-robin), more while .4 or .5 has none; 24 at most.
+        for (int i = 0; i < 24 && (i < 8 || four.inFlight() == 0 || five.inFlight() == 0); i++) {
             slowOnes.add(slow.submit(() -> {
                 try (RawClient c = RawClient.connect(web)) {
                     return c.get("/sleep?ms=3000");
                 }
             }));
+            Thread.sleep(50);
         }
-        Upstream five = byOctet("app").get(5);
         await("slow requests in flight at 127.0.0.4 and .5", () -> four.inFlight() > 0 && five.inFlight() > 0);
         dns.setHosts(hosts("127.0.0.2", "127.0.0.3"));
         await("app is back to two upstreams", () -> byOctet("app").keySet().equals(Set.of(2, 3)));
