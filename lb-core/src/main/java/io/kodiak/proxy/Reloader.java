@@ -326,6 +326,8 @@ final class Reloader {
      */
     void rediscover(PoolRuntime p, String source, DiscoveredSet set, boolean initial, List<String> changes) {
         PoolConfig pc = p.config();
+        Map<String, UpstreamConfig> was = new HashMap<>();
+        p.discovered().getOrDefault(source, List.of()).forEach(uc -> was.put(uc.name(), uc));
         PoolRuntime.Change ch = p.rediscover(source, set.upstreams(), u -> {
             ctx.connectionPools.put(u, newConnectionPool(pc));
             control.joining(p, u, set.readinessOf(u.name()), initial);
@@ -338,6 +340,13 @@ final class Reloader {
             retireWhenIdle(u);
             changes.add("pool " + p.name() + ": upstream " + u.name() + " gone from " + source
                     + (u.inFlight() == 0 ? "" : "; its " + u.inFlight() + " request(s) in flight finish"));
+        }
+        for (UpstreamConfig uc : set.upstreams()) { // an SRV weight change
+            UpstreamConfig old = was.get(uc.name());
+            if (old != null && (old.weight() != uc.weight() || old.priority() != uc.priority())) {
+                changes.add("pool " + p.name() + ": upstream " + uc.name() + " now weight " + uc.weight()
+                        + (uc.priority() == 0 ? "" : ", priority " + uc.priority()) + " (" + source + ")");
+            }
         }
         control.discovered(p, ch, set, changes);
     }
