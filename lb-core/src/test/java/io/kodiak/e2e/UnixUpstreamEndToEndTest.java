@@ -116,6 +116,13 @@ class UnixUpstreamEndToEndTest {
             assertEquals("sha256=" + DeterministicBytes.of(3).sha256Hex(size) + " len=" + size, echo.bodyString().trim());
         }
 
+        // The client's Host goes through; host: upstream names a Unix socket localhost, as nginx does.
+        try (RawClient c = RawClient.connect(port)) {
+            c.send("GET /headers HTTP/1.1\r\nHost: shop.example\r\n\r\n");
+            assertEquals("Host: shop.example", c.readResponse().bodyString().trim());
+            assertEquals("Host: localhost", c.get("/up/headers").bodyString().trim());
+        }
+
         // The HTTP check reaches Gunicorn over the socket with Host: localhost.
         await("a check over the socket", () -> gunicorn.accessLogLines().stream().anyMatch(l -> l.contains("GET /health")));
         assertTrue(u.healthy());
@@ -131,8 +138,8 @@ class UnixUpstreamEndToEndTest {
 
         Map<String, String> m = scrape();
         assertEquals("1", m.get("kodiak_upstream_connect_duration_seconds_count{pool=\"app\",upstream=\"u1\"}"),
-                "one connection carried the requests of the kept-alive client: " + m);
-        assertEquals("4", m.get("kodiak_upstream_requests_total{pool=\"app\",upstream=\"u1\"}"));
+                "kept-alive clients' requests rode one pooled connection: " + m);
+        assertEquals("6", m.get("kodiak_upstream_requests_total{pool=\"app\",upstream=\"u1\"}"));
 
         // Gunicorn stops and its socket goes: DOWN, and a request is answered at once.
         gunicorn.stop();
@@ -173,6 +180,9 @@ class UnixUpstreamEndToEndTest {
                 listeners:
                   - name: web
                     address: 127.0.0.1:0
+                    routes:
+                      - {path-prefix: /up/, pool: app, rewrite: {strip-prefix: /up, host: upstream}}
+                      - {path-prefix: /, pool: app}
                 pools:
                   app:
                     upstreams:
