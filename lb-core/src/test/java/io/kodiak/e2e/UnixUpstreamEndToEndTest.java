@@ -4,8 +4,6 @@ import io.kodiak.Kodiak;
 import io.kodiak.config.ConfigLoader;
 import io.kodiak.config.KodiakConfig;
 import io.kodiak.config.MetricsConfig;
-import io.kodiak.config.PoolConfig;
-import io.kodiak.config.UpstreamConfig;
 import io.kodiak.testing.DeterministicBytes;
 import io.kodiak.testing.Gunicorn;
 import io.kodiak.testing.Loopback;
@@ -27,7 +25,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
-import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
@@ -82,7 +79,7 @@ class UnixUpstreamEndToEndTest {
         gunicorn = Gunicorn.builder("u1").workerClass(Gunicorn.WorkerClass.GTHREAD).threads(4)
                 .keepAlive(Duration.ofSeconds(30)).app("/wsgi/unix_node_app.py", "unix_node_app:application")
                 .extraArgs("--bind=unix:" + socket).start();
-        kodiak = Kodiak.start(config("""
+        kodiak = Kodiak.start(config("{address: \"unix:" + socket + "\", name: u1}", """
                     buffering: {memory: 64KiB}
                     health-check: {type: http, path: /health, interval: 200ms, rise: 1, fall: 1}
                 """, true));
@@ -153,7 +150,8 @@ class UnixUpstreamEndToEndTest {
     @Test
     void aSocketWithNothingBehindItFailsTheRequestAtOnce() throws Exception {
         // No checks: the request itself finds the socket missing, then refused once a stale file is there.
-        kodiak = Kodiak.start(config("    health-check: {type: none}\n", false));
+        kodiak = Kodiak.start(config("\"unix:" + socket + "\"", "    health-check: {type: none}\n", false));
+        assertEquals("unix:g.sock", kodiak.pool("app").upstreams().get(0).name(), "named by the socket's file");
         int port = kodiak.boundAddress("web").getPort();
         try (RawClient c = RawClient.connect(port)) {
             assertEquals(502, c.get("/").status(), "no such socket");
@@ -167,11 +165,8 @@ class UnixUpstreamEndToEndTest {
         }
     }
 
-    /**
-     * Listener {@code web}, pool {@code app} with one upstream {@code u1} on {@link #socket}.
-     * The upstream is put in by hand until {@code unix:/path} parses (builder C1).
-     */
-    private KodiakConfig config(String poolKeys, boolean metrics) throws Exception {
+    /** Listener {@code web}, pool {@code app} with one upstream on {@link #socket}, {@code entry} as YAML gives it. */
+    private KodiakConfig config(String entry, String poolKeys, boolean metrics) throws Exception {
         String yaml = """
                 admin:
                   listen: off
@@ -186,12 +181,9 @@ class UnixUpstreamEndToEndTest {
                 pools:
                   app:
                     upstreams:
-                      - {address: 127.0.0.1:9, name: u1}
-                """ + poolKeys;
-        KodiakConfig parsed = ConfigLoader.parse(yaml, dir.resolve("kodiak.yaml"));
-        PoolConfig app = parsed.pools().get("app").withUpstreams(List.of(
-                new UpstreamConfig("u1", "localhost", 0, 1, 0, null, null, socket.toString(), 0)));
-        KodiakConfig c = parsed.withPools(Map.of("app", app));
+                      - %s
+                """.formatted(entry) + poolKeys;
+        KodiakConfig c = ConfigLoader.parse(yaml, dir.resolve("kodiak.yaml"));
         return metrics ? c.withMetrics(new MetricsConfig(true, new InetSocketAddress(Loopback.ADDRESS, 0), null)) : c;
     }
 
