@@ -49,6 +49,9 @@ public final class TcpConnectProbe implements Probe {
 
     @Override
     public String toString() {
+        if (address instanceof java.net.UnixDomainSocketAddress u) {
+            return "connect unix:" + u.getPath();
+        }
         return (tls == null ? "tcp-connect " : "tls-connect ") + address;
     }
 }
