@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
@@ -163,6 +164,9 @@ class UnixUpstreamEndToEndTest {
         try (RawClient c = RawClient.connect(port)) {
             assertEquals(502, c.get("/").status(), "a stale socket file refuses");
         }
+        // Both ended as a refused connect to the socket (HAProxy's SC), logged with its address.
+        String line = "502 SC unix:" + socket;
+        await("two access-log lines", () -> accessLog().stream().filter(line::equals).count() == 2);
     }
 
     /** Listener {@code web}, pool {@code app} with one upstream on {@link #socket}, {@code entry} as YAML gives it. */
@@ -175,6 +179,7 @@ class UnixUpstreamEndToEndTest {
                 listeners:
                   - name: web
                     address: 127.0.0.1:0
+                    access-log: {target: %s, format: '$status $termination $upstream_addr'}
                     routes:
                       - {path-prefix: /up/, pool: app, rewrite: {strip-prefix: /up, host: upstream}}
                       - {path-prefix: /, pool: app}
@@ -182,9 +187,17 @@ class UnixUpstreamEndToEndTest {
                   app:
                     upstreams:
                       - %s
-                """.formatted(entry) + poolKeys;
+                """.formatted(dir.resolve("access.log"), entry) + poolKeys;
         KodiakConfig c = ConfigLoader.parse(yaml, dir.resolve("kodiak.yaml"));
         return metrics ? c.withMetrics(new MetricsConfig(true, new InetSocketAddress(Loopback.ADDRESS, 0), null)) : c;
+    }
+
+    private List<String> accessLog() {
+        try {
+            return Files.exists(dir.resolve("access.log")) ? Files.readAllLines(dir.resolve("access.log")) : List.of();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private Map<String, String> scrape() throws IOException {
