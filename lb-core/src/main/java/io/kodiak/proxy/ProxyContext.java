@@ -19,8 +19,8 @@ import java.util.function.LongSupplier;
 
 /**
  * What every session and exchange of one Kodiak process shares: the transport, the upstream
- * connectors (TCP, Unix, TLS), the keep-alive pools, temp-file I/O, the clock, and the set of live sessions that
- * the {@link TimeoutSweeper} walks.
+ * connectors (TCP, Unix, TLS), the keep-alive pools, temp-file I/O, the clock, and the set of
+ * live sessions that the {@link TimeoutSweeper} walks.
  */
 final class ProxyContext {
     final TCPNIOTransport transport;
