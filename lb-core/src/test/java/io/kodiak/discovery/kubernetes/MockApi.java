@@ -51,6 +51,11 @@ final class MockApi implements AutoCloseable {
         return c;
     }
 
+    /** The API server's URL, for a kubeconfig. */
+    String url() {
+        return server.url("/");
+    }
+
     /** Answers the requests {@code fault} returns a response for; {@code null} ends it. */
     void fault(Function<RecordedRequest, MockResponse> fault) {
         faults.fault = fault;
