@@ -133,9 +133,7 @@ public final class EndpointSliceWatch implements Watch {
 
         @Override
         public void onUpdate(EndpointSlice before, EndpointSlice after) {
-            if (!Objects.equals(before.getMetadata().getResourceVersion(), after.getMetadata().getResourceVersion())) {
-                changed();
-            }
+            changed(); // even with the same resourceVersion: after an API server's restart it may be reused
         }
 
         @Override

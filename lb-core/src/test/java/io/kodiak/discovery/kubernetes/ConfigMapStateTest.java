@@ -36,9 +36,9 @@ class ConfigMapStateTest {
 
     @AfterEach
     void close() {
+        api.close(); // first: see MockApi.close
         states.forEach(SharedState::close);
         threads.forEach(ScheduledExecutorService::shutdownNow);
-        api.close();
     }
 
     /** One instance: its own client and discovery thread. */

@@ -7,6 +7,7 @@ import io.kodiak.discovery.SourceStatus;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
@@ -14,6 +15,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -36,19 +38,23 @@ class EndpointSliceWatchTest {
     private final MockApi api = new MockApi();
     private final ScheduledExecutorService discovery = Executors.newSingleThreadScheduledExecutor();
     private final Sets sets = new Sets();
+    private final List<EndpointSliceWatch> watches = new ArrayList<>();
     private EndpointSliceWatch watch;
 
     @AfterEach
     void close() {
-        if (watch != null) {
-            watch.close();
-        }
+        api.close(); // first: see MockApi.close
+        watches.forEach(EndpointSliceWatch::close);
         discovery.shutdownNow();
-        api.close();
     }
 
     private EndpointSliceWatch watch(KubernetesClient client, String service, String port) {
-        watch = EndpointSliceWatch.start(client, null, service, port, sets, discovery, System::nanoTime, System::currentTimeMillis, 50);
+        return watch(client, service, port, sets, System::nanoTime);
+    }
+
+    private EndpointSliceWatch watch(KubernetesClient client, String service, String port, Sets to, LongSupplier ticker) {
+        watch = EndpointSliceWatch.start(client, null, service, port, to, discovery, ticker, System::currentTimeMillis, 50);
+        watches.add(watch);
         return watch;
     }
 
@@ -106,19 +112,18 @@ class EndpointSliceWatchTest {
         create(client, slice("web", "web-2", ports, ready("10.0.0.2", "web-2"), ready("10.0.0.1", "web-1")));
         create(client, slice("api", "api-1", ports, ready("10.0.9.9", "api-1")));
 
+        // three watches side by side (closing one mid-test would stall the mock: see MockApi.close)
         watch(client, "web", "http");
         assertEquals("10.0.0.1:8000 READY web-1, 10.0.0.2:8000 READY web-2",
                 Sets.show(sets.await("both slices", s -> s.endpoints().size() == 2)));
-        watch.close();
 
         Sets byNumber = new Sets();
-        watch = EndpointSliceWatch.start(client, "shop", "web", "9100", byNumber, discovery, System::nanoTime, System::currentTimeMillis, 50);
+        watch(client, "web", "9100", byNumber, System::nanoTime);
         assertEquals("10.0.0.1:9100 READY web-1, 10.0.0.2:9100 READY web-2",
                 Sets.show(byNumber.await("port 9100", s -> s.endpoints().size() == 2)));
-        watch.close();
 
         Sets unnamed = new Sets();
-        watch = EndpointSliceWatch.start(client, "shop", "web", null, unnamed, discovery, System::nanoTime, System::currentTimeMillis, 50);
+        watch(client, "web", null, unnamed, System::nanoTime);
         assertEquals("", Sets.show(unnamed.await("nothing: two ports and none named", s -> true)));
         assertEquals("the Service has ports http=8000, metrics=9100: name one with port:", watch.status().lastError());
     }
@@ -138,6 +143,7 @@ class EndpointSliceWatchTest {
         assertTrue(watch.status().results().get("reconnect") >= 1, watch.status().results().toString());
 
         api.restart(); // an API server again (empty: the mock forgets), and the controller writes the slice anew
+        // before or after the watch is back: the mock sends what it holds when a watch opens
         create(client, slice("web", "web-1", List.of(port("http", 8000)), ready("10.0.0.1", "web-1"), ready("10.0.0.4", "web-4")));
         EndpointSet fresh = sets.await("a fresh set with web-4", s -> !s.stale() && s.endpoints().size() == 2);
         assertNull(fresh.error());
@@ -186,7 +192,7 @@ class EndpointSliceWatchTest {
         log.addHandler(capture);
         AtomicLong ticker = new AtomicLong(); // time stands still: the SEVERE line is not repeated
         try {
-            watch = EndpointSliceWatch.start(client, null, "web", "http", sets, discovery, ticker::get, System::currentTimeMillis, 50);
+            watch(client, "web", "http", sets, ticker::get);
             String expected = "serviceaccount shop:kodiak cannot list endpointslices.discovery.k8s.io in namespace shop: "
                     + "apply deploy/kubernetes/rbac.yaml";
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

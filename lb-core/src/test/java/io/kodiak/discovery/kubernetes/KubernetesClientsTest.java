@@ -70,7 +70,7 @@ class KubernetesClientsTest {
 
     @Test
     void standardDiscoveryWatchesSlicesAndSharesStateFromAKubeconfig() throws Exception {
-        try (MockApi api = new MockApi(); StandardDiscovery discovery = new StandardDiscovery()) {
+        try (StandardDiscovery discovery = new StandardDiscovery(); MockApi api = new MockApi()) { // api closes first: see MockApi.close
             KubernetesSettings settings = new KubernetesSettings(kubeconfig(api), "staging", null);
             api.client("shop").discovery().v1().endpointSlices().resource(
                     slice("web", "web-1", List.of(port("http", 8000)), ready("10.0.0.7", "web-7"))).create();

@@ -21,7 +21,8 @@ import java.util.function.Function;
  * fabric8's Kubernetes API mock in CRUD mode (it stores what is created and serves lists and
  * watches of it), on 127.0.0.1 at a free port, with a hook that answers chosen requests itself
  * (a 403, a 409) before the CRUD store sees them, and a restart on the same port (a dropped
- * watch). Clients reconnect after 100 ms instead of 1 s so that the tests are quick.
+ * watch). Clients reconnect after 100 ms instead of 1 s so that the tests are quick. Close it
+ * before the watches (see {@link #close()}).
  */
 final class MockApi implements AutoCloseable {
     private final List<KubernetesClient> clients = new ArrayList<>();
@@ -78,10 +79,15 @@ final class MockApi implements AutoCloseable {
         return new MockResponse().setResponseCode(code).setHeader("Content-Type", "application/json").setBody(body);
     }
 
+    /**
+     * The server goes first: a watch the client closes makes the mock's websocket close wait on its
+     * own event loop (fabric8 8.0.0's WatchEventsListener.onClosed), for up to a minute, which stalls
+     * every mock server in the JVM; one the server closes does not.
+     */
     @Override
     public void close() {
-        clients.forEach(KubernetesClient::close);
         server.destroy();
+        clients.forEach(KubernetesClient::close);
     }
 
     private static final class Faults extends Dispatcher {
