@@ -31,8 +31,9 @@ import java.util.logging.Logger;
  *   <li>Events are debounced ({@value #DEBOUNCE_MILLIS} ms): a rollout changes several slices in a
  *       burst and the pool should be rebuilt once.</li>
  *   <li>A dropped watch is re-established by fabric8 (a relist after {@code 410 Gone}); while it
- *       is down the last set is kept and reported {@code stale}, and each drop counts as
- *       {@code reconnect}. Nothing is removed because the API server went away.</li>
+ *       is down (found so by {@value #DROP_CHECKS} checks in a row, one a second) the last set is
+ *       kept and reported {@code stale}, and each drop counts as {@code reconnect}. Nothing is
+ *       removed because the API server went away.</li>
  *   <li>A failed list (403, 5xx, no route) is retried by fabric8 with exponential backoff (1 s
  *       doubling to 32 s), forever: the Role may be applied later. A 403 is logged SEVERE at most
  *       once a minute naming the missing permission and the manifest that grants it, counted as
@@ -50,6 +51,11 @@ public final class EndpointSliceWatch implements Watch {
     private static final Logger LOG = Logger.getLogger(EndpointSliceWatch.class.getName());
     static final long DEBOUNCE_MILLIS = 100;
     static final long CHECK_MILLIS = 1000;
+    /**
+     * Checks in a row that must find the watch down before it counts as dropped: fabric8 ends each
+     * watch request itself every 5 to 10 minutes and opens the next at once, and that is no drop.
+     */
+    static final int DROP_CHECKS = 3;
     static final String SERVICE_LABEL = "kubernetes.io/service-name";
     static final String RESOURCE = "endpointslices.discovery.k8s.io";
     static final String RBAC = "deploy/kubernetes/rbac.yaml";
@@ -72,6 +78,7 @@ public final class EndpointSliceWatch implements Watch {
     // The discovery thread's.
     private boolean listed;
     private boolean sawWatching;
+    private int downChecks;
     private boolean dropped;
     private String failure;
     private String lastProblem;
@@ -167,6 +174,7 @@ public final class EndpointSliceWatch implements Watch {
         boolean recovered = failure != null || dropped;
         listed = true;
         sawWatching = false;
+        downChecks = 0;
         dropped = false;
         failure = null;
         count("ok");
@@ -184,6 +192,7 @@ public final class EndpointSliceWatch implements Watch {
             return;
         }
         boolean watching = i.isWatching();
+        downChecks = watching ? 0 : downChecks + 1;
         if (watching && !sawWatching) {
             sawWatching = true;
             if (dropped) {
@@ -193,7 +202,7 @@ public final class EndpointSliceWatch implements Watch {
                 LOG.info(() -> "EndpointSlice watch of " + this + " is back");
             }
             emit();
-        } else if (!watching && sawWatching) {
+        } else if (!watching && sawWatching && downChecks >= DROP_CHECKS) {
             sawWatching = false;
             dropped = true;
             count("reconnect");

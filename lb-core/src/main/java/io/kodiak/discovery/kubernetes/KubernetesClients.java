@@ -43,17 +43,37 @@ public final class KubernetesClients implements AutoCloseable {
         return clients.computeIfAbsent(settings, KubernetesClients::build);
     }
 
-    /** A client for {@code settings} that the caller owns (and closes). */
+    /**
+     * A client for {@code settings} that the caller owns (and closes).
+     *
+     * @throws IllegalArgumentException when the kubeconfig cannot be read or has no such context
+     */
     public static KubernetesClient build(KubernetesSettings settings) {
-        Config config = settings.kubeconfig() != null
-                ? Config.fromKubeconfig(settings.context(), settings.kubeconfig().toFile())
-                : Config.autoConfigure(settings.context());
+        Config config;
+        try {
+            config = settings.kubeconfig() != null
+                    ? Config.fromKubeconfig(settings.context(), settings.kubeconfig().toFile())
+                    : Config.autoConfigure(settings.context());
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(cannotUse(settings) + e.getMessage(), e);
+        }
+        // fabric8 falls back to the current context when the one named is missing: a typo would
+        // then watch another cluster
+        if (settings.context() != null && (config.getCurrentContext() == null
+                || !settings.context().equals(config.getCurrentContext().getName()))) {
+            throw new IllegalArgumentException(cannotUse(settings) + "it has no such context");
+        }
         if (settings.namespace() != null) {
             config.setNamespace(settings.namespace());
         }
         LOG.info(() -> "Kubernetes API " + config.getMasterUrl() + " (namespace " + namespaceOf(config.getNamespace(), null)
                 + (settings.kubeconfig() != null ? ", kubeconfig " + settings.kubeconfig() : "") + ")");
         return new KubernetesClientBuilder().withConfig(config).build();
+    }
+
+    private static String cannotUse(KubernetesSettings settings) {
+        return "kubernetes: cannot use " + (settings.kubeconfig() != null ? "kubeconfig " + settings.kubeconfig() : "the default kubeconfig")
+                + (settings.context() != null ? " (context " + settings.context() + ")" : "") + ": ";
     }
 
     /** {@code namespace} if given, else the client's default (the pod's or the context's), else {@code default}. */

@@ -22,6 +22,7 @@ import static io.kodiak.discovery.kubernetes.Slices.slice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** From a kubeconfig (its context and namespace) through {@link StandardDiscovery}, as Kodiak runs outside a cluster. */
 class KubernetesClientsTest {
@@ -65,6 +66,21 @@ class KubernetesClientsTest {
             clients.close();
             assertThrows(IllegalStateException.class, () -> clients.client(staging));
             assertEquals(true, c.getHttpClient().isClosed(), "closed with the discovery");
+        }
+    }
+
+    @Test
+    void aMissingContextOrFileIsSaidPlainly() throws Exception {
+        try (MockApi api = new MockApi()) {
+            Path file = kubeconfig(api);
+            IllegalArgumentException noContext = assertThrows(IllegalArgumentException.class,
+                    () -> KubernetesClients.build(new KubernetesSettings(file, "prod", null)));
+            assertTrue(noContext.getMessage().startsWith("kubernetes: cannot use kubeconfig " + file + " (context prod): "),
+                    noContext.getMessage());
+            Path missing = dir.resolve("missing");
+            IllegalArgumentException noFile = assertThrows(IllegalArgumentException.class,
+                    () -> KubernetesClients.build(new KubernetesSettings(missing, null, null)));
+            assertTrue(noFile.getMessage().startsWith("kubernetes: cannot use kubeconfig " + missing + ": "), noFile.getMessage());
         }
     }
 
