@@ -11,9 +11,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.function.UnaryOperator;
@@ -39,9 +43,12 @@ import java.util.logging.Logger;
  *       ({@value #RBAC}); on the informer it is logged SEVERE at most once a minute.</li>
  * </ul>
  *
- * <p>Threading: the API calls of {@link #update} and every watcher call run on the
- * {@code scheduler} (the discovery thread), one at a time, never on the caller's thread; an update
- * blocks that thread for the API's round trips (fabric8's request timeout bounds each).
+ * <p>Threading: watchers are called on the {@code scheduler} (the discovery thread), one call at a
+ * time. The API calls of {@link #update} block for their round trips (fabric8's request timeout
+ * bounds each, 5 attempts at most), so they run on a thread of their own,
+ * {@code kodiak-shared-state}, one update at a time and at most {@value #MAX_PENDING} waiting:
+ * never on the caller's thread, and never holding up the DNS and EndpointSlice work of the
+ * discovery thread.
  */
 public final class ConfigMapState implements SharedState {
     private static final Logger LOG = Logger.getLogger(ConfigMapState.class.getName());
@@ -49,6 +56,8 @@ public final class ConfigMapState implements SharedState {
     public static final String KEY = "state.json";
     static final int ATTEMPTS = 5;
     static final String RBAC = "deploy/kubernetes/rbac-shared-state.yaml";
+    /** Updates come from operators; more than this waiting means the API server is not answering. */
+    static final int MAX_PENDING = 64;
 
     private final KubernetesClient client;
     private final String namespace;
@@ -56,6 +65,12 @@ public final class ConfigMapState implements SharedState {
     private final ScheduledExecutorService scheduler;
     private final ApiErrors.Throttled severe;
     private final List<Consumer<String>> watchers = new CopyOnWriteArrayList<>();
+    private final ExecutorService writer = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+            new ArrayBlockingQueue<>(MAX_PENDING), r -> {
+                Thread t = new Thread(r, "kodiak-shared-state");
+                t.setDaemon(true);
+                return t;
+            });
     private volatile SharedIndexInformer<ConfigMap> informer;
     private volatile boolean closed;
 
@@ -156,7 +171,7 @@ public final class ConfigMapState implements SharedState {
             return done;
         }
         try {
-            scheduler.execute(() -> {
+            writer.execute(() -> {
                 try {
                     write(change);
                     done.complete(null);
@@ -165,7 +180,8 @@ public final class ConfigMapState implements SharedState {
                 }
             });
         } catch (RejectedExecutionException e) {
-            done.completeExceptionally(new IllegalStateException("the shared admin state " + this + " is closed", e));
+            done.completeExceptionally(new IllegalStateException(closed ? "the shared admin state " + this + " is closed"
+                    : "the shared admin state " + this + " has " + MAX_PENDING + " updates waiting: the API server is not answering", e));
         }
         return done;
     }
@@ -226,6 +242,7 @@ public final class ConfigMapState implements SharedState {
     @Override
     public void close() {
         closed = true;
+        writer.shutdownNow();
         SharedIndexInformer<ConfigMap> i = informer;
         if (i != null) {
             i.close();

@@ -16,7 +16,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -148,5 +150,36 @@ class ConfigMapStateTest {
         ExecutionException e = assertThrows(ExecutionException.class, () -> done(state.update(text -> "x")));
         assertEquals("shared admin state configmap shop/kodiak-admin-state: serviceaccount shop:kodiak cannot create "
                 + "configmaps in namespace shop: apply deploy/kubernetes/rbac-shared-state.yaml", e.getCause().getMessage());
+    }
+
+    @Test
+    void aForbiddenWatchIsLoggedOnceAMinuteAndRetried() throws Exception {
+        AtomicBoolean denied = new AtomicBoolean(true);
+        AtomicInteger lists = new AtomicInteger();
+        api.fault(r -> {
+            if (r.getPath().contains("/configmaps?") && denied.get()) {
+                lists.incrementAndGet();
+                return MockApi.status(403, "Forbidden", "configmaps is forbidden: User \"system:serviceaccount:shop:kodiak\" "
+                        + "cannot list resource \"configmaps\" in API group \"\" in the namespace \"shop\"");
+            }
+            return null;
+        });
+        try (LogCapture logged = new LogCapture(ConfigMapState.class)) {
+            ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor();
+            threads.add(thread);
+            LinkedBlockingQueue<String> seen = new LinkedBlockingQueue<>();
+            SharedState state = ConfigMapState.start(api.client("shop"), null, NAME, thread, () -> 0L); // time stands still
+            states.add(state);
+            state.watch(t -> seen.add(t == null ? "<none>" : t));
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (lists.get() < 3 && System.nanoTime() < end) {
+                Thread.sleep(20);
+            }
+            assertTrue(lists.get() >= 3, "retried: " + lists.get());
+            assertEquals(List.of("shared admin state configmap shop/kodiak-admin-state: serviceaccount shop:kodiak cannot list "
+                    + "configmaps in namespace shop: apply deploy/kubernetes/rbac-shared-state.yaml"), logged.at(Level.SEVERE));
+            denied.set(false);
+            await(seen, "<none>");
+        }
     }
 }

@@ -9,17 +9,13 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static io.kodiak.discovery.kubernetes.Slices.conditions;
 import static io.kodiak.discovery.kubernetes.Slices.endpoint;
@@ -173,25 +169,8 @@ class EndpointSliceWatchTest {
                 + "\"system:serviceaccount:shop:kodiak\" cannot list resource \"endpointslices\" in API group "
                 + "\"discovery.k8s.io\" in the namespace \"shop\"")
                 : null);
-        ConcurrentLinkedQueue<LogRecord> logged = new ConcurrentLinkedQueue<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                logged.add(record);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger log = Logger.getLogger(EndpointSliceWatch.class.getName());
-        log.addHandler(capture);
         AtomicLong ticker = new AtomicLong(); // time stands still: the SEVERE line is not repeated
-        try {
+        try (LogCapture logged = new LogCapture(EndpointSliceWatch.class)) {
             watch(client, "web", "http", sets, ticker::get);
             String expected = "serviceaccount shop:kodiak cannot list endpointslices.discovery.k8s.io in namespace shop: "
                     + "apply deploy/kubernetes/rbac.yaml";
@@ -202,14 +181,12 @@ class EndpointSliceWatchTest {
             SourceStatus status = watch.status();
             assertTrue(status.results().getOrDefault("forbidden", 0L) >= 2, "retried: " + status.results());
             assertEquals(expected, status.lastError());
-            List<String> severe = logged.stream().filter(r -> r.getLevel() == Level.SEVERE).map(LogRecord::getMessage).toList();
-            assertEquals(List.of("Kubernetes discovery of kubernetes shop/web:http: " + expected), severe, "once a minute at most");
+            assertEquals(List.of("Kubernetes discovery of kubernetes shop/web:http: " + expected), logged.at(Level.SEVERE),
+                    "once a minute at most");
 
             denied.set(false); // the Role is applied
             assertEquals("10.0.0.1:8000 READY web-1", Sets.show(sets.await("the set once allowed", s -> s.endpoints().size() == 1)));
             assertNull(watch.status().lastError());
-        } finally {
-            log.removeHandler(capture);
         }
     }
 }
