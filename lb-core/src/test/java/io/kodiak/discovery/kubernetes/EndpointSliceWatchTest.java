@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -136,7 +137,9 @@ class EndpointSliceWatchTest {
         EndpointSet stale = sets.await("a stale set", EndpointSet::stale);
         assertEquals("10.0.0.1:8000 READY web-1", Sets.show(stale.endpoints()), "the last set is kept");
         assertTrue(watch.status().stale());
-        assertTrue(watch.status().results().get("reconnect") >= 1, watch.status().results().toString());
+        // found either by the watch check (a drop, "reconnect") or by fabric8 giving up a watch or a list ("error")
+        Map<String, Long> results = watch.status().results();
+        assertTrue(results.getOrDefault("reconnect", 0L) + results.getOrDefault("error", 0L) >= 1, results.toString());
 
         api.restart(); // an API server again (empty: the mock forgets), and the controller writes the slice anew
         // before or after the watch is back: the mock sends what it holds when a watch opens
