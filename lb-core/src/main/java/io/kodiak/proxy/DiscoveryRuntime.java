@@ -143,6 +143,17 @@ final class DiscoveryRuntime implements AutoCloseable {
         respec.forEach(Source::respec);
     }
 
+    /**
+     * The ConfigMap {@code namespace/name} as the admin state several instances share, through the
+     * same {@link Discovery} as the sources (one thread, one Kubernetes client per settings); it
+     * stops when this closes.
+     *
+     * @throws IllegalStateException once closed
+     */
+    io.kodiak.discovery.SharedState sharedState(KubernetesSettings settings, String namespace, String name) {
+        return discovery().sharedState(settings, namespace, name);
+    }
+
     /** The pool's sources as the admin API and the metrics show them, by source id, in configuration order. */
     Map<String, SourceStatus> status(String pool) {
         Map<String, SourceStatus> m = new LinkedHashMap<>();

@@ -335,6 +335,15 @@ public final class ProxyServer implements AutoCloseable {
         edits.discovered(pool, source, set, initial);
     }
 
+    /**
+     * The admin state several instances share through a Kubernetes ConfigMap ({@code admin.shared-state}),
+     * on the discovery thread and client the pools' sources use; closed with the server.
+     */
+    public io.kodiak.discovery.SharedState sharedState(io.kodiak.discovery.KubernetesSettings settings, String namespace,
+                                                      String name) {
+        return discovery.sharedState(settings, namespace, name);
+    }
+
     /** A pool's DNS and Kubernetes sources as of now, by source id, for the admin API. */
     public Map<String, io.kodiak.discovery.SourceStatus> sources(String pool) {
         return discovery.status(pool);
