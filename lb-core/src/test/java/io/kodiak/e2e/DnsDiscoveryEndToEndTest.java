@@ -264,6 +264,7 @@ class DnsDiscoveryEndToEndTest {
         await("app's source is stale", () -> kodiak.sources("app").values().iterator().next().stale());
         String view = adminGet("/v1/pools/app");
         assertTrue(view.replace(" ", "").contains("\"stale\":true"), view);
+        assertTrue(view.matches("(?s).*\"source\"\\s*:\\s*\"dns app\\.test:" + port + "\".*"), "sources and upstreams name it: " + view);
         assertEquals(Set.of(2, 3), byOctet("app").keySet(), "the last good set is kept");
         long whileDown = appLoad.ok();
         appLoad.awaitMore(100, WAIT);

@@ -308,6 +308,27 @@ class DiscoveryRuntimeTest {
     }
 
     @Test
+    void anEmptySetAnswersTheQueueAtOnceWhileTheRequestInFlightFinishes() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        ScriptedUpstream b = holding("b", release);
+        DnsSource one = new DnsSource("app", HOST, 8000, false, "default", 1, 1); // max-connections 1
+        server = ProxyServer.startWithDiscovery(withSources(ProxyConfig.to().queue(10, Duration.ofSeconds(30)).build(), one),
+                () -> fake);
+        fake.emit(HOST, FakeDiscovery.set(HOST, b.port()));
+        Upstream ub = at(b);
+        try (RawClient held = RawClient.connect(port()); RawClient waiting = RawClient.connect(port())) {
+            held.send("GET /held HTTP/1.1\r\nHost: x\r\n\r\n");
+            Conditions.await("a request in flight at b", () -> ub.inFlight() == 1, Duration.ofSeconds(10));
+            waiting.send("GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+            Conditions.await("the next one waits in the queue", () -> server.queued(ProxyConfig.POOL) == 1, Duration.ofSeconds(10));
+            fake.emit(HOST, new io.kodiak.discovery.EndpointSet(List.of(), false, null)); // hold-nx ran out
+            assertEquals(503, waiting.readResponse().status(), "nothing left: the queue is answered now, not at its timeout");
+            release.countDown();
+            assertEquals(200, held.readResponse().status(), "the request in flight finished");
+        }
+    }
+
+    @Test
     void aSetThatCouldNotBeAppliedIsRetriedAndTheNewestOneWins() throws Exception {
         KodiakConfig config = withSources(ProxyConfig.to().build(), SOURCE);
         List<String> applied = new java.util.concurrent.CopyOnWriteArrayList<>();
