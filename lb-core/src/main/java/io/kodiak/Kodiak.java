@@ -287,7 +287,7 @@ public final class Kodiak implements Control, AutoCloseable {
     }
 
     /**
-     * An upstream of {@code pool} by its name or its {@code host:port}.
+     * An upstream of {@code pool} by its name, its {@code host:port} or the address it resolved to.
      *
      * @throws IllegalArgumentException naming what is missing
      */
@@ -303,8 +303,8 @@ public final class Kodiak implements Control, AutoCloseable {
             }
         }
         for (Upstream u : p.upstreams()) {
-            if (u.hostPort().equals(nameOrAddress)) {
-                return u;
+            if (u.hostPort().equals(nameOrAddress) || u.addressText().equals(nameOrAddress)) {
+                return u; // the resolved address too: app1:8000 once it resolved to 172.18.0.5:8000
             }
         }
         throw new IllegalArgumentException("pool " + pool + " has no upstream \"" + nameOrAddress + "\" (upstreams: "

@@ -179,7 +179,7 @@ class CtlTest {
                 + "usage: kodiak ctl weight POOL UPSTREAM N|configured"), wrong.err());
         Run help = ctl("drain", "p", "a", "--admin", admin, "--help");
         assertEquals(Ctl.OK, help.code(), help.err());
-        assertTrue(help.out().startsWith("usage: kodiak ctl drain POOL UPSTREAM [--wait] [--timeout D]"), help.out());
+        assertTrue(help.out().startsWith("usage: kodiak ctl drain POOL UPSTREAM | ADDRESS [--wait] [--timeout D]"), help.out());
         assertEquals(3, kodiak.upstream("p", "a").weight());
         assertEquals(AdminState.READY, kodiak.upstream("p", "a").adminState());
     }
