@@ -324,6 +324,9 @@ public final class Kodiak implements Control, AutoCloseable {
         return at;
     }
 
+    /** Drains by address kept at once (each is one or two preset keys): a script gone wrong cannot grow them without bound. */
+    static final int MAX_ADDRESS_PRESETS = 1024;
+
     /**
      * Drain by address ({@link Control#setAdminStateAt}). The preset is set first, so an upstream a
      * source makes at the address meanwhile starts in the state too; presets of discovered names at
@@ -332,6 +335,10 @@ public final class Kodiak implements Control, AutoCloseable {
     @Override
     public List<Upstream> setAdminStateAt(io.kodiak.admin.AddressKey address, AdminState state) {
         AdminPresets presets = server.presets();
+        if (state != AdminState.READY && presets.addresses().size() >= MAX_ADDRESS_PRESETS
+                && !presets.addresses().containsKey(address.text())) {
+            throw new IllegalStateException(MAX_ADDRESS_PRESETS + " addresses are drained already: set some ready first");
+        }
         AdminPresets.Preset p = state == AdminState.READY ? null : new AdminPresets.Preset(state, -1, System.currentTimeMillis());
         for (String key : address.presetKeys()) {
             presets.setAddress(key, p);

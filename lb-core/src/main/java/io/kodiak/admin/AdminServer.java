@@ -353,7 +353,12 @@ public final class AdminServer implements AutoCloseable {
                 AdminState s = AdminBodies.state(body);
                 AdminBodies.only(body, "address", "state");
                 boolean wasPreset = control.addressPreset(a) != null;
-                List<Upstream> at = control.setAdminStateAt(a, s);
+                List<Upstream> at;
+                try {
+                    at = control.setAdminStateAt(a, s);
+                } catch (IllegalStateException e) {
+                    throw new Refused(409, e.getMessage());
+                }
                 if (at.isEmpty() && s == AdminState.READY && !wasPreset) {
                     throw new Refused(404, "no pool has an upstream at " + a + ", and nothing is preset for it");
                 }

@@ -71,6 +71,7 @@ public interface Control {
      * preset. In force (and saved, if there is a state file) when this returns.
      *
      * @return the upstreams it was set on; empty if none is there now (then only the preset holds)
+     * @throws IllegalStateException if too many addresses are drained already (the presets are bounded)
      */
     default List<Upstream> setAdminStateAt(AddressKey address, AdminState state) {
         throw new UnsupportedOperationException("drain by address");
