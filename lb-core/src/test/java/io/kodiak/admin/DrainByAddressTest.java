@@ -4,6 +4,7 @@ import io.kodiak.Kodiak;
 import io.kodiak.config.AdminConfig;
 import io.kodiak.config.ConfigLoader;
 import io.kodiak.config.UpstreamConfig;
+import io.kodiak.testing.CtlRun;
 import io.kodiak.testing.Loopback;
 import io.kodiak.testing.RawClient;
 import io.kodiak.testing.RecordedRequest;
@@ -14,14 +15,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -63,9 +61,6 @@ class DrainByAddressTest {
     private ScriptedUpstream g;
     @TempDir
     Path dir;
-
-    record Run(int code, String out, String err) {
-    }
 
     record Answer(int status, Map<String, Object> body) {
     }
@@ -127,12 +122,8 @@ class DrainByAddressTest {
         env.put("KODIAK_HOME", dir.toString());
     }
 
-    private Run ctl(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Ctl.run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), env::get);
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    private CtlRun ctl(String... args) {
+        return CtlRun.run(env::get, args);
     }
 
     private Answer api(String method, String path, String body) throws Exception {
@@ -191,11 +182,11 @@ class DrainByAddressTest {
         holdOneOnG("rest");
         String address = g.hostPort();
 
-        Run early = ctl("wait-drained", address, "--timeout", "200ms");
+        CtlRun early = ctl("wait-drained", address, "--timeout", "200ms");
         assertEquals(Ctl.REFUSED, early.code(), "wait-drained of an address still ready: " + early.err());
         assertTrue(early.err().contains("is ready: drain the address first"), early.err());
 
-        CompletableFuture<Run> drain = CompletableFuture.supplyAsync(() -> ctl("drain", address, "--wait", "--timeout", "30s"), background);
+        CompletableFuture<CtlRun> drain = CompletableFuture.supplyAsync(() -> ctl("drain", address, "--wait", "--timeout", "30s"), background);
         poll("drained in both pools", () -> kodiak.upstream("api", "g").adminState() == AdminState.DRAIN
                 && kodiak.upstream("rest", "g").adminState() == AdminState.DRAIN);
         int apiSeen = gRequests("api");
@@ -205,7 +196,7 @@ class DrainByAddressTest {
         assertEquals(apiSeen, gRequests("api"), "api sends the drained address no new request");
         assertEquals(restSeen, gRequests("rest"), "rest sends the drained address no new request");
 
-        Run timedOut = ctl("wait-drained", address, "--timeout", "200ms");
+        CtlRun timedOut = ctl("wait-drained", address, "--timeout", "200ms");
         assertEquals(Ctl.TIMED_OUT, timedOut.code(), timedOut.out() + timedOut.err());
         assertTrue(timedOut.err().contains("still 2 request(s) in flight on api/g, rest/g"), timedOut.err());
 
@@ -214,7 +205,7 @@ class DrainByAddressTest {
         assertFalse(drain.isDone(), "--wait holds while rest's request is in flight");
         assertEquals(1, kodiak.upstream("rest", "g").inFlight());
         gRest.countDown();
-        Run drained = drain.get(20, TimeUnit.SECONDS);
+        CtlRun drained = drain.get(20, TimeUnit.SECONDS);
         assertEquals(Ctl.OK, drained.code(), drained.out() + drained.err());
         assertTrue(drained.out().contains(address + ": drain in 2 upstream(s): api/g"), drained.out());
         assertTrue(drained.out().contains(address + ": drained (nothing in flight on api/g, rest/g)"), drained.out());
@@ -223,7 +214,7 @@ class DrainByAddressTest {
         String saved = Files.readString(dir.resolve("kodiak.state.json"));
         assertTrue(saved.contains("\"address\": \"" + address + "\""), saved);
 
-        Run ready = ctl("ready", address, "--wait");
+        CtlRun ready = ctl("ready", address, "--wait");
         assertEquals(Ctl.OK, ready.code(), ready.out() + ready.err());
         assertTrue(ready.out().contains("api/g: UP after") && ready.out().contains("rest/g: UP after"), ready.out());
         send("api", 4);
@@ -269,11 +260,11 @@ class DrainByAddressTest {
         assertEquals(false, ready.body().get("preset"));
         assertEquals(AdminState.READY, kodiak.upstream("api", "late").adminState());
 
-        Run ctlBad = ctl("drain", "api");
+        CtlRun ctlBad = ctl("drain", "api");
         assertEquals(Ctl.USAGE, ctlBad.code(), "a lone POOL is a usage error: " + ctlBad.err());
         assertTrue(ctlBad.err().contains("one argument is an ADDRESS"), ctlBad.err());
         String other = "127.0.0.1:" + ScriptedUpstream.unusedPort();
-        Run ctlPreset = ctl("drain", other, "--wait");
+        CtlRun ctlPreset = ctl("drain", other, "--wait");
         assertEquals(Ctl.OK, ctlPreset.code(), ctlPreset.err());
         assertTrue(ctlPreset.out().contains(other + ": drain; no pool has an upstream there now, so upstreams found there later start drain"),
                 ctlPreset.out());
