@@ -271,4 +271,33 @@ class DrainByAddressTest {
         assertEquals(Ctl.OK, ctl("ready", other).code());
         assertEquals(Ctl.REFUSED, ctl("ready", other).code(), "nothing there and nothing preset: 404");
     }
+
+    @Test
+    void aUnixSocketIsAnAddressToo() throws Exception {
+        Path sock = dir.resolve("g.sock");
+        String yaml = """
+                listeners:
+                  - name: web
+                    address: 127.0.0.1:0
+                    routes:
+                      - {path-prefix: /api/, pool: api}
+                      - {path-prefix: /rest/, pool: rest}
+                pools:
+                  api:
+                    health-check: {type: none}
+                    upstreams: ["unix:%s"]
+                  rest:
+                    health-check: {type: none}
+                    upstreams: [{address: "unix:%s", name: g}]
+                """.formatted(sock, sock);
+        kodiak = Kodiak.start(ConfigLoader.parse(yaml, dir.resolve("kodiak.yaml"))
+                .withAdmin(new AdminConfig(Loopback.at(0), TOKEN, null)));
+        Answer drained = api("POST", "/v1/addresses/state", "{\"address\": \"unix:" + sock + "\", \"state\": \"drain\"}");
+        assertEquals(200, drained.status(), drained.body().toString());
+        assertEquals(2, ((List<?>) drained.body().get("upstreams")).size(), drained.body().toString());
+        assertTrue(kodiak.pools().stream().allMatch(p -> p.upstreams().get(0).adminState() == AdminState.DRAIN));
+        Answer bad = api("POST", "/v1/addresses/state", "{\"address\": \"unix:g.sock\", \"state\": \"drain\"}");
+        assertEquals(400, bad.status());
+        assertTrue(String.valueOf(bad.body().get("error")).contains("is not unix:/absolute/path"), bad.body().toString());
+    }
 }
