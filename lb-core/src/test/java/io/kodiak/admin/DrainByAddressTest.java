@@ -300,4 +300,19 @@ class DrainByAddressTest {
         assertEquals(400, bad.status());
         assertTrue(String.valueOf(bad.body().get("error")).contains("is not unix:/absolute/path"), bad.body().toString());
     }
+
+    @Test
+    void aDrainOfAnAddressNotThereYetSurvivesARestart() throws Exception {
+        start(new CountDownLatch(0), new CountDownLatch(0));
+        String later = "127.0.0.1:" + ScriptedUpstream.unusedPort();
+        assertEquals(202, api("POST", "/v1/addresses/state", "{\"address\": \"" + later + "\", \"state\": \"drain\"}").status());
+        io.kodiak.config.KodiakConfig config = kodiak.config();
+        kodiak.close();
+
+        kodiak = Kodiak.start(config);
+        assertEquals("drain", api("GET", "/v1/addresses?address=" + later, null).body().get("state"), "restored from the state file");
+        kodiak.addUpstream("rest", new UpstreamConfig("late", "127.0.0.1", Integer.parseInt(later.substring(later.indexOf(':') + 1)), 1));
+        assertEquals(AdminState.DRAIN, kodiak.upstream("rest", "late").adminState());
+        assertEquals(AdminState.READY, kodiak.upstream("rest", "g").adminState());
+    }
 }
