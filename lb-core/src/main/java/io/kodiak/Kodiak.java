@@ -63,8 +63,11 @@ public final class Kodiak implements Control, AutoCloseable {
         StateFile.Saved saved = sf == null ? StateFile.Saved.EMPTY : sf.load();
         long now = System.currentTimeMillis();
         // Every pool shares the server's presets; the restore fills them before any source answers.
-        ProxyServer server = ProxyServer.start(config, pools -> StateFile.apply(saved, pools,
-                pools.isEmpty() ? new AdminPresets() : pools.values().iterator().next().presets(), now));
+        ProxyServer server = ProxyServer.start(config, pools -> {
+            if (!pools.isEmpty()) {
+                StateFile.apply(saved, pools, pools.values().iterator().next().presets(), now);
+            }
+        });
         if (server.pools().isEmpty()) {
             StateFile.apply(saved, server.pools(), server.presets(), now); // no pool yet: the presets wait for a reload's
         }
