@@ -51,9 +51,9 @@ import java.util.logging.Logger;
  * <p><b>Errors.</b> Bad input gets a 4xx and {@code {"error": "..."}} saying what was wrong, and
  * changes nothing: the whole request is checked before anything is applied.
  *
- * <p>Size: about 580 lines, over the project's 400, because the API's whole surface is here and
- * readable top to bottom: the route table (one case per path and method), authorization, the
- * held requests ({@code wait-drained}, {@code wait-up}) and the drain by address. Bodies are read by {@link AdminBodies},
+ * <p>Size: about 490 lines, over the project's 400, because the API's whole surface is here and
+ * readable top to bottom: the route table (one case per path and method), authorization and the
+ * held requests ({@code wait-drained}, {@code wait-up}); the drain by address is {@link AddressRoutes}. Bodies are read by {@link AdminBodies},
  * answers built by {@link AdminViews}, changes made through {@link Control}.
  */
 public final class AdminServer implements AutoCloseable {
@@ -73,10 +73,12 @@ public final class AdminServer implements AutoCloseable {
     private final Path tokenFile;
     private final ScheduledExecutorService timer;
     private final Semaphore waiters = new Semaphore(MAX_WAITERS);
+    private final AddressRoutes addresses;
 
     private AdminServer(Control control, AdminConfig config, String token, boolean generated, Path tokenHome) throws IOException {
         this.control = control;
         this.views = new AdminViews(control);
+        this.addresses = new AddressRoutes(control, views, this);
         this.token = token;
         this.openReads = config.listen().getAddress().isLoopbackAddress();
         this.guard = HostGuard.of(config.listen(), config.allowedHosts(), "admin.allowed-hosts");
@@ -164,7 +166,7 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /** An answer to an admin request: a status and a JSON body. */
-    private record Reply(int status, Object body) {
+    record Reply(int status, Object body) {
         static Reply ok(Object body) {
             return new Reply(200, body);
         }
@@ -236,7 +238,7 @@ public final class AdminServer implements AutoCloseable {
             return;
         }
         if ((n == 2 || n == 3) && path.get(0).equals("v1") && path.get(1).equals("addresses")) {
-            addresses(req, resp, method, n == 3 ? path.get(2) : null);
+            addresses.route(req, resp, method, n == 3 ? path.get(2) : null);
             return;
         }
         if (n == 3 && path.get(0).equals("v1") && path.get(1).equals("pools")) {
@@ -322,95 +324,6 @@ public final class AdminServer implements AutoCloseable {
         throw new Refused(404, "no such endpoint: " + req.getRequestURI() + " (see docs/admin-api.md)");
     }
 
-    // ------------------------------------------------------------------ drain by address
-
-    /**
-     * {@code GET /v1/addresses?address=A}, {@code POST /v1/addresses/state {"address","state"}} and
-     * {@code POST /v1/addresses/wait-drained {"address","timeout"}}: one address in every pool
-     * (HAProxy's {@code set server} and nginx Plus's API are per backend, so their users loop).
-     * A drain of an address no pool has now is kept as a preset for upstreams made there later
-     * (DNS, Kubernetes): 202 with {@code "preset": true}.
-     */
-    private void addresses(Request req, Response resp, String method, String action) throws Refused {
-        if (action == null) {
-            allow(method, "GET");
-            AddressKey a = AdminBodies.address(req.getParameter("address"));
-            List<Upstream> at = control.upstreamsAt(a);
-            AdminState preset = control.addressPreset(a);
-            if (at.isEmpty() && preset == null) {
-                throw new Refused(404, "no pool has an upstream at " + a + ", and nothing is preset for it");
-            }
-            Map<String, Object> m = addressAnswer(a, preset);
-            m.put("upstreams", at.stream().map(views::upstream).toList());
-            send(resp, Reply.ok(m));
-            return;
-        }
-        allow(method, "POST");
-        Map<String, Object> body = AdminBodies.body(req);
-        AddressKey a = AdminBodies.address(body.get("address"));
-        switch (action) {
-            case "state" -> {
-                AdminState s = AdminBodies.state(body);
-                AdminBodies.only(body, "address", "state");
-                boolean wasPreset = control.addressPreset(a) != null;
-                List<Upstream> at;
-                try {
-                    at = control.setAdminStateAt(a, s);
-                } catch (IllegalStateException e) {
-                    throw new Refused(409, e.getMessage());
-                }
-                if (at.isEmpty() && s == AdminState.READY && !wasPreset) {
-                    throw new Refused(404, "no pool has an upstream at " + a + ", and nothing is preset for it");
-                }
-                Map<String, Object> m = addressAnswer(a, s == AdminState.READY ? null : s);
-                List<Object> list = new ArrayList<>();
-                for (Upstream u : at) {
-                    Map<String, Object> um = new LinkedHashMap<>();
-                    um.put("pool", u.pool());
-                    um.put("upstream", u.name());
-                    um.put("state", u.state());
-                    um.put("in_flight", u.inFlight());
-                    list.add(um);
-                }
-                m.put("upstreams", list);
-                send(resp, new Reply(at.isEmpty() && s != AdminState.READY ? 202 : 200, m));
-            }
-            case "wait-drained" -> {
-                Duration timeout = AdminBodies.timeout(body);
-                AdminBodies.only(body, "address", "timeout");
-                List<Upstream> at = control.upstreamsAt(a);
-                if (at.isEmpty()) {
-                    throw new Refused(404, "no pool has an upstream at " + a + ": nothing to wait for");
-                }
-                for (Upstream u : at) {
-                    if (u.adminState() == AdminState.READY && !u.adminOut()) {
-                        throw new Refused(409, u.pool() + "/" + u.name() + " at " + a + " is ready: drain the address first");
-                    }
-                }
-                long start = System.nanoTime();
-                CompletableFuture<?> all = CompletableFuture.allOf(at.stream().map(u -> u.whenIdle().copy()).toArray(CompletableFuture[]::new));
-                hold(resp, all.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS), (done, t) -> {
-                    Map<String, Object> m = addressAnswer(a, control.addressPreset(a));
-                    m.put("drained", done);
-                    m.put("in_flight", at.stream().mapToInt(Upstream::inFlight).sum());
-                    m.put("waited_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
-                    m.put("upstreams", at.stream().map(views::upstream).toList());
-                    return Reply.ok(m);
-                });
-            }
-            default -> throw new Refused(404, "no such action \"" + action + "\" (expected state or wait-drained)");
-        }
-    }
-
-    /** {@code address}, {@code state} (what the address is set to: its preset, else ready) and whether it is {@code preset}. */
-    private static Map<String, Object> addressAnswer(AddressKey a, AdminState preset) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("address", a.text());
-        m.put("state", preset == null ? AdminState.READY.apiName() : preset.apiName());
-        m.put("preset", preset != null);
-        return m;
-    }
-
     private void authorize(Request req, boolean change) throws Refused {
         if (!change && openReads) {
             return;
@@ -426,7 +339,7 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
-    private static void allow(String method, String allowed) throws Refused {
+    static void allow(String method, String allowed) throws Refused {
         if (!method.equals(allowed) && !(allowed.equals("GET") && method.equals("HEAD"))) {
             throw new Refused(405, "method " + method + " is not allowed here (use " + allowed + ")");
         }
@@ -537,12 +450,12 @@ public final class AdminServer implements AutoCloseable {
         });
     }
 
-    private interface Answer {
+    interface Answer {
         Reply reply(boolean done, Throwable failure);
     }
 
     /** Suspends {@code resp} until {@code f} completes (a timeout counts as not done) and answers on the timer thread. */
-    private void hold(Response resp, CompletableFuture<?> f, Answer answer) throws Refused {
+    void hold(Response resp, CompletableFuture<?> f, Answer answer) throws Refused {
         if (!waiters.tryAcquire()) {
             throw new Refused(503, "too many waits at once (" + MAX_WAITERS + ")");
         }
@@ -562,7 +475,7 @@ public final class AdminServer implements AutoCloseable {
         }, timer);
     }
 
-    private static void send(Response resp, Reply r) {
+    static void send(Response resp, Reply r) {
         byte[] body = (Json.writePretty(r.body()) + "\n").getBytes(StandardCharsets.UTF_8);
         resp.setStatus(r.status());
         resp.setContentType("application/json");

@@ -50,6 +50,16 @@ import static org.junit.jupiter.api.Assertions.fail;
 @Timeout(60)
 class DrainByAddressTest {
     static final String TOKEN = "test-token-0123456789abcdef";
+    /** One listener routing {@code /api/} to pool {@code api} and {@code /rest/} to {@code rest}; the pools follow. */
+    private static final String TWO_POOLS = """
+            listeners:
+              - name: web
+                address: 127.0.0.1:0
+                routes:
+                  - {path-prefix: /api/, pool: api}
+                  - {path-prefix: /rest/, pool: rest}
+            pools:
+            """;
     private final List<ScriptedUpstream> ups = new ArrayList<>();
     private final List<RawClient> clients = new ArrayList<>();
     private final Map<String, String> env = new HashMap<>();
@@ -102,14 +112,7 @@ class DrainByAddressTest {
         g = upstream("g", prefix -> prefix.equals("api") ? gApi : gRest);
         ScriptedUpstream a = upstream("a", prefix -> others);
         ScriptedUpstream r = upstream("r", prefix -> others);
-        String yaml = """
-                listeners:
-                  - name: web
-                    address: 127.0.0.1:0
-                    routes:
-                      - {path-prefix: /api/, pool: api}
-                      - {path-prefix: /rest/, pool: rest}
-                pools:
+        String yaml = TWO_POOLS + """
                   api:
                     upstreams: [{address: "%s", name: g}, {address: "%s", name: a}]
                   rest:
@@ -275,14 +278,7 @@ class DrainByAddressTest {
     @Test
     void aUnixSocketIsAnAddressToo() throws Exception {
         Path sock = dir.resolve("g.sock");
-        String yaml = """
-                listeners:
-                  - name: web
-                    address: 127.0.0.1:0
-                    routes:
-                      - {path-prefix: /api/, pool: api}
-                      - {path-prefix: /rest/, pool: rest}
-                pools:
+        String yaml = TWO_POOLS + """
                   api:
                     health-check: {type: none}
                     upstreams: ["unix:%s"]
