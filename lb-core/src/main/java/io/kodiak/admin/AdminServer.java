@@ -201,6 +201,10 @@ public final class AdminServer implements AutoCloseable {
         String method = req.getMethod().getMethodString();
         List<String> path = segments(req.getRequestURI());
         boolean change = !method.equals("GET") && !method.equals("HEAD");
+        if (path.size() == 1 && path.get(0).equals("healthz")) {
+            healthz(method, resp);
+            return;
+        }
         if (!path.isEmpty() && path.get(0).equals("v1")) {
             authorize(req, change);
         }
@@ -315,6 +319,28 @@ public final class AdminServer implements AutoCloseable {
             return;
         }
         throw new Refused(404, "no such endpoint: " + req.getRequestURI() + " (see docs/admin-api.md)");
+    }
+
+    /**
+     * {@code GET /healthz} (and HEAD): 200 {@code ok}, with no token, so that a Kubernetes
+     * liveness or readiness probe (which cannot send a bearer token) can ask a Kodiak whose admin
+     * API listens on the pod's address. It says only that the admin API answers; {@code /v1/status}
+     * says how the pools are, and stays behind the token there. Host and Origin are checked as
+     * for every route (the kubelet sends the pod's address, which {@link HostGuard} allows).
+     */
+    private static void healthz(String method, Response resp) throws Refused {
+        allow(method, "GET");
+        byte[] body = "ok\n".getBytes(StandardCharsets.US_ASCII);
+        resp.setStatus(200);
+        resp.setContentType("text/plain");
+        resp.setCharacterEncoding("utf-8");
+        resp.setHeader("Cache-Control", "no-store");
+        resp.setContentLength(body.length);
+        try {
+            resp.getOutputStream().write(body);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private void authorize(Request req, boolean change) throws Refused {

@@ -131,6 +131,9 @@ public final class Ctl {
                 throw new UsageException("--timeout: must be more than 0 and at most 1h", command);
             }
         }
+        if (flags.has("--all") || flags.value("--instances") != null) {
+            return CtlFanout.run(command, flags, env, out, err);
+        }
         String adminText = flags.value("--admin") != null ? flags.value("--admin") : env.apply("KODIAK_ADMIN");
         InetSocketAddress admin = adminText == null ? new InetSocketAddress("127.0.0.1", 9090) : address(adminText);
         if (token == null) {
@@ -233,6 +236,11 @@ public final class Ctl {
     }
 
     private void table(List<String[]> rows) {
+        table(out, rows);
+    }
+
+    /** Prints {@code rows} (the first is the header) in columns as wide as their widest cell. */
+    static void table(PrintStream out, List<String[]> rows) {
         int cols = rows.get(0).length;
         int[] width = new int[cols];
         for (String[] r : rows) {
@@ -437,16 +445,16 @@ public final class Ctl {
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> map(Object o) {
+    static Map<String, Object> map(Object o) {
         return o instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
     }
 
     @SuppressWarnings("unchecked")
-    private static List<Object> list(Object o) {
+    static List<Object> list(Object o) {
         return o instanceof List<?> l ? (List<Object>) l : List.of();
     }
 
-    private static String str(Object o) {
+    static String str(Object o) {
         return o == null ? "-" : String.valueOf(o);
     }
 }
