@@ -43,7 +43,8 @@ public final class ConfigLoader {
     }
 
     private static final List<String> TOP_KEYS = List.of("listeners", "pools", "admin", "metrics", "shutdown-grace", "temp", "acme",
-            "rate-limits", "concurrency-limits"); // limit zones (LimitReader)
+            "rate-limits", "concurrency-limits", // limit zones (LimitReader)
+            "resolvers", "kubernetes"); // discovery (ResolverReader, KubernetesReader)
 
     private ConfigLoader() {
     }
@@ -82,8 +83,15 @@ public final class ConfigLoader {
         ConfigMapping top = new ConfigNode(root, "", name).mapping(TOP_KEYS);
         Path absolute = nameForMessages.toAbsolutePath();
         Path baseDir = absolute.getParent() == null ? absolute : absolute.getParent();
+        // Resolvers before pools: upstream entries name them. Pools with kubernetes: entries need no
+        // kubernetes: section (in a cluster, the service account is enough).
+        Map<String, io.kodiak.discovery.DnsSettings> resolvers = ResolverReader.read(top.get("resolvers"));
+        java.util.Set<String> resolverNames = new java.util.HashSet<>(resolvers.keySet());
+        resolverNames.add("default");
+        io.kodiak.discovery.KubernetesSettings kubernetes = KubernetesReader.read(top.get("kubernetes"), baseDir);
         // No pools is a configuration whose routes all answer by themselves (static files, redirects).
-        Map<String, PoolConfig> pools = top.get("pools") == null ? Map.of() : new PoolReader(baseDir).read(top.get("pools"));
+        Map<String, PoolConfig> pools = top.get("pools") == null ? Map.of()
+                : new PoolReader(baseDir, resolverNames).read(top.get("pools"));
         ListenerReader listenerReader = new ListenerReader(pools, baseDir);
         // Limit zones before listeners: their rate-limit and concurrency-limit sections name them.
         LimitReader.Zones zones = LimitReader.zones(top.get("rate-limits"), top.get("concurrency-limits"));
@@ -111,7 +119,7 @@ public final class ConfigLoader {
         TempConfig temp = temp(top.get("temp"), baseDir);
         io.kodiak.acme.AcmeSettings acme = AcmeReader.read(top.get("acme"), baseDir);
         return new KodiakConfig(nameForMessages, listeners, pools, admin, metrics, version(yaml), grace, temp, acme,
-                listenerReader.warnings());
+                listenerReader.warnings(), resolvers, kubernetes);
     }
 
     private static TempConfig temp(ConfigNode node, Path baseDir) throws ConfigException {

@@ -3,18 +3,18 @@ package io.kodiak.config;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Reads the {@code pools} section. Relative paths resolve against the config file's directory. */
+/**
+ * Reads the {@code pools} section. Relative paths resolve against the config file's directory. The
+ * {@code upstreams:} entries, listed or discovered, are {@link UpstreamEntryReader}'s.
+ */
 final class PoolReader {
     private static final List<String> POOL_KEYS =
             List.of("strategy", "choice-count", "latency-decay", "hash-key", "hash-balance-factor", "max-connections", "queue",
                     "health-check", "retries", "outlier-detection", "slow-start", "panic-threshold", "upstreams", "timeouts", "connections", "buffering", "error-page", "error-pages", "tls");
-    private static final List<String> UPSTREAM_KEYS = List.of("address", "weight", "name", "max-connections");
     private static final List<String> QUEUE_KEYS = List.of("max-length", "timeout");
     private static final List<String> OUTLIER_KEYS = List.of("consecutive-failures", "count-5xx", "base-ejection-time",
             "max-ejection-time", "max-ejection-percent");
@@ -32,9 +32,12 @@ final class PoolReader {
     static final long MAX_ERROR_PAGE_BYTES = 1024 * 1024;
 
     private final Path baseDir;
+    private final java.util.Set<String> resolvers;
 
-    PoolReader(Path baseDir) {
+    /** @param resolvers the names of the top-level {@code resolvers:} entries, which upstream entries may name */
+    PoolReader(Path baseDir, java.util.Set<String> resolvers) {
         this.baseDir = baseDir;
+        this.resolvers = resolvers;
     }
 
     Map<String, PoolConfig> read(ConfigNode poolsNode) throws ConfigException {
@@ -61,7 +64,7 @@ final class PoolReader {
             strategy = pool.get("strategy").parse("a strategy name", Values::strategy);
         }
         int poolMaxConnections = pool.get("max-connections") == null ? 0 : pool.get("max-connections").integer(0, 1_000_000);
-        List<UpstreamConfig> upstreams = upstreams(pool.require("upstreams"), poolMaxConnections);
+        UpstreamEntryReader.Entries entries = UpstreamEntryReader.read(pool.require("upstreams"), resolvers, poolMaxConnections);
         UpstreamTimeouts timeouts = pool.get("timeouts") == null ? UpstreamTimeouts.DEFAULTS
                 : timeouts(pool.get("timeouts"));
         ConnectionPoolConfig connections = pool.get("connections") == null ? ConnectionPoolConfig.DEFAULTS
@@ -75,7 +78,12 @@ final class PoolReader {
         }
         HashConfig hash = hash(pool, strategy);
         QueueConfig queue = pool.get("queue") == null ? QueueConfig.DEFAULTS : queue(pool.get("queue"));
-        return new PoolConfig(name, strategy, upstreams, timeouts, connections, buffering, errorPage, latencyDecay, hash,
+        UpstreamTlsConfig tls = pool.get("tls") == null ? null : UpstreamTlsReader.read(pool.get("tls"), baseDir, java.time.Instant.now());
+        if (tls != null && entries.firstUnix() != null) {
+            throw pool.get("tls").error("TLS to a Unix socket is not supported (" + entries.firstUnix().path() + " at line "
+                    + entries.firstUnix().line() + " is one); put the TLS upstreams in a pool of their own");
+        }
+        return new PoolConfig(name, strategy, entries.upstreams(), timeouts, connections, buffering, errorPage, latencyDecay, hash,
                 queue, choiceCount(pool, strategy),
                 pool.get("health-check") == null ? HealthCheckConfig.DEFAULTS : HealthCheckReader.read(pool.get("health-check")),
                 pool.get("retries") == null ? RetryConfig.DEFAULTS : retries(pool.get("retries")),
@@ -83,8 +91,8 @@ final class PoolReader {
                 slowStart(pool, strategy),
                 pool.get("panic-threshold") == null ? 0
                         : pool.get("panic-threshold").parse("a percentage", text -> Values.percent(text, 100)),
-                pool.get("tls") == null ? null : UpstreamTlsReader.read(pool.get("tls"), baseDir, java.time.Instant.now()),
-                pool.get("error-pages") == null ? null : ErrorPagesReader.read(pool.get("error-pages"), baseDir, true));
+                tls, pool.get("error-pages") == null ? null : ErrorPagesReader.read(pool.get("error-pages"), baseDir, true),
+                entries.sources());
     }
 
     private static QueueConfig queue(ConfigNode node) throws ConfigException {
@@ -187,38 +195,6 @@ final class PoolReader {
             factor = pool.get("hash-balance-factor").parse("a percentage", text -> Values.balanceFactor(text));
         }
         return new HashConfig(source, name, factor);
-    }
-
-    /** @param defaultMaxConnections the pool's {@code max-connections}, for upstreams without their own */
-    private List<UpstreamConfig> upstreams(ConfigNode node, int defaultMaxConnections) throws ConfigException {
-        List<ConfigNode> items = node.sequence();
-        if (items.isEmpty()) {
-            throw node.error("must list at least one upstream");
-        }
-        List<UpstreamConfig> result = new ArrayList<>();
-        Map<String, ConfigNode> byName = new HashMap<>();
-        for (ConfigNode item : items) {
-            // Short form "- host:port", or a mapping with address, weight and name.
-            ConfigMapping m = item.isScalar() ? null : item.mapping(UPSTREAM_KEYS);
-            ConfigNode addressNode = m == null ? item : m.require("address");
-            Values.HostPort hp = addressNode.parse("host:port", Values::upstreamAddress);
-            ConfigNode explicitName = m == null ? null : m.get("name");
-            ConfigNode nameNode = explicitName == null ? addressNode : explicitName;
-            String name = explicitName == null
-                    ? addressNode.parse("host:port", text -> Values.defaultName(hp.toString()))
-                    : explicitName.parse("a name", Values::name);
-            int weight = m == null || m.get("weight") == null ? 1 : m.get("weight").integer(1, 1000);
-            int maxConnections = m == null || m.get("max-connections") == null ? defaultMaxConnections
-                    : m.get("max-connections").integer(0, 1_000_000);
-            UpstreamConfig upstream = new UpstreamConfig(name, hp.host(), hp.port(), weight, maxConnections);
-            ConfigNode first = byName.putIfAbsent(upstream.name(), nameNode);
-            if (first != null) {
-                throw nameNode.error("upstream name " + Values.quote(upstream.name()) + " is already used by "
-                        + first.path() + " (line " + first.line() + "); give one of them a distinct name");
-            }
-            result.add(upstream);
-        }
-        return result;
     }
 
     private static UpstreamTimeouts timeouts(ConfigNode node) throws ConfigException {

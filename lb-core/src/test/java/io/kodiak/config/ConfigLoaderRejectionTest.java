@@ -126,7 +126,7 @@ class ConfigLoaderRejectionTest {
     @Test
     void unknownTopLevelKey() {
         assertRejected("listener: []\n" + ONE_POOL,
-                "kodiak.yaml:1: listener: unknown key; did you mean \"listeners\"? (allowed: listeners, pools, admin, metrics, shutdown-grace, temp, acme, rate-limits, concurrency-limits)");
+                "kodiak.yaml:1: listener: unknown key; did you mean \"listeners\"? (allowed: listeners, pools, admin, metrics, shutdown-grace, temp, acme, rate-limits, concurrency-limits, resolvers, kubernetes)");
     }
 
     @Test
@@ -235,7 +235,8 @@ class ConfigLoaderRejectionTest {
                   web:
                     upstreams:
                       - {weight: 2}
-                """, "kodiak.yaml:5: pools.web.upstreams[0].address: required key is missing");
+                """, "kodiak.yaml:5: pools.web.upstreams[0].address: required key is missing"
+                + " (or service: for an SRV record, kubernetes: for a Service)");
         assertRejected("""
                 listeners:
                   - address: 127.0.0.1:8080
