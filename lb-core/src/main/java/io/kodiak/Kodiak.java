@@ -4,10 +4,12 @@ import io.kodiak.accesslog.AccessLog;
 import io.kodiak.admin.AdminServer;
 import io.kodiak.admin.Control;
 import io.kodiak.admin.HostGuard;
+import io.kodiak.admin.SharedAdminSync;
 import io.kodiak.admin.StateFile;
 import io.kodiak.config.ConfigException;
 import io.kodiak.config.ConfigLoader;
 import io.kodiak.config.KodiakConfig;
+import io.kodiak.discovery.SharedState;
 import io.kodiak.metrics.MetricSet;
 import io.kodiak.metrics.MetricsRegistry;
 import io.kodiak.metrics.PrometheusExporter;
@@ -29,6 +31,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.logging.Logger;
 
 /**
@@ -43,6 +46,7 @@ public final class Kodiak implements Control, AutoCloseable {
     private final Instant startedAt = Instant.now();
     private volatile AdminServer admin;
     private volatile PrometheusExporter exporter;
+    private volatile SharedAdminSync shared;
     private final java.util.concurrent.atomic.LongAdder reloadsOk = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder reloadsFailed = new java.util.concurrent.atomic.LongAdder();
 
@@ -58,6 +62,14 @@ public final class Kodiak implements Control, AutoCloseable {
      * @throws IOException if a listener cannot bind, or the state file cannot be read
      */
     public static Kodiak start(KodiakConfig config) throws IOException {
+        return start(config, SharedAdminSync::standard);
+    }
+
+    /**
+     * As {@link #start(KodiakConfig)}; with {@code admin.shared-state}, {@code sharedStates} opens
+     * the document the instances share (tests give an in-memory one).
+     */
+    public static Kodiak start(KodiakConfig config, Function<KodiakConfig, SharedState> sharedStates) throws IOException {
         StateFile sf = config.admin().stateFile() == null ? null : new StateFile(config.admin().stateFile());
         List<StateFile.Entry> saved = sf == null ? List.of() : sf.read();
         ProxyServer server = ProxyServer.start(config, pools -> StateFile.apply(saved, pools));
@@ -92,6 +104,10 @@ public final class Kodiak implements Control, AutoCloseable {
                 InetSocketAddress listen = config.metrics().listen();
                 k.exporter = PrometheusExporter.start(listen, config.metrics().rules(),
                         HostGuard.of(listen, config.metrics().allowedHosts(), "metrics.allowed-hosts").filter());
+            }
+            if (config.admin().sharedState() != null) {
+                // Before the admin API: the document's states come in on their own thread, and changes go out to it.
+                k.shared = SharedAdminSync.start(sharedStates.apply(config), k.sharedLocal(), config.admin().sharedState().toString());
             }
             if (config.admin().enabled()) {
                 k.admin = AdminServer.start(k, config.admin());
@@ -324,15 +340,61 @@ public final class Kodiak implements Control, AutoCloseable {
      */
     @Override
     public void setAdminState(Upstream u, AdminState state) {
-        server.setAdminState(u, state);
-        saveState();
+        setAdminStateShared(u, state);
     }
 
     /** Sets {@code u}'s weight ({@code -1}: the configured one), in force and saved when this returns. */
     @Override
     public void setWeight(Upstream u, int weight) {
+        setWeightShared(u, weight);
+    }
+
+    /** As {@link #setAdminState}, then written to the shared admin state if there is one ({@link SharedAdminSync}). */
+    @Override
+    public String setAdminStateShared(Upstream u, AdminState state) {
+        server.setAdminState(u, state);
+        return savedAndShared(u);
+    }
+
+    /** As {@link #setWeight}, then written to the shared admin state if there is one. */
+    @Override
+    public String setWeightShared(Upstream u, int weight) {
         server.setWeight(u, weight);
+        return savedAndShared(u);
+    }
+
+    private String savedAndShared(Upstream u) {
+        SharedAdminSync s = shared;
+        String result = s == null ? null : s.publish(u);
         saveState();
+        return result;
+    }
+
+    /** What the shared admin state changes here: the server directly (not back into the document), and the state file. */
+    private SharedAdminSync.Local sharedLocal() {
+        return new SharedAdminSync.Local() {
+            @Override
+            public java.util.Collection<PoolRuntime> pools() {
+                return server.pools().values();
+            }
+
+            @Override
+            public void setAdminState(Upstream u, AdminState state) {
+                server.setAdminState(u, state);
+                saveState();
+            }
+
+            @Override
+            public void setWeight(Upstream u, int weight) {
+                server.setWeight(u, weight);
+                saveState();
+            }
+
+            @Override
+            public io.kodiak.upstream.AdminPresets presets() {
+                return server.presets();
+            }
+        };
     }
 
     /**
@@ -376,6 +438,7 @@ public final class Kodiak implements Control, AutoCloseable {
      * @return whether every request in flight finished in time
      */
     public boolean shutdown(Duration grace) {
+        closeShared();
         closeAdmin();
         boolean clean = server.shutdown(grace);
         closeExporter();
@@ -385,9 +448,18 @@ public final class Kodiak implements Control, AutoCloseable {
     /** Stops at once. */
     @Override
     public void close() {
+        closeShared();
         closeAdmin();
         closeExporter();
         server.close();
+    }
+
+    private void closeShared() {
+        SharedAdminSync s = shared;
+        shared = null;
+        if (s != null) {
+            s.close();
+        }
     }
 
     private void closeExporter() {

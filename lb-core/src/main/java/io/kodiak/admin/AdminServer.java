@@ -288,14 +288,14 @@ public final class AdminServer implements AutoCloseable {
                 case "state" -> {
                     AdminState s = AdminBodies.state(body);
                     AdminBodies.only(body, "state");
-                    control.setAdminState(u, s);
-                    send(resp, Reply.ok(views.upstream(u)));
+                    String shared = control.setAdminStateShared(u, s);
+                    send(resp, Reply.ok(shared(views.upstream(u), shared)));
                 }
                 case "weight" -> {
                     int w = AdminBodies.weight(body);
                     AdminBodies.only(body, "weight");
-                    control.setWeight(u, w);
-                    send(resp, Reply.ok(views.upstream(u)));
+                    String shared = control.setWeightShared(u, w);
+                    send(resp, Reply.ok(shared(views.upstream(u), shared)));
                 }
                 case "wait-drained" -> {
                     Duration timeout = AdminBodies.timeout(body);
@@ -341,6 +341,14 @@ public final class AdminServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The view with {@code "shared": "ok" | "failed: ..."} when the instances share their admin states. */
+    private static Map<String, Object> shared(Map<String, Object> view, String shared) {
+        if (shared != null) {
+            view.put("shared", shared);
+        }
+        return view;
     }
 
     private void authorize(Request req, boolean change) throws Refused {
