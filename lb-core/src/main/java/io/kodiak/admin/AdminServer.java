@@ -330,17 +330,7 @@ public final class AdminServer implements AutoCloseable {
      */
     private static void healthz(String method, Response resp) throws Refused {
         allow(method, "GET");
-        byte[] body = "ok\n".getBytes(StandardCharsets.US_ASCII);
-        resp.setStatus(200);
-        resp.setContentType("text/plain");
-        resp.setCharacterEncoding("utf-8");
-        resp.setHeader("Cache-Control", "no-store");
-        resp.setContentLength(body.length);
-        try {
-            resp.getOutputStream().write(body);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        write(resp, 200, "text/plain", "ok\n".getBytes(StandardCharsets.US_ASCII));
     }
 
     /** The view with {@code "shared": "ok" | "failed: ..."} when the instances share their admin states. */
@@ -503,14 +493,17 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private static void send(Response resp, Reply r) {
-        byte[] body = (Json.writePretty(r.body()) + "\n").getBytes(StandardCharsets.UTF_8);
-        resp.setStatus(r.status());
-        resp.setContentType("application/json");
-        resp.setCharacterEncoding("utf-8");
-        resp.setHeader("Cache-Control", "no-store");
         if (r.status() == 401) {
             resp.setHeader("WWW-Authenticate", "Bearer realm=\"kodiak\"");
         }
+        write(resp, r.status(), "application/json", (Json.writePretty(r.body()) + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void write(Response resp, int status, String type, byte[] body) {
+        resp.setStatus(status);
+        resp.setContentType(type);
+        resp.setCharacterEncoding("utf-8");
+        resp.setHeader("Cache-Control", "no-store");
         resp.setContentLength(body.length);
         try {
             resp.getOutputStream().write(body);

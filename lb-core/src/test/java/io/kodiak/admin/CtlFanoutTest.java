@@ -2,6 +2,7 @@ package io.kodiak.admin;
 
 import io.kodiak.Kodiak;
 import io.kodiak.config.ConfigLoader;
+import io.kodiak.testing.CtlRun;
 import io.kodiak.testing.ScriptedUpstream;
 import io.kodiak.upstream.AdminState;
 import org.junit.jupiter.api.AfterEach;
@@ -9,9 +10,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,9 +35,6 @@ class CtlFanoutTest {
     private final List<Kodiak> kodiaks = new ArrayList<>();
     private final Map<String, String> env = new HashMap<>();
 
-    record Run(int code, String out, String err) {
-    }
-
     @AfterEach
     void stop() {
         kodiaks.forEach(Kodiak::close);
@@ -53,17 +48,7 @@ class CtlFanoutTest {
         ups.add(b);
         List<String> admins = new ArrayList<>();
         for (int i = 0; i < instances; i++) {
-            String yaml = """
-                    admin: {listen: 127.0.0.1:0, token: %s, state-file: off}
-                    metrics: off
-                    listeners: [{name: web, address: 127.0.0.1:0}]
-                    pools:
-                      p:
-                        upstreams:
-                          - {address: %s, name: a}
-                          - {address: %s, name: b}
-                    """.formatted(TOKEN, a.hostPort(), b.hostPort());
-            Kodiak k = Kodiak.start(ConfigLoader.parse(yaml, dir.resolve("k" + i + ".yaml")));
+            Kodiak k = Kodiak.start(ConfigLoader.parse(yaml("", a, b), dir.resolve("k" + i + ".yaml")));
             kodiaks.add(k);
             admins.add("127.0.0.1:" + k.adminAddress().getPort());
         }
@@ -72,12 +57,25 @@ class CtlFanoutTest {
         return String.join(",", admins);
     }
 
-    private Run ctl(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Ctl.run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), env::get);
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    /** Pool p over a and b, the admin API on a port of its own with {@link #TOKEN}, and {@code adminKeys} (indented). */
+    static String yaml(String adminKeys, ScriptedUpstream a, ScriptedUpstream b) {
+        return """
+                admin:
+                  listen: 127.0.0.1:0
+                  token: %s
+                  state-file: off
+                %smetrics: off
+                listeners: [{name: web, address: 127.0.0.1:0}]
+                pools:
+                  p:
+                    upstreams:
+                      - {address: %s, name: a}
+                      - {address: %s, name: b}
+                """.formatted(TOKEN, adminKeys, a.hostPort(), b.hostPort());
+    }
+
+    private CtlRun ctl(String... args) {
+        return CtlRun.of(env::get, List.of(args));
     }
 
     private String admin(int i) {
@@ -87,7 +85,7 @@ class CtlFanoutTest {
     @Test
     void drainWithWaitReachesEveryInstanceAndPrefixesEachLine() throws Exception {
         String instances = start(3);
-        Run r = ctl("drain", "p", "a", "--all", "--wait", "--instances", instances);
+        CtlRun r = ctl("drain", "p", "a", "--all", "--wait", "--instances", instances);
         assertEquals(Ctl.OK, r.code(), r.out() + r.err());
         for (int i = 0; i < 3; i++) {
             assertEquals(AdminState.DRAIN, kodiaks.get(i).upstream("p", "a").adminState(), "instance " + i);
@@ -98,7 +96,7 @@ class CtlFanoutTest {
 
         // The environment names the instances too; ready --wait waits for UP everywhere.
         env.put("KODIAK_INSTANCES", instances);
-        Run ready = ctl("ready", "p", "a", "--all", "--wait", "--timeout", "10s");
+        CtlRun ready = ctl("ready", "p", "a", "--all", "--wait", "--timeout", "10s");
         assertEquals(Ctl.OK, ready.code(), ready.out() + ready.err());
         for (Kodiak k : kodiaks) {
             assertEquals(AdminState.READY, k.upstream("p", "a").adminState());
@@ -110,7 +108,7 @@ class CtlFanoutTest {
     void statusShowsTheInstancesSideBySideMarksDisagreementAndAnUnreachableOne() throws Exception {
         String instances = start(3);
         assertEquals(Ctl.OK, ctl("drain", "p", "b", "--admin", admin(1)).code());
-        Run r = ctl("status", "--all", "--instances", instances);
+        CtlRun r = ctl("status", "--all", "--instances", instances);
         assertEquals(Ctl.OK, r.code(), r.err());
         List<String> lines = r.out().lines().toList();
         assertEquals(3, lines.size(), r.out());
@@ -121,14 +119,14 @@ class CtlFanoutTest {
         Kodiak gone = kodiaks.remove(1);
         String goneAdmin = "127.0.0.1:" + gone.adminAddress().getPort();
         gone.close();
-        Run down = ctl("status", "--all", "--instances", instances);
+        CtlRun down = ctl("status", "--all", "--instances", instances);
         assertEquals(Ctl.UNREACHABLE, down.code(), down.out() + down.err());
         List<String> downLines = down.out().lines().toList();
         assertTrue(downLines.get(1).matches(" +p/a +UP 0 +unreachable +UP 0"), down.out());
         assertTrue(downLines.get(2).matches(" +p/b +UP 0 +unreachable +UP 0"), down.out());
         assertTrue(down.err().contains(goneAdmin + ": cannot reach the admin API"), down.err());
 
-        Run json = ctl("status", "--all", "--json", "--instances", instances);
+        CtlRun json = ctl("status", "--all", "--json", "--instances", instances);
         assertEquals(Ctl.UNREACHABLE, json.code());
         List<Object> list = Ctl.list(Ctl.map(Json.parse(json.out())).get("instances"));
         assertEquals(3, list.size(), json.out());
@@ -140,12 +138,12 @@ class CtlFanoutTest {
     @Test
     void theExitCodeIsTheWorstAndJsonKeepsEveryInstancesAnswer() throws Exception {
         String instances = start(2);
-        Run refused = ctl("weight", "p", "nosuch", "3", "--all", "--instances", instances);
+        CtlRun refused = ctl("weight", "p", "nosuch", "3", "--all", "--instances", instances);
         assertEquals(Ctl.REFUSED, refused.code());
         assertTrue(refused.err().lines().allMatch(l -> l.startsWith("127.0.0.1:")), refused.err());
 
         String withDead = instances + ",127.0.0.1:" + ScriptedUpstream.unusedPort();
-        Run mixed = ctl("weight", "p", "a", "4", "--all", "--json", "--instances", withDead);
+        CtlRun mixed = ctl("weight", "p", "a", "4", "--all", "--json", "--instances", withDead);
         assertEquals(Ctl.UNREACHABLE, mixed.code(), mixed.err());
         List<Object> list = Ctl.list(Ctl.map(Json.parse(mixed.out())).get("instances"));
         assertEquals(List.of(0L, 0L, 4L), list.stream().map(o -> Ctl.map(o).get("exit")).toList(), mixed.out());
@@ -163,20 +161,20 @@ class CtlFanoutTest {
 
     @Test
     void commandLinesItRefuses() {
-        Run none = ctl("status", "--all");
+        CtlRun none = ctl("status", "--all");
         assertEquals(Ctl.USAGE, none.code());
         assertTrue(none.err().startsWith("kodiak ctl: --all: which instances? Give --instances"), none.err());
-        Run noAll = ctl("status", "--instances", "127.0.0.1:1");
+        CtlRun noAll = ctl("status", "--instances", "127.0.0.1:1");
         assertEquals(Ctl.USAGE, noAll.code());
         assertTrue(noAll.err().contains("add --all"), noAll.err());
-        Run both = ctl("status", "--all", "--instances", "127.0.0.1:1", "--admin", "127.0.0.1:2");
+        CtlRun both = ctl("status", "--all", "--instances", "127.0.0.1:1", "--admin", "127.0.0.1:2");
         assertEquals(Ctl.USAGE, both.code());
-        Run bad = ctl("status", "--all", "--instances", "127.0.0.1:1,nohost");
+        CtlRun bad = ctl("status", "--all", "--instances", "127.0.0.1:1,nohost");
         assertEquals(Ctl.USAGE, bad.code());
         assertTrue(bad.err().contains("\"nohost\" is not HOST:PORT"), bad.err());
-        Run wrongArgs = ctl("drain", "--all", "--instances", "127.0.0.1:1", "p");
+        CtlRun wrongArgs = ctl("drain", "--all", "--instances", "127.0.0.1:1", "p");
         assertEquals(Ctl.USAGE, wrongArgs.code(), "checked once, before any instance is asked");
-        Run noAddress = ctl("status", "--all", "--instances", "dns:no-such-name.invalid:9090");
+        CtlRun noAddress = ctl("status", "--all", "--instances", "dns:no-such-name.invalid:9090");
         assertEquals(Ctl.UNREACHABLE, noAddress.code());
         assertTrue(noAddress.err().startsWith("kodiak ctl: --instances: "), noAddress.err());
     }

@@ -3,6 +3,7 @@ package io.kodiak.admin;
 import io.kodiak.Kodiak;
 import io.kodiak.config.ConfigException;
 import io.kodiak.config.ConfigLoader;
+import io.kodiak.testing.CtlRun;
 import io.kodiak.testing.ScriptedUpstream;
 import io.kodiak.upstream.AdminPresets;
 import io.kodiak.upstream.AdminState;
@@ -11,9 +12,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,29 +46,12 @@ class SharedAdminSyncTest {
         }
     }
 
-    private String yaml() {
-        return """
-                admin:
-                  listen: 127.0.0.1:0
-                  token: %s
-                  state-file: off
-                  shared-state: {configmap: kodiak-admin-state, namespace: shop}
-                metrics: off
-                listeners: [{name: web, address: 127.0.0.1:0}]
-                pools:
-                  p:
-                    upstreams:
-                      - {address: %s, name: a}
-                      - {address: %s, name: b}
-                """.formatted(CtlFanoutTest.TOKEN, ups.get(0).hostPort(), ups.get(1).hostPort());
-    }
-
     private Kodiak[] start(int n, String initial) throws Exception {
         ups.add(ScriptedUpstream.start("a"));
         ups.add(ScriptedUpstream.start("b"));
         shared = new FakeSharedState(initial);
         for (int i = 0; i < n; i++) {
-            kodiaks.add(Kodiak.start(ConfigLoader.parse(yaml(), dir.resolve("k" + i + ".yaml")), c -> shared.view()));
+            kodiaks.add(Kodiak.start(ConfigLoader.parse(CtlFanoutTest.yaml("  shared-state: {configmap: kodiak-admin-state, namespace: shop}\n", ups.get(0), ups.get(1)), dir.resolve("k" + i + ".yaml")), c -> shared.view()));
         }
         return kodiaks.toArray(Kodiak[]::new);
     }
@@ -84,14 +65,11 @@ class SharedAdminSyncTest {
     }
 
     private Map<String, Object> ctlJson(Kodiak k, String... args) throws Json.ParseException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
         List<String> line = new ArrayList<>(List.of(args));
         line.addAll(List.of("--json", "--admin", "127.0.0.1:" + k.adminAddress().getPort(), "--token", CtlFanoutTest.TOKEN));
-        int code = Ctl.run(line, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-                name -> null);
-        assertEquals(Ctl.OK, code, err.toString(StandardCharsets.UTF_8));
-        return Ctl.map(Json.parse(out.toString(StandardCharsets.UTF_8)));
+        CtlRun r = CtlRun.of(name -> null, line);
+        assertEquals(Ctl.OK, r.code(), r.err());
+        return Ctl.map(Json.parse(r.out()));
     }
 
     @Test

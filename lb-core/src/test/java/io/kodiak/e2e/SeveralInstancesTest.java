@@ -4,19 +4,17 @@ import io.kodiak.Main;
 import io.kodiak.admin.Ctl;
 import io.kodiak.admin.Json;
 import io.kodiak.proxy.ChildKodiak;
+import io.kodiak.testing.CtlRun;
 import io.kodiak.testing.Gunicorn;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,9 +46,6 @@ class SeveralInstancesTest {
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
 
-    record Run(int code, String out, String err) {
-    }
-
     @AfterEach
     void stop() throws InterruptedException {
         kodiaks.forEach(ChildKodiak::close);
@@ -59,12 +54,8 @@ class SeveralInstancesTest {
         }
     }
 
-    private Run ctl(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Ctl.run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), env::get);
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    private CtlRun ctl(String... args) {
+        return CtlRun.of(env::get, List.of(args));
     }
 
     /** Which Gunicorn answered {@code GET /} through the Kodiak listening on {@code port}. */
@@ -108,12 +99,12 @@ class SeveralInstancesTest {
             }
         }
 
-        Run drain = ctl("drain", "app", "g1", "--all", "--wait", "--timeout", "30s", "--instances", instances);
+        CtlRun drain = ctl("drain", "app", "g1", "--all", "--wait", "--timeout", "30s", "--instances", instances);
         assertEquals(Ctl.OK, drain.code(), drain.out() + drain.err());
         for (String admin : admins) {
             assertTrue(drain.out().contains(admin + ": app/g1: drained (nothing in flight)"), drain.out());
         }
-        Run json = ctl("status", "--all", "--json", "--instances", instances);
+        CtlRun json = ctl("status", "--all", "--json", "--instances", instances);
         assertEquals(Ctl.OK, json.code(), json.err());
         List<?> views = (List<?>) ((Map<?, ?>) Json.parse(json.out())).get("instances");
         assertEquals(3, views.size(), json.out());
@@ -129,7 +120,7 @@ class SeveralInstancesTest {
             }
         }
 
-        Run status = ctl("status", "--all", "--instances", instances);
+        CtlRun status = ctl("status", "--all", "--instances", instances);
         assertEquals(Ctl.OK, status.code(), status.err());
         List<String> lines = status.out().lines().toList();
         assertEquals(3, lines.size(), status.out());
@@ -140,14 +131,14 @@ class SeveralInstancesTest {
         ChildKodiak killed = kodiaks.get(1);
         killed.close();
         killed.awaitExit(Duration.ofSeconds(30));
-        Run down = ctl("status", "--all", "--instances", instances);
+        CtlRun down = ctl("status", "--all", "--instances", instances);
         assertEquals(Ctl.UNREACHABLE, down.code(), down.out() + down.err());
         List<String> downLines = down.out().lines().toList();
         assertTrue(downLines.get(1).matches(" +app/g1 +DRAIN 0 +unreachable +DRAIN 0"), down.out());
         assertTrue(down.err().contains(admins.get(1) + ": cannot reach the admin API"), down.err());
 
         // The others still take changes, and the exit code still says one was missed.
-        Run ready = ctl("ready", "app", "g1", "--all", "--wait", "--timeout", "30s", "--instances", instances);
+        CtlRun ready = ctl("ready", "app", "g1", "--all", "--wait", "--timeout", "30s", "--instances", instances);
         assertEquals(Ctl.UNREACHABLE, ready.code(), ready.out() + ready.err());
         assertTrue(ready.out().contains(admins.get(0) + ": app/g1: UP after"), ready.out());
         assertTrue(ready.out().contains(admins.get(2) + ": app/g1: UP after"), ready.out());

@@ -1,0 +1,24 @@
+package io.kodiak.testing;
+
+import io.kodiak.admin.Ctl;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * One {@code kodiak ctl} run in this JVM ({@link Ctl#run} with an environment of the test's own):
+ * its exit code and what it printed on each stream.
+ */
+public record CtlRun(int code, String out, String err) {
+    /** Runs {@code kodiak ctl ARGS} with {@code env} standing for the environment. */
+    public static CtlRun of(Function<String, String> env, List<String> args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Ctl.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), env);
+        return new CtlRun(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+}
