@@ -272,6 +272,7 @@ public final class Ctl {
     private int setState(List<String> rest, String state) throws Failure {
         String base = upstreamPath(rest);
         Map<String, Object> u = api.post(base + "/state", Map.of("state", state), null);
+        sharedNote(u);
         if (!wait) {
             if (json) {
                 out.println(Json.writePretty(u));
@@ -339,6 +340,7 @@ public final class Ctl {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("weight", w);
         Map<String, Object> u = api.post(upstreamPath(rest) + "/weight", body, null);
+        sharedNote(u);
         if (json) {
             out.println(Json.writePretty(u));
         } else {
@@ -430,6 +432,14 @@ public final class Ctl {
                     + ", started " + str(c.get("started_at")));
         }
         return OK;
+    }
+
+    /** With {@code admin.shared-state}, a change the other instances were not told of is worth a line on stderr. */
+    private void sharedNote(Map<String, Object> u) {
+        Object shared = u.get("shared");
+        if (shared != null && !shared.equals("ok")) {
+            err.println("kodiak ctl: " + name(u) + ": changed on this instance only; the shared admin state: " + shared);
+        }
     }
 
     private static String upstreamPath(List<String> rest) {

@@ -144,6 +144,12 @@ class SharedAdminSyncTest {
         assertEquals(AdminState.READY, k[1].upstream("p", "a").adminState());
         assertNull(shared.text());
 
+        CtlRun text = CtlRun.of(name -> null, List.of("weight", "p", "b", "3", "--admin", "127.0.0.1:" + k[0].adminAddress().getPort(),
+                "--token", CtlFanoutTest.TOKEN));
+        assertEquals(Ctl.OK, text.code(), text.err());
+        assertTrue(text.err().startsWith("kodiak ctl: p/b: changed on this instance only; the shared admin state: failed: configmaps"),
+                text.err());
+
         shared.failWith = null;
         shared.push("not json");
         ctlJson(k[1], "drain", "p", "b"); // refused to overwrite a text that is not ours: answered, local change kept
