@@ -36,7 +36,8 @@ import java.util.logging.Logger;
 
 /**
  * A running Kodiak: its listeners, pools and the NIO transport that carries both sides, the admin
- * API if configured, and the state file that keeps the operator's changes. This is the embedding
+ * API if configured, the state file that keeps the operator's changes, and with
+ * {@code admin.shared-state} the document several instances share them through ({@link SharedAdminSync}). This is the embedding
  * API that the launcher, the demo and the tests use; the admin API sees it through {@link Control}.
  */
 public final class Kodiak implements Control, AutoCloseable {
