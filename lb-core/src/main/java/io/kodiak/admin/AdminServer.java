@@ -321,26 +321,6 @@ public final class AdminServer implements AutoCloseable {
         throw new Refused(404, "no such endpoint: " + req.getRequestURI() + " (see docs/admin-api.md)");
     }
 
-    /**
-     * {@code GET /healthz} (and HEAD): 200 {@code ok}, with no token, so that a Kubernetes
-     * liveness or readiness probe (which cannot send a bearer token) can ask a Kodiak whose admin
-     * API listens on the pod's address. It says only that the admin API answers; {@code /v1/status}
-     * says how the pools are, and stays behind the token there. Host and Origin are checked as
-     * for every route (the kubelet sends the pod's address, which {@link HostGuard} allows).
-     */
-    private static void healthz(String method, Response resp) throws Refused {
-        allow(method, "GET");
-        write(resp, 200, "text/plain", "ok\n".getBytes(StandardCharsets.US_ASCII));
-    }
-
-    /** The view with {@code "shared": "ok" | "failed: ..."} when the instances share their admin states. */
-    private static Map<String, Object> shared(Map<String, Object> view, String shared) {
-        if (shared != null) {
-            view.put("shared", shared);
-        }
-        return view;
-    }
-
     private void authorize(Request req, boolean change) throws Refused {
         if (!change && openReads) {
             return;
@@ -490,6 +470,26 @@ public final class AdminServer implements AutoCloseable {
                 resp.resume();
             }
         }, timer);
+    }
+
+    /**
+     * {@code GET /healthz} (and HEAD): 200 {@code ok}, with no token, so that a Kubernetes
+     * liveness or readiness probe (which cannot send a bearer token) can ask a Kodiak whose admin
+     * API listens on the pod's address. It says only that the admin API answers; {@code /v1/status}
+     * says how the pools are, and stays behind the token there. Host and Origin are checked as
+     * for every route (the kubelet sends the pod's address, which {@link HostGuard} allows).
+     */
+    private static void healthz(String method, Response resp) throws Refused {
+        allow(method, "GET");
+        write(resp, 200, "text/plain", "ok\n".getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** The view with {@code "shared": "ok" | "failed: ..."} when the instances share their admin states. */
+    private static Map<String, Object> shared(Map<String, Object> view, String shared) {
+        if (shared != null) {
+            view.put("shared", shared);
+        }
+        return view;
     }
 
     private static void send(Response resp, Reply r) {

@@ -235,6 +235,14 @@ public final class Ctl {
         return (Boolean.TRUE.equals(m.get("passed")) ? "passed" : "failed") + " at " + str(m.get("at"));
     }
 
+    /** With {@code admin.shared-state}, a change the other instances were not told of is worth a line on stderr. */
+    private void sharedNote(Map<String, Object> u) {
+        Object shared = u.get("shared");
+        if (shared != null && !shared.equals("ok")) {
+            err.println("kodiak ctl: " + name(u) + ": changed on this instance only; the shared admin state: " + shared);
+        }
+    }
+
     private void table(List<String[]> rows) {
         table(out, rows);
     }
@@ -432,14 +440,6 @@ public final class Ctl {
                     + ", started " + str(c.get("started_at")));
         }
         return OK;
-    }
-
-    /** With {@code admin.shared-state}, a change the other instances were not told of is worth a line on stderr. */
-    private void sharedNote(Map<String, Object> u) {
-        Object shared = u.get("shared");
-        if (shared != null && !shared.equals("ok")) {
-            err.println("kodiak ctl: " + name(u) + ": changed on this instance only; the shared admin state: " + shared);
-        }
     }
 
     private static String upstreamPath(List<String> rest) {

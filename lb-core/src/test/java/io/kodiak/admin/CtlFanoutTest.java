@@ -75,7 +75,7 @@ class CtlFanoutTest {
     }
 
     private CtlRun ctl(String... args) {
-        return CtlRun.of(env::get, List.of(args));
+        return CtlRun.run(env::get, args);
     }
 
     private String admin(int i) {

@@ -67,7 +67,7 @@ class SharedAdminSyncTest {
     private Map<String, Object> ctlJson(Kodiak k, String... args) throws Json.ParseException {
         List<String> line = new ArrayList<>(List.of(args));
         line.addAll(List.of("--json", "--admin", "127.0.0.1:" + k.adminAddress().getPort(), "--token", CtlFanoutTest.TOKEN));
-        CtlRun r = CtlRun.of(name -> null, line);
+        CtlRun r = CtlRun.run(name -> null, line.toArray(String[]::new));
         assertEquals(Ctl.OK, r.code(), r.err());
         return Ctl.map(Json.parse(r.out()));
     }
@@ -144,8 +144,8 @@ class SharedAdminSyncTest {
         assertEquals(AdminState.READY, k[1].upstream("p", "a").adminState());
         assertNull(shared.text());
 
-        CtlRun text = CtlRun.of(name -> null, List.of("weight", "p", "b", "3", "--admin", "127.0.0.1:" + k[0].adminAddress().getPort(),
-                "--token", CtlFanoutTest.TOKEN));
+        CtlRun text = CtlRun.run(name -> null, "weight", "p", "b", "3", "--admin", "127.0.0.1:" + k[0].adminAddress().getPort(),
+                "--token", CtlFanoutTest.TOKEN);
         assertEquals(Ctl.OK, text.code(), text.err());
         assertTrue(text.err().startsWith("kodiak ctl: p/b: changed on this instance only; the shared admin state: failed: configmaps"),
                 text.err());

@@ -55,7 +55,7 @@ class SeveralInstancesTest {
     }
 
     private CtlRun ctl(String... args) {
-        return CtlRun.of(env::get, List.of(args));
+        return CtlRun.run(env::get, args);
     }
 
     /** Which Gunicorn answered {@code GET /} through the Kodiak listening on {@code port}. */
