@@ -47,7 +47,7 @@ import java.util.logging.Logger;
  * </ul>
  *
  * <p>Threading: {@link SharedState} calls the watcher on its own (discovery) thread, which must not
- * wait for the control loop; texts are handed to one daemon thread {@code kodiak-shared-state},
+ * wait for the control loop; texts are handed to one daemon thread {@code kodiak-shared-apply},
  * which applies only the newest (older ones that it did not get to are skipped: a bound, and the
  * newest text says everything). {@link #publish} blocks its caller, an admin worker, up to
  * {@link #WRITE_WAIT}.
@@ -74,7 +74,7 @@ public final class SharedAdminSync implements AutoCloseable {
     private final Local local;
     private final String where;
     private final ExecutorService applier = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "kodiak-shared-state");
+        Thread t = new Thread(r, "kodiak-shared-apply");
         t.setDaemon(true);
         return t;
     });
