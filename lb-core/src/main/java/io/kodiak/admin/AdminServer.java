@@ -374,6 +374,35 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code GET /healthz} (and HEAD): 200 {@code ok}, with no token, so that a Kubernetes
+     * liveness or readiness probe (which cannot send a bearer token) can ask a Kodiak whose admin
+     * API listens on the pod's address. It says only that the admin API answers; {@code /v1/status}
+     * says how the pools are, and stays behind the token there. Host and Origin are checked as
+     * for every route (the kubelet sends the pod's address, which {@link HostGuard} allows).
+     */
+    private static void healthz(String method, Response resp) throws Refused {
+        allow(method, "GET");
+        resp.setStatus(200);
+        resp.setContentType("text/plain");
+        resp.setCharacterEncoding("utf-8");
+        resp.setHeader("Cache-Control", "no-store");
+        resp.setContentLength(3);
+        try {
+            resp.getOutputStream().write("ok\n".getBytes(StandardCharsets.US_ASCII));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The view with {@code "shared": "ok" | "failed: ..."} when the instances share their admin states. */
+    private static Map<String, Object> shared(Map<String, Object> view, String shared) {
+        if (shared != null) {
+            view.put("shared", shared);
+        }
+        return view;
+    }
+
     private Map<String, Object> reload() throws Refused {
         String running = control.config().version();
         try {
@@ -472,38 +501,15 @@ public final class AdminServer implements AutoCloseable {
         }, timer);
     }
 
-    /**
-     * {@code GET /healthz} (and HEAD): 200 {@code ok}, with no token, so that a Kubernetes
-     * liveness or readiness probe (which cannot send a bearer token) can ask a Kodiak whose admin
-     * API listens on the pod's address. It says only that the admin API answers; {@code /v1/status}
-     * says how the pools are, and stays behind the token there. Host and Origin are checked as
-     * for every route (the kubelet sends the pod's address, which {@link HostGuard} allows).
-     */
-    private static void healthz(String method, Response resp) throws Refused {
-        allow(method, "GET");
-        write(resp, 200, "text/plain", "ok\n".getBytes(StandardCharsets.US_ASCII));
-    }
-
-    /** The view with {@code "shared": "ok" | "failed: ..."} when the instances share their admin states. */
-    private static Map<String, Object> shared(Map<String, Object> view, String shared) {
-        if (shared != null) {
-            view.put("shared", shared);
-        }
-        return view;
-    }
-
     private static void send(Response resp, Reply r) {
+        byte[] body = (Json.writePretty(r.body()) + "\n").getBytes(StandardCharsets.UTF_8);
+        resp.setStatus(r.status());
+        resp.setContentType("application/json");
+        resp.setCharacterEncoding("utf-8");
+        resp.setHeader("Cache-Control", "no-store");
         if (r.status() == 401) {
             resp.setHeader("WWW-Authenticate", "Bearer realm=\"kodiak\"");
         }
-        write(resp, r.status(), "application/json", (Json.writePretty(r.body()) + "\n").getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static void write(Response resp, int status, String type, byte[] body) {
-        resp.setStatus(status);
-        resp.setContentType(type);
-        resp.setCharacterEncoding("utf-8");
-        resp.setHeader("Cache-Control", "no-store");
         resp.setContentLength(body.length);
         try {
             resp.getOutputStream().write(body);
