@@ -354,6 +354,16 @@ public final class Kodiak implements Control, AutoCloseable {
      */
     @Override
     public List<Upstream> setAdminStateAt(io.kodiak.admin.AddressKey address, AdminState state) {
+        List<Upstream> done = applyAt(address, state);
+        SharedAdminSync s = shared;
+        if (s != null) {
+            s.publishAddress(address.text(), state); // a failure is logged: the drain holds here all the same
+        }
+        return done;
+    }
+
+    /** {@link #setAdminStateAt} on this instance only (what the shared admin state applies). */
+    private List<Upstream> applyAt(io.kodiak.admin.AddressKey address, AdminState state) {
         AdminPresets presets = server.presets();
         if (state != AdminState.READY && presets.addresses().size() >= MAX_ADDRESS_PRESETS
                 && !presets.addresses().containsKey(address.text())) {
@@ -457,6 +467,11 @@ public final class Kodiak implements Control, AutoCloseable {
             @Override
             public io.kodiak.upstream.AdminPresets presets() {
                 return server.presets();
+            }
+
+            @Override
+            public void setAdminStateAt(String address, AdminState state) {
+                applyAt(io.kodiak.admin.AddressKey.parse(address), state);
             }
         };
     }

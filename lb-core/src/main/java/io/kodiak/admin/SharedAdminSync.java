@@ -68,6 +68,9 @@ public final class SharedAdminSync implements AutoCloseable {
 
         /** Where states for upstreams not made yet wait. */
         AdminPresets presets();
+
+        /** A drain (or maint, or ready) by address, in every pool and for upstreams made there later. */
+        void setAdminStateAt(String address, AdminState state);
     }
 
     private final SharedState shared;
@@ -156,6 +159,7 @@ public final class SharedAdminSync implements AutoCloseable {
             return;
         }
         apply(next);
+        applyAddresses(next);
         applied = next;
     }
 
@@ -183,6 +187,26 @@ public final class SharedAdminSync implements AutoCloseable {
                 set(u, want);
             } catch (RuntimeException e) { // it left its pool meanwhile, or the state file cannot be written
                 LOG.log(Level.WARNING, "shared admin state (" + where + "): " + key + ": not applied here", e);
+            }
+        }
+    }
+
+    private void applyAddresses(SharedDocument next) {
+        Set<String> keys = new LinkedHashSet<>(applied.addresses().keySet());
+        keys.addAll(next.addresses().keySet());
+        for (String address : keys) {
+            AdminState before = applied.addresses().get(address);
+            AdminState after = next.addresses().get(address);
+            if (before == after) {
+                continue;
+            }
+            AdminState state = after == null ? AdminState.READY : after;
+            try {
+                local.setAdminStateAt(address, state);
+                LOG.info(() -> "shared admin state (" + where + "): address " + address + " set to " + state.apiName()
+                        + " by another instance");
+            } catch (RuntimeException e) { // a bad address someone wrote, or too many drained addresses
+                LOG.log(Level.WARNING, "shared admin state (" + where + "): address " + address + ": not applied here", e);
             }
         }
     }
@@ -227,23 +251,37 @@ public final class SharedAdminSync implements AutoCloseable {
      */
     public String publish(Upstream u) {
         SharedDocument.Want want = SharedDocument.Want.of(u);
+        return write(document -> document.with(want), u.pool() + "/" + u.name(), u.adminState());
+    }
+
+    /**
+     * Writes a drain by address (READY removes it) into the document.
+     *
+     * @return as {@link #publish}
+     */
+    public String publishAddress(String address, AdminState state) {
+        return write(document -> document.withAddress(address, state, System.currentTimeMillis()), "address " + address,
+                state);
+    }
+
+    private String write(java.util.function.UnaryOperator<SharedDocument> change, String what, AdminState state) {
         try {
-            shared.update(text -> SharedDocument.parse(text).with(want).text())
+            shared.update(text -> change.apply(SharedDocument.parse(text)).text())
                     .get(WRITE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
             return "ok";
         } catch (TimeoutException e) {
-            return failed(u, "no answer within " + WRITE_WAIT.toSeconds() + " s (the write may still land)");
+            return failed(what, state, "no answer within " + WRITE_WAIT.toSeconds() + " s (the write may still land)");
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
-            return failed(u, cause.getMessage() == null ? cause.toString() : cause.getMessage());
+            return failed(what, state, cause.getMessage() == null ? cause.toString() : cause.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return failed(u, "interrupted");
+            return failed(what, state, "interrupted");
         }
     }
 
-    private String failed(Upstream u, String why) {
-        LOG.warning(() -> "shared admin state (" + where + "): " + u.pool() + "/" + u.name() + " is " + u.adminState().apiName()
+    private String failed(String what, AdminState state, String why) {
+        LOG.warning(() -> "shared admin state (" + where + "): " + what + " is " + state.apiName()
                 + " here, but the other instances were not told: " + why);
         return "failed: " + why;
     }

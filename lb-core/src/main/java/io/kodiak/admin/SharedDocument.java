@@ -4,24 +4,25 @@ import io.kodiak.upstream.AdminState;
 import io.kodiak.upstream.Upstream;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The text every instance shares its admin states through ({@code state.json} of the
- * {@code admin.shared-state} ConfigMap), in the {@link StateFile}'s format: {@code {"kodiak-state":
- * 1, "upstreams": [{"pool", "upstream", "state", "weight", "configured-weight"}], "addresses":
- * [...]}}. Only upstreams that differ from their configuration are listed, as in the state file;
- * an upstream that is not listed is READY at its configured weight. The {@code "addresses"} list
- * (drains by address) is carried through unchanged by a change to an upstream.
+ * {@code admin.shared-state} ConfigMap): the {@link StateFile}'s format, read and written by it.
+ * Only upstreams that differ from their configuration are listed, as in the state file; an
+ * upstream that is not listed is READY at its configured weight. {@code "addresses"} holds the
+ * drains by address.
  *
- * <p>Immutable. At most {@value #MAX_ENTRIES} upstream entries: a bigger document is refused
- * (someone wrote it by hand, or it is not ours), so a ConfigMap cannot grow a Kodiak's memory.
+ * <p>Immutable. At most {@value #MAX_ENTRIES} entries: a bigger document is refused (someone wrote
+ * it by hand, or it is not ours), so a ConfigMap cannot grow a Kodiak's memory.
  */
-record SharedDocument(Map<String, Want> upstreams, List<Object> addresses) {
+record SharedDocument(Map<String, Want> upstreams, Map<String, AdminState> addresses, Map<String, Long> since) {
     static final int MAX_ENTRIES = 4096;
-    static final SharedDocument EMPTY = new SharedDocument(Map.of(), List.of());
+    static final SharedDocument EMPTY = new SharedDocument(Map.of(), Map.of(), Map.of());
 
     /** What the document wants of one upstream; READY with weight -1 is what it says by leaving it out. */
     record Want(String pool, String upstream, AdminState state, int weight, int configuredWeight) {
@@ -39,20 +40,18 @@ record SharedDocument(Map<String, Want> upstreams, List<Object> addresses) {
     }
 
     SharedDocument {
-        upstreams = Map.copyOf(upstreams);
-        addresses = List.copyOf(addresses);
+        upstreams = Collections.unmodifiableMap(new LinkedHashMap<>(upstreams));
+        addresses = Collections.unmodifiableMap(new LinkedHashMap<>(addresses));
+        since = Collections.unmodifiableMap(new LinkedHashMap<>(since));
     }
 
     /** The wants of {@code upstreams} that differ from their configuration. */
     static SharedDocument of(Iterable<Upstream> upstreams) {
-        Map<String, Want> m = new LinkedHashMap<>();
+        SharedDocument d = EMPTY;
         for (Upstream u : upstreams) {
-            Want w = Want.of(u);
-            if (!w.isDefault()) {
-                m.put(w.key(), w);
-            }
+            d = d.with(Want.of(u));
         }
-        return new SharedDocument(m, List.of());
+        return d;
     }
 
     /**
@@ -64,35 +63,23 @@ record SharedDocument(Map<String, Want> upstreams, List<Object> addresses) {
         if (text == null || text.isBlank()) {
             return EMPTY;
         }
-        Object root;
-        try {
-            root = Json.parse(text);
-        } catch (Json.ParseException e) {
-            throw new IllegalArgumentException("not JSON: " + e.getMessage());
+        StateFile.Saved saved = StateFile.parse(text);
+        if (saved.upstreams().size() + saved.addresses().size() > MAX_ENTRIES) {
+            throw new IllegalArgumentException((saved.upstreams().size() + saved.addresses().size()) + " entries, more than "
+                    + MAX_ENTRIES);
         }
-        if (!(root instanceof Map<?, ?> top) || !(top.get("kodiak-state") instanceof Long v) || v != StateFile.FORMAT
-                || !(top.get("upstreams") instanceof List<?> list)) {
-            throw new IllegalArgumentException("not a Kodiak state document (expected {\"kodiak-state\": 1, \"upstreams\": [...]})");
+        Map<String, Want> wants = new LinkedHashMap<>();
+        for (StateFile.Entry e : saved.upstreams()) {
+            Want w = new Want(e.pool(), e.upstream(), e.state(), e.weight(), e.configuredWeight());
+            wants.put(w.key(), w);
         }
-        if (list.size() > MAX_ENTRIES) {
-            throw new IllegalArgumentException(list.size() + " upstream entries, more than " + MAX_ENTRIES);
+        Map<String, AdminState> addresses = new LinkedHashMap<>();
+        Map<String, Long> since = new LinkedHashMap<>();
+        for (StateFile.AddressEntry a : saved.addresses()) {
+            addresses.put(a.address(), a.state());
+            since.put(a.address(), a.sinceMillis());
         }
-        Map<String, Want> m = new LinkedHashMap<>();
-        for (int i = 0; i < list.size(); i++) {
-            if (!(list.get(i) instanceof Map<?, ?> e) || !(e.get("pool") instanceof String pool)
-                    || !(e.get("upstream") instanceof String name) || !(e.get("state") instanceof String state)
-                    || !(e.get("configured-weight") instanceof Long cw) || !(e.get("weight") == null || e.get("weight") instanceof Long)) {
-                throw new IllegalArgumentException("upstreams[" + i + "]: expected pool, upstream, state, weight and configured-weight");
-            }
-            long weight = e.get("weight") == null ? -1 : (Long) e.get("weight");
-            if (weight < -1 || weight > 1000) {
-                throw new IllegalArgumentException("upstreams[" + i + "].weight: " + weight + " is not 0-1000");
-            }
-            Want w = new Want(pool, name, AdminState.parse(state), (int) weight, (int) (long) cw);
-            m.put(w.key(), w);
-        }
-        List<Object> addresses = top.get("addresses") instanceof List<?> a ? new ArrayList<>(a) : List.of();
-        return new SharedDocument(m, addresses);
+        return new SharedDocument(wants, addresses, since);
     }
 
     /** This document with {@code w} in place of what it said of that upstream (a default want leaves it out). */
@@ -102,26 +89,31 @@ record SharedDocument(Map<String, Want> upstreams, List<Object> addresses) {
         if (!w.isDefault()) {
             m.put(w.key(), w);
         }
-        return new SharedDocument(m, addresses);
+        return new SharedDocument(m, addresses, since);
     }
 
-    /** The document's text, as {@link StateFile} writes its file. */
-    String text() {
-        List<Object> list = new ArrayList<>();
-        // Sorted, so that the same states always make the same text (watchers see no change that is none).
-        for (Want w : upstreams.values().stream().sorted(java.util.Comparator.comparing(Want::key)).toList()) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("pool", w.pool());
-            m.put("upstream", w.upstream());
-            m.put("state", w.state().apiName());
-            m.put("weight", w.weight() < 0 ? null : w.weight());
-            m.put("configured-weight", w.configuredWeight());
-            list.add(m);
+    /** This document with {@code address} drained (or in maint) since {@code nowMillis}; READY leaves it out. */
+    SharedDocument withAddress(String address, AdminState state, long nowMillis) {
+        Map<String, AdminState> a = new LinkedHashMap<>(addresses);
+        Map<String, Long> s = new LinkedHashMap<>(since);
+        a.remove(address);
+        s.remove(address);
+        if (state != AdminState.READY) {
+            a.put(address, state);
+            s.put(address, nowMillis);
         }
-        Map<String, Object> root = new LinkedHashMap<>();
-        root.put("kodiak-state", StateFile.FORMAT);
-        root.put("upstreams", list);
-        root.put("addresses", addresses);
-        return Json.writePretty(root) + "\n";
+        return new SharedDocument(upstreams, a, s);
+    }
+
+    /** The document's text, as {@link StateFile} writes its file, sorted so that the same states make the same text. */
+    String text() {
+        List<StateFile.Entry> entries = new ArrayList<>();
+        for (Want w : upstreams.values().stream().sorted(Comparator.comparing(Want::key)).toList()) {
+            entries.add(new StateFile.Entry(w.pool(), w.upstream(), w.state(), w.weight(), w.configuredWeight()));
+        }
+        List<StateFile.AddressEntry> list = new ArrayList<>();
+        addresses.keySet().stream().sorted()
+                .forEach(a -> list.add(new StateFile.AddressEntry(a, addresses.get(a), since.getOrDefault(a, 0L))));
+        return StateFile.json(new StateFile.Saved(entries, list));
     }
 }

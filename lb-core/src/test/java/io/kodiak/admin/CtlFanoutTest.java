@@ -105,6 +105,23 @@ class CtlFanoutTest {
     }
 
     @Test
+    void aDrainByAddressWithAllReachesEveryInstanceAndWaitsOnEach() throws Exception {
+        String instances = start(2);
+        String address = ups.get(0).hostPort();
+        CtlRun r = ctl("drain", address, "--all", "--wait", "--instances", instances);
+        assertEquals(Ctl.OK, r.code(), r.out() + r.err());
+        for (int i = 0; i < 2; i++) {
+            assertEquals(AdminState.DRAIN, kodiaks.get(i).upstream("p", "a").adminState(), "instance " + i);
+            assertTrue(r.out().contains(admin(i) + ": " + address + ": drained (nothing in flight on p/a)"), r.out());
+        }
+        CtlRun ready = ctl("ready", address, "--all", "--wait", "--instances", instances);
+        assertEquals(Ctl.OK, ready.code(), ready.out() + ready.err());
+        for (Kodiak k : kodiaks) {
+            assertEquals(AdminState.READY, k.upstream("p", "a").adminState());
+        }
+    }
+
+    @Test
     void statusShowsTheInstancesSideBySideMarksDisagreementAndAnUnreachableOne() throws Exception {
         String instances = start(3);
         assertEquals(Ctl.OK, ctl("drain", "p", "b", "--admin", admin(1)).code());

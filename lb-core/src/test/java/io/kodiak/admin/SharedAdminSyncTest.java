@@ -94,6 +94,18 @@ class SharedAdminSyncTest {
     }
 
     @Test
+    void aDrainByAddressReachesTheOtherInstanceToo() throws Exception {
+        Kodiak[] k = start(2, null);
+        String address = ups.get(0).hostPort();
+        ctlJson(k[0], "drain", address);
+        await("b's view of a is DRAIN", () -> k[1].upstream("p", "a").adminState() == AdminState.DRAIN);
+        assertTrue(shared.text().contains("\"address\": \"" + address + "\""), shared.text());
+        ctlJson(k[1], "ready", address);
+        await("a's view of a is READY", () -> k[0].upstream("p", "a").adminState() == AdminState.READY);
+        assertEquals(List.of(), Ctl.list(Ctl.map(Json.parse(shared.text())).get("addresses")), shared.text());
+    }
+
+    @Test
     void theDocumentWinsAtStartAndAnEntryForAnUpstreamNotHereWaitsAsAPreset() throws Exception {
         String doc = """
                 {"kodiak-state": 1, "upstreams": [
@@ -126,6 +138,11 @@ class SharedAdminSyncTest {
             @Override
             public AdminPresets presets() {
                 return presets;
+            }
+
+            @Override
+            public void setAdminStateAt(String address, AdminState state) {
+                k[0].setAdminStateAt(AddressKey.parse(address), state);
             }
         };
         try (SharedAdminSync sync = SharedAdminSync.start(shared.view(), local, "test")) {
