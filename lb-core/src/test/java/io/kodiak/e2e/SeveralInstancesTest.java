@@ -30,8 +30,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Issue 18's "several instances": three Kodiak processes ({@code java ... io.kodiak.Main run -c},
  * as {@code bin/kodiak run} runs it) in front of the same two Gunicorn instances, driven only by
  * {@code kodiak ctl --all}. One drain reaches all three (their views say DRAIN, and no request
- * through any of them reaches the drained node), {@code status --all} shows three columns, and an
- * instance that was killed shows as {@code unreachable} with exit code 4.
+ * through any of them reaches the drained node), by pool and upstream and by address;
+ * {@code status --all} shows three columns, and an instance that was killed shows as
+ * {@code unreachable} with exit code 4.
  */
 @Timeout(180)
 class SeveralInstancesTest {
@@ -128,19 +129,35 @@ class SeveralInstancesTest {
         assertTrue(lines.get(1).matches(" +app/g1 +DRAIN 0 +DRAIN 0 +DRAIN 0"), status.out());
         assertTrue(lines.get(2).matches(" +app/g2 +UP \\d+ +UP \\d+ +UP \\d+"), status.out());
 
+        // The same by address (drain ADDRESS: every pool of every instance): g1 back, g2 out.
+        CtlRun back = ctl("ready", "app", "g1", "--all", "--wait", "--timeout", "30s", "--instances", instances);
+        assertEquals(Ctl.OK, back.code(), back.out() + back.err());
+        String g2 = gunicorns.get(1).hostPort();
+        CtlRun byAddress = ctl("drain", g2, "--all", "--wait", "--timeout", "30s", "--instances", instances);
+        assertEquals(Ctl.OK, byAddress.code(), byAddress.out() + byAddress.err());
+        for (String admin : admins) {
+            assertTrue(byAddress.out().contains(admin + ": " + g2 + ": drained (nothing in flight on app/g2)"), byAddress.out());
+        }
+        for (ChildKodiak k : kodiaks) {
+            for (int i = 0; i < 10; i++) {
+                assertEquals("g1", instanceBehind(k.port()), "a request through " + k + " reached g2, drained by address");
+            }
+        }
+
         ChildKodiak killed = kodiaks.get(1);
         killed.close();
         killed.awaitExit(Duration.ofSeconds(30));
         CtlRun down = ctl("status", "--all", "--instances", instances);
         assertEquals(Ctl.UNREACHABLE, down.code(), down.out() + down.err());
         List<String> downLines = down.out().lines().toList();
-        assertTrue(downLines.get(1).matches(" +app/g1 +DRAIN 0 +unreachable +DRAIN 0"), down.out());
+        assertTrue(downLines.get(1).matches(" +app/g1 +UP \\d+ +unreachable +UP \\d+"), down.out());
+        assertTrue(downLines.get(2).matches(" +app/g2 +DRAIN 0 +unreachable +DRAIN 0"), down.out());
         assertTrue(down.err().contains(admins.get(1) + ": cannot reach the admin API"), down.err());
 
         // The others still take changes, and the exit code still says one was missed.
-        CtlRun ready = ctl("ready", "app", "g1", "--all", "--wait", "--timeout", "30s", "--instances", instances);
+        CtlRun ready = ctl("ready", g2, "--all", "--wait", "--timeout", "30s", "--instances", instances);
         assertEquals(Ctl.UNREACHABLE, ready.code(), ready.out() + ready.err());
-        assertTrue(ready.out().contains(admins.get(0) + ": app/g1: UP after"), ready.out());
-        assertTrue(ready.out().contains(admins.get(2) + ": app/g1: UP after"), ready.out());
+        assertTrue(ready.out().contains(admins.get(0) + ": app/g2: UP after"), ready.out());
+        assertTrue(ready.out().contains(admins.get(2) + ": app/g2: UP after"), ready.out());
     }
 }
