@@ -332,6 +332,11 @@ public final class Kodiak implements Control, AutoCloseable {
     }
 
     @Override
+    public java.util.Map<String, io.kodiak.discovery.SourceStatus> sources(String pool) {
+        return server.sources(pool);
+    }
+
+    @Override
     public List<Upstream> upstreamsAt(io.kodiak.admin.AddressKey address) {
         List<Upstream> at = new ArrayList<>();
         for (PoolRuntime p : server.pools().values()) {

@@ -271,7 +271,13 @@ public final class AdminServer implements AutoCloseable {
                 AdminBodies.only(body, "timeout");
                 Map<String, Object> shown = views.upstream(u);
                 long start = System.nanoTime();
-                hold(resp, control.removeUpstream(u).copy().orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS), (done, t) -> {
+                java.util.concurrent.CompletableFuture<Void> removing;
+                try {
+                    removing = control.removeUpstream(u);
+                } catch (IllegalArgumentException e) { // a discovered upstream: its source decides
+                    throw new Refused(409, u.pool() + "/" + u.name() + ": " + e.getMessage());
+                }
+                hold(resp, removing.copy().orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS), (done, t) -> {
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("removed", true);
                     m.put("drained", done);

@@ -58,6 +58,14 @@ public interface Control {
     Upstream upstream(String pool, String nameOrAddress);
 
     /**
+     * A pool's DNS and Kubernetes sources as of now, by source id ({@code dns app:8000}), in
+     * configuration order; empty for a pool without any.
+     */
+    default java.util.Map<String, io.kodiak.discovery.SourceStatus> sources(String pool) {
+        return java.util.Map.of();
+    }
+
+    /**
      * Every upstream, in any pool, at {@code address} (resolved or as configured), in pool order.
      */
     default List<Upstream> upstreamsAt(AddressKey address) {
