@@ -64,12 +64,13 @@ public final class Kodiak implements Control, AutoCloseable {
      * @throws IOException if a listener cannot bind, or the state file cannot be read
      */
     public static Kodiak start(KodiakConfig config) throws IOException {
-        return start(config, SharedAdminSync::standard);
+        return start(config, null);
     }
 
     /**
      * As {@link #start(KodiakConfig)}; with {@code admin.shared-state}, {@code sharedStates} opens
-     * the document the instances share (tests give an in-memory one).
+     * the document the instances share (tests give an in-memory one), or {@code null} for the
+     * ConfigMap it names, through the server's discovery (its thread and Kubernetes client).
      */
     public static Kodiak start(KodiakConfig config, Function<KodiakConfig, SharedState> sharedStates) throws IOException {
         StateFile sf = config.admin().stateFile() == null ? null : new StateFile(config.admin().stateFile());
@@ -118,7 +119,8 @@ public final class Kodiak implements Control, AutoCloseable {
             }
             if (config.admin().sharedState() != null) {
                 // Before the admin API: the document's states come in on their own thread, and changes go out to it.
-                k.shared = SharedAdminSync.start(sharedStates.apply(config), k.sharedLocal(), config.admin().sharedState().toString());
+                k.shared = SharedAdminSync.start(sharedStates != null ? sharedStates.apply(config) : configMap(server, config),
+                        k.sharedLocal(), config.admin().sharedState().toString());
             }
             if (config.admin().enabled()) {
                 k.admin = AdminServer.start(k, config.admin());
@@ -128,6 +130,13 @@ public final class Kodiak implements Control, AutoCloseable {
             throw e;
         }
         return k;
+    }
+
+    /** The ConfigMap {@code admin.shared-state} names; its namespace, else {@code kubernetes.namespace}, else the pod's. */
+    private static SharedState configMap(ProxyServer server, KodiakConfig config) {
+        io.kodiak.config.AdminConfig.SharedStateConfig s = config.admin().sharedState();
+        return server.sharedState(config.kubernetes(), s.namespace() != null ? s.namespace() : config.kubernetes().namespace(),
+                s.configMap());
     }
 
     /** The configuration in force: the one started with, or the last one a reload applied. */

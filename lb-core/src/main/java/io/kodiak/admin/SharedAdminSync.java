@@ -1,9 +1,6 @@
 package io.kodiak.admin;
 
-import io.kodiak.config.AdminConfig;
-import io.kodiak.config.KodiakConfig;
 import io.kodiak.discovery.SharedState;
-import io.kodiak.discovery.standard.StandardDiscovery;
 import io.kodiak.upstream.AdminPresets;
 import io.kodiak.upstream.AdminState;
 import io.kodiak.upstream.PoolRuntime;
@@ -100,41 +97,6 @@ public final class SharedAdminSync implements AutoCloseable {
         s.applier.execute(() -> s.applied = SharedDocument.of(upstreams(local)));
         shared.watch(s::changed);
         return s;
-    }
-
-    /**
-     * The ConfigMap {@code admin.shared-state} names, reached as {@code kubernetes:} says (its
-     * namespace: the entry's, else {@code kubernetes.namespace}, else the pod's own). It has its own
-     * {@link StandardDiscovery} (one more daemon thread and Kubernetes client), closed with it.
-     */
-    public static SharedState standard(KodiakConfig config) {
-        AdminConfig.SharedStateConfig s = config.admin().sharedState();
-        String namespace = s.namespace() != null ? s.namespace() : config.kubernetes().namespace();
-        StandardDiscovery discovery = new StandardDiscovery();
-        SharedState state;
-        try {
-            state = discovery.sharedState(config.kubernetes(), namespace, s.configMap());
-        } catch (RuntimeException e) {
-            discovery.close();
-            throw e;
-        }
-        return new SharedState() {
-            @Override
-            public java.util.concurrent.CompletableFuture<Void> update(java.util.function.UnaryOperator<String> change) {
-                return state.update(change);
-            }
-
-            @Override
-            public void watch(java.util.function.Consumer<String> onChange) {
-                state.watch(onChange);
-            }
-
-            @Override
-            public void close() {
-                state.close();
-                discovery.close();
-            }
-        };
     }
 
     private void changed(String text) {

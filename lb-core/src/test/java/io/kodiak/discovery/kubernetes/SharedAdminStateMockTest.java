@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,10 +48,24 @@ class SharedAdminStateMockTest {
         ups.forEach(ScriptedUpstream::close);
     }
 
+    /**
+     * Instance 0 runs as Kodiak does (its server's discovery, a kubeconfig naming the mock); the
+     * others get a client of the test's own.
+     */
     private Kodiak instance(int i) throws Exception {
         ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor();
         threads.add(thread);
+        Path kubeconfig = dir.resolve("kubeconfig");
+        Files.writeString(kubeconfig, """
+                apiVersion: v1
+                kind: Config
+                clusters: [{name: mock, cluster: {server: "%s"}}]
+                users: [{name: me, user: {token: not-checked-by-the-mock}}]
+                contexts: [{name: shop, context: {cluster: mock, user: me, namespace: shop}}]
+                current-context: shop
+                """.formatted(api.url()));
         String yaml = """
+                kubernetes: {kubeconfig: %s}
                 admin:
                   listen: 127.0.0.1:0
                   token: %s
@@ -59,9 +74,10 @@ class SharedAdminStateMockTest {
                 metrics: off
                 listeners: [{name: web, address: 127.0.0.1:0}]
                 pools: {p: {upstreams: [{address: "%s", name: a}]}}
-                """.formatted(TOKEN, ups.get(0).hostPort());
-        Kodiak k = Kodiak.start(ConfigLoader.parse(yaml, dir.resolve("k" + i + ".yaml")),
-                c -> ConfigMapState.start(api.client("shop"), null, c.admin().sharedState().configMap(), thread));
+                """.formatted(kubeconfig, TOKEN, ups.get(0).hostPort());
+        Kodiak k = i == 0 ? Kodiak.start(ConfigLoader.parse(yaml, dir.resolve("k" + i + ".yaml")))
+                : Kodiak.start(ConfigLoader.parse(yaml, dir.resolve("k" + i + ".yaml")),
+                        c -> ConfigMapState.start(api.client("shop"), null, c.admin().sharedState().configMap(), thread));
         kodiaks.add(k);
         return k;
     }
