@@ -3,7 +3,8 @@ import os
 import random
 import time
 
-INSTANCE = os.environ.get("INSTANCE", "app")
+# Each replica of "docker compose up --scale app=N" names itself by its container's host name.
+INSTANCE = os.environ.get("INSTANCE") or os.uname().nodename
 
 
 def application(environ, start_response):

@@ -138,8 +138,11 @@ public final class Main {
                 KodiakConfig c = ConfigLoader.load(configPath(p));
                 warn(c.warnings(), err);
                 int upstreams = c.pools().values().stream().mapToInt(pool -> pool.upstreams().size()).sum();
+                int sources = c.pools().values().stream().mapToInt(pool -> pool.sources().size()).sum();
+                // check does not resolve: a source's upstreams exist only once Kodiak runs.
                 out.println(c.origin() + ": OK (" + c.listeners().size() + " listener(s), " + c.pools().size()
-                        + " pool(s), " + upstreams + " upstream(s))");
+                        + " pool(s), " + upstreams + " upstream(s)"
+                        + (sources == 0 ? "" : ", " + sources + " discovery source(s)") + ")");
             }
             default -> serve(QuickMode.from(p), out); // proxy
         }
@@ -276,6 +279,8 @@ public final class Main {
                     .map(u -> u.name() + (u.name().equals(u.address()) ? "" : "=" + u.address())
                             + (u.weight() == 1 ? "" : " weight " + u.weight()))
                     .collect(Collectors.joining(", "));
+            String found = p.sources().stream().map(io.kodiak.config.UpstreamSource::id).collect(Collectors.joining(", "));
+            ups = ups.isEmpty() ? found : found.isEmpty() ? ups : ups + ", " + found;
             out.println("pool " + p.name() + ": " + p.strategy().configName() + " over " + ups
                     + "; buffering " + (p.buffering().request() ? "on" : "off") + "; " + p.healthCheck()
                     + (p.tls() == null ? "" : "; " + p.tls()));

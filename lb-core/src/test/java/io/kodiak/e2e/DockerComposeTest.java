@@ -37,7 +37,11 @@ class DockerComposeTest {
         Tools.Result full = Tools.run(ROOT, Map.of(), "docker-compose", "-f", "docker-compose.yml", "config");
         assertEquals(0, full.exitCode(), full.output());
         Map<String, Object> services = (Map<String, Object>) new Yaml().<Map<String, Object>>load(full.output()).get("services");
-        assertEquals(List.of("app1", "app2", "app3", "grafana", "kodiak", "prometheus"), services.keySet().stream().sorted().toList());
+        assertEquals(List.of("app", "grafana", "kodiak", "prometheus"), services.keySet().stream().sorted().toList());
+        // One app service that --scale can multiply: no fixed container name, no published port.
+        Map<String, Object> app = (Map<String, Object>) services.get("app");
+        assertFalse(app.containsKey("container_name"), "a fixed container_name would refuse --scale: " + app);
+        assertFalse(app.containsKey("ports"), "published ports would collide when scaled: " + app);
         Map<String, Object> kodiak = (Map<String, Object>) services.get("kodiak");
         List<Object> kodiakPorts = (List<Object>) kodiak.get("ports");
         assertEquals(1, kodiakPorts.size(), "only the proxy's: " + kodiakPorts);
@@ -73,6 +77,14 @@ class DockerComposeTest {
         Map<String, Object> config = new Yaml().load(Files.readString(ROOT.resolve("examples/docker/kodiak.yaml")));
         assertEquals("127.0.0.1:9090", ((Map<String, Object>) config.get("admin")).get("listen"));
         assertEquals("0.0.0.0:9404", ((Map<String, Object>) config.get("metrics")).get("listen"));
+        // The app's replicas come from Docker's DNS, re-resolved at least every 5 s (it says TTL 600).
+        Map<String, Object> docker = (Map<String, Object>) ((Map<String, Object>) config.get("resolvers")).get("docker");
+        assertEquals(List.of("127.0.0.11:53"), docker.get("nameservers"));
+        assertEquals("5s", docker.get("max-ttl"));
+        Map<String, Object> upstream = ((List<Map<String, Object>>) ((Map<String, Object>) ((Map<String, Object>)
+                config.get("pools")).get("app")).get("upstreams")).get(0);
+        assertEquals(Boolean.TRUE, upstream.get("resolve"));
+        assertEquals("app:8000", upstream.get("address"));
 
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "io.kodiak.Main",
@@ -82,7 +94,7 @@ class DockerComposeTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), out);
-        assertTrue(out.contains("OK (1 listener(s), 1 pool(s), 3 upstream(s))"), out);
+        assertTrue(out.contains("OK (1 listener(s), 1 pool(s), 0 upstream(s), 1 discovery source(s))"), out);
     }
 
     /** The image runs as a fixed non-root uid that owns the state directory, through bin/kodiak (its heap bound). */
