@@ -89,7 +89,10 @@ final class Attempt {
         ConnectionPool cp = ctx.connectionPools.get(u);
         io.kodiak.config.UpstreamTlsConfig tls = cp.tls();
         connectStartedAt = ctx.now();
-        GrizzlyFuture<Connection> f = (tls == null ? ctx.connector : ctx.tlsConnector).connect(u.address());
+        // A Unix socket never has TLS (the config refuses it); its connect fails or succeeds at
+        // once, so its failure may come back before this method returns.
+        GrizzlyFuture<Connection> f = u.isUnix() ? ctx.unixConnector.connect(u.socketAddress())
+                : (tls == null ? ctx.connector : ctx.tlsConnector).connect(u.address());
         connecting = f;
         f.addCompletionHandler(new CompletionHandler<>() {
             @Override
@@ -139,8 +142,7 @@ final class Attempt {
                         return;
                     }
                     connecting = null;
-                    events.connectFailed(Attempt.this, ErrorCause.CONNECT_REFUSED,
-                            t instanceof ConnectException ? "connection refused" : String.valueOf(t));
+                    events.connectFailed(Attempt.this, ErrorCause.CONNECT_REFUSED, connectFailure(u, t));
                 }
             }
 
@@ -152,6 +154,15 @@ final class Attempt {
             public void updated(Connection result) {
             }
         });
+    }
+
+    /** Why a connect failed, for the log: a Unix socket's path is part of it (missing, or no listener). */
+    private static String connectFailure(Upstream u, Throwable t) {
+        if (u.isUnix()) {
+            return u.addressText() + ": " + (t instanceof ConnectException ? "connection refused"
+                    : t.getMessage() != null ? t.getMessage() : String.valueOf(t));
+        }
+        return t instanceof ConnectException ? "connection refused" : String.valueOf(t);
     }
 
     /** Connected (and handshaken, for TLS): the connection carries the request. */

@@ -6,11 +6,13 @@ import io.kodiak.health.HttpProbeClient;
 import io.kodiak.health.Probe;
 import io.kodiak.health.ProbeTls;
 import io.kodiak.health.TcpConnectProbe;
+import io.kodiak.health.UnixHttpProbe;
 import io.kodiak.tls.UpstreamTls;
 import io.kodiak.upstream.PoolRuntime;
 import io.kodiak.upstream.Upstream;
 
 import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
 import java.util.concurrent.ScheduledExecutorService;
 import javax.net.ssl.SSLEngine;
 
@@ -20,7 +22,8 @@ import javax.net.ssl.SSLEngine;
  * created only when a pool first needs it. A TLS pool's checks speak TLS as its requests do, with
  * the same verification (HAProxy checks an {@code ssl} server over SSL): an HTTP check is an
  * HTTPS request, a TCP check a connect and a handshake. So an upstream whose certificate stopped
- * verifying goes down instead of failing every request sent to it.
+ * verifying goes down instead of failing every request sent to it. A Unix-socket upstream's checks
+ * both run on the connect loop ({@link UnixHttpProbe} for HTTP).
  *
  * <p>Threading: the {@link ControlLoop}'s thread (and its constructor) only.
  */
@@ -36,6 +39,9 @@ final class CheckProbes implements AutoCloseable {
 
     Probe probe(PoolRuntime pool, Upstream u) throws IOException {
         HealthCheckConfig hc = pool.config().healthCheck();
+        if (u.isUnix()) {
+            return unixProbe(hc, (UnixDomainSocketAddress) u.socketAddress());
+        }
         CheckTls tls = pool.config().tls() == null ? null
                 : new CheckTls(pool.config().tls().client(), u.host(), u.address().getPort());
         if (hc.type() == HealthCheckConfig.Type.HTTP) {
@@ -48,6 +54,18 @@ final class CheckProbes implements AutoCloseable {
             connectLoop = new ConnectProbeLoop();
         }
         return new TcpConnectProbe(connectLoop, u.address(), tls);
+    }
+
+    /**
+     * A Unix socket's check (never TLS: the config refuses it): both kinds run on the connect loop,
+     * since the HTTP client only reaches TCP addresses.
+     */
+    private Probe unixProbe(HealthCheckConfig hc, UnixDomainSocketAddress socket) throws IOException {
+        if (connectLoop == null) {
+            connectLoop = new ConnectProbeLoop();
+        }
+        return hc.type() == HealthCheckConfig.Type.HTTP ? new UnixHttpProbe(connectLoop, socket, hc.http())
+                : new TcpConnectProbe(connectLoop, socket);
     }
 
     /**

@@ -19,12 +19,14 @@ import java.util.function.LongSupplier;
 
 /**
  * What every session and exchange of one Kodiak process shares: the transport, the upstream
- * connector, the keep-alive pools, temp-file I/O, the clock, and the set of live sessions that
- * the {@link TimeoutSweeper} walks.
+ * connectors (TCP, Unix, TLS), the keep-alive pools, temp-file I/O, the clock, and the set of
+ * live sessions that the {@link TimeoutSweeper} walks.
  */
 final class ProxyContext {
     final TCPNIOTransport transport;
     final TCPNIOConnectorHandler connector;
+    /** Connects to Unix-socket upstreams on the same chain as {@link #connector} ({@link UnixChannels}). */
+    final TCPNIOConnectorHandler unixConnector;
     /** Connects on the TLS chain (transport → {@link #tlsFilter} → {@link UpstreamFilter}), for pools with {@code tls}. */
     final TCPNIOConnectorHandler tlsConnector;
     /** The TLS chain's filter, which runs each TLS connection's handshake ({@link UpstreamHandshake}). */
@@ -43,12 +45,14 @@ final class ProxyContext {
     /** What feature filters share across reloads (the suspension timer, rate-limit zones...). */
     final FeatureRuntime features = new FeatureRuntime();
 
-    ProxyContext(TCPNIOTransport transport, TCPNIOConnectorHandler connector, TCPNIOConnectorHandler tlsConnector,
+    ProxyContext(TCPNIOTransport transport, TCPNIOConnectorHandler connector, TCPNIOConnectorHandler unixConnector,
+                 TCPNIOConnectorHandler tlsConnector,
                  org.glassfish.grizzly.ssl.SSLFilter tlsFilter, SpoolIo spoolIo, LongSupplier nanoTime,
                  Map<Upstream, ConnectionPool> connectionPools, Map<PoolRuntime, WaitQueue> queues, boolean metrics) {
         this.metrics = metrics;
         this.transport = transport;
         this.connector = connector;
+        this.unixConnector = unixConnector;
         this.tlsConnector = tlsConnector;
         this.tlsFilter = tlsFilter;
         this.spoolIo = spoolIo;

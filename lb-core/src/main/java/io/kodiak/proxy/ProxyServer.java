@@ -81,6 +81,8 @@ public final class ProxyServer implements AutoCloseable {
         FilterChain upstreamChain = FilterChainBuilder.stateless()
                 .add(new TransportFilter()).add(new UpstreamFilter()).build();
         TCPNIOConnectorHandler connector = TCPNIOConnectorHandler.builder(transport).processor(upstreamChain).build();
+        // Unix-socket upstreams: the same transport and chain (and so the same selector affinity).
+        TCPNIOConnectorHandler unixConnector = UnixChannels.install(transport, upstreamChain);
         // TLS pools' connections: the same upstream filter behind a client-side TLS filter.
         org.glassfish.grizzly.ssl.SSLFilter tlsFilter = UpstreamHandshake.filter();
         FilterChain tlsChain = FilterChainBuilder.stateless()
@@ -105,7 +107,7 @@ public final class ProxyServer implements AutoCloseable {
         this.control = new ControlLoop(running.pools().values(), queues, connectionPools, nanoTime, System::currentTimeMillis,
                 seeds.split());
         this.spoolIo = new SpoolIo(2, TempDir.prepare(config.temp().dir()), config.temp().maxTotal());
-        this.ctx = new ProxyContext(transport, connector, tlsConnector, tlsFilter, spoolIo, nanoTime, connectionPools, queues, config.metrics().enabled());
+        this.ctx = new ProxyContext(transport, connector, unixConnector, tlsConnector, tlsFilter, spoolIo, nanoTime, connectionPools, queues, config.metrics().enabled());
         this.sweeper = manualSweeps ? TimeoutSweeper.manual(ctx) : new TimeoutSweeper(ctx, TimeoutSweeper.periodFor(config));
         this.metrics = config.metrics().enabled()
                 ? new ProxyMetrics(new MetricsRegistry("io.kodiak", PoolRuntime.METRICS_INTERVAL), ctx) : null;

@@ -120,7 +120,7 @@ final class Subrequest implements UpstreamConnection.Owner, Attempt.Events {
     private void send() {
         UpstreamConnection c = attempt.connection();
         Bytes h = new Bytes(128 + fields.length).append("GET ").append(target).append(" HTTP/1.1").crlf()
-                .field("Host", authority(attempt.upstream));
+                .field("Host", UpstreamLeg.upstreamAuthority(attempt.upstream, pool.config().tls() != null));
         h.append(fields, 0, fields.length).crlf();
         Buffer b = Buffers.wrap(c.connection.getMemoryManager(), h.array(), 0, h.length());
         c.write(ctx, b, new CompletionHandler<WriteResult>() {
@@ -145,13 +145,6 @@ final class Subrequest implements UpstreamConnection.Owner, Attempt.Events {
             public void updated(WriteResult result) {
             }
         });
-    }
-
-    /** The upstream's {@code host[:port]}, the port left out when it is the scheme's default. */
-    private String authority(Upstream u) {
-        int port = u.address().getPort();
-        String hp = u.hostPort();
-        return port == (pool.config().tls() == null ? 80 : 443) ? hp.substring(0, hp.lastIndexOf(':')) : hp;
     }
 
     @Override

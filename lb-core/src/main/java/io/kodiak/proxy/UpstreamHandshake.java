@@ -31,6 +31,9 @@ final class UpstreamHandshake {
 
     static void start(ProxyContext ctx, Connection<?> c, UpstreamTlsConfig tls, Upstream u, Done outcome) {
         Done done = once(outcome);
+        if (u.isUnix()) { // the config refuses tls for a pool with a Unix socket: a bug if here
+            throw new IllegalStateException("no TLS to a Unix socket: " + u);
+        }
         try {
             SSLEngine engine = tls.client().newEngine(u.host(), u.address().getPort());
             ctx.tlsFilter.handshake(c, new CompletionHandler<SSLEngine>() {

@@ -143,20 +143,25 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
                 body == null ? 0 : body.upstreamLength(), x.tracing.idHeaderLower(), x.idField(), x.startedMicros(),
                 x.upstreamEdits, config.forwarded().xForwardedPort() ? x.localPort() : 0,
                 rw == null ? null : rw.target(),
-                rw == null ? null : rw.hostOfUpstream() ? upstreamAuthority(attempt.upstream) : rw.host());
+                rw == null ? null : rw.hostOfUpstream() ? upstreamAuthority(attempt.upstream, pc.tls() != null) : rw.host());
         setDeadline(Deadline.SEND, pc.timeouts().send().toNanos());
         sender.start(attempt.connection(), head);
         pumpRequest();
     }
 
     /**
-     * The upstream's {@code host[:port]} as configured, for a rewrite's {@code host: upstream}: the
-     * port left out when it is the scheme's default, as nginx's {@code $proxy_host} does.
+     * The upstream's {@code host[:port]} as configured, for a rewrite's {@code host: upstream} and
+     * a forward-auth subrequest's {@code Host}: the port left out when it is the scheme's default,
+     * as nginx's {@code $proxy_host} does; {@code localhost} for a Unix socket, as nginx's
+     * {@code proxy_pass http://unix:/path:} sends.
      */
-    private String upstreamAuthority(Upstream u) {
+    static String upstreamAuthority(Upstream u, boolean tls) {
+        if (u.isUnix()) {
+            return "localhost";
+        }
         int port = u.address().getPort();
         String hp = u.hostPort();
-        return port == (pc.tls() == null ? 80 : 443) ? hp.substring(0, hp.lastIndexOf(':')) : hp;
+        return port == (tls ? 443 : 80) ? hp.substring(0, hp.lastIndexOf(':')) : hp;
     }
 
     /** Sends what is ready of the request; the client's body is read on while the upstream takes it. */

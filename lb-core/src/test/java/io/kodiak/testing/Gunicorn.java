@@ -54,7 +54,7 @@ public final class Gunicorn implements AutoCloseable {
         }
     }
 
-    private static final Pattern LISTENING = Pattern.compile("Listening at: http://127\\.0\\.0\\.1:(\\d+) \\((\\d+)\\)");
+    private static final Pattern LISTENING = Pattern.compile("Listening at: http://127\\.0\\.0\\.1:(\\d+)[ ,]"); // "," when more binds follow (unix:...)
     private static final String READY = "kodiak_test_app ready pid=";
     private static final Set<Gunicorn> RUNNING = ConcurrentHashMap.newKeySet();
     private static final AtomicBoolean HOOK_INSTALLED = new AtomicBoolean();

@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
+import java.net.SocketAddress;
 import java.net.SocketException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
@@ -23,9 +26,11 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Runs non-blocking TCP connects with deadlines on one {@link Selector} and one daemon thread, for
- * any number of {@link TcpConnectProbe}s; for a TLS target, the connect is followed by a
- * handshake ({@link TlsHandshake}) under the same deadline.
+ * Runs non-blocking connects with deadlines on one {@link Selector} and one daemon thread, for
+ * any number of {@link TcpConnectProbe}s and {@link UnixHttpProbe}s: to a TCP address, or to a
+ * Unix-domain socket ({@link UnixDomainSocketAddress}, HAProxy's {@code server s1 /path check}).
+ * A connect may be followed by a {@link Conversation} under the same deadline: a TLS handshake
+ * ({@link TlsHandshake}) for a TLS target, an HTTP exchange for a Unix socket's HTTP check.
  *
  * <p><b>Why plain NIO rather than Grizzly's {@code TCPNIOConnectorHandler}:</b> a connect check needs
  * nothing but "did {@code finishConnect()} succeed in time". A Grizzly transport would bring its own
@@ -77,25 +82,31 @@ public final class ConnectProbeLoop implements AutoCloseable {
      * @throws IllegalArgumentException if {@code address} is unresolved or {@code timeout} not positive
      * @throws IllegalStateException    after {@link #close()}
      */
-    public void connect(InetSocketAddress address, Duration timeout, Consumer<ProbeResult> callback) {
+    public void connect(SocketAddress address, Duration timeout, Consumer<ProbeResult> callback) {
         connect(address, timeout, null, callback);
     }
 
     /**
-     * As {@link #connect(InetSocketAddress, Duration, Consumer)}, and with {@code tls}, a TLS
+     * As {@link #connect(SocketAddress, Duration, Consumer)}, and with {@code tls}, a TLS
      * handshake after the connect ({@link TlsHandshake}): success only once it completes, within the
      * same timeout; a handshake that fails reports {@link ProbeStatus#UNEXPECTED_RESPONSE} with its reason.
      *
      * @param tls the target's TLS, or {@code null} for a plain connect
      */
-    public void connect(InetSocketAddress address, Duration timeout, ProbeTls tls, Consumer<ProbeResult> callback) {
-        if (address.isUnresolved()) {
-            throw new IllegalArgumentException("address must be resolved: " + address);
-        }
+    public void connect(SocketAddress address, Duration timeout, ProbeTls tls, Consumer<ProbeResult> callback) {
+        converse(address, timeout, tls == null ? null : () -> new TlsHandshake(tls.newEngine()), callback);
+    }
+
+    /**
+     * A connect followed by what {@code opener} makes (nothing when {@code null}), within
+     * {@code timeout} in all; {@code callback} receives the connect's failure or the conversation's outcome.
+     */
+    void converse(SocketAddress address, Duration timeout, Conversation.Opener opener, Consumer<ProbeResult> callback) {
+        requireTarget(address);
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout must be positive: " + timeout);
         }
-        PendingConnect pending = new PendingConnect(address, timeout.toNanos(), tls, Objects.requireNonNull(callback));
+        PendingConnect pending = new PendingConnect(address, timeout.toNanos(), opener, Objects.requireNonNull(callback));
         synchronized (lifecycleLock) {
             if (closed) {
                 throw new IllegalStateException(thread.getName() + " is closed");
@@ -104,6 +115,17 @@ public final class ConnectProbeLoop implements AutoCloseable {
             submitted.add(pending);
         }
         selector.wakeup();
+    }
+
+    /**
+     * A resolved TCP address (no check ever waits for DNS) or a Unix-domain socket's path.
+     *
+     * @throws IllegalArgumentException otherwise
+     */
+    static void requireTarget(SocketAddress address) {
+        if (address instanceof InetSocketAddress a ? a.isUnresolved() : !(address instanceof UnixDomainSocketAddress)) {
+            throw new IllegalArgumentException("address must be resolved or a Unix-domain socket: " + address);
+        }
     }
 
     /** @return connects started and not yet reported (each holds at most one socket) */
@@ -128,10 +150,10 @@ public final class ConnectProbeLoop implements AutoCloseable {
                     SelectionKey key = keys.next();
                     keys.remove();
                     PendingConnect p = (PendingConnect) key.attachment();
-                    if (p.handshake == null) {
+                    if (p.conversation == null) {
                         finishConnect(p, key);
                     } else {
-                        handshake(p, key);
+                        converse(p, key);
                     }
                 }
                 expire(System.nanoTime());
@@ -156,9 +178,10 @@ public final class ConnectProbeLoop implements AutoCloseable {
         PendingConnect pending;
         while ((pending = submitted.poll()) != null) {
             try {
-                pending.channel = SocketChannel.open();
+                pending.channel = pending.address instanceof UnixDomainSocketAddress
+                        ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open();
                 pending.channel.configureBlocking(false);
-                // Registered and under its deadline even when connected at once: a handshake may follow.
+                // Registered and under its deadline even when connected at once: a conversation may follow.
                 SelectionKey key = pending.channel.register(selector, SelectionKey.OP_CONNECT, pending);
                 deadlines.add(pending);
                 if (pending.channel.connect(pending.address)) {
@@ -180,40 +203,34 @@ public final class ConnectProbeLoop implements AutoCloseable {
         }
     }
 
-    /** The TCP connect succeeded: done, or the TLS handshake starts. */
+    /** The connect succeeded: done, or the conversation starts. */
     private void connected(PendingConnect pending, SelectionKey key) {
-        if (pending.tls == null) {
-            complete(pending, ProbeStatus.SUCCESS, "connected to " + pending.address, null);
+        if (pending.opener == null) {
+            complete(pending, ProbeStatus.SUCCESS, "connected to " + pending.shown, null);
             return;
         }
         try {
-            pending.handshake = new TlsHandshake(pending.tls.newEngine());
+            pending.conversation = pending.opener.open();
         } catch (IOException | RuntimeException e) {
-            complete(pending, ProbeStatus.ERROR, "cannot start TLS to " + pending.address + ": " + e, e);
+            complete(pending, ProbeStatus.ERROR, "cannot start the check after connecting to " + pending.shown + ": " + e, e);
             return;
         }
-        handshake(pending, key);
+        converse(pending, key);
     }
 
-    private void handshake(PendingConnect pending, SelectionKey key) {
+    private void converse(PendingConnect pending, SelectionKey key) {
+        ProbeResult r;
         try {
-            int wants = pending.handshake.advance(pending.channel);
-            if (wants == 0) {
-                String protocol = pending.handshake.protocol();
-                pending.handshake.close(pending.channel);
-                complete(pending, ProbeStatus.SUCCESS, "connected to " + pending.address + " over " + protocol, null);
-            } else {
+            int wants = pending.conversation.advance(pending.channel);
+            if (wants != 0) {
                 key.interestOps(wants);
+                return;
             }
+            r = pending.conversation.outcome(pending.channel, pending.shown);
         } catch (IOException | RuntimeException e) {
-            Throwable root = e;
-            while (root.getCause() != null && root.getCause() != root) {
-                root = root.getCause();
-            }
-            // The target's certificate or its TLS: what the target did, not our problem, so no stack trace.
-            complete(pending, ProbeStatus.UNEXPECTED_RESPONSE, "TLS handshake with " + pending.address + " failed: "
-                    + (root.getMessage() != null ? root.getMessage() : root.toString()), null);
+            r = pending.conversation.failure(e, pending.shown);
         }
+        complete(pending, r.status(), r.detail(), null, r.headers());
     }
 
     /** @return milliseconds until the earliest deadline (rounded up), 0 if one has passed, -1 if none */
@@ -234,7 +251,7 @@ public final class ConnectProbeLoop implements AutoCloseable {
             PendingConnect pending = deadlines.poll();
             if (!pending.done) {
                 complete(pending, ProbeStatus.TIMEOUT, String.format(Locale.ROOT, "no %s to %s within %d ms",
-                        pending.handshake == null ? "connection" : "TLS handshake", pending.address,
+                        pending.conversation == null ? "connection" : pending.conversation.toString(), pending.shown,
                         TimeUnit.NANOSECONDS.toMillis(pending.timeoutNanos)), null);
             }
         }
@@ -242,7 +259,7 @@ public final class ConnectProbeLoop implements AutoCloseable {
 
     private void fail(PendingConnect pending, Exception e) {
         ProbeStatus status = classify(e);
-        String detail = "connect to " + pending.address + ": " + (e.getMessage() != null ? e.getMessage() : e.toString());
+        String detail = "connect to " + pending.shown + ": " + (e.getMessage() != null ? e.getMessage() : e.toString());
         // REFUSED, TIMEOUT and UNREACHABLE are what the target did: the result says it all. An ERROR is
         // our own problem (e.g. out of file descriptors), so keep its stack trace.
         complete(pending, status, detail, status == ProbeStatus.ERROR ? e : null);
@@ -261,10 +278,18 @@ public final class ConnectProbeLoop implements AutoCloseable {
         if (e instanceof SocketException && message.contains("unreachable")) {
             return ProbeStatus.UNREACHABLE; // ENETUNREACH
         }
+        if (e instanceof SocketException && message.contains("no such file")) {
+            return ProbeStatus.REFUSED; // ENOENT: no Unix socket at that path, so nothing listens there
+        }
         return ProbeStatus.ERROR;
     }
 
     private void complete(PendingConnect pending, ProbeStatus status, String detail, Exception error) {
+        complete(pending, status, detail, error, java.util.Map.of());
+    }
+
+    private void complete(PendingConnect pending, ProbeStatus status, String detail, Exception error,
+                          java.util.Map<String, String> headers) {
         if (pending.done) {
             return;
         }
@@ -274,13 +299,13 @@ public final class ConnectProbeLoop implements AutoCloseable {
             try {
                 pending.channel.close();
             } catch (IOException e) {
-                LOG.log(Level.WARNING, "Closing the probe socket to " + pending.address + " failed", e);
+                LOG.log(Level.WARNING, "Closing the probe socket to " + pending.shown + " failed", e);
             }
         }
         if (error != null) {
-            LOG.log(Level.WARNING, "Connect probe to " + pending.address + " could not run", error);
+            LOG.log(Level.WARNING, "Connect probe to " + pending.shown + " could not run", error);
         }
-        ProbeResult result = new ProbeResult(status, detail, System.nanoTime() - pending.startNanos);
+        ProbeResult result = new ProbeResult(status, detail, System.nanoTime() - pending.startNanos, headers);
         try {
             pending.callback.accept(result);
         } catch (RuntimeException e) {
@@ -291,10 +316,10 @@ public final class ConnectProbeLoop implements AutoCloseable {
     private void failAll() {
         PendingConnect pending;
         while ((pending = submitted.poll()) != null) {
-            complete(pending, ProbeStatus.ERROR, "probe loop closed before connecting to " + pending.address, null);
+            complete(pending, ProbeStatus.ERROR, "probe loop closed before connecting to " + pending.shown, null);
         }
         while ((pending = deadlines.poll()) != null) {
-            complete(pending, ProbeStatus.ERROR, "probe loop closed while connecting to " + pending.address, null);
+            complete(pending, ProbeStatus.ERROR, "probe loop closed while connecting to " + pending.shown, null);
         }
     }
 
@@ -331,22 +356,25 @@ public final class ConnectProbeLoop implements AutoCloseable {
 
     /** One connect, owned by the loop thread once it has been taken from the submission queue. */
     private static final class PendingConnect {
-        final InetSocketAddress address;
+        final SocketAddress address;
+        /** The address for messages: {@code unix:/path} for a Unix socket, as Kodiak writes one. */
+        final String shown;
         final long timeoutNanos;
         final long startNanos;
         final long deadlineNanos;
         final Consumer<ProbeResult> callback;
-        /** The target's TLS, or null for a plain connect. */
-        final ProbeTls tls;
+        /** What follows the connect (a TLS handshake, an HTTP exchange), or null for a plain connect. */
+        final Conversation.Opener opener;
         SocketChannel channel;
-        /** Once connected to a TLS target: its handshake in progress. */
-        TlsHandshake handshake;
+        /** Once connected: the conversation in progress. */
+        Conversation conversation;
         boolean done;
 
-        PendingConnect(InetSocketAddress address, long timeoutNanos, ProbeTls tls, Consumer<ProbeResult> callback) {
+        PendingConnect(SocketAddress address, long timeoutNanos, Conversation.Opener opener, Consumer<ProbeResult> callback) {
             this.address = address;
+            this.shown = address instanceof UnixDomainSocketAddress u ? "unix:" + u.getPath() : address.toString();
             this.timeoutNanos = timeoutNanos;
-            this.tls = tls;
+            this.opener = opener;
             this.callback = callback;
             // The deadline counts from the request, so time spent queued counts against the timeout.
             this.startNanos = System.nanoTime();

@@ -1,25 +1,27 @@
 package io.kodiak.health;
 
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
- * Checks that a TCP connection to an address can be opened (HAProxy's default {@code check}), then
- * closes it. The connects run on a shared {@link ConnectProbeLoop}; see there for threading.
+ * Checks that a connection to an address can be opened (HAProxy's default {@code check}), then
+ * closes it: a TCP address, or a Unix-domain socket's path (the socket file exists and something
+ * accepts on it). The connects run on a shared {@link ConnectProbeLoop}; see there for threading.
  */
 public final class TcpConnectProbe implements Probe {
 
     private final ConnectProbeLoop loop;
-    private final InetSocketAddress address;
+    private final SocketAddress address;
     private final ProbeTls tls;
 
     /**
      * @param loop    runs the non-blocking connects
-     * @param address the target; must be resolved, so that no check ever waits for DNS
+     * @param address the target: a resolved TCP address, so that no check ever waits for DNS, or a
+     *                {@link java.net.UnixDomainSocketAddress}
      */
-    public TcpConnectProbe(ConnectProbeLoop loop, InetSocketAddress address) {
+    public TcpConnectProbe(ConnectProbeLoop loop, SocketAddress address) {
         this(loop, address, null);
     }
 
@@ -29,12 +31,10 @@ public final class TcpConnectProbe implements Probe {
      *
      * @param tls the target's TLS, or {@code null} for a plain connect
      */
-    public TcpConnectProbe(ConnectProbeLoop loop, InetSocketAddress address, ProbeTls tls) {
+    public TcpConnectProbe(ConnectProbeLoop loop, SocketAddress address, ProbeTls tls) {
         this.tls = tls;
         this.loop = Objects.requireNonNull(loop, "loop");
-        if (address.isUnresolved()) {
-            throw new IllegalArgumentException("address must be resolved: " + address);
-        }
+        ConnectProbeLoop.requireTarget(address);
         this.address = address;
     }
 
@@ -43,12 +43,15 @@ public final class TcpConnectProbe implements Probe {
         loop.connect(address, timeout, tls, callback);
     }
 
-    public InetSocketAddress address() {
+    public SocketAddress address() {
         return address;
     }
 
     @Override
     public String toString() {
+        if (address instanceof java.net.UnixDomainSocketAddress u) {
+            return "connect unix:" + u.getPath();
+        }
         return (tls == null ? "tcp-connect " : "tls-connect ") + address;
     }
 }

@@ -21,7 +21,7 @@ import javax.net.ssl.SSLException;
  * <p>Under TLS 1.3 a client's handshake ends before the server has judged the client's
  * certificate, so a refused client certificate shows in an HTTP check, not here.
  */
-final class TlsHandshake {
+final class TlsHandshake implements Conversation {
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
     private final SSLEngine engine;
@@ -46,7 +46,8 @@ final class TlsHandshake {
      *         or {@link SelectionKey#OP_WRITE})
      * @throws IOException when it failed: refused by the engine (its message says why) or the peer closed
      */
-    int advance(SocketChannel channel) throws IOException {
+    @Override
+    public int advance(SocketChannel channel) throws IOException {
         while (true) {
             if (netOut.hasRemaining()) {
                 channel.write(netOut);
@@ -97,6 +98,25 @@ final class TlsHandshake {
         }
     }
 
+    /** Done: says goodbye and reports the protocol. */
+    @Override
+    public ProbeResult outcome(SocketChannel channel, String target) {
+        String protocol = protocol();
+        close(channel);
+        return new ProbeResult(ProbeStatus.SUCCESS, "connected to " + target + " over " + protocol, 0);
+    }
+
+    /** The target's certificate or its TLS: what the target did, so the deepest cause's message, and no stack trace. */
+    @Override
+    public ProbeResult failure(Exception e, String target) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return new ProbeResult(ProbeStatus.UNEXPECTED_RESPONSE, "TLS handshake with " + target + " failed: "
+                + (root.getMessage() != null ? root.getMessage() : root.toString()), 0);
+    }
+
     /** Says goodbye (close_notify) as far as the socket takes it at once; the caller closes the socket. */
     void close(SocketChannel channel) {
         try {
@@ -113,5 +133,11 @@ final class TlsHandshake {
     /** The negotiated protocol, for the check's message. */
     String protocol() {
         return engine.getSession().getProtocol();
+    }
+
+    /** What a timed-out check waited for: "no TLS handshake to ...". */
+    @Override
+    public String toString() {
+        return "TLS handshake";
     }
 }

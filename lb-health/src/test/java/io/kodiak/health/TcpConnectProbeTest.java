@@ -16,6 +16,11 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -161,7 +166,53 @@ class TcpConnectProbeTest {
         assertEquals(ProbeStatus.UNREACHABLE, ConnectProbeLoop.classify(new NoRouteToHostException("No route to host")));
         assertEquals(ProbeStatus.UNREACHABLE, ConnectProbeLoop.classify(new SocketException("Network is unreachable")));
         assertEquals(ProbeStatus.ERROR, ConnectProbeLoop.classify(new SocketException("Too many open files")));
+        assertEquals(ProbeStatus.REFUSED, ConnectProbeLoop.classify(new SocketException("No such file or directory")),
+                "no Unix socket at that path: nothing listens");
         assertEquals(ProbeStatus.ERROR, ConnectProbeLoop.classify(new IOException("something else")));
+    }
+
+    @Test
+    void listeningUnixSocketIsSuccess() throws Exception {
+        Path dir = unixDirectory();
+        UnixDomainSocketAddress path = UnixDomainSocketAddress.of(dir.resolve("ok.sock"));
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        resources.add(server);
+        server.bind(path);
+
+        ProbeResult result = probeOnce(new TcpConnectProbe(loop, path), TIMEOUT);
+
+        assertEquals(ProbeStatus.SUCCESS, result.status(), result.toString());
+        assertTrue(result.detail().contains("unix:" + path.getPath()), result.detail());
+        assertEquals(0, loop.inFlight());
+    }
+
+    @Test
+    void missingOrStaleUnixSocketIsRefused() throws Exception {
+        Path dir = unixDirectory();
+        UnixDomainSocketAddress missing = UnixDomainSocketAddress.of(dir.resolve("none.sock"));
+        ProbeResult none = probeOnce(new TcpConnectProbe(loop, missing), TIMEOUT);
+        assertEquals(ProbeStatus.REFUSED, none.status(), "no socket file: " + none);
+
+        UnixDomainSocketAddress stale = UnixDomainSocketAddress.of(dir.resolve("stale.sock"));
+        try (ServerSocketChannel gone = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            gone.bind(stale); // closed at once: the file stays, as after a killed Gunicorn
+        }
+        ProbeResult refused = probeOnce(new TcpConnectProbe(loop, stale), TIMEOUT);
+        assertEquals(ProbeStatus.REFUSED, refused.status(), "a file with nothing listening: " + refused);
+    }
+
+    /** A short directory under /tmp (a socket path must fit in 108 bytes), removed after the test. */
+    private Path unixDirectory() throws IOException {
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), "cp");
+        resources.add(() -> {
+            try (var files = Files.list(dir)) {
+                for (Path p : files.toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+            Files.deleteIfExists(dir);
+        });
+        return dir;
     }
 
     private ProbeResult probeOnce(Probe probe, Duration timeout) throws InterruptedException {
