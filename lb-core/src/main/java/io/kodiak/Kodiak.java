@@ -12,6 +12,7 @@ import io.kodiak.metrics.MetricSet;
 import io.kodiak.metrics.MetricsRegistry;
 import io.kodiak.metrics.PrometheusExporter;
 import io.kodiak.proxy.ProxyServer;
+import io.kodiak.upstream.AdminPresets;
 import io.kodiak.upstream.AdminState;
 import io.kodiak.upstream.PoolRuntime;
 import io.kodiak.upstream.Upstream;
@@ -59,8 +60,17 @@ public final class Kodiak implements Control, AutoCloseable {
      */
     public static Kodiak start(KodiakConfig config) throws IOException {
         StateFile sf = config.admin().stateFile() == null ? null : new StateFile(config.admin().stateFile());
-        List<StateFile.Entry> saved = sf == null ? List.of() : sf.read();
-        ProxyServer server = ProxyServer.start(config, pools -> StateFile.apply(saved, pools));
+        StateFile.Saved saved = sf == null ? StateFile.Saved.EMPTY : sf.load();
+        long now = System.currentTimeMillis();
+        // Every pool shares the server's presets; the restore fills them before any source answers.
+        ProxyServer server = ProxyServer.start(config, pools -> {
+            if (!pools.isEmpty()) {
+                StateFile.apply(saved, pools, pools.values().iterator().next().presets(), now);
+            }
+        });
+        if (server.pools().isEmpty()) {
+            StateFile.apply(saved, server.pools(), server.presets(), now); // no pool yet: the presets wait for a reload's
+        }
         Kodiak k = new Kodiak(server, sf);
         try {
             MetricsRegistry registry = server.metricsRegistry();
@@ -280,7 +290,7 @@ public final class Kodiak implements Control, AutoCloseable {
     }
 
     /**
-     * An upstream of {@code pool} by its name or its {@code host:port}.
+     * An upstream of {@code pool} by its name, its {@code host:port} or the address it resolved to.
      *
      * @throws IllegalArgumentException naming what is missing
      */
@@ -296,12 +306,70 @@ public final class Kodiak implements Control, AutoCloseable {
             }
         }
         for (Upstream u : p.upstreams()) {
-            if (u.hostPort().equals(nameOrAddress)) {
-                return u;
+            if (u.hostPort().equals(nameOrAddress) || u.addressText().equals(nameOrAddress)) {
+                return u; // the resolved address too: app1:8000 once it resolved to 172.18.0.5:8000
             }
         }
         throw new IllegalArgumentException("pool " + pool + " has no upstream \"" + nameOrAddress + "\" (upstreams: "
                 + String.join(", ", p.upstreams().stream().map(Upstream::name).toList()) + ")");
+    }
+
+    @Override
+    public java.util.Map<String, io.kodiak.discovery.SourceStatus> sources(String pool) {
+        return server.sources(pool);
+    }
+
+    @Override
+    public List<Upstream> upstreamsAt(io.kodiak.admin.AddressKey address) {
+        List<Upstream> at = new ArrayList<>();
+        for (PoolRuntime p : server.pools().values()) {
+            for (Upstream u : p.upstreams()) {
+                if (address.matches(u)) {
+                    at.add(u);
+                }
+            }
+        }
+        return at;
+    }
+
+    /** Drains by address kept at once (each is one or two preset keys): a script gone wrong cannot grow them without bound. */
+    static final int MAX_ADDRESS_PRESETS = 1024;
+
+    /**
+     * Drain by address ({@link Control#setAdminStateAt}). The preset is set first, so an upstream a
+     * source makes at the address meanwhile starts in the state too; presets of discovered names at
+     * the address (from the state file) give way to it.
+     */
+    @Override
+    public List<Upstream> setAdminStateAt(io.kodiak.admin.AddressKey address, AdminState state) {
+        AdminPresets presets = server.presets();
+        if (state != AdminState.READY && presets.addresses().size() >= MAX_ADDRESS_PRESETS
+                && !presets.addresses().containsKey(address.text())) {
+            throw new IllegalStateException(MAX_ADDRESS_PRESETS + " addresses are drained already: set some ready first");
+        }
+        AdminPresets.Preset p = state == AdminState.READY ? null : new AdminPresets.Preset(state, -1, System.currentTimeMillis());
+        for (String key : address.presetKeys()) {
+            presets.setAddress(key, p);
+            presets.upstreams().keySet().stream().filter(k -> k.endsWith("[" + key + "]"))
+                    .forEach(k -> presets.setUpstream(k.substring(0, k.indexOf('/')), k.substring(k.indexOf('/') + 1), null));
+        }
+        List<Upstream> done = new ArrayList<>();
+        for (Upstream u : upstreamsAt(address)) {
+            try {
+                server.setAdminState(u, state);
+                done.add(u);
+            } catch (IllegalArgumentException e) {
+                LOG.fine(() -> u.pool() + "/" + u.name() + " left its pool during the drain by address: " + e.getMessage());
+            }
+        }
+        saveState();
+        return done;
+    }
+
+    @Override
+    public AdminState addressPreset(io.kodiak.admin.AddressKey address) {
+        AdminPresets.Preset p = server.presets().addresses().get(address.text());
+        return p == null ? null : p.state();
     }
 
     /** How many requests wait in a pool's queue (every upstream at its max-connections). */
@@ -362,7 +430,7 @@ public final class Kodiak implements Control, AutoCloseable {
             return;
         }
         try {
-            stateFile.write(StateFile.capture(server.pools().values()));
+            stateFile.write(StateFile.capture(server.pools().values(), server.presets()));
         } catch (IOException e) {
             LOG.severe("state file " + stateFile.path() + ": cannot write: " + e.getMessage());
             throw new UncheckedIOException("the change is in force but the state file " + stateFile.path()

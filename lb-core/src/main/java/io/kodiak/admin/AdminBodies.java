@@ -97,6 +97,19 @@ final class AdminBodies {
         return uc;
     }
 
+    /** {@code "address"}: an upstream's address, {@code host:port}, {@code [ipv6]:port} or {@code unix:/path}. */
+    static AddressKey address(Object given) throws Refused {
+        if (!(given instanceof String text)) {
+            throw new Refused(400, given == null ? "missing field \"address\" (host:port, [ipv6]:port or unix:/path)"
+                    : "\"address\" must be a string: host:port, [ipv6]:port or unix:/path");
+        }
+        try {
+            return AddressKey.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new Refused(400, "\"address\": " + e.getMessage());
+        }
+    }
+
     static int integer(Map<String, Object> body, String key, int dflt, int min, int max) throws Refused {
         Object v = body.get(key);
         if (v == null) {

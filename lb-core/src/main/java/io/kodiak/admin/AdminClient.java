@@ -98,7 +98,7 @@ final class AdminClient {
         } catch (Json.ParseException e) {
             throw new Failure(Ctl.REFUSED, "HTTP " + r.statusCode() + " with a body that is not JSON: " + abbreviate(r.body()));
         }
-        if (r.statusCode() != 200) {
+        if (r.statusCode() / 100 != 2) { // 202: a drain by address kept as a preset
             String msg = body instanceof Map<?, ?> m && m.get("error") != null ? String.valueOf(m.get("error")) : abbreviate(r.body());
             throw new Failure(Ctl.REFUSED, msg + " (HTTP " + r.statusCode() + ")");
         }

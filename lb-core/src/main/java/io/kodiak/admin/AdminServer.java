@@ -51,9 +51,9 @@ import java.util.logging.Logger;
  * <p><b>Errors.</b> Bad input gets a 4xx and {@code {"error": "..."}} saying what was wrong, and
  * changes nothing: the whole request is checked before anything is applied.
  *
- * <p>Size: about 480 lines, over the project's 400, because the API's whole surface is here and
+ * <p>Size: about 490 lines, over the project's 400, because the API's whole surface is here and
  * readable top to bottom: the route table (one case per path and method), authorization and the
- * held requests ({@code wait-drained}, {@code wait-up}). Bodies are read by {@link AdminBodies},
+ * held requests ({@code wait-drained}, {@code wait-up}); the drain by address is {@link AddressRoutes}. Bodies are read by {@link AdminBodies},
  * answers built by {@link AdminViews}, changes made through {@link Control}.
  */
 public final class AdminServer implements AutoCloseable {
@@ -73,10 +73,12 @@ public final class AdminServer implements AutoCloseable {
     private final Path tokenFile;
     private final ScheduledExecutorService timer;
     private final Semaphore waiters = new Semaphore(MAX_WAITERS);
+    private final AddressRoutes addresses;
 
     private AdminServer(Control control, AdminConfig config, String token, boolean generated, Path tokenHome) throws IOException {
         this.control = control;
         this.views = new AdminViews(control);
+        this.addresses = new AddressRoutes(control, views, this);
         this.token = token;
         this.openReads = config.listen().getAddress().isLoopbackAddress();
         this.guard = HostGuard.of(config.listen(), config.allowedHosts(), "admin.allowed-hosts");
@@ -164,7 +166,7 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /** An answer to an admin request: a status and a JSON body. */
-    private record Reply(int status, Object body) {
+    record Reply(int status, Object body) {
         static Reply ok(Object body) {
             return new Reply(200, body);
         }
@@ -206,6 +208,7 @@ public final class AdminServer implements AutoCloseable {
         }
         // GET /v1/status | /v1/config | /v1/certificates | /v1/pools/P | /v1/pools/P/upstreams/U
         // POST /v1/pools/P/upstreams/U/{state,weight,wait-drained,wait-up}, /v1/reload, /v1/reopen-logs
+        // GET /v1/addresses?address=A, POST /v1/addresses/{state,wait-drained} (drain by address)
         int n = path.size();
         if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("status")) {
             allow(method, "GET");
@@ -234,6 +237,10 @@ public final class AdminServer implements AutoCloseable {
             send(resp, Reply.ok(reopenLogs()));
             return;
         }
+        if ((n == 2 || n == 3) && path.get(0).equals("v1") && path.get(1).equals("addresses")) {
+            addresses.route(req, resp, method, n == 3 ? path.get(2) : null);
+            return;
+        }
         if (n == 3 && path.get(0).equals("v1") && path.get(1).equals("pools")) {
             allow(method, "GET");
             send(resp, Reply.ok(views.pool(lookupPool(path.get(2)))));
@@ -260,7 +267,13 @@ public final class AdminServer implements AutoCloseable {
                 AdminBodies.only(body, "timeout");
                 Map<String, Object> shown = views.upstream(u);
                 long start = System.nanoTime();
-                hold(resp, control.removeUpstream(u).copy().orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS), (done, t) -> {
+                java.util.concurrent.CompletableFuture<Void> removing;
+                try {
+                    removing = control.removeUpstream(u);
+                } catch (IllegalArgumentException e) { // a discovered upstream: its source decides
+                    throw new Refused(409, u.pool() + "/" + u.name() + ": " + e.getMessage());
+                }
+                hold(resp, removing.copy().orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS), (done, t) -> {
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("removed", true);
                     m.put("drained", done);
@@ -332,7 +345,7 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
-    private static void allow(String method, String allowed) throws Refused {
+    static void allow(String method, String allowed) throws Refused {
         if (!method.equals(allowed) && !(allowed.equals("GET") && method.equals("HEAD"))) {
             throw new Refused(405, "method " + method + " is not allowed here (use " + allowed + ")");
         }
@@ -443,12 +456,12 @@ public final class AdminServer implements AutoCloseable {
         });
     }
 
-    private interface Answer {
+    interface Answer {
         Reply reply(boolean done, Throwable failure);
     }
 
     /** Suspends {@code resp} until {@code f} completes (a timeout counts as not done) and answers on the timer thread. */
-    private void hold(Response resp, CompletableFuture<?> f, Answer answer) throws Refused {
+    void hold(Response resp, CompletableFuture<?> f, Answer answer) throws Refused {
         if (!waiters.tryAcquire()) {
             throw new Refused(503, "too many waits at once (" + MAX_WAITERS + ")");
         }
@@ -468,7 +481,7 @@ public final class AdminServer implements AutoCloseable {
         }, timer);
     }
 
-    private static void send(Response resp, Reply r) {
+    static void send(Response resp, Reply r) {
         byte[] body = (Json.writePretty(r.body()) + "\n").getBytes(StandardCharsets.UTF_8);
         resp.setStatus(r.status());
         resp.setContentType("application/json");

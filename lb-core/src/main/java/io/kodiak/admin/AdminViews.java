@@ -57,7 +57,30 @@ final class AdminViews {
             ups.add(upstream(u));
         }
         m.put("upstreams", ups);
+        m.put("sources", sources(p));
         return m;
+    }
+
+    /**
+     * The pool's DNS and Kubernetes sources: how many addresses each has, whether its set is a
+     * last good one kept through failures ({@code stale}), when it last answered and failed, when
+     * it asks next, and its answers by result.
+     */
+    private List<Object> sources(PoolRuntime p) {
+        List<Object> out = new ArrayList<>();
+        long now = System.currentTimeMillis();
+        control.sources(p.name()).forEach((id, st) -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("source", id);
+            m.put("addresses", st.addresses());
+            m.put("stale", st.stale());
+            m.put("last_success", st.lastSuccessMillis() == 0 ? null : Instant.ofEpochMilli(st.lastSuccessMillis()).toString());
+            m.put("last_error", st.lastError());
+            m.put("next_refresh_ms", st.nextRefreshMillis() == 0 ? null : Math.max(0, st.nextRefreshMillis() - now));
+            m.put("results", new java.util.TreeMap<>(st.results()));
+            out.add(m);
+        });
+        return out;
     }
 
     Map<String, Object> upstream(Upstream u) {
@@ -66,6 +89,8 @@ final class AdminViews {
         m.put("pool", u.pool());
         m.put("name", u.name());
         m.put("address", u.hostPort());
+        m.put("source", u.source());
+        m.put("discovery", u.discovery().name().toLowerCase(java.util.Locale.ROOT));
         m.put("state", u.state());
         m.put("reasons", u.stateReasons());
         m.put("admin_state", u.adminState().apiName());

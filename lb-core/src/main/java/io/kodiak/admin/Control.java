@@ -57,6 +57,39 @@ public interface Control {
      */
     Upstream upstream(String pool, String nameOrAddress);
 
+    /**
+     * A pool's DNS and Kubernetes sources as of now, by source id ({@code dns app:8000}), in
+     * configuration order; empty for a pool without any.
+     */
+    default java.util.Map<String, io.kodiak.discovery.SourceStatus> sources(String pool) {
+        return java.util.Map.of();
+    }
+
+    /**
+     * Every upstream, in any pool, at {@code address} (resolved or as configured), in pool order.
+     */
+    default List<Upstream> upstreamsAt(AddressKey address) {
+        throw new UnsupportedOperationException("drain by address");
+    }
+
+    /**
+     * Drain by address: sets {@code state} on every upstream at {@code address} in every pool, and
+     * keeps it as the address's preset, so that upstreams made there later (a DNS or Kubernetes
+     * source finds the address again, a reload adds it) start in it; {@code READY} clears the
+     * preset. In force (and saved, if there is a state file) when this returns.
+     *
+     * @return the upstreams it was set on; empty if none is there now (then only the preset holds)
+     * @throws IllegalStateException if too many addresses are drained already (the presets are bounded)
+     */
+    default List<Upstream> setAdminStateAt(AddressKey address, AdminState state) {
+        throw new UnsupportedOperationException("drain by address");
+    }
+
+    /** The admin state preset for {@code address}, or {@code null} if none is. */
+    default AdminState addressPreset(AddressKey address) {
+        return null;
+    }
+
     /** How many requests wait in a pool's queue. */
     int queued(String pool);
 

@@ -31,7 +31,7 @@ import java.util.function.Function;
  * Its commands, their arguments and flags are {@link CtlCommand}'s; every command answers
  * {@code --help}, and refuses a flag it does not take (exit 2) rather than ignore it.
  *
- * <p>Size: about 450 lines, a little over the project's 400: one short method per command, with
+ * <p>Size: about 510 lines, over the project's 400: one short method per command (and two for an ADDRESS), with
  * its table and its messages; the HTTP side is {@link AdminClient}'s.
  */
 public final class Ctl {
@@ -261,7 +261,10 @@ public final class Ctl {
         return OK;
     }
 
-    private int setState(List<String> rest, String state) throws Failure {
+    private int setState(List<String> rest, String state) throws UsageException, Failure {
+        if (rest.size() == 1) {
+            return addressState(address(rest, CtlCommand.named(state)), state);
+        }
         String base = upstreamPath(rest);
         Map<String, Object> u = api.post(base + "/state", Map.of("state", state), null);
         if (!wait) {
@@ -279,8 +282,18 @@ public final class Ctl {
         return state.equals("ready") ? awaitUp(base) : awaitDrained(base);
     }
 
-    private int waitDrained(List<String> rest) throws Failure {
-        return awaitDrained(upstreamPath(rest));
+    private int waitDrained(List<String> rest) throws UsageException, Failure {
+        return rest.size() == 1 ? awaitAddressDrained(address(rest, CtlCommand.WAIT_DRAINED)) : awaitDrained(upstreamPath(rest));
+    }
+
+    /** The one argument as an ADDRESS, checked here so that a lone POOL is a usage error, not a call. */
+    private static String address(List<String> rest, CtlCommand command) throws UsageException {
+        try {
+            return AddressKey.parse(rest.get(0)).text();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(command.word() + ": one argument is an ADDRESS (HOST:PORT, [IPV6]:PORT or unix:/PATH): "
+                    + e.getMessage() + "; for one upstream give POOL UPSTREAM", command);
+        }
     }
 
     private int awaitDrained(String base) throws Failure {
@@ -420,6 +433,55 @@ public final class Ctl {
         } else {
             out.println("config " + str(c.get("config_version")) + (c.get("config_file") == null ? " (built-in)" : " from " + str(c.get("config_file")))
                     + ", started " + str(c.get("started_at")));
+        }
+        return OK;
+    }
+
+    /**
+     * {@code drain|maint|ready ADDRESS}: the address in every pool; a drain of an address no pool
+     * has now is kept for upstreams made there later (the API answers 202). {@code --wait} waits
+     * for all of them: drained, or UP one after the other.
+     */
+    private int addressState(String address, String state) throws Failure {
+        Map<String, Object> r = api.post("/v1/addresses/state", Map.of("address", address, "state", state), null);
+        List<Object> at = list(r.get("upstreams"));
+        if (json && !wait) {
+            out.println(Json.writePretty(r));
+        } else if (!json) {
+            String where = at.stream().map(o -> str(map(o).get("pool")) + "/" + str(map(o).get("upstream"))
+                    + " (now " + str(map(o).get("state")) + ", " + str(map(o).get("in_flight")) + " in flight)")
+                    .collect(java.util.stream.Collectors.joining(", "));
+            out.println(str(r.get("address")) + ": " + state + (at.isEmpty() ? "; no pool has an upstream there now"
+                    + (Boolean.TRUE.equals(r.get("preset")) ? ", so upstreams found there later start " + state : "")
+                    : " in " + at.size() + " upstream(s): " + where));
+        }
+        if (!wait || at.isEmpty()) {
+            return OK;
+        }
+        if (!state.equals("ready")) {
+            return awaitAddressDrained(address);
+        }
+        int worst = OK;
+        for (Object o : at) {
+            worst = Math.max(worst, awaitUp(upstreamPath(List.of(str(map(o).get("pool")), str(map(o).get("upstream"))))));
+        }
+        return worst;
+    }
+
+    private int awaitAddressDrained(String address) throws Failure {
+        Map<String, Object> r = api.post("/v1/addresses/wait-drained", Map.of("address", address, "timeout", Values.format(timeout)), timeout);
+        boolean drained = Boolean.TRUE.equals(r.get("drained"));
+        List<String> names = list(r.get("upstreams")).stream().map(u -> name(map(u))).toList();
+        if (json) {
+            out.println(Json.writePretty(r));
+        } else if (drained) {
+            out.println(str(r.get("address")) + ": drained (nothing in flight on " + String.join(", ", names) + ") after "
+                    + str(r.get("waited_ms")) + " ms");
+        }
+        if (!drained) {
+            err.println("kodiak ctl: " + str(r.get("address")) + ": still " + str(r.get("in_flight")) + " request(s) in flight on "
+                    + String.join(", ", names) + " after " + Values.format(timeout));
+            return TIMED_OUT;
         }
         return OK;
     }

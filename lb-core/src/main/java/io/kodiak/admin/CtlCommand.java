@@ -18,14 +18,14 @@ import java.util.stream.Stream;
 enum CtlCommand {
     STATUS("status", "[POOL]", 0, 1, "every upstream (or POOL's) with state and why, weight, load, totals, last check"),
     LIST("list", "POOL", 1, 1, "the pool's upstream names, one per line"),
-    DRAIN("drain", "POOL UPSTREAM", 2, 2, "no new requests; those in flight finish; still health-checked",
+    DRAIN("drain", "POOL UPSTREAM | ADDRESS", 1, 2, "no new requests; those in flight finish; still health-checked",
             waitUntil("nothing is in flight on it"), timeout("how long --wait waits")),
-    MAINT("maint", "POOL UPSTREAM", 2, 2, "no traffic and no health checks (DOWN until a check passes when it leaves)",
+    MAINT("maint", "POOL UPSTREAM | ADDRESS", 1, 2, "no traffic and no health checks (DOWN until a check passes when it leaves)",
             waitUntil("nothing is in flight on it"), timeout("how long --wait waits")),
-    READY("ready", "POOL UPSTREAM", 2, 2, "back in rotation, through the pool's slow start",
+    READY("ready", "POOL UPSTREAM | ADDRESS", 1, 2, "back in rotation, through the pool's slow start",
             waitUntil("it is UP (after its first passed check if it was in maint)"), timeout("how long --wait waits")),
     WEIGHT("weight", "POOL UPSTREAM N|configured", 3, 3, "set the weight (0-1000; 0 drains), or go back to the configured one"),
-    WAIT_DRAINED("wait-drained", "POOL UPSTREAM", 2, 2, "wait until nothing is in flight on a drained upstream",
+    WAIT_DRAINED("wait-drained", "POOL UPSTREAM | ADDRESS", 1, 2, "wait until nothing is in flight on a drained upstream",
             timeout("how long to wait")),
     ADD("add", "POOL HOST:PORT [NAME [WEIGHT]]", 2, 4, "add an upstream at runtime (a reload or restart goes back to the file)"),
     REMOVE("remove", "POOL UPSTREAM", 2, 2, "take it out of the pool; returns once nothing is in flight on it",
@@ -35,7 +35,8 @@ enum CtlCommand {
     VERSION("version", "", 0, 0, "the running configuration's version, file and start time (kodiak -V: the program's)");
 
     /** What {@code kodiak ctl --help} and each command's usage say of every command. */
-    private static final String UPSTREAM = "UPSTREAM is an upstream's name or its HOST:PORT.";
+    private static final String UPSTREAM = "UPSTREAM is an upstream's name or its HOST:PORT. ADDRESS alone (HOST:PORT, [IPV6]:PORT or"
+            + " unix:/PATH) means every upstream there, in every pool, and upstreams found there later.";
     private static final String EXIT_CODES =
             "Exit codes: 0 done, 1 refused by Kodiak (the message says why), 2 usage, 3 the wait timed out (the change "
                     + "itself is in force), 4 admin API unreachable.";

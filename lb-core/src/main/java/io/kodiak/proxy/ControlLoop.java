@@ -272,6 +272,75 @@ final class ControlLoop implements AutoCloseable {
         }
     }
 
+    /**
+     * The loop's thread, before requests can pick {@code u}, which a discovery source just found:
+     * it takes what the source says of it, and unless it is in the source's first set (which joins
+     * as a file's upstreams do at start) it gets no request before its first passed check (the
+     * UP transition then starts its slow start), or with no check it ramps up at once.
+     */
+    void joining(PoolRuntime pool, Upstream u, io.kodiak.discovery.Readiness readiness, boolean initial) {
+        u.setDiscovery(readiness);
+        if (initial) {
+            return;
+        }
+        if (pool.config().healthCheck().type() != HealthCheckConfig.Type.NONE && u.adminState() != AdminState.MAINT) {
+            u.setHealthy(false); // as when leaving MAINT: down until the first check passes
+        } else {
+            u.startSlowStart(pool.config().slowStart());
+        }
+    }
+
+    /**
+     * A discovery source changed {@code pool} (the loop's thread): removed upstreams lose their
+     * checks, added ones get them (down until the first passes when {@link #joining} set them down),
+     * kept ones take what the source now says of them: one that drains or is out closes its idle
+     * connections as an admin drain does (requests in flight finish), one back ramps up. Then as
+     * after a reload: a pool left with nothing answers its queue, and new members offer their slots.
+     */
+    void discovered(PoolRuntime pool, PoolRuntime.Change change, DiscoveredSet set, List<String> changes) {
+        for (Upstream u : change.removed()) {
+            checker.remove(u);
+            poolOf.remove(u);
+        }
+        HealthCheckConfig hc = pool.config().healthCheck();
+        for (Upstream u : change.added()) {
+            startChecks(pool, u, u.healthy() ? hc.policy() : hc.policy().withInitialState(InitialState.DOWN));
+        }
+        java.util.List<Upstream> out = new java.util.ArrayList<>();
+        boolean moved = !change.added().isEmpty() || !change.removed().isEmpty();
+        for (Upstream u : change.kept()) {
+            io.kodiak.discovery.Readiness r = set.readinessOf(u.name());
+            io.kodiak.discovery.Readiness was = u.discovery();
+            if (!u.setDiscovery(r)) {
+                continue;
+            }
+            changes.add("pool " + pool.name() + ": upstream " + u.name() + " " + was.name().toLowerCase(java.util.Locale.ROOT)
+                    + " -> " + r.name().toLowerCase(java.util.Locale.ROOT) + " (" + u.source() + ")");
+            moved = true;
+            if (u.adminOut()) {
+                out.add(u);
+            } else if (u.available()) {
+                u.startSlowStart(pool.config().slowStart());
+            }
+        }
+        pool.refresh();
+        for (Upstream u : out) {
+            ConnectionPool cp = connectionPools.get(u);
+            if (cp != null) {
+                cp.closeAll();
+            }
+        }
+        if (moved) { // a stale flag alone changes nothing here (and logs nothing again)
+            answerQueueIfEmpty(pool);
+        }
+        for (Upstream u : pool.selection().members()) {
+            offerSlots(pool, u);
+        }
+        for (List<Upstream> us : List.of(change.removed(), change.kept(), change.added())) {
+            us.forEach(Upstream::signalUp);
+        }
+    }
+
     private void startChecks(PoolRuntime pool, Upstream u, io.kodiak.health.HealthCheckPolicy policy) {
         HealthCheckConfig hc = pool.config().healthCheck();
         poolOf.put(u, pool);

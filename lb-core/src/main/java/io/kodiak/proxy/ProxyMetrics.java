@@ -25,7 +25,8 @@ import javax.management.ObjectName;
  * {@code io.kodiak:type=Listener,listener="L"}, for a listener with an access log,
  * {@code io.kodiak:type=AccessLog,listener="L"}, and per limit zone in use
  * {@code io.kodiak:type=RateLimit,zone="Z"} or {@code io.kodiak:type=ConcurrencyLimit,zone="Z"}
- * ({@link io.kodiak.limit.LimitMetrics}), keys in that order. A reload that replaces a
+ * ({@link io.kodiak.limit.LimitMetrics}), and per discovery source
+ * {@code io.kodiak:type=Discovery,pool="P",source="S"} ({@link DiscoveryMetrics}), keys in that order. A reload that replaces a
  * listener's access log replaces its series too, so its counters start again from 0 (a counter
  * reset, which {@code rate()} handles).
  */
@@ -48,7 +49,8 @@ final class ProxyMetrics implements AutoCloseable {
     }
 
     /** Registers the MBeans of what is new in {@code pools} and {@code listeners}, unregisters what is gone. */
-    synchronized void sync(Collection<PoolRuntime> pools, Collection<ListenerRuntime> listeners) {
+    synchronized void sync(Collection<PoolRuntime> pools, Collection<ListenerRuntime> listeners,
+                           Collection<DiscoveryRuntime.Source> sources) {
         Map<Object, Runnable> wanted = new java.util.LinkedHashMap<>();
         for (PoolRuntime p : pools) {
             wanted.put(p, () -> add(p, p.clientStats(), registry.name("Pool", "pool", p.name()), pool(p)));
@@ -62,6 +64,10 @@ final class ProxyMetrics implements AutoCloseable {
             if (log != null) {
                 wanted.put(log, () -> add(log, null, registry.name("AccessLog", "listener", log.listener()), accessLog(log)));
             }
+        }
+        // resolve: true, service:, kubernetes: one MBean per running source
+        for (DiscoveryRuntime.Source s : sources) {
+            wanted.put(s, () -> add(s, null, registry.name("Discovery", "pool", s.pool(), "source", s.id()), DiscoveryMetrics.of(s)));
         }
         // rate-limit, concurrency-limit: one MBean per zone in use
         for (io.kodiak.limit.RateZone z : ctx.features.limitZones().rateZones()) {

@@ -56,6 +56,8 @@ public final class ProxyServer implements AutoCloseable {
     private final ProxyMetrics metrics;
     private final Reloader reloader;
     private final RuntimeEdits edits;
+    /** The pools' DNS and Kubernetes sources; started once the listeners are bound, stopped first. */
+    private final DiscoveryRuntime discovery;
     /** The listeners' access logs, opened at start and by reloads, closed at the end. */
     private final AccessLogs accessLogs = new AccessLogs();
     /** Whether timeouts and certificate polls run only when a test calls for them. */
@@ -66,7 +68,7 @@ public final class ProxyServer implements AutoCloseable {
     private java.util.concurrent.ScheduledExecutorService watchTimer;
 
     private ProxyServer(KodiakConfig config, LongSupplier nanoTime, Consumer<Map<String, PoolRuntime>> restore,
-                        boolean manualSweeps) throws IOException {
+                        boolean manualSweeps, java.util.function.Supplier<io.kodiak.discovery.Discovery> discovery) throws IOException {
         Reloader.requireResolvable(config, Map.of());
         this.manual = manualSweeps;
         int selectors = Math.max(1, Integer.getInteger("kodiak.selectors", Runtime.getRuntime().availableProcessors()));
@@ -114,6 +116,7 @@ public final class ProxyServer implements AutoCloseable {
         this.listeners = new Listeners(ctx);
         this.reloader = new Reloader(running, listeners, ctx, control, spoolIo, sweeper, seeds, this::syncMetrics, accessLogs, presets);
         this.edits = new RuntimeEdits(running, control, reloader, this::syncMetrics);
+        this.discovery = new DiscoveryRuntime(discovery, this::applyDiscovered, running::config);
     }
 
     /** Binds every listener and starts serving. */
@@ -152,13 +155,28 @@ public final class ProxyServer implements AutoCloseable {
 
     private static ProxyServer start(KodiakConfig config, LongSupplier nanoTime, Consumer<Map<String, PoolRuntime>> restore,
                                      boolean manualSweeps) throws IOException {
-        return start(config, nanoTime, restore, manualSweeps, null);
+        return start(config, nanoTime, restore, manualSweeps, null, io.kodiak.discovery.standard.StandardDiscovery::new);
     }
 
-    /** @param manualAcme a test's clock for an ACME manager without a thread, or {@code null} */
+    /** For tests: the pools' sources come from {@code discovery} (a fake one) instead of DNS and Kubernetes. */
+    static ProxyServer startWithDiscovery(KodiakConfig config, java.util.function.Supplier<io.kodiak.discovery.Discovery> discovery)
+            throws IOException {
+        return start(config, System::nanoTime, pools -> { }, false, null, discovery);
+    }
+
     private static ProxyServer start(KodiakConfig config, LongSupplier nanoTime, Consumer<Map<String, PoolRuntime>> restore,
                                      boolean manualSweeps, java.time.Clock manualAcme) throws IOException {
-        ProxyServer server = new ProxyServer(config, nanoTime, restore, manualSweeps);
+        return start(config, nanoTime, restore, manualSweeps, manualAcme, io.kodiak.discovery.standard.StandardDiscovery::new);
+    }
+
+    /**
+     * @param manualAcme a test's clock for an ACME manager without a thread, or {@code null}
+     * @param discovery  makes what the pools' sources run on, when the first one starts
+     */
+    private static ProxyServer start(KodiakConfig config, LongSupplier nanoTime, Consumer<Map<String, PoolRuntime>> restore,
+                                     boolean manualSweeps, java.time.Clock manualAcme,
+                                     java.util.function.Supplier<io.kodiak.discovery.Discovery> discovery) throws IOException {
+        ProxyServer server = new ProxyServer(config, nanoTime, restore, manualSweeps, discovery);
         if (manualAcme != null) {
             server.ctx.acme.manual(manualAcme);
         }
@@ -168,6 +186,10 @@ public final class ProxyServer implements AutoCloseable {
             server.close();
             throw e;
         }
+        // Once the listeners serve: a pool whose sources have not answered yet answers 503 (HAProxy's
+        // init-addr none), and a DNS server that is down does not hold up the start.
+        server.discovery.start();
+        server.syncMetrics();
         return server;
     }
 
@@ -247,7 +269,7 @@ public final class ProxyServer implements AutoCloseable {
         // rate-limit: zones no listener or route names any more go (their state and their series)
         ctx.features.limitZones().retainNamedBy(listeners.runtimes().stream().map(lr -> lr.config).toList());
         if (metrics != null) {
-            metrics.sync(running.pools().values(), listeners.runtimes());
+            metrics.sync(running.pools().values(), listeners.runtimes(), discovery.sources());
         }
     }
 
@@ -286,13 +308,45 @@ public final class ProxyServer implements AutoCloseable {
      * @return one line per change, for the log and the admin API
      * @throws IOException if a new listener address cannot be bound (the old configuration stays)
      */
-    public synchronized List<String> reload(KodiakConfig next) throws IOException {
+    public List<String> reload(KodiakConfig next) throws IOException {
+        List<String> changes = reloadUnderLock(next);
+        // After the lock: a source's set applies under it, so its watch is never stopped or
+        // started while holding it. Unchanged sources keep their watches (no re-query storm).
+        discovery.reconfigure();
+        syncMetrics();
+        return changes;
+    }
+
+    private synchronized List<String> reloadUnderLock(KodiakConfig next) throws IOException {
         // The new configuration's holders get the certificates in hand before any listener serves
         // from them; a reload then never meets a handshake with an empty one.
         ctx.acme.prefill(next);
         List<String> changes = reloader.reload(next);
         syncAcme(listeners.runtimes().stream().map(lr -> lr.config).toList());
         return changes;
+    }
+
+    /**
+     * The discovery thread: {@code set} is what {@code source} now finds for {@code pool}
+     * ({@link RuntimeEdits#discovered}); in force when this returns. Under the lock, as a runtime
+     * edit, so that it never interleaves with a reload.
+     */
+    synchronized void applyDiscovered(String pool, String source, DiscoveredSet set, boolean initial) {
+        edits.discovered(pool, source, set, initial);
+    }
+
+    /**
+     * The admin state several instances share through a Kubernetes ConfigMap ({@code admin.shared-state}),
+     * on the discovery thread and client the pools' sources use; closed with the server.
+     */
+    public io.kodiak.discovery.SharedState sharedState(io.kodiak.discovery.KubernetesSettings settings, String namespace,
+                                                      String name) {
+        return discovery.sharedState(settings, namespace, name);
+    }
+
+    /** A pool's DNS and Kubernetes sources as of now, by source id, for the admin API. */
+    public Map<String, io.kodiak.discovery.SourceStatus> sources(String pool) {
+        return discovery.status(pool);
     }
 
     /**
@@ -426,6 +480,7 @@ public final class ProxyServer implements AutoCloseable {
      * @return whether every request in flight finished within the grace period
      */
     public boolean shutdown(Duration grace) {
+        discovery.close(); // no set changes the pools while they drain
         ctx.stopAccepting();
         listeners.unbindAll();
         long deadline = System.nanoTime() + grace.toNanos();
@@ -456,6 +511,7 @@ public final class ProxyServer implements AutoCloseable {
 
     @Override
     public void close() {
+        discovery.close(); // first: no set changes the pools while they close
         ctx.acme.close();
         ctx.features.close();
         if (metrics != null) {

@@ -317,6 +317,40 @@ final class Reloader {
         }
     }
 
+    /**
+     * The control loop's thread: {@code source} now finds {@code set} for {@code p}. As
+     * {@link #reconfigure} does for a file's list: kept upstreams keep their state, added ones get a
+     * connection pool before requests can pick them (and, after the source's first set, wait for
+     * their first check or ramp up through slow start: {@link ControlLoop#joining}), removed ones
+     * finish their requests in flight and go.
+     */
+    void rediscover(PoolRuntime p, String source, DiscoveredSet set, boolean initial, List<String> changes) {
+        PoolConfig pc = p.config();
+        Map<String, UpstreamConfig> was = new HashMap<>();
+        p.discovered().getOrDefault(source, List.of()).forEach(uc -> was.put(uc.name(), uc));
+        PoolRuntime.Change ch = p.rediscover(source, set.upstreams(), u -> {
+            ctx.connectionPools.put(u, newConnectionPool(pc));
+            control.joining(p, u, set.readinessOf(u.name()), initial);
+        });
+        for (Upstream u : ch.added()) {
+            changes.add("pool " + p.name() + ": upstream " + u.name() + " added by " + source
+                    + (u.discovery() == io.kodiak.discovery.Readiness.READY ? "" : " (" + u.discovery().name().toLowerCase(java.util.Locale.ROOT) + ")"));
+        }
+        for (Upstream u : ch.removed()) {
+            retireWhenIdle(u);
+            changes.add("pool " + p.name() + ": upstream " + u.name() + " gone from " + source
+                    + (u.inFlight() == 0 ? "" : "; its " + u.inFlight() + " request(s) in flight finish"));
+        }
+        for (UpstreamConfig uc : set.upstreams()) { // an SRV weight change
+            UpstreamConfig old = was.get(uc.name());
+            if (old != null && (old.weight() != uc.weight() || old.priority() != uc.priority())) {
+                changes.add("pool " + p.name() + ": upstream " + uc.name() + " now weight " + uc.weight()
+                        + (uc.priority() == 0 ? "" : ", priority " + uc.priority()) + " (" + source + ")");
+            }
+        }
+        control.discovered(p, ch, set, changes);
+    }
+
     /** A new pool's queue and its upstreams' connection pools (the data path looks them up). */
     static void addPoolParts(PoolRuntime p, Map<PoolRuntime, WaitQueue> queues, Map<Upstream, ConnectionPool> connectionPools) {
         queues.put(p, new WaitQueue(p.config().queue().maxLength(), p));

@@ -1,6 +1,5 @@
 package io.kodiak.proxy;
 
-import io.kodiak.config.KodiakConfig;
 import io.kodiak.config.PoolConfig;
 import io.kodiak.config.UpstreamConfig;
 import io.kodiak.upstream.AdminState;
@@ -67,9 +66,18 @@ final class RuntimeEdits {
         return p.upstreams().stream().filter(u -> u.name().equals(uc.name())).findFirst().orElseThrow();
     }
 
-    /** Removes an upstream from its pool: no new request goes to it; those in flight finish. */
+    /**
+     * Removes an upstream from its pool: no new request goes to it; those in flight finish.
+     *
+     * @throws IllegalArgumentException for an upstream a source found: the next answer would bring
+     *                                  it back, so the source is where it goes (or a drain keeps it out)
+     */
     void removeUpstream(Upstream u) {
         PoolRuntime p = poolOf(u);
+        if (u.source() != null) {
+            throw new IllegalArgumentException("discovered by " + u.source() + ": "
+                    + (u.source().startsWith("kubernetes") ? "change the Service's endpoints" : "change DNS") + ", or drain it");
+        }
         List<UpstreamConfig> ups = new ArrayList<>(p.config().upstreams());
         ups.removeIf(o -> o.name().equals(u.name()));
         apply(p, Reloader.withUpstreams(p.config(), ups));
@@ -85,15 +93,34 @@ final class RuntimeEdits {
         control.setWeight(poolOf(u), u, weight);
     }
 
+    /**
+     * {@code set} is what {@code source} now finds for {@code pool}, applied on the control loop as
+     * a reload applies a pool ({@link Reloader#rediscover}). The running configuration does not
+     * change: the set lives in the pool beside the file's list, so a reload keeps it. A pool a
+     * reload removed meanwhile ignores it.
+     */
+    void discovered(String pool, String source, DiscoveredSet set, boolean initial) {
+        PoolRuntime p = running.pools().get(pool);
+        if (p == null) {
+            return;
+        }
+        List<String> changes = new ArrayList<>();
+        control.runAndWait(() -> reloader.rediscover(p, source, set, initial, changes));
+        if (!changes.isEmpty()) {
+            syncMetrics.run();
+        }
+        changes.forEach(line -> LOG.info(() -> "discovery: " + line));
+    }
+
     /** {@code p} takes {@code next} through a reload's per-pool step; the running configuration follows. */
     private void apply(PoolRuntime p, PoolConfig next) {
         List<String> changes = new ArrayList<>();
         control.runAndWait(() -> reloader.reconfigure(p, next, changes));
         Map<String, PoolConfig> byName = new LinkedHashMap<>(running.config().pools());
         byName.put(next.name(), next);
-        KodiakConfig c = running.config();
-        running.config(new KodiakConfig(c.source(), c.listeners(), byName, c.admin(), c.metrics(), c.version(),
-                c.shutdownGrace(), c.temp(), c.acme()));
+        // withPools keeps everything else (resolvers, kubernetes, warnings), which the discovery
+        // runtime compares with at the next reload.
+        running.config(running.config().withPools(byName));
         syncMetrics.run();
         changes.forEach(line -> LOG.info(() -> "admin API: " + line));
     }

@@ -167,6 +167,11 @@ public final class PoolRuntime {
         this.presets = java.util.Objects.requireNonNull(p);
     }
 
+    /** The presets this pool applies to the upstreams it makes (the state file's restore adds to them before any source answers). */
+    public AdminPresets presets() {
+        return presets;
+    }
+
     /** The file's upstreams, then each source's, matched against the current ones by name and address. */
     private Change apply(java.util.function.Consumer<Upstream> prepare) {
         PoolConfig next = config;

@@ -14,10 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -60,11 +57,8 @@ class CtlTest {
     }
 
     private Run ctl(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Ctl.run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), env::get);
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        io.kodiak.testing.CtlRun r = io.kodiak.testing.CtlRun.run(env::get, args);
+        return new Run(r.code(), r.out(), r.err());
     }
 
     @Test
@@ -179,7 +173,7 @@ class CtlTest {
                 + "usage: kodiak ctl weight POOL UPSTREAM N|configured"), wrong.err());
         Run help = ctl("drain", "p", "a", "--admin", admin, "--help");
         assertEquals(Ctl.OK, help.code(), help.err());
-        assertTrue(help.out().startsWith("usage: kodiak ctl drain POOL UPSTREAM [--wait] [--timeout D]"), help.out());
+        assertTrue(help.out().startsWith("usage: kodiak ctl drain POOL UPSTREAM | ADDRESS [--wait] [--timeout D]"), help.out());
         assertEquals(3, kodiak.upstream("p", "a").weight());
         assertEquals(AdminState.READY, kodiak.upstream("p", "a").adminState());
     }

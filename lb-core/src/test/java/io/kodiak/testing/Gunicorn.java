@@ -54,7 +54,7 @@ public final class Gunicorn implements AutoCloseable {
         }
     }
 
-    private static final Pattern LISTENING = Pattern.compile("Listening at: http://127\\.0\\.0\\.1:(\\d+)[ ,]"); // "," when more binds follow (unix:...)
+    private static final Pattern LISTENING = Pattern.compile("Listening at: http://127\\.\\d+\\.\\d+\\.\\d+:(\\d+)[ ,]"); // "," when more binds follow (unix:...)
     private static final String READY = "kodiak_test_app ready pid=";
     private static final Set<Gunicorn> RUNNING = ConcurrentHashMap.newKeySet();
     private static final AtomicBoolean HOOK_INSTALLED = new AtomicBoolean();
@@ -133,14 +133,14 @@ public final class Gunicorn implements AutoCloseable {
         return port;
     }
 
-    /** {@code 127.0.0.1:port}. */
+    /** {@code 127.0.0.1:port} (or the address given to {@link Builder#host}). */
     public InetSocketAddress address() {
-        return Loopback.at(port);
+        return new InetSocketAddress(options.host, port);
     }
 
-    /** {@code "127.0.0.1:<port>"}. */
+    /** {@code "127.0.0.1:<port>"} (or the address given to {@link Builder#host}). */
     public String hostPort() {
-        return "127.0.0.1:" + port;
+        return options.host + ":" + port;
     }
 
     /** PID of the Gunicorn master (the arbiter). */
@@ -341,6 +341,8 @@ public final class Gunicorn implements AutoCloseable {
         Duration startTimeout = Duration.ofSeconds(30);
         Path baseDir;
         int port;
+        /** The loopback address to bind; Linux routes all of 127/8 to lo, so several instances can share a port. */
+        String host = "127.0.0.1";
         /** The WSGI app: a test resource, and the module:callable Gunicorn serves from its copy. */
         String appResource = "/wsgi/kodiak_test_app.py";
         String appCallable = "kodiak_test_app:application";
@@ -359,6 +361,18 @@ public final class Gunicorn implements AutoCloseable {
          */
         public Builder port(int p) {
             this.port = p;
+            return this;
+        }
+
+        /**
+         * The address to bind, within 127.0.0.0/8 (default 127.0.0.1): instances on 127.0.0.2,
+         * 127.0.0.3 ... with one port are what a DNS name with several A records points at.
+         */
+        public Builder host(String loopback) {
+            if (!loopback.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")) {
+                throw new IllegalArgumentException("not a 127/8 address: " + loopback);
+            }
+            this.host = loopback;
             return this;
         }
 

@@ -165,7 +165,7 @@ final class GunicornCommand {
         List<String> args = new ArrayList<>();
         args.add("setsid"); // own process group, see Gunicorn's class comment
         args.addAll(command);
-        args.add("--bind=127.0.0.1:" + b.port);
+        args.add("--bind=" + b.host + ":" + b.port);
         args.add("--chdir=" + dir);
         args.add("--workers=" + b.workers);
         args.add("--worker-class=" + b.workerClass.option);
