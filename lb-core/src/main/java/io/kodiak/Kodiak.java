@@ -4,10 +4,12 @@ import io.kodiak.accesslog.AccessLog;
 import io.kodiak.admin.AdminServer;
 import io.kodiak.admin.Control;
 import io.kodiak.admin.HostGuard;
+import io.kodiak.admin.SharedAdminSync;
 import io.kodiak.admin.StateFile;
 import io.kodiak.config.ConfigException;
 import io.kodiak.config.ConfigLoader;
 import io.kodiak.config.KodiakConfig;
+import io.kodiak.discovery.SharedState;
 import io.kodiak.metrics.MetricSet;
 import io.kodiak.metrics.MetricsRegistry;
 import io.kodiak.metrics.PrometheusExporter;
@@ -30,11 +32,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.logging.Logger;
 
 /**
  * A running Kodiak: its listeners, pools and the NIO transport that carries both sides, the admin
- * API if configured, and the state file that keeps the operator's changes. This is the embedding
+ * API if configured, the state file that keeps the operator's changes, and with
+ * {@code admin.shared-state} the document several instances share them through ({@link SharedAdminSync}). This is the embedding
  * API that the launcher, the demo and the tests use; the admin API sees it through {@link Control}.
  */
 public final class Kodiak implements Control, AutoCloseable {
@@ -44,6 +48,7 @@ public final class Kodiak implements Control, AutoCloseable {
     private final Instant startedAt = Instant.now();
     private volatile AdminServer admin;
     private volatile PrometheusExporter exporter;
+    private volatile SharedAdminSync shared;
     private final java.util.concurrent.atomic.LongAdder reloadsOk = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder reloadsFailed = new java.util.concurrent.atomic.LongAdder();
 
@@ -59,6 +64,15 @@ public final class Kodiak implements Control, AutoCloseable {
      * @throws IOException if a listener cannot bind, or the state file cannot be read
      */
     public static Kodiak start(KodiakConfig config) throws IOException {
+        return start(config, null);
+    }
+
+    /**
+     * As {@link #start(KodiakConfig)}; with {@code admin.shared-state}, {@code sharedStates} opens
+     * the document the instances share (tests give an in-memory one), or {@code null} for the
+     * ConfigMap it names, through the server's discovery (its thread and Kubernetes client).
+     */
+    public static Kodiak start(KodiakConfig config, Function<KodiakConfig, SharedState> sharedStates) throws IOException {
         StateFile sf = config.admin().stateFile() == null ? null : new StateFile(config.admin().stateFile());
         StateFile.Saved saved = sf == null ? StateFile.Saved.EMPTY : sf.load();
         long now = System.currentTimeMillis();
@@ -103,6 +117,11 @@ public final class Kodiak implements Control, AutoCloseable {
                 k.exporter = PrometheusExporter.start(listen, config.metrics().rules(),
                         HostGuard.of(listen, config.metrics().allowedHosts(), "metrics.allowed-hosts").filter());
             }
+            if (config.admin().sharedState() != null) {
+                // Before the admin API: the document's states come in on their own thread, and changes go out to it.
+                k.shared = SharedAdminSync.start(sharedStates != null ? sharedStates.apply(config) : configMap(server, config),
+                        k.sharedLocal(), config.admin().sharedState().toString());
+            }
             if (config.admin().enabled()) {
                 k.admin = AdminServer.start(k, config.admin());
             }
@@ -111,6 +130,13 @@ public final class Kodiak implements Control, AutoCloseable {
             throw e;
         }
         return k;
+    }
+
+    /** The ConfigMap {@code admin.shared-state} names; its namespace, else {@code kubernetes.namespace}, else the pod's. */
+    private static SharedState configMap(ProxyServer server, KodiakConfig config) {
+        io.kodiak.config.AdminConfig.SharedStateConfig s = config.admin().sharedState();
+        return server.sharedState(config.kubernetes(), s.namespace() != null ? s.namespace() : config.kubernetes().namespace(),
+                s.configMap());
     }
 
     /** The configuration in force: the one started with, or the last one a reload applied. */
@@ -342,6 +368,16 @@ public final class Kodiak implements Control, AutoCloseable {
      */
     @Override
     public List<Upstream> setAdminStateAt(io.kodiak.admin.AddressKey address, AdminState state) {
+        List<Upstream> done = applyAt(address, state);
+        SharedAdminSync s = shared;
+        if (s != null) {
+            s.publishAddress(address.text(), state); // a failure is logged: the drain holds here all the same
+        }
+        return done;
+    }
+
+    /** {@link #setAdminStateAt} on this instance only (what the shared admin state applies). */
+    private List<Upstream> applyAt(io.kodiak.admin.AddressKey address, AdminState state) {
         AdminPresets presets = server.presets();
         if (state != AdminState.READY && presets.addresses().size() >= MAX_ADDRESS_PRESETS
                 && !presets.addresses().containsKey(address.text())) {
@@ -392,15 +428,66 @@ public final class Kodiak implements Control, AutoCloseable {
      */
     @Override
     public void setAdminState(Upstream u, AdminState state) {
-        server.setAdminState(u, state);
-        saveState();
+        setAdminStateShared(u, state);
     }
 
     /** Sets {@code u}'s weight ({@code -1}: the configured one), in force and saved when this returns. */
     @Override
     public void setWeight(Upstream u, int weight) {
+        setWeightShared(u, weight);
+    }
+
+    /** As {@link #setAdminState}, then written to the shared admin state if there is one ({@link SharedAdminSync}). */
+    @Override
+    public String setAdminStateShared(Upstream u, AdminState state) {
+        server.setAdminState(u, state);
+        return savedAndShared(u);
+    }
+
+    /** As {@link #setWeight}, then written to the shared admin state if there is one. */
+    @Override
+    public String setWeightShared(Upstream u, int weight) {
         server.setWeight(u, weight);
+        return savedAndShared(u);
+    }
+
+    private String savedAndShared(Upstream u) {
+        SharedAdminSync s = shared;
+        String result = s == null ? null : s.publish(u);
         saveState();
+        return result;
+    }
+
+    /** What the shared admin state changes here: the server directly (not back into the document), and the state file. */
+    private SharedAdminSync.Local sharedLocal() {
+        return new SharedAdminSync.Local() {
+            @Override
+            public java.util.Collection<PoolRuntime> pools() {
+                return server.pools().values();
+            }
+
+            @Override
+            public void setAdminState(Upstream u, AdminState state) {
+                server.setAdminState(u, state);
+                saveState();
+            }
+
+            @Override
+            public void setWeight(Upstream u, int weight) {
+                server.setWeight(u, weight);
+                saveState();
+            }
+
+            @Override
+            public io.kodiak.upstream.AdminPresets presets() {
+                return server.presets();
+            }
+
+            @Override
+            public void setAdminStateAt(String address, AdminState state) {
+                applyAt(io.kodiak.admin.AddressKey.parse(address), state);
+            }
+        };
     }
 
     /**
@@ -444,6 +531,7 @@ public final class Kodiak implements Control, AutoCloseable {
      * @return whether every request in flight finished in time
      */
     public boolean shutdown(Duration grace) {
+        closeShared();
         closeAdmin();
         boolean clean = server.shutdown(grace);
         closeExporter();
@@ -453,9 +541,18 @@ public final class Kodiak implements Control, AutoCloseable {
     /** Stops at once. */
     @Override
     public void close() {
+        closeShared();
         closeAdmin();
         closeExporter();
         server.close();
+    }
+
+    private void closeShared() {
+        SharedAdminSync s = shared;
+        shared = null;
+        if (s != null) {
+            s.close();
+        }
     }
 
     private void closeExporter() {

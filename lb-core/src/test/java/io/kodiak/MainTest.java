@@ -143,10 +143,10 @@ class MainTest {
         }
         CTL_FLAGS.forEach((command, flags) -> {
             assertEquals(0, run("ctl", command, "--help"), command + ": " + err());
-            assertUsage("kodiak ctl " + command, flags + "--admin, --token, --json, -h/--help", out());
+            assertUsage("kodiak ctl " + command, flags + "--admin, --token, --json, --instances, --all, -h/--help", out());
             assertTrue(out().contains("Exit codes: 0 done, 1 refused"), out());
             assertEquals(0, run("help", "ctl", command));
-            assertUsage("kodiak ctl " + command, flags + "--admin, --token, --json, -h/--help", out());
+            assertUsage("kodiak ctl " + command, flags + "--admin, --token, --json, --instances, --all, -h/--help", out());
         });
     }
 
@@ -177,11 +177,11 @@ class MainTest {
         CTL_FLAGS.forEach((command, flags) -> {
             assertEquals(2, run("ctl", command, "--frob"), command);
             assertTrue(err().startsWith("kodiak ctl: --frob: unknown flag (flags are " + flags
-                    + "--admin, --token, --json, -h/--help)\nusage: kodiak ctl " + command + " "), err());
+                    + "--admin, --token, --json, --instances, --all, -h/--help)\nusage: kodiak ctl " + command + " "), err());
         });
         // A flag of another ctl command is unknown here, rather than silently doing nothing.
         assertEquals(2, run("ctl", "weight", "p", "a", "3", "--wait"));
-        assertTrue(err().startsWith("kodiak ctl: --wait: unknown flag (flags are --admin, --token, --json, -h/--help)"), err());
+        assertTrue(err().startsWith("kodiak ctl: --wait: unknown flag (flags are --admin, --token, --json, --instances, --all, -h/--help)"), err());
     }
 
     @Test

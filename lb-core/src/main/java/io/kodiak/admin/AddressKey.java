@@ -72,13 +72,13 @@ public record AddressKey(String text, InetAddress literal, int port) {
     /**
      * The texts under which an address preset is kept, so that an upstream made later finds it by
      * its {@link Upstream#addressText()} or {@link Upstream#hostPort()}: the normalised text, and
-     * for IPv6 also the JDK's full form, which discovered upstreams carry ({@code [0:0:0:0:0:0:0:1]:8000}).
+     * for an IP literal also RFC 5952's form, which resolved upstreams carry ({@code [::1]:8000}).
      */
     public Set<String> presetKeys() {
         Set<String> keys = new LinkedHashSet<>();
         keys.add(text);
         if (literal != null) {
-            keys.add(new Values.HostPort(literal.getHostAddress(), port).toString());
+            keys.add(io.kodiak.discovery.IpText.withPort(literal, port));
         }
         return keys;
     }

@@ -203,6 +203,10 @@ public final class AdminServer implements AutoCloseable {
         String method = req.getMethod().getMethodString();
         List<String> path = segments(req.getRequestURI());
         boolean change = !method.equals("GET") && !method.equals("HEAD");
+        if (path.size() == 1 && path.get(0).equals("healthz")) {
+            healthz(method, resp);
+            return;
+        }
         if (!path.isEmpty() && path.get(0).equals("v1")) {
             authorize(req, change);
         }
@@ -297,14 +301,14 @@ public final class AdminServer implements AutoCloseable {
                 case "state" -> {
                     AdminState s = AdminBodies.state(body);
                     AdminBodies.only(body, "state");
-                    control.setAdminState(u, s);
-                    send(resp, Reply.ok(views.upstream(u)));
+                    String shared = control.setAdminStateShared(u, s);
+                    send(resp, Reply.ok(shared(views.upstream(u), shared)));
                 }
                 case "weight" -> {
                     int w = AdminBodies.weight(body);
                     AdminBodies.only(body, "weight");
-                    control.setWeight(u, w);
-                    send(resp, Reply.ok(views.upstream(u)));
+                    String shared = control.setWeightShared(u, w);
+                    send(resp, Reply.ok(shared(views.upstream(u), shared)));
                 }
                 case "wait-drained" -> {
                     Duration timeout = AdminBodies.timeout(body);
@@ -381,6 +385,35 @@ public final class AdminServer implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new Refused(404, e.getMessage());
         }
+    }
+
+    /**
+     * {@code GET /healthz} (and HEAD): 200 {@code ok}, with no token, so that a Kubernetes
+     * liveness or readiness probe (which cannot send a bearer token) can ask a Kodiak whose admin
+     * API listens on the pod's address. It says only that the admin API answers; {@code /v1/status}
+     * says how the pools are, and stays behind the token there. Host and Origin are checked as
+     * for every route (the kubelet sends the pod's address, which {@link HostGuard} allows).
+     */
+    private static void healthz(String method, Response resp) throws Refused {
+        allow(method, "GET");
+        resp.setStatus(200);
+        resp.setContentType("text/plain");
+        resp.setCharacterEncoding("utf-8");
+        resp.setHeader("Cache-Control", "no-store");
+        resp.setContentLength(3);
+        try {
+            resp.getOutputStream().write("ok\n".getBytes(StandardCharsets.US_ASCII));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The view with {@code "shared": "ok" | "failed: ..."} when the instances share their admin states. */
+    private static Map<String, Object> shared(Map<String, Object> view, String shared) {
+        if (shared != null) {
+            view.put("shared", shared);
+        }
+        return view;
     }
 
     private Map<String, Object> reload() throws Refused {

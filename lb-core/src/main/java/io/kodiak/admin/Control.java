@@ -103,6 +103,24 @@ public interface Control {
     void setWeight(Upstream u, int weight);
 
     /**
+     * As {@link #setAdminState}, then written to the admin state the instances share
+     * ({@code admin.shared-state}), if they do.
+     *
+     * @return {@code null} if they do not, {@code "ok"} once written, else {@code "failed: why"}
+     *         (the change is in force here all the same)
+     */
+    default String setAdminStateShared(Upstream u, AdminState state) {
+        setAdminState(u, state);
+        return null;
+    }
+
+    /** As {@link #setWeight}, then shared as {@link #setAdminStateShared} says. */
+    default String setWeightShared(Upstream u, int weight) {
+        setWeight(u, weight);
+        return null;
+    }
+
+    /**
      * Adds an upstream to {@code pool} at runtime.
      *
      * @throws IllegalArgumentException naming the problem (unknown pool, name or address taken)

@@ -131,6 +131,9 @@ public final class Ctl {
                 throw new UsageException("--timeout: must be more than 0 and at most 1h", command);
             }
         }
+        if (flags.has("--all") || flags.value("--instances") != null) {
+            return CtlFanout.run(command, flags, env, out, err);
+        }
         String adminText = flags.value("--admin") != null ? flags.value("--admin") : env.apply("KODIAK_ADMIN");
         InetSocketAddress admin = adminText == null ? new InetSocketAddress("127.0.0.1", 9090) : address(adminText);
         if (token == null) {
@@ -232,7 +235,20 @@ public final class Ctl {
         return (Boolean.TRUE.equals(m.get("passed")) ? "passed" : "failed") + " at " + str(m.get("at"));
     }
 
+    /** With {@code admin.shared-state}, a change the other instances were not told of is worth a line on stderr. */
+    private void sharedNote(Map<String, Object> u) {
+        Object shared = u.get("shared");
+        if (shared != null && !shared.equals("ok")) {
+            err.println("kodiak ctl: " + name(u) + ": changed on this instance only; the shared admin state: " + shared);
+        }
+    }
+
     private void table(List<String[]> rows) {
+        table(out, rows);
+    }
+
+    /** Prints {@code rows} (the first is the header) in columns as wide as their widest cell. */
+    static void table(PrintStream out, List<String[]> rows) {
         int cols = rows.get(0).length;
         int[] width = new int[cols];
         for (String[] r : rows) {
@@ -267,6 +283,7 @@ public final class Ctl {
         }
         String base = upstreamPath(rest);
         Map<String, Object> u = api.post(base + "/state", Map.of("state", state), null);
+        sharedNote(u);
         if (!wait) {
             if (json) {
                 out.println(Json.writePretty(u));
@@ -344,6 +361,7 @@ public final class Ctl {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("weight", w);
         Map<String, Object> u = api.post(upstreamPath(rest) + "/weight", body, null);
+        sharedNote(u);
         if (json) {
             out.println(Json.writePretty(u));
         } else {
@@ -499,16 +517,16 @@ public final class Ctl {
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> map(Object o) {
+    static Map<String, Object> map(Object o) {
         return o instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
     }
 
     @SuppressWarnings("unchecked")
-    private static List<Object> list(Object o) {
+    static List<Object> list(Object o) {
         return o instanceof List<?> l ? (List<Object>) l : List.of();
     }
 
-    private static String str(Object o) {
+    static String str(Object o) {
         return o == null ? "-" : String.valueOf(o);
     }
 }

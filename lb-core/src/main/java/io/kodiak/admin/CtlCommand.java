@@ -12,8 +12,9 @@ import java.util.stream.Stream;
 /**
  * The subcommands of {@code kodiak ctl}: for each, its arguments and flags, from which come its
  * usage, the check of its command line and the list of flags an unknown one is told about. The
- * flags every subcommand takes ({@code --admin}, {@code --token}, {@code --json}) may stand
- * anywhere on the line, before the subcommand too; {@link Ctl} does the work.
+ * flags every subcommand takes ({@code --admin}, {@code --token}, {@code --json}, and {@code --instances}
+ * with {@code --all} for several Kodiak instances) may stand anywhere on the line, before the
+ * subcommand too; {@link Ctl} does the work ({@link CtlFanout} for {@code --all}).
  */
 enum CtlCommand {
     STATUS("status", "[POOL]", 0, 1, "every upstream (or POOL's) with state and why, weight, load, totals, last check"),
@@ -47,7 +48,11 @@ enum CtlCommand {
             Flag.value("--admin", "HOST:PORT", "where Kodiak's admin API is (default $KODIAK_ADMIN, else 127.0.0.1:9090)"),
             Flag.value("--token", "TOKEN", "bearer token for changes (default $KODIAK_ADMIN_TOKEN, else the file Kodiak wrote "
                     + "under ~/.kodiak or $KODIAK_HOME)"),
-            Flag.toggle("--json", "print the admin API's JSON answer instead of text"));
+            Flag.toggle("--json", "print the admin API's JSON answer instead of text"),
+            Flag.value("--instances", "LIST", "the admin APIs of every instance, for --all: HOST:PORT,HOST:PORT,... or "
+                    + "dns:NAME:PORT (every address of NAME) (default $KODIAK_INSTANCES)"),
+            Flag.toggle("--all", "run the command on every instance of --instances at once; each line starts with its "
+                    + "instance, the exit code is the worst (4, 3, 1, 0); status shows the instances side by side"));
     }
 
     private final String word;

@@ -15,8 +15,11 @@ import java.util.List;
  *                  reloads, or {@code null} for nowhere
  * @param allowedHosts names the API answers in {@code Host} besides localhost, 127.x.x.x, [::1] and
  *                  the listen address ({@code admin.allowed-hosts}; see {@link io.kodiak.admin.HostGuard})
+ * @param sharedState the Kubernetes ConfigMap that every instance reads and writes its admin
+ *                  states through ({@code admin.shared-state}), or {@code null} for none
  */
-public record AdminConfig(InetSocketAddress listen, String token, Path stateFile, List<String> allowedHosts) {
+public record AdminConfig(InetSocketAddress listen, String token, Path stateFile, List<String> allowedHosts,
+                          SharedStateConfig sharedState) {
     /** The default admin address: loopback only, port 9090. */
     public static final InetSocketAddress DEFAULT_LISTEN = new InetSocketAddress("127.0.0.1", 9090);
 
@@ -27,9 +30,33 @@ public record AdminConfig(InetSocketAddress listen, String token, Path stateFile
         allowedHosts = List.copyOf(allowedHosts);
     }
 
+    /**
+     * {@code admin.shared-state}: the ConfigMap {@code namespace/configMap} whose {@code state.json}
+     * holds the admin states set on any instance (the state file's format), so that a drain set
+     * through one Kodiak reaches every Kodiak that names the same ConfigMap.
+     *
+     * @param configMap the ConfigMap's name
+     * @param namespace its namespace, or {@code null} for {@code kubernetes.namespace}, else the pod's own
+     */
+    public record SharedStateConfig(String configMap, String namespace) {
+        @Override
+        public String toString() {
+            return "configmap " + (namespace == null ? "" : namespace + "/") + configMap;
+        }
+    }
+
+    /** No shared state. */
+    public AdminConfig(InetSocketAddress listen, String token, Path stateFile, List<String> allowedHosts) {
+        this(listen, token, stateFile, allowedHosts, null);
+    }
+
     /** No allowed hosts beyond the loopback names and the listen address. */
     public AdminConfig(InetSocketAddress listen, String token, Path stateFile) {
         this(listen, token, stateFile, List.of());
+    }
+
+    public AdminConfig withSharedState(SharedStateConfig s) {
+        return new AdminConfig(listen, token, stateFile, allowedHosts, s);
     }
 
     public boolean enabled() {
@@ -37,15 +64,15 @@ public record AdminConfig(InetSocketAddress listen, String token, Path stateFile
     }
 
     public AdminConfig withListen(InetSocketAddress a) {
-        return new AdminConfig(a, token, stateFile, allowedHosts);
+        return new AdminConfig(a, token, stateFile, allowedHosts, sharedState);
     }
 
     public AdminConfig withToken(String t) {
-        return new AdminConfig(listen, t, stateFile, allowedHosts);
+        return new AdminConfig(listen, t, stateFile, allowedHosts, sharedState);
     }
 
     public AdminConfig withStateFile(Path p) {
-        return new AdminConfig(listen, token, p, allowedHosts);
+        return new AdminConfig(listen, token, p, allowedHosts, sharedState);
     }
 
     /**
@@ -64,6 +91,7 @@ public record AdminConfig(InetSocketAddress listen, String token, Path stateFile
     public String toString() {
         return listen == null ? "admin off" : "admin on " + listen.getHostString() + ":" + listen.getPort()
                 + (allowedHosts.isEmpty() ? "" : ", also as " + String.join(", ", allowedHosts))
-                + (stateFile == null ? "" : ", state file " + stateFile);
+                + (stateFile == null ? "" : ", state file " + stateFile)
+                + (sharedState == null ? "" : ", shared through the " + sharedState);
     }
 }

@@ -3,10 +3,14 @@ package io.kodiak.config;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /** Reads the {@code admin} section. Without one: {@code 127.0.0.1:9090} and the state file next to the config. */
 final class AdminReader {
-    private static final List<String> KEYS = List.of("listen", "token", "state-file", "allowed-hosts");
+    private static final List<String> KEYS = List.of("listen", "token", "state-file", "allowed-hosts", "shared-state");
+    private static final List<String> SHARED_KEYS = List.of("configmap", "namespace");
+    /** A ConfigMap's name is a DNS-1123 subdomain (Kubernetes' own rule). */
+    private static final Pattern CONFIG_MAP = Pattern.compile("(?=.{1,253}$)[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?");
     /** Shorter tokens are too easy to guess for something that can drain a whole pool. */
     static final int MIN_TOKEN_LENGTH = 16;
 
@@ -47,7 +51,29 @@ final class AdminReader {
                     + "would be open to the network, so it needs admin.token (or KODIAK_ADMIN_TOKEN)");
         }
         List<String> allowedHosts = m.get("allowed-hosts") == null ? List.of() : m.get("allowed-hosts").hostNames();
-        return new AdminConfig(listen, token, stateFile, allowedHosts);
+        return new AdminConfig(listen, token, stateFile, allowedHosts, sharedState(m.get("shared-state")));
+    }
+
+    /** {@code shared-state: {configmap: NAME, namespace: NS}}, or {@code null} without it. */
+    private static AdminConfig.SharedStateConfig sharedState(ConfigNode node) throws ConfigException {
+        if (node == null) {
+            return null;
+        }
+        ConfigMapping m = node.mapping(SHARED_KEYS);
+        ConfigNode name = m.get("configmap");
+        if (name == null) {
+            throw node.error("needs configmap: NAME (the ConfigMap every instance shares its admin states through)");
+        }
+        String configMap = name.parse("a ConfigMap name", text -> {
+            if (!CONFIG_MAP.matcher(text).matches()) {
+                throw new IllegalArgumentException(Values.quote(text) + " is not a ConfigMap name (lower-case letters, "
+                        + "digits, '-' and '.', at most 253)");
+            }
+            return text;
+        });
+        String namespace = m.get("namespace") == null ? null
+                : m.get("namespace").parse("a namespace", DiscoveryValues::kubernetesNamespace);
+        return new AdminConfig.SharedStateConfig(configMap, namespace);
     }
 
     /** @return why {@code token} cannot be a bearer token, or {@code null} if it can */

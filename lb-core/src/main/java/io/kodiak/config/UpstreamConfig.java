@@ -43,7 +43,10 @@ public record UpstreamConfig(String name, String host, int port, int weight, int
         if (unixPath != null) {
             return "unix:" + unixPath;
         }
-        String h = resolved != null ? resolved.getHostAddress() : host;
+        if (resolved != null) {
+            return io.kodiak.discovery.IpText.withPort(resolved, port);
+        }
+        String h = host;
         return h.indexOf(':') >= 0 ? "[" + h + "]:" + port : h + ":" + port;
     }
 

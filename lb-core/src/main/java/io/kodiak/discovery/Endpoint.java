@@ -26,7 +26,6 @@ public record Endpoint(String host, InetAddress address, int port, int weight, i
 
     /** {@code 10.0.0.5:8000}, {@code [fd00::5]:8000}: the part of an upstream's name in brackets. */
     public String addressText() {
-        String a = address.getHostAddress();
-        return a.indexOf(':') >= 0 ? "[" + a + "]:" + port : a + ":" + port;
+        return IpText.withPort(address, port);
     }
 }

@@ -359,8 +359,9 @@ public final class Upstream implements Backend {
     public String addressText() {
         String t = addressText;
         if (t == null) {
-            String h = address == null ? null : address.getHostString();
-            t = address == null ? config.address() : (h.indexOf(':') >= 0 ? "[" + h + "]" : h) + ":" + address.getPort();
+            t = address == null ? config.address()
+                    : address.getAddress() != null ? io.kodiak.discovery.IpText.withPort(address.getAddress(), address.getPort())
+                    : address.getHostString() + ":" + address.getPort();
             addressText = t; // racing threads make equal strings: harmless
         }
         return t;

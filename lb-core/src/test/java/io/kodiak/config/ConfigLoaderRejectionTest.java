@@ -462,7 +462,7 @@ class ConfigLoaderRejectionTest {
         assertRejected("admin:\n  token: short\n" + ONE_LISTENER,
                 "kodiak.yaml:2: admin.token: the token must be at least 16 characters");
         assertRejected("admin:\n  tokn: abcdefghijklmnopq\n" + ONE_LISTENER,
-                "kodiak.yaml:2: admin.tokn: unknown key; did you mean \"token\"? (allowed: listen, token, state-file, allowed-hosts)");
+                "kodiak.yaml:2: admin.tokn: unknown key; did you mean \"token\"? (allowed: listen, token, state-file, allowed-hosts, shared-state)");
         assertRejected("admin:\n  allowed-hosts: [kodiak.internal, \"kodiak.internal:9090\"]\n" + ONE_LISTENER,
                 "kodiak.yaml:2: admin.allowed-hosts[1]: \"kodiak.internal:9090\" is not a host name: give the name alone,"
                         + " without port, scheme or wildcard (any port is allowed)");

@@ -122,7 +122,7 @@ class AccessLogAdminTest {
 
         r = ctl(k, "reopen-logs", "--help");
         assertEquals(Ctl.OK, r.code(), r.err());
-        assertTrue(r.out().startsWith("usage: kodiak ctl reopen-logs [--admin HOST:PORT] [--token TOKEN] [--json]\n"), r.out());
+        assertTrue(r.out().startsWith("usage: kodiak ctl reopen-logs [--admin HOST:PORT] [--token TOKEN] [--json] [--instances LIST] [--all]\n"), r.out());
         assertEquals(Ctl.USAGE, ctl(k, "reopen-logs", "web").code(), "it takes no argument");
     }
 

@@ -169,7 +169,7 @@ class CtlTest {
 
         Run wrong = ctl("weight", "p", "a", "5", "--wait", "--admin", admin);
         assertEquals(Ctl.USAGE, wrong.code());
-        assertTrue(wrong.err().startsWith("kodiak ctl: --wait: unknown flag (flags are --admin, --token, --json, -h/--help)\n"
+        assertTrue(wrong.err().startsWith("kodiak ctl: --wait: unknown flag (flags are --admin, --token, --json, --instances, --all, -h/--help)\n"
                 + "usage: kodiak ctl weight POOL UPSTREAM N|configured"), wrong.err());
         Run help = ctl("drain", "p", "a", "--admin", admin, "--help");
         assertEquals(Ctl.OK, help.code(), help.err());

@@ -81,7 +81,7 @@ class EndpointSlicesTest {
     @Test
     void ipv6AndNamesAndFqdnSlices() {
         EndpointSlice v6 = new EndpointSliceBuilder(slice("web", "web-6", HTTP, ready("fd00::5", "p6"))).withAddressType("IPv6").build();
-        assertEquals("[fd00:0:0:0:0:0:0:5]:8000 READY p6", show(EndpointSlices.map(List.of(v6), "h", "http", 512)));
+        assertEquals("[fd00::5]:8000 READY p6", show(EndpointSlices.map(List.of(v6), "h", "http", 512)));
         EndpointSlice fqdn = new EndpointSliceBuilder(slice("web", "web-f", HTTP, ready("db.example.com", "f"))).withAddressType("FQDN").build();
         EndpointSlices.Mapped m = EndpointSlices.map(List.of(fqdn), "h", "http", 512);
         assertEquals("", show(m));
