@@ -25,7 +25,7 @@ class DiscoveryValuesTest {
         assertEquals(new InetSocketAddress(InetAddress.getByName("fd00::1"), 53), DiscoveryValues.nameserver("fd00::1"));
         assertEquals(new InetSocketAddress(InetAddress.getByName("fd00::1"), 53), DiscoveryValues.nameserver("[fd00::1]"));
         assertEquals(new InetSocketAddress(InetAddress.getByName("fd00::1"), 5300), DiscoveryValues.nameserver("[fd00::1]:5300"));
-        assertEquals("[fd00:0:0:0:0:0:0:1]:5300", DiscoveryValues.format(DiscoveryValues.nameserver("[fd00::1]:5300")));
+        assertEquals("[fd00::1]:5300", DiscoveryValues.format(DiscoveryValues.nameserver("[fd00::1]:5300")));
         assertEquals("127.0.0.11:53", DiscoveryValues.format(DiscoveryValues.nameserver("127.0.0.11")));
         refused(DiscoveryValues::nameserver, "ns1", "\"ns1\" is not an IP address (a nameserver named by a name would need DNS to find DNS)");
         refused(DiscoveryValues::nameserver, "10.0.0.2:", "\"10.0.0.2:\" is not host:port (port must be 1-65535)");
