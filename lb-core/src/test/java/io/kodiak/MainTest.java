@@ -32,7 +32,7 @@ class MainTest {
         FLAGS.put("demo", "--listen, --admin, --metrics, -h/--help");
         FLAGS.put("run", "-c/--config, -h/--help");
         FLAGS.put("check", "-c/--config, -h/--help");
-        FLAGS.put("proxy", "--to, --listen, --strategy, --admin, --metrics, --access-log, --access-log-format, --tls-cert, --tls-key, -h/--help");
+        FLAGS.put("proxy", "--to, --resolver, --listen, --strategy, --admin, --metrics, --access-log, --access-log-format, --tls-cert, --tls-key, -h/--help");
         for (String c : List.of("status", "list", "weight", "add", "reload", "reopen-logs", "version")) {
             CTL_FLAGS.put(c, "");
         }

@@ -33,7 +33,9 @@ import java.util.Map;
  * (error-page files, temp dirs) resolve against the directory of the config file; error-page
  * bodies are read here, once, so a missing page fails at load rather than during an outage.
  * Listener host names are resolved here (a bind needs an address); upstream host names are only
- * checked for syntax and are resolved when connecting.
+ * checked for syntax and are resolved when connecting. The names of discovery entries
+ * ({@code resolve: true}, {@code service:}, {@code kubernetes:}) are not looked up here either: a
+ * source that does not answer yet leaves its pool empty rather than stopping the start.
  *
  * <p>Stateless and thread-safe.
  */

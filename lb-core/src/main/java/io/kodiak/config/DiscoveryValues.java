@@ -136,8 +136,7 @@ public final class DiscoveryValues {
 
     /** A nameserver as the configuration writes it: {@code 127.0.0.1:5353}, {@code [::1]:53}. */
     public static String format(InetSocketAddress nameserver) {
-        String h = nameserver.getAddress().getHostAddress();
-        return (h.indexOf(':') >= 0 ? "[" + h + "]" : h) + ":" + nameserver.getPort();
+        return io.kodiak.discovery.IpText.withPort(nameserver.getAddress(), nameserver.getPort());
     }
 
     /** A Kubernetes Service's name (an RFC 1035 label, as the API server checks it). */

@@ -12,6 +12,13 @@ import java.util.function.Supplier;
  * Builds a configuration from command-line flags, for {@code bin/kodiak proxy --listen ADDR --to
  * A,B [--strategy S]} ({@link #FLAGS} lists them all): one listener named {@value #LISTENER}, one
  * pool named {@value #POOL} routing everything, defaults everywhere else. Errors read {@code --to: "x" is not host:port}.
+ *
+ * <p>A {@code --to} entry is what a file's upstream entry would be: an IP literal is a listed
+ * upstream; a host name is followed through DNS ({@code resolve: true}: every address, re-resolved
+ * on its TTL, as nginx's {@code server NAME resolve}), except {@code localhost}, which is in
+ * /etc/hosts rather than DNS and does not move; {@code srv:_SERVICE._PROTO.NAME} is an SRV record
+ * ({@code service:}); {@code unix:/PATH} a Unix socket. {@code --resolver} names the nameservers of
+ * the {@code default} resolver; without it, the system's.
  */
 public final class QuickMode {
     /** The name of the single listener. */
@@ -51,12 +58,19 @@ public final class QuickMode {
     public static final Flags.Flag TLS_KEY = Flags.Flag.value("--tls-key", "FILE",
             "the PEM private key of --tls-cert (certbot's privkey.pem: PKCS#8, PKCS#1 RSA or SEC 1 EC, not encrypted) (default none)");
 
+    /** {@code --to}'s prefix for an SRV record. */
+    static final String SRV_PREFIX = "srv:";
+
     /** The {@code proxy} command's flags and usage. */
     public static final Flags FLAGS = Flags.of("kodiak proxy",
-                    "--to HOST:PORT[,HOST:PORT...] [--listen HOST:PORT] [--strategy NAME] [--admin HOST:PORT|off] [--metrics HOST:PORT|off] [--access-log PATH|stdout|off] [--access-log-format combined|json|TEMPLATE] [--tls-cert FILE --tls-key FILE]",
+                    "--to HOST:PORT[,HOST:PORT...] [--resolver IP:PORT[,IP:PORT]] [--listen HOST:PORT] [--strategy NAME] [--admin HOST:PORT|off] [--metrics HOST:PORT|off] [--access-log PATH|stdout|off] [--access-log-format combined|json|TEMPLATE] [--tls-cert FILE --tls-key FILE]",
                     "Balance across upstreams without a configuration file: one listener \"" + LISTENER + "\", one pool \""
                             + POOL + "\".",
-                    Flags.Flag.value("--to", "HOST:PORT,...", "the upstreams, comma-separated (required); IPv6 as [::1]:9001"),
+                    Flags.Flag.value("--to", "HOST:PORT,...", "the upstreams, comma-separated (required); IPv6 as [::1]:9001;"
+                            + " a host name is followed through DNS (every address, re-resolved on its TTL; localhost stays as it is);"
+                            + " srv:_SERVICE._PROTO.NAME for an SRV record; unix:/PATH for a Unix socket"),
+                    Flags.Flag.value("--resolver", "IP:PORT,...", "the nameservers that resolve --to's names and srv: records,"
+                            + " comma-separated (default: the system's, from /etc/resolv.conf); port 53 if left out"),
                     LISTEN,
                     Flags.Flag.value("--strategy", "NAME", "balancing strategy (default round-robin; valid: " + strategies() + ")"),
                     ADMIN,
@@ -92,24 +106,25 @@ public final class QuickMode {
             throw new ConfigException("--to: required (the upstreams, comma-separated host:port)");
         }
         List<UpstreamConfig> upstreams = new ArrayList<>();
+        List<UpstreamSource> sources = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (String item : to.split(",", -1)) {
             String text = item.strip();
             if (text.isEmpty()) {
                 throw new ConfigException("--to: " + Values.quote(to) + " has an empty entry");
             }
-            Values.HostPort hp = parse("--to", () -> Values.upstreamAddress(text));
-            if (!seen.add(hp.toString())) {
-                throw new ConfigException("--to: " + Values.quote(hp.toString()) + " is listed twice");
+            String key = entry(text, upstreams, sources);
+            if (!seen.add(key)) {
+                throw new ConfigException("--to: " + Values.quote(key) + " is listed twice");
             }
-            upstreams.add(new UpstreamConfig(hp.toString(), hp.host(), hp.port(), 1));
         }
+        Map<String, io.kodiak.discovery.DnsSettings> resolvers = resolvers(values.value("--resolver"), !sources.isEmpty());
         ListenerConfig listener = new ListenerConfig(LISTENER, address, List.of(new RouteConfig(null, null, POOL)),
                 ClientTimeouts.DEFAULTS, ClientLimits.DEFAULTS, ForwardedHeaders.DEFAULTS,
                 ServerHeaderPolicy.DEFAULTS).withAccessLog(accessLog(values.value("--access-log"),
                 values.value("--access-log-format"))).withTls(tls(values.value("--tls-cert"), values.value("--tls-key")));
         PoolConfig pool = new PoolConfig(POOL, strategy, upstreams, UpstreamTimeouts.DEFAULTS,
-                ConnectionPoolConfig.DEFAULTS, BufferingConfig.defaults(), null);
+                ConnectionPoolConfig.DEFAULTS, BufferingConfig.defaults(), null).withSources(sources);
         AdminConfig admin = admin(values.value("--admin"));
         if (admin.enabled() && admin.listen().equals(address)) {
             throw new ConfigException("--admin: " + values.value("--admin") + " is also the --listen address: the admin API needs its own");
@@ -119,7 +134,85 @@ public final class QuickMode {
             throw new ConfigException("--metrics: " + values.value("--metrics") + " is also the "
                     + (metrics.listen().equals(address) ? "--listen" : "--admin") + " address: /metrics needs its own");
         }
-        return new KodiakConfig(null, List.of(listener), Map.of(POOL, pool)).withAdmin(admin).withMetrics(metrics);
+        return new KodiakConfig(null, List.of(listener), Map.of(POOL, pool)).withAdmin(admin).withMetrics(metrics)
+                .withResolvers(resolvers);
+    }
+
+    /**
+     * Adds one {@code --to} entry to {@code upstreams} or {@code sources}, as a file's entry of the
+     * same text would be read (see the class comment).
+     *
+     * @return what identifies it among the entries, to refuse one listed twice
+     */
+    private static String entry(String text, List<UpstreamConfig> upstreams, List<UpstreamSource> sources)
+            throws ConfigException {
+        if (text.startsWith(SRV_PREFIX)) {
+            String service = text.substring(SRV_PREFIX.length());
+            try {
+                DiscoveryValues.srvName(service);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("--to: " + Values.quote(text) + " is not srv:_SERVICE._PROTO.NAME"
+                        + " (e.g. srv:_http._tcp.app.internal)");
+            }
+            String name = parse("--to", () -> Values.defaultName(service));
+            sources.add(new DnsSource(name, service, 0, true, "default", 1, 0));
+            return text;
+        }
+        if (DiscoveryValues.isUnix(text)) {
+            String path = parse("--to", () -> DiscoveryValues.unixPath(text));
+            String name = parse("--to", () -> DiscoveryValues.unixName(path));
+            for (UpstreamConfig u : upstreams) {
+                if (u.name().equals(name)) {
+                    throw new ConfigException("--to: " + Values.quote(u.address()) + " and " + Values.quote(text)
+                            + " would both be named " + name + " (a configuration file can name them)");
+                }
+            }
+            upstreams.add(new UpstreamConfig(name, "localhost", 0, 1, 0, null, null, path, 0));
+            return text;
+        }
+        Values.HostPort hp = parse("--to", () -> Values.upstreamAddress(text));
+        if (DiscoveryValues.isIpLiteral(hp.host()) || isLocalhost(hp.host())) {
+            upstreams.add(new UpstreamConfig(hp.toString(), hp.host(), hp.port(), 1));
+        } else {
+            sources.add(new DnsSource(hp.toString(), hp.host(), hp.port(), false, "default", 1, 0));
+        }
+        return hp.toString();
+    }
+
+    /** RFC 6761: {@code localhost} and names under it are loopback, answered from /etc/hosts, never moved. */
+    private static boolean isLocalhost(String host) {
+        String h = host.toLowerCase(java.util.Locale.ROOT);
+        if (h.endsWith(".")) {
+            h = h.substring(0, h.length() - 1);
+        }
+        return h.equals("localhost") || h.endsWith(".localhost");
+    }
+
+    /**
+     * {@code --resolver IP:PORT[,IP:PORT]}: the {@code default} resolver's nameservers; without
+     * it, the system's. Refused when no {@code --to} entry is resolved: it would do nothing.
+     */
+    static Map<String, io.kodiak.discovery.DnsSettings> resolvers(String value, boolean resolves) throws ConfigException {
+        if (value == null) {
+            return Map.of();
+        }
+        if (!resolves) {
+            throw new ConfigException("--resolver: no --to entry is a name to resolve (--resolver is for --to NAME:PORT"
+                    + " and srv: entries; IP addresses and unix: sockets need none)");
+        }
+        List<InetSocketAddress> nameservers = new ArrayList<>();
+        for (String item : value.split(",", -1)) {
+            String text = item.strip();
+            if (text.isEmpty()) {
+                throw new ConfigException("--resolver: " + Values.quote(value) + " has an empty entry");
+            }
+            InetSocketAddress ns = parse("--resolver", () -> DiscoveryValues.nameserver(text));
+            if (nameservers.contains(ns)) {
+                throw new ConfigException("--resolver: " + DiscoveryValues.format(ns) + " is listed twice");
+            }
+            nameservers.add(ns);
+        }
+        return Map.of("default", io.kodiak.discovery.DnsSettings.DEFAULTS.withNameservers(nameservers));
     }
 
     /** {@code --tls-cert FILE --tls-key FILE}: HTTPS on the quick listener; neither: plain HTTP. Relative paths: the working directory. */

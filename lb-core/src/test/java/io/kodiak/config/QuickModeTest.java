@@ -94,9 +94,9 @@ class QuickModeTest {
         assertRejected(List.of("--to", "127.0.0.1:9001", "--strategy", "random"),
                 "--strategy: \"random\" is not a strategy (valid: round-robin, least-connections, latency-weighted, consistent-hash)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "--timeout", "5s"),
-                "--timeout: unknown flag (flags are --to, --listen, --strategy, --admin, --metrics, --access-log, --access-log-format, --tls-cert, --tls-key, -h/--help)");
+                "--timeout: unknown flag (flags are --to, --resolver, --listen, --strategy, --admin, --metrics, --access-log, --access-log-format, --tls-cert, --tls-key, -h/--help)");
         assertRejected(List.of("--to", "127.0.0.1:9001", "extra"),
-                "\"extra\": unexpected argument (flags are --to, --listen, --strategy, --admin, --metrics, --access-log, --access-log-format, --tls-cert, --tls-key, -h/--help)");
+                "\"extra\": unexpected argument (flags are --to, --resolver, --listen, --strategy, --admin, --metrics, --access-log, --access-log-format, --tls-cert, --tls-key, -h/--help)");
     }
 
     @Test
@@ -196,6 +196,62 @@ class QuickModeTest {
         e = assertThrows(ConfigException.class, () -> QuickMode.fromArgs(java.util.List.of("--to", "127.0.0.1:9001",
                 "--access-log-format", "json")));
         assertEquals("--access-log-format: needs --access-log PATH|stdout|syslog://...", e.getMessage());
+    }
+
+    @Test
+    void aHostNameIsFollowedThroughDnsAndLiteralsStayListed() throws Exception {
+        PoolConfig pool = QuickMode.fromArgs(List.of("--to", "app.test:8000,127.0.0.1:9001,[::1]:9002,localhost:9003"))
+                .pools().get("default");
+        assertEquals(List.of(new UpstreamConfig("127.0.0.1:9001", "127.0.0.1", 9001, 1),
+                new UpstreamConfig("[::1]:9002", "::1", 9002, 1),
+                new UpstreamConfig("localhost:9003", "localhost", 9003, 1)), pool.upstreams(),
+                "localhost is /etc/hosts' and never moves: it stays a listed upstream");
+        assertEquals(List.of(new DnsSource("app.test:8000", "app.test", 8000, false, "default", 1, 0)), pool.sources());
+    }
+
+    @Test
+    void srvAndUnixEntries() throws Exception {
+        KodiakConfig c = QuickMode.fromArgs(List.of("--to", "srv:_http._tcp.app.test, unix:/run/gunicorn.sock"));
+        PoolConfig pool = c.pools().get("default");
+        assertEquals(List.of(new DnsSource("_http._tcp.app.test", "_http._tcp.app.test", 0, true, "default", 1, 0)),
+                pool.sources());
+        assertEquals(List.of(new UpstreamConfig("unix:gunicorn.sock", "localhost", 0, 1, 0, null, null, "/run/gunicorn.sock", 0)),
+                pool.upstreams());
+        assertEquals(java.util.Map.of("default", io.kodiak.discovery.DnsSettings.DEFAULTS), c.resolvers(),
+                "without --resolver: the system's");
+    }
+
+    @Test
+    void resolverNamesTheDefaultResolversNameservers() throws Exception {
+        KodiakConfig c = QuickMode.fromArgs(List.of("--to", "app.test:8000", "--resolver", "127.0.0.1:5353, [::1]:5354,10.0.0.2"));
+        assertEquals(List.of(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 5353),
+                new InetSocketAddress(InetAddress.getByName("::1"), 5354),
+                new InetSocketAddress(InetAddress.getByName("10.0.0.2"), 53)), c.resolvers().get("default").nameservers());
+        assertEquals(io.kodiak.discovery.DnsSettings.DEFAULTS.timeout(), c.resolvers().get("default").timeout());
+        assertTrue(QuickMode.FLAGS.usage().contains("--resolver IP:PORT,..."), QuickMode.FLAGS.usage());
+        assertTrue(QuickMode.FLAGS.usage().contains("srv:_SERVICE._PROTO.NAME"), QuickMode.FLAGS.usage());
+    }
+
+    @Test
+    void discoveryRejections() {
+        assertRejected(List.of("--to", "srv:x"), "--to: \"srv:x\" is not srv:_SERVICE._PROTO.NAME (e.g. srv:_http._tcp.app.internal)");
+        assertRejected(List.of("--to", "srv:_http._tcp"),
+                "--to: \"srv:_http._tcp\" is not srv:_SERVICE._PROTO.NAME (e.g. srv:_http._tcp.app.internal)");
+        assertRejected(List.of("--to", "srv:_h._tcp.a,srv:_h._tcp.a"), "--to: \"srv:_h._tcp.a\" is listed twice");
+        assertRejected(List.of("--to", "app.test:80,app.test:80"), "--to: \"app.test:80\" is listed twice");
+        assertRejected(List.of("--to", "unix:run/g.sock"),
+                "--to: \"unix:run/g.sock\": the socket path must be absolute (e.g. unix:/run/gunicorn.sock)");
+        assertRejected(List.of("--to", "unix:/a/g.sock,unix:/b/g.sock"),
+                "--to: \"unix:/a/g.sock\" and \"unix:/b/g.sock\" would both be named unix:g.sock (a configuration file can name them)");
+        assertRejected(List.of("--to", "app.test:80", "--resolver", "dns.test:53"),
+                "--resolver: \"dns.test:53\" is not an IP address (a nameserver named by a name would need DNS to find DNS)");
+        assertRejected(List.of("--to", "app.test:80", "--resolver", "127.0.0.1:5353,,10.0.0.2"),
+                "--resolver: \"127.0.0.1:5353,,10.0.0.2\" has an empty entry");
+        assertRejected(List.of("--to", "app.test:80", "--resolver", "127.0.0.1,127.0.0.1:53"),
+                "--resolver: 127.0.0.1:53 is listed twice");
+        assertRejected(List.of("--to", "127.0.0.1:9001", "--resolver", "127.0.0.1:5353"),
+                "--resolver: no --to entry is a name to resolve (--resolver is for --to NAME:PORT and srv: entries;"
+                        + " IP addresses and unix: sockets need none)");
     }
 
     private static java.util.List<String> concat(java.util.List<String> a, String... b) {
