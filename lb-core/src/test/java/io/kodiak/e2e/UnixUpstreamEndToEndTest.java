@@ -127,7 +127,8 @@ class UnixUpstreamEndToEndTest {
 
         // The node drains itself through its check's answer, and comes back.
         Files.writeString(gunicorn.directory().resolve("node-state"), "drain");
-        await("node drain", u::nodeDrain);
+        // The flag flips before the pool's selection is rebuilt: wait for the selection.
+        await("node drain", () -> u.nodeDrain() && !kodiak.pool("app").selection().members().contains(u));
         try (RawClient c = RawClient.connect(port)) {
             assertEquals(503, c.get("/").status(), "the only upstream drained");
         }
