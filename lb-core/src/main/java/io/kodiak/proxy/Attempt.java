@@ -1,5 +1,6 @@
 package io.kodiak.proxy;
 
+import io.kodiak.health.UnixBacklog;
 import io.kodiak.metrics.ErrorCause;
 import io.kodiak.upstream.Upstream;
 import org.glassfish.grizzly.CompletionHandler;
@@ -9,6 +10,9 @@ import org.glassfish.grizzly.IOEvent;
 
 import java.io.IOException;
 import java.net.ConnectException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One try of a request on one upstream: the slot it holds under the upstream's
@@ -17,7 +21,17 @@ import java.net.ConnectException;
  * ({@link Upstream#responded}, {@link Upstream#failed}) and its metrics, so no failure site can
  * count twice or forget to count.
  *
- * <p>Threading: called with the session's lock held; connect completions take that lock.
+ * <p><b>A Unix socket's full backlog.</b> Linux refuses a connect to a Unix socket whose listen
+ * backlog is full with {@code EAGAIN} at once ({@link UnixBacklog}), where TCP would wait in the
+ * SYN backlog: every Gunicorn worker is busy, the server is not down. The attempt then keeps its
+ * slot and tries the connect again on the feature timer after 5 ms, doubling up to 100 ms, until
+ * it connects or the caller's connect deadline ({@code timeouts.connect}) cancels it
+ * ({@link #cancelConnect}); a connect that ends so ({@link #backlogFull()}) is not a failure of the
+ * upstream: no passive-health or outlier count ({@link #connectFailed}), only the error metric.
+ *
+ * <p>Threading: called with the session's lock held; connect completions take that lock, and so
+ * does a retry after a full backlog, on the feature timer's thread (it only opens a non-blocking
+ * socket, as a connect from a selector thread does).
  */
 final class Attempt {
     /** Where the connect's outcome goes (the exchange). */
@@ -46,6 +60,12 @@ final class Attempt {
     private boolean fresh;
     private boolean staleRetried;
     private boolean paused;
+    /** Connect tries that found the Unix socket's backlog full; reset by each new connect. */
+    private int backlogTries;
+    /** Whether the latest connect try found the backlog full (so a timeout now is the server's load, not a fault). */
+    private boolean backlogFull;
+    /** The next try after a full backlog, while it waits; cancelled with the connect. */
+    private ScheduledFuture<?> backlogRetry;
     /** Not happened (a clock may read 0, so 0 cannot mean that). */
     private static final long NEVER = Long.MIN_VALUE;
     private long connectStartedAt = NEVER;
@@ -85,10 +105,17 @@ final class Attempt {
      */
     void connect(Events events) {
         int my = ++generation;
+        backlogTries = 0;
+        backlogFull = false;
+        connectStartedAt = ctx.now();
+        open(my, events);
+    }
+
+    /** One connect try of connect {@code my}. */
+    private void open(int my, Events events) {
         Upstream u = upstream;
         ConnectionPool cp = ctx.connectionPools.get(u);
         io.kodiak.config.UpstreamTlsConfig tls = cp.tls();
-        connectStartedAt = ctx.now();
         // A Unix socket never has TLS (the config refuses it); its connect fails or succeeds at
         // once, so its failure may come back before this method returns.
         GrizzlyFuture<Connection> f = u.isUnix() ? ctx.unixConnector.connect(u.socketAddress())
@@ -142,6 +169,11 @@ final class Attempt {
                         return;
                     }
                     connecting = null;
+                    if (u.isUnix() && UnixBacklog.isFull(t)) {
+                        retryAfterFullBacklog(my, events);
+                        return;
+                    }
+                    backlogFull = false;
                     events.connectFailed(Attempt.this, ErrorCause.CONNECT_REFUSED, connectFailure(u, t));
                 }
             }
@@ -154,6 +186,40 @@ final class Attempt {
             public void updated(Connection result) {
             }
         });
+    }
+
+    /**
+     * The Unix socket's listen backlog is full: the next try after a pause, on the feature timer
+     * (never a sleep on this thread, which may be a selector thread). The caller's connect deadline
+     * ends the tries.
+     */
+    private void retryAfterFullBacklog(int my, Events events) {
+        backlogFull = true;
+        long pause = UnixBacklog.pauseNanos(++backlogTries);
+        try {
+            backlogRetry = ctx.features.timer().schedule(() -> {
+                synchronized (lock) {
+                    if (my == generation) {
+                        backlogRetry = null;
+                        open(my, events);
+                    }
+                }
+            }, pause, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException stopping) {
+            backlogFull = false;
+            events.connectFailed(this, ErrorCause.CONNECT_REFUSED, upstream.addressText() + ": listen backlog full, and Kodiak is stopping");
+        }
+    }
+
+    /** Whether the connect's latest try found the Unix socket's listen backlog full: the server is busy. */
+    boolean backlogFull() {
+        return backlogFull;
+    }
+
+    /** For the log when the connect deadline ends a connect that {@link #backlogFull()}. */
+    String backlogFullText() {
+        return upstream.addressText() + ": its listen backlog stayed full (the server accepted no connection; "
+                + backlogTries + (backlogTries == 1 ? " try" : " tries") + "); not counted against it";
     }
 
     /** Why a connect failed, for the log: a Unix socket's path is part of it (missing, or no listener). */
@@ -208,6 +274,10 @@ final class Attempt {
     /** Stops a connect in flight; its late completion is dropped. */
     void cancelConnect() {
         generation++;
+        if (backlogRetry != null) {
+            backlogRetry.cancel(false);
+            backlogRetry = null;
+        }
         if (connecting != null) {
             connecting.cancel(false);
             connecting = null;
@@ -248,11 +318,18 @@ final class Attempt {
         metrics.upstreamError(upstream, cause);
     }
 
-    /** The connect failed: the slot goes back before the failure counts, as a refused connect held nothing. */
+    /**
+     * The connect failed: the slot goes back before the failure counts, as a refused connect held
+     * nothing. A connect that timed out on a full Unix backlog does not count against the upstream's
+     * passive health or outlier detection: the server was busy, and TCP would have waited in the SYN
+     * backlog for as long.
+     */
     void connectFailed(ErrorCause cause) {
         metrics.upstreamError(upstream, cause);
         endSlot();
-        upstream.failed();
+        if (!backlogFull) {
+            upstream.failed();
+        }
     }
 
     /** Gives back the slot (once) and offers it to the pool's queue. */

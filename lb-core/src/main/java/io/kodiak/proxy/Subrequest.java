@@ -257,7 +257,8 @@ final class Subrequest implements UpstreamConnection.Owner, Attempt.Events {
             if (attempt.connection() == null) {
                 attempt.connectFailed(ErrorCause.CONNECT_TIMEOUT);
                 attempt.drop();
-                finish(ForwardAuthReply.error(pool.name() + "/" + attempt.upstream.name() + ": no connection within the timeout"), 504);
+                finish(ForwardAuthReply.error(pool.name() + "/" + attempt.upstream.name() + ": no connection within the timeout"
+                        + (attempt.backlogFull() ? " (" + attempt.backlogFullText() + ")" : "")), 504);
             } else {
                 attempt.failed(ErrorCause.TIMEOUT);
                 attempt.drop();

@@ -507,7 +507,7 @@ final class UpstreamLeg implements UpstreamConnection.Owner, Attempt.Events, Req
         switch (kind) {
             case CONNECT -> {
                 attempt.cancelConnect();
-                connectFailed(attempt, ErrorCause.CONNECT_TIMEOUT, "timeout");
+                connectFailed(attempt, ErrorCause.CONNECT_TIMEOUT, attempt.backlogFull() ? attempt.backlogFullText() : "timeout");
             }
             case SEND, RESPONSE -> {
                 attempt.failed(ErrorCause.TIMEOUT);

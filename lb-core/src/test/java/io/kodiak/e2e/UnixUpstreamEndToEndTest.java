@@ -127,7 +127,8 @@ class UnixUpstreamEndToEndTest {
 
         // The node drains itself through its check's answer, and comes back.
         Files.writeString(gunicorn.directory().resolve("node-state"), "drain");
-        await("node drain", u::nodeDrain);
+        // The flag flips before the pool's selection is rebuilt: wait for the selection.
+        await("node drain", () -> u.nodeDrain() && !kodiak.pool("app").selection().members().contains(u));
         try (RawClient c = RawClient.connect(port)) {
             assertEquals(503, c.get("/").status(), "the only upstream drained");
         }
@@ -167,6 +168,147 @@ class UnixUpstreamEndToEndTest {
         // Both ended as a refused connect to the socket (HAProxy's SC), logged with its address.
         String line = "502 SC unix:" + socket;
         await("two access-log lines", () -> accessLog().stream().filter(line::equals).count() == 2);
+    }
+
+    @Test
+    void requestsBeyondAFullBacklogWaitUntilTheServerAccepts() throws Exception {
+        // Linux refuses a Unix connect beyond the backlog at once (EAGAIN); TCP would wait in the SYN backlog.
+        java.nio.channels.ServerSocketChannel server = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+        try (server) {
+            server.bind(java.net.UnixDomainSocketAddress.of(socket), 1);
+            kodiak = Kodiak.start(config("{address: \"unix:" + socket + "\", name: u1}", """
+                        health-check: {type: none}
+                        outlier-detection: {consecutive-failures: 1}
+                        timeouts: {connect: 30s}
+                    """, false));
+            int port = kodiak.boundAddress("web").getPort();
+            Upstream u = kodiak.pool("app").upstreams().get(0);
+            int n = 6;
+            java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(n);
+            try {
+                List<java.util.concurrent.Future<Integer>> answers = new java.util.ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    answers.add(clients.submit(() -> {
+                        try (RawClient c = RawClient.connect(new InetSocketAddress(Loopback.ADDRESS, port), Duration.ofSeconds(60))) {
+                            return c.get("/").status();
+                        }
+                    }));
+                }
+                // All six hold a slot; the backlog holds two of them, the others found it full.
+                await("six requests at the upstream", () -> u.inFlight() == n);
+                assertEquals(0, u.failures(), "a full backlog is not a failure of the upstream");
+
+                // The server catches up within the connect timeout: every request gets its answer.
+                Thread acceptor = answerEachConnection(server);
+                for (java.util.concurrent.Future<Integer> a : answers) {
+                    assertEquals(200, a.get(60, java.util.concurrent.TimeUnit.SECONDS));
+                }
+                acceptor.interrupt();
+            } finally {
+                clients.shutdownNow();
+            }
+            assertEquals(0, u.failures());
+            assertTrue(!u.ejected(), "outlier detection did not count the busy server");
+        }
+    }
+
+    @Test
+    void aBacklogFullPastTheConnectTimeoutFailsWithoutCountingAgainstTheUpstream() throws Exception {
+        java.nio.channels.ServerSocketChannel server = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+        List<java.nio.channels.SocketChannel> fillers = new java.util.ArrayList<>();
+        java.util.logging.Logger legLog = java.util.logging.Logger.getLogger("io.kodiak.proxy.UpstreamLeg");
+        List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                logged.add(r.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        legLog.addHandler(capture);
+        try (server) {
+            server.bind(java.net.UnixDomainSocketAddress.of(socket), 1);
+            fillBacklog(fillers);
+            kodiak = Kodiak.start(config("{address: \"unix:" + socket + "\", name: u1}", """
+                        health-check: {type: none}
+                        outlier-detection: {consecutive-failures: 1}
+                        timeouts: {connect: 300ms}
+                    """, false));
+            int port = kodiak.boundAddress("web").getPort();
+            Upstream u = kodiak.pool("app").upstreams().get(0);
+            for (int i = 0; i < 2; i++) {
+                try (RawClient c = RawClient.connect(port)) {
+                    assertEquals(502, c.get("/").status(), "no connection within timeouts.connect, as for TCP");
+                }
+            }
+            // A connect timeout (HAProxy's sC), not a refused connect (SC), and the log says why.
+            String line = "502 sC unix:" + socket;
+            await("two access-log lines", () -> accessLog().stream().filter(line::equals).count() == 2);
+            assertTrue(logged.stream().anyMatch(m -> m.contains("listen backlog stayed full")), logged.toString());
+            assertEquals(0, u.failures(), "a busy server is not a failed upstream");
+            assertTrue(!u.ejected(), "nor an outlier");
+            assertTrue(u.healthy());
+        } finally {
+            legLog.removeHandler(capture);
+            for (java.nio.channels.SocketChannel f : fillers) {
+                f.close();
+            }
+        }
+    }
+
+    /** Connects to {@link #socket} until its backlog is full (the next connect gets EAGAIN). */
+    private void fillBacklog(List<java.nio.channels.SocketChannel> fillers) throws IOException {
+        for (int i = 0; i < 10; i++) {
+            java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+            c.configureBlocking(false);
+            try {
+                c.connect(java.net.UnixDomainSocketAddress.of(socket));
+                fillers.add(c);
+            } catch (java.net.SocketException full) {
+                c.close();
+                assertTrue(io.kodiak.health.UnixBacklog.isFull(full), full.toString());
+                return;
+            }
+        }
+        fail("10 connects fitted a backlog of 1");
+    }
+
+    /** Accepts on {@code server} until interrupted or closed; answers each connection's request with 200 "ok" and closes it. */
+    private static Thread answerEachConnection(java.nio.channels.ServerSocketChannel server) {
+        Thread t = new Thread(() -> {
+            try {
+                while (!Thread.currentThread().isInterrupted()) {
+                    java.nio.channels.SocketChannel c = server.accept();
+                    Thread one = new Thread(() -> {
+                        try (c) {
+                            java.nio.ByteBuffer in = java.nio.ByteBuffer.allocate(16 * 1024);
+                            String head = "";
+                            while (!head.contains("\r\n\r\n") && c.read(in) >= 0) {
+                                head = new String(in.array(), 0, in.position(), StandardCharsets.ISO_8859_1);
+                            }
+                            c.write(java.nio.ByteBuffer.wrap("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+                                    .getBytes(StandardCharsets.ISO_8859_1)));
+                        } catch (IOException e) {
+                            // the client side's assertions say what went wrong
+                        }
+                    }, "unix-answer");
+                    one.setDaemon(true);
+                    one.start();
+                }
+            } catch (IOException e) {
+                // closed at the end of the test
+            }
+        }, "unix-acceptor");
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 
     /** Listener {@code web}, pool {@code app} with one upstream on {@link #socket}, {@code entry} as YAML gives it. */

@@ -45,6 +45,13 @@ import java.util.logging.Logger;
  * is logged and does not stop the loop. {@link #close()} stops the thread and waits for it; probes
  * still pending then report {@link ProbeStatus#ERROR}.
  *
+ * <p><b>A full backlog.</b> A Unix socket whose listen backlog is full refuses a non-blocking
+ * connect at once with {@code EAGAIN} ({@link UnixBacklog}), where TCP would wait in the SYN
+ * backlog. That server is busy, not down, so the connect is tried again after a short pause
+ * (5 ms, doubling up to 100 ms), without a socket held in between, until the check's timeout; a
+ * backlog still full then fails the check as {@link ProbeStatus#TIMEOUT}, as a TCP connect stuck in
+ * a full SYN backlog would, with a message that says so (and no stack trace).
+ *
  * <p>Timing uses {@link System#nanoTime()}: this class measures real sockets. Logic that decides
  * anything from time lives in {@link HealthStateMachine} and {@link HealthChecker}, which take a clock.
  */
@@ -65,6 +72,11 @@ public final class ConnectProbeLoop implements AutoCloseable {
     // would cost O(n) and the entries are small.
     private final PriorityQueue<PendingConnect> deadlines =
             new PriorityQueue<>((a, b) -> Long.compare(a.deadlineNanos - b.deadlineNanos, 0)); // nanoTime-safe
+    /** Loop thread only: connects waiting to try a full backlog again (each is in {@link #deadlines} too). */
+    private final PriorityQueue<PendingConnect> retries =
+            new PriorityQueue<>((a, b) -> Long.compare(a.retryAtNanos - b.retryAtNanos, 0));
+    /** Connect tries that found a Unix socket's backlog full, for tests and {@link #toString()}. */
+    private final AtomicInteger backlogFull = new AtomicInteger();
 
     /** Opens the selector and starts the loop thread. */
     public ConnectProbeLoop() throws IOException {
@@ -156,7 +168,9 @@ public final class ConnectProbeLoop implements AutoCloseable {
                         converse(p, key);
                     }
                 }
-                expire(System.nanoTime());
+                long now = System.nanoTime();
+                expire(now);
+                retryDue(now);
             }
         } catch (IOException | RuntimeException e) {
             // The selector itself failed: no probe can run any more. Fail them all rather than hang them.
@@ -177,18 +191,50 @@ public final class ConnectProbeLoop implements AutoCloseable {
     private void startSubmitted() {
         PendingConnect pending;
         while ((pending = submitted.poll()) != null) {
-            try {
-                pending.channel = pending.address instanceof UnixDomainSocketAddress
-                        ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open();
-                pending.channel.configureBlocking(false);
-                // Registered and under its deadline even when connected at once: a conversation may follow.
-                SelectionKey key = pending.channel.register(selector, SelectionKey.OP_CONNECT, pending);
-                deadlines.add(pending);
-                if (pending.channel.connect(pending.address)) {
-                    connected(pending, key);
-                }
-            } catch (IOException | UnresolvedAddressException e) {
+            // Under its deadline from the start, even when connected at once: a conversation may follow.
+            deadlines.add(pending);
+            start(pending);
+        }
+    }
+
+    /** Opens, registers and connects {@code pending}'s socket: the first try, or one after a full backlog. */
+    private void start(PendingConnect pending) {
+        try {
+            pending.channel = pending.address instanceof UnixDomainSocketAddress
+                    ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open();
+            pending.channel.configureBlocking(false);
+            SelectionKey key = pending.channel.register(selector, SelectionKey.OP_CONNECT, pending);
+            if (pending.channel.connect(pending.address)) {
+                connected(pending, key);
+            }
+        } catch (IOException | UnresolvedAddressException e) {
+            if (pending.address instanceof UnixDomainSocketAddress && UnixBacklog.isFull(e)) {
+                retryLater(pending);
+            } else {
                 fail(pending, e);
+            }
+        }
+    }
+
+    /** The socket's backlog is full: the server is busy. Closes this try's socket and tries again after a pause. */
+    private void retryLater(PendingConnect pending) {
+        backlogFull.incrementAndGet();
+        try {
+            pending.channel.close(); // a refused connect leaves the socket unusable; a new one for the next try
+        } catch (IOException e) {
+            LOG.log(Level.FINE, "Closing the probe socket to " + pending.shown + " failed", e);
+        }
+        pending.channel = null;
+        pending.retryAtNanos = System.nanoTime() + UnixBacklog.pauseNanos(++pending.backlogTries);
+        retries.add(pending);
+    }
+
+    /** Starts the connects whose pause after a full backlog is over (those timed out meanwhile are done). */
+    private void retryDue(long now) {
+        while (!retries.isEmpty() && (retries.peek().done || retries.peek().retryAtNanos - now <= 0)) {
+            PendingConnect pending = retries.poll();
+            if (!pending.done) {
+                start(pending);
             }
         }
     }
@@ -233,16 +279,23 @@ public final class ConnectProbeLoop implements AutoCloseable {
         complete(pending, r.status(), r.detail(), null, r.headers());
     }
 
-    /** @return milliseconds until the earliest deadline (rounded up), 0 if one has passed, -1 if none */
+    /** @return milliseconds until the earliest deadline or retry (rounded up), 0 if one has passed, -1 if none */
     private long millisUntilNextDeadline() {
         while (!deadlines.isEmpty() && deadlines.peek().done) {
             deadlines.poll();
         }
+        while (!retries.isEmpty() && retries.peek().done) {
+            retries.poll();
+        }
         PendingConnect next = deadlines.peek();
         if (next == null) {
-            return -1;
+            return -1; // every retry waits under a deadline too
         }
-        long remaining = next.deadlineNanos - System.nanoTime();
+        long at = next.deadlineNanos;
+        if (!retries.isEmpty() && retries.peek().retryAtNanos - at < 0) {
+            at = retries.peek().retryAtNanos;
+        }
+        long remaining = at - System.nanoTime();
         return remaining <= 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(remaining + 999_999);
     }
 
@@ -250,9 +303,13 @@ public final class ConnectProbeLoop implements AutoCloseable {
         while (!deadlines.isEmpty() && (deadlines.peek().done || deadlines.peek().deadlineNanos - now <= 0)) {
             PendingConnect pending = deadlines.poll();
             if (!pending.done) {
-                complete(pending, ProbeStatus.TIMEOUT, String.format(Locale.ROOT, "no %s to %s within %d ms",
-                        pending.conversation == null ? "connection" : pending.conversation.toString(), pending.shown,
-                        TimeUnit.NANOSECONDS.toMillis(pending.timeoutNanos)), null);
+                long ms = TimeUnit.NANOSECONDS.toMillis(pending.timeoutNanos);
+                complete(pending, ProbeStatus.TIMEOUT, pending.backlogTries > 0 && pending.conversation == null
+                        ? String.format(Locale.ROOT, "no connection to %s within %d ms: its listen backlog stayed full"
+                                + " (the server accepts no connection; %d tries)", pending.shown, ms, pending.backlogTries)
+                        : String.format(Locale.ROOT, "no %s to %s within %d ms",
+                                pending.conversation == null ? "connection" : pending.conversation.toString(), pending.shown, ms),
+                        null);
             }
         }
     }
@@ -344,6 +401,11 @@ public final class ConnectProbeLoop implements AutoCloseable {
         }
     }
 
+    /** @return connect tries so far that found a Unix socket's listen backlog full (for tests) */
+    int backlogFullTries() {
+        return backlogFull.get();
+    }
+
     /** @return whether the loop thread is still running (for tests) */
     boolean isRunning() {
         return thread.isAlive();
@@ -351,7 +413,8 @@ public final class ConnectProbeLoop implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "ConnectProbeLoop{" + thread.getName() + (closed ? ", closed" : "") + ", inFlight=" + inFlight.get() + '}';
+        return "ConnectProbeLoop{" + thread.getName() + (closed ? ", closed" : "") + ", inFlight=" + inFlight.get()
+                + (backlogFull.get() == 0 ? "" : ", backlogFull=" + backlogFull.get()) + '}';
     }
 
     /** One connect, owned by the loop thread once it has been taken from the submission queue. */
@@ -369,6 +432,9 @@ public final class ConnectProbeLoop implements AutoCloseable {
         /** Once connected: the conversation in progress. */
         Conversation conversation;
         boolean done;
+        /** Tries that found a Unix socket's backlog full; when the next one starts (while waiting for it, no channel). */
+        int backlogTries;
+        long retryAtNanos;
 
         PendingConnect(SocketAddress address, long timeoutNanos, Conversation.Opener opener, Consumer<ProbeResult> callback) {
             this.address = address;

@@ -201,6 +201,93 @@ class TcpConnectProbeTest {
         assertEquals(ProbeStatus.REFUSED, refused.status(), "a file with nothing listening: " + refused);
     }
 
+    @Test
+    void aFullUnixBacklogTimesOutWithoutAStackTrace() throws Exception {
+        UnixDomainSocketAddress path = fullUnixBacklog(unixDirectory()).address;
+        List<java.util.logging.LogRecord> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger(ConnectProbeLoop.class.getName());
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) {
+                    warnings.add(r);
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(capture);
+        try {
+            ProbeResult result = probeOnce(new TcpConnectProbe(loop, path), Duration.ofMillis(300));
+
+            // Busy, not down: tried again until the timeout, then a timeout as TCP's full SYN backlog gives.
+            assertEquals(ProbeStatus.TIMEOUT, result.status(), result.toString());
+            assertTrue(result.detail().contains("listen backlog stayed full"), result.detail());
+            assertTrue(loop.backlogFullTries() >= 1, loop.toString());
+            assertEquals(List.of(), warnings, "no warning (and no stack trace) for a busy server");
+            assertEquals(0, loop.inFlight());
+        } finally {
+            log.removeHandler(capture);
+        }
+        // A TCP connect's EAGAIN (no local port left) stays our own problem.
+        assertEquals(ProbeStatus.ERROR, ConnectProbeLoop.classify(new SocketException("Resource temporarily unavailable")));
+    }
+
+    @Test
+    void aFullUnixBacklogPassesOnceTheServerAcceptsWithinTheTimeout() throws Exception {
+        FullBacklog full = fullUnixBacklog(unixDirectory());
+        BlockingQueue<ProbeResult> results = new LinkedBlockingQueue<>();
+        new TcpConnectProbe(loop, full.address).start(Duration.ofSeconds(WAIT_SECONDS), results::add);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (loop.backlogFullTries() == 0) {
+            assertTrue(System.nanoTime() - deadline < 0, "the check never found the backlog full");
+            Thread.sleep(5);
+        }
+        assertTrue(results.isEmpty(), "still waiting: " + results);
+
+        // The server catches up: it accepts what waited in its backlog, and the check's next try gets in.
+        for (java.nio.channels.SocketChannel waiting : full.fillers) {
+            full.server.accept().close();
+            waiting.close();
+        }
+        ProbeResult result = results.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+        assertNotNull(result);
+        assertEquals(ProbeStatus.SUCCESS, result.status(), result.toString());
+    }
+
+    /** A Unix listener with a backlog of 1 that accepts nothing, and the connects that fill its backlog. */
+    private record FullBacklog(UnixDomainSocketAddress address, ServerSocketChannel server,
+                               List<java.nio.channels.SocketChannel> fillers) {
+    }
+
+    private FullBacklog fullUnixBacklog(Path dir) throws IOException {
+        UnixDomainSocketAddress path = UnixDomainSocketAddress.of(dir.resolve("full.sock"));
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        resources.add(server);
+        server.bind(path, 1);
+        List<java.nio.channels.SocketChannel> fillers = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(StandardProtocolFamily.UNIX);
+            resources.add(c);
+            c.configureBlocking(false);
+            try {
+                c.connect(path);
+                fillers.add(c);
+            } catch (SocketException e) {
+                assertTrue(UnixBacklog.isFull(e), e.toString());
+                return new FullBacklog(path, server, fillers);
+            }
+        }
+        assumeTrue(false, "10 connects fitted a Unix backlog of 1; this platform does not refuse with EAGAIN");
+        return null;
+    }
+
     /** A short directory under /tmp (a socket path must fit in 108 bytes), removed after the test. */
     private Path unixDirectory() throws IOException {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "cp");

@@ -36,9 +36,16 @@ import java.util.logging.Logger;
  * <p>The transport's {@code ChannelConfigurator} must leave Unix channels alone
  * ({@code postConfigure} runs on connect); Kodiak's {@code UnixChannels} wraps it so.
  *
- * <p>Threading: {@link #connect} may be called from any thread and does not block (a Unix
- * connect completes or fails at once, or reports {@code OP_CONNECT} when the listener's backlog
- * is full); the outcome is reported on a selector thread, or on the caller's for an instant failure.
+ * <p>A listener whose backlog is full does not leave the connect pending as TCP's SYN backlog
+ * does: Linux fails a non-blocking Unix connect at once with {@code EAGAIN}, which arrives here as a
+ * {@code SocketException} ("Resource temporarily unavailable"; {@code io.kodiak.health.UnixBacklog}
+ * tells it apart) and fails the returned future like any other failure. Trying again later is the
+ * caller's choice (Kodiak's {@code Attempt} does, within the pool's connect timeout). The
+ * {@code OP_CONNECT} path below is kept for a platform that answers {@code EINPROGRESS}.
+ *
+ * <p>Threading: {@link #connect} may be called from any thread and does not block (on Linux a Unix
+ * connect completes or fails at once); the outcome is reported on a selector thread, or on the
+ * caller's for an instant failure.
  */
 public class UnixConnectorHandler extends TCPNIOConnectorHandler {
     private static final Logger LOG = Logger.getLogger(UnixConnectorHandler.class.getName());

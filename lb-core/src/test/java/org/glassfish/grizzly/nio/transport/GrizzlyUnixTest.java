@@ -126,6 +126,41 @@ class GrizzlyUnixTest {
     }
 
     @Test
+    void aFullBacklogFailsTheConnectAtOnceAsBusyAndLeaksNothing() throws Exception {
+        // Linux answers EAGAIN, not EINPROGRESS: no OP_CONNECT wait as TCP's SYN backlog gives, so
+        // the caller (Kodiak's Attempt) must tell it apart and try again (io.kodiak.health.UnixBacklog).
+        Path path = dir.resolve("full.sock");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(path), 1);
+            java.util.List<Connection<?>> held = new java.util.ArrayList<>();
+            int before = descriptors();
+            int busy = 0;
+            for (int i = 0; i < 20; i++) {
+                try {
+                    held.add(connector.connect(UnixDomainSocketAddress.of(path)).get(WAIT, TimeUnit.SECONDS));
+                } catch (ExecutionException e) {
+                    assertTrue(io.kodiak.health.UnixBacklog.isFull(e.getCause()), e.toString());
+                    busy++;
+                }
+            }
+            assertTrue(held.size() >= 1 && busy >= 1, held.size() + " connected, " + busy + " found the backlog full");
+            for (Connection<?> c : held) {
+                c.closeSilently();
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+            while (descriptors() - before > 5 && System.nanoTime() - deadline < 0) {
+                Thread.sleep(20); // the closes complete on the selector threads
+            }
+            assertTrue(descriptors() - before <= 5, "descriptors before " + before + ", after " + descriptors());
+        }
+    }
+
+    private static int descriptors() {
+        String[] fds = new java.io.File("/proc/self/fd").list();
+        return fds == null ? 0 : fds.length;
+    }
+
+    @Test
     void tcpConnectionsOnTheSameTransportKeepTheirOptions() throws Exception {
         try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             TCPNIOConnectorHandler tcp = TCPNIOConnectorHandler.builder(transport).processor(transport.getProcessor()).build();
