@@ -311,4 +311,30 @@ class DrainByAddressTest {
         assertEquals(AdminState.DRAIN, kodiak.upstream("rest", "late").adminState());
         assertEquals(AdminState.READY, kodiak.upstream("rest", "g").adminState());
     }
+
+    /** A drain of an address no pool has reaches a pool a reload adds there ("a reload adds it", Control.setAdminStateAt). */
+    @Test
+    void aPoolAddedByAReloadHonoursADrainByAddress() throws Exception {
+        Path file = dir.resolve("kodiak.yaml");
+        String one = """
+                admin: {listen: off, state-file: off}
+                listeners: [{address: "127.0.0.1:0", routes: [{path-prefix: /, pool: app}]}]
+                pools:
+                  app:
+                    upstreams: [127.0.0.1:9]
+                    health-check: {type: none}
+                """;
+        Files.writeString(file, one);
+        kodiak = Kodiak.start(ConfigLoader.load(file));
+        assertEquals(List.of(), kodiak.setAdminStateAt(AddressKey.parse("127.0.0.1:19"), AdminState.DRAIN), "a preset only");
+        Files.writeString(file, one + """
+                  other:
+                    upstreams: [127.0.0.1:19, 127.0.0.1:29]
+                    health-check: {type: none}
+                """);
+        kodiak.reload();
+        assertEquals(AdminState.DRAIN, kodiak.upstream("other", "127.0.0.1:19").adminState(), "a new pool at a drained address");
+        assertEquals(List.of(kodiak.upstream("other", "127.0.0.1:29")), kodiak.pool("other").selection().members(),
+                "and out of its selection");
+    }
 }
