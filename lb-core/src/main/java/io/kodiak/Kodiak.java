@@ -358,7 +358,7 @@ public final class Kodiak implements Control, AutoCloseable {
         return at;
     }
 
-    /** Drains by address kept at once (each is one or two preset keys): a script gone wrong cannot grow them without bound. */
+    /** Drains by address kept at once: a script gone wrong cannot grow them without bound. */
     static final int MAX_ADDRESS_PRESETS = 1024;
 
     /**

@@ -205,7 +205,8 @@ public final class StateFile {
                 LOG.info(() -> "state file: the " + a.state().apiName() + " of address " + a.address() + " is older than "
                         + PRESET_LIFETIME.toHours() + " h; dropped");
             } else {
-                presets.setAddress(a.address(), new AdminPresets.Preset(a.state(), -1, since(a.sinceMillis(), nowMillis)));
+                // As AddressKey keeps it now: a file may hold another spelling ([FD00:0:0:0:0:0:0:5]:8000, App1:8000).
+                presets.setAddress(AddressKey.parse(a.address()).text(), new AdminPresets.Preset(a.state(), -1, since(a.sinceMillis(), nowMillis)));
             }
         }
         java.util.Set<Upstream> restored = new java.util.HashSet<>();

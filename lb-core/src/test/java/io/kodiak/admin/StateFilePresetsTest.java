@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -47,6 +48,13 @@ class StateFilePresetsTest {
         return new PoolRuntime(pc.withSources(List.of(SOURCE)), new SplittableRandom(1));
     }
 
+    /** {@link #pool()} taking its admin states from {@code presets}. */
+    private static PoolRuntime pool(AdminPresets presets) throws Exception {
+        PoolRuntime p = pool();
+        p.presets(presets);
+        return p;
+    }
+
     private static UpstreamConfig found(String ip) throws Exception {
         return new UpstreamConfig("app[" + ip + ":8000]", "app.test", 8000, 1, 0, InetAddress.getByName(ip), SOURCE.id(), null, 0);
     }
@@ -65,9 +73,8 @@ class StateFilePresetsTest {
                 List.of(new StateFile.AddressEntry("10.0.0.6:8000", AdminState.MAINT, since))));
 
         // The restart: the pool has only its file's upstream; DNS has not answered.
-        PoolRuntime p = pool();
         AdminPresets presets = new AdminPresets();
-        p.presets(presets);
+        PoolRuntime p = pool(presets);
         StateFile.apply(file.load(), Map.of("app", p), presets, NOW);
         assertEquals(List.of("127.0.0.1:9001"), p.upstreams().stream().map(Upstream::name).toList());
         assertEquals(AdminState.READY, named(p, "127.0.0.1:9001").adminState(), "not at a preset address");
@@ -100,9 +107,8 @@ class StateFilePresetsTest {
         StateFile.Saved saved = new StateFile.Saved(
                 List.of(new StateFile.Entry("app", "app[10.0.0.5:8000]", AdminState.DRAIN, -1, -1, old)),
                 List.of(new StateFile.AddressEntry("10.0.0.6:8000", AdminState.DRAIN, old)));
-        PoolRuntime p = pool();
         AdminPresets presets = new AdminPresets();
-        p.presets(presets);
+        PoolRuntime p = pool(presets);
         StateFile.apply(saved, Map.of("app", p), presets, NOW);
         assertTrue(presets.upstreams().isEmpty());
         assertTrue(presets.addresses().isEmpty());
@@ -112,24 +118,21 @@ class StateFilePresetsTest {
 
     @Test
     void anUpstreamSetReadyAtADrainedAddressStaysReadyAcrossARestart() throws Exception {
-        PoolRuntime p = pool();
         AdminPresets presets = new AdminPresets();
-        p.presets(presets);
+        PoolRuntime p = pool(presets);
         presets.setAddress("127.0.0.1:9001", new AdminPresets.Preset(AdminState.DRAIN, -1, NOW));
         StateFile.Saved saved = StateFile.capture(List.of(p), presets);
         assertEquals(List.of(new StateFile.Entry("app", "127.0.0.1:9001", AdminState.READY, -1, 1)), saved.upstreams(),
                 "the operator's ready on this one upstream is kept against its address's drain");
 
-        PoolRuntime next = pool();
         AdminPresets nextPresets = new AdminPresets();
-        next.presets(nextPresets);
+        PoolRuntime next = pool(nextPresets);
         StateFile.apply(saved, Map.of("app", next), nextPresets, NOW);
         assertEquals(AdminState.READY, named(next, "127.0.0.1:9001").adminState());
 
         // Without that entry (an upstream new in the file at a drained address), the address's drain holds.
-        PoolRuntime third = pool();
         AdminPresets thirdPresets = new AdminPresets();
-        third.presets(thirdPresets);
+        PoolRuntime third = pool(thirdPresets);
         StateFile.apply(new StateFile.Saved(List.of(), saved.addresses()), Map.of("app", third), thirdPresets, NOW);
         assertEquals(AdminState.DRAIN, named(third, "127.0.0.1:9001").adminState());
     }
@@ -164,12 +167,35 @@ class StateFilePresetsTest {
         assertEquals("[::1]:8000", AddressKey.parse("[::1]:8000").text());
         // One spelling for one address (RFC 5952), whichever the operator typed.
         assertEquals(List.of("[::1]:8000"), List.copyOf(AddressKey.parse("[::1]:8000").presetKeys()));
-        assertEquals(List.of("[0:0:0:0:0:0:0:1]:8000", "[::1]:8000"), List.copyOf(AddressKey.parse("[0:0:0:0:0:0:0:1]:8000").presetKeys()));
+        assertEquals(List.of("[::1]:8000"), List.copyOf(AddressKey.parse("[0:0:0:0:0:0:0:1]:8000").presetKeys()));
+        assertEquals("[fd00::5]:8000", AddressKey.parse("[FD00:0:0:0:0:0:0:5]:8000").text());
         assertEquals("app1.internal:8000", AddressKey.parse("App1.Internal:8000").text());
         assertEquals("unix:/run/g.sock", AddressKey.parse("unix:/run/g.sock").text());
         assertNull(AddressKey.parse("unix:/run/g.sock").literal());
         for (String bad : List.of("", "nope", "10.0.0.5", "10.0.0.256:80", "10.0.0.5:0", "unix:relative", "[::1:80")) {
             assertThrows(IllegalArgumentException.class, () -> AddressKey.parse(bad), bad);
         }
+    }
+
+    /** Unix socket paths are file names: a drain of /tmp/kodiak/A.sock does not reach /tmp/kodiak/a.sock. */
+    @Test
+    void aUnixPathMatchesOnlyItsOwnCase() {
+        Upstream lower = new Upstream("p", new UpstreamConfig("a", "localhost", 0, 1, 0, null, null, "/tmp/kodiak/a.sock", 0));
+        assertFalse(AddressKey.parse("unix:/tmp/kodiak/A.sock").matches(lower), "another socket file");
+        assertTrue(AddressKey.parse("unix:/tmp/kodiak/a.sock").matches(lower));
+        AdminPresets presets = new AdminPresets();
+        presets.setAddress(AddressKey.parse("unix:/tmp/kodiak/A.sock").text(), new AdminPresets.Preset(AdminState.DRAIN, -1, NOW));
+        presets.applyTo(lower);
+        assertEquals(AdminState.READY, lower.adminState());
+    }
+
+    /** A file written with another spelling of an address (by hand, or before one spelling) loads as the one preset. */
+    @Test
+    void addressesInTheFileAreReadInTheirOneSpelling() {
+        AdminPresets presets = new AdminPresets();
+        StateFile.apply(new StateFile.Saved(List.of(), List.of(
+                new StateFile.AddressEntry("[FD00:0:0:0:0:0:0:5]:8000", AdminState.DRAIN, NOW),
+                new StateFile.AddressEntry("App1.Internal:8000", AdminState.MAINT, NOW))), Map.of(), presets, NOW);
+        assertEquals(java.util.Set.of("[fd00::5]:8000", "app1.internal:8000"), presets.addresses().keySet());
     }
 }
