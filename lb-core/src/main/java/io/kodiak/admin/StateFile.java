@@ -304,8 +304,7 @@ public final class StateFile {
         if (!byAddress.isEmpty()) {
             for (PoolRuntime p : pools) {
                 for (Upstream u : p.upstreams()) {
-                    if (u.adminState() == AdminState.READY && !u.weightOverridden()
-                            && (byAddress.containsKey(u.addressText()) || byAddress.containsKey(u.hostPort()))) {
+                    if (u.adminState() == AdminState.READY && !u.weightOverridden() && presets.forAddress(u) != null) {
                         out.add(new Entry(p.name(), u.name(), AdminState.READY, -1, u.configuredWeight()));
                     }
                 }

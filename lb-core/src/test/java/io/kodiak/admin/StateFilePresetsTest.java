@@ -177,6 +177,32 @@ class StateFilePresetsTest {
         }
     }
 
+    /** A discovered upstream the operator set ready at a drained address: the ready entry outlives a restart before DNS answers. */
+    @Test
+    void aDiscoveredUpstreamSetReadyAtADrainedAddressStaysReadyAcrossARestart() throws Exception {
+        AdminPresets presets = new AdminPresets();
+        PoolRuntime p = pool(presets);
+        presets.setAddress("10.0.0.5:8000", new AdminPresets.Preset(AdminState.DRAIN, -1, NOW));
+        p.rediscover(SOURCE.id(), List.of(found("10.0.0.5")), u -> { });
+        Upstream u = named(p, "app[10.0.0.5:8000]");
+        assertEquals(AdminState.DRAIN, u.adminState());
+        u.setAdminState(AdminState.READY); // the operator: this pool may use it again
+        StateFile.Saved saved = StateFile.capture(List.of(p), presets);
+
+        // Restart before DNS answers: the ready entry waits as a preset, and is written back while it waits.
+        AdminPresets qp = new AdminPresets();
+        PoolRuntime q = pool(qp);
+        StateFile.apply(saved, Map.of("app", q), qp, NOW);
+        assertEquals(List.of(new StateFile.Entry("app", "app[10.0.0.5:8000]", AdminState.READY, -1, -1, NOW)),
+                StateFile.capture(List.of(q), qp).upstreams());
+        q.rediscover(SOURCE.id(), List.of(found("10.0.0.5")), x -> { });
+        assertEquals(AdminState.READY, named(q, "app[10.0.0.5:8000]").adminState(),
+                "the saved ready entry (" + saved.upstreams() + ") beats the address preset");
+        q.rediscover(SOURCE.id(), List.of(found("10.0.0.6")), x -> { });
+        q.rediscover(SOURCE.id(), List.of(found("10.0.0.5")), x -> { });
+        assertEquals(AdminState.DRAIN, named(q, "app[10.0.0.5:8000]").adminState(), "used up: made again, the address's drain holds");
+    }
+
     /** Unix socket paths are file names: a drain of /tmp/kodiak/A.sock does not reach /tmp/kodiak/a.sock. */
     @Test
     void aUnixPathMatchesOnlyItsOwnCase() {
@@ -187,6 +213,30 @@ class StateFilePresetsTest {
         presets.setAddress(AddressKey.parse("unix:/tmp/kodiak/A.sock").text(), new AdminPresets.Preset(AdminState.DRAIN, -1, NOW));
         presets.applyTo(lower);
         assertEquals(AdminState.READY, lower.adminState());
+    }
+
+    /** A name's drain is kept in lower case; an upstream configured as LocalHost:9002 takes it, and its ready is saved against it. */
+    @Test
+    void aNamePresetReachesAnUpstreamWrittenInAnotherCase() throws Exception {
+        AdminPresets presets = new AdminPresets();
+        presets.setAddress(AddressKey.parse("LOCALHOST:9002").text(), new AdminPresets.Preset(AdminState.DRAIN, -1, NOW));
+        Upstream u = new Upstream("p", new UpstreamConfig("late", "LocalHost", 9002, 1));
+        assertTrue(AddressKey.parse("localhost:9002").matches(u), "the live match says it is there");
+        presets.applyTo(u);
+        assertEquals(AdminState.DRAIN, u.adminState(), "and so does the preset");
+
+        PoolRuntime p = new PoolRuntime(ConfigLoader.parse("""
+                listeners: [{address: "127.0.0.1:0", routes: [{path-prefix: /, pool: app}]}]
+                pools:
+                  app:
+                    upstreams: [{address: "LocalHost:9002", name: late}]
+                    health-check: {type: none}
+                """, Path.of("kodiak.yaml")).pools().get("app"), new SplittableRandom(1));
+        p.presets(presets);
+        assertEquals(AdminState.DRAIN, p.upstreams().get(0).adminState());
+        p.upstreams().get(0).setAdminState(AdminState.READY); // the operator: this one may serve
+        assertEquals(List.of(new StateFile.Entry("app", "late", AdminState.READY, -1, 1)), StateFile.capture(List.of(p), presets).upstreams(),
+                "the operator's ready is kept against the drain of its address");
     }
 
     /** A file written with another spelling of an address (by hand, or before one spelling) loads as the one preset. */
