@@ -538,7 +538,8 @@ public final class Kodiak implements Control, AutoCloseable {
             return;
         }
         try {
-            stateFile.write(StateFile.capture(server.pools().values(), server.presets()));
+            // The snapshot under the file's lock: taken outside it, an older one could be written last.
+            stateFile.save(() -> StateFile.capture(server.pools().values(), server.presets()));
         } catch (IOException e) {
             LOG.severe("state file " + stateFile.path() + ": cannot write: " + e.getMessage());
             throw new UncheckedIOException("the change is in force but the state file " + stateFile.path()

@@ -355,6 +355,15 @@ public final class StateFile {
         return Json.writePretty(root) + "\n";
     }
 
+    /**
+     * Writes what {@code snapshot} takes, taken under the lock the write holds: of two saves racing
+     * (admin API workers, the shared state's thread), the one that writes last took its snapshot
+     * last, so a change whose save has begun is never overwritten by an older snapshot.
+     */
+    public synchronized void save(java.util.function.Supplier<Saved> snapshot) throws IOException {
+        write(snapshot.get());
+    }
+
     /** Writes {@code saved} atomically (temporary file, fsync, rename). */
     public synchronized void write(Saved saved) throws IOException {
         byte[] bytes = json(saved).getBytes(StandardCharsets.UTF_8);

@@ -248,4 +248,56 @@ class StateFilePresetsTest {
                 new StateFile.AddressEntry("App1.Internal:8000", AdminState.MAINT, NOW))), Map.of(), presets, NOW);
         assertEquals(java.util.Set.of("[fd00::5]:8000", "app1.internal:8000"), presets.addresses().keySet());
     }
+
+    /**
+     * Two saves racing (admin API workers): the second's snapshot is taken only once the first has
+     * written, so the file never ends with the older of two snapshots.
+     */
+    @Test
+    void aSaveTakesItsSnapshotUnderTheFilesLock() throws Exception {
+        StateFile file = new StateFile(dir.resolve("kodiak.state.json"));
+        StateFile.Saved older = new StateFile.Saved(List.of(new StateFile.Entry("app", "a", AdminState.DRAIN, -1, 1)), List.of());
+        StateFile.Saved newer = new StateFile.Saved(List.of(new StateFile.Entry("app", "a", AdminState.DRAIN, -1, 1),
+                new StateFile.Entry("app", "b", AdminState.MAINT, -1, 1)), List.of());
+        java.util.concurrent.CountDownLatch inFirst = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean secondTaken = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CompletableFuture<Void> first = java.util.concurrent.CompletableFuture.runAsync(() -> save(file, () -> {
+            inFirst.countDown();
+            await(release);
+            return older;
+        }));
+        try {
+            assertTrue(inFirst.await(10, java.util.concurrent.TimeUnit.SECONDS));
+            Thread second = new Thread(() -> save(file, () -> {
+                secondTaken.set(true);
+                return newer;
+            }), "second save");
+            second.start();
+            assertTrue(io.kodiak.testing.Monitors.awaitBlockedOn(second, file, Duration.ofSeconds(10)), "the second save waits for the first");
+            assertFalse(secondTaken.get(), "with its snapshot not taken yet");
+            release.countDown();
+            first.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            second.join(10_000);
+            assertEquals(newer, file.load());
+        } finally {
+            release.countDown();
+        }
+    }
+
+    private static void save(StateFile file, java.util.function.Supplier<StateFile.Saved> snapshot) {
+        try {
+            file.save(snapshot);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void await(java.util.concurrent.CountDownLatch l) {
+        try {
+            l.await(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }
