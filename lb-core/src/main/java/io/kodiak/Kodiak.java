@@ -304,6 +304,11 @@ public final class Kodiak implements Control, AutoCloseable {
         return p;
     }
 
+    /** The server, for tests in this package (its lock, which reloads and discovered sets hold). */
+    ProxyServer server() {
+        return server;
+    }
+
     /** The process's temp-file budget and what spill files hold of it now. */
     public io.kodiak.buffer.TempSpace tempSpace() {
         return server.tempSpace();
@@ -345,8 +350,13 @@ public final class Kodiak implements Control, AutoCloseable {
         return server.sources(pool);
     }
 
+    /** Under the server's lock: not while a reload or a discovered set is half applied. */
     @Override
     public List<Upstream> upstreamsAt(io.kodiak.admin.AddressKey address) {
+        return server.underLock(() -> at(address));
+    }
+
+    private List<Upstream> at(io.kodiak.admin.AddressKey address) {
         List<Upstream> at = new ArrayList<>();
         for (PoolRuntime p : server.pools().values()) {
             for (Upstream u : p.upstreams()) {
@@ -358,13 +368,13 @@ public final class Kodiak implements Control, AutoCloseable {
         return at;
     }
 
-    /** Drains by address kept at once (each is one or two preset keys): a script gone wrong cannot grow them without bound. */
+    /** Drains by address kept at once: a script gone wrong cannot grow them without bound. */
     static final int MAX_ADDRESS_PRESETS = 1024;
 
     /**
-     * Drain by address ({@link Control#setAdminStateAt}). The preset is set first, so an upstream a
-     * source makes at the address meanwhile starts in the state too; presets of discovered names at
-     * the address (from the state file) give way to it.
+     * Drain by address ({@link Control#setAdminStateAt}). The preset and the upstreams at the address
+     * change as one step, so an upstream a source or a reload makes at the address starts in the state
+     * too; presets of discovered names at the address (from the state file) give way to it.
      */
     @Override
     public List<Upstream> setAdminStateAt(io.kodiak.admin.AddressKey address, AdminState state) {
@@ -376,8 +386,20 @@ public final class Kodiak implements Control, AutoCloseable {
         return done;
     }
 
-    /** {@link #setAdminStateAt} on this instance only (what the shared admin state applies). */
+    /**
+     * {@link #setAdminStateAt} on this instance only (what the shared admin state applies). The
+     * preset, the search and the upstreams' changes run under the server's lock
+     * ({@link ProxyServer#underLock}): a source making an upstream at the address, or a reload adding
+     * a pool there, between the preset and the search would otherwise keep it ready. The state file
+     * is written after, outside it.
+     */
     private List<Upstream> applyAt(io.kodiak.admin.AddressKey address, AdminState state) {
+        List<Upstream> done = server.underLock(() -> applyAtUnderLock(address, state));
+        saveState();
+        return done;
+    }
+
+    private List<Upstream> applyAtUnderLock(io.kodiak.admin.AddressKey address, AdminState state) {
         AdminPresets presets = server.presets();
         if (state != AdminState.READY && presets.addresses().size() >= MAX_ADDRESS_PRESETS
                 && !presets.addresses().containsKey(address.text())) {
@@ -390,7 +412,7 @@ public final class Kodiak implements Control, AutoCloseable {
                     .forEach(k -> presets.setUpstream(k.substring(0, k.indexOf('/')), k.substring(k.indexOf('/') + 1), null));
         }
         List<Upstream> done = new ArrayList<>();
-        for (Upstream u : upstreamsAt(address)) {
+        for (Upstream u : at(address)) {
             try {
                 server.setAdminState(u, state);
                 done.add(u);
@@ -398,7 +420,6 @@ public final class Kodiak implements Control, AutoCloseable {
                 LOG.fine(() -> u.pool() + "/" + u.name() + " left its pool during the drain by address: " + e.getMessage());
             }
         }
-        saveState();
         return done;
     }
 
@@ -517,7 +538,8 @@ public final class Kodiak implements Control, AutoCloseable {
             return;
         }
         try {
-            stateFile.write(StateFile.capture(server.pools().values(), server.presets()));
+            // The snapshot under the file's lock: taken outside it, an older one could be written last.
+            stateFile.save(() -> StateFile.capture(server.pools().values(), server.presets()));
         } catch (IOException e) {
             LOG.severe("state file " + stateFile.path() + ": cannot write: " + e.getMessage());
             throw new UncheckedIOException("the change is in force but the state file " + stateFile.path()

@@ -6,7 +6,6 @@ import io.kodiak.upstream.Upstream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
-import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Set;
 
@@ -20,7 +19,8 @@ import java.util.Set;
  * configured one ({@link Upstream#hostPort()}) is that address, so {@code app1:8000} names the
  * upstream listed as {@code app1:8000} and {@code 172.18.0.5:8000} names it too once it resolved
  * there. IP literals compare as addresses, not as text: {@code [::1]:8000} and
- * {@code [0:0:0:0:0:0:0:1]:8000} are one address. Names compare without case (DNS does).
+ * {@code [0:0:0:0:0:0:0:1]:8000} are one address, kept in RFC 5952's form. Names compare without
+ * case (DNS does); Unix socket paths with it (file names do).
  *
  * <p>Immutable; no DNS lookup ever (a name stays a name), so it is safe on any thread.
  *
@@ -56,12 +56,19 @@ public record AddressKey(String text, InetAddress literal, int port) {
                 throw new IllegalArgumentException("\"" + t + "\": " + e.getMessage(), e);
             }
         }
-        String host = lit == null ? hp.host().toLowerCase(Locale.ROOT) : hp.host();
-        return new AddressKey(new Values.HostPort(host, hp.port()).toString(), lit, hp.port());
+        if (lit != null) {
+            // One spelling per address (RFC 5952), the one resolved upstreams carry: [FD00:0:0:0:0:0:0:5]:8000
+            // and [fd00::5]:8000 are one preset, so a ready in either spelling clears a drain in the other.
+            return new AddressKey(io.kodiak.discovery.IpText.withPort(lit, hp.port()), lit, hp.port());
+        }
+        return new AddressKey(new Values.HostPort(hp.host().toLowerCase(Locale.ROOT), hp.port()).toString(), null, hp.port());
     }
 
     /** Whether {@code u} is at this address (resolved or as configured). */
     public boolean matches(Upstream u) {
+        if (isUnix()) {
+            return text.equals(u.hostPort()); // a file path: /tmp/A.sock is another socket than /tmp/a.sock
+        }
         if (text.equalsIgnoreCase(u.hostPort()) || text.equalsIgnoreCase(u.addressText())) {
             return true;
         }
@@ -69,18 +76,19 @@ public record AddressKey(String text, InetAddress literal, int port) {
         return literal != null && a != null && !a.isUnresolved() && a.getPort() == port && literal.equals(a.getAddress());
     }
 
+    /** Whether this is a Unix socket's path ({@code unix:/p}), which compares with its case. */
+    public boolean isUnix() {
+        return text.startsWith("unix:");
+    }
+
     /**
      * The texts under which an address preset is kept, so that an upstream made later finds it by
-     * its {@link Upstream#addressText()} or {@link Upstream#hostPort()}: the normalised text, and
-     * for an IP literal also RFC 5952's form, which resolved upstreams carry ({@code [::1]:8000}).
+     * its {@link Upstream#addressText()} or {@link Upstream#hostPort()}: just {@link #text()}, which
+     * for an IP literal is RFC 5952's form (the one resolved upstreams carry) and for a name is lower
+     * case (as {@link io.kodiak.upstream.AdminPresets#applyTo} looks a configured name up).
      */
     public Set<String> presetKeys() {
-        Set<String> keys = new LinkedHashSet<>();
-        keys.add(text);
-        if (literal != null) {
-            keys.add(io.kodiak.discovery.IpText.withPort(literal, port));
-        }
-        return keys;
+        return Set.of(text);
     }
 
     @Override

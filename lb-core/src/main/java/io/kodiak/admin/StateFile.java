@@ -205,7 +205,8 @@ public final class StateFile {
                 LOG.info(() -> "state file: the " + a.state().apiName() + " of address " + a.address() + " is older than "
                         + PRESET_LIFETIME.toHours() + " h; dropped");
             } else {
-                presets.setAddress(a.address(), new AdminPresets.Preset(a.state(), -1, since(a.sinceMillis(), nowMillis)));
+                // As AddressKey keeps it now: a file may hold another spelling ([FD00:0:0:0:0:0:0:5]:8000, App1:8000).
+                presets.setAddress(AddressKey.parse(a.address()).text(), new AdminPresets.Preset(a.state(), -1, since(a.sinceMillis(), nowMillis)));
             }
         }
         java.util.Set<Upstream> restored = new java.util.HashSet<>();
@@ -303,8 +304,7 @@ public final class StateFile {
         if (!byAddress.isEmpty()) {
             for (PoolRuntime p : pools) {
                 for (Upstream u : p.upstreams()) {
-                    if (u.adminState() == AdminState.READY && !u.weightOverridden()
-                            && (byAddress.containsKey(u.addressText()) || byAddress.containsKey(u.hostPort()))) {
+                    if (u.adminState() == AdminState.READY && !u.weightOverridden() && presets.forAddress(u) != null) {
                         out.add(new Entry(p.name(), u.name(), AdminState.READY, -1, u.configuredWeight()));
                     }
                 }
@@ -353,6 +353,15 @@ public final class StateFile {
         root.put("upstreams", list);
         root.put("addresses", addresses);
         return Json.writePretty(root) + "\n";
+    }
+
+    /**
+     * Writes what {@code snapshot} takes, taken under the lock the write holds: of two saves racing
+     * (admin API workers, the shared state's thread), the one that writes last took its snapshot
+     * last, so a change whose save has begun is never overwritten by an older snapshot.
+     */
+    public synchronized void save(java.util.function.Supplier<Saved> snapshot) throws IOException {
+        write(snapshot.get());
     }
 
     /** Writes {@code saved} atomically (temporary file, fsync, rename). */

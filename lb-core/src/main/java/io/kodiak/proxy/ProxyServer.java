@@ -370,6 +370,18 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /**
+     * Runs {@code edit} under the lock that reloads, discovered sets and runtime edits hold, so that
+     * it sees the pools with none of those half done: a drain by address sets its preset and the
+     * upstreams already at the address as one step, and an upstream a source or a reload is making
+     * (its preset read, not yet in its pool) is either made before (and found) or after (and takes
+     * the preset). {@code edit} may call this server's synchronized methods (the lock is re-entrant).
+     * Never from the control loop's thread: those holding this lock wait for that thread.
+     */
+    public synchronized <T> T underLock(java.util.function.Supplier<T> edit) {
+        return edit.get();
+    }
+
+    /**
      * Sets an upstream's admin state and waits until it is in force ({@link ControlLoop#setAdminState}).
      *
      * Synchronized with reloads and runtime adds and removes, so that {@code u} is still in its

@@ -10,7 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * makes, before the upstream can take a request.
  *
  * <p>Thread-safe. Bounded by what operators set: entries are only added by admin actions and the
- * state file, and {@code READY} clears them.
+ * state file; a READY address and a made upstream clear them, and the state file drops them after a day.
  */
 public final class AdminPresets {
     /**
@@ -24,21 +24,27 @@ public final class AdminPresets {
     private final Map<String, Preset> byUpstream = new ConcurrentHashMap<>();
     private final Map<String, Preset> byAddress = new ConcurrentHashMap<>();
 
-    /** For {@code pool/name}; READY with no weight clears it. */
+    /**
+     * For {@code pool/name}; {@code null} clears it. A READY one is kept: it is the operator's ready
+     * for this one upstream against its address's drain, and beats that preset ({@link #applyTo}).
+     */
     public void setUpstream(String pool, String name, Preset p) {
-        put(byUpstream, pool + "/" + name, p);
-    }
-
-    /** For every upstream at {@code address} ({@link Upstream#addressText()} or {@link Upstream#hostPort()}); READY clears it. */
-    public void setAddress(String address, Preset p) {
-        put(byAddress, address, p);
-    }
-
-    private static void put(Map<String, Preset> m, String key, Preset p) {
-        if (p == null || (p.state() == AdminState.READY && p.weight() < 0)) {
-            m.remove(key);
+        if (p == null) {
+            byUpstream.remove(pool + "/" + name);
         } else {
-            m.put(key, p);
+            byUpstream.put(pool + "/" + name, p);
+        }
+    }
+
+    /**
+     * For every upstream at {@code address} ({@link Upstream#addressText()}, or {@link Upstream#hostPort()}
+     * with a name in lower case); {@code null} or READY clears it.
+     */
+    public void setAddress(String address, Preset p) {
+        if (p == null || (p.state() == AdminState.READY && p.weight() < 0)) {
+            byAddress.remove(address);
+        } else {
+            byAddress.put(address, p);
         }
     }
 
@@ -50,14 +56,25 @@ public final class AdminPresets {
         return Map.copyOf(byAddress);
     }
 
+    /**
+     * The preset of {@code u}'s address: by its resolved address, else as configured. Keys are kept
+     * as {@code AddressKey} writes them, a host name in lower case (DNS names have no case), so the
+     * configured {@code LocalHost:9002} is looked up as {@code localhost:9002}; a Unix path keeps its case.
+     */
+    public Preset forAddress(Upstream u) {
+        Preset p = byAddress.get(u.addressText());
+        if (p == null) {
+            String hp = u.hostPort();
+            p = byAddress.get(u.isUnix() ? hp : hp.toLowerCase(java.util.Locale.ROOT));
+        }
+        return p;
+    }
+
     /** Applies what is preset for {@code u}, by name first, then by address. A name's preset is used up. */
     public void applyTo(Upstream u) {
         Preset p = byUpstream.remove(u.pool() + "/" + u.name());
         if (p == null) {
-            p = byAddress.get(u.addressText());
-            if (p == null) {
-                p = byAddress.get(u.hostPort());
-            }
+            p = forAddress(u);
         }
         if (p != null) {
             u.setAdminState(p.state());

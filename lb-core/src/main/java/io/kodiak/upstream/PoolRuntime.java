@@ -162,9 +162,23 @@ public final class PoolRuntime {
         return new java.util.LinkedHashMap<>(discovered);
     }
 
-    /** Where admin states for upstreams not made yet wait (the state file's, drains by address); set once at start. */
-    public void presets(AdminPresets p) {
+    /**
+     * Where admin states for upstreams not made yet wait (the state file's, drains by address); set
+     * once, before the pool serves. The upstreams the constructor made from the file's list take
+     * theirs now: a pool a reload adds at a drained address starts with that upstream drained.
+     */
+    public synchronized void presets(AdminPresets p) {
         this.presets = java.util.Objects.requireNonNull(p);
+        boolean changed = false;
+        for (Upstream u : upstreams) {
+            AdminState was = u.adminState();
+            int weight = u.weight();
+            p.applyTo(u);
+            changed |= u.adminState() != was || u.weight() != weight;
+        }
+        if (changed) {
+            rebuild();
+        }
     }
 
     /** The presets this pool applies to the upstreams it makes (the state file's restore adds to them before any source answers). */

@@ -311,4 +311,48 @@ class DrainByAddressTest {
         assertEquals(AdminState.DRAIN, kodiak.upstream("rest", "late").adminState());
         assertEquals(AdminState.READY, kodiak.upstream("rest", "g").adminState());
     }
+
+    /** A drain of an address no pool has reaches a pool a reload adds there ("a reload adds it", Control.setAdminStateAt). */
+    @Test
+    void aPoolAddedByAReloadHonoursADrainByAddress() throws Exception {
+        Path file = dir.resolve("kodiak.yaml");
+        String one = """
+                admin: {listen: off, state-file: off}
+                listeners: [{address: "127.0.0.1:0", routes: [{path-prefix: /, pool: app}]}]
+                pools:
+                  app:
+                    upstreams: [127.0.0.1:9]
+                    health-check: {type: none}
+                """;
+        Files.writeString(file, one);
+        kodiak = Kodiak.start(ConfigLoader.load(file));
+        assertEquals(List.of(), kodiak.setAdminStateAt(AddressKey.parse("127.0.0.1:19"), AdminState.DRAIN), "a preset only");
+        Files.writeString(file, one + """
+                  other:
+                    upstreams: [127.0.0.1:19, 127.0.0.1:29]
+                    health-check: {type: none}
+                """);
+        kodiak.reload();
+        assertEquals(AdminState.DRAIN, kodiak.upstream("other", "127.0.0.1:19").adminState(), "a new pool at a drained address");
+        assertEquals(List.of(kodiak.upstream("other", "127.0.0.1:29")), kodiak.pool("other").selection().members(),
+                "and out of its selection");
+    }
+
+    /** A drain in one spelling of an IPv6 address, ready in another (RFC 5952's): one address, so nothing stays preset. */
+    @Test
+    void readyWithAnotherSpellingOfTheSameIpv6AddressClearsTheDrain() throws Exception {
+        kodiak = Kodiak.start(ConfigLoader.parse("""
+                listeners: [{address: "127.0.0.1:0", routes: [{path-prefix: /, pool: app}]}]
+                pools:
+                  app:
+                    upstreams: [127.0.0.1:9]
+                    health-check: {type: none}
+                """, dir.resolve("kodiak.yaml")));
+        kodiak.setAdminStateAt(AddressKey.parse("[FD00:0:0:0:0:0:0:5]:8000"), AdminState.DRAIN);
+        assertEquals(AdminState.DRAIN, kodiak.addressPreset(AddressKey.parse("[fd00::5]:8000")));
+        kodiak.setAdminStateAt(AddressKey.parse("[fd00::5]:8000"), AdminState.READY);
+        assertEquals(null, kodiak.addressPreset(AddressKey.parse("[FD00:0:0:0:0:0:0:5]:8000")), "ready cleared it");
+        assertEquals(Map.of(), kodiak.pools().iterator().next().presets().addresses());
+        assertFalse(Files.readString(dir.resolve("kodiak.state.json")).contains("fd00"), "and the state file has it no more");
+    }
 }

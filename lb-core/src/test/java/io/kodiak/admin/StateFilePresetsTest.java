@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -47,6 +48,13 @@ class StateFilePresetsTest {
         return new PoolRuntime(pc.withSources(List.of(SOURCE)), new SplittableRandom(1));
     }
 
+    /** {@link #pool()} taking its admin states from {@code presets}. */
+    private static PoolRuntime pool(AdminPresets presets) throws Exception {
+        PoolRuntime p = pool();
+        p.presets(presets);
+        return p;
+    }
+
     private static UpstreamConfig found(String ip) throws Exception {
         return new UpstreamConfig("app[" + ip + ":8000]", "app.test", 8000, 1, 0, InetAddress.getByName(ip), SOURCE.id(), null, 0);
     }
@@ -65,9 +73,8 @@ class StateFilePresetsTest {
                 List.of(new StateFile.AddressEntry("10.0.0.6:8000", AdminState.MAINT, since))));
 
         // The restart: the pool has only its file's upstream; DNS has not answered.
-        PoolRuntime p = pool();
         AdminPresets presets = new AdminPresets();
-        p.presets(presets);
+        PoolRuntime p = pool(presets);
         StateFile.apply(file.load(), Map.of("app", p), presets, NOW);
         assertEquals(List.of("127.0.0.1:9001"), p.upstreams().stream().map(Upstream::name).toList());
         assertEquals(AdminState.READY, named(p, "127.0.0.1:9001").adminState(), "not at a preset address");
@@ -100,9 +107,8 @@ class StateFilePresetsTest {
         StateFile.Saved saved = new StateFile.Saved(
                 List.of(new StateFile.Entry("app", "app[10.0.0.5:8000]", AdminState.DRAIN, -1, -1, old)),
                 List.of(new StateFile.AddressEntry("10.0.0.6:8000", AdminState.DRAIN, old)));
-        PoolRuntime p = pool();
         AdminPresets presets = new AdminPresets();
-        p.presets(presets);
+        PoolRuntime p = pool(presets);
         StateFile.apply(saved, Map.of("app", p), presets, NOW);
         assertTrue(presets.upstreams().isEmpty());
         assertTrue(presets.addresses().isEmpty());
@@ -112,24 +118,21 @@ class StateFilePresetsTest {
 
     @Test
     void anUpstreamSetReadyAtADrainedAddressStaysReadyAcrossARestart() throws Exception {
-        PoolRuntime p = pool();
         AdminPresets presets = new AdminPresets();
-        p.presets(presets);
+        PoolRuntime p = pool(presets);
         presets.setAddress("127.0.0.1:9001", new AdminPresets.Preset(AdminState.DRAIN, -1, NOW));
         StateFile.Saved saved = StateFile.capture(List.of(p), presets);
         assertEquals(List.of(new StateFile.Entry("app", "127.0.0.1:9001", AdminState.READY, -1, 1)), saved.upstreams(),
                 "the operator's ready on this one upstream is kept against its address's drain");
 
-        PoolRuntime next = pool();
         AdminPresets nextPresets = new AdminPresets();
-        next.presets(nextPresets);
+        PoolRuntime next = pool(nextPresets);
         StateFile.apply(saved, Map.of("app", next), nextPresets, NOW);
         assertEquals(AdminState.READY, named(next, "127.0.0.1:9001").adminState());
 
         // Without that entry (an upstream new in the file at a drained address), the address's drain holds.
-        PoolRuntime third = pool();
         AdminPresets thirdPresets = new AdminPresets();
-        third.presets(thirdPresets);
+        PoolRuntime third = pool(thirdPresets);
         StateFile.apply(new StateFile.Saved(List.of(), saved.addresses()), Map.of("app", third), thirdPresets, NOW);
         assertEquals(AdminState.DRAIN, named(third, "127.0.0.1:9001").adminState());
     }
@@ -164,12 +167,137 @@ class StateFilePresetsTest {
         assertEquals("[::1]:8000", AddressKey.parse("[::1]:8000").text());
         // One spelling for one address (RFC 5952), whichever the operator typed.
         assertEquals(List.of("[::1]:8000"), List.copyOf(AddressKey.parse("[::1]:8000").presetKeys()));
-        assertEquals(List.of("[0:0:0:0:0:0:0:1]:8000", "[::1]:8000"), List.copyOf(AddressKey.parse("[0:0:0:0:0:0:0:1]:8000").presetKeys()));
+        assertEquals(List.of("[::1]:8000"), List.copyOf(AddressKey.parse("[0:0:0:0:0:0:0:1]:8000").presetKeys()));
+        assertEquals("[fd00::5]:8000", AddressKey.parse("[FD00:0:0:0:0:0:0:5]:8000").text());
         assertEquals("app1.internal:8000", AddressKey.parse("App1.Internal:8000").text());
         assertEquals("unix:/run/g.sock", AddressKey.parse("unix:/run/g.sock").text());
         assertNull(AddressKey.parse("unix:/run/g.sock").literal());
         for (String bad : List.of("", "nope", "10.0.0.5", "10.0.0.256:80", "10.0.0.5:0", "unix:relative", "[::1:80")) {
             assertThrows(IllegalArgumentException.class, () -> AddressKey.parse(bad), bad);
+        }
+    }
+
+    /** A discovered upstream the operator set ready at a drained address: the ready entry outlives a restart before DNS answers. */
+    @Test
+    void aDiscoveredUpstreamSetReadyAtADrainedAddressStaysReadyAcrossARestart() throws Exception {
+        AdminPresets presets = new AdminPresets();
+        PoolRuntime p = pool(presets);
+        presets.setAddress("10.0.0.5:8000", new AdminPresets.Preset(AdminState.DRAIN, -1, NOW));
+        p.rediscover(SOURCE.id(), List.of(found("10.0.0.5")), u -> { });
+        Upstream u = named(p, "app[10.0.0.5:8000]");
+        assertEquals(AdminState.DRAIN, u.adminState());
+        u.setAdminState(AdminState.READY); // the operator: this pool may use it again
+        StateFile.Saved saved = StateFile.capture(List.of(p), presets);
+
+        // Restart before DNS answers: the ready entry waits as a preset, and is written back while it waits.
+        AdminPresets qp = new AdminPresets();
+        PoolRuntime q = pool(qp);
+        StateFile.apply(saved, Map.of("app", q), qp, NOW);
+        assertEquals(List.of(new StateFile.Entry("app", "app[10.0.0.5:8000]", AdminState.READY, -1, -1, NOW)),
+                StateFile.capture(List.of(q), qp).upstreams());
+        q.rediscover(SOURCE.id(), List.of(found("10.0.0.5")), x -> { });
+        assertEquals(AdminState.READY, named(q, "app[10.0.0.5:8000]").adminState(),
+                "the saved ready entry (" + saved.upstreams() + ") beats the address preset");
+        q.rediscover(SOURCE.id(), List.of(found("10.0.0.6")), x -> { });
+        q.rediscover(SOURCE.id(), List.of(found("10.0.0.5")), x -> { });
+        assertEquals(AdminState.DRAIN, named(q, "app[10.0.0.5:8000]").adminState(), "used up: made again, the address's drain holds");
+    }
+
+    /** Unix socket paths are file names: a drain of /tmp/kodiak/A.sock does not reach /tmp/kodiak/a.sock. */
+    @Test
+    void aUnixPathMatchesOnlyItsOwnCase() {
+        Upstream lower = new Upstream("p", new UpstreamConfig("a", "localhost", 0, 1, 0, null, null, "/tmp/kodiak/a.sock", 0));
+        assertFalse(AddressKey.parse("unix:/tmp/kodiak/A.sock").matches(lower), "another socket file");
+        assertTrue(AddressKey.parse("unix:/tmp/kodiak/a.sock").matches(lower));
+        AdminPresets presets = new AdminPresets();
+        presets.setAddress(AddressKey.parse("unix:/tmp/kodiak/A.sock").text(), new AdminPresets.Preset(AdminState.DRAIN, -1, NOW));
+        presets.applyTo(lower);
+        assertEquals(AdminState.READY, lower.adminState());
+    }
+
+    /** A name's drain is kept in lower case; an upstream configured as LocalHost:9002 takes it, and its ready is saved against it. */
+    @Test
+    void aNamePresetReachesAnUpstreamWrittenInAnotherCase() throws Exception {
+        AdminPresets presets = new AdminPresets();
+        presets.setAddress(AddressKey.parse("LOCALHOST:9002").text(), new AdminPresets.Preset(AdminState.DRAIN, -1, NOW));
+        Upstream u = new Upstream("p", new UpstreamConfig("late", "LocalHost", 9002, 1));
+        assertTrue(AddressKey.parse("localhost:9002").matches(u), "the live match says it is there");
+        presets.applyTo(u);
+        assertEquals(AdminState.DRAIN, u.adminState(), "and so does the preset");
+
+        PoolRuntime p = new PoolRuntime(ConfigLoader.parse("""
+                listeners: [{address: "127.0.0.1:0", routes: [{path-prefix: /, pool: app}]}]
+                pools:
+                  app:
+                    upstreams: [{address: "LocalHost:9002", name: late}]
+                    health-check: {type: none}
+                """, Path.of("kodiak.yaml")).pools().get("app"), new SplittableRandom(1));
+        p.presets(presets);
+        assertEquals(AdminState.DRAIN, p.upstreams().get(0).adminState());
+        p.upstreams().get(0).setAdminState(AdminState.READY); // the operator: this one may serve
+        assertEquals(List.of(new StateFile.Entry("app", "late", AdminState.READY, -1, 1)), StateFile.capture(List.of(p), presets).upstreams(),
+                "the operator's ready is kept against the drain of its address");
+    }
+
+    /** A file written with another spelling of an address (by hand, or before one spelling) loads as the one preset. */
+    @Test
+    void addressesInTheFileAreReadInTheirOneSpelling() {
+        AdminPresets presets = new AdminPresets();
+        StateFile.apply(new StateFile.Saved(List.of(), List.of(
+                new StateFile.AddressEntry("[FD00:0:0:0:0:0:0:5]:8000", AdminState.DRAIN, NOW),
+                new StateFile.AddressEntry("App1.Internal:8000", AdminState.MAINT, NOW))), Map.of(), presets, NOW);
+        assertEquals(java.util.Set.of("[fd00::5]:8000", "app1.internal:8000"), presets.addresses().keySet());
+    }
+
+    /**
+     * Two saves racing (admin API workers): the second's snapshot is taken only once the first has
+     * written, so the file never ends with the older of two snapshots.
+     */
+    @Test
+    void aSaveTakesItsSnapshotUnderTheFilesLock() throws Exception {
+        StateFile file = new StateFile(dir.resolve("kodiak.state.json"));
+        StateFile.Saved older = new StateFile.Saved(List.of(new StateFile.Entry("app", "a", AdminState.DRAIN, -1, 1)), List.of());
+        StateFile.Saved newer = new StateFile.Saved(List.of(new StateFile.Entry("app", "a", AdminState.DRAIN, -1, 1),
+                new StateFile.Entry("app", "b", AdminState.MAINT, -1, 1)), List.of());
+        java.util.concurrent.CountDownLatch inFirst = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean secondTaken = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CompletableFuture<Void> first = java.util.concurrent.CompletableFuture.runAsync(() -> save(file, () -> {
+            inFirst.countDown();
+            await(release);
+            return older;
+        }));
+        try {
+            assertTrue(inFirst.await(10, java.util.concurrent.TimeUnit.SECONDS));
+            Thread second = new Thread(() -> save(file, () -> {
+                secondTaken.set(true);
+                return newer;
+            }), "second save");
+            second.start();
+            assertTrue(io.kodiak.testing.Monitors.awaitBlockedOn(second, file, Duration.ofSeconds(10)), "the second save waits for the first");
+            assertFalse(secondTaken.get(), "with its snapshot not taken yet");
+            release.countDown();
+            first.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            second.join(10_000);
+            assertEquals(newer, file.load());
+        } finally {
+            release.countDown();
+        }
+    }
+
+    private static void save(StateFile file, java.util.function.Supplier<StateFile.Saved> snapshot) {
+        try {
+            file.save(snapshot);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void await(java.util.concurrent.CountDownLatch l) {
+        try {
+            l.await(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }
