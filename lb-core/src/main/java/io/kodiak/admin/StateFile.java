@@ -59,7 +59,7 @@ public final class StateFile {
     private static final Logger LOG = Logger.getLogger(StateFile.class.getName());
     static final int FORMAT = 1;
     /** How long a preset waits for its upstream (design §1.6): after that, the address is taken to be gone for good. */
-    public static final Duration PRESET_LIFETIME = Duration.ofHours(24);
+    public static final Duration PRESET_LIFETIME = AdminPresets.LIFETIME;
     /** The shape of a discovered upstream's name: {@code app[10.0.0.5:8000]}, {@code web[[fd00::5]:8000]}. */
     private static final Pattern DISCOVERED = Pattern.compile(".+\\[.+]");
 

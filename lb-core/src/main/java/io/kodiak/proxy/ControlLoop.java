@@ -56,6 +56,7 @@ final class ControlLoop implements AutoCloseable {
     private final Map<Upstream, ConnectionPool> connectionPools;
     private final LongSupplier epochMillis;
     private final CheckProbes probes;
+    private volatile long waitLimitNanos = TimeUnit.SECONDS.toNanos(10);
 
     /**
      * Starts the checks of {@code pools} and their outlier detectors' timers.
@@ -273,13 +274,12 @@ final class ControlLoop implements AutoCloseable {
     }
 
     /**
-     * The loop's thread, before requests can pick {@code u}, which a discovery source just found:
-     * it takes what the source says of it, and unless it is in the source's first set (which joins
-     * as a file's upstreams do at start) it gets no request before its first passed check (the
-     * UP transition then starts its slow start), or with no check it ramps up at once.
+     * The loop's thread, before requests can pick {@code u}, which a discovery source just found
+     * (the pool gave it what the source says of it): unless it is in the source's first set (which
+     * joins as a file's upstreams do at start) it gets no request before its first passed check
+     * (the UP transition then starts its slow start), or with no check it ramps up at once.
      */
-    void joining(PoolRuntime pool, Upstream u, io.kodiak.discovery.Readiness readiness, boolean initial) {
-        u.setDiscovery(readiness);
+    void joining(PoolRuntime pool, Upstream u, boolean initial) {
         if (initial) {
             return;
         }
@@ -293,11 +293,12 @@ final class ControlLoop implements AutoCloseable {
     /**
      * A discovery source changed {@code pool} (the loop's thread): removed upstreams lose their
      * checks, added ones get them (down until the first passes when {@link #joining} set them down),
-     * kept ones take what the source now says of them: one that drains or is out closes its idle
-     * connections as an admin drain does (requests in flight finish), one back ramps up. Then as
-     * after a reload: a pool left with nothing answers its queue, and new members offer their slots.
+     * kept ones whose readiness the source changed ({@link PoolRuntime.Change#moved}, set by the
+     * pool already): one that drains or is out closes its idle connections as an admin drain does
+     * (requests in flight finish), one back ramps up. Then as after a reload: a pool left with
+     * nothing answers its queue, and new members offer their slots.
      */
-    void discovered(PoolRuntime pool, PoolRuntime.Change change, DiscoveredSet set, List<String> changes) {
+    void discovered(PoolRuntime pool, PoolRuntime.Change change, List<String> changes) {
         for (Upstream u : change.removed()) {
             checker.remove(u);
             poolOf.remove(u);
@@ -307,16 +308,11 @@ final class ControlLoop implements AutoCloseable {
             startChecks(pool, u, u.healthy() ? hc.policy() : hc.policy().withInitialState(InitialState.DOWN));
         }
         java.util.List<Upstream> out = new java.util.ArrayList<>();
-        boolean moved = !change.added().isEmpty() || !change.removed().isEmpty();
-        for (Upstream u : change.kept()) {
-            io.kodiak.discovery.Readiness r = set.readinessOf(u.name());
-            io.kodiak.discovery.Readiness was = u.discovery();
-            if (!u.setDiscovery(r)) {
-                continue;
-            }
-            changes.add("pool " + pool.name() + ": upstream " + u.name() + " " + was.name().toLowerCase(java.util.Locale.ROOT)
-                    + " -> " + r.name().toLowerCase(java.util.Locale.ROOT) + " (" + u.source() + ")");
-            moved = true;
+        boolean moved = !change.added().isEmpty() || !change.removed().isEmpty() || !change.moved().isEmpty();
+        for (Map.Entry<Upstream, io.kodiak.discovery.Readiness> e : change.moved().entrySet()) {
+            Upstream u = e.getKey();
+            changes.add("pool " + pool.name() + ": upstream " + u.name() + " " + e.getValue().name().toLowerCase(java.util.Locale.ROOT)
+                    + " -> " + u.discovery().name().toLowerCase(java.util.Locale.ROOT) + " (" + u.source() + ")");
             if (u.adminOut()) {
                 out.add(u);
             } else if (u.available()) {
@@ -354,23 +350,40 @@ final class ControlLoop implements AutoCloseable {
         }
     }
 
-    /** Runs {@code task} on the loop's thread and waits for it; its exception is the caller's. */
+    /**
+     * Runs {@code task} on the loop's thread and waits for it; its exception is the caller's. If the
+     * loop does not finish it within {@link #waitLimit}, the caller gets an exception and a task
+     * that has not started is cancelled, so that it cannot apply later over a newer change (one
+     * already running finishes).
+     */
     void runAndWait(Runnable task) {
+        java.util.concurrent.Future<?> f;
         try {
-            scheduler.submit(task).get(10, TimeUnit.SECONDS);
+            f = scheduler.submit(task);
+        } catch (RejectedExecutionException e) {
+            throw new IllegalStateException("shutting down");
+        }
+        try {
+            f.get(waitLimitNanos, TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException re) {
                 throw re;
             }
             throw new IllegalStateException(e.getCause());
         } catch (TimeoutException e) {
-            throw new IllegalStateException("the control loop did not run the change within 10 s");
+            boolean cancelled = f.cancel(false);
+            throw new IllegalStateException("the control loop did not run the change within "
+                    + TimeUnit.NANOSECONDS.toMillis(waitLimitNanos) + " ms" + (cancelled ? "" : " (it is running, and finishes)"));
         } catch (InterruptedException e) {
+            f.cancel(false);
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted");
-        } catch (RejectedExecutionException e) {
-            throw new IllegalStateException("shutting down");
         }
+    }
+
+    /** How long {@link #runAndWait} waits (10 s; tests shorten it). */
+    void waitLimit(java.time.Duration limit) {
+        waitLimitNanos = limit.toNanos();
     }
 
     /**

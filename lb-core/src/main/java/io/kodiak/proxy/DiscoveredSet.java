@@ -75,9 +75,4 @@ record DiscoveredSet(List<UpstreamConfig> upstreams, Map<String, Readiness> read
         int room = MAX_NAME - tail.length();
         return (entry.length() > room ? entry.substring(0, Math.max(0, room)) : entry) + tail;
     }
-
-    /** What the source says of {@code name}: READY unless it said otherwise. */
-    Readiness readinessOf(String name) {
-        return readiness.getOrDefault(name, Readiness.READY);
-    }
 }

@@ -60,9 +60,12 @@ final class DiscoveryRuntime implements AutoCloseable {
          *
          * @param initial whether it is the source's first set since its watch started: its upstreams
          *                join as a file's upstreams do at start, the later ones through their first check
+         * @param current whether the watch that found it still runs: the sink checks it under the
+         *                lock that orders sets (a reload may stop the watch and start another, whose
+         *                newer set must not be overwritten by this one waiting for that lock)
          * @throws RuntimeException if it could not be applied now (it is retried)
          */
-        void apply(String pool, String source, DiscoveredSet set, boolean initial);
+        void apply(String pool, String source, DiscoveredSet set, boolean initial, java.util.function.BooleanSupplier current);
     }
 
     private final Supplier<Discovery> discoveryFactory;
@@ -294,7 +297,7 @@ final class DiscoveryRuntime implements AutoCloseable {
                 }
                 DiscoveredSet found = DiscoveredSet.of(sp.source(), set);
                 try {
-                    sink.apply(key.pool(), key.source(), found, initial);
+                    sink.apply(key.pool(), key.source(), found, initial, () -> !stopped);
                     synchronized (this) {
                         appliedVersion = Math.max(appliedVersion, v);
                         appliedOnce = true;

@@ -329,9 +329,15 @@ public final class ProxyServer implements AutoCloseable {
     /**
      * The discovery thread: {@code set} is what {@code source} now finds for {@code pool}
      * ({@link RuntimeEdits#discovered}); in force when this returns. Under the lock, as a runtime
-     * edit, so that it never interleaves with a reload.
+     * edit, so that it never interleaves with a reload; ignored if its watch stopped while it waited
+     * for the lock ({@code current}), since the watch a reload started instead may have applied a
+     * newer set meanwhile.
      */
-    synchronized void applyDiscovered(String pool, String source, DiscoveredSet set, boolean initial) {
+    synchronized void applyDiscovered(String pool, String source, DiscoveredSet set, boolean initial,
+                                      java.util.function.BooleanSupplier current) {
+        if (!current.getAsBoolean()) {
+            return;
+        }
         edits.discovered(pool, source, set, initial);
     }
 

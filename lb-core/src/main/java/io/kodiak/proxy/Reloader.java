@@ -328,9 +328,12 @@ final class Reloader {
         PoolConfig pc = p.config();
         Map<String, UpstreamConfig> was = new HashMap<>();
         p.discovered().getOrDefault(source, List.of()).forEach(uc -> was.put(uc.name(), uc));
-        PoolRuntime.Change ch = p.rediscover(source, set.upstreams(), u -> {
+        // A restarted watch (a reload changed its resolver) starts over at "initial", but the pool
+        // has served its set for a while: what it adds waits for its first check as usual.
+        boolean first = initial && !p.discovered().containsKey(source);
+        PoolRuntime.Change ch = p.rediscover(source, set.upstreams(), set.readiness(), u -> {
             ctx.connectionPools.put(u, newConnectionPool(pc));
-            control.joining(p, u, set.readinessOf(u.name()), initial);
+            control.joining(p, u, first);
         });
         for (Upstream u : ch.added()) {
             changes.add("pool " + p.name() + ": upstream " + u.name() + " added by " + source
@@ -348,7 +351,7 @@ final class Reloader {
                         + (uc.priority() == 0 ? "" : ", priority " + uc.priority()) + " (" + source + ")");
             }
         }
-        control.discovered(p, ch, set, changes);
+        control.discovered(p, ch, changes);
     }
 
     /** A new pool's queue and its upstreams' connection pools (the data path looks them up). */

@@ -50,8 +50,10 @@ final class RuntimeEdits {
         if (p == null) {
             throw new IllegalArgumentException("no pool named \"" + pool + "\"");
         }
-        for (UpstreamConfig o : p.config().upstreams()) {
-            if (o.name().equals(uc.name()) || o.address().equals(uc.address())) {
+        // Every upstream, the discovered ones too: one at a discovered address would shadow it (the
+        // file's list wins), and the operator's drain of it would be gone with it.
+        for (Upstream o : p.upstreams()) {
+            if (o.name().equals(uc.name()) || o.hostPort().equals(uc.address())) {
                 throw new IllegalArgumentException("pool " + pool + " already has " + (o.name().equals(uc.name())
                         ? "an upstream named \"" + uc.name() + "\"" : "an upstream at " + uc.address() + " (" + o.name() + ")"));
             }
@@ -97,17 +99,28 @@ final class RuntimeEdits {
      * {@code set} is what {@code source} now finds for {@code pool}, applied on the control loop as
      * a reload applies a pool ({@link Reloader#rediscover}). The running configuration does not
      * change: the set lives in the pool beside the file's list, so a reload keeps it. A pool a
-     * reload removed meanwhile ignores it.
+     * reload removed meanwhile ignores it. The metrics follow whenever the set ran, even if the
+     * control loop took too long to answer (the caller retries the set, which then changes nothing).
      */
     void discovered(String pool, String source, DiscoveredSet set, boolean initial) {
         PoolRuntime p = running.pools().get(pool);
         if (p == null) {
             return;
         }
-        List<String> changes = new ArrayList<>();
-        control.runAndWait(() -> reloader.rediscover(p, source, set, initial, changes));
-        if (!changes.isEmpty()) {
-            syncMetrics.run();
+        List<String> changes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean ran = new java.util.concurrent.atomic.AtomicBoolean();
+        try {
+            control.runAndWait(() -> {
+                try {
+                    reloader.rediscover(p, source, set, initial, changes);
+                } finally {
+                    ran.set(true);
+                }
+            });
+        } finally {
+            if (ran.get()) {
+                syncMetrics.run();
+            }
         }
         changes.forEach(line -> LOG.info(() -> "discovery: " + line));
     }

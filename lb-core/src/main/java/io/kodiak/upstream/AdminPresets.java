@@ -9,10 +9,22 @@ import java.util.concurrent.ConcurrentHashMap;
  * that must also hold in a pool that discovers it later. A pool applies them to each upstream it
  * makes, before the upstream can take a request.
  *
- * <p>Thread-safe. Bounded by what operators set: entries are only added by admin actions and the
- * state file; a READY address and a made upstream clear them, and the state file drops them after a day.
+ * <p>A pool also {@linkplain #remember remembers} here the operator's state of a DNS-discovered
+ * upstream whose address left the answer, so that it is back in that state when the address
+ * returns: DNS round robin that answers with part of the addresses must not undo a drain.
+ *
+ * <p>Thread-safe. Bounded: entries are added by admin actions, the state file and the shared
+ * state (a READY address and a made upstream clear them; the state file drops them after a day),
+ * and by pools for upstreams that went, which are capped at {@link #MAX_REMEMBERED} and dropped
+ * after {@link #LIFETIME}.
  */
 public final class AdminPresets {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(AdminPresets.class.getName());
+    /** How long a preset waits for its upstream: after that, the address is taken to be gone for good (design §1.6). */
+    public static final java.time.Duration LIFETIME = java.time.Duration.ofHours(24);
+    /** The most presets by name that {@link #remember} keeps: a DNS name whose answer churns through addresses cannot grow them. */
+    public static final int MAX_REMEMBERED = 4096;
+
     /**
      * @param state  the admin state to start in
      * @param weight the runtime weight, or -1 for the configured one
@@ -34,6 +46,25 @@ public final class AdminPresets {
         } else {
             byUpstream.put(pool + "/" + name, p);
         }
+    }
+
+    /**
+     * For {@code pool/name}, an upstream that just left its pool in state {@code p}: those older than
+     * {@link #LIFETIME} at {@code p}'s time go first, and at {@link #MAX_REMEMBERED} the oldest one
+     * makes room (logged).
+     */
+    public void remember(String pool, String name, Preset p) {
+        long now = p.sinceMillis();
+        byUpstream.values().removeIf(old -> old.sinceMillis() != 0 && now - old.sinceMillis() > LIFETIME.toMillis());
+        while (byUpstream.size() >= MAX_REMEMBERED && !byUpstream.containsKey(pool + "/" + name)) {
+            byUpstream.entrySet().stream().min(java.util.Comparator.comparingLong(e -> e.getValue().sinceMillis()))
+                    .ifPresent(oldest -> {
+                        byUpstream.remove(oldest.getKey());
+                        LOG.warning(() -> MAX_REMEMBERED + " upstreams wait for their address to come back; the state of "
+                                + oldest.getKey() + " (" + oldest.getValue().state().apiName() + ") is dropped");
+                    });
+        }
+        setUpstream(pool, name, p);
     }
 
     /**

@@ -4,6 +4,7 @@ import io.kodiak.balancer.Strategies;
 import io.kodiak.balancer.Strategy;
 import io.kodiak.config.PoolConfig;
 import io.kodiak.config.UpstreamConfig;
+import io.kodiak.discovery.Readiness;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +37,8 @@ public final class PoolRuntime {
     private final OutlierDetector outliers;
     /** The upstreams each discovery source last found, by source id; guarded by {@code this}. */
     private final java.util.Map<String, List<UpstreamConfig>> discovered = new java.util.LinkedHashMap<>();
+    /** What each source last said of its upstreams that are not READY, by source id and name; guarded by {@code this}. */
+    private final java.util.Map<String, java.util.Map<String, Readiness>> readiness = new java.util.HashMap<>();
     private volatile AdminPresets presets = new AdminPresets();
 
     /**
@@ -113,8 +116,12 @@ public final class PoolRuntime {
      * @param removed upstreams no longer in the configuration: they take no new request, and those
      *                in flight finish
      * @param kept    upstreams carried over with their load state, admin state and health
+     * @param moved   the kept ones whose source now says another readiness, with what it said before
      */
-    public record Change(List<Upstream> added, List<Upstream> removed, List<Upstream> kept) {
+    public record Change(List<Upstream> added, List<Upstream> removed, List<Upstream> kept, java.util.Map<Upstream, Readiness> moved) {
+        public Change {
+            moved = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(moved));
+        }
     }
 
     /**
@@ -134,6 +141,7 @@ public final class PoolRuntime {
         java.util.Set<String> ids = new java.util.HashSet<>();
         next.sources().forEach(s -> ids.add(s.id()));
         discovered.keySet().retainAll(ids);
+        readiness.keySet().retainAll(ids);
         this.config = next;
         retryBudget.reconfigure(next.retries().budgetPercent(), next.retries().minPerSecond());
         outliers.reconfigure(next.outlierDetection());
@@ -148,13 +156,24 @@ public final class PoolRuntime {
      * @param source the source's {@link io.kodiak.config.UpstreamSource#id()}; ignored (empty change) if
      *               the pool no longer has it, since a reload that dropped it raced this answer
      * @param set    its upstreams now ({@link UpstreamConfig#source()} set), in a stable order
+     * @param ready  what the source says of those that are not READY, by name: kept with the set, so
+     *               that an upstream made later from it (one a removed file entry no longer shadows)
+     *               takes it too
+     * @param prepare runs for each added upstream, which already has its readiness, before it is published
      */
-    public synchronized Change rediscover(String source, List<UpstreamConfig> set, java.util.function.Consumer<Upstream> prepare) {
+    public synchronized Change rediscover(String source, List<UpstreamConfig> set, java.util.Map<String, Readiness> ready,
+                                          java.util.function.Consumer<Upstream> prepare) {
         if (config.sources().stream().noneMatch(s -> s.id().equals(source))) {
-            return new Change(List.of(), List.of(), List.of());
+            return new Change(List.of(), List.of(), List.of(), java.util.Map.of());
         }
         discovered.put(source, List.copyOf(set));
+        readiness.put(source, java.util.Map.copyOf(ready));
         return apply(prepare);
+    }
+
+    /** {@link #rediscover(String, List, java.util.Map, java.util.function.Consumer)} with every upstream READY. */
+    public Change rediscover(String source, List<UpstreamConfig> set, java.util.function.Consumer<Upstream> prepare) {
+        return rediscover(source, set, java.util.Map.of(), prepare);
     }
 
     /** The upstreams each source last found, by source id, in source order. */
@@ -210,17 +229,26 @@ public final class PoolRuntime {
         List<Upstream> list = new ArrayList<>();
         List<Upstream> added = new ArrayList<>();
         List<Upstream> kept = new ArrayList<>();
+        java.util.Map<Upstream, Readiness> moved = new java.util.LinkedHashMap<>();
         for (UpstreamConfig uc : wanted) {
             Upstream u = before.remove(uc.name() + " " + uc.address());
+            // What its source says, whichever path made or keeps it (a set, a reload, a runtime edit).
+            Readiness r = uc.source() == null ? Readiness.READY
+                    : readiness.getOrDefault(uc.source(), java.util.Map.of()).getOrDefault(uc.name(), Readiness.READY);
             if (u != null) {
                 if (u.reconfigure(uc)) {
                     LOG.info(() -> "pool " + next.name() + "/" + uc.name() + ": the configured weight changed, so the weight set at runtime is dropped");
                 }
                 u.latency().setDecay(next.latencyDecay());
+                Readiness was = u.discovery();
+                if (u.setDiscovery(r)) {
+                    moved.put(u, was);
+                }
                 kept.add(u);
             } else {
                 u = new Upstream(next.name(), uc, nanoClock, next.latencyDecay());
                 u.observedBy(outliers);
+                u.setDiscovery(r);
                 presets.applyTo(u);
                 prepare.accept(u);
                 added.add(u);
@@ -229,9 +257,30 @@ public final class PoolRuntime {
         }
         List<Upstream> removed = List.copyOf(before.values());
         removed.forEach(Upstream::markRemoved);
+        removed.forEach(u -> rememberState(next, u));
         this.upstreams = List.copyOf(list);
         rebuild();
-        return new Change(List.copyOf(added), removed, List.copyOf(kept));
+        return new Change(List.copyOf(added), removed, List.copyOf(kept), moved);
+    }
+
+    /**
+     * The operator's state of a DNS-discovered upstream that left (drained, in maintenance, a weight
+     * set) waits for its address to come back ({@link AdminPresets#remember}): DNS round robin that
+     * answers with part of the addresses, or a record briefly gone, must not undo a drain. Not for
+     * Kubernetes: a pod's IP is reused by another pod once it is gone, which must not inherit a drain
+     * (an endpoint that merely stops being ready stays in its slice, and keeps its upstream). Not for
+     * a source the pool no longer has.
+     */
+    private void rememberState(PoolConfig next, Upstream u) {
+        if (u.source() == null || (u.adminState() == AdminState.READY && !u.weightOverridden())
+                || next.sources().stream().noneMatch(s -> s.id().equals(u.source()) && s instanceof io.kodiak.config.DnsSource)) {
+            return;
+        }
+        presets.remember(next.name(), u.name(), new AdminPresets.Preset(u.adminState(),
+                u.weightOverridden() ? u.weight() : -1, System.currentTimeMillis()));
+        LOG.info(() -> "pool " + next.name() + "/" + u.name() + ": its address left " + u.source() + "; it is "
+                + u.adminState().apiName() + (u.weightOverridden() ? " at weight " + u.weight() : "") + " again if it comes back within "
+                + AdminPresets.LIFETIME.toHours() + " h");
     }
 
     /**
@@ -241,13 +290,13 @@ public final class PoolRuntime {
     public synchronized void rebuild() {
         Selection now = selection;
         List<Upstream> members = members();
-        publish(now, new Selection(members, strategy(members), panic(available())));
+        publish(now, new Selection(members, strategy(members), panic()));
     }
 
     private void publish(Selection now, Selection next) {
         if (next.panic() != now.panic()) {
             long available = upstreams.stream().filter(Upstream::available).count();
-            long eligible = inRotation().size();
+            long eligible = upstreams.stream().filter(u -> !u.adminOut()).count();
             LOG.warning(() -> "pool " + config.name() + (next.panic()
                     ? ": panic: only " + available + " of " + eligible + " upstreams available, below "
                     + config.panicThreshold() + "%; sending requests to all of them"
@@ -261,9 +310,8 @@ public final class PoolRuntime {
      * rebuild never restarts round-robin for nothing), else a new one with its own strategy.
      */
     private Selection select() {
-        List<Upstream> available = available();
-        boolean panic = panic(available);
-        List<Upstream> members = panic ? inRotation() : available;
+        boolean panic = panic();
+        List<Upstream> members = panic ? inRotation() : available();
         Selection now = selection;
         if (now != null && members.equals(now.members()) && panic == now.panic()) {
             return now;
@@ -297,8 +345,7 @@ public final class PoolRuntime {
     }
 
     private List<Upstream> members() {
-        List<Upstream> available = available();
-        return panic(available) ? inRotation() : available;
+        return panic() ? inRotation() : available();
     }
 
     /** The upstreams the operator has not taken out (DRAIN, MAINT, weight 0): panic mode never sends to those. */
@@ -310,10 +357,19 @@ public final class PoolRuntime {
 
     /**
      * Envoy's panic mode: with fewer than {@code panic-threshold} of the upstreams in rotation
-     * available, use all of those. Upstreams the operator took out count in neither number.
+     * available, use all of those (of the tier in use). Upstreams the operator took out count in
+     * neither number. Counted over every SRV tier, as Envoy's normalised total availability is: a
+     * preferred tier with most of its upstreams DOWN spills to the backups (RFC 2782) rather than
+     * panicking into its own DOWN ones while the backups are up.
      */
-    private boolean panic(List<Upstream> available) {
-        return available.size() * 100 < config.panicThreshold() * inRotation().size();
+    private boolean panic() {
+        long up = 0;
+        long in = 0;
+        for (Upstream u : upstreams) {
+            up += u.available() ? 1 : 0;
+            in += u.adminOut() ? 0 : 1;
+        }
+        return up * 100 < config.panicThreshold() * in;
     }
 
     /** A request was dispatched while the pool was in panic mode. */

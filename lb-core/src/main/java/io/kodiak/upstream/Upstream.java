@@ -214,7 +214,9 @@ public final class Upstream implements Backend {
     /**
      * A reload keeps this upstream with {@code next} (same name and address): its load state,
      * admin state and health carry over. A weight set at runtime is dropped if the configured
-     * weight changed (the file's author meant the new one), as the state file does.
+     * weight changed (the file's author meant the new one), as the state file does; not for a
+     * discovered upstream, whose weight an SRV record gives: a change of another record rescales
+     * it, and the operator's weight (0 is a drain) is not the DNS admin's to undo.
      *
      * @return whether the weight set at runtime was dropped
      */
@@ -222,7 +224,7 @@ public final class Upstream implements Backend {
         if (!next.name().equals(config.name()) || !next.address().equals(config.address())) {
             throw new IllegalArgumentException(next + " is not " + config);
         }
-        boolean dropped = next.weight() != config.weight() && runtimeWeight >= 0;
+        boolean dropped = next.weight() != config.weight() && runtimeWeight >= 0 && next.source() == null;
         if (dropped) {
             runtimeWeight = -1;
         }

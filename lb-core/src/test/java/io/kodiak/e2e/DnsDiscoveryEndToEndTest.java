@@ -215,7 +215,14 @@ class DnsDiscoveryEndToEndTest {
         dns.setHosts(hosts("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"));
         await("app has four upstreams", () -> byOctet("app").size() == 4);
         Upstream four = byOctet("app").get(4);
-        await("127.0.0.4 passed its first check", four::available);
+        Upstream fiveAdded = byOctet("app").get(5);
+        await("127.0.0.4 and .5 passed their first check", () -> {
+            for (Upstream u : List.of(four, fiveAdded)) { // at every poll: none is in rotation before its first passed check
+                Upstream.CheckRecord last = u.lastCheck();
+                assertTrue(!u.available() || (last != null && u.checks(true) > 0), u.name() + " available before a passed check: " + last);
+            }
+            return four.available() && fiveAdded.available();
+        });
         assertTrue(four.slowStarting(), "an address added after the first set ramps up (slow start)");
         long from = appLoad.nextSeq();
         appLoad.awaitMore(200, WAIT);

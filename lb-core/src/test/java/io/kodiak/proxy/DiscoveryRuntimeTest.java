@@ -278,13 +278,17 @@ class DiscoveryRuntimeTest {
 
         // Another resolver: the watch restarts with it, and its first set keeps the addresses that stay.
         DnsSettings other = DnsSettings.DEFAULTS.withName("other").withNameservers(List.of(new InetSocketAddress("127.0.0.1", 5353)));
-        KodiakConfig withOther = withSources(ProxyConfig.to().build(), new DnsSource("app", HOST, 8000, false, "other", 5, 0));
+        KodiakConfig withOther = withSources(ProxyConfig.to().slowStart(Duration.ofMinutes(5)).build(),
+                new DnsSource("app", HOST, 8000, false, "other", 5, 0));
         server.reload(withOther.withResolvers(Map.of("other", other)));
         assertEquals(2, fake.watches.size());
         assertTrue(fake.watches.get(0).closed, "the old watch stopped");
         assertEquals(other, fake.watches.get(1).settings);
-        fake.emit(HOST, FakeDiscovery.set(HOST, a.port(), b.port()));
+        ScriptedUpstream c = upstream("c");
+        fake.emit(HOST, FakeDiscovery.set(HOST, a.port(), b.port(), c.port()));
         assertSame(ua, at(a), "same name and address: kept");
+        assertTrue(at(c).slowStarting(), "the new watch's first set is not the pool's: an address it adds ramps up");
+        assertFalse(ua.slowStarting());
 
         server.reload(ProxyConfig.to(s).build());
         assertTrue(fake.open(HOST).isEmpty(), "a dropped source's watch stops");
@@ -333,7 +337,7 @@ class DiscoveryRuntimeTest {
         KodiakConfig config = withSources(ProxyConfig.to().build(), SOURCE);
         List<String> applied = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean(true);
-        DiscoveryRuntime rt = new DiscoveryRuntime(() -> fake, (pool, source, set, initial) -> {
+        DiscoveryRuntime rt = new DiscoveryRuntime(() -> fake, (pool, source, set, initial, current) -> {
             String what = set.upstreams().size() + " initial=" + initial;
             if (failing.get()) {
                 applied.add("failed " + what);
@@ -385,5 +389,133 @@ class DiscoveryRuntimeTest {
         String cut = DiscoveredSet.name("x".repeat(200), "10.0.0.5:8000");
         assertEquals(100, cut.length());
         assertTrue(cut.endsWith("x[10.0.0.5:8000]"), cut);
+    }
+
+    /** A reload that restarts the watch (another resolver): its first set is not the pool's first. */
+    @Test
+    void anAddressAddedAfterAWatchRestartWaitsForItsFirstCheck() throws Exception {
+        ScriptedUpstream a = upstream("a");
+        ScriptedUpstream c = upstream("c");
+        c.refuseConnections();
+        HealthCheckPolicy slow = HealthCheckPolicy.DEFAULTS.withIntervals(Duration.ofSeconds(30), Duration.ofSeconds(30),
+                Duration.ofSeconds(30)).withTimeout(Duration.ofMillis(500));
+        ProxyConfig pc = ProxyConfig.to().healthCheck(new HealthCheckConfig(HealthCheckConfig.Type.TCP, slow, null));
+        start(pc);
+        fake.emit(HOST, FakeDiscovery.set(HOST, a.port()));
+        DnsSettings other = DnsSettings.DEFAULTS.withName("other").withNameservers(List.of(new InetSocketAddress("127.0.0.1", 5353)));
+        KodiakConfig withOther = withSources(pc.build(), new DnsSource("app", HOST, 8000, false, "other", 1, 0));
+        server.reload(withOther.withResolvers(Map.of("other", other)));
+        assertEquals(2, fake.watches.size(), "the watch restarted");
+        fake.emit(HOST, FakeDiscovery.set(HOST, a.port(), c.port()));
+        Upstream uc = at(c);
+        assertFalse(uc.healthy(), "never checked: down until its first check passes");
+        assertFalse(pool().selection().members().contains(uc), uc.toString());
+        assertEquals(List.of("a", "a"), send(2));
+    }
+
+    /** The operator drains a DNS-discovered upstream; its address leaves the answer for one resolution and comes back. */
+    @Test
+    void anOperatorsDrainSurvivesTheAddressLeavingAndComingBack() throws Exception {
+        ScriptedUpstream a = upstream("a");
+        ScriptedUpstream b = upstream("b");
+        start(ProxyConfig.to());
+        fake.emit(HOST, FakeDiscovery.set(HOST, a.port(), b.port()));
+        server.setAdminState(at(b), AdminState.DRAIN);
+        fake.emit(HOST, FakeDiscovery.set(HOST, a.port()));
+        fake.emit(HOST, FakeDiscovery.set(HOST, a.port(), b.port()));
+        assertEquals(AdminState.DRAIN, at(b).adminState(), "the operator's drain was undone by discovery");
+        assertEquals(List.of("a", "a"), send(2));
+    }
+
+    @Test
+    void addingAnUpstreamAtADiscoveredAddressOrNameIsRefused() throws Exception {
+        ScriptedUpstream a = upstream("a");
+        ScriptedUpstream b = upstream("b");
+        start(ProxyConfig.to());
+        fake.emit(HOST, FakeDiscovery.set(HOST, a.port(), b.port()));
+        Upstream ub = at(b);
+        server.setAdminState(ub, AdminState.DRAIN);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> server.addUpstream(ProxyConfig.POOL, new UpstreamConfig("x", "127.0.0.1", b.port(), 1)));
+        assertEquals("pool " + ProxyConfig.POOL + " already has an upstream at 127.0.0.1:" + b.port() + " (" + ub.name() + ")", e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> server.addUpstream(ProxyConfig.POOL, new UpstreamConfig(ub.name(), "127.0.0.1", 1, 1)));
+        assertFalse(ub.removed());
+        assertEquals(AdminState.DRAIN, ub.adminState());
+    }
+
+    @Test
+    void aDiscoveredUpstreamNoLongerShadowedTakesWhatItsSourceSaysOfIt() throws Exception {
+        ScriptedUpstream a = upstream("a");
+        ScriptedUpstream b = upstream("b");
+        start(ProxyConfig.to(a));
+        fake.emit(HOST, FakeDiscovery.set(HOST, List.of(a.port(), b.port()), Map.of(a.port(), Readiness.OUT)));
+        Upstream listed = pool().upstreams().get(0);
+        assertEquals("a", listed.name());
+        server.removeUpstream(listed); // the file's entry goes; the source still finds a, NOT serving
+        Upstream ua = at(a);
+        assertEquals(Readiness.OUT, ua.discovery(), "the source says a is not serving, yet it is " + ua.state());
+        assertEquals(List.of("b", "b"), send(2));
+        fake.emit(HOST, FakeDiscovery.set(HOST, a.port(), b.port()));
+        assertEquals(Readiness.READY, ua.discovery());
+    }
+
+    /**
+     * A set of the old watch waits for the server's lock while a reload restarts the watch and the
+     * new one applies a newer set: the old one, stopped, must not overwrite it.
+     */
+    @Test
+    void aSetOfAStoppedWatchDoesNotOverwriteTheNewWatchsSet() throws Exception {
+        ScriptedUpstream a = upstream("a");
+        ScriptedUpstream b = upstream("b");
+        ScriptedUpstream c = upstream("c");
+        start(ProxyConfig.to());
+        fake.emit(HOST, FakeDiscovery.set(HOST, a.port()));
+        Thread old;
+        synchronized (server) { // what a reload or another set holds
+            FakeDiscovery.FakeWatch first = fake.open(HOST).get(0);
+            old = new Thread(() -> first.listener.onChange(FakeDiscovery.set(HOST, a.port(), b.port())), "old-watch");
+            old.start();
+            Conditions.await("the old watch's set waits for the server's lock", () -> old.getState() == Thread.State.BLOCKED,
+                    Duration.ofSeconds(10));
+            DnsSettings other = DnsSettings.DEFAULTS.withName("other").withNameservers(List.of(new InetSocketAddress("127.0.0.1", 5353)));
+            KodiakConfig withOther = withSources(ProxyConfig.to().build(), new DnsSource("app", HOST, 8000, false, "other", 1, 0));
+            server.reload(withOther.withResolvers(Map.of("other", other)));
+            assertTrue(first.closed, "the old watch stopped");
+            fake.emit(HOST, FakeDiscovery.set(HOST, a.port(), c.port())); // the new watch, on this thread (the lock is reentrant)
+        }
+        old.join(10_000);
+        assertFalse(old.isAlive());
+        assertEquals(List.of("app[127.0.0.1:" + a.port() + "]", "app[127.0.0.1:" + c.port() + "]"),
+                pool().upstreams().stream().map(Upstream::name).toList(), "the new watch's set stands");
+    }
+
+    /**
+     * The control loop takes longer than its bound to apply a set (held up here by the pool's
+     * lock): the caller gets an error and retries, the set applies meanwhile, and the retry, which
+     * changes nothing, still brings the metrics in step.
+     */
+    @Test
+    void aSetThatAppliedAfterTheControlLoopsBoundStillReachesTheMetrics() throws Exception {
+        ScriptedUpstream a = upstream("a");
+        ScriptedUpstream b = upstream("b");
+        KodiakConfig c = withSources(ProxyConfig.to().build(), SOURCE);
+        server = ProxyServer.startWithDiscovery(new KodiakConfig(null, c.listeners(), c.pools(), c.admin(),
+                io.kodiak.config.MetricsConfig.DEFAULT, c.version(), c.shutdownGrace(), c.temp()), () -> fake);
+        fake.emit(HOST, FakeDiscovery.set(HOST, a.port()));
+        java.lang.reflect.Field f = ProxyServer.class.getDeclaredField("control");
+        f.setAccessible(true);
+        ((ControlLoop) f.get(server)).waitLimit(Duration.ofMillis(200));
+        Thread emit;
+        synchronized (pool()) { // the control loop's task blocks in PoolRuntime.rediscover: started, not done
+            emit = new Thread(() -> fake.emit(HOST, FakeDiscovery.set(HOST, a.port(), b.port())), "emit");
+            emit.start();
+            emit.join(10_000);
+            assertFalse(emit.isAlive(), "the set's apply gave up at the bound");
+        }
+        io.kodiak.metrics.MetricsRegistry m = server.metricsRegistry();
+        javax.management.ObjectName ub = m.name("Upstream", "pool", ProxyConfig.POOL, "upstream", "app[127.0.0.1:" + b.port() + "]");
+        Conditions.await("b applied and in the metrics", () -> pool().upstreams().size() == 2 && m.isRegistered(ub),
+                Duration.ofSeconds(10));
     }
 }

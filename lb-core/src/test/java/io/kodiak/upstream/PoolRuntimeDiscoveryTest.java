@@ -138,4 +138,123 @@ class PoolRuntimeDiscoveryTest {
         assertTrue(presets.upstreams().isEmpty(), "a name's preset is used up");
         assertEquals(1, presets.addresses().size(), "an address's stays for the next upstream there");
     }
+
+    /** {@code config(...)} with a panic threshold. */
+    private static PoolConfig withPanic(PoolConfig b, int threshold) {
+        return new PoolConfig(b.name(), b.strategy(), b.upstreams(), b.timeouts(), b.connections(), b.buffering(),
+                b.errorPage(), b.latencyDecay(), b.hash(), b.queue(), b.choiceCount(), b.healthCheck(), b.retries(),
+                b.outlierDetection(), b.slowStart(), threshold, b.tls(), b.errorPages(), b.sources());
+    }
+
+    private static UpstreamConfig weighted(DnsSource s, int lastOctet, int weight) {
+        UpstreamConfig f = found(s, lastOctet, 8001, 10);
+        return new UpstreamConfig(f.name(), f.host(), f.port(), weight, 0, f.resolved(), f.source(), null, f.priority());
+    }
+
+    @Test
+    void panicCountsEveryTierSoAPreferredTierMostlyDownSpillsToTheBackupsNotIntoItsDownOnes() {
+        PoolRuntime p = new PoolRuntime(withPanic(config(List.of(), SRV), 50), new SplittableRandom(1));
+        List<UpstreamConfig> set = new ArrayList<>();
+        for (int i = 1; i <= 8; i++) {
+            set.add(found(SRV, i, 8001, i <= 4 ? 10 : 20));
+        }
+        p.rediscover(SRV.id(), set, u -> { });
+        for (int i = 1; i < 4; i++) {
+            p.upstreams().get(i).setHealthy(false); // 3 of the 4 preferred ones are DOWN; 5 of 8 are up
+        }
+        p.refresh();
+        assertFalse(p.selection().panic(), "5 of 8 up is above 50%");
+        assertEquals(List.of("_http._tcp.app.test[10.0.0.1:8001]"), members(p), "the preferred tier's one that is up, none of its DOWN ones");
+
+        for (int i = 4; i < 8; i++) {
+            p.upstreams().get(i).setHealthy(false); // 1 of 8 up: a panic is due
+        }
+        p.refresh();
+        assertTrue(p.selection().panic());
+        assertTrue(p.selection().members().size() > 1, members(p).toString());
+    }
+
+    @Test
+    void anOperatorsWeightSurvivesAnSrvWeightChangeButAFilesWeightChangeDropsIt() {
+        PoolRuntime p = new PoolRuntime(config(List.of(new UpstreamConfig("s", "127.0.0.1", 9001, 1)), SRV), new SplittableRandom(1));
+        // SRV 10:10 -> 1000:1000 (SrvWeights scales each tier to its largest)
+        p.rediscover(SRV.id(), List.of(weighted(SRV, 2, 1000), weighted(SRV, 3, 1000)), u -> { });
+        Upstream two = p.upstreams().get(1);
+        two.setRuntimeWeight(0); // kodiak ctl weight ... 0: HAProxy's "set weight 0", a drain
+        // The DNS admin raises .3's SRV weight to 30: .2 rescales to 333 though nobody touched its record.
+        p.rediscover(SRV.id(), List.of(weighted(SRV, 2, 333), weighted(SRV, 3, 1000)), u -> { });
+        assertEquals(0, two.weight(), "the operator's weight 0 was dropped by an SRV weight change");
+        assertFalse(p.selection().members().contains(two));
+
+        Upstream s = p.upstreams().get(0);
+        s.setRuntimeWeight(7);
+        p.reconfigure(config(List.of(new UpstreamConfig("s", "127.0.0.1", 9001, 3)), SRV), u -> { });
+        assertEquals(3, s.weight(), "the file's author changed the weight: theirs wins, as before");
+    }
+
+    @Test
+    void anUpstreamMadeByAReloadTakesWhatItsSourceSaysOfIt() {
+        UpstreamConfig listed = new UpstreamConfig("s", "10.0.0.1", 8000, 1);
+        PoolRuntime p = new PoolRuntime(config(List.of(listed), APP), new SplittableRandom(1));
+        PoolRuntime.Change first = p.rediscover(APP.id(), List.of(found(APP, 1, 8000, 0), found(APP, 2, 8000, 0)),
+                java.util.Map.of("app[10.0.0.1:8000]", io.kodiak.discovery.Readiness.OUT), u -> { });
+        assertEquals(List.of("app[10.0.0.2:8000]"), names(first.added()), "10.0.0.1 is the file's");
+        PoolRuntime.Change unshadowed = p.reconfigure(config(List.of(), APP), u -> { }); // the file's entry goes
+        Upstream one = unshadowed.added().get(0);
+        assertEquals("app[10.0.0.1:8000]", one.name());
+        assertEquals(io.kodiak.discovery.Readiness.OUT, one.discovery(), "the source said it is not serving");
+        assertEquals(List.of("app[10.0.0.2:8000]"), members(p));
+
+        PoolRuntime.Change ready = p.rediscover(APP.id(), List.of(found(APP, 1, 8000, 0), found(APP, 2, 8000, 0)), u -> { });
+        assertEquals(java.util.Map.of(one, io.kodiak.discovery.Readiness.OUT), ready.moved(), "kept, with what it was");
+        assertEquals(io.kodiak.discovery.Readiness.READY, one.discovery());
+        assertEquals(List.of("app[10.0.0.1:8000]", "app[10.0.0.2:8000]"), members(p));
+    }
+
+    @Test
+    void theOperatorsStateOfADnsUpstreamWaitsForItsAddressToComeBackButNotAPodsIp() {
+        io.kodiak.config.KubernetesSource web = new io.kodiak.config.KubernetesSource("web", "shop", "web", "http", 1, 0);
+        AdminPresets presets = new AdminPresets();
+        PoolRuntime p = new PoolRuntime(config(List.of(), APP, web), new SplittableRandom(1));
+        p.presets(presets);
+        UpstreamConfig pod = new UpstreamConfig("web[10.0.1.1:8080]", "10.0.1.1", 8080, 1, 0, found(APP, 9, 8080, 0).resolved(),
+                web.id(), null, 0);
+        p.rediscover(APP.id(), List.of(found(APP, 1, 8000, 0), found(APP, 2, 8000, 0)), u -> { });
+        p.rediscover(web.id(), List.of(pod), u -> { });
+        p.upstreams().get(1).setAdminState(AdminState.DRAIN);
+        p.upstreams().get(0).setRuntimeWeight(5);
+        p.upstreams().get(2).setAdminState(AdminState.MAINT);
+
+        p.rediscover(APP.id(), List.of(), u -> { });
+        p.rediscover(web.id(), List.of(), u -> { });
+        assertEquals(java.util.Set.of("p/app[10.0.0.1:8000]", "p/app[10.0.0.2:8000]"), presets.upstreams().keySet(),
+                "a pod's IP goes to the next pod: its drain is not kept");
+        p.rediscover(APP.id(), List.of(found(APP, 1, 8000, 0), found(APP, 2, 8000, 0)), u -> { });
+        p.rediscover(web.id(), List.of(pod), u -> { });
+        assertEquals(5, p.upstreams().get(0).weight());
+        assertEquals(AdminState.READY, p.upstreams().get(0).adminState());
+        assertEquals(AdminState.DRAIN, p.upstreams().get(1).adminState(), "drained again when the address is back");
+        assertEquals(AdminState.READY, p.upstreams().get(2).adminState(), "a new pod at an old IP");
+        assertTrue(presets.upstreams().isEmpty(), "used up");
+
+        p.upstreams().get(1).setAdminState(AdminState.READY);
+        p.upstreams().get(0).setRuntimeWeight(-1);
+        p.rediscover(APP.id(), List.of(), u -> { });
+        assertTrue(presets.upstreams().isEmpty(), "READY at the configured weight: nothing to keep");
+    }
+
+    @Test
+    void rememberedStatesAreBoundedAndGoAfterADay() {
+        AdminPresets presets = new AdminPresets();
+        long t0 = 1_000_000_000L;
+        AdminPresets.Preset drain = new AdminPresets.Preset(AdminState.DRAIN, -1, t0);
+        presets.remember("p", "old", drain);
+        for (int i = 0; i < AdminPresets.MAX_REMEMBERED; i++) {
+            presets.remember("p", "u" + i, new AdminPresets.Preset(AdminState.DRAIN, -1, t0 + 1 + i));
+        }
+        assertEquals(AdminPresets.MAX_REMEMBERED, presets.upstreams().size());
+        assertFalse(presets.upstreams().containsKey("p/old"), "the oldest made room");
+        presets.remember("p", "late", new AdminPresets.Preset(AdminState.MAINT, -1, t0 + AdminPresets.LIFETIME.toMillis() + 10_000));
+        assertEquals(java.util.Set.of("p/late"), presets.upstreams().keySet(), "those a day old are gone");
+    }
 }
