@@ -147,7 +147,7 @@ public final class EndpointSliceWatch implements Watch {
 
         @Override
         public void onUpdate(EndpointSlice before, EndpointSlice after) {
-            changed(); // even with the same resourceVersion: after an API server's restart it may be reused
+            changed(); // (fabric8's store calls this only when the resourceVersion changed)
         }
 
         @Override

@@ -14,7 +14,9 @@ import java.util.logging.Logger;
  * One fabric8 client per kubeconfig and context, shared by every watch that uses it (one
  * connection pool, one token refresh), and closed with the discovery. The namespace is not part
  * of the key: it is applied per watch ({@link #namespaceFor}), so a reload that changes
- * {@code kubernetes.namespace} reuses the client instead of leaving one more open.
+ * {@code kubernetes.namespace} reuses the client instead of leaving one more open. (One that
+ * changes the kubeconfig or the context leaves the old client open until the discovery closes:
+ * one per cluster and credentials ever configured, a handful.)
  *
  * <p>How it finds the API server is fabric8's {@link Config#autoConfigure}, which is kubectl's: the
  * in-cluster service account (token and CA under {@code /var/run/secrets/kubernetes.io}), else
