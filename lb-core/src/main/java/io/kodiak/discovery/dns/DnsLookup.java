@@ -1,6 +1,7 @@
 package io.kodiak.discovery.dns;
 
 import io.kodiak.discovery.Endpoint;
+import io.kodiak.discovery.IpText;
 import io.kodiak.discovery.Readiness;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
@@ -14,9 +15,11 @@ import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -30,13 +33,20 @@ import java.util.concurrent.Executor;
  * <p><b>One family failing while the other answers</b> (AAAA times out, A answers) counts as a
  * success, and the failing family keeps the addresses it had last time: neither "all is lost"
  * (the A answer is news) nor "the AAAA addresses vanished" (a timeout says nothing about them).
- * The same holds for an SRV target whose address query fails. Only when nothing answered is the
- * whole resolution a failure, which {@link HoldPolicy} holds for ever.
+ * Likewise NODATA for one family and a failure for the other is a success with the failing
+ * family's last addresses (NODATA when it has none). NXDOMAIN is about the name, not a family:
+ * unless the other family answered records (a server contradicting itself: the records win),
+ * the name is gone whatever the other query did, else a resolver that drops AAAA queries would
+ * keep a deleted name for ever instead of for {@code hold-nx}. The same holds for an SRV target. Only when nothing answered (every family, every target failed) is the whole resolution
+ * a failure, which {@link HoldPolicy} holds for ever.
  *
- * <p>Bounds: at most {@link #MAX_ADDRESSES} endpoints (the rest dropped in a fixed order: lower
- * priority value first, then by address; the count is reported) and at most
- * {@link #MAX_TARGETS} SRV targets asked about, so a 10,000-record answer costs no more than a
- * 512-record one. The memory of last good addresses only keeps the names of the last resolution.
+ * <p>Bounds, so that a hostile 10,000-record answer costs no more than a 512-record one: each
+ * answer's addresses are cut to their first {@link #MAX_ADDRESSES} by address as soon as they
+ * arrive (for SRV, to {@code MAX_ADDRESSES / targets}, at least 1, per target), before they
+ * are kept as last good addresses, and a name's two families together are cut the same way; at most {@link #MAX_TARGETS} SRV targets are asked about;
+ * the endpoints are cut to {@link #MAX_ADDRESSES} (lower priority value first, then by address).
+ * So the memory of last good addresses holds at most 2 × {@code MAX_ADDRESSES} addresses, only of
+ * the names of the last resolution. What the bounds left out is counted and reported.
  *
  * <p>Threading: {@link #resolve()} may be called on any thread, one resolution at a time; every
  * continuation runs on {@code executor} (the discovery thread), which alone touches the memory.
@@ -61,7 +71,7 @@ final class DnsLookup {
     }
 
     /** The addresses of one name, both families together. */
-    private record Addresses(DnsResult result, List<InetAddress> addresses, long ttlSeconds, String detail) {
+    private record Addresses(DnsResult result, List<InetAddress> addresses, long ttlSeconds, String detail, int dropped) {
     }
 
     private final DnsResolver resolver;
@@ -91,7 +101,7 @@ final class DnsLookup {
         Map<String, List<InetAddress>> nextGood = new HashMap<>();
         CompletionStage<Resolution> result = srv
                 ? resolver.query(host, Type.SRV).thenComposeAsync(answer -> targets(answer, nextGood), executor)
-                : addresses(host, nextGood).thenApply(a -> byAddress(a));
+                : addresses(host, nextGood, MAX_ADDRESSES).thenApply(a -> byAddress(a));
         return result.thenApply(r -> {
             if (!r.result().failure()) { // a failed round (the SRV query itself) learnt nothing: keep what was known
                 lastGood = nextGood; // names no longer asked about are forgotten
@@ -102,13 +112,13 @@ final class DnsLookup {
 
     private Resolution byAddress(Addresses a) {
         if (a.result() != DnsResult.OK) {
-            return new Resolution(a.result(), List.of(), a.ttlSeconds(), a.detail(), 0);
+            return new Resolution(a.result(), List.of(), a.ttlSeconds(), a.detail(), a.dropped());
         }
         List<Endpoint> endpoints = new ArrayList<>();
         for (InetAddress address : a.addresses()) {
             endpoints.add(new Endpoint(host, address, port, 0, 0, Readiness.READY, null, null));
         }
-        return bounded(DnsResult.OK, endpoints, a.ttlSeconds(), a.detail(), 0);
+        return bounded(DnsResult.OK, endpoints, a.ttlSeconds(), a.detail(), a.dropped());
     }
 
     private CompletionStage<Resolution> targets(DnsAnswer answer, Map<String, List<InetAddress>> nextGood) {
@@ -118,26 +128,26 @@ final class DnsLookup {
         List<SRVRecord> records = new ArrayList<>();
         long ttl = Long.MAX_VALUE;
         for (Record r : answer.records()) {
-            // Target "." is RFC 2782's "the service is decidedly not available at this domain".
-            if (r instanceof SRVRecord s && !s.getTarget().equals(Name.root)) {
+            // Target "." is RFC 2782's "the service is decidedly not available at this domain";
+            // port 0 cannot be connected to (a record for "no service here", or a broken zone).
+            if (r instanceof SRVRecord s && !s.getTarget().equals(Name.root) && s.getPort() != 0) {
                 records.add(s);
                 ttl = Math.min(ttl, s.getTTL());
             }
         }
         if (records.isEmpty()) {
             return CompletableFuture.completedFuture(new Resolution(DnsResult.EMPTY, List.of(), -1,
-                    "SRV " + host + " has no target (or only \".\")", 0));
+                    "SRV " + host + " has no usable target (only \".\" or port 0)", 0));
         }
         records.sort(Comparator.comparingInt(SRVRecord::getPriority).thenComparing(SRVRecord::getTarget).thenComparingInt(SRVRecord::getPort));
         Map<Name, CompletionStage<Addresses>> byTarget = new LinkedHashMap<>();
-        int dropped = 0;
+        long distinct = records.stream().map(SRVRecord::getTarget).distinct().count();
+        int dropped = (int) Math.max(0, distinct - MAX_TARGETS);
+        // Each target's share, so that the last good addresses stay within 2 × MAX_ADDRESSES.
+        int perTarget = (int) Math.max(1, MAX_ADDRESSES / Math.min(distinct, MAX_TARGETS));
         for (SRVRecord r : records) {
-            if (!byTarget.containsKey(r.getTarget())) {
-                if (byTarget.size() >= MAX_TARGETS) {
-                    dropped++;
-                    continue;
-                }
-                byTarget.put(r.getTarget(), fromAdditional(r.getTarget(), answer.additional(), nextGood));
+            if (!byTarget.containsKey(r.getTarget()) && byTarget.size() < MAX_TARGETS) {
+                byTarget.put(r.getTarget(), fromAdditional(r.getTarget(), answer.additional(), nextGood, perTarget));
             }
         }
         CompletableFuture<?>[] all = byTarget.values().stream().map(CompletionStage::toCompletableFuture).toArray(CompletableFuture[]::new);
@@ -149,8 +159,13 @@ final class DnsLookup {
     private Resolution endpoints(List<SRVRecord> records, Map<Name, CompletionStage<Addresses>> byTarget, long srvTtl, int dropped) {
         int[] weights = SrvWeights.map(records);
         List<Endpoint> endpoints = new ArrayList<>();
+        Set<String> unique = new HashSet<>();
         long ttl = srvTtl;
         Addresses failed = null;
+        boolean allFailed = true;
+        for (CompletionStage<Addresses> a : byTarget.values()) {
+            dropped += a.toCompletableFuture().join().dropped(); // once per target, however many records name it
+        }
         for (int i = 0; i < records.size(); i++) {
             SRVRecord r = records.get(i);
             CompletionStage<Addresses> pending = byTarget.get(r.getTarget());
@@ -163,13 +178,22 @@ final class DnsLookup {
             } else if (a.result().failure()) {
                 failed = a;
             }
+            allFailed &= a.result().failure();
             String target = r.getTarget().toString(true);
             for (InetAddress address : a.addresses()) {
-                endpoints.add(new Endpoint(target, address, r.getPort(), weights[i], r.getPriority(), Readiness.READY, null, target));
+                Endpoint e = new Endpoint(target, address, r.getPort(), weights[i], r.getPriority(), Readiness.READY, null, target);
+                // Records are in priority order: once MAX_ADDRESSES are found, the rest would be cut anyway.
+                if (unique.size() < MAX_ADDRESSES || unique.contains(e.addressText())) {
+                    unique.add(e.addressText());
+                    endpoints.add(e);
+                } else {
+                    dropped++;
+                }
             }
         }
         if (endpoints.isEmpty()) {
-            return failed != null
+            // A failure only when every target failed: a target that is gone (NXDOMAIN, NODATA) is news.
+            return failed != null && allFailed
                     ? new Resolution(failed.result(), List.of(), -1, failed.detail(), dropped)
                     : new Resolution(DnsResult.EMPTY, List.of(), -1, "no SRV target of " + host + " has an address", dropped);
         }
@@ -177,7 +201,8 @@ final class DnsLookup {
     }
 
     /** The target's addresses from the additional section, or asked when it has none. */
-    private CompletionStage<Addresses> fromAdditional(Name target, List<Record> additional, Map<String, List<InetAddress>> nextGood) {
+    private CompletionStage<Addresses> fromAdditional(Name target, List<Record> additional, Map<String, List<InetAddress>> nextGood,
+                                                      int cap) {
         List<InetAddress> found = new ArrayList<>();
         long ttl = Long.MAX_VALUE;
         for (Record r : additional) {
@@ -187,13 +212,14 @@ final class DnsLookup {
             }
         }
         if (found.isEmpty()) {
-            return addresses(target.toString(), nextGood);
+            return addresses(target.toString(), nextGood, cap);
         }
-        return CompletableFuture.completedFuture(new Addresses(DnsResult.OK, found, ttl, null));
+        List<InetAddress> kept = firstByAddress(found, cap);
+        return CompletableFuture.completedFuture(new Addresses(DnsResult.OK, kept, ttl, null, found.size() - kept.size()));
     }
 
     /** A and AAAA of {@code name}, asked at once. */
-    private CompletionStage<Addresses> addresses(String name, Map<String, List<InetAddress>> nextGood) {
+    private CompletionStage<Addresses> addresses(String name, Map<String, List<InetAddress>> nextGood, int cap) {
         CompletableFuture<DnsAnswer> a = ipv4 ? resolver.query(name, Type.A).toCompletableFuture() : null;
         CompletableFuture<DnsAnswer> aaaa = ipv6 ? resolver.query(name, Type.AAAA).toCompletableFuture() : null;
         CompletableFuture<Void> both = CompletableFuture.allOf(a == null ? CompletableFuture.completedFuture(null) : a,
@@ -209,15 +235,18 @@ final class DnsLookup {
                 answers.add(aaaa.join());
                 families.add("AAAA");
             }
-            return combine(name, families, answers, nextGood);
+            return combine(name, families, answers, nextGood, cap);
         }, executor);
     }
 
-    private Addresses combine(String name, List<String> families, List<DnsAnswer> answers, Map<String, List<InetAddress>> nextGood) {
+    /** Both families' answers for {@code name} as one, each cut to {@code cap} addresses. */
+    private Addresses combine(String name, List<String> families, List<DnsAnswer> answers, Map<String, List<InetAddress>> nextGood,
+                              int cap) {
         List<InetAddress> out = new ArrayList<>();
         long ttl = Long.MAX_VALUE;
         long negativeTtl = -1;
         boolean ok = false;
+        int dropped = 0;
         DnsAnswer failure = null;
         DnsAnswer negative = null;
         for (int i = 0; i < answers.size(); i++) {
@@ -225,7 +254,8 @@ final class DnsLookup {
             String key = name + " " + families.get(i);
             if (answer.result() == DnsResult.OK) {
                 ok = true;
-                List<InetAddress> addresses = answer.records().stream().map(DnsLookup::literal).toList();
+                List<InetAddress> addresses = firstByAddress(answer.records().stream().map(DnsLookup::literal).toList(), cap);
+                dropped += answer.records().size() - addresses.size();
                 out.addAll(addresses);
                 nextGood.put(key, addresses);
                 ttl = Math.min(ttl, answer.records().stream().mapToLong(Record::getTTL).min().orElse(ttl));
@@ -233,6 +263,7 @@ final class DnsLookup {
                 failure = answer;
                 List<InetAddress> held = lastGood.get(key);
                 if (held != null) {
+                    held = firstByAddress(held, cap); // the share per SRV target may have shrunk since
                     out.addAll(held);
                     nextGood.put(key, held);
                 }
@@ -245,13 +276,33 @@ final class DnsLookup {
                 }
             }
         }
+        String kept = failure == null ? null : failure.detail() + " (last addresses of that family kept)";
         if (ok) {
-            return new Addresses(DnsResult.OK, out, ttl, failure == null ? null : failure.detail() + " (last addresses of that family kept)");
+            List<InetAddress> both = firstByAddress(out, cap); // an SRV target's share is for both families
+            return new Addresses(DnsResult.OK, both, ttl, kept, dropped + out.size() - both.size());
+        }
+        if (negative != null && negative.result() == DnsResult.NX) { // the name is gone: forget what was held
+            families.forEach(f -> nextGood.remove(name + " " + f));
+            return new Addresses(DnsResult.NX, List.of(), negativeTtl, negative.detail(), 0);
+        }
+        if (failure != null && negative != null) { // NODATA for one family, the other failed
+            return out.isEmpty()
+                    ? new Addresses(negative.result(), List.of(), negativeTtl, negative.detail(), 0)
+                    : new Addresses(DnsResult.OK, firstByAddress(out, cap), -1, kept, 0);
         }
         if (failure != null) {
-            return new Addresses(failure.result(), out, -1, failure.detail());
+            return new Addresses(failure.result(), out, -1, failure.detail(), 0);
         }
-        return new Addresses(negative.result(), List.of(), negativeTtl, negative.detail());
+        return new Addresses(negative.result(), List.of(), negativeTtl, negative.detail(), 0);
+    }
+
+    /** The first {@code cap} of {@code addresses} in the order {@link #bounded} keeps (by address text). */
+    private static List<InetAddress> firstByAddress(List<InetAddress> addresses, int cap) {
+        if (addresses.size() <= cap) {
+            return addresses;
+        }
+        // Any fixed port sorts as addressText does: two texts part before the ':' of the port.
+        return addresses.stream().sorted(Comparator.comparing((InetAddress a) -> IpText.withPort(a, 0))).limit(cap).toList();
     }
 
     /** Without duplicates (the first in priority order wins), at most MAX_ADDRESSES, sorted by address. */

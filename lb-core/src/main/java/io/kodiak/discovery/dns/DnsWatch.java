@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -65,6 +66,9 @@ public final class DnsWatch implements Watch {
     private String lastError;
     private boolean droppedLogged;
     private DnsResult lastResult;
+    /** Counts resolutions started and ended (see {@link #refresh()}). */
+    private long generation;
+    private volatile ScheduledFuture<?> deadline;
 
     private DnsWatch(DnsSettings settings, String host, int port, boolean srv, DiscoveryListener listener,
                      ScheduledExecutorService scheduler, LongSupplier wallClock, DnsResolver resolver, Random random) {
@@ -134,17 +138,64 @@ public final class DnsWatch implements Watch {
         };
     }
 
+    /**
+     * Starts one resolution. Whatever happens to it, the watch goes on: an exception while
+     * starting it, or a stage failed by a bug, counts as an {@link DnsResult#ERROR} (retried with
+     * backoff), and a stage that never completes (dnsjava's I/O thread gone, a bug) ends at a
+     * deadline. The generation tells a resolution still awaited from one the deadline gave up on.
+     */
     private void refresh() {
         if (closed) {
             return;
         }
-        lookup.resolve().whenComplete((resolution, error) -> {
+        long gen = ++generation;
+        long limit = deadlineMillis(settings);
+        try {
+            deadline = scheduler.schedule(() -> expire(gen, limit), limit, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            closed = true; // the discovery thread is gone
+            return;
+        }
+        CompletionStage<DnsLookup.Resolution> stage;
+        try {
+            stage = lookup.resolve();
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, id + ": a resolution failed to start; retrying with backoff", e);
+            stage = CompletableFuture.completedFuture(new DnsLookup.Resolution(DnsResult.ERROR, List.of(), -1, String.valueOf(e), 0));
+        }
+        stage.whenComplete((resolution, error) -> {
+            if (gen != generation) {
+                return; // the deadline gave up on it: a resolution since is the one that counts
+            }
+            generation++;
+            deadline.cancel(false);
             if (error != null) { // a bug, not DNS: DnsResolver never fails its stage
                 LOG.log(Level.SEVERE, id + ": resolution failed unexpectedly; retrying", error);
                 resolution = new DnsLookup.Resolution(DnsResult.ERROR, List.of(), -1, String.valueOf(error), 0);
             }
             onResolution(resolution);
         });
+    }
+
+    /** The resolution {@code gen} has not ended within {@code limit} ms: a failure, so that the watch asks again. */
+    private void expire(long gen, long limit) {
+        if (closed || gen != generation) {
+            return;
+        }
+        generation++; // its answer, if it ever comes, is dropped
+        LOG.severe(id + ": no outcome of a resolution within " + limit + " ms (every query should have timed out by then); retrying");
+        onResolution(new DnsLookup.Resolution(DnsResult.ERROR, List.of(), -1, "no outcome within " + limit + " ms", 0));
+    }
+
+    /**
+     * Longer than the longest a resolution can take when all goes to plan: an SRV query, then its
+     * targets' (at once), each trying up to 7 names (the search list) {@code attempts} times at
+     * each nameserver (3 when the system's: glibc's MAXNS) for {@code timeout}; plus 5 s.
+     */
+    static long deadlineMillis(DnsSettings settings) {
+        long servers = settings.nameservers().isEmpty() ? 3 : settings.nameservers().size();
+        long one = settings.timeout().toMillis() * Math.max(1, settings.attempts()) * servers * 7;
+        return 2 * one + 5_000;
     }
 
     private void onResolution(DnsLookup.Resolution r) {
@@ -236,6 +287,10 @@ public final class DnsWatch implements Watch {
         ScheduledFuture<?> f = next;
         if (f != null) {
             f.cancel(false);
+        }
+        ScheduledFuture<?> d = deadline;
+        if (d != null) {
+            d.cancel(false);
         }
         SourceStatus s = status; // no next refresh any more (a later publish on the scheduler says 0 too)
         status = new SourceStatus(s.addresses(), s.stale(), s.lastSuccessMillis(), s.lastError(), 0, s.results());

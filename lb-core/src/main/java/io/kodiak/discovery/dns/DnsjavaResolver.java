@@ -140,21 +140,36 @@ public final class DnsjavaResolver implements DnsResolver {
     /** Asks candidate {@code c}, try {@code attempt} (its nameserver is {@code attempt % nameservers}). */
     private void ask(List<Name> candidates, int c, int type, int attempt, CompletableFuture<DnsAnswer> done) {
         SimpleResolver server = nameservers.get(attempt % nameservers.size());
-        Message question = Message.newQuery(Record.newRecord(candidates.get(c), type, DClass.IN));
-        server.sendAsync(question, callbacks).handle((message, error) -> {
-            DnsAnswer answer = error != null ? failed(error, server) : classify(message, type, server);
-            if (answer.result().failure() && attempt + 1 < attempts * nameservers.size()) {
-                ask(candidates, c, type, attempt + 1, done);
-            } else if (answer.result().negative() && c + 1 < candidates.size()) {
-                ask(candidates, c + 1, type, 0, done);
-            } else if (answer.result().failure()) {
-                done.complete(new DnsAnswer(answer.result(), List.of(), List.of(), -1,
-                        answer.detail() + " (" + description + ")"));
-            } else {
-                done.complete(answer);
+        CompletionStage<Message> sent;
+        try {
+            Message question = Message.newQuery(Record.newRecord(candidates.get(c), type, DClass.IN));
+            sent = server.sendAsync(question, callbacks);
+        } catch (RuntimeException e) { // NioUdpClient rethrows, e.g. UnsupportedAddressTypeException: as if it failed
+            next(candidates, c, type, attempt, done, failed(e, server));
+            return;
+        }
+        sent.handle((message, error) -> {
+            try {
+                next(candidates, c, type, attempt, done, error != null ? failed(error, server) : classify(message, type, server));
+            } catch (RuntimeException e) { // a bug: the query ends rather than hanging for ever
+                done.completeExceptionally(e);
             }
             return null;
         });
+    }
+
+    /** After {@code answer} to try {@code attempt} of candidate {@code c}: ask again, ask the next name, or end. */
+    private void next(List<Name> candidates, int c, int type, int attempt, CompletableFuture<DnsAnswer> done, DnsAnswer answer) {
+        if (answer.result().failure() && attempt + 1 < attempts * nameservers.size()) {
+            ask(candidates, c, type, attempt + 1, done);
+        } else if (answer.result().negative() && c + 1 < candidates.size()) {
+            ask(candidates, c + 1, type, 0, done);
+        } else if (answer.result().failure()) {
+            done.complete(new DnsAnswer(answer.result(), List.of(), List.of(), -1,
+                    answer.detail() + " (" + description + ")"));
+        } else {
+            done.complete(answer);
+        }
     }
 
     static DnsAnswer classify(Message m, int type, SimpleResolver server) {

@@ -6,10 +6,13 @@ import io.kodiak.discovery.EndpointSet;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What a source shows after each resolution, and when it asks again: the semantics of
@@ -29,7 +32,8 @@ import java.util.Map;
  *       later than the end of the hold.</li>
  *   <li><b>hold-obsolete</b> (HAProxy's name): an address missing from a successful answer stays
  *       that long (not stale) before it goes, against answers that rotate a subset of a large
- *       set.</li>
+ *       set. Within the 512 cap the latest vanished are kept first; one left out by the cap
+ *       is forgotten at once.</li>
  *   <li>Before the first success nothing is shown ({@link #set()} is {@code null}): an empty pool
  *       answers 503 until DNS answers (HAProxy {@code init-addr none}).</li>
  * </ul>
@@ -100,12 +104,20 @@ final class HoldPolicy {
         obsolete.keySet().removeAll(current.keySet());
         obsolete.values().removeIf(k -> k.until() <= now);
         List<Endpoint> next = new ArrayList<>(current.values());
-        for (Kept k : obsolete.values()) {
+        // The newest first: under the cap, the addresses that just vanished are the ones worth keeping.
+        List<Kept> newestFirst = new ArrayList<>(obsolete.values());
+        Collections.reverse(newestFirst);
+        for (Kept k : newestFirst) {
             if (next.size() >= DnsLookup.MAX_ADDRESSES) {
                 break;
             }
             next.add(k.endpoint());
         }
+        // What the cap left out is gone from the set: forgotten, so the map stays within the cap
+        // and an address once retired does not come back later.
+        Set<String> inNext = new HashSet<>();
+        next.forEach(e -> inNext.add(e.addressText()));
+        obsolete.keySet().retainAll(inNext);
         next.sort(Comparator.comparing(Endpoint::addressText));
         shown = List.copyOf(next);
         stale = false;

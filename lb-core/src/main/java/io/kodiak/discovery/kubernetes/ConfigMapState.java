@@ -171,19 +171,33 @@ public final class ConfigMapState implements SharedState {
             return done;
         }
         try {
-            writer.execute(() -> {
-                try {
-                    write(change);
-                    done.complete(null);
-                } catch (RuntimeException e) {
-                    done.completeExceptionally(e);
-                }
-            });
+            writer.execute(new Write(change, done));
         } catch (RejectedExecutionException e) {
             done.completeExceptionally(new IllegalStateException(closed ? "the shared admin state " + this + " is closed"
                     : "the shared admin state " + this + " has " + MAX_PENDING + " updates waiting: the API server is not answering", e));
         }
         return done;
+    }
+
+    /** One update waiting or under way: a class of its own so that {@link #close()} can fail those still waiting. */
+    private final class Write implements Runnable {
+        private final UnaryOperator<String> change;
+        private final CompletableFuture<Void> done;
+
+        Write(UnaryOperator<String> change, CompletableFuture<Void> done) {
+            this.change = change;
+            this.done = done;
+        }
+
+        @Override
+        public void run() {
+            try {
+                write(change);
+                done.complete(null);
+            } catch (RuntimeException e) {
+                done.completeExceptionally(e);
+            }
+        }
     }
 
     /** Compare-and-set, retried on a conflict. */
@@ -242,7 +256,14 @@ public final class ConfigMapState implements SharedState {
     @Override
     public void close() {
         closed = true;
-        writer.shutdownNow();
+        // Updates still waiting never run: their callers (an admin request waiting for the write)
+        // are told so instead of waiting for ever. The one under way is interrupted and ends.
+        IllegalStateException gone = new IllegalStateException("the shared admin state " + this + " closed before the update ran");
+        for (Runnable r : writer.shutdownNow()) {
+            if (r instanceof Write w) {
+                w.done.completeExceptionally(gone);
+            }
+        }
         SharedIndexInformer<ConfigMap> i = informer;
         if (i != null) {
             i.close();

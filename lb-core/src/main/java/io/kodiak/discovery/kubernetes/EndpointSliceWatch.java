@@ -31,9 +31,13 @@ import java.util.logging.Logger;
  *   <li>Events are debounced ({@value #DEBOUNCE_MILLIS} ms): a rollout changes several slices in a
  *       burst and the pool should be rebuilt once.</li>
  *   <li>A dropped watch is re-established by fabric8 (a relist after {@code 410 Gone}); while it
- *       is down (found so by {@value #DROP_CHECKS} checks in a row, one a second) the last set is
- *       kept and reported {@code stale}, and each drop counts as {@code reconnect}. Nothing is
- *       removed because the API server went away.</li>
+ *       is down (found so by {@value #DROP_CHECKS} checks in a row, one a second, after a list:
+ *       whether or not a check saw it up before, since fabric8 has no callback for a drop it
+ *       repairs itself) the last set is kept and reported {@code stale}, and each drop counts as
+ *       {@code reconnect}. Nothing is removed because the API server went away.</li>
+ *   <li>The set is fresh again only once a check sees the watch up, not at the next successful
+ *       list: a list allowed with the watch forbidden (a Role granting {@code list} only) would
+ *       otherwise turn stale and fresh at every retry.</li>
  *   <li>A failed list (403, 5xx, no route) is retried by fabric8 with exponential backoff (1 s
  *       doubling to 32 s), forever: the Role may be applied later. A 403 is logged SEVERE at most
  *       once a minute naming the missing permission and the manifest that grants it, counted as
@@ -74,10 +78,13 @@ public final class EndpointSliceWatch implements Watch {
     private volatile ScheduledFuture<?> checks;
     private volatile boolean closed;
     private volatile SourceStatus status = new SourceStatus(0, false, 0, null, 0, Map.of());
+    /** The discovery thread's view, for tests: a check saw the watch up, with no failure or drop since. */
+    private volatile boolean following;
 
     // The discovery thread's.
     private boolean listed;
     private boolean sawWatching;
+    private boolean sawListSinceFailure;
     private int downChecks;
     private boolean dropped;
     private String failure;
@@ -140,7 +147,7 @@ public final class EndpointSliceWatch implements Watch {
 
         @Override
         public void onUpdate(EndpointSlice before, EndpointSlice after) {
-            changed(); // even with the same resourceVersion: after an API server's restart it may be reused
+            changed(); // (fabric8's store calls this only when the resourceVersion changed)
         }
 
         @Override
@@ -170,17 +177,17 @@ public final class EndpointSliceWatch implements Watch {
         }
     }
 
+    /** A list succeeded: the set is news, but stays stale after a failure or a drop until a check sees the watch up. */
     private void listed() {
-        boolean recovered = failure != null || dropped;
         listed = true;
+        sawListSinceFailure = true;
         sawWatching = false;
+        following = false;
         downChecks = 0;
-        dropped = false;
-        failure = null;
         count("ok");
         lastSuccessMillis = wallClock.getAsLong();
-        if (recovered) {
-            LOG.info(() -> "EndpointSlices of " + this + " listed again");
+        if (failure != null || dropped) {
+            LOG.fine(() -> "EndpointSlices of " + this + " listed again; fresh once the watch is up");
         }
         emit();
     }
@@ -195,31 +202,38 @@ public final class EndpointSliceWatch implements Watch {
         downChecks = watching ? 0 : downChecks + 1;
         if (watching && !sawWatching) {
             sawWatching = true;
-            if (dropped) {
+            if (dropped || failure != null) {
                 dropped = false;
                 failure = null;
                 lastSuccessMillis = wallClock.getAsLong();
                 LOG.info(() -> "EndpointSlice watch of " + this + " is back");
             }
             emit();
-        } else if (!watching && sawWatching && downChecks >= DROP_CHECKS) {
+        } else if (!watching && downChecks >= DROP_CHECKS && !dropped && failure == null) {
+            // Not "sawWatching" as a condition: a drop before any check saw the watch up is a drop too.
             sawWatching = false;
             dropped = true;
             count("reconnect");
-            LOG.warning(() -> "EndpointSlice watch of " + this + " dropped; fabric8 reconnects; keeping the last "
+            LOG.warning(() -> "EndpointSlice watch of " + this + " is down; fabric8 reconnects; keeping the last "
                     + (last == null ? 0 : last.endpoints().size()) + " addresses");
             emit();
         }
+        following = sawWatching && !dropped && failure == null;
     }
 
     private void failed(Throwable t) {
+        // fabric8 does not say which failed: after a successful list with no failure since, the watch
+        String verb = sawListSinceFailure ? "watch" : "list";
+        sawListSinceFailure = false;
+        sawWatching = false;
+        following = false;
         if (ApiErrors.forbidden(t)) {
             count("forbidden");
-            failure = ApiErrors.describe(t, "list", RESOURCE, namespace, RBAC);
+            failure = ApiErrors.describe(t, verb, RESOURCE, namespace, RBAC);
             severe.log(Level.SEVERE, "Kubernetes discovery of " + this + ": " + failure);
         } else {
             count("error");
-            failure = "EndpointSlices of " + this + ": " + ApiErrors.describe(t, "list", RESOURCE, namespace, RBAC);
+            failure = "EndpointSlices of " + this + ": " + ApiErrors.describe(t, verb, RESOURCE, namespace, RBAC);
             severe.log(Level.WARNING, failure + "; retrying");
         }
         emit();
@@ -294,5 +308,10 @@ public final class EndpointSliceWatch implements Watch {
     boolean watching() {
         SharedIndexInformer<EndpointSlice> i = informer;
         return i != null && i.isWatching();
+    }
+
+    /** Whether the watch's own checks saw the watch up, with no failure or drop since (tests). */
+    boolean following() {
+        return following;
     }
 }

@@ -41,6 +41,9 @@ import java.util.stream.Collectors;
 final class EndpointSlices {
     /** Bounds what one Service can add to a pool, whatever the API server holds. */
     static final int MAX_ADDRESSES = 512;
+    /** Problems named in {@link Mapped#problem()}, each cut to {@link #MAX_PROBLEM} characters: it goes to a log line and a status field. */
+    static final int MAX_PROBLEMS = 3;
+    static final int MAX_PROBLEM = 300;
 
     private EndpointSlices() {
     }
@@ -58,7 +61,7 @@ final class EndpointSlices {
      */
     static Mapped map(Collection<EndpointSlice> slices, String host, String port, int cap) {
         Map<String, Endpoint> byAddress = new TreeMap<>();
-        Set<String> problems = new LinkedHashSet<>();
+        Problems problems = new Problems();
         List<EndpointSlice> ordered = new ArrayList<>(slices);
         ordered.sort(Comparator.comparing(s -> s.getMetadata() == null || s.getMetadata().getName() == null ? "" : s.getMetadata().getName()));
         for (EndpointSlice slice : ordered) {
@@ -80,11 +83,40 @@ final class EndpointSlices {
             }
         }
         List<Endpoint> all = new ArrayList<>(byAddress.values());
+        String text = problems.text();
         if (all.size() > cap) {
-            problems.add("the Service has " + all.size() + " addresses; the first " + cap + " are used");
+            String over = "the Service has " + all.size() + " addresses; the first " + cap + " are used";
+            text = text == null ? over : text + "; " + over;
             all = all.subList(0, cap);
         }
-        return new Mapped(List.copyOf(all), problems.isEmpty() ? null : String.join("; ", problems));
+        return new Mapped(List.copyOf(all), text);
+    }
+
+    /**
+     * The distinct problems of one mapping, bounded: the slices are the API server's (anyone who
+     * may write EndpointSlices writes their addressType and port names), the text goes to a log
+     * line and a status field. The first {@value #MAX_PROBLEMS}, each cut to {@value #MAX_PROBLEM}
+     * characters, and how many more.
+     */
+    static final class Problems {
+        private final Set<String> kept = new LinkedHashSet<>();
+        private int more;
+
+        void add(String problem) {
+            String cut = problem.length() > MAX_PROBLEM ? problem.substring(0, MAX_PROBLEM) + "..." : problem;
+            if (kept.contains(cut)) {
+                return;
+            }
+            if (kept.size() >= MAX_PROBLEMS) {
+                more++;
+                return;
+            }
+            kept.add(cut);
+        }
+
+        String text() {
+            return kept.isEmpty() ? null : String.join("; ", kept) + (more > 0 ? "; and " + more + " more" : "");
+        }
     }
 
     /** What the conditions say (see the class comment). */
@@ -99,7 +131,7 @@ final class EndpointSlices {
     }
 
     /** The port number a slice gives for {@code wanted}, or {@code null} (with the reason added). */
-    static Integer port(List<EndpointPort> ports, String wanted, Set<String> problems) {
+    static Integer port(List<EndpointPort> ports, String wanted, Problems problems) {
         List<EndpointPort> tcp = ports == null ? List.of()
                 : ports.stream().filter(p -> p.getPort() != null && (p.getProtocol() == null || p.getProtocol().equals("TCP"))).toList();
         if (wanted == null) {

@@ -5,13 +5,18 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.kodiak.discovery.KubernetesSettings;
 
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
 
 /**
- * One fabric8 client per {@code kubernetes:} section, shared by every watch that uses it (one
- * connection pool, one token refresh), and closed with the discovery.
+ * One fabric8 client per kubeconfig and context, shared by every watch that uses it (one
+ * connection pool, one token refresh), and closed with the discovery. The namespace is not part
+ * of the key: it is applied per watch ({@link #namespaceFor}), so a reload that changes
+ * {@code kubernetes.namespace} reuses the client instead of leaving one more open. (One that
+ * changes the kubeconfig or the context leaves the old client open until the discovery closes:
+ * one per cluster and credentials ever configured, a handful.)
  *
  * <p>How it finds the API server is fabric8's {@link Config#autoConfigure}, which is kubectl's: the
  * in-cluster service account (token and CA under {@code /var/run/secrets/kubernetes.io}), else
@@ -32,15 +37,32 @@ public final class KubernetesClients implements AutoCloseable {
      */
     private static final Logger INFORMER_RETRIES = quiet("io.fabric8.kubernetes.client.informers.impl.cache.Reflector");
 
-    private final Map<KubernetesSettings, KubernetesClient> clients = new ConcurrentHashMap<>();
+    /** What a client depends on: the cluster and the credentials, not the default namespace. */
+    private record Key(Path kubeconfig, String context) {
+    }
+
+    private final Map<Key, KubernetesClient> clients = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    /** The client for {@code settings}, made on first use. */
+    /**
+     * The client for {@code settings}' kubeconfig and context, made on first use. Its default
+     * namespace is the pod's or the context's: a source gets {@code settings.namespace()} through
+     * {@link #namespaceFor}.
+     */
     public KubernetesClient client(KubernetesSettings settings) {
         if (closed) {
             throw new IllegalStateException("closed");
         }
-        return clients.computeIfAbsent(settings, KubernetesClients::build);
+        return clients.computeIfAbsent(new Key(settings.kubeconfig(), settings.context()),
+                k -> build(new KubernetesSettings(k.kubeconfig(), k.context(), null)));
+    }
+
+    /**
+     * The namespace to hand a watch: the source's own, else {@code kubernetes.namespace}, else
+     * {@code null} (the client's default, the pod's or the context's).
+     */
+    public static String namespaceFor(KubernetesSettings settings, String given) {
+        return given != null && !given.isEmpty() ? given : settings.namespace();
     }
 
     /**

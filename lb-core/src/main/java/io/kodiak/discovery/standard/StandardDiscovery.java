@@ -35,12 +35,12 @@ public final class StandardDiscovery implements Discovery {
 
     @Override
     public Watch kubernetes(KubernetesSettings settings, String namespace, String service, String port, DiscoveryListener listener) {
-        return EndpointSliceWatch.start(kubernetes.client(settings), namespace, service, port, listener, scheduler);
+        return EndpointSliceWatch.start(kubernetes.client(settings), KubernetesClients.namespaceFor(settings, namespace), service, port, listener, scheduler);
     }
 
     @Override
     public SharedState sharedState(KubernetesSettings settings, String namespace, String name) {
-        return ConfigMapState.start(kubernetes.client(settings), namespace, name, scheduler);
+        return ConfigMapState.start(kubernetes.client(settings), KubernetesClients.namespaceFor(settings, namespace), name, scheduler);
     }
 
     @Override

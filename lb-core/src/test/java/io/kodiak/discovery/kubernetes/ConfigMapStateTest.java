@@ -182,4 +182,26 @@ class ConfigMapStateTest {
             await(seen, "<none>");
         }
     }
+
+    @Test
+    void closeFailsTheUpdatesStillWaiting() throws Exception {
+        SharedState state = instance(new LinkedBlockingQueue<>());
+        java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+        CompletableFuture<Void> first = state.update(t -> {
+            running.countDown();
+            try {
+                never.await(); // until close interrupts it
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return t;
+        });
+        assertTrue(running.await(30, TimeUnit.SECONDS));
+        CompletableFuture<Void> waiting = state.update(t -> "{}");
+        state.close();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> waiting.get(30, TimeUnit.SECONDS));
+        assertTrue(e.getCause().getMessage().contains("closed before the update ran"), e.getCause().getMessage());
+        first.get(30, TimeUnit.SECONDS); // the one under way ends too (its change returned the text unchanged)
+    }
 }

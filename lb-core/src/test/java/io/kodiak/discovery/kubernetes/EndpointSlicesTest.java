@@ -15,6 +15,7 @@ import static io.kodiak.discovery.kubernetes.Slices.port;
 import static io.kodiak.discovery.kubernetes.Slices.ready;
 import static io.kodiak.discovery.kubernetes.Slices.slice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 /** The pure mapping from EndpointSlices to endpoints: conditions, ports, zones, duplicates, the cap. */
@@ -105,6 +106,21 @@ class EndpointSlicesTest {
                 many.toArray(io.fabric8.kubernetes.api.model.discovery.v1.Endpoint[]::new))), "h", "http", EndpointSlices.MAX_ADDRESSES);
         assertEquals(512, m.endpoints().size());
         assertEquals("the Service has 700 addresses; the first 512 are used", m.problem());
+    }
+
+    @Test
+    void problemsFromManyOddSlicesAreBounded() {
+        List<io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice> odd = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            List<io.fabric8.kubernetes.api.model.discovery.v1.EndpointPort> ports = new ArrayList<>();
+            for (int p = 0; p < 50; p++) {
+                ports.add(port("port-" + i + "-" + p + "-" + "x".repeat(40), 1000 + p));
+            }
+            odd.add(slice("web", "web-" + i, ports, ready("10.0.0." + (i % 250), "p" + i)));
+        }
+        String problem = EndpointSlices.map(odd, "h", "http", EndpointSlices.MAX_ADDRESSES).problem();
+        assertTrue(problem.length() <= EndpointSlices.MAX_PROBLEMS * (EndpointSlices.MAX_PROBLEM + 5) + 40, problem.length() + " characters");
+        assertTrue(problem.endsWith("; and 997 more"), problem.substring(problem.length() - 40));
     }
 
     private static String show(EndpointSlices.Mapped m) {

@@ -59,9 +59,12 @@ class KubernetesClientsTest {
             KubernetesSettings named = new KubernetesSettings(file, "staging", "billing");
             assertEquals("elsewhere", KubernetesClients.namespace(clients.client(current), null));
             assertEquals("shop", KubernetesClients.namespace(clients.client(staging), null));
-            assertEquals("billing", KubernetesClients.namespace(clients.client(named), null));
-            assertEquals("web", KubernetesClients.namespace(clients.client(named), "web"), "an entry's own namespace wins");
-            assertSame(clients.client(staging), clients.client(staging), "one client per settings");
+            assertEquals("billing", KubernetesClients.namespace(clients.client(named), KubernetesClients.namespaceFor(named, null)));
+            assertEquals("web", KubernetesClients.namespace(clients.client(named), KubernetesClients.namespaceFor(named, "web")),
+                    "an entry's own namespace wins");
+            assertSame(clients.client(staging), clients.client(staging), "one client per kubeconfig and context");
+            assertSame(clients.client(staging), clients.client(named),
+                    "a reload that changes kubernetes.namespace reuses the client instead of leaving one more open");
             KubernetesClient c = clients.client(staging);
             clients.close();
             assertThrows(IllegalStateException.class, () -> clients.client(staging));
