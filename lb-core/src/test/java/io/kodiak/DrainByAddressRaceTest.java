@@ -35,6 +35,8 @@ class DrainByAddressRaceTest {
     @Test
     void aDrainByAddressWaitsForADiscoveredSetBeingAppliedAndReachesItsUpstream() throws Exception {
         Kodiak k = Kodiak.start(ConfigLoader.parse("""
+                admin: {listen: off, state-file: off}
+                metrics: off
                 resolvers:
                   none: {nameservers: ["127.0.0.1:9"], timeout: 1s, attempts: 1}
                 listeners: [{address: "127.0.0.1:0", routes: [{path-prefix: /, pool: app}]}]

@@ -52,6 +52,7 @@ class DrainByAddressTest {
     static final String TOKEN = "test-token-0123456789abcdef";
     /** One listener routing {@code /api/} to pool {@code api} and {@code /rest/} to {@code rest}; the pools follow. */
     private static final String TWO_POOLS = """
+            metrics: off
             listeners:
               - name: web
                 address: 127.0.0.1:0
@@ -318,6 +319,7 @@ class DrainByAddressTest {
         Path file = dir.resolve("kodiak.yaml");
         String one = """
                 admin: {listen: off, state-file: off}
+                metrics: off
                 listeners: [{address: "127.0.0.1:0", routes: [{path-prefix: /, pool: app}]}]
                 pools:
                   app:
@@ -342,6 +344,8 @@ class DrainByAddressTest {
     @Test
     void readyWithAnotherSpellingOfTheSameIpv6AddressClearsTheDrain() throws Exception {
         kodiak = Kodiak.start(ConfigLoader.parse("""
+                admin: {listen: off, state-file: off}
+                metrics: off
                 listeners: [{address: "127.0.0.1:0", routes: [{path-prefix: /, pool: app}]}]
                 pools:
                   app:

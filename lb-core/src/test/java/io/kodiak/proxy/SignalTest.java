@@ -118,7 +118,11 @@ class SignalTest {
         ChildKodiak k = start(file);
         config(a.hostPort() + ", " + b.hostPort(), "");
         k.signal("HUP");
-        Conditions.await("the reload is logged", () -> k.output().contains("kodiak: reloaded: version"), Duration.ofSeconds(20));
+        try {
+            Conditions.await("the reload is logged", () -> k.output().contains("kodiak: reloaded: version"), Duration.ofSeconds(20));
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; Kodiak's output: " + k.output(), e); // what it did instead
+        }
         assertTrue(k.output().contains("pool app: upstream " + b.hostPort() + " (" + b.hostPort() + ") added"), k.output());
         try (RawClient c = RawClient.connect(k.port())) {
             List<String> who = new ArrayList<>();
