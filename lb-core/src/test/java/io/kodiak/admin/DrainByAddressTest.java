@@ -344,7 +344,7 @@ class DrainByAddressTest {
     @Test
     void readyWithAnotherSpellingOfTheSameIpv6AddressClearsTheDrain() throws Exception {
         kodiak = Kodiak.start(ConfigLoader.parse("""
-                admin: {listen: off, state-file: off}
+                admin: {listen: off}               # the state file next to kodiak.yaml, in the test's directory
                 metrics: off
                 listeners: [{address: "127.0.0.1:0", routes: [{path-prefix: /, pool: app}]}]
                 pools:
