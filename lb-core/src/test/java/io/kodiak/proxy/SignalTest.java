@@ -121,7 +121,7 @@ class SignalTest {
         try {
             Conditions.await("the reload is logged", () -> k.output().contains("kodiak: reloaded: version"), Duration.ofSeconds(20));
         } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + "; Kodiak's output: " + k.output(), e); // what it did instead
+            throw new AssertionError(e.getMessage() + "; Kodiak's output: " + k.output() + "\nits threads:\n" + k.threadDump(), e);
         }
         assertTrue(k.output().contains("pool app: upstream " + b.hostPort() + " (" + b.hostPort() + ") added"), k.output());
         try (RawClient c = RawClient.connect(k.port())) {
