@@ -80,6 +80,32 @@ class LauncherTest {
         Files.setPosixFilePermissions(mvnw, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 
+    /**
+     * Under nohup the JVM would inherit SIGHUP ignored and never handle it, so "run" would not
+     * reload on SIGHUP; the launcher gives it back to "run" only, and demo keeps nohup's meaning.
+     */
+    @Test
+    void runTakesSighupBackFromNohupAndTheOtherCommandsLeaveItIgnored() throws Exception {
+        Path launcher = Files.createDirectories(dir.resolve("kodiak/bin")).resolve("kodiak");
+        Files.copy(LAUNCHER, launcher, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path java = Files.createDirectories(dir.resolve("jdk/bin")).resolve("java");
+        Files.writeString(java, "#!/bin/sh\ngrep '^SigIgn:' /proc/self/status\n");
+        for (Path p : List.of(launcher, java)) {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        for (String command : List.of("run", "demo")) {
+            ProcessBuilder pb = new ProcessBuilder("nohup", launcher.toString(), command).redirectError(ProcessBuilder.Redirect.DISCARD);
+            pb.environment().keySet().removeAll(HEAP_OPTION_VARIABLES);
+            pb.environment().put("JAVA_HOME", dir.resolve("jdk").toString());
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), "bin/kodiak finished");
+            assertTrue(out.startsWith("SigIgn:"), command + ": " + out);
+            boolean hupIgnored = (Long.parseLong(out.substring("SigIgn:".length()).trim(), 16) & 1) != 0; // bit 0: SIGHUP
+            assertEquals(!command.equals("run"), hupIgnored, command + ": " + out);
+        }
+    }
+
     @Test
     void aCheckoutIsBuiltOnFirstUseAndRunsItsBuiltClasses() throws Exception {
         Path root = dir.resolve("checkout");

@@ -75,6 +75,9 @@ public final class ChildKodiak implements AutoCloseable {
     /** Starts Kodiak with {@code config} and returns at once, for a start that is meant to fail. */
     static ChildKodiak launch(Path config, List<String> jvmOptions) throws IOException {
         List<String> command = new ArrayList<>();
+        // As bin/kodiak starts "run": SIGHUP back to its default, so a test run under nohup (which
+        // the JVM would inherit as ignored) still reloads on it.
+        command.addAll(List.of("env", "--default-signal=HUP"));
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
         command.add("-cp");
