@@ -2,6 +2,7 @@ package io.kodiak.e2e;
 
 import io.kodiak.Kodiak;
 import io.kodiak.config.ConfigLoader;
+import io.kodiak.testing.Loopback;
 import io.kodiak.testing.Dnsmasq;
 import io.kodiak.testing.Gunicorn;
 import io.kodiak.testing.NumberedLoad;
@@ -15,8 +16,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -79,28 +78,6 @@ class DnsDiscoveryEndToEndTest {
         }
     }
 
-    /** A port free on 127.0.0.2 .. 127.0.0.6 (checked by binding each), so five instances share it. */
-    private static int sharedPort() throws IOException {
-        for (int attempt = 0; attempt < 20; attempt++) {
-            int port;
-            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.2"))) {
-                port = s.getLocalPort();
-            }
-            boolean free = true;
-            for (int i = 3; i <= 6 && free; i++) {
-                try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getByName("127.0.0." + i))) {
-                    free = s.getLocalPort() == port;
-                } catch (IOException e) {
-                    free = false;
-                }
-            }
-            if (free) {
-                return port;
-            }
-        }
-        throw new IllegalStateException("no port free on 127.0.0.2..6 after 20 tries");
-    }
-
     private static Map<String, List<String>> hosts(String... appAddresses) {
         Map<String, List<String>> h = new HashMap<>();
         h.put("app.test", List.of(appAddresses));
@@ -156,7 +133,7 @@ class DnsDiscoveryEndToEndTest {
 
     @Test
     void poolsFollowTheRecordsUnderLoadWithoutAFailedRequest() throws Exception {
-        int port = sharedPort();
+        int port = Loopback.portFreeOn(2, 6); // five instances share it
         for (int i = 2; i <= 6; i++) {
             gunicorns.add(Gunicorn.builder("g" + i).host("127.0.0." + i).port(port)
                     .workerClass(Gunicorn.WorkerClass.GTHREAD).threads(8).start()); // slow requests leave threads for the rest

@@ -10,6 +10,7 @@ import io.fabric8.mockwebserver.MockWebServer;
 import io.kodiak.Kodiak;
 import io.kodiak.config.ConfigLoader;
 import io.kodiak.discovery.Readiness;
+import io.kodiak.testing.Loopback;
 import io.kodiak.testing.Gunicorn;
 import io.kodiak.testing.NumberedLoad;
 import io.kodiak.testing.RawClient;
@@ -22,7 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -84,21 +84,6 @@ class KubernetesDiscoveryTest {
         }
     }
 
-    private static int sharedPort() throws IOException {
-        for (int attempt = 0; attempt < 20; attempt++) {
-            int port;
-            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.2"))) {
-                port = s.getLocalPort();
-            }
-            try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getByName("127.0.0.3"))) {
-                return port;
-            } catch (IOException e) {
-                // taken on .3: another
-            }
-        }
-        throw new IllegalStateException("no port free on 127.0.0.2 and .3 after 20 tries");
-    }
-
     /** The slice of Service {@code web}: each address READY unless {@code terminating} names it. */
     private static EndpointSlice slice(int port, List<String> addresses, Set<String> terminating) {
         EndpointSliceBuilder b = new EndpointSliceBuilder().withNewMetadata().withName("web-x7k2p").withNamespace("shop")
@@ -132,7 +117,7 @@ class KubernetesDiscoveryTest {
 
     @Test
     void aTerminatingPodDrainsWithItsSlowRequestsFinishingAndNoRequestFails() throws Exception {
-        int port = sharedPort();
+        int port = Loopback.portFreeOn(2, 3);
         for (int i = 2; i <= 3; i++) {
             gunicorns.add(Gunicorn.builder("pod" + i).host("127.0.0." + i).port(port)
                     .workerClass(Gunicorn.WorkerClass.GTHREAD).threads(8).start()); // slow requests leave threads for the rest
