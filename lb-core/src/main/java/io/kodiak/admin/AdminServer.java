@@ -74,12 +74,17 @@ public final class AdminServer implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final Semaphore waiters = new Semaphore(MAX_WAITERS);
     private final AddressRoutes addresses;
+    /** The status page at {@code /} and its assets under {@code /assets/}. */
+    private final PageAssets page = new PageAssets();
+    /** {@code /v1/session}: the page's login with the token, its cookie and CSRF token. */
+    private final SessionRoutes sessions;
 
     private AdminServer(Control control, AdminConfig config, String token, boolean generated, Path tokenHome) throws IOException {
         this.control = control;
         this.views = new AdminViews(control);
         this.addresses = new AddressRoutes(control, views, this);
         this.token = token;
+        this.sessions = new SessionRoutes(token);
         this.openReads = config.listen().getAddress().isLoopbackAddress();
         this.guard = HostGuard.of(config.listen(), config.allowedHosts(), "admin.allowed-hosts");
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -207,6 +212,14 @@ public final class AdminServer implements AutoCloseable {
             healthz(method, resp);
             return;
         }
+        if (path.isEmpty() || path.get(0).equals("assets")) {
+            page.serve(req, resp, method, path);
+            return;
+        }
+        if (path.size() == 2 && path.get(0).equals("v1") && path.get(1).equals("session")) {
+            sessions.route(req, resp, method, openReads);
+            return;
+        }
         if (!path.isEmpty() && path.get(0).equals("v1")) {
             authorize(req, change);
         }
@@ -217,6 +230,11 @@ public final class AdminServer implements AutoCloseable {
         if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("status")) {
             allow(method, "GET");
             send(resp, Reply.ok(views.status()));
+            return;
+        }
+        if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("history")) {
+            allow(method, "GET");
+            send(resp, Reply.ok(views.history()));
             return;
         }
         if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("certificates")) {

@@ -34,6 +34,11 @@ final class AdminViews {
         return m;
     }
 
+    /** {@code GET /v1/history}: the sparklines' series (docs/admin-api.md). */
+    Map<String, Object> history() {
+        return new LinkedHashMap<>(); // builder A fills this in (issue 19 step 0)
+    }
+
     Map<String, Object> configInfo() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("config_version", control.config().version());
