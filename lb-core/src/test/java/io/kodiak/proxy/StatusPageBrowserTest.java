@@ -61,10 +61,10 @@ class StatusPageBrowserTest {
     static final long DOWN_BOUND_MS = Math.round(FALL * INTERVAL.toMillis() * (1 + JITTER)) + CHECK_TIMEOUT.toMillis()
             + PAGE_POLL.toMillis() + MARGIN.toMillis();
 
-    // Requests of 5 s from 9 clients keep about 3 in flight on each of 3 upstreams, so a drained one
+    // Requests of 6 s from 9 clients keep about 3 in flight on each of 3 upstreams, so a drained one
     // still has some for seconds: long enough for a page polling once a second to show them.
     private static final int LOAD_CLIENTS = 9;
-    private static final int LOAD_SLEEP_MS = 5000;
+    private static final int LOAD_SLEEP_MS = 6000;
 
     @TempDir
     Path dir;
@@ -129,16 +129,21 @@ class StatusPageBrowserTest {
         String[] words = what.split(" ", 2);
         switch (words[0]) {
             case "loaded": {
-                // Requests in flight on the upstream the script is about to drain.
+                // Waits for a request that has just started on the upstream the script is about to
+                // drain (its in-flight count went up): it still has about LOAD_SLEEP_MS to run, so
+                // the page sees requests in flight while DRAIN, whatever the older ones do.
                 var u = kodiak.upstream("app", words[1]);
                 long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-                while (u.inFlight() < 2 && System.nanoTime() < deadline) {
-                    Thread.sleep(20);
+                int last = u.inFlight();
+                while (System.nanoTime() < deadline) {
+                    int now = u.inFlight();
+                    if (now > last) {
+                        return now + " in flight, one just started";
+                    }
+                    last = now;
+                    Thread.sleep(2);
                 }
-                if (u.inFlight() < 2) {
-                    throw new AssertionError(words[1] + " has " + u.inFlight() + " in flight after 30 s of " + load);
-                }
-                return Integer.toString(u.inFlight());
+                throw new AssertionError("no request started on " + words[1] + " in 30 s of " + load);
             }
             case "kill": {
                 loadFailuresBeforeKill = load.failures().size();

@@ -16,22 +16,36 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The status page's script as the admin listener serves it parses as JavaScript ({@code node
- * --check}): a syntax error would leave the page blank in every browser, and this needs only Node.js,
- * not Chromium, so it runs where {@link StatusPageBrowserTest} is skipped. Skipped without Node.js
- * unless {@code CI} is set.
+ * Every script of the status page, as the admin listener serves it, parses as JavaScript ({@code
+ * node --check}): a syntax error would leave the page blank in every browser. The scripts are found
+ * as a browser finds them: the {@code <script src>} tags of {@code /}, then each module's static
+ * imports. Needs only Node.js, not Chromium, so it runs where {@link StatusPageBrowserTest} is
+ * skipped. Skipped without Node.js unless {@code CI} is set.
  */
 @Timeout(60)
 class StatusPageScriptTest {
+    private static final Pattern SCRIPT_TAG = Pattern.compile("<script\\b([^>]*)\\bsrc=\"(/assets/[\\w.-]+\\.js)\"([^>]*)>");
+    /** {@code from './x.js'} (or {@code '/assets/x.js'}) and the bare {@code import './x.js'}. */
+    private static final Pattern IMPORT = Pattern.compile("(?:\\bfrom|\\bimport)\\s*['\"](?:\\./|/assets/)([\\w.-]+\\.js)['\"]");
+
     @TempDir
     Path dir;
     private Kodiak kodiak;
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
 
     @AfterEach
     void stop() {
@@ -41,7 +55,7 @@ class StatusPageScriptTest {
     }
 
     @Test
-    void theServedScriptParses() throws Exception {
+    void everyServedScriptParses() throws Exception {
         BrowserTools.requireNode();
         kodiak = Kodiak.start(ConfigLoader.parse("""
                 admin: {listen: 127.0.0.1:0, token: "script-test-token-0123456789", state-file: off}
@@ -55,23 +69,43 @@ class StatusPageScriptTest {
                       - {name: a, address: 127.0.0.1:9}
                 """, dir.resolve("kodiak.yaml")));
         String base = "http://127.0.0.1:" + kodiak.adminAddress().getPort();
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-        HttpResponse<String> index = http.send(HttpRequest.newBuilder(URI.create(base + "/")).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> index = get(base + "/");
         assertEquals(200, index.statusCode(), index.body());
-        assertTrue(index.body().contains("/assets/app.js"), "index.html does not load /assets/app.js");
+        Deque<String> queue = new ArrayDeque<>();
+        boolean module = false;
+        Matcher tag = SCRIPT_TAG.matcher(index.body());
+        while (tag.find()) {
+            queue.add(tag.group(2));
+            module |= (tag.group(1) + tag.group(3)).contains("type=\"module\"");
+        }
+        assertFalse(queue.isEmpty(), "index.html loads no script from /assets/");
 
-        HttpResponse<String> script = http.send(HttpRequest.newBuilder(URI.create(base + "/assets/app.js"))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, script.statusCode(), script.body());
-        assertTrue(script.headers().firstValue("Content-Type").orElse("").contains("javascript"),
-                "Content-Type of app.js: " + script.headers().firstValue("Content-Type"));
-        // A module script (type="module") is parsed as one: node takes .mjs as ES module syntax.
-        boolean module = index.body().matches("(?s).*<script[^>]*type=\"module\"[^>]*/assets/app\\.js.*")
-                || index.body().matches("(?s).*<script[^>]*/assets/app\\.js[^>]*type=\"module\".*");
-        Path file = Files.writeString(dir.resolve(module ? "app.mjs" : "app.js"), script.body());
-        Tools.Result check = Tools.run(dir, Map.of(), "node", "--check", file.toString());
-        assertEquals(0, check.exitCode(), "node --check app.js:\n" + check.output());
+        Set<String> seen = new LinkedHashSet<>();
+        while (!queue.isEmpty()) {
+            String path = queue.poll();
+            if (!seen.add(path)) {
+                continue;
+            }
+            HttpResponse<String> script = get(base + path);
+            assertEquals(200, script.statusCode(), path + ": " + script.body());
+            String type = script.headers().firstValue("Content-Type").orElse("");
+            assertTrue(type.contains("javascript"), path + " is served as " + type);
+            // node parses .mjs as an ES module, as the browser does a type="module" script and its imports.
+            Path file = Files.writeString(dir.resolve(path.substring(path.lastIndexOf('/') + 1).replace(".js", module ? ".mjs" : ".js")),
+                    script.body());
+            Tools.Result check = Tools.run(dir, Map.of(), "node", "--check", file.toString());
+            assertEquals(0, check.exitCode(), "node --check " + path + ":\n" + check.output());
+            Matcher imports = IMPORT.matcher(script.body());
+            while (imports.find()) {
+                queue.add("/assets/" + imports.group(1));
+            }
+        }
+        assertTrue(seen.size() >= 1, seen.toString());
+    }
+
+    private HttpResponse<String> get(String url) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 }
