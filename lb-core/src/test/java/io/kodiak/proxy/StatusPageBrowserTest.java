@@ -96,7 +96,9 @@ class StatusPageBrowserTest {
     void statusPageInChromium() throws Exception {
         BrowserTools.require();
         for (String name : List.of("a", "b", "c", "d")) {
-            instances.put(name, Gunicorn.builder(name).workers(2).workerClass(Gunicorn.WorkerClass.GTHREAD).threads(4).start());
+            // 16 requests at once each: room for the whole load on one instance, so that a health
+            // check never waits behind slow requests (it would time out and take a busy instance DOWN).
+            instances.put(name, Gunicorn.builder(name).workers(2).workerClass(Gunicorn.WorkerClass.GTHREAD).threads(8).start());
         }
         configFile = dir.resolve("kodiak.yaml");
         writeConfig(List.of("a", "b", "c"));
