@@ -92,6 +92,9 @@ public final class AdminServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        // The status page's rates and sparklines: a pass over the counters every second, on this
+        // timer, which also answers the held waits: a pass only reads counters (no I/O, no lock the data path takes).
+        timer.scheduleAtFixedRate(views.sampler()::sampleLogged, 0, 1, TimeUnit.SECONDS);
         this.http = new HttpServer();
         this.listener = new NetworkListener("kodiak-admin", config.listen().getHostString(), config.listen().getPort());
         listener.setMaxHttpHeaderSize(16 * 1024);
