@@ -18,9 +18,9 @@ import java.util.Map;
  * ("Live status") describes them.
  */
 final class LiveViews {
-    /** How far the latency quantiles look back once the window is full: 12 intervals of 5 s. */
-    static final long LATENCY_WINDOW_S = PoolRuntime.LATENCY_SETTINGS.windowIntervals()
-            * PoolRuntime.METRICS_INTERVAL.toSeconds();
+    /** The metrics' latency interval, and how far the quantiles look back once the window is full (12 intervals). */
+    static final long INTERVAL_S = PoolRuntime.METRICS_INTERVAL.toSeconds();
+    static final long LATENCY_WINDOW_S = PoolRuntime.LATENCY_SETTINGS.windowIntervals() * INTERVAL_S;
 
     private final Control control;
     private final StatusHistory history;
@@ -94,18 +94,21 @@ final class LiveViews {
     }
 
     /**
-     * The quantiles of the upstream's latency window, with what was recorded since the metrics
-     * last closed an interval ({@code current()} harvests at most every 200 ms and closes nothing).
+     * The quantiles of the upstream's latency window as the metrics last published it (every 5 s,
+     * or at a scrape). Not {@code current()}: that harvests every recording thread's histogram,
+     * and a page polling once a second over a few thousand upstreams would do so for each of them
+     * every second; a minute's quantiles are no worse for being 5 s old.
      */
     private Map<String, Object> latency(Upstream u) {
         if (!control.metricsEnabled()) {
             return null;
         }
-        LatencySnapshot s = u.stats().latency().current();
+        LatencySnapshot s = u.stats().latency().lastSnapshot();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("p50", s.count() == 0 ? null : ms(s.valueAtPercentile(50)));
         m.put("p99", s.count() == 0 ? null : ms(s.valueAtPercentile(99)));
-        m.put("window_s", LATENCY_WINDOW_S);
+        // The closed intervals it spans (the one still open when a scrape published it is on top).
+        m.put("window_s", Math.min(LATENCY_WINDOW_S, Math.max(1, s.intervals()) * INTERVAL_S));
         return m;
     }
 
@@ -143,7 +146,7 @@ final class LiveViews {
             ls.add(m);
         }
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("interval_s", StatusHistory.SAMPLES_PER_POINT);
+        m.put("interval_s", StatusHistory.SAMPLES_PER_POINT); // samples are 1 s apart
         m.put("points", StatusHistory.POINTS);
         m.put("upstreams", ups);
         m.put("listeners", ls);
