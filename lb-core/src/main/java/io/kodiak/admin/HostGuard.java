@@ -37,8 +37,9 @@ import java.util.Set;
  * SSH tunnel or a port forward reaches the listener on a port of its own.
  *
  * <p><b>Origin</b>, when a request has one, must be this listener's own origin: {@code http://} and
- * exactly the {@code Host} of the request, host <em>and</em> port (a missing port is 80 on both
- * sides). A page on another port of 127.0.0.1 is another origin (a proxied app, a dev server), even
+ * exactly the {@code Host} of the request, host <em>and</em> port (a missing port is the scheme's
+ * default on both sides), or {@code https://} and that Host when a TLS proxy in front passes the
+ * Host on. A page on another port of 127.0.0.1 is another origin (a proxied app, a dev server), even
  * though cookies and {@code SameSite} do not tell ports apart: it is refused. Clients that are not
  * browsers (kodiak ctl, curl, Prometheus) send no Origin and pass. {@link #fetchSite} adds the
  * browser's own verdict ({@code Sec-Fetch-Site}) for the API's routes.
@@ -160,7 +161,12 @@ public final class HostGuard {
         return null;
     }
 
-    /** Whether {@code origin} is {@code http://} and exactly {@code host} (the Host field), same host and port. */
+    /**
+     * Whether {@code origin} is exactly {@code host} (the Host field), same host and port, with the
+     * scheme {@code http}, or {@code https} for a TLS proxy in front that passes the Host on (the
+     * way to reach the page remotely). No other server can have that https origin: this listener
+     * holds the port, in plain HTTP. A missing port is the scheme's default on both sides.
+     */
     private static boolean sameOrigin(String origin, String host) {
         if (host == null) {
             return false; // only browsers send Origin, and browsers always send Host: nothing to compare with
@@ -171,20 +177,22 @@ public final class HostGuard {
         } catch (URISyntaxException e) {
             return false;
         }
-        // "null" (sandboxed frames, file: pages) parses as a path without authority: refused here.
-        // https is another origin than this plain HTTP listener's, and a path is not an Origin.
-        if (uri.getRawAuthority() == null || !"http".equalsIgnoreCase(uri.getScheme())
-                || (uri.getRawPath() != null && !uri.getRawPath().isEmpty()) || uri.getRawQuery() != null) {
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        int defaultPort = scheme.equals("http") ? 80 : scheme.equals("https") ? 443 : -1;
+        // "null" (sandboxed frames, file: pages) parses as a path without authority: refused here, and a path is no Origin.
+        if (uri.getRawAuthority() == null || defaultPort < 0 || (uri.getRawPath() != null && !uri.getRawPath().isEmpty())
+                || uri.getRawQuery() != null) {
             return false;
         }
-        Authority o = Authority.parse(uri.getRawAuthority());
-        Authority h = Authority.parse(host);
+        Authority o = Authority.parse(uri.getRawAuthority(), defaultPort);
+        Authority h = Authority.parse(host, defaultPort);
         return o != null && o.equals(h);
     }
 
-    /** A Host field or an origin's authority: the host (lower case, IPv6 in brackets) and the port (80 if none). */
+    /** A Host field or an origin's authority: the host (lower case, IPv6 in brackets) and the port. */
     private record Authority(String host, int port) {
-        static Authority parse(String authority) {
+        /** {@code null} if malformed; {@code defaultPort} when it names none. */
+        static Authority parse(String authority, int defaultPort) {
             String a = authority.trim().toLowerCase(Locale.ROOT);
             String host;
             String port;
@@ -206,14 +214,14 @@ public final class HostGuard {
             if (host.isEmpty() || host.indexOf('@') >= 0) {
                 return null;
             }
-            int p = port.length() <= 1 ? 80 : Integer.parseInt(port.substring(1));
+            int p = port.length() <= 1 ? defaultPort : Integer.parseInt(port.substring(1));
             return p > 65535 ? null : new Authority(host, p);
         }
     }
 
     /** The host of a Host field (lower case, IPv6 in brackets, no port), or {@code null} if it is malformed. */
     private static String hostOf(String authority) {
-        Authority a = Authority.parse(authority);
+        Authority a = Authority.parse(authority, 80);
         return a == null ? null : a.host();
     }
 

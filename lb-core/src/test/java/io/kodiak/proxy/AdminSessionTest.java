@@ -260,7 +260,7 @@ class AdminSessionTest {
             otherPort = s.getLocalPort();
         }
         for (String origin : List.of("http://evil.example", "http://127.0.0.1:" + otherPort, "http://127.0.0.1",
-                "http://localhost:" + admin, "https://127.0.0.1:" + admin, "http://127.0.0.1:" + admin + "/x", "null")) {
+                "http://localhost:" + admin, "https://127.0.0.1", "ftp://127.0.0.1:" + admin, "http://127.0.0.1:" + admin + "/x", "null")) {
             String o = "Origin: " + origin;
             RawResponse read = send("GET", "/v1/status", null, null, o);
             assertEquals(403, read.status(), origin + " -> " + read);
@@ -281,6 +281,14 @@ class AdminSessionTest {
         assertEquals(200, byName.status(), byName.toString());
         RawResponse defaultPort = send("GET", "/v1/status", null, null, "Host: localhost", "Origin: http://localhost:80");
         assertEquals(200, defaultPort.status(), "no port is port 80 on both sides: " + defaultPort);
+        // Through a TLS proxy in front that passes the Host on, the page's origin is https and the same Host.
+        RawResponse tls = send("POST", "/v1/session", "application/json", "{\"token\": \"" + AdminApiTest.TOKEN + "\"}",
+                "Host: localhost", "Origin: https://localhost");
+        assertEquals(200, tls.status(), tls.toString());
+        RawResponse tlsPort = send("GET", "/v1/status", null, null, "Host: 127.0.0.1:" + admin, "Origin: https://127.0.0.1:" + admin);
+        assertEquals(200, tlsPort.status(), tlsPort.toString());
+        assertEquals(403, send("GET", "/v1/status", null, null, "Host: localhost", "Origin: https://localhost:80").status(),
+                "no port means 443 for https");
     }
 
     @Test

@@ -100,11 +100,11 @@ class HostCheckTest {
 
     @Test
     void aForeignOriginIsRefusedWith403EvenWithTheTokenAndChangesNothing() throws Exception {
-        // Only the listener's own origin: another port of 127.0.0.1 (the data listener, a dev server),
-        // another of its names, or https, is another origin, though cookies and SameSite cannot tell.
+        // Only the listener's own origin: another port of 127.0.0.1 (the data listener, a dev server)
+        // or another of its names is another origin, though cookies and SameSite cannot tell.
         for (String origin : List.of("http://evil.example", "https://evil.example:" + admin, "null", "file://", "http://127.0.0.1.evil.example",
                 "http://127.0.0.1:" + kodiak.boundAddress("web").getPort(), "http://127.0.0.1:" + metrics, "http://127.0.0.1",
-                "http://localhost:" + admin, "https://127.0.0.1:" + admin, "http://kodiak.internal:" + admin)) {
+                "http://localhost:" + admin, "https://127.0.0.1", "http://kodiak.internal:" + admin)) {
             RawResponse post = send(admin, "POST", "/v1/pools/app/upstreams/web-1/state", "Host: 127.0.0.1:" + admin, "Origin: " + origin);
             assertEquals(403, post.status(), origin + " -> " + post);
             assertTrue(post.bodyString().contains("may not use this listener"), post.bodyString());
