@@ -56,7 +56,7 @@ import java.util.logging.Logger;
  * <p><b>Errors.</b> Bad input gets a 4xx and {@code {"error": "..."}} saying what was wrong, and
  * changes nothing: the whole request is checked before anything is applied.
  *
- * <p>Size: about 490 lines, over the project's 400, because the API's whole surface is here and
+ * <p>Size: about 590 lines, over the project's 400, because the API's whole surface is here and
  * readable top to bottom: the route table (one case per path and method), authorization and the
  * held requests ({@code wait-drained}, {@code wait-up}); the drain by address is {@link AddressRoutes}. Bodies are read by {@link AdminBodies},
  * answers built by {@link AdminViews}, changes made through {@link Control}.
