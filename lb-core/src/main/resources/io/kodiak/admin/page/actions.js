@@ -9,11 +9,13 @@ const $ = (id) => document.getElementById(id);
 /**
  * One JSON call: same-origin credentials (the session cookie), never the HTTP cache. A change
  * carries the CSRF token and Content-Type: application/json, which a cross-site form cannot send.
- * Resolves {ok, status, data, headers}; rejects only when the network fails.
+ * Resolves {ok, status, data, headers}; rejects when the network fails or, with timeoutMs, when
+ * no answer came in time (a Kodiak that accepts but never answers must not stall the polls).
  */
-export async function api(method, path, body, csrf) {
+export async function api(method, path, body, csrf, timeoutMs) {
   const headers = { Accept: 'application/json' };
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+  if (timeoutMs) init.signal = AbortSignal.timeout(timeoutMs);
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -28,7 +30,7 @@ export async function api(method, path, body, csrf) {
 const errorOf = (r) => (r.data && r.data.error) || `HTTP ${r.status}`;
 
 /**
- * What /v1/session says. The CSRF token lives in this object only (never localStorage): a
+ * What /v1/session says. The CSRF token lives in this object only (never in web storage): a
  * reload of the page asks the server again, which hands it out only to the HttpOnly cookie.
  */
 export class Session {

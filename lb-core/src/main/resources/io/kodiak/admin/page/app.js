@@ -18,6 +18,7 @@ const view = {
   drained: new Map(),    // "pool/name" -> "drained in 3.2 s", until it is UP again
   lastOk: 0,
   failing: false,
+  locked: false,         // the last poll was refused for want of a login (reads off loopback)
   loginDismissed: false,
 };
 
@@ -49,7 +50,7 @@ const table = new UpstreamTable($('upstreams'), {
 
 function showSession(s) {
   const authed = s.authenticated;
-  setText($('session-state'), authed ? 'logged in' : s.readsOpen ? 'read-only' : 'read-only: log in to see the status');
+  setText($('session-state'), authed ? 'logged in' : 'read-only');
   $('login-open').hidden = authed || !s.supported;
   $('logout').hidden = !authed;
   table.setCanChange(authed && !!s.csrf);
@@ -71,16 +72,18 @@ async function pollStatus() {
   statusBusy = true;
   const began = Date.now();
   try {
-    const r = await api('GET', '/v1/status');
+    const r = await api('GET', '/v1/status', undefined, null, 5000);
     if (r.ok && r.data) {
       view.status = r.data;
       const now = Date.parse(r.data.kodiak && r.data.kodiak.now);
       view.skewMs = isFinite(now) ? now - Date.now() : 0;
       view.lastOk = Date.now();
       view.failing = false;
+      view.locked = false;
     } else {
       view.failing = true;
-      if (r.status === 401 || r.status === 403) await session.refresh();
+      view.locked = r.status === 401 || r.status === 403;
+      if (view.locked) await session.refresh();
     }
   } catch {
     view.failing = true; // Kodiak restarting or the network gone: keep the last data, greyed
@@ -99,7 +102,7 @@ function pollSoon() {
 async function pollHistory() {
   const began = Date.now();
   try {
-    const r = await api('GET', '/v1/history');
+    const r = await api('GET', '/v1/history', undefined, null, 10000);
     if (r.ok && r.data) takeHistory(r.data);
   } catch { /* the status poll shows the outage */ }
   setTimeout(pollHistory, Math.max(0, HISTORY_EVERY - (Date.now() - began)));
@@ -120,7 +123,7 @@ function render() {
   const s = view.status;
   document.body.classList.toggle('stale', view.failing && !!s);
   live.classList.toggle('bad', view.failing);
-  setText(live, !view.failing ? 'live' : view.lastOk
+  setText(live, !view.failing ? 'live' : view.locked ? 'locked: log in to see the status' : view.lastOk
     ? `reconnecting (last update ${duration(Date.now() - view.lastOk)} ago)` : 'reconnecting');
   if (!s) return;
   const nowMs = Date.now() + view.skewMs;

@@ -191,8 +191,7 @@ export class UpstreamTable {
     setText(c.rate.firstChild, rate(u.request_rate));
     drawSpark(r.sparks.rate, h.rate, `${key} request rate`, rate);
     setText(c.errors, errorsText(u, ctx.metrics));
-    const l = u.latency_ms;
-    setText(c.latency.firstChild, l ? `p50 ${ms(l.p50)} · p99 ${ms(l.p99)}` : ctx.metrics === false ? 'metrics off' : '—');
+    setText(c.latency.firstChild, latencyText(u.latency_ms, ctx.metrics));
     drawSpark(r.sparks.latency, h.p99, `${key} p99 latency`, ms);
     setText(c['last-check'], checkText(u, ctx.nowMs));
     c['last-check'].title = u.last_check ? u.last_check.detail || '' : '';
@@ -211,11 +210,19 @@ function weightText(u) {
   return notes.length ? `${u.weight} (${notes.join(', ')})` : `${u.weight}`;
 }
 
-/** "0.4/s: refused 0.3/s, 5xx 0.1/s". */
+/** "0.4/s: refused 0.3/s, 5xx 0.1/s"; with one cause only its name: "2.5/s refused". */
 function errorsText(u, metrics) {
   if (u.error_rate == null) return metrics === false ? 'metrics off' : '—';
   const causes = errorCauses(u.errors);
-  return causes ? `${rate(u.error_rate)}: ${causes}` : rate(u.error_rate);
+  if (!causes) return rate(u.error_rate);
+  return causes.includes(',') ? `${rate(u.error_rate)}: ${causes}` : `${rate(u.error_rate)} ${causes.replace(/ [^ ]+\/s$/, '')}`;
+}
+
+/** "p50 8 ms · p99 41 ms"; nothing measured in the window (no requests): "no requests". */
+function latencyText(l, metrics) {
+  if (!l) return metrics === false ? 'metrics off' : '—';
+  if (l.p50 == null && l.p99 == null) return `no requests in ${l.window_s ?? 30} s`;
+  return `p50 ${ms(l.p50)} · p99 ${ms(l.p99)}`;
 }
 
 function checkText(u, nowMs) {
