@@ -128,7 +128,7 @@ function render() {
   if (!s) return;
   const nowMs = Date.now() + view.skewMs;
   const ups = (s.pools || []).flatMap((p) => p.upstreams || []);
-  for (const u of ups) if (u.state === 'UP') view.drained.delete(keyOf(u));
+  for (const u of ups) if (u.state === 'UP' || u.admin_state === 'ready') view.drained.delete(keyOf(u));
   setText($('instance'), instanceText(s.kodiak || {}, nowMs));
   setText($('summary'), summary(ups));
   $('summary').classList.toggle('bad', ups.some((u) => u.state === 'DOWN'));

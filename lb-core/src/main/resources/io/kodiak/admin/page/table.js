@@ -172,7 +172,7 @@ export class UpstreamTable {
       cells.actions.append(b);
       return b;
     });
-    return { tr, cells, sparks, buttons, u: null };
+    return { tr, cells, sparks, buttons, u: null, drawn: null };
   }
 
   fill(r, u, key, ctx) {
@@ -189,10 +189,12 @@ export class UpstreamTable {
     setText(c['in-flight'], u.max_connections > 0 ? `${u.in_flight} / ${u.max_connections}` : `${u.in_flight}`);
     const h = ctx.history.get(key) || {};
     setText(c.rate.firstChild, rate(u.request_rate));
-    drawSpark(r.sparks.rate, h.rate, `${key} request rate`, rate);
+    const redraw = r.drawn !== h || !h.rate; // history changes every 5 s: no need to redraw every second
+    r.drawn = h;
+    if (redraw) drawSpark(r.sparks.rate, h.rate, `${key} request rate`, rate);
     setText(c.errors, errorsText(u, ctx.metrics));
     setText(c.latency.firstChild, latencyText(u.latency_ms, ctx.metrics));
-    drawSpark(r.sparks.latency, h.p99, `${key} p99 latency`, ms);
+    if (redraw) drawSpark(r.sparks.latency, h.p99, `${key} p99 latency`, ms);
     setText(c['last-check'], checkText(u, ctx.nowMs));
     c['last-check'].title = u.last_check ? u.last_check.detail || '' : '';
     const drain = drainText(u, ctx.waits.get(key), ctx.drained.get(key));
