@@ -46,7 +46,7 @@ final class PageAssets {
             resp.setHeader("Allow", "GET, HEAD");
             throw new Refused(405, "method " + method + " is not allowed here (use GET)");
         }
-        securityHeaders(resp);
+        AdminHeaders.page(resp);
         resp.setHeader("ETag", a.etag());
         resp.setHeader("Cache-Control", "no-cache");
         if (matches(req.getHeader("If-None-Match"), a.etag())) {
@@ -95,20 +95,6 @@ final class PageAssets {
             }
         }
         return false;
-    }
-
-    /**
-     * The page's security headers: the CSP allows this origin's script, style and fetches only
-     * (which is why the page has no inline script or style), and no framing (clickjacking on the
-     * drain buttons), no MIME sniffing, no Referer. Builder B's {@code AdminHeaders.page} is to
-     * take this over, so that the headers live in one place with the session's checks.
-     */
-    private static void securityHeaders(Response resp) {
-        resp.setHeader("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; "
-                + "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
-        resp.setHeader("X-Content-Type-Options", "nosniff");
-        resp.setHeader("X-Frame-Options", "DENY");
-        resp.setHeader("Referrer-Policy", "no-referrer");
     }
 
     /** Reads {@code page/NAME} next to this class; a missing file is a broken build, so it fails loudly at class load. */
