@@ -51,6 +51,8 @@ public final class Kodiak implements Control, AutoCloseable {
     private volatile SharedAdminSync shared;
     private final java.util.concurrent.atomic.LongAdder reloadsOk = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder reloadsFailed = new java.util.concurrent.atomic.LongAdder();
+    /** The last reload's outcome, for the status page; {@code null} before the first. */
+    private volatile Control.LastReload lastReload;
 
     private Kodiak(ProxyServer server, StateFile stateFile) {
         this.server = server;
@@ -170,6 +172,26 @@ public final class Kodiak implements Control, AutoCloseable {
      */
     @Override
     public synchronized Reload reload() throws ConfigException, IOException {
+        try {
+            Reload r = reloadFile();
+            lastReload = new Control.LastReload(Instant.now(), true, r.version(), null);
+            return r;
+        } catch (ConfigException | IOException | RuntimeException e) {
+            lastReload = new Control.LastReload(Instant.now(), false, server.config().version(), firstLine(e));
+            throw e;
+        }
+    }
+
+    /** An exception's message as one line (a ConfigException's can run on with context), at most 500 characters. */
+    private static String firstLine(Exception e) {
+        String m = e.getMessage() == null ? e.toString() : e.getMessage().strip();
+        int nl = m.indexOf('\n');
+        String line = nl < 0 ? m : m.substring(0, nl).strip() + " ...";
+        return line.length() <= 500 ? line : line.substring(0, 497) + "...";
+    }
+
+    /** {@link #reload()} without recording its outcome. */
+    private Reload reloadFile() throws ConfigException, IOException {
         KodiakConfig running = server.config();
         if (running.source() == null) {
             throw new ConfigException("this Kodiak runs a built-in configuration (demo or quick mode): there is no file to reload");
@@ -262,6 +284,43 @@ public final class Kodiak implements Control, AutoCloseable {
     @Override
     public Instant startedAt() {
         return startedAt;
+    }
+
+    /** The last reload's outcome (the admin API's or SIGHUP's: both go through {@link #reload()}), or {@code null} before the first. */
+    @Override
+    public Control.LastReload lastReload() {
+        return lastReload;
+    }
+
+    /** What {@code kodiak --version} prints: read once, since the status page asks every second. */
+    @Override
+    public String version() {
+        return Version.TEXT;
+    }
+
+    /** Holds the version, read the first time someone asks (Main's resource, not a copy of it). */
+    private static final class Version {
+        static final String TEXT = Main.version();
+    }
+
+    /** Whether requests are timed and counted ({@code metrics: off} says no; the section applies at start only). */
+    @Override
+    public boolean metricsEnabled() {
+        return server.config().metrics().enabled();
+    }
+
+    /** Every data listener's counters now, in configuration order. */
+    @Override
+    public List<Control.ListenerStatus> listeners() {
+        List<Control.ListenerStatus> out = new ArrayList<>();
+        for (ProxyServer.ListenerCounts c : server.listenerCounts()) {
+            String address = c.address().getAddress() != null
+                    ? io.kodiak.discovery.IpText.withPort(c.address().getAddress(), c.address().getPort())
+                    : c.address().getHostString() + ":" + c.address().getPort();
+            out.add(new Control.ListenerStatus(c.name(), address, c.tls(), c.connections(), c.accepted(), c.requests(),
+                    c.refused(), c.rejected()));
+        }
+        return out;
     }
 
     /** The address a listener is bound to (the real port when the config said port 0). */

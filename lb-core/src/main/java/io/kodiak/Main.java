@@ -290,6 +290,13 @@ public final class Main {
                 : "admin API: http://" + admin.getHostString() + ":" + admin.getPort() + "/v1/status (kodiak ctl"
                 + (admin.equals(io.kodiak.config.AdminConfig.DEFAULT_LISTEN) ? "" : " --admin " + admin.getHostString() + ":" + admin.getPort())
                 + " status)" + (c.admin().stateFile() == null ? "" : "; state file " + c.admin().stateFile()));
+        if (admin != null) {
+            // The login hint only where ctl token can find the token: generated (the demo) or from the environment.
+            String host = admin.getHostString().indexOf(':') >= 0 ? "[" + admin.getHostString() + "]" : admin.getHostString();
+            out.println("status page: http://" + host + ":" + admin.getPort() + "/" + (c.admin().token() != null ? ""
+                    : " (log in with: bin/kodiak ctl token" + (admin.equals(io.kodiak.config.AdminConfig.DEFAULT_LISTEN) ? ""
+                    : " --admin " + host + ":" + admin.getPort()) + ")"));
+        }
         InetSocketAddress metrics = k.metricsAddress();
         out.println(!c.metrics().enabled() ? "metrics: off"
                 : metrics == null ? "metrics: MBeans only (io.kodiak:*), no /metrics endpoint"

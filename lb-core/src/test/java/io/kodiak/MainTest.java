@@ -33,7 +33,7 @@ class MainTest {
         FLAGS.put("run", "-c/--config, -h/--help");
         FLAGS.put("check", "-c/--config, -h/--help");
         FLAGS.put("proxy", "--to, --resolver, --listen, --strategy, --admin, --metrics, --access-log, --access-log-format, --tls-cert, --tls-key, -h/--help");
-        for (String c : List.of("status", "list", "weight", "add", "reload", "reopen-logs", "version")) {
+        for (String c : List.of("status", "list", "weight", "add", "reload", "reopen-logs", "version", "token")) {
             CTL_FLAGS.put(c, "");
         }
         for (String c : List.of("drain", "maint", "ready")) {

@@ -40,18 +40,23 @@ import java.util.logging.Logger;
  * grizzly-http-server on its own small transport, so the data path's selector threads never run
  * admin work. Reference: {@code docs/admin-api.md}.
  *
- * <p><b>Auth.</b> Changes ({@code POST}) need {@code Authorization: Bearer TOKEN}: none gives 401,
- * a wrong one 403. Reads are open on a loopback address and need the token elsewhere. The token
- * comes from the config, else {@code KODIAK_ADMIN_TOKEN}, else one is generated and written to a
+ * <p><b>Auth.</b> Changes (any method but {@code GET} and {@code HEAD}; no route changes anything
+ * on those) need {@code Authorization: Bearer TOKEN} (kodiak ctl, curl), or the status page's
+ * session: its cookie with the session's CSRF token in {@code X-Kodiak-CSRF} and a JSON body
+ * ({@link SessionRoutes}). None gives 401, a wrong token or CSRF token 403. Reads are open on a
+ * loopback address and need the token or the session cookie elsewhere. The token comes from the
+ * config, else {@code KODIAK_ADMIN_TOKEN}, else one is generated and written to a
  * {@link TokenFile} that {@code kodiak ctl} reads (loopback only: the config refuses a
  * non-loopback address without a token). Before any of that, a request must name this listener in
- * {@code Host} and come from no foreign {@code Origin} ({@link HostGuard}: 421 or 403), token or
- * not: reads are what a DNS-rebinding page would steal.
+ * {@code Host} and come from no other {@code Origin} than its own ({@link HostGuard}: 421 or 403),
+ * and on {@code /v1/} from no page of another site or port ({@code Sec-Fetch-Site}), token or not:
+ * reads are what a DNS-rebinding or cross-site page would steal. Every answer carries
+ * {@link AdminHeaders}.
  *
  * <p><b>Errors.</b> Bad input gets a 4xx and {@code {"error": "..."}} saying what was wrong, and
  * changes nothing: the whole request is checked before anything is applied.
  *
- * <p>Size: about 490 lines, over the project's 400, because the API's whole surface is here and
+ * <p>Size: about 590 lines, over the project's 400, because the API's whole surface is here and
  * readable top to bottom: the route table (one case per path and method), authorization and the
  * held requests ({@code wait-drained}, {@code wait-up}); the drain by address is {@link AddressRoutes}. Bodies are read by {@link AdminBodies},
  * answers built by {@link AdminViews}, changes made through {@link Control}.
@@ -76,6 +81,8 @@ public final class AdminServer implements AutoCloseable {
     private final AddressRoutes addresses;
     /** The status page at {@code /} and its assets under {@code /assets/}. */
     private final PageAssets page = new PageAssets();
+    /** The status page's logged-in sessions (its cookie and CSRF token). */
+    private final Sessions sessionStore = new Sessions();
     /** {@code /v1/session}: the page's login with the token, its cookie and CSRF token. */
     private final SessionRoutes sessions;
 
@@ -84,7 +91,7 @@ public final class AdminServer implements AutoCloseable {
         this.views = new AdminViews(control);
         this.addresses = new AddressRoutes(control, views, this);
         this.token = token;
-        this.sessions = new SessionRoutes(token);
+        this.sessions = new SessionRoutes(token, sessionStore, new LoginLimiter());
         this.openReads = config.listen().getAddress().isLoopbackAddress();
         this.guard = HostGuard.of(config.listen(), config.allowedHosts(), "admin.allowed-hosts");
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -92,6 +99,9 @@ public final class AdminServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        // The status page's rates and sparklines: a pass over the counters every second, on this
+        // timer, which also answers the held waits: a pass only reads counters (no I/O, no lock the data path takes).
+        timer.scheduleAtFixedRate(views.sampler()::sampleLogged, 0, 1, TimeUnit.SECONDS);
         this.http = new HttpServer();
         this.listener = new NetworkListener("kodiak-admin", config.listen().getHostString(), config.listen().getPort());
         listener.setMaxHttpHeaderSize(16 * 1024);
@@ -215,6 +225,13 @@ public final class AdminServer implements AutoCloseable {
         if (path.isEmpty() || path.get(0).equals("assets")) {
             page.serve(req, resp, method, path);
             return;
+        }
+        if (!path.isEmpty() && path.get(0).equals("v1")) {
+            // The page itself (GET /) may be opened from a link anywhere; the API only from itself.
+            HostGuard.Refusal crossSite = HostGuard.fetchSite(req.getHeader("Sec-Fetch-Site"));
+            if (crossSite != null) {
+                throw new Refused(crossSite.status(), crossSite.message());
+            }
         }
         if (path.size() == 2 && path.get(0).equals("v1") && path.get(1).equals("session")) {
             sessions.route(req, resp, method, openReads);
@@ -352,18 +369,41 @@ public final class AdminServer implements AutoCloseable {
         throw new Refused(404, "no such endpoint: " + req.getRequestURI() + " (see docs/admin-api.md)");
     }
 
+    /**
+     * Whether the request may go on: open reads on loopback; else the bearer token if the request
+     * has one (a wrong one is 403, whatever cookie comes with it); else the status page's session
+     * cookie, which for a change must come with the session's CSRF token and a JSON body. The
+     * CSRF token is what a forged cross-site form cannot send: it can make the browser send the
+     * cookie (were it not SameSite), but neither read the token nor set a header, and a form's
+     * body is never {@code application/json}.
+     */
     private void authorize(Request req, boolean change) throws Refused {
         if (!change && openReads) {
             return;
         }
         String h = req.getHeader("Authorization");
-        if (h == null || h.isBlank()) {
-            throw new Refused(401, (change ? "changes" : "requests on a non-loopback address")
-                    + " need a bearer token: Authorization: Bearer TOKEN (kodiak ctl sends KODIAK_ADMIN_TOKEN)");
+        if (h != null && !h.isBlank()) {
+            String given = h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).trim() : "";
+            if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
+                throw new Refused(403, "wrong token");
+            }
+            return;
         }
-        String given = h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).trim() : "";
-        if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
-            throw new Refused(403, "wrong token");
+        Sessions.Session s = SessionRoutes.session(req, sessionStore);
+        if (s == null) {
+            throw new Refused(401, (change ? "changes" : "requests on a non-loopback address")
+                    + " need a bearer token: Authorization: Bearer TOKEN (kodiak ctl sends KODIAK_ADMIN_TOKEN), or the status "
+                    + "page's session" + (SessionRoutes.hasCookie(req) ? " (this one has ended: log in again)" : " (log in at /)"));
+        }
+        if (!change) {
+            return;
+        }
+        if (!Sessions.csrfMatches(s, req.getHeader(SessionRoutes.CSRF_HEADER))) {
+            throw new Refused(403, SessionRoutes.WRONG_CSRF);
+        }
+        if (!SessionRoutes.isJson(req)) {
+            throw new Refused(415, "changes made with the session cookie are JSON (Content-Type: application/json), not "
+                    + (req.getHeader("Content-Type") == null ? "a request without a type" : req.getHeader("Content-Type")));
         }
     }
 
@@ -418,6 +458,7 @@ public final class AdminServer implements AutoCloseable {
         resp.setContentType("text/plain");
         resp.setCharacterEncoding("utf-8");
         resp.setHeader("Cache-Control", "no-store");
+        AdminHeaders.api(resp);
         resp.setContentLength(3);
         try {
             resp.getOutputStream().write("ok\n".getBytes(StandardCharsets.US_ASCII));
@@ -538,6 +579,7 @@ public final class AdminServer implements AutoCloseable {
         resp.setContentType("application/json");
         resp.setCharacterEncoding("utf-8");
         resp.setHeader("Cache-Control", "no-store");
+        AdminHeaders.api(resp);
         if (r.status() == 401) {
             resp.setHeader("WWW-Authenticate", "Bearer realm=\"kodiak\"");
         }

@@ -18,14 +18,27 @@ import java.util.Map;
  */
 final class AdminViews {
     private final Control control;
+    /** The samples behind the rates and {@code /v1/history}; the admin server's timer drives it. */
+    private final StatusHistory sampler;
+    private final LiveViews live;
 
     AdminViews(Control control) {
         this.control = control;
+        this.sampler = StatusHistory.of(control);
+        this.live = new LiveViews(control, sampler);
+    }
+
+    /** What the admin server's timer calls every second ({@link StatusHistory#sampleLogged()}). */
+    StatusHistory sampler() {
+        return sampler;
     }
 
     Map<String, Object> status() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("kodiak", configInfo());
+        Map<String, Object> kodiak = configInfo();
+        live.instance(kodiak);
+        m.put("kodiak", kodiak);
+        m.put("listeners", live.listeners());
         List<Object> pools = new ArrayList<>();
         for (PoolRuntime p : control.pools()) {
             pools.add(pool(p));
@@ -36,7 +49,7 @@ final class AdminViews {
 
     /** {@code GET /v1/history}: the sparklines' series (docs/admin-api.md). */
     Map<String, Object> history() {
-        return new LinkedHashMap<>(); // builder A fills this in (issue 19 step 0)
+        return live.history();
     }
 
     Map<String, Object> configInfo() {
@@ -63,6 +76,7 @@ final class AdminViews {
         }
         m.put("upstreams", ups);
         m.put("sources", sources(p));
+        m.put("request_rate", live.poolRate(p));
         return m;
     }
 
@@ -123,6 +137,7 @@ final class AdminViews {
             cm.put("at", Instant.ofEpochMilli(c.epochMillis()).toString());
             m.put("last_check", cm);
         }
+        live.upstream(u, m);
         return m;
     }
 

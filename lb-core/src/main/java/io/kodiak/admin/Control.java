@@ -148,6 +148,54 @@ public interface Control {
     record Reopened(String listener, String target, String error) {
     }
 
+    /** Kodiak's version ({@code kodiak --version}), or {@code null} when the embedder does not say. */
+    default String version() {
+        return null;
+    }
+
+    /** Whether requests are timed and counted by cause ({@code metrics: off} says no): latencies and errors by cause need it. */
+    default boolean metricsEnabled() {
+        return false;
+    }
+
+    /** Every data listener as it runs now, in configuration order; empty if the embedder does not say. */
+    default List<ListenerStatus> listeners() {
+        return List.of();
+    }
+
+    /** The last reload's outcome (the admin API's, {@code kodiak ctl reload}'s or SIGHUP's), or {@code null} before the first. */
+    default LastReload lastReload() {
+        return null;
+    }
+
+    /**
+     * One data listener's counters since it was bound (a reload that moves it to another address
+     * starts them again).
+     *
+     * @param name        the listener's name
+     * @param address     where it is bound, {@code 127.0.0.1:8080} (the real port when the config said 0)
+     * @param tls         whether it terminates TLS
+     * @param connections client connections open now
+     * @param accepted    connections accepted
+     * @param requests    requests read
+     * @param refused     connections refused over {@code max-connections}
+     * @param rejected    requests rejected as malformed or too large
+     */
+    record ListenerStatus(String name, String address, boolean tls, int connections, long accepted, long requests,
+                          long refused, long rejected) {
+    }
+
+    /**
+     * A reload's outcome.
+     *
+     * @param at            when it finished
+     * @param ok            whether it was applied
+     * @param configVersion the version in force after it: the new one, or the one still running after a failure
+     * @param error         why it failed, one line; {@code null} if it was applied
+     */
+    record LastReload(Instant at, boolean ok, String configVersion, String error) {
+    }
+
     /** What a reload did: the version now in force, one line per change, and what it did not apply. */
     interface Reloaded {
         String version();

@@ -31,7 +31,7 @@ import java.util.function.Function;
  * Its commands, their arguments and flags are {@link CtlCommand}'s; every command answers
  * {@code --help}, and refuses a flag it does not take (exit 2) rather than ignore it.
  *
- * <p>Size: about 510 lines, over the project's 400: one short method per command (and two for an ADDRESS), with
+ * <p>Size: about 560 lines, over the project's 400: one short method per command (and two for an ADDRESS), with
  * its table and its messages; the HTTP side is {@link AdminClient}'s.
  */
 public final class Ctl {
@@ -136,12 +136,17 @@ public final class Ctl {
         }
         String adminText = flags.value("--admin") != null ? flags.value("--admin") : env.apply("KODIAK_ADMIN");
         InetSocketAddress admin = adminText == null ? new InetSocketAddress("127.0.0.1", 9090) : address(adminText);
+        String source = "--token";
         if (token == null) {
             token = env.apply("KODIAK_ADMIN_TOKEN");
+            source = "KODIAK_ADMIN_TOKEN";
         }
+        Path file = null;
         if (token == null || token.isEmpty()) {
             Path home = env.apply("KODIAK_HOME") != null ? Path.of(env.apply("KODIAK_HOME")) : TokenFile.home();
-            token = TokenFile.read(TokenFile.of(home, admin));
+            file = TokenFile.of(home, admin);
+            token = TokenFile.read(file);
+            source = "file";
         }
         api = new AdminClient(admin, token);
         return switch (command) {
@@ -153,6 +158,7 @@ public final class Ctl {
             case WEIGHT -> weight(rest);
             case WAIT_DRAINED -> waitDrained(rest);
             case VERSION -> version(rest);
+            case TOKEN -> printToken(admin, source, file);
             case RELOAD -> reload(rest);
             case REOPEN_LOGS -> reopenLogs();
             case ADD -> add(rest);
@@ -451,6 +457,32 @@ public final class Ctl {
         } else {
             out.println("config " + str(c.get("config_version")) + (c.get("config_file") == null ? " (built-in)" : " from " + str(c.get("config_file")))
                     + ", started " + str(c.get("started_at")));
+        }
+        return OK;
+    }
+
+    /**
+     * {@code kodiak ctl token}: the token this command line would send, found as every command
+     * finds it, so that a person can paste it into the status page's login (the page cannot read
+     * the owner-only token file, and should not: that is what the login is for). Asks Kodiak
+     * nothing; exits 1 if there is no token to print.
+     */
+    private int printToken(InetSocketAddress admin, String source, Path file) throws Failure {
+        String where = admin.getHostString() + ":" + admin.getPort();
+        if (token == null || token.isEmpty()) {
+            throw new Failure(REFUSED, "no admin token for " + where + ": none given by --token or KODIAK_ADMIN_TOKEN, and no token file "
+                    + file + " (Kodiak writes it when it starts with neither admin.token nor KODIAK_ADMIN_TOKEN, and removes it at "
+                    + "exit; is it running, with this --admin and KODIAK_HOME? With admin.token in its config, that is the token)");
+        }
+        if (json) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("admin", where);
+            m.put("token", token);
+            m.put("source", source);
+            m.put("file", file == null ? null : file.toString());
+            out.println(Json.writePretty(m));
+        } else {
+            out.println(token);
         }
         return OK;
     }

@@ -33,7 +33,9 @@ enum CtlCommand {
             timeout("how long to wait for its requests in flight")),
     RELOAD("reload", "", 0, 0, "re-read the configuration file and apply it, as SIGHUP; a bad file changes nothing"),
     REOPEN_LOGS("reopen-logs", "", 0, 0, "reopen every access log after logrotate renamed it, as SIGUSR1; returns once done"),
-    VERSION("version", "", 0, 0, "the running configuration's version, file and start time (kodiak -V: the program's)");
+    VERSION("version", "", 0, 0, "the running configuration's version, file and start time (kodiak -V: the program's)"),
+    TOKEN("token", "", 0, 0, "print the admin token ctl would use (--token, $KODIAK_ADMIN_TOKEN, else the file Kodiak wrote), "
+            + "to paste into the status page's login");
 
     /** What {@code kodiak ctl --help} and each command's usage say of every command. */
     private static final String UPSTREAM = "UPSTREAM is an upstream's name or its HOST:PORT. ADDRESS alone (HOST:PORT, [IPV6]:PORT or"

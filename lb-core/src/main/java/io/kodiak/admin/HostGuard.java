@@ -18,7 +18,7 @@ import java.util.Set;
 
 /**
  * Which {@code Host} and {@code Origin} a control listener (the admin API, {@code /metrics})
- * answers, against DNS rebinding and cross-site requests.
+ * answers, against DNS rebinding and cross-origin requests.
  *
  * <p><b>Why.</b> A web page on {@code evil.example} can make its name resolve to 127.0.0.1 after the
  * page has loaded; the browser then sends the page's requests to the loopback listener and lets the
@@ -33,7 +33,16 @@ import java.util.Set;
  * make the browser send a literal it did not load the page from); and the names the operator listed
  * ({@code admin.allowed-hosts}, {@code metrics.allowed-hosts}). Strict on purpose: no
  * {@code *.localhost}, no trailing dot, no suffix matching. A request without {@code Host} (HTTP/1.0)
- * is served: browsers always send one, so it cannot come from a rebinding page.
+ * is served: browsers always send one, so it cannot come from a rebinding page. Any port, because an
+ * SSH tunnel or a port forward reaches the listener on a port of its own.
+ *
+ * <p><b>Origin</b>, when a request has one, must be this listener's own origin: {@code http://} and
+ * exactly the {@code Host} of the request, host <em>and</em> port (a missing port is the scheme's
+ * default on both sides), or {@code https://} and that Host when a TLS proxy in front passes the
+ * Host on. A page on another port of 127.0.0.1 is another origin (a proxied app, a dev server), even
+ * though cookies and {@code SameSite} do not tell ports apart: it is refused. Clients that are not
+ * browsers (kodiak ctl, curl, Prometheus) send no Origin and pass. {@link #fetchSite} adds the
+ * browser's own verdict ({@code Sec-Fetch-Site}) for the API's routes.
  *
  * <p>Immutable and thread-safe.
  */
@@ -93,9 +102,10 @@ public final class HostGuard {
             return new Refusal(WRONG_HOST, "Host " + quote(host) + " is not a name of this listener: use localhost or "
                     + "127.0.0.1 (any port), its listen address, or add the name to " + configKey);
         }
-        if (origin != null && !allowedOrigin(origin, local)) {
-            return new Refusal(FOREIGN_ORIGIN, "Origin " + quote(origin) + " may not use this listener: only pages "
-                    + "of an allowed host (localhost, 127.0.0.1, its listen address or " + configKey + ") may");
+        if (origin != null && !sameOrigin(origin, host)) {
+            return new Refusal(FOREIGN_ORIGIN, "Origin " + quote(origin) + " may not use this listener: only its own pages may, "
+                    + (host == null ? "and this request names no Host to compare with" : "whose Origin is " + quote("http://" + host.trim()))
+                    + " (same scheme, host and port)");
         }
         return null;
     }
@@ -130,42 +140,89 @@ public final class HostGuard {
         };
     }
 
-    private boolean allowedOrigin(String origin, InetAddress local) {
+    /**
+     * {@code Sec-Fetch-Site} on an API route: a browser says {@code cross-site} or {@code same-site}
+     * when another site's page, or a page on another port of this host (the same site to a browser),
+     * sent the request; both are refused (403), even for reads, since those are what a page
+     * elsewhere would steal. {@code same-origin} (the status page itself), {@code none} (typed in the
+     * address bar) and no header (kodiak ctl, curl, older browsers) pass.
+     *
+     * @return {@code null} to serve the request, else why not
+     */
+    public static Refusal fetchSite(String secFetchSite) {
+        if (secFetchSite == null) {
+            return null;
+        }
+        String v = secFetchSite.trim().toLowerCase(Locale.ROOT);
+        if (v.equals("cross-site") || v.equals("same-site")) {
+            return new Refusal(FOREIGN_ORIGIN, "Sec-Fetch-Site: " + v + ": the browser says another site's page (or a page on "
+                    + "another port) sent this request; only the status page of this listener may use the API");
+        }
+        return null;
+    }
+
+    /**
+     * Whether {@code origin} is exactly {@code host} (the Host field), same host and port, with the
+     * scheme {@code http}, or {@code https} for a TLS proxy in front that passes the Host on (the
+     * way to reach the page remotely). No other server can have that https origin: this listener
+     * holds the port, in plain HTTP. A missing port is the scheme's default on both sides.
+     */
+    private static boolean sameOrigin(String origin, String host) {
+        if (host == null) {
+            return false; // only browsers send Origin, and browsers always send Host: nothing to compare with
+        }
         URI uri;
         try {
             uri = new URI(origin.trim());
         } catch (URISyntaxException e) {
             return false;
         }
-        String scheme = uri.getScheme();
-        // "null" (sandboxed frames, file: pages) parses as a path without authority: refused here.
-        if (uri.getRawAuthority() == null || !("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme))) {
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        int defaultPort = scheme.equals("http") ? 80 : scheme.equals("https") ? 443 : -1;
+        // "null" (sandboxed frames, file: pages) parses as a path without authority: refused here, and a path is no Origin.
+        if (uri.getRawAuthority() == null || defaultPort < 0 || (uri.getRawPath() != null && !uri.getRawPath().isEmpty())
+                || uri.getRawQuery() != null) {
             return false;
         }
-        return allowed(hostOf(uri.getRawAuthority()), local);
+        Authority o = Authority.parse(uri.getRawAuthority(), defaultPort);
+        Authority h = Authority.parse(host, defaultPort);
+        return o != null && o.equals(h);
     }
 
-    /** {@code name} (lower case, no port or brackets) or {@code null} if the authority is malformed. */
-    private static String hostOf(String authority) {
-        String a = authority.trim().toLowerCase(Locale.ROOT);
-        String host;
-        String port;
-        if (a.startsWith("[")) {
-            int close = a.indexOf(']');
-            if (close < 0) {
+    /** A Host field or an origin's authority: the host (lower case, IPv6 in brackets) and the port. */
+    private record Authority(String host, int port) {
+        /** {@code null} if malformed; {@code defaultPort} when it names none. */
+        static Authority parse(String authority, int defaultPort) {
+            String a = authority.trim().toLowerCase(Locale.ROOT);
+            String host;
+            String port;
+            if (a.startsWith("[")) {
+                int close = a.indexOf(']');
+                if (close < 0) {
+                    return null;
+                }
+                host = a.substring(0, close + 1);
+                port = a.substring(close + 1);
+            } else {
+                int colon = a.indexOf(':');
+                host = colon < 0 ? a : a.substring(0, colon);
+                port = colon < 0 ? "" : a.substring(colon);
+            }
+            if (!port.isEmpty() && !port.matches(":[0-9]{0,5}")) {
                 return null;
             }
-            host = a.substring(0, close + 1);
-            port = a.substring(close + 1);
-        } else {
-            int colon = a.indexOf(':');
-            host = colon < 0 ? a : a.substring(0, colon);
-            port = colon < 0 ? "" : a.substring(colon);
+            if (host.isEmpty() || host.indexOf('@') >= 0) {
+                return null;
+            }
+            int p = port.length() <= 1 ? defaultPort : Integer.parseInt(port.substring(1));
+            return p > 65535 ? null : new Authority(host, p);
         }
-        if (!port.isEmpty() && !port.matches(":[0-9]{0,5}")) {
-            return null;
-        }
-        return host.isEmpty() || host.indexOf('@') >= 0 ? null : host;
+    }
+
+    /** The host of a Host field (lower case, IPv6 in brackets, no port), or {@code null} if it is malformed. */
+    private static String hostOf(String authority) {
+        Authority a = Authority.parse(authority, 80);
+        return a == null ? null : a.host();
     }
 
     private boolean allowed(String host, InetAddress local) {

@@ -437,6 +437,33 @@ public final class ProxyServer implements AutoCloseable {
         return listeners.boundAddress(listener);
     }
 
+    /**
+     * One listener's counters now, for the admin API's status; see {@link #listenerCounts()}.
+     *
+     * @param address where it is bound (the real port when the config said 0)
+     */
+    public record ListenerCounts(String name, InetSocketAddress address, boolean tls, int connections, long accepted,
+                                 long requests, long refused, long rejected) {
+    }
+
+    /**
+     * Every bound listener's counters, in configuration order. A listener a reload is rebinding
+     * just now is left out of this one answer rather than waited for.
+     */
+    public List<ListenerCounts> listenerCounts() {
+        List<ListenerCounts> out = new java.util.ArrayList<>();
+        for (ListenerConfig lc : running.config().listeners()) {
+            Listeners.Bound b = listeners.byName(lc.name());
+            if (b == null) {
+                continue;
+            }
+            ListenerRuntime lr = b.runtime();
+            out.add(new ListenerCounts(lc.name(), (InetSocketAddress) b.server().getLocalAddress(), lr.config.tls() != null,
+                    lr.connections.get(), lr.accepted.sum(), lr.requests.sum(), lr.refused.sum(), lr.rejected.sum()));
+        }
+        return out;
+    }
+
     /** A listener's TLS handshakes in progress and waiting, for tests to observe. */
     HandshakeSlots handshakes(String listener) {
         return listeners.runtime(listener).handshakes;

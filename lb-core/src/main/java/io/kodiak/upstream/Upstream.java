@@ -73,6 +73,16 @@ public final class Upstream implements Backend {
     private final LongAdder wentUp = new LongAdder();
     private final LongAdder wentDown = new LongAdder();
     private final LongAdder ejectionsTotal = new LongAdder();
+    /**
+     * When {@link #state()} last became DRAIN or MAINT, {@code null} while it is UP or DOWN: the
+     * status page's drain progress. Written only under {@link #outLock} by {@link #trackOut()}.
+     */
+    private volatile OutSince outSince;
+    private final Object outLock = new Object();
+
+    /** When a drain began: the nano clock for the elapsed time, the wall clock to show. */
+    private record OutSince(long nanos, long epochMillis) {
+    }
 
     /**
      * One active health check's outcome, for the admin API.
@@ -151,6 +161,7 @@ public final class Upstream implements Backend {
             throw new IllegalArgumentException("weight " + weight + " is not 0-1000");
         }
         runtimeWeight = weight == config.weight() ? -1 : weight;
+        trackOut();
     }
 
     /** Whether the weight was set through the admin API (to something other than the configured one). */
@@ -172,6 +183,7 @@ public final class Upstream implements Backend {
     public AdminState setAdminState(AdminState state) {
         AdminState was = admin;
         admin = java.util.Objects.requireNonNull(state, "state");
+        trackOut();
         return was;
     }
 
@@ -198,6 +210,7 @@ public final class Upstream implements Backend {
     public boolean setDiscovery(io.kodiak.discovery.Readiness r) {
         io.kodiak.discovery.Readiness was = discovery;
         discovery = java.util.Objects.requireNonNull(r, "readiness");
+        trackOut();
         return was != r;
     }
 
@@ -229,12 +242,16 @@ public final class Upstream implements Backend {
             runtimeWeight = -1;
         }
         config = next;
+        if (dropped) {
+            trackOut(); // a runtime weight of 0 was a drain
+        }
         return dropped;
     }
 
     /** A reload removed this upstream from its pool: it takes no new request. */
     public void markRemoved() {
         removed = true;
+        trackOut();
     }
 
     /** Whether a reload removed this upstream from its pool. */
@@ -532,6 +549,7 @@ public final class Upstream implements Backend {
         healthy = up;
         if (was != up) {
             (up ? wentUp : wentDown).increment();
+            trackOut(); // DOWN shows over a node's drain: DRAIN <-> DOWN
         }
         return was != up;
     }
@@ -585,6 +603,39 @@ public final class Upstream implements Backend {
         return why;
     }
 
+    /**
+     * How long {@link #state()} has shown DRAIN or MAINT (one or the other, without a break), by the
+     * upstream's nano clock; -1 while it is UP or DOWN. A drain that turns into MAINT keeps its start.
+     */
+    public long drainingForNanos() {
+        OutSince s = outSince;
+        return s == null ? -1 : Math.max(0, nanoClock.getAsLong() - s.nanos());
+    }
+
+    /** When {@link #state()} became DRAIN or MAINT (wall clock), or {@code null} while it is UP or DOWN. */
+    public java.time.Instant drainingSince() {
+        OutSince s = outSince;
+        return s == null ? null : java.time.Instant.ofEpochMilli(s.epochMillis());
+    }
+
+    /**
+     * Every setter that can change {@link #state()} calls this after its write. Under a lock, and
+     * reading the state afresh: of two racing setters the later one here sees both writes, so the
+     * record ends as the state is, whichever wrote first. Only on changes, which are rare (the
+     * operator, a check's verdict, a source, an ejection): never per request.
+     */
+    private void trackOut() {
+        synchronized (outLock) {
+            String s = state();
+            boolean out = s.equals("DRAIN") || s.equals("MAINT");
+            if (!out) {
+                outSince = null;
+            } else if (outSince == null) {
+                outSince = new OutSince(nanoClock.getAsLong(), System.currentTimeMillis());
+            }
+        }
+    }
+
     /** Whether the upstream's own health response asks for no new requests ({@code X-Kodiak-State: drain}). */
     public boolean nodeDrain() {
         return nodeDrain;
@@ -605,6 +656,9 @@ public final class Upstream implements Backend {
         boolean changed = drain != nodeDrain || weightPercent != nodeWeightPercent;
         nodeDrain = drain;
         nodeWeightPercent = weightPercent;
+        if (changed) {
+            trackOut();
+        }
         return changed;
     }
 
@@ -646,6 +700,7 @@ public final class Upstream implements Backend {
         ejections = n;
         ejected = true;
         ejectionsTotal.increment();
+        trackOut();
         return ++ejectionId;
     }
 
@@ -657,6 +712,7 @@ public final class Upstream implements Backend {
         consecutiveFailures.set(0);
         lastReturnNanos = nowNanos;
         ejected = false;
+        trackOut();
     }
 
     /** The peak-EWMA latency estimate, which outlives configuration snapshots with the rest of this object. */
