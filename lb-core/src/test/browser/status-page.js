@@ -4,9 +4,11 @@
 // the STEP lines; see harness.js for the protocol). Selectors are contract19.md §3's.
 //
 // Order matters: the cross-origin and no-CSRF refusals run while upstream b is READY, so "nothing
-// changed" is a plain READY; the drain runs on a, the kill on c, the reload adds d.
+// changed" is a plain READY (b's own Weight and Maint come after them); the drain runs on a, the
+// kill on c, the reload adds d.
 
 const {env, say, step, check, assert, finish, launch, screenshot, axe} = require('./harness');
+const {wireStatuses} = require('./wire-statuses');
 
 const ADMIN = env('KODIAK_ADMIN');            // http://127.0.0.1:PORT, the page's own origin
 const TOKEN = env('KODIAK_TOKEN');
@@ -57,8 +59,10 @@ async function main() {
         await crossOrigin(context, 'logged in');
         await scenarioWithoutCsrf(page);
         await scenarioDrain(page);
+        await scenarioWeightAndMaint(page);
         await scenarioKill(page);
         await scenarioReload(page);
+        await scenarioPhone(page);
         await scenarioLogout(page);
         await check('no uncaught script error and no CSP violation on the page', () => {
             assert(pageErrors.length === 0, pageErrors.join('; '));
@@ -104,43 +108,6 @@ async function scenarioReadOnly(page) {
             && !/reconnecting/.test(document.querySelector('#live')?.textContent), null, {timeout: 6000});
     });
     await screenshot(page, 'read-only');
-}
-
-/**
- * The status of every answer a page got, as it came off the wire, by URL. Chromium tells Playwright
- * nothing of an answer it blocked (a CORS read, or a no-cors one the admin's
- * Cross-Origin-Resource-Policy withholds), but the DevTools protocol still reports its status: that
- * is how the test sees that the admin refused, rather than answered and had the browser hide it.
- */
-async function wireStatuses(context, page) {
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Network.enable');
-    const urls = new Map();      // requestId -> URL
-    const early = new Map();     // requestId -> status, when the status came first (the two events race)
-    const statuses = new Map();  // URL -> status
-    const waiters = [];
-    const record = (url, status) => {
-        statuses.set(url, status);
-        waiters.filter(w => w.url === url).forEach(w => w.resolve(status));
-    };
-    cdp.on('Network.requestWillBeSent', e => {
-        urls.set(e.requestId, e.request.url);
-        if (early.has(e.requestId)) {
-            record(e.request.url, early.get(e.requestId));
-        }
-    });
-    cdp.on('Network.responseReceivedExtraInfo', e => {
-        if (urls.has(e.requestId)) {
-            record(urls.get(e.requestId), e.statusCode);
-        } else {
-            early.set(e.requestId, e.statusCode);
-        }
-    });
-    return (url, timeoutMs = 10000) => statuses.has(url) ? Promise.resolve(statuses.get(url)) : new Promise((resolve, reject) => {
-        waiters.push({url, resolve});
-        setTimeout(() => reject(new Error(`no answer to ${url} within ${timeoutMs} ms; answers seen: `
-            + JSON.stringify([...statuses]) + `, requests: ${JSON.stringify([...urls.values()])}`)), timeoutMs);
-    });
 }
 
 /**
@@ -308,11 +275,43 @@ async function scenarioDrain(page) {
     await check('Ready brings a back UP, with a line in #messages', async () => {
         const before = await page.locator('#messages').textContent();
         await page.click('button[aria-label="Ready app/a"]');
-        if (await page.locator('dialog#confirm').isVisible()) {
-            await page.click('#confirm-ok');
-        }
+        await confirmIfAsked(page);
         await page.locator(`${row('app/a')}[data-state="UP"]`).waitFor({timeout: 5000});
         await page.waitForFunction(b => document.querySelector('#messages')?.textContent !== b, before);
+    });
+}
+
+/** Confirms an action whose dialog may or may not ask (Ready may go through at once). */
+async function confirmIfAsked(page) {
+    if (await page.locator('dialog#confirm').isVisible()) {
+        await page.click('#confirm-ok');
+    }
+}
+
+async function scenarioWeightAndMaint(page) {
+    await check('Weight sets b\'s weight through the confirmation, and back', async () => {
+        for (const weight of ['3', '1']) {
+            await page.click('button[aria-label="Weight app/b"]');
+            await page.locator('dialog#confirm').waitFor({state: 'visible'});
+            await page.fill('#confirm-weight', weight);
+            await page.click('#confirm-ok');
+            await page.locator(`${row('app/b')} .weight`, {hasText: weight}).waitFor({timeout: 5000});
+            const api = JSON.parse(await step('api-get /v1/pools/app/upstreams/b'));
+            assert(String(api.weight) === weight, `the API says b's weight is ${api.weight}`);
+        }
+    });
+    await check('Maint (without waiting) takes b to MAINT, Ready brings it back UP', async () => {
+        await page.click('button[aria-label="Maint app/b"]');
+        await page.locator('dialog#confirm').waitFor({state: 'visible'});
+        await page.uncheck('#confirm-wait');
+        await page.click('#confirm-ok');
+        await page.locator(`${row('app/b')}[data-state="MAINT"]`).waitFor({timeout: 5000});
+        const api = JSON.parse(await step('api-get /v1/pools/app/upstreams/b'));
+        assert(api.admin_state === 'maint', `the API says b is ${api.admin_state}`);
+        await page.click('button[aria-label="Ready app/b"]');
+        await confirmIfAsked(page);
+        // Leaving MAINT restarts b's checks with b DOWN until one passes: up to an interval, then a poll.
+        await page.locator(`${row('app/b')}[data-state="UP"]`).waitFor({timeout: 8000});
     });
 }
 
@@ -338,6 +337,21 @@ async function scenarioReload(page) {
         assert(await page.evaluate(() => window.__sameDocument === true), 'the page was reloaded');
         await screenshot(page, 'after-reload');
         return `config version ${version}`;
+    });
+}
+
+async function scenarioPhone(page) {
+    await check('on a phone-sized screen (390 x 844): every upstream still there, axe still clean', async () => {
+        await page.setViewportSize({width: 390, height: 844});
+        try {
+            for (const name of ['app/a', 'app/b', 'app/c', 'app/d']) {
+                await page.locator(row(name)).waitFor();
+            }
+            await screenshot(page, 'phone');
+            return await axe(page, 'phone');
+        } finally {
+            await page.setViewportSize({width: 1400, height: 1000});
+        }
     });
 }
 
