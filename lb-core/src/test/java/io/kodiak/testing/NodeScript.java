@@ -12,7 +12,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs a Node.js script that asks the test to act over a line protocol (see
@@ -20,9 +25,10 @@ import java.util.concurrent.TimeUnit;
  * {@link Steps} handler, whose answer goes back on stdin as {@code ok [answer]}, or {@code error
  * <why>} if it threw. Every other line is kept for the test's failure message.
  *
- * <p>Bounded: the whole run has a deadline, after which the script and everything it started (its
- * Chromium) are killed by PID, descendants first, so no browser outlives a failed test. The
- * handler runs on the calling thread, between reads of the script's output.
+ * <p>Bounded: the whole run has a deadline, after which the script is killed; then, and after any
+ * end of the script, every process it started that is still there (its Chromium) is killed by PID,
+ * so no browser outlives a failed test. The handler runs on the calling thread, between reads of
+ * the script's output.
  */
 public final class NodeScript {
 
@@ -60,16 +66,27 @@ public final class NodeScript {
         pb.environment().putAll(env);
         Process p = pb.start();
         List<String> output = new ArrayList<>();
+        // Every process the script started, seen while it ran: once the script is gone its children
+        // are no longer its descendants, and an orphaned Chromium could otherwise never be found.
+        Set<ProcessHandle> started = ConcurrentHashMap.newKeySet();
+        AtomicBoolean timedOut = new AtomicBoolean();
         Thread watchdog = new Thread(() -> {
+            long deadline = System.nanoTime() + limit.toNanos();
             try {
-                if (!p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
-                    synchronized (output) {
-                        output.add("KILLED: the script ran past " + limit);
+                while (!p.waitFor(500, TimeUnit.MILLISECONDS)) {
+                    p.descendants().forEach(started::add);
+                    if (System.nanoTime() > deadline) {
+                        timedOut.set(true);
+                        // All of them now: a child that inherited the script's stdout would keep the
+                        // reading loop below from ever seeing its end.
+                        p.descendants().forEach(started::add);
+                        started.forEach(ProcessHandle::destroyForcibly);
+                        p.destroyForcibly();
+                        return;
                     }
-                    kill(p);
                 }
             } catch (InterruptedException e) {
-                // the script ended first and the test no longer needs the deadline
+                Thread.currentThread().interrupt(); // the run is over; the reader cleans up
             }
         }, "node-script-watchdog");
         watchdog.setDaemon(true);
@@ -93,21 +110,27 @@ public final class NodeScript {
             }
         } catch (IOException e) {
             synchronized (output) {
-                output.add("the script's pipes broke: " + e); // killed by the watchdog, most likely
+                output.add("the script's pipes broke: " + e); // killed at its deadline, most likely
             }
         } finally {
+            p.descendants().forEach(started::add);
             if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                kill(p);
+                p.destroyForcibly();
             }
             watchdog.interrupt();
+            watchdog.join(10_000);
+            killAll(started);
         }
         synchronized (output) {
-            int code = p.isAlive() ? -1 : p.exitValue();
+            if (timedOut.get()) {
+                output.add("KILLED: the script ran past " + limit);
+            }
             if (Files.size(stderrFile) > 0) {
                 output.add("stderr (" + stderrFile + "):");
                 Files.readAllLines(stderrFile).stream().limit(40).forEach(l -> output.add("  " + l));
             }
-            return new Result(output.contains("KILLED: the script ran past " + limit) ? -1 : code, List.copyOf(output));
+            int code = timedOut.get() || p.isAlive() ? -1 : p.exitValue();
+            return new Result(code, List.copyOf(output));
         }
     }
 
@@ -120,14 +143,20 @@ public final class NodeScript {
         }
     }
 
-    /** Kills the script and what it started (Chromium and its helpers) by PID, children first. */
-    private static void kill(Process p) {
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly();
-        try {
-            p.waitFor(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    /**
+     * Kills, by PID, what the script started and left running (Chromium and its helpers, after a
+     * crash or at the deadline), and waits (bounded) until they are gone, so the next test starts
+     * without them. A {@link ProcessHandle} checks the start time too, so a reused PID is safe.
+     */
+    private static void killAll(Set<ProcessHandle> started) throws InterruptedException {
+        List<ProcessHandle> alive = started.stream().filter(ProcessHandle::isAlive).toList();
+        alive.forEach(ProcessHandle::destroyForcibly);
+        for (ProcessHandle h : alive) {
+            try {
+                h.onExit().get(10, TimeUnit.SECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                System.err.println("process " + h.pid() + " that the node script started is still there after SIGKILL: " + e);
+            }
         }
     }
 }
