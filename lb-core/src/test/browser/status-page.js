@@ -1,7 +1,8 @@
 'use strict';
 // Issue 19's "How it is proven": the status page in headless Chromium, with Kodiak in front of
 // real Gunicorn instances, driven by StatusPageBrowserTest (which starts everything and answers
-// the STEP lines; see harness.js for the protocol). Selectors are contract19.md §3's.
+// the STEP lines; see harness.js for the protocol). The ids, classes and data- attributes it
+// selects are the page's fixed contract with this test (issue 19): the page keeps them.
 //
 // Order matters: the cross-origin and no-CSRF refusals run while upstream b is READY, so "nothing
 // changed" is a plain READY (b's own Weight and Maint come after them); the drain runs on a, the

@@ -31,11 +31,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Issue 19's status page end to end, in Debian's headless Chromium driven by Playwright
  * ({@code src/test/browser/status-page.js}): Kodiak in process in front of three real Gunicorn
- * instances under a slow load, its admin API on {@code 127.0.0.1:0} with a token. The script logs
- * in through the page's dialog, drains an upstream with its button and watches the drain finish,
- * readies it, and sees a killed instance turn DOWN and an instance added by a reload appear; it
+ * instances (and a fourth that a reload adds) under a slow load, its admin API on {@code
+ * 127.0.0.1:0} with a token. The script logs in through the page's dialog, drains an upstream with
+ * its button and watches the drain finish, readies it, sets a weight and a MAINT through the
+ * dialogs, and sees a killed instance turn DOWN and an instance added by a reload appear; it
  * checks that form posts and reads from two other origins, and changes without the CSRF token or
- * the cookie, are refused, and runs axe-core on the page. This test does what the browser cannot
+ * the cookie, are refused, and runs axe-core on the page (also at phone size). This test does what the browser cannot
  * (start and kill instances, reload the file, read the API with the Bearer token) when the script
  * asks with a {@code STEP} line; it fails with the script's whole output if any check failed.
  * Screenshots go to {@code target/status-page/}.
