@@ -59,7 +59,8 @@ public final class BrowserTools {
         }
         for (String pkg : List.of("playwright-core", "axe-core")) {
             if (!Files.isRegularFile(harness.resolve("node_modules").resolve(pkg).resolve("package.json"))) {
-                out.add(harness.resolve("node_modules").resolve(pkg) + " (cd " + harness + " && npm ci)");
+                Path where = harness.toAbsolutePath().normalize(); // absolute: surefire runs in the module, people in the repo
+                out.add(where.resolve("node_modules").resolve(pkg) + " (cd " + where + " && npm ci)");
             }
         }
         return out;
