@@ -318,7 +318,7 @@ public final class Kodiak implements Control, AutoCloseable {
                     ? io.kodiak.discovery.IpText.withPort(c.address().getAddress(), c.address().getPort())
                     : c.address().getHostString() + ":" + c.address().getPort();
             out.add(new Control.ListenerStatus(c.name(), address, c.tls(), c.connections(), c.accepted(), c.requests(),
-                    c.refused(), c.rejected()));
+                    c.refused(), c.rejected(), c.identity()));
         }
         return out;
     }

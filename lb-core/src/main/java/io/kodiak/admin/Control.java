@@ -178,11 +178,14 @@ public interface Control {
      * @param connections client connections open now
      * @param accepted    connections accepted
      * @param requests    requests read
-     * @param refused     connections refused over {@code max-connections}
+     * @param refused     connections refused: over {@code max-connections}, over
+     *                    {@code max-connections-per-address}, and while stopping
      * @param rejected    requests rejected as malformed or too large
+     * @param identity    the bound listener itself, compared by identity: what its counters belong
+     *                    to (a reload may rename a listener it keeps, or bind one of the same name anew)
      */
     record ListenerStatus(String name, String address, boolean tls, int connections, long accepted, long requests,
-                          long refused, long rejected) {
+                          long refused, long rejected, Object identity) {
     }
 
     /**

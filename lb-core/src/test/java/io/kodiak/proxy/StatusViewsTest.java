@@ -203,10 +203,13 @@ class StatusViewsTest {
                 assertTrue(u.containsKey("drain"));
                 sum += (Double) u.get("request_rate");
             }
-            assertEquals(sum, (Double) pool.get("request_rate"), 1e-9, "a pool's rate is its upstreams'");
+            // The pool's rate is made from these very maps (one read), so it adds up exactly whenever the sampler ran.
+            assertEquals(Math.round(sum * 10) / 10.0, pool.get("request_rate"), "a pool's rate is its upstreams'");
+            assertEquals(false, pool.get("rates_partial"));
 
             Map<String, Object> latency = map(firstUpstream(s).get("latency_ms"));
-            assertEquals(5L, latency.get("window_s"), "one interval closed so far");
+            long window = (Long) latency.get("window_s");
+            assertTrue(window > 0 && window % 5 == 0, "whole 5 s intervals (the publisher may have closed more): " + window);
             assertInstanceOf(Double.class, latency.get("p50"), latency.toString());
             assertInstanceOf(Double.class, latency.get("p99"), latency.toString());
             assertTrue((Double) latency.get("p50") <= (Double) latency.get("p99"));
