@@ -195,8 +195,10 @@ public interface Control {
      * @param ok            whether it was applied
      * @param configVersion the version in force after it: the new one, or the one still running after a failure
      * @param error         why it failed, one line; {@code null} if it was applied
+     * @param note          for an applied reload, what went wrong besides (the state file could not
+     *                      be written), one line; {@code null} if nothing did
      */
-    record LastReload(Instant at, boolean ok, String configVersion, String error) {
+    record LastReload(Instant at, boolean ok, String configVersion, String error, String note) {
     }
 
     /** What a reload did: the version now in force, one line per change, and what it did not apply. */

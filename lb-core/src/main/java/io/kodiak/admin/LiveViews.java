@@ -46,6 +46,7 @@ final class LiveViews {
             rm.put("ok", r.ok());
             rm.put("config_version", r.configVersion());
             rm.put("error", r.error());
+            rm.put("note", r.note());
             m.put("last_reload", rm);
         }
     }
