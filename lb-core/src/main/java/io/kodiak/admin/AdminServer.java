@@ -180,10 +180,23 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
-    /** An answer to an admin request: a status and a JSON body. */
-    record Reply(int status, Object body) {
+    /**
+     * An answer to an admin request: a status and a JSON body, indented for people (ctl prints
+     * it, the docs show it) unless {@code compact}: what the status page polls every second or
+     * every few seconds is written without the indentation, which is most of its size.
+     */
+    record Reply(int status, Object body, boolean compact) {
+        Reply(int status, Object body) {
+            this(status, body, false);
+        }
+
         static Reply ok(Object body) {
             return new Reply(200, body);
+        }
+
+        /** 200 with {@code body} compact: for {@code /v1/status} and {@code /v1/history}. */
+        static Reply compact(Object body) {
+            return new Reply(200, body, true);
         }
 
         static Reply error(int status, String message) {
@@ -246,12 +259,12 @@ public final class AdminServer implements AutoCloseable {
         int n = path.size();
         if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("status")) {
             allow(method, "GET");
-            send(resp, Reply.ok(views.status()));
+            send(resp, Reply.compact(views.status()));
             return;
         }
         if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("history")) {
             allow(method, "GET");
-            send(resp, Reply.ok(views.history()));
+            send(resp, Reply.compact(views.history()));
             return;
         }
         if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("certificates")) {
@@ -574,7 +587,7 @@ public final class AdminServer implements AutoCloseable {
     }
 
     static void send(Response resp, Reply r) {
-        byte[] body = (Json.writePretty(r.body()) + "\n").getBytes(StandardCharsets.UTF_8);
+        byte[] body = ((r.compact() ? Json.write(r.body()) : Json.writePretty(r.body())) + "\n").getBytes(StandardCharsets.UTF_8);
         resp.setStatus(r.status());
         resp.setContentType("application/json");
         resp.setCharacterEncoding("utf-8");
