@@ -81,8 +81,6 @@ public final class AdminServer implements AutoCloseable {
     private final AddressRoutes addresses;
     /** The status page at {@code /} and its assets under {@code /assets/}. */
     private final PageAssets page = new PageAssets();
-    /** The status page's logged-in sessions (its cookie and CSRF token). */
-    private final Sessions sessionStore = new Sessions();
     /** {@code /v1/session}: the page's login with the token, its cookie and CSRF token. */
     private final SessionRoutes sessions;
 
@@ -91,7 +89,7 @@ public final class AdminServer implements AutoCloseable {
         this.views = new AdminViews(control);
         this.addresses = new AddressRoutes(control, views, this);
         this.token = token;
-        this.sessions = new SessionRoutes(token, sessionStore, new LoginLimiter());
+        this.sessions = new SessionRoutes(token, new Sessions(), new LoginLimiter(), () -> address().getPort());
         this.openReads = config.listen().getAddress().isLoopbackAddress();
         this.guard = HostGuard.of(config.listen(), config.allowedHosts(), "admin.allowed-hosts");
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -145,6 +143,10 @@ public final class AdminServer implements AutoCloseable {
     /** As {@link #start(Control, AdminConfig)}, with the environment's token and the token home given. */
     public static AdminServer start(Control control, AdminConfig config, String envToken, Path tokenHome) throws IOException {
         String token = config.token() != null ? config.token() : envToken;
+        String weak = weakTokenWarning(config, envToken);
+        if (weak != null) {
+            LOG.warning(weak);
+        }
         boolean generated = false;
         if (token == null || token.isEmpty()) {
             if (!config.listen().getAddress().isLoopbackAddress()) {
@@ -155,6 +157,21 @@ public final class AdminServer implements AutoCloseable {
             generated = true;
         }
         return new AdminServer(control, config, token, generated, tokenHome);
+    }
+
+    /**
+     * A warning for a short {@code KODIAK_ADMIN_TOKEN}, or {@code null}. The file's
+     * {@code admin.token} of that length is refused when the config is read; the environment's is
+     * only warned about, so that a deployment that already uses one keeps starting, but an operator
+     * sees that nothing but the token's length stands between the network and the admin API.
+     */
+    static String weakTokenWarning(AdminConfig config, String envToken) {
+        if (config.token() != null || envToken == null || envToken.isEmpty() || envToken.length() >= AdminConfig.MIN_TOKEN_LENGTH) {
+            return null;
+        }
+        return "admin: KODIAK_ADMIN_TOKEN is only " + envToken.length() + " characters: a token is guarded by its length alone "
+                + "(bearer calls are not rate-limited), so use at least " + AdminConfig.MIN_TOKEN_LENGTH
+                + " random characters, e.g. $(openssl rand -hex 32), as admin.token already must";
     }
 
     /** The bound address (the real port when the config said 0). */
@@ -389,11 +406,11 @@ public final class AdminServer implements AutoCloseable {
             }
             return;
         }
-        Sessions.Session s = SessionRoutes.session(req, sessionStore);
+        Sessions.Session s = sessions.session(req);
         if (s == null) {
             throw new Refused(401, (change ? "changes" : "requests on a non-loopback address")
                     + " need a bearer token: Authorization: Bearer TOKEN (kodiak ctl sends KODIAK_ADMIN_TOKEN), or the status "
-                    + "page's session" + (SessionRoutes.hasCookie(req) ? " (this one has ended: log in again)" : " (log in at /)"));
+                    + "page's session" + (sessions.hasCookie(req) ? " (this one has ended: log in again)" : " (log in at /)"));
         }
         if (!change) {
             return;
