@@ -26,7 +26,9 @@ import java.util.function.IntSupplier;
  *       jar) must not be able to fetch the token that makes it good for changes;</li>
  *   <li>{@code POST {"token": "..."}} (JSON only): the cookie and the CSRF token, the only answer
  *       that carries it (the page keeps it in {@code sessionStorage}); 403 for a wrong token, 429
- *       with {@code Retry-After} after too many attempts from one client ({@link LoginLimiter});</li>
+ *       with {@code Retry-After} after too many attempts from one client ({@link LoginLimiter}).
+ *       A browser that sends a live session's cookie (a second tab logging in) gets that session
+ *       under a new id with the same CSRF token ({@link Sessions#renew}), so its other tabs go on;</li>
  *   <li>{@code DELETE} with the cookie and {@code X-Kodiak-CSRF}: the session ends, the cookie is
  *       cleared.</li>
  * </ul>
@@ -107,10 +109,20 @@ final class SessionRoutes {
             throw new Refused(403, "wrong token");
         }
         limiter.succeeded(client);
+        // A browser's live session goes on under a new id with its CSRF token (Sessions.renew: the
+        // other tabs hold that token); any other session id it sends ends rather than stay live.
+        Sessions.Session s = null;
         for (String old : cookieValues(req)) {
-            sessions.remove(old); // a new login replaces the browser's old session rather than leave it live
+            Sessions.Session renewed = s == null ? sessions.renew(old) : null;
+            if (renewed != null) {
+                s = renewed;
+            } else {
+                sessions.remove(old);
+            }
         }
-        Sessions.Session s = sessions.create();
+        if (s == null) {
+            s = sessions.create();
+        }
         resp.addHeader("Set-Cookie", cookie() + "=" + s.id() + "; Path=/; HttpOnly; SameSite=Strict; Max-Age="
                 + Sessions.ABSOLUTE.toSeconds() + secure(req));
         Map<String, Object> m = new LinkedHashMap<>();

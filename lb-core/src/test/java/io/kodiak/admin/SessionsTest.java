@@ -135,6 +135,27 @@ class SessionsTest {
     }
 
     @Test
+    void renewGivesALiveSessionANewIdAndKeepsItsCsrfToken() {
+        Sessions.Session s = sessions.create();
+        clock.advance(Duration.ofHours(2));
+        Sessions.Session r = sessions.renew(s.id());
+        assertNotNull(r);
+        assertNotEquals(s.id(), r.id());
+        assertEquals(s.csrf(), r.csrf());
+        assertNull(sessions.find(s.id()), "the old id ends");
+        assertEquals(r.csrf(), sessions.find(r.id()).csrf());
+        assertEquals(clock.now.plus(Sessions.ABSOLUTE), r.endsAt(), "a login with the token starts the 24 h again");
+        assertEquals(1, sessions.size());
+
+        assertNull(sessions.renew("unknown"), "nothing to renew: the caller creates one");
+        assertNull(sessions.renew(null));
+        assertNull(sessions.renew(s.id()), "an ended id is not renewed");
+        clock.advance(Sessions.IDLE);
+        assertNull(sessions.renew(r.id()), "nor an idle one");
+        assertEquals(0, sessions.size());
+    }
+
+    @Test
     void tenAttemptsAMinuteBlockAClientUntilTheMinuteEnds() {
         LoginLimiter limiter = new LoginLimiter(clock, LoginLimiter.MAX_FAILURES, LoginLimiter.WINDOW, LoginLimiter.MAX_CLIENTS);
         for (int i = 0; i < 10; i++) {

@@ -357,7 +357,33 @@ class AdminSessionTest {
         RawResponse again = login(AdminApiTest.TOKEN, "Cookie: " + first.cookie());
         assertEquals(200, again.status());
         assertEquals(false, body(send("GET", "/v1/session", null, null, "Cookie: " + first.cookie())).get("authenticated"),
-                "a new login in the same browser ends its old session");
+                "a new login in the same browser ends its old session id");
+    }
+
+    /**
+     * The CSRF token lives in one tab's sessionStorage, so a second tab shows itself logged out
+     * and logs in again, sending the browser's cookie: the session goes on under a new id (the
+     * browser's one cookie, which every tab sends) with the same CSRF token, so the first tab,
+     * which still holds it, keeps working. A planted or ended id is not renewed.
+     */
+    @Test
+    void aSecondTabsLoginRenewsTheSessionIdAndKeepsTheFirstTabsToken() throws Exception {
+        Browser first = loggedIn();
+        RawResponse second = login(AdminApiTest.TOKEN, "Cookie: " + first.cookie());
+        assertEquals(200, second.status(), second.toString());
+        String cookie = second.header("Set-Cookie");
+        Browser renewed = new Browser(cookie.substring(0, cookie.indexOf(';')), String.valueOf(body(second).get("csrf")));
+        assertEquals(first.csrf(), renewed.csrf(), "the first tab's token stays good");
+        assertNotEquals(first.cookie(), renewed.cookie(), "a new id");
+        assertEquals(401, change(first, STATE, "{\"state\": \"drain\"}").status(), "the old id is no session any more");
+        // The browser now sends the new cookie from both tabs; the first tab sends the token it holds.
+        assertEquals(200, change(new Browser(renewed.cookie(), first.csrf()), STATE, "{\"state\": \"drain\"}").status());
+        assertEquals(AdminState.DRAIN, state());
+
+        RawResponse planted = login(AdminApiTest.TOKEN, "Cookie: kodiak_admin_" + admin + "=planted-by-someone");
+        assertEquals(200, planted.status(), planted.toString());
+        assertFalse(planted.header("Set-Cookie").contains("planted-by-someone"), "an unknown id is never the one logged in");
+        assertNotEquals(first.csrf(), body(planted).get("csrf"), "a new session, a new token");
     }
 
     @Test
