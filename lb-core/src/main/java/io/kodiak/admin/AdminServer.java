@@ -143,7 +143,7 @@ public final class AdminServer implements AutoCloseable {
     /** As {@link #start(Control, AdminConfig)}, with the environment's token and the token home given. */
     public static AdminServer start(Control control, AdminConfig config, String envToken, Path tokenHome) throws IOException {
         String token = config.token() != null ? config.token() : envToken;
-        String weak = weakTokenWarning(config, envToken);
+        String weak = TokenFile.weakTokenWarning(config, envToken);
         if (weak != null) {
             LOG.warning(weak);
         }
@@ -157,21 +157,6 @@ public final class AdminServer implements AutoCloseable {
             generated = true;
         }
         return new AdminServer(control, config, token, generated, tokenHome);
-    }
-
-    /**
-     * A warning for a short {@code KODIAK_ADMIN_TOKEN}, or {@code null}. The file's
-     * {@code admin.token} of that length is refused when the config is read; the environment's is
-     * only warned about, so that a deployment that already uses one keeps starting, but an operator
-     * sees that nothing but the token's length stands between the network and the admin API.
-     */
-    static String weakTokenWarning(AdminConfig config, String envToken) {
-        if (config.token() != null || envToken == null || envToken.isEmpty() || envToken.length() >= AdminConfig.MIN_TOKEN_LENGTH) {
-            return null;
-        }
-        return "admin: KODIAK_ADMIN_TOKEN is only " + envToken.length() + " characters: a token is guarded by its length alone "
-                + "(bearer calls are not rate-limited), so use at least " + AdminConfig.MIN_TOKEN_LENGTH
-                + " random characters, e.g. $(openssl rand -hex 32), as admin.token already must";
     }
 
     /** The bound address (the real port when the config said 0). */

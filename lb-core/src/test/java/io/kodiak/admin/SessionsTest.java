@@ -260,14 +260,14 @@ class SessionsTest {
     @Test
     void aShortTokenFromTheEnvironmentIsWarnedAboutAndNothingElseIs() {
         AdminConfig loopback = new AdminConfig(new InetSocketAddress("127.0.0.1", 0), null, null);
-        String w = AdminServer.weakTokenWarning(loopback, "abc");
+        String w = TokenFile.weakTokenWarning(loopback, "abc");
         assertNotNull(w);
         assertTrue(w.startsWith("admin: KODIAK_ADMIN_TOKEN is only 3 characters"), w);
         assertFalse(w.contains("abc"), "never the token itself in a log line: " + w);
-        assertNull(AdminServer.weakTokenWarning(loopback, "0123456789abcdef"), "16 is enough");
-        assertNull(AdminServer.weakTokenWarning(loopback, null), "none: a generated one");
-        assertNull(AdminServer.weakTokenWarning(loopback, ""));
+        assertNull(TokenFile.weakTokenWarning(loopback, "0123456789abcdef"), "16 is enough");
+        assertNull(TokenFile.weakTokenWarning(loopback, null), "none: a generated one");
+        assertNull(TokenFile.weakTokenWarning(loopback, ""));
         AdminConfig configured = new AdminConfig(new InetSocketAddress("127.0.0.1", 0), "0123456789abcdef-from-the-file", null);
-        assertNull(AdminServer.weakTokenWarning(configured, "abc"), "the file's token wins; the environment's is not used");
+        assertNull(TokenFile.weakTokenWarning(configured, "abc"), "the file's token wins; the environment's is not used");
     }
 }
