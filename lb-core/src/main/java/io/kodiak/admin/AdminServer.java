@@ -81,8 +81,6 @@ public final class AdminServer implements AutoCloseable {
     private final AddressRoutes addresses;
     /** The status page at {@code /} and its assets under {@code /assets/}. */
     private final PageAssets page = new PageAssets();
-    /** The status page's logged-in sessions (its cookie and CSRF token). */
-    private final Sessions sessionStore = new Sessions();
     /** {@code /v1/session}: the page's login with the token, its cookie and CSRF token. */
     private final SessionRoutes sessions;
 
@@ -91,7 +89,7 @@ public final class AdminServer implements AutoCloseable {
         this.views = new AdminViews(control);
         this.addresses = new AddressRoutes(control, views, this);
         this.token = token;
-        this.sessions = new SessionRoutes(token, sessionStore, new LoginLimiter());
+        this.sessions = new SessionRoutes(token, new Sessions(), new LoginLimiter(), () -> address().getPort());
         this.openReads = config.listen().getAddress().isLoopbackAddress();
         this.guard = HostGuard.of(config.listen(), config.allowedHosts(), "admin.allowed-hosts");
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -145,6 +143,10 @@ public final class AdminServer implements AutoCloseable {
     /** As {@link #start(Control, AdminConfig)}, with the environment's token and the token home given. */
     public static AdminServer start(Control control, AdminConfig config, String envToken, Path tokenHome) throws IOException {
         String token = config.token() != null ? config.token() : envToken;
+        String weak = TokenFile.weakTokenWarning(config, envToken);
+        if (weak != null) {
+            LOG.warning(weak);
+        }
         boolean generated = false;
         if (token == null || token.isEmpty()) {
             if (!config.listen().getAddress().isLoopbackAddress()) {
@@ -402,11 +404,11 @@ public final class AdminServer implements AutoCloseable {
             }
             return;
         }
-        Sessions.Session s = SessionRoutes.session(req, sessionStore);
+        Sessions.Session s = sessions.session(req);
         if (s == null) {
             throw new Refused(401, (change ? "changes" : "requests on a non-loopback address")
                     + " need a bearer token: Authorization: Bearer TOKEN (kodiak ctl sends KODIAK_ADMIN_TOKEN), or the status "
-                    + "page's session" + (SessionRoutes.hasCookie(req) ? " (this one has ended: log in again)" : " (log in at /)"));
+                    + "page's session" + (sessions.hasCookie(req) ? " (this one has ended: log in again)" : " (log in at /)"));
         }
         if (!change) {
             return;
