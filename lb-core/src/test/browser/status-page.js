@@ -169,7 +169,8 @@ async function attack(context, origin, label) {
         await attacker.waitForFunction(() => document.title.startsWith('read:'));
         const seen = await attacker.title();
         assert(seen === 'read: blocked', `the page at ${label} read the status: ${seen}`);
-        return `form post ${status} "${reason.slice(0, 60)}...", reads ${cors} and ${noCors}`;
+        const why = w => w === null ? 'body withheld' : `"${w.slice(0, 30)}..."`;
+        return `form post ${status} "${reason.slice(0, 60)}...", reads ${cors} (${why(corsWhy)}) and ${noCors} (${why(noCorsWhy)})`;
     } finally {
         await attacker.close();
     }
