@@ -33,6 +33,8 @@ final class PageAssets {
             "app.js", load("app.js", "text/javascript; charset=utf-8"),
             "table.js", load("table.js", "text/javascript; charset=utf-8"),
             "actions.js", load("actions.js", "text/javascript; charset=utf-8"),
+            "session.js", load("session.js", "text/javascript; charset=utf-8"),
+            "drains.js", load("drains.js", "text/javascript; charset=utf-8"),
             "format.js", load("format.js", "text/javascript; charset=utf-8"),
             "app.css", load("app.css", "text/css; charset=utf-8"),
             "favicon.svg", load("favicon.svg", "image/svg+xml"));

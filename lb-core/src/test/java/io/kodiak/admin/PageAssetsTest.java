@@ -46,6 +46,8 @@ class PageAssetsTest {
             "app.js", "text/javascript; charset=utf-8",
             "table.js", "text/javascript; charset=utf-8",
             "actions.js", "text/javascript; charset=utf-8",
+            "session.js", "text/javascript; charset=utf-8",
+            "drains.js", "text/javascript; charset=utf-8",
             "format.js", "text/javascript; charset=utf-8",
             "app.css", "text/css; charset=utf-8",
             "favicon.svg", "image/svg+xml");
@@ -231,7 +233,7 @@ class PageAssetsTest {
                 modules.add(m.group(1));
             }
         }
-        assertTrue(modules.containsAll(List.of("table.js", "actions.js", "format.js")), modules.toString());
+        assertTrue(modules.containsAll(List.of("table.js", "actions.js", "format.js", "session.js", "drains.js")), modules.toString());
         for (String m : modules) {
             RawResponse r = send("GET", "/assets/" + m);
             assertEquals(200, r.status(), m);

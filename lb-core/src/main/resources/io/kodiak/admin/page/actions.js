@@ -2,100 +2,9 @@
 // drain, maint, ready, weight and wait-until-drained, each after a confirmation. They go
 // through the same admin API as `kodiak ctl`; the page adds nothing the API does not check.
 
-import { duration } from './format.js';
+import { api, errorOf, noAnswer, CHANGE_TIMEOUT_MS } from './session.js';
 
 const $ = (id) => document.getElementById(id);
-
-/**
- * One JSON call: same-origin credentials (the session cookie), never the HTTP cache. A change
- * carries the CSRF token and Content-Type: application/json, which a cross-site form cannot send.
- * Resolves {ok, status, data, headers}; rejects when the network fails or, with timeoutMs, when
- * no answer came in time (a Kodiak that accepts but never answers must not stall the polls).
- */
-export async function api(method, path, body, csrf, timeoutMs) {
-  const headers = { Accept: 'application/json' };
-  const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
-  if (timeoutMs) init.signal = AbortSignal.timeout(timeoutMs);
-  if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  if (csrf) headers['X-Kodiak-CSRF'] = csrf;
-  const res = await fetch(path, init);
-  let data = null;
-  try { data = await res.json(); } catch { /* a proxy's HTML error page: keep the status */ }
-  return { ok: res.ok, status: res.status, data, headers: res.headers };
-}
-
-const errorOf = (r) => (r.data && r.data.error) || `HTTP ${r.status}`;
-
-/**
- * What /v1/session says. The CSRF token lives in this object only (never in web storage): a
- * reload of the page asks the server again, which hands it out only to the HttpOnly cookie.
- */
-export class Session {
-  constructor(onChange) {
-    this.onChange = onChange;
-    this.authenticated = false;
-    this.readsOpen = true;
-    this.csrf = null;
-    this.expiresAt = null;
-    this.supported = true;
-    this.timer = null;
-  }
-
-  async refresh() {
-    try {
-      const r = await api('GET', '/v1/session');
-      if (r.ok && r.data) this.take(r.data);
-      else if (r.status === 404) this.supported = false; // a Kodiak without page sessions: reads still work
-    } catch { /* offline: keep what we knew; the status poll shows "reconnecting" */ }
-    this.onChange(this);
-  }
-
-  take(d) {
-    this.authenticated = !!d.authenticated;
-    if ('reads_open' in d) this.readsOpen = !!d.reads_open;
-    this.csrf = d.authenticated ? d.csrf || null : null;
-    this.expiresAt = d.expires_at || null;
-    clearTimeout(this.timer);
-    const left = this.expiresAt ? Date.parse(this.expiresAt) - Date.now() : NaN;
-    if (this.authenticated && isFinite(left)) { // ask again when it runs out, so the buttons do not lie
-      this.timer = setTimeout(() => this.refresh(), Math.min(Math.max(left, 0) + 500, 2 ** 31 - 1));
-    }
-  }
-
-  /** Resolves null when logged in, else the error to show. */
-  async login(token) {
-    let r;
-    try {
-      r = await api('POST', '/v1/session', { token });
-    } catch {
-      return 'Kodiak does not answer; try again.';
-    }
-    if (r.ok && r.data) {
-      this.take({ reads_open: this.readsOpen, ...r.data });
-      this.onChange(this);
-      return null;
-    }
-    if (r.status === 429) {
-      const wait = r.headers.get('Retry-After');
-      return `Too many wrong tokens from here; try again${wait ? ` in ${wait} s` : ' later'}.`;
-    }
-    if (r.status === 404) return 'This Kodiak has no page login; use kodiak ctl.';
-    return r.status === 403 ? 'Wrong token.' : errorOf(r);
-  }
-
-  async logout() {
-    try {
-      await api('DELETE', '/v1/session', {}, this.csrf);
-    } finally {
-      this.authenticated = false;
-      this.csrf = null;
-      await this.refresh();
-    }
-  }
-}
 
 /** The login dialog: opened by the button, or first thing when reads need a login. */
 export function wireLogin(session, say) {
@@ -106,8 +15,9 @@ export function wireLogin(session, say) {
   $('login-open').addEventListener('click', () => openLogin());
   $('login-cancel').addEventListener('click', () => dialog.close());
   $('logout').addEventListener('click', async () => {
-    await session.logout();
-    say('Logged out.');
+    const problem = await session.logout();
+    if (problem) say(`Log out failed: ${problem}`, true);
+    else say('Logged out.');
   });
   form.addEventListener('submit', async (e) => {
     e.preventDefault(); // the CSP's form-action 'none' forbids a real submission, and none is wanted
@@ -170,45 +80,34 @@ const WORDS = {
 };
 
 /**
- * Runs the row buttons. ctx: session, say(text), waits and drained (Maps the table reads),
- * changed() to redraw now and poll soon, onDenied() after a 401/403.
+ * The one way the page sends a change: post(u, what, body, timeoutMs) resolves the answer's JSON,
+ * or null after saying in #messages why not. Every change is bounded in time (CHANGE_TIMEOUT_MS
+ * unless told). A refusal for the credentials tells the session, which forgets a CSRF token
+ * that no longer works.
  */
-export function makeActions(ctx) {
+export function changer(session, say) {
   const base = (u) => `/v1/pools/${encodeURIComponent(u.pool)}/upstreams/${encodeURIComponent(u.name)}`;
-
-  async function post(u, what, body) {
+  return async function post(u, what, body, timeoutMs = CHANGE_TIMEOUT_MS) {
     let r;
     try {
-      r = await api('POST', `${base(u)}/${what}`, body, ctx.session.csrf);
-    } catch {
-      ctx.say(`${u.pool}/${u.name}: ${what} not sent: Kodiak does not answer.`, true);
+      r = await api('POST', `${base(u)}/${what}`, body, session.csrf, timeoutMs);
+    } catch (e) {
+      say(`${u.pool}/${u.name}: ${what}: ${noAnswer(e, timeoutMs)}.`, true);
       return null;
     }
     if (r.ok) return r.data || {};
-    ctx.say(`${u.pool}/${u.name}: ${what} refused: ${errorOf(r)}`, true);
-    if (r.status === 401 || r.status === 403) ctx.onDenied();
+    say(`${u.pool}/${u.name}: ${what} refused: ${errorOf(r)}`, true);
+    if (r.status === 401 || r.status === 403) session.denied(r);
     return null;
-  }
+  };
+}
 
-  /** Holds /wait-drained; the row shows the progress from the status polls meanwhile. */
-  async function waitDrained(u, key) {
-    ctx.waits.set(key, { started: Date.now() });
-    ctx.drained.delete(key);
-    ctx.changed();
-    const d = await post(u, 'wait-drained', { timeout: '5m' });
-    ctx.waits.delete(key);
-    if (d) {
-      const took = duration(d.waited_ms);
-      if (d.drained) {
-        ctx.drained.set(key, `drained in ${took}`);
-        ctx.say(`${key} drained in ${took}.`);
-      } else {
-        ctx.say(`${key} still ${d.in_flight} in flight after ${took}.`, true);
-      }
-    }
-    ctx.changed();
-  }
-
+/**
+ * Runs the row buttons. ctx: post (from changer), say(text, bad), drains (a Drains, for
+ * wait-until-drained), changed() to redraw now and poll soon.
+ */
+export function makeActions(ctx) {
+  const { post } = ctx;
   return async function run(action, u) {
     const key = `${u.pool}/${u.name}`;
     const drains = action === 'drain' || action === 'maint';
@@ -228,7 +127,7 @@ export function makeActions(ctx) {
     if (!d) return;
     ctx.say(`${key}: ${action}, now ${d.state || action.toUpperCase()}${shared(d)}.`);
     ctx.changed();
-    if (drains && answer.wait) await waitDrained(u, key);
+    if (drains && answer.wait) await ctx.drains.start(u, key);
   };
 }
 

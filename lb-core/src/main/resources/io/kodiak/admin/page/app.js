@@ -4,7 +4,9 @@
 
 import { duration, rate, age, shortReasons, setText } from './format.js';
 import { UpstreamTable, keyOf } from './table.js';
-import { Session, api, wireLogin, makeActions } from './actions.js';
+import { Session, api } from './session.js';
+import { Drains } from './drains.js';
+import { wireLogin, changer, makeActions } from './actions.js';
 
 const $ = (id) => document.getElementById(id);
 const STATUS_EVERY = 1000;
@@ -14,8 +16,6 @@ const view = {
   status: null,          // the last good /v1/status
   skewMs: 0,             // server clock - this clock, from "now"
   history: new Map(),    // "pool/name" -> {rate, p99}; "listener:name" -> {rate}
-  waits: new Map(),      // "pool/name" -> {started} while a wait-drained is held
-  drained: new Map(),    // "pool/name" -> "drained in 3.2 s", until it is UP again
   lastOk: 0,
   failing: false,
   locked: false,         // the last poll was refused for want of a login (reads off loopback)
@@ -38,27 +38,50 @@ function say(text, bad = false) {
 
 // ------------------------------------------------------------------ session
 
-const session = new Session(showSession);
+const session = new Session(showSession, { skewMs: () => view.skewMs });
 const openLogin = wireLogin(session, say);
+const post = changer(session, say);
+const changed = () => { render(); pollSoon(); };
+const drains = new Drains({ post, say, changed });
 const table = new UpstreamTable($('upstreams'), {
   pool: $('filter-pool'), state: $('filter-state'), text: $('filter-text'), empty: $('upstreams-empty'),
-}, makeActions({
-  session, say, waits: view.waits, drained: view.drained,
-  changed: () => { render(); pollSoon(); },
-  onDenied: () => session.refresh(),
-}));
+}, makeActions({ post, say, drains, changed }));
+holdOrderWhileInUse();
 
+/**
+ * Logged in means a session AND this tab's CSRF token for it: a session the tab has no token for
+ * (opened in another tab) cannot make changes, so the page offers a login, which makes a new one.
+ */
 function showSession(s) {
-  const authed = s.authenticated;
-  setText($('session-state'), authed ? 'logged in' : 'read-only');
-  $('login-open').hidden = authed || !s.supported;
-  $('logout').hidden = !authed;
-  table.setCanChange(authed && !!s.csrf);
-  if (!authed && !s.readsOpen && !view.loginDismissed) {
+  const loggedIn = s.loggedIn;
+  setText($('session-state'), loggedIn ? 'logged in' : 'read-only');
+  $('login-open').hidden = loggedIn || !s.supported;
+  $('logout').hidden = !loggedIn;
+  table.setCanChange(loggedIn);
+  if (!s.authenticated && !s.readsOpen && !view.loginDismissed) {
     view.loginDismissed = true; // once per page; the button stays for a second try
     openLogin();
   }
-  if (authed) view.loginDismissed = false;
+  if (s.authenticated) view.loginDismissed = false;
+}
+
+/**
+ * Sorted by a live column (requests, latency, last check), rows would move every second under
+ * the mouse or away from a focused button. They stay put while the pointer is over the table, a
+ * row's button has focus or the confirmation is open, and take their order when that ends.
+ */
+function holdOrderWhileInUse() {
+  const el = $('upstreams');
+  const confirm = $('confirm');
+  let pointerOver = false;
+  table.holdOrder = () => pointerOver || confirm.open
+    || (document.activeElement instanceof HTMLButtonElement && el.tBodies[0].contains(document.activeElement));
+  // after the event, once the focus has moved on (focusout fires before activeElement changes)
+  const release = () => setTimeout(() => table.releaseOrder(), 0);
+  el.addEventListener('pointerenter', () => { pointerOver = true; });
+  el.addEventListener('pointerleave', () => { pointerOver = false; release(); });
+  el.addEventListener('focusout', release);
+  confirm.addEventListener('close', release);
 }
 
 // ------------------------------------------------------------------ polls
@@ -75,15 +98,18 @@ async function pollStatus() {
     const r = await api('GET', '/v1/status', undefined, null, 5000);
     if (r.ok && r.data) {
       view.status = r.data;
-      const now = Date.parse(r.data.kodiak && r.data.kodiak.now);
+      const k = r.data.kodiak || {};
+      const now = Date.parse(k.now);
       view.skewMs = isFinite(now) ? now - Date.now() : 0;
+      session.noteStart(k.started_at); // a restarted Kodiak has forgotten every session
+      drains.observe((r.data.pools || []).flatMap((p) => p.upstreams || []), began);
       view.lastOk = Date.now();
       view.failing = false;
       view.locked = false;
     } else {
       view.failing = true;
       view.locked = r.status === 401 || r.status === 403;
-      if (view.locked) await session.refresh();
+      if (view.locked) session.refresh(); // not awaited, and at most every 10 s: the polls go on
     }
   } catch {
     view.failing = true; // Kodiak restarting or the network gone: keep the last data, greyed
@@ -128,12 +154,11 @@ function render() {
   if (!s) return;
   const nowMs = Date.now() + view.skewMs;
   const ups = (s.pools || []).flatMap((p) => p.upstreams || []);
-  for (const u of ups) if (u.state === 'UP' || u.admin_state === 'ready') view.drained.delete(keyOf(u));
   setText($('instance'), instanceText(s.kodiak || {}, nowMs));
   setText($('summary'), summary(ups));
   $('summary').classList.toggle('bad', ups.some((u) => u.state === 'DOWN'));
   table.update(ups, {
-    nowMs, history: view.history, waits: view.waits, drained: view.drained,
+    nowMs, history: view.history, waits: drains.waits, drained: drains.drained,
     metrics: s.kodiak ? s.kodiak.metrics : undefined,
   });
   rows($('pools'), s.pools || [], 'pool', (p) => [
@@ -215,7 +240,7 @@ function rows(tableEl, items, attr, cells) {
 // ------------------------------------------------------------------ start
 
 async function start() {
-  await session.refresh();
+  await session.refresh(true);
   pollStatus();
   pollHistory();
 }

@@ -42,6 +42,8 @@ export class UpstreamTable {
     this.sort = { key: 'state', dir: 1 };
     this.canChange = false;
     this.last = null;
+    this.holdOrder = () => false; // app.js: true while a person is using the rows (pointer, focus, dialog)
+    this.orderDue = false;
     for (const th of table.querySelectorAll('th[data-sort]')) {
       th.querySelector('button').addEventListener('click', () => this.sortBy(th.dataset.sort));
     }
@@ -59,7 +61,15 @@ export class UpstreamTable {
       th.setAttribute('aria-sort', th.dataset.sort !== this.sort.key ? 'none'
         : this.sort.dir > 0 ? 'ascending' : 'descending');
     }
-    if (this.last) this.update(this.last.list, this.last.ctx);
+    if (this.last) {
+      this.update(this.last.list, this.last.ctx);
+      this.order(this.last.list); // asked for: now, held or not
+    }
+  }
+
+  /** The hold ended: put the rows in order if an update left them out of it. */
+  releaseOrder() {
+    if (this.orderDue && this.last && !this.holdOrder()) this.order(this.last.list);
   }
 
   setCanChange(can) {
@@ -93,12 +103,18 @@ export class UpstreamTable {
         this.rows.delete(key);
       }
     }
-    this.order(list);
+    if (this.holdOrder()) { // values change in place; new rows go last until the hold ends
+      this.orderDue = true;
+      for (const r of this.rows.values()) if (!r.tr.isConnected) this.body.append(r.tr);
+    } else {
+      this.order(list);
+    }
     this.filters.empty.hidden = list.length === 0 || [...this.rows.values()].some((r) => !r.tr.hidden);
   }
 
   /** Puts the rows in sort order, moving only those out of place, and gives focus back if a move took it. */
   order(list) {
+    this.orderDue = false;
     const { key, dir } = this.sort;
     const f = SORTS[key];
     const sorted = [...list].sort((a, b) => {
@@ -125,16 +141,21 @@ export class UpstreamTable {
     return `${key} ${u.address} ${stateText(u)} ${u.source || ''}`.toLowerCase().includes(q);
   }
 
-  /** The pool filter's options follow the pools (a reload may add or remove one); the choice stays. */
+  /**
+   * The pool filter's options follow the pools (a reload may add or remove one); the choice stays,
+   * as "NAME (gone)" while its pool is gone. Rebuilt only when that list changes: a rebuild every
+   * second would close the select under the mouse.
+   */
   syncPoolFilter(list) {
     const sel = this.filters.pool;
-    const pools = [...new Set(list.map((u) => u.pool))].sort();
-    const have = [...sel.options].slice(1).map((o) => o.value);
-    if (have.join('\n') === pools.join('\n')) return;
     const chosen = sel.value;
+    const pools = [...new Set(list.map((u) => u.pool))].sort();
+    const want = pools.map((p) => [p, p]);
+    if (chosen && !pools.includes(chosen)) want.push([`${chosen} (gone)`, chosen]);
+    const have = [...sel.options].slice(1);
+    if (have.length === want.length && have.every((o, i) => o.text === want[i][0] && o.value === want[i][1])) return;
     while (sel.options.length > 1) sel.remove(1);
-    for (const p of pools) sel.add(new Option(p, p));
-    if (chosen && !pools.includes(chosen)) sel.add(new Option(`${chosen} (gone)`, chosen));
+    for (const [text, value] of want) sel.add(new Option(text, value));
     sel.value = chosen;
   }
 
