@@ -172,14 +172,23 @@ public final class Kodiak implements Control, AutoCloseable {
      */
     @Override
     public synchronized Reload reload() throws ConfigException, IOException {
+        Reload r;
         try {
-            Reload r = reloadFile();
-            lastReload = new Control.LastReload(Instant.now(), true, r.version(), null);
-            return r;
+            r = reloadFile();
         } catch (ConfigException | IOException | RuntimeException e) {
-            lastReload = new Control.LastReload(Instant.now(), false, server.config().version(), firstLine(e));
+            lastReload = new Control.LastReload(Instant.now(), false, server.config().version(), firstLine(e), null);
             throw e;
         }
+        try {
+            saveState(); // removed upstreams leave the state file
+        } catch (UncheckedIOException e) {
+            // The new configuration is in force: the reload worked, only the state file lags (saveState
+            // logged it). Recorded as applied with a note; the caller still hears of it as before.
+            lastReload = new Control.LastReload(Instant.now(), true, r.version(), null, firstLine(e));
+            throw e;
+        }
+        lastReload = new Control.LastReload(Instant.now(), true, r.version(), null, null);
+        return r;
     }
 
     /** An exception's message as one line (a ConfigException's can run on with context), at most 500 characters. */
@@ -190,7 +199,7 @@ public final class Kodiak implements Control, AutoCloseable {
         return line.length() <= 500 ? line : line.substring(0, 497) + "...";
     }
 
-    /** {@link #reload()} without recording its outcome. */
+    /** {@link #reload()} without recording its outcome and without saving the state file. */
     private Reload reloadFile() throws ConfigException, IOException {
         KodiakConfig running = server.config();
         if (running.source() == null) {
@@ -219,7 +228,6 @@ public final class Kodiak implements Control, AutoCloseable {
         LOG.info(() -> "reloaded " + running.origin() + ": version " + running.version() + " -> " + server.config().version()
                 + (changes.isEmpty() ? ", nothing changed" : "\n  " + String.join("\n  ", changes)));
         notes.forEach(LOG::warning);
-        saveState(); // removed upstreams leave the state file
         return new Reload(server.config().version(), changes, notes);
     }
 
@@ -318,7 +326,7 @@ public final class Kodiak implements Control, AutoCloseable {
                     ? io.kodiak.discovery.IpText.withPort(c.address().getAddress(), c.address().getPort())
                     : c.address().getHostString() + ":" + c.address().getPort();
             out.add(new Control.ListenerStatus(c.name(), address, c.tls(), c.connections(), c.accepted(), c.requests(),
-                    c.refused(), c.rejected()));
+                    c.refused(), c.rejected(), c.identity()));
         }
         return out;
     }

@@ -81,8 +81,6 @@ public final class AdminServer implements AutoCloseable {
     private final AddressRoutes addresses;
     /** The status page at {@code /} and its assets under {@code /assets/}. */
     private final PageAssets page = new PageAssets();
-    /** The status page's logged-in sessions (its cookie and CSRF token). */
-    private final Sessions sessionStore = new Sessions();
     /** {@code /v1/session}: the page's login with the token, its cookie and CSRF token. */
     private final SessionRoutes sessions;
 
@@ -91,7 +89,7 @@ public final class AdminServer implements AutoCloseable {
         this.views = new AdminViews(control);
         this.addresses = new AddressRoutes(control, views, this);
         this.token = token;
-        this.sessions = new SessionRoutes(token, sessionStore, new LoginLimiter());
+        this.sessions = new SessionRoutes(token, new Sessions(), new LoginLimiter(), () -> address().getPort());
         this.openReads = config.listen().getAddress().isLoopbackAddress();
         this.guard = HostGuard.of(config.listen(), config.allowedHosts(), "admin.allowed-hosts");
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -145,6 +143,10 @@ public final class AdminServer implements AutoCloseable {
     /** As {@link #start(Control, AdminConfig)}, with the environment's token and the token home given. */
     public static AdminServer start(Control control, AdminConfig config, String envToken, Path tokenHome) throws IOException {
         String token = config.token() != null ? config.token() : envToken;
+        String weak = TokenFile.weakTokenWarning(config, envToken);
+        if (weak != null) {
+            LOG.warning(weak);
+        }
         boolean generated = false;
         if (token == null || token.isEmpty()) {
             if (!config.listen().getAddress().isLoopbackAddress()) {
@@ -180,10 +182,23 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
-    /** An answer to an admin request: a status and a JSON body. */
-    record Reply(int status, Object body) {
+    /**
+     * An answer to an admin request: a status and a JSON body, indented for people (ctl prints
+     * it, the docs show it) unless {@code compact}: what the status page polls every second or
+     * every few seconds is written without the indentation, which is most of its size.
+     */
+    record Reply(int status, Object body, boolean compact) {
+        Reply(int status, Object body) {
+            this(status, body, false);
+        }
+
         static Reply ok(Object body) {
             return new Reply(200, body);
+        }
+
+        /** 200 with {@code body} compact: for {@code /v1/status} and {@code /v1/history}. */
+        static Reply compact(Object body) {
+            return new Reply(200, body, true);
         }
 
         static Reply error(int status, String message) {
@@ -246,12 +261,12 @@ public final class AdminServer implements AutoCloseable {
         int n = path.size();
         if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("status")) {
             allow(method, "GET");
-            send(resp, Reply.ok(views.status()));
+            send(resp, Reply.compact(views.status()));
             return;
         }
         if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("history")) {
             allow(method, "GET");
-            send(resp, Reply.ok(views.history()));
+            send(resp, Reply.compact(views.history()));
             return;
         }
         if (n == 2 && path.get(0).equals("v1") && path.get(1).equals("certificates")) {
@@ -389,11 +404,11 @@ public final class AdminServer implements AutoCloseable {
             }
             return;
         }
-        Sessions.Session s = SessionRoutes.session(req, sessionStore);
+        Sessions.Session s = sessions.session(req);
         if (s == null) {
             throw new Refused(401, (change ? "changes" : "requests on a non-loopback address")
                     + " need a bearer token: Authorization: Bearer TOKEN (kodiak ctl sends KODIAK_ADMIN_TOKEN), or the status "
-                    + "page's session" + (SessionRoutes.hasCookie(req) ? " (this one has ended: log in again)" : " (log in at /)"));
+                    + "page's session" + (sessions.hasCookie(req) ? " (this one has ended: log in again)" : " (log in at /)"));
         }
         if (!change) {
             return;
@@ -574,7 +589,7 @@ public final class AdminServer implements AutoCloseable {
     }
 
     static void send(Response resp, Reply r) {
-        byte[] body = (Json.writePretty(r.body()) + "\n").getBytes(StandardCharsets.UTF_8);
+        byte[] body = ((r.compact() ? Json.write(r.body()) : Json.writePretty(r.body())) + "\n").getBytes(StandardCharsets.UTF_8);
         resp.setStatus(r.status());
         resp.setContentType("application/json");
         resp.setCharacterEncoding("utf-8");

@@ -76,7 +76,7 @@ final class AdminViews {
         }
         m.put("upstreams", ups);
         m.put("sources", sources(p));
-        m.put("request_rate", live.poolRate(p));
+        LiveViews.pool(ups, m);
         return m;
     }
 

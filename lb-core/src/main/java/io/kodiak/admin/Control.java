@@ -178,11 +178,14 @@ public interface Control {
      * @param connections client connections open now
      * @param accepted    connections accepted
      * @param requests    requests read
-     * @param refused     connections refused over {@code max-connections}
+     * @param refused     connections refused: over {@code max-connections}, over
+     *                    {@code max-connections-per-address}, and while stopping
      * @param rejected    requests rejected as malformed or too large
+     * @param identity    the bound listener itself, compared by identity: what its counters belong
+     *                    to (a reload may rename a listener it keeps, or bind one of the same name anew)
      */
     record ListenerStatus(String name, String address, boolean tls, int connections, long accepted, long requests,
-                          long refused, long rejected) {
+                          long refused, long rejected, Object identity) {
     }
 
     /**
@@ -192,8 +195,10 @@ public interface Control {
      * @param ok            whether it was applied
      * @param configVersion the version in force after it: the new one, or the one still running after a failure
      * @param error         why it failed, one line; {@code null} if it was applied
+     * @param note          for an applied reload, what went wrong besides (the state file could not
+     *                      be written), one line; {@code null} if nothing did
      */
-    record LastReload(Instant at, boolean ok, String configVersion, String error) {
+    record LastReload(Instant at, boolean ok, String configVersion, String error, String note) {
     }
 
     /** What a reload did: the version now in force, one line per change, and what it did not apply. */

@@ -46,6 +46,7 @@ final class LiveViews {
             rm.put("ok", r.ok());
             rm.put("config_version", r.configVersion());
             rm.put("error", r.error());
+            rm.put("note", r.note());
             m.put("last_reload", rm);
         }
     }
@@ -60,7 +61,7 @@ final class LiveViews {
             m.put("connections", l.connections());
             m.put("accepted", l.accepted());
             m.put("requests", l.requests());
-            m.put("request_rate", round1(history.listenerRate(l.name())));
+            m.put("request_rate", round1(history.listenerRate(l.identity())));
             m.put("refused", l.refused());
             m.put("rejected", l.rejected());
             out.add(m);
@@ -68,25 +69,51 @@ final class LiveViews {
         return out;
     }
 
-    /** A pool's attempts per second: the sum of its upstreams' (each rounded as shown, so the sum adds up on the page). */
-    double poolRate(PoolRuntime p) {
+    /**
+     * A pool's keys: {@code request_rate}, the sum of the rates in its upstreams' views as they
+     * are shown (read once, rounded, so the numbers on the page add up even while the sampler
+     * moves on), and {@code rates_partial}, whether some upstream had none (beyond the bound) and
+     * is left out of the sum.
+     */
+    static void pool(List<Object> upstreamViews, Map<String, Object> m) {
         double sum = 0;
-        for (Upstream u : p.upstreams()) {
-            sum += round1(history.rates(u).requests());
+        boolean partial = false;
+        for (Object o : upstreamViews) {
+            if (o instanceof Map<?, ?> u && u.get("request_rate") instanceof Double rate) {
+                sum += rate;
+            } else {
+                partial = true;
+            }
         }
-        return round1(sum);
+        m.put("request_rate", round1(sum));
+        m.put("rates_partial", partial);
     }
 
-    /** An upstream's keys for the page: rates, errors by cause, latency quantiles, drain progress. */
+    /**
+     * An upstream's keys for the page: rates, errors by cause, latency quantiles, drain progress.
+     * The rates are null for one beyond the history's bound. {@code error_rate} with metrics is
+     * the sum of {@code errors} as shown; without them, failed attempts ({@link StatusHistory.Rates}).
+     */
     void upstream(Upstream u, Map<String, Object> m) {
         StatusHistory.Rates r = history.rates(u);
-        m.put("request_rate", round1(r.requests()));
-        m.put("error_rate", round1(r.errors()));
-        if (r.byCause() == null) {
+        if (r == null) {
+            m.put("request_rate", null);
+            m.put("error_rate", null);
+            m.put("errors", null);
+        } else if (r.byCause() == null) {
+            m.put("request_rate", round1(r.requests()));
+            m.put("error_rate", round1(r.errors()));
             m.put("errors", null);
         } else {
+            m.put("request_rate", round1(r.requests()));
             Map<String, Object> e = new LinkedHashMap<>();
-            r.byCause().forEach((cause, rate) -> e.put(cause, round1(rate)));
+            double sum = 0;
+            for (Map.Entry<String, Double> c : r.byCause().entrySet()) {
+                double shown = round1(c.getValue());
+                e.put(c.getKey(), shown);
+                sum += shown;
+            }
+            m.put("error_rate", round1(sum));
             m.put("errors", e);
         }
         m.put("latency_ms", latency(u));

@@ -105,6 +105,30 @@ final class Sessions {
     }
 
     /**
+     * A login in a browser that already has the live session {@code oldId}: the session goes on
+     * under a new id (the old one ends: a copy of the old cookie is no good any more, and an id
+     * planted before the login is never the one logged in) with the same CSRF token, and counts its
+     * 24 hours from now. The token stays because it lives in each tab's {@code sessionStorage}:
+     * a second tab that logs in must not leave the first holding a token of an ended session. The
+     * caller has checked the admin token, so handing out the CSRF token again tells nobody
+     * anything new. {@code null} if {@code oldId} is no live session (then {@link #create}).
+     */
+    synchronized Session renew(String oldId) {
+        if (oldId == null || oldId.isEmpty() || oldId.length() > 100) {
+            return null;
+        }
+        Instant now = clock.instant();
+        Entry old = byHash.remove(hash(oldId));
+        if (old == null || !now.isBefore(old.expiresAt())) {
+            return null;
+        }
+        String id = secret();
+        Entry e = new Entry(old.csrf, now);
+        byHash.put(hash(id), e);
+        return new Session(id, e.csrf, e.expiresAt(), e.end());
+    }
+
+    /**
      * The live session of the cookie value {@code id}, marked as used now, or {@code null} for an
      * unknown, ended or malformed id.
      */

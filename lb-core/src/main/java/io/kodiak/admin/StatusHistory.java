@@ -28,8 +28,15 @@ import java.util.logging.Logger;
  * <p>An upstream is tracked by its object, not its name: one a reload or a source removes and
  * adds again is a new upstream whose counters start at 0. Whatever left is forgotten at the next
  * sample. At most {@value #MAX_UPSTREAMS} upstreams and {@value #MAX_LISTENERS} listeners are
- * tracked (about 2 KB each), the first ones in configuration order; the rest show 0 and the
+ * tracked (about 2 KB each), the first ones in configuration order; the rest have no rates
+ * ({@link #rates} says {@code null}, the status shows null rather than a made-up 0) and the
  * history says {@code truncated}.
+ *
+ * <p>A listener is tracked by its identity too ({@link Control.ListenerStatus#identity()}): a
+ * listener a reload binds again is a new one, and the old one's series ends. One missing from a
+ * sample (with no other of its name there) is kept for {@value #LISTENER_MISSES_KEPT} samples
+ * before it is forgotten, since a reload swaps the bound listeners by clearing the table and
+ * filling it again, and a sample in between must not cost the page the listener's series.
  *
  * <p>Threads: one sampler writes, admin workers read; both under this object's lock, held for a
  * pass over the counters (no I/O, no harvest of a latency histogram: the p99 points read
@@ -44,6 +51,8 @@ final class StatusHistory {
     static final int POINTS = 60;
     static final int MAX_UPSTREAMS = 2048;
     static final int MAX_LISTENERS = 256;
+    /** Samples in a row a listener may be missing from before its track is dropped. */
+    static final int LISTENER_MISSES_KEPT = 3;
 
     private static final ErrorCause[] CAUSES = ErrorCause.values();
     /** The counters of one upstream sample, by index: attempts, failures, each cause, 5xx responses. */
@@ -61,7 +70,8 @@ final class StatusHistory {
     // Guarded by this.
     private Map<Upstream, Track> byUpstream = new IdentityHashMap<>();
     private List<Track> upstreamOrder = List.of();
-    private Map<String, Track> byListener = new LinkedHashMap<>();
+    private Map<Object, Track> byListener = new IdentityHashMap<>();
+    private List<Track> listenerOrder = List.of();
     private long samples;
     private boolean truncated;
 
@@ -118,7 +128,7 @@ final class StatusHistory {
             }
             Track t = byUpstream.get(u);
             if (t == null) {
-                t = new Track(u.pool(), u.name(), WIDTH);
+                t = new Track(u.pool(), u.name(), WIDTH, u);
             }
             seen.put(u, t);
             order.add(t);
@@ -128,30 +138,50 @@ final class StatusHistory {
                 t.point(now, p99(u, withMetrics));
             }
         }
-        Map<String, Track> seenListeners = new LinkedHashMap<>();
+        Map<Object, Track> seenListeners = new IdentityHashMap<>();
+        List<Track> listenersNow = new ArrayList<>();
         long[] one = new long[1];
         for (Control.ListenerStatus l : listeners.get()) {
-            if (seenListeners.containsKey(l.name())) {
+            if (seenListeners.containsKey(l.identity())) {
                 continue;
             }
             if (seenListeners.size() >= MAX_LISTENERS) {
                 cut = true;
                 break;
             }
-            Track t = byListener.get(l.name());
-            one[0] = l.requests();
-            if (t == null || t.taken > 0 && one[0] < t.newest(0)) {
-                t = new Track(null, l.name(), 1); // new, or rebound by a reload: its counters started again
+            Track t = byListener.get(l.identity());
+            if (t == null) {
+                t = new Track(null, l.name(), 1, l.identity()); // new, or bound again by a reload: its counters start at 0
             }
-            seenListeners.put(l.name(), t);
+            t.name = l.name(); // a reload may rename a listener it keeps bound
+            t.missed = 0;
+            seenListeners.put(l.identity(), t);
+            listenersNow.add(t);
+            one[0] = l.requests();
             t.record(now, one);
             if (point) {
                 t.point(now, Double.NaN);
             }
         }
+        // Those missing from this sample only (a reload swapping the table): kept a little, with a
+        // gap, unless another listener of its name is here (it was bound again: one series a name).
+        java.util.Set<String> names = new java.util.HashSet<>();
+        listenersNow.forEach(t -> names.add(t.name));
+        for (Track t : listenerOrder) {
+            if (seenListeners.containsKey(t.identity) || names.contains(t.name) || ++t.missed > LISTENER_MISSES_KEPT
+                    || seenListeners.size() >= MAX_LISTENERS) {
+                continue;
+            }
+            seenListeners.put(t.identity, t);
+            listenersNow.add(t);
+            if (point) {
+                t.gap();
+            }
+        }
         byUpstream = seen;
         upstreamOrder = order;
         byListener = seenListeners;
+        listenerOrder = listenersNow;
         truncated = cut;
     }
 
@@ -180,35 +210,51 @@ final class StatusHistory {
 
     /**
      * An upstream's rates over the last 10 s (less right after it was first sampled; all 0 before
-     * its second sample, and for one beyond the bound).
+     * its second sample).
+     *
+     * <p>{@code errors} is one thing or the other, never a mix: with metrics it is the sum of
+     * {@code byCause} (every failed attempt by its cause, and the 5xx responses), so it always
+     * agrees with the causes shown beside it; a connect that timed out on a full backlog is among
+     * them although it does not count against passive health. Without metrics there are no causes,
+     * and it is the failed attempts that count against passive health ({@link Upstream#failures()}),
+     * 5xx responses not included.
      *
      * @param requests attempts per second
-     * @param errors   failed attempts and 5xx responses per second
+     * @param errors   with metrics the sum of {@code byCause}, without them failed attempts per second
      * @param byCause  per second, by {@link ErrorCause#label()} and {@code status_5xx}; {@code null} without metrics
      */
     record Rates(double requests, double errors, Map<String, Double> byCause) {
     }
 
+    /**
+     * The upstream's rates, or {@code null} for one left out by the bound: while the history is
+     * truncated, an upstream it does not track has no rates to show (0 would claim it is idle).
+     * One not sampled yet while nothing is cut off shows 0s until its second sample.
+     */
     synchronized Rates rates(Upstream u) {
         Track t = byUpstream.get(u);
+        if (t == null && truncated) {
+            return null;
+        }
         boolean withMetrics = metrics.getAsBoolean();
-        Map<String, Double> byCause = null;
-        if (withMetrics) {
-            byCause = new LinkedHashMap<>();
-            for (int i = 0; i < CAUSES.length; i++) {
-                byCause.put(CAUSES[i].label(), t == null ? 0.0 : t.rate(FIRST_CAUSE + i));
-            }
-            byCause.put("status_5xx", t == null ? 0.0 : t.rate(STATUS_5XX));
+        if (!withMetrics) {
+            return t == null ? new Rates(0, 0, null) : new Rates(t.rate(REQUESTS), t.rate(FAILURES), null);
         }
-        if (t == null) {
-            return new Rates(0, 0, byCause);
+        Map<String, Double> byCause = new LinkedHashMap<>();
+        double sum = 0;
+        for (int i = 0; i < CAUSES.length; i++) {
+            double r = t == null ? 0.0 : t.rate(FIRST_CAUSE + i);
+            byCause.put(CAUSES[i].label(), r);
+            sum += r;
         }
-        return new Rates(t.rate(REQUESTS), t.rate(FAILURES) + t.rate(STATUS_5XX), byCause);
+        double fivexx = t == null ? 0.0 : t.rate(STATUS_5XX);
+        byCause.put("status_5xx", fivexx);
+        return new Rates(t == null ? 0 : t.rate(REQUESTS), sum + fivexx, byCause);
     }
 
     /** A listener's requests per second over the last 10 s; 0 if it is not tracked (yet). */
-    synchronized double listenerRate(String name) {
-        Track t = byListener.get(name);
+    synchronized double listenerRate(Object identity) {
+        Track t = byListener.get(identity);
         return t == null ? 0 : t.rate(0);
     }
 
@@ -231,8 +277,8 @@ final class StatusHistory {
         for (Track t : upstreamOrder) {
             ups.add(new Series(t.pool, t.name, t.series(t.ratePoints), t.series(t.p99Points)));
         }
-        List<Series> ls = new ArrayList<>(byListener.size());
-        for (Track t : byListener.values()) {
+        List<Series> ls = new ArrayList<>(listenerOrder.size());
+        for (Track t : listenerOrder) {
             ls.add(new Series(null, t.name, t.series(t.ratePoints), null));
         }
         return new History(ups, ls, truncated);
@@ -241,7 +287,11 @@ final class StatusHistory {
     /** One upstream's or listener's samples and points; guarded by the history's lock. */
     private static final class Track {
         final String pool;
-        final String name;
+        String name;
+        /** What it is tracked by: the upstream object, or the listener's identity. */
+        final Object identity;
+        /** Samples in a row it was missing from (listeners only). */
+        int missed;
         final long[] times = new long[RING];
         final long[][] counters;
         /** Samples taken since it was first seen. */
@@ -254,9 +304,10 @@ final class StatusHistory {
         /** Points added since it was first seen; the newest is at {@code (points - 1) % POINTS}. */
         int points;
 
-        Track(String pool, String name, int width) {
+        Track(String pool, String name, int width, Object identity) {
             this.pool = pool;
             this.name = name;
+            this.identity = identity;
             this.counters = new long[RING][width];
         }
 
@@ -296,6 +347,17 @@ final class StatusHistory {
             points++;
             baseTime = now;
             baseRequests = requests;
+        }
+
+        /**
+         * A point with no value, for a sample it was missing from; the next point's rate then
+         * covers both intervals (its base stays).
+         */
+        void gap() {
+            int i = points % POINTS;
+            ratePoints[i] = Double.NaN;
+            p99Points[i] = Double.NaN;
+            points++;
         }
 
         /** The last {@value #POINTS} points oldest first, null-padded at the front. */

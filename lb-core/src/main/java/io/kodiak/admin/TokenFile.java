@@ -1,5 +1,7 @@
 package io.kodiak.admin;
 
+import io.kodiak.config.AdminConfig;
+
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -40,6 +42,21 @@ public final class TokenFile {
         byte[] b = new byte[16];
         new SecureRandom().nextBytes(b);
         return HexFormat.of().formatHex(b);
+    }
+
+    /**
+     * A warning for a short {@code KODIAK_ADMIN_TOKEN}, or {@code null}. The file's
+     * {@code admin.token} of that length is refused when the config is read; the environment's is
+     * only warned about, so that a deployment that already uses one keeps starting, but an operator
+     * sees that nothing but the token's length stands between the network and the admin API.
+     */
+    static String weakTokenWarning(AdminConfig config, String envToken) {
+        if (config.token() != null || envToken == null || envToken.isEmpty() || envToken.length() >= AdminConfig.MIN_TOKEN_LENGTH) {
+            return null;
+        }
+        return "admin: KODIAK_ADMIN_TOKEN is only " + envToken.length() + " characters: a token is guarded by its length alone "
+                + "(bearer calls are not rate-limited), so use at least " + AdminConfig.MIN_TOKEN_LENGTH
+                + " random characters, e.g. $(openssl rand -hex 32), as admin.token already must";
     }
 
     /** Writes {@code token} to {@code file}, owner-only, atomically (a reader never sees half of it). */

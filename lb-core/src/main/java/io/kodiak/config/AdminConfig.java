@@ -23,6 +23,13 @@ public record AdminConfig(InetSocketAddress listen, String token, Path stateFile
     /** The default admin address: loopback only, port 9090. */
     public static final InetSocketAddress DEFAULT_LISTEN = new InetSocketAddress("127.0.0.1", 9090);
 
+    /**
+     * The shortest token accepted in {@code admin.token}; a shorter {@code KODIAK_ADMIN_TOKEN} is
+     * warned about at start. The token is all that guards the admin API: bearer calls are not
+     * rate-limited (see {@code docs/admin-api.md}), so its length is its strength.
+     */
+    public static final int MIN_TOKEN_LENGTH = 16;
+
     /** No admin listener and no state file: the embedding default (tests, the demo decides itself). */
     public static final AdminConfig OFF = new AdminConfig(null, null, null);
 

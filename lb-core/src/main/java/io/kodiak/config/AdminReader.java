@@ -12,7 +12,7 @@ final class AdminReader {
     /** A ConfigMap's name is a DNS-1123 subdomain (Kubernetes' own rule). */
     private static final Pattern CONFIG_MAP = Pattern.compile("(?=.{1,253}$)[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?");
     /** Shorter tokens are too easy to guess for something that can drain a whole pool. */
-    static final int MIN_TOKEN_LENGTH = 16;
+    static final int MIN_TOKEN_LENGTH = AdminConfig.MIN_TOKEN_LENGTH;
 
     private final Path configFile;
 

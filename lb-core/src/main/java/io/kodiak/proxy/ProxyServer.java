@@ -440,10 +440,13 @@ public final class ProxyServer implements AutoCloseable {
     /**
      * One listener's counters now, for the admin API's status; see {@link #listenerCounts()}.
      *
-     * @param address where it is bound (the real port when the config said 0)
+     * @param address  where it is bound (the real port when the config said 0)
+     * @param refused  connections refused: over max-connections, over max-connections-per-address, and while stopping
+     * @param identity the listener's runtime, compared by identity: a reload keeps it for a listener it
+     *                 leaves bound (renamed or not) and makes a new one, with counters at 0, for one it binds
      */
     public record ListenerCounts(String name, InetSocketAddress address, boolean tls, int connections, long accepted,
-                                 long requests, long refused, long rejected) {
+                                 long requests, long refused, long rejected, Object identity) {
     }
 
     /**
@@ -459,7 +462,7 @@ public final class ProxyServer implements AutoCloseable {
             }
             ListenerRuntime lr = b.runtime();
             out.add(new ListenerCounts(lc.name(), (InetSocketAddress) b.server().getLocalAddress(), lr.config.tls() != null,
-                    lr.connections.get(), lr.accepted.sum(), lr.requests.sum(), lr.refused.sum(), lr.rejected.sum()));
+                    lr.connections.get(), lr.accepted.sum(), lr.requests.sum(), lr.refused.sum(), lr.rejected.sum(), lr));
         }
         return out;
     }

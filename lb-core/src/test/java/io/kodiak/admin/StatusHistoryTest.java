@@ -7,7 +7,9 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -46,8 +48,15 @@ class StatusHistoryTest {
         }
     }
 
-    private static Control.ListenerStatus listener(String name, long requests) {
-        return new Control.ListenerStatus(name, "127.0.0.1:8080", false, 0, requests, requests, 0, 0);
+    /** The bound listeners by name: what a reload keeps is the same object, what it binds anew is another. */
+    private final Map<String, Object> bound = new HashMap<>();
+
+    private Control.ListenerStatus listener(String name, long requests) {
+        return listener(bound.computeIfAbsent(name, k -> new Object()), name, requests);
+    }
+
+    private static Control.ListenerStatus listener(Object identity, String name, long requests) {
+        return new Control.ListenerStatus(name, "127.0.0.1:8080", false, 0, requests, requests, 0, 0, identity);
     }
 
     @Test
@@ -102,6 +111,25 @@ class StatusHistoryTest {
         assertEquals(0.5, r.byCause().get("status_5xx"), 1e-9);
         assertEquals(0.0, r.byCause().get("timeout"), 1e-9);
         assertEquals(ErrorCause.values().length + 1, r.byCause().size(), "every cause and status_5xx: " + r.byCause());
+    }
+
+    @Test
+    void withMetricsTheErrorRateIsTheSumOfTheCausesEvenWhereFailuresDiffer() {
+        Upstream a = upstream("a");
+        upstreams.add(a);
+        history.sample();
+        for (int i = 0; i < 3; i++) {
+            // A connect that timed out on a full backlog: a cause, but no failure against passive health.
+            a.stats().recordError(ErrorCause.CONNECT_TIMEOUT);
+        }
+        a.stats().recordResponse(502);
+        for (int i = 0; i < 10; i++) {
+            tick();
+        }
+        StatusHistory.Rates r = history.rates(a);
+        double causes = r.byCause().values().stream().mapToDouble(Double::doubleValue).sum();
+        assertEquals(0.4, causes, 1e-9);
+        assertEquals(causes, r.errors(), 1e-9, "the error rate is what the causes add up to: " + r);
     }
 
     @Test
@@ -211,18 +239,57 @@ class StatusHistoryTest {
     }
 
     @Test
-    void aListenerWhoseCountersStartedAgainIsANewSeries() {
-        listeners.add(listener("web", 1000));
+    void aListenerBoundAgainIsANewSeriesAndOneRenamedKeepsItsOwn() {
+        Object first = new Object();
+        listeners.add(listener(first, "web", 1000));
         history.sample();
-        listeners.set(0, listener("web", 1010));
+        listeners.set(0, listener(first, "web", 1010));
         tick();
-        assertEquals(10.0, history.listenerRate("web"), 1e-9);
-        listeners.set(0, listener("web", 3)); // a reload bound it again
+        assertEquals(10.0, history.listenerRate(first), 1e-9);
+        Object again = new Object(); // a reload bound it again: another listener, counters from 0
+        listeners.set(0, listener(again, "web", 3));
         tick();
-        assertEquals(0.0, history.listenerRate("web"), 1e-9, "not a negative rate");
-        listeners.set(0, listener("web", 5));
+        assertEquals(0.0, history.listenerRate(again), 1e-9, "one sample: no rate, and not a negative one");
+        listeners.set(0, listener(again, "web", 5));
         tick();
-        assertEquals(2.0, history.listenerRate("web"), 1e-9);
+        assertEquals(2.0, history.listenerRate(again), 1e-9);
+        listeners.set(0, listener(again, "www", 9)); // renamed by a reload that kept it bound
+        tick();
+        assertEquals(3.0, history.listenerRate(again), 1e-9, "(9 - 3) over 2 s");
+        assertEquals(List.of("www"), history.history().listeners().stream().map(StatusHistory.Series::name).toList());
+    }
+
+    @Test
+    void aListenerMissingFromASampleKeepsItsSeriesForAFewSamples() {
+        listeners.add(listener("web", 0));
+        history.sample();
+        for (int i = 1; i <= 8; i++) {
+            listeners.set(0, listener("web", 10L * i));
+            tick(); // the 5th sample adds a point at 10/s
+        }
+        Object web = bound.get("web");
+        assertEquals(10.0, history.listenerRate(web), 1e-9);
+        listeners.clear(); // a reload swapping the bound listeners while the timer takes the 10th sample
+        tick();
+        assertEquals(10.0, history.listenerRate(web), 1e-9, "kept through one missing sample");
+        assertEquals(1, history.history().listeners().size());
+        listeners.add(listener("web", 100));
+        for (int i = 0; i < 5; i++) {
+            tick(); // the 15th sample: the next point
+        }
+        List<Double> rate = history.history().listeners().get(0).requestRate();
+        assertEquals(10.0, rate.get(57), 1e-9, rate.subList(55, 60).toString());
+        assertNull(rate.get(58), "no value for the point it was missing from");
+        assertEquals(6.0, rate.get(59), 1e-9, "(100 - 40) over the 10 s since the point before the gap");
+
+        listeners.clear();
+        for (int i = 0; i < StatusHistory.LISTENER_MISSES_KEPT; i++) {
+            tick();
+            assertEquals(1, history.history().listeners().size(), "still kept after " + (i + 1) + " missing samples");
+        }
+        tick();
+        assertTrue(history.history().listeners().isEmpty(), "gone for good");
+        assertEquals(0.0, history.listenerRate(web));
     }
 
     @Test
@@ -237,13 +304,15 @@ class StatusHistoryTest {
         Upstream last = upstreams.get(upstreams.size() - 1);
         requests(last, 10);
         tick();
-        assertEquals(0.0, history.rates(last).requests(), "beyond the bound: not tracked");
+        assertNull(history.rates(last), "beyond the bound: no rates rather than a made-up 0");
+        assertNotNull(history.rates(upstreams.get(0)));
 
         upstreams.subList(10, upstreams.size()).clear();
         tick();
         h = history.history();
         assertEquals(10, h.upstreams().size());
         assertFalse(h.truncated());
+        assertNotNull(history.rates(upstream("new")), "not sampled yet, nothing cut off: 0s until its samples");
     }
 
     @Test

@@ -67,7 +67,8 @@ class CtlTokenTest {
                             .POST(HttpRequest.BodyPublishers.ofString(Json.write(Map.of("token", token)))).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, login.statusCode(), login.body());
-            assertTrue(login.headers().firstValue("Set-Cookie").orElse("").startsWith("kodiak_admin="), login.headers().toString());
+            assertTrue(login.headers().firstValue("Set-Cookie").orElse("").startsWith("kodiak_admin_" + admin.address().getPort() + "="),
+                    login.headers().toString());
 
             CtlRun json = CtlRun.run(env::get, "token", "--admin", address, "--json");
             assertEquals(Ctl.OK, json.code(), json.err());

@@ -163,7 +163,7 @@ function render() {
   });
   rows($('pools'), s.pools || [], 'pool', (p) => [
     p.name, p.strategy, `${p.available} of ${(p.upstreams || []).length}`, p.panic ? 'yes: all get traffic' : 'no',
-    `${p.queued ?? 0}`, rate(p.request_rate), sourcesText(p.sources),
+    `${p.queued ?? 0}`, rate(p.request_rate) + (p.rates_partial ? ' (some upstreams untracked)' : ''), sourcesText(p.sources),
   ]);
   rows($('listeners'), s.listeners || [], 'listener', (l) => [
     l.name, l.address, l.tls ? 'yes' : 'no', `${l.connections}`, `${l.accepted}`, `${l.requests}`,
@@ -181,7 +181,7 @@ function instanceText(k, nowMs) {
   if (r) {
     const when = age(r.at, nowMs);
     const ago = when == null ? '' : ` ${duration(when)} ago`;
-    parts.push(r.ok ? `reloaded${ago}: ok` : `reload failed${ago}: ${r.error || 'see the log'}`);
+    parts.push(r.ok ? `reloaded${ago}: ok${r.note ? ` (but ${r.note})` : ''}` : `reload failed${ago}: ${r.error || 'see the log'}`);
   } else if (k.last_reload === null) {
     parts.push('not reloaded');
   }

@@ -233,9 +233,14 @@ function weightText(u) {
   return notes.length ? `${u.weight} (${notes.join(', ')})` : `${u.weight}`;
 }
 
-/** "0.4/s: refused 0.3/s, 5xx 0.1/s"; with one cause only its name: "2.5/s refused". */
+/**
+ * "0.4/s: refused 0.3/s, 5xx 0.1/s"; with one cause only its name: "2.5/s refused". With metrics
+ * off Kodiak counts failed attempts only (no causes, no 5xx): "0.4/s failed". Null: an upstream
+ * beyond the history's bound, not tracked.
+ */
 function errorsText(u, metrics) {
-  if (u.error_rate == null) return metrics === false ? 'metrics off' : '—';
+  if (u.error_rate == null) return '—';
+  if (metrics === false) return `${rate(u.error_rate)} failed`;
   const causes = errorCauses(u.errors);
   if (!causes) return rate(u.error_rate);
   return causes.includes(',') ? `${rate(u.error_rate)}: ${causes}` : `${rate(u.error_rate)} ${causes.replace(/ [^ ]+\/s$/, '')}`;
