@@ -30,6 +30,18 @@ async function adminStateOfB() {
     return json.admin_state;
 }
 
+/** The reason in a refusal's body ({"error": "..."}), or null when there is no body to read. */
+function refusal(body) {
+    if (body === null || body === undefined) {
+        return null;
+    }
+    try {
+        return String(JSON.parse(body).error);
+    } catch (e) {
+        return `not a JSON refusal: ${String(body).slice(0, 100)}`;
+    }
+}
+
 /** A fetch from the page's own origin, as its script would make one; returns status and body. */
 function fetchFromPage(page, url, init) {
     return page.evaluate(async ([u, i]) => {
@@ -87,19 +99,31 @@ async function scenarioReadOnly(page) {
         page.waitForFunction(() => /live/.test(document.querySelector('#live')?.textContent)
             && !/reconnecting/.test(document.querySelector('#live')?.textContent)));
     await check('#instance shows the version and the config version', async () => {
-        const text = await page.locator('#instance').textContent();
-        assert(/\d+\.\d+/.test(text), `no version in: ${text}`);
+        const kodiak = JSON.parse(await step('api-get /v1/status')).kodiak;
+        assert(kodiak.version && kodiak.config_version, `/v1/status says ${JSON.stringify(kodiak)}`);
+        for (const want of [kodiak.version, kodiak.config_version]) {
+            await page.locator('#instance', {hasText: want}).waitFor({timeout: 5000});
+        }
+        return `${kodiak.version}, config ${kodiak.config_version}`;
     });
     await check('read-only before login: change buttons disabled', async () => {
         await page.locator('#session-state', {hasText: 'read-only'}).waitFor();
         assert(await page.locator('button[aria-label="Drain app/a"]').isDisabled(), 'Drain app/a is enabled');
     });
-    await check('sparklines: svg.spark with role=img and a label in .rate and .latency', async () => {
+    await check('sparklines: svg.spark with role=img in .rate and .latency, drawn from /v1/history', async () => {
+        // An svg.spark is there before any history ("no history yet"): only a label naming the
+        // latest value or a line with points shows that /v1/history arrived and was drawn.
+        const notes = [];
         for (const cell of ['.rate', '.latency']) {
-            const spark = page.locator(`${row('app/a')} ${cell} svg.spark[role="img"]`);
-            await spark.waitFor({timeout: 12000}); // /v1/history is fetched every 5 s
-            assert(await spark.getAttribute('aria-label'), `no aria-label on the ${cell} sparkline`);
+            const sel = `${row('app/a')} ${cell} svg.spark[role="img"]`;
+            await page.waitForFunction(s => {
+                const svg = document.querySelector(s);
+                return !!svg && (/latest/.test(svg.getAttribute('aria-label') || '')
+                    || [...svg.querySelectorAll('polyline')].some(l => (l.getAttribute('points') || '').trim().split(/\s+/).length > 1));
+            }, sel, {timeout: 12000}); // /v1/history is fetched every 5 s
+            notes.push(await page.locator(sel).getAttribute('aria-label'));
         }
+        return notes.join('; ');
     });
     await check('#live says reconnecting while /v1/status fails, then live again', async () => {
         await page.route('**/v1/status', route => route.abort());
@@ -121,10 +145,14 @@ async function scenarioReadOnly(page) {
 async function attack(context, origin, label) {
     const attacker = await context.newPage();
     try {
-        const statusOf = await wireStatuses(context, attacker);
+        const {statusOf, bodyOf} = await wireStatuses(context, attacker);
         await attacker.goto(`${origin}/csrf?path=${encodeURIComponent(STATE_B)}`);
         const status = await statusOf(ADMIN + STATE_B);
-        assert(status >= 400 && status < 500, `the form post from ${label} answered ${status}`);
+        // A form post always carries Origin, so the Origin check refuses it first, before the
+        // cookie or the CSRF token is even looked at (the post is a navigation: its body is readable).
+        const reason = refusal(await bodyOf(ADMIN + STATE_B));
+        assert(status === 403 && /^Origin "?http:\/\/127\.0\.0\.\d+:\d+/.test(reason),
+            `the form post from ${label} answered ${status} "${reason}", not 403 for its Origin`);
         const state = await adminStateOfB();
         assert(state === 'ready', `b is ${state} after the form post from ${label}`);
 
@@ -132,10 +160,17 @@ async function attack(context, origin, label) {
         const cors = await statusOf(ADMIN + '/v1/status?via=cors');
         const noCors = await statusOf(ADMIN + '/v1/status?via=no-cors');
         assert(cors === 403 && noCors === 403, `reads of /v1/status from ${label} answered ${cors} (cors), ${noCors} (no-cors)`);
+        // The browser withholds these answers' bodies even from DevTools, mostly; when one is there,
+        // its reason must be the right one: the CORS read carries Origin, the no-cors one only Sec-Fetch-Site.
+        const corsWhy = refusal(await bodyOf(ADMIN + '/v1/status?via=cors', true));
+        const noCorsWhy = refusal(await bodyOf(ADMIN + '/v1/status?via=no-cors', true));
+        assert(corsWhy === null || /^Origin /.test(corsWhy), `the CORS read was refused for: ${corsWhy}`);
+        assert(noCorsWhy === null || /^Sec-Fetch-Site: (cross|same)-site/.test(noCorsWhy), `the no-cors read was refused for: ${noCorsWhy}`);
         await attacker.waitForFunction(() => document.title.startsWith('read:'));
         const seen = await attacker.title();
         assert(seen === 'read: blocked', `the page at ${label} read the status: ${seen}`);
-        return `form post ${status}, reads ${cors} and ${noCors}`;
+        const why = w => w === null ? 'body withheld' : `"${w.slice(0, 30)}..."`;
+        return `form post ${status} "${reason.slice(0, 60)}...", reads ${cors} (${why(corsWhy)}) and ${noCors} (${why(noCorsWhy)})`;
     } finally {
         await attacker.close();
     }
@@ -169,8 +204,41 @@ async function scenarioLogin(page) {
         await page.locator('#logout').waitFor({state: 'visible'});
         await page.waitForFunction(() => document.querySelector('button[aria-label="Drain app/a"]')?.disabled === false);
         const cookies = await page.context().cookies(ADMIN);
-        const cookie = cookies.find(c => c.name === 'kodiak_admin');
-        assert(cookie && cookie.httpOnly && cookie.sameSite === 'Strict', `cookie: ${JSON.stringify(cookie)}`);
+        // Named after the admin's port, so two Kodiaks (or two SSH tunnels) on one host keep theirs apart.
+        const name = `kodiak_admin_${new URL(ADMIN).port}`;
+        const cookie = cookies.find(c => c.name === name);
+        assert(cookie && cookie.httpOnly && cookie.sameSite === 'Strict' && cookie.path === '/' && !cookie.secure,
+            `cookie ${name}: ${JSON.stringify(cookie)} (all: ${cookies.map(c => c.name).join(', ')})`);
+    });
+    await check('a second tab has the cookie but not the CSRF token: read-only there, buttons disabled', async () => {
+        const tab = await page.context().newPage();
+        try {
+            await tab.goto(ADMIN + '/');
+            await tab.locator(row('app/a')).waitFor();
+            await tab.locator('#session-state', {hasText: 'read-only'}).waitFor();
+            await tab.locator('#login-open').waitFor({state: 'visible'});
+            // Past a poll or two, in case the page first drew itself logged in from the cookie alone.
+            await tab.waitForResponse(r => r.url().endsWith('/v1/status'));
+            await tab.waitForResponse(r => r.url().endsWith('/v1/status'));
+            assert(await tab.locator('#session-state', {hasText: 'read-only'}).count() === 1, 'the second tab is not read-only');
+            assert(await tab.locator('button[aria-label="Drain app/a"]').isDisabled(), 'Drain app/a is enabled in the second tab');
+            const session = JSON.parse((await fetchFromPage(tab, '/v1/session', {})).body);
+            assert(!('csrf' in session), `GET /v1/session hands out the CSRF token: ${JSON.stringify(session)}`);
+        } finally {
+            await tab.close();
+        }
+        await page.locator('#session-state', {hasText: 'logged in'}).waitFor();
+        assert(await page.locator('button[aria-label="Drain app/a"]').isEnabled(), 'the first tab lost its login');
+    });
+    await check('keyboard focus on a row\'s button survives two updates of the page', async () => {
+        const drain = page.locator('button[aria-label="Drain app/a"]');
+        await drain.focus();
+        for (let i = 0; i < 2; i++) {
+            await page.waitForResponse(r => r.url().endsWith('/v1/status') && r.status() === 200, {timeout: 5000});
+        }
+        await page.waitForTimeout(200); // the answer's rendering, after the response event
+        const focused = await page.evaluate(() => document.activeElement?.getAttribute('aria-label') || document.activeElement?.tagName);
+        assert(focused === 'Drain app/a', `the focus moved to ${focused}`);
     });
     await screenshot(page, 'logged-in');
     await check('axe: no serious or critical violation, logged in', () => axe(page, 'logged in'));
@@ -190,16 +258,16 @@ async function scenarioWithoutCsrf(page) {
     await check('a change from the page\'s origin without X-Kodiak-CSRF is refused with 403', async () => {
         const r = await fetchFromPage(page, STATE_B, {method: 'POST', headers: {'Content-Type': 'application/json'},
             body: JSON.stringify({state: 'drain'})});
-        assert(r.status === 403, `answered ${r.status} ${r.body}`);
+        assert(r.status === 403 && /CSRF/.test(refusal(r.body)), `answered ${r.status} ${r.body}, not 403 for the CSRF token`);
         assert(await adminStateOfB() === 'ready', 'b changed');
     });
     await check('a change with the CSRF token but without the cookie is refused with 401', async () => {
-        const session = await fetchFromPage(page, '/v1/session', {});
-        const csrf = JSON.parse(session.body).csrf;
-        assert(csrf, `no csrf in ${session.body}`);
+        // Only the login's answer carried the token; the page keeps it in this tab's sessionStorage.
+        const csrf = await page.evaluate(() => sessionStorage.getItem('kodiak-csrf'));
+        assert(csrf, 'no kodiak-csrf in sessionStorage');
         const r = await fetchFromPage(page, STATE_B, {method: 'POST', credentials: 'omit',
             headers: {'Content-Type': 'application/json', 'X-Kodiak-CSRF': csrf}, body: JSON.stringify({state: 'drain'})});
-        assert(r.status === 401, `answered ${r.status} ${r.body}`);
+        assert(r.status === 401 && /bearer token|session/i.test(refusal(r.body)), `answered ${r.status} ${r.body}`);
         assert(await adminStateOfB() === 'ready', 'b changed');
     });
     await check('no change by GET', async () => {
@@ -241,14 +309,24 @@ async function scenarioDrain(page) {
         await page.locator(row('app/a')).waitFor({state: 'visible'});
         await page.selectOption('#filter-pool', '');
     });
-    await check('the upstreams table sorts by a header button (aria-sort follows)', async () => {
-        const th = page.locator('#upstreams th[aria-sort]').filter({has: page.locator('button')}).first();
-        await th.locator('button').click();
-        const first = await th.getAttribute('aria-sort');
-        await th.locator('button').click();
-        const second = await th.getAttribute('aria-sort');
-        assert(['ascending', 'descending'].includes(first) && ['ascending', 'descending'].includes(second) && first !== second,
-            `aria-sort went ${first} then ${second}`);
+    await check('sorting by Name moves the rows (aria-sort follows)', async () => {
+        const th = page.locator('#upstreams th[aria-sort]').filter({has: page.getByRole('button', {name: 'Name', exact: true})});
+        const order = () => page.$$eval('#upstreams tbody tr[data-upstream]', rs => rs.map(r => r.dataset.upstream).join(' '));
+        const seen = [];
+        for (const want of ['ascending', 'descending', 'ascending']) {
+            await th.locator('button').click();
+            const sort = await th.getAttribute('aria-sort');
+            if (sort !== want) {
+                await th.locator('button').click(); // the first click may start either way round
+            }
+            assert(await th.getAttribute('aria-sort') === want, `aria-sort is ${await th.getAttribute('aria-sort')}, not ${want}`);
+            const expected = want === 'ascending' ? 'app/a app/b app/c' : 'app/c app/b app/a';
+            await page.waitForFunction(([sel, e]) => [...document.querySelectorAll(sel)].map(r => r.dataset.upstream).join(' ') === e,
+                ['#upstreams tbody tr[data-upstream]', expected], {timeout: 3000}).catch(() => {});
+            seen.push(`${want}: ${await order()}`);
+            assert(await order() === expected, `sorted ${want} by Name the rows are ${await order()}`);
+        }
+        return seen.join('; ');
     });
     const loaded = await check('load: a request has just started on a', () => step('loaded a', 40000));
     await check('drain a with the button under load: DRAIN, in flight above 0 then 0, "app/a drained"', async () => {
@@ -296,7 +374,10 @@ async function scenarioWeightAndMaint(page) {
             await page.locator('dialog#confirm').waitFor({state: 'visible'});
             await page.fill('#confirm-weight', weight);
             await page.click('#confirm-ok');
-            await page.locator(`${row('app/b')} .weight`, {hasText: weight}).waitFor({timeout: 5000});
+            // The weight itself first (b's cell says "3 (configured 1)" after the first change, which
+            // contains "1" too): the whole text, or the number before its note.
+            await page.waitForFunction(([sel, w]) => new RegExp(`^${w}(\\s*\\(|$)`).test((document.querySelector(sel)?.textContent || '').trim()),
+                [`${row('app/b')} .weight`, weight], {timeout: 5000});
             const api = JSON.parse(await step('api-get /v1/pools/app/upstreams/b'));
             assert(String(api.weight) === weight, `the API says b's weight is ${api.weight}`);
         }

@@ -36,7 +36,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * its button and watches the drain finish, readies it, sets a weight and a MAINT through the
  * dialogs, and sees a killed instance turn DOWN and an instance added by a reload appear; it
  * checks that form posts and reads from two other origins, and changes without the CSRF token or
- * the cookie, are refused, and runs axe-core on the page (also at phone size). This test does what the browser cannot
+ * the cookie, are refused (with the status and the reason each should get), that a second tab
+ * with the cookie but not the tab's CSRF token is read-only, that sorting moves rows and keyboard
+ * focus survives updates, and runs axe-core on the page (also at phone size). This test does what the browser cannot
  * (start and kill instances, reload the file, read the API with the Bearer token) when the script
  * asks with a {@code STEP} line; it fails with the script's whole output if any check failed.
  * Screenshots go to {@code target/status-page/}.

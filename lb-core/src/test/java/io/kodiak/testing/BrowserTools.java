@@ -5,9 +5,12 @@ import org.junit.jupiter.api.Assumptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * What the browser tests need: Node.js, Debian's Chromium at {@code /usr/bin/chromium}, and the npm
@@ -20,6 +23,11 @@ public final class BrowserTools {
     public static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     /** The browser harness, relative to the module directory that surefire runs in. */
     public static final Path HARNESS = Path.of("src/test/browser");
+    /** The oldest Node.js that playwright-core (pinned in package-lock.json) runs on. */
+    static final int MIN_NODE = 20;
+    private static final String NODE_HINT = ".ci/run installs NodeSource's nodejs 20; Debian 12's own nodejs is 18, too old";
+    private static final List<String> NODE_VERSION = List.of("node", "--version");
+    private static final Duration NODE_WAIT = Duration.ofSeconds(20);
 
     private BrowserTools() {
     }
@@ -32,10 +40,11 @@ public final class BrowserTools {
         }
     }
 
-    /** Checks Node.js alone (for tests that only parse the page's script); skips or fails as {@link #require()}. */
+    /** Checks Node.js alone (for tests that only parse the page's script); skips or (with CI set) fails as {@link #require()}. */
     public static void requireNode() {
-        if (!nodeRuns()) {
-            onMissing(List.of("node (apt-get install -y nodejs npm)"), System.getenv("CI"));
+        String problem = nodeProblem(nodeVersion(NODE_VERSION, NODE_WAIT));
+        if (problem != null) {
+            onMissing(List.of(problem), System.getenv("CI"));
         }
     }
 
@@ -51,8 +60,9 @@ public final class BrowserTools {
     /** What is missing of the three, each with how to install it; empty when all are there. */
     static List<String> missing(Path harness) {
         List<String> out = new ArrayList<>();
-        if (!nodeRuns()) {
-            out.add("node (apt-get install -y nodejs npm)");
+        String node = nodeProblem(nodeVersion(NODE_VERSION, NODE_WAIT));
+        if (node != null) {
+            out.add(node);
         }
         if (!Files.isExecutable(CHROMIUM)) {
             out.add(CHROMIUM + " (apt-get install -y chromium chromium-driver)");
@@ -66,21 +76,59 @@ public final class BrowserTools {
         return out;
     }
 
-    /** Whether {@code node --version} runs and exits 0 (within 20 s). */
-    public static boolean nodeRuns() {
+    /**
+     * What is wrong with the Node.js that printed {@code version} ({@code null}: none ran), or
+     * {@code null} when it will do: playwright-core 1.65 needs Node.js 20 or later, and Debian 12's
+     * own nodejs is 18, so a machine with only Debian's package has the wrong one.
+     */
+    static String nodeProblem(String version) {
+        if (version == null) {
+            return "node " + MIN_NODE + " or later (" + NODE_HINT + ")";
+        }
+        Matcher m = Pattern.compile("^v?(\\d+)\\.").matcher(version.trim());
+        if (!m.find()) {
+            return "node " + MIN_NODE + " or later; `node --version` printed \"" + version.trim() + "\" (" + NODE_HINT + ")";
+        }
+        int major = Integer.parseInt(m.group(1));
+        return major >= MIN_NODE ? null
+                : "node " + MIN_NODE + " or later, not " + version.trim() + " (playwright-core needs it; " + NODE_HINT + ")";
+    }
+
+    /**
+     * What {@code command} (normally {@code node --version}) printed, or {@code null} if it is not
+     * on PATH, failed, or did not finish within {@code limit}. The limit bounds the whole run: the
+     * output goes to a file that is read only after the process ended, so a process that hangs with
+     * its output open (or leaves a child holding it) cannot keep the caller waiting past it.
+     */
+    static String nodeVersion(List<String> command, Duration limit) {
+        Path out = null;
         try {
-            Process v = new ProcessBuilder("node", "--version").redirectErrorStream(true).start();
-            v.getInputStream().readAllBytes();
-            if (!v.waitFor(20, TimeUnit.SECONDS)) {
+            out = Files.createTempFile("node-version", ".txt");
+            Process v = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            if (!v.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+                v.descendants().forEach(ProcessHandle::destroyForcibly);
                 v.destroyForcibly();
-                return false;
+                return null;
             }
-            return v.exitValue() == 0;
+            return v.exitValue() == 0 ? Files.readString(out) : null;
         } catch (IOException e) {
-            return false; // not on PATH
+            return null; // not on PATH
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
+            return null;
+        } finally {
+            if (out != null) {
+                try {
+                    Files.deleteIfExists(out);
+                } catch (IOException ignored) {
+                    // a temporary file left behind is harmless
+                }
+            }
         }
+    }
+
+    /** Whether {@code node --version} runs, exits 0 within 20 s in all, and is Node.js 20 or later. */
+    public static boolean nodeRuns() {
+        return nodeProblem(nodeVersion(NODE_VERSION, NODE_WAIT)) == null;
     }
 }
