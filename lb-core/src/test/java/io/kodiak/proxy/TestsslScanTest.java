@@ -93,8 +93,13 @@ class TestsslScanTest {
         Path log = dir.resolve("testssl.txt");
         List<String> cmd = List.of("testssl", "--quiet", "--warnings", "off", "--color", "0", "--ip", "one", "--fast",
                 "--jsonfile", json.toString(), "-p", "-s", "-f", "-E", "-U", "-S", "127.0.0.1:" + port);
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile())
-                .redirectInput(new File("/dev/null")).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile())
+                .redirectInput(new File("/dev/null"));
+        // No GOST engine probe: whether the scanning machine's openssl can load a GOST engine says
+        // nothing about Kodiak, and testssl reports a missing one as a WARN finding (engine_problem)
+        // on some Debian machines and not others.
+        pb.environment().put("NO_ENGINE", "true");
+        Process p = pb.start();
         if (!p.waitFor(240, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new AssertionError("testssl did not finish in 240 s:\n" + Files.readString(log));
