@@ -51,7 +51,9 @@ final class PageAssets {
         AdminHeaders.page(resp);
         resp.setHeader("ETag", a.etag());
         resp.setHeader("Cache-Control", "no-cache");
-        if (matches(req.getHeader("If-None-Match"), a.etag())) {
+        String ifNoneMatch = req.getHeader("If-None-Match");
+        // Weak comparison (RFC 9110 13.1.2), as for static files: a W/ a proxy added still matches.
+        if (ifNoneMatch != null && io.kodiak.files.Validators.noneMatchFails(ifNoneMatch, a.etag())) {
             resp.setStatus(304);
             return;
         }
@@ -77,26 +79,6 @@ final class PageAssets {
             return FILES.get(path.get(1));
         }
         return null;
-    }
-
-    /**
-     * {@code If-None-Match}: a list of entity tags or {@code *}. RFC 9110 compares them weakly
-     * here, so a {@code W/} prefix (some proxies add one when they compress) still matches.
-     */
-    static boolean matches(String ifNoneMatch, String etag) {
-        if (ifNoneMatch == null) {
-            return false;
-        }
-        for (String tag : ifNoneMatch.split(",")) {
-            String t = tag.trim();
-            if (t.startsWith("W/")) {
-                t = t.substring(2);
-            }
-            if (t.equals("*") || t.equals(etag)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Reads {@code page/NAME} next to this class; a missing file is a broken build, so it fails loudly at class load. */
