@@ -20,7 +20,6 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -241,18 +240,16 @@ public final class AdminServer implements AutoCloseable {
             page.serve(req, resp, method, path);
             return;
         }
-        if (!path.isEmpty() && path.get(0).equals("v1")) {
+        if (path.get(0).equals("v1")) {
             // The page itself (GET /) may be opened from a link anywhere; the API only from itself.
             HostGuard.Refusal crossSite = HostGuard.fetchSite(req.getHeader("Sec-Fetch-Site"));
             if (crossSite != null) {
                 throw new Refused(crossSite.status(), crossSite.message());
             }
-        }
-        if (path.size() == 2 && path.get(0).equals("v1") && path.get(1).equals("session")) {
-            sessions.route(req, resp, method, openReads);
-            return;
-        }
-        if (!path.isEmpty() && path.get(0).equals("v1")) {
+            if (path.size() == 2 && path.get(1).equals("session")) { // the login: before any authorization
+                sessions.route(req, resp, method, openReads);
+                return;
+            }
             authorize(req, change);
         }
         // GET /v1/status | /v1/config | /v1/certificates | /v1/pools/P | /v1/pools/P/upstreams/U
@@ -399,7 +396,7 @@ public final class AdminServer implements AutoCloseable {
         String h = req.getHeader("Authorization");
         if (h != null && !h.isBlank()) {
             String given = h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).trim() : "";
-            if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
+            if (!Sessions.sameSecret(given, token)) {
                 throw new Refused(403, "wrong token");
             }
             return;

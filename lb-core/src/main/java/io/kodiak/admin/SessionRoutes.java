@@ -4,8 +4,6 @@ import org.glassfish.grizzly.http.server.Request;
 import org.glassfish.grizzly.http.server.Response;
 
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -105,7 +103,7 @@ final class SessionRoutes {
                     + seconds + " s"));
             return;
         }
-        if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
+        if (!Sessions.sameSecret(given, token)) {
             throw new Refused(403, "wrong token");
         }
         limiter.succeeded(client);

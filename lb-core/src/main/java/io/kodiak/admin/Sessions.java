@@ -159,7 +159,15 @@ final class Sessions {
 
     /** Whether {@code given} (the {@code X-Kodiak-CSRF} header, or {@code null}) is {@code s}'s token; constant time. */
     static boolean csrfMatches(Session s, String given) {
-        return given != null && MessageDigest.isEqual(given.trim().getBytes(StandardCharsets.UTF_8), s.csrf().getBytes(StandardCharsets.UTF_8));
+        return given != null && sameSecret(given.trim(), s.csrf());
+    }
+
+    /**
+     * Whether {@code given} is {@code expected}, in time that depends only on their lengths: the one
+     * comparison of the admin token (bearer and login) and of CSRF tokens, so the checks cannot drift apart.
+     */
+    static boolean sameSecret(String given, String expected) {
+        return MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8));
     }
 
     /** How many sessions are live now. */
