@@ -286,16 +286,18 @@ public final class Main {
                     + (p.tls() == null ? "" : "; " + p.tls()));
         }
         InetSocketAddress admin = k.adminAddress();
-        out.println(admin == null ? "admin API: off"
-                : "admin API: http://" + admin.getHostString() + ":" + admin.getPort() + "/v1/status (kodiak ctl"
-                + (admin.equals(io.kodiak.config.AdminConfig.DEFAULT_LISTEN) ? "" : " --admin " + admin.getHostString() + ":" + admin.getPort())
-                + " status)" + (c.admin().stateFile() == null ? "" : "; state file " + c.admin().stateFile()));
-        if (admin != null) {
-            // The login hint only where ctl token can find the token: generated (the demo) or from the environment.
+        if (admin == null) {
+            out.println("admin API: off");
+        } else {
+            // host:port as a URL and ctl's --admin take it: an IPv6 literal in brackets.
             String host = admin.getHostString().indexOf(':') >= 0 ? "[" + admin.getHostString() + "]" : admin.getHostString();
-            out.println("status page: http://" + host + ":" + admin.getPort() + "/" + (c.admin().token() != null ? ""
-                    : " (log in with: bin/kodiak ctl token" + (admin.equals(io.kodiak.config.AdminConfig.DEFAULT_LISTEN) ? ""
-                    : " --admin " + host + ":" + admin.getPort()) + ")"));
+            String at = host + ":" + admin.getPort();
+            String ctlAdmin = admin.equals(io.kodiak.config.AdminConfig.DEFAULT_LISTEN) ? "" : " --admin " + at;
+            out.println("admin API: http://" + at + "/v1/status (kodiak ctl" + ctlAdmin + " status)"
+                    + (c.admin().stateFile() == null ? "" : "; state file " + c.admin().stateFile()));
+            // The login hint only where ctl token can find the token: generated (the demo) or from the environment.
+            out.println("status page: http://" + at + "/"
+                    + (c.admin().token() != null ? "" : " (log in with: bin/kodiak ctl token" + ctlAdmin + ")"));
         }
         InetSocketAddress metrics = k.metricsAddress();
         out.println(!c.metrics().enabled() ? "metrics: off"
