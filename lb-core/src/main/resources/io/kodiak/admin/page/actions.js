@@ -3,6 +3,7 @@
 // through the same admin API as `kodiak ctl`; the page adds nothing the API does not check.
 
 import { api, errorOf, noAnswer, CHANGE_TIMEOUT_MS } from './session.js';
+import { keyOf } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -109,7 +110,7 @@ export function changer(session, say) {
 export function makeActions(ctx) {
   const { post } = ctx;
   return async function run(action, u) {
-    const key = `${u.pool}/${u.name}`;
+    const key = keyOf(u);
     const drains = action === 'drain' || action === 'maint';
     const answer = await confirmDialog({
       text: WORDS[action](key),

@@ -136,7 +136,7 @@ async function pollHistory() {
 
 function takeHistory(h) {
   const m = new Map();
-  for (const u of h.upstreams || []) m.set(`${u.pool}/${u.name}`, { rate: u.request_rate, p99: u.p99_ms });
+  for (const u of h.upstreams || []) m.set(keyOf(u), { rate: u.request_rate, p99: u.p99_ms });
   for (const l of h.listeners || []) m.set(`listener:${l.name}`, { rate: l.request_rate });
   view.history = m;
   render();

@@ -4,15 +4,13 @@
 // most MAX_HELD waits are held as requests; any more are watched through the status polls (the
 // upstream's drain.in_flight reaching 0), and end with the same message. No DOM here: node tests it.
 
-import { duration } from './format.js';
+import { duration, keyOf, inFlightOf } from './format.js';
 
 export const MAX_HELD = 2;
 /** What the page asks Kodiak to wait, and how long a watched wait lasts. */
 export const WAIT_MS = 5 * 60 * 1000;
 /** A held wait's own bound: Kodiak answers at WAIT_MS; this is for a Kodiak that never does. */
 export const HELD_TIMEOUT_MS = WAIT_MS + 15000;
-
-const inFlightOf = (u) => (u.drain ? u.drain.in_flight : u.in_flight);
 
 /**
  * ctx: post(u, what, body, timeoutMs) → the answer's JSON or null (it has said why), say(text, bad),
@@ -64,8 +62,8 @@ export class Drains {
    * to a poll sent before a wait began may predate the drain itself, so it says nothing about it.
    */
   observe(ups, askedAt = Infinity) {
-    const byKey = new Map(ups.map((u) => [`${u.pool}/${u.name}`, u]));
-    for (const u of ups) if (u.state === 'UP' || u.admin_state === 'ready') this.drained.delete(`${u.pool}/${u.name}`);
+    const byKey = new Map(ups.map((u) => [keyOf(u), u]));
+    for (const u of ups) if (u.state === 'UP' || u.admin_state === 'ready') this.drained.delete(keyOf(u));
     for (const [key, w] of [...this.waits]) {
       if (w.held || w.started > askedAt) continue;
       const u = byKey.get(key);

@@ -3,6 +3,12 @@
 
 const SVG = 'http://www.w3.org/2000/svg';
 
+/** An upstream's key everywhere on the page: "POOL/NAME", as in data-upstream. */
+export const keyOf = (u) => `${u.pool}/${u.name}`;
+
+/** What is still in flight: the drain's count while it drains, else the upstream's. */
+export const inFlightOf = (u) => (u.drain ? u.drain.in_flight : u.in_flight);
+
 /** "850 ms", "4.2 s", "3 min 5 s", "2 h 3 min", "1 d 2 h": short enough for a table cell. */
 export function duration(ms) {
   if (ms == null || !isFinite(ms)) return '—';

@@ -3,8 +3,10 @@
 // the once-a-second updates (rebuilding the table would throw away a focused Drain button).
 
 import {
-  duration, rate, ms, age, errorCauses, stateText, reasonWords, checkWords, drawSpark, newSpark, setText,
+  duration, rate, ms, age, errorCauses, stateText, reasonWords, checkWords, drawSpark, newSpark, setText, keyOf, inFlightOf,
 } from './format.js';
+
+export { keyOf };
 
 const CELLS = [
   ['pool', 'Pool'], ['name', 'Name'], ['address', 'Address'], ['state', 'State'], ['weight', 'Weight'],
@@ -30,7 +32,6 @@ const SORTS = {
   'last-check': (u) => (u.last_check ? Date.parse(u.last_check.at) : 0),
 };
 
-export const keyOf = (u) => `${u.pool}/${u.name}`;
 
 export class UpstreamTable {
   constructor(table, filters, onAction) {
@@ -267,7 +268,7 @@ function checkText(u, nowMs) {
  */
 function drainText(u, wait, drained) {
   const d = u.drain;
-  const inFlight = d ? d.in_flight : u.in_flight;
+  const inFlight = inFlightOf(u);
   if (wait) {
     const elapsed = d ? d.elapsed_ms : Date.now() - wait.started;
     return `waiting: ${inFlight} in flight, ${duration(elapsed)}`;
